@@ -1,0 +1,148 @@
+// Every typed actor interface of cafflow, in one place: this page is the
+// message graph. One comment line above each handler says who sends it.
+// Handlers marked "internal" are sent by the actor to itself (timers,
+// continuations) and by nobody else.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
+
+#include "type_ids.hpp"
+
+namespace cafflow {
+
+// -- worker process ------------------------------------------------------------
+
+/// A worker: runs attempts as processes, keeps their reports until acknowledged.
+using worker_actor = caf::typed_actor<
+  // dispatcher: run this attempt.
+  caf::reacts_to<atom::run, attempt_spec>,
+  // dispatcher: stop attempt (instance id, node, attempt number).
+  caf::reacts_to<atom::kill, std::string, std::string, int>,
+  // dispatcher: the master has the final report with this attempt key.
+  caf::reacts_to<atom::ack, std::string>,
+  // task_runner: an attempt started or ended.
+  caf::reacts_to<atom::report, attempt_report>,
+  // internal: (re)connect to the master.
+  caf::reacts_to<atom::connect>,
+  // anyone: the worker's state.
+  caf::replies_to<atom::status>::with<status_map>>;
+
+/// Runs one attempt's process tree and reports to its worker.
+using task_runner_actor = caf::typed_actor<
+  // internal (waiter thread): the process started with this pid.
+  caf::reacts_to<atom::spawned, int>,
+  // internal (waiter thread): the process ended (wait status, or -1 and why it never started).
+  caf::reacts_to<atom::exited, int, std::string>,
+  // internal: the attempt's timeout elapsed.
+  caf::reacts_to<atom::timeout>,
+  // worker: stop the process tree (SIGTERM, then SIGKILL after the grace period).
+  caf::reacts_to<atom::kill>,
+  // internal: the grace period after SIGTERM is over.
+  caf::reacts_to<atom::kill, atom::timeout>>;
+
+// -- master process ------------------------------------------------------------
+
+/// Drives one instance through its workflow (1 per running instance).
+using instance_runner_actor = caf::typed_actor<
+  // master: begin.
+  caf::reacts_to<atom::start>,
+  // dispatcher: an attempt of this instance started or ended.
+  caf::reacts_to<atom::report, attempt_report>,
+  // internal: the retry interval of node (index) elapsed.
+  caf::reacts_to<atom::retry, std::uint64_t>,
+  // master: kill the instance with this reason.
+  caf::reacts_to<atom::kill, std::string>,
+  // anyone: the instance's state.
+  caf::replies_to<atom::status>::with<status_map>>;
+
+/// Places attempts on workers with free slots; knows every worker.
+using dispatcher_actor = caf::typed_actor<
+  // master: a worker (re)registers; answers the leader epoch.
+  caf::replies_to<atom::register_, worker_info, worker_actor>::with<std::uint64_t>,
+  // instance_runner: run this attempt and report to the runner.
+  caf::reacts_to<atom::dispatch, attempt_spec, instance_runner_actor>,
+  // instance_runner: stop attempt (instance id, node, attempt number).
+  caf::reacts_to<atom::kill, std::string, std::string, int>,
+  // worker: an attempt started or ended.
+  caf::reacts_to<atom::report, attempt_report>,
+  // master: every known worker.
+  caf::replies_to<atom::workers>::with<std::vector<worker_record>>,
+  // anyone: queue and slot counts.
+  caf::replies_to<atom::status>::with<status_map>>;
+
+/// Holds the current version of every workflow definition.
+using registry_actor = caf::typed_actor<
+  // xml_watcher: a file parsed cleanly (definition, file, XML, content hash).
+  caf::reacts_to<atom::load, workflow_ptr, std::string, std::string, std::string>,
+  // xml_watcher: this file is gone.
+  caf::reacts_to<atom::remove, std::string>,
+  // master: the active definition of a workflow.
+  caf::replies_to<atom::get, std::string>::with<workflow_ptr, workflow_record>,
+  // master: every active workflow.
+  caf::replies_to<atom::workflows>::with<std::vector<workflow_record>>,
+  // anyone: counts.
+  caf::replies_to<atom::status>::with<status_map>>;
+
+/// Loads the XML files of the xmlconfig directory into the registry.
+using xml_watcher_actor = caf::typed_actor<
+  // internal: rescan the directory now.
+  caf::reacts_to<atom::scan>,
+  // anyone: files seen and their state.
+  caf::replies_to<atom::status>::with<status_map>>;
+
+/// Serialises all writes to the store, committing them in batches.
+using store_writer_actor = caf::typed_actor<
+  // anyone: write these with the next group commit (no answer).
+  caf::reacts_to<atom::put, store_batch>,
+  // anyone: write these and answer once they are committed (user commands).
+  caf::replies_to<atom::commit, store_batch>::with<atom::ok>,
+  // master: commit everything buffered now (at shutdown).
+  caf::replies_to<atom::flush>::with<atom::ok>,
+  // internal: commit the batch (queued behind the writes it covers).
+  caf::reacts_to<atom::commit>>;
+
+/// Answers read queries from its own database connection.
+using store_reader_actor = caf::typed_actor<
+  // master: a page of instances.
+  caf::replies_to<atom::instances, instance_filter>::with<std::vector<instance_record>>,
+  // master: one instance with its nodes and attempts.
+  caf::replies_to<atom::instance, std::string>::with<instance_record>>;
+
+/// What the HTTP API asks; the master answers it, the http gateway forwards it.
+using api_actor = caf::typed_actor<
+  // liveness and cluster summary.
+  caf::replies_to<atom::health>::with<health_record>,
+  // every active workflow.
+  caf::replies_to<atom::workflows>::with<std::vector<workflow_record>>,
+  // a page of instances.
+  caf::replies_to<atom::instances, instance_filter>::with<std::vector<instance_record>>,
+  // one instance.
+  caf::replies_to<atom::instance, std::string>::with<instance_record>,
+  // start a manual run (workflow, params); answers the instance id once durable.
+  caf::replies_to<atom::run, std::string, param_map>::with<std::string>>;
+
+/// The master: the root of the master process, published on its CAF port.
+using master_actor = api_actor::extend<
+  // worker: register; answers where reports go (the dispatcher) and the epoch.
+  caf::replies_to<atom::register_, worker_info, worker_actor>::with<dispatcher_actor,
+                                                                      std::uint64_t>,
+  // instance_runner: the instance ended (id, final status).
+  caf::reacts_to<atom::done, std::string, std::string>,
+  // anyone: the master's state.
+  caf::replies_to<atom::status>::with<status_map>>;
+
+// -- http process --------------------------------------------------------------
+
+/// Forwards the API's requests to the master, reconnecting when it is lost.
+using http_gateway_actor = api_actor::extend<
+  // internal: (re)connect to the master.
+  caf::reacts_to<atom::connect>,
+  // anyone: connection state.
+  caf::replies_to<atom::status>::with<status_map>>;
+
+} // namespace cafflow

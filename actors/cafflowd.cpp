@@ -1,0 +1,57 @@
+// cafflowd: one role of a cafflow cluster (master, worker or http) per process.
+#include <cstdio>
+#include <filesystem>
+
+#include <caf/actor_system.hpp>
+
+#include "cli/cli.hpp"
+#include "cli/daemon_args.hpp"
+#include "config/config.hpp"
+#include "log.hpp"
+#include "roles.hpp"
+#include "system.hpp"
+
+namespace {
+
+int fail(int code, const std::string& message) {
+  std::fprintf(stderr, "cafflowd: %s\n", message.c_str());
+  return code;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  using namespace cafflow;
+  // Before any thread exists (spdlog starts one), so all inherit the mask.
+  block_termination_signals();
+  auto args = parse_daemon_args(argc, argv);
+  if (!args)
+    return fail(exit_code::usage, args.error().message);
+  if (args->done)
+    return args->exit_code;
+  auto cfg = load_config(config_sources{args->conf, process_environment(), args->overrides});
+  if (!cfg)
+    return fail(exit_code::config, cfg.error().message);
+  auto address = role_address(*cfg, *args);
+  if (!address)
+    return fail(exit_code::usage, address.error().message);
+  if (auto paths = prepare_paths(*cfg, args->role == role::master); !paths)
+    return fail(exit_code::config, paths.error().message);
+  auto log_file = std::filesystem::path(cfg->paths.logs) / log_file_name(*args, *address);
+  if (auto logging = log::init({log_file.string(), cfg->log.level, cfg->log.max_file_bytes,
+                                cfg->log.max_files, args->foreground});
+      !logging)
+    return fail(exit_code::config, logging.error().message);
+  log::get("main")->info("cafflowd {} starting at {} (config {})", to_string(args->role),
+                         address->to_string(), cfg->file.empty() ? "defaults" : cfg->file);
+  system_config sys_cfg{*cfg};
+  caf::actor_system sys{sys_cfg};
+  auto root = spawn_role(sys, *cfg, args->role, *address);
+  if (!root) {
+    log::get("main")->critical("{}", root.error().message);
+    return fail(exit_code::failed, root.error().message);
+  }
+  auto code = run_until_shutdown(sys, *root);
+  log::shutdown();
+  return code;
+}

@@ -1,0 +1,55 @@
+// dispatcher: knows every worker and its free slots; places attempts on the
+// least-loaded eligible worker and holds them while no slot is free (pull-
+// based back-pressure); turns a lost worker into lost attempts.
+#pragma once
+
+#include <deque>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+
+#include <spdlog/logger.h>
+
+#include "actors.hpp"
+
+namespace cafflow {
+
+struct dispatcher_config {
+  /// The leader epoch stamped on every dispatch.
+  std::uint64_t epoch = 1;
+};
+
+struct dispatcher_state {
+  static constexpr const char* name = "dispatcher";
+
+  struct worker_entry {
+    worker_actor handle;
+    worker_info info;
+    /// Attempt keys running there.
+    std::set<std::string> running;
+    timestamp registered = 0;
+  };
+
+  struct attempt_entry {
+    attempt_spec spec;
+    instance_runner_actor runner;
+    /// Empty while queued.
+    std::string worker;
+    timestamp queued_at = 0;
+  };
+
+  dispatcher_config cfg;
+  /// Registered workers by id.
+  std::map<std::string, worker_entry> workers;
+  /// Attempts waiting for a slot, oldest first.
+  std::deque<std::string> queue;
+  /// Every attempt not yet ended (queued or running), by attempt key.
+  std::map<std::string, attempt_entry> attempts;
+  std::shared_ptr<spdlog::logger> log;
+};
+
+dispatcher_actor::behavior_type dispatcher(dispatcher_actor::stateful_pointer<dispatcher_state> self,
+                                           dispatcher_config cfg);
+
+} // namespace cafflow

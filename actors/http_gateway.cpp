@@ -1,0 +1,171 @@
+#include "http_gateway.hpp"
+
+#include <caf/actor_system.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/exit_reason.hpp>
+#include <caf/scoped_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+
+#include "log.hpp"
+#include "system.hpp"
+
+namespace cafflow {
+
+namespace {
+
+using self_ptr = http_gateway_actor::stateful_pointer<http_gateway_state>;
+
+/// The API's view of the cluster: blocking requests to the gateway, made
+/// from Poco's handler threads.
+class gateway_backend final : public api_backend {
+public:
+  gateway_backend(caf::actor_system& sys, http_gateway_actor gateway,
+                  std::chrono::milliseconds timeout)
+    : sys_(sys), gateway_(std::move(gateway)), timeout_(timeout) {}
+
+  expected<health_record> health() override { return ask<health_record>(atom::health::value); }
+
+  expected<std::vector<workflow_record>> workflows() override {
+    return ask<std::vector<workflow_record>>(atom::workflows::value);
+  }
+
+  expected<std::vector<instance_record>> instances(const instance_filter& filter) override {
+    return ask<std::vector<instance_record>>(atom::instances::value, filter);
+  }
+
+  expected<instance_record> instance(const std::string& id) override {
+    return ask<instance_record>(atom::instance::value, id);
+  }
+
+  expected<std::string> run(const std::string& workflow, const param_map& params) override {
+    return ask<std::string>(atom::run::value, workflow, params);
+  }
+
+private:
+  template <class T, class... Ts>
+  expected<T> ask(const Ts&... xs) {
+    expected<T> result = make_error(ec::timeout, "no answer from the master");
+    caf::scoped_actor self{sys_};
+    self->request(gateway_, timeout_, xs...)
+      .receive([&](T& value) { result = std::move(value); },
+               [&](caf::error& err) { result = from_caf(err); });
+    return result;
+  }
+
+  caf::actor_system& sys_;
+  http_gateway_actor gateway_;
+  std::chrono::milliseconds timeout_;
+};
+
+void connect(self_ptr self) {
+  auto& st = self->state;
+  if (st.master || st.connecting)
+    return;
+  st.connecting = true;
+  connect_remote<master_actor>(
+    self, st.cfg.master, st.cfg.connect_timeout,
+    [self](master_actor master) {
+      auto& st = self->state;
+      st.connecting = false;
+      st.failed_connects = 0;
+      self->monitor(master);
+      st.master = std::move(master);
+      st.log->info("connected to the master at {}", st.cfg.master.to_string());
+    },
+    [self](const caf::error& err) {
+      auto& st = self->state;
+      st.connecting = false;
+      auto every = std::max<long>(1, 30000 / std::max<long>(1, st.cfg.reconnect_interval.count()));
+      if (st.failed_connects++ % every == 0)
+        st.log->warn("cannot reach the master at {}: {}; retrying every {} ms",
+                     st.cfg.master.to_string(), to_string(from_caf(err)),
+                     st.cfg.reconnect_interval.count());
+      self->delayed_send(self, st.cfg.reconnect_interval, atom::connect::value);
+    });
+}
+
+caf::error no_master(self_ptr self) {
+  return make_caf_error(ec::master_unreachable,
+                        "the master at " + self->state.cfg.master.to_string()
+                          + " is not reachable");
+}
+
+} // namespace
+
+http_gateway_actor::behavior_type
+http_gateway(http_gateway_actor::stateful_pointer<http_gateway_state> self,
+             http_gateway_config cfg) {
+  auto& st = self->state;
+  st.cfg = std::move(cfg);
+  st.log = log::get("http");
+  auto backend = std::make_shared<gateway_backend>(
+    self->system(), caf::actor_cast<http_gateway_actor>(self), st.cfg.request_timeout);
+  st.server = std::make_unique<http_server>(
+    st.cfg.server, [backend](const http_request& req) { return handle_api(*backend, req); });
+  if (auto started = st.server->start(); !started) {
+    // The process cannot do its job: end with the reason (main exits 1).
+    st.log->critical("{}", started.error().message);
+    st.server.reset();
+    self->quit(to_caf(started.error()));
+  } else {
+    st.log->info("serving HTTP on http://{}", st.cfg.server.address.to_string());
+    connect(self);
+  }
+  self->set_down_handler([self](const caf::down_msg& down) {
+    auto& st = self->state;
+    if (st.master && down.source == st.master.address()) {
+      st.log->warn("lost the master at {}: {}", st.cfg.master.to_string(),
+                   self->system().render(down.reason));
+      st.master = nullptr;
+      connect(self);
+    }
+  });
+  return {
+    [self](atom::health) -> caf::result<health_record> {
+      if (!self->state.master)
+        return no_master(self);
+      return self->delegate(self->state.master, atom::health::value);
+    },
+    [self](atom::workflows) -> caf::result<std::vector<workflow_record>> {
+      if (!self->state.master)
+        return no_master(self);
+      return self->delegate(self->state.master, atom::workflows::value);
+    },
+    [self](atom::instances,
+           instance_filter& filter) -> caf::result<std::vector<instance_record>> {
+      if (!self->state.master)
+        return no_master(self);
+      return self->delegate(self->state.master, atom::instances::value, std::move(filter));
+    },
+    [self](atom::instance, std::string& id) -> caf::result<instance_record> {
+      if (!self->state.master)
+        return no_master(self);
+      return self->delegate(self->state.master, atom::instance::value, std::move(id));
+    },
+    [self](atom::run, std::string& name, param_map& params) -> caf::result<std::string> {
+      if (!self->state.master)
+        return no_master(self);
+      return self->delegate(self->state.master, atom::run::value, std::move(name),
+                            std::move(params));
+    },
+    [self](atom::connect) { connect(self); },
+    [self](atom::status) -> status_map {
+      return {{"master", self->state.master ? "connected" : "disconnected"},
+              {"listen", self->state.cfg.server.address.to_string()}};
+    },
+  };
+}
+
+expected<http_gateway_actor> spawn_http(caf::actor_system& sys, const config& cfg) {
+  http_gateway_config gc;
+  gc.master = cfg.cluster.master;
+  gc.server.address = cfg.cluster.http;
+  gc.server.max_threads = cfg.http.max_threads;
+  gc.server.max_body_bytes = cfg.http.max_body_bytes;
+  gc.reconnect_interval = std::chrono::milliseconds(cfg.worker.reconnect_interval_ms);
+  gc.connect_timeout = std::chrono::milliseconds(cfg.caf.connect_timeout_ms);
+  gc.request_timeout = std::chrono::milliseconds(cfg.http.request_timeout_ms);
+  return sys.spawn(http_gateway, std::move(gc));
+}
+
+} // namespace cafflow

@@ -1,0 +1,182 @@
+#include "instance_runner.hpp"
+
+#include <caf/event_based_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+
+#include "log.hpp"
+
+namespace cafflow {
+
+namespace {
+
+using self_ptr = instance_runner_actor::stateful_pointer<instance_runner_state>;
+
+attempt_outcome parse_outcome(const std::string& outcome) {
+  if (outcome == "succeeded")
+    return attempt_outcome::succeeded;
+  if (outcome == "timed_out")
+    return attempt_outcome::timed_out;
+  if (outcome == "lost")
+    return attempt_outcome::lost;
+  if (outcome == "killed")
+    return attempt_outcome::killed;
+  return attempt_outcome::failed;
+}
+
+attempt_spec make_attempt(const instance_runner_config& cfg, std::size_t index, int attempt) {
+  const auto& n = cfg.wf->nodes[index];
+  attempt_spec spec;
+  spec.instance_id = cfg.record.id;
+  spec.workflow = cfg.record.workflow;
+  spec.node = n.name;
+  spec.attempt = attempt;
+  spec.action_type = action_type_name(n.action.body);
+  if (auto* script = std::get_if<script_action>(&n.action.body)) {
+    spec.payload = script->code;
+    spec.param_line = script->param_line;
+  } else if (auto* shell = std::get_if<shell_action>(&n.action.body)) {
+    spec.payload = shell->command;
+  }
+  spec.params = cfg.record.params;
+  spec.logical_time = cfg.record.logical_time;
+  spec.timeout_s = n.action.timeout_s;
+  spec.host = n.action.host;
+  spec.worker_group = n.action.worker_group;
+  spec.priority = cfg.record.priority;
+  return spec;
+}
+
+/// Writes the nodes that changed and, when `instance_changed`, the instance.
+void persist(self_ptr self, bool instance_changed, store_batch batch = {}) {
+  auto& st = self->state;
+  for (auto index : st.machine->take_changed())
+    batch.emplace_back(node_put{st.cfg.record.id, static_cast<int>(index),
+                                make_node_record(*st.cfg.wf, index, st.machine->node(index))});
+  if (instance_changed)
+    batch.emplace_back(instance_put{st.cfg.record});
+  if (!batch.empty())
+    self->send(st.cfg.store, atom::put::value, std::move(batch));
+}
+
+/// Carries out the state machine's effects.
+void apply(self_ptr self, std::vector<effect> effects, store_batch batch = {}) {
+  auto& st = self->state;
+  bool instance_changed = false;
+  bool finished = false;
+  for (auto& e : effects) {
+    switch (e.what) {
+      case effect::kind::run_action:
+        self->send(st.cfg.dispatcher, atom::dispatch::value, make_attempt(st.cfg, e.node, e.attempt),
+                   caf::actor_cast<instance_runner_actor>(self));
+        break;
+      case effect::kind::cancel_action:
+        self->send(st.cfg.dispatcher, atom::kill::value, st.cfg.record.id,
+                   st.cfg.wf->nodes[e.node].name, e.attempt);
+        break;
+      case effect::kind::schedule_retry:
+        self->delayed_send(self, std::chrono::seconds(e.delay_s), atom::retry::value,
+                           static_cast<std::uint64_t>(e.node));
+        break;
+      case effect::kind::finish:
+        st.cfg.record.status = to_string(e.status);
+        st.cfg.record.message = e.message;
+        st.cfg.record.finished = now_ms();
+        instance_changed = true;
+        finished = true;
+        break;
+    }
+  }
+  persist(self, instance_changed, std::move(batch));
+  if (finished) {
+    const auto& r = st.cfg.record;
+    if (r.status == "succeeded")
+      st.log->info("{} {} succeeded in {} ms", r.id, r.workflow, r.finished - r.started);
+    else
+      st.log->warn("{} {} {}: {}", r.id, r.workflow, r.status, r.message);
+    self->send(st.cfg.master, atom::done::value, r.id, r.status);
+    self->quit();
+  }
+}
+
+} // namespace
+
+node_record make_node_record(const workflow& wf, std::size_t index, const node_state& st) {
+  const auto& n = wf.nodes[index];
+  node_record r;
+  r.name = n.name;
+  r.kind = to_string(n.kind);
+  if (n.kind == node_kind::action)
+    r.action_type = action_type_name(n.action.body);
+  r.status = to_string(st.status);
+  r.attempt_count = st.attempts;
+  r.started = st.started;
+  r.finished = st.finished;
+  r.message = st.message;
+  return r;
+}
+
+instance_runner_actor::behavior_type
+instance_runner(instance_runner_actor::stateful_pointer<instance_runner_state> self,
+                instance_runner_config cfg) {
+  auto& st = self->state;
+  st.cfg = std::move(cfg);
+  st.log = log::get("instance");
+  st.machine.emplace(st.cfg.wf);
+  return {
+    [self](atom::start) {
+      auto& st = self->state;
+      auto now = now_ms();
+      st.cfg.record.status = "running";
+      st.cfg.record.started = now;
+      st.log->info("{} {} started ({} nodes)", st.cfg.record.id, st.cfg.record.workflow,
+                   st.cfg.wf->nodes.size());
+      store_batch batch{instance_put{st.cfg.record}};
+      apply(self, st.machine->start(now), std::move(batch));
+    },
+    [self](atom::report, attempt_report& report) {
+      auto& st = self->state;
+      auto index = st.cfg.wf->index_of(report.node);
+      if (index == workflow::npos)
+        return;
+      attempt_record a;
+      a.number = report.attempt;
+      a.worker = report.worker;
+      a.status = report.outcome;
+      a.exit_code = report.exit_code;
+      a.lost = report.outcome == "lost";
+      a.pid = report.pid;
+      a.epoch = 0;
+      a.log_path = report.log_path;
+      a.started = report.started;
+      a.finished = report.finished;
+      a.message = report.message;
+      store_batch batch{attempt_put{st.cfg.record.id, report.node, a}};
+      if (report.outcome == "running") {
+        self->send(st.cfg.store, atom::put::value, std::move(batch));
+        return;
+      }
+      if (report.outcome != "succeeded")
+        st.log->warn("{} node {} attempt {} {}: {}", st.cfg.record.id, report.node,
+                     report.attempt, report.outcome,
+                     report.message.substr(0, report.message.find('\n')));
+      auto effects = st.machine->attempt_finished(index, report.attempt,
+                                                  parse_outcome(report.outcome), report.message,
+                                                  report.finished != 0 ? report.finished : now_ms());
+      apply(self, std::move(effects), std::move(batch));
+    },
+    [self](atom::retry, std::uint64_t index) {
+      apply(self, self->state.machine->retry_due(static_cast<std::size_t>(index), now_ms()));
+    },
+    [self](atom::kill, const std::string& reason) {
+      apply(self, self->state.machine->kill(reason, now_ms()));
+    },
+    [self](atom::status) -> status_map {
+      auto& st = self->state;
+      return {{"id", st.cfg.record.id},
+              {"workflow", st.cfg.record.workflow},
+              {"status", to_string(st.machine->status())}};
+    },
+  };
+}
+
+} // namespace cafflow

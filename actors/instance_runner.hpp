@@ -1,0 +1,42 @@
+// instance_runner: drives one instance through its workflow with the pure
+// state machine (engine/instance_state), event by event: a finished node
+// releases its successors at once. Every change goes to the store writer.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <optional>
+
+#include <spdlog/logger.h>
+
+#include "actors.hpp"
+#include "engine/instance_state.hpp"
+
+namespace cafflow {
+
+struct instance_runner_config {
+  /// The instance as created (status queued).
+  instance_record record;
+  workflow_ptr wf;
+  dispatcher_actor dispatcher;
+  store_writer_actor store;
+  /// Told when the instance ends.
+  master_actor master;
+};
+
+struct instance_runner_state {
+  static constexpr const char* name = "instance_runner";
+
+  instance_runner_config cfg;
+  std::optional<instance_state> machine;
+  std::shared_ptr<spdlog::logger> log;
+};
+
+instance_runner_actor::behavior_type
+instance_runner(instance_runner_actor::stateful_pointer<instance_runner_state> self,
+                instance_runner_config cfg);
+
+/// The node row of `index` as the store and the API see it.
+node_record make_node_record(const workflow& wf, std::size_t index, const node_state& st);
+
+} // namespace cafflow

@@ -1,0 +1,64 @@
+// master: the root actor of the master process, published on its CAF port.
+// It owns the store writer and reader, the registry, the XML watcher, the
+// dispatcher and one instance_runner per running instance; answers the API;
+// and shuts its components down in order (intake first, store writer last).
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <caf/fwd.hpp>
+#include <spdlog/logger.h>
+
+#include "actors.hpp"
+#include "config/config.hpp"
+#include "store/store.hpp"
+#include "util/ids.hpp"
+
+namespace cafflow {
+
+struct master_config {
+  std::string cluster_name;
+  host_port address;
+  /// The leader epoch (1 until the lease exists).
+  std::uint64_t epoch = 1;
+  std::chrono::milliseconds request_timeout{10000};
+  std::string xmlconfig;
+  std::chrono::seconds rescan_interval{2};
+  /// Connections for the writer and the reader (opened and migrated).
+  std::shared_ptr<store> writer_db;
+  std::shared_ptr<store> reader_db;
+  /// Workflows the store already knows.
+  std::vector<workflow_record> known_workflows;
+  /// The last instance id ever issued.
+  std::string last_instance_id;
+};
+
+struct master_state {
+  static constexpr const char* name = "master";
+
+  master_config cfg;
+  store_writer_actor writer;
+  store_reader_actor reader;
+  registry_actor registry;
+  xml_watcher_actor watcher;
+  dispatcher_actor dispatcher;
+  /// Running instances by id.
+  std::map<std::string, instance_runner_actor> runners;
+  id_generator ids;
+  timestamp started = 0;
+  bool stopping = false;
+  std::shared_ptr<spdlog::logger> log;
+};
+
+master_actor::behavior_type master(master_actor::stateful_pointer<master_state> self,
+                                   master_config cfg);
+
+/// Opens and migrates the store, spawns the master and publishes it on its
+/// configured address.
+expected<master_actor> spawn_master(caf::actor_system& sys, const config& cfg);
+
+} // namespace cafflow

@@ -1,0 +1,33 @@
+#include "roles.hpp"
+
+#include <caf/actor_cast.hpp>
+#include <caf/actor_system.hpp>
+
+#include "http_gateway.hpp"
+#include "master.hpp"
+#include "worker.hpp"
+
+namespace cafflow {
+
+namespace {
+
+template <class Handle>
+expected<caf::actor> erase_type(expected<Handle> handle) {
+  if (!handle)
+    return handle.error();
+  return caf::actor_cast<caf::actor>(std::move(*handle));
+}
+
+} // namespace
+
+expected<caf::actor> spawn_role(caf::actor_system& sys, const config& cfg, role r,
+                                const host_port& address) {
+  switch (r) {
+    case role::master: return erase_type(spawn_master(sys, cfg));
+    case role::worker: return erase_type(spawn_worker(sys, cfg, address));
+    case role::http: return erase_type(spawn_http(sys, cfg));
+  }
+  return make_error(ec::invalid_argument, "unknown role");
+}
+
+} // namespace cafflow

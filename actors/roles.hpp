@@ -1,0 +1,17 @@
+// Starting the root actor of a role.
+#pragma once
+
+#include <caf/actor.hpp>
+#include <caf/fwd.hpp>
+
+#include "cli/daemon_args.hpp"
+#include "config/config.hpp"
+#include "expected.hpp"
+
+namespace cafflow {
+
+/// Spawns (and publishes) the root actor of `r` serving `address`.
+expected<caf::actor> spawn_role(caf::actor_system& sys, const config& cfg, role r,
+                                const host_port& address);
+
+} // namespace cafflow

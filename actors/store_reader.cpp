@@ -1,0 +1,31 @@
+#include "store_reader.hpp"
+
+#include <caf/event_based_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+
+namespace cafflow {
+
+store_reader_actor::behavior_type
+store_reader(store_reader_actor::stateful_pointer<store_reader_state> self,
+             std::shared_ptr<store> db) {
+  self->state.db = std::move(db);
+  return {
+    [self](atom::instances,
+               const instance_filter& filter) -> caf::result<std::vector<instance_record>> {
+      auto list = self->state.db->instances(filter);
+      if (!list)
+        return to_caf(list.error());
+      return std::move(*list);
+    },
+    [self](atom::instance, const std::string& id) -> caf::result<instance_record> {
+      auto found = self->state.db->instance(id);
+      if (!found)
+        return to_caf(found.error());
+      if (!*found)
+        return make_caf_error(ec::unknown_instance, "no instance with id '" + id + "'");
+      return std::move(**found);
+    },
+  };
+}
+
+} // namespace cafflow

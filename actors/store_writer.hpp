@@ -1,0 +1,42 @@
+// store_writer: the only actor that writes the store. Writes arriving while
+// a commit is pending are batched into the next transaction (group commit):
+// a flush is queued behind them, so one commit covers everything that was in
+// the mailbox. A failed commit is retried with backoff; nothing is dropped.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <vector>
+
+#include <caf/typed_response_promise.hpp>
+#include <spdlog/logger.h>
+
+#include "actors.hpp"
+#include "store/store.hpp"
+
+namespace cafflow {
+
+struct store_writer_state {
+  static constexpr const char* name = "store_writer";
+
+  std::shared_ptr<store> db;
+  /// Writes of the next commit.
+  store_batch buffer;
+  /// Callers waiting for the next commit.
+  std::vector<caf::typed_response_promise<atom::ok>> waiting;
+  /// A flush message is already queued.
+  bool flush_queued = false;
+  /// Commits that failed in a row.
+  int failures = 0;
+  /// Commits and writes so far (for status).
+  std::uint64_t commits = 0;
+  std::uint64_t writes = 0;
+  std::shared_ptr<spdlog::logger> log;
+};
+
+/// Spawn detached: commits block on disk or network.
+store_writer_actor::behavior_type
+store_writer(store_writer_actor::stateful_pointer<store_writer_state> self,
+             std::shared_ptr<store> db);
+
+} // namespace cafflow

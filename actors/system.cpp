@@ -1,0 +1,86 @@
+#include "system.hpp"
+
+#include <csignal>
+#include <pthread.h>
+#include <thread>
+
+#include <caf/actor_system.hpp>
+#include <caf/atom.hpp>
+#include <caf/exit_reason.hpp>
+#include <caf/scoped_actor.hpp>
+#include <caf/send.hpp>
+
+#include "log.hpp"
+
+namespace cafflow {
+
+system_config::system_config(const config& cfg) {
+  load<caf::io::middleman>();
+  cafflow::add_message_types(*this);
+  using std::chrono::milliseconds;
+  // Heartbeats detect frozen or partitioned peers; they must be set on every
+  // node, which is why they come from the shared config file (STACK.md).
+  set("middleman.heartbeat-interval",
+      caf::timespan{milliseconds(cfg.caf.heartbeat_interval_ms)});
+  set("middleman.connection-timeout",
+      caf::timespan{milliseconds(cfg.caf.connection_timeout_ms)});
+  // Lowest remote latency and no idle CPU on small machines (STACK.md).
+  set("middleman.workers", size_t{0});
+  set("scheduler.policy", caf::atom("sharing"));
+  if (cfg.caf.scheduler_threads > 0)
+    set("scheduler.max-threads", static_cast<size_t>(cfg.caf.scheduler_threads));
+}
+
+namespace {
+
+sigset_t termination_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGHUP);
+  sigaddset(&set, SIGUSR1); // internal: wakes the signal thread at exit
+  return set;
+}
+
+} // namespace
+
+void block_termination_signals() {
+  auto set = termination_signals();
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  // A task's closed pipe must not kill a daemon.
+  std::signal(SIGPIPE, SIG_IGN);
+}
+
+int run_until_shutdown(caf::actor_system& sys, const caf::actor& root) {
+  auto logger = log::get("main");
+  std::thread signal_thread([&sys, root, logger] {
+    auto set = termination_signals();
+    for (;;) {
+      int sig = 0;
+      if (sigwait(&set, &sig) != 0)
+        continue;
+      if (sig == SIGUSR1)
+        return;
+      logger->info("received signal {} ({}), shutting down", sig, strsignal(sig));
+      caf::anon_send_exit(root, caf::exit_reason::user_shutdown);
+    }
+  });
+  caf::error reason;
+  {
+    caf::scoped_actor self{sys};
+    self->monitor(root);
+    self->receive([&](const caf::down_msg& down) { reason = down.reason; });
+  }
+  pthread_kill(signal_thread.native_handle(), SIGUSR1);
+  signal_thread.join();
+  if (!reason || reason == caf::exit_reason::user_shutdown
+      || reason == caf::exit_reason::normal) {
+    logger->info("stopped");
+    return 0;
+  }
+  logger->error("stopped on error: {}", sys.render(reason));
+  return 1;
+}
+
+} // namespace cafflow

@@ -1,0 +1,63 @@
+// The actor system of a cafflow process: its CAF configuration, the way
+// nodes connect to each other, and the wait for shutdown.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <set>
+#include <string>
+
+#include <caf/actor_system_config.hpp>
+#include <caf/io/middleman.hpp>
+#include <caf/typed_event_based_actor.hpp>
+
+#include "config/config.hpp"
+#include "type_ids.hpp"
+
+namespace cafflow {
+
+/// CAF settings derived from cafflow's [caf] section, the middleman, and
+/// every message type. Identical on every node.
+class system_config : public caf::actor_system_config {
+public:
+  explicit system_config(const config& cfg);
+};
+
+/// Connects to the actor published at `address`, failing after `timeout`
+/// (remote_actor() has no timeout, STACK.md). Calls `on_ok` with the handle
+/// when the peer publishes an actor of interface `Handle`, else `on_error`.
+template <class Handle, class Self, class OnOk, class OnError>
+void connect_remote(Self* self, const host_port& address, std::chrono::milliseconds timeout,
+                    OnOk on_ok, OnError on_error) {
+  auto mm = self->system().middleman().actor_handle();
+  auto expected_ifs = self->system().template message_types<Handle>();
+  self->request(mm, timeout, caf::connect_atom::value, address.host, address.port)
+    .then(
+      [=](const caf::node_id&, caf::strong_actor_ptr& ptr,
+          const std::set<std::string>& ifs) mutable {
+        if (!ptr) {
+          on_error(make_caf_error(ec::master_unreachable,
+                                  "nothing is published at " + address.to_string()));
+          return;
+        }
+        if (!self->system().assignable(ifs, expected_ifs)) {
+          on_error(make_caf_error(ec::master_unreachable,
+                                  "the actor at " + address.to_string()
+                                    + " speaks another interface (a different cafflow "
+                                      "version or role?)"));
+          return;
+        }
+        on_ok(caf::actor_cast<Handle>(std::move(ptr)));
+      },
+      [=](caf::error& err) mutable { on_error(err); });
+}
+
+/// Blocks termination signals in the calling thread; call before the actor
+/// system starts so every thread inherits the mask and sigwait() sees them.
+void block_termination_signals();
+
+/// Waits until `root` terminates or SIGTERM/SIGINT arrives (then asks `root`
+/// to shut down and waits for it). Returns the exit code for main().
+int run_until_shutdown(caf::actor_system& sys, const caf::actor& root);
+
+} // namespace cafflow

@@ -1,0 +1,137 @@
+#include "task_runner.hpp"
+
+#include <csignal>
+
+#include <caf/event_based_actor.hpp>
+#include <caf/exit_reason.hpp>
+#include <caf/send.hpp>
+#include <caf/typed_event_based_actor.hpp>
+
+#include "exec/process.hpp"
+#include "log.hpp"
+
+namespace cafflow {
+
+namespace {
+
+/// Bytes of a failed attempt's log that go into its report.
+constexpr std::size_t log_tail_bytes = 2048;
+
+void finish(task_runner_actor::stateful_pointer<task_runner_state> self, std::string outcome,
+            int exit_code, std::string message) {
+  auto& st = self->state;
+  st.report.outcome = std::move(outcome);
+  st.report.exit_code = exit_code;
+  st.report.finished = now_ms();
+  st.report.message = std::move(message);
+  st.log->info("{}: {} ({} ms)",
+               attempt_key(st.report.instance_id, st.report.node, st.report.attempt),
+               st.report.outcome, st.report.finished - st.report.started);
+  self->send(st.cfg.parent, atom::report::value, st.report);
+  self->quit();
+}
+
+/// Stops the process group: SIGTERM now, SIGKILL after the grace period.
+void stop(task_runner_actor::stateful_pointer<task_runner_state> self, std::string reason) {
+  auto& st = self->state;
+  if (!st.stop_reason.empty())
+    return;
+  st.stop_reason = std::move(reason);
+  if (st.pid == 0)
+    return; // not started yet: stopped as soon as it starts
+  signal_group(st.pid, SIGTERM);
+  self->delayed_send(self, st.cfg.kill_grace, atom::kill::value, atom::timeout::value);
+}
+
+} // namespace
+
+task_runner_state::~task_runner_state() {
+  // The runner ends only after `exited`, so the waiter is at its very end.
+  if (waiter.joinable())
+    waiter.join();
+}
+
+task_runner_actor::behavior_type task_runner(task_runner_actor::stateful_pointer<task_runner_state> self,
+                                             task_runner_config cfg) {
+  auto& st = self->state;
+  st.cfg = std::move(cfg);
+  st.log = log::get("task");
+  const auto& spec = st.cfg.spec;
+  st.report.instance_id = spec.instance_id;
+  st.report.node = spec.node;
+  st.report.attempt = spec.attempt;
+  st.report.worker = st.cfg.worker_id;
+  st.report.started = now_ms();
+  st.report.log_path = task_log_path(st.cfg.dirs, spec.instance_id, spec.node, spec.attempt);
+  // A shutdown of the worker stops the process but waits for it to be reaped.
+  self->set_exit_handler([self](const caf::exit_msg&) { stop(self, "killed"); });
+  auto process = prepare_task(spec, st.cfg.dirs, st.cfg.base_env);
+  if (!process) {
+    finish(self, "failed", -1, process.error().message);
+    return {
+      [](atom::spawned, int) {}, [](atom::exited, int, const std::string&) {},
+      [](atom::timeout) {},      [](atom::kill) {},
+      [](atom::kill, atom::timeout) {},
+    };
+  }
+  // A thread per attempt forks and waits: PR_SET_PDEATHSIG ties the child to
+  // the forking thread, which lives exactly as long as the child.
+  st.waiter = std::thread([handle = caf::actor_cast<task_runner_actor>(self),
+                           proc = std::move(*process)]() mutable {
+    auto pid = spawn_process(proc);
+    if (!pid) {
+      caf::anon_send(handle, atom::exited::value, -1, pid.error().message);
+      return;
+    }
+    caf::anon_send(handle, atom::spawned::value, *pid);
+    auto status = wait_process(*pid);
+    caf::anon_send(handle, atom::exited::value, status, std::string{});
+    handle = nullptr;
+  });
+  if (spec.timeout_s > 0)
+    self->delayed_send(self, std::chrono::seconds(spec.timeout_s), atom::timeout::value);
+  return {
+    [self](atom::spawned, int pid) {
+      auto& st = self->state;
+      st.pid = pid;
+      st.report.pid = pid;
+      st.report.outcome = "running";
+      self->send(st.cfg.parent, atom::report::value, st.report);
+      if (!st.stop_reason.empty()) { // stopped before it started
+        auto reason = st.stop_reason;
+        st.stop_reason.clear();
+        stop(self, reason);
+      }
+    },
+    [self](atom::exited, int status, const std::string& spawn_error) {
+      auto& st = self->state;
+      if (status < 0) {
+        finish(self, "failed", -1, spawn_error);
+        return;
+      }
+      // Whatever the task left behind in its group goes with it: no orphans.
+      signal_group(st.pid, SIGKILL);
+      auto info = decode_wait_status(status);
+      if (!st.stop_reason.empty()) {
+        auto why = st.stop_reason == "timed_out"
+                     ? "timed out after " + std::to_string(st.cfg.spec.timeout_s) + "s"
+                     : std::string("killed");
+        finish(self, st.stop_reason, info.exit_code, why + " (" + info.describe() + ")");
+      } else if (info.signal == 0 && info.exit_code == 0) {
+        finish(self, "succeeded", 0, {});
+      } else {
+        auto tail = file_tail(st.report.log_path, log_tail_bytes);
+        finish(self, "failed", info.exit_code,
+               info.describe() + (tail.empty() ? "" : "\n--- last lines of the log ---\n" + tail));
+      }
+    },
+    [self](atom::timeout) { stop(self, "timed_out"); },
+    [self](atom::kill) { stop(self, "killed"); },
+    [self](atom::kill, atom::timeout) {
+      // The grace period is over: SIGKILL whatever still runs.
+      signal_group(self->state.pid, SIGKILL);
+    },
+  };
+}
+
+} // namespace cafflow

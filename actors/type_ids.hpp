@@ -1,0 +1,147 @@
+// Every atom and message type cafflow's actors exchange, and the one
+// function that registers them with an actor system config. Every process
+// registers the same set, so a type mismatch is refused at connect time.
+#pragma once
+
+#include <memory>
+
+#include <caf/allowed_unsafe_message_type.hpp>
+#include <caf/atom.hpp>
+#include <caf/error.hpp>
+#include <caf/meta/type_name.hpp>
+
+#include "error.hpp"
+#include "model/attempt.hpp"
+#include "model/records.hpp"
+#include "store/store.hpp"
+
+namespace caf {
+class actor_system_config;
+} // namespace caf
+
+namespace cafflow {
+
+struct workflow;
+
+/// Atoms, one per verb. Names are at most 10 characters (CAF 0.17).
+namespace atom {
+using ack = caf::atom_constant<caf::atom("ack")>;
+using commit = caf::atom_constant<caf::atom("commit")>;
+using connect = caf::atom_constant<caf::atom("connect")>;
+using dispatch = caf::atom_constant<caf::atom("dispatch")>;
+using done = caf::atom_constant<caf::atom("done")>;
+using exited = caf::atom_constant<caf::atom("exited")>;
+using flush = caf::atom_constant<caf::atom("flush")>;
+using get = caf::atom_constant<caf::atom("get")>;
+using health = caf::atom_constant<caf::atom("health")>;
+using instance = caf::atom_constant<caf::atom("instance")>;
+using instances = caf::atom_constant<caf::atom("instances")>;
+using kill = caf::atom_constant<caf::atom("kill")>;
+using load = caf::atom_constant<caf::atom("load")>;
+using ok = caf::atom_constant<caf::atom("ok")>;
+using put = caf::atom_constant<caf::atom("put")>;
+using register_ = caf::atom_constant<caf::atom("register")>;
+using remove = caf::atom_constant<caf::atom("remove")>;
+using report = caf::atom_constant<caf::atom("report")>;
+using retry = caf::atom_constant<caf::atom("retry")>;
+using run = caf::atom_constant<caf::atom("run")>;
+using scan = caf::atom_constant<caf::atom("scan")>;
+using spawned = caf::atom_constant<caf::atom("spawned")>;
+using start = caf::atom_constant<caf::atom("start")>;
+using status = caf::atom_constant<caf::atom("status")>;
+using timeout = caf::atom_constant<caf::atom("timeout")>;
+using workers = caf::atom_constant<caf::atom("workers")>;
+using workflows = caf::atom_constant<caf::atom("workflows")>;
+} // namespace atom
+
+/// A definition shared between the registry and the runners (local only).
+using workflow_ptr = std::shared_ptr<const workflow>;
+
+/// Writes for the store writer (local only).
+using store_batch = std::vector<store_write>;
+
+/// The key-value answer of every `status` request.
+using status_map = std::map<std::string, std::string>;
+
+// -- inspection (serialization) of the records that cross processes ----------
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, worker_info& x) {
+  return f(caf::meta::type_name("worker_info"), x.id, x.host, x.slots, x.groups, x.pid);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, attempt_spec& x) {
+  return f(caf::meta::type_name("attempt_spec"), x.instance_id, x.workflow, x.node, x.attempt,
+           x.action_type, x.payload, x.param_line, x.params, x.logical_time, x.timeout_s, x.host,
+           x.worker_group, x.priority, x.epoch);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, attempt_report& x) {
+  return f(caf::meta::type_name("attempt_report"), x.instance_id, x.node, x.attempt, x.worker,
+           x.outcome, x.exit_code, x.pid, x.log_path, x.started, x.finished, x.message);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, workflow_record& x) {
+  return f(caf::meta::type_name("workflow_record"), x.name, x.dir, x.desc, x.creator, x.file,
+           x.hash, x.version, x.loaded_at, x.node_count, x.status);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, attempt_record& x) {
+  return f(caf::meta::type_name("attempt_record"), x.number, x.worker, x.status, x.exit_code,
+           x.lost, x.pid, x.epoch, x.log_path, x.started, x.finished, x.message);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, node_record& x) {
+  return f(caf::meta::type_name("node_record"), x.name, x.kind, x.action_type, x.status,
+           x.attempt_count, x.started, x.finished, x.message, x.attempts);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, instance_record& x) {
+  return f(caf::meta::type_name("instance_record"), x.id, x.workflow, x.version, x.status,
+           x.trigger, x.params, x.logical_time, x.priority, x.created, x.started, x.finished,
+           x.message, x.nodes);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, instance_filter& x) {
+  return f(caf::meta::type_name("instance_filter"), x.workflow, x.status, x.limit, x.offset);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, worker_record& x) {
+  return f(caf::meta::type_name("worker_record"), x.id, x.host, x.slots, x.running, x.groups,
+           x.registered, x.state);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, health_record& x) {
+  return f(caf::meta::type_name("health_record"), x.cluster, x.master, x.epoch, x.started,
+           x.workers, x.workflows, x.running_instances);
+}
+
+// -- errors --------------------------------------------------------------------
+
+/// The CAF error category of cafflow::ec.
+constexpr caf::atom_value error_category = caf::atom("cafflow");
+
+/// A cafflow error as a CAF error (code, category, message as context).
+caf::error to_caf(const error& err);
+caf::error make_caf_error(ec code, std::string message);
+
+/// A CAF error as a cafflow error; CAF's own codes map to the nearest ec.
+error from_caf(const caf::error& err);
+
+/// Registers every message type and the error category. Called by every
+/// process's config constructor.
+void add_message_types(caf::actor_system_config& cfg);
+
+} // namespace cafflow
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cafflow::workflow_ptr)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cafflow::store_batch)

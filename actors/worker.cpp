@@ -1,0 +1,227 @@
+#include "worker.hpp"
+
+#include <filesystem>
+#include <unistd.h>
+
+#include <caf/actor_system.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/exit_reason.hpp>
+#include <caf/io/middleman.hpp>
+#include <caf/typed_event_based_actor.hpp>
+
+#include "log.hpp"
+#include "system.hpp"
+#include "task_runner.hpp"
+#include "util/strings.hpp"
+
+namespace cafflow {
+
+namespace {
+
+using self_ptr = worker_actor::stateful_pointer<worker_state>;
+
+/// Sends every unacknowledged final report to the (new) dispatcher.
+void flush_outbox(self_ptr self) {
+  auto& st = self->state;
+  for (const auto& [key, report] : st.outbox)
+    self->send(st.dispatcher, atom::report::value, report);
+}
+
+void schedule_connect(self_ptr self) {
+  self->delayed_send(self, self->state.cfg.reconnect_interval, atom::connect::value);
+}
+
+void connect(self_ptr self) {
+  auto& st = self->state;
+  if (st.master || st.connecting || st.stopping)
+    return;
+  st.connecting = true;
+  connect_remote<master_actor>(
+    self, st.cfg.master, st.cfg.connect_timeout,
+    [self](master_actor master) {
+      auto& st = self->state;
+      st.connecting = false;
+      self->monitor(master);
+      st.master = master;
+      self->request(master, st.cfg.request_timeout, atom::register_::value, st.cfg.info,
+                    caf::actor_cast<worker_actor>(self))
+        .then(
+          [self](dispatcher_actor dispatcher, std::uint64_t epoch) {
+            auto& st = self->state;
+            st.dispatcher = std::move(dispatcher);
+            st.epoch = std::max(st.epoch, epoch);
+            st.failed_connects = 0;
+            st.log->info("registered with the master at {} (epoch {}, {} slots, {} "
+                         "unacknowledged reports)",
+                         st.cfg.master.to_string(), epoch, st.cfg.info.slots, st.outbox.size());
+            flush_outbox(self);
+          },
+          [self](caf::error& err) {
+            auto& st = self->state;
+            st.log->warn("registration with the master at {} failed: {}",
+                         st.cfg.master.to_string(), to_string(from_caf(err)));
+            st.master = nullptr;
+            schedule_connect(self);
+          });
+    },
+    [self](const caf::error& err) {
+      auto& st = self->state;
+      st.connecting = false;
+      // Say it once, then every ~30 s: a worker may well start before its master.
+      auto every = std::max<long>(1, 30000 / std::max<long>(1, st.cfg.reconnect_interval.count()));
+      if (st.failed_connects++ % every == 0)
+        st.log->warn("cannot reach the master at {}: {}; retrying every {} ms",
+                     st.cfg.master.to_string(), to_string(from_caf(err)),
+                     st.cfg.reconnect_interval.count());
+      schedule_connect(self);
+    });
+}
+
+void maybe_quit(self_ptr self) {
+  if (self->state.stopping && self->state.running.empty()) {
+    self->state.log->info("all tasks ended; worker stops");
+    self->quit(caf::exit_reason::user_shutdown);
+  }
+}
+
+} // namespace
+
+worker_actor::behavior_type worker(worker_actor::stateful_pointer<worker_state> self,
+                                   worker_config cfg) {
+  auto& st = self->state;
+  st.cfg = std::move(cfg);
+  st.log = log::get("worker");
+  for (const auto& [name, value] : process_environment())
+    st.base_env.push_back(name + "=" + value);
+  self->set_down_handler([self](const caf::down_msg& down) {
+    auto& st = self->state;
+    if (st.master && down.source == st.master.address()) {
+      st.log->warn("lost the master at {}: {}", st.cfg.master.to_string(),
+                   self->system().render(down.reason));
+      st.master = nullptr;
+      st.dispatcher = nullptr;
+      schedule_connect(self);
+      return;
+    }
+    // A task runner ended; its final report came before (or it died).
+    for (auto it = st.running.begin(); it != st.running.end(); ++it) {
+      if (it->second.address() != down.source)
+        continue;
+      st.log->error("task runner of {} died without a report: {}", it->first,
+                    self->system().render(down.reason));
+      st.running.erase(it);
+      break;
+    }
+    maybe_quit(self);
+  });
+  self->set_exit_handler([self](const caf::exit_msg& msg) {
+    auto& st = self->state;
+    if (st.stopping)
+      return;
+    st.stopping = true;
+    st.log->info("stopping: {} running tasks get SIGTERM, SIGKILL after {} s",
+                 st.running.size(), st.cfg.kill_grace.count());
+    for (auto& [key, runner] : st.running)
+      self->send_exit(runner, msg.reason);
+    maybe_quit(self);
+  });
+  st.log->info("worker {} up: {} slots, master at {}", st.cfg.info.id, st.cfg.info.slots,
+               st.cfg.master.to_string());
+  connect(self);
+  return {
+    [self](atom::run, attempt_spec& spec) {
+      auto& st = self->state;
+      auto key = attempt_key(spec.instance_id, spec.node, spec.attempt);
+      if (spec.epoch < st.epoch) {
+        st.log->warn("{} rejected: epoch {} is older than {}", key, spec.epoch, st.epoch);
+        return;
+      }
+      if (st.running.count(key) != 0 || st.outbox.count(key) != 0) {
+        st.log->warn("{} dispatched twice; ignoring the second dispatch", key);
+        return;
+      }
+      if (st.stopping || static_cast<int>(st.running.size()) >= st.cfg.info.slots) {
+        attempt_report report;
+        report.instance_id = spec.instance_id;
+        report.node = spec.node;
+        report.attempt = spec.attempt;
+        report.worker = st.cfg.info.id;
+        report.outcome = "lost";
+        report.message = st.stopping ? "the worker is shutting down" : "the worker has no free slot";
+        report.started = report.finished = now_ms();
+        st.outbox[key] = report;
+        if (st.dispatcher)
+          self->send(st.dispatcher, atom::report::value, report);
+        return;
+      }
+      task_runner_config tc;
+      tc.parent = caf::actor_cast<worker_actor>(self);
+      tc.worker_id = st.cfg.info.id;
+      tc.dirs = st.cfg.dirs;
+      tc.base_env = st.base_env;
+      tc.kill_grace = st.cfg.kill_grace;
+      tc.spec = std::move(spec);
+      auto runner = self->spawn(task_runner, std::move(tc));
+      self->monitor(runner);
+      st.running.emplace(key, runner);
+    },
+    [self](atom::kill, const std::string& instance, const std::string& node, int attempt) {
+      auto& st = self->state;
+      auto it = st.running.find(attempt_key(instance, node, attempt));
+      if (it != st.running.end())
+        self->send(it->second, atom::kill::value);
+    },
+    [self](atom::ack, const std::string& key) { self->state.outbox.erase(key); },
+    [self](atom::report, attempt_report& report) {
+      auto& st = self->state;
+      auto key = attempt_key(report.instance_id, report.node, report.attempt);
+      if (report.outcome != "running") {
+        st.running.erase(key);
+        st.outbox[key] = report;
+      }
+      if (st.dispatcher)
+        self->send(st.dispatcher, atom::report::value, std::move(report));
+      maybe_quit(self);
+    },
+    [self](atom::connect) { connect(self); },
+    [self](atom::status) -> status_map {
+      auto& st = self->state;
+      return {{"id", st.cfg.info.id},
+              {"slots", std::to_string(st.cfg.info.slots)},
+              {"running", std::to_string(st.running.size())},
+              {"outbox", std::to_string(st.outbox.size())},
+              {"master", st.dispatcher ? "registered" : "disconnected"},
+              {"epoch", std::to_string(st.epoch)}};
+    },
+  };
+}
+
+expected<worker_actor> spawn_worker(caf::actor_system& sys, const config& cfg,
+                                    const host_port& address) {
+  worker_config wc;
+  wc.info.id = address.to_string();
+  wc.info.host = address.host;
+  wc.info.slots = cfg.worker.slots;
+  wc.info.pid = static_cast<int>(::getpid());
+  wc.listen = address;
+  wc.master = cfg.cluster.master;
+  // Task files are per worker, so several workers can share one host.
+  auto tag = address.host + "_" + std::to_string(address.port);
+  wc.dirs.work = (std::filesystem::path(cfg.paths.data) / "work" / tag).string();
+  wc.dirs.logs = (std::filesystem::path(cfg.paths.logs) / "tasks").string();
+  wc.reconnect_interval = std::chrono::milliseconds(cfg.worker.reconnect_interval_ms);
+  wc.connect_timeout = std::chrono::milliseconds(cfg.caf.connect_timeout_ms);
+  wc.request_timeout = std::chrono::milliseconds(cfg.master.request_timeout_ms);
+  wc.kill_grace = std::chrono::seconds(cfg.worker.kill_grace_s);
+  auto handle = sys.spawn(worker, std::move(wc));
+  auto port = sys.middleman().publish(handle, address.port, address.host.c_str(), true);
+  if (!port) {
+    caf::anon_send_exit(handle, caf::exit_reason::user_shutdown);
+    return make_error(ec::invalid_config, "cluster.workers: cannot listen on "
+                                            + address.to_string() + ": "
+                                            + sys.render(port.error()));
+  }
+  return handle;
+}
+
+} // namespace cafflow

@@ -1,0 +1,65 @@
+// worker: the root actor of a worker process. Registers with the master,
+// runs attempts through task_runners within its slots, and keeps every final
+// report in an outbox until the master acknowledges it.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <caf/fwd.hpp>
+#include <spdlog/logger.h>
+
+#include "actors.hpp"
+#include "config/config.hpp"
+#include "exec/task.hpp"
+
+namespace cafflow {
+
+struct worker_config {
+  /// Announced to the master.
+  worker_info info;
+  /// Where the worker is published (its configured address).
+  host_port listen;
+  host_port master;
+  task_dirs dirs;
+  std::chrono::milliseconds reconnect_interval{500};
+  std::chrono::milliseconds connect_timeout{2000};
+  std::chrono::milliseconds request_timeout{10000};
+  std::chrono::seconds kill_grace{5};
+};
+
+struct worker_state {
+  static constexpr const char* name = "worker";
+
+  worker_config cfg;
+  /// The master and its dispatcher, while registered.
+  master_actor master;
+  dispatcher_actor dispatcher;
+  /// The highest leader epoch seen.
+  std::uint64_t epoch = 0;
+  /// A connect attempt is under way.
+  bool connecting = false;
+  /// Failed connects in a row (for quiet logging).
+  int failed_connects = 0;
+  /// Running attempts by attempt key.
+  std::map<std::string, task_runner_actor> running;
+  /// Final reports the master has not acknowledged yet, by attempt key.
+  std::map<std::string, attempt_report> outbox;
+  /// Shutting down: no new attempts, quit when the last runner is gone.
+  bool stopping = false;
+  std::vector<std::string> base_env;
+  std::shared_ptr<spdlog::logger> log;
+};
+
+worker_actor::behavior_type worker(worker_actor::stateful_pointer<worker_state> self,
+                                   worker_config cfg);
+
+/// Reads the [worker] config for the worker at `address`, spawns it and
+/// publishes it on that address.
+expected<worker_actor> spawn_worker(caf::actor_system& sys, const config& cfg,
+                                    const host_port& address);
+
+} // namespace cafflow

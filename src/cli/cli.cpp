@@ -1,0 +1,381 @@
+#include "cli/cli.hpp"
+
+#include <chrono>
+#include <cstdlib>
+#include <ctime>
+#include <filesystem>
+#include <iostream>
+#include <thread>
+
+#include <CLI/CLI.hpp>
+
+#include "cli/http_client.hpp"
+#include "config/config.hpp"
+#include "http/json.hpp"
+#include "util/strings.hpp"
+
+namespace cafflow {
+
+namespace {
+
+/// Settings shared by every subcommand.
+struct globals {
+  std::string conf;
+  bool json_output = false;
+  int timeout_ms = 10000;
+  host_port http;
+  config cfg;
+};
+
+config load_cli_config(const globals& g);
+
+/// An error that ends the command with an exit code.
+struct cli_failure {
+  int code;
+  std::string message;
+};
+
+std::size_t display_width(const std::string& text) {
+  std::size_t n = 0;
+  for (unsigned char c : text)
+    n += (c & 0xC0) != 0x80;
+  return n;
+}
+
+/// Prints rows as aligned columns; the first row is the header.
+void print_table(const std::vector<std::vector<std::string>>& rows) {
+  if (rows.empty())
+    return;
+  std::vector<std::size_t> widths(rows.front().size(), 0);
+  for (const auto& row : rows)
+    for (std::size_t i = 0; i < row.size() && i < widths.size(); ++i)
+      widths[i] = std::max(widths[i], display_width(row[i]));
+  for (const auto& row : rows) {
+    std::string line;
+    for (std::size_t i = 0; i < row.size(); ++i) {
+      line += row[i];
+      if (i + 1 < row.size())
+        line += std::string(widths[i] - display_width(row[i]) + 2, ' ');
+    }
+    std::cout << trim(line) << '\n';
+  }
+}
+
+/// "2026-11-21 19:25:03" in local time from an API time, "-" when null.
+std::string local_time(const json& value) {
+  if (!value.is_string())
+    return "-";
+  timestamp ms = 0;
+  if (!parse_utc_time(value.get<std::string>(), ms))
+    return value.get<std::string>();
+  std::time_t secs = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  localtime_r(&secs, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S", &tm);
+  return buf;
+}
+
+/// "1.25s" between two API times; "-" when either is missing.
+std::string duration(const json& from, const json& to) {
+  timestamp a = 0, b = 0;
+  if (!from.is_string() || !to.is_string() || !parse_utc_time(from.get<std::string>(), a)
+      || !parse_utc_time(to.get<std::string>(), b))
+    return "-";
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%.2fs", static_cast<double>(b - a) / 1000.0);
+  return buf;
+}
+
+std::string str(const json& value) {
+  if (value.is_null())
+    return "-";
+  return value.is_string() ? value.get<std::string>() : value.dump();
+}
+
+/// Calls the API and returns the parsed JSON body; throws cli_failure on
+/// transport errors and error statuses.
+json call(const globals& g, const std::string& method, const std::string& path,
+          const std::string& body = {}) {
+  auto response = http_call(g.http, method, path, body, g.timeout_ms);
+  if (!response)
+    throw cli_failure{exit_code::unavailable, response.error().message};
+  auto parsed = json::parse(response->body, nullptr, false);
+  if (response->status >= 400) {
+    auto message = parsed.is_object() && parsed.contains("error")
+                     ? str(parsed["error"])
+                     : "HTTP " + std::to_string(response->status);
+    throw cli_failure{response->status == 503 ? exit_code::unavailable : exit_code::failed,
+                      message};
+  }
+  if (parsed.is_discarded())
+    throw cli_failure{exit_code::failed, "the server answered with invalid JSON"};
+  return parsed;
+}
+
+void print_json(const json& value) { std::cout << value.dump(2) << '\n'; }
+
+// -- subcommands -------------------------------------------------------------
+
+int workflow_list(const globals& g) {
+  auto body = call(g, "GET", "/api/v1/workflows");
+  if (g.json_output) {
+    print_json(body);
+    return exit_code::ok;
+  }
+  std::vector<std::vector<std::string>> rows{{"NAME", "DIR", "VERSION", "NODES", "FILE"}};
+  for (const auto& w : body["workflows"])
+    rows.push_back({str(w["name"]), str(w["dir"]), str(w["version"]), str(w["nodes"]),
+                    str(w["file"])});
+  print_table(rows);
+  return exit_code::ok;
+}
+
+int workflow_run(const globals& g, const std::string& name,
+                 const std::vector<std::string>& params) {
+  json p = json::object();
+  for (const auto& item : params) {
+    auto eq = item.find('=');
+    if (eq == std::string::npos || eq == 0)
+      throw cli_failure{exit_code::usage, "-p expects NAME=VALUE, got '" + item + "'"};
+    p[item.substr(0, eq)] = item.substr(eq + 1);
+  }
+  auto body = call(g, "POST", "/api/v1/workflows/" + url_encode(name) + "/run",
+                   json{{"params", p}}.dump());
+  if (g.json_output)
+    print_json(body);
+  else
+    std::cout << str(body["instance_id"]) << '\n';
+  return exit_code::ok;
+}
+
+int instance_list(const globals& g, const std::string& workflow, const std::string& status,
+                  int limit) {
+  std::string path = "/api/v1/instances?limit=" + std::to_string(limit);
+  if (!workflow.empty())
+    path += "&workflow=" + url_encode(workflow);
+  if (!status.empty())
+    path += "&status=" + url_encode(status);
+  auto body = call(g, "GET", path);
+  if (g.json_output) {
+    print_json(body);
+    return exit_code::ok;
+  }
+  std::vector<std::vector<std::string>> rows{
+    {"ID", "WORKFLOW", "STATUS", "TRIGGER", "CREATED", "DURATION"}};
+  for (const auto& i : body["instances"])
+    rows.push_back({str(i["id"]), str(i["workflow"]), str(i["status"]), str(i["trigger"]),
+                    local_time(i["created"]), duration(i["started"], i["finished"])});
+  print_table(rows);
+  return exit_code::ok;
+}
+
+void print_instance(const json& i) {
+  std::cout << "instance   " << str(i["id"]) << '\n'
+            << "workflow   " << str(i["workflow"]) << " (version " << str(i["version"]) << ")\n"
+            << "status     " << str(i["status"]) << '\n'
+            << "trigger    " << str(i["trigger"]) << '\n'
+            << "created    " << local_time(i["created"]) << '\n'
+            << "started    " << local_time(i["started"]) << '\n'
+            << "finished   " << local_time(i["finished"]) << '\n';
+  if (!i["params"].empty()) {
+    std::vector<std::string> items;
+    for (auto& [key, value] : i["params"].items())
+      items.push_back(key + "=" + str(value));
+    std::cout << "params     " << join(items, " ") << '\n';
+  }
+  if (!str(i["message"]).empty())
+    std::cout << "message    " << str(i["message"]) << '\n';
+  std::cout << '\n';
+  std::vector<std::vector<std::string>> rows{
+    {"NODE", "KIND", "STATUS", "ATTEMPTS", "WORKER", "EXIT", "STARTED", "DURATION"}};
+  std::vector<std::pair<std::string, std::string>> failures;
+  for (const auto& n : i["nodes"]) {
+    std::string attempts = "-", worker = "-", exit = "-";
+    if (n.contains("attempts") && !n["attempts"].empty()) {
+      const auto& last = n["attempts"].back();
+      attempts = std::to_string(n["attempts"].size());
+      worker = str(last["worker"]);
+      exit = str(last["exit_code"]);
+    }
+    auto kind = str(n["kind"]);
+    if (n.contains("action_type"))
+      kind += ":" + str(n["action_type"]);
+    rows.push_back({str(n["name"]), kind, str(n["status"]), attempts, worker, exit,
+                    local_time(n["started"]), duration(n["started"], n["finished"])});
+    if ((str(n["status"]) == "failed" || str(n["status"]) == "retrying")
+        && !str(n["message"]).empty())
+      failures.emplace_back(str(n["name"]), str(n["message"]));
+  }
+  print_table(rows);
+  for (const auto& [node, message] : failures) {
+    std::cout << "\nnode '" << node << "' failed:\n";
+    for (const auto& line : split_list(message, '\n'))
+      std::cout << "  " << line << '\n';
+  }
+}
+
+int instance_show(const globals& g, const std::string& id) {
+  auto body = call(g, "GET", "/api/v1/instances/" + url_encode(id));
+  if (g.json_output)
+    print_json(body);
+  else
+    print_instance(body);
+  return exit_code::ok;
+}
+
+int instance_wait(const globals& g, const std::string& id, double timeout_s) {
+  auto deadline = std::chrono::steady_clock::now()
+                  + std::chrono::milliseconds(static_cast<long long>(timeout_s * 1000));
+  auto delay = std::chrono::milliseconds(50);
+  for (;;) {
+    auto body = call(g, "GET", "/api/v1/instances/" + url_encode(id));
+    auto status = str(body["status"]);
+    if (status == "succeeded" || status == "failed" || status == "killed") {
+      if (g.json_output)
+        print_json(body);
+      else
+        std::cout << id << ' ' << status
+                  << (str(body["message"]).empty() ? "" : ": " + str(body["message"])) << '\n';
+      return status == "succeeded" ? exit_code::ok : exit_code::failed;
+    }
+    if (std::chrono::steady_clock::now() >= deadline) {
+      std::cerr << "cafflow: instance " << id << " is still " << status << " after "
+                << timeout_s << "s\n";
+      return exit_code::timeout;
+    }
+    std::this_thread::sleep_for(delay);
+    delay = std::min(delay * 2, std::chrono::milliseconds(500));
+  }
+}
+
+/// Reads the configuration named by --conf, CAFFLOW_CONF or the default.
+void load_globals(globals& g) {
+  g.cfg = load_cli_config(g);
+  g.http = g.cfg.cluster.http;
+  // A wildcard listen address is reached through loopback.
+  if (g.http.host == "0.0.0.0")
+    g.http.host = "127.0.0.1";
+}
+
+int config_show(const globals& g, const std::string& key) {
+  if (g.json_output) {
+    json j = json::object();
+    for (const auto& [name, value] : g.cfg.effective)
+      if (key.empty() || name == key)
+        j[name] = value;
+    if (!key.empty() && j.empty())
+      throw cli_failure{exit_code::usage, "unknown key '" + key + "'"};
+    print_json(j);
+    return exit_code::ok;
+  }
+  for (const auto& [name, value] : g.cfg.effective) {
+    if (key.empty())
+      std::cout << name << " = " << value << '\n';
+    else if (name == key) {
+      std::cout << value << '\n';
+      return exit_code::ok;
+    }
+  }
+  if (!key.empty()) {
+    std::vector<std::string> names;
+    for (const auto& [name, value] : g.cfg.effective)
+      names.push_back(name);
+    auto hint = did_you_mean(key, names);
+    throw cli_failure{exit_code::usage, "unknown key '" + key + "'"
+                                          + (hint.empty() ? "" : " (did you mean '" + hint + "'?)")};
+  }
+  return exit_code::ok;
+}
+
+config load_cli_config(const globals& g) {
+  config_sources sources;
+  sources.file = g.conf;
+  if (sources.file.empty())
+    if (const char* env = std::getenv("CAFFLOW_CONF"); env != nullptr)
+      sources.file = env;
+  if (sources.file.empty() && std::filesystem::exists("conf/cafflow.ini"))
+    sources.file = "conf/cafflow.ini";
+  sources.environment = process_environment();
+  auto cfg = load_config(sources);
+  if (!cfg)
+    throw cli_failure{exit_code::config, cfg.error().message};
+  return std::move(*cfg);
+}
+
+} // namespace
+
+int run_cli(int argc, char** argv) {
+  CLI::App app{"cafflow — operate a cafflow cluster over its HTTP API", "cafflow"};
+  app.require_subcommand(1);
+  app.fallthrough();
+  globals g;
+  app.add_option("--conf", g.conf, "configuration file (default: $CAFFLOW_CONF, conf/cafflow.ini)");
+  app.add_flag("--json", g.json_output, "print the API's JSON instead of tables");
+  std::function<int()> action;
+
+  auto* workflow = app.add_subcommand("workflow", "list and run workflows");
+  workflow->require_subcommand(1);
+  auto* wf_list = workflow->add_subcommand("list", "list the loaded workflows");
+  wf_list->callback([&] { action = [&] { return workflow_list(g); }; });
+  auto* wf_run = workflow->add_subcommand("run", "start a manual run; prints the instance id");
+  std::string run_name;
+  std::vector<std::string> run_params;
+  wf_run->add_option("NAME", run_name, "workflow name")->required();
+  wf_run->add_option("-p,--param", run_params, "parameter NAME=VALUE (repeatable)");
+  wf_run->callback([&] { action = [&] { return workflow_run(g, run_name, run_params); }; });
+
+  auto* instance = app.add_subcommand("instance", "inspect and wait for instances");
+  instance->require_subcommand(1);
+  auto* in_list = instance->add_subcommand("list", "list instances, newest first");
+  std::string list_workflow, list_status;
+  int list_limit = 20;
+  in_list->add_option("--workflow", list_workflow, "only instances of this workflow");
+  in_list->add_option("--status", list_status, "only instances in this status");
+  in_list->add_option("--limit", list_limit, "at most this many (default 20)")
+    ->check(CLI::Range(1, 10000));
+  in_list->callback([&] {
+    action = [&] { return instance_list(g, list_workflow, list_status, list_limit); };
+  });
+  auto* in_show = instance->add_subcommand("show", "show an instance with its nodes");
+  std::string show_id;
+  in_show->add_option("ID", show_id, "instance id")->required();
+  in_show->callback([&] { action = [&] { return instance_show(g, show_id); }; });
+  auto* in_wait = instance->add_subcommand(
+    "wait", "wait until an instance ends; exit 0 succeeded, 1 failed or killed, 2 timeout");
+  std::string wait_id;
+  double wait_timeout = 3600;
+  in_wait->add_option("ID", wait_id, "instance id")->required();
+  in_wait->add_option("--timeout", wait_timeout, "seconds to wait (default 3600)")
+    ->check(CLI::PositiveNumber);
+  in_wait->callback([&] { action = [&] { return instance_wait(g, wait_id, wait_timeout); }; });
+
+  auto* configuration = app.add_subcommand("config", "show the effective configuration");
+  configuration->require_subcommand(1);
+  auto* cfg_show = configuration->add_subcommand("show", "every key with its effective value");
+  cfg_show->callback([&] { action = [&] { return config_show(g, {}); }; });
+  auto* cfg_get = configuration->add_subcommand("get", "the effective value of one key");
+  std::string get_key;
+  cfg_get->add_option("KEY", get_key, "section.key, e.g. cluster.workers")->required();
+  cfg_get->callback([&] { action = [&] { return config_show(g, get_key); }; });
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return exit_code::usage;
+  }
+  try {
+    load_globals(g);
+    return action();
+  } catch (const cli_failure& f) {
+    std::cerr << "cafflow: " << f.message << '\n';
+    return f.code;
+  }
+}
+
+} // namespace cafflow

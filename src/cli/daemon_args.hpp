@@ -1,0 +1,41 @@
+// The command line of the daemon: cafflowd --role ROLE [--conf FILE] ...
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "config/config.hpp"
+#include "expected.hpp"
+
+namespace cafflow {
+
+enum class role { master, worker, http };
+
+const char* to_string(role r);
+
+struct daemon_args {
+  cafflow::role role = role::master;
+  /// The config file; empty = $CAFFLOW_CONF, then no file (defaults).
+  std::string conf;
+  /// Which configured address this process is (workers: one of
+  /// cluster.workers; default: the role's first address).
+  std::string address;
+  /// "section.key=value" overrides.
+  std::vector<std::string> overrides;
+  /// Also log to stderr.
+  bool foreground = false;
+  /// --help or --version was answered; exit with `exit_code`.
+  bool done = false;
+  int exit_code = 0;
+};
+
+/// Parses the daemon's arguments; help and version are printed here.
+expected<daemon_args> parse_daemon_args(int argc, char** argv);
+
+/// The address this process serves for its role (validated against the config).
+expected<host_port> role_address(const config& cfg, const daemon_args& args);
+
+/// The name of this process's log file: "<role>-<port>.log".
+std::string log_file_name(const daemon_args& args, const host_port& address);
+
+} // namespace cafflow

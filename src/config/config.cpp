@@ -1,0 +1,381 @@
+#include "config/config.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <sstream>
+#include <unistd.h>
+
+#include "config/ini.hpp"
+#include "defaults.hpp"
+#include "store/store_url.hpp"
+#include "util/strings.hpp"
+
+extern char** environ;
+
+namespace cafflow {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+/// Applies one raw value to the config; returns an error message or "".
+using applier = std::function<std::string(config&, const std::string&)>;
+
+struct key_def {
+  config_key info;
+  applier apply;
+};
+
+/// Builds an applier for an int field in [lo, hi].
+template <class Field>
+applier int_key(Field field, long long lo, long long hi) {
+  return [=](config& cfg, const std::string& value) -> std::string {
+    long long n = 0;
+    if (!parse_int(value, n))
+      return "expected a whole number, got '" + value + "'";
+    if (n < lo || n > hi)
+      return "must be between " + std::to_string(lo) + " and " + std::to_string(hi) + ", got "
+             + value;
+    field(cfg) = static_cast<std::remove_reference_t<decltype(field(cfg))>>(n);
+    return {};
+  };
+}
+
+template <class Field>
+applier address_key(Field field, bool allow_empty) {
+  return [=](config& cfg, const std::string& value) -> std::string {
+    if (value.empty() && allow_empty) {
+      field(cfg) = host_port{};
+      return {};
+    }
+    auto hp = parse_host_port(value);
+    if (!hp)
+      return hp.error().message;
+    field(cfg) = *hp;
+    return {};
+  };
+}
+
+template <class Field>
+applier path_key(Field field) {
+  return [=](config& cfg, const std::string& value) -> std::string {
+    if (value.empty())
+      return "must not be empty";
+    field(cfg) = cfg.resolve(value);
+    return {};
+  };
+}
+
+std::vector<key_def> make_key_defs() {
+  namespace d = defaults;
+  auto str = [](auto n) { return std::to_string(n); };
+  std::vector<key_def> defs;
+  auto add = [&](const char* section, const char* key, std::string def, const char* help,
+                 applier apply) {
+    defs.push_back(key_def{config_key{section, key, std::move(def), help}, std::move(apply)});
+  };
+  // [cluster]
+  add("cluster", "name", d::cluster::name, "name of the cluster, shown by the API",
+      [](config& cfg, const std::string& v) -> std::string {
+        if (v.empty())
+          return "must not be empty";
+        cfg.cluster.name = v;
+        return {};
+      });
+  add("cluster", "master", d::cluster::master, "CAF address (host:port) of the master",
+      address_key([](config& c) -> host_port& { return c.cluster.master; }, false));
+  add("cluster", "standby", d::cluster::standby,
+      "CAF address of the standby master, empty = none",
+      address_key([](config& c) -> host_port& { return c.cluster.standby; }, true));
+  add("cluster", "workers", d::cluster::workers,
+      "comma-separated CAF addresses, one worker process each",
+      [](config& cfg, const std::string& v) -> std::string {
+        cfg.cluster.workers.clear();
+        for (const auto& item : split_list(v)) {
+          auto hp = parse_host_port(item);
+          if (!hp)
+            return hp.error().message;
+          for (const auto& other : cfg.cluster.workers)
+            if (other == *hp)
+              return "worker " + item + " is listed twice";
+          cfg.cluster.workers.push_back(*hp);
+        }
+        return {};
+      });
+  add("cluster", "http", d::cluster::http, "HTTP listen address (host:port)",
+      address_key([](config& c) -> host_port& { return c.cluster.http; }, false));
+  // [paths]
+  add("paths", "home", d::paths::home,
+      "root for relative paths; empty = the parent of the config file's directory",
+      [](config&, const std::string&) -> std::string { return {}; }); // applied first
+  add("paths", "xmlconfig", d::paths::xmlconfig, "folder of workflow XML files",
+      path_key([](config& c) -> std::string& { return c.paths.xmlconfig; }));
+  add("paths", "data", d::paths::data, "folder for pid files and the SQLite database",
+      path_key([](config& c) -> std::string& { return c.paths.data; }));
+  add("paths", "logs", d::paths::logs, "folder for role logs and task logs",
+      path_key([](config& c) -> std::string& { return c.paths.logs; }));
+  // [store]
+  add("store", "url", d::store::url, "sqlite:PATH or mysql://user:password@host:port/db",
+      [](config& cfg, const std::string& v) -> std::string {
+        auto url = parse_store_url(v, cfg.home);
+        if (!url)
+          return url.error().message;
+        cfg.store.url = url->type == store_url::backend::sqlite ? "sqlite:" + url->path : v;
+        return {};
+      });
+  add("store", "busy_timeout_ms", str(d::store::busy_timeout_ms),
+      "milliseconds SQLite waits for a lock",
+      int_key([](config& c) -> int& { return c.store.busy_timeout_ms; }, 0, 600000));
+  // [master]
+  add("master", "rescan_interval_s", str(d::master::rescan_interval_s),
+      "seconds between two full rescans of xmlconfig",
+      int_key([](config& c) -> int& { return c.master.rescan_interval_s; }, 1, 3600));
+  add("master", "request_timeout_ms", str(d::master::request_timeout_ms),
+      "milliseconds a request inside the master may take",
+      int_key([](config& c) -> int& { return c.master.request_timeout_ms; }, 100, 600000));
+  // [worker]
+  add("worker", "slots", str(d::worker::slots), "attempts a worker runs at once",
+      int_key([](config& c) -> int& { return c.worker.slots; }, 1, 10000));
+  add("worker", "reconnect_interval_ms", str(d::worker::reconnect_interval_ms),
+      "milliseconds between attempts to reach the master",
+      int_key([](config& c) -> int& { return c.worker.reconnect_interval_ms; }, 10, 60000));
+  add("worker", "kill_grace_s", str(d::worker::kill_grace_s),
+      "seconds between SIGTERM and SIGKILL when a task is killed",
+      int_key([](config& c) -> int& { return c.worker.kill_grace_s; }, 0, 3600));
+  // [http]
+  add("http", "request_timeout_ms", str(d::http::request_timeout_ms),
+      "milliseconds the http server waits for the master",
+      int_key([](config& c) -> int& { return c.http.request_timeout_ms; }, 100, 600000));
+  add("http", "max_threads", str(d::http::max_threads), "threads serving HTTP connections",
+      int_key([](config& c) -> int& { return c.http.max_threads; }, 1, 1024));
+  add("http", "max_body_bytes", str(d::http::max_body_bytes), "largest request body accepted",
+      int_key([](config& c) -> std::size_t& { return c.http.max_body_bytes; }, 1024,
+              1LL << 30));
+  // [log]
+  add("log", "level", d::log::level, "trace, debug, info, warn, error or off",
+      [](config& cfg, const std::string& v) -> std::string {
+        static const std::vector<std::string> levels{"trace", "debug", "info",
+                                                     "warn",  "error", "off"};
+        for (const auto& level : levels)
+          if (v == level) {
+            cfg.log.level = v;
+            return {};
+          }
+        return "expected one of trace, debug, info, warn, error, off; got '" + v + "'";
+      });
+  add("log", "max_file_bytes", str(d::log::max_file_bytes), "size at which a role's log rotates",
+      int_key([](config& c) -> std::size_t& { return c.log.max_file_bytes; }, 4096, 1LL << 40));
+  add("log", "max_files", str(d::log::max_files), "rotated log files kept per role",
+      int_key([](config& c) -> int& { return c.log.max_files; }, 1, 1000));
+  // [caf]
+  add("caf", "heartbeat_interval_ms", str(d::caf::heartbeat_interval_ms),
+      "milliseconds between middleman heartbeats, 0 = off; same on all nodes",
+      int_key([](config& c) -> int& { return c.caf.heartbeat_interval_ms; }, 0, 60000));
+  add("caf", "connection_timeout_ms", str(d::caf::connection_timeout_ms),
+      "milliseconds of silence after which a peer is unreachable",
+      int_key([](config& c) -> int& { return c.caf.connection_timeout_ms; }, 0, 600000));
+  add("caf", "connect_timeout_ms", str(d::caf::connect_timeout_ms),
+      "milliseconds a connect to a remote node may take",
+      int_key([](config& c) -> int& { return c.caf.connect_timeout_ms; }, 100, 600000));
+  add("caf", "scheduler_threads", str(d::caf::scheduler_threads),
+      "threads of the CAF scheduler, 0 = number of cores",
+      int_key([](config& c) -> int& { return c.caf.scheduler_threads; }, 0, 256));
+  return defs;
+}
+
+const std::vector<key_def>& key_defs() {
+  static const auto defs = make_key_defs();
+  return defs;
+}
+
+std::string upper_env(std::string text) {
+  for (auto& c : text)
+    c = c == '-' || c == '.' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return text;
+}
+
+struct raw_value {
+  std::string value;
+  std::string origin;
+};
+
+} // namespace
+
+expected<host_port> parse_host_port(std::string_view text) {
+  auto colon = text.rfind(':');
+  if (colon == std::string_view::npos || colon == 0)
+    return make_error(ec::invalid_config,
+                      "expected host:port, got '" + std::string(text) + "'");
+  long long port = 0;
+  if (!parse_int(text.substr(colon + 1), port) || port < 1 || port > 65535)
+    return make_error(ec::invalid_config,
+                      "invalid port in '" + std::string(text) + "' (expected 1..65535)");
+  return host_port{std::string(text.substr(0, colon)), static_cast<std::uint16_t>(port)};
+}
+
+std::string config::resolve(const std::string& path) const {
+  fs::path p(path);
+  if (p.is_absolute())
+    return p.lexically_normal().string();
+  return (fs::path(home) / p).lexically_normal().string();
+}
+
+std::string config_key::env_name() const {
+  return "CAFFLOW_" + upper_env(section) + "_" + upper_env(key);
+}
+
+const std::vector<config_key>& config_keys() {
+  static const auto keys = [] {
+    std::vector<config_key> result;
+    for (const auto& def : key_defs())
+      result.push_back(def.info);
+    return result;
+  }();
+  return keys;
+}
+
+std::vector<std::pair<std::string, std::string>> process_environment() {
+  std::vector<std::pair<std::string, std::string>> result;
+  for (char** env = environ; env != nullptr && *env != nullptr; ++env) {
+    std::string item(*env);
+    auto eq = item.find('=');
+    if (eq != std::string::npos)
+      result.emplace_back(item.substr(0, eq), item.substr(eq + 1));
+  }
+  return result;
+}
+
+expected<config> load_config(const config_sources& sources) {
+  const auto& defs = key_defs();
+  std::vector<std::string> names;
+  std::map<std::string, std::size_t> index; // "section.key" -> def
+  for (std::size_t i = 0; i < defs.size(); ++i) {
+    auto name = defs[i].info.section + "." + defs[i].info.key;
+    index[name] = i;
+    names.push_back(name);
+  }
+  std::map<std::string, raw_value> values;
+  for (const auto& def : defs)
+    values[def.info.section + "." + def.info.key] = raw_value{def.info.default_value, "default"};
+  std::vector<std::string> problems;
+  auto unknown_key = [&](const std::string& name, const std::string& origin) {
+    auto hint = did_you_mean(name, names);
+    problems.push_back(origin + ": unknown key '" + name + "'"
+                       + (hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
+  };
+  config cfg;
+  // 1. The file.
+  if (!sources.file.empty()) {
+    std::error_code err;
+    auto absolute = fs::absolute(sources.file, err).lexically_normal();
+    std::ifstream in(absolute);
+    if (!in)
+      return make_error(ec::invalid_config, "cannot read config file '" + sources.file
+                                              + "': " + std::strerror(errno));
+    std::stringstream buffer;
+    buffer << in.rdbuf();
+    auto entries = parse_ini(buffer.str(), sources.file);
+    if (!entries)
+      return entries.error();
+    std::map<std::string, std::string> seen;
+    for (const auto& entry : *entries) {
+      auto name = entry.section + "." + entry.key;
+      if (index.count(name) == 0) {
+        unknown_key(name, entry.origin);
+        continue;
+      }
+      if (auto it = seen.find(name); it != seen.end()) {
+        problems.push_back(entry.origin + ": key '" + name + "' is already set at "
+                           + it->second);
+        continue;
+      }
+      seen[name] = entry.origin;
+      values[name] = raw_value{entry.value, entry.origin};
+    }
+    cfg.file = absolute.string();
+  }
+  // 2. The environment.
+  for (const auto& [env_name, env_value] : sources.environment)
+    for (const auto& def : defs)
+      if (def.info.env_name() == env_name)
+        values[def.info.section + "." + def.info.key] =
+          raw_value{env_value, "environment " + env_name};
+  // 3. The command line.
+  for (const auto& item : sources.overrides) {
+    auto eq = item.find('=');
+    if (eq == std::string::npos) {
+      problems.push_back("command line: expected section.key=value, got '" + item + "'");
+      continue;
+    }
+    auto name = trim(item.substr(0, eq));
+    if (index.count(name) == 0) {
+      unknown_key(name, "command line");
+      continue;
+    }
+    values[name] = raw_value{trim(item.substr(eq + 1)), "command line"};
+  }
+  // 4. Home first: every relative path depends on it.
+  const auto& home = values["paths.home"];
+  if (!home.value.empty()) {
+    fs::path p(home.value);
+    if (!p.is_absolute() && !cfg.file.empty())
+      p = fs::path(cfg.file).parent_path() / p;
+    cfg.home = fs::absolute(p).lexically_normal().string();
+  } else if (!cfg.file.empty()) {
+    cfg.home = fs::path(cfg.file).parent_path().parent_path().string();
+  } else {
+    cfg.home = fs::current_path().string();
+  }
+  if (!cfg.home.empty() && cfg.home.size() > 1 && cfg.home.back() == '/')
+    cfg.home.pop_back();
+  // 5. Every key, in table order.
+  for (const auto& def : defs) {
+    auto name = def.info.section + "." + def.info.key;
+    const auto& raw = values[name];
+    auto problem = def.apply(cfg, raw.value);
+    if (!problem.empty())
+      problems.push_back(raw.origin + ": " + name + ": " + problem);
+    cfg.effective.emplace_back(name, raw.value);
+  }
+  for (auto& [name, value] : cfg.effective) {
+    if (name == "paths.home")
+      value = cfg.home;
+    else if (name == "paths.xmlconfig")
+      value = cfg.paths.xmlconfig;
+    else if (name == "paths.data")
+      value = cfg.paths.data;
+    else if (name == "paths.logs")
+      value = cfg.paths.logs;
+    else if (name == "store.url")
+      value = cfg.store.url;
+  }
+  if (problems.empty() && cfg.cluster.workers.empty())
+    problems.push_back(values["cluster.workers"].origin
+                       + ": cluster.workers: at least one worker is required");
+  if (!problems.empty())
+    return make_error(ec::invalid_config, join(problems, "\n"));
+  return cfg;
+}
+
+expected<void> prepare_paths(const config& cfg, bool needs_xmlconfig) {
+  std::error_code err;
+  if (needs_xmlconfig && !fs::is_directory(cfg.paths.xmlconfig, err))
+    return make_error(ec::invalid_config, "paths.xmlconfig: '" + cfg.paths.xmlconfig
+                                            + "' is not a directory");
+  for (auto [key, dir] : {std::pair{"paths.data", &cfg.paths.data},
+                          std::pair{"paths.logs", &cfg.paths.logs}}) {
+    fs::create_directories(*dir, err);
+    if (err || !fs::is_directory(*dir))
+      return make_error(ec::invalid_config, std::string(key) + ": cannot create directory '"
+                                              + *dir + "': " + err.message());
+    if (::access(dir->c_str(), W_OK) != 0)
+      return make_error(ec::invalid_config,
+                        std::string(key) + ": directory '" + *dir + "' is not writable");
+  }
+  return {};
+}
+
+} // namespace cafflow

@@ -1,0 +1,129 @@
+// cafflow's configuration: every key, its default (src/defaults.hpp) and its
+// validation. Precedence: defaults < config file < environment < command line.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "expected.hpp"
+
+namespace cafflow {
+
+/// A "host:port" address.
+struct host_port {
+  std::string host;
+  std::uint16_t port = 0;
+
+  std::string to_string() const { return host + ":" + std::to_string(port); }
+  friend bool operator==(const host_port& a, const host_port& b) {
+    return a.host == b.host && a.port == b.port;
+  }
+};
+
+/// Parses "host:port" (port 1..65535).
+expected<host_port> parse_host_port(std::string_view text);
+
+/// The validated configuration of one process.
+struct config {
+  /// The config file that was read (absolute), empty when none.
+  std::string file;
+  /// Absolute directory that relative paths resolve against.
+  std::string home;
+
+  struct {
+    std::string name;
+    host_port master;
+    /// Empty host = no standby.
+    host_port standby;
+    std::vector<host_port> workers;
+    host_port http;
+  } cluster;
+
+  /// Absolute paths.
+  struct {
+    std::string xmlconfig;
+    std::string data;
+    std::string logs;
+  } paths;
+
+  struct {
+    /// As configured; a sqlite: path is made absolute against home.
+    std::string url;
+    int busy_timeout_ms = 0;
+  } store;
+
+  struct {
+    int rescan_interval_s = 0;
+    int request_timeout_ms = 0;
+  } master;
+
+  struct {
+    int slots = 0;
+    int reconnect_interval_ms = 0;
+    int kill_grace_s = 0;
+  } worker;
+
+  struct {
+    int request_timeout_ms = 0;
+    int max_threads = 0;
+    std::size_t max_body_bytes = 0;
+  } http;
+
+  struct {
+    std::string level;
+    std::size_t max_file_bytes = 0;
+    int max_files = 0;
+  } log;
+
+  struct {
+    int heartbeat_interval_ms = 0;
+    int connection_timeout_ms = 0;
+    int connect_timeout_ms = 0;
+    int scheduler_threads = 0;
+  } caf;
+
+  /// Every key ("section.key") with its effective value (paths resolved).
+  std::vector<std::pair<std::string, std::string>> effective;
+
+  /// `path` made absolute against home.
+  std::string resolve(const std::string& path) const;
+};
+
+/// Where configuration comes from, lowest precedence first after defaults.
+struct config_sources {
+  /// Path of the INI file; empty = defaults only. A given file must exist.
+  std::string file;
+  /// Environment variables (name, value); only CAFFLOW_<SECTION>_<KEY> are read.
+  std::vector<std::pair<std::string, std::string>> environment;
+  /// "section.key=value" items from the command line.
+  std::vector<std::string> overrides;
+};
+
+/// Reads, merges and validates the configuration. Reports every problem at
+/// once, each naming the key and where its value came from.
+expected<config> load_config(const config_sources& sources);
+
+/// The environment of this process, for config_sources::environment.
+std::vector<std::pair<std::string, std::string>> process_environment();
+
+/// Description of one configuration key.
+struct config_key {
+  std::string section;
+  std::string key;
+  std::string default_value;
+  std::string help;
+  /// CAFFLOW_<SECTION>_<KEY>
+  std::string env_name() const;
+};
+
+/// Every key cafflow knows, in the order of conf/cafflow.ini.
+const std::vector<config_key>& config_keys();
+
+/// Checks the paths a role needs: xmlconfig must be a readable directory (for
+/// the master); data and logs are created when missing.
+expected<void> prepare_paths(const config& cfg, bool needs_xmlconfig);
+
+} // namespace cafflow

@@ -1,0 +1,91 @@
+// All of cafflow's defaults, in one place. conf/cafflow.ini mirrors this file:
+// every key there is commented with the value given here.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace cafflow::defaults {
+
+/// [cluster]
+namespace cluster {
+/// Name of the cluster; shown by the API and used in process titles.
+constexpr const char* name = "cafflow";
+/// CAF address (host:port) of the master.
+constexpr const char* master = "127.0.0.1:2751";
+/// CAF address of the standby master; empty = no standby.
+constexpr const char* standby = "";
+/// Comma-separated CAF addresses, one worker process each.
+constexpr const char* workers = "127.0.0.1:2851";
+/// HTTP listen address of the http role.
+constexpr const char* http = "127.0.0.1:8090";
+} // namespace cluster
+
+/// [paths] — relative paths resolve against paths.home.
+namespace paths {
+/// Project root; empty = the parent of the directory holding the config file.
+constexpr const char* home = "";
+constexpr const char* xmlconfig = "xmlconfig";
+constexpr const char* data = "data";
+constexpr const char* logs = "logs";
+} // namespace paths
+
+/// [store]
+namespace store {
+/// sqlite:PATH or mysql://user:password@host:port/db
+constexpr const char* url = "sqlite:data/cafflow.db";
+/// Milliseconds a SQLite connection waits for a lock before failing.
+constexpr int busy_timeout_ms = 5000;
+} // namespace store
+
+/// [master]
+namespace master {
+/// Seconds between two full rescans of the xmlconfig directory.
+constexpr int rescan_interval_s = 2;
+/// Milliseconds a request from the master to another actor may take.
+constexpr int request_timeout_ms = 10000;
+} // namespace master
+
+/// [worker]
+namespace worker {
+/// Attempts a worker runs at once.
+constexpr int slots = 4;
+/// Milliseconds between two attempts to (re)connect to the master.
+constexpr int reconnect_interval_ms = 500;
+/// Seconds a killed task gets between SIGTERM and SIGKILL.
+constexpr int kill_grace_s = 5;
+} // namespace worker
+
+/// [http]
+namespace http {
+/// Milliseconds the http server waits for the master to answer.
+constexpr int request_timeout_ms = 10000;
+/// Threads serving HTTP connections.
+constexpr int max_threads = 16;
+/// Largest request body accepted, in bytes.
+constexpr std::size_t max_body_bytes = 1 << 20;
+} // namespace http
+
+/// [log]
+namespace log {
+/// trace, debug, info, warn, error
+constexpr const char* level = "info";
+/// Size at which a role's log file rotates, in bytes.
+constexpr std::size_t max_file_bytes = 10 * 1024 * 1024;
+/// Rotated files kept per role.
+constexpr int max_files = 5;
+} // namespace log
+
+/// [caf] — settings of the actor system, identical on every node.
+namespace caf {
+/// Milliseconds between middleman heartbeats (0 = off). Must be set on all nodes.
+constexpr int heartbeat_interval_ms = 200;
+/// Milliseconds without traffic after which a peer counts as unreachable.
+constexpr int connection_timeout_ms = 2000;
+/// Milliseconds a connect to a remote node may take.
+constexpr int connect_timeout_ms = 2000;
+/// Threads of the CAF scheduler (0 = number of cores).
+constexpr int scheduler_threads = 0;
+} // namespace caf
+
+} // namespace cafflow::defaults

@@ -1,0 +1,270 @@
+#include "engine/instance_state.hpp"
+
+#include <algorithm>
+
+namespace cafflow {
+
+const char* to_string(attempt_outcome outcome) {
+  switch (outcome) {
+    case attempt_outcome::succeeded: return "succeeded";
+    case attempt_outcome::failed: return "failed";
+    case attempt_outcome::timed_out: return "timed_out";
+    case attempt_outcome::lost: return "lost";
+    case attempt_outcome::killed: return "killed";
+  }
+  return "unknown";
+}
+
+instance_state::instance_state(std::shared_ptr<const workflow> wf)
+  : wf_(std::move(wf)),
+    nodes_(wf_->nodes.size()),
+    active_(wf_->nodes.size(), false),
+    arrivals_(wf_->nodes.size(), 0),
+    reaches_join_(wf_->nodes.size()),
+    changed_(wf_->nodes.size(), false) {
+}
+
+std::vector<effect> instance_state::start(timestamp now) {
+  effects_.clear();
+  if (status_ != instance_status::queued)
+    return {};
+  status_ = instance_status::running;
+  pending_.push_back(wf_->start);
+  settle(now);
+  return std::move(effects_);
+}
+
+std::vector<effect> instance_state::attempt_finished(std::size_t index, int attempt,
+                                                     attempt_outcome outcome,
+                                                     const std::string& message, timestamp now) {
+  effects_.clear();
+  if (status_ != instance_status::running || index >= nodes_.size() || !active_[index]
+      || nodes_[index].status != node_status::running || nodes_[index].attempts != attempt)
+    return {};
+  const auto& n = wf_->nodes[index];
+  const auto& spec = n.action;
+  if (outcome == attempt_outcome::succeeded) {
+    active_[index] = false;
+    --active_count_;
+    set(index, node_status::succeeded, now);
+    pending_.push_back(n.out.front().target); // an action's first edge is its ok
+  } else if (outcome == attempt_outcome::timed_out
+             && spec.on_timeout == timeout_action::kill_instance) {
+    active_[index] = false;
+    --active_count_;
+    set(index, node_status::killed, now, message);
+    finish(instance_status::killed,
+           "node '" + n.name + "' timed out (timeout-action kill-instance): " + message, now);
+  } else if (outcome == attempt_outcome::killed) {
+    active_[index] = false;
+    --active_count_;
+    set(index, node_status::killed, now, message);
+    finish(instance_status::killed, "node '" + n.name + "' was killed: " + message, now);
+  } else if (nodes_[index].attempts <= spec.retry_times) {
+    // Stays an active token: the join logic must keep waiting for it.
+    set(index, node_status::retrying, now, message);
+    effects_.push_back(effect{effect::kind::schedule_retry, index, nodes_[index].attempts + 1,
+                              spec.interval_s, status_, {}});
+  } else {
+    active_[index] = false;
+    --active_count_;
+    set(index, node_status::failed, now, message);
+    auto error = std::find_if(n.out.begin(), n.out.end(),
+                              [](const edge& e) { return e.kind == edge::label::error; });
+    if (error != n.out.end())
+      pending_.push_back(error->target);
+    else
+      finish(instance_status::failed,
+             "node '" + n.name + "' failed: " + message.substr(0, message.find('\n')), now);
+  }
+  settle(now);
+  return std::move(effects_);
+}
+
+std::vector<effect> instance_state::retry_due(std::size_t index, timestamp now) {
+  effects_.clear();
+  if (status_ != instance_status::running || index >= nodes_.size()
+      || nodes_[index].status != node_status::retrying)
+    return {};
+  start_attempt(index, now);
+  return std::move(effects_);
+}
+
+std::vector<effect> instance_state::kill(const std::string& message, timestamp now) {
+  effects_.clear();
+  if (is_terminal(status_))
+    return {};
+  finish(instance_status::killed, message, now);
+  return std::move(effects_);
+}
+
+std::vector<std::size_t> instance_state::take_changed() {
+  std::vector<std::size_t> result;
+  for (std::size_t i = 0; i < changed_.size(); ++i)
+    if (changed_[i]) {
+      result.push_back(i);
+      changed_[i] = false;
+    }
+  return result;
+}
+
+void instance_state::set(std::size_t index, node_status status, timestamp now,
+                         std::string message) {
+  auto& st = nodes_[index];
+  if (st.started == 0)
+    st.started = now;
+  if (is_terminal(status))
+    st.finished = now;
+  st.status = status;
+  st.message = std::move(message);
+  changed_[index] = true;
+}
+
+void instance_state::start_attempt(std::size_t index, timestamp now) {
+  auto& st = nodes_[index];
+  ++st.attempts;
+  if (st.attempts == 1)
+    st.started = now;
+  st.finished = 0;
+  set(index, node_status::running, now, st.message);
+  effects_.push_back(effect{effect::kind::run_action, index, st.attempts, 0, status_, {}});
+}
+
+void instance_state::enter(std::size_t index, timestamp now) {
+  const auto& n = wf_->nodes[index];
+  switch (n.kind) {
+    case node_kind::start:
+    case node_kind::fork:
+      set(index, node_status::succeeded, now);
+      for (const auto& e : n.out)
+        pending_.push_back(e.target);
+      break;
+    case node_kind::join:
+      ++arrivals_[index];
+      if (nodes_[index].status != node_status::waiting)
+        set(index, node_status::waiting, now);
+      break;
+    case node_kind::action:
+      if (active_[index])
+        break; // a second token reaching a running action merges with it
+      if (n.action.is_ignore) {
+        set(index, node_status::skipped, now, "is-ignore");
+        pending_.push_back(n.out.front().target);
+        break;
+      }
+      active_[index] = true;
+      ++active_count_;
+      nodes_[index].attempts = 0;
+      nodes_[index].message.clear();
+      start_attempt(index, now);
+      break;
+    case node_kind::end:
+      set(index, node_status::succeeded, now);
+      finish(instance_status::succeeded, {}, now);
+      break;
+    case node_kind::kill:
+      set(index, node_status::succeeded, now);
+      finish(instance_status::killed,
+             n.message.empty() ? "killed by node '" + n.name + "'" : n.message, now);
+      break;
+    case node_kind::decision:
+      set(index, node_status::failed, now, "decision nodes are not supported yet");
+      finish(instance_status::failed, "node '" + n.name + "': decision nodes are not supported",
+             now);
+      break;
+  }
+}
+
+bool instance_state::can_reach(std::size_t from, std::size_t join) {
+  auto& reaches = reaches_join_[join];
+  if (reaches.empty()) {
+    // Reverse breadth-first search from the join, computed once per join.
+    std::vector<std::vector<std::size_t>> incoming(wf_->nodes.size());
+    for (std::size_t i = 0; i < wf_->nodes.size(); ++i)
+      for (const auto& e : wf_->nodes[i].out)
+        incoming[e.target].push_back(i);
+    reaches.assign(wf_->nodes.size(), false);
+    std::vector<std::size_t> todo{join};
+    while (!todo.empty()) {
+      auto i = todo.back();
+      todo.pop_back();
+      for (auto pred : incoming[i])
+        if (!reaches[pred]) {
+          reaches[pred] = true;
+          todo.push_back(pred);
+        }
+    }
+  }
+  return reaches[from];
+}
+
+void instance_state::settle(timestamp now) {
+  for (;;) {
+    // 1. Enter every node that tokens moved to; control nodes pass on at once.
+    while (!pending_.empty() && !is_terminal(status_)) {
+      auto next = pending_.back();
+      pending_.pop_back();
+      enter(next, now);
+    }
+    if (is_terminal(status_))
+      return;
+    // 2. A join continues when no live token — a running action or another
+    //    waiting join — can still reach it. Branches that left through
+    //    another path no longer count (no deadlock, unlike akkaflow).
+    bool fired = false;
+    for (std::size_t j = 0; j < arrivals_.size() && !fired; ++j) {
+      if (arrivals_[j] == 0)
+        continue;
+      bool blocked = false;
+      for (std::size_t t = 0; t < active_.size() && !blocked; ++t)
+        blocked = (active_[t] || (t != j && arrivals_[t] > 0)) && can_reach(t, j);
+      if (blocked)
+        continue;
+      arrivals_[j] = 0;
+      set(j, node_status::succeeded, now);
+      pending_.push_back(wf_->nodes[j].out.front().target);
+      fired = true;
+    }
+    if (fired)
+      continue;
+    // 3. Joins that block each other in a cycle: release the first one.
+    if (active_count_ == 0) {
+      auto j = std::find_if(arrivals_.begin(), arrivals_.end(), [](int n) { return n > 0; });
+      if (j != arrivals_.end()) {
+        auto index = static_cast<std::size_t>(j - arrivals_.begin());
+        *j = 0;
+        set(index, node_status::succeeded, now);
+        pending_.push_back(wf_->nodes[index].out.front().target);
+        continue;
+      }
+      finish(instance_status::failed, "no node is left to run and no <end> was reached", now);
+    }
+    return;
+  }
+}
+
+void instance_state::finish(instance_status status, std::string message, timestamp now) {
+  if (is_terminal(status_))
+    return;
+  status_ = status;
+  message_ = std::move(message);
+  for (std::size_t i = 0; i < active_.size(); ++i) {
+    if (!active_[i])
+      continue;
+    active_[i] = false;
+    bool was_running = nodes_[i].status == node_status::running;
+    set(i, node_status::killed, now, "instance ended: " + std::string(to_string(status)));
+    if (was_running)
+      effects_.push_back(effect{effect::kind::cancel_action, i, nodes_[i].attempts, 0, status_, {}});
+  }
+  active_count_ = 0;
+  for (std::size_t j = 0; j < arrivals_.size(); ++j)
+    if (arrivals_[j] > 0) {
+      arrivals_[j] = 0;
+      set(j, node_status::killed, now, "instance ended before the join completed");
+    }
+  pending_.clear();
+  effects_.push_back(effect{effect::kind::finish, 0, 0, 0, status_, message_});
+}
+
+} // namespace cafflow

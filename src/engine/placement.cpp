@@ -1,0 +1,36 @@
+#include "engine/placement.hpp"
+
+#include <algorithm>
+
+namespace cafflow {
+
+bool eligible(const worker_load& w, const placement_request& req) {
+  if (!req.host.empty() && req.host != w.host && req.host != w.id)
+    return false;
+  if (!req.worker_group.empty()
+      && std::find(w.groups.begin(), w.groups.end(), req.worker_group) == w.groups.end())
+    return false;
+  return true;
+}
+
+std::size_t pick_worker(const std::vector<worker_load>& workers, const placement_request& req) {
+  auto best = no_worker;
+  for (std::size_t i = 0; i < workers.size(); ++i) {
+    const auto& w = workers[i];
+    if (w.running >= w.slots || !eligible(w, req))
+      continue;
+    if (best == no_worker) {
+      best = i;
+      continue;
+    }
+    const auto& b = workers[best];
+    // Compare running/slots without division: a.r * b.s < b.r * a.s.
+    auto lhs = static_cast<long long>(w.running) * b.slots;
+    auto rhs = static_cast<long long>(b.running) * w.slots;
+    if (lhs < rhs || (lhs == rhs && (w.running < b.running || (w.running == b.running && w.id < b.id))))
+      best = i;
+  }
+  return best;
+}
+
+} // namespace cafflow

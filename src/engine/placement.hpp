@@ -1,0 +1,36 @@
+// Where an attempt runs: the pure placement rule of the dispatcher.
+#pragma once
+
+#include <cstddef>
+#include <limits>
+#include <string>
+#include <vector>
+
+namespace cafflow {
+
+/// A worker as placement sees it.
+struct worker_load {
+  std::string id;
+  std::string host;
+  std::vector<std::string> groups;
+  int slots = 0;
+  int running = 0;
+};
+
+/// What an attempt asks of its worker; empty = no constraint.
+struct placement_request {
+  std::string host;
+  std::string worker_group;
+};
+
+constexpr std::size_t no_worker = std::numeric_limits<std::size_t>::max();
+
+/// True when the worker matches the attempt's host and group constraints
+/// (regardless of free slots).
+bool eligible(const worker_load& w, const placement_request& req);
+
+/// The eligible worker with a free slot and the lowest load (running/slots;
+/// ties: fewer running, then the smaller id), or no_worker.
+std::size_t pick_worker(const std::vector<worker_load>& workers, const placement_request& req);
+
+} // namespace cafflow

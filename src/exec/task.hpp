@@ -1,0 +1,36 @@
+// Turns an attempt into a process: its work directory, script file, command
+// line and environment (WORKFLOW-FORMAT.md §3).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "exec/process.hpp"
+#include "expected.hpp"
+#include "model/attempt.hpp"
+
+namespace cafflow {
+
+/// Where a worker keeps task files.
+struct task_dirs {
+  /// Work directories: <work>/<instance>/<node>.<attempt>/
+  std::string work;
+  /// Logs: <logs>/<instance>/<node>.<attempt>.log
+  std::string logs;
+};
+
+/// A node name made safe as a file name component ('/' and NUL replaced,
+/// "." and ".." escaped).
+std::string safe_file_name(const std::string& name);
+
+/// The log file of an attempt.
+std::string task_log_path(const task_dirs& dirs, const std::string& instance_id,
+                          const std::string& node, int attempt);
+
+/// Creates the work directory (and the script file for a script action) and
+/// returns the process to start. `base_env` is the worker's own environment;
+/// its CAFFLOW_* variables except CAFFLOW_CONF are not passed on.
+expected<process_spec> prepare_task(const attempt_spec& spec, const task_dirs& dirs,
+                                    const std::vector<std::string>& base_env);
+
+} // namespace cafflow

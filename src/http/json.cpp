@@ -1,0 +1,84 @@
+#include "http/json.hpp"
+
+namespace cafflow {
+
+json time_json(timestamp ms) { return ms == 0 ? json(nullptr) : json(to_iso8601(ms)); }
+
+json to_json(const workflow_record& w) {
+  return json{{"name", w.name},          {"dir", w.dir},
+              {"desc", w.desc},          {"creator", w.creator},
+              {"file", w.file},          {"version", w.version},
+              {"hash", w.hash},          {"nodes", w.node_count},
+              {"status", w.status},      {"loaded_at", time_json(w.loaded_at)}};
+}
+
+json to_json(const attempt_record& a) {
+  return json{{"number", a.number},
+              {"worker", a.worker},
+              {"status", a.status},
+              {"exit_code", a.exit_code < 0 ? json(nullptr) : json(a.exit_code)},
+              {"lost", a.lost},
+              {"pid", a.pid},
+              {"log_path", a.log_path},
+              {"started", time_json(a.started)},
+              {"finished", time_json(a.finished)},
+              {"message", a.message}};
+}
+
+json to_json(const node_record& n) {
+  json attempts = json::array();
+  for (const auto& a : n.attempts)
+    attempts.push_back(to_json(a));
+  json result{{"name", n.name},        {"kind", n.kind},
+              {"status", n.status},    {"started", time_json(n.started)},
+              {"finished", time_json(n.finished)}, {"message", n.message}};
+  if (n.kind == "action") {
+    result["action_type"] = n.action_type;
+    result["attempts"] = std::move(attempts);
+  }
+  return result;
+}
+
+json to_json(const instance_record& i, bool with_nodes) {
+  json result{{"id", i.id},
+              {"workflow", i.workflow},
+              {"version", i.version},
+              {"status", i.status},
+              {"trigger", i.trigger},
+              {"params", i.params},
+              {"logical_time", time_json(i.logical_time)},
+              {"priority", i.priority},
+              {"created", time_json(i.created)},
+              {"started", time_json(i.started)},
+              {"finished", time_json(i.finished)},
+              {"message", i.message}};
+  if (with_nodes) {
+    json nodes = json::array();
+    for (const auto& n : i.nodes)
+      nodes.push_back(to_json(n));
+    result["nodes"] = std::move(nodes);
+  }
+  return result;
+}
+
+json to_json(const worker_record& w) {
+  return json{{"id", w.id},           {"host", w.host},   {"slots", w.slots},
+              {"running", w.running}, {"groups", w.groups}, {"state", w.state},
+              {"registered", time_json(w.registered)}};
+}
+
+json to_json(const health_record& h) {
+  json workers = json::array();
+  for (const auto& w : h.workers)
+    workers.push_back(to_json(w));
+  return json{{"status", "ok"},
+              {"cluster", h.cluster},
+              {"master", h.master},
+              {"epoch", h.epoch},
+              {"master_started", time_json(h.started)},
+              {"workflows", h.workflows},
+              {"running_instances", h.running_instances},
+              {"workers", std::move(workers)}};
+}
+
+} // namespace cafflow

@@ -1,0 +1,23 @@
+// JSON views of the records, as the HTTP API returns them.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include "model/records.hpp"
+
+namespace cafflow {
+
+using json = nlohmann::ordered_json;
+
+json to_json(const workflow_record& w);
+json to_json(const attempt_record& a);
+json to_json(const node_record& n);
+/// With its nodes when `with_nodes`.
+json to_json(const instance_record& i, bool with_nodes);
+json to_json(const worker_record& w);
+json to_json(const health_record& h);
+
+/// An ISO 8601 time, or null when unset.
+json time_json(timestamp ms);
+
+} // namespace cafflow

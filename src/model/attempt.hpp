@@ -1,0 +1,59 @@
+// What the master sends a worker to run, and what the worker reports back.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "model/records.hpp"
+
+namespace cafflow {
+
+/// One attempt of an action, as dispatched to a worker.
+struct attempt_spec {
+  std::string instance_id;
+  std::string workflow;
+  std::string node;
+  int attempt = 1;
+  /// "script" or "shell".
+  std::string action_type;
+  /// The script's code or the shell command line.
+  std::string payload;
+  /// script: arguments, split at white space.
+  std::string param_line;
+  param_map params;
+  timestamp logical_time = 0;
+  /// Seconds; -1 = no limit.
+  int timeout_s = -1;
+  /// Only on this host / group; empty = any.
+  std::string host;
+  std::string worker_group;
+  int priority = 0;
+  /// The leader epoch of the master that dispatched it.
+  std::uint64_t epoch = 0;
+};
+
+/// How an attempt ended, reported by the worker that ran it.
+struct attempt_report {
+  std::string instance_id;
+  std::string node;
+  int attempt = 0;
+  /// The worker's address.
+  std::string worker;
+  /// succeeded, failed, timed_out, killed, lost
+  std::string outcome;
+  int exit_code = -1;
+  int pid = 0;
+  std::string log_path;
+  timestamp started = 0;
+  timestamp finished = 0;
+  /// Why it failed, with the tail of its log.
+  std::string message;
+};
+
+/// "instance/node#attempt", for logs and outbox keys.
+inline std::string attempt_key(const std::string& instance_id, const std::string& node,
+                               int attempt) {
+  return instance_id + "/" + node + "#" + std::to_string(attempt);
+}
+
+} // namespace cafflow

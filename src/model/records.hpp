@@ -1,0 +1,128 @@
+// Plain records of what cafflow knows: what the store keeps, what the master
+// answers and what the API shows. Times are Unix milliseconds (0 = not set).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "util/time.hpp"
+
+namespace cafflow {
+
+/// Instance parameters: name -> value.
+using param_map = std::map<std::string, std::string>;
+
+/// The current version of a workflow definition.
+struct workflow_record {
+  std::string name;
+  std::string dir;
+  std::string desc;
+  std::string creator;
+  /// The XML file it was loaded from.
+  std::string file;
+  /// Content hash of the XML (hex).
+  std::string hash;
+  /// 1, 2, ... — increases with every changed load.
+  int version = 0;
+  timestamp loaded_at = 0;
+  int node_count = 0;
+  /// "active" or "removed".
+  std::string status = "active";
+};
+
+/// One attempt of an action node.
+struct attempt_record {
+  int number = 0;
+  /// The worker's address (host:port).
+  std::string worker;
+  /// running, succeeded, failed, timed_out, lost, killed
+  std::string status;
+  int exit_code = -1;
+  bool lost = false;
+  int pid = 0;
+  std::uint64_t epoch = 0;
+  std::string log_path;
+  timestamp started = 0;
+  timestamp finished = 0;
+  /// Why it failed, or the tail of its log.
+  std::string message;
+};
+
+/// One node of an instance.
+struct node_record {
+  std::string name;
+  /// start, end, kill, fork, join, decision, action
+  std::string kind;
+  /// script, shell, ... (actions only)
+  std::string action_type;
+  std::string status;
+  int attempt_count = 0;
+  timestamp started = 0;
+  timestamp finished = 0;
+  std::string message;
+  std::vector<attempt_record> attempts;
+};
+
+/// One run of a workflow.
+struct instance_record {
+  std::string id;
+  std::string workflow;
+  int version = 0;
+  std::string status;
+  /// cron, dependency, trigger, manual, rerun, backfill, lineage
+  std::string trigger = "manual";
+  param_map params;
+  timestamp logical_time = 0;
+  int priority = 0;
+  timestamp created = 0;
+  timestamp started = 0;
+  timestamp finished = 0;
+  std::string message;
+  std::vector<node_record> nodes;
+};
+
+/// Which instances a listing returns.
+struct instance_filter {
+  std::string workflow;
+  std::string status;
+  int limit = 100;
+  int offset = 0;
+};
+
+/// What a worker announces when it registers with the master.
+struct worker_info {
+  /// Its configured address (host:port); unique in the cluster.
+  std::string id;
+  /// The host name placement (`host` attribute) matches against.
+  std::string host;
+  int slots = 0;
+  std::vector<std::string> groups;
+  int pid = 0;
+};
+
+/// A worker as the master sees it.
+struct worker_record {
+  std::string id;
+  std::string host;
+  int slots = 0;
+  int running = 0;
+  std::vector<std::string> groups;
+  timestamp registered = 0;
+  /// "up" or "down"
+  std::string state;
+};
+
+/// What /api/v1/health shows.
+struct health_record {
+  std::string cluster;
+  std::string master;
+  std::uint64_t epoch = 0;
+  timestamp started = 0;
+  std::vector<worker_record> workers;
+  int workflows = 0;
+  int running_instances = 0;
+};
+
+} // namespace cafflow

@@ -1,0 +1,80 @@
+// The store: cafflow's durable state (ARCHITECTURE.md §5). One interface, a
+// Poco::Data implementation per backend. Not thread-safe: every thread or
+// actor that uses the database opens its own store.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "expected.hpp"
+#include "model/records.hpp"
+#include "store/store_url.hpp"
+
+namespace cafflow {
+
+/// A loaded version of a workflow (kept forever, with its XML).
+struct workflow_put {
+  workflow_record record;
+  std::string xml;
+};
+
+/// Creates or updates an instance row (its nodes are written separately).
+struct instance_put {
+  instance_record record;
+};
+
+/// Creates or updates one node row of an instance.
+struct node_put {
+  std::string instance_id;
+  /// The node's index in its workflow, to list nodes in definition order.
+  int position = 0;
+  node_record record;
+};
+
+/// Creates or updates one attempt row.
+struct attempt_put {
+  std::string instance_id;
+  std::string node;
+  attempt_record record;
+};
+
+/// One write; the store writer applies many in one transaction.
+using store_write = std::variant<workflow_put, instance_put, node_put, attempt_put>;
+
+class store {
+public:
+  virtual ~store() = default;
+
+  /// Creates or upgrades the schema; fails when the database is newer.
+  virtual expected<void> migrate() = 0;
+
+  /// Applies every write in one transaction: all or nothing.
+  virtual expected<void> apply(const std::vector<store_write>& batch) = 0;
+
+  /// The current version of every workflow.
+  virtual expected<std::vector<workflow_record>> workflows() = 0;
+
+  /// Instances, newest first, without their nodes.
+  virtual expected<std::vector<instance_record>> instances(const instance_filter& filter) = 0;
+
+  /// One instance with its nodes and their attempts.
+  virtual expected<std::optional<instance_record>> instance(const std::string& id) = 0;
+
+  /// The largest instance id ever stored (ids increase), or "".
+  virtual expected<std::string> last_instance_id() = 0;
+
+  /// Marks every instance that is still queued or running as failed with
+  /// `message` (and its unfinished nodes as killed); returns how many.
+  virtual expected<int> fail_unfinished(const std::string& message, timestamp now) = 0;
+
+  /// The schema version of the database.
+  virtual expected<int> schema_version() = 0;
+};
+
+/// Opens the database behind `url`.
+expected<std::unique_ptr<store>> open_store(const store_url& url, int busy_timeout_ms);
+
+} // namespace cafflow

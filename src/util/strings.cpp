@@ -1,0 +1,122 @@
+#include "util/strings.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+
+namespace cafflow {
+
+namespace {
+
+bool is_space(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+
+} // namespace
+
+std::string trim(std::string_view text) {
+  auto first = text.begin();
+  auto last = text.end();
+  while (first != last && is_space(*first))
+    ++first;
+  while (last != first && is_space(*(last - 1)))
+    --last;
+  return std::string(first, last);
+}
+
+std::vector<std::string> split_list(std::string_view text, char sep) {
+  std::vector<std::string> result;
+  std::size_t pos = 0;
+  while (pos <= text.size()) {
+    auto next = text.find(sep, pos);
+    if (next == std::string_view::npos)
+      next = text.size();
+    auto item = trim(text.substr(pos, next - pos));
+    if (!item.empty())
+      result.push_back(std::move(item));
+    pos = next + 1;
+  }
+  return result;
+}
+
+std::string to_lower(std::string_view text) {
+  std::string result(text);
+  std::transform(result.begin(), result.end(), result.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return result;
+}
+
+bool starts_with(std::string_view text, std::string_view prefix) {
+  return text.substr(0, prefix.size()) == prefix;
+}
+
+bool ends_with(std::string_view text, std::string_view suffix) {
+  return text.size() >= suffix.size() && text.substr(text.size() - suffix.size()) == suffix;
+}
+
+std::string join(const std::vector<std::string>& items, std::string_view sep) {
+  std::string result;
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (i > 0)
+      result += sep;
+    result += items[i];
+  }
+  return result;
+}
+
+bool parse_int(std::string_view text, long long& out) {
+  if (text.empty())
+    return false;
+  if (text.front() == '+')
+    text.remove_prefix(1);
+  auto [ptr, err] = std::from_chars(text.data(), text.data() + text.size(), out);
+  return err == std::errc{} && ptr == text.data() + text.size();
+}
+
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j)
+    row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diag = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      auto up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diag = up;
+    }
+  }
+  return row[b.size()];
+}
+
+std::string did_you_mean(std::string_view word, const std::vector<std::string>& candidates) {
+  std::string best;
+  auto best_distance = std::string_view::npos;
+  for (const auto& candidate : candidates) {
+    auto d = edit_distance(to_lower(word), to_lower(candidate));
+    if (d < best_distance) {
+      best_distance = d;
+      best = candidate;
+    }
+  }
+  // A suggestion helps only when the word is a plausible typo of it.
+  auto limit = std::max<std::size_t>(1, std::min(word.size(), best.size()) / 3);
+  return best_distance <= limit ? best : std::string{};
+}
+
+line_col offset_to_line_col(std::string_view text, std::size_t offset) {
+  line_col result;
+  offset = std::min(offset, text.size());
+  for (std::size_t i = 0; i < offset; ++i) {
+    if (text[i] == '\n') {
+      ++result.line;
+      result.column = 1;
+    } else if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80) {
+      // Count code points, not bytes, so columns match what editors show.
+      ++result.column;
+    }
+  }
+  return result;
+}
+
+} // namespace cafflow

@@ -1,0 +1,45 @@
+// Small string helpers shared by the parsers and the CLI.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace cafflow {
+
+/// Removes leading and trailing white space.
+std::string trim(std::string_view text);
+
+/// Splits at `sep`; trims every item and drops empty ones.
+std::vector<std::string> split_list(std::string_view text, char sep = ',');
+
+/// ASCII lower case.
+std::string to_lower(std::string_view text);
+
+/// True when `text` starts with `prefix`.
+bool starts_with(std::string_view text, std::string_view prefix);
+
+/// True when `text` ends with `suffix`.
+bool ends_with(std::string_view text, std::string_view suffix);
+
+/// Joins items with `sep`.
+std::string join(const std::vector<std::string>& items, std::string_view sep);
+
+/// Parses a whole decimal integer (optional sign); false on anything else.
+bool parse_int(std::string_view text, long long& out);
+
+/// Levenshtein distance, for did-you-mean suggestions.
+std::size_t edit_distance(std::string_view a, std::string_view b);
+
+/// The candidate closest to `word` when it is close enough to be a likely
+/// typo, otherwise an empty string.
+std::string did_you_mean(std::string_view word, const std::vector<std::string>& candidates);
+
+/// Line and column (both 1-based) of a byte offset in `text`.
+struct line_col {
+  int line = 1;
+  int column = 1;
+};
+line_col offset_to_line_col(std::string_view text, std::size_t offset);
+
+} // namespace cafflow
