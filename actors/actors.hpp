@@ -104,7 +104,9 @@ using store_writer_actor = caf::typed_actor<
   // master: commit everything buffered now (at shutdown).
   caf::replies_to<atom::flush>::with<atom::ok>,
   // internal: commit the batch (queued behind the writes it covers).
-  caf::reacts_to<atom::commit>>;
+  caf::reacts_to<atom::commit>,
+  // anyone: commits, writes and what is buffered.
+  caf::replies_to<atom::status>::with<status_map>>;
 
 /// Answers read queries from its own database connection.
 using store_reader_actor = caf::typed_actor<

@@ -7,6 +7,7 @@
 #include "cli/cli.hpp"
 #include "cli/daemon_args.hpp"
 #include "config/config.hpp"
+#include "defaults.hpp"
 #include "log.hpp"
 #include "roles.hpp"
 #include "system.hpp"
@@ -53,5 +54,6 @@ int main(int argc, char** argv) {
   }
   auto code = run_until_shutdown(sys, *root);
   log::shutdown();
+  exit_after(code, std::chrono::milliseconds(defaults::caf::shutdown_grace_ms));
   return code;
 }

@@ -80,6 +80,13 @@ store_writer(store_writer_actor::stateful_pointer<store_writer_state> self,
       return atom::ok::value;
     },
     [self](atom::commit) { commit(self); },
+    [self](atom::status) -> status_map {
+      auto& st = self->state;
+      return {{"commits", std::to_string(st.commits)},
+              {"writes", std::to_string(st.writes)},
+              {"buffered", std::to_string(st.buffer.size())},
+              {"failures", std::to_string(st.failures)}};
+    },
   };
 }
 

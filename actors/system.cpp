@@ -1,6 +1,8 @@
 #include "system.hpp"
 
 #include <csignal>
+#include <cstdio>
+#include <cstdlib>
 #include <pthread.h>
 #include <thread>
 
@@ -26,6 +28,9 @@ system_config::system_config(const config& cfg) {
       caf::timespan{milliseconds(cfg.caf.connection_timeout_ms)});
   // Lowest remote latency and no idle CPU on small machines (STACK.md).
   set("middleman.workers", size_t{0});
+  // Fewer private threads: the middleman's utility actors run on the
+  // scheduler instead of being detached (see exit_after below for why).
+  set("middleman.attach-utility-actors", true);
   set("scheduler.policy", caf::atom("sharing"));
   if (cfg.caf.scheduler_threads > 0)
     set("scheduler.max-threads", static_cast<size_t>(cfg.caf.scheduler_threads));
@@ -50,6 +55,16 @@ void block_termination_signals() {
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   // A task's closed pipe must not kill a daemon.
   std::signal(SIGPIPE, SIG_IGN);
+}
+
+void exit_after(int code, std::chrono::milliseconds grace) {
+  std::thread([code, grace] {
+    std::this_thread::sleep_for(grace);
+    std::fprintf(stderr, "cafflowd: the actor system did not finish shutting down within %lld ms "
+                         "(CAF 0.17 issue #1196); exiting\n",
+                 static_cast<long long>(grace.count()));
+    std::_Exit(code);
+  }).detach();
 }
 
 int run_until_shutdown(caf::actor_system& sys, const caf::actor& root) {

@@ -56,6 +56,13 @@ void connect_remote(Self* self, const host_port& address, std::chrono::milliseco
 /// system starts so every thread inherits the mask and sigwait() sees them.
 void block_termination_signals();
 
+/// Ends the process with `code` if the actor system has not finished its
+/// destruction `grace` after this call. CAF 0.17 can hang in ~actor_system,
+/// waiting for a detached actor's private thread (actor-framework#1196,
+/// fixed in 0.18). Call it once every root actor is down and logs are
+/// flushed: nothing is left to lose.
+void exit_after(int code, std::chrono::milliseconds grace);
+
 /// Waits until `root` terminates or SIGTERM/SIGINT arrives (then asks `root`
 /// to shut down and waits for it). Returns the exit code for main().
 int run_until_shutdown(caf::actor_system& sys, const caf::actor& root);

@@ -86,6 +86,9 @@ constexpr int connection_timeout_ms = 2000;
 constexpr int connect_timeout_ms = 2000;
 /// Threads of the CAF scheduler (0 = number of cores).
 constexpr int scheduler_threads = 0;
+/// Not a config key: milliseconds a stopped process waits for the actor
+/// system to wind down before it exits anyway (CAF 0.17 issue #1196).
+constexpr int shutdown_grace_ms = 1000;
 } // namespace caf
 
 } // namespace cafflow::defaults

@@ -106,6 +106,16 @@ int wait_process(int pid) {
   return status;
 }
 
+std::optional<int> poll_process(int pid) {
+  int status = 0;
+  auto result = waitpid(pid, &status, WNOHANG);
+  if (result == pid)
+    return status;
+  if (result < 0 && errno == ECHILD)
+    return -1; // not our child (or already reaped)
+  return std::nullopt;
+}
+
 bool signal_group(int pgid, int sig) { return pgid > 0 && kill(-pgid, sig) == 0; }
 
 bool group_alive(int pgid) { return pgid > 0 && kill(-pgid, 0) == 0; }

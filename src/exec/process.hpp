@@ -2,6 +2,7 @@
 // leader of its own process group, so its whole tree can be signalled.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,9 @@ expected<int> spawn_process(const process_spec& spec);
 
 /// Blocks until `pid` exits; returns its raw wait status.
 int wait_process(int pid);
+
+/// The raw wait status if `pid` has exited (and is now reaped), else nothing.
+std::optional<int> poll_process(int pid);
 
 /// Sends `sig` to the whole process group `pgid`; false when none exists.
 bool signal_group(int pgid, int sig);

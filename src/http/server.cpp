@@ -31,7 +31,10 @@ public:
     resp.setStatus(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(out.status));
     resp.setContentType(out.content_type);
     for (const auto& [name, value] : out.headers)
-      resp.set(name, value);
+      if (name == "Connection" && value == "close")
+        resp.setKeepAlive(false);
+      else
+        resp.set(name, value);
     resp.setContentLength(static_cast<std::streamsize>(out.body.size()));
     auto& stream = resp.send();
     if (req.getMethod() != "HEAD")
@@ -39,6 +42,16 @@ public:
   }
 
 private:
+  /// Bodies up to this size are read to the end before a 413.
+  static constexpr std::size_t drain_limit = 64 << 20;
+
+  http_response too_large() const {
+    auto r = error_response(413, "request body larger than " + std::to_string(max_body_)
+                                   + " bytes");
+    r.headers.emplace_back("Connection", "close");
+    return r;
+  }
+
   http_response dispatch(Poco::Net::HTTPServerRequest& req) {
     http_request r;
     r.method = req.getMethod();
@@ -47,11 +60,16 @@ private:
     r.path = uri.substr(0, q);
     if (q != std::string::npos)
       r.query = uri.substr(q + 1);
-    if (req.hasContentLength() && static_cast<std::size_t>(req.getContentLength64()) > max_body_)
-      return error_response(413, "request body larger than " + std::to_string(max_body_)
-                                   + " bytes");
-    // Read at most one byte beyond the limit: enough to tell it was exceeded.
     auto& in = req.stream();
+    if (req.hasContentLength() && static_cast<std::size_t>(req.getContentLength64()) > max_body_) {
+      // Read (and drop) a moderately large body so that the client, which is
+      // still sending it, gets to see the answer; give up on huge ones.
+      auto length = static_cast<std::size_t>(req.getContentLength64());
+      if (length <= drain_limit)
+        in.ignore(static_cast<std::streamsize>(length));
+      return too_large();
+    }
+    // Read at most one byte beyond the limit: enough to tell it was exceeded.
     std::string body;
     char buf[8192];
     while (in && body.size() <= max_body_) {
@@ -59,8 +77,7 @@ private:
       body.append(buf, static_cast<std::size_t>(in.gcount()));
     }
     if (body.size() > max_body_)
-      return error_response(413, "request body larger than " + std::to_string(max_body_)
-                                   + " bytes");
+      return too_large();
     r.body = std::move(body);
     return handler_(r);
   }

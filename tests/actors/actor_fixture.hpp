@@ -1,0 +1,62 @@
+// An actor system for actor tests (no network), a scoped actor to talk to
+// it, and mock peers that implement cafflow's interfaces and forward what
+// they receive to a probe.
+#pragma once
+
+#include <chrono>
+#include <string>
+
+#include <caf/all.hpp>
+#include <doctest/doctest.h>
+
+#include "actors.hpp"
+
+namespace cafflow::test {
+
+struct actor_fixture {
+  static caf::actor_system_config& prepare(caf::actor_system_config& cfg) {
+    cafflow::add_message_types(cfg);
+    cfg.set("scheduler.max-threads", size_t{2});
+    return cfg;
+  }
+
+  caf::actor_system_config cfg;
+  caf::actor_system sys{prepare(cfg)};
+  caf::scoped_actor self{sys};
+
+  /// Receives one message with `handlers`, failing the test after 10 s.
+  template <class... Fs>
+  void expect(Fs... handlers) {
+    self->receive(handlers..., caf::after(std::chrono::seconds(10)) >>
+                                 [] { FAIL("no message within 10 s"); });
+  }
+};
+
+/// A worker that forwards (run, worker id, spec), (kill, ...) and (ack, key) to `probe`.
+inline worker_actor::behavior_type recording_worker(worker_actor::pointer, std::string id,
+                                                    caf::actor probe) {
+  return {
+    [=](atom::run, attempt_spec& spec) { caf::anon_send(probe, atom::run::value, id, spec); },
+    [=](atom::kill, const std::string& instance, const std::string& node, int attempt) {
+      caf::anon_send(probe, atom::kill::value, id, attempt_key(instance, node, attempt));
+    },
+    [=](atom::ack, const std::string& key) { caf::anon_send(probe, atom::ack::value, id, key); },
+    [](atom::report, attempt_report&) {},
+    [](atom::connect) {},
+    [](atom::status) { return status_map{}; },
+  };
+}
+
+/// A runner that forwards every report to `probe`.
+inline instance_runner_actor::behavior_type recording_runner(instance_runner_actor::pointer,
+                                                             caf::actor probe) {
+  return {
+    [](atom::start) {},
+    [=](atom::report, attempt_report& r) { caf::anon_send(probe, atom::report::value, r); },
+    [](atom::retry, std::uint64_t) {},
+    [](atom::kill, const std::string&) {},
+    [](atom::status) { return status_map{}; },
+  };
+}
+
+} // namespace cafflow::test

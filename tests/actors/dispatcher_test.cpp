@@ -1,0 +1,149 @@
+#include "dispatcher.hpp"
+
+#include "actor_fixture.hpp"
+
+using namespace cafflow;
+using namespace cafflow::test;
+
+namespace {
+
+attempt_spec attempt(const std::string& node, const std::string& host = {}) {
+  attempt_spec s;
+  s.instance_id = "i1";
+  s.workflow = "w";
+  s.node = node;
+  s.attempt = 1;
+  s.action_type = "shell";
+  s.payload = "true";
+  s.host = host;
+  return s;
+}
+
+attempt_report final_report(const std::string& node, const std::string& worker) {
+  attempt_report r;
+  r.instance_id = "i1";
+  r.node = node;
+  r.attempt = 1;
+  r.worker = worker;
+  r.outcome = "succeeded";
+  return r;
+}
+
+struct dispatcher_fixture : actor_fixture {
+  dispatcher_actor dispatcher = sys.spawn(cafflow::dispatcher, dispatcher_config{7});
+  caf::actor probe = caf::actor_cast<caf::actor>(self);
+  instance_runner_actor runner = sys.spawn(recording_runner, probe);
+
+  worker_actor add_worker(const std::string& id, int slots, const std::string& host = "h") {
+    auto w = sys.spawn(recording_worker, id, probe);
+    worker_info info{id, host, slots, {}, 1};
+    self->request(dispatcher, std::chrono::seconds(5), atom::register_::value, info, w)
+      .receive([](std::uint64_t epoch) { CHECK(epoch == 7); },
+               [](caf::error& err) { FAIL(caf::to_string(err)); });
+    return w;
+  }
+
+  /// The next (run, worker, spec) the workers received.
+  std::pair<std::string, attempt_spec> next_run() {
+    std::pair<std::string, attempt_spec> result;
+    expect([&](atom::run, const std::string& worker, const attempt_spec& spec) {
+      result = {worker, spec};
+    });
+    return result;
+  }
+
+  ~dispatcher_fixture() {
+    self->send_exit(dispatcher, caf::exit_reason::user_shutdown);
+    self->send_exit(runner, caf::exit_reason::user_shutdown);
+  }
+};
+
+} // namespace
+
+TEST_SUITE_BEGIN("dispatcher");
+
+TEST_CASE_FIXTURE(dispatcher_fixture, "attempts go to free slots and the rest wait for one") {
+  add_worker("w1", 1);
+  add_worker("w2", 2);
+  for (auto node : {"a", "b", "c", "d"})
+    self->send(dispatcher, atom::dispatch::value, attempt(node), runner);
+  std::map<std::string, int> per_worker;
+  std::string on_w1;
+  for (int i = 0; i < 3; ++i) {
+    auto [worker, spec] = next_run();
+    CHECK(spec.epoch == 7);
+    ++per_worker[worker];
+    if (worker == "w1")
+      on_w1 = spec.node;
+  }
+  CHECK(per_worker["w1"] == 1);
+  CHECK(per_worker["w2"] == 2);
+  // The fourth waits: nothing more arrives until a slot frees up.
+  self->receive([](atom::run, const std::string&, const attempt_spec&) { FAIL("over slots"); },
+                caf::after(std::chrono::milliseconds(200)) >> [] {});
+  self->send(dispatcher, atom::report::value, final_report(on_w1, "w1"));
+  bool acked = false, reported = false, ran = false;
+  for (int i = 0; i < 3; ++i)
+    expect([&](atom::ack, const std::string& worker, const std::string& key) {
+             CHECK(worker == "w1");
+             CHECK(key == attempt_key("i1", on_w1, 1));
+             acked = true;
+           },
+           [&](atom::report, const attempt_report& r) {
+             CHECK(r.node == on_w1);
+             reported = true;
+           },
+           [&](atom::run, const std::string& worker, const attempt_spec& spec) {
+             CHECK(worker == "w1");
+             CHECK(spec.node == "d");
+             ran = true;
+           });
+  CHECK((acked && reported && ran));
+}
+
+TEST_CASE_FIXTURE(dispatcher_fixture, "host pinning waits for a matching worker") {
+  add_worker("w1", 4, "h1");
+  self->send(dispatcher, atom::dispatch::value, attempt("pinned", "h2"), runner);
+  self->send(dispatcher, atom::dispatch::value, attempt("free"), runner);
+  auto [worker, spec] = next_run();
+  CHECK(spec.node == "free"); // the pinned one does not block the queue
+  add_worker("w2", 1, "h2");
+  auto [worker2, spec2] = next_run();
+  CHECK(worker2 == "w2");
+  CHECK(spec2.node == "pinned");
+}
+
+TEST_CASE_FIXTURE(dispatcher_fixture, "a lost worker turns its attempts into lost reports") {
+  auto w = add_worker("w1", 2);
+  self->send(dispatcher, atom::dispatch::value, attempt("a"), runner);
+  next_run();
+  self->send_exit(w, caf::exit_reason::kill);
+  expect([](atom::report, const attempt_report& r) {
+    CHECK(r.node == "a");
+    CHECK(r.outcome == "lost");
+    CHECK(r.message.find("worker w1 was lost") == 0);
+  });
+  self->request(dispatcher, std::chrono::seconds(5), atom::workers::value)
+    .receive([](const std::vector<worker_record>& ws) { CHECK(ws.empty()); },
+             [](caf::error& err) { FAIL(caf::to_string(err)); });
+}
+
+TEST_CASE_FIXTURE(dispatcher_fixture, "kill reaches the worker of a running attempt") {
+  add_worker("w1", 1);
+  self->send(dispatcher, atom::dispatch::value, attempt("a"), runner);
+  next_run();
+  self->send(dispatcher, atom::dispatch::value, attempt("queued"), runner);
+  self->send(dispatcher, atom::kill::value, std::string("i1"), std::string("queued"), 1);
+  self->send(dispatcher, atom::kill::value, std::string("i1"), std::string("a"), 1);
+  expect([](atom::kill, const std::string& worker, const std::string& key) {
+    CHECK(worker == "w1");
+    CHECK(key == "i1/a#1");
+  });
+  // The cancelled queued attempt never runs, even when the slot frees up.
+  self->send(dispatcher, atom::report::value, final_report("a", "w1"));
+  self->receive([](atom::run, const std::string&, const attempt_spec&) { FAIL("ran"); },
+                [](atom::ack, const std::string&, const std::string&) {},
+                caf::after(std::chrono::milliseconds(300)) >> [] {});
+}
+
+TEST_SUITE_END();

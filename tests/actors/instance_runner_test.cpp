@@ -1,0 +1,154 @@
+#include "instance_runner.hpp"
+
+#include "actor_fixture.hpp"
+#include "dispatcher.hpp"
+#include "fixtures.hpp"
+#include "store_writer.hpp"
+#include "xml/workflow_parser.hpp"
+
+using namespace cafflow;
+using namespace cafflow::test;
+
+namespace {
+
+/// A worker that "runs" every attempt at once: nodes named fail* exit 3,
+/// the others succeed. Reports go to the dispatcher, as a real worker's do.
+worker_actor::behavior_type instant_worker(worker_actor::pointer self, dispatcher_actor d) {
+  return {
+    [=](atom::run, attempt_spec& spec) {
+      attempt_report r;
+      r.instance_id = spec.instance_id;
+      r.node = spec.node;
+      r.attempt = spec.attempt;
+      r.worker = "w1";
+      r.pid = 4242;
+      r.started = now_ms();
+      r.outcome = "running";
+      self->send(d, atom::report::value, r);
+      bool fails = spec.node.rfind("fail", 0) == 0;
+      r.outcome = fails ? "failed" : "succeeded";
+      r.exit_code = fails ? 3 : 0;
+      r.message = fails ? "exit code 3" : "";
+      r.finished = now_ms();
+      self->send(d, atom::report::value, r);
+    },
+    [](atom::kill, const std::string&, const std::string&, int) {},
+    [](atom::ack, const std::string&) {},
+    [](atom::report, attempt_report&) {},
+    [](atom::connect) {},
+    [](atom::status) { return status_map{}; },
+  };
+}
+
+/// The master's side of a runner: forwards `done` to the probe.
+master_actor::behavior_type probe_master(master_actor::pointer, caf::actor probe) {
+  auto unused = [] { return make_caf_error(ec::unspecified, "not in this test"); };
+  return {
+    [=](atom::health) -> caf::result<health_record> { return unused(); },
+    [=](atom::workflows) -> caf::result<std::vector<workflow_record>> { return unused(); },
+    [=](atom::instances, instance_filter&) -> caf::result<std::vector<instance_record>> {
+      return unused();
+    },
+    [=](atom::instance, std::string&) -> caf::result<instance_record> { return unused(); },
+    [=](atom::run, std::string&, param_map&) -> caf::result<std::string> { return unused(); },
+    [=](atom::register_, worker_info&,
+        worker_actor&) -> caf::result<dispatcher_actor, std::uint64_t> { return unused(); },
+    [=](atom::done, const std::string& id, const std::string& status) {
+      caf::anon_send(probe, atom::done::value, id, status);
+    },
+    [](atom::status) { return status_map{}; },
+  };
+}
+
+struct runner_fixture : actor_fixture {
+  temp_dir dir;
+  std::shared_ptr<store> db;
+  store_writer_actor writer;
+  dispatcher_actor dispatcher;
+  master_actor master;
+
+  runner_fixture() {
+    auto url = parse_store_url("sqlite:" + (dir / "db"), dir.path());
+    auto opened = open_store(*url, 1000);
+    REQUIRE(opened);
+    REQUIRE((*opened)->migrate());
+    db = std::move(*opened);
+    writer = sys.spawn<caf::detached>(store_writer, db);
+    dispatcher = sys.spawn(cafflow::dispatcher, dispatcher_config{1});
+    auto worker = sys.spawn(instant_worker, dispatcher);
+    self->request(dispatcher, std::chrono::seconds(5), atom::register_::value,
+                  worker_info{"w1", "h", 4, {}, 1}, worker)
+      .receive([](std::uint64_t) {}, [](caf::error& err) { FAIL(caf::to_string(err)); });
+    master = sys.spawn(probe_master, caf::actor_cast<caf::actor>(self));
+  }
+
+  ~runner_fixture() {
+    for (auto a : {caf::actor_cast<caf::actor>(writer), caf::actor_cast<caf::actor>(dispatcher),
+                   caf::actor_cast<caf::actor>(master)})
+      self->send_exit(a, caf::exit_reason::user_shutdown);
+  }
+
+  /// Runs `xml` to its end; returns the stored instance.
+  instance_record run(const std::string& xml) {
+    auto parsed = parse_workflow(xml, "t.xml");
+    REQUIRE(parsed.wf);
+    auto wf = std::make_shared<const workflow>(std::move(*parsed.wf));
+    instance_record rec;
+    rec.id = "0001";
+    rec.workflow = wf->name;
+    rec.status = "queued";
+    auto runner = sys.spawn(instance_runner,
+                            instance_runner_config{rec, wf, dispatcher, writer, master});
+    self->send(runner, atom::start::value);
+    expect([](atom::done, const std::string& id, const std::string&) { CHECK(id == "0001"); });
+    self->request(writer, std::chrono::seconds(5), atom::flush::value)
+      .receive([](atom::ok) {}, [](caf::error& err) { FAIL(caf::to_string(err)); });
+    auto stored = db->instance("0001");
+    REQUIRE(stored);
+    REQUIRE(stored->has_value());
+    return **stored;
+  }
+};
+
+const node_record* find(const instance_record& r, const std::string& name) {
+  for (const auto& n : r.nodes)
+    if (n.name == name)
+      return &n;
+  return nullptr;
+}
+
+} // namespace
+
+TEST_SUITE_BEGIN("instance_runner");
+
+TEST_CASE_FIXTURE(runner_fixture, "a fork/join instance runs to success and is stored") {
+  auto r = run(R"(<work-flow name="fj"><start name="s" to="f"/>
+    <fork name="f"><path to="a"/><path to="b"/></fork>
+    <action name="a"><shell><command>x</command></shell><ok to="j"/></action>
+    <action name="b"><shell><command>x</command></shell><ok to="j"/></action>
+    <join name="j" to="e"/><end name="e"/></work-flow>)");
+  CHECK(r.status == "succeeded");
+  CHECK(r.started != 0);
+  CHECK(r.finished >= r.started);
+  for (auto name : {"s", "f", "a", "b", "j", "e"}) {
+    CAPTURE(name);
+    REQUIRE(find(r, name) != nullptr);
+    CHECK(find(r, name)->status == "succeeded");
+  }
+  REQUIRE(find(r, "a")->attempts.size() == 1);
+  CHECK(find(r, "a")->attempts[0].worker == "w1");
+  CHECK(find(r, "a")->attempts[0].status == "succeeded");
+  CHECK(find(r, "a")->attempts[0].pid == 4242);
+}
+
+TEST_CASE_FIXTURE(runner_fixture, "a failing action fails the instance and says why") {
+  auto r = run(R"(<work-flow name="f"><start name="s" to="fail_here"/>
+    <action name="fail_here"><shell><command>x</command></shell><ok to="e"/></action>
+    <end name="e"/></work-flow>)");
+  CHECK(r.status == "failed");
+  CHECK(r.message == "node 'fail_here' failed: exit code 3");
+  CHECK(find(r, "fail_here")->status == "failed");
+  CHECK(find(r, "fail_here")->attempts[0].exit_code == 3);
+}
+
+TEST_SUITE_END();

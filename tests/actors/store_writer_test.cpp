@@ -1,0 +1,107 @@
+#include "store_writer.hpp"
+
+#include <condition_variable>
+#include <mutex>
+
+#include "actor_fixture.hpp"
+
+using namespace cafflow;
+using namespace cafflow::test;
+
+namespace {
+
+/// A store that records every batch, can hold a commit until released, and
+/// can fail the first N commits.
+class fake_store : public store {
+public:
+  std::mutex mtx;
+  std::condition_variable cv;
+  bool hold = false;
+  bool holding = false;
+  int fail_next = 0;
+  std::vector<std::size_t> batches;
+
+  expected<void> apply(const std::vector<store_write>& batch) override {
+    std::unique_lock<std::mutex> guard{mtx};
+    holding = true;
+    cv.notify_all();
+    cv.wait(guard, [this] { return !hold; });
+    holding = false;
+    if (fail_next > 0) {
+      --fail_next;
+      return make_error(ec::store_error, "database is gone");
+    }
+    batches.push_back(batch.size());
+    return {};
+  }
+  expected<void> migrate() override { return {}; }
+  expected<std::vector<workflow_record>> workflows() override {
+    return std::vector<workflow_record>{};
+  }
+  expected<std::vector<instance_record>> instances(const instance_filter&) override {
+    return std::vector<instance_record>{};
+  }
+  expected<std::optional<instance_record>> instance(const std::string&) override {
+    return std::optional<instance_record>{};
+  }
+  expected<std::string> last_instance_id() override { return std::string{}; }
+  expected<int> fail_unfinished(const std::string&, timestamp) override { return 0; }
+  expected<int> schema_version() override { return 1; }
+};
+
+store_batch one_write(int i) {
+  instance_record r;
+  r.id = std::to_string(i);
+  return {instance_put{r}};
+}
+
+} // namespace
+
+TEST_SUITE_BEGIN("store_writer");
+
+TEST_CASE_FIXTURE(actor_fixture, "writes that arrive during a commit go into the next one") {
+  auto db = std::make_shared<fake_store>();
+  db->hold = true;
+  auto writer = sys.spawn<caf::detached>(store_writer, db);
+  self->send(writer, atom::put::value, one_write(0));
+  {
+    // The first commit is under way (and held): everything sent now queues up.
+    std::unique_lock<std::mutex> guard{db->mtx};
+    db->cv.wait(guard, [&] { return db->holding; });
+  }
+  for (int i = 1; i <= 99; ++i)
+    self->send(writer, atom::put::value, one_write(i));
+  {
+    std::lock_guard<std::mutex> guard{db->mtx};
+    db->hold = false;
+  }
+  db->cv.notify_all();
+  self->request(writer, std::chrono::seconds(10), atom::flush::value)
+    .receive([](atom::ok) {}, [](caf::error& err) { FAIL(caf::to_string(err)); });
+  std::lock_guard<std::mutex> guard{db->mtx};
+  CHECK(db->batches == std::vector<std::size_t>{1, 99});
+  self->send_exit(writer, caf::exit_reason::user_shutdown);
+}
+
+TEST_CASE_FIXTURE(actor_fixture, "a durable write is answered once committed, after retries") {
+  auto db = std::make_shared<fake_store>();
+  db->fail_next = 2;
+  auto writer = sys.spawn<caf::detached>(store_writer, db);
+  self->request(writer, std::chrono::seconds(10), atom::commit::value, one_write(1))
+    .receive([](atom::ok) {}, [](caf::error& err) { FAIL(caf::to_string(err)); });
+  {
+    std::lock_guard<std::mutex> guard{db->mtx};
+    CHECK(db->batches == std::vector<std::size_t>{1}); // committed once, nothing lost
+  }
+  self->request(writer, std::chrono::seconds(5), atom::status::value)
+    .receive(
+      [](status_map& status) {
+        CHECK(status["commits"] == "1");
+        CHECK(status["writes"] == "1");
+        CHECK(status["failures"] == "0");
+      },
+      [](caf::error& err) { FAIL(caf::to_string(err)); });
+  self->send_exit(writer, caf::exit_reason::user_shutdown);
+}
+
+TEST_SUITE_END();

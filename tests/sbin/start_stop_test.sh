@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# The README's commands as a user runs them, against a throwaway config:
+# start-cluster, the CLI, a crashed role restarted, stop-cluster leaving
+# nothing behind. Always cleans up, also on failure.
+set -euo pipefail
+SRC="$(cd "$(dirname "$0")/../.." && pwd)"
+T="$(mktemp -d "${TMPDIR:-/tmp}/cafflow-sbin-XXXXXX")"
+CONF="$T/conf/cafflow.ini"
+
+cleanup() {
+  "$SRC/sbin/stop-cluster" --conf "$CONF" > /dev/null 2>&1 || true
+  pkill -KILL -f -- "--conf $CONF " 2>/dev/null || true
+  rm -rf "$T"
+}
+trap cleanup EXIT
+
+fail() { echo "FAIL: $*" >&2; for f in "$T"/logs/*.log "$T"/logs/*.out; do [ -f "$f" ] && { echo "--- $f" >&2; tail -n 20 "$f" >&2; }; done; exit 1; }
+expect_contains() { case "$1" in *"$2"*) ;; *) fail "expected '$2' in: $1" ;; esac; }
+
+read -r P1 P2 P3 < <(python3 -c 'import socket
+ss=[socket.socket() for _ in range(3)]
+for s in ss: s.bind(("127.0.0.1",0))
+print(*[s.getsockname()[1] for s in ss])')
+mkdir -p "$T/conf" "$T/xmlconfig"
+cp -r "$SRC/xmlconfig/examples" "$T/xmlconfig/"
+cat > "$CONF" <<INI
+[cluster]
+master = 127.0.0.1:$P1
+workers = 127.0.0.1:$P2
+http = 127.0.0.1:$P3
+[worker]
+reconnect_interval_ms = 100
+INI
+
+# 1. Start: every role, ready, the URL printed.
+out="$("$SRC/sbin/start-cluster" --conf "$CONF")" || fail "start-cluster failed: $out"
+expect_contains "$out" "cafflow is ready: http://127.0.0.1:$P3"
+expect_contains "$out" "started worker 127.0.0.1:$P2"
+
+# 2. Master, worker and http are separate processes of this config.
+for role in master worker http; do
+  pgrep -f -- "--role $role --conf $CONF " > /dev/null || fail "no $role process"
+done
+[ "$(pgrep -f -- "--conf $CONF " | wc -l)" -eq 3 ] || fail "expected exactly 3 processes"
+
+# 3. The CLI lists the examples, runs one to success and one to failure.
+list="$("$SRC/sbin/cafflow" --conf "$CONF" workflow list)"
+for wf in hello daily_etl always_fails; do expect_contains "$list" "$wf"; done
+id="$("$SRC/sbin/cafflow" --conf "$CONF" workflow run daily_etl -p day=2026-11-20)"
+"$SRC/sbin/cafflow" --conf "$CONF" instance wait "$id" --timeout 60 > /dev/null \
+  || fail "daily_etl did not succeed: $("$SRC/sbin/cafflow" --conf "$CONF" instance show "$id")"
+bad="$("$SRC/sbin/cafflow" --conf "$CONF" workflow run always_fails)"
+set +e
+"$SRC/sbin/cafflow" --conf "$CONF" instance wait "$bad" --timeout 60 > /dev/null
+rc=$?
+set -e
+[ $rc -eq 1 ] || fail "instance wait of a failed instance exited $rc, expected 1"
+show="$("$SRC/sbin/cafflow" --conf "$CONF" instance show "$bad")"
+expect_contains "$show" "node 'check' failed: exit code 3"
+
+# 4. Starting again starts nothing; a crashed role is restarted.
+out="$("$SRC/sbin/start-cluster" --conf "$CONF")"
+expect_contains "$out" "already running"
+kill -KILL "$(cat "$T/data/pids/worker-$P2.pid")"
+out="$("$SRC/sbin/start-cluster" --conf "$CONF")" || fail "restart failed: $out"
+expect_contains "$out" "started worker 127.0.0.1:$P2"
+
+# 5. Stop: nothing of this config remains.
+out="$("$SRC/sbin/stop-cluster" --conf "$CONF")" || fail "stop-cluster failed"
+expect_contains "$out" "stopped 3 processes"
+if pgrep -f -- "--conf $CONF " > /dev/null; then fail "processes left: $(pgrep -af -- "--conf $CONF ")"; fi
+out="$("$SRC/sbin/stop-cluster" --conf "$CONF")"
+expect_contains "$out" "nothing of $CONF was running"
+
+# 6. A bad config fails fast, naming the key.
+echo "[worker]" >> "$CONF"
+echo "slots = plenty" >> "$CONF"
+if out="$("$SRC/sbin/start-cluster" --conf "$CONF" 2>&1)"; then fail "started with a bad config"; fi
+expect_contains "$out" "worker.slots: expected a whole number, got 'plenty'"
+echo "PASS"

@@ -1,0 +1,191 @@
+#include "config/config.hpp"
+
+#include <filesystem>
+
+#include <doctest/doctest.h>
+
+#include "config/ini.hpp"
+#include "fixtures.hpp"
+#include "util/strings.hpp"
+
+using namespace cafflow;
+using cafflow::test::temp_dir;
+using cafflow::test::write_file;
+
+TEST_SUITE_BEGIN("config");
+
+TEST_CASE("without a file every key has its default") {
+  auto cfg = load_config({});
+  REQUIRE(cfg);
+  CHECK(cfg->cluster.master.to_string() == "127.0.0.1:2751");
+  REQUIRE(cfg->cluster.workers.size() == 1);
+  CHECK(cfg->cluster.workers[0].port == 2851);
+  CHECK(cfg->cluster.http.port == 8090);
+  CHECK(cfg->cluster.standby.host.empty());
+  CHECK(cfg->worker.slots == 4);
+  CHECK(cfg->log.level == "info");
+}
+
+TEST_CASE("conf/cafflow.ini sets every key to its default, with a comment") {
+  auto path = std::string(CAFFLOW_SOURCE_DIR) + "/conf/cafflow.ini";
+  auto text = test::read_file(path);
+  auto entries = parse_ini(text, path);
+  REQUIRE(entries);
+  for (const auto& key : config_keys()) {
+    CAPTURE(key.section + "." + key.key);
+    const ini_entry* found = nullptr;
+    for (const auto& e : *entries)
+      if (e.section == key.section && e.key == key.key)
+        found = &e;
+    REQUIRE(found != nullptr);
+    CHECK(found->value == key.default_value);
+    // Every key line carries a comment explaining it.
+    auto line_no = std::stoul(found->origin.substr(found->origin.rfind(':') + 1));
+    std::vector<std::string> lines;
+    std::size_t pos = 0;
+    while (pos <= text.size()) {
+      auto end = text.find('\n', pos);
+      if (end == std::string::npos)
+        end = text.size();
+      lines.push_back(text.substr(pos, end - pos));
+      pos = end + 1;
+    }
+    REQUIRE(line_no <= lines.size());
+    const auto& line = lines[line_no - 1];
+    CHECK(line.find(';') != std::string::npos);
+  }
+  CHECK(entries->size() == config_keys().size());
+}
+
+TEST_CASE("relative paths resolve against the parent of the config directory") {
+  temp_dir dir;
+  write_file(dir / "conf/c.ini", "[paths]\ndata = var/data\n");
+  auto cfg = load_config({dir / "conf/c.ini", {}, {}});
+  REQUIRE(cfg);
+  CHECK(cfg->home == dir.path());
+  CHECK(cfg->paths.data == dir / "var/data");
+  CHECK(cfg->paths.xmlconfig == dir / "xmlconfig");
+  CHECK(cfg->store.url == "sqlite:" + (dir / "data/cafflow.db"));
+}
+
+TEST_CASE("an unknown key names the file, line and a suggestion") {
+  temp_dir dir;
+  write_file(dir / "c.ini", "[cluster]\nname = x\nmastr = 127.0.0.1:1\n");
+  auto cfg = load_config({dir / "c.ini", {}, {}});
+  REQUIRE_FALSE(cfg);
+  CHECK(cfg.error().code == ec::invalid_config);
+  CHECK(cfg.error().message.find(dir / "c.ini:3") != std::string::npos);
+  CHECK(cfg.error().message.find("cluster.mastr") != std::string::npos);
+  CHECK(cfg.error().message.find("did you mean 'cluster.master'") != std::string::npos);
+}
+
+TEST_CASE("malformed values name the key and where the value came from") {
+  temp_dir dir;
+  write_file(dir / "c.ini", "[worker]\nslots = many\n[cluster]\nworkers = 127.0.0.1:99999\n");
+  auto cfg = load_config({dir / "c.ini", {}, {}});
+  REQUIRE_FALSE(cfg);
+  const auto& msg = cfg.error().message;
+  CHECK(msg.find(":2: worker.slots: expected a whole number, got 'many'") != std::string::npos);
+  CHECK(msg.find(":4: cluster.workers: invalid port") != std::string::npos);
+}
+
+TEST_CASE("out-of-range numbers are refused") {
+  auto cfg = load_config({"", {}, {"worker.slots=0"}});
+  REQUIRE_FALSE(cfg);
+  CHECK(cfg.error().message.find("command line: worker.slots: must be between 1") !=
+        std::string::npos);
+}
+
+TEST_CASE("precedence: defaults < file < environment < command line") {
+  temp_dir dir;
+  write_file(dir / "c.ini", "[worker]\nslots = 2\nkill_grace_s = 7\n[log]\nlevel = warn\n");
+  auto cfg = load_config({dir / "c.ini",
+                          {{"CAFFLOW_WORKER_SLOTS", "3"}, {"CAFFLOW_LOG_LEVEL", "error"}},
+                          {"log.level=debug"}});
+  REQUIRE(cfg);
+  CHECK(cfg->worker.slots == 3);
+  CHECK(cfg->worker.kill_grace_s == 7);
+  CHECK(cfg->log.level == "debug");
+}
+
+TEST_CASE("a bad environment value names the variable") {
+  auto cfg = load_config({"", {{"CAFFLOW_WORKER_SLOTS", "x"}}, {}});
+  REQUIRE_FALSE(cfg);
+  CHECK(cfg.error().message.find("environment CAFFLOW_WORKER_SLOTS") != std::string::npos);
+}
+
+TEST_CASE("unrelated CAFFLOW_ variables are ignored") {
+  auto cfg = load_config({"", {{"CAFFLOW_CONF", "/x"}, {"CAFFLOW_INSTANCE_ID", "1"}}, {}});
+  CHECK(cfg);
+}
+
+TEST_CASE("a key set twice in the file is an error naming both lines") {
+  temp_dir dir;
+  write_file(dir / "c.ini", "[worker]\nslots = 2\nslots = 3\n");
+  auto cfg = load_config({dir / "c.ini", {}, {}});
+  REQUIRE_FALSE(cfg);
+  CHECK(cfg.error().message.find(":3: key 'worker.slots' is already set at") != std::string::npos);
+}
+
+TEST_CASE("all problems are reported at once") {
+  temp_dir dir;
+  write_file(dir / "c.ini", "[worker]\nslots = x\n[log]\nlevel = loud\nfoo = 1\n");
+  auto cfg = load_config({dir / "c.ini", {}, {}});
+  REQUIRE_FALSE(cfg);
+  const auto& msg = cfg.error().message;
+  CHECK(msg.find("worker.slots") != std::string::npos);
+  CHECK(msg.find("log.level") != std::string::npos);
+  CHECK(msg.find("log.foo") != std::string::npos);
+}
+
+TEST_CASE("a missing config file is an error") {
+  auto cfg = load_config({"/nonexistent/cafflow.ini", {}, {}});
+  REQUIRE_FALSE(cfg);
+  CHECK(cfg.error().message.find("/nonexistent/cafflow.ini") != std::string::npos);
+}
+
+TEST_CASE("several workers, duplicates refused, at least one required") {
+  auto two = load_config({"", {}, {"cluster.workers=127.0.0.1:1, 127.0.0.1:2"}});
+  REQUIRE(two);
+  CHECK(two->cluster.workers.size() == 2);
+  auto dup = load_config({"", {}, {"cluster.workers=127.0.0.1:1,127.0.0.1:1"}});
+  REQUIRE_FALSE(dup);
+  CHECK(dup.error().message.find("listed twice") != std::string::npos);
+  auto none = load_config({"", {}, {"cluster.workers="}});
+  REQUIRE_FALSE(none);
+  CHECK(none.error().message.find("at least one worker") != std::string::npos);
+}
+
+TEST_CASE("store URLs") {
+  CHECK(load_config({"", {}, {"store.url=mysql://u:p@127.0.0.1:3306/db"}}));
+  auto bad = load_config({"", {}, {"store.url=postgres://x"}});
+  REQUIRE_FALSE(bad);
+  CHECK(bad.error().message.find("store.url: unsupported store URL") != std::string::npos);
+}
+
+TEST_CASE("prepare_paths creates data and logs and requires xmlconfig") {
+  temp_dir dir;
+  write_file(dir / "conf/c.ini", "");
+  auto cfg = load_config({dir / "conf/c.ini", {}, {}});
+  REQUIRE(cfg);
+  auto missing = prepare_paths(*cfg, true);
+  REQUIRE_FALSE(missing);
+  CHECK(missing.error().message.find("paths.xmlconfig") != std::string::npos);
+  std::filesystem::create_directories(dir / "xmlconfig");
+  CHECK(prepare_paths(*cfg, true));
+  CHECK(std::filesystem::is_directory(dir / "data"));
+  CHECK(std::filesystem::is_directory(dir / "logs"));
+}
+
+TEST_CASE("effective values list every key with resolved paths") {
+  temp_dir dir;
+  write_file(dir / "conf/c.ini", "");
+  auto cfg = load_config({dir / "conf/c.ini", {}, {}});
+  REQUIRE(cfg);
+  CHECK(cfg->effective.size() == config_keys().size());
+  for (const auto& [name, value] : cfg->effective)
+    if (name == "paths.logs")
+      CHECK(value == dir / "logs");
+}
+
+TEST_SUITE_END();

@@ -1,0 +1,45 @@
+#include "util/strings.hpp"
+
+#include <doctest/doctest.h>
+
+using namespace cafflow;
+
+TEST_SUITE_BEGIN("strings");
+
+TEST_CASE("trim, split, join") {
+  CHECK(trim("  a b \t\n") == "a b");
+  CHECK(split_list(" a, b ,,c ") == std::vector<std::string>{"a", "b", "c"});
+  CHECK(split_list("") .empty());
+  CHECK(join({"a", "b"}, ", ") == "a, b");
+}
+
+TEST_CASE("parse_int accepts whole numbers only") {
+  long long n = 0;
+  CHECK(parse_int("42", n));
+  CHECK(n == 42);
+  CHECK(parse_int("-7", n));
+  CHECK(n == -7);
+  CHECK(parse_int("+3", n));
+  CHECK_FALSE(parse_int("4x", n));
+  CHECK_FALSE(parse_int("", n));
+  CHECK_FALSE(parse_int("1.5", n));
+}
+
+TEST_CASE("did_you_mean suggests close words only") {
+  std::vector<std::string> words{"retry-times", "interval", "timeout"};
+  CHECK(did_you_mean("retry-time", words) == "retry-times");
+  CHECK(did_you_mean("timeuot", words) == "timeout");
+  CHECK(did_you_mean("colour", words).empty());
+}
+
+TEST_CASE("offsets become 1-based lines and columns counted in characters") {
+  std::string text = "ab\ncd\n加载x";
+  auto lc = offset_to_line_col(text, 4);
+  CHECK(lc.line == 2);
+  CHECK(lc.column == 2);
+  auto after_cjk = offset_to_line_col(text, text.find('x'));
+  CHECK(after_cjk.line == 3);
+  CHECK(after_cjk.column == 3);
+}
+
+TEST_SUITE_END();

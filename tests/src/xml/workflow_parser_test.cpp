@@ -1,0 +1,200 @@
+#include "xml/workflow_parser.hpp"
+
+#include <doctest/doctest.h>
+
+#include "util/strings.hpp"
+
+using namespace cafflow;
+
+namespace {
+
+/// Every diagnostic as "LINE:COL: error|warning: message", the file name cut.
+std::vector<std::string> diags(const parse_result& r) {
+  std::vector<std::string> result;
+  for (const auto& d : r.diagnostics) {
+    auto text = d.to_string();
+    result.push_back(text.substr(d.file.size() + 1));
+  }
+  return result;
+}
+
+bool has(const parse_result& r, const std::string& fragment) {
+  for (const auto& d : diags(r))
+    if (d.find(fragment) != std::string::npos)
+      return true;
+  return false;
+}
+
+const char* fork_join = R"(<work-flow name="fj" creator="me" dir="/etl" instance-limit="2">
+  <start name="start" to="f"/>
+  <fork name="f">
+    <path to="a"/>
+    <path to="b"/>
+  </fork>
+  <action name="a" retry-times="2" interval="5" timeout="60" host="h1">
+    <shell><command>echo a</command></shell>
+    <ok to="j"/>
+  </action>
+  <action name="b" is-ignore="true" timeout-action="kill-instance" worker-group="gpu">
+    <script><code><![CDATA[
+        #!/bin/bash
+        echo b
+          indented
+    ]]></code></script>
+    <ok to="j"/>
+    <error to="k"/>
+  </action>
+  <join name="j" to="end"/>
+  <kill name="k"><message>  b broke  </message></kill>
+  <end name="end"/>
+</work-flow>)";
+
+} // namespace
+
+TEST_SUITE_BEGIN("workflow_parser");
+
+TEST_CASE("a fork/join workflow parses with every attribute") {
+  auto r = parse_workflow(fork_join, "fj.xml");
+  INFO(join(diags(r), "\n"));
+  REQUIRE(r.wf);
+  const auto& wf = *r.wf;
+  CHECK(wf.name == "fj");
+  CHECK(wf.creator == "me");
+  CHECK(wf.dir == "/etl");
+  CHECK(wf.instance_limit == 2);
+  REQUIRE(wf.nodes.size() == 7);
+  CHECK(wf.nodes[wf.start].name == "start");
+  const auto& f = wf.nodes[wf.index_of("f")];
+  CHECK(f.kind == node_kind::fork);
+  REQUIRE(f.out.size() == 2);
+  CHECK(wf.nodes[f.out[0].target].name == "a");
+  const auto& a = wf.nodes[wf.index_of("a")].action;
+  CHECK(a.retry_times == 2);
+  CHECK(a.interval_s == 5);
+  CHECK(a.timeout_s == 60);
+  CHECK(a.host == "h1");
+  CHECK(std::get<shell_action>(a.body).command == "echo a");
+  const auto& b = wf.nodes[wf.index_of("b")];
+  CHECK(b.action.is_ignore);
+  CHECK(b.action.on_timeout == timeout_action::kill_instance);
+  CHECK(b.action.worker_group == "gpu");
+  CHECK(std::get<script_action>(b.action.body).code == "#!/bin/bash\necho b\n  indented\n");
+  REQUIRE(b.out.size() == 2);
+  CHECK(b.out[1].kind == edge::label::error);
+  CHECK(wf.nodes[wf.index_of("k")].message == "b broke");
+}
+
+TEST_CASE("defaults of the workflow and of actions") {
+  auto r = parse_workflow(R"(<workflow name="w"><start name="s" to="a"/>
+    <action name="a"><shell><command>true</command></shell><ok to="e"/></action>
+    <end name="e"/></workflow>)",
+                          "w.xml");
+  REQUIRE(r.wf);
+  CHECK(r.wf->creator == "Unknown");
+  CHECK(r.wf->dir == "/tmp");
+  CHECK(r.wf->instance_limit == 1);
+  CHECK(r.wf->mail_levels == std::vector<std::string>{"W_FAILED"});
+  const auto& a = r.wf->nodes[1].action;
+  CHECK(a.host.empty());
+  CHECK(a.retry_times == 0);
+  CHECK(a.timeout_s == -1);
+  CHECK(a.on_timeout == timeout_action::fail);
+  CHECK_FALSE(a.is_ignore);
+}
+
+TEST_CASE("host -1 means any host, as in akkaflow") {
+  auto r = parse_workflow(R"(<work-flow name="w"><start name="s" to="a"/>
+    <action name="a" host="-1"><shell><command>true</command></shell><ok to="e"/></action>
+    <end name="e"/></work-flow>)",
+                          "w.xml");
+  REQUIRE(r.wf);
+  CHECK(r.wf->nodes[1].action.host.empty());
+}
+
+TEST_CASE("malformed XML is reported at its line and column") {
+  auto r = parse_workflow("<work-flow name=\"w\">\n  <start name=\"s\" to=\"e\">\n</work-flow>",
+                          "bad.xml");
+  CHECK_FALSE(r.wf);
+  REQUIRE(r.diagnostics.size() == 1);
+  CHECK(r.diagnostics[0].pos.line == 3);
+  CHECK(r.diagnostics[0].to_string().rfind("bad.xml:3:", 0) == 0);
+  CHECK(has(r, "malformed XML"));
+}
+
+TEST_CASE("every problem is reported at once with its position") {
+  auto r = parse_workflow(R"(<work-flow name="w">
+  <start name="s" to="a"/>
+  <action name="a" retry-time="2">
+    <shel><command>x</command></shel>
+    <ok to="nowhere"/>
+  </action>
+  <action name="a"><shell><command>y</command></shell><ok to="e"/></action>
+  <end name="e"/>
+</work-flow>)",
+                          "w.xml");
+  CHECK_FALSE(r.wf);
+  auto all = join(diags(r), "\n");
+  INFO(all);
+  CHECK(has(r, "3:20: error: unknown attribute 'retry-time' on <action> (did you mean "
+               "'retry-times'?)"));
+  CHECK(has(r, "4:5: error: unknown element <shel> in <action> (did you mean <shell>?)"));
+  CHECK(has(r, "3:3: error: <action> needs an action type"));
+  CHECK(has(r, "7:11: error: duplicate node name 'a' (first defined at line 3)"));
+  CHECK(has(r, "unknown node 'nowhere'"));
+}
+
+TEST_CASE("graph rules: one start, an end, no unreachable nodes") {
+  auto no_start = parse_workflow(R"(<work-flow name="w"><end name="e"/></work-flow>)", "w.xml");
+  CHECK(has(no_start, "the workflow has no <start> node"));
+  auto two_starts = parse_workflow(R"(<work-flow name="w"><start name="s" to="e"/>
+    <start name="t" to="e"/><end name="e"/></work-flow>)",
+                                   "w.xml");
+  CHECK(has(two_starts, "more than one <start> node ('t')"));
+  auto no_end = parse_workflow(R"(<work-flow name="w"><start name="s" to="s"/></work-flow>)",
+                               "w.xml");
+  CHECK(has(no_end, "no <end> or <kill> node"));
+  auto unreachable = parse_workflow(R"(<work-flow name="w">
+    <start name="s" to="e"/>
+    <action name="lonely"><shell><command>x</command></shell><ok to="e"/></action>
+    <end name="e"/></work-flow>)",
+                                    "w.xml");
+  CHECK(has(unreachable, "3:5: error: node 'lonely' is unreachable from <start>"));
+}
+
+TEST_CASE("bad values and missing attributes") {
+  auto r = parse_workflow(R"(<work-flow name="w" instance-limit="zero">
+    <start name="s" to="a"/>
+    <action name="a" timeout="-5" is-ignore="maybe" timeout-action="explode">
+      <shell><command>x</command></shell><ok to="e"/></action>
+    <action><shell><command>x</command></shell><ok to="e"/></action>
+    <end name="e"/></work-flow>)",
+                          "w.xml");
+  CHECK(has(r, "'instance-limit' expects a whole number, got 'zero'"));
+  CHECK(has(r, "'timeout' must be between -1 and"));
+  CHECK(has(r, "'is-ignore' expects true or false, got 'maybe'"));
+  CHECK(has(r, "'timeout-action' expects fail, kill-instance or warn"));
+  CHECK(has(r, "5:5: error: <action> needs the attribute 'name'"));
+}
+
+TEST_CASE("the root element must be a workflow") {
+  auto r = parse_workflow("<workflo name=\"x\"/>", "w.xml");
+  CHECK(has(r, "1:1: error: unknown root element <workflo>, expected <work-flow> (did you mean "
+               "<workflow>?)"));
+  auto empty = parse_workflow("", "w.xml");
+  CHECK_FALSE(empty.wf);
+  CHECK_FALSE(empty.diagnostics.empty());
+}
+
+TEST_CASE("a missing file is reported, not thrown") {
+  auto r = parse_workflow_file("/nonexistent/w.xml");
+  CHECK_FALSE(r.wf);
+  CHECK(has(r, "cannot read file"));
+}
+
+TEST_CASE("dedent keeps relative indentation and content") {
+  CHECK(dedent("\n    a\n      b\n\n    c\n  ") == "a\n  b\n\nc\n");
+  CHECK(dedent("x") == "x\n");
+  CHECK(dedent("\t\tif x; then\n\t\t\ty\n\t\tfi") == "if x; then\n\ty\nfi\n");
+}
+
+TEST_SUITE_END();
