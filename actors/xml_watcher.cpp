@@ -1,13 +1,12 @@
 #include "xml_watcher.hpp"
 
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include <caf/event_based_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
 #include "log.hpp"
+#include "util/files.hpp"
 #include "util/hash.hpp"
 #include "util/strings.hpp"
 #include "xml/workflow_parser.hpp"
@@ -37,10 +36,12 @@ void scan(self_ptr self) {
     if (!it->is_regular_file(err) || path.extension() != ".xml")
       continue;
     auto file = path.string();
-    std::ifstream in(path, std::ios::binary);
-    std::stringstream buffer;
-    buffer << in.rdbuf();
-    auto xml = buffer.str();
+    auto content = read_file(file);
+    if (!content) {
+      st.log->error("{}", content.error().message);
+      continue;
+    }
+    auto xml = std::move(*content);
     auto hash = content_hash(xml);
     auto previous = st.files.find(file);
     if (previous != st.files.end() && previous->second.hash == hash) {

@@ -1,16 +1,13 @@
 #include "config/config.hpp"
 
-#include <cerrno>
-#include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <functional>
-#include <sstream>
 #include <unistd.h>
 
 #include "config/ini.hpp"
 #include "defaults.hpp"
 #include "store/store_url.hpp"
+#include "util/files.hpp"
 #include "util/strings.hpp"
 
 extern char** environ;
@@ -271,13 +268,10 @@ expected<config> load_config(const config_sources& sources) {
   if (!sources.file.empty()) {
     std::error_code err;
     auto absolute = fs::absolute(sources.file, err).lexically_normal();
-    std::ifstream in(absolute);
-    if (!in)
-      return make_error(ec::invalid_config, "cannot read config file '" + sources.file
-                                              + "': " + std::strerror(errno));
-    std::stringstream buffer;
-    buffer << in.rdbuf();
-    auto entries = parse_ini(buffer.str(), sources.file);
+    auto text = read_file(absolute.string());
+    if (!text)
+      return make_error(ec::invalid_config, "config file: " + text.error().message);
+    auto entries = parse_ini(*text, sources.file);
     if (!entries)
       return entries.error();
     std::map<std::string, std::string> seen;

@@ -26,14 +26,8 @@ std::string strip_comment(const std::string& line) {
 expected<std::vector<ini_entry>> parse_ini(const std::string& text, const std::string& file) {
   std::vector<ini_entry> result;
   std::string section;
-  std::size_t pos = 0;
   int line_no = 0;
-  while (pos < text.size()) {
-    auto end = text.find('\n', pos);
-    if (end == std::string::npos)
-      end = text.size();
-    auto raw = text.substr(pos, end - pos);
-    pos = end + 1;
+  for (const auto& raw : split_lines(text)) {
     ++line_no;
     auto origin = file + ":" + std::to_string(line_no);
     auto line = trim(strip_comment(raw));

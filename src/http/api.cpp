@@ -30,15 +30,9 @@ std::string decode(const std::string& text, bool plus_is_space) {
 
 /// Splits "/a/b/c" into decoded segments {"a", "b", "c"}.
 std::vector<std::string> segments(const std::string& path) {
-  std::vector<std::string> result;
-  std::size_t pos = 1;
-  while (pos <= path.size()) {
-    auto next = path.find('/', pos);
-    if (next == std::string::npos)
-      next = path.size();
-    result.push_back(decode(path.substr(pos, next - pos), false));
-    pos = next + 1;
-  }
+  auto result = split(path.substr(path.empty() ? 0 : 1), '/');
+  for (auto& segment : result)
+    segment = decode(segment, false);
   if (!result.empty() && result.back().empty())
     result.pop_back(); // trailing slash
   return result;

@@ -24,18 +24,33 @@ std::string trim(std::string_view text) {
   return std::string(first, last);
 }
 
-std::vector<std::string> split_list(std::string_view text, char sep) {
+std::vector<std::string> split(std::string_view text, char sep) {
   std::vector<std::string> result;
   std::size_t pos = 0;
-  while (pos <= text.size()) {
+  for (;;) {
     auto next = text.find(sep, pos);
-    if (next == std::string_view::npos)
-      next = text.size();
-    auto item = trim(text.substr(pos, next - pos));
-    if (!item.empty())
-      result.push_back(std::move(item));
+    if (next == std::string_view::npos) {
+      result.emplace_back(text.substr(pos));
+      return result;
+    }
+    result.emplace_back(text.substr(pos, next - pos));
     pos = next + 1;
   }
+}
+
+std::vector<std::string> split_lines(std::string_view text) {
+  auto lines = split(text, '\n');
+  for (auto& line : lines)
+    if (!line.empty() && line.back() == '\r')
+      line.pop_back();
+  return lines;
+}
+
+std::vector<std::string> split_list(std::string_view text, char sep) {
+  std::vector<std::string> result;
+  for (auto& item : split(text, sep))
+    if (auto trimmed = trim(item); !trimmed.empty())
+      result.push_back(std::move(trimmed));
   return result;
 }
 

@@ -10,6 +10,12 @@ namespace cafflow {
 /// Removes leading and trailing white space.
 std::string trim(std::string_view text);
 
+/// Splits at every `sep`, keeping empty items ("a,,b" -> {"a", "", "b"}).
+std::vector<std::string> split(std::string_view text, char sep);
+
+/// The lines of `text` without their line ends ("\n" or "\r\n").
+std::vector<std::string> split_lines(std::string_view text);
+
 /// Splits at `sep`; trims every item and drops empty ones.
 std::vector<std::string> split_list(std::string_view text, char sep = ',');
 

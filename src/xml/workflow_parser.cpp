@@ -1,13 +1,10 @@
 #include "xml/workflow_parser.hpp"
 
-#include <cerrno>
-#include <cstring>
-#include <fstream>
 #include <set>
-#include <sstream>
 
 #include <pugixml.hpp>
 
+#include "util/files.hpp"
 #include "util/strings.hpp"
 
 namespace cafflow {
@@ -491,32 +488,18 @@ parse_result parse_workflow(const std::string& xml, const std::string& file) {
 }
 
 parse_result parse_workflow_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
+  auto xml = read_file(path);
+  if (!xml) {
     parse_result result;
-    result.diagnostics.push_back(diagnostic{diagnostic::severity::error, path, {1, 1},
-                                            std::string("cannot read file: ")
-                                              + std::strerror(errno)});
+    result.diagnostics.push_back(
+      diagnostic{diagnostic::severity::error, path, {1, 1}, xml.error().message});
     return result;
   }
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return parse_workflow(buffer.str(), path);
+  return parse_workflow(*xml, path);
 }
 
 std::string dedent(const std::string& text) {
-  std::vector<std::string> lines;
-  std::size_t pos = 0;
-  while (pos <= text.size()) {
-    auto end = text.find('\n', pos);
-    if (end == std::string::npos)
-      end = text.size();
-    auto line = text.substr(pos, end - pos);
-    if (!line.empty() && line.back() == '\r')
-      line.pop_back();
-    lines.push_back(std::move(line));
-    pos = end + 1;
-  }
+  auto lines = split_lines(text);
   auto blank = [](const std::string& line) { return trim(line).empty(); };
   while (!lines.empty() && blank(lines.front()))
     lines.erase(lines.begin());

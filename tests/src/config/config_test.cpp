@@ -41,15 +41,7 @@ TEST_CASE("conf/cafflow.ini sets every key to its default, with a comment") {
     CHECK(found->value == key.default_value);
     // Every key line carries a comment explaining it.
     auto line_no = std::stoul(found->origin.substr(found->origin.rfind(':') + 1));
-    std::vector<std::string> lines;
-    std::size_t pos = 0;
-    while (pos <= text.size()) {
-      auto end = text.find('\n', pos);
-      if (end == std::string::npos)
-        end = text.size();
-      lines.push_back(text.substr(pos, end - pos));
-      pos = end + 1;
-    }
+    auto lines = split_lines(text);
     REQUIRE(line_no <= lines.size());
     const auto& line = lines[line_no - 1];
     CHECK(line.find(';') != std::string::npos);

@@ -11,6 +11,9 @@ TEST_CASE("trim, split, join") {
   CHECK(split_list(" a, b ,,c ") == std::vector<std::string>{"a", "b", "c"});
   CHECK(split_list("") .empty());
   CHECK(join({"a", "b"}, ", ") == "a, b");
+  CHECK(split("a,,b", ',') == std::vector<std::string>{"a", "", "b"});
+  CHECK(split("", ',') == std::vector<std::string>{""});
+  CHECK(split_lines("a\r\nb\n") == std::vector<std::string>{"a", "b", ""});
 }
 
 TEST_CASE("parse_int accepts whole numbers only") {

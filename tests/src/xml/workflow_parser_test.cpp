@@ -188,7 +188,7 @@ TEST_CASE("the root element must be a workflow") {
 TEST_CASE("a missing file is reported, not thrown") {
   auto r = parse_workflow_file("/nonexistent/w.xml");
   CHECK_FALSE(r.wf);
-  CHECK(has(r, "cannot read file"));
+  CHECK(has(r, "1:1: error: cannot read '/nonexistent/w.xml': No such file or directory"));
 }
 
 TEST_CASE("dedent keeps relative indentation and content") {
