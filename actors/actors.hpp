@@ -75,12 +75,12 @@ using dispatcher_actor = caf::typed_actor<
   // anyone: queue and slot counts.
   caf::replies_to<atom::status>::with<status_map>>;
 
-/// Holds the current version of every workflow definition.
+/// Holds the active version of every workflow definition (engine/catalog).
 using registry_actor = caf::typed_actor<
-  // xml_watcher: a file parsed cleanly (definition, file, XML, content hash).
-  caf::reacts_to<atom::load, workflow_ptr, std::string, std::string, std::string>,
-  // xml_watcher: this file is gone.
-  caf::reacts_to<atom::remove, std::string>,
+  // xml_watcher: a complete scan of the xmlconfig directory that changed something.
+  caf::reacts_to<atom::load, scan_ptr>,
+  // master: every file of xmlconfig with its status and diagnostics.
+  caf::replies_to<atom::files>::with<std::vector<xml_file_record>>,
   // master: the active definition of a workflow.
   caf::replies_to<atom::get, std::string>::with<workflow_ptr, workflow_record>,
   // master: every active workflow.
@@ -121,6 +121,8 @@ using api_actor = caf::typed_actor<
   caf::replies_to<atom::health>::with<health_record>,
   // every active workflow.
   caf::replies_to<atom::workflows>::with<std::vector<workflow_record>>,
+  // every file of xmlconfig with its status and diagnostics.
+  caf::replies_to<atom::files>::with<std::vector<xml_file_record>>,
   // a page of instances.
   caf::replies_to<atom::instances, instance_filter>::with<std::vector<instance_record>>,
   // one instance.

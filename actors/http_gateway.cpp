@@ -29,6 +29,10 @@ public:
     return ask<std::vector<workflow_record>>(atom::workflows::value);
   }
 
+  expected<std::vector<xml_file_record>> xml_files() override {
+    return ask<std::vector<xml_file_record>>(atom::files::value);
+  }
+
   expected<std::vector<instance_record>> instances(const instance_filter& filter) override {
     return ask<std::vector<instance_record>>(atom::instances::value, filter);
   }
@@ -130,6 +134,11 @@ http_gateway(http_gateway_actor::stateful_pointer<http_gateway_state> self,
       if (!self->state.master)
         return no_master(self);
       return self->delegate(self->state.master, atom::workflows::value);
+    },
+    [self](atom::files) -> caf::result<std::vector<xml_file_record>> {
+      if (!self->state.master)
+        return no_master(self);
+      return self->delegate(self->state.master, atom::files::value);
     },
     [self](atom::instances,
            instance_filter& filter) -> caf::result<std::vector<instance_record>> {

@@ -3,6 +3,7 @@
 #include <caf/event_based_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
+#include "expr/condition.hpp"
 #include "log.hpp"
 
 namespace cafflow {
@@ -23,7 +24,9 @@ attempt_outcome parse_outcome(const std::string& outcome) {
   return attempt_outcome::failed;
 }
 
-attempt_spec make_attempt(const instance_runner_config& cfg, std::size_t index, int attempt) {
+/// The attempt to dispatch, its expressions expanded in the instance's scope.
+expected<attempt_spec> make_attempt(const instance_runner_config& cfg, std::size_t index,
+                                    int attempt) {
   const auto& n = cfg.wf->nodes[index];
   attempt_spec spec;
   spec.instance_id = cfg.record.id;
@@ -31,11 +34,16 @@ attempt_spec make_attempt(const instance_runner_config& cfg, std::size_t index, 
   spec.node = n.name;
   spec.attempt = attempt;
   spec.action_type = action_type_name(n.action.body);
+  auto texts = action_texts(n.action);
+  auto payload = expand_in(texts.empty() ? std::string{} : texts.front(), cfg.scope);
+  if (!payload)
+    return payload.error();
+  spec.payload = std::move(*payload);
   if (auto* script = std::get_if<script_action>(&n.action.body)) {
-    spec.payload = script->code;
-    spec.param_line = script->param_line;
-  } else if (auto* shell = std::get_if<shell_action>(&n.action.body)) {
-    spec.payload = shell->command;
+    auto line = expand_in(script->param_line, cfg.scope);
+    if (!line)
+      return line.error();
+    spec.param_line = std::move(*line);
   }
   spec.params = cfg.record.params;
   spec.logical_time = cfg.record.logical_time;
@@ -66,8 +74,20 @@ void apply(self_ptr self, std::vector<effect> effects, store_batch batch = {}) {
   for (auto& e : effects) {
     switch (e.what) {
       case effect::kind::run_action:
-        self->send(st.cfg.dispatcher, atom::dispatch::value, make_attempt(st.cfg, e.node, e.attempt),
-                   caf::actor_cast<instance_runner_actor>(self));
+        if (auto spec = make_attempt(st.cfg, e.node, e.attempt)) {
+          self->send(st.cfg.dispatcher, atom::dispatch::value, std::move(*spec),
+                     caf::actor_cast<instance_runner_actor>(self));
+        } else {
+          // Its expressions cannot be expanded: the attempt fails without running.
+          attempt_report r;
+          r.instance_id = st.cfg.record.id;
+          r.node = st.cfg.wf->nodes[e.node].name;
+          r.attempt = e.attempt;
+          r.outcome = "failed";
+          r.started = r.finished = now_ms();
+          r.message = spec.error().message;
+          self->send(self, atom::report::value, std::move(r));
+        }
         break;
       case effect::kind::cancel_action:
         self->send(st.cfg.dispatcher, atom::kill::value, st.cfg.record.id,
@@ -121,7 +141,13 @@ instance_runner(instance_runner_actor::stateful_pointer<instance_runner_state> s
   auto& st = self->state;
   st.cfg = std::move(cfg);
   st.log = log::get("instance");
-  st.machine.emplace(st.cfg.wf);
+  auto* scope = &st.cfg.scope;
+  st.machine.emplace(st.cfg.wf, [scope](const std::string& condition) -> expected<bool> {
+    auto text = expand_in(condition, *scope);
+    if (!text)
+      return text.error();
+    return evaluate_condition(*text);
+  });
   return {
     [self](atom::start) {
       auto& st = self->state;

@@ -11,6 +11,7 @@
 
 #include "actors.hpp"
 #include "engine/instance_state.hpp"
+#include "engine/params.hpp"
 
 namespace cafflow {
 
@@ -18,6 +19,8 @@ struct instance_runner_config {
   /// The instance as created (status queued).
   instance_record record;
   workflow_ptr wf;
+  /// Its params, logical time and zone: what its expressions expand against.
+  param_scope scope;
   dispatcher_actor dispatcher;
   store_writer_actor store;
   /// Told when the instance ends.

@@ -9,6 +9,7 @@
 #include <caf/typed_event_based_actor.hpp>
 
 #include "dispatcher.hpp"
+#include "engine/params.hpp"
 #include "instance_runner.hpp"
 #include "log.hpp"
 #include "model/workflow.hpp"
@@ -64,8 +65,8 @@ master_actor::behavior_type master(master_actor::stateful_pointer<master_state> 
   st.reader = self->spawn<caf::detached>(store_reader, st.cfg.reader_db);
   st.registry = self->spawn(registry, registry_config{st.cfg.known_workflows, st.writer});
   st.dispatcher = self->spawn(dispatcher, dispatcher_config{st.cfg.epoch});
-  st.watcher = self->spawn(
-    xml_watcher, xml_watcher_config{st.cfg.xmlconfig, st.cfg.rescan_interval, st.registry});
+  st.watcher = self->spawn(xml_watcher, xml_watcher_config{st.cfg.xmlconfig, st.cfg.db_links,
+                                                          st.cfg.rescan_interval, st.registry});
   for (auto component : {caf::actor_cast<caf::actor>(st.writer),
                          caf::actor_cast<caf::actor>(st.reader),
                          caf::actor_cast<caf::actor>(st.registry),
@@ -126,6 +127,7 @@ master_actor::behavior_type master(master_actor::stateful_pointer<master_state> 
     [self](atom::workflows) {
       return self->delegate(self->state.registry, atom::workflows::value);
     },
+    [self](atom::files) { return self->delegate(self->state.registry, atom::files::value); },
     [self](atom::instances, instance_filter& filter) {
       return self->delegate(self->state.reader, atom::instances::value, std::move(filter));
     },
@@ -142,13 +144,28 @@ master_actor::behavior_type master(master_actor::stateful_pointer<master_state> 
           [self, rp, params](workflow_ptr wf, workflow_record& def) mutable {
             auto& st = self->state;
             auto now = now_ms();
+            auto zone = workflow_zone(*wf, st.cfg.default_timezone);
+            if (!zone) {
+              rp.deliver(to_caf(zone.error()));
+              return;
+            }
+            param_scope scope;
+            scope.logical_time = now;
+            scope.zone = *zone;
+            scope.keep_undefined = st.cfg.keep_undefined;
+            auto resolved = resolve_params(*wf, params, scope);
+            if (!resolved) {
+              rp.deliver(to_caf(resolved.error()));
+              return;
+            }
+            scope.params = *resolved;
             instance_record record;
             record.id = st.ids.next(now);
             record.workflow = def.name;
             record.version = def.version;
             record.status = "queued";
             record.trigger = "manual";
-            record.params = std::move(params);
+            record.params = std::move(*resolved);
             record.logical_time = now;
             record.priority = wf->priority;
             record.created = now;
@@ -159,13 +176,14 @@ master_actor::behavior_type master(master_actor::stateful_pointer<master_state> 
                                           make_node_record(*wf, i, node_state{})});
             self->request(st.writer, st.cfg.request_timeout, atom::commit::value, std::move(batch))
               .then(
-                [self, rp, record, wf](atom::ok) mutable {
+                [self, rp, record, wf, scope](atom::ok) mutable {
                   auto& st = self->state;
                   auto id = record.id;
                   auto runner = self->spawn(
                     instance_runner,
-                    instance_runner_config{std::move(record), std::move(wf), st.dispatcher,
-                                           st.writer, caf::actor_cast<master_actor>(self)});
+                    instance_runner_config{std::move(record), std::move(wf), std::move(scope),
+                                           st.dispatcher, st.writer,
+                                           caf::actor_cast<master_actor>(self)});
                   self->monitor(runner);
                   st.runners.emplace(id, runner);
                   self->send(runner, atom::start::value);
@@ -233,6 +251,9 @@ expected<master_actor> spawn_master(caf::actor_system& sys, const config& cfg) {
   mc.address = cfg.cluster.master;
   mc.request_timeout = std::chrono::milliseconds(cfg.master.request_timeout_ms);
   mc.xmlconfig = cfg.paths.xmlconfig;
+  mc.db_links = cfg.paths.db_links;
+  mc.default_timezone = cfg.schedule.timezone;
+  mc.keep_undefined = cfg.params.keep_undefined;
   mc.rescan_interval = std::chrono::seconds(cfg.master.rescan_interval_s);
   mc.writer_db = std::shared_ptr<store>(std::move(*writer_db));
   mc.reader_db = std::shared_ptr<store>(std::move(*reader_db));

@@ -27,6 +27,11 @@ struct master_config {
   std::uint64_t epoch = 1;
   std::chrono::milliseconds request_timeout{10000};
   std::string xmlconfig;
+  std::string db_links;
+  /// Zone of workflows that name none (empty = this machine's).
+  std::string default_timezone;
+  /// Leave undefined ${param:X} as written.
+  bool keep_undefined = false;
   std::chrono::seconds rescan_interval{2};
   /// Connections for the writer and the reader (opened and migrated).
   std::shared_ptr<store> writer_db;

@@ -1,15 +1,15 @@
-// registry: the current version of every workflow definition. Versions
-// increase with every changed load and are persisted with their XML.
+// registry: the active version of every workflow definition. Applies each scan
+// of the xmlconfig directory to its catalog (engine/catalog: versions, invalid
+// files, conflicts, dependency cycles) and persists every new version.
 #pragma once
 
-#include <map>
 #include <memory>
-#include <string>
 #include <vector>
 
 #include <spdlog/logger.h>
 
 #include "actors.hpp"
+#include "engine/catalog.hpp"
 
 namespace cafflow {
 
@@ -22,17 +22,7 @@ struct registry_config {
 struct registry_state {
   static constexpr const char* name = "registry";
 
-  struct entry {
-    workflow_ptr wf;
-    workflow_record record;
-  };
-
-  /// Active workflows by name.
-  std::map<std::string, entry> active;
-  /// Which workflow each file defines.
-  std::map<std::string, std::string> by_file;
-  /// Every workflow ever stored, by name (for version numbers).
-  std::map<std::string, workflow_record> known;
+  std::unique_ptr<catalog> defs;
   store_writer_actor store;
   std::shared_ptr<spdlog::logger> log;
 };

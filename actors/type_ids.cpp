@@ -56,6 +56,8 @@ void add_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<instance_filter>("cafflow::instance_filter");
   cfg.add_message_type<worker_record>("cafflow::worker_record");
   cfg.add_message_type<health_record>("cafflow::health_record");
+  cfg.add_message_type<diagnostic_record>("cafflow::diagnostic_record");
+  cfg.add_message_type<xml_file_record>("cafflow::xml_file_record");
   cfg.add_message_type<worker_actor>("cafflow::worker_actor");
   cfg.add_message_type<dispatcher_actor>("cafflow::dispatcher_actor");
   cfg.add_message_type<master_actor>("cafflow::master_actor");

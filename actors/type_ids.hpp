@@ -13,6 +13,7 @@
 #include "error.hpp"
 #include "model/attempt.hpp"
 #include "model/records.hpp"
+#include "engine/catalog.hpp"
 #include "store/store.hpp"
 
 namespace caf {
@@ -31,6 +32,7 @@ using connect = caf::atom_constant<caf::atom("connect")>;
 using dispatch = caf::atom_constant<caf::atom("dispatch")>;
 using done = caf::atom_constant<caf::atom("done")>;
 using exited = caf::atom_constant<caf::atom("exited")>;
+using files = caf::atom_constant<caf::atom("files")>;
 using flush = caf::atom_constant<caf::atom("flush")>;
 using get = caf::atom_constant<caf::atom("get")>;
 using health = caf::atom_constant<caf::atom("health")>;
@@ -41,7 +43,6 @@ using load = caf::atom_constant<caf::atom("load")>;
 using ok = caf::atom_constant<caf::atom("ok")>;
 using put = caf::atom_constant<caf::atom("put")>;
 using register_ = caf::atom_constant<caf::atom("register")>;
-using remove = caf::atom_constant<caf::atom("remove")>;
 using report = caf::atom_constant<caf::atom("report")>;
 using retry = caf::atom_constant<caf::atom("retry")>;
 using run = caf::atom_constant<caf::atom("run")>;
@@ -59,6 +60,9 @@ using workflow_ptr = std::shared_ptr<const workflow>;
 
 /// Writes for the store writer (local only).
 using store_batch = std::vector<store_write>;
+
+/// A complete scan of the xmlconfig directory (local only).
+using scan_ptr = std::shared_ptr<const std::vector<scanned_file>>;
 
 /// The key-value answer of every `status` request.
 using status_map = std::map<std::string, std::string>;
@@ -120,6 +124,17 @@ typename Inspector::result_type inspect(Inspector& f, worker_record& x) {
 }
 
 template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, diagnostic_record& x) {
+  return f(caf::meta::type_name("diagnostic_record"), x.level, x.line, x.column, x.message);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, xml_file_record& x) {
+  return f(caf::meta::type_name("xml_file_record"), x.path, x.kind, x.name, x.status, x.hash,
+           x.active_version, x.checked_at, x.diagnostics);
+}
+
+template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, health_record& x) {
   return f(caf::meta::type_name("health_record"), x.cluster, x.master, x.epoch, x.started,
            x.workers, x.workflows, x.running_instances);
@@ -145,3 +160,4 @@ void add_message_types(caf::actor_system_config& cfg);
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cafflow::workflow_ptr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cafflow::store_batch)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cafflow::scan_ptr)

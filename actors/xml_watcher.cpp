@@ -8,7 +8,7 @@
 #include "log.hpp"
 #include "util/files.hpp"
 #include "util/hash.hpp"
-#include "util/strings.hpp"
+#include "xml/db_links.hpp"
 #include "xml/workflow_parser.hpp"
 
 namespace cafflow {
@@ -19,9 +19,29 @@ namespace fs = std::filesystem;
 
 using self_ptr = xml_watcher_actor::stateful_pointer<xml_watcher_state>;
 
+/// The db-link names, re-read on every scan; a change invalidates every parse.
+parse_options load_options(self_ptr self) {
+  auto& st = self->state;
+  parse_options opts;
+  auto text = read_file(st.cfg.db_links);
+  auto hash = text ? content_hash(*text) : std::string{};
+  auto links = text ? parse_db_links(*text, st.cfg.db_links) : db_links_result{};
+  if (hash != st.db_links_hash) {
+    st.db_links_hash = hash;
+    st.files.clear();
+    for (const auto& d : links.diagnostics)
+      st.log->warn("{}", d.to_string());
+    st.log->info("{} db links from {}", links.links.size(), st.cfg.db_links);
+  }
+  opts.db_links = links.names();
+  return opts;
+}
+
 void scan(self_ptr self) {
   auto& st = self->state;
-  std::map<std::string, xml_watcher_state::file_entry> seen;
+  auto opts = load_options(self);
+  std::map<std::string, scanned_file> seen;
+  bool changed = false;
   std::error_code err;
   fs::recursive_directory_iterator it(st.cfg.directory,
                                       fs::directory_options::follow_directory_symlink, err);
@@ -41,33 +61,35 @@ void scan(self_ptr self) {
       st.log->error("{}", content.error().message);
       continue;
     }
-    auto xml = std::move(*content);
-    auto hash = content_hash(xml);
-    auto previous = st.files.find(file);
-    if (previous != st.files.end() && previous->second.hash == hash) {
-      seen[file] = previous->second;
+    auto hash = content_hash(*content);
+    if (auto previous = st.files.find(file);
+        previous != st.files.end() && previous->second.hash == hash) {
+      seen.emplace(file, std::move(previous->second));
       continue;
     }
-    auto parsed = parse_workflow(xml, file);
-    for (const auto& d : parsed.diagnostics)
-      if (d.level == diagnostic::severity::error)
-        st.log->error("{}", d.to_string());
-      else
-        st.log->warn("{}", d.to_string());
-    seen[file] = xml_watcher_state::file_entry{hash, parsed.wf.has_value()};
+    changed = true;
+    auto parsed = parse_definition(*content, file, opts);
+    scanned_file f;
+    f.path = file;
+    f.hash = hash;
+    f.xml = std::move(*content);
+    f.kind = parsed.kind;
+    f.declared_name = parsed.declared_name;
     if (parsed.wf)
-      self->send(st.cfg.registry, atom::load::value,
-                 workflow_ptr{std::make_shared<workflow>(std::move(*parsed.wf))}, file,
-                 std::move(xml), hash);
-    else
-      st.log->error("{} not loaded: it has errors (see above)", file);
+      f.wf = std::make_shared<const workflow>(std::move(*parsed.wf));
+    if (parsed.coordinator)
+      f.coordinator = std::make_shared<const standalone_coordinator>(std::move(*parsed.coordinator));
+    f.diagnostics = std::move(parsed.diagnostics);
+    seen.emplace(file, std::move(f));
   }
-  for (const auto& [file, entry] : st.files)
-    if (seen.count(file) == 0) {
-      st.log->info("{} was deleted", file);
-      self->send(st.cfg.registry, atom::remove::value, file);
-    }
+  changed = changed || seen.size() != st.files.size();
   st.files = std::move(seen);
+  if (!changed)
+    return;
+  auto snapshot = std::make_shared<std::vector<scanned_file>>();
+  for (const auto& [path, f] : st.files)
+    snapshot->push_back(f);
+  self->send(st.cfg.registry, atom::load::value, scan_ptr{std::move(snapshot)});
 }
 
 } // namespace
@@ -86,11 +108,8 @@ xml_watcher(xml_watcher_actor::stateful_pointer<xml_watcher_state> self, xml_wat
       self->delayed_send(self, self->state.cfg.rescan_interval, atom::scan::value);
     },
     [self](atom::status) -> status_map {
-      int valid = 0;
-      for (const auto& [file, entry] : self->state.files)
-        valid += entry.valid ? 1 : 0;
       return {{"files", std::to_string(self->state.files.size())},
-              {"valid", std::to_string(valid)}};
+              {"directory", self->state.cfg.directory}};
     },
   };
 }

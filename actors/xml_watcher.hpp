@@ -1,5 +1,6 @@
-// xml_watcher: loads every *.xml under the xmlconfig directory into the
-// registry, at start and on every periodic rescan (new, changed, deleted).
+// xml_watcher: scans the xmlconfig directory (recursively, *.xml) at start and
+// every rescan interval, parses new and changed files, and hands every scan
+// that changed something to the registry.
 #pragma once
 
 #include <chrono>
@@ -15,6 +16,8 @@ namespace cafflow {
 
 struct xml_watcher_config {
   std::string directory;
+  /// conf/db_links.xml: the db-link names files may use.
+  std::string db_links;
   std::chrono::seconds rescan_interval{2};
   registry_actor registry;
 };
@@ -22,14 +25,11 @@ struct xml_watcher_config {
 struct xml_watcher_state {
   static constexpr const char* name = "xml_watcher";
 
-  struct file_entry {
-    std::string hash;
-    bool valid = false;
-  };
-
   xml_watcher_config cfg;
-  /// Every file seen in the last scan, by path.
-  std::map<std::string, file_entry> files;
+  /// The last parse of every file, by path (reused while its hash is the same).
+  std::map<std::string, scanned_file> files;
+  /// Content hash of db_links.xml: when it changes every file is checked again.
+  std::string db_links_hash;
   std::shared_ptr<spdlog::logger> log;
 };
 

@@ -28,7 +28,16 @@ constexpr const char* home = "";
 constexpr const char* xmlconfig = "xmlconfig";
 constexpr const char* data = "data";
 constexpr const char* logs = "logs";
+/// Named database connections for sql, transfer, monitor and metadata actions.
+constexpr const char* db_links = "conf/db_links.xml";
 } // namespace paths
+
+/// [schedule]
+namespace schedule {
+/// IANA zone of cron and time expressions when a workflow names none; empty =
+/// the machine's own zone.
+constexpr const char* timezone = "";
+} // namespace schedule
 
 /// [store]
 namespace store {
@@ -37,6 +46,13 @@ constexpr const char* url = "sqlite:data/cafflow.db";
 /// Milliseconds a SQLite connection waits for a lock before failing.
 constexpr int busy_timeout_ms = 5000;
 } // namespace store
+
+/// [params]
+namespace params {
+/// A ${param:X} whose X no run defines: "error" (the run is refused, naming
+/// it) or "keep" (left as written, as akkaflow did).
+constexpr const char* undefined = "error";
+} // namespace params
 
 /// [master]
 namespace master {

@@ -10,6 +10,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/http_client.hpp"
+#include "cli/tools.hpp"
 #include "config/config.hpp"
 #include "http/json.hpp"
 #include "util/strings.hpp"
@@ -324,6 +325,59 @@ int run_cli(int argc, char** argv) {
   wf_run->add_option("NAME", run_name, "workflow name")->required();
   wf_run->add_option("-p,--param", run_params, "parameter NAME=VALUE (repeatable)");
   wf_run->callback([&] { action = [&] { return workflow_run(g, run_name, run_params); }; });
+
+  auto* wf_check = workflow->add_subcommand(
+    "check", "validate workflow files offline; exit 0 when no file has an error");
+  std::vector<std::string> check_paths;
+  std::string check_db_links;
+  bool check_verbose = false;
+  wf_check->add_option("PATH", check_paths, "files, or directories to search for *.xml")
+    ->required();
+  wf_check->add_option("--db-links", check_db_links,
+                       "db links file (default: paths.db_links of the config)");
+  wf_check->add_flag("-v,--verbose", check_verbose, "also name the files that are fine");
+  wf_check->callback([&] {
+    action = [&] {
+      return check_files(check_paths, check_db_links.empty() ? g.cfg.paths.db_links : check_db_links,
+                         check_verbose, std::cout);
+    };
+  });
+
+  auto* cron = app.add_subcommand("cron", "cron expressions (no cluster needed)");
+  cron->require_subcommand(1);
+  auto* cron_next_cmd = cron->add_subcommand("next", "the next fire times of a cron expression");
+  std::string cron_text, cron_from, cron_tz;
+  int cron_count = 5;
+  cron_next_cmd->add_option("EXPR", cron_text, "5 or 6 fields, or @daily and friends")->required();
+  cron_next_cmd->add_option("--from", cron_from, "start after this time, YYYY-MM-DD HH:MM:SS (default: now)");
+  cron_next_cmd->add_option("--tz", cron_tz, "IANA time zone (default: schedule.timezone, else this machine's)");
+  cron_next_cmd->add_option("--count", cron_count, "how many (default 5)")->check(CLI::Range(1, 100000));
+  cron_next_cmd->callback([&] {
+    action = [&] {
+      return cron_next(cron_text, cron_from, cron_tz.empty() ? g.cfg.schedule.timezone : cron_tz,
+                       cron_count, std::cout, std::cerr);
+    };
+  });
+
+  auto* expr = app.add_subcommand("expr", "parameter and time expressions (no cluster needed)");
+  expr->require_subcommand(1);
+  auto* expr_eval_cmd = expr->add_subcommand("eval", "expand ${param:...} and ${time....} in TEXT");
+  std::string expr_text, expr_time, expr_tz;
+  std::vector<std::string> expr_params;
+  bool expr_keep = false;
+  expr_eval_cmd->add_option("TEXT", expr_text, "text with expressions")->required();
+  expr_eval_cmd->add_option("--logical-time", expr_time,
+                            "the instance's logical time, YYYY-MM-DD HH:MM:SS (default: now)");
+  expr_eval_cmd->add_option("--tz", expr_tz, "IANA time zone (default: schedule.timezone, else this machine's)");
+  expr_eval_cmd->add_option("-p,--param", expr_params, "parameter NAME=VALUE (repeatable)");
+  expr_eval_cmd->add_flag("--keep-undefined", expr_keep,
+                          "leave ${param:X} of unknown X as written instead of failing");
+  expr_eval_cmd->callback([&] {
+    action = [&] {
+      return expr_eval(expr_text, expr_time, expr_tz.empty() ? g.cfg.schedule.timezone : expr_tz,
+                       expr_params, expr_keep, std::cout, std::cerr);
+    };
+  });
 
   auto* instance = app.add_subcommand("instance", "inspect and wait for instances");
   instance->require_subcommand(1);

@@ -8,6 +8,7 @@
 #include "defaults.hpp"
 #include "store/store_url.hpp"
 #include "util/files.hpp"
+#include "util/tz.hpp"
 #include "util/strings.hpp"
 
 extern char** environ;
@@ -114,6 +115,20 @@ std::vector<key_def> make_key_defs() {
       path_key([](config& c) -> std::string& { return c.paths.data; }));
   add("paths", "logs", d::paths::logs, "folder for role logs and task logs",
       path_key([](config& c) -> std::string& { return c.paths.logs; }));
+  add("paths", "db_links", d::paths::db_links, "named database connections (db-link=...)",
+      path_key([](config& c) -> std::string& { return c.paths.db_links; }));
+  // [schedule]
+  add("schedule", "timezone", d::schedule::timezone,
+      "zone of cron and time expressions when a workflow names none; empty = this machine's",
+      [](config& cfg, const std::string& v) -> std::string {
+        if (!v.empty()) {
+          auto zone = find_time_zone(v);
+          if (!zone)
+            return zone.error().message;
+        }
+        cfg.schedule.timezone = v;
+        return {};
+      });
   // [store]
   add("store", "url", d::store::url, "sqlite:PATH or mysql://user:password@host:port/db",
       [](config& cfg, const std::string& v) -> std::string {
@@ -126,6 +141,15 @@ std::vector<key_def> make_key_defs() {
   add("store", "busy_timeout_ms", str(d::store::busy_timeout_ms),
       "milliseconds SQLite waits for a lock",
       int_key([](config& c) -> int& { return c.store.busy_timeout_ms; }, 0, 600000));
+  // [params]
+  add("params", "undefined", d::params::undefined,
+      "an undefined ${param:X}: error (refuse the run) or keep (leave it as written)",
+      [](config& cfg, const std::string& v) -> std::string {
+        if (v != "error" && v != "keep")
+          return "expected error or keep, got '" + v + "'";
+        cfg.params.keep_undefined = v == "keep";
+        return {};
+      });
   // [master]
   add("master", "rescan_interval_s", str(d::master::rescan_interval_s),
       "seconds between two full rescans of xmlconfig",
@@ -343,6 +367,8 @@ expected<config> load_config(const config_sources& sources) {
       value = cfg.paths.data;
     else if (name == "paths.logs")
       value = cfg.paths.logs;
+    else if (name == "paths.db_links")
+      value = cfg.paths.db_links;
     else if (name == "store.url")
       value = cfg.store.url;
   }

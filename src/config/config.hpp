@@ -47,7 +47,18 @@ struct config {
     std::string xmlconfig;
     std::string data;
     std::string logs;
+    std::string db_links;
   } paths;
+
+  struct {
+    /// IANA zone name; empty = the machine's zone.
+    std::string timezone;
+  } schedule;
+
+  struct {
+    /// Leave undefined ${param:X} as written instead of refusing the run.
+    bool keep_undefined = false;
+  } params;
 
   struct {
     /// As configured; a sqlite: path is made absolute against home.

@@ -15,8 +15,9 @@ const char* to_string(attempt_outcome outcome) {
   return "unknown";
 }
 
-instance_state::instance_state(std::shared_ptr<const workflow> wf)
+instance_state::instance_state(std::shared_ptr<const workflow> wf, decider decide)
   : wf_(std::move(wf)),
+    decide_(std::move(decide)),
     nodes_(wf_->nodes.size()),
     active_(wf_->nodes.size(), false),
     arrivals_(wf_->nodes.size(), 0),
@@ -167,12 +168,31 @@ void instance_state::enter(std::size_t index, timestamp now) {
       finish(instance_status::killed,
              n.message.empty() ? "killed by node '" + n.name + "'" : n.message, now);
       break;
-    case node_kind::decision:
-      set(index, node_status::failed, now, "decision nodes are not supported yet");
-      finish(instance_status::failed, "node '" + n.name + "': decision nodes are not supported",
-             now);
-      break;
+    case node_kind::decision: decide(index, now); break;
   }
+}
+
+void instance_state::decide(std::size_t index, timestamp now) {
+  const auto& n = wf_->nodes[index];
+  // Cases in order; the first that holds wins, else the default (the last edge).
+  for (std::size_t c = 0; c < n.cases.size(); ++c) {
+    auto holds = decide_ ? decide_(n.cases[c].condition)
+                         : expected<bool>(make_error(ec::unspecified, "no evaluator for conditions"));
+    if (!holds) {
+      auto why = "case " + std::to_string(c + 1) + ": " + holds.error().message;
+      set(index, node_status::failed, now, why);
+      finish(instance_status::failed, "node '" + n.name + "' failed: " + why, now);
+      return;
+    }
+    if (*holds) {
+      set(index, node_status::succeeded, now,
+          "case " + std::to_string(c + 1) + " holds: " + n.cases[c].to);
+      pending_.push_back(n.out[c].target);
+      return;
+    }
+  }
+  set(index, node_status::succeeded, now, "no case holds: " + n.default_to);
+  pending_.push_back(n.out.back().target);
 }
 
 bool instance_state::can_reach(std::size_t from, std::size_t join) {

@@ -3,10 +3,12 @@
 // feeds it events and carries out the effects it returns.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "expected.hpp"
 #include "model/status.hpp"
 #include "model/workflow.hpp"
 #include "util/time.hpp"
@@ -49,9 +51,13 @@ struct node_state {
   std::string message;
 };
 
+/// Evaluates the condition of a decision case (its expressions expanded in the
+/// instance's scope); supplied by the driver.
+using decider = std::function<expected<bool>(const std::string& condition)>;
+
 class instance_state {
 public:
-  explicit instance_state(std::shared_ptr<const workflow> wf);
+  explicit instance_state(std::shared_ptr<const workflow> wf, decider decide = {});
 
   /// Enters the start node.
   std::vector<effect> start(timestamp now);
@@ -84,7 +90,10 @@ private:
   void start_attempt(std::size_t index, timestamp now);
   bool can_reach(std::size_t from, std::size_t join);
 
+  void decide(std::size_t index, timestamp now);
+
   std::shared_ptr<const workflow> wf_;
+  decider decide_;
   std::vector<node_state> nodes_;
   instance_status status_ = instance_status::queued;
   std::string message_;

@@ -74,6 +74,16 @@ http_response get_workflows(api_backend& backend) {
   return json_response(200, json{{"workflows", std::move(items)}});
 }
 
+http_response get_xml_files(api_backend& backend) {
+  auto list = backend.xml_files();
+  if (!list)
+    return from_error(list.error());
+  json items = json::array();
+  for (const auto& f : *list)
+    items.push_back(to_json(f));
+  return json_response(200, json{{"files", std::move(items)}});
+}
+
 http_response get_instances(api_backend& backend, const std::string& query) {
   instance_filter filter;
   for (const auto& [key, value] : parse_query(query)) {
@@ -183,6 +193,8 @@ http_response handle_api(api_backend& backend, const http_request& request) {
       return only("GET") ? get_health(backend) : method_not_allowed("GET");
     if (parts.size() == 1 && parts[0] == "workflows")
       return only("GET") ? get_workflows(backend) : method_not_allowed("GET");
+    if (parts.size() == 1 && parts[0] == "xmlconfig")
+      return only("GET") ? get_xml_files(backend) : method_not_allowed("GET");
     if (parts.size() == 3 && parts[0] == "workflows" && parts[2] == "run")
       return method == "POST" ? post_run(backend, parts[1], request.body)
                               : method_not_allowed("POST");

@@ -34,6 +34,8 @@ public:
   virtual ~api_backend() = default;
   virtual expected<health_record> health() = 0;
   virtual expected<std::vector<workflow_record>> workflows() = 0;
+  /// Every file of xmlconfig with its status and diagnostics.
+  virtual expected<std::vector<xml_file_record>> xml_files() = 0;
   virtual expected<std::vector<instance_record>> instances(const instance_filter& filter) = 0;
   virtual expected<instance_record> instance(const std::string& id) = 0;
   /// Starts a manual run; returns the new instance id.

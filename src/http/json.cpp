@@ -61,6 +61,23 @@ json to_json(const instance_record& i, bool with_nodes) {
   return result;
 }
 
+json to_json(const xml_file_record& f) {
+  json diagnostics = json::array();
+  for (const auto& d : f.diagnostics)
+    diagnostics.push_back(json{{"level", d.level},
+                               {"line", d.line},
+                               {"column", d.column},
+                               {"message", d.message}});
+  return json{{"path", f.path},
+              {"kind", f.kind},
+              {"name", f.name},
+              {"status", f.status},
+              {"active_version", f.active_version == 0 ? json(nullptr) : json(f.active_version)},
+              {"hash", f.hash},
+              {"checked_at", time_json(f.checked_at)},
+              {"diagnostics", std::move(diagnostics)}};
+}
+
 json to_json(const worker_record& w) {
   return json{{"id", w.id},           {"host", w.host},   {"slots", w.slots},
               {"running", w.running}, {"groups", w.groups}, {"state", w.state},

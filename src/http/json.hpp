@@ -15,6 +15,7 @@ json to_json(const node_record& n);
 /// With its nodes when `with_nodes`.
 json to_json(const instance_record& i, bool with_nodes);
 json to_json(const worker_record& w);
+json to_json(const xml_file_record& f);
 json to_json(const health_record& h);
 
 /// An ISO 8601 time, or null when unset.

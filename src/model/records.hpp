@@ -91,6 +91,33 @@ struct instance_filter {
   int offset = 0;
 };
 
+/// One diagnostic of a definition file, as the API shows it.
+struct diagnostic_record {
+  /// "error" or "warning".
+  std::string level;
+  int line = 0;
+  int column = 0;
+  std::string message;
+};
+
+/// A file of the xmlconfig directory and what became of it.
+struct xml_file_record {
+  std::string path;
+  /// "workflow", "coordinator", or "" when the file could not be read as either.
+  std::string kind;
+  /// The workflow or coordinator it defines ("" when unknown).
+  std::string name;
+  /// loaded: its definition is active; invalid: it has errors; conflict: another
+  /// file defines the same name (neither is loaded).
+  std::string status;
+  std::string hash;
+  /// The version of its definition that is active (0 = none). An invalid file
+  /// keeps serving its last good version.
+  int active_version = 0;
+  timestamp checked_at = 0;
+  std::vector<diagnostic_record> diagnostics;
+};
+
 /// What a worker announces when it registers with the master.
 struct worker_info {
   /// Its configured address (host:port); unique in the cluster.

@@ -25,11 +25,12 @@ const char* to_string(timeout_action action) {
 }
 
 const char* action_type_name(const action_body& body) {
-  struct visitor {
-    const char* operator()(const script_action&) const { return "script"; }
-    const char* operator()(const shell_action&) const { return "shell"; }
-  };
-  return std::visit(visitor{}, body);
+  static constexpr const char* names[] = {"script",       "shell",        "file-executor",
+                                          "sql",          "transfer",     "data-monitor",
+                                          "file-monitor", "email",        "metadata",
+                                          "sub-workflow", "dependent"};
+  static_assert(std::size(names) == std::variant_size_v<action_body>);
+  return names[body.index()];
 }
 
 std::size_t workflow::index_of(const std::string& node_name) const {
@@ -45,7 +46,8 @@ std::vector<std::string> link(workflow& wf) {
   for (std::size_t i = 0; i < wf.nodes.size(); ++i)
     index.emplace(wf.nodes[i].name, i);
   wf.start = workflow::npos;
-  for (auto& n : wf.nodes) {
+  for (std::size_t i = 0; i < wf.nodes.size(); ++i) {
+    auto& n = wf.nodes[i];
     n.out.clear();
     auto add = [&](edge::label kind, const std::string& target) {
       if (target.empty())
@@ -60,7 +62,7 @@ std::vector<std::string> link(workflow& wf) {
     switch (n.kind) {
       case node_kind::start:
         if (wf.start == workflow::npos)
-          wf.start = static_cast<std::size_t>(&n - wf.nodes.data());
+          wf.start = i;
         add(edge::label::next, n.to);
         break;
       case node_kind::join: add(edge::label::next, n.to); break;
@@ -73,11 +75,28 @@ std::vector<std::string> link(workflow& wf) {
         add(edge::label::error, n.error_to);
         break;
       case node_kind::decision:
+        for (const auto& c : n.cases)
+          add(edge::label::branch, c.to);
+        add(edge::label::branch, n.default_to);
+        break;
       case node_kind::end:
       case node_kind::kill: break;
     }
   }
   return missing;
+}
+
+std::vector<std::string> dependency_workflows(const dependency_expr& expr) {
+  std::vector<std::string> result;
+  if (expr.what == dependency_expr::kind::item) {
+    if (!expr.item.workflow.empty())
+      result.push_back(expr.item.workflow);
+    return result;
+  }
+  for (const auto& child : expr.children)
+    for (auto& name : dependency_workflows(child))
+      result.push_back(std::move(name));
+  return result;
 }
 
 } // namespace cafflow

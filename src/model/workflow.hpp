@@ -1,12 +1,15 @@
 // The in-memory model of a workflow definition (WORKFLOW-FORMAT.md). Built by
-// xml/workflow_parser, read by the engine; immutable once linked.
+// xml/workflow_parser, checked by xml/validate, read by the engine; immutable
+// once linked.
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <limits>
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -18,6 +21,9 @@ struct source_pos {
   int column = 0;
 };
 
+/// A name = value pair, in document order (param lists, ...).
+using named_value = std::pair<std::string, std::string>;
+
 enum class node_kind { start, end, kill, fork, join, decision, action };
 
 const char* to_string(node_kind kind);
@@ -26,6 +32,8 @@ const char* to_string(node_kind kind);
 enum class timeout_action { fail, kill_instance, warn };
 
 const char* to_string(timeout_action action);
+
+// -- action types --------------------------------------------------------------
 
 /// `<script>`: code written to a file and run; a `#!` line picks the interpreter.
 struct script_action {
@@ -39,7 +47,126 @@ struct shell_action {
   std::string command;
 };
 
-using action_body = std::variant<script_action, shell_action>;
+/// `<file-executor>`: ships the script named in the command from the master, runs it.
+struct file_executor_action {
+  std::string command;
+  std::vector<std::string> attachments;
+};
+
+/// `<sql db-link>`: statements run in one transaction.
+struct sql_action {
+  std::string db_link;
+  std::string sql;
+};
+
+/// One side of a `<transfer>`.
+struct transfer_endpoint {
+  /// "DB" or "FILE".
+  std::string type;
+  std::string db_link;
+  /// DB source: table or query; FILE source: path.
+  std::string content;
+  /// Field delimiter of a FILE side (literal).
+  std::string delimited;
+  /// DB target: table; FILE target: path.
+  std::string table;
+  std::string path;
+  bool is_pre_truncate = false;
+  /// DB target: statements run before and after the load.
+  std::string pre;
+  std::string after;
+};
+
+/// `<transfer>`: copies rows from a source to a target (or runs a transfer script).
+struct transfer_action {
+  transfer_endpoint source;
+  transfer_endpoint target;
+  /// `<script>` alternative: the code of a transfer script.
+  std::string script;
+};
+
+/// A number read by a monitor: SQL query, command output, or a literal.
+struct monitor_value {
+  /// "SQL", "COMMAND" or "NUM".
+  std::string type;
+  std::string db_link;
+  std::string content;
+};
+
+/// `<data-monitor>`: reads a number and checks it against bounds.
+struct data_monitor_action {
+  monitor_value source;
+  std::optional<monitor_value> min;
+  std::optional<monitor_value> max;
+  std::string warn_msg;
+  /// Seconds after which the value is read again and must not have changed (0 = off).
+  int recheck_interval_s = 10;
+  /// akkaflow's bookkeeping attributes, kept for display.
+  std::string category;
+  std::string name;
+  bool is_saved = false;
+};
+
+/// `<file-monitor>`: counts and sizes the files matching a pattern.
+struct file_monitor_action {
+  std::string pattern;
+  int min_num = 1;
+  /// Bytes each file must have at least.
+  std::int64_t min_each_size = 0;
+  std::string warn_msg;
+  int recheck_interval_s = 10;
+};
+
+/// `<email>`: sends HTML to the workflow's receivers.
+struct email_action {
+  std::string html;
+};
+
+/// `<metadata>`: sets MySQL table and column comments.
+struct metadata_action {
+  std::string table;
+  std::string db_link;
+  std::string from;
+  std::vector<named_value> column_comments;
+  std::string table_comment;
+};
+
+/// `<sub-workflow name>`: runs another workflow as a child instance.
+struct sub_workflow_action {
+  std::string workflow;
+  std::vector<named_value> params;
+};
+
+/// One `<workflow name cycle window node/>` of a dependency.
+struct dependency_item {
+  std::string workflow;
+  /// hour, day, week or month; empty = no date window (akkaflow's flag semantics).
+  std::string cycle;
+  std::string window;
+  std::string node;
+  source_pos pos;
+};
+
+/// `<all>` / `<any>` / an item, nested freely.
+struct dependency_expr {
+  enum class kind { all, any, item };
+  kind what = kind::all;
+  std::vector<dependency_expr> children;
+  dependency_item item;
+};
+
+/// `<dependent>`: waits on the master until other workflows satisfy date windows.
+struct dependent_action {
+  dependency_expr condition;
+  /// "wait" or "fail".
+  std::string on_failure = "wait";
+  int wait_minutes = 0;
+};
+
+using action_body =
+  std::variant<script_action, shell_action, file_executor_action, sql_action, transfer_action,
+               data_monitor_action, file_monitor_action, email_action, metadata_action,
+               sub_workflow_action, dependent_action>;
 
 /// The type name of an action body as written in XML ("script", "shell", ...).
 const char* action_type_name(const action_body& body);
@@ -59,6 +186,13 @@ struct action_spec {
   int priority = 0;
   std::string desc;
   action_body body;
+};
+
+/// One `<case to>` of a decision node.
+struct decision_case {
+  std::string condition;
+  std::string to;
+  source_pos pos;
 };
 
 /// A labelled transition between two nodes.
@@ -84,8 +218,31 @@ struct node {
   std::string error_to;
   /// action: its attributes and body.
   action_spec action;
-  /// Resolved transitions (filled by link()).
+  /// decision: the cases in order, and the default.
+  std::vector<decision_case> cases;
+  std::string default_to;
+  /// Resolved transitions (filled by link()); decisions: one per case, then the default.
   std::vector<edge> out;
+};
+
+// -- scheduling ------------------------------------------------------------------
+
+/// `<coordinator>`: when a workflow fires (WORKFLOW-FORMAT.md §4).
+struct coordinator_spec {
+  bool enabled = true;
+  /// Local times in the workflow's zone, "yyyy-MM-dd HH:mm:ss"; empty = unbounded.
+  std::string start_time;
+  std::string end_time;
+  /// Empty = fire when the last dependency becomes ready.
+  std::string cron;
+  /// The `<depend-list>`: all of its items (and nested all/any) must hold.
+  dependency_expr depends;
+  /// none, last or all.
+  std::string catchup = "none";
+  /// queue or skip.
+  std::string overlap = "queue";
+  std::vector<named_value> params;
+  source_pos pos;
 };
 
 /// A parsed workflow definition.
@@ -102,16 +259,32 @@ struct workflow {
   int priority = 0;
   /// IANA zone; empty = the configured default.
   std::string timezone;
+  std::optional<coordinator_spec> coordinator;
   std::vector<node> nodes;
   /// Index of the start node (set by link()).
   std::size_t start = npos;
+  /// Where the root element is.
+  source_pos pos;
 
   /// Index of the node with this name, or npos.
   std::size_t index_of(const std::string& node_name) const;
 };
 
+/// A legacy standalone coordinator file (akkaflow <= 2.7): when it fires it
+/// starts every workflow of its trigger list.
+struct standalone_coordinator {
+  std::string name;
+  std::string dir = "/tmp";
+  std::string desc;
+  coordinator_spec spec;
+  std::vector<std::string> trigger_list;
+};
+
 /// Resolves every transition name to a node index and sets `start`. Returns
 /// the names that do not exist (as "node -> target"); empty on success.
 std::vector<std::string> link(workflow& wf);
+
+/// Every workflow a dependency expression names.
+std::vector<std::string> dependency_workflows(const dependency_expr& expr);
 
 } // namespace cafflow

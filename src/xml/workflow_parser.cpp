@@ -1,11 +1,17 @@
 #include "xml/workflow_parser.hpp"
 
-#include <set>
+#include <algorithm>
+#include <cmath>
+#include <functional>
+#include <map>
 
 #include <pugixml.hpp>
 
 #include "util/files.hpp"
 #include "util/strings.hpp"
+#include "util/tz.hpp"
+#include "xml/expression_checks.hpp"
+#include "xml/validate.hpp"
 
 namespace cafflow {
 
@@ -13,10 +19,26 @@ namespace {
 
 using severity = diagnostic::severity;
 
-/// Collects diagnostics and knows how to turn pugixml nodes into positions.
+const std::vector<std::string> cycles{"hour", "day", "week", "month"};
+
+/// The windows of each cycle (WORKFLOW-FORMAT.md §5).
+const std::map<std::string, std::vector<std::string>>& windows_by_cycle() {
+  static const std::map<std::string, std::vector<std::string>> windows{
+    {"hour", {"currentHour", "last1Hour", "last2Hours", "last3Hours", "last24Hours"}},
+    {"day", {"today", "last1Days", "last2Days", "last3Days", "last7Days"}},
+    {"week",
+     {"thisWeek", "lastWeek", "lastMonday", "lastTuesday", "lastWednesday", "lastThursday",
+      "lastFriday", "lastSaturday", "lastSunday"}},
+    {"month", {"thisMonth", "lastMonth", "lastMonthBegin", "lastMonthEnd"}},
+  };
+  return windows;
+}
+
+/// Builds the model from the DOM, reporting every problem with its position.
 class parser {
 public:
-  parser(const std::string& xml, std::string file) : xml_(xml), file_(std::move(file)) {}
+  parser(const std::string& xml, std::string file, const parse_options& opts)
+    : xml_(xml), file_(std::move(file)), opts_(opts) {}
 
   parse_result run() {
     parse_result result;
@@ -30,35 +52,53 @@ public:
     }
     pugi::xml_node root;
     for (auto child : doc_.children()) {
+      if (child.type() == pugi::node_pcdata && !trim(child.value()).empty())
+        error(pos_of(child), "text outside the root element");
       if (child.type() != pugi::node_element)
         continue;
       if (root) {
-        error(pos_of(child), "more than one root element ('" + std::string(child.name())
-                               + "' after '" + root.name() + "')");
+        error(pos_of(child), "more than one root element (<" + std::string(child.name())
+                               + "> after <" + root.name() + ">)");
         continue;
       }
       root = child;
     }
     if (!root) {
-      error({1, 1}, "no root element (expected <work-flow>)");
+      error({1, 1}, "no root element (expected <work-flow> or <coordinator>)");
     } else {
       std::string name = root.name();
+      result.declared_name = trim(root.attribute("name").value());
       if (name == "work-flow" || name == "workflow") {
+        result.kind = "workflow";
         workflow wf;
         parse_workflow_root(root, wf);
+        validate_workflow(wf);
         if (!has_errors(diags_))
           result.wf = std::move(wf);
+      } else if (name == "coordinator") {
+        result.kind = "coordinator";
+        standalone_coordinator c;
+        parse_standalone_coordinator(root, c);
+        check_texts({});
+        if (!has_errors(diags_))
+          result.coordinator = std::move(c);
       } else {
-        auto hint = did_you_mean(name, {"work-flow", "workflow"});
-        error(pos_of(root), "unknown root element <" + name + ">, expected <work-flow>"
+        auto hint = did_you_mean(name, {"work-flow", "workflow", "coordinator"});
+        error(pos_of(root), "unknown root element <" + name
+                              + ">, expected <work-flow> or <coordinator>"
                               + (hint.empty() ? "" : " (did you mean <" + hint + ">?)"));
       }
     }
+    std::stable_sort(diags_.begin(), diags_.end(), [](const diagnostic& a, const diagnostic& b) {
+      return a.pos.line < b.pos.line || (a.pos.line == b.pos.line && a.pos.column < b.pos.column);
+    });
     result.diagnostics = std::move(diags_);
     return result;
   }
 
 private:
+  using handler = std::function<void(pugi::xml_node)>;
+
   // -- positions and diagnostics ---------------------------------------------
 
   source_pos offset_pos(std::size_t offset) const {
@@ -66,33 +106,46 @@ private:
     return {lc.line, lc.column};
   }
 
-  source_pos pos_of(pugi::xml_node n) const {
+  /// Byte offset of a node: the '<' of an element, the first character of text.
+  std::size_t offset_of(pugi::xml_node n) const {
     auto offset = n.offset_debug();
     if (offset < 0)
-      return {};
-    // pugixml points at the element name; editors expect the '<'.
+      return 0;
     auto at = static_cast<std::size_t>(offset);
     if (n.type() == pugi::node_element && at > 0 && xml_[at - 1] == '<')
       --at;
-    return offset_pos(at);
+    if (n.type() == pugi::node_cdata && xml_.compare(at, 9, "<![CDATA[") == 0)
+      at += 9;
+    return at;
   }
 
-  /// Position of attribute `attr` inside the start tag of `n`.
-  source_pos attr_pos(pugi::xml_node n, const char* attr) const {
-    auto offset = n.offset_debug();
-    if (offset < 0)
-      return {};
-    auto tag_end = xml_.find('>', static_cast<std::size_t>(offset));
-    auto name = std::string(attr);
-    for (auto at = xml_.find(name, static_cast<std::size_t>(offset));
-         at != std::string::npos && at < tag_end; at = xml_.find(name, at + 1)) {
+  source_pos pos_of(pugi::xml_node n) const { return offset_pos(offset_of(n)); }
+
+  /// Byte offset of attribute `attr` inside the start tag of `n`.
+  std::size_t attr_offset(pugi::xml_node n, const char* attr) const {
+    auto start = offset_of(n);
+    auto tag_end = xml_.find('>', start);
+    std::string name = attr;
+    for (auto at = xml_.find(name, start); at != std::string::npos && at < tag_end;
+         at = xml_.find(name, at + 1)) {
       auto before = xml_[at - 1];
       auto after = at + name.size() < xml_.size() ? xml_[at + name.size()] : '\0';
       if ((before == ' ' || before == '\t' || before == '\n' || before == '\r')
-          && (after == '=' || after == ' ' || after == '\t' || after == '\n'))
-        return offset_pos(at);
+          && (after == '=' || after == ' ' || after == '\t' || after == '\n' || after == '\r'))
+        return at;
     }
-    return pos_of(n);
+    return start;
+  }
+
+  source_pos attr_pos(pugi::xml_node n, const char* attr) const {
+    return offset_pos(attr_offset(n, attr));
+  }
+
+  /// Byte offset of the first character of an attribute's value.
+  std::size_t attr_value_offset(pugi::xml_node n, const char* attr) const {
+    auto at = attr_offset(n, attr);
+    auto quote = xml_.find_first_of("\"'", at);
+    return quote == std::string::npos ? at : quote + 1;
   }
 
   void error(source_pos pos, std::string message) {
@@ -103,34 +156,46 @@ private:
     diags_.push_back(diagnostic{severity::warning, file_, pos, std::move(message)});
   }
 
-  // -- attribute helpers -----------------------------------------------------
+  static std::string tag(pugi::xml_node n) { return "<" + std::string(n.name()) + ">"; }
+
+  // -- attributes ------------------------------------------------------------
 
   /// Reports every attribute of `n` that is not in `allowed`.
-  void check_attributes(pugi::xml_node n, const std::vector<std::string>& allowed) {
+  void attrs(pugi::xml_node n, std::initializer_list<const char*> allowed) {
+    std::vector<std::string> names(allowed.begin(), allowed.end());
     for (auto attr : n.attributes()) {
       std::string name = attr.name();
-      bool known = false;
-      for (const auto& candidate : allowed)
-        known = known || candidate == name;
-      if (known)
+      if (std::find(names.begin(), names.end(), name) != names.end())
         continue;
-      auto hint = did_you_mean(name, allowed);
+      auto hint = did_you_mean(name, names);
       error(attr_pos(n, attr.name()),
-            "unknown attribute '" + name + "' on <" + n.name() + ">"
-              + (hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
+            "unknown attribute '" + name + "' on " + tag(n)
+              + (hint.empty() ? (names.empty() ? " (it takes no attributes)" : "")
+                              : " (did you mean '" + hint + "'?)"));
     }
   }
 
-  /// The trimmed value of a required attribute; reports it when missing.
+  /// The trimmed value of a required attribute; reports it when missing or empty.
   std::string required(pugi::xml_node n, const char* attr) {
     auto a = n.attribute(attr);
     auto value = trim(a.value());
     if (!a)
-      error(pos_of(n), std::string("<") + n.name() + "> needs the attribute '" + attr + "'");
+      error(pos_of(n), tag(n) + " needs the attribute '" + attr + "'");
     else if (value.empty())
-      error(attr_pos(n, attr), std::string("attribute '") + attr + "' of <" + n.name()
-                                 + "> must not be empty");
+      error(attr_pos(n, attr), std::string("attribute '") + attr + "' of " + tag(n)
+                                 + " must not be empty");
+    else
+      remember(attr_value_offset(n, attr), a.value());
     return value;
+  }
+
+  /// The trimmed value of an optional attribute (expressions are checked later).
+  std::string optional(pugi::xml_node n, const char* attr, std::string fallback = {}) {
+    auto a = n.attribute(attr);
+    if (!a)
+      return fallback;
+    remember(attr_value_offset(n, attr), a.value());
+    return trim(a.value());
   }
 
   void get_int(pugi::xml_node n, const char* attr, int& out, long long lo, long long hi) {
@@ -167,327 +232,920 @@ private:
                                  + "' expects true or false, got '" + a.value() + "'");
   }
 
+  /// One of `allowed` (exact spelling); reports anything else with a suggestion.
+  void get_enum(pugi::xml_node n, const char* attr, const std::vector<std::string>& allowed,
+                std::string& out) {
+    auto a = n.attribute(attr);
+    if (!a)
+      return;
+    auto text = trim(a.value());
+    if (std::find(allowed.begin(), allowed.end(), text) != allowed.end()) {
+      out = text;
+      return;
+    }
+    auto hint = did_you_mean(text, allowed);
+    error(attr_pos(n, attr), std::string("attribute '") + attr + "' expects "
+                               + join(allowed, ", ") + "; got '" + text + "'"
+                               + (hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
+  }
+
+  /// A local time "yyyy-MM-dd HH:mm:ss" (or a date).
+  void get_time(pugi::xml_node n, const char* attr, std::string& out) {
+    auto a = n.attribute(attr);
+    if (!a)
+      return;
+    auto text = trim(a.value());
+    int y, mo, d, h = 0, mi = 0, s = 0, used = 0;
+    bool ok = (std::sscanf(text.c_str(), "%4d-%2d-%2d %2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &s,
+                           &used)
+                 == 6
+               && static_cast<std::size_t>(used) == text.size())
+              || (std::sscanf(text.c_str(), "%4d-%2d-%2d%n", &y, &mo, &d, &used) == 3
+                  && static_cast<std::size_t>(used) == text.size());
+    static const int month_days[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    ok = ok && mo >= 1 && mo <= 12 && d >= 1 && d <= month_days[mo - 1]
+         && (mo != 2 || d < 29 || (y % 4 == 0 && (y % 100 != 0 || y % 400 == 0))) && h >= 0
+         && h <= 23 && mi >= 0 && mi <= 59 && s >= 0 && s <= 59;
+    if (!ok) {
+      error(attr_pos(n, attr), std::string("attribute '") + attr
+                                 + "' expects a time like 2026-01-01 00:00:00, got '" + text + "'");
+      return;
+    }
+    out = text;
+  }
+
+  void get_size(pugi::xml_node n, const char* attr, std::int64_t& out) {
+    auto a = n.attribute(attr);
+    if (!a)
+      return;
+    auto text = trim(a.value());
+    if (!parse_size(text, out))
+      error(attr_pos(n, attr), std::string("attribute '") + attr
+                                 + "' expects a size like 512, 1B, 2KB, 1.5MB or 3G; got '" + text
+                                 + "'");
+  }
+
+  // -- content ---------------------------------------------------------------
+
+  /// Remembers user text, whose ${...} expressions are checked at the end.
+  void remember(std::size_t offset, std::string text) {
+    if (text.find("${") != std::string::npos)
+      texts_.push_back({offset, std::move(text)});
+  }
+
   /// The concatenated text and CDATA content of `n`.
-  static std::string text_of(pugi::xml_node n) {
+  std::string text_of(pugi::xml_node n) {
     std::string result;
     for (auto child : n.children())
-      if (child.type() == pugi::node_pcdata || child.type() == pugi::node_cdata)
+      if (child.type() == pugi::node_pcdata || child.type() == pugi::node_cdata) {
+        remember(offset_of(child), child.value());
         result += child.value();
+      }
     return result;
   }
 
-  /// Reports element children of `n` (they must have none).
-  void no_children(pugi::xml_node n) {
-    for (auto child : n.children())
-      if (child.type() == pugi::node_element)
-        error(pos_of(child), "unexpected <" + std::string(child.name()) + "> inside <"
-                               + n.name() + ">");
-      else if (child.type() == pugi::node_pcdata && !trim(child.value()).empty())
-        error(pos_of(child), "unexpected text inside <" + std::string(n.name()) + ">");
+  /// The text of an element without attributes that holds text only.
+  std::string text_only(pugi::xml_node n) {
+    attrs(n, {});
+    return text_content(n);
   }
 
-  // -- elements --------------------------------------------------------------
+  /// The text of an element that holds text only (reports child elements);
+  /// its attributes are the caller's business.
+  std::string text_content(pugi::xml_node n) {
+    for (auto child : n.children())
+      if (child.type() == pugi::node_element)
+        error(pos_of(child), "unexpected " + tag(child) + " inside " + tag(n)
+                               + " (it holds text only)");
+    return text_of(n);
+  }
 
-  void parse_workflow_root(pugi::xml_node root, workflow& wf) {
-    check_attributes(root, {"name", "creator", "desc", "dir", "mail-level", "mail-receivers",
-                            "instance-limit", "priority", "timezone"});
-    wf.name = required(root, "name");
-    if (auto a = root.attribute("creator"))
-      wf.creator = a.value();
-    if (auto a = root.attribute("desc"))
-      wf.desc = a.value();
-    if (auto a = root.attribute("dir"))
-      wf.dir = trim(a.value());
-    if (auto a = root.attribute("mail-level"))
-      wf.mail_levels = split_list(a.value());
-    if (auto a = root.attribute("mail-receivers"))
-      wf.mail_receivers = split_list(a.value());
-    get_int(root, "instance-limit", wf.instance_limit, 1, 1000000);
-    get_int(root, "priority", wf.priority, -1000000, 1000000);
-    if (auto a = root.attribute("timezone"))
-      wf.timezone = trim(a.value());
-    static const std::vector<std::string> elements{"coordinator", "start", "end",  "kill",
-                                                   "fork",        "join",  "action"};
-    std::map<std::string, source_pos> seen;
-    for (auto child : root.children()) {
-      if (child.type() == pugi::node_pcdata && !trim(child.value()).empty()) {
-        error(pos_of(child), "unexpected text inside <" + std::string(root.name()) + ">");
+  /// The children of `n` as XML text (for HTML bodies).
+  std::string inner_xml(pugi::xml_node n) {
+    struct writer : pugi::xml_writer {
+      std::string out;
+      void write(const void* data, std::size_t size) override {
+        out.append(static_cast<const char*>(data), size);
+      }
+    } w;
+    for (auto child : n.children()) {
+      if (child.type() == pugi::node_pcdata || child.type() == pugi::node_cdata)
+        remember(offset_of(child), child.value());
+      child.print(w, "", pugi::format_raw);
+    }
+    return w.out;
+  }
+
+  /// Dispatches the element children of `parent` to `handlers` by name;
+  /// unknown elements (with a suggestion) and stray text are errors.
+  void children(pugi::xml_node parent, const std::vector<std::pair<std::string, handler>>& handlers,
+                const char* text_hint = nullptr) {
+    std::vector<std::string> names;
+    for (const auto& [name, h] : handlers)
+      names.push_back(name);
+    for (auto child : parent.children()) {
+      if (child.type() == pugi::node_pcdata || child.type() == pugi::node_cdata) {
+        if (!trim(child.value()).empty())
+          error(pos_of(child), "unexpected text inside " + tag(parent)
+                                 + (text_hint != nullptr ? std::string(" (") + text_hint + ")"
+                                                         : std::string{}));
         continue;
       }
       if (child.type() != pugi::node_element)
         continue;
       std::string name = child.name();
-      node n;
-      n.pos = pos_of(child);
-      if (name == "coordinator") {
-        // Scheduling is parsed by the coordinator support; the skeleton runs
-        // workflows manually and ignores it.
-        continue;
-      } else if (name == "start") {
-        check_attributes(child, {"name", "to"});
-        n.kind = node_kind::start;
-        n.to = required(child, "to");
-        no_children(child);
-      } else if (name == "end") {
-        check_attributes(child, {"name"});
-        n.kind = node_kind::end;
-        no_children(child);
-      } else if (name == "kill") {
-        check_attributes(child, {"name"});
-        n.kind = node_kind::kill;
-        parse_kill(child, n);
-      } else if (name == "fork") {
-        check_attributes(child, {"name"});
-        n.kind = node_kind::fork;
-        parse_fork(child, n);
-      } else if (name == "join") {
-        check_attributes(child, {"name", "to"});
-        n.kind = node_kind::join;
-        n.to = required(child, "to");
-        no_children(child);
-      } else if (name == "action") {
-        n.kind = node_kind::action;
-        parse_action(child, n);
-      } else {
-        auto hint = did_you_mean(name, elements);
-        error(n.pos, "unknown element <" + name + "> in <" + root.name() + ">"
-                       + (hint.empty() ? "" : " (did you mean <" + hint + ">?)"));
+      auto it = std::find_if(handlers.begin(), handlers.end(),
+                             [&](const auto& h) { return h.first == name; });
+      if (it != handlers.end()) {
+        it->second(child);
         continue;
       }
+      auto hint = did_you_mean(name, names);
+      error(pos_of(child), "unknown element <" + name + "> in " + tag(parent)
+                             + (hint.empty() ? (names.empty() ? "" : " (expected <" + join(names, ">, <") + ">)")
+                                             : " (did you mean <" + hint + ">?)"));
+    }
+  }
+
+  /// Reports a second occurrence of an element that may appear once.
+  bool once(pugi::xml_node child, bool& seen) {
+    if (seen) {
+      error(pos_of(child), "more than one " + tag(child) + " in " + tag(child.parent()));
+      return false;
+    }
+    seen = true;
+    return true;
+  }
+
+  // -- the workflow ------------------------------------------------------------
+
+  void parse_workflow_root(pugi::xml_node root, workflow& wf) {
+    attrs(root, {"name", "creator", "desc", "dir", "mail-level", "mail-receivers",
+                 "instance-limit", "priority", "timezone"});
+    wf.pos = pos_of(root);
+    wf.name = required(root, "name");
+    wf.creator = optional(root, "creator", wf.creator);
+    wf.desc = optional(root, "desc");
+    wf.dir = optional(root, "dir", wf.dir);
+    if (auto a = root.attribute("mail-level")) {
+      static const std::map<std::string, std::string> levels{
+        {"w_successed", "W_SUCCESSED"}, {"w_failed", "W_FAILED"}, {"w_killed", "W_KILLED"},
+        {"成功", "W_SUCCESSED"},         {"失败", "W_FAILED"},      {"杀死", "W_KILLED"}};
+      wf.mail_levels.clear();
+      for (const auto& item : split_list(a.value())) {
+        auto it = levels.find(to_lower(item));
+        if (it != levels.end())
+          wf.mail_levels.push_back(it->second);
+        else
+          error(attr_pos(root, "mail-level"),
+                "attribute 'mail-level': unknown level '" + item
+                  + "' (expected W_SUCCESSED, W_FAILED, W_KILLED or 成功, 失败, 杀死)");
+      }
+    }
+    if (auto a = root.attribute("mail-receivers")) {
+      wf.mail_receivers = split_list(a.value());
+      for (const auto& address : wf.mail_receivers)
+        if (address.find('@') == std::string::npos || address.front() == '@'
+            || address.back() == '@')
+          error(attr_pos(root, "mail-receivers"),
+                "attribute 'mail-receivers': '" + address + "' is not an e-mail address");
+    }
+    get_int(root, "instance-limit", wf.instance_limit, 1, 1000000);
+    get_int(root, "priority", wf.priority, -1000000, 1000000);
+    wf.timezone = optional(root, "timezone");
+    if (!wf.timezone.empty() && !find_time_zone(wf.timezone))
+      error(attr_pos(root, "timezone"), "attribute 'timezone': unknown time zone '" + wf.timezone
+                                          + "' (expected an IANA name such as Europe/Berlin)");
+    std::map<std::string, source_pos> seen;
+    bool coordinator_seen = false;
+    auto add_node = [&](pugi::xml_node child, node n) {
+      n.pos = pos_of(child);
       n.name = required(child, "name");
       if (n.name.empty())
-        continue;
+        return;
       if (auto it = seen.find(n.name); it != seen.end()) {
-        error(attr_pos(child, "name"), "duplicate node name '" + n.name + "' (first defined at line "
+        error(attr_pos(child, "name"), "duplicate node name '" + n.name
+                                         + "' (first defined at line "
                                          + std::to_string(it->second.line) + ")");
-        continue;
+        return;
       }
       seen.emplace(n.name, n.pos);
       wf.nodes.push_back(std::move(n));
-    }
-    check_graph(root, wf);
+    };
+    children(root, {
+      {"coordinator", [&](pugi::xml_node c) {
+         if (!once(c, coordinator_seen))
+           return;
+         if (!wf.nodes.empty())
+           warning(pos_of(c), "<coordinator> should come before the nodes");
+         coordinator_spec spec;
+         parse_coordinator(c, spec, nullptr);
+         wf.coordinator = std::move(spec);
+       }},
+      {"start", [&](pugi::xml_node c) {
+         attrs(c, {"name", "to"});
+         node n;
+         n.kind = node_kind::start;
+         n.to = required(c, "to");
+         children(c, {});
+         add_node(c, std::move(n));
+       }},
+      {"end", [&](pugi::xml_node c) {
+         attrs(c, {"name"});
+         node n;
+         n.kind = node_kind::end;
+         children(c, {});
+         add_node(c, std::move(n));
+       }},
+      {"kill", [&](pugi::xml_node c) {
+         attrs(c, {"name"});
+         node n;
+         n.kind = node_kind::kill;
+         bool message_seen = false;
+         children(c, {{"message", [&](pugi::xml_node m) {
+                         if (once(m, message_seen))
+                           n.message = trim(text_only(m));
+                       }}},
+                  "put it in <message>");
+         add_node(c, std::move(n));
+       }},
+      {"fork", [&](pugi::xml_node c) {
+         attrs(c, {"name"});
+         node n;
+         n.kind = node_kind::fork;
+         children(c, {{"path", [&](pugi::xml_node p) {
+                         attrs(p, {"to"});
+                         children(p, {});
+                         auto to = required(p, "to");
+                         if (!to.empty())
+                           n.paths.push_back(to);
+                       }}});
+         if (n.paths.empty())
+           error(pos_of(c), "<fork> needs at least one <path to=\"...\"/>");
+         else if (n.paths.size() == 1)
+           warning(pos_of(c), "<fork> has a single path; it runs nothing in parallel");
+         add_node(c, std::move(n));
+       }},
+      {"join", [&](pugi::xml_node c) {
+         attrs(c, {"name", "to"});
+         node n;
+         n.kind = node_kind::join;
+         n.to = required(c, "to");
+         children(c, {});
+         add_node(c, std::move(n));
+       }},
+      {"decision", [&](pugi::xml_node c) {
+         attrs(c, {"name"});
+         node n;
+         n.kind = node_kind::decision;
+         parse_decision(c, n);
+         add_node(c, std::move(n));
+       }},
+      {"action", [&](pugi::xml_node c) {
+         node n;
+         n.kind = node_kind::action;
+         parse_action(c, n);
+         add_node(c, std::move(n));
+       }},
+    });
   }
 
-  void parse_kill(pugi::xml_node elem, node& n) {
-    for (auto child : elem.children()) {
-      if (child.type() == pugi::node_element && std::string(child.name()) == "message") {
-        n.message = trim(text_of(child));
-      } else if (child.type() == pugi::node_element) {
-        error(pos_of(child), "unexpected <" + std::string(child.name())
-                               + "> inside <kill> (expected <message>)");
-      } else if (child.type() == pugi::node_pcdata && !trim(child.value()).empty()) {
-        error(pos_of(child), "unexpected text inside <kill> (put it in <message>)");
-      }
-    }
+  void parse_decision(pugi::xml_node elem, node& n) {
+    bool default_seen = false;
+    children(elem, {
+      {"case", [&](pugi::xml_node c) {
+         attrs(c, {"to"});
+         decision_case dc;
+         dc.pos = pos_of(c);
+         dc.to = required(c, "to");
+         dc.condition = trim(text_content(c));
+         if (dc.condition.empty())
+           error(pos_of(c), "<case> needs a condition, e.g. ${param:mode} == 'full'");
+         else if (auto problem = condition_problem(dc.condition))
+           error(pos_of(c), "<case>: " + *problem);
+         n.cases.push_back(std::move(dc));
+       }},
+      {"default", [&](pugi::xml_node c) {
+         if (!once(c, default_seen))
+           return;
+         attrs(c, {"to"});
+         children(c, {});
+         n.default_to = required(c, "to");
+       }},
+    });
+    if (n.cases.empty())
+      error(pos_of(elem), "<decision> needs at least one <case to=\"...\">condition</case>");
+    if (!default_seen)
+      error(pos_of(elem), "<decision> needs a <default to=\"...\"/>");
   }
 
-  void parse_fork(pugi::xml_node elem, node& n) {
-    for (auto child : elem.children()) {
-      if (child.type() == pugi::node_element && std::string(child.name()) == "path") {
-        check_attributes(child, {"to"});
-        auto to = required(child, "to");
-        if (!to.empty())
-          n.paths.push_back(to);
-      } else if (child.type() == pugi::node_element) {
-        error(pos_of(child), "unexpected <" + std::string(child.name())
-                               + "> inside <fork> (expected <path to=\"...\"/>)");
-      } else if (child.type() == pugi::node_pcdata && !trim(child.value()).empty()) {
-        error(pos_of(child), "unexpected text inside <fork>");
-      }
-    }
-    if (n.paths.empty())
-      error(pos_of(elem), "<fork> needs at least one <path to=\"...\"/>");
-  }
+  // -- actions -----------------------------------------------------------------
 
   void parse_action(pugi::xml_node elem, node& n) {
-    check_attributes(elem, {"name", "host", "worker-group", "retry-times", "interval", "timeout",
-                            "timeout-action", "is-ignore", "priority", "desc"});
+    attrs(elem, {"name", "host", "worker-group", "retry-times", "interval", "timeout",
+                 "timeout-action", "is-ignore", "priority", "desc"});
     auto& spec = n.action;
-    if (auto a = elem.attribute("host"); a && trim(a.value()) != "-1")
-      spec.host = trim(a.value());
-    if (auto a = elem.attribute("worker-group"))
-      spec.worker_group = trim(a.value());
+    if (auto host = optional(elem, "host"); host != "-1")
+      spec.host = host;
+    spec.worker_group = optional(elem, "worker-group");
     get_int(elem, "retry-times", spec.retry_times, 0, 1000);
     get_int(elem, "interval", spec.interval_s, 0, 86400 * 7);
     get_int(elem, "timeout", spec.timeout_s, -1, 86400 * 365);
-    if (auto a = elem.attribute("timeout-action")) {
-      auto text = trim(a.value());
-      if (text == "fail")
-        spec.on_timeout = timeout_action::fail;
-      else if (text == "kill-instance")
-        spec.on_timeout = timeout_action::kill_instance;
-      else if (text == "warn")
-        spec.on_timeout = timeout_action::warn;
-      else
-        error(attr_pos(elem, "timeout-action"),
-              "attribute 'timeout-action' expects fail, kill-instance or warn, got '" + text + "'");
-    }
+    if (spec.timeout_s == 0)
+      error(attr_pos(elem, "timeout"), "attribute 'timeout' must be positive, or -1 for none");
+    std::string on_timeout = "fail";
+    get_enum(elem, "timeout-action", {"fail", "kill-instance", "warn"}, on_timeout);
+    spec.on_timeout = on_timeout == "kill-instance" ? timeout_action::kill_instance
+                      : on_timeout == "warn"        ? timeout_action::warn
+                                                    : timeout_action::fail;
     get_bool(elem, "is-ignore", spec.is_ignore);
     get_int(elem, "priority", spec.priority, -1000000, 1000000);
-    if (auto a = elem.attribute("desc"))
-      spec.desc = a.value();
-    static const std::vector<std::string> types{"script", "shell"};
-    static const std::vector<std::string> children{"script", "shell", "ok", "error"};
+    spec.desc = optional(elem, "desc");
     int bodies = 0;
-    bool has_ok = false;
-    for (auto child : elem.children()) {
-      if (child.type() == pugi::node_pcdata && !trim(child.value()).empty()) {
-        error(pos_of(child), "unexpected text inside <action>");
-        continue;
-      }
-      if (child.type() != pugi::node_element)
-        continue;
-      std::string name = child.name();
-      if (name == "ok" || name == "error") {
-        check_attributes(child, {"to"});
-        auto to = required(child, "to");
-        auto& target = name == "ok" ? n.ok_to : n.error_to;
-        if (!target.empty())
-          error(pos_of(child), "<action> has more than one <" + name + ">");
-        target = to;
-        has_ok = has_ok || name == "ok";
-        no_children(child);
-      } else if (name == "script") {
-        ++bodies;
-        spec.body = parse_script(child);
-      } else if (name == "shell") {
-        ++bodies;
-        spec.body = parse_shell(child);
-      } else {
-        auto hint = did_you_mean(name, children);
-        error(pos_of(child), "unknown element <" + name + "> in <action>"
-                               + (hint.empty() ? "" : " (did you mean <" + hint + ">?)"));
-      }
-    }
+    bool ok_seen = false, error_seen = false;
+    auto body = [&](auto parse) {
+      return [this, &bodies, &spec, parse](pugi::xml_node c) {
+        if (++bodies == 2)
+          error(pos_of(c), "<action> has more than one action type");
+        spec.body = (this->*parse)(c);
+      };
+    };
+    auto transition = [&](bool& seen, std::string& target) {
+      return [&, this](pugi::xml_node c) {
+        if (!once(c, seen))
+          return;
+        attrs(c, {"to"});
+        children(c, {});
+        target = required(c, "to");
+      };
+    };
+    children(elem, {
+      {"script", body(&parser::parse_script)},
+      {"shell", body(&parser::parse_shell)},
+      {"file-executor", body(&parser::parse_file_executor)},
+      {"sql", body(&parser::parse_sql)},
+      {"transfer", body(&parser::parse_transfer)},
+      {"data-monitor", body(&parser::parse_data_monitor)},
+      {"file-monitor", body(&parser::parse_file_monitor)},
+      {"email", body(&parser::parse_email)},
+      {"metadata", body(&parser::parse_metadata)},
+      {"sub-workflow", body(&parser::parse_sub_workflow)},
+      {"dependent", body(&parser::parse_dependent)},
+      {"ok", transition(ok_seen, n.ok_to)},
+      {"error", transition(error_seen, n.error_to)},
+    });
     if (bodies == 0)
-      error(pos_of(elem), "<action> needs an action type (" + join(types, ", ") + ")");
-    else if (bodies > 1)
-      error(pos_of(elem), "<action> has more than one action type");
-    if (!has_ok)
+      error(pos_of(elem), "<action> needs an action type (script, shell, file-executor, sql, "
+                          "transfer, data-monitor, file-monitor, email, metadata, sub-workflow "
+                          "or dependent)");
+    if (!ok_seen)
       error(pos_of(elem), "<action> needs <ok to=\"...\"/>");
   }
 
-  script_action parse_script(pugi::xml_node elem) {
-    check_attributes(elem, {});
+  std::vector<std::string> parse_attach_list(pugi::xml_node elem) {
+    attrs(elem, {});
+    std::vector<std::string> files;
+    children(elem, {{"file", [&](pugi::xml_node f) {
+                       auto path = trim(text_only(f));
+                       if (path.empty())
+                         error(pos_of(f), "<file> in <attach-list> needs a path");
+                       else
+                         files.push_back(path);
+                     }}});
+    return files;
+  }
+
+  action_body parse_script(pugi::xml_node elem) {
+    attrs(elem, {});
     script_action result;
-    bool has_code = false;
-    for (auto child : elem.children()) {
-      if (child.type() != pugi::node_element) {
-        if (child.type() == pugi::node_pcdata && !trim(child.value()).empty())
-          error(pos_of(child), "unexpected text inside <script> (put the code in <code>)");
-        continue;
-      }
-      std::string name = child.name();
-      if (name == "code") {
-        check_attributes(child, {});
-        result.code = dedent(text_of(child));
-        has_code = true;
-      } else if (name == "param-line") {
-        result.param_line = trim(text_of(child));
-      } else if (name == "attach-list") {
-        for (auto file : child.children("file"))
-          result.attachments.push_back(trim(text_of(file)));
-      } else {
-        auto hint = did_you_mean(name, {"code", "param-line", "attach-list"});
-        error(pos_of(child), "unknown element <" + name + "> in <script>"
-                               + (hint.empty() ? "" : " (did you mean <" + hint + ">?)"));
-      }
-    }
-    if (!has_code || trim(result.code).empty())
+    bool code_seen = false, line_seen = false, attach_seen = false;
+    children(elem, {
+      {"code", [&](pugi::xml_node c) {
+         if (once(c, code_seen))
+           result.code = dedent(text_only(c));
+       }},
+      {"param-line", [&](pugi::xml_node c) {
+         if (once(c, line_seen))
+           result.param_line = trim(text_only(c));
+       }},
+      {"attach-list", [&](pugi::xml_node c) {
+         if (once(c, attach_seen))
+           result.attachments = parse_attach_list(c);
+       }},
+    }, "put the code in <code>");
+    if (trim(result.code).empty())
       error(pos_of(elem), "<script> needs a non-empty <code>");
     return result;
   }
 
-  shell_action parse_shell(pugi::xml_node elem) {
-    check_attributes(elem, {});
+  action_body parse_shell(pugi::xml_node elem) {
+    attrs(elem, {});
     shell_action result;
-    bool has_command = false;
-    for (auto child : elem.children()) {
-      if (child.type() != pugi::node_element) {
-        if (child.type() == pugi::node_pcdata && !trim(child.value()).empty())
-          error(pos_of(child), "unexpected text inside <shell> (put it in <command>)");
-        continue;
-      }
-      if (std::string(child.name()) == "command") {
-        check_attributes(child, {});
-        result.command = trim(text_of(child));
-        has_command = true;
-      } else {
-        error(pos_of(child),
-              "unknown element <" + std::string(child.name()) + "> in <shell> (expected <command>)");
-      }
-    }
-    if (!has_command || result.command.empty())
+    bool seen = false;
+    children(elem, {{"command", [&](pugi::xml_node c) {
+                       if (once(c, seen))
+                         result.command = trim(text_only(c));
+                     }}},
+             "put it in <command>");
+    if (result.command.empty())
       error(pos_of(elem), "<shell> needs a non-empty <command>");
     return result;
   }
 
-  // -- graph -----------------------------------------------------------------
-
-  void check_graph(pugi::xml_node root, workflow& wf) {
-    std::size_t starts = 0;
-    for (const auto& n : wf.nodes)
-      if (n.kind == node_kind::start && ++starts == 2)
-        error(n.pos, "more than one <start> node ('" + n.name + "')");
-    if (starts == 0)
-      error(pos_of(root), "the workflow has no <start> node");
-    bool has_exit = false;
-    for (const auto& n : wf.nodes)
-      has_exit = has_exit || n.kind == node_kind::end || n.kind == node_kind::kill;
-    if (!has_exit)
-      error(pos_of(root), "the workflow has no <end> or <kill> node");
-    // Every transition must name an existing node.
-    std::set<std::string> names;
-    for (const auto& n : wf.nodes)
-      names.insert(n.name);
-    for (const auto& n : wf.nodes) {
-      auto check = [&](const std::string& target, const char* what) {
-        if (target.empty() || names.count(target) != 0)
-          return;
-        auto hint = did_you_mean(target, std::vector<std::string>(names.begin(), names.end()));
-        error(n.pos, "'" + n.name + "' " + what + " unknown node '" + target + "'"
-                       + (hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
-      };
-      check(n.to, "continues to");
-      check(n.ok_to, "continues (ok) to");
-      check(n.error_to, "continues (error) to");
-      for (const auto& path : n.paths)
-        check(path, "forks to");
-    }
-    if (has_errors(diags_))
-      return;
-    link(wf);
-    // Nodes that can never run are almost always a mistake.
-    std::vector<bool> seen(wf.nodes.size(), false);
-    std::vector<std::size_t> todo{wf.start};
-    seen[wf.start] = true;
-    while (!todo.empty()) {
-      auto i = todo.back();
-      todo.pop_back();
-      for (const auto& e : wf.nodes[i].out)
-        if (!seen[e.target]) {
-          seen[e.target] = true;
-          todo.push_back(e.target);
-        }
-    }
-    for (std::size_t i = 0; i < wf.nodes.size(); ++i)
-      if (!seen[i])
-        error(wf.nodes[i].pos, "node '" + wf.nodes[i].name + "' is unreachable from <start>");
+  action_body parse_file_executor(pugi::xml_node elem) {
+    attrs(elem, {});
+    file_executor_action result;
+    bool command_seen = false, attach_seen = false;
+    children(elem, {
+      {"command", [&](pugi::xml_node c) {
+         if (once(c, command_seen))
+           result.command = trim(text_only(c));
+       }},
+      {"attach-list", [&](pugi::xml_node c) {
+         if (once(c, attach_seen))
+           result.attachments = parse_attach_list(c);
+       }},
+    }, "put it in <command>");
+    if (result.command.empty())
+      error(pos_of(elem), "<file-executor> needs a non-empty <command> naming the script to run");
+    return result;
   }
+
+  action_body parse_sql(pugi::xml_node elem) {
+    attrs(elem, {"db-link"});
+    sql_action result;
+    result.db_link = required(elem, "db-link");
+    check_db_link(elem, "db-link", result.db_link);
+    result.sql = dedent(text_content(elem));
+    if (trim(result.sql).empty())
+      error(pos_of(elem), "<sql> needs the statements to run");
+    return result;
+  }
+
+  transfer_endpoint parse_endpoint(pugi::xml_node elem, bool is_target) {
+    transfer_endpoint e;
+    if (is_target)
+      attrs(elem, {"type", "db-link", "table", "is-pre-truncate", "path", "delimited"});
+    else
+      attrs(elem, {"type", "db-link", "delimited"});
+    e.type = to_upper_copy(required(elem, "type"));
+    if (!e.type.empty() && e.type != "DB" && e.type != "FILE")
+      error(attr_pos(elem, "type"), tag(elem) + ": attribute 'type' expects DB or FILE, got '"
+                                      + e.type + "'");
+    e.delimited = optional(elem, "delimited", "\t");
+    if (e.delimited.empty())
+      error(attr_pos(elem, "delimited"), "attribute 'delimited' must not be empty");
+    if (e.type == "DB") {
+      e.db_link = required(elem, "db-link");
+      check_db_link(elem, "db-link", e.db_link);
+    } else if (elem.attribute("db-link")) {
+      error(attr_pos(elem, "db-link"), tag(elem) + " of type FILE takes no 'db-link'");
+    }
+    if (is_target) {
+      get_bool(elem, "is-pre-truncate", e.is_pre_truncate);
+      if (e.type == "DB")
+        e.table = required(elem, "table");
+      else if (e.type == "FILE")
+        e.path = required(elem, "path");
+      bool pre_seen = false, after_seen = false;
+      children(elem, {
+        {"pre", [&](pugi::xml_node c) {
+           if (once(c, pre_seen))
+             e.pre = dedent(text_only(c));
+         }},
+        {"after", [&](pugi::xml_node c) {
+           if (once(c, after_seen))
+             e.after = dedent(text_only(c));
+         }},
+      });
+      if (e.type == "FILE" && (pre_seen || after_seen))
+        error(pos_of(elem), "<pre> and <after> need a target of type DB");
+    } else {
+      e.content = trim(text_content(elem));
+      if (e.content.empty())
+        error(pos_of(elem), e.type == "FILE" ? "<source type=\"FILE\"> needs a file path"
+                                             : "<source type=\"DB\"> needs a table or a query");
+    }
+    return e;
+  }
+
+  action_body parse_transfer(pugi::xml_node elem) {
+    attrs(elem, {});
+    transfer_action result;
+    bool source_seen = false, target_seen = false, script_seen = false;
+    children(elem, {
+      {"source", [&](pugi::xml_node c) {
+         if (once(c, source_seen))
+           result.source = parse_endpoint(c, false);
+       }},
+      {"target", [&](pugi::xml_node c) {
+         if (once(c, target_seen))
+           result.target = parse_endpoint(c, true);
+       }},
+      {"script", [&](pugi::xml_node c) {
+         if (!once(c, script_seen))
+           return;
+         auto body = std::get<script_action>(parse_script(c));
+         result.script = body.code;
+       }},
+    });
+    if (script_seen && (source_seen || target_seen))
+      error(pos_of(elem), "<transfer> takes either <source> and <target>, or a <script>");
+    else if (!script_seen && !(source_seen && target_seen))
+      error(pos_of(elem), "<transfer> needs a <source> and a <target> (or a <script>)");
+    return result;
+  }
+
+  /// `<source>`, `<min>`/`<min-threshold>`, `<max>`/`<max-threshold>` of a data monitor.
+  monitor_value parse_monitor_value(pugi::xml_node elem, bool is_source) {
+    attrs(elem, {"type", "db-link"});
+    monitor_value v;
+    v.type = to_upper_copy(is_source ? required(elem, "type") : optional(elem, "type", "NUM"));
+    if (!v.type.empty() && v.type != "SQL" && v.type != "COMMAND" && v.type != "NUM")
+      error(attr_pos(elem, "type"), tag(elem) + ": attribute 'type' expects SQL, COMMAND or NUM, "
+                                                "got '" + v.type + "'");
+    if (v.type == "SQL") {
+      v.db_link = required(elem, "db-link");
+      check_db_link(elem, "db-link", v.db_link);
+    } else if (elem.attribute("db-link")) {
+      error(attr_pos(elem, "db-link"), "'db-link' goes with type=\"SQL\" only");
+    }
+    // akkaflow also wrote the value in a nested <code>.
+    bool code_seen = false;
+    std::string code;
+    for (auto child : elem.children())
+      if (child.type() == pugi::node_element && std::string(child.name()) == "code") {
+        if (once(child, code_seen))
+          code = text_only(child);
+      } else if (child.type() == pugi::node_element) {
+        error(pos_of(child), "unexpected " + tag(child) + " inside " + tag(elem));
+      }
+    v.content = trim(code_seen ? code : text_of(elem));
+    if (v.content.empty())
+      error(pos_of(elem), tag(elem) + " needs a value (a query, a command or a number)");
+    else if (v.type == "NUM") {
+      char* end = nullptr;
+      std::strtod(v.content.c_str(), &end);
+      if (end == nullptr || *end != '\0')
+        if (v.content.find("${") == std::string::npos)
+          error(pos_of(elem), tag(elem) + " of type NUM expects a number, got '" + v.content + "'");
+    }
+    return v;
+  }
+
+  action_body parse_data_monitor(pugi::xml_node elem) {
+    attrs(elem, {"recheck-interval", "category", "name", "is-saved", "source-name",
+                 "is-exceed-error", "time-mark"});
+    data_monitor_action result;
+    get_int(elem, "recheck-interval", result.recheck_interval_s, 0, 86400);
+    result.category = optional(elem, "category");
+    result.name = optional(elem, "name");
+    get_bool(elem, "is-saved", result.is_saved);
+    bool ignored = false;
+    get_bool(elem, "is-exceed-error", ignored);
+    optional(elem, "source-name");
+    optional(elem, "time-mark");
+    bool source_seen = false, min_seen = false, max_seen = false, warn_seen = false;
+    auto bound = [&](bool& seen, std::optional<monitor_value>& out) {
+      return [&, this](pugi::xml_node c) {
+        if (once(c, seen))
+          out = parse_monitor_value(c, false);
+      };
+    };
+    children(elem, {
+      {"source", [&](pugi::xml_node c) {
+         if (once(c, source_seen))
+           result.source = parse_monitor_value(c, true);
+       }},
+      {"min", bound(min_seen, result.min)},
+      {"min-threshold", bound(min_seen, result.min)},
+      {"max", bound(max_seen, result.max)},
+      {"max-threshold", bound(max_seen, result.max)},
+      {"warn-msg", [&](pugi::xml_node c) {
+         if (once(c, warn_seen))
+           result.warn_msg = trim(text_only(c));
+       }},
+    });
+    if (!source_seen)
+      error(pos_of(elem), "<data-monitor> needs a <source type=\"SQL|COMMAND|NUM\">");
+    else if (!min_seen && !max_seen)
+      warning(pos_of(elem), "<data-monitor> has neither <min> nor <max>; it checks nothing");
+    return result;
+  }
+
+  action_body parse_file_monitor(pugi::xml_node elem) {
+    attrs(elem, {"recheck-interval"});
+    file_monitor_action result;
+    get_int(elem, "recheck-interval", result.recheck_interval_s, 0, 86400);
+    bool file_seen = false, warn_seen = false;
+    children(elem, {
+      {"file", [&](pugi::xml_node c) {
+         if (!once(c, file_seen))
+           return;
+         attrs(c, {"min-num", "min-each-size", "num-threshold", "size-threshold"});
+         get_int(c, "min-num", result.min_num, 0, 100000000);
+         get_int(c, "num-threshold", result.min_num, 0, 100000000);
+         get_size(c, "min-each-size", result.min_each_size);
+         get_size(c, "size-threshold", result.min_each_size);
+         for (auto [a, b] : {std::pair{"min-num", "num-threshold"},
+                             std::pair{"min-each-size", "size-threshold"}})
+           if (c.attribute(a) && c.attribute(b))
+             error(attr_pos(c, b), std::string("'") + b + "' is akkaflow's name for '" + a
+                                     + "'; give only one of them");
+         result.pattern = trim(text_content(c));
+         if (result.pattern.empty())
+           error(pos_of(c), "<file> needs a path or a pattern such as /data/in/orders_*.csv");
+       }},
+      {"warn-msg", [&](pugi::xml_node c) {
+         if (once(c, warn_seen))
+           result.warn_msg = trim(text_only(c));
+       }},
+    });
+    if (!file_seen)
+      error(pos_of(elem), "<file-monitor> needs a <file>pattern</file>");
+    return result;
+  }
+
+  action_body parse_email(pugi::xml_node elem) {
+    attrs(elem, {});
+    email_action result;
+    auto html = elem.child("html");
+    result.html = trim(inner_xml(html ? html : elem));
+    if (result.html.empty())
+      error(pos_of(elem), "<email> needs the HTML to send");
+    return result;
+  }
+
+  action_body parse_metadata(pugi::xml_node elem) {
+    attrs(elem, {"table", "db-link", "from"});
+    metadata_action result;
+    result.table = required(elem, "table");
+    result.db_link = required(elem, "db-link");
+    check_db_link(elem, "db-link", result.db_link);
+    result.from = optional(elem, "from");
+    bool table_comment_seen = false;
+    children(elem, {
+      {"column-comment", [&](pugi::xml_node c) {
+         attrs(c, {"name"});
+         auto name = required(c, "name");
+         for (auto child : c.children())
+           if (child.type() == pugi::node_element)
+             error(pos_of(child), "unexpected " + tag(child) + " inside <column-comment>");
+         result.column_comments.emplace_back(name, trim(text_of(c)));
+       }},
+      {"table-comment", [&](pugi::xml_node c) {
+         if (once(c, table_comment_seen))
+           result.table_comment = trim(text_only(c));
+       }},
+    });
+    if (result.column_comments.empty() && !table_comment_seen && result.from.empty())
+      error(pos_of(elem), "<metadata> needs a <table-comment>, a <column-comment> or a 'from' "
+                          "table to copy comments from");
+    return result;
+  }
+
+  action_body parse_sub_workflow(pugi::xml_node elem) {
+    attrs(elem, {"name"});
+    sub_workflow_action result;
+    result.workflow = required(elem, "name");
+    children(elem, {{"param", [&](pugi::xml_node c) {
+                       attrs(c, {"name", "value"});
+                       children(c, {});
+                       auto name = required(c, "name");
+                       if (!c.attribute("value"))
+                         error(pos_of(c), "<param> needs the attribute 'value'");
+                       result.params.emplace_back(name, optional(c, "value"));
+                     }}});
+    return result;
+  }
+
+  action_body parse_dependent(pugi::xml_node elem) {
+    attrs(elem, {"on-failure", "wait-minutes"});
+    dependent_action result;
+    get_enum(elem, "on-failure", {"wait", "fail"}, result.on_failure);
+    get_int(elem, "wait-minutes", result.wait_minutes, 0, 60 * 24 * 366);
+    if (result.on_failure == "fail" && elem.attribute("wait-minutes"))
+      warning(attr_pos(elem, "wait-minutes"), "'wait-minutes' has no effect with on-failure=\"fail\"");
+    result.condition = parse_dependency_group(elem, dependency_expr::kind::all, true);
+    if (result.condition.children.empty())
+      error(pos_of(elem), "<dependent> needs at least one <workflow name=\"...\"/> (in <all> or <any>)");
+    return result;
+  }
+
+  // -- dependencies and coordinators -------------------------------------------
+
+  dependency_item parse_dependency_item(pugi::xml_node elem, bool windows_required) {
+    attrs(elem, {"name", "cycle", "window", "node"});
+    children(elem, {});
+    dependency_item item;
+    item.pos = pos_of(elem);
+    item.workflow = required(elem, "name");
+    get_enum(elem, "cycle", cycles, item.cycle);
+    item.node = optional(elem, "node");
+    auto window = optional(elem, "window");
+    if (!window.empty() && item.cycle.empty() && !elem.attribute("cycle"))
+      error(attr_pos(elem, "window"), "'window' needs a 'cycle' (hour, day, week or month)");
+    if (!item.cycle.empty()) {
+      const auto& allowed = windows_by_cycle().at(item.cycle);
+      if (window.empty()) {
+        error(pos_of(elem), "a dependency with cycle=\"" + item.cycle + "\" needs a 'window' ("
+                              + join(allowed, ", ") + ")");
+      } else if (std::find(allowed.begin(), allowed.end(), window) == allowed.end()) {
+        std::string other;
+        for (const auto& [cycle, names] : windows_by_cycle())
+          if (std::find(names.begin(), names.end(), window) != names.end())
+            other = cycle;
+        auto hint = did_you_mean(window, allowed);
+        error(attr_pos(elem, "window"),
+              "window '" + window + "' "
+                + (other.empty() ? "is unknown" : "belongs to cycle=\"" + other + "\"")
+                + "; with cycle=\"" + item.cycle + "\" use " + join(allowed, ", ")
+                + (hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
+      } else {
+        item.window = window;
+      }
+    } else if (windows_required && !elem.attribute("cycle")) {
+      // A <dependent> action needs a date window to know what to wait for.
+      error(pos_of(elem), "a <workflow> in <dependent> needs a 'cycle' and a 'window'");
+    }
+    return item;
+  }
+
+  dependency_expr parse_dependency_group(pugi::xml_node elem, dependency_expr::kind kind,
+                                         bool windows_required) {
+    dependency_expr group;
+    group.what = kind;
+    auto nested = [&](dependency_expr::kind k) {
+      return [&, k, this](pugi::xml_node c) {
+        attrs(c, {});
+        auto child = parse_dependency_group(c, k, windows_required);
+        if (child.children.empty())
+          error(pos_of(c), tag(c) + " needs at least one <workflow name=\"...\"/>");
+        group.children.push_back(std::move(child));
+      };
+    };
+    children(elem, {
+      {"workflow", [&](pugi::xml_node c) {
+         dependency_expr leaf;
+         leaf.what = dependency_expr::kind::item;
+         leaf.item = parse_dependency_item(c, windows_required);
+         group.children.push_back(std::move(leaf));
+       }},
+      {"all", nested(dependency_expr::kind::all)},
+      {"any", nested(dependency_expr::kind::any)},
+    });
+    return group;
+  }
+
+  /// The coordinator attributes and children shared by the embedded and the
+  /// standalone form; `trigger_list` is set for the standalone form.
+  void parse_coordinator(pugi::xml_node elem, coordinator_spec& spec,
+                         std::vector<std::string>* trigger_list) {
+    if (trigger_list != nullptr)
+      attrs(elem, {"name", "is-enabled", "start-time", "end-time", "catchup", "overlap", "dir",
+                   "desc"});
+    else
+      attrs(elem, {"is-enabled", "start-time", "end-time", "catchup", "overlap"});
+    spec.pos = pos_of(elem);
+    get_bool(elem, "is-enabled", spec.enabled);
+    get_time(elem, "start-time", spec.start_time);
+    get_time(elem, "end-time", spec.end_time);
+    if (!spec.start_time.empty() && !spec.end_time.empty() && spec.end_time <= spec.start_time)
+      error(attr_pos(elem, "end-time"), "'end-time' " + spec.end_time + " is not after 'start-time' "
+                                          + spec.start_time);
+    get_enum(elem, "catchup", {"none", "last", "all"}, spec.catchup);
+    get_enum(elem, "overlap", {"queue", "skip"}, spec.overlap);
+    bool depend_seen = false, params_seen = false, triggers_seen = false;
+    std::vector<std::pair<std::string, handler>> handlers{
+      {"depend-list", [&](pugi::xml_node c) {
+         if (!once(c, depend_seen))
+           return;
+         attrs(c, {"cron"});
+         if (auto cron = c.attribute("cron")) {
+           spec.cron = trim(cron.value());
+           if (auto problem = cron_problem(spec.cron))
+             error(attr_pos(c, "cron"), "attribute 'cron': " + *problem);
+         }
+         spec.depends = parse_dependency_group(c, dependency_expr::kind::all, false);
+       }},
+      {"param-list", [&](pugi::xml_node c) {
+         if (!once(c, params_seen))
+           return;
+         attrs(c, {});
+         std::map<std::string, source_pos> names;
+         children(c, {{"param", [&](pugi::xml_node p) {
+                         attrs(p, {"name", "value"});
+                         children(p, {});
+                         auto name = required(p, "name");
+                         if (!p.attribute("value"))
+                           error(pos_of(p), "<param> needs the attribute 'value'");
+                         if (auto it = names.find(name); !name.empty() && it != names.end())
+                           error(attr_pos(p, "name"), "parameter '" + name
+                                                        + "' is already defined at line "
+                                                        + std::to_string(it->second.line));
+                         names.emplace(name, pos_of(p));
+                         spec.params.emplace_back(name, p.attribute("value").value());
+                         remember(attr_value_offset(p, "value"), p.attribute("value").value());
+                       }}});
+       }},
+    };
+    if (trigger_list != nullptr)
+      handlers.emplace_back("trigger-list", [&](pugi::xml_node c) {
+        if (!once(c, triggers_seen))
+          return;
+        attrs(c, {});
+        children(c, {{"workflow", [&](pugi::xml_node w) {
+                        attrs(w, {"name"});
+                        children(w, {});
+                        auto name = required(w, "name");
+                        if (!name.empty())
+                          trigger_list->push_back(name);
+                      }}});
+      });
+    children(elem, handlers);
+    if (trigger_list != nullptr && trigger_list->empty())
+      error(pos_of(elem), "a standalone <coordinator> needs a <trigger-list> with at least one "
+                          "<workflow name=\"...\"/>");
+    if (spec.cron.empty() && dependency_workflows(spec.depends).empty() && spec.enabled)
+      warning(pos_of(elem), "the coordinator has neither a cron nor dependencies; it never fires");
+    for (const auto& [name, value] : spec.params)
+      defined_params_.push_back(name);
+  }
+
+  void parse_standalone_coordinator(pugi::xml_node root, standalone_coordinator& c) {
+    c.name = required(root, "name");
+    c.dir = optional(root, "dir", c.dir);
+    c.desc = optional(root, "desc");
+    parse_coordinator(root, c.spec, &c.trigger_list);
+  }
+
+  // -- checks needing more than one element ------------------------------------
+
+  void check_db_link(pugi::xml_node elem, const char* attr, const std::string& name) {
+    if (!opts_.db_links || name.empty() || name.find("${") != std::string::npos)
+      return;
+    if (opts_.db_links->count(name) != 0)
+      return;
+    std::vector<std::string> known(opts_.db_links->begin(), opts_.db_links->end());
+    auto hint = did_you_mean(name, known);
+    error(attr_pos(elem, attr),
+          "unknown db-link '" + name + "'"
+            + (hint.empty() ? (known.empty() ? std::string(" (no db links are configured)")
+                                             : " (known: " + join(known, ", ") + ")")
+                            : " (did you mean '" + hint + "'?)"));
+  }
+
+  /// Expression syntax in every remembered text; references to parameters
+  /// that no param-list defines are warnings (a run may still pass them).
+  void check_texts(const std::vector<std::string>& extra_defined) {
+    std::set<std::string> defined(defined_params_.begin(), defined_params_.end());
+    defined.insert(extra_defined.begin(), extra_defined.end());
+    std::set<std::string> warned;
+    for (const auto& t : texts_) {
+      for (const auto& problem : expression_problems(t.text))
+        error(offset_pos(t.offset + problem.first), problem.second);
+      for (const auto& name : expression_params(t.text))
+        if (defined.count(name) == 0 && warned.insert(name).second)
+          warning(offset_pos(t.offset + t.text.find(name)),
+                  "parameter '" + name + "' is not defined by the coordinator's <param-list>; "
+                  "runs must pass it");
+    }
+  }
+
+  void validate_workflow(workflow& wf) {
+    check_texts({});
+    // With broken elements the deeper graph rules would mostly report echoes.
+    validate_graph(wf, file_, diags_, !has_errors(diags_));
+  }
+
+  static std::string to_upper_copy(std::string text) {
+    for (auto& c : text)
+      c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    return text;
+  }
+
+  struct text_ref {
+    std::size_t offset;
+    std::string text;
+  };
 
   const std::string& xml_;
   std::string file_;
+  const parse_options& opts_;
   pugi::xml_document doc_;
   std::vector<diagnostic> diags_;
+  std::vector<text_ref> texts_;
+  std::vector<std::string> defined_params_;
 };
 
 } // namespace
 
-parse_result parse_workflow(const std::string& xml, const std::string& file) {
-  return parser(xml, file).run();
+parse_result parse_definition(const std::string& xml, const std::string& file,
+                              const parse_options& opts) {
+  return parser(xml, file, opts).run();
 }
 
-parse_result parse_workflow_file(const std::string& path) {
+parse_result parse_definition_file(const std::string& path, const parse_options& opts) {
   auto xml = read_file(path);
   if (!xml) {
     parse_result result;
@@ -495,7 +1153,7 @@ parse_result parse_workflow_file(const std::string& path) {
       diagnostic{diagnostic::severity::error, path, {1, 1}, xml.error().message});
     return result;
   }
-  return parse_workflow(*xml, path);
+  return parse_definition(*xml, path, opts);
 }
 
 std::string dedent(const std::string& text) {
@@ -516,11 +1174,33 @@ std::string dedent(const std::string& text) {
   for (const auto& line : lines) {
     if (!blank(line) && common != std::string::npos)
       result += line.substr(std::min(common, line.size()));
-    else if (!blank(line))
-      result += line;
     result += '\n';
   }
   return result;
+}
+
+bool parse_size(const std::string& text, std::int64_t& bytes) {
+  auto t = trim(text);
+  std::size_t i = 0;
+  while (i < t.size() && (std::isdigit(static_cast<unsigned char>(t[i])) || t[i] == '.'))
+    ++i;
+  if (i == 0)
+    return false;
+  char* end = nullptr;
+  auto number = std::strtod(t.substr(0, i).c_str(), &end);
+  if (end == nullptr || *end != '\0' || number < 0)
+    return false;
+  auto unit = to_lower(trim(t.substr(i)));
+  static const std::vector<std::pair<std::string, double>> units{
+    {"", 1},      {"b", 1},          {"k", 1024.0},         {"kb", 1024.0},
+    {"m", 1048576.0}, {"mb", 1048576.0}, {"g", 1073741824.0}, {"gb", 1073741824.0},
+    {"t", 1099511627776.0}, {"tb", 1099511627776.0}};
+  for (const auto& [name, factor] : units)
+    if (unit == name) {
+      bytes = static_cast<std::int64_t>(std::llround(number * factor));
+      return true;
+    }
+  return false;
 }
 
 } // namespace cafflow

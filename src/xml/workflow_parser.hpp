@@ -1,7 +1,9 @@
-// Parses workflow XML (akkaflow's format, extended) into the model.
+// Parses and validates definition files: a workflow (akkaflow's format,
+// extended) or a legacy standalone coordinator (WORKFLOW-FORMAT.md).
 #pragma once
 
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -10,21 +12,37 @@
 
 namespace cafflow {
 
+struct parse_options {
+  /// The db-link names of conf/db_links.xml; nullopt = do not check db-links.
+  std::optional<std::set<std::string>> db_links;
+};
+
 struct parse_result {
-  /// The linked workflow; set only when there is no error.
+  /// The linked workflow; set only when the file is a workflow without errors.
   std::optional<workflow> wf;
+  /// Set only when the file is a standalone coordinator without errors.
+  std::optional<standalone_coordinator> coordinator;
+  /// "workflow" or "coordinator" as the root element says (also when invalid).
+  std::string kind;
+  /// The root element's name attribute (also when invalid).
+  std::string declared_name;
   /// Every problem found, errors and warnings, in file order.
   std::vector<diagnostic> diagnostics;
 };
 
 /// Parses and validates `xml`; `file` names the source in diagnostics.
-parse_result parse_workflow(const std::string& xml, const std::string& file);
+parse_result parse_definition(const std::string& xml, const std::string& file,
+                              const parse_options& opts = {});
 
 /// Reads `path` and parses it.
-parse_result parse_workflow_file(const std::string& path);
+parse_result parse_definition_file(const std::string& path, const parse_options& opts = {});
 
 /// Removes the indentation common to all non-blank lines, and leading and
 /// trailing blank lines; keeps everything else verbatim.
 std::string dedent(const std::string& text);
+
+/// Parses a size such as "512", "1B", "2KB", "1.5MB", "3G" (1024-based);
+/// false when the text is not a size.
+bool parse_size(const std::string& text, std::int64_t& bytes);
 
 } // namespace cafflow

@@ -46,6 +46,7 @@ master_actor::behavior_type probe_master(master_actor::pointer, caf::actor probe
   return {
     [=](atom::health) -> caf::result<health_record> { return unused(); },
     [=](atom::workflows) -> caf::result<std::vector<workflow_record>> { return unused(); },
+    [=](atom::files) -> caf::result<std::vector<xml_file_record>> { return unused(); },
     [=](atom::instances, instance_filter&) -> caf::result<std::vector<instance_record>> {
       return unused();
     },
@@ -90,15 +91,17 @@ struct runner_fixture : actor_fixture {
 
   /// Runs `xml` to its end; returns the stored instance.
   instance_record run(const std::string& xml) {
-    auto parsed = parse_workflow(xml, "t.xml");
+    auto parsed = parse_definition(xml, "t.xml");
     REQUIRE(parsed.wf);
     auto wf = std::make_shared<const workflow>(std::move(*parsed.wf));
     instance_record rec;
     rec.id = "0001";
     rec.workflow = wf->name;
     rec.status = "queued";
+    param_scope scope;
+    scope.zone = date::locate_zone("UTC");
     auto runner = sys.spawn(instance_runner,
-                            instance_runner_config{rec, wf, dispatcher, writer, master});
+                            instance_runner_config{rec, wf, scope, dispatcher, writer, master});
     self->send(runner, atom::start::value);
     expect([](atom::done, const std::string& id, const std::string&) { CHECK(id == "0001"); });
     self->request(writer, std::chrono::seconds(5), atom::flush::value)

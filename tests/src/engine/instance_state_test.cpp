@@ -1,6 +1,7 @@
 #include "engine/instance_state.hpp"
 
 #include <algorithm>
+#include <set>
 
 #include <doctest/doctest.h>
 
@@ -11,7 +12,7 @@ using namespace cafflow;
 namespace {
 
 std::shared_ptr<const workflow> load(const std::string& body, const std::string& name = "w") {
-  auto r = parse_workflow("<work-flow name=\"" + name + "\">" + body + "</work-flow>", "t.xml");
+  auto r = parse_definition("<work-flow name=\"" + name + "\">" + body + "</work-flow>", "t.xml");
   if (!r.wf) {
     for (const auto& d : r.diagnostics)
       MESSAGE(d.to_string());
@@ -233,6 +234,34 @@ TEST_CASE("changed nodes are reported once") {
   auto changed = st.take_changed();
   CHECK(changed.size() == 2); // s and a
   CHECK(st.take_changed().empty());
+}
+
+TEST_CASE("a decision follows the first case that holds, else the default") {
+  // The evaluator is a stand-in here: it holds for the conditions listed.
+  auto wf = load("<start name='s' to='d'/><decision name='d'><case to='x'>a == 1</case>"
+                 "<case to='y'>b == 1</case><default to='z'/></decision>"
+                 + action("x", "e") + action("y", "e") + action("z", "e") + "<end name='e'/>");
+  auto holds = [](std::set<std::string> true_ones) {
+    return [true_ones](const std::string& c) -> expected<bool> { return true_ones.count(c) > 0; };
+  };
+  instance_state first(wf, holds({"a == 1", "b == 1"}));
+  CHECK(runs(first, first.start(1)) == std::vector<std::string>{"x"});
+  CHECK(first.node(idx(first, "d")).message == "case 1 holds: x");
+  instance_state second(wf, holds({"b == 1"}));
+  CHECK(runs(second, second.start(1)) == std::vector<std::string>{"y"});
+  instance_state neither(wf, holds({}));
+  CHECK(runs(neither, neither.start(1)) == std::vector<std::string>{"z"});
+  CHECK(neither.node(idx(neither, "d")).message == "no case holds: z");
+}
+
+TEST_CASE("a condition that cannot be evaluated fails the instance, naming the case") {
+  auto wf = load("<start name='s' to='d'/><decision name='d'><case to='x'>${param:n} &lt; 3</case>"
+                 "<default to='x'/></decision>" + action("x", "e") + "<end name='e'/>");
+  instance_state st(wf, [](const std::string&) -> expected<bool> {
+    return make_error(ec::invalid_argument, "'abc' < 3: not a number");
+  });
+  CHECK(finishes(st.start(1), instance_status::failed));
+  CHECK(st.message() == "node 'd' failed: case 1: 'abc' < 3: not a number");
 }
 
 TEST_CASE("a large fan-out settles without quadratic work per event") {

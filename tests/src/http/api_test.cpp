@@ -29,6 +29,16 @@ public:
     return std::vector<workflow_record>{workflow_record{"w", "/", "", "me", "/x/w.xml", "h", 2,
                                                         7, 3, "active"}};
   }
+  expected<std::vector<xml_file_record>> xml_files() override {
+    xml_file_record f;
+    f.path = "/x/bad.xml";
+    f.kind = "workflow";
+    f.name = "bad";
+    f.status = "invalid";
+    f.active_version = 2;
+    f.diagnostics.push_back(diagnostic_record{"error", 3, 5, "unknown element <shel>"});
+    return std::vector<xml_file_record>{f};
+  }
   expected<std::vector<instance_record>> instances(const instance_filter& f) override {
     last_filter = f;
     instance_record r;
@@ -107,6 +117,18 @@ TEST_CASE("workflows and instances") {
   CHECK(one["nodes"][0]["action_type"] == "shell");
   CHECK_FALSE(one["nodes"][1].contains("attempts"));
   CHECK(one["logical_time"].is_null());
+}
+
+TEST_CASE("xmlconfig lists files with status and diagnostics") {
+  fake_backend b;
+  auto r = call(b, "GET", "/api/v1/xmlconfig");
+  CHECK(r.status == 200);
+  auto f = body_of(r)["files"][0];
+  CHECK(f["status"] == "invalid");
+  CHECK(f["active_version"] == 2);
+  CHECK(f["diagnostics"][0]["line"] == 3);
+  CHECK(f["diagnostics"][0]["message"] == "unknown element <shel>");
+  CHECK(call(b, "POST", "/api/v1/xmlconfig").status == 405);
 }
 
 TEST_CASE("run: params from the body, 201 with the id") {

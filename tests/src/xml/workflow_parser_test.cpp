@@ -54,7 +54,7 @@ const char* fork_join = R"(<work-flow name="fj" creator="me" dir="/etl" instance
 TEST_SUITE_BEGIN("workflow_parser");
 
 TEST_CASE("a fork/join workflow parses with every attribute") {
-  auto r = parse_workflow(fork_join, "fj.xml");
+  auto r = parse_definition(fork_join, "fj.xml");
   INFO(join(diags(r), "\n"));
   REQUIRE(r.wf);
   const auto& wf = *r.wf;
@@ -85,7 +85,7 @@ TEST_CASE("a fork/join workflow parses with every attribute") {
 }
 
 TEST_CASE("defaults of the workflow and of actions") {
-  auto r = parse_workflow(R"(<workflow name="w"><start name="s" to="a"/>
+  auto r = parse_definition(R"(<workflow name="w"><start name="s" to="a"/>
     <action name="a"><shell><command>true</command></shell><ok to="e"/></action>
     <end name="e"/></workflow>)",
                           "w.xml");
@@ -103,7 +103,7 @@ TEST_CASE("defaults of the workflow and of actions") {
 }
 
 TEST_CASE("host -1 means any host, as in akkaflow") {
-  auto r = parse_workflow(R"(<work-flow name="w"><start name="s" to="a"/>
+  auto r = parse_definition(R"(<work-flow name="w"><start name="s" to="a"/>
     <action name="a" host="-1"><shell><command>true</command></shell><ok to="e"/></action>
     <end name="e"/></work-flow>)",
                           "w.xml");
@@ -112,7 +112,7 @@ TEST_CASE("host -1 means any host, as in akkaflow") {
 }
 
 TEST_CASE("malformed XML is reported at its line and column") {
-  auto r = parse_workflow("<work-flow name=\"w\">\n  <start name=\"s\" to=\"e\">\n</work-flow>",
+  auto r = parse_definition("<work-flow name=\"w\">\n  <start name=\"s\" to=\"e\">\n</work-flow>",
                           "bad.xml");
   CHECK_FALSE(r.wf);
   REQUIRE(r.diagnostics.size() == 1);
@@ -122,7 +122,7 @@ TEST_CASE("malformed XML is reported at its line and column") {
 }
 
 TEST_CASE("every problem is reported at once with its position") {
-  auto r = parse_workflow(R"(<work-flow name="w">
+  auto r = parse_definition(R"(<work-flow name="w">
   <start name="s" to="a"/>
   <action name="a" retry-time="2">
     <shel><command>x</command></shel>
@@ -144,16 +144,16 @@ TEST_CASE("every problem is reported at once with its position") {
 }
 
 TEST_CASE("graph rules: one start, an end, no unreachable nodes") {
-  auto no_start = parse_workflow(R"(<work-flow name="w"><end name="e"/></work-flow>)", "w.xml");
+  auto no_start = parse_definition(R"(<work-flow name="w"><end name="e"/></work-flow>)", "w.xml");
   CHECK(has(no_start, "the workflow has no <start> node"));
-  auto two_starts = parse_workflow(R"(<work-flow name="w"><start name="s" to="e"/>
+  auto two_starts = parse_definition(R"(<work-flow name="w"><start name="s" to="e"/>
     <start name="t" to="e"/><end name="e"/></work-flow>)",
                                    "w.xml");
   CHECK(has(two_starts, "more than one <start> node ('t')"));
-  auto no_end = parse_workflow(R"(<work-flow name="w"><start name="s" to="s"/></work-flow>)",
+  auto no_end = parse_definition(R"(<work-flow name="w"><start name="s" to="s"/></work-flow>)",
                                "w.xml");
   CHECK(has(no_end, "no <end> or <kill> node"));
-  auto unreachable = parse_workflow(R"(<work-flow name="w">
+  auto unreachable = parse_definition(R"(<work-flow name="w">
     <start name="s" to="e"/>
     <action name="lonely"><shell><command>x</command></shell><ok to="e"/></action>
     <end name="e"/></work-flow>)",
@@ -162,7 +162,7 @@ TEST_CASE("graph rules: one start, an end, no unreachable nodes") {
 }
 
 TEST_CASE("bad values and missing attributes") {
-  auto r = parse_workflow(R"(<work-flow name="w" instance-limit="zero">
+  auto r = parse_definition(R"(<work-flow name="w" instance-limit="zero">
     <start name="s" to="a"/>
     <action name="a" timeout="-5" is-ignore="maybe" timeout-action="explode">
       <shell><command>x</command></shell><ok to="e"/></action>
@@ -172,21 +172,21 @@ TEST_CASE("bad values and missing attributes") {
   CHECK(has(r, "'instance-limit' expects a whole number, got 'zero'"));
   CHECK(has(r, "'timeout' must be between -1 and"));
   CHECK(has(r, "'is-ignore' expects true or false, got 'maybe'"));
-  CHECK(has(r, "'timeout-action' expects fail, kill-instance or warn"));
+  CHECK(has(r, "'timeout-action' expects fail, kill-instance, warn; got 'explode'"));
   CHECK(has(r, "5:5: error: <action> needs the attribute 'name'"));
 }
 
 TEST_CASE("the root element must be a workflow") {
-  auto r = parse_workflow("<workflo name=\"x\"/>", "w.xml");
-  CHECK(has(r, "1:1: error: unknown root element <workflo>, expected <work-flow> (did you mean "
-               "<workflow>?)"));
-  auto empty = parse_workflow("", "w.xml");
+  auto r = parse_definition("<workflo name=\"x\"/>", "w.xml");
+  CHECK(has(r, "1:1: error: unknown root element <workflo>, expected <work-flow> or <coordinator> "
+               "(did you mean <workflow>?)"));
+  auto empty = parse_definition("", "w.xml");
   CHECK_FALSE(empty.wf);
   CHECK_FALSE(empty.diagnostics.empty());
 }
 
 TEST_CASE("a missing file is reported, not thrown") {
-  auto r = parse_workflow_file("/nonexistent/w.xml");
+  auto r = parse_definition_file("/nonexistent/w.xml");
   CHECK_FALSE(r.wf);
   CHECK(has(r, "1:1: error: cannot read '/nonexistent/w.xml': No such file or directory"));
 }

@@ -1,0 +1,179 @@
+#include "cli/tools.hpp"
+
+#include <algorithm>
+#include <filesystem>
+#include <ostream>
+
+#include "engine/catalog.hpp"
+#include "expr/expand.hpp"
+#include "schedule/cron.hpp"
+#include "util/files.hpp"
+#include "util/hash.hpp"
+#include "util/tz.hpp"
+#include "xml/db_links.hpp"
+#include "xml/workflow_parser.hpp"
+
+namespace cafflow {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+/// The files named on the command line; directories expand to their *.xml.
+std::vector<std::string> expand_paths(const std::vector<std::string>& paths, std::ostream& out,
+                                      bool& failed) {
+  std::vector<std::string> files;
+  for (const auto& path : paths) {
+    std::error_code err;
+    if (fs::is_directory(path, err)) {
+      std::vector<std::string> found;
+      for (fs::recursive_directory_iterator it(path, err), end; !err && it != end;
+           it.increment(err))
+        if (it->is_regular_file() && it->path().extension() == ".xml")
+          found.push_back(it->path().string());
+      std::sort(found.begin(), found.end());
+      files.insert(files.end(), found.begin(), found.end());
+    } else if (fs::exists(path, err)) {
+      files.push_back(path);
+    } else {
+      out << path << ":1:1: error: no such file or directory\n";
+      failed = true;
+    }
+  }
+  return files;
+}
+
+/// The zone named, or the machine's; reports an unknown one.
+const date::time_zone* zone_or_report(const std::string& name, std::ostream& err) {
+  auto zone = find_time_zone(name);
+  if (!zone) {
+    err << "cafflow: " << zone.error().message << '\n';
+    return nullptr;
+  }
+  return *zone;
+}
+
+/// `text` as a time in `zone`, or now when empty.
+std::optional<timestamp> time_or_now(const std::string& text, const date::time_zone& zone,
+                                     const char* option, std::ostream& err) {
+  if (text.empty())
+    return now_ms();
+  auto t = parse_local_time(text, zone);
+  if (!t) {
+    err << "cafflow: " << option << ": " << t.error().message << '\n';
+    return std::nullopt;
+  }
+  return *t;
+}
+
+} // namespace
+
+int check_files(const std::vector<std::string>& paths, const std::string& db_links_path,
+                bool verbose, std::ostream& out) {
+  bool failed = false;
+  auto files = expand_paths(paths, out, failed);
+  auto links = load_db_links(db_links_path);
+  for (const auto& d : links.diagnostics) {
+    out << d.to_string() << '\n';
+    failed = failed || d.level == diagnostic::severity::error;
+  }
+  parse_options opts;
+  opts.db_links = links.names();
+  // The catalog adds what only shows across files: conflicts, cycles.
+  std::vector<scanned_file> scan;
+  for (const auto& path : files) {
+    scanned_file f;
+    f.path = path;
+    auto text = read_file(path);
+    if (!text) {
+      out << path << ":1:1: error: " << text.error().message << '\n';
+      failed = true;
+      continue;
+    }
+    f.hash = content_hash(*text);
+    auto parsed = parse_definition(*text, path, opts);
+    f.kind = parsed.kind;
+    f.declared_name = parsed.declared_name;
+    if (parsed.wf)
+      f.wf = std::make_shared<const workflow>(std::move(*parsed.wf));
+    if (parsed.coordinator)
+      f.coordinator =
+        std::make_shared<const standalone_coordinator>(std::move(*parsed.coordinator));
+    f.diagnostics = std::move(parsed.diagnostics);
+    scan.push_back(std::move(f));
+  }
+  catalog defs;
+  defs.apply(scan, now_ms());
+  for (const auto& file : defs.files()) {
+    for (const auto& d : file.diagnostics) {
+      out << file.path << ':' << d.line << ':' << d.column << ": " << d.level << ": " << d.message
+          << '\n';
+      failed = failed || d.level == "error";
+    }
+    if (verbose && file.status == "loaded")
+      out << file.path << ": ok (" << file.kind << " " << file.name << ")\n";
+  }
+  return failed ? 1 : 0;
+}
+
+int cron_next(const std::string& expr, const std::string& from, const std::string& zone_name,
+              int count, std::ostream& out, std::ostream& err) {
+  auto cron = cron_expr::parse(expr);
+  if (!cron) {
+    err << "cafflow: " << cron.error().message << '\n';
+    return 1;
+  }
+  auto zone = zone_or_report(zone_name, err);
+  if (zone == nullptr)
+    return 1;
+  auto t = time_or_now(from, *zone, "--from", err);
+  if (!t)
+    return 1;
+  for (int i = 0; i < count; ++i) {
+    auto next = cron->next(*t, *zone);
+    if (!next) {
+      if (i == 0) {
+        err << "cafflow: cron '" << expr << "' never fires\n";
+        return 1;
+      }
+      break;
+    }
+    out << format_local_time(*next, *zone) << '\n';
+    t = *next;
+  }
+  return 0;
+}
+
+int expr_eval(const std::string& text, const std::string& logical_time,
+              const std::string& zone_name, const std::vector<std::string>& params,
+              bool keep_undefined, std::ostream& out, std::ostream& err) {
+  auto zone = zone_or_report(zone_name, err);
+  if (zone == nullptr)
+    return 1;
+  auto t = time_or_now(logical_time, *zone, "--logical-time", err);
+  if (!t)
+    return 1;
+  param_map values;
+  for (const auto& item : params) {
+    auto eq = item.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      err << "cafflow: -p expects NAME=VALUE, got '" << item << "'\n";
+      return 1;
+    }
+    values[item.substr(0, eq)] = item.substr(eq + 1);
+  }
+  expand_context ctx;
+  ctx.logical_time = *t;
+  ctx.zone = zone;
+  ctx.params = &values;
+  ctx.keep_undefined = keep_undefined;
+  auto expanded = expand(text, ctx);
+  if (!expanded) {
+    err << "cafflow: " << expanded.error().message << '\n';
+    return 1;
+  }
+  out << *expanded << '\n';
+  return 0;
+}
+
+} // namespace cafflow

@@ -1,0 +1,31 @@
+// The offline commands of the CLI: no cluster needed.
+#pragma once
+
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+namespace cafflow {
+
+/// `cafflow workflow check PATH...`: every diagnostic of every file (a
+/// directory stands for its *.xml, recursively), one per line as
+/// FILE:LINE:COL: level: message, including what only shows across files
+/// (two files with one name, dependency cycles). Returns 0 when no file has an
+/// error (warnings allowed), 1 otherwise.
+int check_files(const std::vector<std::string>& paths, const std::string& db_links_path,
+                bool verbose, std::ostream& out);
+
+/// `cafflow cron next EXPR`: the next `count` fire times after `from`
+/// ("YYYY-MM-DD HH:MM:SS" in `zone`; empty = now), one per line in `zone`.
+/// Returns 0, or 1 with a message on `err`.
+int cron_next(const std::string& expr, const std::string& from, const std::string& zone,
+              int count, std::ostream& out, std::ostream& err);
+
+/// `cafflow expr eval TEXT`: TEXT with every ${param:...} and ${time....}
+/// expanded against `logical_time` ("YYYY-MM-DD HH:MM:SS" in `zone`; empty =
+/// now) and the NAME=VALUE `params`. Returns 0, or 1 with a message on `err`.
+int expr_eval(const std::string& text, const std::string& logical_time, const std::string& zone,
+              const std::vector<std::string>& params, bool keep_undefined, std::ostream& out,
+              std::ostream& err);
+
+} // namespace cafflow

@@ -1,0 +1,92 @@
+// The catalog: which definition of each workflow is active, file by file.
+// Pure logic behind the registry actor: a scan of the xmlconfig directory goes
+// in, the changes to persist and the status of every file come out.
+//
+// Rules (WORKFLOW-FORMAT.md, issue "watcher"): a new or changed valid file
+// loads a new version; an invalid file is reported and its last good version
+// stays active; two files defining the same name are both reported and
+// neither wins; a change that would close a cycle of workflow dependencies is
+// refused; a deleted file unloads its workflow (its history stays).
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "model/records.hpp"
+#include "model/workflow.hpp"
+#include "xml/diagnostic.hpp"
+
+namespace cafflow {
+
+/// One definition file as a scan found it.
+struct scanned_file {
+  std::string path;
+  std::string hash;
+  std::string xml;
+  /// Set when the file is a valid workflow.
+  std::shared_ptr<const workflow> wf;
+  /// Set when the file is a valid standalone coordinator.
+  std::shared_ptr<const standalone_coordinator> coordinator;
+  /// "workflow" or "coordinator" when the root element says so, even if invalid.
+  std::string kind;
+  /// The name attribute of the root element, even if invalid ("" if none).
+  std::string declared_name;
+  std::vector<diagnostic> diagnostics;
+};
+
+class catalog {
+public:
+  /// `known`: every workflow the store has seen (versions continue from there).
+  explicit catalog(const std::vector<workflow_record>& known = {});
+
+  struct changes {
+    /// Records to persist with their XML; an empty XML stores a status change only.
+    std::vector<std::pair<workflow_record, std::string>> stored;
+    /// What happened, one line each, for the log.
+    std::vector<std::string> events;
+  };
+
+  /// Applies a complete scan (every file present now) at time `now`.
+  changes apply(const std::vector<scanned_file>& scan, timestamp now);
+
+  struct entry {
+    std::shared_ptr<const workflow> wf;
+    workflow_record record;
+  };
+
+  /// The active definition of a workflow, or nullptr.
+  const entry* find(const std::string& name) const;
+
+  /// The active workflows, by name.
+  std::vector<workflow_record> workflows() const;
+
+  /// The active standalone coordinators, by name.
+  std::vector<std::shared_ptr<const standalone_coordinator>> coordinators() const;
+
+  /// Every file of the last scan with its status and diagnostics, by path.
+  std::vector<xml_file_record> files() const;
+
+private:
+  std::map<std::string, entry> active_;
+  /// Which file provides each active workflow.
+  std::map<std::string, std::string> source_;
+  /// Every workflow ever stored, active or not.
+  std::map<std::string, workflow_record> known_;
+  std::map<std::string, std::shared_ptr<const standalone_coordinator>> coordinators_;
+  std::map<std::string, std::string> coordinator_source_;
+  std::map<std::string, xml_file_record> files_;
+};
+
+/// The workflows `wf` waits for without a date window (coordinator flags)
+/// or runs as children (sub-workflows): the edges of the dependency graph.
+std::vector<std::string> blocking_dependencies(const workflow& wf);
+
+/// Cycles in a graph given as name -> successors; each cycle as its names in
+/// order, the first repeated at the end ("a", "b", "a").
+std::vector<std::vector<std::string>>
+find_cycles(const std::map<std::string, std::vector<std::string>>& graph);
+
+} // namespace cafflow

@@ -1,0 +1,123 @@
+#include "xml/db_links.hpp"
+
+#include <filesystem>
+#include <regex>
+
+#include <pugixml.hpp>
+
+#include "util/files.hpp"
+#include "util/strings.hpp"
+
+namespace cafflow {
+
+std::set<std::string> db_links_result::names() const {
+  std::set<std::string> result;
+  for (const auto& link : links)
+    result.insert(link.name);
+  return result;
+}
+
+db_links_result parse_db_links(const std::string& xml, const std::string& file) {
+  db_links_result result;
+  auto pos_at = [&](std::ptrdiff_t offset) {
+    auto lc = offset_to_line_col(xml, offset < 0 ? 0 : static_cast<std::size_t>(offset));
+    return source_pos{lc.line, lc.column};
+  };
+  auto pos_of = [&](pugi::xml_node n) {
+    auto offset = n.offset_debug();
+    return pos_at(offset > 0 && n.type() == pugi::node_element ? offset - 1 : offset);
+  };
+  auto error = [&](source_pos pos, std::string msg) {
+    result.diagnostics.push_back(
+      diagnostic{diagnostic::severity::error, file, pos, std::move(msg)});
+  };
+  auto warning = [&](source_pos pos, std::string msg) {
+    result.diagnostics.push_back(
+      diagnostic{diagnostic::severity::warning, file, pos, std::move(msg)});
+  };
+  pugi::xml_document doc;
+  auto status = doc.load_buffer(xml.data(), xml.size());
+  if (!status) {
+    error(pos_at(status.offset), std::string("malformed XML: ") + status.description());
+    return result;
+  }
+  auto root = doc.document_element();
+  if (std::string(root.name()) != "db-links") {
+    error(pos_of(root), "expected <db-links> as the root element, got <" + std::string(root.name())
+                          + ">");
+    return result;
+  }
+  static const std::regex mysql_url(R"(jdbc:mysql://[^/:?]+(:\d+)?/[^/?]+(\?.*)?)");
+  static const std::regex sqlite_url(R"(jdbc:sqlite:.+)");
+  std::set<std::string> seen;
+  for (auto child : root.children()) {
+    if (child.type() != pugi::node_element)
+      continue;
+    if (std::string(child.name()) != "link") {
+      error(pos_of(child), "unknown element <" + std::string(child.name())
+                             + "> in <db-links> (expected <link>)");
+      continue;
+    }
+    db_link link;
+    link.pos = pos_of(child);
+    for (auto attr : child.attributes()) {
+      std::string name = attr.name();
+      static const std::vector<std::string> known{"name", "type", "jdbc-url", "username",
+                                                  "password"};
+      if (std::find(known.begin(), known.end(), name) == known.end()) {
+        auto hint = did_you_mean(name, known);
+        error(link.pos, "unknown attribute '" + name + "' on <link>"
+                          + (hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
+      }
+    }
+    link.name = trim(child.attribute("name").value());
+    link.type = trim(child.attribute("type").value());
+    for (auto& c : link.type)
+      c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    link.jdbc_url = trim(child.attribute("jdbc-url").value());
+    link.username = child.attribute("username").value();
+    link.password = child.attribute("password").value();
+    if (link.name.empty()) {
+      error(link.pos, "<link> needs the attribute 'name'");
+      continue;
+    }
+    if (!seen.insert(link.name).second)
+      error(link.pos, "db link '" + link.name + "' is defined twice");
+    if (link.type == "MYSQL") {
+      if (!std::regex_match(link.jdbc_url, mysql_url))
+        error(link.pos, "db link '" + link.name + "': jdbc-url '" + link.jdbc_url
+                          + "' is not like jdbc:mysql://host:port/database");
+    } else if (link.type == "SQLITE") {
+      if (!std::regex_match(link.jdbc_url, sqlite_url))
+        error(link.pos, "db link '" + link.name + "': jdbc-url '" + link.jdbc_url
+                          + "' is not like jdbc:sqlite:/path/to/file.db");
+    } else if (link.type.empty()) {
+      error(link.pos, "db link '" + link.name + "' needs a 'type' (MYSQL or SQLITE)");
+    } else {
+      warning(link.pos, "db link '" + link.name + "' has type " + link.type
+                          + ", which cafflow cannot connect to (MYSQL, SQLITE); actions using it "
+                            "will fail");
+    }
+    for (auto props : child.children("properties"))
+      for (auto prop : props.children("property"))
+        link.properties[prop.attribute("name").value()] = prop.attribute("value").value();
+    result.links.push_back(std::move(link));
+  }
+  return result;
+}
+
+db_links_result load_db_links(const std::string& path) {
+  std::error_code err;
+  if (!std::filesystem::exists(path, err))
+    return {};
+  auto text = read_file(path);
+  if (!text) {
+    db_links_result result;
+    result.diagnostics.push_back(
+      diagnostic{diagnostic::severity::error, path, {1, 1}, text.error().message});
+    return result;
+  }
+  return parse_db_links(*text, path);
+}
+
+} // namespace cafflow

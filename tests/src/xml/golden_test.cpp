@@ -1,0 +1,128 @@
+// Golden tests of the workflow format: every tests/golden/workflows/NAME.xml
+// is checked and its diagnostics compared with NAME.expected; every folder of
+// tests/golden/sets/ is checked as a whole (rules across files) and compared
+// with its expected.txt. CAFFLOW_UPDATE_GOLDEN=1 rewrites the expectations
+// (review the diff before committing).
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+#include <sstream>
+
+#include <doctest/doctest.h>
+
+#include "cli/tools.hpp"
+#include "fixtures.hpp"
+#include "xml/db_links.hpp"
+#include "xml/workflow_parser.hpp"
+
+using namespace cafflow;
+namespace fs = std::filesystem;
+
+namespace {
+
+const fs::path golden = fs::path(CAFFLOW_SOURCE_DIR) / "tests" / "golden";
+
+bool updating() { return std::getenv("CAFFLOW_UPDATE_GOLDEN") != nullptr; }
+
+void compare(const fs::path& expected_file, const std::string& actual) {
+  if (updating()) {
+    test::write_file(expected_file.string(), actual);
+    return;
+  }
+  CAPTURE(expected_file.string());
+  REQUIRE(fs::exists(expected_file));
+  CHECK(test::read_file(expected_file.string()) == actual);
+}
+
+std::vector<fs::path> sorted(const fs::path& dir, bool directories) {
+  std::vector<fs::path> result;
+  for (const auto& entry : fs::directory_iterator(dir))
+    if (directories ? entry.is_directory() : entry.path().extension() == ".xml")
+      result.push_back(entry.path());
+  std::sort(result.begin(), result.end());
+  return result;
+}
+
+} // namespace
+
+TEST_SUITE_BEGIN("golden");
+
+TEST_CASE("every golden workflow file gives exactly its expected diagnostics") {
+  auto links = load_db_links((golden / "db_links.xml").string());
+  REQUIRE(links.diagnostics.empty());
+  parse_options opts;
+  opts.db_links = links.names();
+  auto files = sorted(golden / "workflows", false);
+  CHECK(files.size() >= 40);
+  for (const auto& file : files) {
+    auto name = file.filename().string();
+    auto result = parse_definition(test::read_file(file.string()), name, opts);
+    std::string actual;
+    for (const auto& d : result.diagnostics)
+      actual += d.to_string() + "\n";
+    // A file without errors yields a definition, and the other way round.
+    CAPTURE(name);
+    CHECK((result.wf.has_value() || result.coordinator.has_value()) == !has_errors(result.diagnostics));
+    compare(fs::path(file).replace_extension(".expected"), actual);
+  }
+}
+
+TEST_CASE("every golden set of files gives exactly its expected diagnostics") {
+  for (const auto& dir : sorted(golden / "sets", true)) {
+    std::ostringstream out;
+    auto code = check_files({dir.string()}, (golden / "db_links.xml").string(), false, out);
+    // Paths relative to the set's folder, so the expectation is portable.
+    auto text = out.str();
+    auto prefix = dir.string() + "/";
+    for (auto at = text.find(prefix); at != std::string::npos; at = text.find(prefix))
+      text.erase(at, prefix.size());
+    text += "exit " + std::to_string(code) + "\n";
+    compare(dir / "expected.txt", text);
+  }
+}
+
+TEST_SUITE_END();
+
+TEST_SUITE_BEGIN("golden");
+
+TEST_CASE("akkaflow-format examples load unchanged, without errors or warnings") {
+  auto links = load_db_links((golden / "db_links.xml").string());
+  parse_options opts;
+  opts.db_links = links.names();
+  std::map<std::string, std::size_t> nodes{{"job_1.xml", 4},
+                                           {"job_2.xml", 4},
+                                           {"job_combine.xml", 3},
+                                           {"job_combine_day.xml", 3},
+                                           {"node_types.xml", 15}};
+  for (const auto& file : sorted(golden / "akkaflow", false)) {
+    auto name = file.filename().string();
+    CAPTURE(name);
+    auto result = parse_definition(test::read_file(file.string()), name, opts);
+    std::string diagnostics;
+    for (const auto& d : result.diagnostics)
+      diagnostics += d.to_string() + "\n";
+    CHECK(diagnostics == "");
+    REQUIRE(result.wf);
+    CHECK(result.wf->nodes.size() == nodes.at(name));
+    REQUIRE(result.wf->coordinator);
+  }
+  // The dependency chain job_1, job_2 -> job_combine -> job_combine_day is
+  // acyclic and fully resolved when all files are checked together.
+  std::ostringstream out;
+  CHECK(check_files({(golden / "akkaflow").string()}, (golden / "db_links.xml").string(), false,
+                    out)
+        == 0);
+  CHECK(out.str() == "");
+}
+
+TEST_CASE("the shipped examples and configuration check cleanly") {
+  std::ostringstream out;
+  auto source = fs::path(CAFFLOW_SOURCE_DIR);
+  CHECK(check_files({(source / "xmlconfig").string()}, (source / "conf/db_links.xml").string(),
+                    false, out)
+        == 0);
+  CHECK(out.str() == "");
+}
+
+TEST_SUITE_END();
