@@ -89,19 +89,21 @@ bool parse_int(std::string_view text, long long& out) {
 }
 
 std::size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<std::size_t> row(b.size() + 1);
+  // Optimal string alignment: insertions, deletions, substitutions and
+  // swaps of two neighbours each count 1 ("ned" -> "end" is one typo).
+  std::vector<std::vector<std::size_t>> d(a.size() + 1, std::vector<std::size_t>(b.size() + 1));
+  for (std::size_t i = 0; i <= a.size(); ++i)
+    d[i][0] = i;
   for (std::size_t j = 0; j <= b.size(); ++j)
-    row[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diag = row[0];
-    row[0] = i;
+    d[0][j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i)
     for (std::size_t j = 1; j <= b.size(); ++j) {
-      auto up = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diag = up;
+      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1,
+                          d[i - 1][j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
+        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
     }
-  }
-  return row[b.size()];
+  return d[a.size()][b.size()];
 }
 
 std::string did_you_mean(std::string_view word, const std::vector<std::string>& candidates) {
@@ -114,9 +116,10 @@ std::string did_you_mean(std::string_view word, const std::vector<std::string>& 
       best = candidate;
     }
   }
-  // A suggestion helps only when the word is a plausible typo of it.
+  // A suggestion helps only when the word is a plausible typo of it: a few
+  // edits, and fewer than it has characters ("x" is no typo of "s").
   auto limit = std::max<std::size_t>(1, std::min(word.size(), best.size()) / 3);
-  return best_distance <= limit ? best : std::string{};
+  return best_distance <= limit && best_distance < word.size() ? best : std::string{};
 }
 
 line_col offset_to_line_col(std::string_view text, std::size_t offset) {

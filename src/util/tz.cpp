@@ -7,11 +7,17 @@ namespace cafflow {
 using ms = std::chrono::milliseconds;
 
 expected<const date::time_zone*> find_time_zone(std::string_view name) {
-  try {
-    if (name.empty())
+  if (name.empty()) {
+    // A machine without /etc/localtime runs on UTC.
+    try {
       return date::current_zone();
+    } catch (const std::exception&) {
+      return date::locate_zone("UTC");
+    }
+  }
+  try {
     return date::locate_zone(std::string(name));
-  } catch (const std::exception& e) {
+  } catch (const std::exception&) {
     return make_error(ec::invalid_argument, "unknown time zone '" + std::string(name)
                                               + "' (expected an IANA name such as UTC or "
                                                 "Europe/Berlin)");

@@ -33,6 +33,9 @@ TEST_CASE("did_you_mean suggests close words only") {
   CHECK(did_you_mean("retry-time", words) == "retry-times");
   CHECK(did_you_mean("timeuot", words) == "timeout");
   CHECK(did_you_mean("colour", words).empty());
+  CHECK(edit_distance("ned", "end") == 1); // a swap is one typo
+  CHECK(did_you_mean("ned", {"end", "start"}) == "end");
+  CHECK(did_you_mean("x", {"s", "e"}).empty());
 }
 
 TEST_CASE("offsets become 1-based lines and columns counted in characters") {
