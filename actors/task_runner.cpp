@@ -78,13 +78,13 @@ task_runner_actor::behavior_type task_runner(task_runner_actor::stateful_pointer
   // the forking thread, which lives exactly as long as the child.
   st.waiter = std::thread([handle = caf::actor_cast<task_runner_actor>(self),
                            proc = std::move(*process)]() mutable {
-    auto pid = spawn_process(proc);
-    if (!pid) {
-      caf::anon_send(handle, atom::exited::value, -1, pid.error().message);
+    auto started = spawn_process(proc);
+    if (!started) {
+      caf::anon_send(handle, atom::exited::value, -1, started.error().message);
       return;
     }
-    caf::anon_send(handle, atom::spawned::value, *pid);
-    auto status = wait_process(*pid);
+    caf::anon_send(handle, atom::spawned::value, started->pgid);
+    auto status = wait_process(started->pid);
     caf::anon_send(handle, atom::exited::value, status, std::string{});
     handle = nullptr;
   });

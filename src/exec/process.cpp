@@ -1,11 +1,13 @@
 #include "exec/process.hpp"
 
 #include <cerrno>
+#include <cstdint>
 #include <csignal>
 #include <cstring>
 #include <fcntl.h>
 #include <fstream>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -39,10 +41,99 @@ void close_from(int first) {
 
 } // namespace
 
-expected<int> spawn_process(const process_spec& spec) {
+namespace {
+
+/// The task group the guardian watches (set in the guardian after fork).
+volatile pid_t guarded_group = 0;
+
+/// The guardian's SIGTERM (its parent thread died): take the task group along.
+void guardian_parent_died(int) {
+  if (guarded_group > 0)
+    kill(-guarded_group, SIGKILL);
+  _exit(128 + SIGTERM);
+}
+
+/// The task, after the second fork: becomes what `spec` says. Async-signal-safe.
+[[noreturn]] void become_task(const process_spec& spec, char* const* argv, char* const* envp,
+                              int log_fd, int null_fd) {
+  setpgid(0, 0);
+  // The daemon blocks termination signals for its signal thread; a task
+  // starts with a clean slate.
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, nullptr);
+  for (int sig = 1; sig < NSIG; ++sig)
+    signal(sig, SIG_DFL);
+  dup2(null_fd, STDIN_FILENO);
+  dup2(log_fd, STDOUT_FILENO);
+  dup2(log_fd, STDERR_FILENO);
+  close_from(3);
+  if (!spec.work_dir.empty() && chdir(spec.work_dir.c_str()) != 0)
+    child_fail("cannot enter the work directory");
+  execvpe(argv[0], argv, envp);
+  child_fail("cannot execute the task");
+}
+
+/// The guardian, after the first fork. Async-signal-safe: the parent has threads.
+[[noreturn]] void guard(pid_t parent, const process_spec& spec, char* const* argv,
+                        char* const* envp, int log_fd, int null_fd, int report_fd) {
+  // Terminal signals meant for the daemon are not the guardian's business.
+  signal(SIGINT, SIG_IGN);
+  signal(SIGHUP, SIG_IGN);
+  signal(SIGPIPE, SIG_IGN);
+  struct sigaction on_term {};
+  on_term.sa_handler = guardian_parent_died;
+  sigemptyset(&on_term.sa_mask);
+  sigaction(SIGTERM, &on_term, nullptr);
+  sigset_t term;
+  sigemptyset(&term);
+  sigaddset(&term, SIGTERM);
+  // Block SIGTERM until the task exists, so the handler always has a group.
+  sigprocmask(SIG_BLOCK, &term, nullptr);
+  prctl(PR_SET_PDEATHSIG, SIGTERM);
+  if (getppid() != parent) // the parent died before prctl took effect
+    _exit(127);
+  auto task = fork();
+  if (task < 0)
+    child_fail("cannot start the task");
+  if (task == 0) {
+    close(report_fd);
+    become_task(spec, argv, envp, log_fd, null_fd);
+  }
+  setpgid(task, task); // also here, so the group exists before anyone signals it
+  guarded_group = task;
+  std::int32_t reported = task;
+  (void) !write(report_fd, &reported, sizeof(reported));
+  // Hold nothing of the daemon's: its sockets must close when it does.
+  close_from(0);
+  sigprocmask(SIG_UNBLOCK, &term, nullptr);
+  int status = 0;
+  while (waitpid(task, &status, 0) < 0 && errno == EINTR) {
+  }
+  // Whatever the task left running in its group ends with it: no orphans.
+  kill(-task, SIGKILL);
+  if (WIFSIGNALED(status)) {
+    // Die the same way, so the waiter sees the task's own status.
+    auto sig = WTERMSIG(status);
+    struct rlimit no_core {};
+    setrlimit(RLIMIT_CORE, &no_core);
+    signal(sig, SIG_DFL);
+    sigset_t only;
+    sigemptyset(&only);
+    sigaddset(&only, sig);
+    sigprocmask(SIG_UNBLOCK, &only, nullptr);
+    kill(getpid(), sig);
+    _exit(128 + sig);
+  }
+  _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 127);
+}
+
+} // namespace
+
+expected<process_handle> spawn_process(const process_spec& spec) {
   if (spec.argv.empty())
     return make_error(ec::exec_error, "empty command");
-  // Everything the child needs is prepared before fork: after fork in a
+  // Everything the children need is prepared before fork: after fork in a
   // threaded process only async-signal-safe calls are allowed.
   std::vector<char*> argv;
   for (const auto& arg : spec.argv)
@@ -57,44 +148,39 @@ expected<int> spawn_process(const process_spec& spec) {
     return make_error(ec::exec_error,
                       "cannot open log file '" + spec.log_path + "': " + std::strerror(errno));
   int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-  if (null_fd < 0) {
-    close(log_fd);
-    return make_error(ec::exec_error, std::string("cannot open /dev/null: ") + strerror(errno));
-  }
-  auto parent = getpid();
-  auto pid = fork();
-  if (pid < 0) {
+  int report[2] = {-1, -1};
+  if (null_fd < 0 || pipe2(report, O_CLOEXEC) != 0) {
     auto err = errno;
     close(log_fd);
-    close(null_fd);
+    if (null_fd >= 0)
+      close(null_fd);
+    return make_error(ec::exec_error, std::string("cannot prepare the task: ") + strerror(err));
+  }
+  auto parent = getpid();
+  auto guardian = fork();
+  if (guardian < 0) {
+    auto err = errno;
+    for (int fd : {log_fd, null_fd, report[0], report[1]})
+      close(fd);
     return make_error(ec::exec_error, std::string("fork failed: ") + strerror(err));
   }
-  if (pid == 0) {
-    setpgid(0, 0);
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (getppid() != parent) // the parent died before prctl took effect
-      _exit(127);
-    // The daemon blocks termination signals for its signal thread; a task
-    // must start with a clean slate.
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, nullptr);
-    for (int sig = 1; sig < NSIG; ++sig)
-      signal(sig, SIG_DFL);
-    dup2(null_fd, STDIN_FILENO);
-    dup2(log_fd, STDOUT_FILENO);
-    dup2(log_fd, STDERR_FILENO);
-    close_from(3);
-    if (!spec.work_dir.empty() && chdir(spec.work_dir.c_str()) != 0)
-      child_fail("cannot enter the work directory");
-    execvpe(argv[0], argv.data(), envp.data());
-    child_fail("cannot execute the task");
+  if (guardian == 0) {
+    close(report[0]);
+    guard(parent, spec, argv.data(), envp.data(), log_fd, null_fd, report[1]);
   }
-  // Also set the group from the parent, so it exists before we signal it.
-  setpgid(pid, pid);
   close(log_fd);
   close(null_fd);
-  return static_cast<int>(pid);
+  close(report[1]);
+  std::int32_t task = 0;
+  ssize_t got;
+  while ((got = read(report[0], &task, sizeof(task))) < 0 && errno == EINTR) {
+  }
+  close(report[0]);
+  if (got != static_cast<ssize_t>(sizeof(task)) || task <= 0) {
+    wait_process(guardian);
+    return make_error(ec::exec_error, "the task could not be started (fork failed)");
+  }
+  return process_handle{static_cast<int>(guardian), static_cast<int>(task)};
 }
 
 int wait_process(int pid) {

@@ -20,11 +20,24 @@ struct process_spec {
   std::string log_path;
 };
 
-/// Forks and execs `spec` in a new process group (pgid == pid), stdin from
-/// /dev/null, no inherited descriptors beyond 0-2, default signal handling.
-/// The child is killed if the spawning thread dies (PR_SET_PDEATHSIG), so keep
-/// that thread alive until the child is reaped.
-expected<int> spawn_process(const process_spec& spec);
+/// A started task: wait for `pid`, signal the group `pgid`.
+struct process_handle {
+  /// The guardian process: its exit status is the task's.
+  int pid = 0;
+  /// The task's process group (its leader is the task itself).
+  int pgid = 0;
+};
+
+/// Starts `spec` as the leader of a new process group, with stdin from
+/// /dev/null, no inherited descriptors beyond 0-2 and default signal handling.
+///
+/// Between the caller and the task sits a small guardian process (forked, no
+/// exec): it waits for the task, kills whatever the task left in its group,
+/// and exits with the task's status. It dies with the thread that spawned it
+/// (PR_SET_PDEATHSIG) — and then kills the task's whole group, so no process
+/// of a task outlives the worker that ran it. Keep the spawning thread alive
+/// until the guardian is reaped.
+expected<process_handle> spawn_process(const process_spec& spec);
 
 /// Blocks until `pid` exits; returns its raw wait status.
 int wait_process(int pid);

@@ -1186,8 +1186,9 @@ bool parse_size(const std::string& text, std::int64_t& bytes) {
     ++i;
   if (i == 0)
     return false;
+  auto digits = t.substr(0, i); // strtod's end pointer points into it: keep it alive
   char* end = nullptr;
-  auto number = std::strtod(t.substr(0, i).c_str(), &end);
+  auto number = std::strtod(digits.c_str(), &end);
   if (end == nullptr || *end != '\0' || number < 0)
     return false;
   auto unit = to_lower(trim(t.substr(i)));

@@ -39,7 +39,17 @@ TEST_CASE("an invalid file is reported with its diagnostics and the last good ve
   c.add_workflow("reload.xml", version_xml(out, 1));
   c.add_workflow("broken.xml", "<work-flow name=\"broken\">\n  <start name=\"s\" to=\"nowhere\"/>\n"
                                "  <end name=\"e\"/>\n</work-flow>\n");
+  c.add_workflow("legacy/nightly.xml", R"(<coordinator name="nightly" start-time="2026-01-01 00:00:00">
+  <depend-list cron="0 2 * * *"/>
+  <trigger-list><workflow name="reload"/></trigger-list>
+  <param-list><param name="stadate" value="${time.yestoday}"/></param-list>
+</coordinator>)");
   c.start();
+  auto legacy = file_status(c, "legacy/nightly.xml");
+  CHECK(legacy["kind"] == "coordinator");
+  CHECK(legacy["name"] == "nightly");
+  CHECK(legacy["status"] == "loaded");
+  CHECK(legacy["diagnostics"].empty());
   auto broken = file_status(c, "broken.xml");
   CHECK(broken["status"] == "invalid");
   CHECK(broken["diagnostics"][0]["line"] == 2);
