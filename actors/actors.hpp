@@ -29,6 +29,11 @@ using worker_actor = caf::typed_actor<
   caf::reacts_to<atom::report, attempt_report>,
   // internal: (re)connect to the master.
   caf::reacts_to<atom::connect>,
+  // internal: time to send a heartbeat (and to check the lease).
+  caf::reacts_to<atom::heartbeat>,
+  // master: a piece of an attempt's log (instance, node, attempt, offset, max bytes).
+  caf::replies_to<atom::log, std::string, std::string, int, std::int64_t,
+                  std::int64_t>::with<log_chunk>,
   // anyone: the worker's state.
   caf::replies_to<atom::status>::with<status_map>>;
 
@@ -55,6 +60,8 @@ using instance_runner_actor = caf::typed_actor<
   caf::reacts_to<atom::report, attempt_report>,
   // internal: the retry interval of node (index) elapsed.
   caf::reacts_to<atom::retry, std::uint64_t>,
+  // internal: stop waiting for the reports of cancelled attempts.
+  caf::reacts_to<atom::timeout>,
   // master: kill the instance with this reason.
   caf::reacts_to<atom::kill, std::string>,
   // anyone: the instance's state.
@@ -70,6 +77,12 @@ using dispatcher_actor = caf::typed_actor<
   caf::reacts_to<atom::kill, std::string, std::string, int>,
   // worker: an attempt started or ended.
   caf::reacts_to<atom::report, attempt_report>,
+  // worker: alive, with its running attempts and load; answers whether it is registered.
+  caf::replies_to<atom::heartbeat, std::string, int, double>::with<bool>,
+  // internal: look for workers whose heartbeats stopped.
+  caf::reacts_to<atom::heartbeat>,
+  // master: the handle of a registered worker (by id).
+  caf::replies_to<atom::get, std::string>::with<worker_actor>,
   // master: every known worker.
   caf::replies_to<atom::workers>::with<std::vector<worker_record>>,
   // anyone: queue and slot counts.
@@ -128,7 +141,11 @@ using api_actor = caf::typed_actor<
   // one instance.
   caf::replies_to<atom::instance, std::string>::with<instance_record>,
   // start a manual run (workflow, params); answers the instance id once durable.
-  caf::replies_to<atom::run, std::string, param_map>::with<std::string>>;
+  caf::replies_to<atom::run, std::string, param_map>::with<std::string>,
+  // kill a running or queued instance.
+  caf::replies_to<atom::kill, std::string>::with<atom::ok>,
+  // a piece of a node's log (instance, node, attempt or 0 for the last, offset).
+  caf::replies_to<atom::log, std::string, std::string, int, std::int64_t>::with<log_chunk>>;
 
 /// The master: the root of the master process, published on its CAF port.
 using master_actor = api_actor::extend<

@@ -6,6 +6,7 @@
 
 #include "engine/placement.hpp"
 #include "log.hpp"
+#include "util/strings.hpp"
 
 namespace cafflow {
 
@@ -13,37 +14,59 @@ namespace {
 
 using self_ptr = dispatcher_actor::stateful_pointer<dispatcher_state>;
 
-/// Places queued attempts while eligible workers have free slots. An attempt
-/// that no worker can take now does not hold back the ones behind it.
+std::vector<worker_load> loads(const dispatcher_state& st) {
+  std::vector<worker_load> result;
+  for (const auto& [id, w] : st.workers)
+    result.push_back(worker_load{id, w.info.host, w.info.groups, w.info.slots,
+                                 static_cast<int>(w.running.size())});
+  return result;
+}
+
+/// Tells a runner that its attempt waits, and why (once per reason).
+void tell_waiting(self_ptr self, dispatcher_state::attempt_entry& attempt, std::string reason) {
+  if (attempt.waiting == reason)
+    return;
+  attempt.waiting = reason;
+  attempt_report r;
+  r.instance_id = attempt.spec.instance_id;
+  r.node = attempt.spec.node;
+  r.attempt = attempt.spec.attempt;
+  r.outcome = "waiting";
+  r.message = std::move(reason);
+  self->send(attempt.runner, atom::report::value, std::move(r));
+}
+
+/// Places queued attempts, best first, while eligible workers have free
+/// slots. One that no worker can take now does not hold back the others.
 void dispatch_queued(self_ptr self) {
   auto& st = self->state;
-  if (st.queue.empty() || st.workers.empty())
+  if (st.queue.empty())
     return;
-  std::vector<worker_load> loads;
+  auto load = loads(st);
   std::vector<dispatcher_state::worker_entry*> entries;
-  for (auto& [id, w] : st.workers) {
-    loads.push_back(worker_load{id, w.info.host, w.info.groups, w.info.slots,
-                                static_cast<int>(w.running.size())});
+  for (auto& [id, w] : st.workers)
     entries.push_back(&w);
-  }
   for (auto it = st.queue.begin(); it != st.queue.end();) {
-    auto found = st.attempts.find(*it);
+    auto found = st.attempts.find(it->second);
     if (found == st.attempts.end()) { // cancelled while queued
       it = st.queue.erase(it);
       continue;
     }
     auto& attempt = found->second;
-    auto index = pick_worker(loads, placement_request{attempt.spec.host, attempt.spec.worker_group});
+    placement_request req{attempt.spec.host, attempt.spec.worker_group};
+    auto index = pick_worker(load, req);
     if (index == no_worker) {
+      tell_waiting(self, attempt, waiting_reason(load, req));
       ++it;
       continue;
     }
     auto& w = *entries[index];
-    ++loads[index].running;
-    w.running.insert(*it);
+    ++load[index].running;
+    w.running.insert(it->second);
     attempt.worker = w.info.id;
     attempt.spec.epoch = st.cfg.epoch;
-    st.log->debug("{} -> worker {}", *it, w.info.id);
+    attempt.spec.worker = w.info.id;
+    st.log->debug("{} -> worker {}", it->second, w.info.id);
     self->send(w.handle, atom::run::value, attempt.spec);
     it = st.queue.erase(it);
   }
@@ -72,7 +95,23 @@ void lose_worker(self_ptr self, const std::string& id, const std::string& why) {
   }
   st.log->warn("worker {} lost ({}); {} running attempts are lost", id, why,
                it->second.running.size());
+  self->demonitor(it->second.handle.address());
   st.workers.erase(it);
+}
+
+void check_heartbeats(self_ptr self) {
+  auto& st = self->state;
+  auto now = now_ms();
+  std::vector<std::string> silent;
+  for (const auto& [id, w] : st.workers)
+    if (now - w.last_heartbeat > st.cfg.worker_timeout.count())
+      silent.push_back(id);
+  for (const auto& id : silent)
+    lose_worker(self, id, "no heartbeat for " + std::to_string(st.cfg.worker_timeout.count())
+                            + " ms");
+  if (!silent.empty())
+    dispatch_queued(self);
+  self->delayed_send(self, st.cfg.worker_timeout / 4, atom::heartbeat::value);
 }
 
 } // namespace
@@ -91,6 +130,7 @@ dispatcher_actor::behavior_type dispatcher(dispatcher_actor::stateful_pointer<di
         return;
       }
   });
+  self->delayed_send(self, st.cfg.worker_timeout / 4, atom::heartbeat::value);
   return {
     [self](atom::register_, worker_info& info, worker_actor& handle) -> std::uint64_t {
       auto& st = self->state;
@@ -101,19 +141,22 @@ dispatcher_actor::behavior_type dispatcher(dispatcher_actor::stateful_pointer<di
         return st.cfg.epoch; // the same process again: nothing changed
       self->monitor(handle);
       auto id = info.id;
-      st.log->info("worker {} registered: host {}, {} slots, pid {}", id, info.host, info.slots,
-                   info.pid);
+      st.log->info("worker {} registered: host {}, {} slots, groups [{}], pid {}", id, info.host,
+                   info.slots, join(info.groups, ","), info.pid);
+      auto now = now_ms();
       st.workers[id] = dispatcher_state::worker_entry{std::move(handle), std::move(info), {},
-                                                      now_ms()};
+                                                      now, now, 0};
       dispatch_queued(self);
       return st.cfg.epoch;
     },
     [self](atom::dispatch, attempt_spec& spec, instance_runner_actor& runner) {
       auto& st = self->state;
       auto key = attempt_key(spec.instance_id, spec.node, spec.attempt);
+      auto queue_key =
+        dispatcher_state::queue_key{-spec.priority, -spec.action_priority, st.next_seq++};
       st.attempts[key] =
-        dispatcher_state::attempt_entry{std::move(spec), std::move(runner), {}, now_ms()};
-      st.queue.push_back(key);
+        dispatcher_state::attempt_entry{std::move(spec), std::move(runner), {}, now_ms(), {}};
+      st.queue.emplace(queue_key, key);
       dispatch_queued(self);
     },
     [self](atom::kill, const std::string& instance, const std::string& node, int attempt) {
@@ -123,7 +166,16 @@ dispatcher_actor::behavior_type dispatcher(dispatcher_actor::stateful_pointer<di
       if (it == st.attempts.end())
         return;
       if (it->second.worker.empty()) {
-        st.attempts.erase(it); // still queued: it never runs
+        // Still queued: it never runs. Its runner gets the final word.
+        attempt_report r;
+        r.instance_id = instance;
+        r.node = node;
+        r.attempt = attempt;
+        r.outcome = "killed";
+        r.finished = now_ms();
+        r.message = "killed before it started";
+        self->send(it->second.runner, atom::report::value, std::move(r));
+        st.attempts.erase(it);
         return;
       }
       auto w = st.workers.find(it->second.worker);
@@ -135,7 +187,7 @@ dispatcher_actor::behavior_type dispatcher(dispatcher_actor::stateful_pointer<di
       auto key = attempt_key(report.instance_id, report.node, report.attempt);
       auto w = st.workers.find(report.worker);
       auto it = st.attempts.find(key);
-      if (report.outcome == "running") {
+      if (!is_final_outcome(report.outcome)) {
         if (it != st.attempts.end())
           self->send(it->second.runner, atom::report::value, std::move(report));
         return;
@@ -151,12 +203,41 @@ dispatcher_actor::behavior_type dispatcher(dispatcher_actor::stateful_pointer<di
       }
       dispatch_queued(self);
     },
+    [self](atom::heartbeat, const std::string& id, int running, double load) {
+      auto& st = self->state;
+      auto it = st.workers.find(id);
+      if (it == st.workers.end())
+        return false; // lost, or never registered here: it must register
+      it->second.last_heartbeat = now_ms();
+      it->second.load = load;
+      if (running != static_cast<int>(it->second.running.size()))
+        st.log->debug("worker {} runs {} attempts, {} dispatched here", id, running,
+                      it->second.running.size());
+      return true;
+    },
+    [self](atom::heartbeat) { check_heartbeats(self); },
+    [self](atom::get, const std::string& id) -> caf::result<worker_actor> {
+      auto it = self->state.workers.find(id);
+      if (it == self->state.workers.end())
+        return make_caf_error(ec::no_worker, "worker " + id + " is not connected");
+      return it->second.handle;
+    },
     [self](atom::workers) {
       std::vector<worker_record> result;
-      for (const auto& [id, w] : self->state.workers)
-        result.push_back(worker_record{id, w.info.host, w.info.slots,
-                                       static_cast<int>(w.running.size()), w.info.groups,
-                                       w.registered, "up"});
+      for (const auto& [id, w] : self->state.workers) {
+        worker_record r;
+        r.id = id;
+        r.host = w.info.host;
+        r.slots = w.info.slots;
+        r.running = static_cast<int>(w.running.size());
+        r.groups = w.info.groups;
+        r.registered = w.registered;
+        r.state = "up";
+        r.last_heartbeat = w.last_heartbeat;
+        r.load = w.load;
+        r.pid = w.info.pid;
+        result.push_back(std::move(r));
+      }
       return result;
     },
     [self](atom::status) -> status_map {

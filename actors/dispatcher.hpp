@@ -1,13 +1,15 @@
 // dispatcher: knows every worker and its free slots; places attempts on the
 // least-loaded eligible worker and holds them while no slot is free (pull-
-// based back-pressure); turns a lost worker into lost attempts.
+// based back-pressure), highest instance priority first, then oldest; turns a
+// lost worker — crashed (monitor) or silent (heartbeats) — into lost attempts.
 #pragma once
 
-#include <deque>
+#include <chrono>
 #include <map>
 #include <memory>
 #include <set>
 #include <string>
+#include <tuple>
 
 #include <spdlog/logger.h>
 
@@ -18,6 +20,8 @@ namespace cafflow {
 struct dispatcher_config {
   /// The leader epoch stamped on every dispatch.
   std::uint64_t epoch = 1;
+  /// Without a heartbeat for this long a worker is lost.
+  std::chrono::milliseconds worker_timeout{5000};
 };
 
 struct dispatcher_state {
@@ -29,6 +33,8 @@ struct dispatcher_state {
     /// Attempt keys running there.
     std::set<std::string> running;
     timestamp registered = 0;
+    timestamp last_heartbeat = 0;
+    double load = 0;
   };
 
   struct attempt_entry {
@@ -37,13 +43,19 @@ struct dispatcher_state {
     /// Empty while queued.
     std::string worker;
     timestamp queued_at = 0;
+    /// The reason it waits, last told to its runner.
+    std::string waiting;
   };
+
+  /// Queue order: higher instance priority, higher action priority, older.
+  using queue_key = std::tuple<int, int, std::uint64_t>;
 
   dispatcher_config cfg;
   /// Registered workers by id.
   std::map<std::string, worker_entry> workers;
-  /// Attempts waiting for a slot, oldest first.
-  std::deque<std::string> queue;
+  /// Attempts waiting for a slot: queue key -> attempt key.
+  std::map<queue_key, std::string> queue;
+  std::uint64_t next_seq = 0;
   /// Every attempt not yet ended (queued or running), by attempt key.
   std::map<std::string, attempt_entry> attempts;
   std::shared_ptr<spdlog::logger> log;

@@ -45,6 +45,18 @@ public:
     return ask<std::string>(atom::run::value, workflow, params);
   }
 
+  expected<void> kill(const std::string& id) override {
+    auto done = ask<atom::ok>(atom::kill::value, id);
+    if (!done)
+      return done.error();
+    return {};
+  }
+
+  expected<log_chunk> node_log(const std::string& id, const std::string& node, int attempt,
+                               std::int64_t offset) override {
+    return ask<log_chunk>(atom::log::value, id, node, attempt, offset);
+  }
+
 private:
   template <class T, class... Ts>
   expected<T> ask(const Ts&... xs) {
@@ -156,6 +168,18 @@ http_gateway(http_gateway_actor::stateful_pointer<http_gateway_state> self,
         return no_master(self);
       return self->delegate(self->state.master, atom::run::value, std::move(name),
                             std::move(params));
+    },
+    [self](atom::kill, std::string& id) -> caf::result<atom::ok> {
+      if (!self->state.master)
+        return no_master(self);
+      return self->delegate(self->state.master, atom::kill::value, std::move(id));
+    },
+    [self](atom::log, std::string& id, std::string& node, int attempt,
+           std::int64_t offset) -> caf::result<log_chunk> {
+      if (!self->state.master)
+        return no_master(self);
+      return self->delegate(self->state.master, atom::log::value, std::move(id), std::move(node),
+                            attempt, offset);
     },
     [self](atom::connect) { connect(self); },
     [self](atom::status) -> status_map {

@@ -3,6 +3,7 @@
 #include <caf/event_based_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
+#include "exec/attachments.hpp"
 #include "expr/condition.hpp"
 #include "log.hpp"
 
@@ -45,12 +46,32 @@ expected<attempt_spec> make_attempt(const instance_runner_config& cfg, std::size
       return line.error();
     spec.param_line = std::move(*line);
   }
+  // Files from the master: a script's attach-list; a file-executor's script too.
+  std::vector<std::string> files;
+  if (auto* script = std::get_if<script_action>(&n.action.body)) {
+    files = script->attachments;
+  } else if (auto* exec = std::get_if<file_executor_action>(&n.action.body)) {
+    auto command = split_executor_command(spec.payload);
+    spec.payload = command.command;
+    files = exec->attachments;
+    files.insert(files.begin(), command.script);
+  }
+  if (!files.empty()) {
+    auto loaded = load_attachments(files, cfg.base_dir, cfg.max_attachment_bytes);
+    if (!loaded)
+      return loaded.error();
+    spec.attachments = std::move(*loaded);
+    if (std::holds_alternative<file_executor_action>(n.action.body))
+      spec.attachments.front().executable = true;
+  }
   spec.params = cfg.record.params;
   spec.logical_time = cfg.record.logical_time;
   spec.timeout_s = n.action.timeout_s;
+  spec.timeout_action = to_string(n.action.on_timeout);
   spec.host = n.action.host;
   spec.worker_group = n.action.worker_group;
   spec.priority = cfg.record.priority;
+  spec.action_priority = n.action.priority;
   return spec;
 }
 
@@ -92,6 +113,7 @@ void apply(self_ptr self, std::vector<effect> effects, store_batch batch = {}) {
       case effect::kind::cancel_action:
         self->send(st.cfg.dispatcher, atom::kill::value, st.cfg.record.id,
                    st.cfg.wf->nodes[e.node].name, e.attempt);
+        st.draining.insert(attempt_key(st.cfg.record.id, st.cfg.wf->nodes[e.node].name, e.attempt));
         break;
       case effect::kind::schedule_retry:
         self->delayed_send(self, std::chrono::seconds(e.delay_s), atom::retry::value,
@@ -114,7 +136,13 @@ void apply(self_ptr self, std::vector<effect> effects, store_batch batch = {}) {
     else
       st.log->warn("{} {} {}: {}", r.id, r.workflow, r.status, r.message);
     self->send(st.cfg.master, atom::done::value, r.id, r.status);
-    self->quit();
+    st.finished = true;
+    // Stay for the final reports of the attempts just cancelled, so their
+    // rows say how they ended; not forever.
+    if (st.draining.empty())
+      self->quit();
+    else
+      self->delayed_send(self, st.cfg.drain_timeout, atom::timeout::value);
   }
 }
 
@@ -167,7 +195,7 @@ instance_runner(instance_runner_actor::stateful_pointer<instance_runner_state> s
       attempt_record a;
       a.number = report.attempt;
       a.worker = report.worker;
-      a.status = report.outcome;
+      a.status = report.outcome == "timeout_warning" ? "running" : report.outcome;
       a.exit_code = report.exit_code;
       a.lost = report.outcome == "lost";
       a.pid = report.pid;
@@ -176,9 +204,26 @@ instance_runner(instance_runner_actor::stateful_pointer<instance_runner_state> s
       a.started = report.started;
       a.finished = report.finished;
       a.message = report.message;
+      if (report.outcome == "waiting") {
+        st.machine->attempt_waiting(index, report.attempt, report.message, now_ms());
+        persist(self, false);
+        return;
+      }
       store_batch batch{attempt_put{st.cfg.record.id, report.node, a}};
-      if (report.outcome == "running") {
+      if (report.outcome == "running" || report.outcome == "timeout_warning") {
+        if (report.outcome == "timeout_warning")
+          st.log->warn("{} node {} attempt {}: {}", st.cfg.record.id, report.node, report.attempt,
+                       report.message);
+        st.machine->attempt_running(index, report.attempt, now_ms());
+        persist(self, false, std::move(batch));
+        return;
+      }
+      if (st.finished) {
+        // A cancelled attempt's last word, after the instance ended.
         self->send(st.cfg.store, atom::put::value, std::move(batch));
+        st.draining.erase(attempt_key(report.instance_id, report.node, report.attempt));
+        if (st.draining.empty())
+          self->quit();
         return;
       }
       if (report.outcome != "succeeded")
@@ -189,6 +234,13 @@ instance_runner(instance_runner_actor::stateful_pointer<instance_runner_state> s
                                                   parse_outcome(report.outcome), report.message,
                                                   report.finished != 0 ? report.finished : now_ms());
       apply(self, std::move(effects), std::move(batch));
+    },
+    [self](atom::timeout) {
+      auto& st = self->state;
+      if (!st.draining.empty())
+        st.log->warn("{}: {} cancelled attempts did not report within {} s", st.cfg.record.id,
+                     st.draining.size(), st.cfg.drain_timeout.count());
+      self->quit();
     },
     [self](atom::retry, std::uint64_t index) {
       apply(self, self->state.machine->retry_due(static_cast<std::size_t>(index), now_ms()));

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <memory>
 #include <optional>
+#include <set>
 
 #include <spdlog/logger.h>
 
@@ -21,6 +22,12 @@ struct instance_runner_config {
   workflow_ptr wf;
   /// Its params, logical time and zone: what its expressions expand against.
   param_scope scope;
+  /// The folder of the workflow file: relative attachments are found there.
+  std::string base_dir;
+  std::size_t max_attachment_bytes = 16 * 1024 * 1024;
+  /// After the instance ended: how long to wait for the last reports of the
+  /// attempts it cancelled.
+  std::chrono::seconds drain_timeout{10};
   dispatcher_actor dispatcher;
   store_writer_actor store;
   /// Told when the instance ends.
@@ -32,6 +39,9 @@ struct instance_runner_state {
 
   instance_runner_config cfg;
   std::optional<instance_state> machine;
+  /// After the end: cancelled attempts whose final report is still due.
+  std::set<std::string> draining;
+  bool finished = false;
   std::shared_ptr<spdlog::logger> log;
 };
 

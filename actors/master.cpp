@@ -1,6 +1,8 @@
 #include "master.hpp"
 
 #include <algorithm>
+#include <filesystem>
+#include <unistd.h>
 
 #include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>
@@ -52,6 +54,46 @@ void shutdown(self_ptr self, caf::error reason) {
           });
 }
 
+/// Starts an instance whose workflow is below its instance-limit.
+void start_instance(self_ptr self, instance_runner_config cfg) {
+  auto& st = self->state;
+  auto id = cfg.record.id;
+  auto workflow = cfg.record.workflow;
+  auto runner = self->spawn(instance_runner, std::move(cfg));
+  self->monitor(runner);
+  st.runners.emplace(id, runner);
+  st.runner_workflow.emplace(id, workflow);
+  ++st.running_per_workflow[workflow];
+  self->send(runner, atom::start::value);
+}
+
+/// An instance ended (or its runner died): the next waiting one may start.
+void instance_ended(self_ptr self, const std::string& id) {
+  auto& st = self->state;
+  st.runners.erase(id);
+  auto it = st.runner_workflow.find(id);
+  if (it == st.runner_workflow.end())
+    return;
+  auto workflow = it->second;
+  st.runner_workflow.erase(it);
+  --st.running_per_workflow[workflow];
+  auto& queue = st.waiting[workflow];
+  if (!queue.empty() && !st.stopping) {
+    auto next = std::move(queue.front());
+    queue.pop_front();
+    st.log->info("{} {} starts: a slot of its instance-limit is free", next.record.id, workflow);
+    start_instance(self, std::move(next));
+  }
+}
+
+/// Reads an instance from the store and gives it to `f`, or the error to `rp`.
+template <class Promise, class F>
+void with_instance(self_ptr self, const std::string& id, Promise rp, F f) {
+  self->request(self->state.reader, self->state.cfg.request_timeout, atom::instance::value, id)
+    .then([f](instance_record& r) mutable { f(r); },
+          [rp](caf::error& err) mutable { rp.deliver(err); });
+}
+
 } // namespace
 
 master_actor::behavior_type master(master_actor::stateful_pointer<master_state> self,
@@ -64,7 +106,7 @@ master_actor::behavior_type master(master_actor::stateful_pointer<master_state> 
   st.writer = self->spawn<caf::detached>(store_writer, st.cfg.writer_db);
   st.reader = self->spawn<caf::detached>(store_reader, st.cfg.reader_db);
   st.registry = self->spawn(registry, registry_config{st.cfg.known_workflows, st.writer});
-  st.dispatcher = self->spawn(dispatcher, dispatcher_config{st.cfg.epoch});
+  st.dispatcher = self->spawn(dispatcher, dispatcher_config{st.cfg.epoch, st.cfg.worker_timeout});
   st.watcher = self->spawn(xml_watcher, xml_watcher_config{st.cfg.xmlconfig, st.cfg.db_links,
                                                           st.cfg.rescan_interval, st.registry});
   for (auto component : {caf::actor_cast<caf::actor>(st.writer),
@@ -80,7 +122,7 @@ master_actor::behavior_type master(master_actor::stateful_pointer<master_state> 
         // Runners report `done` before they quit; one still listed died.
         if (!st.stopping)
           st.log->error("{} runner died: {}", it->first, self->system().render(down.reason));
-        st.runners.erase(it);
+        instance_ended(self, it->first);
         return;
       }
     if (st.stopping)
@@ -117,7 +159,18 @@ master_actor::behavior_type master(master_actor::stateful_pointer<master_state> 
                   h.workers = std::move(workers);
                   h.workflows = std::stoi(registry["workflows"]);
                   h.running_instances = static_cast<int>(st.runners.size());
-                  rp.deliver(std::move(h));
+                  for (const auto& [name, queue] : st.waiting)
+                    h.queued_instances += static_cast<int>(queue.size());
+                  h.master_pid = static_cast<int>(::getpid());
+                  for (const auto& w : h.workers)
+                    h.running_attempts += w.running;
+                  self->request(st.dispatcher, st.cfg.request_timeout, atom::status::value)
+                    .then(
+                      [rp, h](status_map& d) mutable {
+                        h.queued_attempts = std::stoi(d["queued"]);
+                        rp.deliver(std::move(h));
+                      },
+                      [rp](caf::error& err) mutable { rp.deliver(err); });
                 },
                 [rp](caf::error& err) mutable { rp.deliver(err); });
           },
@@ -159,6 +212,7 @@ master_actor::behavior_type master(master_actor::stateful_pointer<master_state> 
               return;
             }
             scope.params = *resolved;
+            auto base_dir = std::filesystem::path(def.file).parent_path().string();
             instance_record record;
             record.id = st.ids.next(now);
             record.workflow = def.name;
@@ -176,17 +230,28 @@ master_actor::behavior_type master(master_actor::stateful_pointer<master_state> 
                                           make_node_record(*wf, i, node_state{})});
             self->request(st.writer, st.cfg.request_timeout, atom::commit::value, std::move(batch))
               .then(
-                [self, rp, record, wf, scope](atom::ok) mutable {
+                [self, rp, record, wf, scope, base_dir](atom::ok) mutable {
                   auto& st = self->state;
                   auto id = record.id;
-                  auto runner = self->spawn(
-                    instance_runner,
-                    instance_runner_config{std::move(record), std::move(wf), std::move(scope),
-                                           st.dispatcher, st.writer,
-                                           caf::actor_cast<master_actor>(self)});
-                  self->monitor(runner);
-                  st.runners.emplace(id, runner);
-                  self->send(runner, atom::start::value);
+                  auto limit = wf->instance_limit;
+                  instance_runner_config rc;
+                  rc.record = std::move(record);
+                  rc.wf = std::move(wf);
+                  rc.scope = std::move(scope);
+                  rc.base_dir = std::move(base_dir);
+                  rc.max_attachment_bytes = st.cfg.max_attachment_bytes;
+                  rc.drain_timeout = st.cfg.kill_grace + std::chrono::seconds(5);
+                  rc.dispatcher = st.dispatcher;
+                  rc.store = st.writer;
+                  rc.master = caf::actor_cast<master_actor>(self);
+                  auto& running = st.running_per_workflow[rc.record.workflow];
+                  if (running < limit) {
+                    start_instance(self, std::move(rc));
+                  } else {
+                    st.log->info("{} {} waits: {} of its instance-limit {} are running", id,
+                                 rc.record.workflow, running, limit);
+                    st.waiting[rc.record.workflow].push_back(std::move(rc));
+                  }
                   rp.deliver(id);
                 },
                 [rp](caf::error& err) mutable { rp.deliver(err); });
@@ -202,8 +267,74 @@ master_actor::behavior_type master(master_actor::stateful_pointer<master_state> 
       caf::anon_send(st.dispatcher, atom::register_::value, std::move(info), std::move(worker));
       return {st.dispatcher, st.cfg.epoch};
     },
-    [self](atom::done, const std::string& id, const std::string&) {
-      self->state.runners.erase(id);
+    [self](atom::done, const std::string& id, const std::string&) { instance_ended(self, id); },
+    [self](atom::kill, const std::string& id) -> caf::result<atom::ok> {
+      auto& st = self->state;
+      if (auto it = st.runners.find(id); it != st.runners.end()) {
+        st.log->info("{} killed on request", id);
+        self->send(it->second, atom::kill::value, std::string("killed on request"));
+        return atom::ok::value;
+      }
+      for (auto& [name, queue] : st.waiting)
+        for (auto it = queue.begin(); it != queue.end(); ++it)
+          if (it->record.id == id) {
+            auto record = std::move(it->record);
+            queue.erase(it);
+            record.status = "killed";
+            record.finished = now_ms();
+            record.message = "killed on request before it started";
+            st.log->info("{} killed on request while it waited", id);
+            self->send(st.writer, atom::put::value, store_batch{instance_put{std::move(record)}});
+            return atom::ok::value;
+          }
+      // Not running here: unknown (404), or it already ended (409).
+      auto rp = self->make_response_promise<atom::ok>();
+      with_instance(self, id, rp, [rp, id](instance_record& r) mutable {
+        rp.deliver(make_caf_error(ec::conflict, "instance " + id + " is not running (it is "
+                                                  + r.status + ")"));
+      });
+      return rp;
+    },
+    [self](atom::log, const std::string& id, const std::string& node, int attempt,
+           std::int64_t offset) -> caf::result<log_chunk> {
+      auto rp = self->make_response_promise<log_chunk>();
+      with_instance(self, id, rp, [self, rp, id, node, attempt, offset](instance_record& r) mutable {
+        auto n = std::find_if(r.nodes.begin(), r.nodes.end(),
+                              [&](const node_record& x) { return x.name == node; });
+        if (n == r.nodes.end()) {
+          rp.deliver(make_caf_error(ec::unknown_instance,
+                                    "instance " + id + " has no node named '" + node + "'"));
+          return;
+        }
+        if (n->attempts.empty()) {
+          rp.deliver(make_caf_error(ec::unknown_instance, "node '" + node + "' of instance " + id
+                                                            + " has not run (yet)"));
+          return;
+        }
+        auto a = attempt == 0 ? std::prev(n->attempts.end())
+                              : std::find_if(n->attempts.begin(), n->attempts.end(),
+                                             [&](const attempt_record& x) {
+                                               return x.number == attempt;
+                                             });
+        if (a == n->attempts.end()) {
+          rp.deliver(make_caf_error(ec::unknown_instance, "node '" + node + "' has no attempt "
+                                                            + std::to_string(attempt)));
+          return;
+        }
+        auto& st = self->state;
+        auto number = a->number;
+        self->request(st.dispatcher, st.cfg.request_timeout, atom::get::value, a->worker)
+          .then(
+            [self, rp, id, node, number, offset](worker_actor& w) mutable {
+              constexpr std::int64_t max_chunk = 1 << 20;
+              self->request(w, self->state.cfg.request_timeout, atom::log::value, id, node,
+                            number, offset, max_chunk)
+                .then([rp](log_chunk& c) mutable { rp.deliver(std::move(c)); },
+                      [rp](caf::error& err) mutable { rp.deliver(err); });
+            },
+            [rp](caf::error& err) mutable { rp.deliver(err); });
+      });
+      return rp;
     },
     [self](atom::status) -> status_map {
       auto& st = self->state;
@@ -254,6 +385,9 @@ expected<master_actor> spawn_master(caf::actor_system& sys, const config& cfg) {
   mc.db_links = cfg.paths.db_links;
   mc.default_timezone = cfg.schedule.timezone;
   mc.keep_undefined = cfg.params.keep_undefined;
+  mc.worker_timeout = std::chrono::milliseconds(cfg.master.worker_timeout_ms);
+  mc.max_attachment_bytes = cfg.master.max_attachment_bytes;
+  mc.kill_grace = std::chrono::seconds(cfg.worker.kill_grace_s);
   mc.rescan_interval = std::chrono::seconds(cfg.master.rescan_interval_s);
   mc.writer_db = std::shared_ptr<store>(std::move(*writer_db));
   mc.reader_db = std::shared_ptr<store>(std::move(*reader_db));

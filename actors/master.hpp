@@ -5,6 +5,7 @@
 #pragma once
 
 #include <chrono>
+#include <deque>
 #include <map>
 #include <memory>
 #include <string>
@@ -14,6 +15,7 @@
 #include <spdlog/logger.h>
 
 #include "actors.hpp"
+#include "instance_runner.hpp"
 #include "config/config.hpp"
 #include "store/store.hpp"
 #include "util/ids.hpp"
@@ -32,6 +34,10 @@ struct master_config {
   std::string default_timezone;
   /// Leave undefined ${param:X} as written.
   bool keep_undefined = false;
+  std::chrono::milliseconds worker_timeout{5000};
+  std::size_t max_attachment_bytes = 16 * 1024 * 1024;
+  /// How long a killed task may take to go (worker.kill_grace_s).
+  std::chrono::seconds kill_grace{5};
   std::chrono::seconds rescan_interval{2};
   /// Connections for the writer and the reader (opened and migrated).
   std::shared_ptr<store> writer_db;
@@ -51,8 +57,13 @@ struct master_state {
   registry_actor registry;
   xml_watcher_actor watcher;
   dispatcher_actor dispatcher;
-  /// Running instances by id.
+  /// Running instances by id, and the workflow of each.
   std::map<std::string, instance_runner_actor> runners;
+  std::map<std::string, std::string> runner_workflow;
+  /// Instances running per workflow (for instance-limit).
+  std::map<std::string, int> running_per_workflow;
+  /// Instances waiting for their workflow's instance-limit, oldest first.
+  std::map<std::string, std::deque<instance_runner_config>> waiting;
   id_generator ids;
   timestamp started = 0;
   bool stopping = false;

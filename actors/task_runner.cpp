@@ -125,7 +125,22 @@ task_runner_actor::behavior_type task_runner(task_runner_actor::stateful_pointer
                info.describe() + (tail.empty() ? "" : "\n--- last lines of the log ---\n" + tail));
       }
     },
-    [self](atom::timeout) { stop(self, "timed_out"); },
+    [self](atom::timeout) {
+      auto& st = self->state;
+      if (st.cfg.spec.timeout_action != "warn") {
+        stop(self, "timed_out");
+        return;
+      }
+      // timeout-action="warn": say so, let it run.
+      st.log->warn("{}: still running after {} s (timeout-action warn)",
+                   attempt_key(st.report.instance_id, st.report.node, st.report.attempt),
+                   st.cfg.spec.timeout_s);
+      auto warning = st.report;
+      warning.outcome = "timeout_warning";
+      warning.message = "still running after " + std::to_string(st.cfg.spec.timeout_s)
+                        + " s (timeout-action warn)";
+      self->send(st.cfg.parent, atom::report::value, std::move(warning));
+    },
     [self](atom::kill) { stop(self, "killed"); },
     [self](atom::kill, atom::timeout) {
       // The grace period is over: SIGKILL whatever still runs.

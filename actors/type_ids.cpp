@@ -47,7 +47,9 @@ error from_caf(const caf::error& err) {
 
 void add_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<worker_info>("cafflow::worker_info");
+  cfg.add_message_type<attachment>("cafflow::attachment");
   cfg.add_message_type<attempt_spec>("cafflow::attempt_spec");
+  cfg.add_message_type<log_chunk>("cafflow::log_chunk");
   cfg.add_message_type<attempt_report>("cafflow::attempt_report");
   cfg.add_message_type<workflow_record>("cafflow::workflow_record");
   cfg.add_message_type<attempt_record>("cafflow::attempt_record");

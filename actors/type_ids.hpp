@@ -36,10 +36,12 @@ using files = caf::atom_constant<caf::atom("files")>;
 using flush = caf::atom_constant<caf::atom("flush")>;
 using get = caf::atom_constant<caf::atom("get")>;
 using health = caf::atom_constant<caf::atom("health")>;
+using heartbeat = caf::atom_constant<caf::atom("heartbeat")>;
 using instance = caf::atom_constant<caf::atom("instance")>;
 using instances = caf::atom_constant<caf::atom("instances")>;
 using kill = caf::atom_constant<caf::atom("kill")>;
 using load = caf::atom_constant<caf::atom("load")>;
+using log = caf::atom_constant<caf::atom("log")>;
 using ok = caf::atom_constant<caf::atom("ok")>;
 using put = caf::atom_constant<caf::atom("put")>;
 using register_ = caf::atom_constant<caf::atom("register")>;
@@ -75,10 +77,22 @@ typename Inspector::result_type inspect(Inspector& f, worker_info& x) {
 }
 
 template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, attachment& x) {
+  return f(caf::meta::type_name("attachment"), x.name, x.content, x.executable);
+}
+
+template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, attempt_spec& x) {
   return f(caf::meta::type_name("attempt_spec"), x.instance_id, x.workflow, x.node, x.attempt,
-           x.action_type, x.payload, x.param_line, x.params, x.logical_time, x.timeout_s, x.host,
-           x.worker_group, x.priority, x.epoch);
+           x.action_type, x.payload, x.param_line, x.params, x.logical_time, x.timeout_s,
+           x.timeout_action, x.attachments, x.host, x.worker_group, x.priority,
+           x.action_priority, x.epoch, x.worker);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, log_chunk& x) {
+  return f(caf::meta::type_name("log_chunk"), x.instance_id, x.node, x.attempt, x.worker,
+           x.offset, x.next_offset, x.size, x.content, x.running);
 }
 
 template <class Inspector>
@@ -120,7 +134,7 @@ typename Inspector::result_type inspect(Inspector& f, instance_filter& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, worker_record& x) {
   return f(caf::meta::type_name("worker_record"), x.id, x.host, x.slots, x.running, x.groups,
-           x.registered, x.state);
+           x.registered, x.state, x.last_heartbeat, x.load, x.pid);
 }
 
 template <class Inspector>
@@ -137,7 +151,8 @@ typename Inspector::result_type inspect(Inspector& f, xml_file_record& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, health_record& x) {
   return f(caf::meta::type_name("health_record"), x.cluster, x.master, x.epoch, x.started,
-           x.workers, x.workflows, x.running_instances);
+           x.workers, x.workflows, x.running_instances, x.queued_instances, x.queued_attempts,
+           x.running_attempts, x.master_pid);
 }
 
 // -- errors --------------------------------------------------------------------

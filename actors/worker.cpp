@@ -1,6 +1,9 @@
 #include "worker.hpp"
 
+#include <algorithm>
+#include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <unistd.h>
 
 #include <caf/actor_system.hpp>
@@ -48,6 +51,8 @@ void connect(self_ptr self) {
         .then(
           [self](dispatcher_actor dispatcher, std::uint64_t epoch) {
             auto& st = self->state;
+            st.masterless_since = 0;
+            st.lease_expired = false;
             st.dispatcher = std::move(dispatcher);
             st.epoch = std::max(st.epoch, epoch);
             st.failed_connects = 0;
@@ -77,6 +82,80 @@ void connect(self_ptr self) {
     });
 }
 
+/// A heartbeat to the dispatcher; without a master, the lease is checked.
+void heartbeat(self_ptr self) {
+  auto& st = self->state;
+  self->delayed_send(self, st.cfg.heartbeat_interval, atom::heartbeat::value);
+  if (!st.dispatcher) {
+    if (st.masterless_since == 0)
+      st.masterless_since = now_ms();
+    auto without = std::chrono::milliseconds(now_ms() - st.masterless_since);
+    if (!st.lease_expired && without >= st.cfg.lease && !st.running.empty()) {
+      // The master may already have given these attempts to other workers:
+      // stop them rather than let two copies run.
+      st.lease_expired = true;
+      st.log->warn("no master for {} s (lease {} s): killing {} running tasks",
+                   without.count() / 1000, st.cfg.lease.count(), st.running.size());
+      for (auto& [key, runner] : st.running)
+        self->send(runner, atom::kill::value);
+    }
+    return;
+  }
+  double load = 0;
+  getloadavg(&load, 1);
+  self->request(st.dispatcher, st.cfg.heartbeat_interval * 3, atom::heartbeat::value,
+                st.cfg.info.id, static_cast<int>(st.running.size()), load)
+    .then(
+      [self](bool known) {
+        auto& st = self->state;
+        if (known || !st.master)
+          return;
+        // The master declared us lost (a pause, a partition): register again.
+        st.log->warn("the master no longer knows this worker; registering again");
+        self->demonitor(st.master.address());
+        st.master = nullptr;
+        st.dispatcher = nullptr;
+        connect(self);
+      },
+      [](const caf::error&) {}); // a lost master shows through its monitor
+}
+
+/// Reads a piece of an attempt's log. The path is built from the attempt,
+/// never taken from the request, and must stay inside the task log folder.
+caf::result<log_chunk> read_log(self_ptr self, const std::string& instance,
+                                const std::string& node, int attempt, std::int64_t offset,
+                                std::int64_t max) {
+  auto& st = self->state;
+  namespace fs = std::filesystem;
+  auto path = fs::path(task_log_path(st.cfg.dirs, instance, node, attempt)).lexically_normal();
+  auto root = fs::path(st.cfg.dirs.logs).lexically_normal();
+  auto rel = path.lexically_relative(root);
+  if (rel.empty() || *rel.begin() == "..")
+    return make_caf_error(ec::invalid_request, "invalid log name");
+  log_chunk chunk;
+  chunk.instance_id = instance;
+  chunk.node = node;
+  chunk.attempt = attempt;
+  chunk.worker = st.cfg.info.id;
+  chunk.offset = offset;
+  chunk.running = st.running.count(attempt_key(instance, node, attempt)) != 0;
+  std::error_code err;
+  auto size = fs::file_size(path, err);
+  if (err)
+    return make_caf_error(ec::unknown_instance, "worker " + st.cfg.info.id + " has no log of "
+                                                  + attempt_key(instance, node, attempt));
+  chunk.size = static_cast<std::int64_t>(size);
+  offset = std::clamp<std::int64_t>(offset, 0, chunk.size);
+  std::ifstream in(path, std::ios::binary);
+  in.seekg(offset);
+  chunk.content.resize(static_cast<std::size_t>(std::min(max, chunk.size - offset)));
+  in.read(chunk.content.data(), static_cast<std::streamsize>(chunk.content.size()));
+  chunk.content.resize(static_cast<std::size_t>(in.gcount()));
+  chunk.offset = offset;
+  chunk.next_offset = offset + static_cast<std::int64_t>(chunk.content.size());
+  return chunk;
+}
+
 void maybe_quit(self_ptr self) {
   if (self->state.stopping && self->state.running.empty()) {
     self->state.log->info("all tasks ended; worker stops");
@@ -100,6 +179,7 @@ worker_actor::behavior_type worker(worker_actor::stateful_pointer<worker_state> 
                    self->system().render(down.reason));
       st.master = nullptr;
       st.dispatcher = nullptr;
+      st.masterless_since = now_ms();
       schedule_connect(self);
       return;
     }
@@ -127,7 +207,9 @@ worker_actor::behavior_type worker(worker_actor::stateful_pointer<worker_state> 
   });
   st.log->info("worker {} up: {} slots, master at {}", st.cfg.info.id, st.cfg.info.slots,
                st.cfg.master.to_string());
+  st.masterless_since = now_ms();
   connect(self);
+  self->delayed_send(self, st.cfg.heartbeat_interval, atom::heartbeat::value);
   return {
     [self](atom::run, attempt_spec& spec) {
       auto& st = self->state;
@@ -175,7 +257,7 @@ worker_actor::behavior_type worker(worker_actor::stateful_pointer<worker_state> 
     [self](atom::report, attempt_report& report) {
       auto& st = self->state;
       auto key = attempt_key(report.instance_id, report.node, report.attempt);
-      if (report.outcome != "running") {
+      if (is_final_outcome(report.outcome)) {
         st.running.erase(key);
         st.outbox[key] = report;
       }
@@ -184,6 +266,11 @@ worker_actor::behavior_type worker(worker_actor::stateful_pointer<worker_state> 
       maybe_quit(self);
     },
     [self](atom::connect) { connect(self); },
+    [self](atom::heartbeat) { heartbeat(self); },
+    [self](atom::log, const std::string& instance, const std::string& node, int attempt,
+           std::int64_t offset, std::int64_t max) {
+      return read_log(self, instance, node, attempt, offset, max);
+    },
     [self](atom::status) -> status_map {
       auto& st = self->state;
       return {{"id", st.cfg.info.id},
@@ -202,6 +289,7 @@ expected<worker_actor> spawn_worker(caf::actor_system& sys, const config& cfg,
   wc.info.id = address.to_string();
   wc.info.host = address.host;
   wc.info.slots = cfg.worker.slots;
+  wc.info.groups = cfg.worker.groups;
   wc.info.pid = static_cast<int>(::getpid());
   wc.listen = address;
   wc.master = cfg.cluster.master;
@@ -213,6 +301,8 @@ expected<worker_actor> spawn_worker(caf::actor_system& sys, const config& cfg,
   wc.connect_timeout = std::chrono::milliseconds(cfg.caf.connect_timeout_ms);
   wc.request_timeout = std::chrono::milliseconds(cfg.master.request_timeout_ms);
   wc.kill_grace = std::chrono::seconds(cfg.worker.kill_grace_s);
+  wc.heartbeat_interval = std::chrono::milliseconds(cfg.worker.heartbeat_interval_ms);
+  wc.lease = std::chrono::seconds(cfg.worker.lease_s);
   auto handle = sys.spawn(worker, std::move(wc));
   auto port = sys.middleman().publish(handle, address.port, address.host.c_str(), true);
   if (!port) {

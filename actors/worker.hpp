@@ -29,6 +29,9 @@ struct worker_config {
   std::chrono::milliseconds connect_timeout{2000};
   std::chrono::milliseconds request_timeout{10000};
   std::chrono::seconds kill_grace{5};
+  std::chrono::milliseconds heartbeat_interval{1000};
+  /// Without a master for this long, running tasks are killed.
+  std::chrono::seconds lease{30};
 };
 
 struct worker_state {
@@ -50,6 +53,10 @@ struct worker_state {
   std::map<std::string, attempt_report> outbox;
   /// Shutting down: no new attempts, quit when the last runner is gone.
   bool stopping = false;
+  /// Since when the worker has no master (0 = it has one).
+  timestamp masterless_since = 0;
+  /// The lease ran out and the running tasks were killed.
+  bool lease_expired = false;
   std::vector<std::string> base_env;
   std::shared_ptr<spdlog::logger> log;
 };

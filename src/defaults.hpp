@@ -60,6 +60,10 @@ namespace master {
 constexpr int rescan_interval_s = 2;
 /// Milliseconds a request from the master to another actor may take.
 constexpr int request_timeout_ms = 10000;
+/// Milliseconds without a heartbeat after which a worker counts as lost.
+constexpr int worker_timeout_ms = 5000;
+/// Largest total size of an attempt's attachments, in bytes.
+constexpr std::size_t max_attachment_bytes = 16 * 1024 * 1024;
 } // namespace master
 
 /// [worker]
@@ -70,6 +74,12 @@ constexpr int slots = 4;
 constexpr int reconnect_interval_ms = 500;
 /// Seconds a killed task gets between SIGTERM and SIGKILL.
 constexpr int kill_grace_s = 5;
+/// Comma-separated groups this worker belongs to (worker-group="...").
+constexpr const char* groups = "";
+/// Milliseconds between two heartbeats to the master.
+constexpr int heartbeat_interval_ms = 1000;
+/// Seconds without a master after which the worker kills its running tasks.
+constexpr int lease_s = 30;
 } // namespace worker
 
 /// [http]

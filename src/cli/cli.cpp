@@ -209,6 +209,19 @@ void print_instance(const json& i) {
       failures.emplace_back(str(n["name"]), str(n["message"]));
   }
   print_table(rows);
+  // Every attempt, for the nodes that needed more than one or ran somewhere.
+  std::vector<std::vector<std::string>> attempts{
+    {"NODE", "ATTEMPT", "WORKER", "STATUS", "EXIT", "LOST", "STARTED", "DURATION"}};
+  for (const auto& n : i["nodes"])
+    if (n.contains("attempts"))
+      for (const auto& a : n["attempts"])
+        attempts.push_back({str(n["name"]), str(a["number"]), str(a["worker"]), str(a["status"]),
+                            str(a["exit_code"]), a["lost"].get<bool>() ? "yes" : "no",
+                            local_time(a["started"]), duration(a["started"], a["finished"])});
+  if (attempts.size() > 1) {
+    std::cout << '\n';
+    print_table(attempts);
+  }
   for (const auto& [node, message] : failures) {
     std::cout << "\nnode '" << node << "' failed:\n";
     for (const auto& line : split_list(message, '\n'))
@@ -222,6 +235,89 @@ int instance_show(const globals& g, const std::string& id) {
     print_json(body);
   else
     print_instance(body);
+  return exit_code::ok;
+}
+
+int instance_kill(const globals& g, const std::string& id) {
+  auto body = call(g, "POST", "/api/v1/instances/" + url_encode(id) + "/kill");
+  if (g.json_output)
+    print_json(body);
+  else
+    std::cout << id << " killed\n";
+  return exit_code::ok;
+}
+
+int instance_log(const globals& g, const std::string& id, const std::string& node, int attempt,
+                 bool follow) {
+  std::int64_t offset = 0;
+  auto delay = std::chrono::milliseconds(100);
+  for (;;) {
+    auto body = call(g, "GET", "/api/v1/instances/" + url_encode(id) + "/nodes/"
+                                 + url_encode(node) + "/log?attempt=" + std::to_string(attempt)
+                                 + "&offset=" + std::to_string(offset));
+    if (g.json_output && !follow) {
+      print_json(body);
+      return exit_code::ok;
+    }
+    auto content = body["content"].get<std::string>();
+    std::cout << content << std::flush;
+    offset = body["next_offset"].get<std::int64_t>();
+    if (!follow)
+      return exit_code::ok;
+    if (content.empty() && !body["running"].get<bool>()) {
+      // The attempt ended and its log is read to the end. A retry makes a
+      // new attempt: follow it too when one comes.
+      auto inst = call(g, "GET", "/api/v1/instances/" + url_encode(id));
+      auto status = str(inst["status"]);
+      int last = 0;
+      for (const auto& n : inst["nodes"])
+        if (n["name"] == node && n.contains("attempts") && !n["attempts"].empty())
+          last = n["attempts"].back()["number"].get<int>();
+      if (attempt == 0 && last > body["attempt"].get<int>()) {
+        std::cout << "--- attempt " << last << " ---\n";
+        offset = 0;
+        continue;
+      }
+      if (status == "succeeded" || status == "failed" || status == "killed" || attempt != 0)
+        return exit_code::ok;
+    }
+    if (content.empty()) {
+      std::this_thread::sleep_for(delay);
+      delay = std::min(delay * 2, std::chrono::milliseconds(1000));
+    } else {
+      delay = std::chrono::milliseconds(100);
+    }
+  }
+}
+
+int cluster_status(const globals& g) {
+  auto body = call(g, "GET", "/api/v1/cluster");
+  if (g.json_output) {
+    print_json(body);
+    return exit_code::ok;
+  }
+  const auto& m = body["master"];
+  std::cout << "cluster    " << str(body["cluster"]) << '\n'
+            << "master     " << str(m["address"]) << " (pid " << str(m["pid"]) << ", epoch "
+            << str(m["epoch"]) << ", up since " << local_time(m["started"]) << ")\n"
+            << "slots      " << str(body["slots"]["busy"]) << " busy of "
+            << str(body["slots"]["total"]) << ", " << str(body["attempts"]["queued"])
+            << " attempts waiting\n"
+            << "instances  " << str(body["instances"]["running"]) << " running, "
+            << str(body["instances"]["queued"]) << " waiting for their instance-limit\n\n";
+  std::vector<std::vector<std::string>> rows{
+    {"WORKER", "HOST", "STATE", "SLOTS", "RUNNING", "GROUPS", "LOAD", "LAST HEARTBEAT"}};
+  for (const auto& w : body["workers"]) {
+    std::vector<std::string> groups;
+    for (const auto& grp : w["groups"])
+      groups.push_back(grp.get<std::string>());
+    char load[16];
+    std::snprintf(load, sizeof(load), "%.2f", w["load"].get<double>());
+    rows.push_back({str(w["id"]), str(w["host"]), str(w["state"]), str(w["slots"]),
+                    str(w["running"]), groups.empty() ? "-" : join(groups, ","), load,
+                    local_time(w["last_heartbeat"])});
+  }
+  print_table(rows);
   return exit_code::ok;
 }
 
@@ -395,6 +491,29 @@ int run_cli(int argc, char** argv) {
   std::string show_id;
   in_show->add_option("ID", show_id, "instance id")->required();
   in_show->callback([&] { action = [&] { return instance_show(g, show_id); }; });
+  auto* in_kill = instance->add_subcommand(
+    "kill", "stop every running process of an instance (SIGTERM, then SIGKILL) and end it killed");
+  std::string kill_id;
+  in_kill->add_option("ID", kill_id, "instance id")->required();
+  in_kill->callback([&] { action = [&] { return instance_kill(g, kill_id); }; });
+  auto* in_log = instance->add_subcommand("log", "print a node's log, from the worker that ran it");
+  std::string log_id, log_node;
+  int log_attempt = 0;
+  bool log_follow = false;
+  in_log->add_option("ID", log_id, "instance id")->required();
+  in_log->add_option("NODE", log_node, "node name")->required();
+  in_log->add_option("--attempt", log_attempt, "attempt number (default: the last)")
+    ->check(CLI::NonNegativeNumber);
+  in_log->add_flag("-f,--follow", log_follow, "keep printing until the attempt ends");
+  in_log->callback([&] {
+    action = [&] { return instance_log(g, log_id, log_node, log_attempt, log_follow); };
+  });
+
+  auto* cluster = app.add_subcommand("cluster", "the master and the workers");
+  cluster->require_subcommand(1);
+  auto* cl_status = cluster->add_subcommand("status", "master, workers, slots and queues");
+  cl_status->callback([&] { action = [&] { return cluster_status(g); }; });
+
   auto* in_wait = instance->add_subcommand(
     "wait", "wait until an instance ends; exit 0 succeeded, 1 failed or killed, 2 timeout");
   std::string wait_id;

@@ -157,6 +157,13 @@ std::vector<key_def> make_key_defs() {
   add("master", "request_timeout_ms", str(d::master::request_timeout_ms),
       "milliseconds a request inside the master may take",
       int_key([](config& c) -> int& { return c.master.request_timeout_ms; }, 100, 600000));
+  add("master", "worker_timeout_ms", str(d::master::worker_timeout_ms),
+      "milliseconds without a heartbeat after which a worker is lost",
+      int_key([](config& c) -> int& { return c.master.worker_timeout_ms; }, 200, 3600000));
+  add("master", "max_attachment_bytes", str(d::master::max_attachment_bytes),
+      "largest total size of an attempt's attachments",
+      int_key([](config& c) -> std::size_t& { return c.master.max_attachment_bytes; }, 0,
+              1LL << 32));
   // [worker]
   add("worker", "slots", str(d::worker::slots), "attempts a worker runs at once",
       int_key([](config& c) -> int& { return c.worker.slots; }, 1, 10000));
@@ -166,6 +173,17 @@ std::vector<key_def> make_key_defs() {
   add("worker", "kill_grace_s", str(d::worker::kill_grace_s),
       "seconds between SIGTERM and SIGKILL when a task is killed",
       int_key([](config& c) -> int& { return c.worker.kill_grace_s; }, 0, 3600));
+  add("worker", "groups", d::worker::groups, "groups of this worker, for worker-group=\"...\"",
+      [](config& cfg, const std::string& v) -> std::string {
+        cfg.worker.groups = split_list(v);
+        return {};
+      });
+  add("worker", "heartbeat_interval_ms", str(d::worker::heartbeat_interval_ms),
+      "milliseconds between two heartbeats to the master",
+      int_key([](config& c) -> int& { return c.worker.heartbeat_interval_ms; }, 50, 600000));
+  add("worker", "lease_s", str(d::worker::lease_s),
+      "seconds without a master after which running tasks are killed",
+      int_key([](config& c) -> int& { return c.worker.lease_s; }, 1, 86400));
   // [http]
   add("http", "request_timeout_ms", str(d::http::request_timeout_ms),
       "milliseconds the http server waits for the master",

@@ -69,12 +69,17 @@ struct config {
   struct {
     int rescan_interval_s = 0;
     int request_timeout_ms = 0;
+    int worker_timeout_ms = 0;
+    std::size_t max_attachment_bytes = 0;
   } master;
 
   struct {
     int slots = 0;
     int reconnect_interval_ms = 0;
     int kill_grace_s = 0;
+    std::vector<std::string> groups;
+    int heartbeat_interval_ms = 0;
+    int lease_s = 0;
   } worker;
 
   struct {

@@ -40,7 +40,9 @@ std::vector<effect> instance_state::attempt_finished(std::size_t index, int atte
                                                      const std::string& message, timestamp now) {
   effects_.clear();
   if (status_ != instance_status::running || index >= nodes_.size() || !active_[index]
-      || nodes_[index].status != node_status::running || nodes_[index].attempts != attempt)
+      || (nodes_[index].status != node_status::running
+          && nodes_[index].status != node_status::waiting)
+      || nodes_[index].attempts != attempt)
     return {};
   const auto& n = wf_->nodes[index];
   const auto& spec = n.action;
@@ -80,6 +82,21 @@ std::vector<effect> instance_state::attempt_finished(std::size_t index, int atte
   }
   settle(now);
   return std::move(effects_);
+}
+
+void instance_state::attempt_waiting(std::size_t index, int attempt, const std::string& why,
+                                     timestamp now) {
+  if (status_ != instance_status::running || index >= nodes_.size() || !active_[index]
+      || nodes_[index].attempts != attempt || nodes_[index].status != node_status::running)
+    return;
+  set(index, node_status::waiting, now, why);
+}
+
+void instance_state::attempt_running(std::size_t index, int attempt, timestamp now) {
+  if (status_ != instance_status::running || index >= nodes_.size() || !active_[index]
+      || nodes_[index].attempts != attempt || nodes_[index].status != node_status::waiting)
+    return;
+  set(index, node_status::running, now);
 }
 
 std::vector<effect> instance_state::retry_due(std::size_t index, timestamp now) {
@@ -272,7 +289,8 @@ void instance_state::finish(instance_status status, std::string message, timesta
     if (!active_[i])
       continue;
     active_[i] = false;
-    bool was_running = nodes_[i].status == node_status::running;
+    bool was_running =
+      nodes_[i].status == node_status::running || nodes_[i].status == node_status::waiting;
     set(i, node_status::killed, now, "instance ended: " + std::string(to_string(status)));
     if (was_running)
       effects_.push_back(effect{effect::kind::cancel_action, i, nodes_[i].attempts, 0, status_, {}});

@@ -67,6 +67,11 @@ public:
   std::vector<effect> attempt_finished(std::size_t node, int attempt, attempt_outcome outcome,
                                        const std::string& message, timestamp now);
 
+  /// Progress of a dispatched attempt, shown in the node's status: it waits
+  /// for a worker (and why), or it runs. Changes nothing else.
+  void attempt_waiting(std::size_t node, int attempt, const std::string& why, timestamp now);
+  void attempt_running(std::size_t node, int attempt, timestamp now);
+
   /// The interval before the next attempt of `node` elapsed.
   std::vector<effect> retry_due(std::size_t node, timestamp now);
 

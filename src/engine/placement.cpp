@@ -33,4 +33,24 @@ std::size_t pick_worker(const std::vector<worker_load>& workers, const placement
   return best;
 }
 
+std::string waiting_reason(const std::vector<worker_load>& workers, const placement_request& req) {
+  int eligible_workers = 0, slots = 0;
+  for (const auto& w : workers)
+    if (eligible(w, req)) {
+      ++eligible_workers;
+      slots += w.slots;
+    }
+  if (eligible_workers == 0) {
+    std::string what;
+    if (!req.host.empty())
+      what = "on host '" + req.host + "'";
+    if (!req.worker_group.empty())
+      what += std::string(what.empty() ? "" : " ") + "in group '" + req.worker_group + "'";
+    return workers.empty() ? "waiting for a worker to register"
+                           : "waiting for a worker " + (what.empty() ? std::string("at all") : what);
+  }
+  return "waiting for a free slot (" + std::to_string(eligible_workers) + " matching workers, "
+         + std::to_string(slots) + " slots, all busy)";
+}
+
 } // namespace cafflow

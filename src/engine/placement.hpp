@@ -33,4 +33,8 @@ bool eligible(const worker_load& w, const placement_request& req);
 /// ties: fewer running, then the smaller id), or no_worker.
 std::size_t pick_worker(const std::vector<worker_load>& workers, const placement_request& req);
 
+/// Why no worker can take the attempt now, for people: no worker matches its
+/// host or group at all, or every matching one is busy.
+std::string waiting_reason(const std::vector<worker_load>& workers, const placement_request& req);
+
 } // namespace cafflow

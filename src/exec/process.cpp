@@ -57,13 +57,15 @@ void guardian_parent_died(int) {
 [[noreturn]] void become_task(const process_spec& spec, char* const* argv, char* const* envp,
                               int log_fd, int null_fd) {
   setpgid(0, 0);
-  // The daemon blocks termination signals for its signal thread; a task
-  // starts with a clean slate.
+  // A task starts with a clean slate: default handlers first (signals are
+  // still blocked, so none can reach a handler inherited from the daemon),
+  // then an empty mask (the daemon blocks termination signals for its
+  // signal thread).
+  for (int sig = 1; sig < NSIG; ++sig)
+    signal(sig, SIG_DFL);
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, nullptr);
-  for (int sig = 1; sig < NSIG; ++sig)
-    signal(sig, SIG_DFL);
   dup2(null_fd, STDIN_FILENO);
   dup2(log_fd, STDOUT_FILENO);
   dup2(log_fd, STDERR_FILENO);
@@ -77,6 +79,11 @@ void guardian_parent_died(int) {
 /// The guardian, after the first fork. Async-signal-safe: the parent has threads.
 [[noreturn]] void guard(pid_t parent, const process_spec& spec, char* const* argv,
                         char* const* envp, int log_fd, int null_fd, int report_fd) {
+  // Nothing may reach a handler inherited from the daemon: block everything
+  // until this process and the task have their own.
+  sigset_t all;
+  sigfillset(&all);
+  sigprocmask(SIG_BLOCK, &all, nullptr);
   // Terminal signals meant for the daemon are not the guardian's business.
   signal(SIGINT, SIG_IGN);
   signal(SIGHUP, SIG_IGN);
@@ -88,8 +95,7 @@ void guardian_parent_died(int) {
   sigset_t term;
   sigemptyset(&term);
   sigaddset(&term, SIGTERM);
-  // Block SIGTERM until the task exists, so the handler always has a group.
-  sigprocmask(SIG_BLOCK, &term, nullptr);
+  // SIGTERM stays blocked until the task exists, so the handler always has a group.
   prctl(PR_SET_PDEATHSIG, SIGTERM);
   if (getppid() != parent) // the parent died before prctl took effect
     _exit(127);
@@ -106,6 +112,9 @@ void guardian_parent_died(int) {
   (void) !write(report_fd, &reported, sizeof(reported));
   // Hold nothing of the daemon's: its sockets must close when it does.
   close_from(0);
+  for (int sig = 1; sig < NSIG; ++sig)
+    if (sig != SIGTERM && sig != SIGINT && sig != SIGHUP && sig != SIGPIPE)
+      signal(sig, SIG_DFL);
   sigprocmask(SIG_UNBLOCK, &term, nullptr);
   int status = 0;
   while (waitpid(task, &status, 0) < 0 && errno == EINTR) {

@@ -44,7 +44,18 @@ expected<process_spec> prepare_task(const attempt_spec& spec, const task_dirs& d
   if (err)
     return make_error(ec::exec_error, "cannot create log directory for '" + result.log_path
                                         + "': " + err.message());
-  if (spec.action_type == "shell") {
+  for (const auto& file : spec.attachments) {
+    auto name = safe_file_name(fs::path(file.name).filename().string());
+    auto target = work / name;
+    std::ofstream out(target, std::ios::binary);
+    out << file.content;
+    if (!out)
+      return make_error(ec::exec_error, "cannot write attachment '" + target.string() + "'");
+    out.close();
+    if (file.executable)
+      ::chmod(target.c_str(), 0755);
+  }
+  if (spec.action_type == "shell" || spec.action_type == "file-executor") {
     result.argv = {"/bin/sh", "-c", spec.payload};
   } else if (spec.action_type == "script") {
     auto script = work / ("task.script");
@@ -73,6 +84,7 @@ expected<process_spec> prepare_task(const attempt_spec& spec, const task_dirs& d
   result.env.push_back("CAFFLOW_WORKFLOW=" + spec.workflow);
   result.env.push_back("CAFFLOW_NODE=" + spec.node);
   result.env.push_back("CAFFLOW_ATTEMPT=" + std::to_string(spec.attempt));
+  result.env.push_back("CAFFLOW_WORKER=" + spec.worker);
   result.env.push_back("CAFFLOW_LOGICAL_TIME=" + to_iso8601(spec.logical_time));
   for (const auto& [name, value] : spec.params) {
     auto key = name;

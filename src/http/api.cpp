@@ -124,6 +124,42 @@ http_response get_instance(api_backend& backend, const std::string& id) {
   return json_response(200, to_json(*inst, true));
 }
 
+http_response get_cluster(api_backend& backend) {
+  auto h = backend.health();
+  if (!h)
+    return from_error(h.error());
+  return json_response(200, cluster_json(*h));
+}
+
+http_response post_kill(api_backend& backend, const std::string& id) {
+  auto done = backend.kill(id);
+  if (!done)
+    return from_error(done.error());
+  return json_response(200, json{{"instance_id", id}, {"status", "killed"}});
+}
+
+http_response get_log(api_backend& backend, const std::string& id, const std::string& node,
+                      const std::string& query) {
+  long long attempt = 0, offset = 0;
+  for (const auto& [key, value] : parse_query(query)) {
+    long long n = 0;
+    if ((key == "attempt" || key == "offset") && (!parse_int(value, n) || n < 0))
+      return error_response(400, "query parameter '" + key
+                                   + "': expected a non-negative number, got '" + value + "'");
+    if (key == "attempt")
+      attempt = n;
+    else if (key == "offset")
+      offset = n;
+    else
+      return error_response(400, "unknown query parameter '" + key
+                                   + "' (expected attempt or offset)");
+  }
+  auto chunk = backend.node_log(id, node, static_cast<int>(attempt), offset);
+  if (!chunk)
+    return from_error(chunk.error());
+  return json_response(200, to_json(*chunk));
+}
+
 http_response post_run(api_backend& backend, const std::string& name, const std::string& body) {
   param_map params;
   if (!trim(body).empty()) {
@@ -172,7 +208,8 @@ int http_status(ec code) {
     case ec::master_unreachable:
     case ec::timeout:
     case ec::store_error:
-    case ec::no_worker: return 503;
+    case ec::no_worker:
+    case ec::filesystem_error: return 503;
     default: return 500;
   }
 }
@@ -202,6 +239,13 @@ http_response handle_api(api_backend& backend, const http_request& request) {
       return only("GET") ? get_instances(backend, request.query) : method_not_allowed("GET");
     if (parts.size() == 2 && parts[0] == "instances")
       return only("GET") ? get_instance(backend, parts[1]) : method_not_allowed("GET");
+    if (parts.size() == 3 && parts[0] == "instances" && parts[2] == "kill")
+      return method == "POST" ? post_kill(backend, parts[1]) : method_not_allowed("POST");
+    if (parts.size() == 5 && parts[0] == "instances" && parts[2] == "nodes" && parts[4] == "log")
+      return only("GET") ? get_log(backend, parts[1], parts[3], request.query)
+                         : method_not_allowed("GET");
+    if (parts.size() == 1 && parts[0] == "cluster")
+      return only("GET") ? get_cluster(backend) : method_not_allowed("GET");
     return error_response(404, "no such resource: " + request.path);
   } catch (const std::exception& e) {
     return error_response(500, std::string("internal error: ") + e.what());

@@ -40,6 +40,11 @@ public:
   virtual expected<instance_record> instance(const std::string& id) = 0;
   /// Starts a manual run; returns the new instance id.
   virtual expected<std::string> run(const std::string& workflow, const param_map& params) = 0;
+  /// Kills a running or waiting instance.
+  virtual expected<void> kill(const std::string& id) = 0;
+  /// A piece of a node's log; attempt 0 = the last one.
+  virtual expected<log_chunk> node_log(const std::string& id, const std::string& node,
+                                       int attempt, std::int64_t offset) = 0;
 };
 
 /// Answers one request. Never throws.

@@ -79,9 +79,49 @@ json to_json(const xml_file_record& f) {
 }
 
 json to_json(const worker_record& w) {
-  return json{{"id", w.id},           {"host", w.host},   {"slots", w.slots},
-              {"running", w.running}, {"groups", w.groups}, {"state", w.state},
-              {"registered", time_json(w.registered)}};
+  return json{{"id", w.id},
+              {"host", w.host},
+              {"slots", w.slots},
+              {"running", w.running},
+              {"groups", w.groups},
+              {"state", w.state},
+              {"pid", w.pid},
+              {"load", w.load},
+              {"registered", time_json(w.registered)},
+              {"last_heartbeat", time_json(w.last_heartbeat)}};
+}
+
+json cluster_json(const health_record& h) {
+  json workers = json::array();
+  for (const auto& w : h.workers)
+    workers.push_back(to_json(w));
+  int slots = 0;
+  for (const auto& w : h.workers)
+    slots += w.slots;
+  return json{{"cluster", h.cluster},
+              {"master",
+               json{{"address", h.master},
+                    {"epoch", h.epoch},
+                    {"pid", h.master_pid},
+                    {"started", time_json(h.started)}}},
+              {"workers", std::move(workers)},
+              {"slots", json{{"total", slots}, {"busy", h.running_attempts}}},
+              {"attempts", json{{"running", h.running_attempts}, {"queued", h.queued_attempts}}},
+              {"instances",
+               json{{"running", h.running_instances}, {"queued", h.queued_instances}}},
+              {"workflows", h.workflows}};
+}
+
+json to_json(const log_chunk& c) {
+  return json{{"instance_id", c.instance_id},
+              {"node", c.node},
+              {"attempt", c.attempt},
+              {"worker", c.worker},
+              {"offset", c.offset},
+              {"next_offset", c.next_offset},
+              {"size", c.size},
+              {"running", c.running},
+              {"content", c.content}};
 }
 
 json to_json(const health_record& h) {

@@ -17,6 +17,9 @@ json to_json(const instance_record& i, bool with_nodes);
 json to_json(const worker_record& w);
 json to_json(const xml_file_record& f);
 json to_json(const health_record& h);
+/// The cluster view: master, workers, queues.
+json cluster_json(const health_record& h);
+json to_json(const log_chunk& c);
 
 /// An ISO 8601 time, or null when unset.
 json time_json(timestamp ms);

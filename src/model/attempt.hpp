@@ -8,6 +8,14 @@
 
 namespace cafflow {
 
+/// A file shipped from the master with an attempt.
+struct attachment {
+  /// The file name in the work directory.
+  std::string name;
+  std::string content;
+  bool executable = false;
+};
+
 /// One attempt of an action, as dispatched to a worker.
 struct attempt_spec {
   std::string instance_id;
@@ -24,12 +32,20 @@ struct attempt_spec {
   timestamp logical_time = 0;
   /// Seconds; -1 = no limit.
   int timeout_s = -1;
+  /// fail, kill-instance or warn: on warn the task is left running.
+  std::string timeout_action = "fail";
+  /// Files shipped from the master into the work directory.
+  std::vector<attachment> attachments;
   /// Only on this host / group; empty = any.
   std::string host;
   std::string worker_group;
+  /// The instance's priority, then the action's: higher goes first.
   int priority = 0;
+  int action_priority = 0;
   /// The leader epoch of the master that dispatched it.
   std::uint64_t epoch = 0;
+  /// The worker it was placed on (set by the dispatcher).
+  std::string worker;
 };
 
 /// How an attempt ended, reported by the worker that ran it.
@@ -49,6 +65,13 @@ struct attempt_report {
   /// Why it failed, with the tail of its log.
   std::string message;
 };
+
+/// True for the outcomes that end an attempt (succeeded, failed, timed_out,
+/// killed, lost); false for the progress reports (waiting, running,
+/// timeout_warning).
+inline bool is_final_outcome(const std::string& outcome) {
+  return outcome != "waiting" && outcome != "running" && outcome != "timeout_warning";
+}
 
 /// "instance/node#attempt", for logs and outbox keys.
 inline std::string attempt_key(const std::string& instance_id, const std::string& node,

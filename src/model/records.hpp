@@ -139,6 +139,26 @@ struct worker_record {
   timestamp registered = 0;
   /// "up" or "down"
   std::string state;
+  timestamp last_heartbeat = 0;
+  /// The worker's 1-minute load average, from its last heartbeat.
+  double load = 0;
+  int pid = 0;
+};
+
+/// A piece of an attempt's log, served by the worker that ran it.
+struct log_chunk {
+  std::string instance_id;
+  std::string node;
+  int attempt = 0;
+  std::string worker;
+  /// Where `content` starts, and where the next piece starts.
+  std::int64_t offset = 0;
+  std::int64_t next_offset = 0;
+  /// The size of the whole log now.
+  std::int64_t size = 0;
+  std::string content;
+  /// The attempt still runs: more may come.
+  bool running = false;
 };
 
 /// What /api/v1/health shows.
@@ -150,6 +170,12 @@ struct health_record {
   std::vector<worker_record> workers;
   int workflows = 0;
   int running_instances = 0;
+  /// Instances waiting for their workflow's instance-limit.
+  int queued_instances = 0;
+  /// Attempts waiting for a free slot, and attempts running.
+  int queued_attempts = 0;
+  int running_attempts = 0;
+  int master_pid = 0;
 };
 
 } // namespace cafflow

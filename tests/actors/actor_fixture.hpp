@@ -43,6 +43,9 @@ inline worker_actor::behavior_type recording_worker(worker_actor::pointer, std::
     [=](atom::ack, const std::string& key) { caf::anon_send(probe, atom::ack::value, id, key); },
     [](atom::report, attempt_report&) {},
     [](atom::connect) {},
+    [](atom::heartbeat) {},
+    [](atom::log, const std::string&, const std::string&, int, std::int64_t,
+       std::int64_t) -> caf::result<log_chunk> { return log_chunk{}; },
     [](atom::status) { return status_map{}; },
   };
 }
@@ -54,6 +57,7 @@ inline instance_runner_actor::behavior_type recording_runner(instance_runner_act
     [](atom::start) {},
     [=](atom::report, attempt_report& r) { caf::anon_send(probe, atom::report::value, r); },
     [](atom::retry, std::uint64_t) {},
+    [](atom::timeout) {},
     [](atom::kill, const std::string&) {},
     [](atom::status) { return status_map{}; },
   };

@@ -78,7 +78,12 @@ TEST_CASE_FIXTURE(dispatcher_fixture, "attempts go to free slots and the rest wa
   }
   CHECK(per_worker["w1"] == 1);
   CHECK(per_worker["w2"] == 2);
-  // The fourth waits: nothing more arrives until a slot frees up.
+  // The fourth waits, and its runner hears why; it runs once a slot frees up.
+  expect([](atom::report, const attempt_report& r) {
+    CHECK(r.node == "d");
+    CHECK(r.outcome == "waiting");
+    CHECK(r.message == "waiting for a free slot (2 matching workers, 3 slots, all busy)");
+  });
   self->receive([](atom::run, const std::string&, const attempt_spec&) { FAIL("over slots"); },
                 caf::after(std::chrono::milliseconds(200)) >> [] {});
   self->send(dispatcher, atom::report::value, final_report(on_w1, "w1"));
@@ -104,6 +109,10 @@ TEST_CASE_FIXTURE(dispatcher_fixture, "attempts go to free slots and the rest wa
 TEST_CASE_FIXTURE(dispatcher_fixture, "host pinning waits for a matching worker") {
   add_worker("w1", 4, "h1");
   self->send(dispatcher, atom::dispatch::value, attempt("pinned", "h2"), runner);
+  expect([](atom::report, const attempt_report& r) {
+    CHECK(r.outcome == "waiting");
+    CHECK(r.message == "waiting for a worker on host 'h2'");
+  });
   self->send(dispatcher, atom::dispatch::value, attempt("free"), runner);
   auto [worker, spec] = next_run();
   CHECK(spec.node == "free"); // the pinned one does not block the queue
@@ -144,6 +153,55 @@ TEST_CASE_FIXTURE(dispatcher_fixture, "kill reaches the worker of a running atte
   self->receive([](atom::run, const std::string&, const attempt_spec&) { FAIL("ran"); },
                 [](atom::ack, const std::string&, const std::string&) {},
                 caf::after(std::chrono::milliseconds(300)) >> [] {});
+}
+
+TEST_CASE_FIXTURE(dispatcher_fixture, "higher priority goes first, then the older") {
+  add_worker("w1", 1);
+  auto a = attempt("running");
+  self->send(dispatcher, atom::dispatch::value, a, runner);
+  next_run();
+  for (auto [node, priority] : {std::pair{"low", 0}, std::pair{"high", 5}, std::pair{"low2", 0}}) {
+    auto spec = attempt(node);
+    spec.priority = priority;
+    self->send(dispatcher, atom::dispatch::value, spec, runner);
+  }
+  std::vector<std::string> order;
+  for (auto done : {"running", "high", "low"}) {
+    self->send(dispatcher, atom::report::value, final_report(done, "w1"));
+    for (;;) {
+      bool ran = false;
+      expect([&](atom::run, const std::string&, const attempt_spec& s) {
+               order.push_back(s.node);
+               ran = true;
+             },
+             [](atom::report, const attempt_report&) {}, [](atom::ack, const std::string&,
+                                                             const std::string&) {});
+      if (ran)
+        break;
+    }
+  }
+  CHECK(order == std::vector<std::string>{"high", "low", "low2"});
+}
+
+TEST_CASE_FIXTURE(dispatcher_fixture, "a worker whose heartbeats stop is lost") {
+  // A dispatcher with a short timeout; the worker never sends a heartbeat.
+  auto quick = sys.spawn(cafflow::dispatcher,
+                         dispatcher_config{7, std::chrono::milliseconds(300)});
+  auto w = sys.spawn(recording_worker, std::string("w1"), probe);
+  self->request(quick, std::chrono::seconds(5), atom::register_::value,
+                worker_info{"w1", "h", 1, {}, 1}, w)
+    .receive([](std::uint64_t) {}, [](caf::error& err) { FAIL(caf::to_string(err)); });
+  self->send(quick, atom::dispatch::value, attempt("a"), runner);
+  next_run();
+  expect([](atom::report, const attempt_report& r) {
+    CHECK(r.outcome == "lost");
+    CHECK(r.message.find("no heartbeat for 300 ms") != std::string::npos);
+  });
+  // A heartbeat from the lost worker is answered "unknown": it must register again.
+  self->request(quick, std::chrono::seconds(5), atom::heartbeat::value, std::string("w1"), 1, 0.0)
+    .receive([](bool known) { CHECK_FALSE(known); },
+             [](caf::error& err) { FAIL(caf::to_string(err)); });
+  self->send_exit(quick, caf::exit_reason::user_shutdown);
 }
 
 TEST_SUITE_END();

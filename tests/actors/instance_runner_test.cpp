@@ -36,6 +36,9 @@ worker_actor::behavior_type instant_worker(worker_actor::pointer self, dispatche
     [](atom::ack, const std::string&) {},
     [](atom::report, attempt_report&) {},
     [](atom::connect) {},
+    [](atom::heartbeat) {},
+    [](atom::log, const std::string&, const std::string&, int, std::int64_t,
+       std::int64_t) -> caf::result<log_chunk> { return log_chunk{}; },
     [](atom::status) { return status_map{}; },
   };
 }
@@ -52,6 +55,10 @@ master_actor::behavior_type probe_master(master_actor::pointer, caf::actor probe
     },
     [=](atom::instance, std::string&) -> caf::result<instance_record> { return unused(); },
     [=](atom::run, std::string&, param_map&) -> caf::result<std::string> { return unused(); },
+    [=](atom::kill, std::string&) -> caf::result<atom::ok> { return unused(); },
+    [=](atom::log, std::string&, std::string&, int, std::int64_t) -> caf::result<log_chunk> {
+      return unused();
+    },
     [=](atom::register_, worker_info&,
         worker_actor&) -> caf::result<dispatcher_actor, std::uint64_t> { return unused(); },
     [=](atom::done, const std::string& id, const std::string& status) {
@@ -98,10 +105,14 @@ struct runner_fixture : actor_fixture {
     rec.id = "0001";
     rec.workflow = wf->name;
     rec.status = "queued";
-    param_scope scope;
-    scope.zone = date::locate_zone("UTC");
-    auto runner = sys.spawn(instance_runner,
-                            instance_runner_config{rec, wf, scope, dispatcher, writer, master});
+    instance_runner_config cfg;
+    cfg.record = rec;
+    cfg.wf = wf;
+    cfg.scope.zone = date::locate_zone("UTC");
+    cfg.dispatcher = dispatcher;
+    cfg.store = writer;
+    cfg.master = master;
+    auto runner = sys.spawn(instance_runner, std::move(cfg));
     self->send(runner, atom::start::value);
     expect([](atom::done, const std::string& id, const std::string&) { CHECK(id == "0001"); });
     self->request(writer, std::chrono::seconds(5), atom::flush::value)

@@ -228,6 +228,31 @@ TEST_CASE("stale reports are ignored") {
   CHECK(status_of(st, "a") == node_status::running);
 }
 
+TEST_CASE("waiting for a worker shows in the node, and changes nothing else") {
+  instance_state st(load("<start name='s' to='a'/>" + action("a", "e") + "<end name='e'/>"));
+  st.start(1);
+  auto a = idx(st, "a");
+  st.attempt_waiting(a, 1, "waiting for a worker on host 'h9'", 2);
+  CHECK(status_of(st, "a") == node_status::waiting);
+  CHECK(st.node(a).message == "waiting for a worker on host 'h9'");
+  st.attempt_waiting(a, 7, "stale", 2); // another attempt: ignored
+  CHECK(st.node(a).message == "waiting for a worker on host 'h9'");
+  st.attempt_running(a, 1, 3);
+  CHECK(status_of(st, "a") == node_status::running);
+  CHECK(finishes(succeed(st, "a"), instance_status::succeeded));
+}
+
+TEST_CASE("killing an instance cancels an attempt that still waits for a worker") {
+  instance_state st(load("<start name='s' to='a'/>" + action("a", "e") + "<end name='e'/>"));
+  st.start(1);
+  st.attempt_waiting(idx(st, "a"), 1, "busy", 2);
+  auto effects = st.kill("stop", 3);
+  CHECK(std::count_if(effects.begin(), effects.end(), [](const effect& e) {
+          return e.what == effect::kind::cancel_action;
+        }) == 1);
+  CHECK(status_of(st, "a") == node_status::killed);
+}
+
 TEST_CASE("changed nodes are reported once") {
   instance_state st(load("<start name='s' to='a'/>" + action("a", "e") + "<end name='e'/>"));
   st.start(1);

@@ -35,4 +35,12 @@ TEST_CASE("host pinning and worker groups are honoured") {
   CHECK(pick_worker(ws, {"elsewhere", ""}) == no_worker);
 }
 
+TEST_CASE("the reason an attempt waits") {
+  std::vector<worker_load> ws{{"w1", "h1", {"etl"}, 2, 2}};
+  CHECK(waiting_reason(ws, {}) == "waiting for a free slot (1 matching workers, 2 slots, all busy)");
+  CHECK(waiting_reason(ws, {"h9", ""}) == "waiting for a worker on host 'h9'");
+  CHECK(waiting_reason(ws, {"h9", "gpu"}) == "waiting for a worker on host 'h9' in group 'gpu'");
+  CHECK(waiting_reason({}, {}) == "waiting for a worker to register");
+}
+
 TEST_SUITE_END();

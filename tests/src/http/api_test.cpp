@@ -59,6 +59,27 @@ public:
     r.nodes.push_back(node_record{"s", "start", "", "succeeded", 0, 1, 1, "", {}});
     return r;
   }
+  expected<void> kill(const std::string& id) override {
+    if (id == "done")
+      return make_error(ec::conflict, "instance done is not running (it is succeeded)");
+    if (id != "01")
+      return make_error(ec::unknown_instance, "no instance with id '" + id + "'");
+    return {};
+  }
+  std::string last_log;
+  expected<log_chunk> node_log(const std::string& id, const std::string& node, int attempt,
+                               std::int64_t offset) override {
+    last_log = id + "/" + node + "#" + std::to_string(attempt) + "@" + std::to_string(offset);
+    log_chunk c;
+    c.instance_id = id;
+    c.node = node;
+    c.attempt = attempt == 0 ? 2 : attempt;
+    c.offset = offset;
+    c.content = "hello\n";
+    c.next_offset = offset + 6;
+    c.size = offset + 6;
+    return c;
+  }
   expected<std::string> run(const std::string& wf, const param_map& params) override {
     if (wf != "w")
       return make_error(ec::unknown_workflow, "no workflow named '" + wf + "' is loaded");
@@ -173,6 +194,29 @@ TEST_CASE("errors are JSON with a status that fits") {
   REQUIRE(wrong.headers.size() == 1);
   CHECK(wrong.headers[0] == std::pair<std::string, std::string>{"Allow", "GET"});
   check(call(b, "GET", "/api/v1/workflows/w/run"), 405, "use POST");
+}
+
+TEST_CASE("kill, logs and the cluster view") {
+  fake_backend b;
+  auto killed = call(b, "POST", "/api/v1/instances/01/kill");
+  CHECK(killed.status == 200);
+  CHECK(body_of(killed)["status"] == "killed");
+  CHECK(call(b, "POST", "/api/v1/instances/done/kill").status == 409);
+  CHECK(call(b, "POST", "/api/v1/instances/zz/kill").status == 404);
+  CHECK(call(b, "GET", "/api/v1/instances/01/kill").status == 405);
+  auto log = call(b, "GET", "/api/v1/instances/01/nodes/load%20x/log?attempt=1&offset=6");
+  CHECK(log.status == 200);
+  CHECK(b.last_log == "01/load x#1@6");
+  CHECK(body_of(log)["content"] == "hello\n");
+  CHECK(body_of(log)["next_offset"] == 12);
+  call(b, "GET", "/api/v1/instances/01/nodes/a/log");
+  CHECK(b.last_log == "01/a#0@0"); // the last attempt, from the start
+  CHECK(call(b, "GET", "/api/v1/instances/01/nodes/a/log?offset=-1").status == 400);
+  CHECK(call(b, "GET", "/api/v1/instances/01/nodes/a/log?path=/etc/passwd").status == 400);
+  auto cluster = body_of(call(b, "GET", "/api/v1/cluster"));
+  CHECK(cluster["master"]["address"] == "127.0.0.1:1");
+  CHECK(cluster["workers"][0]["slots"] == 4);
+  CHECK(cluster["slots"]["total"] == 4);
 }
 
 TEST_CASE("error codes map to HTTP statuses") {
