@@ -27,6 +27,8 @@ using worker_actor = caf::typed_actor<
   caf::reacts_to<atom::ack, std::string>,
   // task_runner: an attempt started or ended.
   caf::reacts_to<atom::report, attempt_report>,
+  // internal: the task spawner died (why); the worker stops.
+  caf::reacts_to<atom::exited, std::string>,
   // internal: (re)connect to the master.
   caf::reacts_to<atom::connect>,
   // internal: time to send a heartbeat (and to check the lease).
@@ -39,9 +41,9 @@ using worker_actor = caf::typed_actor<
 
 /// Runs one attempt's process tree and reports to its worker.
 using task_runner_actor = caf::typed_actor<
-  // internal (waiter thread): the process started with this pid.
+  // the spawner: the process started as this process group.
   caf::reacts_to<atom::spawned, int>,
-  // internal (waiter thread): the process ended (wait status, or -1 and why it never started).
+  // the spawner: the process ended (wait status, or -1 and why it never started).
   caf::reacts_to<atom::exited, int, std::string>,
   // internal: the attempt's timeout elapsed.
   caf::reacts_to<atom::timeout>,

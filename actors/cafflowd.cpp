@@ -7,6 +7,7 @@
 #include "cli/cli.hpp"
 #include "cli/daemon_args.hpp"
 #include "config/config.hpp"
+#include "exec/spawner.hpp"
 #include "defaults.hpp"
 #include "log.hpp"
 #include "roles.hpp"
@@ -38,6 +39,14 @@ int main(int argc, char** argv) {
     return fail(exit_code::usage, address.error().message);
   if (auto paths = prepare_paths(*cfg, args->role == role::master); !paths)
     return fail(exit_code::config, paths.error().message);
+  // A worker's task spawner is forked now, while this process has one thread.
+  std::shared_ptr<spawner_client> spawner;
+  if (args->role == role::worker) {
+    auto started = spawner_client::start();
+    if (!started)
+      return fail(exit_code::failed, started.error().message);
+    spawner = std::move(*started);
+  }
   auto log_file = std::filesystem::path(cfg->paths.logs) / log_file_name(*args, *address);
   if (auto logging = log::init({log_file.string(), cfg->log.level, cfg->log.max_file_bytes,
                                 cfg->log.max_files, args->foreground});
@@ -47,7 +56,7 @@ int main(int argc, char** argv) {
                          address->to_string(), cfg->file.empty() ? "defaults" : cfg->file);
   system_config sys_cfg{*cfg};
   caf::actor_system sys{sys_cfg};
-  auto root = spawn_role(sys, *cfg, args->role, *address);
+  auto root = spawn_role(sys, *cfg, args->role, *address, std::move(spawner));
   if (!root) {
     log::get("main")->critical("{}", root.error().message);
     return fail(exit_code::failed, root.error().message);

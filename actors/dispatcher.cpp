@@ -38,15 +38,25 @@ void tell_waiting(self_ptr self, dispatcher_state::attempt_entry& attempt, std::
 
 /// Places queued attempts, best first, while eligible workers have free
 /// slots. One that no worker can take now does not hold back the others.
-void dispatch_queued(self_ptr self) {
+///
+/// Why an attempt waits depends only on which workers there are, so it is
+/// told once when the attempt is queued (see `atom::dispatch`) and again only
+/// when workers come or go (`workers_changed`). Otherwise the scan ends as
+/// soon as every slot is taken: a deep queue costs nothing per event.
+void dispatch_queued(self_ptr self, bool workers_changed = false) {
   auto& st = self->state;
   if (st.queue.empty())
     return;
   auto load = loads(st);
+  int free_slots = 0;
+  for (const auto& w : load)
+    free_slots += std::max(0, w.slots - w.running);
   std::vector<dispatcher_state::worker_entry*> entries;
   for (auto& [id, w] : st.workers)
     entries.push_back(&w);
   for (auto it = st.queue.begin(); it != st.queue.end();) {
+    if (free_slots == 0 && !workers_changed)
+      break;
     auto found = st.attempts.find(it->second);
     if (found == st.attempts.end()) { // cancelled while queued
       it = st.queue.erase(it);
@@ -54,14 +64,16 @@ void dispatch_queued(self_ptr self) {
     }
     auto& attempt = found->second;
     placement_request req{attempt.spec.host, attempt.spec.worker_group};
-    auto index = pick_worker(load, req);
+    auto index = free_slots == 0 ? no_worker : pick_worker(load, req);
     if (index == no_worker) {
-      tell_waiting(self, attempt, waiting_reason(load, req));
+      if (workers_changed)
+        tell_waiting(self, attempt, waiting_reason(load, req));
       ++it;
       continue;
     }
     auto& w = *entries[index];
     ++load[index].running;
+    --free_slots;
     w.running.insert(it->second);
     attempt.worker = w.info.id;
     attempt.spec.epoch = st.cfg.epoch;
@@ -110,7 +122,7 @@ void check_heartbeats(self_ptr self) {
     lose_worker(self, id, "no heartbeat for " + std::to_string(st.cfg.worker_timeout.count())
                             + " ms");
   if (!silent.empty())
-    dispatch_queued(self);
+    dispatch_queued(self, true);
   self->delayed_send(self, st.cfg.worker_timeout / 4, atom::heartbeat::value);
 }
 
@@ -126,7 +138,7 @@ dispatcher_actor::behavior_type dispatcher(dispatcher_actor::stateful_pointer<di
     for (auto& [id, w] : st.workers)
       if (w.handle.address() == down.source) {
         lose_worker(self, id, self->system().render(down.reason));
-        dispatch_queued(self);
+        dispatch_queued(self, true);
         return;
       }
   });
@@ -146,7 +158,7 @@ dispatcher_actor::behavior_type dispatcher(dispatcher_actor::stateful_pointer<di
       auto now = now_ms();
       st.workers[id] = dispatcher_state::worker_entry{std::move(handle), std::move(info), {},
                                                       now, now, 0};
-      dispatch_queued(self);
+      dispatch_queued(self, true);
       return st.cfg.epoch;
     },
     [self](atom::dispatch, attempt_spec& spec, instance_runner_actor& runner) {
@@ -158,6 +170,11 @@ dispatcher_actor::behavior_type dispatcher(dispatcher_actor::stateful_pointer<di
         dispatcher_state::attempt_entry{std::move(spec), std::move(runner), {}, now_ms(), {}};
       st.queue.emplace(queue_key, key);
       dispatch_queued(self);
+      // Still queued: say why, once.
+      if (auto it = st.attempts.find(key); it != st.attempts.end() && it->second.worker.empty()) {
+        placement_request req{it->second.spec.host, it->second.spec.worker_group};
+        tell_waiting(self, it->second, waiting_reason(loads(st), req));
+      }
     },
     [self](atom::kill, const std::string& instance, const std::string& node, int attempt) {
       auto& st = self->state;

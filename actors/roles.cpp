@@ -21,10 +21,11 @@ expected<caf::actor> erase_type(expected<Handle> handle) {
 } // namespace
 
 expected<caf::actor> spawn_role(caf::actor_system& sys, const config& cfg, role r,
-                                const host_port& address) {
+                                const host_port& address,
+                                std::shared_ptr<spawner_client> spawner) {
   switch (r) {
     case role::master: return erase_type(spawn_master(sys, cfg));
-    case role::worker: return erase_type(spawn_worker(sys, cfg, address));
+    case role::worker: return erase_type(spawn_worker(sys, cfg, address, std::move(spawner)));
     case role::http: return erase_type(spawn_http(sys, cfg));
   }
   return make_error(ec::invalid_argument, "unknown role");

@@ -6,12 +6,15 @@
 
 #include "cli/daemon_args.hpp"
 #include "config/config.hpp"
+#include "exec/spawner.hpp"
 #include "expected.hpp"
 
 namespace cafflow {
 
-/// Spawns (and publishes) the root actor of `r` serving `address`.
+/// Spawns (and publishes) the root actor of `r` serving `address`; a worker
+/// gets the task spawner forked at startup.
 expected<caf::actor> spawn_role(caf::actor_system& sys, const config& cfg, role r,
-                                const host_port& address);
+                                const host_port& address,
+                                std::shared_ptr<spawner_client> spawner);
 
 } // namespace cafflow

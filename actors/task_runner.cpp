@@ -45,12 +45,6 @@ void stop(task_runner_actor::stateful_pointer<task_runner_state> self, std::stri
 
 } // namespace
 
-task_runner_state::~task_runner_state() {
-  // The runner ends only after `exited`, so the waiter is at its very end.
-  if (waiter.joinable())
-    waiter.join();
-}
-
 task_runner_actor::behavior_type task_runner(task_runner_actor::stateful_pointer<task_runner_state> self,
                                              task_runner_config cfg) {
   auto& st = self->state;
@@ -74,20 +68,26 @@ task_runner_actor::behavior_type task_runner(task_runner_actor::stateful_pointer
       [](atom::kill, atom::timeout) {},
     };
   }
-  // A thread per attempt forks and waits: PR_SET_PDEATHSIG ties the child to
-  // the forking thread, which lives exactly as long as the child.
-  st.waiter = std::thread([handle = caf::actor_cast<task_runner_actor>(self),
-                           proc = std::move(*process)]() mutable {
-    auto started = spawn_process(proc);
-    if (!started) {
-      caf::anon_send(handle, atom::exited::value, -1, started.error().message);
+  // The spawner starts the process and tells this runner about it directly.
+  auto on_event = [handle = caf::actor_cast<caf::actor_addr>(self)](spawn_event e) {
+    auto runner = caf::actor_cast<task_runner_actor>(handle);
+    if (!runner)
       return;
+    switch (e.what) {
+      case spawn_event::kind::started:
+        caf::anon_send(runner, atom::spawned::value, e.pgid);
+        break;
+      case spawn_event::kind::exited:
+        caf::anon_send(runner, atom::exited::value, e.status, std::string{});
+        break;
+      case spawn_event::kind::failed:
+      case spawn_event::kind::spawner_gone:
+        caf::anon_send(runner, atom::exited::value, -1, std::move(e.message));
+        break;
     }
-    caf::anon_send(handle, atom::spawned::value, started->pgid);
-    auto status = wait_process(started->pid);
-    caf::anon_send(handle, atom::exited::value, status, std::string{});
-    handle = nullptr;
-  });
+  };
+  if (auto sent = st.cfg.spawner->spawn(*process, std::move(on_event)); !sent)
+    self->send(self, atom::exited::value, -1, sent.error().message);
   if (spec.timeout_s > 0)
     self->delayed_send(self, std::chrono::seconds(spec.timeout_s), atom::timeout::value);
   return {
@@ -109,8 +109,7 @@ task_runner_actor::behavior_type task_runner(task_runner_actor::stateful_pointer
         finish(self, "failed", -1, spawn_error);
         return;
       }
-      // Whatever the task left behind in its group goes with it: no orphans.
-      signal_group(st.pid, SIGKILL);
+      // (The spawner has killed whatever the task left behind in its group.)
       auto info = decode_wait_status(status);
       if (!st.stop_reason.empty()) {
         auto why = st.stop_reason == "timed_out"

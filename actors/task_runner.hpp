@@ -5,12 +5,12 @@
 #include <chrono>
 #include <memory>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include <spdlog/logger.h>
 
 #include "actors.hpp"
+#include "exec/spawner.hpp"
 #include "exec/task.hpp"
 
 namespace cafflow {
@@ -25,6 +25,8 @@ struct task_runner_config {
   /// The worker's environment, passed on to the task.
   std::vector<std::string> base_env;
   std::chrono::seconds kill_grace{5};
+  /// Starts the process and reports on it straight to the runner.
+  std::shared_ptr<spawner_client> spawner;
 };
 
 struct task_runner_state {
@@ -37,11 +39,7 @@ struct task_runner_state {
   int pid = 0;
   /// Why the process is being stopped, if it is: timed_out or killed.
   std::string stop_reason;
-  /// Waits for the process; joined when the runner ends (after `exited`).
-  std::thread waiter;
   std::shared_ptr<spdlog::logger> log;
-
-  ~task_runner_state();
 };
 
 /// The behavior; the runner quits only once its process has been reaped.

@@ -166,9 +166,14 @@ void maybe_quit(self_ptr self) {
 } // namespace
 
 worker_actor::behavior_type worker(worker_actor::stateful_pointer<worker_state> self,
-                                   worker_config cfg) {
+                                   worker_config cfg, std::shared_ptr<spawner_client> spawner) {
   auto& st = self->state;
   st.cfg = std::move(cfg);
+  st.spawner = std::move(spawner);
+  st.spawner->listen([handle = caf::actor_cast<caf::actor_addr>(self)](std::string why) {
+    if (auto worker = caf::actor_cast<worker_actor>(handle))
+      caf::anon_send(worker, atom::exited::value, std::move(why));
+  });
   st.log = log::get("worker");
   for (const auto& [name, value] : process_environment())
     st.base_env.push_back(name + "=" + value);
@@ -238,6 +243,7 @@ worker_actor::behavior_type worker(worker_actor::stateful_pointer<worker_state> 
       }
       task_runner_config tc;
       tc.parent = caf::actor_cast<worker_actor>(self);
+      tc.spawner = st.spawner;
       tc.worker_id = st.cfg.info.id;
       tc.dirs = st.cfg.dirs;
       tc.base_env = st.base_env;
@@ -265,6 +271,12 @@ worker_actor::behavior_type worker(worker_actor::stateful_pointer<worker_state> 
         self->send(st.dispatcher, atom::report::value, std::move(report));
       maybe_quit(self);
     },
+    [self](atom::exited, const std::string& why) {
+      // Without its spawner the worker can neither start nor watch tasks (the
+      // spawner's client has killed those that ran): stop, to be restarted.
+      self->state.log->critical("the task spawner is gone ({}); the worker stops", why);
+      self->quit(make_caf_error(ec::exec_error, "the task spawner is gone: " + why));
+    },
     [self](atom::connect) { connect(self); },
     [self](atom::heartbeat) { heartbeat(self); },
     [self](atom::log, const std::string& instance, const std::string& node, int attempt,
@@ -284,7 +296,10 @@ worker_actor::behavior_type worker(worker_actor::stateful_pointer<worker_state> 
 }
 
 expected<worker_actor> spawn_worker(caf::actor_system& sys, const config& cfg,
-                                    const host_port& address) {
+                                    const host_port& address,
+                                    std::shared_ptr<spawner_client> spawner) {
+  if (!spawner)
+    return make_error(ec::exec_error, "a worker needs its task spawner");
   worker_config wc;
   wc.info.id = address.to_string();
   wc.info.host = address.host;
@@ -303,7 +318,7 @@ expected<worker_actor> spawn_worker(caf::actor_system& sys, const config& cfg,
   wc.kill_grace = std::chrono::seconds(cfg.worker.kill_grace_s);
   wc.heartbeat_interval = std::chrono::milliseconds(cfg.worker.heartbeat_interval_ms);
   wc.lease = std::chrono::seconds(cfg.worker.lease_s);
-  auto handle = sys.spawn(worker, std::move(wc));
+  auto handle = sys.spawn(worker, std::move(wc), std::move(spawner));
   auto port = sys.middleman().publish(handle, address.port, address.host.c_str(), true);
   if (!port) {
     caf::anon_send_exit(handle, caf::exit_reason::user_shutdown);

@@ -14,6 +14,7 @@
 
 #include "actors.hpp"
 #include "config/config.hpp"
+#include "exec/spawner.hpp"
 #include "exec/task.hpp"
 
 namespace cafflow {
@@ -49,6 +50,8 @@ struct worker_state {
   int failed_connects = 0;
   /// Running attempts by attempt key.
   std::map<std::string, task_runner_actor> running;
+  /// Starts and reaps the tasks (a helper process forked at startup).
+  std::shared_ptr<spawner_client> spawner;
   /// Final reports the master has not acknowledged yet, by attempt key.
   std::map<std::string, attempt_report> outbox;
   /// Shutting down: no new attempts, quit when the last runner is gone.
@@ -62,11 +65,12 @@ struct worker_state {
 };
 
 worker_actor::behavior_type worker(worker_actor::stateful_pointer<worker_state> self,
-                                   worker_config cfg);
+                                   worker_config cfg, std::shared_ptr<spawner_client> spawner);
 
-/// Reads the [worker] config for the worker at `address`, spawns it and
-/// publishes it on that address.
+/// Reads the [worker] config for the worker at `address`, spawns it (with the
+/// spawner forked at startup) and publishes it on that address.
 expected<worker_actor> spawn_worker(caf::actor_system& sys, const config& cfg,
-                                    const host_port& address);
+                                    const host_port& address,
+                                    std::shared_ptr<spawner_client> spawner);
 
 } // namespace cafflow

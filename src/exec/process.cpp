@@ -53,7 +53,10 @@ void guardian_parent_died(int) {
   _exit(128 + SIGTERM);
 }
 
-/// The task, after the second fork: becomes what `spec` says. Async-signal-safe.
+} // namespace
+
+namespace detail {
+
 [[noreturn]] void become_task(const process_spec& spec, char* const* argv, char* const* envp,
                               int log_fd, int null_fd) {
   setpgid(0, 0);
@@ -75,6 +78,10 @@ void guardian_parent_died(int) {
   execvpe(argv[0], argv, envp);
   child_fail("cannot execute the task");
 }
+
+} // namespace detail
+
+namespace {
 
 /// The guardian, after the first fork. Async-signal-safe: the parent has threads.
 [[noreturn]] void guard(pid_t parent, const process_spec& spec, char* const* argv,
@@ -104,7 +111,7 @@ void guardian_parent_died(int) {
     child_fail("cannot start the task");
   if (task == 0) {
     close(report_fd);
-    become_task(spec, argv, envp, log_fd, null_fd);
+    detail::become_task(spec, argv, envp, log_fd, null_fd);
   }
   setpgid(task, task); // also here, so the group exists before anyone signals it
   guarded_group = task;

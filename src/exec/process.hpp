@@ -39,6 +39,17 @@ struct process_handle {
 /// until the guardian is reaped.
 expected<process_handle> spawn_process(const process_spec& spec);
 
+namespace detail {
+
+/// In a freshly forked child: becomes the task of `spec` (own process group,
+/// default signal handling, stdin from /dev/null, stdout and stderr to
+/// `log_fd`, no other descriptors, its work directory) and execs it.
+/// Async-signal-safe; never returns.
+[[noreturn]] void become_task(const process_spec& spec, char* const* argv, char* const* envp,
+                              int log_fd, int null_fd);
+
+} // namespace detail
+
 /// Blocks until `pid` exits; returns its raw wait status.
 int wait_process(int pid);
 

@@ -42,6 +42,7 @@ inline worker_actor::behavior_type recording_worker(worker_actor::pointer, std::
     },
     [=](atom::ack, const std::string& key) { caf::anon_send(probe, atom::ack::value, id, key); },
     [](atom::report, attempt_report&) {},
+    [](atom::exited, const std::string&) {},
     [](atom::connect) {},
     [](atom::heartbeat) {},
     [](atom::log, const std::string&, const std::string&, int, std::int64_t,

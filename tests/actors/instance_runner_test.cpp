@@ -35,6 +35,7 @@ worker_actor::behavior_type instant_worker(worker_actor::pointer self, dispatche
     [](atom::kill, const std::string&, const std::string&, int) {},
     [](atom::ack, const std::string&) {},
     [](atom::report, attempt_report&) {},
+    [](atom::exited, const std::string&) {},
     [](atom::connect) {},
     [](atom::heartbeat) {},
     [](atom::log, const std::string&, const std::string&, int, std::int64_t,

@@ -41,7 +41,10 @@ expect_contains "$out" "started worker 127.0.0.1:$P2"
 for role in master worker http; do
   pgrep -f -- "--role $role --conf $CONF " > /dev/null || fail "no $role process"
 done
-[ "$(pgrep -f -- "--conf $CONF " | wc -l)" -eq 3 ] || fail "expected exactly 3 processes"
+# The worker's task spawner is its child, named so in ps; nothing else runs.
+worker_pid="$(cat "$T/data/pids/worker-$P2.pid")"
+pgrep -x -P "$worker_pid" cafflow-spawner > /dev/null || fail "the worker has no task spawner"
+[ "$(pgrep -f -- "--conf $CONF " | wc -l)" -eq 4 ] || fail "expected exactly 3 roles and a spawner"
 
 # 3. The CLI lists the examples, runs one to success and one to failure.
 list="$("$SRC/sbin/cafflow" --conf "$CONF" workflow list)"

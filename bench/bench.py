@@ -1,0 +1,271 @@
+#!/usr/bin/env python3
+"""cafflow vs make -j2 on chain-200, fanout-1000 and forest-200 (see run.sh)."""
+import argparse
+import datetime
+import http.client
+import json
+import os
+import platform
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def action(name, to):
+    return (f'<action name="{name}"><shell><command>true</command></shell>'
+            f'<ok to="{to}"/></action>')
+
+
+def chain_xml(name, n):
+    nodes = [action(f"t{i}", f"t{i + 1}" if i + 1 < n else "end") for i in range(n)]
+    return (f'<work-flow name="{name}"><start name="start" to="t0"/>' + "".join(nodes)
+            + '<end name="end"/></work-flow>')
+
+
+def fanout_xml(name, n):
+    paths = "".join(f'<path to="t{i}"/>' for i in range(n))
+    nodes = "".join(action(f"t{i}", "join") for i in range(n))
+    return (f'<work-flow name="{name}"><start name="start" to="fork"/>'
+            f'<fork name="fork">{paths}</fork>{nodes}<join name="join" to="end"/>'
+            '<end name="end"/></work-flow>')
+
+
+# shape -> (workflows as {name: xml}, tasks, makefile text)
+def shapes():
+    def make_chain(prefix, n):
+        lines = []
+        for i in range(n):
+            dep = f" {prefix}{i - 1}" if i > 0 else ""
+            lines.append(f"{prefix}{i}:{dep}\n\t@/bin/sh -c true\n")
+        return lines
+
+    chain_mk = ".PHONY: all\nall: c199\n" + "".join(make_chain("c", 200))
+    fan_mk = (".PHONY: all\nall: " + " ".join(f"f{i}" for i in range(1000)) + "\n"
+              + "".join(f"f{i}:\n\t@/bin/sh -c true\n" for i in range(1000)))
+    forest_mk = ".PHONY: all\nall: " + " ".join(f"w{w}_4" for w in range(200)) + "\n"
+    for w in range(200):
+        forest_mk += "".join(make_chain(f"w{w}_", 5))
+    return {
+        "chain-200": ({"chain200": chain_xml("chain200", 200)}, 200, chain_mk),
+        "fanout-1000": ({"fanout1000": fanout_xml("fanout1000", 1000)}, 1000, fan_mk),
+        "forest-200": ({f"forest{w:03d}": chain_xml(f"forest{w:03d}", 5) for w in range(200)},
+                       1000, forest_mk),
+    }
+
+
+class Cluster:
+    def __init__(self, root, workdir):
+        self.root = root
+        self.dir = workdir
+        self.http = ("127.0.0.1", free_port())
+        self.master = f"127.0.0.1:{free_port()}"
+        self.worker = f"127.0.0.1:{free_port()}"
+        os.makedirs(f"{workdir}/conf")
+        os.makedirs(f"{workdir}/xmlconfig")
+        with open(f"{workdir}/conf/cafflow.ini", "w") as f:
+            f.write(f"[cluster]\nmaster = {self.master}\nworkers = {self.worker}\n"
+                    f"http = 127.0.0.1:{self.http[1]}\n[worker]\nslots = 2\n"
+                    "reconnect_interval_ms = 50\n[log]\nlevel = warn\n"
+                    "[master]\nrescan_interval_s = 1\n")
+        self.procs = {}
+
+    def add(self, name, xml):
+        with open(f"{self.dir}/xmlconfig/{name}.xml", "w") as f:
+            f.write(xml)
+
+    def start(self):
+        binary = f"{self.root}/build/bin/cafflowd"
+        for role, addr in (("master", self.master), ("worker", self.worker),
+                           ("http", f"127.0.0.1:{self.http[1]}")):
+            self.procs[role] = subprocess.Popen(
+                [binary, "--role", role, "--conf", f"{self.dir}/conf/cafflow.ini",
+                 "--address", addr], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            try:
+                h = self.get("/api/v1/health")
+                if h.get("workers"):
+                    return
+            except (OSError, RuntimeError):
+                pass  # not up yet
+            time.sleep(0.05)
+        raise RuntimeError("cluster did not start")
+
+    def request(self, method, path, body=None):
+        conn = http.client.HTTPConnection(*self.http, timeout=30)
+        conn.request(method, path, body=body,
+                     headers={"Content-Type": "application/json"} if body else {})
+        resp = conn.getresponse()
+        data = resp.read()
+        conn.close()
+        if resp.status >= 400:
+            raise RuntimeError(f"{method} {path}: {resp.status} {data!r}")
+        return json.loads(data)
+
+    def get(self, path):
+        return self.request("GET", path)
+
+    def run(self, name):
+        return self.request("POST", f"/api/v1/workflows/{name}/run", b"{}")["instance_id"]
+
+    def peak_rss_kb(self):
+        result = {}
+        for role, p in self.procs.items():
+            with open(f"/proc/{p.pid}/status") as f:
+                for line in f:
+                    if line.startswith("VmHWM:"):
+                        result[role] = int(line.split()[1])
+        return result
+
+    def stop(self):
+        for p in self.procs.values():
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+        for p in self.procs.values():
+            try:
+                p.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                p.kill()
+
+
+def iso_ms(text):
+    """Epoch seconds of cafflow's "YYYY-MM-DDTHH:MM:SS.mmmZ"."""
+    return datetime.datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(
+        tzinfo=datetime.timezone.utc).timestamp()
+
+
+# Every run's files stay until the whole benchmark is over: on ext4 without a
+# journal, creating files right after thousands were deleted is several times
+# slower (the allocator skips recently deleted inodes), so deleting one run's
+# tree would slow down the next run — a cost of this script, not of cafflow.
+SCRATCH = None
+
+
+def scratch_dir(prefix):
+    return tempfile.mkdtemp(prefix=prefix, dir=SCRATCH)
+
+
+def run_cafflow(root, workflows):
+    """Wall time from the first run request until the last instance ended.
+
+    The end is the master's own `finished` time of the last instance (same
+    clock, millisecond resolution), so this script can poll slowly and not
+    load the machine it measures."""
+    c = Cluster(root, scratch_dir("cafflow-"))
+    for name, xml in workflows.items():
+        c.add(name, xml)
+    try:
+        c.start()
+        loaded = set()
+        while len(loaded) < len(workflows):
+            loaded = {w["name"] for w in c.get("/api/v1/workflows")["workflows"]}
+            time.sleep(0.02)
+        start = time.time()
+        ids = [c.run(name) for name in workflows]
+        pending, last_end = set(ids), start
+        while pending:
+            time.sleep(0.1)
+            for i in c.get(f"/api/v1/instances?limit={max(len(ids), 1)}")["instances"]:
+                if i["id"] in pending and i["status"] in ("succeeded", "failed", "killed"):
+                    if i["status"] != "succeeded":
+                        raise RuntimeError(f"instance {i['id']} {i['status']}: {i['message']}")
+                    pending.discard(i["id"])
+                    last_end = max(last_end, iso_ms(i["finished"]))
+        return last_end - start, c.peak_rss_kb()
+    finally:
+        c.stop()
+
+
+def run_make(makefile):
+    tmp = scratch_dir("make-")
+    with open(f"{tmp}/Makefile", "w") as f:
+        f.write(makefile)
+    start = time.perf_counter()
+    subprocess.run(["make", "-s", "-j2", "-C", tmp], check=True)
+    return time.perf_counter() - start
+
+
+def machine():
+    cpu = ""
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    mem_kb = 0
+    with open("/proc/meminfo") as f:
+        for line in f:
+            if line.startswith("MemTotal:"):
+                mem_kb = int(line.split()[1])
+    make_version = subprocess.run(["make", "--version"], capture_output=True,
+                                  text=True).stdout.splitlines()[0]
+    return (f"{os.cpu_count()} cores ({cpu}), {mem_kb // 1024 // 1024} GiB, "
+            f"{platform.system()} {platform.release()}, {make_version}")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--root", required=True)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--shapes", default="chain-200,fanout-1000,forest-200")
+    ap.add_argument("--write", action="store_true")
+    args = ap.parse_args()
+    global SCRATCH
+    SCRATCH = tempfile.mkdtemp(prefix="cafflow-bench-")
+    try:
+        bench(args)
+    finally:
+        shutil.rmtree(SCRATCH, ignore_errors=True)
+
+
+def bench(args):
+    all_shapes = shapes()
+    rows = []
+    for shape in args.shapes.split(","):
+        workflows, tasks, makefile = all_shapes[shape]
+        ours, theirs, rss = [], [], {}
+        for _ in range(args.repeat):
+            wall, peak = run_cafflow(args.root, workflows)
+            ours.append(wall)
+            for role, kb in peak.items():
+                rss[role] = max(rss.get(role, 0), kb)
+            theirs.append(run_make(makefile))
+        o, m = statistics.median(ours), statistics.median(theirs)
+        rows.append((shape, tasks, o, m, rss))
+        print(f"{shape}: cafflow {o:.3f} s, make -j2 {m:.3f} s, ratio {o / m:.2f}, "
+              f"overhead {(o - m) / tasks * 1000:.2f} ms/task, "
+              f"peak RSS " + ", ".join(f"{r} {kb // 1024} MiB" for r, kb in sorted(rss.items())),
+              flush=True)
+    table = ["| shape | tasks | cafflow | make -j2 | ratio | overhead per task | peak RSS master / worker / http |",
+             "|---|---|---|---|---|---|---|"]
+    for shape, tasks, o, m, rss in rows:
+        table.append(f"| {shape} | {tasks} | {o:.3f} s | {m:.3f} s | {o / m:.2f}x | "
+                     f"{(o - m) / tasks * 1000:.2f} ms | "
+                     f"{rss.get('master', 0) // 1024} / {rss.get('worker', 0) // 1024} / "
+                     f"{rss.get('http', 0) // 1024} MiB |")
+    result = ("<!-- bench:begin -->\n"
+              f"Measured {time.strftime('%Y-%m-%d')} on {machine()}; median of {args.repeat} "
+              "runs each, `bench/run.sh --repeat " + str(args.repeat) + "`.\n\n"
+              + "\n".join(table) + "\n<!-- bench:end -->")
+    print(result)
+    if args.write:
+        path = f"{args.root}/docs/BENCHMARKS.md"
+        text = open(path).read()
+        begin, end = text.index("<!-- bench:begin -->"), text.index("<!-- bench:end -->")
+        text = text[:begin] + result + text[end + len("<!-- bench:end -->"):]
+        open(path, "w").write(text)
+
+
+if __name__ == "__main__":
+    main()

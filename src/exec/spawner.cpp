@@ -1,0 +1,377 @@
+#include "exec/spawner.hpp"
+
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <fcntl.h>
+#include <map>
+#include <poll.h>
+#include <sched.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <vector>
+
+namespace cafflow {
+
+namespace {
+
+// -- the wire format: length-prefixed fields in one datagram -------------------
+
+constexpr std::size_t max_message = 1 << 20;
+
+void put_u64(std::string& out, std::uint64_t v) { out.append(reinterpret_cast<char*>(&v), 8); }
+
+void put_str(std::string& out, const std::string& s) {
+  put_u64(out, s.size());
+  out += s;
+}
+
+void put_list(std::string& out, const std::vector<std::string>& items) {
+  put_u64(out, items.size());
+  for (const auto& item : items)
+    put_str(out, item);
+}
+
+struct reader {
+  const char* at;
+  const char* end;
+  bool ok = true;
+
+  std::uint64_t u64() {
+    if (end - at < 8) {
+      ok = false;
+      return 0;
+    }
+    std::uint64_t v;
+    std::memcpy(&v, at, 8);
+    at += 8;
+    return v;
+  }
+  std::string str() {
+    auto n = u64();
+    if (!ok || static_cast<std::uint64_t>(end - at) < n) {
+      ok = false;
+      return {};
+    }
+    std::string s(at, n);
+    at += n;
+    return s;
+  }
+  std::vector<std::string> list() {
+    auto n = u64();
+    std::vector<std::string> items;
+    for (std::uint64_t i = 0; ok && i < n; ++i)
+      items.push_back(str());
+    return items;
+  }
+};
+
+enum : std::uint64_t { event_started = 1, event_exited = 2, event_failed = 3 };
+
+void send_event(int fd, std::uint64_t kind, std::uint64_t id, std::int64_t value,
+                const std::string& message = {}) {
+  std::string out;
+  put_u64(out, kind);
+  put_u64(out, id);
+  put_u64(out, static_cast<std::uint64_t>(value));
+  put_str(out, message);
+  while (send(fd, out.data(), out.size(), MSG_NOSIGNAL) < 0 && errno == EINTR) {
+  }
+}
+
+// -- the spawner process ---------------------------------------------------------
+
+/// What the task's child needs, on the spawner's stack.
+struct child_args {
+  const process_spec* spec;
+  char* const* argv;
+  char* const* envp;
+  int log_fd;
+  int null_fd;
+};
+
+int child_main(void* raw) {
+  auto* args = static_cast<child_args*>(raw);
+  prctl(PR_SET_PDEATHSIG, SIGKILL); // should the spawner itself be killed
+  detail::become_task(*args->spec, args->argv, args->envp, args->log_fd, args->null_fd);
+}
+
+/// The child's stack: CLONE_VM shares our memory, so it needs one of its own.
+/// The spawner is single-threaded and CLONE_VFORK suspends it until the
+/// child has exec'd, so one stack serves every task.
+char* child_stack_top() {
+  constexpr std::size_t size = 1 << 20;
+  static char* top = [] {
+    void* base = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK,
+                      -1, 0);
+    if (base == MAP_FAILED)
+      return static_cast<char*>(nullptr);
+    mprotect(base, static_cast<std::size_t>(sysconf(_SC_PAGESIZE)), PROT_NONE); // guard page
+    return static_cast<char*>(base) + size;
+  }();
+  return top;
+}
+
+/// Starts one task; returns its pid or -errno.
+///
+/// The child shares the spawner's memory until it execs (clone with CLONE_VM
+/// and CLONE_VFORK, as posix_spawn does): no page tables are copied, which
+/// makes starting a task about as cheap as it is for make.
+int start_task(const process_spec& spec) {
+  std::vector<char*> argv, envp;
+  for (const auto& a : spec.argv)
+    argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  for (const auto& e : spec.env)
+    envp.push_back(const_cast<char*>(e.c_str()));
+  envp.push_back(nullptr);
+  auto* stack = child_stack_top();
+  if (stack == nullptr)
+    return -ENOMEM;
+  int log_fd = open(spec.log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (log_fd < 0)
+    return -errno;
+  int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+  child_args args{&spec, argv.data(), envp.data(), log_fd, null_fd};
+  // Signals stay blocked until the child has default handlers: none may run
+  // a handler on shared memory, and one sent to the new group at once must
+  // not meet the spawner's SIG_IGN.
+  sigset_t all, old;
+  sigfillset(&all);
+  sigprocmask(SIG_SETMASK, &all, &old);
+  auto pid = clone(child_main, stack, CLONE_VM | CLONE_VFORK | SIGCHLD, &args);
+  auto err = errno;
+  sigprocmask(SIG_SETMASK, &old, nullptr);
+  close(log_fd);
+  if (null_fd >= 0)
+    close(null_fd);
+  if (pid < 0)
+    return -err;
+  setpgid(pid, pid); // the group exists before anyone signals it
+  return static_cast<int>(pid);
+}
+
+[[noreturn]] void run_spawner(int fd) {
+  // The worker's termination signals are the worker's business: the spawner
+  // ends when the worker's end of the socket closes.
+  signal(SIGINT, SIG_IGN);
+  signal(SIGTERM, SIG_IGN);
+  signal(SIGHUP, SIG_IGN);
+  signal(SIGPIPE, SIG_IGN);
+  sigset_t chld;
+  sigemptyset(&chld);
+  sigaddset(&chld, SIGCHLD);
+  sigprocmask(SIG_BLOCK, &chld, nullptr);
+  int sfd = signalfd(-1, &chld, SFD_CLOEXEC);
+  std::map<int, std::uint64_t> tasks; // pid -> id
+  std::vector<char> buf(max_message);
+  auto reap = [&] {
+    for (;;) {
+      // Peek first: while the ended task is an unreaped zombie its pid, and
+      // so its group id, cannot be reused — the group kill hits only its own.
+      siginfo_t info{};
+      if (waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT) != 0 || info.si_pid == 0)
+        return;
+      pid_t pid = info.si_pid;
+      kill(-pid, SIGKILL); // what the task left behind in its group ends with it
+      int status = 0;
+      while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+      }
+      if (auto it = tasks.find(pid); it != tasks.end()) {
+        send_event(fd, event_exited, it->second, status);
+        tasks.erase(it);
+      }
+    }
+  };
+  for (;;) {
+    pollfd fds[2] = {{fd, POLLIN, 0}, {sfd, POLLIN, 0}};
+    if (poll(fds, 2, -1) < 0 && errno != EINTR)
+      break;
+    if (fds[1].revents & POLLIN) {
+      signalfd_siginfo info;
+      while (read(sfd, &info, sizeof(info)) < 0 && errno == EINTR) {
+      }
+      reap();
+    }
+    if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+      auto n = recv(fd, buf.data(), buf.size(), 0);
+      if (n <= 0) {
+        if (n < 0 && errno == EINTR)
+          continue;
+        break; // the worker is gone
+      }
+      reader r{buf.data(), buf.data() + n};
+      auto id = r.u64();
+      process_spec spec;
+      spec.argv = r.list();
+      spec.env = r.list();
+      spec.work_dir = r.str();
+      spec.log_path = r.str();
+      if (!r.ok || spec.argv.empty()) {
+        send_event(fd, event_failed, id, 0, "malformed spawn request");
+        continue;
+      }
+      auto pid = start_task(spec);
+      if (pid < 0)
+        send_event(fd, event_failed, id, 0,
+                   "cannot start the task: " + std::string(std::strerror(-pid)));
+      else {
+        tasks[pid] = id;
+        send_event(fd, event_started, id, pid);
+      }
+    }
+  }
+  // No worker: no task may go on.
+  for (const auto& [pid, id] : tasks)
+    kill(-pid, SIGKILL);
+  while (!tasks.empty()) {
+    int status = 0;
+    auto pid = waitpid(-1, &status, 0);
+    if (pid < 0 && errno != EINTR)
+      break;
+    tasks.erase(pid);
+  }
+  _exit(0);
+}
+
+} // namespace
+
+expected<std::unique_ptr<spawner_client>> spawner_client::start() {
+  int fds[2];
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) != 0)
+    return make_error(ec::exec_error, std::string("cannot create the spawner socket: ")
+                                        + std::strerror(errno));
+  auto pid = fork();
+  if (pid < 0)
+    return make_error(ec::exec_error, std::string("cannot fork the spawner: ") + std::strerror(errno));
+  if (pid == 0) {
+    close(fds[0]);
+    // Its own process group: a signal to the worker's group (a terminal's
+    // Ctrl-C, `kill -- -pgid`) leaves the spawner to clean up after the worker.
+    setpgid(0, 0);
+    prctl(PR_SET_NAME, "cafflow-spawner");
+    run_spawner(fds[1]);
+  }
+  setpgid(pid, pid); // also here: the group exists when start() returns
+  close(fds[1]);
+  return std::unique_ptr<spawner_client>(new spawner_client(fds[0], static_cast<int>(pid)));
+}
+
+spawner_client::~spawner_client() {
+  // Closing our end tells the spawner to kill what still runs and exit.
+  closing_ = true;
+  shutdown(fd_, SHUT_RDWR);
+  if (reader_.joinable())
+    reader_.join();
+  close(fd_);
+  int status = 0;
+  while (waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+  }
+}
+
+spawner_client::event_handler spawner_client::handler_of(std::uint64_t id, int pgid, bool last) {
+  std::lock_guard<std::mutex> guard{mutex_};
+  auto it = tasks_.find(id);
+  if (it == tasks_.end())
+    return {};
+  auto handler = it->second.on_event;
+  if (last)
+    tasks_.erase(it);
+  else if (pgid > 0)
+    it->second.pgid = pgid;
+  return handler;
+}
+
+void spawner_client::spawner_died(const std::string& why) {
+  std::map<std::uint64_t, task> orphans;
+  {
+    std::lock_guard<std::mutex> guard{mutex_};
+    orphans.swap(tasks_);
+  }
+  for (auto& [id, t] : orphans) {
+    // Nobody reaps the task now: kill its tree here, as the spawner would have.
+    if (t.pgid > 0)
+      signal_group(t.pgid, SIGKILL);
+    t.on_event(spawn_event{spawn_event::kind::spawner_gone, t.pgid, 0, why});
+  }
+}
+
+void spawner_client::listen(std::function<void(std::string)> on_gone) {
+  reader_ = std::thread([this, on_gone = std::move(on_gone)] {
+    std::vector<char> buf(max_message);
+    for (;;) {
+      auto n = recv(fd_, buf.data(), buf.size(), 0);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0) {
+        if (closing_)
+          return; // we ended it: the spawner cleans up
+        auto why = n == 0 ? std::string("the task spawner exited")
+                          : std::string("the task spawner is unreachable: ") + std::strerror(errno);
+        spawner_died(why);
+        on_gone(why);
+        return;
+      }
+      reader r{buf.data(), buf.data() + n};
+      auto kind = r.u64();
+      auto id = r.u64();
+      auto value = static_cast<std::int64_t>(r.u64());
+      spawn_event e;
+      e.message = r.str();
+      if (!r.ok)
+        continue;
+      if (kind == event_started) {
+        e.what = spawn_event::kind::started;
+        e.pgid = static_cast<int>(value);
+      } else if (kind == event_exited) {
+        e.what = spawn_event::kind::exited;
+        e.status = static_cast<int>(value);
+      } else {
+        e.what = spawn_event::kind::failed;
+      }
+      if (auto handler = handler_of(id, e.pgid, e.what != spawn_event::kind::started))
+        handler(std::move(e));
+    }
+  });
+}
+
+expected<void> spawner_client::spawn(const process_spec& spec, event_handler on_event) {
+  std::uint64_t id;
+  {
+    std::lock_guard<std::mutex> guard{mutex_};
+    id = next_id_++;
+  }
+  std::string out;
+  put_u64(out, id);
+  put_list(out, spec.argv);
+  put_list(out, spec.env);
+  put_str(out, spec.work_dir);
+  put_str(out, spec.log_path);
+  if (out.size() > max_message)
+    return make_error(ec::exec_error, "the task's command line and environment are larger than "
+                                        + std::to_string(max_message) + " bytes");
+  // Known before the spawner can answer: its events find their handler.
+  {
+    std::lock_guard<std::mutex> guard{mutex_};
+    tasks_.emplace(id, task{std::move(on_event), 0});
+  }
+  // Not under the lock: a full socket blocks this send until the spawner
+  // reads, and the spawner may first have to hand events to the reader.
+  ssize_t sent;
+  while ((sent = send(fd_, out.data(), out.size(), MSG_NOSIGNAL)) < 0 && errno == EINTR) {
+  }
+  if (sent < 0) {
+    std::lock_guard<std::mutex> guard{mutex_};
+    if (tasks_.erase(id) == 0)
+      return {}; // the spawner died meanwhile, and the handler was told so
+    return make_error(ec::exec_error,
+                      std::string("the task spawner is gone: ") + std::strerror(errno));
+  }
+  return {};
+}
+
+} // namespace cafflow
