@@ -31,6 +31,9 @@ bool commit(self_ptr self) {
     st.waiting.clear();
     return true;
   }
+  // Rows written several times since the last commit are written once (on a
+  // retry the buffer is already coalesced, and stays so).
+  st.buffer = coalesce(std::move(st.buffer));
   auto result = st.db->apply(st.buffer);
   if (!result) {
     ++st.failures;

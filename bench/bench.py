@@ -242,15 +242,17 @@ def bench(args):
                 rss[role] = max(rss.get(role, 0), kb)
             theirs.append(run_make(makefile))
         o, m = statistics.median(ours), statistics.median(theirs)
-        rows.append((shape, tasks, o, m, rss))
-        print(f"{shape}: cafflow {o:.3f} s, make -j2 {m:.3f} s, ratio {o / m:.2f}, "
+        ratios = [a / b for a, b in zip(ours, theirs)]
+        rows.append((shape, tasks, o, m, rss, min(ratios), max(ratios)))
+        print(f"{shape}: cafflow {o:.3f} s, make -j2 {m:.3f} s, ratio {o / m:.2f} "
+              f"(single runs {min(ratios):.2f}-{max(ratios):.2f}), "
               f"overhead {(o - m) / tasks * 1000:.2f} ms/task, "
               f"peak RSS " + ", ".join(f"{r} {kb // 1024} MiB" for r, kb in sorted(rss.items())),
               flush=True)
-    table = ["| shape | tasks | cafflow | make -j2 | ratio | overhead per task | peak RSS master / worker / http |",
-             "|---|---|---|---|---|---|---|"]
-    for shape, tasks, o, m, rss in rows:
-        table.append(f"| {shape} | {tasks} | {o:.3f} s | {m:.3f} s | {o / m:.2f}x | "
+    table = ["| shape | tasks | cafflow | make -j2 | ratio | single runs | overhead per task | peak RSS master / worker / http |",
+             "|---|---|---|---|---|---|---|---|"]
+    for shape, tasks, o, m, rss, low, high in rows:
+        table.append(f"| {shape} | {tasks} | {o:.3f} s | {m:.3f} s | {o / m:.2f}x | {low:.2f}–{high:.2f}x | "
                      f"{(o - m) / tasks * 1000:.2f} ms | "
                      f"{rss.get('master', 0) // 1024} / {rss.get('worker', 0) // 1024} / "
                      f"{rss.get('http', 0) // 1024} MiB |")

@@ -28,7 +28,7 @@ public:
     } catch (const std::exception& e) {
       out = error_response(500, std::string("internal error: ") + e.what());
     }
-    resp.setStatus(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(out.status));
+    resp.setStatusAndReason(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(out.status));
     resp.setContentType(out.content_type);
     for (const auto& [name, value] : out.headers)
       if (name == "Connection" && value == "close")
@@ -60,6 +60,10 @@ private:
     r.path = uri.substr(0, q);
     if (q != std::string::npos)
       r.query = uri.substr(q + 1);
+    // Neither a length nor chunks: the body is empty (RFC 9112 §6.3), not
+    // "everything until the client closes", which would stall `curl -X POST`.
+    if (!req.hasContentLength() && !req.getChunkedTransferEncoding())
+      return handler_(r);
     auto& in = req.stream();
     if (req.hasContentLength() && static_cast<std::size_t>(req.getContentLength64()) > max_body_) {
       // Read (and drop) a moderately large body so that the client, which is

@@ -44,6 +44,12 @@ struct attempt_put {
 /// One write; the store writer applies many in one transaction.
 using store_write = std::variant<workflow_put, instance_put, node_put, attempt_put>;
 
+/// The writes of `batch` that matter: an instance, node or attempt written
+/// several times keeps only its last content, at the place of its first write
+/// (so rows still come before the rows that refer to them). Workflow writes
+/// all stay: a status change must not drop the version written before it.
+std::vector<store_write> coalesce(std::vector<store_write> batch);
+
 class store {
 public:
   virtual ~store() = default;

@@ -3,9 +3,13 @@
 #include <csignal>
 #include <set>
 
+#include <Poco/Net/SocketAddress.h>
+#include <Poco/Net/StreamSocket.h>
+
 #include <doctest/doctest.h>
 
 #include "cluster.hpp"
+#include "config/config.hpp"
 
 using namespace cafflow;
 using namespace cafflow::test;
@@ -176,6 +180,24 @@ TEST_CASE("bad HTTP requests get a 4xx JSON error") {
   check(c.api("GET", "/api/v1/instances/0000000000000000"), 404);
   check(c.api("PUT", "/api/v1/health"), 405);
   check(c.api("POST", "/api/v1/workflows/x/run", std::string(2 << 20, 'x')), 413);
+
+  // A POST with neither Content-Length nor chunks (curl -X POST) has an empty
+  // body: answered at once, with the status's own reason phrase.
+  auto address = parse_host_port(c.http_address());
+  REQUIRE(address);
+  Poco::Net::StreamSocket socket(Poco::Net::SocketAddress(address->host, address->port));
+  socket.setReceiveTimeout(Poco::Timespan(10, 0));
+  std::string request = "POST /api/v1/instances/0000000000000000/kill HTTP/1.1\r\n"
+                        "Host: " + c.http_address() + "\r\nConnection: keep-alive\r\n\r\n";
+  socket.sendBytes(request.data(), static_cast<int>(request.size()));
+  char buf[512];
+  int n = 0;
+  try {
+    n = socket.receiveBytes(buf, sizeof(buf));
+  } catch (const Poco::TimeoutException&) {
+    FAIL("no answer within 10 s: the server waits for a body that never comes");
+  }
+  CHECK(std::string(buf, static_cast<std::size_t>(std::max(n, 0))).rfind("HTTP/1.1 404 Not Found\r\n", 0) == 0);
 }
 
 TEST_CASE("a dead master is noticed: health is 503 until it is back, workers re-register") {

@@ -1,0 +1,45 @@
+#include <map>
+#include <tuple>
+
+#include "store/store.hpp"
+
+namespace cafflow {
+
+namespace {
+
+/// What a write is about: its kind and the key of its row (empty kind for
+/// writes that are never merged).
+using row_key = std::tuple<int, std::string, std::string, int>;
+
+row_key key_of(const store_write& w) {
+  if (auto* i = std::get_if<instance_put>(&w))
+    return {1, i->record.id, {}, 0};
+  if (auto* n = std::get_if<node_put>(&w))
+    return {2, n->instance_id, n->record.name, 0};
+  if (auto* a = std::get_if<attempt_put>(&w))
+    return {3, a->instance_id, a->node, a->record.number};
+  return {0, {}, {}, 0};
+}
+
+} // namespace
+
+std::vector<store_write> coalesce(std::vector<store_write> batch) {
+  std::vector<store_write> result;
+  result.reserve(batch.size());
+  std::map<row_key, std::size_t> position; // row -> its index in result
+  for (auto& w : batch) {
+    auto key = key_of(w);
+    if (std::get<0>(key) == 0) {
+      result.push_back(std::move(w));
+      continue;
+    }
+    auto [it, fresh] = position.emplace(std::move(key), result.size());
+    if (fresh)
+      result.push_back(std::move(w));
+    else
+      result[it->second] = std::move(w);
+  }
+  return result;
+}
+
+} // namespace cafflow

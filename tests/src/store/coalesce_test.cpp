@@ -1,0 +1,88 @@
+#include "store/store.hpp"
+
+#include <doctest/doctest.h>
+
+using namespace cafflow;
+
+namespace {
+
+store_write instance(const std::string& id, const std::string& status) {
+  instance_put p;
+  p.record.id = id;
+  p.record.status = status;
+  return p;
+}
+
+store_write node(const std::string& instance, const std::string& name, const std::string& status) {
+  node_put p;
+  p.instance_id = instance;
+  p.record.name = name;
+  p.record.status = status;
+  return p;
+}
+
+store_write attempt(const std::string& instance, const std::string& node, int number,
+                    const std::string& status) {
+  attempt_put p;
+  p.instance_id = instance;
+  p.node = node;
+  p.record.number = number;
+  p.record.status = status;
+  return p;
+}
+
+store_write workflow(const std::string& name, const std::string& xml) {
+  workflow_put p;
+  p.record.name = name;
+  p.xml = xml;
+  return p;
+}
+
+/// "kind key status" of every write, in order.
+std::vector<std::string> describe(const std::vector<store_write>& writes) {
+  std::vector<std::string> out;
+  for (const auto& w : writes) {
+    if (auto* i = std::get_if<instance_put>(&w))
+      out.push_back("instance " + i->record.id + " " + i->record.status);
+    else if (auto* n = std::get_if<node_put>(&w))
+      out.push_back("node " + n->instance_id + "/" + n->record.name + " " + n->record.status);
+    else if (auto* a = std::get_if<attempt_put>(&w))
+      out.push_back("attempt " + a->instance_id + "/" + a->node + "." + std::to_string(a->record.number)
+                    + " " + a->record.status);
+    else if (auto* f = std::get_if<workflow_put>(&w))
+      out.push_back("workflow " + f->record.name + " " + f->xml);
+  }
+  return out;
+}
+
+} // namespace
+
+TEST_CASE("coalesce keeps each row's last content at the place of its first write") {
+  std::vector<store_write> batch{
+    instance("i1", "running"),
+    node("i1", "a", "queued"),
+    attempt("i1", "a", 1, "running"),
+    node("i1", "a", "running"),
+    node("i1", "b", "queued"),
+    attempt("i1", "a", 1, "failed"),
+    attempt("i1", "a", 2, "succeeded"),
+    node("i1", "a", "succeeded"),
+    instance("i1", "succeeded"),
+    node("i2", "a", "queued"),
+  };
+  CHECK(describe(coalesce(batch)) == std::vector<std::string>{
+    "instance i1 succeeded",
+    "node i1/a succeeded",
+    "attempt i1/a.1 failed",
+    "node i1/b queued",
+    "attempt i1/a.2 succeeded",
+    "node i2/a queued",
+  });
+}
+
+TEST_CASE("coalesce keeps every workflow write, and an empty batch stays empty") {
+  std::vector<store_write> batch{workflow("w", "<xml/>"), workflow("w", ""), workflow("w", "")};
+  CHECK(describe(coalesce(batch))
+        == std::vector<std::string>{"workflow w <xml/>", "workflow w ", "workflow w "});
+  CHECK(coalesce({}).empty());
+}
