@@ -7,27 +7,12 @@
 #include <doctest/doctest.h>
 
 #include "fixtures.hpp"
+#include "task_helpers.hpp"
 
 using namespace cafflow;
+using cafflow::test::pid_from;
+using cafflow::test::shell;
 using cafflow::test::temp_dir;
-
-namespace {
-
-process_spec shell(const std::string& command, const temp_dir& dir) {
-  process_spec spec;
-  spec.argv = {"/bin/sh", "-c", command};
-  spec.env = {"PATH=/usr/bin:/bin", "GREETING=hi"};
-  spec.work_dir = dir.path();
-  spec.log_path = dir / "out.log";
-  return spec;
-}
-
-int pid_from(const temp_dir& dir, const std::string& file) {
-  REQUIRE(test::wait_until([&] { return !test::read_file(dir / file).empty(); }));
-  return std::stoi(test::read_file(dir / file));
-}
-
-} // namespace
 
 TEST_SUITE_BEGIN("process");
 
