@@ -39,10 +39,10 @@ int main(int argc, char** argv) {
     return fail(exit_code::usage, address.error().message);
   if (auto paths = prepare_paths(*cfg, args->role == role::master); !paths)
     return fail(exit_code::config, paths.error().message);
-  // A worker's task spawner is forked now, while this process has one thread.
+  // A worker's task spawner starts now, before this process has threads.
   std::shared_ptr<spawner_client> spawner;
   if (args->role == role::worker) {
-    auto started = spawner_client::start();
+    auto started = spawner_client::start(default_spawner_program(), address->to_string());
     if (!started)
       return fail(exit_code::failed, started.error().message);
     spawner = std::move(*started);

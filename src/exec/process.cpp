@@ -17,16 +17,6 @@ namespace cafflow {
 namespace {
 
 /// Closes every descriptor from `first` on, in the child (async-signal-safe).
-void close_from(int first) {
-#ifdef SYS_close_range
-  if (syscall(SYS_close_range, first, ~0U, 0) == 0)
-    return;
-#endif
-  auto max = sysconf(_SC_OPEN_MAX);
-  for (int fd = first; fd < max; ++fd)
-    close(fd);
-}
-
 /// Writes a message and exits, in the child (async-signal-safe).
 [[noreturn]] void child_fail(const char* what) {
   auto err = errno;
@@ -57,6 +47,16 @@ void guardian_parent_died(int) {
 
 namespace detail {
 
+void close_from(int first) {
+#ifdef SYS_close_range
+  if (syscall(SYS_close_range, first, ~0U, 0) == 0)
+    return;
+#endif
+  auto max = sysconf(_SC_OPEN_MAX);
+  for (int fd = first; fd < max; ++fd)
+    close(fd);
+}
+
 [[noreturn]] void become_task(const process_spec& spec, char* const* argv, char* const* envp,
                               int log_fd, int null_fd) {
   setpgid(0, 0);
@@ -72,7 +72,7 @@ namespace detail {
   dup2(null_fd, STDIN_FILENO);
   dup2(log_fd, STDOUT_FILENO);
   dup2(log_fd, STDERR_FILENO);
-  close_from(3);
+  detail::close_from(3);
   if (!spec.work_dir.empty() && chdir(spec.work_dir.c_str()) != 0)
     child_fail("cannot enter the work directory");
   execvpe(argv[0], argv, envp);
@@ -118,7 +118,7 @@ namespace {
   std::int32_t reported = task;
   (void) !write(report_fd, &reported, sizeof(reported));
   // Hold nothing of the daemon's: its sockets must close when it does.
-  close_from(0);
+  detail::close_from(0);
   for (int sig = 1; sig < NSIG; ++sig)
     if (sig != SIGTERM && sig != SIGINT && sig != SIGHUP && sig != SIGPIPE)
       signal(sig, SIG_DFL);

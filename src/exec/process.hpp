@@ -41,6 +41,9 @@ expected<process_handle> spawn_process(const process_spec& spec);
 
 namespace detail {
 
+/// Closes every descriptor from `first` on. Async-signal-safe.
+void close_from(int first);
+
 /// In a freshly forked child: becomes the task of `spec` (own process group,
 /// default signal handling, stdin from /dev/null, stdout and stderr to
 /// `log_fd`, no other descriptors, its work directory) and execs it.

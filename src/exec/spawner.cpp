@@ -1,9 +1,11 @@
 #include "exec/spawner.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
 #include <fcntl.h>
+#include <filesystem>
 #include <map>
 #include <poll.h>
 #include <sched.h>
@@ -70,7 +72,7 @@ struct reader {
   }
 };
 
-enum : std::uint64_t { event_started = 1, event_exited = 2, event_failed = 3 };
+enum : std::uint64_t { event_started = 1, event_exited = 2, event_failed = 3, event_ready = 4 };
 
 void send_event(int fd, std::uint64_t kind, std::uint64_t id, std::int64_t value,
                 const std::string& message = {}) {
@@ -155,7 +157,16 @@ int start_task(const process_spec& spec) {
   return static_cast<int>(pid);
 }
 
+
+} // namespace
+
 [[noreturn]] void run_spawner(int fd) {
+  // Its own process group: a signal to the worker's group (a terminal's
+  // Ctrl-C, `kill -- -pgid`) leaves the spawner to clean up after the worker.
+  setpgid(0, 0);
+  prctl(PR_SET_NAME, "cafflow-spawner");
+  // Nothing of the worker's but the socket and the standard streams.
+  detail::close_from(std::max(fd, STDERR_FILENO) + 1);
   // The worker's termination signals are the worker's business: the spawner
   // ends when the worker's end of the socket closes.
   signal(SIGINT, SIG_IGN);
@@ -165,8 +176,9 @@ int start_task(const process_spec& spec) {
   sigset_t chld;
   sigemptyset(&chld);
   sigaddset(&chld, SIGCHLD);
-  sigprocmask(SIG_BLOCK, &chld, nullptr);
+  sigprocmask(SIG_SETMASK, &chld, nullptr); // only SIGCHLD, and that one for signalfd
   int sfd = signalfd(-1, &chld, SFD_CLOEXEC);
+  send_event(fd, event_ready, 0, getpid());
   std::map<int, std::uint64_t> tasks; // pid -> id
   std::vector<char> buf(max_message);
   auto reap = [&] {
@@ -238,27 +250,66 @@ int start_task(const process_spec& spec) {
   _exit(0);
 }
 
-} // namespace
 
-expected<std::unique_ptr<spawner_client>> spawner_client::start() {
+expected<std::unique_ptr<spawner_client>> spawner_client::start(const std::string& program,
+                                                                const std::string& label) {
+  auto fail = [&](const std::string& what) {
+    return make_error(ec::exec_error, "cannot start the task spawner '" + program + "': " + what);
+  };
+  if (access(program.c_str(), X_OK) != 0)
+    return fail(std::strerror(errno));
   int fds[2];
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) != 0)
-    return make_error(ec::exec_error, std::string("cannot create the spawner socket: ")
-                                        + std::strerror(errno));
+    return fail(std::string("socketpair: ") + std::strerror(errno));
+  // Everything the child needs is built before fork: the parent may have
+  // threads, so the child does only async-signal-safe things until exec.
+  constexpr int child_fd = 3;
+  std::vector<std::string> args{"cafflow-spawner", "--fd", std::to_string(child_fd), "--worker",
+                                label};
+  std::vector<char*> argv;
+  for (auto& a : args)
+    argv.push_back(a.data());
+  argv.push_back(nullptr);
   auto pid = fork();
-  if (pid < 0)
-    return make_error(ec::exec_error, std::string("cannot fork the spawner: ") + std::strerror(errno));
-  if (pid == 0) {
+  if (pid < 0) {
+    auto err = errno;
     close(fds[0]);
-    // Its own process group: a signal to the worker's group (a terminal's
-    // Ctrl-C, `kill -- -pgid`) leaves the spawner to clean up after the worker.
-    setpgid(0, 0);
-    prctl(PR_SET_NAME, "cafflow-spawner");
-    run_spawner(fds[1]);
+    close(fds[1]);
+    return fail(std::string("fork: ") + std::strerror(err));
   }
-  setpgid(pid, pid); // also here: the group exists when start() returns
+  if (pid == 0) {
+    if (fds[1] == child_fd)
+      fcntl(child_fd, F_SETFD, 0); // keep it across exec
+    else
+      dup2(fds[1], child_fd); // the copy has no FD_CLOEXEC
+    execv(program.c_str(), argv.data());
+    _exit(127);
+  }
   close(fds[1]);
+  // Ready when it says so; gone when the socket closes first.
+  pollfd ready{fds[0], POLLIN, 0};
+  char buf[256];
+  ssize_t n = -1;
+  if (poll(&ready, 1, 10000) == 1)
+    n = recv(fds[0], buf, sizeof(buf), 0);
+  reader r{buf, buf + std::max<ssize_t>(n, 0)};
+  if (n <= 0 || r.u64() != event_ready) {
+    close(fds[0]);
+    kill(pid, SIGKILL);
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    return fail(n < 0 ? "it did not report ready within 10 s" : "it exited at once");
+  }
   return std::unique_ptr<spawner_client>(new spawner_client(fds[0], static_cast<int>(pid)));
+}
+
+std::string default_spawner_program() {
+  std::error_code err;
+  auto self = std::filesystem::read_symlink("/proc/self/exe", err);
+  if (err)
+    return "cafflow-spawner";
+  return (self.parent_path() / "cafflow-spawner").string();
 }
 
 spawner_client::~spawner_client() {

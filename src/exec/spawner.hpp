@@ -1,11 +1,13 @@
 // The spawner: a small helper process that starts and reaps a worker's tasks.
 //
 // Forking the worker itself (threads, sockets, a large heap) for every task
-// is slow and leaves a task's children behind when the worker dies. Instead
-// the worker forks the spawner once, before it has any thread; the spawner
-// forks each task (cheap: it is small), reaps them all, and reports over a
-// socket. When the worker dies — however — the spawner reads end-of-file and
-// kills every task's process group: no task outlives its worker.
+// is slow. Instead the worker starts the spawner once — its own small
+// executable, `cafflow-spawner`, in a process group of its own — and asks it
+// over a socket to start tasks. The spawner starts each one cheaply (clone
+// with CLONE_VM | CLONE_VFORK), reaps them all, kills what a task leaves
+// behind in its group, and reports back. When the worker dies — however — the
+// spawner reads end-of-file and kills every task's process group: no task
+// outlives its worker.
 #pragma once
 
 #include <atomic>
@@ -47,8 +49,10 @@ class spawner_client {
 public:
   using event_handler = std::function<void(spawn_event)>;
 
-  /// Forks the spawner. Call while the process has a single thread.
-  static expected<std::unique_ptr<spawner_client>> start();
+  /// Starts the spawner executable at `program` (`label`, e.g. the worker's
+  /// address, shows in `ps`) and waits until it is ready.
+  static expected<std::unique_ptr<spawner_client>> start(const std::string& program,
+                                                         const std::string& label);
 
   /// Ends the spawner (it kills what still runs) and stops listening.
   ~spawner_client();
@@ -87,5 +91,12 @@ private:
   std::map<std::uint64_t, task> tasks_;
   std::thread reader_;
 };
+
+/// The spawner process's main loop on the socket `fd`; exits when the
+/// socket's other end closes, after killing every task still running.
+[[noreturn]] void run_spawner(int fd);
+
+/// `cafflow-spawner` next to the running executable.
+std::string default_spawner_program();
 
 } // namespace cafflow

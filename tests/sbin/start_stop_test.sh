@@ -41,10 +41,11 @@ expect_contains "$out" "started worker 127.0.0.1:$P2"
 for role in master worker http; do
   pgrep -f -- "--role $role --conf $CONF " > /dev/null || fail "no $role process"
 done
-# The worker's task spawner is its child, named so in ps; nothing else runs.
+[ "$(pgrep -f -- "--conf $CONF " | wc -l)" -eq 3 ] || fail "expected exactly 3 processes"
+# The worker's task spawner is its child, saying whose it is.
 worker_pid="$(cat "$T/data/pids/worker-$P2.pid")"
-pgrep -x -P "$worker_pid" cafflow-spawner > /dev/null || fail "the worker has no task spawner"
-[ "$(pgrep -f -- "--conf $CONF " | wc -l)" -eq 4 ] || fail "expected exactly 3 roles and a spawner"
+spawner_pid="$(pgrep -x -P "$worker_pid" cafflow-spawner)" || fail "the worker has no task spawner"
+expect_contains "$(ps -o args= -p "$spawner_pid")" "cafflow-spawner --fd 3 --worker 127.0.0.1:$P2"
 
 # 3. The CLI lists the examples, runs one to success and one to failure.
 list="$("$SRC/sbin/cafflow" --conf "$CONF" workflow list)"
@@ -72,6 +73,7 @@ expect_contains "$out" "started worker 127.0.0.1:$P2"
 out="$("$SRC/sbin/stop-cluster" --conf "$CONF")" || fail "stop-cluster failed"
 expect_contains "$out" "stopped 3 processes"
 if pgrep -f -- "--conf $CONF " > /dev/null; then fail "processes left: $(pgrep -af -- "--conf $CONF ")"; fi
+if pgrep -f -- "cafflow-spawner --fd 3 --worker 127.0.0.1:$P2" > /dev/null; then fail "the spawner is left"; fi
 out="$("$SRC/sbin/stop-cluster" --conf "$CONF")"
 expect_contains "$out" "nothing of $CONF was running"
 

@@ -1,6 +1,9 @@
 #include "exec/spawner.hpp"
 
+#include <algorithm>
 #include <condition_variable>
+#include <fcntl.h>
+#include <filesystem>
 #include <csignal>
 #include <mutex>
 #include <sys/wait.h>
@@ -29,7 +32,7 @@ struct spawner_fixture {
   std::string gone;
 
   spawner_fixture() {
-    auto started = spawner_client::start();
+    auto started = spawner_client::start(CAFFLOW_SPAWNER_BIN, "test");
     REQUIRE(started);
     client = std::move(*started);
     client->listen([this](std::string why) {
@@ -92,13 +95,33 @@ TEST_CASE("a task starts as its own group, ends with its status, writes its log"
   CHECK(test::read_file(dir / "out.log") == "hi\noops\n" + dir.path() + "\n");
 }
 
-TEST_CASE("the spawner is a named process in a group of its own") {
+TEST_CASE("the spawner is a named process in a group of its own, with nothing of ours") {
+  // A descriptor of ours that is not close-on-exec must not reach the spawner.
+  int leaked = open("/dev/null", O_RDONLY);
+  REQUIRE(leaked >= 0);
   spawner_fixture f;
-  CHECK(getpgid(f.client->pid()) == f.client->pid());
-  REQUIRE(test::wait_until([&] {
-    return test::read_file("/proc/" + std::to_string(f.client->pid()) + "/comm")
-           == "cafflow-spawner\n";
-  }));
+  close(leaked);
+  auto proc = "/proc/" + std::to_string(f.client->pid());
+  CHECK(getpgid(f.client->pid()) == f.client->pid()); // ready means set up
+  CHECK(test::read_file(proc + "/comm") == "cafflow-spawner\n");
+  auto cmdline = test::read_file(proc + "/cmdline");
+  std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
+  CHECK(cmdline == "cafflow-spawner --fd 3 --worker test ");
+  std::vector<std::string> fds;
+  for (const auto& entry : std::filesystem::directory_iterator(proc + "/fd"))
+    fds.push_back(entry.path().filename().string());
+  std::sort(fds.begin(), fds.end());
+  CHECK(fds == std::vector<std::string>{"0", "1", "2", "3", "4"}); // + the signalfd
+}
+
+TEST_CASE("a spawner program that cannot run is a clear error") {
+  auto missing = spawner_client::start("/nonexistent/cafflow-spawner", "test");
+  REQUIRE_FALSE(missing);
+  CHECK(missing.error().message
+        == "cannot start the task spawner '/nonexistent/cafflow-spawner': No such file or directory");
+  auto wrong = spawner_client::start("/bin/true", "test");
+  REQUIRE_FALSE(wrong);
+  CHECK(wrong.error().message == "cannot start the task spawner '/bin/true': it exited at once");
 }
 
 TEST_CASE("what a finished task leaves behind in its group is killed") {
@@ -157,7 +180,7 @@ TEST_CASE("when the worker is killed, the spawner kills its tasks' whole trees")
   auto worker = fork();
   REQUIRE(worker >= 0);
   if (worker == 0) {
-    auto started = spawner_client::start();
+    auto started = spawner_client::start(CAFFLOW_SPAWNER_BIN, "test");
     if (started)
       (*started)->spawn(shell("sleep 100 & echo $! > child.pid; echo $$ > self.pid; wait", dir),
                         [](spawn_event) {});
