@@ -175,6 +175,8 @@ def run_cafflow(root, workflows):
         ids = [c.run(name) for name in workflows]
         pending, last_end = set(ids), start
         while pending:
+            if time.time() - start > 600:
+                raise RuntimeError(f"{len(pending)} instances still unfinished after 600 s")
             time.sleep(0.1)
             for i in c.get(f"/api/v1/instances?limit={max(len(ids), 1)}")["instances"]:
                 if i["id"] in pending and i["status"] in ("succeeded", "failed", "killed"):

@@ -1,4 +1,5 @@
 // The store on Poco::Data, for SQLite (and, with its dialect, MySQL/MariaDB).
+#include <algorithm>
 #include <mutex>
 
 #include <Poco/Data/RecordSet.h>
@@ -21,24 +22,54 @@ using Poco::Data::Keywords::now;
 
 enum class dialect { sqlite, mysql };
 
-/// INSERT that updates `columns` when a row with the same key exists.
-std::string upsert(dialect d, const std::string& table, const std::vector<std::string>& keys,
-                   const std::vector<std::string>& columns) {
-  std::vector<std::string> all = keys;
-  all.insert(all.end(), columns.begin(), columns.end());
-  std::string sql = "INSERT INTO " + table + " (" + join(all, ", ") + ") VALUES (";
+/// The columns of a table that cafflow upserts, its key first.
+struct table_spec {
+  std::string table;
+  std::vector<std::string> keys;
+  std::vector<std::string> columns;
+};
+
+/// INSERT of `rows` rows that updates `columns` when a row with the same key
+/// exists.
+std::string upsert(dialect d, const table_spec& t, std::size_t rows) {
+  std::vector<std::string> all = t.keys;
+  all.insert(all.end(), t.columns.begin(), t.columns.end());
+  std::string tuple = "(";
   for (std::size_t i = 0; i < all.size(); ++i)
-    sql += i == 0 ? "?" : ", ?";
-  sql += ")";
+    tuple += i == 0 ? "?" : ", ?";
+  tuple += ")";
+  std::string sql = "INSERT INTO " + t.table + " (" + join(all, ", ") + ") VALUES ";
+  for (std::size_t r = 0; r < rows; ++r)
+    sql += r == 0 ? tuple : ", " + tuple;
   std::vector<std::string> sets;
-  for (const auto& c : columns)
+  for (const auto& c : t.columns)
     sets.push_back(d == dialect::sqlite ? c + " = excluded." + c : c + " = VALUES(" + c + ")");
   if (d == dialect::sqlite)
-    sql += " ON CONFLICT (" + join(keys, ", ") + ") DO UPDATE SET " + join(sets, ", ");
+    sql += " ON CONFLICT (" + join(t.keys, ", ") + ") DO UPDATE SET " + join(sets, ", ");
   else
     sql += " ON DUPLICATE KEY UPDATE " + join(sets, ", ");
   return sql;
 }
+
+const table_spec workflow_table{"workflow", {"name"},
+                                {"current_version", "dir", "description", "creator", "file",
+                                 "hash", "node_count", "status", "loaded_at"}};
+const table_spec workflow_version_table{"workflow_version", {"workflow", "version"},
+                                        {"hash", "file", "xml", "loaded_at"}};
+const table_spec instance_table{"instance", {"id"},
+                                {"workflow", "version", "status", "trigger_kind", "params",
+                                 "logical_time", "priority", "created_at", "started_at",
+                                 "finished_at", "message"}};
+const table_spec node_table{"node_instance", {"instance_id", "node"},
+                            {"position", "kind", "action_type", "status", "attempts",
+                             "started_at", "finished_at", "message"}};
+const table_spec attempt_table{"attempt", {"instance_id", "node", "number"},
+                               {"worker", "epoch", "pid", "status", "exit_code", "lost",
+                                "log_path", "started_at", "finished_at", "message"}};
+
+/// Rows per INSERT: one statement to parse for many rows, far below the
+/// placeholder limits of SQLite (32766) and MySQL (65535).
+constexpr std::size_t rows_per_statement = 100;
 
 std::string text(const Poco::Dynamic::Var& v) {
   return v.isEmpty() ? std::string{} : v.convert<std::string>();
@@ -117,11 +148,28 @@ public:
     if (batch.empty())
       return {};
     return guard("write", [&]() -> expected<void> {
+      // Workflows first, then instances, nodes, attempts: every row comes
+      // after the rows it refers to. Rows of one table go in multi-row
+      // statements.
+      std::vector<const instance_put*> instances;
+      std::vector<const node_put*> nodes;
+      std::vector<const attempt_put*> attempts;
       auto& s = *session_;
       s.begin();
       try {
-        for (const auto& write : batch)
-          std::visit([&](const auto& w) { put(w); }, write);
+        for (const auto& write : batch) {
+          if (auto* w = std::get_if<workflow_put>(&write))
+            put(*w);
+          else if (auto* i = std::get_if<instance_put>(&write))
+            instances.push_back(i);
+          else if (auto* n = std::get_if<node_put>(&write))
+            nodes.push_back(n);
+          else if (auto* a = std::get_if<attempt_put>(&write))
+            attempts.push_back(a);
+        }
+        put_rows(instance_table, instances);
+        put_rows(node_table, nodes);
+        put_rows(attempt_table, attempts);
         s.commit();
       } catch (...) {
         s.rollback();
@@ -313,57 +361,52 @@ private:
     auto version = static_cast<Poco::Int64>(r.version);
     auto loaded = static_cast<Poco::Int64>(r.loaded_at);
     auto nodes = static_cast<Poco::Int64>(r.node_count);
-    const auto& workflow_sql = sql_.workflow;
-    *session_ << workflow_sql, bind(r.name), bind(version), bind(r.dir), bind(r.desc),
-      bind(r.creator), bind(r.file), bind(r.hash), bind(nodes), bind(r.status), bind(loaded),
-      now;
+    *session_ << upsert(dialect_, workflow_table, 1), bind(r.name), bind(version), bind(r.dir),
+      bind(r.desc), bind(r.creator), bind(r.file), bind(r.hash), bind(nodes), bind(r.status),
+      bind(loaded), now;
     if (w.xml.empty())
       return; // a status change only
-    const auto& version_sql = sql_.workflow_version;
-    *session_ << version_sql, bind(r.name), bind(version), bind(r.hash), bind(r.file),
-      bind(w.xml), bind(loaded), now;
+    *session_ << upsert(dialect_, workflow_version_table, 1), bind(r.name), bind(version),
+      bind(r.hash), bind(r.file), bind(w.xml), bind(loaded), now;
   }
 
-  void put(const instance_put& i) {
+  /// Upserts `rows` into `table`, many per statement.
+  template <class Put>
+  void put_rows(const table_spec& table, const std::vector<const Put*>& rows) {
+    for (std::size_t first = 0; first < rows.size(); first += rows_per_statement) {
+      auto count = std::min(rows_per_statement, rows.size() - first);
+      Poco::Data::Statement insert(*session_);
+      insert << upsert(dialect_, table, count);
+      for (std::size_t i = first; i < first + count; ++i)
+        bind_row(insert, *rows[i]);
+      insert.execute();
+    }
+  }
+
+  static void bind_row(Poco::Data::Statement& s, const instance_put& i) {
     const auto& r = i.record;
-    const auto& sql = sql_.instance;
-    auto version = static_cast<Poco::Int64>(r.version);
-    auto logical = static_cast<Poco::Int64>(r.logical_time);
-    auto priority = static_cast<Poco::Int64>(r.priority);
-    auto created = static_cast<Poco::Int64>(r.created);
-    auto started = static_cast<Poco::Int64>(r.started);
-    auto finished = static_cast<Poco::Int64>(r.finished);
-    auto params = params_to_json(r.params);
-    *session_ << sql, bind(r.id), bind(r.workflow), bind(version), bind(r.status),
-      bind(r.trigger), bind(params), bind(logical), bind(priority), bind(created), bind(started),
-      bind(finished), bind(r.message), now;
+    s, bind(r.id), bind(r.workflow), bind(static_cast<Poco::Int64>(r.version)), bind(r.status),
+      bind(r.trigger), bind(params_to_json(r.params)), bind(static_cast<Poco::Int64>(r.logical_time)),
+      bind(static_cast<Poco::Int64>(r.priority)), bind(static_cast<Poco::Int64>(r.created)),
+      bind(static_cast<Poco::Int64>(r.started)), bind(static_cast<Poco::Int64>(r.finished)),
+      bind(r.message);
   }
 
-  void put(const node_put& n) {
+  static void bind_row(Poco::Data::Statement& s, const node_put& n) {
     const auto& r = n.record;
-    const auto& sql = sql_.node;
-    auto position = static_cast<Poco::Int64>(n.position);
-    auto attempts = static_cast<Poco::Int64>(r.attempt_count);
-    auto started = static_cast<Poco::Int64>(r.started);
-    auto finished = static_cast<Poco::Int64>(r.finished);
-    *session_ << sql, bind(n.instance_id), bind(r.name), bind(position), bind(r.kind),
-      bind(r.action_type), bind(r.status), bind(attempts), bind(started), bind(finished),
-      bind(r.message), now;
+    s, bind(n.instance_id), bind(r.name), bind(static_cast<Poco::Int64>(n.position)), bind(r.kind),
+      bind(r.action_type), bind(r.status), bind(static_cast<Poco::Int64>(r.attempt_count)),
+      bind(static_cast<Poco::Int64>(r.started)), bind(static_cast<Poco::Int64>(r.finished)),
+      bind(r.message);
   }
 
-  void put(const attempt_put& a) {
+  static void bind_row(Poco::Data::Statement& s, const attempt_put& a) {
     const auto& r = a.record;
-    const auto& sql = sql_.attempt;
-    auto number = static_cast<Poco::Int64>(r.number);
-    auto epoch = static_cast<Poco::Int64>(r.epoch);
-    auto pid = static_cast<Poco::Int64>(r.pid);
-    auto exit_code = static_cast<Poco::Int64>(r.exit_code);
-    auto lost = static_cast<Poco::Int64>(r.lost ? 1 : 0);
-    auto started = static_cast<Poco::Int64>(r.started);
-    auto finished = static_cast<Poco::Int64>(r.finished);
-    *session_ << sql, bind(a.instance_id), bind(a.node), bind(number), bind(r.worker),
-      bind(epoch), bind(pid), bind(r.status), bind(exit_code), bind(lost), bind(r.log_path),
-      bind(started), bind(finished), bind(r.message), now;
+    s, bind(a.instance_id), bind(a.node), bind(static_cast<Poco::Int64>(r.number)), bind(r.worker),
+      bind(static_cast<Poco::Int64>(r.epoch)), bind(static_cast<Poco::Int64>(r.pid)), bind(r.status),
+      bind(static_cast<Poco::Int64>(r.exit_code)), bind(static_cast<Poco::Int64>(r.lost ? 1 : 0)),
+      bind(r.log_path), bind(static_cast<Poco::Int64>(r.started)),
+      bind(static_cast<Poco::Int64>(r.finished)), bind(r.message);
   }
 
   /// Runs `f`, turning Poco exceptions into store errors that name the operation.
@@ -378,35 +421,9 @@ private:
     }
   }
 
-  /// The upsert statements of this dialect, built once.
-  struct statements {
-    explicit statements(dialect d)
-      : workflow(upsert(d, "workflow", {"name"},
-                        {"current_version", "dir", "description", "creator", "file", "hash",
-                         "node_count", "status", "loaded_at"})),
-        workflow_version(upsert(d, "workflow_version", {"workflow", "version"},
-                                {"hash", "file", "xml", "loaded_at"})),
-        instance(upsert(d, "instance", {"id"},
-                        {"workflow", "version", "status", "trigger_kind", "params",
-                         "logical_time", "priority", "created_at", "started_at", "finished_at",
-                         "message"})),
-        node(upsert(d, "node_instance", {"instance_id", "node"},
-                    {"position", "kind", "action_type", "status", "attempts", "started_at",
-                     "finished_at", "message"})),
-        attempt(upsert(d, "attempt", {"instance_id", "node", "number"},
-                       {"worker", "epoch", "pid", "status", "exit_code", "lost", "log_path",
-                        "started_at", "finished_at", "message"})) {}
-    std::string workflow;
-    std::string workflow_version;
-    std::string instance;
-    std::string node;
-    std::string attempt;
-  };
-
   dialect dialect_;
   std::unique_ptr<Poco::Data::Session> session_;
   std::string name_;
-  statements sql_{dialect_};
 };
 
 } // namespace

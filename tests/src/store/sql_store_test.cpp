@@ -161,6 +161,29 @@ TEST_CASE("unfinished instances are marked failed") {
   CHECK((*db->instance("0002"))->status == "succeeded");
 }
 
+TEST_CASE("a large batch spans several statements, and a row written twice keeps its last content") {
+  temp_dir dir;
+  auto db = open_sqlite(dir);
+  std::vector<store_write> batch{instance_put{make_instance("0001", "w", "running")}};
+  for (int i = 0; i < 250; ++i) {
+    node_record n{"n" + std::to_string(i), "action", "shell", "succeeded", 1, 5, 6, "", {}};
+    batch.push_back(node_put{"0001", i, n});
+    attempt_record a{1, "w1", "succeeded", 0, false, 100 + i, 1, "/l", 5, 6, ""};
+    batch.push_back(attempt_put{"0001", n.name, a});
+  }
+  // The same node again, later in the batch: the later write wins.
+  node_record again{"n7", "action", "shell", "failed", 1, 5, 7, "second", {}};
+  batch.push_back(node_put{"0001", 7, again});
+  REQUIRE(db->apply(batch));
+  auto r = **db->instance("0001");
+  REQUIRE(r.nodes.size() == 250);
+  CHECK(r.nodes[0].name == "n0");
+  CHECK(r.nodes[249].name == "n249");
+  CHECK(r.nodes[249].attempts.at(0).pid == 349);
+  CHECK(r.nodes[7].status == "failed");
+  CHECK(r.nodes[7].message == "second");
+}
+
 TEST_CASE("a batch is all or nothing") {
   temp_dir dir;
   auto db = open_sqlite(dir);
