@@ -75,6 +75,16 @@ using dispatcher_actor = caf::typed_actor<
   caf::replies_to<atom::register_, worker_info, worker_actor>::with<std::uint64_t>,
   // instance_runner: run this attempt and report to the runner.
   caf::reacts_to<atom::dispatch, attempt_spec, instance_runner_actor>,
+  // restored instance_runner: this attempt was dispatched before the master
+  // restarted; find it on the workers (or report it lost).
+  caf::reacts_to<atom::adopt, attempt_spec, instance_runner_actor>,
+  // instance_runner: the result of attempt (key) from worker (id) is committed:
+  // the worker may forget it.
+  caf::reacts_to<atom::ack, std::string, std::string>,
+  // internal: the time for recovering attempts is up.
+  caf::reacts_to<atom::timeout>,
+  // master: place no attempt (true) while the store cannot keep up, or again (false).
+  caf::reacts_to<atom::hold, bool>,
   // instance_runner: stop attempt (instance id, node, attempt number).
   caf::reacts_to<atom::kill, std::string, std::string, int>,
   // worker: an attempt started or ended.
@@ -156,6 +166,8 @@ using master_actor = api_actor::extend<
                                                                       std::uint64_t>,
   // instance_runner: the instance ended (id, final status).
   caf::reacts_to<atom::done, std::string, std::string>,
+  // store_writer: the store is (un)available (why not), and writes waiting.
+  caf::reacts_to<atom::health, bool, std::string, std::uint64_t>,
   // anyone: the master's state.
   caf::replies_to<atom::status>::with<status_map>>;
 

@@ -45,7 +45,7 @@ void tell_waiting(self_ptr self, dispatcher_state::attempt_entry& attempt, std::
 /// soon as every slot is taken: a deep queue costs nothing per event.
 void dispatch_queued(self_ptr self, bool workers_changed = false) {
   auto& st = self->state;
-  if (st.queue.empty())
+  if (st.queue.empty() || st.holding)
     return;
   auto load = loads(st);
   int free_slots = 0;
@@ -63,6 +63,14 @@ void dispatch_queued(self_ptr self, bool workers_changed = false) {
       continue;
     }
     auto& attempt = found->second;
+    if (!attempt.worker.empty()) { // a worker claimed it while it was held
+      it = st.queue.erase(it);
+      continue;
+    }
+    if (attempt.held) {
+      ++it;
+      continue;
+    }
     placement_request req{attempt.spec.host, attempt.spec.worker_group};
     auto index = free_slots == 0 ? no_worker : pick_worker(load, req);
     if (index == no_worker) {
@@ -126,6 +134,112 @@ void check_heartbeats(self_ptr self) {
   self->delayed_send(self, st.cfg.worker_timeout / 4, atom::heartbeat::value);
 }
 
+/// An attempt runs on `w`: it takes a slot there, and its runner hears so.
+void take_claim(self_ptr self, const std::string& key, dispatcher_state::attempt_entry& attempt,
+                dispatcher_state::worker_entry& w, attempt_report report) {
+  attempt.worker = w.info.id;
+  attempt.held = false;
+  w.running.insert(key);
+  report.outcome = "running";
+  self->send(attempt.runner, atom::report::value, std::move(report));
+}
+
+/// A worker's claim meets the attempt it belongs to: a result goes to the
+/// runner; a running attempt is re-attached on its worker.
+void apply_claim(self_ptr self, const std::string& key, recovery_book::claim c) {
+  auto& st = self->state;
+  auto it = st.attempts.find(key);
+  if (it == st.attempts.end())
+    return;
+  st.cfg.recovery.settled(key);
+  if (is_final_outcome(c.report.outcome)) {
+    st.log->info("{}: result from worker {} recovered ({})", key, c.worker, c.report.outcome);
+    self->send(it->second.runner, atom::report::value, std::move(c.report));
+    st.attempts.erase(it);
+    return;
+  }
+  auto w = st.workers.find(c.worker);
+  if (w == st.workers.end()) {
+    // Its worker claimed it, then went away: lost like the worker's others.
+    attempt_report r = c.report;
+    r.outcome = "lost";
+    r.finished = now_ms();
+    r.message = "worker " + c.worker + " was lost while the master recovered";
+    self->send(it->second.runner, atom::report::value, std::move(r));
+    st.attempts.erase(it);
+    return;
+  }
+  st.log->info("{}: still running on worker {}, re-attached", key, c.worker);
+  take_claim(self, key, it->second, w->second, std::move(c.report));
+}
+
+/// What a registering worker runs: re-attached when an instance expects it,
+/// kept while recovery may still want it, else stopped.
+void handle_claims(self_ptr self, dispatcher_state::worker_entry& w,
+                   std::vector<attempt_report> claims) {
+  auto& st = self->state;
+  for (auto& r : claims) {
+    auto key = attempt_key(r.instance_id, r.node, r.attempt);
+    auto it = st.attempts.find(key);
+    if (it != st.attempts.end() && (it->second.worker.empty() || it->second.worker == w.info.id)) {
+      st.cfg.recovery.settled(key);
+      st.log->info("{}: still running on worker {}, re-attached", key, w.info.id);
+      take_claim(self, key, it->second, w, std::move(r));
+    } else if (it == st.attempts.end() && st.cfg.recovery.covers(key)) {
+      st.cfg.recovery.park(recovery_book::claim{w.info.id, std::move(r)});
+    } else {
+      st.log->warn("{}: running on worker {} but wanted by no instance; stopping it", key,
+                   w.info.id);
+      self->send(w.handle, atom::kill::value, r.instance_id, r.node, r.attempt);
+    }
+  }
+}
+
+/// Recovery ends: what nobody claimed is lost, what nobody wants is stopped
+/// or dropped, and held attempts may be placed.
+void close_recovery(self_ptr self, const char* why) {
+  auto& st = self->state;
+  if (!st.cfg.recovery.open())
+    return;
+  auto left = st.cfg.recovery.close();
+  st.log->info("recovery done ({}): {} attempts lost, {} unwanted running, {} results dropped, "
+               "{} released",
+               why, left.lost.size(), left.unwanted_running.size(), left.unwanted_results.size(),
+               left.released.size());
+  for (const auto& key : left.lost) {
+    auto it = st.attempts.find(key);
+    if (it == st.attempts.end() || !it->second.worker.empty())
+      continue;
+    attempt_report r;
+    r.instance_id = it->second.spec.instance_id;
+    r.node = it->second.spec.node;
+    r.attempt = it->second.spec.attempt;
+    r.worker = it->second.spec.worker;
+    r.outcome = "lost";
+    r.finished = now_ms();
+    r.message = "no worker had it when the master restarted";
+    self->send(it->second.runner, atom::report::value, std::move(r));
+    st.attempts.erase(it);
+  }
+  for (const auto& c : left.unwanted_running)
+    if (auto w = st.workers.find(c.worker); w != st.workers.end())
+      self->send(w->second.handle, atom::kill::value, c.report.instance_id, c.report.node,
+                 c.report.attempt);
+  for (const auto& c : left.unwanted_results)
+    if (auto w = st.workers.find(c.worker); w != st.workers.end())
+      self->send(w->second.handle, atom::ack::value,
+                 attempt_key(c.report.instance_id, c.report.node, c.report.attempt));
+  for (const auto& key : left.released)
+    if (auto it = st.attempts.find(key); it != st.attempts.end())
+      it->second.held = false;
+  dispatch_queued(self, true);
+}
+
+void maybe_close_recovery(self_ptr self) {
+  if (self->state.cfg.recovery.complete())
+    close_recovery(self, "every worker is back");
+}
+
 } // namespace
 
 dispatcher_actor::behavior_type dispatcher(dispatcher_actor::stateful_pointer<dispatcher_state> self,
@@ -143,6 +257,8 @@ dispatcher_actor::behavior_type dispatcher(dispatcher_actor::stateful_pointer<di
       }
   });
   self->delayed_send(self, st.cfg.worker_timeout / 4, atom::heartbeat::value);
+  if (st.cfg.recovery.open())
+    self->delayed_send(self, st.cfg.recovery_deadline, atom::timeout::value);
   return {
     [self](atom::register_, worker_info& info, worker_actor& handle) -> std::uint64_t {
       auto& st = self->state;
@@ -153,11 +269,16 @@ dispatcher_actor::behavior_type dispatcher(dispatcher_actor::stateful_pointer<di
         return st.cfg.epoch; // the same process again: nothing changed
       self->monitor(handle);
       auto id = info.id;
-      st.log->info("worker {} registered: host {}, {} slots, groups [{}], pid {}", id, info.host,
-                   info.slots, join(info.groups, ","), info.pid);
+      st.log->info("worker {} registered: host {}, {} slots, groups [{}], pid {}, {} running",
+                   id, info.host, info.slots, join(info.groups, ","), info.pid,
+                   info.running.size());
       auto now = now_ms();
-      st.workers[id] = dispatcher_state::worker_entry{std::move(handle), std::move(info), {},
-                                                      now, now, 0};
+      auto claims = std::move(info.running);
+      auto& w = st.workers[id] = dispatcher_state::worker_entry{std::move(handle), std::move(info),
+                                                                {}, now, now, 0};
+      handle_claims(self, w, std::move(claims));
+      st.cfg.recovery.registered(id);
+      maybe_close_recovery(self);
       dispatch_queued(self, true);
       return st.cfg.epoch;
     },
@@ -166,8 +287,22 @@ dispatcher_actor::behavior_type dispatcher(dispatcher_actor::stateful_pointer<di
       auto key = attempt_key(spec.instance_id, spec.node, spec.attempt);
       auto queue_key =
         dispatcher_state::queue_key{-spec.priority, -spec.action_priority, st.next_seq++};
-      st.attempts[key] =
-        dispatcher_state::attempt_entry{std::move(spec), std::move(runner), {}, now_ms(), {}};
+      auto& attempt = st.attempts[key] = dispatcher_state::attempt_entry{
+        std::move(spec), std::move(runner), {}, now_ms(), {}, false};
+      if (st.cfg.recovery.open()) {
+        auto placement = st.cfg.recovery.dispatched(key);
+        if (placement.claimed) {
+          apply_claim(self, key, std::move(*placement.claimed));
+          return;
+        }
+        if (placement.hold) {
+          attempt.held = true;
+          st.queue.emplace(queue_key, key);
+          tell_waiting(self, attempt,
+                       "waiting for the workers to come back after the master restarted");
+          return;
+        }
+      }
       st.queue.emplace(queue_key, key);
       dispatch_queued(self);
       // Still queued: say why, once.
@@ -175,6 +310,44 @@ dispatcher_actor::behavior_type dispatcher(dispatcher_actor::stateful_pointer<di
         placement_request req{it->second.spec.host, it->second.spec.worker_group};
         tell_waiting(self, it->second, waiting_reason(loads(st), req));
       }
+    },
+    [self](atom::adopt, attempt_spec& spec, instance_runner_actor& runner) {
+      auto& st = self->state;
+      auto key = attempt_key(spec.instance_id, spec.node, spec.attempt);
+      if (!st.cfg.recovery.open()) {
+        // Recovery ended before this instance came back: nobody has it.
+        attempt_report r;
+        r.instance_id = spec.instance_id;
+        r.node = spec.node;
+        r.attempt = spec.attempt;
+        r.outcome = "lost";
+        r.finished = now_ms();
+        r.message = "no worker had it when the master restarted";
+        self->send(runner, atom::report::value, std::move(r));
+        return;
+      }
+      st.attempts[key] = dispatcher_state::attempt_entry{std::move(spec), std::move(runner), {},
+                                                         now_ms(), {}, false};
+      if (auto claim = st.cfg.recovery.attach(key))
+        apply_claim(self, key, std::move(*claim));
+      maybe_close_recovery(self);
+    },
+    [self](atom::ack, const std::string& worker, const std::string& key) {
+      auto& st = self->state;
+      if (auto w = st.workers.find(worker); w != st.workers.end())
+        self->send(w->second.handle, atom::ack::value, key);
+    },
+    [self](atom::timeout) { close_recovery(self, "its deadline passed"); },
+    [self](atom::hold, bool on) {
+      auto& st = self->state;
+      if (st.holding == on)
+        return;
+      st.holding = on;
+      if (on)
+        st.log->warn("placing no attempts until the store catches up ({} queued)",
+                     st.queue.size());
+      else
+        dispatch_queued(self, true);
     },
     [self](atom::kill, const std::string& instance, const std::string& node, int attempt) {
       auto& st = self->state;
@@ -209,14 +382,20 @@ dispatcher_actor::behavior_type dispatcher(dispatcher_actor::stateful_pointer<di
           self->send(it->second.runner, atom::report::value, std::move(report));
         return;
       }
-      // A final report: the worker may forget it once we have it.
-      if (w != st.workers.end()) {
-        self->send(w->second.handle, atom::ack::value, key);
+      // A final report frees the slot. The worker forgets it only when its
+      // runner has committed it (`atom::ack`): until then a restarted master
+      // can still learn it from the worker.
+      if (w != st.workers.end())
         w->second.running.erase(key);
-      }
       if (it != st.attempts.end()) {
+        st.cfg.recovery.settled(key);
         self->send(it->second.runner, atom::report::value, std::move(report));
         st.attempts.erase(it);
+      } else if (st.cfg.recovery.covers(key)) {
+        auto worker = report.worker;
+        st.cfg.recovery.park(recovery_book::claim{std::move(worker), std::move(report)});
+      } else if (w != st.workers.end()) {
+        self->send(w->second.handle, atom::ack::value, key); // nobody wants it
       }
       dispatch_queued(self);
     },
@@ -267,7 +446,8 @@ dispatcher_actor::behavior_type dispatcher(dispatcher_actor::stateful_pointer<di
       return {{"workers", std::to_string(st.workers.size())},
               {"slots", std::to_string(slots)},
               {"busy_slots", std::to_string(busy)},
-              {"queued", std::to_string(st.queue.size())}};
+              {"queued", std::to_string(st.queue.size())},
+              {"recovering", st.cfg.recovery.open() ? "true" : "false"}};
     },
   };
 }

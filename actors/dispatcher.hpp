@@ -14,6 +14,7 @@
 #include <spdlog/logger.h>
 
 #include "actors.hpp"
+#include "engine/recovery.hpp"
 
 namespace cafflow {
 
@@ -22,6 +23,10 @@ struct dispatcher_config {
   std::uint64_t epoch = 1;
   /// Without a heartbeat for this long a worker is lost.
   std::chrono::milliseconds worker_timeout{5000};
+  /// After a restart: the attempts to recover (engine/recovery.hpp), and how
+  /// long to wait at most for the workers that may hold them (their lease).
+  recovery_book recovery;
+  std::chrono::milliseconds recovery_deadline{30000};
 };
 
 struct dispatcher_state {
@@ -45,6 +50,8 @@ struct dispatcher_state {
     timestamp queued_at = 0;
     /// The reason it waits, last told to its runner.
     std::string waiting;
+    /// Queued but not to be placed before recovery ends.
+    bool held = false;
   };
 
   /// Queue order: higher instance priority, higher action priority, older.
@@ -56,6 +63,8 @@ struct dispatcher_state {
   /// Attempts waiting for a slot: queue key -> attempt key.
   std::map<queue_key, std::string> queue;
   std::uint64_t next_seq = 0;
+  /// No attempt is placed while set (the store cannot keep up).
+  bool holding = false;
   /// Every attempt not yet ended (queued or running), by attempt key.
   std::map<std::string, attempt_entry> attempts;
   std::shared_ptr<spdlog::logger> log;

@@ -75,20 +75,103 @@ expected<attempt_spec> make_attempt(const instance_runner_config& cfg, std::size
   return spec;
 }
 
+/// The worker the store names for attempt `number` of `node` ("" = none).
+std::string stored_worker(const instance_record& r, const std::string& node, int number) {
+  for (const auto& n : r.nodes)
+    if (n.name == node)
+      for (const auto& a : n.attempts)
+        if (a.number == number)
+          return a.worker;
+  return {};
+}
+
+/// The stored nodes as the state machine knows them, in definition order.
+expected<std::vector<node_state>> stored_nodes(const workflow& wf, const instance_record& r) {
+  std::vector<node_state> nodes(wf.nodes.size());
+  std::vector<bool> seen(wf.nodes.size(), false);
+  for (const auto& n : r.nodes) {
+    auto index = wf.index_of(n.name);
+    if (index == workflow::npos)
+      return make_error(ec::invalid_argument, "the stored node '" + n.name
+                                                + "' is not in workflow version "
+                                                + std::to_string(r.version));
+    auto status = parse_node_status(n.status);
+    if (!status)
+      return make_error(ec::invalid_argument,
+                        "node '" + n.name + "' has an unknown status '" + n.status + "'");
+    nodes[index] = node_state{*status, n.attempt_count, n.started, n.finished, n.message};
+    seen[index] = true;
+  }
+  for (std::size_t i = 0; i < seen.size(); ++i)
+    if (!seen[i])
+      return make_error(ec::invalid_argument, "node '" + wf.nodes[i].name + "' is not stored");
+  return nodes;
+}
+
+/// Seconds left of a retry interval whose last attempt ended at `ended`.
+int remaining_interval(int interval_s, timestamp ended, timestamp now) {
+  if (ended == 0)
+    return interval_s;
+  auto left_ms = static_cast<timestamp>(interval_s) * 1000 - (now - ended);
+  return left_ms <= 0 ? 0 : static_cast<int>((left_ms + 999) / 1000);
+}
+
+/// The end of the last attempt of `node` the store knows (0 = none).
+timestamp last_attempt_end(const instance_record& r, const std::string& node) {
+  timestamp last = 0;
+  for (const auto& n : r.nodes)
+    if (n.name == node)
+      for (const auto& a : n.attempts)
+        last = std::max(last, a.finished);
+  return last;
+}
+
+/// A worker's result to acknowledge once it is durable: (worker, attempt key).
+using ack_after_commit = std::optional<std::pair<std::string, std::string>>;
+
 /// Writes the nodes that changed and, when `instance_changed`, the instance.
-void persist(self_ptr self, bool instance_changed, store_batch batch = {}) {
+/// With `ack`, the worker hears that it may forget its result only once this
+/// (and everything before it) is committed — however long a database outage
+/// makes that take.
+void persist(self_ptr self, bool instance_changed, store_batch batch = {},
+             ack_after_commit ack = {}) {
   auto& st = self->state;
   for (auto index : st.machine->take_changed())
     batch.emplace_back(node_put{st.cfg.record.id, static_cast<int>(index),
                                 make_node_record(*st.cfg.wf, index, st.machine->node(index))});
   if (instance_changed)
     batch.emplace_back(instance_put{st.cfg.record});
+  if (ack) {
+    ++st.pending_acks;
+    auto done = [self] {
+      auto& st = self->state;
+      if (--st.pending_acks == 0 && st.quitting)
+        self->quit();
+    };
+    self->request(st.cfg.store, caf::infinite, atom::commit::value, std::move(batch))
+      .then(
+        [self, ack, done](atom::ok) {
+          self->send(self->state.cfg.dispatcher, atom::ack::value, ack->first, ack->second);
+          done();
+        },
+        [done](caf::error&) { done(); }); // the writer is gone: the master stops
+    return;
+  }
   if (!batch.empty())
     self->send(st.cfg.store, atom::put::value, std::move(batch));
 }
 
+/// Quits once every result waiting for its commit has been acknowledged.
+void quit_after_commit(self_ptr self) {
+  auto& st = self->state;
+  st.quitting = true;
+  if (st.pending_acks == 0)
+    self->quit();
+}
+
 /// Carries out the state machine's effects.
-void apply(self_ptr self, std::vector<effect> effects, store_batch batch = {}) {
+void apply(self_ptr self, std::vector<effect> effects, store_batch batch = {},
+           ack_after_commit ack = {}) {
   auto& st = self->state;
   bool instance_changed = false;
   bool finished = false;
@@ -119,6 +202,22 @@ void apply(self_ptr self, std::vector<effect> effects, store_batch batch = {}) {
         self->delayed_send(self, std::chrono::seconds(e.delay_s), atom::retry::value,
                            static_cast<std::uint64_t>(e.node));
         break;
+      case effect::kind::adopt_action:
+        if (auto spec = make_attempt(st.cfg, e.node, e.attempt)) {
+          spec->worker = stored_worker(st.cfg.record, spec->node, e.attempt);
+          self->send(st.cfg.dispatcher, atom::adopt::value, std::move(*spec),
+                     caf::actor_cast<instance_runner_actor>(self));
+        } else {
+          attempt_report r;
+          r.instance_id = st.cfg.record.id;
+          r.node = st.cfg.wf->nodes[e.node].name;
+          r.attempt = e.attempt;
+          r.outcome = "lost";
+          r.started = r.finished = now_ms();
+          r.message = "cannot resume it after the master restarted: " + spec.error().message;
+          self->send(self, atom::report::value, std::move(r));
+        }
+        break;
       case effect::kind::finish:
         st.cfg.record.status = to_string(e.status);
         st.cfg.record.message = e.message;
@@ -128,7 +227,7 @@ void apply(self_ptr self, std::vector<effect> effects, store_batch batch = {}) {
         break;
     }
   }
-  persist(self, instance_changed, std::move(batch));
+  persist(self, instance_changed, std::move(batch), std::move(ack));
   if (finished) {
     const auto& r = st.cfg.record;
     if (r.status == "succeeded")
@@ -140,10 +239,45 @@ void apply(self_ptr self, std::vector<effect> effects, store_batch batch = {}) {
     // Stay for the final reports of the attempts just cancelled, so their
     // rows say how they ended; not forever.
     if (st.draining.empty())
-      self->quit();
+      quit_after_commit(self);
     else
       self->delayed_send(self, st.cfg.drain_timeout, atom::timeout::value);
   }
+}
+
+/// Picks a running instance up where the store left it.
+void restore(self_ptr self, timestamp now) {
+  auto& st = self->state;
+  auto effects = [&]() -> expected<std::vector<effect>> {
+    auto nodes = stored_nodes(*st.cfg.wf, st.cfg.record);
+    if (!nodes)
+      return nodes.error();
+    return st.machine->restore(std::move(*nodes), now);
+  }();
+  if (!effects) {
+    // Nothing sensible can continue it: end it, saying why.
+    st.log->error("{} {} cannot be resumed: {}", st.cfg.record.id, st.cfg.record.workflow,
+                  effects.error().message);
+    // Its node rows stay as they were: the history is not rewritten.
+    auto& r = st.cfg.record;
+    r.status = "failed";
+    r.message = "cannot be resumed after the master restarted: " + effects.error().message;
+    r.finished = now;
+    self->send(st.cfg.store, atom::put::value, store_batch{instance_put{r}});
+    self->send(st.cfg.master, atom::done::value, r.id, r.status);
+    st.finished = true;
+    quit_after_commit(self);
+    return;
+  }
+  for (auto& e : *effects)
+    if (e.what == effect::kind::schedule_retry) {
+      const auto& n = st.cfg.wf->nodes[e.node];
+      e.delay_s = remaining_interval(n.action.interval_s, last_attempt_end(st.cfg.record, n.name),
+                                     now);
+    }
+  st.log->info("{} {} resumed after the master restarted", st.cfg.record.id,
+               st.cfg.record.workflow);
+  apply(self, std::move(*effects));
 }
 
 } // namespace
@@ -180,6 +314,10 @@ instance_runner(instance_runner_actor::stateful_pointer<instance_runner_state> s
     [self](atom::start) {
       auto& st = self->state;
       auto now = now_ms();
+      if (st.cfg.restore) {
+        restore(self, now);
+        return;
+      }
       st.cfg.record.status = "running";
       st.cfg.record.started = now;
       st.log->info("{} {} started ({} nodes)", st.cfg.record.id, st.cfg.record.workflow,
@@ -218,12 +356,16 @@ instance_runner(instance_runner_actor::stateful_pointer<instance_runner_state> s
         persist(self, false, std::move(batch));
         return;
       }
+      auto key = attempt_key(report.instance_id, report.node, report.attempt);
+      ack_after_commit ack;
+      if (!report.worker.empty())
+        ack.emplace(report.worker, key);
       if (st.finished) {
         // A cancelled attempt's last word, after the instance ended.
-        self->send(st.cfg.store, atom::put::value, std::move(batch));
-        st.draining.erase(attempt_key(report.instance_id, report.node, report.attempt));
+        persist(self, false, std::move(batch), std::move(ack));
+        st.draining.erase(key);
         if (st.draining.empty())
-          self->quit();
+          quit_after_commit(self);
         return;
       }
       if (report.outcome != "succeeded")
@@ -233,14 +375,14 @@ instance_runner(instance_runner_actor::stateful_pointer<instance_runner_state> s
       auto effects = st.machine->attempt_finished(index, report.attempt,
                                                   parse_outcome(report.outcome), report.message,
                                                   report.finished != 0 ? report.finished : now_ms());
-      apply(self, std::move(effects), std::move(batch));
+      apply(self, std::move(effects), std::move(batch), std::move(ack));
     },
     [self](atom::timeout) {
       auto& st = self->state;
       if (!st.draining.empty())
         st.log->warn("{}: {} cancelled attempts did not report within {} s", st.cfg.record.id,
                      st.draining.size(), st.cfg.drain_timeout.count());
-      self->quit();
+      quit_after_commit(self);
     },
     [self](atom::retry, std::uint64_t index) {
       apply(self, self->state.machine->retry_due(static_cast<std::size_t>(index), now_ms()));

@@ -17,8 +17,11 @@
 namespace cafflow {
 
 struct instance_runner_config {
-  /// The instance as created (status queued).
+  /// The instance as created (status queued) — or, when `restore`, as the
+  /// store has it after a master restart (status running, with its nodes and
+  /// their attempts).
   instance_record record;
+  bool restore = false;
   workflow_ptr wf;
   /// Its params, logical time and zone: what its expressions expand against.
   param_scope scope;
@@ -42,6 +45,10 @@ struct instance_runner_state {
   /// After the end: cancelled attempts whose final report is still due.
   std::set<std::string> draining;
   bool finished = false;
+  /// Results whose commit (and then acknowledgement) is under way; the runner
+  /// quits only when none is left.
+  int pending_acks = 0;
+  bool quitting = false;
   std::shared_ptr<spdlog::logger> log;
 };
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <set>
 #include <unistd.h>
 
 #include <caf/actor_system.hpp>
@@ -20,6 +21,7 @@
 #include "store_reader.hpp"
 #include "store_writer.hpp"
 #include "xml_watcher.hpp"
+#include "xml/workflow_parser.hpp"
 
 namespace cafflow {
 
@@ -67,6 +69,31 @@ void start_instance(self_ptr self, instance_runner_config cfg) {
   self->send(runner, atom::start::value);
 }
 
+/// The settings and actors every instance runner gets from the master.
+void fill_handles(self_ptr self, instance_runner_config& rc) {
+  auto& st = self->state;
+  rc.max_attachment_bytes = st.cfg.max_attachment_bytes;
+  rc.drain_timeout = st.cfg.kill_grace + std::chrono::seconds(5);
+  rc.dispatcher = st.dispatcher;
+  rc.store = st.writer;
+  rc.master = caf::actor_cast<master_actor>(self);
+}
+
+/// Starts a new instance, or queues it while its workflow is at its
+/// instance-limit.
+void admit(self_ptr self, instance_runner_config rc) {
+  auto& st = self->state;
+  auto& running = st.running_per_workflow[rc.record.workflow];
+  auto limit = rc.wf->instance_limit;
+  if (running < limit) {
+    start_instance(self, std::move(rc));
+    return;
+  }
+  st.log->info("{} {} waits: {} of its instance-limit {} are running", rc.record.id,
+               rc.record.workflow, running, limit);
+  st.waiting[rc.record.workflow].push_back(std::move(rc));
+}
+
 /// An instance ended (or its runner died): the next waiting one may start.
 void instance_ended(self_ptr self, const std::string& id) {
   auto& st = self->state;
@@ -103,10 +130,14 @@ master_actor::behavior_type master(master_actor::stateful_pointer<master_state> 
   st.log = log::get("master");
   st.ids = id_generator{st.cfg.last_instance_id};
   st.started = now_ms();
-  st.writer = self->spawn<caf::detached>(store_writer, st.cfg.writer_db);
+  st.writer = self->spawn<caf::detached>(store_writer, st.cfg.writer_db,
+                                         caf::actor_cast<master_actor>(self));
   st.reader = self->spawn<caf::detached>(store_reader, st.cfg.reader_db);
   st.registry = self->spawn(registry, registry_config{st.cfg.known_workflows, st.writer});
-  st.dispatcher = self->spawn(dispatcher, dispatcher_config{st.cfg.epoch, st.cfg.worker_timeout});
+  st.dispatcher = self->spawn(dispatcher,
+                              dispatcher_config{st.cfg.epoch, st.cfg.worker_timeout,
+                                                std::move(st.cfg.recovery),
+                                                st.cfg.recovery_deadline});
   st.watcher = self->spawn(xml_watcher, xml_watcher_config{st.cfg.xmlconfig, st.cfg.db_links,
                                                           st.cfg.rescan_interval, st.registry});
   for (auto component : {caf::actor_cast<caf::actor>(st.writer),
@@ -139,6 +170,18 @@ master_actor::behavior_type master(master_actor::stateful_pointer<master_state> 
   self->set_exit_handler([self](const caf::exit_msg& msg) { shutdown(self, msg.reason); });
   st.log->info("master of cluster '{}' up at {} (epoch {})", st.cfg.cluster_name,
                st.cfg.address.to_string(), st.cfg.epoch);
+  // What the previous master left: running instances resume first, then the
+  // queued ones start in order, within their instance-limit.
+  auto recovered = std::move(st.cfg.recovered);
+  std::stable_partition(recovered.begin(), recovered.end(),
+                        [](const instance_runner_config& rc) { return rc.restore; });
+  for (auto& rc : recovered) {
+    fill_handles(self, rc);
+    if (rc.restore)
+      start_instance(self, std::move(rc));
+    else
+      admit(self, std::move(rc));
+  }
   return {
     [self](atom::health) -> caf::result<health_record> {
       auto& st = self->state;
@@ -162,13 +205,31 @@ master_actor::behavior_type master(master_actor::stateful_pointer<master_state> 
                   for (const auto& [name, queue] : st.waiting)
                     h.queued_instances += static_cast<int>(queue.size());
                   h.master_pid = static_cast<int>(::getpid());
+                  h.store_available = st.store_available;
+                  h.store_error = st.store_error;
+                  h.pending_writes = st.pending_writes;
+                  h.paused = st.paused;
                   for (const auto& w : h.workers)
                     h.running_attempts += w.running;
                   self->request(st.dispatcher, st.cfg.request_timeout, atom::status::value)
                     .then(
-                      [rp, h](status_map& d) mutable {
+                      [self, rp, h](status_map& d) mutable {
                         h.queued_attempts = std::stoi(d["queued"]);
-                        rp.deliver(std::move(h));
+                        h.recovering = d["recovering"] == "true";
+                        auto& st = self->state;
+                        // Briefly: a writer stuck on an unreachable database
+                        // must not make health slow.
+                        self->request(st.writer, std::chrono::milliseconds(500),
+                                      atom::status::value)
+                          .then(
+                            [rp, h](status_map& w) mutable {
+                              h.commits = std::stoull(w["commits"]);
+                              h.writes = std::stoull(w["writes"]);
+                              rp.deliver(std::move(h));
+                            },
+                            [rp, h](caf::error&) mutable {
+                              rp.deliver(std::move(h)); // busy committing: counts unknown
+                            });
                       },
                       [rp](caf::error& err) mutable { rp.deliver(err); });
                 },
@@ -191,6 +252,15 @@ master_actor::behavior_type master(master_actor::stateful_pointer<master_state> 
       auto& st = self->state;
       if (st.stopping)
         return make_caf_error(ec::master_unreachable, "the master is shutting down");
+      // A run is durable before it is acknowledged: without a store, refuse it.
+      if (!st.store_available)
+        return make_caf_error(ec::store_error, "the store is unavailable (" + st.store_error
+                                                 + "); runs are refused until it is back");
+      if (st.paused)
+        return make_caf_error(ec::store_error,
+                              std::to_string(st.pending_writes)
+                                + " writes wait for the store; runs are refused until they "
+                                  "are committed");
       auto rp = self->make_response_promise<std::string>();
       self->request(st.registry, st.cfg.request_timeout, atom::get::value, name)
         .then(
@@ -228,30 +298,19 @@ master_actor::behavior_type master(master_actor::stateful_pointer<master_state> 
             for (std::size_t i = 0; i < wf->nodes.size(); ++i)
               batch.emplace_back(node_put{record.id, static_cast<int>(i),
                                           make_node_record(*wf, i, node_state{})});
-            self->request(st.writer, st.cfg.request_timeout, atom::commit::value, std::move(batch))
+            // No timeout: should the store fail now, the run starts once its
+            // row is committed, never without it.
+            self->request(st.writer, caf::infinite, atom::commit::value, std::move(batch))
               .then(
                 [self, rp, record, wf, scope, base_dir](atom::ok) mutable {
-                  auto& st = self->state;
                   auto id = record.id;
-                  auto limit = wf->instance_limit;
                   instance_runner_config rc;
                   rc.record = std::move(record);
                   rc.wf = std::move(wf);
                   rc.scope = std::move(scope);
                   rc.base_dir = std::move(base_dir);
-                  rc.max_attachment_bytes = st.cfg.max_attachment_bytes;
-                  rc.drain_timeout = st.cfg.kill_grace + std::chrono::seconds(5);
-                  rc.dispatcher = st.dispatcher;
-                  rc.store = st.writer;
-                  rc.master = caf::actor_cast<master_actor>(self);
-                  auto& running = st.running_per_workflow[rc.record.workflow];
-                  if (running < limit) {
-                    start_instance(self, std::move(rc));
-                  } else {
-                    st.log->info("{} {} waits: {} of its instance-limit {} are running", id,
-                                 rc.record.workflow, running, limit);
-                    st.waiting[rc.record.workflow].push_back(std::move(rc));
-                  }
+                  fill_handles(self, rc);
+                  admit(self, std::move(rc));
                   rp.deliver(id);
                 },
                 [rp](caf::error& err) mutable { rp.deliver(err); });
@@ -268,6 +327,29 @@ master_actor::behavior_type master(master_actor::stateful_pointer<master_state> 
       return {st.dispatcher, st.cfg.epoch};
     },
     [self](atom::done, const std::string& id, const std::string&) { instance_ended(self, id); },
+    [self](atom::health, bool available, std::string& error, std::uint64_t pending) {
+      auto& st = self->state;
+      if (available != st.store_available) {
+        if (available)
+          st.log->info("the store is available again");
+        else
+          st.log->error("the store is unavailable, writes wait in memory: {}", error);
+      }
+      st.store_available = available;
+      st.store_error = std::move(error);
+      st.pending_writes = pending;
+      bool pause = !available && pending >= st.cfg.max_pending_writes;
+      if (pause != st.paused) {
+        st.paused = pause;
+        if (pause)
+          st.log->error("{} writes wait for the store: no new work starts until they are "
+                        "committed",
+                        pending);
+        else
+          st.log->info("the store caught up: new work starts again");
+        self->send(st.dispatcher, atom::hold::value, pause);
+      }
+    },
     [self](atom::kill, const std::string& id) -> caf::result<atom::ok> {
       auto& st = self->state;
       if (auto it = st.runners.find(id); it != st.runners.end()) {
@@ -347,6 +429,91 @@ master_actor::behavior_type master(master_actor::stateful_pointer<master_state> 
   };
 }
 
+namespace {
+
+struct recovery_plan {
+  std::vector<instance_runner_config> instances;
+  recovery_book book;
+};
+
+/// The unfinished instances of the store, each with the workflow version it
+/// runs, and the attempts to look for on the workers. An instance whose
+/// version cannot be read any more ends failed, saying why.
+expected<recovery_plan> prepare_recovery(store& db, const config& cfg) {
+  auto logger = log::get("master");
+  auto unfinished = db.unfinished_instances();
+  if (!unfinished)
+    return unfinished.error();
+  recovery_plan plan;
+  std::set<std::string> recovering;
+  std::map<std::string, std::string> expected;
+  store_batch failures;
+  for (auto& record : *unfinished) {
+    auto fail = [&](const std::string& why) {
+      logger->error("{} {} cannot be resumed: {}", record.id, record.workflow, why);
+      record.status = "failed";
+      record.message = "cannot be resumed after the master restarted: " + why;
+      record.finished = now_ms();
+      failures.emplace_back(instance_put{record});
+    };
+    auto version = db.workflow_version(record.workflow, record.version);
+    if (!version)
+      return version.error();
+    if (!version->has_value()) {
+      fail("version " + std::to_string(record.version) + " of workflow '" + record.workflow
+           + "' is not in the store");
+      continue;
+    }
+    auto parsed = parse_definition((*version)->xml, (*version)->file);
+    if (!parsed.wf) {
+      fail("version " + std::to_string(record.version) + " of workflow '" + record.workflow
+           + "' no longer parses");
+      continue;
+    }
+    auto wf = std::make_shared<const workflow>(std::move(*parsed.wf));
+    auto zone = workflow_zone(*wf, cfg.schedule.timezone);
+    if (!zone) {
+      fail(zone.error().message);
+      continue;
+    }
+    instance_runner_config rc;
+    rc.restore = record.status == "running";
+    rc.scope.logical_time = record.logical_time;
+    rc.scope.zone = *zone;
+    rc.scope.keep_undefined = cfg.params.keep_undefined;
+    rc.scope.params = record.params;
+    rc.base_dir = std::filesystem::path((*version)->file).parent_path().string();
+    if (rc.restore) {
+      recovering.insert(record.id);
+      for (const auto& n : record.nodes)
+        if (n.kind == "action" && (n.status == "running" || n.status == "waiting")) {
+          std::string worker;
+          for (const auto& a : n.attempts)
+            if (a.number == n.attempt_count)
+              worker = a.worker;
+          expected.emplace(attempt_key(record.id, n.name, n.attempt_count), worker);
+        }
+    }
+    rc.wf = std::move(wf);
+    rc.record = std::move(record);
+    plan.instances.push_back(std::move(rc));
+  }
+  if (!failures.empty())
+    if (auto written = db.apply(failures); !written)
+      return written.error();
+  std::set<std::string> workers;
+  for (const auto& w : cfg.cluster.workers)
+    workers.insert(w.to_string());
+  if (!plan.instances.empty())
+    logger->info("resuming {} unfinished instances ({} running, {} attempts to find on the "
+                 "workers)",
+                 plan.instances.size(), recovering.size(), expected.size());
+  plan.book = recovery_book(std::move(recovering), std::move(expected), std::move(workers));
+  return plan;
+}
+
+} // namespace
+
 expected<master_actor> spawn_master(caf::actor_system& sys, const config& cfg) {
   auto logger = log::get("master");
   auto url = parse_store_url(cfg.store.url, cfg.home);
@@ -357,15 +524,13 @@ expected<master_actor> spawn_master(caf::actor_system& sys, const config& cfg) {
     return writer_db.error();
   if (auto migrated = (*writer_db)->migrate(); !migrated)
     return migrated.error();
-  auto interrupted = (*writer_db)->fail_unfinished(
-    "interrupted: the master stopped while the instance ran (recovery of running instances "
-    "is not implemented yet)",
-    now_ms());
-  if (!interrupted)
-    return interrupted.error();
-  if (*interrupted > 0)
-    logger->warn("{} instances were interrupted by the previous master's stop; marked failed",
-                 *interrupted);
+  auto epoch = (*writer_db)->take_epoch(cfg.cluster.master.to_string(), now_ms(),
+                                        static_cast<std::int64_t>(cfg.worker.lease_s) * 1000);
+  if (!epoch)
+    return epoch.error();
+  auto recovery = prepare_recovery(**writer_db, cfg);
+  if (!recovery)
+    return recovery.error();
   auto known = (*writer_db)->workflows();
   if (!known)
     return known.error();
@@ -393,6 +558,13 @@ expected<master_actor> spawn_master(caf::actor_system& sys, const config& cfg) {
   mc.reader_db = std::shared_ptr<store>(std::move(*reader_db));
   mc.known_workflows = std::move(*known);
   mc.last_instance_id = std::move(*last_id);
+  mc.epoch = *epoch;
+  mc.max_pending_writes = static_cast<std::uint64_t>(cfg.store.max_pending_writes);
+  mc.recovered = std::move(recovery->instances);
+  mc.recovery = std::move(recovery->book);
+  // A worker that lost its master kills its tasks after its lease: by then
+  // nothing unclaimed can still be running anywhere.
+  mc.recovery_deadline = std::chrono::seconds(cfg.worker.lease_s) + std::chrono::seconds(2);
   auto handle = sys.spawn(master, std::move(mc));
   auto port = sys.middleman().publish(handle, cfg.cluster.master.port,
                                       cfg.cluster.master.host.c_str(), true);

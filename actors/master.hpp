@@ -17,6 +17,7 @@
 #include "actors.hpp"
 #include "instance_runner.hpp"
 #include "config/config.hpp"
+#include "engine/recovery.hpp"
 #include "store/store.hpp"
 #include "util/ids.hpp"
 
@@ -46,6 +47,17 @@ struct master_config {
   std::vector<workflow_record> known_workflows;
   /// The last instance id ever issued.
   std::string last_instance_id;
+  /// Instances the previous master left unfinished, oldest first: running
+  /// ones to resume (`restore`), queued ones to start. Their actor handles
+  /// are filled in by the master.
+  std::vector<instance_runner_config> recovered;
+  /// Their attempts, to find on the workers (engine/recovery.hpp), and how
+  /// long that may take at most.
+  recovery_book recovery;
+  std::chrono::milliseconds recovery_deadline{30000};
+  /// Writes that may wait in memory while the store is unavailable before no
+  /// new work starts (store.max_pending_writes).
+  std::uint64_t max_pending_writes = 100000;
 };
 
 struct master_state {
@@ -66,6 +78,12 @@ struct master_state {
   std::map<std::string, std::deque<instance_runner_config>> waiting;
   id_generator ids;
   timestamp started = 0;
+  /// The store as the writer last said: available or why not, writes waiting,
+  /// and whether new work is paused because too many wait.
+  bool store_available = true;
+  std::string store_error;
+  std::uint64_t pending_writes = 0;
+  bool paused = false;
   bool stopping = false;
   std::shared_ptr<spdlog::logger> log;
 };

@@ -40,12 +40,18 @@ bool commit(self_ptr self) {
     auto backoff = std::chrono::milliseconds(std::min(5000, 50 << std::min(st.failures, 7)));
     st.log->error("commit of {} writes failed (attempt {}), retrying in {} ms: {}",
                   st.buffer.size(), st.failures, backoff.count(), result.error().message);
+    if (st.observer)
+      self->send(st.observer, atom::health::value, false, result.error().message,
+                 static_cast<std::uint64_t>(st.buffer.size()));
     st.flush_queued = true;
     self->delayed_send(self, backoff, atom::commit::value);
     return false;
   }
-  if (st.failures > 0)
+  if (st.failures > 0) {
     st.log->info("commit succeeded again after {} failures", st.failures);
+    if (st.observer)
+      self->send(st.observer, atom::health::value, true, std::string{}, std::uint64_t{0});
+  }
   st.failures = 0;
   ++st.commits;
   st.writes += st.buffer.size();
@@ -60,8 +66,9 @@ bool commit(self_ptr self) {
 
 store_writer_actor::behavior_type
 store_writer(store_writer_actor::stateful_pointer<store_writer_state> self,
-             std::shared_ptr<store> db) {
+             std::shared_ptr<store> db, master_actor observer) {
   self->state.db = std::move(db);
+  self->state.observer = std::move(observer);
   self->state.log = log::get("store_writer");
   return {
     [self](atom::put, store_batch& batch) {

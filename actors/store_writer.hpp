@@ -1,7 +1,9 @@
 // store_writer: the only actor that writes the store. Writes arriving while
 // a commit is pending are batched into the next transaction (group commit):
 // a flush is queued behind them, so one commit covers everything that was in
-// the mailbox. A failed commit is retried with backoff; nothing is dropped.
+// the mailbox. A failed commit is retried with backoff; nothing is dropped:
+// while the database is unreachable the writes wait in memory (the master
+// stops starting new work when they become too many).
 #pragma once
 
 #include <chrono>
@@ -20,6 +22,8 @@ struct store_writer_state {
   static constexpr const char* name = "store_writer";
 
   std::shared_ptr<store> db;
+  /// Hears whether the store is available (may be null).
+  master_actor observer;
   /// Writes of the next commit.
   store_batch buffer;
   /// Callers waiting for the next commit.
@@ -34,9 +38,11 @@ struct store_writer_state {
   std::shared_ptr<spdlog::logger> log;
 };
 
-/// Spawn detached: commits block on disk or network.
+/// Spawn detached: commits block on disk or network. `observer` hears, after
+/// every failed commit and after the first that succeeds again, whether the
+/// store is available, why not, and how many writes wait.
 store_writer_actor::behavior_type
 store_writer(store_writer_actor::stateful_pointer<store_writer_state> self,
-             std::shared_ptr<store> db);
+             std::shared_ptr<store> db, master_actor observer);
 
 } // namespace cafflow

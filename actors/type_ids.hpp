@@ -27,6 +27,7 @@ struct workflow;
 /// Atoms, one per verb. Names are at most 10 characters (CAF 0.17).
 namespace atom {
 using ack = caf::atom_constant<caf::atom("ack")>;
+using adopt = caf::atom_constant<caf::atom("adopt")>;
 using commit = caf::atom_constant<caf::atom("commit")>;
 using connect = caf::atom_constant<caf::atom("connect")>;
 using dispatch = caf::atom_constant<caf::atom("dispatch")>;
@@ -36,6 +37,7 @@ using files = caf::atom_constant<caf::atom("files")>;
 using flush = caf::atom_constant<caf::atom("flush")>;
 using get = caf::atom_constant<caf::atom("get")>;
 using health = caf::atom_constant<caf::atom("health")>;
+using hold = caf::atom_constant<caf::atom("hold")>;
 using heartbeat = caf::atom_constant<caf::atom("heartbeat")>;
 using instance = caf::atom_constant<caf::atom("instance")>;
 using instances = caf::atom_constant<caf::atom("instances")>;
@@ -73,7 +75,8 @@ using status_map = std::map<std::string, std::string>;
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, worker_info& x) {
-  return f(caf::meta::type_name("worker_info"), x.id, x.host, x.slots, x.groups, x.pid);
+  return f(caf::meta::type_name("worker_info"), x.id, x.host, x.slots, x.groups, x.pid,
+           x.running);
 }
 
 template <class Inspector>
@@ -152,7 +155,8 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, health_record& x) {
   return f(caf::meta::type_name("health_record"), x.cluster, x.master, x.epoch, x.started,
            x.workers, x.workflows, x.running_instances, x.queued_instances, x.queued_attempts,
-           x.running_attempts, x.master_pid);
+           x.running_attempts, x.master_pid, x.store_available, x.store_error, x.pending_writes,
+           x.paused, x.recovering, x.commits, x.writes);
 }
 
 // -- errors --------------------------------------------------------------------

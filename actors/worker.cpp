@@ -46,7 +46,11 @@ void connect(self_ptr self) {
       st.connecting = false;
       self->monitor(master);
       st.master = master;
-      self->request(master, st.cfg.request_timeout, atom::register_::value, st.cfg.info,
+      // What runs here goes along: a restarted master re-attaches it.
+      auto info = st.cfg.info;
+      for (const auto& [key, report] : st.running_reports)
+        info.running.push_back(report);
+      self->request(master, st.cfg.request_timeout, atom::register_::value, std::move(info),
                     caf::actor_cast<worker_actor>(self))
         .then(
           [self](dispatcher_actor dispatcher, std::uint64_t epoch) {
@@ -194,6 +198,7 @@ worker_actor::behavior_type worker(worker_actor::stateful_pointer<worker_state> 
         continue;
       st.log->error("task runner of {} died without a report: {}", it->first,
                     self->system().render(down.reason));
+      st.running_reports.erase(it->first);
       st.running.erase(it);
       break;
     }
@@ -249,9 +254,17 @@ worker_actor::behavior_type worker(worker_actor::stateful_pointer<worker_state> 
       tc.base_env = st.base_env;
       tc.kill_grace = st.cfg.kill_grace;
       tc.spec = std::move(spec);
+      attempt_report claim;
+      claim.instance_id = tc.spec.instance_id;
+      claim.node = tc.spec.node;
+      claim.attempt = tc.spec.attempt;
+      claim.worker = st.cfg.info.id;
+      claim.outcome = "running";
+      claim.started = now_ms();
       auto runner = self->spawn(task_runner, std::move(tc));
       self->monitor(runner);
       st.running.emplace(key, runner);
+      st.running_reports.emplace(key, std::move(claim));
     },
     [self](atom::kill, const std::string& instance, const std::string& node, int attempt) {
       auto& st = self->state;
@@ -265,7 +278,10 @@ worker_actor::behavior_type worker(worker_actor::stateful_pointer<worker_state> 
       auto key = attempt_key(report.instance_id, report.node, report.attempt);
       if (is_final_outcome(report.outcome)) {
         st.running.erase(key);
+        st.running_reports.erase(key);
         st.outbox[key] = report;
+      } else if (report.outcome == "running") {
+        st.running_reports[key] = report;
       }
       if (st.dispatcher)
         self->send(st.dispatcher, atom::report::value, std::move(report));

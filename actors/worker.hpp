@@ -52,6 +52,9 @@ struct worker_state {
   std::map<std::string, task_runner_actor> running;
   /// Starts and reaps the tasks (a helper process forked at startup).
   std::shared_ptr<spawner_client> spawner;
+  /// The last "running" report of each running attempt: registration sends
+  /// them, so that a restarted master re-attaches instead of re-running.
+  std::map<std::string, attempt_report> running_reports;
   /// Final reports the master has not acknowledged yet, by attempt key.
   std::map<std::string, attempt_report> outbox;
   /// Shutting down: no new attempts, quit when the last runner is gone.

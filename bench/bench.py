@@ -64,8 +64,59 @@ def shapes():
     }
 
 
+class MariaDB:
+    """A throwaway MariaDB server on a free port, its data in the scratch dir."""
+
+    def __init__(self):
+        self.dir = scratch_dir("mariadb-")
+        self.port = free_port()
+        root = ["--user=root"] if os.geteuid() == 0 else []
+        subprocess.run(["mariadb-install-db", "--no-defaults", *root,
+                        f"--datadir={self.dir}/data", "--auth-root-authentication-method=normal",
+                        "--skip-test-db", "--skip-name-resolve"],
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        os.makedirs(f"{self.dir}/tmp")
+        server = shutil.which("mariadbd") or "/usr/sbin/mariadbd"
+        self.proc = subprocess.Popen(
+            [server, "--no-defaults", *root, f"--datadir={self.dir}/data",
+             f"--tmpdir={self.dir}/tmp", f"--socket={self.dir}/mysqld.sock",
+             f"--pid-file={self.dir}/mysqld.pid", f"--port={self.port}",
+             "--bind-address=127.0.0.1", "--skip-name-resolve", "--skip-log-bin",
+             f"--log-error={self.dir}/error.log", "--character-set-server=utf8mb4"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.time() + 30
+        while self.sql("SELECT 1", check=False).returncode != 0:
+            if time.time() > deadline or self.proc.poll() is not None:
+                self.stop()
+                raise RuntimeError("MariaDB did not start: "
+                                   + open(f"{self.dir}/error.log").read()[-2000:])
+            time.sleep(0.05)
+        self.sql("CREATE USER 'cafflow'@'127.0.0.1' IDENTIFIED BY 'cafflow'; "
+                 "GRANT ALL ON *.* TO 'cafflow'@'127.0.0.1'")
+        self.databases = 0
+
+    def sql(self, statement, check=True):
+        return subprocess.run(["mariadb", "--no-defaults", "--protocol=tcp", "-h127.0.0.1",
+                               f"-P{self.port}", "-uroot", "-e", statement],
+                              check=check, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def fresh_url(self):
+        self.databases += 1
+        name = f"bench{self.databases}"
+        self.sql(f"CREATE DATABASE {name} CHARACTER SET utf8mb4 COLLATE utf8mb4_bin")
+        return f"mysql://cafflow:cafflow@127.0.0.1:{self.port}/{name}"
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+
+
 class Cluster:
-    def __init__(self, root, workdir):
+    def __init__(self, root, workdir, store_url=None):
         self.root = root
         self.dir = workdir
         self.http = ("127.0.0.1", free_port())
@@ -77,7 +128,8 @@ class Cluster:
             f.write(f"[cluster]\nmaster = {self.master}\nworkers = {self.worker}\n"
                     f"http = 127.0.0.1:{self.http[1]}\n[worker]\nslots = 2\n"
                     "reconnect_interval_ms = 50\n[log]\nlevel = warn\n"
-                    "[master]\nrescan_interval_s = 1\n")
+                    "[master]\nrescan_interval_s = 1\n"
+                    + (f"[store]\nurl = {store_url}\n" if store_url else ""))
         self.procs = {}
 
     def add(self, name, xml):
@@ -156,13 +208,13 @@ def scratch_dir(prefix):
     return tempfile.mkdtemp(prefix=prefix, dir=SCRATCH)
 
 
-def run_cafflow(root, workflows):
+def run_cafflow(root, workflows, store_url=None):
     """Wall time from the first run request until the last instance ended.
 
     The end is the master's own `finished` time of the last instance (same
     clock, millisecond resolution), so this script can poll slowly and not
     load the machine it measures."""
-    c = Cluster(root, scratch_dir("cafflow-"))
+    c = Cluster(root, scratch_dir("cafflow-"), store_url)
     for name, xml in workflows.items():
         c.add(name, xml)
     try:
@@ -184,7 +236,8 @@ def run_cafflow(root, workflows):
                         raise RuntimeError(f"instance {i['id']} {i['status']}: {i['message']}")
                     pending.discard(i["id"])
                     last_end = max(last_end, iso_ms(i["finished"]))
-        return last_end - start, c.peak_rss_kb()
+        store = c.get("/api/v1/health").get("store", {})
+        return last_end - start, c.peak_rss_kb(), store
     finally:
         c.stop()
 
@@ -222,6 +275,9 @@ def main():
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--shapes", default="chain-200,fanout-1000,forest-200")
     ap.add_argument("--write", action="store_true")
+    ap.add_argument("--stores", default="sqlite,mariadb",
+                    help="stores to compare on --store-shapes (sqlite, mariadb; '' = none)")
+    ap.add_argument("--store-shapes", default="fanout-1000,forest-200")
     args = ap.parse_args()
     global SCRATCH
     SCRATCH = tempfile.mkdtemp(prefix="cafflow-bench-")
@@ -238,7 +294,7 @@ def bench(args):
         workflows, tasks, makefile = all_shapes[shape]
         ours, theirs, rss = [], [], {}
         for _ in range(args.repeat):
-            wall, peak = run_cafflow(args.root, workflows)
+            wall, peak, _ = run_cafflow(args.root, workflows)
             ours.append(wall)
             for role, kb in peak.items():
                 rss[role] = max(rss.get(role, 0), kb)
@@ -263,12 +319,57 @@ def bench(args):
               "runs each, `bench/run.sh --repeat " + str(args.repeat) + "`.\n\n"
               + "\n".join(table) + "\n<!-- bench:end -->")
     print(result)
+    stores = compare_stores(args, all_shapes) if args.stores else None
+    if stores:
+        print(stores)
     if args.write:
-        path = f"{args.root}/docs/BENCHMARKS.md"
-        text = open(path).read()
-        begin, end = text.index("<!-- bench:begin -->"), text.index("<!-- bench:end -->")
-        text = text[:begin] + result + text[end + len("<!-- bench:end -->"):]
-        open(path, "w").write(text)
+        write_section(args.root, "bench", result)
+        if stores:
+            write_section(args.root, "stores", stores)
+
+
+def write_section(root, name, content):
+    path = f"{root}/docs/BENCHMARKS.md"
+    text = open(path).read()
+    begin, end = text.index(f"<!-- {name}:begin -->"), text.index(f"<!-- {name}:end -->")
+    text = text[:begin] + content + text[end + len(f"<!-- {name}:end -->"):]
+    open(path, "w").write(text)
+
+
+def compare_stores(args, all_shapes):
+    """The same shapes on each store, side by side: the group commit at work."""
+    stores = args.stores.split(",")
+    mariadb = MariaDB() if "mariadb" in stores else None
+    try:
+        rows = []
+        for shape in args.store_shapes.split(","):
+            workflows, tasks, _ = all_shapes[shape]
+            for store in stores:
+                walls, commits, writes = [], [], []
+                for _ in range(args.repeat):
+                    url = mariadb.fresh_url() if store == "mariadb" else None
+                    wall, _, st = run_cafflow(args.root, workflows, url)
+                    walls.append(wall)
+                    commits.append(st.get("commits", 0))
+                    writes.append(st.get("writes", 0))
+                w = statistics.median(walls)
+                c = statistics.median(commits)
+                rows.append((shape, store, tasks, len(workflows), w, c,
+                             statistics.median(writes)))
+                print(f"{shape} on {store}: {w:.3f} s, {tasks / w:.0f} tasks/s, "
+                      f"{len(workflows) / w:.1f} instances/s, {c:.0f} commits", flush=True)
+    finally:
+        if mariadb:
+            mariadb.stop()
+    table = ["| shape | store | wall | tasks/s | instances/s | commits | rows written | rows per commit |",
+             "|---|---|---|---|---|---|---|---|"]
+    for shape, store, tasks, instances, w, c, wr in rows:
+        table.append(f"| {shape} | {store} | {w:.3f} s | {tasks / w:.0f} | {instances / w:.1f} | "
+                     f"{c:.0f} | {wr:.0f} | {wr / c if c else 0:.1f} |")
+    return ("<!-- stores:begin -->\n"
+            f"Measured {time.strftime('%Y-%m-%d')}; median of {args.repeat} runs each, "
+            f"`bench/run.sh --repeat {args.repeat} --stores {args.stores}`.\n\n"
+            + "\n".join(table) + "\n<!-- stores:end -->")
 
 
 if __name__ == "__main__":

@@ -45,6 +45,9 @@ namespace store {
 constexpr const char* url = "sqlite:data/cafflow.db";
 /// Milliseconds a SQLite connection waits for a lock before failing.
 constexpr int busy_timeout_ms = 5000;
+/// Writes buffered while the database is unreachable before the master stops
+/// starting new work (it never drops them).
+constexpr int max_pending_writes = 100000;
 } // namespace store
 
 /// [params]

@@ -299,7 +299,15 @@ int cluster_status(const globals& g) {
   const auto& m = body["master"];
   std::cout << "cluster    " << str(body["cluster"]) << '\n'
             << "master     " << str(m["address"]) << " (pid " << str(m["pid"]) << ", epoch "
-            << str(m["epoch"]) << ", up since " << local_time(m["started"]) << ")\n"
+            << str(m["epoch"]) << ", up since " << local_time(m["started"]) << ")"
+            << (m.value("recovering", false) ? ", recovering the previous master's attempts" : "")
+            << "\n"
+            << "store      " << str(body["store"]["status"])
+            << (str(body["store"]["status"]) == "ok"
+                  ? std::string()
+                  : ": " + str(body["store"]["error"]) + " (" + str(body["store"]["pending_writes"])
+                      + " writes waiting)")
+            << (str(body["store"]["new_work"]) == "paused" ? ", no new work starts" : "") << '\n'
             << "slots      " << str(body["slots"]["busy"]) << " busy of "
             << str(body["slots"]["total"]) << ", " << str(body["attempts"]["queued"])
             << " attempts waiting\n"

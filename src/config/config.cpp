@@ -141,6 +141,9 @@ std::vector<key_def> make_key_defs() {
   add("store", "busy_timeout_ms", str(d::store::busy_timeout_ms),
       "milliseconds SQLite waits for a lock",
       int_key([](config& c) -> int& { return c.store.busy_timeout_ms; }, 0, 600000));
+  add("store", "max_pending_writes", str(d::store::max_pending_writes),
+      "writes kept in memory while the database is unreachable; above this no new work starts",
+      int_key([](config& c) -> int& { return c.store.max_pending_writes; }, 1000, 100000000));
   // [params]
   add("params", "undefined", d::params::undefined,
       "an undefined ${param:X}: error (refuse the run) or keep (leave it as written)",

@@ -64,6 +64,7 @@ struct config {
     /// As configured; a sqlite: path is made absolute against home.
     std::string url;
     int busy_timeout_ms = 0;
+    int max_pending_writes = 0;
   } store;
 
   struct {

@@ -35,6 +35,40 @@ std::vector<effect> instance_state::start(timestamp now) {
   return std::move(effects_);
 }
 
+expected<std::vector<effect>> instance_state::restore(std::vector<node_state> nodes,
+                                                     timestamp now) {
+  effects_.clear();
+  if (status_ != instance_status::queued)
+    return make_error(ec::invalid_argument, "only a fresh instance state can be restored");
+  if (nodes.size() != nodes_.size())
+    return make_error(ec::invalid_argument,
+                      "the stored instance has " + std::to_string(nodes.size())
+                        + " nodes, its workflow version " + std::to_string(nodes_.size()));
+  status_ = instance_status::running;
+  nodes_ = std::move(nodes);
+  for (std::size_t i = 0; i < nodes_.size(); ++i) {
+    const auto& n = nodes_[i];
+    bool is_action = wf_->nodes[i].kind == node_kind::action;
+    if (is_action && (n.status == node_status::running || n.status == node_status::waiting)) {
+      // A live token whose attempt may still run somewhere.
+      active_[i] = true;
+      ++active_count_;
+      effects_.push_back(effect{effect::kind::adopt_action, i, n.attempts, 0, status_, {}});
+    } else if (is_action && n.status == node_status::retrying) {
+      active_[i] = true;
+      ++active_count_;
+      effects_.push_back(effect{effect::kind::schedule_retry, i, n.attempts + 1, 0, status_, {}});
+    } else if (wf_->nodes[i].kind == node_kind::join && n.status == node_status::waiting) {
+      // Only whether tokens arrived matters to a join, not how many.
+      arrivals_[i] = 1;
+    }
+  }
+  // A stored state is settled (each event's changes are written together);
+  // settling again is a no-op then, and repairs it otherwise.
+  settle(now);
+  return std::move(effects_);
+}
+
 std::vector<effect> instance_state::attempt_finished(std::size_t index, int attempt,
                                                      attempt_outcome outcome,
                                                      const std::string& message, timestamp now) {

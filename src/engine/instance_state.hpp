@@ -31,6 +31,9 @@ struct effect {
     schedule_retry,
     /// The instance ended with `status` and `message`.
     finish,
+    /// After a restore: attempt `attempt` of action `node` was dispatched
+    /// before the master stopped; find out from the workers how it is.
+    adopt_action,
   };
   kind what = kind::run_action;
   std::size_t node = 0;
@@ -61,6 +64,15 @@ public:
 
   /// Enters the start node.
   std::vector<effect> start(timestamp now);
+
+  /// Rebuilds a running instance from its stored nodes (one per node of the
+  /// definition, in order) after the master restarted. Returns what to resume:
+  /// an adopt_action for each action whose attempt was dispatched (running or
+  /// waiting for a worker), a schedule_retry for each waiting for its retry
+  /// (delay 0: the driver knows when the last attempt ended), and whatever
+  /// settling the stored state still implies. Fails when `nodes` does not fit
+  /// the definition.
+  expected<std::vector<effect>> restore(std::vector<node_state> nodes, timestamp now);
 
   /// Attempt `attempt` of action `node` ended. Stale reports (another
   /// attempt, a node no longer running) are ignored.

@@ -91,6 +91,19 @@ json to_json(const worker_record& w) {
               {"last_heartbeat", time_json(w.last_heartbeat)}};
 }
 
+namespace {
+
+json store_json(const health_record& h) {
+  return json{{"status", h.store_available ? "ok" : "unavailable"},
+              {"error", h.store_error},
+              {"pending_writes", h.pending_writes},
+              {"new_work", h.paused ? "paused" : "accepted"},
+              {"commits", h.commits},
+              {"writes", h.writes}};
+}
+
+} // namespace
+
 json cluster_json(const health_record& h) {
   json workers = json::array();
   for (const auto& w : h.workers)
@@ -103,7 +116,9 @@ json cluster_json(const health_record& h) {
                json{{"address", h.master},
                     {"epoch", h.epoch},
                     {"pid", h.master_pid},
-                    {"started", time_json(h.started)}}},
+                    {"started", time_json(h.started)},
+                    {"recovering", h.recovering}}},
+              {"store", store_json(h)},
               {"workers", std::move(workers)},
               {"slots", json{{"total", slots}, {"busy", h.running_attempts}}},
               {"attempts", json{{"running", h.running_attempts}, {"queued", h.queued_attempts}}},
@@ -128,11 +143,16 @@ json to_json(const health_record& h) {
   json workers = json::array();
   for (const auto& w : h.workers)
     workers.push_back(to_json(w));
-  return json{{"status", "ok"},
+  // Degraded: the cluster runs what it runs, but the store does not take
+  // writes (they wait in memory) — or so many wait that no new work starts.
+  bool degraded = !h.store_available || h.paused;
+  return json{{"status", degraded ? "degraded" : "ok"},
               {"cluster", h.cluster},
               {"master", h.master},
               {"epoch", h.epoch},
               {"master_started", time_json(h.started)},
+              {"recovering", h.recovering},
+              {"store", store_json(h)},
               {"workflows", h.workflows},
               {"running_instances", h.running_instances},
               {"workers", std::move(workers)}};

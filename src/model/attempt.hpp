@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "model/records.hpp"
 
@@ -64,6 +65,20 @@ struct attempt_report {
   timestamp finished = 0;
   /// Why it failed, with the tail of its log.
   std::string message;
+};
+
+/// What a worker announces when it registers with the master.
+struct worker_info {
+  /// Its configured address (host:port); unique in the cluster.
+  std::string id;
+  /// The host name placement (`host` attribute) matches against.
+  std::string host;
+  int slots = 0;
+  std::vector<std::string> groups;
+  int pid = 0;
+  /// The attempts it is running (outcome "running"): a restarted master
+  /// re-attaches them instead of running them again.
+  std::vector<attempt_report> running;
 };
 
 /// True for the outcomes that end an attempt (succeeded, failed, timed_out,

@@ -118,17 +118,6 @@ struct xml_file_record {
   std::vector<diagnostic_record> diagnostics;
 };
 
-/// What a worker announces when it registers with the master.
-struct worker_info {
-  /// Its configured address (host:port); unique in the cluster.
-  std::string id;
-  /// The host name placement (`host` attribute) matches against.
-  std::string host;
-  int slots = 0;
-  std::vector<std::string> groups;
-  int pid = 0;
-};
-
 /// A worker as the master sees it.
 struct worker_record {
   std::string id;
@@ -176,6 +165,18 @@ struct health_record {
   int queued_attempts = 0;
   int running_attempts = 0;
   int master_pid = 0;
+  /// The store: whether its last commit succeeded, why not, and how many
+  /// writes wait in memory; `paused` when so many wait that no new work starts.
+  bool store_available = true;
+  std::string store_error;
+  std::uint64_t pending_writes = 0;
+  bool paused = false;
+  /// Commits and rows written since the master started (group commit at work).
+  std::uint64_t commits = 0;
+  std::uint64_t writes = 0;
+  /// Still matching the workers' attempts with the instances the previous
+  /// master left (engine/recovery.hpp).
+  bool recovering = false;
 };
 
 } // namespace cafflow

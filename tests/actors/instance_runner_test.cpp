@@ -82,7 +82,7 @@ struct runner_fixture : actor_fixture {
     REQUIRE(opened);
     REQUIRE((*opened)->migrate());
     db = std::move(*opened);
-    writer = sys.spawn<caf::detached>(store_writer, db);
+    writer = sys.spawn<caf::detached>(store_writer, db, master_actor{});
     dispatcher = sys.spawn(cafflow::dispatcher, dispatcher_config{1});
     auto worker = sys.spawn(instant_worker, dispatcher);
     self->request(dispatcher, std::chrono::seconds(5), atom::register_::value,

@@ -62,7 +62,7 @@ TEST_SUITE_BEGIN("store_writer");
 TEST_CASE_FIXTURE(actor_fixture, "writes that arrive during a commit go into the next one") {
   auto db = std::make_shared<fake_store>();
   db->hold = true;
-  auto writer = sys.spawn<caf::detached>(store_writer, db);
+  auto writer = sys.spawn<caf::detached>(store_writer, db, master_actor{});
   self->send(writer, atom::put::value, one_write(0));
   {
     // The first commit is under way (and held): everything sent now queues up.
@@ -86,7 +86,7 @@ TEST_CASE_FIXTURE(actor_fixture, "writes that arrive during a commit go into the
 TEST_CASE_FIXTURE(actor_fixture, "a durable write is answered once committed, after retries") {
   auto db = std::make_shared<fake_store>();
   db->fail_next = 2;
-  auto writer = sys.spawn<caf::detached>(store_writer, db);
+  auto writer = sys.spawn<caf::detached>(store_writer, db, master_actor{});
   self->request(writer, std::chrono::seconds(10), atom::commit::value, one_write(1))
     .receive([](atom::ok) {}, [](caf::error& err) { FAIL(caf::to_string(err)); });
   {

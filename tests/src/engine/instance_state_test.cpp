@@ -62,6 +62,30 @@ std::vector<effect> fail(instance_state& st, const std::string& name,
   return st.attempt_finished(i, st.node(i).attempts, how, "exit code 3", 1);
 }
 
+/// What the store keeps of an instance: its node states.
+std::vector<node_state> snapshot(const instance_state& st) {
+  std::vector<node_state> nodes;
+  for (std::size_t i = 0; i < st.definition().nodes.size(); ++i)
+    nodes.push_back(st.node(i));
+  return nodes;
+}
+
+/// "kind node attempt" of every effect, in order.
+std::vector<std::string> describe(const instance_state& st, const std::vector<effect>& effects) {
+  std::vector<std::string> result;
+  for (const auto& e : effects) {
+    auto name = st.definition().nodes[e.node].name;
+    switch (e.what) {
+      case effect::kind::run_action: result.push_back("run " + name + " " + std::to_string(e.attempt)); break;
+      case effect::kind::adopt_action: result.push_back("adopt " + name + " " + std::to_string(e.attempt)); break;
+      case effect::kind::schedule_retry: result.push_back("retry " + name + " " + std::to_string(e.attempt)); break;
+      case effect::kind::cancel_action: result.push_back("cancel " + name); break;
+      case effect::kind::finish: result.push_back(std::string("finish ") + to_string(e.status)); break;
+    }
+  }
+  return result;
+}
+
 } // namespace
 
 TEST_SUITE_BEGIN("instance_state");
@@ -303,6 +327,85 @@ TEST_CASE("a large fan-out settles without quadratic work per event") {
     succeed(st, "t" + std::to_string(i));
   CHECK(status_of(st, "j") == node_status::waiting);
   CHECK(finishes(succeed(st, "t999"), instance_status::succeeded));
+}
+
+TEST_CASE("restore: a chain resumes at the action that was running, and ends as before") {
+  auto wf = load("<start name='s' to='a'/>" + action("a", "b") + action("b", "e") + "<end name='e'/>");
+  instance_state before(wf);
+  before.start(1);
+  succeed(before, "a");
+  instance_state after(wf);
+  auto effects = after.restore(snapshot(before), 5);
+  REQUIRE(effects);
+  CHECK(describe(after, *effects) == std::vector<std::string>{"adopt b 1"});
+  CHECK(after.status() == instance_status::running);
+  CHECK(status_of(after, "a") == node_status::succeeded);
+  CHECK(finishes(succeed(after, "b"), instance_status::succeeded));
+}
+
+TEST_CASE("restore: a join keeps the tokens that arrived and waits for the running branch") {
+  auto wf = load("<start name='s' to='f'/><fork name='f'><path to='a'/><path to='b'/></fork>"
+                 + action("a", "j") + action("b", "j") + "<join name='j' to='d'/>"
+                 + action("d", "e") + "<end name='e'/>");
+  instance_state before(wf);
+  before.start(1);
+  succeed(before, "a");
+  instance_state after(wf);
+  auto effects = after.restore(snapshot(before), 5);
+  REQUIRE(effects);
+  CHECK(describe(after, *effects) == std::vector<std::string>{"adopt b 1"});
+  CHECK(status_of(after, "j") == node_status::waiting);
+  CHECK(runs(after, succeed(after, "b")) == std::vector<std::string>{"d"});
+  CHECK(finishes(succeed(after, "d"), instance_status::succeeded));
+}
+
+TEST_CASE("restore: an action waiting for its retry is retried, with its attempts counted") {
+  auto wf = load("<start name='s' to='a'/>" + action("a", "e", "", "retry-times='2' interval='60'")
+                 + "<end name='e'/>");
+  instance_state before(wf);
+  before.start(1);
+  fail(before, "a");
+  instance_state after(wf);
+  auto effects = after.restore(snapshot(before), 5);
+  REQUIRE(effects);
+  CHECK(describe(after, *effects) == std::vector<std::string>{"retry a 2"});
+  CHECK(describe(after, after.retry_due(idx(after, "a"), 6)) == std::vector<std::string>{"run a 2"});
+  fail(after, "a");
+  after.retry_due(idx(after, "a"), 7);
+  CHECK(finishes(fail(after, "a"), instance_status::failed)); // 3 attempts in all
+}
+
+TEST_CASE("restore: an action that waited for a worker is adopted; a waiting join with no token left fires") {
+  auto wf = load("<start name='s' to='f'/><fork name='f'><path to='a'/><path to='b'/></fork>"
+                 + action("a", "j") + action("b", "j") + "<join name='j' to='e'/><end name='e'/>");
+  instance_state before(wf);
+  before.start(1);
+  before.attempt_waiting(idx(before, "b"), 1, "waiting for a free slot", 2);
+  auto nodes = snapshot(before);
+  instance_state after(wf);
+  auto effects = after.restore(nodes, 5);
+  REQUIRE(effects);
+  CHECK(describe(after, *effects) == std::vector<std::string>{"adopt a 1", "adopt b 1"});
+  // A state stored half-way (never written so by cafflow): the join waits but
+  // nothing can reach it any more — restoring settles it.
+  nodes[idx(before, "a")].status = node_status::succeeded;
+  nodes[idx(before, "b")].status = node_status::succeeded;
+  nodes[idx(before, "j")].status = node_status::waiting;
+  instance_state repaired(wf);
+  auto settled = repaired.restore(nodes, 5);
+  REQUIRE(settled);
+  CHECK(describe(repaired, *settled) == std::vector<std::string>{"finish succeeded"});
+}
+
+TEST_CASE("restore refuses nodes that do not fit the definition, and a started state") {
+  auto wf = load("<start name='s' to='a'/>" + action("a", "e") + "<end name='e'/>");
+  instance_state st(wf);
+  auto wrong = st.restore(std::vector<node_state>(2), 5);
+  REQUIRE_FALSE(wrong);
+  CHECK(wrong.error().message == "the stored instance has 2 nodes, its workflow version 3");
+  instance_state started(wf);
+  started.start(1);
+  CHECK_FALSE(started.restore(snapshot(started), 5));
 }
 
 TEST_SUITE_END();

@@ -1,0 +1,177 @@
+// Durable state with real processes: a master killed with SIGKILL and started
+// again resumes every unfinished instance — running attempts re-attached,
+// results that arrived meanwhile applied, retries and waiting instances kept —
+// and every node runs exactly once.
+#include <csignal>
+#include <map>
+
+#include <doctest/doctest.h>
+
+#include "cluster.hpp"
+#include "util/strings.hpp"
+
+using namespace cafflow;
+using namespace cafflow::test;
+
+namespace {
+
+json node_of(const json& instance, const std::string& name) {
+  for (const auto& n : instance["nodes"])
+    if (n["name"] == name)
+      return n;
+  return json();
+}
+
+/// A chain of shell actions; each appends its name to `log` first, so the
+/// test counts what really ran. `commands` may add to a node's command.
+std::string chain_xml(const std::string& name, const std::vector<std::string>& nodes,
+                      const std::string& log, const std::map<std::string, std::string>& extra = {},
+                      const std::map<std::string, std::string>& attrs = {}) {
+  std::string xml = "<work-flow name=\"" + name + "\"><start name=\"s\" to=\"" + nodes.front()
+                    + "\"/>";
+  for (std::size_t i = 0; i < nodes.size(); ++i) {
+    auto next = i + 1 < nodes.size() ? nodes[i + 1] : std::string("e");
+    auto more = extra.count(nodes[i]) ? "; " + extra.at(nodes[i]) : std::string();
+    auto attr = attrs.count(nodes[i]) ? " " + attrs.at(nodes[i]) : std::string();
+    xml += "<action name=\"" + nodes[i] + "\"" + attr + "><shell><command><![CDATA[echo "
+           + nodes[i] + " >> " + log + more + "]]></command></shell><ok to=\"" + next
+           + "\"/></action>";
+  }
+  return xml + "<end name=\"e\"/></work-flow>";
+}
+
+/// Kills the master with SIGKILL and waits until it is gone.
+void kill_master(cluster& c) {
+  c.master()->signal(SIGKILL);
+  REQUIRE(c.master()->wait() == 128 + SIGKILL);
+}
+
+} // namespace
+
+TEST_SUITE_BEGIN("recovery");
+
+TEST_CASE("a master killed while a node runs: the node is re-attached, not run again") {
+  cluster c;
+  auto runs = c.dir("runs");
+  c.add_workflow("chain.xml", chain_xml("chain", {"a", "b", "c"}, runs, {{"b", "sleep 3"}}));
+  c.start();
+  auto id = c.run("chain");
+  REQUIRE(wait_until([&] { return read_file(runs) == "a\nb\n"; }));
+  kill_master(c);
+  c.start_master();
+  auto inst = c.wait_for(id);
+  CHECK(inst["status"] == "succeeded");
+  CHECK(read_file(runs) == "a\nb\nc\n"); // each exactly once
+  for (const auto* name : {"a", "b", "c"}) {
+    CAPTURE(name);
+    auto n = node_of(inst, name);
+    CHECK(n["status"] == "succeeded");
+    REQUIRE(n["attempts"].size() == 1);
+    CHECK(n["attempts"][0]["status"] == "succeeded");
+    CHECK(n["attempts"][0]["exit_code"] == 0);
+  }
+  CHECK(c.logs().find("still running on worker") != std::string::npos);
+}
+
+TEST_CASE("a result that came while the master was down is applied when it is back") {
+  cluster c;
+  auto runs = c.dir("runs");
+  auto gate = c.dir("gate");
+  // b ends when the test says so: while the master is down.
+  c.add_workflow("chain.xml",
+                 chain_xml("chain", {"a", "b", "c"}, runs,
+                           {{"b", "while [ ! -e " + gate + " ]; do sleep 0.05; done"}}));
+  c.start();
+  auto id = c.run("chain");
+  REQUIRE(wait_until([&] { return read_file(runs) == "a\nb\n"; }));
+  kill_master(c);
+  write_file(gate, "go");
+  // b ends with no master to tell: the worker keeps its result.
+  REQUIRE(wait_until([&] { return c.logs().find(id + "/b#1: succeeded") != std::string::npos; }));
+  c.start_master();
+  auto inst = c.wait_for(id);
+  CHECK(inst["status"] == "succeeded");
+  CHECK(read_file(runs) == "a\nb\nc\n");
+  CHECK(node_of(inst, "b")["attempts"].size() == 1);
+  CHECK(node_of(inst, "b")["attempts"][0]["status"] == "succeeded");
+}
+
+TEST_CASE("a retry that was due while the master was down happens once it is back") {
+  cluster c;
+  auto runs = c.dir("runs");
+  auto marker = c.dir("failed-once");
+  // a fails on its first attempt, then succeeds; 2 s between attempts.
+  c.add_workflow("retry.xml",
+                 chain_xml("retry", {"a", "b"}, runs,
+                           {{"a", "if [ ! -e " + marker + " ]; then touch " + marker
+                                    + "; exit 3; fi"}},
+                           {{"a", "retry-times=\"2\" interval=\"2\""}}));
+  c.start();
+  auto id = c.run("retry");
+  REQUIRE(wait_until([&] {
+    auto r = c.api("GET", "/api/v1/instances/" + id);
+    return r.status == 200 && node_of(json::parse(r.body), "a")["status"] == "retrying";
+  }));
+  kill_master(c);
+  c.start_master();
+  auto inst = c.wait_for(id);
+  CHECK(inst["status"] == "succeeded");
+  CHECK(read_file(runs) == "a\na\nb\n");
+  auto a = node_of(inst, "a");
+  REQUIRE(a["attempts"].size() == 2);
+  CHECK(a["attempts"][0]["status"] == "failed");
+  CHECK(a["attempts"][1]["status"] == "succeeded");
+}
+
+TEST_CASE("instances waiting for their instance-limit still run, in order, after a restart") {
+  cluster c;
+  auto runs = c.dir("runs");
+  auto gate = c.dir("gate");
+  std::string xml = "<work-flow name=\"one\" instance-limit=\"1\"><start name=\"s\" to=\"a\"/>"
+                    "<action name=\"a\"><shell><command><![CDATA[echo $CAFFLOW_INSTANCE_ID >> "
+                    + runs + "; while [ ! -e " + gate
+                    + " ]; do sleep 0.05; done]]></command></shell><ok to=\"e\"/></action>"
+                      "<end name=\"e\"/></work-flow>";
+  c.add_workflow("one.xml", xml);
+  c.start();
+  auto first = c.run("one");
+  auto second = c.run("one");
+  auto third = c.run("one");
+  REQUIRE(wait_until([&] { return trim(read_file(runs)) == first; }));
+  kill_master(c);
+  c.start_master();
+  write_file(gate, "go");
+  for (const auto& id : {first, second, third})
+    CHECK(c.wait_for(id)["status"] == "succeeded");
+  CHECK(read_file(runs) == first + "\n" + second + "\n" + third + "\n");
+}
+
+TEST_CASE("an attempt whose worker is gone for good is lost and retried elsewhere after a restart") {
+  cluster_options opts(2, 1);
+  opts.extra_ini = "[worker]\nlease_s = 3\n";
+  cluster c(opts);
+  auto runs = c.dir("runs");
+  c.add_workflow("chain.xml", chain_xml("chain", {"a"}, runs,
+                                        {{"a", "echo $CAFFLOW_WORKER >> " + runs + ".workers; "
+                                               "[ $CAFFLOW_ATTEMPT = 2 ] || sleep 60"}},
+                                        {{"a", "retry-times=\"1\""}}));
+  c.start();
+  auto id = c.run("chain");
+  REQUIRE(wait_until([&] { return !read_file(runs + ".workers").empty(); }));
+  auto first_worker = trim(read_file(runs + ".workers"));
+  std::size_t index = first_worker == c.worker_addresses()[0] ? 0 : 1;
+  kill_master(c);
+  c.worker(index)->signal(SIGKILL); // and its task with it
+  REQUIRE(c.worker(index)->wait() == 128 + SIGKILL);
+  c.start_master();
+  // The book waits for the dead worker until its lease is over, then the
+  // attempt is lost and the retry runs on the other worker.
+  auto inst = c.wait_for(id);
+  CHECK(inst["status"] == "succeeded");
+  auto a = node_of(inst, "a");
+  REQUIRE(a["attempts"].size() == 2);
+  CHECK(a["attempts"][0]["status"] == "lost");
+  CHECK(a["attempts"][1]["worker"] == c.worker_addresses()[1 - index]);
+}
+
+TEST_SUITE_END();
