@@ -80,6 +80,10 @@ struct instance_record {
   timestamp started = 0;
   timestamp finished = 0;
   std::string message;
+  /// The instance a rerun or lineage run came from ("" = none).
+  std::string parent_id;
+  /// The backfill that created this instance ("" = none).
+  std::string backfill_id;
   std::vector<node_record> nodes;
 };
 

@@ -18,6 +18,11 @@ row_key key_of(const store_write& w) {
     return {2, n->instance_id, n->record.name, 0};
   if (auto* a = std::get_if<attempt_put>(&w))
     return {3, a->instance_id, a->node, a->record.number};
+  // A put and a delete of one file are writes of the same row.
+  if (auto* f = std::get_if<xml_file_put>(&w))
+    return {4, f->record.path, {}, 0};
+  if (auto* f = std::get_if<xml_file_delete>(&w))
+    return {4, f->path, {}, 0};
   return {0, {}, {}, 0};
 }
 

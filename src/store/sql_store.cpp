@@ -1,7 +1,13 @@
-// The store on Poco::Data, for SQLite (and, with its dialect, MySQL/MariaDB).
+// The store on Poco::Data, for SQLite and MySQL/MariaDB: one implementation,
+// the few differences of syntax and connection handling keyed on `dialect`.
 #include <algorithm>
+#include <functional>
+#include <map>
 #include <mutex>
+#include <variant>
 
+#include <Poco/Data/DataException.h>
+#include <Poco/Data/MySQL/Connector.h>
 #include <Poco/Data/RecordSet.h>
 #include <Poco/Data/SQLite/Connector.h>
 #include <Poco/Data/Session.h>
@@ -17,10 +23,22 @@ namespace cafflow {
 
 namespace {
 
+using Poco::Data::Session;
 using Poco::Data::Keywords::bind;
 using Poco::Data::Keywords::now;
 
 enum class dialect { sqlite, mysql };
+
+/// Opens a configured session; throws Poco exceptions.
+using connector = std::function<std::unique_ptr<Session>()>;
+
+/// Seconds a MySQL connection attempt may take: long enough for a busy
+/// server, short enough that a master notices an unreachable one.
+constexpr std::size_t mysql_connect_timeout_s = 10;
+
+/// Seconds a migration waits for another process that is migrating the same
+/// MySQL database.
+constexpr int mysql_migration_lock_timeout_s = 60;
 
 /// The columns of a table that cafflow upserts, its key first.
 struct table_spec {
@@ -59,17 +77,32 @@ const table_spec workflow_version_table{"workflow_version", {"workflow", "versio
 const table_spec instance_table{"instance", {"id"},
                                 {"workflow", "version", "status", "trigger_kind", "params",
                                  "logical_time", "priority", "created_at", "started_at",
-                                 "finished_at", "message"}};
+                                 "finished_at", "message", "parent_id", "backfill_id"}};
 const table_spec node_table{"node_instance", {"instance_id", "node"},
                             {"position", "kind", "action_type", "status", "attempts",
                              "started_at", "finished_at", "message"}};
 const table_spec attempt_table{"attempt", {"instance_id", "node", "number"},
                                {"worker", "epoch", "pid", "status", "exit_code", "lost",
                                 "log_path", "started_at", "finished_at", "message"}};
+const table_spec xml_file_table{"xml_file", {"path"},
+                                {"kind", "name", "status", "hash", "active_version",
+                                 "checked_at", "diagnostics"}};
 
 /// Rows per INSERT: one statement to parse for many rows, far below the
-/// placeholder limits of SQLite (32766) and MySQL (65535).
+/// placeholder limits of SQLite (32766) and MySQL (65535). MySQL needs it
+/// most: a bound vector costs it one round trip per row (STACK.md).
 constexpr std::size_t rows_per_statement = 100;
+
+/// Characters of a TEXT or MEDIUMTEXT column that one MySQL read fetches.
+/// Poco 1.11 reads a MySQL result into one zero-filled buffer sized by the
+/// declared lengths of its columns: 64 MB for a MEDIUMTEXT in utf8mb4, per
+/// column and statement (measured: ~85 ms for a query with two of them).
+/// Read as CHAR(16383) they cost 64 KB; the rare longer value is completed
+/// chunk by chunk (sql_store::complete).
+constexpr int text_chunk = 16383;
+
+/// What unfinished_instances() returns; fail_unfinished() ends the same set.
+constexpr const char* unfinished = "status IN ('queued', 'running')";
 
 std::string text(const Poco::Dynamic::Var& v) {
   return v.isEmpty() ? std::string{} : v.convert<std::string>();
@@ -79,8 +112,65 @@ std::int64_t number(const Poco::Dynamic::Var& v) {
   return v.isEmpty() ? 0 : v.convert<Poco::Int64>();
 }
 
+/// `s` with every byte that is not part of valid UTF-8 replaced by U+FFFD.
+/// A log tail may hold anything, but MySQL refuses invalid UTF-8 in a text
+/// column (the whole batch would fail, again and again) and JSON cannot
+/// carry it; both backends store the same repaired text.
+std::string valid_utf8(const std::string& s) {
+  auto is_cont = [&](std::size_t i) {
+    return i < s.size() && (static_cast<unsigned char>(s[i]) & 0xC0) == 0x80;
+  };
+  std::string out;
+  std::size_t i = 0;
+  bool changed = false;
+  while (i < s.size()) {
+    auto c = static_cast<unsigned char>(s[i]);
+    std::size_t len = 0;
+    if (c < 0x80)
+      len = 1;
+    else if (c >= 0xC2 && c <= 0xDF)
+      len = is_cont(i + 1) ? 2 : 0;
+    else if (c >= 0xE0 && c <= 0xEF) {
+      auto c1 = i + 1 < s.size() ? static_cast<unsigned char>(s[i + 1]) : 0;
+      bool ok = is_cont(i + 1) && is_cont(i + 2) && !(c == 0xE0 && c1 < 0xA0)
+                && !(c == 0xED && c1 > 0x9F); // no overlongs, no surrogates
+      len = ok ? 3 : 0;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      auto c1 = i + 1 < s.size() ? static_cast<unsigned char>(s[i + 1]) : 0;
+      bool ok = is_cont(i + 1) && is_cont(i + 2) && is_cont(i + 3) && !(c == 0xF0 && c1 < 0x90)
+                && !(c == 0xF4 && c1 > 0x8F);
+      len = ok ? 4 : 0;
+    }
+    if (len == 0) {
+      if (!changed) {
+        out.assign(s, 0, i);
+        changed = true;
+      }
+      out += "\xEF\xBF\xBD";
+      ++i;
+      continue;
+    }
+    if (changed)
+      out.append(s, i, len);
+    i += len;
+  }
+  return changed ? out : s;
+}
+
+/// The number of characters of valid UTF-8 `s`.
+std::size_t utf8_length(const std::string& s) {
+  return static_cast<std::size_t>(std::count_if(
+    s.begin(), s.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
+}
+
+/// A key column's value, for the queries that complete long text.
+using key_value = std::variant<std::string, Poco::Int64>;
+
 std::string params_to_json(const param_map& params) {
-  return nlohmann::json(params).dump();
+  nlohmann::json object = nlohmann::json::object();
+  for (const auto& [key, value] : params)
+    object[valid_utf8(key)] = valid_utf8(value);
+  return object.dump();
 }
 
 param_map params_from_json(const std::string& json) {
@@ -92,209 +182,190 @@ param_map params_from_json(const std::string& json) {
   return result;
 }
 
+/// A JSON array of {file, line, column, severity, message}: the shape every
+/// consumer of diagnostics (API, CLI) already knows.
+std::string diagnostics_to_json(const xml_file_record& f) {
+  auto list = nlohmann::json::array();
+  for (const auto& d : f.diagnostics)
+    list.push_back({{"file", valid_utf8(f.path)},
+                    {"line", d.line},
+                    {"column", d.column},
+                    {"severity", valid_utf8(d.level)},
+                    {"message", valid_utf8(d.message)}});
+  return list.dump();
+}
+
+std::vector<diagnostic_record> diagnostics_from_json(const std::string& json) {
+  std::vector<diagnostic_record> result;
+  auto parsed = nlohmann::json::parse(json, nullptr, false);
+  if (!parsed.is_array())
+    return result;
+  for (const auto& item : parsed) {
+    if (!item.is_object())
+      continue;
+    diagnostic_record d;
+    d.level = item.value("severity", std::string{});
+    d.line = item.value("line", 0);
+    d.column = item.value("column", 0);
+    d.message = item.value("message", std::string{});
+    result.push_back(std::move(d));
+  }
+  return result;
+}
+
+/// True when `e` says the connection to a MySQL server is gone or cannot be
+/// made: the cases where a fresh connection may succeed. A session after a
+/// server restart still looks healthy; only its next query tells (STACK.md).
+bool connection_lost(const Poco::Exception& e) {
+  if (dynamic_cast<const Poco::Data::ConnectionFailedException*>(&e) != nullptr
+      || dynamic_cast<const Poco::Data::NotConnectedException*>(&e) != nullptr)
+    return true;
+  auto message = e.displayText();
+  // CR_CONNECTION_ERROR 2002, CR_CONN_HOST_ERROR 2003, CR_SERVER_GONE_ERROR
+  // 2006, CR_SERVER_LOST 2013, CR_SERVER_LOST_EXTENDED 2055,
+  // ER_SERVER_SHUTDOWN 1053, ER_CONNECTION_KILLED 1927.
+  for (const char* needle :
+       {"gone away", "Lost connection", "Can't connect", "shutdown in progress",
+        "Connection was killed", "errno]: 2002", "errno]: 2003", "errno]: 2006", "errno]: 2013",
+        "errno]: 2055", "errno]: 1053", "errno]: 1927"})
+    if (message.find(needle) != std::string::npos)
+      return true;
+  return false;
+}
+
+/// True when a MySQL DDL statement failed because its change is already
+/// there (ER_TABLE_EXISTS_ERROR 1050, ER_DUP_FIELDNAME 1060, ER_DUP_KEYNAME
+/// 1061): a migration that was interrupted after it.
+bool already_applied(const Poco::Exception& e) {
+  auto message = e.displayText();
+  for (const char* needle : {"errno]: 1050", "errno]: 1060", "errno]: 1061"})
+    if (message.find(needle) != std::string::npos)
+      return true;
+  return false;
+}
+
 class sql_store final : public store {
 public:
-  sql_store(dialect d, std::unique_ptr<Poco::Data::Session> session, std::string name)
-    : dialect_(d), session_(std::move(session)), name_(std::move(name)) {}
+  sql_store(dialect d, connector connect, std::unique_ptr<Session> session, std::string name)
+    : dialect_(d), connect_(std::move(connect)), session_(std::move(session)),
+      name_(std::move(name)) {}
 
   expected<void> migrate() override {
-    return guard("migrate", [&]() -> expected<void> {
-      auto& s = *session_;
-      s << "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL PRIMARY KEY, "
-           "name VARCHAR(255) NOT NULL, applied_at BIGINT NOT NULL)",
+    return run("migrate", [&]() -> expected<void> {
+      auto& s = session();
+      s << std::string("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL "
+                       "PRIMARY KEY, name VARCHAR(255) NOT NULL, applied_at BIGINT NOT NULL)")
+             + (dialect_ == dialect::mysql
+                  ? " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin"
+                  : ""),
         now;
-      auto current = schema_version();
-      if (!current)
-        return current.error();
-      auto all = migrations_for(dialect_ == dialect::sqlite ? "sqlite" : "mysql");
-      int latest = all.empty() ? 0 : all.back().version;
-      if (*current > latest)
-        return make_error(ec::schema_too_new,
-                          name_ + ": the database has schema version " + std::to_string(*current)
-                            + " but this cafflow knows only up to " + std::to_string(latest)
-                            + "; upgrade cafflow");
-      for (const auto& m : all) {
-        if (m.version <= *current)
-          continue;
-        s.begin();
-        try {
-          for (const auto& statement : m.statements)
-            s << statement, now;
-          auto version = m.version;
-          auto stamp = static_cast<Poco::Int64>(now_ms());
-          s << "INSERT INTO schema_version (version, name, applied_at) VALUES (?, ?, ?)",
-            bind(version), bind(m.name), bind(stamp), now;
-          s.commit();
-        } catch (...) {
-          s.rollback();
-          throw;
-        }
+      if (dialect_ == dialect::sqlite)
+        return migrate_sqlite();
+      // Two masters starting at once must not both run the DDL: a named lock
+      // (per database, the lock namespace is the server's; at most 64
+      // characters) serializes them.
+      auto lock = "cafflow." + database_name().substr(0, 56);
+      auto timeout = static_cast<Poco::Int64>(mysql_migration_lock_timeout_s);
+      Poco::Data::Statement take(s);
+      take << "SELECT GET_LOCK(?, ?)", bind(lock), bind(timeout);
+      take.execute();
+      Poco::Data::RecordSet taken(take);
+      if (taken.rowCount() == 0 || number(taken.value(0, 0)) != 1)
+        return make_error(ec::store_error,
+                          name_ + ": another process has been migrating this database for "
+                            + std::to_string(mysql_migration_lock_timeout_s) + " s; try again");
+      expected<void> result;
+      try {
+        result = migrate_mysql();
+      } catch (...) {
+        release_lock(lock);
+        throw;
       }
-      return {};
+      release_lock(lock);
+      return result;
     });
   }
 
   expected<int> schema_version() override {
-    return guard("schema_version", [&]() -> expected<int> {
-      Poco::Data::Statement select(*session_);
-      select << "SELECT MAX(version) FROM schema_version";
-      select.execute();
-      Poco::Data::RecordSet rs(select);
-      return rs.rowCount() == 0 ? 0 : static_cast<int>(number(rs.value(0, 0)));
-    });
+    return run("schema_version", [&]() -> expected<int> { return read_schema_version(); });
   }
 
   expected<void> apply(const std::vector<store_write>& batch) override {
     if (batch.empty())
       return {};
-    return guard("write", [&]() -> expected<void> {
-      // Workflows first, then instances, nodes, attempts: every row comes
-      // after the rows it refers to. Rows of one table go in multi-row
-      // statements.
-      std::vector<const instance_put*> instances;
-      std::vector<const node_put*> nodes;
-      std::vector<const attempt_put*> attempts;
-      auto& s = *session_;
-      s.begin();
-      try {
-        for (const auto& write : batch) {
-          if (auto* w = std::get_if<workflow_put>(&write))
-            put(*w);
-          else if (auto* i = std::get_if<instance_put>(&write))
-            instances.push_back(i);
-          else if (auto* n = std::get_if<node_put>(&write))
-            nodes.push_back(n);
-          else if (auto* a = std::get_if<attempt_put>(&write))
-            attempts.push_back(a);
-        }
-        put_rows(instance_table, instances);
-        put_rows(node_table, nodes);
-        put_rows(attempt_table, attempts);
-        s.commit();
-      } catch (...) {
-        s.rollback();
-        throw;
-      }
+    // On a lost connection run() retries the whole batch on a fresh one: the
+    // transaction died with the old connection, and every write is an
+    // upsert or a delete, so a batch whose commit did happen after all
+    // applies again to the same result.
+    return run("write", [&]() -> expected<void> {
+      transaction([&] { write(batch); });
       return {};
     });
   }
 
   expected<std::vector<workflow_record>> workflows() override {
-    return guard("read workflows", [&]() -> expected<std::vector<workflow_record>> {
-      Poco::Data::Statement select(*session_);
-      select << "SELECT name, current_version, dir, description, creator, file, hash, "
-                "node_count, status, loaded_at FROM workflow ORDER BY name";
-      select.execute();
-      Poco::Data::RecordSet rs(select);
+    return run("read workflows", [&]() -> expected<std::vector<workflow_record>> {
       std::vector<workflow_record> result;
-      for (std::size_t row = 0; row < rs.rowCount(); ++row) {
-        workflow_record w;
-        w.name = text(rs.value(0, row));
-        w.version = static_cast<int>(number(rs.value(1, row)));
-        w.dir = text(rs.value(2, row));
-        w.desc = text(rs.value(3, row));
-        w.creator = text(rs.value(4, row));
-        w.file = text(rs.value(5, row));
-        w.hash = text(rs.value(6, row));
-        w.node_count = static_cast<int>(number(rs.value(7, row)));
-        w.status = text(rs.value(8, row));
-        w.loaded_at = number(rs.value(9, row));
-        result.push_back(std::move(w));
-      }
+      snapshot([&] { result = read_workflows(); });
       return result;
     });
   }
 
   expected<std::vector<instance_record>> instances(const instance_filter& filter) override {
-    return guard("read instances", [&]() -> expected<std::vector<instance_record>> {
-      Poco::Data::Statement select(*session_);
-      std::string sql = std::string(instance_columns) + " FROM instance WHERE 1 = 1";
-      auto workflow = filter.workflow;
-      auto status = filter.status;
-      auto limit = static_cast<Poco::Int64>(filter.limit);
-      auto offset = static_cast<Poco::Int64>(filter.offset);
-      if (!workflow.empty())
-        sql += " AND workflow = ?";
-      if (!status.empty())
-        sql += " AND status = ?";
-      sql += " ORDER BY id DESC LIMIT ? OFFSET ?";
-      select << sql;
-      if (!workflow.empty())
-        select, bind(workflow);
-      if (!status.empty())
-        select, bind(status);
-      select, bind(limit), bind(offset);
-      select.execute();
-      Poco::Data::RecordSet rs(select);
+    return run("read instances", [&]() -> expected<std::vector<instance_record>> {
+      std::string where = " WHERE 1 = 1";
+      std::vector<key_value> values;
+      if (!filter.workflow.empty()) {
+        where += " AND workflow = ?";
+        values.emplace_back(filter.workflow);
+      }
+      if (!filter.status.empty()) {
+        where += " AND status = ?";
+        values.emplace_back(filter.status);
+      }
+      where += " ORDER BY id DESC LIMIT ? OFFSET ?";
+      values.emplace_back(static_cast<Poco::Int64>(filter.limit));
+      values.emplace_back(static_cast<Poco::Int64>(filter.offset));
       std::vector<instance_record> result;
-      for (std::size_t row = 0; row < rs.rowCount(); ++row)
-        result.push_back(instance_from(rs, row));
+      snapshot([&] { result = read_instances(where, values); });
       return result;
     });
   }
 
   expected<std::optional<instance_record>> instance(const std::string& id) override {
-    return guard("read instance", [&]() -> expected<std::optional<instance_record>> {
-      auto key = id;
-      Poco::Data::Statement select(*session_);
-      select << std::string(instance_columns) + " FROM instance WHERE id = ?", bind(key);
-      select.execute();
-      Poco::Data::RecordSet rs(select);
-      if (rs.rowCount() == 0)
+    return run("read instance", [&]() -> expected<std::optional<instance_record>> {
+      std::vector<instance_record> found;
+      snapshot([&] {
+        found = read_instances(" WHERE id = ?", {id});
+        if (!found.empty())
+          read_nodes(found, "instance_id = ?", {id});
+      });
+      if (found.empty())
         return std::optional<instance_record>{};
-      auto result = instance_from(rs, 0);
-      Poco::Data::Statement nodes(*session_);
-      nodes << "SELECT node, kind, action_type, status, attempts, started_at, finished_at, "
-               "message FROM node_instance WHERE instance_id = ? ORDER BY position",
-        bind(key);
-      nodes.execute();
-      Poco::Data::RecordSet ns(nodes);
-      std::map<std::string, std::size_t> by_name;
-      for (std::size_t row = 0; row < ns.rowCount(); ++row) {
-        node_record n;
-        n.name = text(ns.value(0, row));
-        n.kind = text(ns.value(1, row));
-        n.action_type = text(ns.value(2, row));
-        n.status = text(ns.value(3, row));
-        n.attempt_count = static_cast<int>(number(ns.value(4, row)));
-        n.started = number(ns.value(5, row));
-        n.finished = number(ns.value(6, row));
-        n.message = text(ns.value(7, row));
-        by_name[n.name] = result.nodes.size();
-        result.nodes.push_back(std::move(n));
-      }
-      Poco::Data::Statement attempts(*session_);
-      attempts << "SELECT node, number, worker, epoch, pid, status, exit_code, lost, log_path, "
-                  "started_at, finished_at, message FROM attempt WHERE instance_id = ? "
-                  "ORDER BY node, number",
-        bind(key);
-      attempts.execute();
-      Poco::Data::RecordSet as(attempts);
-      for (std::size_t row = 0; row < as.rowCount(); ++row) {
-        auto it = by_name.find(text(as.value(0, row)));
-        if (it == by_name.end())
-          continue;
-        attempt_record a;
-        a.number = static_cast<int>(number(as.value(1, row)));
-        a.worker = text(as.value(2, row));
-        a.epoch = static_cast<std::uint64_t>(number(as.value(3, row)));
-        a.pid = static_cast<int>(number(as.value(4, row)));
-        a.status = text(as.value(5, row));
-        a.exit_code = static_cast<int>(number(as.value(6, row)));
-        a.lost = number(as.value(7, row)) != 0;
-        a.log_path = text(as.value(8, row));
-        a.started = number(as.value(9, row));
-        a.finished = number(as.value(10, row));
-        a.message = text(as.value(11, row));
-        result.nodes[it->second].attempts.push_back(std::move(a));
-      }
-      return std::optional<instance_record>{std::move(result)};
+      return std::optional<instance_record>{std::move(found.front())};
+    });
+  }
+
+  expected<std::vector<instance_record>> unfinished_instances() override {
+    return run("read unfinished instances", [&]() -> expected<std::vector<instance_record>> {
+      // Three queries in all, whatever the number of instances; in one
+      // snapshot, so that no instance finishing meanwhile loses its nodes.
+      std::vector<instance_record> found;
+      snapshot([&] {
+        found = read_instances(std::string(" WHERE ") + unfinished + " ORDER BY id", {});
+        if (!found.empty())
+          read_nodes(found,
+                     std::string("instance_id IN (SELECT id FROM instance WHERE ") + unfinished
+                       + ")",
+                     {});
+      });
+      return found;
     });
   }
 
   expected<std::string> last_instance_id() override {
-    return guard("read last instance id", [&]() -> expected<std::string> {
-      Poco::Data::Statement select(*session_);
+    return run("read last instance id", [&]() -> expected<std::string> {
+      Poco::Data::Statement select(session());
       select << "SELECT MAX(id) FROM instance";
       select.execute();
       Poco::Data::RecordSet rs(select);
@@ -303,57 +374,471 @@ public:
   }
 
   expected<int> fail_unfinished(const std::string& message, timestamp now_time) override {
-    return guard("fail unfinished instances", [&]() -> expected<int> {
-      auto& s = *session_;
+    return run("fail unfinished instances", [&]() -> expected<int> {
       auto stamp = static_cast<Poco::Int64>(now_time);
-      auto text = message;
-      s.begin();
-      try {
+      auto why = valid_utf8(message);
+      int n = 0;
+      transaction([&] {
+        auto& s = session();
         Poco::Data::Statement count(s);
-        count << "SELECT COUNT(*) FROM instance WHERE status IN ('queued', 'running')";
+        count << std::string("SELECT COUNT(*) FROM instance WHERE ") + unfinished;
         count.execute();
         Poco::Data::RecordSet rs(count);
-        auto n = static_cast<int>(number(rs.value(0, 0)));
-        s << "UPDATE node_instance SET status = 'killed', finished_at = ?, message = ? "
-             "WHERE status IN ('running', 'retrying', 'waiting') AND instance_id IN "
-             "(SELECT id FROM instance WHERE status IN ('queued', 'running'))",
-          bind(stamp), bind(text), now;
-        s << "UPDATE attempt SET status = 'lost', lost = 1, finished_at = ?, message = ? "
-             "WHERE status = 'running' AND instance_id IN "
-             "(SELECT id FROM instance WHERE status IN ('queued', 'running'))",
-          bind(stamp), bind(text), now;
-        s << "UPDATE instance SET status = 'failed', finished_at = ?, message = ? "
-             "WHERE status IN ('queued', 'running')",
-          bind(stamp), bind(text), now;
-        s.commit();
-        return n;
-      } catch (...) {
-        s.rollback();
-        throw;
-      }
+        n = static_cast<int>(number(rs.value(0, 0)));
+        s << std::string("UPDATE node_instance SET status = 'killed', finished_at = ?, message = ? "
+                         "WHERE status IN ('running', 'retrying', 'waiting') AND instance_id IN "
+                         "(SELECT id FROM instance WHERE ")
+               + unfinished + ")",
+          bind(stamp), bind(why), now;
+        s << std::string("UPDATE attempt SET status = 'lost', lost = 1, finished_at = ?, "
+                         "message = ? WHERE status = 'running' AND instance_id IN "
+                         "(SELECT id FROM instance WHERE ")
+               + unfinished + ")",
+          bind(stamp), bind(why), now;
+        s << std::string("UPDATE instance SET status = 'failed', finished_at = ?, message = ? "
+                         "WHERE ")
+               + unfinished,
+          bind(stamp), bind(why), now;
+      });
+      return n;
+    });
+  }
+
+  expected<std::vector<xml_file_record>> xml_files() override {
+    return run("read xml files", [&]() -> expected<std::vector<xml_file_record>> {
+      std::vector<xml_file_record> result;
+      snapshot([&] { result = read_xml_files(); });
+      return result;
+    });
+  }
+
+  expected<std::uint64_t> take_epoch(const std::string& holder, timestamp now_time,
+                                     std::int64_t ttl_ms) override {
+    return run("take the master epoch", [&]() -> expected<std::uint64_t> {
+      std::string name = "master";
+      auto who = valid_utf8(holder);
+      auto expires = static_cast<Poco::Int64>(now_time + ttl_ms);
+      std::uint64_t epoch = 0;
+      transaction([&] {
+        auto& s = session();
+        // Write first: the write lock taken here makes concurrent callers
+        // wait, so each gets its own epoch (a read first would let two read
+        // the same one).
+        s << (dialect_ == dialect::sqlite
+                ? "INSERT INTO lease (name, holder, epoch, expires_at) VALUES (?, '', 0, 0) "
+                  "ON CONFLICT (name) DO NOTHING"
+                : "INSERT INTO lease (name, holder, epoch, expires_at) VALUES (?, '', 0, 0) "
+                  "ON DUPLICATE KEY UPDATE name = name"),
+          bind(name), now;
+        s << "UPDATE lease SET epoch = epoch + 1, holder = ?, expires_at = ? WHERE name = ?",
+          bind(who), bind(expires), bind(name), now;
+        Poco::Data::Statement select(s);
+        select << "SELECT epoch FROM lease WHERE name = ?", bind(name);
+        select.execute();
+        Poco::Data::RecordSet rs(select);
+        epoch = static_cast<std::uint64_t>(number(rs.value(0, 0)));
+      });
+      return epoch;
     });
   }
 
 private:
-  static constexpr const char* instance_columns =
-    "SELECT id, workflow, version, status, trigger_kind, params, logical_time, priority, "
-    "created_at, started_at, finished_at, message";
+  /// `column` in a select list: on MySQL its first text_chunk characters,
+  /// as a short CHAR (see text_chunk).
+  std::string long_text(const std::string& column) const {
+    if (dialect_ == dialect::sqlite)
+      return column;
+    auto n = std::to_string(text_chunk);
+    return "CAST(SUBSTRING(" + column + ", 1, " + n + ") AS CHAR(" + n + "))";
+  }
 
-  static instance_record instance_from(Poco::Data::RecordSet& rs, std::size_t row) {
-    instance_record r;
-    r.id = text(rs.value(0, row));
-    r.workflow = text(rs.value(1, row));
-    r.version = static_cast<int>(number(rs.value(2, row)));
-    r.status = text(rs.value(3, row));
-    r.trigger = text(rs.value(4, row));
-    r.params = params_from_json(text(rs.value(5, row)));
-    r.logical_time = number(rs.value(6, row));
-    r.priority = static_cast<int>(number(rs.value(7, row)));
-    r.created = number(rs.value(8, row));
-    r.started = number(rs.value(9, row));
-    r.finished = number(rs.value(10, row));
-    r.message = text(rs.value(11, row));
-    return r;
+  /// Appends the rest of a value of `table`.`column` that long_text() cut
+  /// (it came back with text_chunk characters), chunk by chunk. Runs inside
+  /// the snapshot of the read that cut it.
+  void complete(std::string& value, const char* table, const char* column,
+                const std::vector<std::pair<const char*, key_value>>& key) {
+    if (dialect_ == dialect::sqlite)
+      return;
+    auto have = utf8_length(value);
+    auto n = std::to_string(text_chunk);
+    std::string sql = std::string("SELECT CAST(SUBSTRING(") + column + ", ?, " + n + ") AS CHAR("
+                      + n + ")) FROM " + table + " WHERE ";
+    for (std::size_t i = 0; i < key.size(); ++i)
+      sql += std::string(i == 0 ? "" : " AND ") + key[i].first + " = ?";
+    while (have % text_chunk == 0 && have > 0) {
+      auto from = static_cast<Poco::Int64>(have + 1);
+      Poco::Data::Statement select(session());
+      select << sql, bind(from);
+      for (const auto& part : key)
+        std::visit([&](const auto& v) { select, bind(v); }, part.second);
+      select.execute();
+      Poco::Data::RecordSet rs(select);
+      auto chunk = rs.rowCount() == 0 ? std::string{} : text(rs.value(0, 0));
+      if (chunk.empty())
+        return;
+      value += chunk;
+      have += utf8_length(chunk);
+    }
+  }
+
+  std::string instance_columns() const {
+    return "SELECT id, workflow, version, status, trigger_kind, " + long_text("params")
+           + ", logical_time, priority, created_at, started_at, finished_at, "
+           + long_text("message") + ", parent_id, backfill_id";
+  }
+
+  /// The session, reconnecting first when a lost connection dropped it.
+  Session& session() {
+    if (!session_)
+      session_ = connect_();
+    return *session_;
+  }
+
+  std::string database_name() {
+    Poco::Data::Statement select(session());
+    select << "SELECT DATABASE()";
+    select.execute();
+    Poco::Data::RecordSet rs(select);
+    return rs.rowCount() == 0 ? std::string{} : text(rs.value(0, 0));
+  }
+
+  int read_schema_version() {
+    Poco::Data::Statement select(session());
+    select << "SELECT MAX(version) FROM schema_version";
+    select.execute();
+    Poco::Data::RecordSet rs(select);
+    return rs.rowCount() == 0 ? 0 : static_cast<int>(number(rs.value(0, 0)));
+  }
+
+  /// Refuses a database that a newer cafflow has migrated.
+  expected<int> check_version(int latest) {
+    auto current = read_schema_version();
+    if (current > latest)
+      return make_error(ec::schema_too_new,
+                        name_ + ": the database has schema version " + std::to_string(current)
+                          + " but this cafflow knows only up to " + std::to_string(latest)
+                          + "; upgrade cafflow");
+    return current;
+  }
+
+  void record_version(const migration& m) {
+    auto version = m.version;
+    auto stamp = static_cast<Poco::Int64>(now_ms());
+    session() << "INSERT INTO schema_version (version, name, applied_at) VALUES (?, ?, ?)",
+      bind(version), bind(m.name), bind(stamp), now;
+  }
+
+  /// SQLite runs DDL in transactions: each migration and its version row
+  /// commit together or not at all.
+  expected<void> migrate_sqlite() {
+    auto all = migrations_for("sqlite");
+    auto current = check_version(all.empty() ? 0 : all.back().version);
+    if (!current)
+      return current.error();
+    for (const auto& m : all) {
+      if (m.version <= *current)
+        continue;
+      transaction([&] {
+        for (const auto& statement : m.statements)
+          session() << statement, now;
+        record_version(m);
+      });
+    }
+    return {};
+  }
+
+  /// MySQL commits every DDL statement on its own, so a migration cannot be
+  /// atomic. Its statements run one by one and its version row is written
+  /// right after the last; a migration interrupted half-way runs again from
+  /// its first statement, and a statement whose change is already there
+  /// (table, column or index exists) counts as done. The sql/mysql files
+  /// keep to statements for which that holds.
+  expected<void> migrate_mysql() {
+    auto all = migrations_for("mysql");
+    auto current = check_version(all.empty() ? 0 : all.back().version);
+    if (!current)
+      return current.error();
+    for (const auto& m : all) {
+      if (m.version <= *current)
+        continue;
+      for (const auto& statement : m.statements) {
+        try {
+          session() << statement, now;
+        } catch (const Poco::Exception& e) {
+          if (!already_applied(e))
+            throw;
+        }
+      }
+      record_version(m);
+    }
+    return {};
+  }
+
+  void release_lock(const std::string& lock) {
+    try {
+      Poco::Data::Statement release(session());
+      release << "SELECT RELEASE_LOCK(?)", bind(lock);
+      release.execute();
+    } catch (const Poco::Exception&) {
+      // The lock belongs to the connection: if that is gone, so is the lock.
+      if (dialect_ == dialect::mysql)
+        session_.reset();
+    }
+  }
+
+  /// Runs `f` in a transaction: commits when it returns, rolls back when it
+  /// throws (and rethrows).
+  template <class F>
+  void transaction(F f) {
+    session().begin();
+    try {
+      f();
+      session().commit();
+    } catch (...) {
+      abandon();
+      throw;
+    }
+    end_transaction();
+  }
+
+  /// Runs the reads of `f` on one snapshot of the database.
+  template <class F>
+  void snapshot(F f) {
+    transaction([&] {
+      // Each statement of a READ COMMITTED transaction sees the latest
+      // commits; one snapshot for all needs REPEATABLE READ, set for this
+      // transaction only (before its first read starts it).
+      if (dialect_ == dialect::mysql)
+        session() << "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ", now;
+      f();
+    });
+  }
+
+  void abandon() {
+    try {
+      session_->rollback();
+      end_transaction();
+    } catch (const Poco::Exception&) {
+      // The connection is gone (the server rolls back on its own) or in a
+      // state nobody knows: the next call starts on a fresh one.
+      session_.reset();
+    }
+  }
+
+  void end_transaction() {
+    // Poco's MySQL begin() switches autocommit off and nothing switches it
+    // back: every later read would open a transaction that never ends.
+    if (dialect_ != dialect::mysql)
+      return;
+    try {
+      session_->setFeature("autoCommit", true);
+    } catch (const Poco::Exception&) {
+      // Not a session to keep using, whatever the cause.
+      session_.reset();
+      throw;
+    }
+  }
+
+  std::vector<workflow_record> read_workflows() {
+    Poco::Data::Statement select(session());
+    select << "SELECT name, current_version, " + long_text("dir") + ", "
+                + long_text("description") + ", " + long_text("creator") + ", "
+                + long_text("file") + ", hash, node_count, status, loaded_at FROM workflow "
+                "ORDER BY name";
+    select.execute();
+    Poco::Data::RecordSet rs(select);
+    std::vector<workflow_record> result;
+    for (std::size_t row = 0; row < rs.rowCount(); ++row) {
+      workflow_record w;
+      w.name = text(rs.value(0, row));
+      w.version = static_cast<int>(number(rs.value(1, row)));
+      w.dir = text(rs.value(2, row));
+      w.desc = text(rs.value(3, row));
+      w.creator = text(rs.value(4, row));
+      w.file = text(rs.value(5, row));
+      w.hash = text(rs.value(6, row));
+      w.node_count = static_cast<int>(number(rs.value(7, row)));
+      w.status = text(rs.value(8, row));
+      w.loaded_at = number(rs.value(9, row));
+      std::vector<std::pair<const char*, key_value>> key{{"name", w.name}};
+      complete(w.dir, "workflow", "dir", key);
+      complete(w.desc, "workflow", "description", key);
+      complete(w.creator, "workflow", "creator", key);
+      complete(w.file, "workflow", "file", key);
+      result.push_back(std::move(w));
+    }
+    return result;
+  }
+
+  std::vector<xml_file_record> read_xml_files() {
+    Poco::Data::Statement select(session());
+    select << "SELECT path, kind, name, status, hash, active_version, checked_at, "
+                + long_text("diagnostics") + " FROM xml_file ORDER BY path";
+    select.execute();
+    Poco::Data::RecordSet rs(select);
+    std::vector<xml_file_record> result;
+    for (std::size_t row = 0; row < rs.rowCount(); ++row) {
+      xml_file_record f;
+      f.path = text(rs.value(0, row));
+      f.kind = text(rs.value(1, row));
+      f.name = text(rs.value(2, row));
+      f.status = text(rs.value(3, row));
+      f.hash = text(rs.value(4, row));
+      f.active_version = static_cast<int>(number(rs.value(5, row)));
+      f.checked_at = number(rs.value(6, row));
+      auto diagnostics = text(rs.value(7, row));
+      complete(diagnostics, "xml_file", "diagnostics", {{"path", f.path}});
+      f.diagnostics = diagnostics_from_json(diagnostics);
+      result.push_back(std::move(f));
+    }
+    return result;
+  }
+
+  /// Instances matching `where` (SQL after FROM instance, its `?` bound to
+  /// `values`).
+  std::vector<instance_record> read_instances(const std::string& where,
+                                              const std::vector<key_value>& values) {
+    Poco::Data::Statement select(session());
+    select << instance_columns() + " FROM instance" + where;
+    for (const auto& value : values)
+      std::visit([&](const auto& v) { select, bind(v); }, value);
+    select.execute();
+    Poco::Data::RecordSet rs(select);
+    std::vector<instance_record> result;
+    for (std::size_t row = 0; row < rs.rowCount(); ++row) {
+      instance_record r;
+      r.id = text(rs.value(0, row));
+      r.workflow = text(rs.value(1, row));
+      r.version = static_cast<int>(number(rs.value(2, row)));
+      r.status = text(rs.value(3, row));
+      r.trigger = text(rs.value(4, row));
+      auto params = text(rs.value(5, row));
+      r.logical_time = number(rs.value(6, row));
+      r.priority = static_cast<int>(number(rs.value(7, row)));
+      r.created = number(rs.value(8, row));
+      r.started = number(rs.value(9, row));
+      r.finished = number(rs.value(10, row));
+      r.message = text(rs.value(11, row));
+      r.parent_id = text(rs.value(12, row));
+      r.backfill_id = text(rs.value(13, row));
+      complete(params, "instance", "params", {{"id", r.id}});
+      complete(r.message, "instance", "message", {{"id", r.id}});
+      r.params = params_from_json(params);
+      result.push_back(std::move(r));
+    }
+    return result;
+  }
+
+  /// Fills in the nodes (in position order) and their attempts (by number)
+  /// of `instances`, reading the rows that match `where` in two queries.
+  void read_nodes(std::vector<instance_record>& instances, const std::string& where,
+                  const std::vector<key_value>& values) {
+    std::map<std::string, std::size_t> by_id;
+    for (std::size_t i = 0; i < instances.size(); ++i)
+      by_id[instances[i].id] = i;
+    std::map<std::pair<std::size_t, std::string>, std::size_t> by_node;
+    Poco::Data::Statement nodes(session());
+    nodes << "SELECT instance_id, node, kind, action_type, status, attempts, started_at, "
+             "finished_at, "
+               + long_text("message") + " FROM node_instance WHERE " + where
+               + " ORDER BY instance_id, position";
+    for (const auto& value : values)
+      std::visit([&](const auto& v) { nodes, bind(v); }, value);
+    nodes.execute();
+    Poco::Data::RecordSet ns(nodes);
+    for (std::size_t row = 0; row < ns.rowCount(); ++row) {
+      auto owner = by_id.find(text(ns.value(0, row)));
+      if (owner == by_id.end())
+        continue;
+      node_record n;
+      n.name = text(ns.value(1, row));
+      n.kind = text(ns.value(2, row));
+      n.action_type = text(ns.value(3, row));
+      n.status = text(ns.value(4, row));
+      n.attempt_count = static_cast<int>(number(ns.value(5, row)));
+      n.started = number(ns.value(6, row));
+      n.finished = number(ns.value(7, row));
+      n.message = text(ns.value(8, row));
+      complete(n.message, "node_instance", "message",
+               {{"instance_id", instances[owner->second].id}, {"node", n.name}});
+      auto& list = instances[owner->second].nodes;
+      by_node[{owner->second, n.name}] = list.size();
+      list.push_back(std::move(n));
+    }
+    Poco::Data::Statement attempts(session());
+    attempts << "SELECT instance_id, node, number, worker, epoch, pid, status, exit_code, lost, "
+                  + long_text("log_path") + ", started_at, finished_at, " + long_text("message")
+                  + " FROM attempt WHERE " + where + " ORDER BY instance_id, node, number";
+    for (const auto& value : values)
+      std::visit([&](const auto& v) { attempts, bind(v); }, value);
+    attempts.execute();
+    Poco::Data::RecordSet as(attempts);
+    for (std::size_t row = 0; row < as.rowCount(); ++row) {
+      auto owner = by_id.find(text(as.value(0, row)));
+      if (owner == by_id.end())
+        continue;
+      auto node = by_node.find({owner->second, text(as.value(1, row))});
+      if (node == by_node.end())
+        continue;
+      attempt_record a;
+      a.number = static_cast<int>(number(as.value(2, row)));
+      a.worker = text(as.value(3, row));
+      a.epoch = static_cast<std::uint64_t>(number(as.value(4, row)));
+      a.pid = static_cast<int>(number(as.value(5, row)));
+      a.status = text(as.value(6, row));
+      a.exit_code = static_cast<int>(number(as.value(7, row)));
+      a.lost = number(as.value(8, row)) != 0;
+      a.log_path = text(as.value(9, row));
+      a.started = number(as.value(10, row));
+      a.finished = number(as.value(11, row));
+      a.message = text(as.value(12, row));
+      std::vector<std::pair<const char*, key_value>> key{
+        {"instance_id", instances[owner->second].id},
+        {"node", text(as.value(1, row))},
+        {"number", static_cast<Poco::Int64>(a.number)}};
+      complete(a.log_path, "attempt", "log_path", key);
+      complete(a.message, "attempt", "message", key);
+      instances[owner->second].nodes[node->second].attempts.push_back(std::move(a));
+    }
+  }
+
+  /// The writes of one batch, inside its transaction.
+  void write(const std::vector<store_write>& batch) {
+    // Workflows first, then instances, nodes, attempts: every row comes
+    // after the rows it refers to. Rows of one table go in multi-row
+    // statements. Of several writes of one xml file only the last counts
+    // (puts and deletes run separately, so their order would be lost).
+    std::vector<const instance_put*> instances;
+    std::vector<const node_put*> nodes;
+    std::vector<const attempt_put*> attempts;
+    std::map<std::string, const store_write*> files;
+    for (const auto& write : batch) {
+      if (auto* w = std::get_if<workflow_put>(&write))
+        put(*w);
+      else if (auto* i = std::get_if<instance_put>(&write))
+        instances.push_back(i);
+      else if (auto* n = std::get_if<node_put>(&write))
+        nodes.push_back(n);
+      else if (auto* a = std::get_if<attempt_put>(&write))
+        attempts.push_back(a);
+      else if (auto* f = std::get_if<xml_file_put>(&write))
+        files[f->record.path] = &write;
+      else if (auto* d = std::get_if<xml_file_delete>(&write))
+        files[d->path] = &write;
+    }
+    put_rows(instance_table, instances);
+    put_rows(node_table, nodes);
+    put_rows(attempt_table, attempts);
+    std::vector<const xml_file_put*> puts;
+    std::vector<std::string> deletes;
+    for (const auto& [path, write] : files) {
+      if (auto* f = std::get_if<xml_file_put>(write))
+        puts.push_back(f);
+      else
+        deletes.push_back(path);
+    }
+    put_rows(xml_file_table, puts);
+    delete_files(deletes);
   }
 
   void put(const workflow_put& w) {
@@ -361,13 +846,14 @@ private:
     auto version = static_cast<Poco::Int64>(r.version);
     auto loaded = static_cast<Poco::Int64>(r.loaded_at);
     auto nodes = static_cast<Poco::Int64>(r.node_count);
-    *session_ << upsert(dialect_, workflow_table, 1), bind(r.name), bind(version), bind(r.dir),
-      bind(r.desc), bind(r.creator), bind(r.file), bind(r.hash), bind(nodes), bind(r.status),
-      bind(loaded), now;
+    session() << upsert(dialect_, workflow_table, 1), bind(valid_utf8(r.name)), bind(version),
+      bind(valid_utf8(r.dir)), bind(valid_utf8(r.desc)), bind(valid_utf8(r.creator)),
+      bind(valid_utf8(r.file)), bind(r.hash), bind(nodes), bind(r.status), bind(loaded), now;
     if (w.xml.empty())
       return; // a status change only
-    *session_ << upsert(dialect_, workflow_version_table, 1), bind(r.name), bind(version),
-      bind(r.hash), bind(r.file), bind(w.xml), bind(loaded), now;
+    session() << upsert(dialect_, workflow_version_table, 1), bind(valid_utf8(r.name)),
+      bind(version), bind(r.hash), bind(valid_utf8(r.file)), bind(valid_utf8(w.xml)), bind(loaded),
+      now;
   }
 
   /// Upserts `rows` into `table`, many per statement.
@@ -375,7 +861,7 @@ private:
   void put_rows(const table_spec& table, const std::vector<const Put*>& rows) {
     for (std::size_t first = 0; first < rows.size(); first += rows_per_statement) {
       auto count = std::min(rows_per_statement, rows.size() - first);
-      Poco::Data::Statement insert(*session_);
+      Poco::Data::Statement insert(session());
       insert << upsert(dialect_, table, count);
       for (std::size_t i = first; i < first + count; ++i)
         bind_row(insert, *rows[i]);
@@ -383,48 +869,113 @@ private:
     }
   }
 
+  void delete_files(const std::vector<std::string>& paths) {
+    for (std::size_t first = 0; first < paths.size(); first += rows_per_statement) {
+      auto count = std::min(rows_per_statement, paths.size() - first);
+      std::string sql = "DELETE FROM xml_file WHERE path IN (";
+      for (std::size_t i = 0; i < count; ++i)
+        sql += i == 0 ? "?" : ", ?";
+      Poco::Data::Statement erase(session());
+      erase << sql + ")";
+      for (std::size_t i = first; i < first + count; ++i)
+        erase, bind(valid_utf8(paths[i]));
+      erase.execute();
+    }
+  }
+
   static void bind_row(Poco::Data::Statement& s, const instance_put& i) {
     const auto& r = i.record;
-    s, bind(r.id), bind(r.workflow), bind(static_cast<Poco::Int64>(r.version)), bind(r.status),
-      bind(r.trigger), bind(params_to_json(r.params)), bind(static_cast<Poco::Int64>(r.logical_time)),
-      bind(static_cast<Poco::Int64>(r.priority)), bind(static_cast<Poco::Int64>(r.created)),
-      bind(static_cast<Poco::Int64>(r.started)), bind(static_cast<Poco::Int64>(r.finished)),
-      bind(r.message);
+    s, bind(r.id), bind(valid_utf8(r.workflow)), bind(static_cast<Poco::Int64>(r.version)),
+      bind(r.status), bind(r.trigger), bind(params_to_json(r.params)),
+      bind(static_cast<Poco::Int64>(r.logical_time)), bind(static_cast<Poco::Int64>(r.priority)),
+      bind(static_cast<Poco::Int64>(r.created)), bind(static_cast<Poco::Int64>(r.started)),
+      bind(static_cast<Poco::Int64>(r.finished)), bind(valid_utf8(r.message)), bind(r.parent_id),
+      bind(valid_utf8(r.backfill_id));
   }
 
   static void bind_row(Poco::Data::Statement& s, const node_put& n) {
     const auto& r = n.record;
-    s, bind(n.instance_id), bind(r.name), bind(static_cast<Poco::Int64>(n.position)), bind(r.kind),
-      bind(r.action_type), bind(r.status), bind(static_cast<Poco::Int64>(r.attempt_count)),
-      bind(static_cast<Poco::Int64>(r.started)), bind(static_cast<Poco::Int64>(r.finished)),
-      bind(r.message);
+    s, bind(n.instance_id), bind(valid_utf8(r.name)), bind(static_cast<Poco::Int64>(n.position)),
+      bind(r.kind), bind(r.action_type), bind(r.status),
+      bind(static_cast<Poco::Int64>(r.attempt_count)), bind(static_cast<Poco::Int64>(r.started)),
+      bind(static_cast<Poco::Int64>(r.finished)), bind(valid_utf8(r.message));
   }
 
   static void bind_row(Poco::Data::Statement& s, const attempt_put& a) {
     const auto& r = a.record;
-    s, bind(a.instance_id), bind(a.node), bind(static_cast<Poco::Int64>(r.number)), bind(r.worker),
-      bind(static_cast<Poco::Int64>(r.epoch)), bind(static_cast<Poco::Int64>(r.pid)), bind(r.status),
+    s, bind(a.instance_id), bind(valid_utf8(a.node)), bind(static_cast<Poco::Int64>(r.number)),
+      bind(valid_utf8(r.worker)), bind(static_cast<Poco::Int64>(r.epoch)),
+      bind(static_cast<Poco::Int64>(r.pid)), bind(r.status),
       bind(static_cast<Poco::Int64>(r.exit_code)), bind(static_cast<Poco::Int64>(r.lost ? 1 : 0)),
-      bind(r.log_path), bind(static_cast<Poco::Int64>(r.started)),
-      bind(static_cast<Poco::Int64>(r.finished)), bind(r.message);
+      bind(valid_utf8(r.log_path)), bind(static_cast<Poco::Int64>(r.started)),
+      bind(static_cast<Poco::Int64>(r.finished)), bind(valid_utf8(r.message));
   }
 
-  /// Runs `f`, turning Poco exceptions into store errors that name the operation.
+  static void bind_row(Poco::Data::Statement& s, const xml_file_put& f) {
+    const auto& r = f.record;
+    s, bind(valid_utf8(r.path)), bind(r.kind), bind(valid_utf8(r.name)), bind(r.status),
+      bind(r.hash), bind(static_cast<Poco::Int64>(r.active_version)),
+      bind(static_cast<Poco::Int64>(r.checked_at)), bind(diagnostics_to_json(r));
+  }
+
+  /// Runs `f`, turning exceptions into store errors that name the store, the
+  /// operation and the cause. When the connection to a MySQL server turns
+  /// out to be lost, `f` runs once more on a fresh connection (a server
+  /// restart, a failover): a second failure is the caller's to handle.
   template <class F>
-  auto guard(const char* what, F f) -> decltype(f()) {
-    try {
-      return f();
-    } catch (const Poco::Exception& e) {
-      return make_error(ec::store_error, name_ + ": " + what + " failed: " + e.displayText());
-    } catch (const std::exception& e) {
-      return make_error(ec::store_error, name_ + ": " + what + " failed: " + e.what());
+  auto run(const char* what, F f) -> decltype(f()) {
+    std::string cause;
+    for (int attempt = 1;; ++attempt) {
+      try {
+        return f();
+      } catch (const Poco::Exception& e) {
+        cause = e.displayText();
+        bool lost = dialect_ == dialect::mysql && connection_lost(e);
+        if (lost)
+          session_.reset();
+        if (lost && attempt == 1)
+          continue;
+      } catch (const std::exception& e) {
+        cause = e.what();
+      }
+      return make_error(ec::store_error, name_ + ": " + what + " failed: " + cause);
     }
   }
 
   dialect dialect_;
-  std::unique_ptr<Poco::Data::Session> session_;
+  connector connect_;
+  /// Null after a lost connection, until the next call reconnects.
+  std::unique_ptr<Session> session_;
   std::string name_;
 };
+
+std::unique_ptr<Session> connect_sqlite(const std::string& path, int busy_timeout_ms) {
+  auto session = std::make_unique<Session>("SQLite", path);
+  // WAL lets the API read while the master writes; NORMAL sync is safe in
+  // WAL mode and ~500x faster per commit than the default (STACK.md).
+  *session << "PRAGMA journal_mode=WAL", now;
+  *session << "PRAGMA synchronous=NORMAL", now;
+  *session << "PRAGMA busy_timeout=" + std::to_string(busy_timeout_ms), now;
+  *session << "PRAGMA foreign_keys=ON", now;
+  return session;
+}
+
+std::unique_ptr<Session> connect_mysql(const std::string& connection, int busy_timeout_ms) {
+  // Never auto-reconnect: it would silently drop the session settings below
+  // and an open transaction; run() reconnects and retries explicitly.
+  auto session = std::make_unique<Session>("MySQL", connection, mysql_connect_timeout_s);
+  *session << "SET NAMES utf8mb4", now;
+  *session << "SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,"
+              "ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION'",
+    now;
+  *session << "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED", now;
+  // The MySQL counterpart of SQLite's busy timeout: how long to wait for a
+  // row lock.
+  *session << "SET SESSION innodb_lock_wait_timeout = "
+                + std::to_string(std::max(1, (busy_timeout_ms + 999) / 1000)),
+    now;
+  return session;
+}
 
 } // namespace
 
@@ -433,18 +984,29 @@ expected<std::unique_ptr<store>> open_store(const store_url& url, int busy_timeo
     if (url.type == store_url::backend::sqlite) {
       static std::once_flag registered;
       std::call_once(registered, [] { Poco::Data::SQLite::Connector::registerConnector(); });
-      auto session = std::make_unique<Poco::Data::Session>("SQLite", url.path);
-      // WAL lets the API read while the master writes; NORMAL sync is safe in
-      // WAL mode and ~500x faster per commit than the default (STACK.md).
-      *session << "PRAGMA journal_mode=WAL", now;
-      *session << "PRAGMA synchronous=NORMAL", now;
-      *session << "PRAGMA busy_timeout=" + std::to_string(busy_timeout_ms), now;
-      *session << "PRAGMA foreign_keys=ON", now;
-      return std::unique_ptr<store>(
-        std::make_unique<sql_store>(dialect::sqlite, std::move(session), url.redacted()));
+      auto path = url.path;
+      connector connect = [path, busy_timeout_ms] { return connect_sqlite(path, busy_timeout_ms); };
+      auto session = connect();
+      return std::unique_ptr<store>(std::make_unique<sql_store>(
+        dialect::sqlite, std::move(connect), std::move(session), url.redacted()));
     }
-    return make_error(ec::store_error, "the MySQL/MariaDB store is not available in this build: "
-                                         + url.redacted());
+    static std::once_flag registered;
+    std::call_once(registered, [] { Poco::Data::MySQL::Connector::registerConnector(); });
+    // Poco's connection string has no quoting: a ';' would end the value.
+    for (const auto* part : {&url.user, &url.password, &url.host, &url.database})
+      if (part->find(';') != std::string::npos)
+        return make_error(ec::invalid_config,
+                          "cannot open store " + url.redacted()
+                            + ": the user, password, host and database must not contain ';'");
+    auto connection = "host=" + url.host + ";port=" + std::to_string(url.port) + ";user="
+                      + url.user + ";password=" + url.password + ";db=" + url.database
+                      + ";character-set=utf8mb4;compress=false;auto-reconnect=false";
+    connector connect = [connection, busy_timeout_ms] {
+      return connect_mysql(connection, busy_timeout_ms);
+    };
+    auto session = connect();
+    return std::unique_ptr<store>(std::make_unique<sql_store>(
+      dialect::mysql, std::move(connect), std::move(session), url.redacted()));
   } catch (const Poco::Exception& e) {
     return make_error(ec::store_error,
                       "cannot open store " + url.redacted() + ": " + e.displayText());

@@ -3,6 +3,7 @@
 // actor that uses the database opens its own store.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -41,13 +42,25 @@ struct attempt_put {
   attempt_record record;
 };
 
-/// One write; the store writer applies many in one transaction.
-using store_write = std::variant<workflow_put, instance_put, node_put, attempt_put>;
+/// Creates or updates the row of one xmlconfig file (by path).
+struct xml_file_put {
+  xml_file_record record;
+};
 
-/// The writes of `batch` that matter: an instance, node or attempt written
-/// several times keeps only its last content, at the place of its first write
-/// (so rows still come before the rows that refer to them). Workflow writes
-/// all stay: a status change must not drop the version written before it.
+/// Forgets an xmlconfig file that is gone.
+struct xml_file_delete {
+  std::string path;
+};
+
+/// One write; the store writer applies many in one transaction.
+using store_write = std::variant<workflow_put, instance_put, node_put, attempt_put, xml_file_put,
+                                 xml_file_delete>;
+
+/// The writes of `batch` that matter: an instance, node, attempt or xml file
+/// written several times keeps only its last content, at the place of its
+/// first write (so rows still come before the rows that refer to them; a put
+/// and a delete of one file are writes of the same row). Workflow writes all
+/// stay: a status change must not drop the version written before it.
 std::vector<store_write> coalesce(std::vector<store_write> batch);
 
 class store {
@@ -78,9 +91,29 @@ public:
 
   /// The schema version of the database.
   virtual expected<int> schema_version() = 0;
+
+  // The calls below have defaults that fail, so that test doubles which do
+  // not need them stay small; the SQL store implements all of them.
+
+  /// Every stored xmlconfig file, by path.
+  virtual expected<std::vector<xml_file_record>> xml_files();
+
+  /// Every queued or running instance, oldest first, each with its nodes and
+  /// their attempts (as instance() returns one).
+  virtual expected<std::vector<instance_record>> unfinished_instances();
+
+  /// Starts a new master epoch: in one transaction, increments the epoch of
+  /// the 'master' lease (created with epoch 0 when missing), makes `holder`
+  /// its holder until `now + ttl_ms`, and returns the new epoch.
+  virtual expected<std::uint64_t> take_epoch(const std::string& holder, timestamp now,
+                                             std::int64_t ttl_ms);
 };
 
-/// Opens the database behind `url`.
+/// Opens the database behind `url`. A MySQL/MariaDB store outlives server
+/// restarts: a call that finds its connection lost runs once more on a fresh
+/// one, and fails with ec::store_error only when that fails too (the next
+/// call tries again). `busy_timeout_ms` is how long a call waits for a lock
+/// (SQLite's busy timeout, MySQL's innodb_lock_wait_timeout).
 expected<std::unique_ptr<store>> open_store(const store_url& url, int busy_timeout_ms);
 
 } // namespace cafflow

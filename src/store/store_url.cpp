@@ -6,6 +6,41 @@
 
 namespace cafflow {
 
+namespace {
+
+int hex_digit(char c) {
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  if (c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F')
+    return c - 'A' + 10;
+  return -1;
+}
+
+/// Decodes %XX escapes (RFC 3986), so that a user or password may contain
+/// the characters that delimit the URL ('@', ':', '/', '%').
+bool percent_decode(const std::string& text, std::string& out) {
+  out.clear();
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '%') {
+      out += text[i];
+      continue;
+    }
+    if (i + 2 >= text.size())
+      return false;
+    auto high = hex_digit(text[i + 1]);
+    auto low = hex_digit(text[i + 2]);
+    if (high < 0 || low < 0)
+      return false;
+    out += static_cast<char>(high * 16 + low);
+    i += 2;
+  }
+  return true;
+}
+
+} // namespace
+
 std::string store_url::redacted() const {
   if (type == backend::sqlite)
     return "sqlite:" + path;
@@ -30,13 +65,19 @@ expected<store_url> parse_store_url(std::string_view url, const std::string& hom
     auto rest = std::string(url.substr(8));
     auto at = rest.rfind('@');
     if (at == std::string::npos)
-      return make_error(ec::invalid_config, "mysql URL needs user@host: '" + std::string(url) + "'");
+      return make_error(ec::invalid_config,
+                        "mysql URL needs user@host (mysql://user:password@host:port/db)");
     auto credentials = rest.substr(0, at);
     auto location = rest.substr(at + 1);
     auto colon = credentials.find(':');
-    result.user = credentials.substr(0, colon);
-    if (colon != std::string::npos)
-      result.password = credentials.substr(colon + 1);
+    // The password is never part of an error message, not even a bad one.
+    if (!percent_decode(credentials.substr(0, colon), result.user))
+      return make_error(ec::invalid_config,
+                        "mysql URL has an invalid %-escape in its user name (expected %XX)");
+    if (colon != std::string::npos
+        && !percent_decode(credentials.substr(colon + 1), result.password))
+      return make_error(ec::invalid_config,
+                        "mysql URL has an invalid %-escape in its password (expected %XX)");
     auto slash = location.find('/');
     if (slash == std::string::npos || slash + 1 == location.size())
       return make_error(ec::invalid_config,
@@ -55,7 +96,9 @@ expected<store_url> parse_store_url(std::string_view url, const std::string& hom
       return make_error(ec::invalid_config, "mysql URL needs a user and a host");
     return result;
   }
-  return make_error(ec::invalid_config, "unsupported store URL '" + std::string(url)
+  // Only the scheme: the rest may carry a password.
+  auto scheme = url.substr(0, url.find(':'));
+  return make_error(ec::invalid_config, "unsupported store URL scheme '" + std::string(scheme)
                                           + "' (expected sqlite:PATH or "
                                             "mysql://user:password@host:port/db)");
 }

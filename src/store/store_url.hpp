@@ -25,7 +25,9 @@ struct store_url {
   std::string redacted() const;
 };
 
-/// Parses a store URL; a relative sqlite path resolves against `home`.
+/// Parses a store URL; a relative sqlite path resolves against `home`. The
+/// user and password of a mysql URL may be percent-encoded ("p%40ss" for
+/// "p@ss").
 expected<store_url> parse_store_url(std::string_view url, const std::string& home);
 
 } // namespace cafflow

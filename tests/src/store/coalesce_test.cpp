@@ -38,6 +38,15 @@ store_write workflow(const std::string& name, const std::string& xml) {
   return p;
 }
 
+store_write file_put(const std::string& path, const std::string& status) {
+  xml_file_put p;
+  p.record.path = path;
+  p.record.status = status;
+  return p;
+}
+
+store_write file_delete(const std::string& path) { return xml_file_delete{path}; }
+
 /// "kind key status" of every write, in order.
 std::vector<std::string> describe(const std::vector<store_write>& writes) {
   std::vector<std::string> out;
@@ -51,6 +60,10 @@ std::vector<std::string> describe(const std::vector<store_write>& writes) {
                     + " " + a->record.status);
     else if (auto* f = std::get_if<workflow_put>(&w))
       out.push_back("workflow " + f->record.name + " " + f->xml);
+    else if (auto* x = std::get_if<xml_file_put>(&w))
+      out.push_back("file " + x->record.path + " " + x->record.status);
+    else if (auto* d = std::get_if<xml_file_delete>(&w))
+      out.push_back("delete " + d->path);
   }
   return out;
 }
@@ -85,4 +98,31 @@ TEST_CASE("coalesce keeps every workflow write, and an empty batch stays empty")
   CHECK(describe(coalesce(batch))
         == std::vector<std::string>{"workflow w <xml/>", "workflow w ", "workflow w "});
   CHECK(coalesce({}).empty());
+}
+
+TEST_CASE("coalesce keeps the last write of each xml file, put or delete, at its first place") {
+  std::vector<store_write> batch{
+    file_put("/x/a.xml", "invalid"),
+    instance("i1", "running"),
+    file_put("/x/b.xml", "loaded"),
+    file_put("/x/a.xml", "loaded"),
+    file_delete("/x/b.xml"),
+    file_delete("/x/c.xml"),
+    file_put("/x/c.xml", "conflict"),
+    instance("i1", "succeeded"),
+  };
+  CHECK(describe(coalesce(batch)) == std::vector<std::string>{
+    "file /x/a.xml loaded",
+    "instance i1 succeeded",
+    "delete /x/b.xml",
+    "file /x/c.xml conflict",
+  });
+}
+
+TEST_CASE("coalesce tells xml files apart from instances with the same key") {
+  // Row keys are per kind: a file whose path equals an instance id is
+  // another row.
+  std::vector<store_write> batch{instance("same", "running"), file_put("same", "loaded")};
+  CHECK(describe(coalesce(batch))
+        == std::vector<std::string>{"instance same running", "file same loaded"});
 }

@@ -1,0 +1,23 @@
+#include "store/store.hpp"
+
+namespace cafflow {
+
+namespace {
+
+error unsupported(const char* what) {
+  return make_error(ec::store_error, std::string("this store does not support ") + what);
+}
+
+} // namespace
+
+expected<std::vector<xml_file_record>> store::xml_files() { return unsupported("xml_files"); }
+
+expected<std::vector<instance_record>> store::unfinished_instances() {
+  return unsupported("unfinished_instances");
+}
+
+expected<std::uint64_t> store::take_epoch(const std::string&, timestamp, std::int64_t) {
+  return unsupported("take_epoch");
+}
+
+} // namespace cafflow
