@@ -173,14 +173,29 @@ void apply_claim(self_ptr self, const std::string& key, recovery_book::claim c) 
   take_claim(self, key, it->second, w->second, std::move(c.report));
 }
 
-/// What a registering worker runs: re-attached when an instance expects it,
-/// kept while recovery may still want it, else stopped.
+/// What a registering worker runs, or ran without an acknowledged result:
+/// re-attached or applied when an instance expects it, kept while recovery
+/// may still want it, else stopped or dropped.
 void handle_claims(self_ptr self, dispatcher_state::worker_entry& w,
                    std::vector<attempt_report> claims) {
   auto& st = self->state;
   for (auto& r : claims) {
     auto key = attempt_key(r.instance_id, r.node, r.attempt);
     auto it = st.attempts.find(key);
+    if (is_final_outcome(r.outcome)) {
+      // A result not yet acknowledged: as if it came now.
+      w.running.erase(key);
+      if (it != st.attempts.end()) {
+        st.cfg.recovery.settled(key);
+        self->send(it->second.runner, atom::report::value, std::move(r));
+        st.attempts.erase(it);
+      } else if (st.cfg.recovery.covers(key)) {
+        st.cfg.recovery.park(recovery_book::claim{w.info.id, std::move(r)});
+      } else {
+        self->send(w.handle, atom::ack::value, key); // nobody wants it
+      }
+      continue;
+    }
     if (it != st.attempts.end() && (it->second.worker.empty() || it->second.worker == w.info.id)) {
       st.cfg.recovery.settled(key);
       st.log->info("{}: still running on worker {}, re-attached", key, w.info.id);
@@ -265,15 +280,18 @@ dispatcher_actor::behavior_type dispatcher(dispatcher_actor::stateful_pointer<di
       auto it = st.workers.find(info.id);
       if (it != st.workers.end() && it->second.handle != handle)
         lose_worker(self, info.id, "it registered again as a new process");
-      else if (it != st.workers.end())
-        return st.cfg.epoch; // the same process again: nothing changed
+      else if (it != st.workers.end()) {
+        // The same process again: only its unacknowledged results matter.
+        handle_claims(self, it->second, std::move(info.claims));
+        return st.cfg.epoch;
+      }
       self->monitor(handle);
       auto id = info.id;
-      st.log->info("worker {} registered: host {}, {} slots, groups [{}], pid {}, {} running",
+      st.log->info("worker {} registered: host {}, {} slots, groups [{}], pid {}, {} claims",
                    id, info.host, info.slots, join(info.groups, ","), info.pid,
-                   info.running.size());
+                   info.claims.size());
       auto now = now_ms();
-      auto claims = std::move(info.running);
+      auto claims = std::move(info.claims);
       auto& w = st.workers[id] = dispatcher_state::worker_entry{std::move(handle), std::move(info),
                                                                 {}, now, now, 0};
       handle_claims(self, w, std::move(claims));

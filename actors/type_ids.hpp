@@ -76,7 +76,7 @@ using status_map = std::map<std::string, std::string>;
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, worker_info& x) {
   return f(caf::meta::type_name("worker_info"), x.id, x.host, x.slots, x.groups, x.pid,
-           x.running);
+           x.claims);
 }
 
 template <class Inspector>

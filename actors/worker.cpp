@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <unistd.h>
 
 #include <caf/actor_system.hpp>
@@ -23,11 +24,12 @@ namespace {
 
 using self_ptr = worker_actor::stateful_pointer<worker_state>;
 
-/// Sends every unacknowledged final report to the (new) dispatcher.
-void flush_outbox(self_ptr self) {
+/// Sends the unacknowledged final reports not in `sent` to the dispatcher.
+void flush_outbox(self_ptr self, const std::set<std::string>& sent) {
   auto& st = self->state;
   for (const auto& [key, report] : st.outbox)
-    self->send(st.dispatcher, atom::report::value, report);
+    if (sent.count(key) == 0)
+      self->send(st.dispatcher, atom::report::value, report);
 }
 
 void schedule_connect(self_ptr self) {
@@ -46,14 +48,20 @@ void connect(self_ptr self) {
       st.connecting = false;
       self->monitor(master);
       st.master = master;
-      // What runs here goes along: a restarted master re-attaches it.
+      // What runs here and what ended unacknowledged goes along: a
+      // restarted master re-attaches the one and applies the other.
       auto info = st.cfg.info;
       for (const auto& [key, report] : st.running_reports)
-        info.running.push_back(report);
+        info.claims.push_back(report);
+      std::set<std::string> claimed;
+      for (const auto& [key, report] : st.outbox) {
+        info.claims.push_back(report);
+        claimed.insert(key);
+      }
       self->request(master, st.cfg.request_timeout, atom::register_::value, std::move(info),
                     caf::actor_cast<worker_actor>(self))
         .then(
-          [self](dispatcher_actor dispatcher, std::uint64_t epoch) {
+          [self, claimed](dispatcher_actor dispatcher, std::uint64_t epoch) {
             auto& st = self->state;
             st.masterless_since = 0;
             st.lease_expired = false;
@@ -63,7 +71,8 @@ void connect(self_ptr self) {
             st.log->info("registered with the master at {} (epoch {}, {} slots, {} "
                          "unacknowledged reports)",
                          st.cfg.master.to_string(), epoch, st.cfg.info.slots, st.outbox.size());
-            flush_outbox(self);
+            // Results that ended while registering were in no claim.
+            flush_outbox(self, claimed);
           },
           [self](caf::error& err) {
             auto& st = self->state;

@@ -76,9 +76,10 @@ struct worker_info {
   int slots = 0;
   std::vector<std::string> groups;
   int pid = 0;
-  /// The attempts it is running (outcome "running"): a restarted master
-  /// re-attaches them instead of running them again.
-  std::vector<attempt_report> running;
+  /// What it knows that a (restarted) master may not: the attempts it runs
+  /// (outcome "running"), re-attached instead of run again, and the results
+  /// not yet acknowledged (final outcomes), applied if still wanted.
+  std::vector<attempt_report> claims;
 };
 
 /// True for the outcomes that end an attempt (succeeded, failed, timed_out,

@@ -404,6 +404,16 @@ public:
     });
   }
 
+  expected<std::optional<workflow_version_record>> workflow_version(const std::string& name,
+                                                                    int version) override {
+    return run("read a workflow version",
+               [&]() -> expected<std::optional<workflow_version_record>> {
+                 std::optional<workflow_version_record> result;
+                 snapshot([&] { result = read_workflow_version(name, version); });
+                 return result;
+               });
+  }
+
   expected<std::vector<xml_file_record>> xml_files() override {
     return run("read xml files", [&]() -> expected<std::vector<xml_file_record>> {
       std::vector<xml_file_record> result;
@@ -668,6 +678,31 @@ private:
       result.push_back(std::move(w));
     }
     return result;
+  }
+
+  std::optional<workflow_version_record> read_workflow_version(const std::string& name,
+                                                              int version) {
+    auto number_key = static_cast<Poco::Int64>(version);
+    Poco::Data::Statement select(session());
+    select << "SELECT hash, " + long_text("file") + ", " + long_text("xml")
+                + ", loaded_at FROM workflow_version WHERE workflow = ? AND version = ?",
+      bind(name), bind(number_key);
+    select.execute();
+    Poco::Data::RecordSet rs(select);
+    if (rs.rowCount() == 0)
+      return std::nullopt;
+    workflow_version_record r;
+    r.workflow = name;
+    r.version = version;
+    r.hash = text(rs.value(0, 0));
+    r.file = text(rs.value(1, 0));
+    r.xml = text(rs.value(2, 0));
+    r.loaded_at = number(rs.value(3, 0));
+    std::vector<std::pair<const char*, key_value>> key{{"workflow", name},
+                                                       {"version", number_key}};
+    complete(r.file, "workflow_version", "file", key);
+    complete(r.xml, "workflow_version", "xml", key);
+    return r;
   }
 
   std::vector<xml_file_record> read_xml_files() {

@@ -16,6 +16,10 @@ expected<std::vector<instance_record>> store::unfinished_instances() {
   return unsupported("unfinished_instances");
 }
 
+expected<std::optional<workflow_version_record>> store::workflow_version(const std::string&, int) {
+  return unsupported("workflow_version");
+}
+
 expected<std::uint64_t> store::take_epoch(const std::string&, timestamp, std::int64_t) {
   return unsupported("take_epoch");
 }

@@ -63,6 +63,16 @@ using store_write = std::variant<workflow_put, instance_put, node_put, attempt_p
 /// stay: a status change must not drop the version written before it.
 std::vector<store_write> coalesce(std::vector<store_write> batch);
 
+/// A version of a workflow as loaded: its XML and the file it came from.
+struct workflow_version_record {
+  std::string workflow;
+  int version = 0;
+  std::string hash;
+  std::string file;
+  std::string xml;
+  timestamp loaded_at = 0;
+};
+
 class store {
 public:
   virtual ~store() = default;
@@ -101,6 +111,11 @@ public:
   /// Every queued or running instance, oldest first, each with its nodes and
   /// their attempts (as instance() returns one).
   virtual expected<std::vector<instance_record>> unfinished_instances();
+
+  /// One stored version of a workflow (an instance runs the version it
+  /// started with, whatever the file says now); none when it is not stored.
+  virtual expected<std::optional<workflow_version_record>> workflow_version(const std::string& name,
+                                                                            int version);
 
   /// Starts a new master epoch: in one transaction, increments the epoch of
   /// the 'master' lease (created with epoch 0 when missing), makes `holder`

@@ -10,6 +10,7 @@
 #include <doctest/doctest.h>
 
 #include "actors.hpp"
+#include "dispatcher.hpp"
 
 namespace cafflow::test {
 
@@ -31,6 +32,16 @@ struct actor_fixture {
                                  [] { FAIL("no message within 10 s"); });
   }
 };
+
+/// A dispatcher's settings with this epoch (and heartbeat timeout).
+inline dispatcher_config dispatcher_settings(std::uint64_t epoch,
+                                             std::chrono::milliseconds worker_timeout
+                                             = std::chrono::milliseconds(5000)) {
+  dispatcher_config cfg;
+  cfg.epoch = epoch;
+  cfg.worker_timeout = worker_timeout;
+  return cfg;
+}
 
 /// A worker that forwards (run, worker id, spec), (kill, ...) and (ack, key) to `probe`.
 inline worker_actor::behavior_type recording_worker(worker_actor::pointer, std::string id,

@@ -65,6 +65,7 @@ master_actor::behavior_type probe_master(master_actor::pointer, caf::actor probe
     [=](atom::done, const std::string& id, const std::string& status) {
       caf::anon_send(probe, atom::done::value, id, status);
     },
+    [](atom::health, bool, std::string&, std::uint64_t) {},
     [](atom::status) { return status_map{}; },
   };
 }
@@ -83,10 +84,10 @@ struct runner_fixture : actor_fixture {
     REQUIRE((*opened)->migrate());
     db = std::move(*opened);
     writer = sys.spawn<caf::detached>(store_writer, db, master_actor{});
-    dispatcher = sys.spawn(cafflow::dispatcher, dispatcher_config{1});
+    dispatcher = sys.spawn(cafflow::dispatcher, dispatcher_settings(1));
     auto worker = sys.spawn(instant_worker, dispatcher);
     self->request(dispatcher, std::chrono::seconds(5), atom::register_::value,
-                  worker_info{"w1", "h", 4, {}, 1}, worker)
+                  worker_info{"w1", "h", 4, {}, 1, {}}, worker)
       .receive([](std::uint64_t) {}, [](caf::error& err) { FAIL(caf::to_string(err)); });
     master = sys.spawn(probe_master, caf::actor_cast<caf::actor>(self));
   }

@@ -212,6 +212,35 @@ TEST_CASE_TEMPLATE("a 100 KB workflow XML is kept whole", B, BACKENDS) {
   REQUIRE(stored.size() == 1);
   CHECK(stored[0].size() == xml.size());
   CHECK(stored[0] == xml);
+  auto version = db->workflow_version("big", 1);
+  REQUIRE(version);
+  REQUIRE(version->has_value());
+  CHECK((*version)->xml == xml);
+  CHECK((*version)->file == "/x/big.xml");
+}
+
+TEST_CASE_TEMPLATE("every loaded version of a workflow can be read back", B, BACKENDS) {
+  B backend;
+  auto db = open(backend.url);
+  workflow_record w{"flow", "/d", "", "me", "/x/flow.xml", "h1", 1, 10, 1, "active"};
+  REQUIRE(db->apply({workflow_put{w, "<v1/>"}}));
+  w.version = 2;
+  w.hash = "h2";
+  w.file = "/y/flow.xml";
+  w.loaded_at = 20;
+  REQUIRE(db->apply({workflow_put{w, "<v2/>"}}));
+  auto v1 = db->workflow_version("flow", 1);
+  REQUIRE(v1);
+  REQUIRE(v1->has_value());
+  CHECK((*v1)->xml == "<v1/>");
+  CHECK((*v1)->hash == "h1");
+  CHECK((*v1)->file == "/x/flow.xml");
+  auto v2 = db->workflow_version("flow", 2);
+  REQUIRE(v2->has_value());
+  CHECK((*v2)->xml == "<v2/>");
+  CHECK((*v2)->loaded_at == 20);
+  CHECK_FALSE(db->workflow_version("flow", 3)->has_value());
+  CHECK_FALSE(db->workflow_version("Flow", 1)->has_value());
 }
 
 TEST_CASE_TEMPLATE("instances with nodes and attempts round-trip", B, BACKENDS) {
