@@ -210,17 +210,35 @@ void handle_claims(self_ptr self, dispatcher_state::worker_entry& w,
   }
 }
 
-/// Recovery ends: what nobody claimed is lost, what nobody wants is stopped
-/// or dropped, and held attempts may be placed.
+/// Claims nobody took in time: running attempts are stopped, results dropped.
+void expire_claims(self_ptr self) {
+  auto& st = self->state;
+  auto left = st.cfg.recovery.expire();
+  if (!left.unwanted_running.empty() || !left.unwanted_results.empty())
+    st.log->warn("recovery: {} running attempts and {} results no instance wanted; stopping and "
+                 "dropping them",
+                 left.unwanted_running.size(), left.unwanted_results.size());
+  for (const auto& c : left.unwanted_running)
+    if (auto w = st.workers.find(c.worker); w != st.workers.end())
+      self->send(w->second.handle, atom::kill::value, c.report.instance_id, c.report.node,
+                 c.report.attempt);
+  for (const auto& c : left.unwanted_results)
+    if (auto w = st.workers.find(c.worker); w != st.workers.end())
+      self->send(w->second.handle, atom::ack::value,
+                 attempt_key(c.report.instance_id, c.report.node, c.report.attempt));
+}
+
+/// Recovery ends: what nobody claimed is lost, and held attempts may be
+/// placed. Claims not taken yet expire a deadline later.
 void close_recovery(self_ptr self, const char* why) {
   auto& st = self->state;
   if (!st.cfg.recovery.open())
     return;
   auto left = st.cfg.recovery.close();
-  st.log->info("recovery done ({}): {} attempts lost, {} unwanted running, {} results dropped, "
-               "{} released",
-               why, left.lost.size(), left.unwanted_running.size(), left.unwanted_results.size(),
+  st.log->info("recovery done ({}): {} attempts lost, {} released", why, left.lost.size(),
                left.released.size());
+  if (st.cfg.recovery.has_claims())
+    self->delayed_send(self, st.cfg.recovery_deadline, atom::timeout::value);
   for (const auto& key : left.lost) {
     auto it = st.attempts.find(key);
     if (it == st.attempts.end() || !it->second.worker.empty())
@@ -236,14 +254,6 @@ void close_recovery(self_ptr self, const char* why) {
     self->send(it->second.runner, atom::report::value, std::move(r));
     st.attempts.erase(it);
   }
-  for (const auto& c : left.unwanted_running)
-    if (auto w = st.workers.find(c.worker); w != st.workers.end())
-      self->send(w->second.handle, atom::kill::value, c.report.instance_id, c.report.node,
-                 c.report.attempt);
-  for (const auto& c : left.unwanted_results)
-    if (auto w = st.workers.find(c.worker); w != st.workers.end())
-      self->send(w->second.handle, atom::ack::value,
-                 attempt_key(c.report.instance_id, c.report.node, c.report.attempt));
   for (const auto& key : left.released)
     if (auto it = st.attempts.find(key); it != st.attempts.end())
       it->second.held = false;
@@ -307,7 +317,7 @@ dispatcher_actor::behavior_type dispatcher(dispatcher_actor::stateful_pointer<di
         dispatcher_state::queue_key{-spec.priority, -spec.action_priority, st.next_seq++};
       auto& attempt = st.attempts[key] = dispatcher_state::attempt_entry{
         std::move(spec), std::move(runner), {}, now_ms(), {}, false};
-      if (st.cfg.recovery.open()) {
+      if (st.cfg.recovery.open() || st.cfg.recovery.has_claims()) {
         auto placement = st.cfg.recovery.dispatched(key);
         if (placement.claimed) {
           apply_claim(self, key, std::move(*placement.claimed));
@@ -355,7 +365,12 @@ dispatcher_actor::behavior_type dispatcher(dispatcher_actor::stateful_pointer<di
       if (auto w = st.workers.find(worker); w != st.workers.end())
         self->send(w->second.handle, atom::ack::value, key);
     },
-    [self](atom::timeout) { close_recovery(self, "its deadline passed"); },
+    [self](atom::timeout) {
+      if (self->state.cfg.recovery.open())
+        close_recovery(self, "its deadline passed");
+      else
+        expire_claims(self);
+    },
     [self](atom::hold, bool on) {
       auto& st = self->state;
       if (st.holding == on)

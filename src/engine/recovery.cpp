@@ -47,6 +47,7 @@ void recovery_book::settled(const std::string& key) {
 
 recovery_book::placement recovery_book::dispatched(const std::string& key) {
   placement p;
+  // Also after closing: a claim may wait for exactly this dispatch.
   if (auto it = parked_.find(key); it != parked_.end()) {
     p.claimed = std::move(it->second);
     parked_.erase(it);
@@ -67,8 +68,8 @@ bool recovery_book::complete() const {
   return open_ && waiting_for_.empty() && unattached_.empty();
 }
 
-recovery_book::leftovers recovery_book::close() {
-  leftovers result;
+recovery_book::closing recovery_book::close() {
+  closing result;
   if (!open_)
     return result;
   open_ = false;
@@ -76,18 +77,23 @@ recovery_book::leftovers recovery_book::close() {
   for (const auto& key : expected_)
     if (unattached_.count(key) == 0)
       result.lost.push_back(key);
+  result.released = std::move(held_);
+  expected_.clear();
+  unattached_.clear();
+  held_.clear();
+  waiting_for_.clear();
+  return result;
+}
+
+recovery_book::leftovers recovery_book::expire() {
+  leftovers result;
   for (auto& [key, c] : parked_) {
     if (is_final_outcome(c.report.outcome))
       result.unwanted_results.push_back(std::move(c));
     else
       result.unwanted_running.push_back(std::move(c));
   }
-  result.released = std::move(held_);
-  expected_.clear();
-  unattached_.clear();
   parked_.clear();
-  held_.clear();
-  waiting_for_.clear();
   return result;
 }
 

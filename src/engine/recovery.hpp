@@ -7,14 +7,15 @@
 // attempts ("adopted") that may or may not exist anywhere.
 //
 // The recovery book matches the two for the attempts of the instances that
-// were running when the master stopped, until every worker that could hold
-// one has registered, or until the workers' lease has passed (a worker
-// without a master for that long has killed its tasks). Then what is left
-// is settled: expected attempts nobody claims are lost, claims nobody
-// expects are killed, results nobody expects are dropped. Until then, no
-// attempt of those instances is placed anew: it might still be running on a
+// were running when the master stopped. It stays open until every worker
+// that could hold one has registered, or until the workers' lease has passed
+// (a worker without a master for that long has killed its tasks); meanwhile
+// no attempt of those instances is placed anew: it might still run on a
 // worker that is not back yet, and running it twice is what recovery is for
-// to prevent.
+// to prevent. When it closes, expected attempts nobody claimed are lost.
+// Claims nobody took yet stay a while longer: a restored instance whose
+// stored state was behind dispatches them only once the results before them
+// are applied. When they expire, running ones are killed and results dropped.
 #pragma once
 
 #include <map>
@@ -36,16 +37,20 @@ public:
     attempt_report report;
   };
 
-  /// What is left when the book closes.
-  struct leftovers {
+  /// What to do when the book closes.
+  struct closing {
     /// Expected attempts no worker claimed: they are lost.
     std::vector<std::string> lost;
+    /// Attempts held back from placement: place them now.
+    std::vector<std::string> released;
+  };
+
+  /// What nobody took when the remaining claims expire.
+  struct leftovers {
     /// Running attempts no instance wants: to be killed on their worker.
     std::vector<claim> unwanted_running;
     /// Results no instance wants: acknowledged and dropped.
     std::vector<claim> unwanted_results;
-    /// Attempts held back from placement: place them now.
-    std::vector<std::string> released;
   };
 
   /// Nothing to recover: the book is closed from the start.
@@ -59,6 +64,9 @@ public:
 
   /// Still matching claims with expectations.
   bool open() const { return open_; }
+
+  /// Claims wait to be taken (also after closing, until they expire).
+  bool has_claims() const { return !parked_.empty(); }
 
   /// An attempt (by its key) of an instance being recovered.
   bool covers(const std::string& key) const;
@@ -91,8 +99,12 @@ public:
   /// attached: nothing more can be learned, close now.
   bool complete() const;
 
-  /// Ends recovery and says what to do with what is left.
-  leftovers close();
+  /// Ends recovery: what was expected and not claimed is lost, what was held
+  /// may be placed. Claims not taken yet stay until `expire`.
+  closing close();
+
+  /// Gives up on the claims nobody took.
+  leftovers expire();
 
 private:
   bool open_ = false;

@@ -101,7 +101,7 @@ constexpr std::size_t rows_per_statement = 100;
 /// chunk by chunk (sql_store::complete).
 constexpr int text_chunk = 16383;
 
-/// What unfinished_instances() returns; fail_unfinished() ends the same set.
+/// The instances unfinished_instances() returns.
 constexpr const char* unfinished = "status IN ('queued', 'running')";
 
 std::string text(const Poco::Dynamic::Var& v) {
@@ -370,37 +370,6 @@ public:
       select.execute();
       Poco::Data::RecordSet rs(select);
       return rs.rowCount() == 0 ? std::string{} : text(rs.value(0, 0));
-    });
-  }
-
-  expected<int> fail_unfinished(const std::string& message, timestamp now_time) override {
-    return run("fail unfinished instances", [&]() -> expected<int> {
-      auto stamp = static_cast<Poco::Int64>(now_time);
-      auto why = valid_utf8(message);
-      int n = 0;
-      transaction([&] {
-        auto& s = session();
-        Poco::Data::Statement count(s);
-        count << std::string("SELECT COUNT(*) FROM instance WHERE ") + unfinished;
-        count.execute();
-        Poco::Data::RecordSet rs(count);
-        n = static_cast<int>(number(rs.value(0, 0)));
-        s << std::string("UPDATE node_instance SET status = 'killed', finished_at = ?, message = ? "
-                         "WHERE status IN ('running', 'retrying', 'waiting') AND instance_id IN "
-                         "(SELECT id FROM instance WHERE ")
-               + unfinished + ")",
-          bind(stamp), bind(why), now;
-        s << std::string("UPDATE attempt SET status = 'lost', lost = 1, finished_at = ?, "
-                         "message = ? WHERE status = 'running' AND instance_id IN "
-                         "(SELECT id FROM instance WHERE ")
-               + unfinished + ")",
-          bind(stamp), bind(why), now;
-        s << std::string("UPDATE instance SET status = 'failed', finished_at = ?, message = ? "
-                         "WHERE ")
-               + unfinished,
-          bind(stamp), bind(why), now;
-      });
-      return n;
     });
   }
 

@@ -95,10 +95,6 @@ public:
   /// The largest instance id ever stored (ids increase), or "".
   virtual expected<std::string> last_instance_id() = 0;
 
-  /// Marks every instance that is still queued or running as failed with
-  /// `message` (and its unfinished nodes as killed); returns how many.
-  virtual expected<int> fail_unfinished(const std::string& message, timestamp now) = 0;
-
   /// The schema version of the database.
   virtual expected<int> schema_version() = 0;
 

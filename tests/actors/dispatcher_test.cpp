@@ -207,4 +207,116 @@ TEST_CASE_FIXTURE(dispatcher_fixture, "a worker whose heartbeats stop is lost") 
   self->send_exit(quick, caf::exit_reason::user_shutdown);
 }
 
+namespace {
+
+/// A dispatcher after a restart that recovers instance i1, expecting `expected`.
+dispatcher_actor recovering_dispatcher(caf::actor_system& sys,
+                                       std::map<std::string, std::string> expected) {
+  auto cfg = dispatcher_settings(8);
+  cfg.recovery = recovery_book({"i1"}, std::move(expected), {"w1"});
+  return sys.spawn(cafflow::dispatcher, cfg);
+}
+
+attempt_report claim(const std::string& node, const std::string& outcome) {
+  auto r = final_report(node, "w1");
+  r.outcome = outcome;
+  return r;
+}
+
+} // namespace
+
+TEST_CASE_FIXTURE(dispatcher_fixture, "after a restart a running attempt is re-attached, not run again") {
+  auto d = recovering_dispatcher(sys, {{"i1/a#1", "w1"}});
+  self->send(d, atom::adopt::value, attempt("a"), runner);
+  auto w = sys.spawn(recording_worker, std::string("w1"), probe);
+  self->request(d, std::chrono::seconds(5), atom::register_::value,
+                worker_info{"w1", "h", 2, {}, 1, {claim("a", "running")}}, w)
+    .receive([](std::uint64_t epoch) { CHECK(epoch == 8); },
+             [](caf::error& err) { FAIL(caf::to_string(err)); });
+  expect([](atom::report, const attempt_report& r) {
+    CHECK(r.node == "a");
+    CHECK(r.outcome == "running");
+  });
+  self->receive([](atom::run, const std::string&, const attempt_spec&) { FAIL("ran twice"); },
+                caf::after(std::chrono::milliseconds(200)) >> [] {});
+  // Its result then goes to the runner like any other, and the slot it held frees.
+  self->send(d, atom::report::value, final_report("a", "w1"));
+  expect([](atom::report, const attempt_report& r) { CHECK(r.outcome == "succeeded"); });
+  self->request(d, std::chrono::seconds(5), atom::status::value)
+    .receive([](status_map& m) { CHECK(m["recovering"] == "false"); },
+             [](caf::error& err) { FAIL(caf::to_string(err)); });
+  self->send_exit(d, caf::exit_reason::user_shutdown);
+}
+
+TEST_CASE_FIXTURE(dispatcher_fixture, "results the store was behind on reach the dispatch that asks for them, nothing runs twice") {
+  // The store says a runs; the worker has a's result and b's too (b was
+  // dispatched after a ended, before the store heard of either).
+  auto d = recovering_dispatcher(sys, {{"i1/a#1", "w1"}});
+  self->send(d, atom::adopt::value, attempt("a"), runner);
+  auto w = sys.spawn(recording_worker, std::string("w1"), probe);
+  self->request(d, std::chrono::seconds(5), atom::register_::value,
+                worker_info{"w1", "h", 2, {}, 1, {claim("a", "succeeded"), claim("b", "succeeded")}},
+                w)
+    .receive([](std::uint64_t) {}, [](caf::error& err) { FAIL(caf::to_string(err)); });
+  expect([](atom::report, const attempt_report& r) {
+    CHECK(r.node == "a");
+    CHECK(r.outcome == "succeeded");
+  });
+  // Every worker is back: recovery is over, but b's result is kept for the
+  // dispatch the runner makes once it applied a's.
+  self->send(d, atom::dispatch::value, attempt("b"), runner);
+  expect([](atom::report, const attempt_report& r) {
+    CHECK(r.node == "b");
+    CHECK(r.outcome == "succeeded");
+  });
+  self->receive([](atom::run, const std::string&, const attempt_spec&) { FAIL("ran twice"); },
+                caf::after(std::chrono::milliseconds(200)) >> [] {});
+  self->send_exit(d, caf::exit_reason::user_shutdown);
+}
+
+TEST_CASE_FIXTURE(dispatcher_fixture, "an expected attempt no worker claims is lost, a claim nobody wants is stopped") {
+  auto cfg = dispatcher_settings(8);
+  cfg.recovery = recovery_book({"i1"}, {{"i1/a#1", "w1"}}, {"w1"});
+  cfg.recovery_deadline = std::chrono::milliseconds(300);
+  auto d = sys.spawn(cafflow::dispatcher, cfg);
+  self->send(d, atom::adopt::value, attempt("a"), runner);
+  auto w = sys.spawn(recording_worker, std::string("w1"), probe);
+  // w1 comes back without a, but with x, which no instance will ask for.
+  self->request(d, std::chrono::seconds(5), atom::register_::value,
+                worker_info{"w1", "h", 2, {}, 1, {claim("x", "running")}}, w)
+    .receive([](std::uint64_t) {}, [](caf::error& err) { FAIL(caf::to_string(err)); });
+  expect([](atom::report, const attempt_report& r) {
+    CHECK(r.node == "a");
+    CHECK(r.outcome == "lost");
+    CHECK(r.message == "no worker had it when the master restarted");
+  });
+  expect([](atom::kill, const std::string& worker, const std::string& key) {
+    CHECK(worker == "w1");
+    CHECK(key == "i1/x#1");
+  });
+  self->send_exit(d, caf::exit_reason::user_shutdown);
+}
+
+TEST_CASE_FIXTURE(dispatcher_fixture, "while a worker may still come back, a recovered instance's new attempt waits") {
+  auto cfg = dispatcher_settings(8);
+  cfg.recovery = recovery_book({"i1"}, {}, {"w1", "w2"});
+  cfg.recovery_deadline = std::chrono::milliseconds(500);
+  auto d = sys.spawn(cafflow::dispatcher, cfg);
+  auto w = sys.spawn(recording_worker, std::string("w1"), probe);
+  self->request(d, std::chrono::seconds(5), atom::register_::value,
+                worker_info{"w1", "h", 2, {}, 1, {}}, w)
+    .receive([](std::uint64_t) {}, [](caf::error& err) { FAIL(caf::to_string(err)); });
+  self->send(d, atom::dispatch::value, attempt("c"), runner);
+  expect([](atom::report, const attempt_report& r) {
+    CHECK(r.outcome == "waiting");
+    CHECK(r.message == "waiting for the workers to come back after the master restarted");
+  });
+  // w2 never comes back: at the deadline c is placed.
+  expect([](atom::run, const std::string& worker, const attempt_spec& spec) {
+    CHECK(worker == "w1");
+    CHECK(spec.node == "c");
+  });
+  self->send_exit(d, caf::exit_reason::user_shutdown);
+}
+
 TEST_SUITE_END();

@@ -45,7 +45,6 @@ public:
     return std::optional<instance_record>{};
   }
   expected<std::string> last_instance_id() override { return std::string{}; }
-  expected<int> fail_unfinished(const std::string&, timestamp) override { return 0; }
   expected<int> schema_version() override { return 1; }
 };
 

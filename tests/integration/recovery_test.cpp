@@ -8,6 +8,7 @@
 #include <doctest/doctest.h>
 
 #include "cluster.hpp"
+#include "mariadb.hpp"
 #include "util/strings.hpp"
 
 using namespace cafflow;
@@ -50,8 +51,10 @@ void kill_master(cluster& c) {
 
 TEST_SUITE_BEGIN("recovery");
 
-TEST_CASE("a master killed while a node runs: the node is re-attached, not run again") {
-  cluster c;
+/// The master is killed while the middle node of a chain runs, and started
+/// again: the node is re-attached, not run again, and the history is whole.
+void restart_while_running(cluster_options opts) {
+  cluster c(std::move(opts));
   auto runs = c.dir("runs");
   c.add_workflow("chain.xml", chain_xml("chain", {"a", "b", "c"}, runs, {{"b", "sleep 3"}}));
   c.start();
@@ -71,6 +74,61 @@ TEST_CASE("a master killed while a node runs: the node is re-attached, not run a
     CHECK(n["attempts"][0]["exit_code"] == 0);
   }
   CHECK(c.logs().find("still running on worker") != std::string::npos);
+}
+
+TEST_CASE("a master killed while a node runs: the node is re-attached, not run again") {
+  restart_while_running(cluster_options());
+}
+
+TEST_CASE("on MariaDB, a master killed while a node runs: the node runs exactly once") {
+  cluster_options opts;
+  opts.extra_ini = "[store]\nurl = " + fresh_mariadb_url() + "\n";
+  restart_while_running(std::move(opts));
+}
+
+TEST_CASE("MariaDB stopped for 10 s while a workflow runs: it completes, its history whole") {
+  mariadb_server db;
+  cluster_options opts;
+  opts.extra_ini = "[store]\nurl = " + db.create_database("outage") + "\n";
+  cluster c(std::move(opts));
+  auto runs = c.dir("runs");
+  auto gate = c.dir("gate");
+  // b waits for the outage to begin; c and d run while the database is down.
+  c.add_workflow("chain.xml",
+                 chain_xml("chain", {"a", "b", "c", "d"}, runs,
+                           {{"b", "while [ ! -e " + gate + " ]; do sleep 0.05; done"}}));
+  c.start();
+  auto id = c.run("chain");
+  REQUIRE(wait_until([&] { return read_file(runs) == "a\nb\n"; }));
+  db.stop();
+  auto stopped = std::chrono::steady_clock::now();
+  write_file(gate, "go");
+  // The cluster keeps running what it runs, says it is degraded, and refuses
+  // new runs rather than accepting what it cannot store.
+  REQUIRE(wait_until([&] { return read_file(runs) == "a\nb\nc\nd\n"; }));
+  REQUIRE(wait_until([&] { return c.get("/api/v1/health")["status"] == "degraded"; }));
+  auto health = c.get("/api/v1/health");
+  CHECK(health["store"]["status"] == "unavailable");
+  CHECK(health["store"]["pending_writes"].get<int>() > 0);
+  auto refused = c.api("POST", "/api/v1/workflows/chain/run", "{}");
+  CHECK(refused.status == 503);
+  CHECK(refused.body.find("the store is unavailable") != std::string::npos);
+  // Down for 10 s in all, then back.
+  REQUIRE(wait_until([&] { return std::chrono::steady_clock::now() - stopped
+                                  >= std::chrono::seconds(10); },
+                     std::chrono::seconds(15)));
+  db.start();
+  auto inst = c.wait_for(id);
+  CHECK(inst["status"] == "succeeded");
+  CHECK(read_file(runs) == "a\nb\nc\nd\n");
+  for (const auto* name : {"a", "b", "c", "d"}) {
+    CAPTURE(name);
+    auto n = node_of(inst, name);
+    CHECK(n["status"] == "succeeded");
+    REQUIRE(n["attempts"].size() == 1);
+    CHECK(n["attempts"][0]["status"] == "succeeded");
+  }
+  CHECK(wait_until([&] { return c.get("/api/v1/health")["status"] == "ok"; }));
 }
 
 TEST_CASE("a result that came while the master was down is applied when it is back") {

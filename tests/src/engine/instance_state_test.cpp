@@ -375,7 +375,7 @@ TEST_CASE("restore: an action waiting for its retry is retried, with its attempt
   CHECK(finishes(fail(after, "a"), instance_status::failed)); // 3 attempts in all
 }
 
-TEST_CASE("restore: an action that waited for a worker is adopted; a waiting join with no token left fires") {
+TEST_CASE("restore: an action that waited for a worker is adopted, a waiting join with no token left fires") {
   auto wf = load("<start name='s' to='f'/><fork name='f'><path to='a'/><path to='b'/></fork>"
                  + action("a", "j") + action("b", "j") + "<join name='j' to='e'/><end name='e'/>");
   instance_state before(wf);

@@ -92,17 +92,26 @@ TEST_CASE("an attempt dispatched anew waits until the book closes, unless a work
   CHECK(left.released == std::vector<std::string>{"i1/c#1"});
 }
 
-TEST_CASE("closing: claims nobody wants are killed or dropped; a result beats a running claim") {
+TEST_CASE("claims nobody took outlive the closing, then expire, a result beats a running claim") {
   recovery_book book({"i1"}, {}, {"w1"});
   book.park(claim_of("w1", "i1", "x", 1, "running"));
   book.park(claim_of("w1", "i1", "y", 1, "running"));
   book.park(claim_of("w1", "i1", "y", 1, "failed")); // y ended while being recovered
   book.park(claim_of("w1", "i1", "y", 1, "running")); // a stale running claim changes nothing
-  auto left = book.close();
+  book.park(claim_of("w1", "i1", "z", 1, "succeeded"));
+  book.close();
+  CHECK(book.has_claims());
+  // The instance, behind the workers, dispatches z only now: it gets the result.
+  auto z = book.dispatched("i1/z#1");
+  REQUIRE(z.claimed);
+  CHECK(z.claimed->report.outcome == "succeeded");
+  CHECK_FALSE(book.dispatched("i1/w#1").hold); // closed: nothing is held any more
+  auto left = book.expire();
   REQUIRE(left.unwanted_running.size() == 1);
   CHECK(left.unwanted_running[0].report.node == "x");
   REQUIRE(left.unwanted_results.size() == 1);
   CHECK(left.unwanted_results[0].report.outcome == "failed");
+  CHECK_FALSE(book.has_claims());
 }
 
 TEST_CASE("instance_of_key") {

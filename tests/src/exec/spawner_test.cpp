@@ -143,7 +143,7 @@ TEST_CASE("a killed group is reported with its signal") {
   CHECK(decode_wait_status(f.next(1, spawn_event::kind::exited).status).signal == SIGTERM);
 }
 
-TEST_CASE("a program that does not exist exits 127; an unwritable log fails at once") {
+TEST_CASE("a program that does not exist exits 127, an unwritable log fails at once") {
   temp_dir dir;
   spawner_fixture f;
   process_spec missing;

@@ -321,31 +321,6 @@ TEST_CASE_TEMPLATE("an empty store has no last instance id and nothing unfinishe
   CHECK(db->unfinished_instances()->empty());
   CHECK(db->xml_files()->empty());
   CHECK(db->workflows()->empty());
-  CHECK(*db->fail_unfinished("interrupted", 1) == 0);
-}
-
-TEST_CASE_TEMPLATE("unfinished instances are marked failed", B, BACKENDS) {
-  B backend;
-  auto db = open(backend.url);
-  node_record running{"a", "action", "shell", "running", 1, 5, 0, "", {}};
-  node_record done{"b", "action", "shell", "succeeded", 1, 5, 6, "", {}};
-  REQUIRE(db->apply({instance_put{make_instance("0001", "w", "running")},
-                     instance_put{make_instance("0002", "w", "succeeded")},
-                     instance_put{make_instance("0003", "w", "queued")},
-                     node_put{"0001", 1, running}, node_put{"0001", 2, done},
-                     attempt_put{"0001", "a", make_attempt(1, "running")}}));
-  CHECK(*db->fail_unfinished("interrupted", 99) == 2);
-  auto r = **db->instance("0001");
-  CHECK(r.status == "failed");
-  CHECK(r.message == "interrupted");
-  CHECK(r.finished == 99);
-  CHECK(r.nodes[0].status == "killed");
-  CHECK(r.nodes[1].status == "succeeded");
-  CHECK(r.nodes[0].attempts.at(0).status == "lost");
-  CHECK(r.nodes[0].attempts.at(0).lost);
-  CHECK((*db->instance("0002"))->status == "succeeded");
-  CHECK((*db->instance("0003"))->status == "failed");
-  CHECK(db->unfinished_instances()->empty());
 }
 
 TEST_CASE_TEMPLATE("unfinished instances come oldest first with their nodes and attempts", B,
