@@ -133,7 +133,8 @@ master_actor::behavior_type master(master_actor::stateful_pointer<master_state> 
   st.writer = self->spawn<caf::detached>(store_writer, st.cfg.writer_db,
                                          caf::actor_cast<master_actor>(self));
   st.reader = self->spawn<caf::detached>(store_reader, st.cfg.reader_db);
-  st.registry = self->spawn(registry, registry_config{st.cfg.known_workflows, st.writer});
+  st.registry = self->spawn(registry, registry_config{st.cfg.known_workflows,
+                                                      std::move(st.cfg.known_files), st.writer});
   st.dispatcher = self->spawn(dispatcher,
                               dispatcher_config{st.cfg.epoch, st.cfg.worker_timeout,
                                                 std::move(st.cfg.recovery),
@@ -534,6 +535,9 @@ expected<master_actor> spawn_master(caf::actor_system& sys, const config& cfg) {
   auto known = (*writer_db)->workflows();
   if (!known)
     return known.error();
+  auto known_files = (*writer_db)->xml_files();
+  if (!known_files)
+    return known_files.error();
   auto last_id = (*writer_db)->last_instance_id();
   if (!last_id)
     return last_id.error();
@@ -557,6 +561,7 @@ expected<master_actor> spawn_master(caf::actor_system& sys, const config& cfg) {
   mc.writer_db = std::shared_ptr<store>(std::move(*writer_db));
   mc.reader_db = std::shared_ptr<store>(std::move(*reader_db));
   mc.known_workflows = std::move(*known);
+  mc.known_files = std::move(*known_files);
   mc.last_instance_id = std::move(*last_id);
   mc.epoch = *epoch;
   mc.max_pending_writes = static_cast<std::uint64_t>(cfg.store.max_pending_writes);

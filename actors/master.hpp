@@ -43,8 +43,9 @@ struct master_config {
   /// Connections for the writer and the reader (opened and migrated).
   std::shared_ptr<store> writer_db;
   std::shared_ptr<store> reader_db;
-  /// Workflows the store already knows.
+  /// Workflows and xmlconfig files the store already knows.
   std::vector<workflow_record> known_workflows;
+  std::vector<xml_file_record> known_files;
   /// The last instance id ever issued.
   std::string last_instance_id;
   /// Instances the previous master left unfinished, oldest first: running

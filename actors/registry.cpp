@@ -12,6 +12,7 @@ registry_actor::behavior_type registry(registry_actor::stateful_pointer<registry
   auto& st = self->state;
   st.defs = std::make_unique<catalog>(cfg.known);
   st.store = std::move(cfg.store);
+  st.stored_files = std::move(cfg.known_files);
   st.log = log::get("registry");
   return {
     [self](atom::load, const scan_ptr& scan) {
@@ -33,6 +34,11 @@ registry_actor::behavior_type registry(registry_actor::stateful_pointer<registry
       store_batch batch;
       for (auto& [record, xml] : result.stored)
         batch.emplace_back(workflow_put{record, xml});
+      // The state of every file too, for whoever reads the database.
+      auto files = st.defs->files();
+      for (auto& write : xml_file_changes(st.stored_files, files))
+        batch.push_back(std::move(write));
+      st.stored_files = std::move(files);
       if (!batch.empty())
         self->send(st.store, atom::put::value, std::move(batch));
     },

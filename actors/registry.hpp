@@ -16,6 +16,8 @@ namespace cafflow {
 struct registry_config {
   /// What the store knows from earlier runs (versions continue from there).
   std::vector<workflow_record> known;
+  /// The file states the store has from earlier runs.
+  std::vector<xml_file_record> known_files;
   store_writer_actor store;
 };
 
@@ -24,6 +26,8 @@ struct registry_state {
 
   std::unique_ptr<catalog> defs;
   store_writer_actor store;
+  /// The file states last written to the store.
+  std::vector<xml_file_record> stored_files;
   std::shared_ptr<spdlog::logger> log;
 };
 

@@ -63,6 +63,13 @@ using store_write = std::variant<workflow_put, instance_put, node_put, attempt_p
 /// stay: a status change must not drop the version written before it.
 std::vector<store_write> coalesce(std::vector<store_write> batch);
 
+/// The writes that turn the stored file states `before` into `after` (each
+/// by path): new and changed files are put, vanished ones deleted. A file
+/// that was only checked again (same content, status and diagnostics) is not
+/// written.
+std::vector<store_write> xml_file_changes(const std::vector<xml_file_record>& before,
+                                          const std::vector<xml_file_record>& after);
+
 /// A version of a workflow as loaded: its XML and the file it came from.
 struct workflow_version_record {
   std::string workflow;
