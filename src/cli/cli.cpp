@@ -447,6 +447,20 @@ int run_cli(int argc, char** argv) {
     };
   });
 
+  auto* store_cmd = app.add_subcommand("store", "the database (no cluster needed)");
+  store_cmd->require_subcommand(1);
+  auto* store_copy_cmd = store_cmd->add_subcommand(
+    "copy", "copy everything of the configured store into a new, empty one (cluster stopped)");
+  std::string copy_from, copy_to;
+  store_copy_cmd->add_option("--from", copy_from, "store URL to copy (default: store.url)");
+  store_copy_cmd->add_option("--to", copy_to, "store URL of the new, empty store")->required();
+  store_copy_cmd->callback([&] {
+    action = [&] {
+      return store_copy(copy_from.empty() ? g.cfg.store.url : copy_from, copy_to, g.cfg.home,
+                        g.cfg.store.busy_timeout_ms, std::cout, std::cerr);
+    };
+  });
+
   auto* cron = app.add_subcommand("cron", "cron expressions (no cluster needed)");
   cron->require_subcommand(1);
   auto* cron_next_cmd = cron->add_subcommand("next", "the next fire times of a cron expression");

@@ -4,9 +4,11 @@
 #include <filesystem>
 #include <ostream>
 
+#include "cli/cli.hpp"
 #include "engine/catalog.hpp"
 #include "expr/expand.hpp"
 #include "schedule/cron.hpp"
+#include "store/store.hpp"
 #include "util/files.hpp"
 #include "util/hash.hpp"
 #include "util/tz.hpp"
@@ -174,6 +176,45 @@ int expr_eval(const std::string& text, const std::string& logical_time,
   }
   out << *expanded << '\n';
   return 0;
+}
+
+int store_copy(const std::string& from_url, const std::string& to_url, const std::string& home,
+               int busy_timeout_ms, std::ostream& out, std::ostream& err) {
+  auto open = [&](const std::string& url, const char* which) -> expected<std::unique_ptr<store>> {
+    auto parsed = parse_store_url(url, home);
+    if (!parsed)
+      return make_error(parsed.error().code, std::string(which) + ": " + parsed.error().message);
+    auto db = open_store(*parsed, busy_timeout_ms);
+    if (!db)
+      return db.error();
+    if (auto migrated = (*db)->migrate(); !migrated)
+      return migrated.error();
+    return db;
+  };
+  if (from_url == to_url) {
+    err << "cafflow: --to names the store it copies from: " << to_url << '\n';
+    return exit_code::usage;
+  }
+  auto from = open(from_url, "the source store");
+  if (!from) {
+    err << "cafflow: " << from.error().message << '\n';
+    return exit_code::failed;
+  }
+  auto to = open(to_url, "the target store");
+  if (!to) {
+    err << "cafflow: " << to.error().message << '\n';
+    return exit_code::failed;
+  }
+  auto copied = copy_store(**from, **to, [&](const std::string& line) {
+    out << "copied " << line << '\n' << std::flush;
+  });
+  if (!copied) {
+    err << "cafflow: " << copied.error().message << '\n';
+    return exit_code::failed;
+  }
+  out << "done: " << copied->workflows << " workflows, " << copied->versions << " versions, "
+      << copied->instances << " instances, " << copied->files << " xmlconfig files\n";
+  return exit_code::ok;
 }
 
 } // namespace cafflow

@@ -28,4 +28,11 @@ int expr_eval(const std::string& text, const std::string& logical_time, const st
               const std::vector<std::string>& params, bool keep_undefined, std::ostream& out,
               std::ostream& err);
 
+/// `cafflow store copy --to URL`: copies the store at `from_url` (migrated
+/// first, like a master would) into the empty store at `to_url`, with
+/// progress on `out`. Both relative sqlite: paths resolve against `home`.
+/// Returns 0, or 1 with a message on `err`.
+int store_copy(const std::string& from_url, const std::string& to_url, const std::string& home,
+               int busy_timeout_ms, std::ostream& out, std::ostream& err);
+
 } // namespace cafflow

@@ -373,6 +373,38 @@ public:
     });
   }
 
+  expected<std::vector<instance_record>> instances_after(const std::string& after_id,
+                                                         int limit) override {
+    return run("read instances", [&]() -> expected<std::vector<instance_record>> {
+      std::vector<instance_record> found;
+      snapshot([&] {
+        found = read_instances(" WHERE id > ? ORDER BY id LIMIT ?",
+                               {after_id, static_cast<Poco::Int64>(limit)});
+        if (!found.empty())
+          read_nodes(found, "instance_id >= ? AND instance_id <= ?",
+                     {found.front().id, found.back().id});
+      });
+      return found;
+    });
+  }
+
+  expected<std::vector<workflow_version_record>> workflow_versions() override {
+    return run("read workflow versions", [&]() -> expected<std::vector<workflow_version_record>> {
+      std::vector<workflow_version_record> result;
+      snapshot([&] {
+        Poco::Data::Statement select(session());
+        select << "SELECT workflow, version FROM workflow_version ORDER BY workflow, version";
+        select.execute();
+        Poco::Data::RecordSet rs(select);
+        for (std::size_t row = 0; row < rs.rowCount(); ++row)
+          if (auto v = read_workflow_version(text(rs.value(0, row)),
+                                             static_cast<int>(number(rs.value(1, row)))))
+            result.push_back(std::move(*v));
+      });
+      return result;
+    });
+  }
+
   expected<std::optional<workflow_version_record>> workflow_version(const std::string& name,
                                                                     int version) override {
     return run("read a workflow version",

@@ -16,6 +16,14 @@ expected<std::vector<instance_record>> store::unfinished_instances() {
   return unsupported("unfinished_instances");
 }
 
+expected<std::vector<instance_record>> store::instances_after(const std::string&, int) {
+  return unsupported("instances_after");
+}
+
+expected<std::vector<workflow_version_record>> store::workflow_versions() {
+  return unsupported("workflow_versions");
+}
+
 expected<std::optional<workflow_version_record>> store::workflow_version(const std::string&, int) {
   return unsupported("workflow_version");
 }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -115,6 +116,14 @@ public:
   /// their attempts (as instance() returns one).
   virtual expected<std::vector<instance_record>> unfinished_instances();
 
+  /// Instances with ids after `after_id` ("" = from the first), oldest first,
+  /// at most `limit`, each with its nodes and their attempts.
+  virtual expected<std::vector<instance_record>> instances_after(const std::string& after_id,
+                                                                 int limit);
+
+  /// Every stored version of every workflow, by name and version.
+  virtual expected<std::vector<workflow_version_record>> workflow_versions();
+
   /// One stored version of a workflow (an instance runs the version it
   /// started with, whatever the file says now); none when it is not stored.
   virtual expected<std::optional<workflow_version_record>> workflow_version(const std::string& name,
@@ -126,6 +135,22 @@ public:
   virtual expected<std::uint64_t> take_epoch(const std::string& holder, timestamp now,
                                              std::int64_t ttl_ms);
 };
+
+/// What copy_store() copied.
+struct copy_counts {
+  std::size_t workflows = 0;
+  std::size_t versions = 0;
+  std::size_t instances = 0;
+  std::size_t files = 0;
+};
+
+/// Copies everything `from` holds into `to`, which must be empty (both
+/// migrated): workflows with every version, every instance with its nodes
+/// and attempts, the xmlconfig file states. For moving from SQLite to
+/// MySQL/MariaDB (or back) while the cluster is stopped. `progress` hears a
+/// line now and then.
+expected<copy_counts> copy_store(store& from, store& to,
+                                 const std::function<void(const std::string&)>& progress = {});
 
 /// Opens the database behind `url`. A MySQL/MariaDB store outlives server
 /// restarts: a call that finds its connection lost runs once more on a fresh

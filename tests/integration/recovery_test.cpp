@@ -41,6 +41,15 @@ std::string chain_xml(const std::string& name, const std::vector<std::string>& n
   return xml + "<end name=\"e\"/></work-flow>";
 }
 
+/// The loaded version of workflow `name` (0 = not loaded).
+int version_of(cluster& c, const std::string& name) {
+  auto list = c.get("/api/v1/workflows");
+  for (const auto& w : list["workflows"])
+    if (w["name"] == name)
+      return w["version"].get<int>();
+  return 0;
+}
+
 /// Kills the master with SIGKILL and waits until it is gone.
 void kill_master(cluster& c) {
   c.master()->signal(SIGKILL);
@@ -230,6 +239,40 @@ TEST_CASE("an attempt whose worker is gone for good is lost and retried elsewher
   REQUIRE(a["attempts"].size() == 2);
   CHECK(a["attempts"][0]["status"] == "lost");
   CHECK(a["attempts"][1]["worker"] == c.worker_addresses()[1 - index]);
+}
+
+TEST_CASE("moving from SQLite to MariaDB keeps every instance, attempt and workflow version") {
+  cluster c;
+  auto runs = c.dir("runs");
+  c.add_workflow("chain.xml", chain_xml("chain", {"a", "b"}, runs));
+  c.add_workflow("bad.xml", "<work-flow name='bad'>");
+  c.start();
+  auto first = c.wait_for(c.run("chain"));
+  c.add_workflow("chain.xml", chain_xml("chain", {"a", "b", "c"}, runs)); // version 2
+  REQUIRE(wait_until([&] { return version_of(c, "chain") == 2; }));
+  auto second = c.wait_for(c.run("chain"));
+  REQUIRE(c.stop());
+  auto url = fresh_mariadb_url();
+  auto copied = c.cli({"store", "copy", "--to", url});
+  CAPTURE(copied.output);
+  REQUIRE(copied.exit_code == 0);
+  CHECK(copied.output.find("done: 1 workflows, 2 versions, 2 instances, 2 xmlconfig files")
+        != std::string::npos);
+  // Copying again into the now filled store is refused, naming why.
+  auto again = c.cli({"store", "copy", "--to", url});
+  CHECK(again.exit_code == 1);
+  CHECK(again.output.find("the target store is not empty") != std::string::npos);
+  write_file(c.conf(), read_file(c.conf()) + "[store]\nurl = " + url + "\n");
+  c.start();
+  for (const auto& before : {first, second}) {
+    auto after = c.get("/api/v1/instances/" + before["id"].get<std::string>());
+    CHECK(after == before);
+  }
+  // The workflow keeps its version; a run on the new store is a new instance.
+  CHECK(version_of(c, "chain") == 2);
+  auto third = c.wait_for(c.run("chain"));
+  CHECK(third["status"] == "succeeded");
+  CHECK(third["id"] > second["id"]);
 }
 
 TEST_SUITE_END();

@@ -219,6 +219,49 @@ TEST_CASE_TEMPLATE("a 100 KB workflow XML is kept whole", B, BACKENDS) {
   CHECK((*version)->file == "/x/big.xml");
 }
 
+TEST_CASE_TEMPLATE("instances page by id with their nodes and attempts, and every version lists", B,
+                   BACKENDS) {
+  B backend;
+  auto db = open(backend.url);
+  std::vector<store_write> batch;
+  for (int i = 1; i <= 7; ++i) {
+    auto id = "000" + std::to_string(i);
+    batch.push_back(instance_put{make_instance(id, "w", i % 2 ? "succeeded" : "running")});
+    batch.push_back(node_put{id, 0, node_record{"s", "start", "", "succeeded", 0, 1, 1, "", {}}});
+    batch.push_back(node_put{id, 1, node_record{"a", "action", "shell", "succeeded", 1, 1, 2, "",
+                                                {}}});
+    batch.push_back(attempt_put{id, "a", make_attempt(1, "succeeded")});
+  }
+  REQUIRE(db->apply(batch));
+  std::vector<std::string> ids;
+  std::string after;
+  for (;;) {
+    auto page = db->instances_after(after, 3);
+    REQUIRE(page);
+    if (page->empty())
+      break;
+    CHECK(page->size() <= 3);
+    for (const auto& r : *page) {
+      ids.push_back(r.id);
+      REQUIRE(r.nodes.size() == 2);
+      CHECK(r.nodes[0].name == "s");
+      REQUIRE(r.nodes[1].attempts.size() == 1);
+      CHECK(r.nodes[1].attempts[0].status == "succeeded");
+    }
+    after = page->back().id;
+  }
+  CHECK(ids == std::vector<std::string>{"0001", "0002", "0003", "0004", "0005", "0006", "0007"});
+  workflow_record w{"flow", "/d", "", "me", "/x/flow.xml", "h1", 1, 10, 1, "active"};
+  REQUIRE(db->apply({workflow_put{w, "<v1/>"}}));
+  w.version = 2;
+  REQUIRE(db->apply({workflow_put{w, "<v2/>"}}));
+  auto versions = db->workflow_versions();
+  REQUIRE(versions);
+  REQUIRE(versions->size() == 2);
+  CHECK((*versions)[0].xml == "<v1/>");
+  CHECK((*versions)[1].version == 2);
+}
+
 TEST_CASE_TEMPLATE("every loaded version of a workflow can be read back", B, BACKENDS) {
   B backend;
   auto db = open(backend.url);
