@@ -161,6 +161,20 @@ void persist(self_ptr self, bool instance_changed, store_batch batch = {},
     self->send(st.cfg.store, atom::put::value, std::move(batch));
 }
 
+/// Ends attempt `attempt` of `node` here, without a worker.
+void report_to_self(self_ptr self, std::size_t node, int attempt, const char* outcome,
+                    std::string message) {
+  auto& st = self->state;
+  attempt_report r;
+  r.instance_id = st.cfg.record.id;
+  r.node = st.cfg.wf->nodes[node].name;
+  r.attempt = attempt;
+  r.outcome = outcome;
+  r.started = r.finished = now_ms();
+  r.message = std::move(message);
+  self->send(self, atom::report::value, std::move(r));
+}
+
 /// Quits once every result waiting for its commit has been acknowledged.
 void quit_after_commit(self_ptr self) {
   auto& st = self->state;
@@ -183,14 +197,7 @@ void apply(self_ptr self, std::vector<effect> effects, store_batch batch = {},
                      caf::actor_cast<instance_runner_actor>(self));
         } else {
           // Its expressions cannot be expanded: the attempt fails without running.
-          attempt_report r;
-          r.instance_id = st.cfg.record.id;
-          r.node = st.cfg.wf->nodes[e.node].name;
-          r.attempt = e.attempt;
-          r.outcome = "failed";
-          r.started = r.finished = now_ms();
-          r.message = spec.error().message;
-          self->send(self, atom::report::value, std::move(r));
+          report_to_self(self, e.node, e.attempt, "failed", spec.error().message);
         }
         break;
       case effect::kind::cancel_action:
@@ -208,14 +215,8 @@ void apply(self_ptr self, std::vector<effect> effects, store_batch batch = {},
           self->send(st.cfg.dispatcher, atom::adopt::value, std::move(*spec),
                      caf::actor_cast<instance_runner_actor>(self));
         } else {
-          attempt_report r;
-          r.instance_id = st.cfg.record.id;
-          r.node = st.cfg.wf->nodes[e.node].name;
-          r.attempt = e.attempt;
-          r.outcome = "lost";
-          r.started = r.finished = now_ms();
-          r.message = "cannot resume it after the master restarted: " + spec.error().message;
-          self->send(self, atom::report::value, std::move(r));
+          report_to_self(self, e.node, e.attempt, "lost",
+                         "cannot resume it after the master restarted: " + spec.error().message);
         }
         break;
       case effect::kind::finish:

@@ -16,13 +16,6 @@ using namespace cafflow::test;
 
 namespace {
 
-json node_of(const json& instance, const std::string& name) {
-  for (const auto& n : instance["nodes"])
-    if (n["name"] == name)
-      return n;
-  return json();
-}
-
 /// A chain of shell actions; each appends its name to `log` first, so the
 /// test counts what really ran. `commands` may add to a node's command.
 std::string chain_xml(const std::string& name, const std::vector<std::string>& nodes,

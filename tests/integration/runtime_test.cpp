@@ -16,13 +16,6 @@ using namespace cafflow::test;
 
 namespace {
 
-json node_of(const json& instance, const std::string& name) {
-  for (const auto& n : instance["nodes"])
-    if (n["name"] == name)
-      return n;
-  return json();
-}
-
 /// A workflow of one action (shell command, extra action attributes).
 std::string one_action(const std::string& name, const std::string& command,
                        const std::string& attrs = "") {

@@ -19,29 +19,13 @@ cleanup() {
 }
 trap cleanup EXIT
 
-fail() { echo "FAIL: $*" >&2; for f in "$T"/logs/*.log; do [ -f "$f" ] && { echo "--- $f" >&2; tail -n 20 "$f" >&2; }; done; exit 1; }
-expect_contains() { case "$1" in *"$2"*) ;; *) fail "expected '$2' in: $1" ;; esac; }
+. "$SRC/tests/sbin/lib.sh"
 
 sql "CREATE DATABASE $DB CHARACTER SET utf8mb4 COLLATE utf8mb4_bin;
      CREATE USER IF NOT EXISTS 'sbin'@'127.0.0.1' IDENTIFIED BY 'p@ss';
      GRANT ALL ON $DB.* TO 'sbin'@'127.0.0.1'"
 
-read -r P1 P2 P3 < <(python3 -c 'import socket
-ss=[socket.socket() for _ in range(3)]
-for s in ss: s.bind(("127.0.0.1",0))
-print(*[s.getsockname()[1] for s in ss])')
-mkdir -p "$T/conf" "$T/xmlconfig"
-cp -r "$SRC/xmlconfig/examples" "$T/xmlconfig/"
-cat > "$CONF" <<INI
-[cluster]
-master = 127.0.0.1:$P1
-workers = 127.0.0.1:$P2
-http = 127.0.0.1:$P3
-[store]
-url = mysql://sbin:p%40ss@127.0.0.1:$PORT/$DB
-[worker]
-reconnect_interval_ms = 100
-INI
+write_cluster_conf "[store]" "url = mysql://sbin:p%40ss@127.0.0.1:$PORT/$DB"
 
 out="$("$SRC/sbin/start-cluster" --conf "$CONF")" || fail "start-cluster failed: $out"
 expect_contains "$out" "cafflow is ready"

@@ -14,23 +14,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-fail() { echo "FAIL: $*" >&2; for f in "$T"/logs/*.log "$T"/logs/*.out; do [ -f "$f" ] && { echo "--- $f" >&2; tail -n 20 "$f" >&2; }; done; exit 1; }
-expect_contains() { case "$1" in *"$2"*) ;; *) fail "expected '$2' in: $1" ;; esac; }
-
-read -r P1 P2 P3 < <(python3 -c 'import socket
-ss=[socket.socket() for _ in range(3)]
-for s in ss: s.bind(("127.0.0.1",0))
-print(*[s.getsockname()[1] for s in ss])')
-mkdir -p "$T/conf" "$T/xmlconfig"
-cp -r "$SRC/xmlconfig/examples" "$T/xmlconfig/"
-cat > "$CONF" <<INI
-[cluster]
-master = 127.0.0.1:$P1
-workers = 127.0.0.1:$P2
-http = 127.0.0.1:$P3
-[worker]
-reconnect_interval_ms = 100
-INI
+. "$SRC/tests/sbin/lib.sh"
+write_cluster_conf
 
 # 1. Start: every role, ready, the URL printed.
 out="$("$SRC/sbin/start-cluster" --conf "$CONF")" || fail "start-cluster failed: $out"
