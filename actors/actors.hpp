@@ -113,6 +113,25 @@ using registry_actor = caf::typed_actor<
   // anyone: counts.
   caf::replies_to<atom::status>::with<status_map>>;
 
+/// The coordinators of every workflow and standalone coordinator: one timer
+/// for the earliest next fire, dependency flags, fires (schedule/coordinator).
+using coordinator_actor = caf::typed_actor<
+  // registry: every active definition, after each change.
+  caf::reacts_to<atom::load, schedule_ptr>,
+  // master: an instance ended (workflow, instance id, final status, origin trigger).
+  caf::reacts_to<atom::done, std::string, std::string, std::string, std::string>,
+  // internal: the timer set for the earliest next fire (its generation) is due.
+  caf::reacts_to<atom::tick, std::uint64_t>,
+  // master: pause, resume or reset one coordinator (name, action).
+  caf::replies_to<atom::coordinate, std::string, std::string>::with<atom::ok>,
+  // master: the coordinator of a workflow and its downstream workflows (the
+  // record stays empty).
+  caf::replies_to<atom::get, std::string>::with<workflow_detail>,
+  // master: every workflow with the workflows its coordinator waits for.
+  caf::replies_to<atom::lineage>::with<upstream_map>,
+  // anyone: counts.
+  caf::replies_to<atom::status>::with<status_map>>;
+
 /// Loads the XML files of the xmlconfig directory into the registry.
 using xml_watcher_actor = caf::typed_actor<
   // internal: rescan the directory now.
@@ -126,6 +145,9 @@ using store_writer_actor = caf::typed_actor<
   caf::reacts_to<atom::put, store_batch>,
   // anyone: write these and answer once they are committed (user commands).
   caf::replies_to<atom::commit, store_batch>::with<atom::ok>,
+  // master: record a coordinator fire exactly once with these writes, in
+  // order after every write sent before it (store::fire).
+  caf::replies_to<atom::fire, fire_record, store_batch>::with<fire_outcome>,
   // master: commit everything buffered now (at shutdown).
   caf::replies_to<atom::flush>::with<atom::ok>,
   // internal: commit the batch (queued behind the writes it covers).
@@ -138,7 +160,9 @@ using store_reader_actor = caf::typed_actor<
   // master: a page of instances.
   caf::replies_to<atom::instances, instance_filter>::with<std::vector<instance_record>>,
   // master: one instance with its nodes and attempts.
-  caf::replies_to<atom::instance, std::string>::with<instance_record>>;
+  caf::replies_to<atom::instance, std::string>::with<instance_record>,
+  // master: a stored version of a workflow (name, version).
+  caf::replies_to<atom::workflow, std::string, int>::with<workflow_version_record>>;
 
 /// What the HTTP API asks; the master answers it, the http gateway forwards it.
 using api_actor = caf::typed_actor<
@@ -152,8 +176,15 @@ using api_actor = caf::typed_actor<
   caf::replies_to<atom::instances, instance_filter>::with<std::vector<instance_record>>,
   // one instance.
   caf::replies_to<atom::instance, std::string>::with<instance_record>,
-  // start a manual run (workflow, params); answers the instance id once durable.
-  caf::replies_to<atom::run, std::string, param_map>::with<std::string>,
+  // one workflow with its coordinator.
+  caf::replies_to<atom::workflow, std::string>::with<workflow_detail>,
+  // start an instance (manual run, trigger, lineage); answers its id once durable.
+  caf::replies_to<atom::run, start_request>::with<std::string>,
+  // run an ended instance again under its id; answers once durable.
+  caf::replies_to<atom::rerun, std::string, rerun_request>::with<atom::ok>,
+  // pause, resume or reset the coordinator of a workflow (or a standalone
+  // coordinator): name, action.
+  caf::replies_to<atom::coordinate, std::string, std::string>::with<atom::ok>,
   // kill a running or queued instance.
   caf::replies_to<atom::kill, std::string>::with<atom::ok>,
   // a piece of a node's log (instance, node, attempt or 0 for the last, offset).
@@ -166,6 +197,11 @@ using master_actor = api_actor::extend<
                                                                       std::uint64_t>,
   // instance_runner: the instance ended (id, final status).
   caf::reacts_to<atom::done, std::string, std::string>,
+  // coordinator: carry out a fire; answers the instances started ("" when
+  // none: skipped for overlap, or fired before).
+  caf::replies_to<atom::fire, fire_request>::with<std::string>,
+  // coordinator: write its state, in order with its fires.
+  caf::reacts_to<atom::put, store_batch>,
   // store_writer: the store is (un)available (why not), and writes waiting.
   caf::reacts_to<atom::health, bool, std::string, std::uint64_t>,
   // anyone: the master's state.

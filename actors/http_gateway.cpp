@@ -41,16 +41,23 @@ public:
     return ask<instance_record>(atom::instance::value, id);
   }
 
-  expected<std::string> run(const std::string& workflow, const param_map& params) override {
-    return ask<std::string>(atom::run::value, workflow, params);
+  expected<workflow_detail> workflow(const std::string& name) override {
+    return ask<workflow_detail>(atom::workflow::value, name);
   }
 
-  expected<void> kill(const std::string& id) override {
-    auto done = ask<atom::ok>(atom::kill::value, id);
-    if (!done)
-      return done.error();
-    return {};
+  expected<std::string> start(const start_request& request) override {
+    return ask<std::string>(atom::run::value, request);
   }
+
+  expected<void> rerun(const std::string& id, const rerun_request& request) override {
+    return ask_ok(atom::rerun::value, id, request);
+  }
+
+  expected<void> coordinate(const std::string& name, const std::string& action) override {
+    return ask_ok(atom::coordinate::value, name, action);
+  }
+
+  expected<void> kill(const std::string& id) override { return ask_ok(atom::kill::value, id); }
 
   expected<log_chunk> node_log(const std::string& id, const std::string& node, int attempt,
                                std::int64_t offset) override {
@@ -66,6 +73,15 @@ private:
       .receive([&](T& value) { result = std::move(value); },
                [&](caf::error& err) { result = from_caf(err); });
     return result;
+  }
+
+  /// A request answered with atom::ok.
+  template <class... Ts>
+  expected<void> ask_ok(const Ts&... xs) {
+    auto done = ask<atom::ok>(xs...);
+    if (!done)
+      return done.error();
+    return {};
   }
 
   caf::actor_system& sys_;
@@ -163,11 +179,27 @@ http_gateway(http_gateway_actor::stateful_pointer<http_gateway_state> self,
         return no_master(self);
       return self->delegate(self->state.master, atom::instance::value, std::move(id));
     },
-    [self](atom::run, std::string& name, param_map& params) -> caf::result<std::string> {
+    [self](atom::workflow, std::string& name) -> caf::result<workflow_detail> {
       if (!self->state.master)
         return no_master(self);
-      return self->delegate(self->state.master, atom::run::value, std::move(name),
-                            std::move(params));
+      return self->delegate(self->state.master, atom::workflow::value, std::move(name));
+    },
+    [self](atom::run, start_request& request) -> caf::result<std::string> {
+      if (!self->state.master)
+        return no_master(self);
+      return self->delegate(self->state.master, atom::run::value, std::move(request));
+    },
+    [self](atom::rerun, std::string& id, rerun_request& request) -> caf::result<atom::ok> {
+      if (!self->state.master)
+        return no_master(self);
+      return self->delegate(self->state.master, atom::rerun::value, std::move(id),
+                            std::move(request));
+    },
+    [self](atom::coordinate, std::string& name, std::string& action) -> caf::result<atom::ok> {
+      if (!self->state.master)
+        return no_master(self);
+      return self->delegate(self->state.master, atom::coordinate::value, std::move(name),
+                            std::move(action));
     },
     [self](atom::kill, std::string& id) -> caf::result<atom::ok> {
       if (!self->state.master)

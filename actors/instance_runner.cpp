@@ -85,29 +85,6 @@ std::string stored_worker(const instance_record& r, const std::string& node, int
   return {};
 }
 
-/// The stored nodes as the state machine knows them, in definition order.
-expected<std::vector<node_state>> stored_nodes(const workflow& wf, const instance_record& r) {
-  std::vector<node_state> nodes(wf.nodes.size());
-  std::vector<bool> seen(wf.nodes.size(), false);
-  for (const auto& n : r.nodes) {
-    auto index = wf.index_of(n.name);
-    if (index == workflow::npos)
-      return make_error(ec::invalid_argument, "the stored node '" + n.name
-                                                + "' is not in workflow version "
-                                                + std::to_string(r.version));
-    auto status = parse_node_status(n.status);
-    if (!status)
-      return make_error(ec::invalid_argument,
-                        "node '" + n.name + "' has an unknown status '" + n.status + "'");
-    nodes[index] = node_state{*status, n.attempt_count, n.started, n.finished, n.message};
-    seen[index] = true;
-  }
-  for (std::size_t i = 0; i < seen.size(); ++i)
-    if (!seen[i])
-      return make_error(ec::invalid_argument, "node '" + wf.nodes[i].name + "' is not stored");
-  return nodes;
-}
-
 /// Seconds left of a retry interval whose last attempt ended at `ended`.
 int remaining_interval(int interval_s, timestamp ended, timestamp now) {
   if (ended == 0)
@@ -281,6 +258,38 @@ void restore(self_ptr self, timestamp now) {
   apply(self, std::move(*effects));
 }
 
+/// Runs the ended instance again (the master checked that it can).
+void rerun(self_ptr self, timestamp now) {
+  auto& st = self->state;
+  auto& r = st.cfg.record;
+  auto effects = [&]() -> expected<std::vector<effect>> {
+    auto nodes = stored_nodes(*st.cfg.wf, r);
+    if (!nodes)
+      return nodes.error();
+    auto mode = parse_rerun_mode(st.cfg.rerun->mode);
+    if (!mode)
+      return mode.error();
+    return st.machine->rerun(std::move(*nodes), *mode, st.cfg.rerun->nodes, now);
+  }();
+  r.status = "running";
+  r.started = now;
+  r.finished = 0;
+  r.message.clear();
+  if (!effects) {
+    st.log->error("{} {} cannot be rerun: {}", r.id, r.workflow, effects.error().message);
+    r.status = "failed";
+    r.message = "rerun failed: " + effects.error().message;
+    r.finished = now;
+    self->send(st.cfg.store, atom::put::value, store_batch{instance_put{r}});
+    self->send(st.cfg.master, atom::done::value, r.id, r.status);
+    st.finished = true;
+    quit_after_commit(self);
+    return;
+  }
+  st.log->info("{} {} rerun ({})", r.id, r.workflow, st.cfg.rerun->mode);
+  apply(self, std::move(*effects), store_batch{instance_put{r}});
+}
+
 } // namespace
 
 node_record make_node_record(const workflow& wf, std::size_t index, const node_state& st) {
@@ -296,6 +305,28 @@ node_record make_node_record(const workflow& wf, std::size_t index, const node_s
   r.finished = st.finished;
   r.message = st.message;
   return r;
+}
+
+expected<std::vector<node_state>> stored_nodes(const workflow& wf, const instance_record& r) {
+  std::vector<node_state> nodes(wf.nodes.size());
+  std::vector<bool> seen(wf.nodes.size(), false);
+  for (const auto& n : r.nodes) {
+    auto index = wf.index_of(n.name);
+    if (index == workflow::npos)
+      return make_error(ec::invalid_argument, "the stored node '" + n.name
+                                                + "' is not in workflow version "
+                                                + std::to_string(r.version));
+    auto status = parse_node_status(n.status);
+    if (!status)
+      return make_error(ec::invalid_argument,
+                        "node '" + n.name + "' has an unknown status '" + n.status + "'");
+    nodes[index] = node_state{*status, n.attempt_count, n.started, n.finished, n.message};
+    seen[index] = true;
+  }
+  for (std::size_t i = 0; i < seen.size(); ++i)
+    if (!seen[i])
+      return make_error(ec::invalid_argument, "node '" + wf.nodes[i].name + "' is not stored");
+  return nodes;
 }
 
 instance_runner_actor::behavior_type
@@ -317,6 +348,10 @@ instance_runner(instance_runner_actor::stateful_pointer<instance_runner_state> s
       auto now = now_ms();
       if (st.cfg.restore) {
         restore(self, now);
+        return;
+      }
+      if (st.cfg.rerun) {
+        rerun(self, now);
         return;
       }
       st.cfg.record.status = "running";

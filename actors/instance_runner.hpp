@@ -22,6 +22,8 @@ struct instance_runner_config {
   /// their attempts).
   instance_record record;
   bool restore = false;
+  /// Set to run an ended instance again (its record and nodes as stored).
+  std::optional<rerun_request> rerun;
   workflow_ptr wf;
   /// Its params, logical time and zone: what its expressions expand against.
   param_scope scope;
@@ -55,6 +57,10 @@ struct instance_runner_state {
 instance_runner_actor::behavior_type
 instance_runner(instance_runner_actor::stateful_pointer<instance_runner_state> self,
                 instance_runner_config cfg);
+
+/// The stored nodes of `r` as the state machine knows them, in definition
+/// order; fails when they do not fit `wf`.
+expected<std::vector<node_state>> stored_nodes(const workflow& wf, const instance_record& r);
 
 /// The node row of `index` as the store and the API see it.
 node_record make_node_record(const workflow& wf, std::size_t index, const node_state& st);

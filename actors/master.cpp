@@ -11,6 +11,7 @@
 #include <caf/io/middleman.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
+#include "coordinator.hpp"
 #include "dispatcher.hpp"
 #include "engine/params.hpp"
 #include "instance_runner.hpp"
@@ -20,6 +21,7 @@
 #include "store/store_url.hpp"
 #include "store_reader.hpp"
 #include "store_writer.hpp"
+#include "util/strings.hpp"
 #include "xml_watcher.hpp"
 #include "xml/workflow_parser.hpp"
 
@@ -38,6 +40,7 @@ void shutdown(self_ptr self, caf::error reason) {
   st.stopping = true;
   st.log->info("shutting down ({} instances still running)", st.runners.size());
   self->send_exit(st.watcher, caf::exit_reason::user_shutdown);
+  self->send_exit(st.coordinator, caf::exit_reason::user_shutdown);
   for (auto& [id, runner] : st.runners)
     self->send_exit(runner, caf::exit_reason::user_shutdown);
   self->send_exit(st.dispatcher, caf::exit_reason::user_shutdown);
@@ -61,10 +64,12 @@ void start_instance(self_ptr self, instance_runner_config cfg) {
   auto& st = self->state;
   auto id = cfg.record.id;
   auto workflow = cfg.record.workflow;
+  auto origin = cfg.record.origin.empty() ? cfg.record.trigger : cfg.record.origin;
   auto runner = self->spawn(instance_runner, std::move(cfg));
   self->monitor(runner);
   st.runners.emplace(id, runner);
   st.runner_workflow.emplace(id, workflow);
+  st.runner_origin.emplace(id, std::move(origin));
   ++st.running_per_workflow[workflow];
   self->send(runner, atom::start::value);
 }
@@ -98,6 +103,7 @@ void admit(self_ptr self, instance_runner_config rc) {
 void instance_ended(self_ptr self, const std::string& id) {
   auto& st = self->state;
   st.runners.erase(id);
+  st.runner_origin.erase(id);
   auto it = st.runner_workflow.find(id);
   if (it == st.runner_workflow.end())
     return;
@@ -121,6 +127,156 @@ void with_instance(self_ptr self, const std::string& id, Promise rp, F f) {
           [rp](caf::error& err) mutable { rp.deliver(err); });
 }
 
+/// Why no new instance may start now (shutdown, store unavailable or too
+/// far behind), or none.
+caf::error refusal(self_ptr self) {
+  auto& st = self->state;
+  if (st.stopping)
+    return make_caf_error(ec::master_unreachable, "the master is shutting down");
+  // A run is durable before it is acknowledged: without a store, refuse it.
+  if (!st.store_available)
+    return make_caf_error(ec::store_error, "the store is unavailable (" + st.store_error
+                                             + "); runs are refused until it is back");
+  if (st.paused)
+    return make_caf_error(ec::store_error,
+                          std::to_string(st.pending_writes)
+                            + " writes wait for the store; runs are refused until they are "
+                              "committed");
+  return {};
+}
+
+/// A new instance of `def` (not yet stored): its record with the params of
+/// its param-list at `logical_time` and `caller`'s on top, and its runner's
+/// config.
+expected<instance_runner_config> new_instance(self_ptr self, const catalog::entry& def,
+                                              const std::string& trigger,
+                                              timestamp logical_time, const param_map& caller) {
+  auto& st = self->state;
+  const auto& wf = def.wf;
+  auto zone = workflow_zone(*wf, st.cfg.default_timezone);
+  if (!zone)
+    return zone.error();
+  param_scope scope;
+  scope.logical_time = logical_time;
+  scope.zone = *zone;
+  scope.keep_undefined = st.cfg.keep_undefined;
+  auto resolved = resolve_params(*wf, caller, scope);
+  if (!resolved)
+    return resolved.error();
+  scope.params = *resolved;
+  auto now = now_ms();
+  instance_runner_config rc;
+  auto& record = rc.record;
+  record.id = st.ids.next(now);
+  record.workflow = def.record.name;
+  record.version = def.record.version;
+  record.status = "queued";
+  record.trigger = trigger;
+  record.origin = trigger;
+  record.params = std::move(*resolved);
+  record.logical_time = logical_time;
+  record.priority = wf->priority;
+  record.created = now;
+  rc.wf = wf;
+  rc.scope = std::move(scope);
+  rc.base_dir = std::filesystem::path(def.record.file).parent_path().string();
+  return rc;
+}
+
+/// The rows of a new instance: it and all its nodes.
+void add_rows(const instance_runner_config& rc, store_batch& batch) {
+  batch.emplace_back(instance_put{rc.record});
+  for (std::size_t i = 0; i < rc.wf->nodes.size(); ++i)
+    batch.emplace_back(node_put{rc.record.id, static_cast<int>(i),
+                                make_node_record(*rc.wf, i, node_state{})});
+}
+
+/// Creates an instance of `def`, durable before `then` hears its id; starts
+/// it (within its instance-limit).
+template <class Then, class Fail>
+void create(self_ptr self, const catalog::entry& def, const std::string& trigger,
+            timestamp logical_time, const param_map& params, const std::string& parent_id,
+            Then then, Fail fail) {
+  auto rc = new_instance(self, def, trigger, logical_time, params);
+  if (!rc) {
+    fail(to_caf(rc.error()));
+    return;
+  }
+  rc->record.parent_id = parent_id;
+  store_batch batch;
+  add_rows(*rc, batch);
+  // No timeout: should the store fail now, the instance starts once its rows
+  // are committed, never without them.
+  self->request(self->state.writer, caf::infinite, atom::commit::value, std::move(batch))
+    .then(
+      [self, rc = std::move(*rc), then](atom::ok) mutable {
+        auto id = rc.record.id;
+        fill_handles(self, rc);
+        admit(self, std::move(rc));
+        then(id);
+      },
+      [fail](caf::error& err) mutable { fail(err); });
+}
+
+/// The next workflows of a lineage run after one of its instances ended.
+void lineage_step(self_ptr self, const std::string& id, const std::string& workflow,
+                  const std::string& status) {
+  auto& st = self->state;
+  auto of = st.lineage_of.find(id);
+  if (of == st.lineage_of.end())
+    return;
+  auto root = of->second;
+  st.lineage_of.erase(of);
+  auto run = st.lineages.find(root);
+  if (run == st.lineages.end())
+    return;
+  auto next = run->second.plan.finished(workflow, status == "succeeded");
+  auto logical_time = run->second.logical_time;
+  for (const auto& name : next) {
+    self->request(st.registry, st.cfg.request_timeout, atom::get::value, name)
+      .then(
+        [self, root, logical_time](workflow_ptr wf, workflow_record& def) {
+          auto name = def.name;
+          create(
+            self, catalog::entry{std::move(wf), std::move(def)}, "lineage", logical_time, {},
+            root,
+            [self, root](const std::string& child) {
+              self->state.lineage_of[child] = root;
+              self->state.log->info("lineage of {}: {} started", root, child);
+            },
+            [self, root, name](const caf::error& err) {
+              auto& st = self->state;
+              st.log->error("lineage of {}: {} cannot start: {}", root, name,
+                            self->system().render(err));
+              if (auto run = st.lineages.find(root); run != st.lineages.end())
+                run->second.plan.finished(name, false);
+            });
+        },
+        [self, root, name](caf::error& err) {
+          auto& st = self->state;
+          st.log->error("lineage of {}: {} cannot start: {}", root, name,
+                        self->system().render(err));
+          if (auto run = st.lineages.find(root); run != st.lineages.end())
+            run->second.plan.finished(name, false);
+        });
+    // Counted as running until it starts or cannot.
+  }
+  for (const auto& name : run->second.plan.abandoned())
+    st.log->warn("lineage of {}: {} does not run (an upstream failed)", root, name);
+  if (run->second.plan.done() && next.empty()) {
+    st.log->info("lineage of {} ended", root);
+    st.lineages.erase(run);
+  }
+}
+
+/// True when the workflow runs or queues as many instances as its limit.
+bool at_limit(self_ptr self, const catalog::entry& def) {
+  auto& st = self->state;
+  auto running = st.running_per_workflow[def.record.name];
+  auto waiting = st.waiting.count(def.record.name) > 0 ? st.waiting[def.record.name].size() : 0;
+  return running + static_cast<int>(waiting) >= def.wf->instance_limit;
+}
+
 } // namespace
 
 master_actor::behavior_type master(master_actor::stateful_pointer<master_state> self,
@@ -133,8 +289,18 @@ master_actor::behavior_type master(master_actor::stateful_pointer<master_state> 
   st.writer = self->spawn<caf::detached>(store_writer, st.cfg.writer_db,
                                          caf::actor_cast<master_actor>(self));
   st.reader = self->spawn<caf::detached>(store_reader, st.cfg.reader_db);
+  coordinator_config cc;
+  cc.master = caf::actor_cast<master_actor>(self);
+  cc.default_timezone = st.cfg.default_timezone;
+  cc.keep_undefined = st.cfg.keep_undefined;
+  cc.max_catchup = st.cfg.max_catchup;
+  cc.flag_reset_cron = st.cfg.flag_reset_cron;
+  cc.stored = std::move(st.cfg.coordinator_states);
+  cc.fired = std::move(st.cfg.fired);
+  st.coordinator = self->spawn(coordinator, std::move(cc));
   st.registry = self->spawn(registry, registry_config{st.cfg.known_workflows,
-                                                      std::move(st.cfg.known_files), st.writer});
+                                                      std::move(st.cfg.known_files), st.writer,
+                                                      st.coordinator});
   st.dispatcher = self->spawn(dispatcher,
                               dispatcher_config{st.cfg.epoch, st.cfg.worker_timeout,
                                                 std::move(st.cfg.recovery),
@@ -145,7 +311,8 @@ master_actor::behavior_type master(master_actor::stateful_pointer<master_state> 
                          caf::actor_cast<caf::actor>(st.reader),
                          caf::actor_cast<caf::actor>(st.registry),
                          caf::actor_cast<caf::actor>(st.dispatcher),
-                         caf::actor_cast<caf::actor>(st.watcher)})
+                         caf::actor_cast<caf::actor>(st.watcher),
+                         caf::actor_cast<caf::actor>(st.coordinator)})
     self->monitor(component);
   self->set_down_handler([self](const caf::down_msg& down) {
     auto& st = self->state;
@@ -160,7 +327,7 @@ master_actor::behavior_type master(master_actor::stateful_pointer<master_state> 
     if (st.stopping)
       return;
     auto core = {st.writer.address(), st.reader.address(), st.registry.address(),
-                 st.dispatcher.address(), st.watcher.address()};
+                 st.dispatcher.address(), st.watcher.address(), st.coordinator.address()};
     if (std::find(core.begin(), core.end(), down.source) == core.end())
       return; // a runner that already reported done
     // A core component failed: stop rather than run half a master.
@@ -249,70 +416,216 @@ master_actor::behavior_type master(master_actor::stateful_pointer<master_state> 
     [self](atom::instance, std::string& id) {
       return self->delegate(self->state.reader, atom::instance::value, std::move(id));
     },
-    [self](atom::run, const std::string& name, param_map& params) -> caf::result<std::string> {
+    [self](atom::run, start_request& req) -> caf::result<std::string> {
+      auto& st = self->state;
+      if (auto refused = refusal(self))
+        return refused;
+      if (req.trigger != "manual" && req.trigger != "trigger" && req.trigger != "lineage")
+        return make_caf_error(ec::invalid_argument, "unknown way to start '" + req.trigger
+                                                      + "' (expected manual, trigger or lineage)");
+      auto rp = self->make_response_promise<std::string>();
+      self->request(st.registry, st.cfg.request_timeout, atom::get::value, req.workflow)
+        .then(
+          [self, rp, req](workflow_ptr wf, workflow_record& def) mutable {
+            // A manual run may name its logical time; the others run now.
+            auto logical_time = req.trigger == "manual" && req.logical_time != 0
+                                  ? req.logical_time
+                                  : now_ms();
+            catalog::entry e{std::move(wf), std::move(def)};
+            auto fail = [rp](const caf::error& err) mutable { rp.deliver(err); };
+            if (req.trigger != "lineage") {
+              create(self, e, req.trigger, logical_time, req.params, {},
+                     [rp](const std::string& id) mutable { rp.deliver(id); }, fail);
+              return;
+            }
+            self->request(self->state.coordinator, self->state.cfg.request_timeout,
+                          atom::lineage::value)
+              .then(
+                [self, rp, e, logical_time, req, fail](upstream_map& upstreams) mutable {
+                  auto plan = lineage_plan(e.record.name, upstreams);
+                  create(
+                    self, e, "lineage", logical_time, req.params, {},
+                    [self, rp, plan, logical_time](const std::string& id) mutable {
+                      auto& st = self->state;
+                      st.log->info("lineage of {}: {}", id, join(plan.order(), " -> "));
+                      plan.start();
+                      st.lineages.emplace(id, master_state::lineage_run{std::move(plan),
+                                                                        logical_time});
+                      st.lineage_of[id] = id;
+                      rp.deliver(id);
+                    },
+                    fail);
+                },
+                fail);
+          },
+          [rp](caf::error& err) mutable { rp.deliver(err); });
+      return rp;
+    },
+    [self](atom::fire, fire_request& req) -> caf::result<std::string> {
       auto& st = self->state;
       if (st.stopping)
         return make_caf_error(ec::master_unreachable, "the master is shutting down");
-      // A run is durable before it is acknowledged: without a store, refuse it.
-      if (!st.store_available)
-        return make_caf_error(ec::store_error, "the store is unavailable (" + st.store_error
-                                                 + "); runs are refused until it is back");
-      if (st.paused)
-        return make_caf_error(ec::store_error,
-                              std::to_string(st.pending_writes)
-                                + " writes wait for the store; runs are refused until they "
-                                  "are committed");
+      // Everything here happens before the next message: the fire reaches the
+      // writer in order with the coordinator's other writes.
+      std::vector<instance_runner_config> starts;
+      store_batch batch;
+      std::vector<std::string> ids;
+      for (const auto& target : req.targets) {
+        const auto& spec = target.wf->coordinator;
+        if (spec && spec->overlap == "skip" && at_limit(self, target)) {
+          st.log->info("{} at {} skipped: its instance-limit {} is reached (overlap skip)",
+                       target.record.name, to_iso8601(req.logical_time),
+                       target.wf->instance_limit);
+          continue;
+        }
+        auto rc = new_instance(self, target, req.trigger, req.logical_time, req.params);
+        if (!rc) {
+          st.log->error("{} at {} cannot start: {}", target.record.name,
+                        to_iso8601(req.logical_time), rc.error().message);
+          continue;
+        }
+        add_rows(*rc, batch);
+        ids.push_back(rc->record.id);
+        starts.push_back(std::move(*rc));
+      }
+      if (starts.empty()) {
+        self->send(st.writer, atom::put::value, std::move(req.writes));
+        return std::string{};
+      }
+      std::move(req.writes.begin(), req.writes.end(), std::back_inserter(batch));
+      auto joined = join(ids, ",");
+      fire_record record{req.coordinator, req.logical_time, joined, now_ms()};
       auto rp = self->make_response_promise<std::string>();
+      self->request(st.writer, caf::infinite, atom::fire::value, std::move(record), std::move(batch))
+        .then(
+          [self, rp, starts = std::move(starts), req, joined](fire_outcome& outcome) mutable {
+            auto& st = self->state;
+            if (!outcome.fired) {
+              st.log->warn("{} at {} fired before (instance {}): not again", req.coordinator,
+                           to_iso8601(req.logical_time), outcome.instance_id);
+              // Its state still moves on.
+              store_batch state;
+              for (auto& w : req.writes)
+                if (std::holds_alternative<coordinator_put>(w))
+                  state.push_back(std::move(w));
+              self->send(st.writer, atom::put::value, std::move(state));
+              rp.deliver(std::string{});
+              return;
+            }
+            for (auto& rc : starts) {
+              fill_handles(self, rc);
+              admit(self, std::move(rc));
+            }
+            rp.deliver(joined);
+          },
+          [rp](caf::error& err) mutable { rp.deliver(err); });
+      return rp;
+    },
+    [self](atom::put, store_batch& writes) {
+      self->send(self->state.writer, atom::put::value, std::move(writes));
+    },
+    [self](atom::rerun, const std::string& id, rerun_request& req) -> caf::result<atom::ok> {
+      auto& st = self->state;
+      if (auto refused = refusal(self))
+        return refused;
+      if (st.runners.count(id) > 0)
+        return make_caf_error(ec::conflict, "instance " + id + " is running; kill it or wait "
+                                                               "until it ends");
+      auto mode = parse_rerun_mode(req.mode);
+      if (!mode)
+        return to_caf(mode.error());
+      auto rp = self->make_response_promise<atom::ok>();
+      with_instance(self, id, rp, [self, rp, id, req](instance_record& r) mutable {
+        auto& st = self->state;
+        if (r.status == "queued" || r.status == "running") {
+          rp.deliver(make_caf_error(ec::conflict, "instance " + id + " has not ended (it is "
+                                                    + r.status + ")"));
+          return;
+        }
+        self->request(st.reader, st.cfg.request_timeout, atom::workflow::value, r.workflow,
+                      r.version)
+          .then(
+            [self, rp, r, req](workflow_version_record& version) mutable {
+              auto& st = self->state;
+              // The version the instance ran with, as stored.
+              auto parsed = parse_definition(version.xml, version.file);
+              if (!parsed.wf) {
+                rp.deliver(make_caf_error(ec::conflict, "version " + std::to_string(r.version)
+                                                          + " of workflow '" + r.workflow
+                                                          + "' no longer parses"));
+                return;
+              }
+              auto wf = std::make_shared<const workflow>(std::move(*parsed.wf));
+              auto zone = workflow_zone(*wf, st.cfg.default_timezone);
+              if (!zone) {
+                rp.deliver(to_caf(zone.error()));
+                return;
+              }
+              // Check now, so that a bad request is refused rather than run.
+              auto nodes = stored_nodes(*wf, r);
+              auto mode = parse_rerun_mode(req.mode);
+              if (!nodes || !mode) {
+                rp.deliver(to_caf(!nodes ? nodes.error() : mode.error()));
+                return;
+              }
+              instance_state probe(wf);
+              if (auto tried = probe.rerun(*nodes, *mode, req.nodes, now_ms()); !tried) {
+                rp.deliver(to_caf(tried.error()));
+                return;
+              }
+              if (st.runners.count(r.id) > 0) {
+                rp.deliver(make_caf_error(ec::conflict, "instance " + r.id + " is running"));
+                return;
+              }
+              instance_runner_config rc;
+              rc.rerun = req;
+              rc.scope.logical_time = r.logical_time;
+              rc.scope.zone = *zone;
+              rc.scope.keep_undefined = st.cfg.keep_undefined;
+              rc.scope.params = r.params;
+              rc.base_dir = std::filesystem::path(version.file).parent_path().string();
+              rc.wf = std::move(wf);
+              if (r.origin.empty())
+                r.origin = r.trigger;
+              r.trigger = "rerun";
+              r.status = "queued";
+              r.finished = 0;
+              r.message = "rerun (" + req.mode + ") requested";
+              rc.record = std::move(r);
+              auto row = rc.record;
+              row.nodes.clear();
+              self->request(st.writer, caf::infinite, atom::commit::value,
+                            store_batch{instance_put{std::move(row)}})
+                .then(
+                  [self, rp, rc = std::move(rc)](atom::ok) mutable {
+                    self->state.log->info("{} {} rerun ({}) requested", rc.record.id,
+                                          rc.record.workflow, rc.rerun->mode);
+                    fill_handles(self, rc);
+                    admit(self, std::move(rc));
+                    rp.deliver(atom::ok::value);
+                  },
+                  [rp](caf::error& err) mutable { rp.deliver(err); });
+            },
+            [rp](caf::error& err) mutable { rp.deliver(err); });
+      });
+      return rp;
+    },
+    [self](atom::coordinate, std::string& name, std::string& action) {
+      return self->delegate(self->state.coordinator, atom::coordinate::value, std::move(name),
+                            std::move(action));
+    },
+    [self](atom::workflow, const std::string& name) -> caf::result<workflow_detail> {
+      auto& st = self->state;
+      auto rp = self->make_response_promise<workflow_detail>();
       self->request(st.registry, st.cfg.request_timeout, atom::get::value, name)
         .then(
-          [self, rp, params](workflow_ptr wf, workflow_record& def) mutable {
+          [self, rp, name](workflow_ptr, workflow_record& def) mutable {
             auto& st = self->state;
-            auto now = now_ms();
-            auto zone = workflow_zone(*wf, st.cfg.default_timezone);
-            if (!zone) {
-              rp.deliver(to_caf(zone.error()));
-              return;
-            }
-            param_scope scope;
-            scope.logical_time = now;
-            scope.zone = *zone;
-            scope.keep_undefined = st.cfg.keep_undefined;
-            auto resolved = resolve_params(*wf, params, scope);
-            if (!resolved) {
-              rp.deliver(to_caf(resolved.error()));
-              return;
-            }
-            scope.params = *resolved;
-            auto base_dir = std::filesystem::path(def.file).parent_path().string();
-            instance_record record;
-            record.id = st.ids.next(now);
-            record.workflow = def.name;
-            record.version = def.version;
-            record.status = "queued";
-            record.trigger = "manual";
-            record.params = std::move(*resolved);
-            record.logical_time = now;
-            record.priority = wf->priority;
-            record.created = now;
-            // The instance and all its nodes are durable before anyone hears of it.
-            store_batch batch{instance_put{record}};
-            for (std::size_t i = 0; i < wf->nodes.size(); ++i)
-              batch.emplace_back(node_put{record.id, static_cast<int>(i),
-                                          make_node_record(*wf, i, node_state{})});
-            // No timeout: should the store fail now, the run starts once its
-            // row is committed, never without it.
-            self->request(st.writer, caf::infinite, atom::commit::value, std::move(batch))
+            self->request(st.coordinator, st.cfg.request_timeout, atom::get::value, name)
               .then(
-                [self, rp, record, wf, scope, base_dir](atom::ok) mutable {
-                  auto id = record.id;
-                  instance_runner_config rc;
-                  rc.record = std::move(record);
-                  rc.wf = std::move(wf);
-                  rc.scope = std::move(scope);
-                  rc.base_dir = std::move(base_dir);
-                  fill_handles(self, rc);
-                  admit(self, std::move(rc));
-                  rp.deliver(id);
+                [rp, def](workflow_detail& detail) mutable {
+                  detail.record = std::move(def);
+                  rp.deliver(std::move(detail));
                 },
                 [rp](caf::error& err) mutable { rp.deliver(err); });
           },
@@ -327,7 +640,16 @@ master_actor::behavior_type master(master_actor::stateful_pointer<master_state> 
       caf::anon_send(st.dispatcher, atom::register_::value, std::move(info), std::move(worker));
       return {st.dispatcher, st.cfg.epoch};
     },
-    [self](atom::done, const std::string& id, const std::string&) { instance_ended(self, id); },
+    [self](atom::done, const std::string& id, const std::string& status) {
+      auto& st = self->state;
+      auto wf = st.runner_workflow.find(id);
+      auto origin = st.runner_origin.find(id);
+      if (wf != st.runner_workflow.end() && origin != st.runner_origin.end()) {
+        self->send(st.coordinator, atom::done::value, wf->second, id, status, origin->second);
+        lineage_step(self, id, wf->second, status);
+      }
+      instance_ended(self, id);
+    },
     [self](atom::health, bool available, std::string& error, std::uint64_t pending) {
       auto& st = self->state;
       if (available != st.store_available) {
@@ -538,6 +860,24 @@ expected<master_actor> spawn_master(caf::actor_system& sys, const config& cfg) {
   auto known_files = (*writer_db)->xml_files();
   if (!known_files)
     return known_files.error();
+  auto coordinators = (*writer_db)->coordinator_states();
+  if (!coordinators)
+    return coordinators.error();
+  std::map<std::string, coordinator_state_record> coordinator_states;
+  std::map<std::string, std::set<timestamp>> fired;
+  for (auto& c : *coordinators) {
+    // Ticks from the stored next fire until now that fired already (their
+    // fire record committed, the state not) never fire again.
+    if (c.next_fire != 0 && c.next_fire <= now_ms()) {
+      auto records = (*writer_db)->fire_records(c.workflow, c.next_fire, now_ms());
+      if (!records)
+        return records.error();
+      for (const auto& r : *records)
+        fired[c.workflow].insert(r.logical_time);
+    }
+    auto name = c.workflow;
+    coordinator_states.emplace(std::move(name), std::move(c));
+  }
   auto last_id = (*writer_db)->last_instance_id();
   if (!last_id)
     return last_id.error();
@@ -565,6 +905,10 @@ expected<master_actor> spawn_master(caf::actor_system& sys, const config& cfg) {
   mc.last_instance_id = std::move(*last_id);
   mc.epoch = *epoch;
   mc.max_pending_writes = static_cast<std::uint64_t>(cfg.store.max_pending_writes);
+  mc.max_catchup = static_cast<std::size_t>(cfg.schedule.max_catchup);
+  mc.flag_reset_cron = cfg.schedule.flag_reset_cron;
+  mc.coordinator_states = std::move(coordinator_states);
+  mc.fired = std::move(fired);
   mc.recovered = std::move(recovery->instances);
   mc.recovery = std::move(recovery->book);
   // A worker that lost its master kills its tasks after its lease: by then

@@ -8,6 +8,7 @@
 #include <deque>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,7 @@
 #include "instance_runner.hpp"
 #include "config/config.hpp"
 #include "engine/recovery.hpp"
+#include "schedule/lineage.hpp"
 #include "store/store.hpp"
 #include "util/ids.hpp"
 
@@ -59,6 +61,13 @@ struct master_config {
   /// Writes that may wait in memory while the store is unavailable before no
   /// new work starts (store.max_pending_writes).
   std::uint64_t max_pending_writes = 100000;
+  /// Coordinators: ticks run at most after downtime, the daily flag clear
+  /// (empty = never), what the store remembers of each, and the logical
+  /// times that fired since each one's stored next fire.
+  std::size_t max_catchup = 100;
+  std::string flag_reset_cron;
+  std::map<std::string, coordinator_state_record> coordinator_states;
+  std::map<std::string, std::set<timestamp>> fired;
 };
 
 struct master_state {
@@ -70,9 +79,20 @@ struct master_state {
   registry_actor registry;
   xml_watcher_actor watcher;
   dispatcher_actor dispatcher;
-  /// Running instances by id, and the workflow of each.
+  coordinator_actor coordinator;
+  /// Running instances by id, the workflow of each, and the trigger that
+  /// created it (whether it counts for dependencies).
   std::map<std::string, instance_runner_actor> runners;
   std::map<std::string, std::string> runner_workflow;
+  std::map<std::string, std::string> runner_origin;
+  /// Lineage runs by the id of their first instance, and the run of each
+  /// instance that belongs to one.
+  struct lineage_run {
+    lineage_plan plan;
+    timestamp logical_time = 0;
+  };
+  std::map<std::string, lineage_run> lineages;
+  std::map<std::string, std::string> lineage_of;
   /// Instances running per workflow (for instance-limit).
   std::map<std::string, int> running_per_workflow;
   /// Instances waiting for their workflow's instance-limit, oldest first.

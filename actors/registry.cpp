@@ -12,6 +12,7 @@ registry_actor::behavior_type registry(registry_actor::stateful_pointer<registry
   auto& st = self->state;
   st.defs = std::make_unique<catalog>(cfg.known);
   st.store = std::move(cfg.store);
+  st.coordinator = std::move(cfg.coordinator);
   st.stored_files = std::move(cfg.known_files);
   st.log = log::get("registry");
   return {
@@ -41,6 +42,16 @@ registry_actor::behavior_type registry(registry_actor::stateful_pointer<registry
       st.stored_files = std::move(files);
       if (!batch.empty())
         self->send(st.store, atom::put::value, std::move(batch));
+      // The coordinators follow every change (definitions may be new, changed
+      // or gone).
+      auto snapshot = std::make_shared<schedule_snapshot>();
+      for (const auto& record : st.defs->workflows())
+        if (const auto* e = st.defs->find(record.name))
+          snapshot->workflows.emplace(record.name, *e);
+      for (const auto& c : st.defs->coordinators())
+        snapshot->coordinators.emplace(c->name, c);
+      if (st.coordinator)
+        self->send(st.coordinator, atom::load::value, schedule_ptr{std::move(snapshot)});
     },
     [self](atom::files) { return self->state.defs->files(); },
     [self](atom::get, const std::string& name) -> caf::result<workflow_ptr, workflow_record> {

@@ -19,6 +19,8 @@ struct registry_config {
   /// The file states the store has from earlier runs.
   std::vector<xml_file_record> known_files;
   store_writer_actor store;
+  /// Hears every active definition after each scan.
+  coordinator_actor coordinator;
 };
 
 struct registry_state {
@@ -26,6 +28,7 @@ struct registry_state {
 
   std::unique_ptr<catalog> defs;
   store_writer_actor store;
+  coordinator_actor coordinator;
   /// The file states last written to the store.
   std::vector<xml_file_record> stored_files;
   std::shared_ptr<spdlog::logger> log;

@@ -25,6 +25,17 @@ store_reader(store_reader_actor::stateful_pointer<store_reader_state> self,
         return make_caf_error(ec::unknown_instance, "no instance with id '" + id + "'");
       return std::move(**found);
     },
+    [self](atom::workflow, const std::string& name,
+           int version) -> caf::result<workflow_version_record> {
+      auto found = self->state.db->workflow_version(name, version);
+      if (!found)
+        return to_caf(found.error());
+      if (!*found)
+        return make_caf_error(ec::unknown_workflow, "version " + std::to_string(version)
+                                                      + " of workflow '" + name
+                                                      + "' is not in the store");
+      return std::move(**found);
+    },
   };
 }
 

@@ -1,6 +1,7 @@
 #include "store_writer.hpp"
 
 #include <algorithm>
+#include <iterator>
 
 #include <caf/event_based_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
@@ -20,42 +21,81 @@ void queue_flush(self_ptr self) {
   self->send(self, atom::commit::value);
 }
 
-/// Commits the buffer; on failure keeps it and retries after a backoff.
-/// Returns whether everything buffered is committed.
+/// A commit failed: everything stays buffered, and is retried after a backoff.
+void failed(self_ptr self, const error& err) {
+  auto& st = self->state;
+  ++st.failures;
+  auto backoff = std::chrono::milliseconds(std::min(5000, 50 << std::min(st.failures, 7)));
+  auto pending = st.buffer.size() + st.fires.size();
+  st.log->error("commit of {} writes failed (attempt {}), retrying in {} ms: {}", pending,
+                st.failures, backoff.count(), err.message);
+  if (st.observer)
+    self->send(st.observer, atom::health::value, false, err.message,
+               static_cast<std::uint64_t>(pending));
+  st.flush_queued = true;
+  self->delayed_send(self, backoff, atom::commit::value);
+}
+
+/// Commits the writes before the first pending fire (all of them when none
+/// is pending) in one transaction. Returns false when that failed.
+bool commit_segment(self_ptr self) {
+  auto& st = self->state;
+  auto end = st.fires.empty() ? st.buffer.size() : st.fires.front().position;
+  if (end == 0)
+    return true;
+  // Rows written several times since the last commit are written once (on a
+  // retry the segment is already coalesced, and stays so). Never across a
+  // fire: a write after it must stay after it.
+  store_batch segment(std::make_move_iterator(st.buffer.begin()),
+                      std::make_move_iterator(st.buffer.begin() + static_cast<long>(end)));
+  st.buffer.erase(st.buffer.begin(), st.buffer.begin() + static_cast<long>(end));
+  segment = coalesce(std::move(segment));
+  auto result = st.db->apply(segment);
+  auto kept = result ? 0 : segment.size();
+  for (auto& f : st.fires)
+    f.position = f.position - end + kept;
+  if (!result) {
+    st.buffer.insert(st.buffer.begin(), std::make_move_iterator(segment.begin()),
+                     std::make_move_iterator(segment.end()));
+    failed(self, result.error());
+    return false;
+  }
+  ++st.commits;
+  st.writes += segment.size();
+  return true;
+}
+
+/// Commits the buffer and the pending fires, in the order they came; on
+/// failure keeps what is left and retries after a backoff. Returns whether
+/// everything is committed.
 bool commit(self_ptr self) {
   auto& st = self->state;
   st.flush_queued = false;
-  if (st.buffer.empty()) {
-    for (auto& promise : st.waiting)
-      promise.deliver(atom::ok::value);
-    st.waiting.clear();
-    return true;
+  auto had_failures = st.failures > 0;
+  for (;;) {
+    if (!commit_segment(self))
+      return false;
+    if (st.fires.empty())
+      break;
+    auto& f = st.fires.front();
+    auto outcome = st.db->fire(f.record, f.writes);
+    if (!outcome) {
+      failed(self, outcome.error());
+      return false;
+    }
+    ++st.commits;
+    st.writes += f.writes.size() + 1;
+    f.promise.deliver(std::move(*outcome));
+    st.fires.pop_front();
+    for (auto& later : st.fires)
+      later.position = 0; // the buffer before them is committed
   }
-  // Rows written several times since the last commit are written once (on a
-  // retry the buffer is already coalesced, and stays so).
-  st.buffer = coalesce(std::move(st.buffer));
-  auto result = st.db->apply(st.buffer);
-  if (!result) {
-    ++st.failures;
-    auto backoff = std::chrono::milliseconds(std::min(5000, 50 << std::min(st.failures, 7)));
-    st.log->error("commit of {} writes failed (attempt {}), retrying in {} ms: {}",
-                  st.buffer.size(), st.failures, backoff.count(), result.error().message);
-    if (st.observer)
-      self->send(st.observer, atom::health::value, false, result.error().message,
-                 static_cast<std::uint64_t>(st.buffer.size()));
-    st.flush_queued = true;
-    self->delayed_send(self, backoff, atom::commit::value);
-    return false;
-  }
-  if (st.failures > 0) {
+  if (had_failures) {
     st.log->info("commit succeeded again after {} failures", st.failures);
     if (st.observer)
       self->send(st.observer, atom::health::value, true, std::string{}, std::uint64_t{0});
   }
   st.failures = 0;
-  ++st.commits;
-  st.writes += st.buffer.size();
-  st.buffer.clear();
   for (auto& promise : st.waiting)
     promise.deliver(atom::ok::value);
   st.waiting.clear();
@@ -83,10 +123,19 @@ store_writer(store_writer_actor::stateful_pointer<store_writer_state> self,
       queue_flush(self);
       return st.waiting.back();
     },
+    [self](atom::fire, fire_record& record, store_batch& writes) {
+      auto& st = self->state;
+      st.fires.push_back(store_writer_state::pending_fire{
+        st.buffer.size(), std::move(record), std::move(writes),
+        self->make_response_promise<fire_outcome>()});
+      queue_flush(self);
+      return st.fires.back().promise;
+    },
     [self](atom::flush) -> caf::result<atom::ok> {
       if (!commit(self))
-        return make_caf_error(ec::store_error, std::to_string(self->state.buffer.size())
-                                                 + " writes are not committed yet");
+        return make_caf_error(ec::store_error,
+                              std::to_string(self->state.buffer.size() + self->state.fires.size())
+                                + " writes are not committed yet");
       return atom::ok::value;
     },
     [self](atom::commit) { commit(self); },

@@ -1,12 +1,14 @@
 // store_writer: the only actor that writes the store. Writes arriving while
 // a commit is pending are batched into the next transaction (group commit):
 // a flush is queued behind them, so one commit covers everything that was in
-// the mailbox. A failed commit is retried with backoff; nothing is dropped:
+// the mailbox. A coordinator fire is its own transaction (store::fire), in
+// order with the writes around it. A failed commit is retried with backoff; nothing is dropped:
 // while the database is unreachable the writes wait in memory (the master
 // stops starting new work when they become too many).
 #pragma once
 
 #include <chrono>
+#include <deque>
 #include <memory>
 #include <vector>
 
@@ -26,6 +28,16 @@ struct store_writer_state {
   master_actor observer;
   /// Writes of the next commit.
   store_batch buffer;
+  /// A fire waiting for its transaction (store::fire), after the first
+  /// `position` writes of the buffer.
+  struct pending_fire {
+    std::size_t position = 0;
+    fire_record record;
+    store_batch writes;
+    caf::typed_response_promise<fire_outcome> promise;
+  };
+  /// In the order they came.
+  std::deque<pending_fire> fires;
   /// Callers waiting for the next commit.
   std::vector<caf::typed_response_promise<atom::ok>> waiting;
   /// A flush message is already queued.

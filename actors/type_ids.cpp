@@ -60,6 +60,11 @@ void add_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<health_record>("cafflow::health_record");
   cfg.add_message_type<diagnostic_record>("cafflow::diagnostic_record");
   cfg.add_message_type<xml_file_record>("cafflow::xml_file_record");
+  cfg.add_message_type<start_request>("cafflow::start_request");
+  cfg.add_message_type<rerun_request>("cafflow::rerun_request");
+  cfg.add_message_type<dependency_view>("cafflow::dependency_view");
+  cfg.add_message_type<coordinator_view>("cafflow::coordinator_view");
+  cfg.add_message_type<workflow_detail>("cafflow::workflow_detail");
   cfg.add_message_type<worker_actor>("cafflow::worker_actor");
   cfg.add_message_type<dispatcher_actor>("cafflow::dispatcher_actor");
   cfg.add_message_type<master_actor>("cafflow::master_actor");

@@ -13,6 +13,8 @@
 #include "error.hpp"
 #include "model/attempt.hpp"
 #include "model/records.hpp"
+#include "model/scheduling.hpp"
+#include "schedule/lineage.hpp"
 #include "engine/catalog.hpp"
 #include "store/store.hpp"
 
@@ -30,10 +32,12 @@ using ack = caf::atom_constant<caf::atom("ack")>;
 using adopt = caf::atom_constant<caf::atom("adopt")>;
 using commit = caf::atom_constant<caf::atom("commit")>;
 using connect = caf::atom_constant<caf::atom("connect")>;
+using coordinate = caf::atom_constant<caf::atom("coordinate")>;
 using dispatch = caf::atom_constant<caf::atom("dispatch")>;
 using done = caf::atom_constant<caf::atom("done")>;
 using exited = caf::atom_constant<caf::atom("exited")>;
 using files = caf::atom_constant<caf::atom("files")>;
+using fire = caf::atom_constant<caf::atom("fire")>;
 using flush = caf::atom_constant<caf::atom("flush")>;
 using get = caf::atom_constant<caf::atom("get")>;
 using health = caf::atom_constant<caf::atom("health")>;
@@ -42,20 +46,24 @@ using heartbeat = caf::atom_constant<caf::atom("heartbeat")>;
 using instance = caf::atom_constant<caf::atom("instance")>;
 using instances = caf::atom_constant<caf::atom("instances")>;
 using kill = caf::atom_constant<caf::atom("kill")>;
+using lineage = caf::atom_constant<caf::atom("lineage")>;
 using load = caf::atom_constant<caf::atom("load")>;
 using log = caf::atom_constant<caf::atom("log")>;
 using ok = caf::atom_constant<caf::atom("ok")>;
 using put = caf::atom_constant<caf::atom("put")>;
 using register_ = caf::atom_constant<caf::atom("register")>;
 using report = caf::atom_constant<caf::atom("report")>;
+using rerun = caf::atom_constant<caf::atom("rerun")>;
 using retry = caf::atom_constant<caf::atom("retry")>;
 using run = caf::atom_constant<caf::atom("run")>;
 using scan = caf::atom_constant<caf::atom("scan")>;
 using spawned = caf::atom_constant<caf::atom("spawned")>;
 using start = caf::atom_constant<caf::atom("start")>;
 using status = caf::atom_constant<caf::atom("status")>;
+using tick = caf::atom_constant<caf::atom("tick")>;
 using timeout = caf::atom_constant<caf::atom("timeout")>;
 using workers = caf::atom_constant<caf::atom("workers")>;
+using workflow = caf::atom_constant<caf::atom("workflow")>;
 using workflows = caf::atom_constant<caf::atom("workflows")>;
 } // namespace atom
 
@@ -67,6 +75,31 @@ using store_batch = std::vector<store_write>;
 
 /// A complete scan of the xmlconfig directory (local only).
 using scan_ptr = std::shared_ptr<const std::vector<scanned_file>>;
+
+/// Every active definition after a change (registry -> coordinator, local only).
+struct schedule_snapshot {
+  /// Active workflows, by name.
+  std::map<std::string, catalog::entry> workflows;
+  /// Active standalone coordinators, by name.
+  std::map<std::string, std::shared_ptr<const standalone_coordinator>> coordinators;
+};
+using schedule_ptr = std::shared_ptr<const schedule_snapshot>;
+
+/// A fire a coordinator decided on, for the master to carry out (local only).
+struct fire_request {
+  /// The key of the fire record: the workflow, or the standalone coordinator.
+  std::string coordinator;
+  timestamp logical_time = 0;
+  /// "cron" or "dependency".
+  std::string trigger;
+  /// What to start: the workflow itself, or a standalone coordinator's trigger-list.
+  std::vector<catalog::entry> targets;
+  /// On top of each target's own param-list (a standalone coordinator's, evaluated).
+  param_map params;
+  /// Committed with the fire: the coordinator's state after it, the
+  /// dependencies it consumed.
+  store_batch writes;
+};
 
 /// The key-value answer of every `status` request.
 using status_map = std::map<std::string, std::string>;
@@ -125,13 +158,44 @@ typename Inspector::result_type inspect(Inspector& f, node_record& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, instance_record& x) {
   return f(caf::meta::type_name("instance_record"), x.id, x.workflow, x.version, x.status,
-           x.trigger, x.params, x.logical_time, x.priority, x.created, x.started, x.finished,
-           x.message, x.nodes);
+           x.trigger, x.origin, x.params, x.logical_time, x.priority, x.created, x.started,
+           x.finished, x.message, x.parent_id, x.backfill_id, x.nodes);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, start_request& x) {
+  return f(caf::meta::type_name("start_request"), x.workflow, x.trigger, x.params,
+           x.logical_time);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, rerun_request& x) {
+  return f(caf::meta::type_name("rerun_request"), x.mode, x.nodes);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, dependency_view& x) {
+  return f(caf::meta::type_name("dependency_view"), x.workflow, x.ready, x.instance_id,
+           x.ready_at);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, coordinator_view& x) {
+  return f(caf::meta::type_name("coordinator_view"), x.enabled, x.paused, x.cron, x.timezone,
+           x.start_time, x.end_time, x.catchup, x.overlap, x.next_fires, x.waiting, x.last_fire,
+           x.dependencies, x.params, x.triggers);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, workflow_detail& x) {
+  return f(caf::meta::type_name("workflow_detail"), x.record, x.has_coordinator, x.coordinator,
+           x.downstream);
 }
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, instance_filter& x) {
-  return f(caf::meta::type_name("instance_filter"), x.workflow, x.status, x.limit, x.offset);
+  return f(caf::meta::type_name("instance_filter"), x.workflow, x.status, x.trigger, x.limit,
+           x.offset);
 }
 
 template <class Inspector>
@@ -180,3 +244,8 @@ void add_message_types(caf::actor_system_config& cfg);
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cafflow::workflow_ptr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cafflow::store_batch)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cafflow::scan_ptr)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cafflow::schedule_ptr)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cafflow::fire_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cafflow::fire_record)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cafflow::fire_outcome)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cafflow::workflow_version_record)

@@ -1,8 +1,13 @@
 #include "xml_watcher.hpp"
 
+#include <algorithm>
 #include <filesystem>
+#include <system_error>
+
+#include <pthread.h>
 
 #include <caf/event_based_actor.hpp>
+#include <caf/send.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
 #include "log.hpp"
@@ -92,24 +97,127 @@ void scan(self_ptr self) {
   self->send(st.cfg.registry, atom::load::value, scan_ptr{std::move(snapshot)});
 }
 
+/// Makes sure a timer message (`scan` to self) arrives by `due`.
+void arm(self_ptr self, xml_watcher_state::clock::time_point due) {
+  auto& st = self->state;
+  if (!st.timers.empty() && *st.timers.begin() <= due)
+    return;
+  st.timers.insert(due);
+  auto delay = std::max(due - xml_watcher_state::clock::now(),
+                        xml_watcher_state::clock::duration::zero());
+  self->delayed_send(self, delay, atom::scan::value);
+}
+
+/// A timer fired: scan when the rescan or a change's scan is due, then wait
+/// for whichever comes next. Timers that turn out early only re-arm.
+void on_timer(self_ptr self) {
+  auto& st = self->state;
+  if (!st.timers.empty())
+    st.timers.erase(st.timers.begin());
+  auto now = xml_watcher_state::clock::now();
+  if (now >= st.rescan_due || (st.change_due && now >= *st.change_due)) {
+    if (st.change_due)
+      st.log->debug("scanning {} after a change", st.cfg.directory);
+    st.change_due.reset();
+    scan(self);
+    st.rescan_due = xml_watcher_state::clock::now() + st.cfg.rescan_interval;
+  }
+  arm(self, st.change_due ? std::min(*st.change_due, st.rescan_due) : st.rescan_due);
+}
+
+/// inotify reported a change: scan after the debounce delay, once for every
+/// notice that arrives before that scan.
+void on_change(self_ptr self) {
+  auto& st = self->state;
+  if (st.change_due)
+    return;
+  st.change_due = xml_watcher_state::clock::now() + st.cfg.debounce;
+  arm(self, *st.change_due);
+}
+
+void log_problems(const std::shared_ptr<spdlog::logger>& log, dir_watch& watch,
+                  std::chrono::seconds rescan_interval) {
+  for (const auto& problem : watch.take_problems())
+    log->warn("{}; the rescan every {}s covers it", problem, rescan_interval.count());
+}
+
+/// The waiter thread: sleeps until inotify reports a change under the
+/// directory and tells the actor, until the state stops the watch. Holds the
+/// actor only weakly, so it never keeps it alive.
+void wait_for_changes(dir_watch* watch, caf::actor_addr actor,
+                      std::shared_ptr<spdlog::logger> log, std::chrono::seconds rescan_interval) {
+  pthread_setname_np(pthread_self(), "xml_watcher");
+  for (;;) {
+    auto woke = watch->wait();
+    log_problems(log, *watch, rescan_interval);
+    if (!woke) {
+      log->warn("{}; from now on only the rescan every {}s notices changes",
+                woke.error().message, rescan_interval.count());
+      return;
+    }
+    if (*woke == dir_watch::wake::stopped)
+      return;
+    if (*woke != dir_watch::wake::changed)
+      continue;
+    auto hdl = caf::actor_cast<xml_watcher_actor>(actor);
+    if (!hdl)
+      return;
+    caf::anon_send(hdl, atom::scan::value);
+  }
+}
+
 } // namespace
+
+xml_watcher_state::~xml_watcher_state() {
+  // stop() wakes the waiter at once, wherever it is in wait().
+  if (watch)
+    watch->stop();
+  if (waiter.joinable())
+    waiter.join();
+}
 
 xml_watcher_actor::behavior_type
 xml_watcher(xml_watcher_actor::stateful_pointer<xml_watcher_state> self, xml_watcher_config cfg) {
   auto& st = self->state;
   st.cfg = std::move(cfg);
   st.log = log::get("xml_watcher");
+  // Watch before the first scan, so that no change falls between the two.
+  if (auto watch = dir_watch::open(st.cfg.directory, ".xml")) {
+    st.watch = std::make_unique<dir_watch>(std::move(*watch));
+    log_problems(st.log, *st.watch, st.cfg.rescan_interval);
+    st.log->debug("inotify watches {} directories under {}", st.watch->directories(),
+                  st.cfg.directory);
+  } else {
+    st.log->warn("{}; only the rescan every {}s notices changes", watch.error().message,
+                 st.cfg.rescan_interval.count());
+  }
   // The first scan happens before anything can ask for workflows.
   scan(self);
-  self->delayed_send(self, st.cfg.rescan_interval, atom::scan::value);
+  if (st.watch) {
+    try {
+      st.waiter = std::thread(wait_for_changes, st.watch.get(), self->address(), st.log,
+                              st.cfg.rescan_interval);
+    } catch (const std::system_error& e) {
+      st.log->warn("cannot start a thread to watch {}: {}; only the rescan every {}s notices "
+                   "changes", st.cfg.directory, e.what(), st.cfg.rescan_interval.count());
+      st.watch.reset();
+    }
+  }
+  st.rescan_due = xml_watcher_state::clock::now() + st.cfg.rescan_interval;
+  arm(self, st.rescan_due);
   return {
     [self](atom::scan) {
-      scan(self);
-      self->delayed_send(self, self->state.cfg.rescan_interval, atom::scan::value);
+      // Timers come from this actor; change notices from the waiter thread.
+      if (self->current_sender() == self->ctrl())
+        on_timer(self);
+      else
+        on_change(self);
     },
     [self](atom::status) -> status_map {
-      return {{"files", std::to_string(self->state.files.size())},
-              {"directory", self->state.cfg.directory}};
+      auto& st = self->state;
+      return {{"files", std::to_string(st.files.size())},
+              {"directory", st.cfg.directory},
+              {"inotify", st.watch ? "on" : "off"}};
     },
   };
 }

@@ -1,16 +1,21 @@
-// xml_watcher: scans the xmlconfig directory (recursively, *.xml) at start and
-// every rescan interval, parses new and changed files, and hands every scan
-// that changed something to the registry.
+// xml_watcher: scans the xmlconfig directory (recursively, *.xml) at start,
+// shortly after inotify reports a change under it, and every rescan interval
+// as a safety net; parses new and changed files, and hands every scan that
+// changed something to the registry.
 #pragma once
 
 #include <chrono>
 #include <map>
 #include <memory>
+#include <optional>
+#include <set>
 #include <string>
+#include <thread>
 
 #include <spdlog/logger.h>
 
 #include "actors.hpp"
+#include "util/dir_watch.hpp"
 
 namespace cafflow {
 
@@ -20,6 +25,9 @@ struct xml_watcher_config {
   std::string db_links;
   std::chrono::seconds rescan_interval{2};
   registry_actor registry;
+  /// Delay between the first change inotify reports and the scan: one scan
+  /// for a burst of events (an editor writing a temp file and renaming it).
+  std::chrono::milliseconds debounce{100};
 };
 
 struct xml_watcher_state {
@@ -31,6 +39,24 @@ struct xml_watcher_state {
   /// Content hash of db_links.xml: when it changes every file is checked again.
   std::string db_links_hash;
   std::shared_ptr<spdlog::logger> log;
+
+  using clock = std::chrono::steady_clock;
+  /// When the next full rescan is due; every scan moves it on.
+  clock::time_point rescan_due;
+  /// When the scan for a change inotify reported is due; empty while none is.
+  std::optional<clock::time_point> change_due;
+  /// When each timer message (`scan` to self) still on its way is due.
+  std::multiset<clock::time_point> timers;
+  /// inotify on the directory; null when it could not be set up.
+  std::unique_ptr<dir_watch> watch;
+  /// Sleeps on `watch` and sends the actor an anonymous `scan` after each
+  /// change; woken through watch->stop() and joined when the state goes.
+  std::thread waiter;
+
+  xml_watcher_state() = default;
+  xml_watcher_state(const xml_watcher_state&) = delete;
+  xml_watcher_state& operator=(const xml_watcher_state&) = delete;
+  ~xml_watcher_state();
 };
 
 xml_watcher_actor::behavior_type

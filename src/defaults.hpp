@@ -37,6 +37,12 @@ namespace schedule {
 /// IANA zone of cron and time expressions when a workflow names none; empty =
 /// the machine's own zone.
 constexpr const char* timezone = "";
+/// Ticks one coordinator runs at most after downtime (catchup="all"), and
+/// keeps at most while they wait for dependencies.
+constexpr int max_catchup = 100;
+/// Cron at which every dependency flag is cleared (akkaflow's daily
+/// "59 23 * * *" reset); empty = never. Waiting ticks are never dropped.
+constexpr const char* flag_reset_cron = "";
 } // namespace schedule
 
 /// [store]

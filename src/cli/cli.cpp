@@ -14,6 +14,8 @@
 #include "config/config.hpp"
 #include "http/json.hpp"
 #include "util/strings.hpp"
+#include "util/time.hpp"
+#include "util/tz.hpp"
 
 namespace cafflow {
 
@@ -132,8 +134,8 @@ int workflow_list(const globals& g) {
   return exit_code::ok;
 }
 
-int workflow_run(const globals& g, const std::string& name,
-                 const std::vector<std::string>& params) {
+/// "-p NAME=VALUE" options as the API's params object.
+json params_json(const std::vector<std::string>& params) {
   json p = json::object();
   for (const auto& item : params) {
     auto eq = item.find('=');
@@ -141,8 +143,45 @@ int workflow_run(const globals& g, const std::string& name,
       throw cli_failure{exit_code::usage, "-p expects NAME=VALUE, got '" + item + "'"};
     p[item.substr(0, eq)] = item.substr(eq + 1);
   }
-  auto body = call(g, "POST", "/api/v1/workflows/" + url_encode(name) + "/run",
-                   json{{"params", p}}.dump());
+  return p;
+}
+
+/// --logical-time as milliseconds: "YYYY-MM-DD HH:MM:SS" (or a date) in
+/// `zone_name`, an ISO 8601 UTC time ("...T...Z"), or milliseconds.
+timestamp logical_time_ms(const std::string& text, const std::string& zone_name) {
+  long long ms = 0;
+  if (parse_int(text, ms)) {
+    if (ms <= 0)
+      throw cli_failure{exit_code::failed, "--logical-time: '" + text
+                                             + "' is not a positive number of milliseconds"};
+    return ms;
+  }
+  timestamp t = 0;
+  if (text.find('T') != std::string::npos) {
+    if (!parse_utc_time(text, t))
+      throw cli_failure{exit_code::failed, "--logical-time: '" + text
+                                             + "' is not a time (expected YYYY-MM-DD HH:MM:SS, "
+                                               "YYYY-MM-DDTHH:MM:SSZ or milliseconds)"};
+    return t;
+  }
+  auto zone = find_time_zone(zone_name);
+  if (!zone)
+    throw cli_failure{exit_code::failed, zone.error().message};
+  auto local = parse_local_time(text, **zone);
+  if (!local)
+    throw cli_failure{exit_code::failed, "--logical-time: " + local.error().message};
+  return *local;
+}
+
+/// POST /workflows/NAME/VERB with params (and a logical time); prints the id.
+int workflow_start(const globals& g, const std::string& verb, const std::string& name,
+                   const std::vector<std::string>& params, const std::string& logical_time,
+                   const std::string& tz) {
+  json request{{"params", params_json(params)}};
+  if (!logical_time.empty())
+    request["logical_time"] = logical_time_ms(logical_time, tz);
+  auto body = call(g, "POST", "/api/v1/workflows/" + url_encode(name) + "/" + verb,
+                   request.dump());
   if (g.json_output)
     print_json(body);
   else
@@ -150,13 +189,113 @@ int workflow_run(const globals& g, const std::string& name,
   return exit_code::ok;
 }
 
+/// An API time as "YYYY-MM-DD HH:MM:SS" in `zone`, or in local time without one.
+std::string zoned_time(const json& value, const date::time_zone* zone) {
+  timestamp ms = 0;
+  if (zone == nullptr || !value.is_string() || !parse_utc_time(value.get<std::string>(), ms))
+    return local_time(value);
+  return format_local_time(ms, *zone);
+}
+
+void print_coordinator(const json& c) {
+  // Fire times are ticks of the cron: shown on the wall clock of its zone
+  // (in local time when the zone is unknown here).
+  auto zone_name = c["timezone"].is_string() ? c["timezone"].get<std::string>() : std::string();
+  const date::time_zone* zone = nullptr;
+  if (auto found = find_time_zone(zone_name); found && !zone_name.empty())
+    zone = *found;
+  else
+    zone_name = "local time";
+  std::string state = c.value("enabled", true) ? "enabled" : "disabled";
+  state += c.value("paused", false) ? ", paused (ticks pass without firing)" : ", active";
+  std::cout << "\ncoordinator\n"
+            << "  state       " << state << '\n'
+            << "  cron        "
+            << (c["cron"].is_null() || str(c["cron"]).empty()
+                  ? "none (fires when its dependencies are ready)"
+                  : str(c["cron"]) + " in " + zone_name)
+            << '\n'
+            << "  window      "
+            << (c["start_time"].is_null() ? std::string("unbounded") : str(c["start_time"]))
+            << " .. " << (c["end_time"].is_null() ? std::string("unbounded") : str(c["end_time"]))
+            << '\n'
+            << "  catchup     " << str(c["catchup"]) << ", overlap " << str(c["overlap"]) << '\n'
+            << "  last fire   " << zoned_time(c["last_fire"], zone) << '\n';
+  auto list = [&](const char* label, const json& times) {
+    std::cout << label;
+    if (times.empty())
+      std::cout << "-\n";
+    for (std::size_t i = 0; i < times.size(); ++i)
+      std::cout << (i == 0 ? "" : "              ") << zoned_time(times[i], zone) << '\n';
+  };
+  list("  next fires  ", c["next_fires"]);
+  list("  waiting     ", c["waiting"]);
+  if (!c["triggers"].empty()) {
+    std::vector<std::string> names;
+    for (const auto& t : c["triggers"])
+      names.push_back(str(t));
+    std::cout << "  triggers    " << join(names, ", ") << '\n';
+  }
+  if (!c["dependencies"].empty()) {
+    std::cout << '\n';
+    std::vector<std::vector<std::string>> rows{{"DEPENDENCY", "READY", "INSTANCE", "READY AT"}};
+    for (const auto& d : c["dependencies"])
+      rows.push_back({str(d["workflow"]), d.value("ready", false) ? "yes" : "no",
+                      str(d["instance_id"]), local_time(d["ready_at"])});
+    print_table(rows);
+  }
+  if (!c["params"].empty()) {
+    std::cout << "\nparams\n";
+    for (const auto& p : c["params"])
+      std::cout << "  " << str(p["name"]) << " = " << str(p["value"]) << '\n';
+  }
+}
+
+int workflow_show(const globals& g, const std::string& name) {
+  auto body = call(g, "GET", "/api/v1/workflows/" + url_encode(name));
+  if (g.json_output) {
+    print_json(body);
+    return exit_code::ok;
+  }
+  const auto& w = body["workflow"];
+  std::cout << "workflow    " << str(w["name"]) << " (version " << str(w["version"]) << ", "
+            << str(w["status"]) << ")\n"
+            << "file        " << str(w["file"]) << '\n'
+            << "dir         " << str(w["dir"]) << '\n'
+            << "loaded at   " << local_time(w["loaded_at"]) << '\n';
+  if (!str(w["desc"]).empty())
+    std::cout << "desc        " << str(w["desc"]) << '\n';
+  std::vector<std::string> downstream;
+  for (const auto& d : body["downstream"])
+    downstream.push_back(str(d));
+  std::cout << "downstream  " << (downstream.empty() ? "-" : join(downstream, ", ")) << '\n';
+  if (body["coordinator"].is_object())
+    print_coordinator(body["coordinator"]);
+  else
+    std::cout << "coordinator none\n";
+  return exit_code::ok;
+}
+
+int workflow_coordinate(const globals& g, const std::string& name, const std::string& action) {
+  auto body = call(g, "POST", "/api/v1/workflows/" + url_encode(name) + "/" + action);
+  if (g.json_output) {
+    print_json(body);
+    return exit_code::ok;
+  }
+  const char* done = action == "pause" ? "paused" : action == "resume" ? "resumed" : "reset";
+  std::cout << "coordinator of " << name << ' ' << done << '\n';
+  return exit_code::ok;
+}
+
 int instance_list(const globals& g, const std::string& workflow, const std::string& status,
-                  int limit) {
+                  const std::string& trigger, int limit) {
   std::string path = "/api/v1/instances?limit=" + std::to_string(limit);
   if (!workflow.empty())
     path += "&workflow=" + url_encode(workflow);
   if (!status.empty())
     path += "&status=" + url_encode(status);
+  if (!trigger.empty())
+    path += "&trigger=" + url_encode(trigger);
   auto body = call(g, "GET", path);
   if (g.json_output) {
     print_json(body);
@@ -175,8 +314,14 @@ void print_instance(const json& i) {
   std::cout << "instance   " << str(i["id"]) << '\n'
             << "workflow   " << str(i["workflow"]) << " (version " << str(i["version"]) << ")\n"
             << "status     " << str(i["status"]) << '\n'
-            << "trigger    " << str(i["trigger"]) << '\n'
-            << "created    " << local_time(i["created"]) << '\n'
+            << "trigger    " << str(i["trigger"])
+            << (i.contains("origin") && i["origin"] != i["trigger"]
+                  ? " (origin " + str(i["origin"]) + ")"
+                  : std::string())
+            << '\n';
+  if (i.contains("parent_id") && !i["parent_id"].is_null())
+    std::cout << "parent     " << str(i["parent_id"]) << '\n';
+  std::cout << "created    " << local_time(i["created"]) << '\n'
             << "started    " << local_time(i["started"]) << '\n'
             << "finished   " << local_time(i["finished"]) << '\n';
   if (!i["params"].empty()) {
@@ -244,6 +389,22 @@ int instance_kill(const globals& g, const std::string& id) {
     print_json(body);
   else
     std::cout << id << " killed\n";
+  return exit_code::ok;
+}
+
+int instance_rerun(const globals& g, const std::string& id, const std::string& mode,
+                   const std::vector<std::string>& nodes) {
+  json request{{"mode", mode}};
+  if (mode == "nodes")
+    request["nodes"] = nodes;
+  auto body = call(g, "POST", "/api/v1/instances/" + url_encode(id) + "/rerun", request.dump());
+  if (g.json_output)
+    print_json(body);
+  else if (mode == "nodes")
+    std::cout << id << " running again from " << join(nodes, ", ") << '\n';
+  else
+    std::cout << id << " running again (" << (mode == "all" ? "every node" : "its failed nodes")
+              << ")\n";
   return exit_code::ok;
 }
 
@@ -419,16 +580,63 @@ int run_cli(int argc, char** argv) {
   app.add_flag("--json", g.json_output, "print the API's JSON instead of tables");
   std::function<int()> action;
 
-  auto* workflow = app.add_subcommand("workflow", "list and run workflows");
+  auto* workflow = app.add_subcommand("workflow", "list, show, start and schedule workflows");
   workflow->require_subcommand(1);
   auto* wf_list = workflow->add_subcommand("list", "list the loaded workflows");
   wf_list->callback([&] { action = [&] { return workflow_list(g); }; });
-  auto* wf_run = workflow->add_subcommand("run", "start a manual run; prints the instance id");
-  std::string run_name;
-  std::vector<std::string> run_params;
-  wf_run->add_option("NAME", run_name, "workflow name")->required();
-  wf_run->add_option("-p,--param", run_params, "parameter NAME=VALUE (repeatable)");
-  wf_run->callback([&] { action = [&] { return workflow_run(g, run_name, run_params); }; });
+  auto* wf_show = workflow->add_subcommand(
+    "show", "a workflow with its coordinator: state, cron, next fires, dependencies, params");
+  std::string show_name;
+  wf_show->add_option("NAME", show_name, "workflow name")->required();
+  wf_show->callback([&] { action = [&] { return workflow_show(g, show_name); }; });
+
+  // run, trigger and lineage: NAME and -p; run also takes a logical time.
+  std::string start_name, start_time, start_tz;
+  std::vector<std::string> start_params;
+  auto add_start = [&](const char* verb, const char* help) {
+    auto* cmd = workflow->add_subcommand(verb, help);
+    cmd->add_option("NAME", start_name, "workflow name")->required();
+    cmd->add_option("-p,--param", start_params, "parameter NAME=VALUE (repeatable)");
+    cmd->callback([&, verb] {
+      action = [&, verb] {
+        return workflow_start(g, verb, start_name, start_params, start_time,
+                              start_tz.empty() ? g.cfg.schedule.timezone : start_tz);
+      };
+    });
+    return cmd;
+  };
+  auto* wf_run = add_start("run", "start a manual run; prints the instance id");
+  wf_run->add_option("--logical-time", start_time,
+                     "the run's logical time: YYYY-MM-DD HH:MM:SS in --tz, "
+                     "YYYY-MM-DDTHH:MM:SSZ, or milliseconds (default: now)");
+  wf_run->add_option("--tz", start_tz,
+                     "IANA zone of --logical-time (default: schedule.timezone, else this "
+                     "machine's)");
+  add_start("trigger", "start an instance as if its coordinator fired now (it counts for the "
+                       "workflows that depend on it); prints the instance id");
+  add_start("lineage", "start the workflow, then every workflow downstream of it, each once "
+                       "its upstreams in the run have succeeded; prints the first instance's id");
+
+  std::string coordinate_name;
+  struct coordinate_command {
+    const char* verb;
+    const char* help;
+  };
+  for (auto [verb, help] : {
+         coordinate_command{"pause", "pause the workflow's coordinator: its ticks pass without "
+                                     "firing"},
+         coordinate_command{"resume", "resume a paused coordinator (ticks that passed while "
+                                      "paused are skipped)"},
+         coordinate_command{"reset", "forget which dependencies of the coordinator are ready "
+                                     "(waiting ticks stay)"}}) {
+    auto* cmd = workflow->add_subcommand(verb, help);
+    cmd->add_option("NAME", coordinate_name, "workflow (or standalone coordinator) name")
+      ->required();
+    std::string verb_name = verb;
+    cmd->callback([&, verb_name] {
+      action = [&, verb_name] { return workflow_coordinate(g, coordinate_name, verb_name); };
+    });
+  }
 
   auto* wf_check = workflow->add_subcommand(
     "check", "validate workflow files offline; exit 0 when no file has an error");
@@ -500,14 +708,17 @@ int run_cli(int argc, char** argv) {
   auto* instance = app.add_subcommand("instance", "inspect and wait for instances");
   instance->require_subcommand(1);
   auto* in_list = instance->add_subcommand("list", "list instances, newest first");
-  std::string list_workflow, list_status;
+  std::string list_workflow, list_status, list_trigger;
   int list_limit = 20;
   in_list->add_option("--workflow", list_workflow, "only instances of this workflow");
   in_list->add_option("--status", list_status, "only instances in this status");
+  in_list->add_option("--trigger", list_trigger,
+                      "only instances started this way: cron, dependency, trigger, manual, "
+                      "rerun, backfill or lineage");
   in_list->add_option("--limit", list_limit, "at most this many (default 20)")
     ->check(CLI::Range(1, 10000));
   in_list->callback([&] {
-    action = [&] { return instance_list(g, list_workflow, list_status, list_limit); };
+    action = [&] { return instance_list(g, list_workflow, list_status, list_trigger, list_limit); };
   });
   auto* in_show = instance->add_subcommand("show", "show an instance with its nodes");
   std::string show_id;
@@ -518,6 +729,26 @@ int run_cli(int argc, char** argv) {
   std::string kill_id;
   in_kill->add_option("ID", kill_id, "instance id")->required();
   in_kill->callback([&] { action = [&] { return instance_kill(g, kill_id); }; });
+  auto* in_rerun = instance->add_subcommand(
+    "rerun", "run an ended instance again under its id (default: its failed nodes)");
+  std::string rerun_id;
+  bool rerun_failed = false, rerun_all = false;
+  std::vector<std::string> rerun_nodes;
+  in_rerun->add_option("ID", rerun_id, "instance id")->required();
+  auto* failed_flag = in_rerun->add_flag(
+    "--failed", rerun_failed, "the failed and killed nodes and what follows them (the default)");
+  auto* all_flag = in_rerun->add_flag("--all", rerun_all, "every node, from the start");
+  auto* nodes_option = in_rerun->add_option("--nodes", rerun_nodes,
+                                            "these nodes and what follows them (A,B)")
+                         ->delimiter(',');
+  failed_flag->excludes(all_flag)->excludes(nodes_option);
+  all_flag->excludes(nodes_option);
+  in_rerun->callback([&] {
+    action = [&] {
+      auto mode = rerun_all ? "all" : !rerun_nodes.empty() ? "nodes" : "failed";
+      return instance_rerun(g, rerun_id, mode, rerun_nodes);
+    };
+  });
   auto* in_log = instance->add_subcommand("log", "print a node's log, from the worker that ran it");
   std::string log_id, log_node;
   int log_attempt = 0;

@@ -213,7 +213,9 @@ int store_copy(const std::string& from_url, const std::string& to_url, const std
     return exit_code::failed;
   }
   out << "done: " << copied->workflows << " workflows, " << copied->versions << " versions, "
-      << copied->instances << " instances, " << copied->files << " xmlconfig files\n";
+      << copied->instances << " instances, " << copied->files << " xmlconfig files, "
+      << copied->coordinators << " coordinator states, " << copied->fires << " fires, "
+      << copied->dependencies << " dependencies\n";
   return exit_code::ok;
 }
 

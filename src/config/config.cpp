@@ -6,6 +6,7 @@
 
 #include "config/ini.hpp"
 #include "defaults.hpp"
+#include "schedule/cron.hpp"
 #include "store/store_url.hpp"
 #include "util/files.hpp"
 #include "util/tz.hpp"
@@ -127,6 +128,21 @@ std::vector<key_def> make_key_defs() {
             return zone.error().message;
         }
         cfg.schedule.timezone = v;
+        return {};
+      });
+  add("schedule", "max_catchup", str(d::schedule::max_catchup),
+      "ticks a coordinator runs at most after downtime (catchup all) or keeps waiting for "
+      "dependencies",
+      int_key([](config& c) -> int& { return c.schedule.max_catchup; }, 1, 100000));
+  add("schedule", "flag_reset_cron", d::schedule::flag_reset_cron,
+      "cron at which every dependency flag is cleared; empty = never",
+      [](config& cfg, const std::string& v) -> std::string {
+        if (!v.empty()) {
+          auto cron = cron_expr::parse(v);
+          if (!cron)
+            return cron.error().message;
+        }
+        cfg.schedule.flag_reset_cron = v;
         return {};
       });
   // [store]

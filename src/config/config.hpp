@@ -53,6 +53,9 @@ struct config {
   struct {
     /// IANA zone name; empty = the machine's zone.
     std::string timezone;
+    int max_catchup = 0;
+    /// Empty = never.
+    std::string flag_reset_cron;
   } schedule;
 
   struct {

@@ -1,6 +1,7 @@
 #include "engine/instance_state.hpp"
 
 #include <algorithm>
+#include <string>
 
 namespace cafflow {
 
@@ -14,6 +15,43 @@ const char* to_string(attempt_outcome outcome) {
   }
   return "unknown";
 }
+
+const char* to_string(rerun_mode mode) {
+  switch (mode) {
+    case rerun_mode::all: return "all";
+    case rerun_mode::failed: return "failed";
+    case rerun_mode::nodes: return "nodes";
+  }
+  return "unknown";
+}
+
+expected<rerun_mode> parse_rerun_mode(const std::string& text) {
+  for (auto mode : {rerun_mode::all, rerun_mode::failed, rerun_mode::nodes})
+    if (text == to_string(mode))
+      return mode;
+  return make_error(ec::invalid_argument,
+                    "unknown rerun mode '" + text + "' (expected all, failed or nodes)");
+}
+
+namespace {
+
+/// The nodes reachable from `from` along one or more transitions.
+std::vector<bool> downstream(const workflow& wf, std::size_t from) {
+  std::vector<bool> seen(wf.nodes.size(), false);
+  std::vector<std::size_t> todo{from};
+  while (!todo.empty()) {
+    auto i = todo.back();
+    todo.pop_back();
+    for (const auto& e : wf.nodes[i].out)
+      if (!seen[e.target]) {
+        seen[e.target] = true;
+        todo.push_back(e.target);
+      }
+  }
+  return seen;
+}
+
+} // namespace
 
 instance_state::instance_state(std::shared_ptr<const workflow> wf, decider decide)
   : wf_(std::move(wf)),
@@ -69,6 +107,124 @@ expected<std::vector<effect>> instance_state::restore(std::vector<node_state> no
   return std::move(effects_);
 }
 
+expected<std::vector<effect>> instance_state::rerun(std::vector<node_state> nodes,
+                                                   rerun_mode mode,
+                                                   const std::vector<std::string>& names,
+                                                   timestamp now) {
+  effects_.clear();
+  if (status_ != instance_status::queued)
+    return make_error(ec::invalid_argument, "only a fresh instance state can rerun an instance");
+  if (nodes.size() != nodes_.size())
+    return make_error(ec::invalid_argument,
+                      "the stored instance has " + std::to_string(nodes.size())
+                        + " nodes, its workflow version " + std::to_string(nodes_.size()));
+  std::vector<std::size_t> roots;
+  switch (mode) {
+    case rerun_mode::all: roots.push_back(wf_->start); break;
+    case rerun_mode::failed:
+      for (std::size_t i = 0; i < nodes.size(); ++i)
+        if (nodes[i].status == node_status::failed || nodes[i].status == node_status::killed)
+          roots.push_back(i);
+      if (roots.empty())
+        return make_error(ec::conflict, "nothing to rerun: no node failed or was killed");
+      break;
+    case rerun_mode::nodes:
+      if (names.empty())
+        return make_error(ec::invalid_argument, "nothing to rerun: no node named");
+      for (const auto& name : names) {
+        auto i = wf_->index_of(name);
+        if (i == workflow::npos)
+          return make_error(ec::invalid_argument,
+                            "workflow '" + wf_->name + "' has no node '" + name + "' to rerun");
+        roots.push_back(i);
+      }
+      std::sort(roots.begin(), roots.end());
+      roots.erase(std::unique(roots.begin(), roots.end()), roots.end());
+      break;
+  }
+  // The rerun set: the roots and everything after them.
+  std::vector<std::vector<bool>> after;
+  std::vector<bool> rerun_set(nodes_.size(), false);
+  for (auto root : roots) {
+    after.push_back(downstream(*wf_, root));
+    rerun_set[root] = true;
+    for (std::size_t i = 0; i < nodes_.size(); ++i)
+      if (after.back()[i])
+        rerun_set[i] = true;
+  }
+  // Tokens start only at the first roots: one that lies after another root
+  // (say a failed error handler after its failed action) is reached by the
+  // flow, or not, as in a normal run. Of roots in a cycle the first counts.
+  std::vector<std::size_t> entered;
+  for (std::size_t r = 0; r < roots.size(); ++r) {
+    bool later = false;
+    for (std::size_t o = 0; o < roots.size() && !later; ++o)
+      later = o != r && after[o][roots[r]] && (!after[r][roots[o]] || roots[o] < roots[r]);
+    if (!later)
+      entered.push_back(roots[r]);
+  }
+  status_ = instance_status::running;
+  nodes_ = std::move(nodes);
+  for (std::size_t i = 0; i < nodes_.size(); ++i) {
+    if (!rerun_set[i])
+      continue;
+    auto& n = nodes_[i];
+    n.status = node_status::pending;
+    n.message.clear();
+    n.started = 0;
+    n.finished = 0;
+    n.attempt_base = n.attempts;
+    changed_[i] = true;
+  }
+  // A join that runs again must not wait for branches that do not: the
+  // tokens they passed to it in the stored run count as arrived (stored as
+  // waiting, so restore() rebuilds them).
+  for (std::size_t j = 0; j < nodes_.size(); ++j) {
+    if (!rerun_set[j] || wf_->nodes[j].kind != node_kind::join)
+      continue;
+    for (std::size_t p = 0; p < nodes_.size() && arrivals_[j] == 0; ++p)
+      if (!rerun_set[p] && took_transition(p, j)) {
+        arrivals_[j] = 1;
+        set(j, node_status::waiting, now);
+      }
+  }
+  for (auto r = entered.rbegin(); r != entered.rend(); ++r)
+    pending_.push_back(*r); // entered in definition order
+  settle(now);
+  return std::move(effects_);
+}
+
+bool instance_state::took_transition(std::size_t from, std::size_t to) const {
+  const auto& n = wf_->nodes[from];
+  const auto& st = nodes_[from];
+  auto leads_to = [&](const edge& e) { return e.target == to; };
+  switch (n.kind) {
+    case node_kind::action:
+      if (st.status == node_status::succeeded || st.status == node_status::skipped)
+        return leads_to(n.out.front());
+      // Failed with an error transition: the flow followed it.
+      return st.status == node_status::failed
+             && std::any_of(n.out.begin(), n.out.end(), [&](const edge& e) {
+                  return e.kind == edge::label::error && leads_to(e);
+                });
+    case node_kind::start:
+    case node_kind::fork:
+    case node_kind::join:
+      return st.status == node_status::succeeded
+             && std::any_of(n.out.begin(), n.out.end(), leads_to);
+    case node_kind::decision: {
+      // decide() names the target it took: "case N holds: x", "no case holds: z".
+      static const std::string marker = "holds: ";
+      auto at = st.message.find(marker);
+      return st.status == node_status::succeeded && at != std::string::npos
+             && st.message.compare(at + marker.size(), std::string::npos, wf_->nodes[to].name) == 0;
+    }
+    case node_kind::end:
+    case node_kind::kill: return false;
+  }
+  return false;
+}
+
 std::vector<effect> instance_state::attempt_finished(std::size_t index, int attempt,
                                                      attempt_outcome outcome,
                                                      const std::string& message, timestamp now) {
@@ -97,7 +253,7 @@ std::vector<effect> instance_state::attempt_finished(std::size_t index, int atte
     --active_count_;
     set(index, node_status::killed, now, message);
     finish(instance_status::killed, "node '" + n.name + "' was killed: " + message, now);
-  } else if (nodes_[index].attempts <= spec.retry_times) {
+  } else if (nodes_[index].attempts - nodes_[index].attempt_base <= spec.retry_times) {
     // Stays an active token: the join logic must keep waiting for it.
     set(index, node_status::retrying, now, message);
     effects_.push_back(effect{effect::kind::schedule_retry, index, nodes_[index].attempts + 1,
@@ -175,7 +331,7 @@ void instance_state::set(std::size_t index, node_status status, timestamp now,
 void instance_state::start_attempt(std::size_t index, timestamp now) {
   auto& st = nodes_[index];
   ++st.attempts;
-  if (st.attempts == 1)
+  if (st.attempts == st.attempt_base + 1)
     st.started = now;
   st.finished = 0;
   set(index, node_status::running, now, st.message);
@@ -206,7 +362,8 @@ void instance_state::enter(std::size_t index, timestamp now) {
       }
       active_[index] = true;
       ++active_count_;
-      nodes_[index].attempts = 0;
+      // The attempts of earlier runs (a rerun) keep their numbers.
+      nodes_[index].attempts = nodes_[index].attempt_base;
       nodes_[index].message.clear();
       start_attempt(index, now);
       break;

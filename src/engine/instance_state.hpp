@@ -20,6 +20,22 @@ enum class attempt_outcome { succeeded, failed, timed_out, lost, killed };
 
 const char* to_string(attempt_outcome outcome);
 
+/// What a rerun runs again.
+enum class rerun_mode {
+  /// Every node, from the start node.
+  all,
+  /// The failed and killed nodes and everything after them; succeeded and
+  /// skipped nodes stay.
+  failed,
+  /// The named nodes and everything after them.
+  nodes,
+};
+
+const char* to_string(rerun_mode mode);
+
+/// Parses "all", "failed", "nodes"; the error names the bad value.
+expected<rerun_mode> parse_rerun_mode(const std::string& text);
+
 /// Something the driver of an instance must do.
 struct effect {
   enum class kind {
@@ -52,6 +68,9 @@ struct node_state {
   timestamp finished = 0;
   /// Why the node ended as it did (failure reason, kill message).
   std::string message;
+  /// Attempts made before the current run (a rerun), so the retry budget
+  /// counts from there; 0 for an instance that was never rerun.
+  int attempt_base = 0;
 };
 
 /// Evaluates the condition of a decision case (its expressions expanded in the
@@ -70,9 +89,30 @@ public:
   /// an adopt_action for each action whose attempt was dispatched (running or
   /// waiting for a worker), a schedule_retry for each waiting for its retry
   /// (delay 0: the driver knows when the last attempt ended), and whatever
-  /// settling the stored state still implies. Fails when `nodes` does not fit
+  /// settling the stored state still implies. Each node's attempt_base is
+  /// used as stored (a rerun's retry budget). Fails when `nodes` does not fit
   /// the definition.
   expected<std::vector<effect>> restore(std::vector<node_state> nodes, timestamp now);
+
+  /// Runs an ended instance again from its stored nodes (one per node of the
+  /// definition, in order; as for restore()), under the same instance id.
+  /// The caller checks that the instance ended; this state must be fresh (no
+  /// start(), restore() or rerun() before).
+  ///
+  /// The roots are the start node (`all`), the failed and killed nodes
+  /// (`failed`), or the nodes named in `names` (`nodes`; ignored otherwise).
+  /// The roots and every node after them become pending again, keeping their
+  /// attempts (the next attempt gets the next number) with a fresh retry
+  /// budget (attempt_base); every other node keeps its stored state. A root
+  /// that lies after another root is not entered itself: the flow reaches it
+  /// (a failed error handler runs again only when its action fails again). A
+  /// join that is rerun counts as arrived the tokens that came from a node
+  /// that is not rerun, so it does not wait for branches that are not rerun.
+  /// Returns the effects of entering the roots, as start() does. Fails when
+  /// `nodes` does not fit the definition, a name is unknown or no node is to
+  /// be rerun (ec::conflict when `failed` finds no failed or killed node).
+  expected<std::vector<effect>> rerun(std::vector<node_state> nodes, rerun_mode mode,
+                                      const std::vector<std::string>& names, timestamp now);
 
   /// Attempt `attempt` of action `node` ended. Stale reports (another
   /// attempt, a node no longer running) are ignored.
@@ -106,6 +146,8 @@ private:
   void set(std::size_t index, node_status status, timestamp now, std::string message = {});
   void start_attempt(std::size_t index, timestamp now);
   bool can_reach(std::size_t from, std::size_t join);
+  /// Whether node `from` passed a token to `to` in the stored run (its taken transition).
+  bool took_transition(std::size_t from, std::size_t to) const;
 
   void decide(std::size_t index, timestamp now);
 

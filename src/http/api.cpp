@@ -5,6 +5,9 @@
 #include "http/json.hpp"
 #include "model/status.hpp"
 #include "util/strings.hpp"
+#include "util/time.hpp"
+
+#include <algorithm>
 
 namespace cafflow {
 
@@ -95,6 +98,13 @@ http_response get_instances(api_backend& backend, const std::string& query) {
                                      + "' (expected queued, running, succeeded, failed or "
                                        "killed)");
       filter.status = value;
+    } else if (key == "trigger") {
+      static const std::vector<std::string> triggers{"cron",   "dependency", "trigger", "manual",
+                                                     "rerun",  "backfill",   "lineage"};
+      if (!value.empty() && std::find(triggers.begin(), triggers.end(), value) == triggers.end())
+        return error_response(400, "query parameter 'trigger': unknown trigger '" + value
+                                     + "' (expected " + join(triggers, ", ") + ")");
+      filter.trigger = value;
     } else if (key == "limit" || key == "offset") {
       long long n = 0;
       long long max = key == "limit" ? 10000 : 1LL << 40;
@@ -105,7 +115,7 @@ http_response get_instances(api_backend& backend, const std::string& query) {
       (key == "limit" ? filter.limit : filter.offset) = static_cast<int>(n);
     } else {
       return error_response(400, "unknown query parameter '" + key
-                                   + "' (expected workflow, status, limit or offset)");
+                                   + "' (expected workflow, status, trigger, limit or offset)");
     }
   }
   auto list = backend.instances(filter);
@@ -160,39 +170,166 @@ http_response get_log(api_backend& backend, const std::string& id, const std::st
   return json_response(200, to_json(*chunk));
 }
 
-http_response post_run(api_backend& backend, const std::string& name, const std::string& body) {
-  param_map params;
-  if (!trim(body).empty()) {
-    auto parsed = json::parse(body, nullptr, false);
-    if (parsed.is_discarded())
-      return error_response(400, "request body is not valid JSON");
-    if (!parsed.is_object())
-      return error_response(400, "request body must be a JSON object like {\"params\": {}}");
-    for (auto& [key, value] : parsed.items())
-      if (key != "params")
-        return error_response(400, "unknown field '" + key + "' in request body (expected "
-                                                             "'params')");
-    if (parsed.contains("params")) {
-      const auto& p = parsed["params"];
-      if (!p.is_object())
-        return error_response(400, "field 'params' must be an object of strings");
-      for (auto& [key, value] : p.items()) {
-        if (key.empty())
-          return error_response(400, "field 'params' has an empty name");
-        if (value.is_string())
-          params[key] = value.get<std::string>();
-        else if (value.is_number() || value.is_boolean())
-          params[key] = value.dump();
-        else
-          return error_response(400, "field 'params." + key
-                                       + "' must be a string, number or boolean");
-      }
-    }
+// -- request bodies ----------------------------------------------------------
+
+error bad_request(std::string message) {
+  return make_error(ec::invalid_request, std::move(message));
+}
+
+/// "'a'", "'a' or 'b'", "'a', 'b' or 'c'".
+std::string quoted_list(const std::vector<std::string>& names) {
+  std::string result;
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    if (i > 0)
+      result += i + 1 == names.size() ? " or " : ", ";
+    result += "'" + names[i] + "'";
   }
-  auto id = backend.run(name, params);
+  return result;
+}
+
+/// A request body: empty (an empty object) or a JSON object with no fields
+/// but `allowed`. `example` shows the expected shape in the error.
+expected<json> parse_body(const std::string& body, const std::vector<std::string>& allowed,
+                          const std::string& example) {
+  if (trim(body).empty())
+    return json::object();
+  auto parsed = json::parse(body, nullptr, false);
+  if (parsed.is_discarded())
+    return bad_request("request body is not valid JSON");
+  if (!parsed.is_object())
+    return bad_request("request body must be a JSON object like " + example);
+  for (auto& [key, value] : parsed.items())
+    if (std::find(allowed.begin(), allowed.end(), key) == allowed.end())
+      return bad_request("unknown field '" + key + "' in request body (expected "
+                         + quoted_list(allowed) + ")");
+  return parsed;
+}
+
+/// The field "params" of a body: strings, numbers and booleans by name.
+expected<param_map> parse_params(const json& body) {
+  param_map params;
+  if (!body.contains("params"))
+    return params;
+  const auto& p = body["params"];
+  if (!p.is_object())
+    return bad_request("field 'params' must be an object of strings");
+  for (auto& [key, value] : p.items()) {
+    if (key.empty())
+      return bad_request("field 'params' has an empty name");
+    if (value.is_string())
+      params[key] = value.get<std::string>();
+    else if (value.is_number() || value.is_boolean())
+      params[key] = value.dump();
+    else
+      return bad_request("field 'params." + key + "' must be a string, number or boolean");
+  }
+  return params;
+}
+
+/// The field "logical_time" of a body: a UTC time as text or milliseconds
+/// since the epoch; 0 (now) when absent.
+expected<timestamp> parse_logical_time(const json& body) {
+  if (!body.contains("logical_time"))
+    return timestamp{0};
+  const auto& value = body["logical_time"];
+  constexpr const char* expected_forms =
+    " (expected \"YYYY-MM-DD HH:MM:SS\" or \"YYYY-MM-DDTHH:MM:SS[.mmm]Z\" in UTC, or "
+    "milliseconds since 1970-01-01 as a number)";
+  if (value.is_string()) {
+    timestamp t = 0;
+    if (!parse_utc_time(value.get<std::string>(), t) || t <= 0)
+      return bad_request("field 'logical_time': '" + value.get<std::string>()
+                         + "' is not a time" + expected_forms);
+    return t;
+  }
+  if (value.is_number_integer() && value.get<std::int64_t>() > 0)
+    return value.get<std::int64_t>();
+  return bad_request("field 'logical_time': " + value.dump() + " is not a time"
+                     + expected_forms);
+}
+
+/// POST /workflows/{name}/{run,trigger,lineage}: starts an instance.
+http_response post_start(api_backend& backend, const std::string& name,
+                         const std::string& trigger, const std::string& body) {
+  bool manual = trigger == "manual";
+  auto parsed = manual ? parse_body(body, {"params", "logical_time"},
+                                    R"({"params": {}, "logical_time": "2026-01-01 00:00:00"})")
+                       : parse_body(body, {"params"}, R"({"params": {}})");
+  if (!parsed)
+    return from_error(parsed.error());
+  auto params = parse_params(*parsed);
+  if (!params)
+    return from_error(params.error());
+  auto logical_time = parse_logical_time(*parsed);
+  if (!logical_time)
+    return from_error(logical_time.error());
+  start_request request;
+  request.workflow = name;
+  request.trigger = trigger;
+  request.params = std::move(*params);
+  request.logical_time = *logical_time;
+  auto id = backend.start(request);
   if (!id)
     return from_error(id.error());
   return json_response(201, json{{"instance_id", *id}});
+}
+
+/// POST /workflows/{name}/{pause,resume,reset}.
+http_response post_coordinate(api_backend& backend, const std::string& name,
+                              const std::string& action) {
+  auto done = backend.coordinate(name, action);
+  if (!done)
+    return from_error(done.error());
+  return json_response(200, json{{"workflow", name}, {"action", action}});
+}
+
+http_response get_workflow(api_backend& backend, const std::string& name) {
+  auto detail = backend.workflow(name);
+  if (!detail)
+    return from_error(detail.error());
+  return json_response(200, to_json(*detail));
+}
+
+/// The body of POST /instances/{id}/rerun.
+expected<rerun_request> parse_rerun(const std::string& body) {
+  auto parsed = parse_body(body, {"mode", "nodes"}, R"({"mode": "nodes", "nodes": ["a"]})");
+  if (!parsed)
+    return parsed.error();
+  rerun_request request;
+  if (parsed->contains("mode")) {
+    const auto& mode = (*parsed)["mode"];
+    if (!mode.is_string() || (mode != "all" && mode != "failed" && mode != "nodes"))
+      return bad_request("field 'mode': expected \"all\", \"failed\" or \"nodes\", got "
+                         + mode.dump());
+    request.mode = mode.get<std::string>();
+  }
+  if (parsed->contains("nodes")) {
+    if (request.mode != "nodes")
+      return bad_request("field 'nodes' is only allowed with \"mode\": \"nodes\" (mode is '"
+                         + request.mode + "')");
+    const auto& nodes = (*parsed)["nodes"];
+    if (!nodes.is_array())
+      return bad_request("field 'nodes' must be an array of node names");
+    for (const auto& node : nodes) {
+      if (!node.is_string() || node.get<std::string>().empty())
+        return bad_request("field 'nodes' must be an array of node names, got " + node.dump());
+      request.nodes.push_back(node.get<std::string>());
+    }
+  }
+  if (request.mode == "nodes" && request.nodes.empty())
+    return bad_request("field 'nodes' is required and must not be empty with \"mode\": "
+                       "\"nodes\"");
+  return request;
+}
+
+http_response post_rerun(api_backend& backend, const std::string& id, const std::string& body) {
+  auto request = parse_rerun(body);
+  if (!request)
+    return from_error(request.error());
+  auto done = backend.rerun(id, *request);
+  if (!done)
+    return from_error(done.error());
+  return json_response(200, json{{"instance_id", id}, {"status", "running"}});
 }
 
 } // namespace
@@ -232,15 +369,27 @@ http_response handle_api(api_backend& backend, const http_request& request) {
       return only("GET") ? get_workflows(backend) : method_not_allowed("GET");
     if (parts.size() == 1 && parts[0] == "xmlconfig")
       return only("GET") ? get_xml_files(backend) : method_not_allowed("GET");
-    if (parts.size() == 3 && parts[0] == "workflows" && parts[2] == "run")
-      return method == "POST" ? post_run(backend, parts[1], request.body)
-                              : method_not_allowed("POST");
+    if (parts.size() == 2 && parts[0] == "workflows")
+      return only("GET") ? get_workflow(backend, parts[1]) : method_not_allowed("GET");
+    if (parts.size() == 3 && parts[0] == "workflows") {
+      const auto& verb = parts[2];
+      if (verb == "run" || verb == "trigger" || verb == "lineage")
+        return method == "POST"
+                 ? post_start(backend, parts[1], verb == "run" ? "manual" : verb, request.body)
+                 : method_not_allowed("POST");
+      if (verb == "pause" || verb == "resume" || verb == "reset")
+        return method == "POST" ? post_coordinate(backend, parts[1], verb)
+                                : method_not_allowed("POST");
+    }
     if (parts.size() == 1 && parts[0] == "instances")
       return only("GET") ? get_instances(backend, request.query) : method_not_allowed("GET");
     if (parts.size() == 2 && parts[0] == "instances")
       return only("GET") ? get_instance(backend, parts[1]) : method_not_allowed("GET");
     if (parts.size() == 3 && parts[0] == "instances" && parts[2] == "kill")
       return method == "POST" ? post_kill(backend, parts[1]) : method_not_allowed("POST");
+    if (parts.size() == 3 && parts[0] == "instances" && parts[2] == "rerun")
+      return method == "POST" ? post_rerun(backend, parts[1], request.body)
+                              : method_not_allowed("POST");
     if (parts.size() == 5 && parts[0] == "instances" && parts[2] == "nodes" && parts[4] == "log")
       return only("GET") ? get_log(backend, parts[1], parts[3], request.query)
                          : method_not_allowed("GET");

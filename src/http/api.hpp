@@ -8,6 +8,7 @@
 
 #include "expected.hpp"
 #include "model/records.hpp"
+#include "model/scheduling.hpp"
 
 namespace cafflow {
 
@@ -38,8 +39,15 @@ public:
   virtual expected<std::vector<xml_file_record>> xml_files() = 0;
   virtual expected<std::vector<instance_record>> instances(const instance_filter& filter) = 0;
   virtual expected<instance_record> instance(const std::string& id) = 0;
-  /// Starts a manual run; returns the new instance id.
-  virtual expected<std::string> run(const std::string& workflow, const param_map& params) = 0;
+  /// One workflow with its coordinator and the workflows downstream of it.
+  virtual expected<workflow_detail> workflow(const std::string& name) = 0;
+  /// Starts an instance (manual run, trigger or lineage); returns its id
+  /// (for a lineage run: the root's).
+  virtual expected<std::string> start(const start_request& request) = 0;
+  /// Runs an ended instance again under its id.
+  virtual expected<void> rerun(const std::string& id, const rerun_request& request) = 0;
+  /// Pauses, resumes or resets a coordinator (action "pause", "resume" or "reset").
+  virtual expected<void> coordinate(const std::string& name, const std::string& action) = 0;
   /// Kills a running or waiting instance.
   virtual expected<void> kill(const std::string& id) = 0;
   /// A piece of a node's log; attempt 0 = the last one.

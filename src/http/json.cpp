@@ -4,6 +4,20 @@ namespace cafflow {
 
 json time_json(timestamp ms) { return ms == 0 ? json(nullptr) : json(to_iso8601(ms)); }
 
+namespace {
+
+/// A string, or null when it is empty (not set).
+json text_or_null(const std::string& text) { return text.empty() ? json(nullptr) : json(text); }
+
+json times_json(const std::vector<timestamp>& times) {
+  json result = json::array();
+  for (auto t : times)
+    result.push_back(time_json(t));
+  return result;
+}
+
+} // namespace
+
 json to_json(const workflow_record& w) {
   return json{{"name", w.name},          {"dir", w.dir},
               {"desc", w.desc},          {"creator", w.creator},
@@ -45,6 +59,9 @@ json to_json(const instance_record& i, bool with_nodes) {
               {"version", i.version},
               {"status", i.status},
               {"trigger", i.trigger},
+              // Not set (e.g. an instance never rerun): the trigger is the origin.
+              {"origin", i.origin.empty() ? i.trigger : i.origin},
+              {"parent_id", text_or_null(i.parent_id)},
               {"params", i.params},
               {"logical_time", time_json(i.logical_time)},
               {"priority", i.priority},
@@ -137,6 +154,42 @@ json to_json(const log_chunk& c) {
               {"size", c.size},
               {"running", c.running},
               {"content", c.content}};
+}
+
+json to_json(const dependency_view& d) {
+  return json{{"workflow", d.workflow},
+              {"ready", d.ready},
+              {"instance_id", text_or_null(d.instance_id)},
+              {"ready_at", time_json(d.ready_at)}};
+}
+
+json to_json(const coordinator_view& c) {
+  json dependencies = json::array();
+  for (const auto& d : c.dependencies)
+    dependencies.push_back(to_json(d));
+  json params = json::array();
+  for (const auto& [name, value] : c.params)
+    params.push_back(json{{"name", name}, {"value", value}});
+  return json{{"enabled", c.enabled},
+              {"paused", c.paused},
+              {"cron", text_or_null(c.cron)},
+              {"timezone", c.timezone},
+              {"start_time", text_or_null(c.start_time)},
+              {"end_time", text_or_null(c.end_time)},
+              {"catchup", c.catchup},
+              {"overlap", c.overlap},
+              {"next_fires", times_json(c.next_fires)},
+              {"waiting", times_json(c.waiting)},
+              {"last_fire", time_json(c.last_fire)},
+              {"dependencies", std::move(dependencies)},
+              {"params", std::move(params)},
+              {"triggers", c.triggers}};
+}
+
+json to_json(const workflow_detail& d) {
+  return json{{"workflow", to_json(d.record)},
+              {"coordinator", d.has_coordinator ? to_json(d.coordinator) : json(nullptr)},
+              {"downstream", d.downstream}};
 }
 
 json to_json(const health_record& h) {

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "model/records.hpp"
+#include "model/scheduling.hpp"
 
 namespace cafflow {
 
@@ -20,6 +21,10 @@ json to_json(const health_record& h);
 /// The cluster view: master, workers, queues.
 json cluster_json(const health_record& h);
 json to_json(const log_chunk& c);
+json to_json(const dependency_view& d);
+json to_json(const coordinator_view& c);
+/// {"workflow": ..., "coordinator": ... or null, "downstream": [...]}.
+json to_json(const workflow_detail& d);
 
 /// An ISO 8601 time, or null when unset.
 json time_json(timestamp ms);

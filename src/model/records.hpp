@@ -73,6 +73,10 @@ struct instance_record {
   std::string status;
   /// cron, dependency, trigger, manual, rerun, backfill, lineage
   std::string trigger = "manual";
+  /// The trigger that created it: `trigger` becomes "rerun" after a rerun,
+  /// `origin` keeps e.g. "cron". Rows stored before it existed (schema
+  /// version 3) read their trigger here.
+  std::string origin;
   param_map params;
   timestamp logical_time = 0;
   int priority = 0;
@@ -91,8 +95,35 @@ struct instance_record {
 struct instance_filter {
   std::string workflow;
   std::string status;
+  /// Exact match on the trigger ("" = any).
+  std::string trigger;
   int limit = 100;
   int offset = 0;
+};
+
+/// Where a coordinator resumes after a restart (table coordinator_state).
+struct coordinator_state_record {
+  std::string workflow;    // the workflow (or standalone coordinator) name
+  timestamp next_fire = 0; // the next cron tick not yet handled (0 = none)
+  timestamp last_fire = 0; // logical time of the last fire (0 = never)
+  std::string state;       // JSON object, opaque to the store
+};
+
+/// One fire of a coordinator (table fire_record): (workflow, logical_time) is unique.
+struct fire_record {
+  std::string workflow;
+  timestamp logical_time = 0;
+  std::string instance_id;
+  timestamp fired_at = 0;
+};
+
+/// Which upstream instance made a dependency of a fire ready (table dependency_state).
+struct dependency_record {
+  std::string workflow;
+  std::string upstream;
+  timestamp logical_time = 0; // the fire's logical time
+  std::string instance_id;    // the upstream instance
+  timestamp satisfied_at = 0;
 };
 
 /// One diagnostic of a definition file, as the API shows it.

@@ -1,3 +1,4 @@
+#include <cstdint>
 #include <map>
 #include <tuple>
 
@@ -9,7 +10,7 @@ namespace {
 
 /// What a write is about: its kind and the key of its row (empty kind for
 /// writes that are never merged).
-using row_key = std::tuple<int, std::string, std::string, int>;
+using row_key = std::tuple<int, std::string, std::string, std::int64_t>;
 
 row_key key_of(const store_write& w) {
   if (auto* i = std::get_if<instance_put>(&w))
@@ -23,6 +24,15 @@ row_key key_of(const store_write& w) {
     return {4, f->record.path, {}, 0};
   if (auto* f = std::get_if<xml_file_delete>(&w))
     return {4, f->path, {}, 0};
+  // Likewise a put and a delete of one coordinator's state.
+  if (auto* c = std::get_if<coordinator_put>(&w))
+    return {5, c->record.workflow, {}, 0};
+  if (auto* c = std::get_if<coordinator_delete>(&w))
+    return {5, c->workflow, {}, 0};
+  if (auto* d = std::get_if<dependency_put>(&w))
+    return {6, d->record.workflow, d->record.upstream, d->record.logical_time};
+  if (auto* f = std::get_if<fire_put>(&w))
+    return {7, f->record.workflow, {}, f->record.logical_time};
   return {0, {}, {}, 0};
 }
 

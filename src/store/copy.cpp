@@ -6,7 +6,7 @@ namespace cafflow {
 
 namespace {
 
-/// Instances per transaction of the copy.
+/// Instances (or fire and dependency records) per transaction of the copy.
 constexpr int page_size = 500;
 
 } // namespace
@@ -92,6 +92,48 @@ expected<copy_counts> copy_store(store& from, store& to,
     counts.instances += page->size();
     after = page->back().id;
     say(std::to_string(counts.instances) + " instances");
+  }
+  // Coordinators: their states, then their fires and satisfied
+  // dependencies, a page per transaction.
+  auto coordinators = from.coordinator_states();
+  if (!coordinators)
+    return coordinators.error();
+  batch.clear();
+  for (const auto& c : *coordinators)
+    batch.emplace_back(coordinator_put{c});
+  if (auto done = to.apply(batch); !done)
+    return done.error();
+  counts.coordinators = coordinators->size();
+  say(std::to_string(counts.coordinators) + " coordinator states");
+  for (fire_record last;;) {
+    auto page = from.fire_records_after(last, page_size);
+    if (!page)
+      return page.error();
+    if (page->empty())
+      break;
+    batch.clear();
+    for (const auto& f : *page)
+      batch.emplace_back(fire_put{f});
+    if (auto done = to.apply(batch); !done)
+      return done.error();
+    counts.fires += page->size();
+    last = page->back();
+    say(std::to_string(counts.fires) + " fires");
+  }
+  for (dependency_record last;;) {
+    auto page = from.dependency_records_after(last, page_size);
+    if (!page)
+      return page.error();
+    if (page->empty())
+      break;
+    batch.clear();
+    for (const auto& d : *page)
+      batch.emplace_back(dependency_put{d});
+    if (auto done = to.apply(batch); !done)
+      return done.error();
+    counts.dependencies += page->size();
+    last = page->back();
+    say(std::to_string(counts.dependencies) + " dependencies");
   }
   return counts;
 }

@@ -4,6 +4,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <stdexcept>
 #include <variant>
 
 #include <Poco/Data/DataException.h>
@@ -77,7 +78,8 @@ const table_spec workflow_version_table{"workflow_version", {"workflow", "versio
 const table_spec instance_table{"instance", {"id"},
                                 {"workflow", "version", "status", "trigger_kind", "params",
                                  "logical_time", "priority", "created_at", "started_at",
-                                 "finished_at", "message", "parent_id", "backfill_id"}};
+                                 "finished_at", "message", "parent_id", "backfill_id",
+                                 "origin"}};
 const table_spec node_table{"node_instance", {"instance_id", "node"},
                             {"position", "kind", "action_type", "status", "attempts",
                              "started_at", "finished_at", "message"}};
@@ -87,6 +89,12 @@ const table_spec attempt_table{"attempt", {"instance_id", "node", "number"},
 const table_spec xml_file_table{"xml_file", {"path"},
                                 {"kind", "name", "status", "hash", "active_version",
                                  "checked_at", "diagnostics"}};
+const table_spec coordinator_table{"coordinator_state", {"workflow"},
+                                   {"next_fire", "last_fire", "state"}};
+const table_spec dependency_table{"dependency_state", {"workflow", "upstream", "logical_time"},
+                                  {"instance_id", "satisfied_at"}};
+const table_spec fire_table{"fire_record", {"workflow", "logical_time"},
+                            {"instance_id", "fired_at"}};
 
 /// Rows per INSERT: one statement to parse for many rows, far below the
 /// placeholder limits of SQLite (32766) and MySQL (65535). MySQL needs it
@@ -213,6 +221,18 @@ std::vector<diagnostic_record> diagnostics_from_json(const std::string& json) {
   return result;
 }
 
+/// The state of a coordinator as stored: "{}" for none. What is not JSON
+/// fails the batch on both backends alike (MySQL's column checks it).
+std::string state_json(const coordinator_state_record& r) {
+  if (r.state.empty())
+    return "{}";
+  auto state = valid_utf8(r.state);
+  if (!nlohmann::json::accept(state))
+    throw std::invalid_argument("the state of coordinator '" + valid_utf8(r.workflow)
+                                + "' is not JSON");
+  return state;
+}
+
 /// True when `e` says the connection to a MySQL server is gone or cannot be
 /// made: the cases where a fresh connection may succeed. A session after a
 /// server restart still looks healthy; only its next query tells (STACK.md).
@@ -322,6 +342,10 @@ public:
       if (!filter.status.empty()) {
         where += " AND status = ?";
         values.emplace_back(filter.status);
+      }
+      if (!filter.trigger.empty()) {
+        where += " AND trigger_kind = ?";
+        values.emplace_back(filter.trigger);
       }
       where += " ORDER BY id DESC LIMIT ? OFFSET ?";
       values.emplace_back(static_cast<Poco::Int64>(filter.limit));
@@ -453,6 +477,92 @@ public:
     });
   }
 
+  expected<std::vector<coordinator_state_record>> coordinator_states() override {
+    return run("read coordinator states",
+               [&]() -> expected<std::vector<coordinator_state_record>> {
+                 std::vector<coordinator_state_record> result;
+                 snapshot([&] { result = read_coordinator_states(); });
+                 return result;
+               });
+  }
+
+  expected<std::vector<fire_record>> fire_records(const std::string& workflow, timestamp from,
+                                                  timestamp to) override {
+    return run("read fire records", [&]() -> expected<std::vector<fire_record>> {
+      return read_fires(" WHERE workflow = ? AND logical_time >= ? AND logical_time <= ? "
+                        "ORDER BY logical_time",
+                        {valid_utf8(workflow), static_cast<Poco::Int64>(from),
+                         static_cast<Poco::Int64>(to)});
+    });
+  }
+
+  expected<std::vector<dependency_record>> dependency_records(const std::string& workflow,
+                                                              timestamp logical_time) override {
+    return run("read dependency records", [&]() -> expected<std::vector<dependency_record>> {
+      return read_dependencies(" WHERE workflow = ? AND logical_time = ? ORDER BY upstream",
+                               {valid_utf8(workflow), static_cast<Poco::Int64>(logical_time)});
+    });
+  }
+
+  expected<fire_outcome> fire(const fire_record& f,
+                              const std::vector<store_write>& writes) override {
+    // On a lost connection run() retries on a fresh one; a first try that
+    // committed left its row with this fire's instance id, which counts as
+    // fired (and its writes are not applied again: newer writes of the same
+    // rows may have followed).
+    return run("record a fire", [&]() -> expected<fire_outcome> {
+      fire_outcome outcome;
+      transaction([&] {
+        // Insert first: the lock it takes (SQLite's write lock, MySQL's lock
+        // on the new key) makes a concurrent fire of the same logical time
+        // wait until this one commits and then find its row (a read first
+        // would let both fire).
+        Poco::Data::Statement insert(session());
+        insert << "INSERT INTO fire_record (workflow, logical_time, instance_id, fired_at) "
+                  "VALUES (?, ?, ?, ?) "
+                    + std::string(dialect_ == dialect::sqlite
+                                    ? "ON CONFLICT (workflow, logical_time) DO NOTHING"
+                                    : "ON DUPLICATE KEY UPDATE instance_id = instance_id");
+        bind_row(insert, fire_put{f});
+        if (insert.execute() > 0) {
+          write(writes);
+          outcome = {true, f.instance_id};
+          return;
+        }
+        auto stored =
+          read_fires(" WHERE workflow = ? AND logical_time = ?",
+                     {valid_utf8(f.workflow), static_cast<Poco::Int64>(f.logical_time)});
+        outcome.instance_id = stored.at(0).instance_id;
+        outcome.fired = outcome.instance_id == f.instance_id;
+      });
+      return outcome;
+    });
+  }
+
+  expected<std::vector<fire_record>> fire_records_after(const fire_record& after,
+                                                        int limit) override {
+    return run("read fire records", [&]() -> expected<std::vector<fire_record>> {
+      auto workflow = valid_utf8(after.workflow);
+      return read_fires(" WHERE workflow > ? OR (workflow = ? AND logical_time > ?) "
+                        "ORDER BY workflow, logical_time LIMIT ?",
+                        {workflow, workflow, static_cast<Poco::Int64>(after.logical_time),
+                         static_cast<Poco::Int64>(limit)});
+    });
+  }
+
+  expected<std::vector<dependency_record>> dependency_records_after(const dependency_record& after,
+                                                                    int limit) override {
+    return run("read dependency records", [&]() -> expected<std::vector<dependency_record>> {
+      auto workflow = valid_utf8(after.workflow);
+      auto upstream = valid_utf8(after.upstream);
+      return read_dependencies(
+        " WHERE workflow > ? OR (workflow = ? AND (upstream > ? OR (upstream = ? AND "
+        "logical_time > ?))) ORDER BY workflow, upstream, logical_time LIMIT ?",
+        {workflow, workflow, upstream, upstream, static_cast<Poco::Int64>(after.logical_time),
+         static_cast<Poco::Int64>(limit)});
+    });
+  }
+
 private:
   /// `column` in a select list: on MySQL its first text_chunk characters,
   /// as a short CHAR (see text_chunk).
@@ -495,7 +605,7 @@ private:
   std::string instance_columns() const {
     return "SELECT id, workflow, version, status, trigger_kind, " + long_text("params")
            + ", logical_time, priority, created_at, started_at, finished_at, "
-           + long_text("message") + ", parent_id, backfill_id";
+           + long_text("message") + ", parent_id, backfill_id, origin";
   }
 
   /// The session, reconnecting first when a lost connection dropped it.
@@ -730,6 +840,63 @@ private:
     return result;
   }
 
+  /// Every coordinator state, by workflow.
+  std::vector<coordinator_state_record> read_coordinator_states() {
+    Poco::Data::Statement select(session());
+    select << "SELECT workflow, next_fire, last_fire, " + long_text("state")
+                + " FROM coordinator_state ORDER BY workflow";
+    select.execute();
+    Poco::Data::RecordSet rs(select);
+    std::vector<coordinator_state_record> result;
+    for (std::size_t row = 0; row < rs.rowCount(); ++row) {
+      coordinator_state_record c;
+      c.workflow = text(rs.value(0, row));
+      c.next_fire = number(rs.value(1, row));
+      c.last_fire = number(rs.value(2, row));
+      c.state = text(rs.value(3, row));
+      complete(c.state, "coordinator_state", "state", {{"workflow", c.workflow}});
+      result.push_back(std::move(c));
+    }
+    return result;
+  }
+
+  /// Fire records matching `where` (SQL after FROM fire_record, its `?`
+  /// bound to `values`).
+  std::vector<fire_record> read_fires(const std::string& where,
+                                      const std::vector<key_value>& values) {
+    Poco::Data::Statement select(session());
+    select << "SELECT workflow, logical_time, instance_id, fired_at FROM fire_record" + where;
+    for (const auto& value : values)
+      std::visit([&](const auto& v) { select, bind(v); }, value);
+    select.execute();
+    Poco::Data::RecordSet rs(select);
+    std::vector<fire_record> result;
+    for (std::size_t row = 0; row < rs.rowCount(); ++row)
+      result.push_back(fire_record{text(rs.value(0, row)), number(rs.value(1, row)),
+                                   text(rs.value(2, row)), number(rs.value(3, row))});
+    return result;
+  }
+
+  /// Dependency records matching `where` (SQL after FROM dependency_state,
+  /// its `?` bound to `values`).
+  std::vector<dependency_record> read_dependencies(const std::string& where,
+                                                   const std::vector<key_value>& values) {
+    Poco::Data::Statement select(session());
+    select << "SELECT workflow, upstream, logical_time, instance_id, satisfied_at "
+              "FROM dependency_state"
+                + where;
+    for (const auto& value : values)
+      std::visit([&](const auto& v) { select, bind(v); }, value);
+    select.execute();
+    Poco::Data::RecordSet rs(select);
+    std::vector<dependency_record> result;
+    for (std::size_t row = 0; row < rs.rowCount(); ++row)
+      result.push_back(dependency_record{text(rs.value(0, row)), text(rs.value(1, row)),
+                                         number(rs.value(2, row)), text(rs.value(3, row)),
+                                         number(rs.value(4, row))});
+    return result;
+  }
+
   /// Instances matching `where` (SQL after FROM instance, its `?` bound to
   /// `values`).
   std::vector<instance_record> read_instances(const std::string& where,
@@ -757,6 +924,9 @@ private:
       r.message = text(rs.value(11, row));
       r.parent_id = text(rs.value(12, row));
       r.backfill_id = text(rs.value(13, row));
+      r.origin = text(rs.value(14, row));
+      if (r.origin.empty()) // a row from before schema version 3
+        r.origin = r.trigger;
       complete(params, "instance", "params", {{"id", r.id}});
       complete(r.message, "instance", "message", {{"id", r.id}});
       r.params = params_from_json(params);
@@ -842,12 +1012,16 @@ private:
   void write(const std::vector<store_write>& batch) {
     // Workflows first, then instances, nodes, attempts: every row comes
     // after the rows it refers to. Rows of one table go in multi-row
-    // statements. Of several writes of one xml file only the last counts
-    // (puts and deletes run separately, so their order would be lost).
+    // statements. Of several writes of one xml file or coordinator only the
+    // last counts (puts and deletes run separately, so their order would be
+    // lost).
     std::vector<const instance_put*> instances;
     std::vector<const node_put*> nodes;
     std::vector<const attempt_put*> attempts;
+    std::vector<const dependency_put*> dependencies;
+    std::vector<const fire_put*> fires;
     std::map<std::string, const store_write*> files;
+    std::map<std::string, const store_write*> coordinators;
     for (const auto& write : batch) {
       if (auto* w = std::get_if<workflow_put>(&write))
         put(*w);
@@ -861,20 +1035,39 @@ private:
         files[f->record.path] = &write;
       else if (auto* d = std::get_if<xml_file_delete>(&write))
         files[d->path] = &write;
+      else if (auto* c = std::get_if<coordinator_put>(&write))
+        coordinators[c->record.workflow] = &write;
+      else if (auto* c = std::get_if<coordinator_delete>(&write))
+        coordinators[c->workflow] = &write;
+      else if (auto* d = std::get_if<dependency_put>(&write))
+        dependencies.push_back(d);
+      else if (auto* f = std::get_if<fire_put>(&write))
+        fires.push_back(f);
     }
     put_rows(instance_table, instances);
     put_rows(node_table, nodes);
     put_rows(attempt_table, attempts);
-    std::vector<const xml_file_put*> puts;
+    put_or_delete<xml_file_put>(xml_file_table, files);
+    put_or_delete<coordinator_put>(coordinator_table, coordinators);
+    put_rows(dependency_table, dependencies);
+    put_rows(fire_table, fires);
+  }
+
+  /// Writes the last write of each key of `table` (a table with a one-column
+  /// key): the puts (of type Put) upserted, the others deleted.
+  template <class Put>
+  void put_or_delete(const table_spec& table,
+                     const std::map<std::string, const store_write*>& last) {
+    std::vector<const Put*> puts;
     std::vector<std::string> deletes;
-    for (const auto& [path, write] : files) {
-      if (auto* f = std::get_if<xml_file_put>(write))
-        puts.push_back(f);
+    for (const auto& [key, write] : last) {
+      if (auto* p = std::get_if<Put>(write))
+        puts.push_back(p);
       else
-        deletes.push_back(path);
+        deletes.push_back(key);
     }
-    put_rows(xml_file_table, puts);
-    delete_files(deletes);
+    put_rows(table, puts);
+    delete_rows(table, deletes);
   }
 
   void put(const workflow_put& w) {
@@ -905,16 +1098,18 @@ private:
     }
   }
 
-  void delete_files(const std::vector<std::string>& paths) {
-    for (std::size_t first = 0; first < paths.size(); first += rows_per_statement) {
-      auto count = std::min(rows_per_statement, paths.size() - first);
-      std::string sql = "DELETE FROM xml_file WHERE path IN (";
+  /// Deletes the rows of `table` (a table with a one-column key) whose key
+  /// is one of `keys`, many per statement.
+  void delete_rows(const table_spec& table, const std::vector<std::string>& keys) {
+    for (std::size_t first = 0; first < keys.size(); first += rows_per_statement) {
+      auto count = std::min(rows_per_statement, keys.size() - first);
+      std::string sql = "DELETE FROM " + table.table + " WHERE " + table.keys.front() + " IN (";
       for (std::size_t i = 0; i < count; ++i)
         sql += i == 0 ? "?" : ", ?";
       Poco::Data::Statement erase(session());
       erase << sql + ")";
       for (std::size_t i = first; i < first + count; ++i)
-        erase, bind(valid_utf8(paths[i]));
+        erase, bind(valid_utf8(keys[i]));
       erase.execute();
     }
   }
@@ -926,7 +1121,7 @@ private:
       bind(static_cast<Poco::Int64>(r.logical_time)), bind(static_cast<Poco::Int64>(r.priority)),
       bind(static_cast<Poco::Int64>(r.created)), bind(static_cast<Poco::Int64>(r.started)),
       bind(static_cast<Poco::Int64>(r.finished)), bind(valid_utf8(r.message)), bind(r.parent_id),
-      bind(valid_utf8(r.backfill_id));
+      bind(valid_utf8(r.backfill_id)), bind(r.origin);
   }
 
   static void bind_row(Poco::Data::Statement& s, const node_put& n) {
@@ -952,6 +1147,25 @@ private:
     s, bind(valid_utf8(r.path)), bind(r.kind), bind(valid_utf8(r.name)), bind(r.status),
       bind(r.hash), bind(static_cast<Poco::Int64>(r.active_version)),
       bind(static_cast<Poco::Int64>(r.checked_at)), bind(diagnostics_to_json(r));
+  }
+
+  static void bind_row(Poco::Data::Statement& s, const coordinator_put& c) {
+    const auto& r = c.record;
+    s, bind(valid_utf8(r.workflow)), bind(static_cast<Poco::Int64>(r.next_fire)),
+      bind(static_cast<Poco::Int64>(r.last_fire)), bind(state_json(r));
+  }
+
+  static void bind_row(Poco::Data::Statement& s, const dependency_put& d) {
+    const auto& r = d.record;
+    s, bind(valid_utf8(r.workflow)), bind(valid_utf8(r.upstream)),
+      bind(static_cast<Poco::Int64>(r.logical_time)), bind(r.instance_id),
+      bind(static_cast<Poco::Int64>(r.satisfied_at));
+  }
+
+  static void bind_row(Poco::Data::Statement& s, const fire_put& f) {
+    const auto& r = f.record;
+    s, bind(valid_utf8(r.workflow)), bind(static_cast<Poco::Int64>(r.logical_time)),
+      bind(r.instance_id), bind(static_cast<Poco::Int64>(r.fired_at));
   }
 
   /// Runs `f`, turning exceptions into store errors that name the store, the

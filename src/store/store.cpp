@@ -32,4 +32,29 @@ expected<std::uint64_t> store::take_epoch(const std::string&, timestamp, std::in
   return unsupported("take_epoch");
 }
 
+expected<std::vector<coordinator_state_record>> store::coordinator_states() {
+  return unsupported("coordinator_states");
+}
+
+expected<std::vector<fire_record>> store::fire_records(const std::string&, timestamp, timestamp) {
+  return unsupported("fire_records");
+}
+
+expected<std::vector<dependency_record>> store::dependency_records(const std::string&, timestamp) {
+  return unsupported("dependency_records");
+}
+
+expected<fire_outcome> store::fire(const fire_record&, const std::vector<store_write>&) {
+  return unsupported("fire");
+}
+
+expected<std::vector<fire_record>> store::fire_records_after(const fire_record&, int) {
+  return unsupported("fire_records_after");
+}
+
+expected<std::vector<dependency_record>> store::dependency_records_after(const dependency_record&,
+                                                                         int) {
+  return unsupported("dependency_records_after");
+}
+
 } // namespace cafflow

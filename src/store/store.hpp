@@ -53,15 +53,41 @@ struct xml_file_delete {
   std::string path;
 };
 
+/// Creates or updates the state of a coordinator (by workflow). An empty
+/// state is stored as "{}"; one that is not JSON fails the batch.
+struct coordinator_put {
+  coordinator_state_record record;
+};
+
+/// Forgets the state of a coordinator that is gone.
+struct coordinator_delete {
+  std::string workflow;
+};
+
+/// Creates or updates which upstream instance satisfied a dependency (by
+/// workflow, upstream and logical time).
+struct dependency_put {
+  dependency_record record;
+};
+
+/// Creates or updates a fire record as it is: for copy_store(). A
+/// coordinator fires through store::fire(), which records a logical time
+/// once.
+struct fire_put {
+  fire_record record;
+};
+
 /// One write; the store writer applies many in one transaction.
 using store_write = std::variant<workflow_put, instance_put, node_put, attempt_put, xml_file_put,
-                                 xml_file_delete>;
+                                 xml_file_delete, coordinator_put, coordinator_delete,
+                                 dependency_put, fire_put>;
 
-/// The writes of `batch` that matter: an instance, node, attempt or xml file
-/// written several times keeps only its last content, at the place of its
-/// first write (so rows still come before the rows that refer to them; a put
-/// and a delete of one file are writes of the same row). Workflow writes all
-/// stay: a status change must not drop the version written before it.
+/// The writes of `batch` that matter: a row (instance, node, attempt, xml
+/// file, coordinator state, dependency, fire) written several times keeps
+/// only its last content, at the place of its first write (so rows still
+/// come before the rows that refer to them; a put and a delete of one file
+/// or coordinator are writes of the same row). Workflow writes all stay: a
+/// status change must not drop the version written before it.
 std::vector<store_write> coalesce(std::vector<store_write> batch);
 
 /// The writes that turn the stored file states `before` into `after` (each
@@ -79,6 +105,14 @@ struct workflow_version_record {
   std::string file;
   std::string xml;
   timestamp loaded_at = 0;
+};
+
+/// What store::fire() did.
+struct fire_outcome {
+  /// True when this call recorded the fire (and applied its writes).
+  bool fired = false;
+  /// The instance of the fire: the new one, or the one that fired before.
+  std::string instance_id;
 };
 
 class store {
@@ -134,6 +168,41 @@ public:
   /// its holder until `now + ttl_ms`, and returns the new epoch.
   virtual expected<std::uint64_t> take_epoch(const std::string& holder, timestamp now,
                                              std::int64_t ttl_ms);
+
+  /// The state of every coordinator, by workflow.
+  virtual expected<std::vector<coordinator_state_record>> coordinator_states();
+
+  /// The fires of `workflow` with `from` <= logical time <= `to`, by logical
+  /// time.
+  virtual expected<std::vector<fire_record>> fire_records(const std::string& workflow,
+                                                          timestamp from, timestamp to);
+
+  /// The satisfied dependencies of the fire of `workflow` at `logical_time`,
+  /// by upstream.
+  virtual expected<std::vector<dependency_record>> dependency_records(const std::string& workflow,
+                                                                      timestamp logical_time);
+
+  /// Records a fire exactly once: in one transaction, when no fire of
+  /// `fire.workflow` at `fire.logical_time` is stored yet, stores `fire` and
+  /// applies `writes` (as apply() does) and returns {true, fire.instance_id};
+  /// otherwise writes nothing and returns {false, the stored instance id}.
+  /// Of two concurrent calls for one logical time, one fires. A stored fire
+  /// with `fire.instance_id` is this fire's (a retry after a lost
+  /// connection found its first try committed): {true, fire.instance_id}.
+  virtual expected<fire_outcome> fire(const fire_record& fire,
+                                      const std::vector<store_write>& writes);
+
+  /// Fire records after `after` in (workflow, logical time) order, at most
+  /// `limit`; `{}` starts at the first (workflow names are never empty).
+  /// copy_store() pages through them.
+  virtual expected<std::vector<fire_record>> fire_records_after(const fire_record& after,
+                                                                int limit);
+
+  /// Dependency records after `after` in (workflow, upstream, logical time)
+  /// order, at most `limit`; `{}` starts at the first. copy_store() pages
+  /// through them.
+  virtual expected<std::vector<dependency_record>>
+  dependency_records_after(const dependency_record& after, int limit);
 };
 
 /// What copy_store() copied.
@@ -142,11 +211,16 @@ struct copy_counts {
   std::size_t versions = 0;
   std::size_t instances = 0;
   std::size_t files = 0;
+  /// Coordinator states, fire records and dependency records.
+  std::size_t coordinators = 0;
+  std::size_t fires = 0;
+  std::size_t dependencies = 0;
 };
 
 /// Copies everything `from` holds into `to`, which must be empty (both
 /// migrated): workflows with every version, every instance with its nodes
-/// and attempts, the xmlconfig file states. For moving from SQLite to
+/// and attempts, the xmlconfig file states, and the coordinators' states,
+/// fires and satisfied dependencies. For moving from SQLite to
 /// MySQL/MariaDB (or back) while the cluster is stopped. `progress` hears a
 /// line now and then.
 expected<copy_counts> copy_store(store& from, store& to,

@@ -55,7 +55,12 @@ master_actor::behavior_type probe_master(master_actor::pointer, caf::actor probe
       return unused();
     },
     [=](atom::instance, std::string&) -> caf::result<instance_record> { return unused(); },
-    [=](atom::run, std::string&, param_map&) -> caf::result<std::string> { return unused(); },
+    [=](atom::workflow, std::string&) -> caf::result<workflow_detail> { return unused(); },
+    [=](atom::run, start_request&) -> caf::result<std::string> { return unused(); },
+    [=](atom::rerun, std::string&, rerun_request&) -> caf::result<atom::ok> { return unused(); },
+    [=](atom::coordinate, std::string&, std::string&) -> caf::result<atom::ok> {
+      return unused();
+    },
     [=](atom::kill, std::string&) -> caf::result<atom::ok> { return unused(); },
     [=](atom::log, std::string&, std::string&, int, std::int64_t) -> caf::result<log_chunk> {
       return unused();
@@ -65,6 +70,8 @@ master_actor::behavior_type probe_master(master_actor::pointer, caf::actor probe
     [=](atom::done, const std::string& id, const std::string& status) {
       caf::anon_send(probe, atom::done::value, id, status);
     },
+    [=](atom::fire, fire_request&) -> caf::result<std::string> { return unused(); },
+    [](atom::put, store_batch&) {},
     [](atom::health, bool, std::string&, std::uint64_t) {},
     [](atom::status) { return status_map{}; },
   };

@@ -86,6 +86,36 @@ std::vector<std::string> describe(const instance_state& st, const std::vector<ef
   return result;
 }
 
+/// A chain s -> a -> b -> c -> e whose b failed (the instance failed, c never ran).
+std::shared_ptr<const workflow> chain() {
+  return load("<start name='s' to='a'/>" + action("a", "b") + action("b", "c") + action("c", "e")
+              + "<end name='e'/>");
+}
+
+std::vector<node_state> failed_at_b(const std::shared_ptr<const workflow>& wf) {
+  instance_state st(wf);
+  st.start(1);
+  succeed(st, "a");
+  fail(st, "b");
+  REQUIRE(st.status() == instance_status::failed);
+  return snapshot(st);
+}
+
+/// A fork s -> f(b, c) -> j -> d -> e.
+std::shared_ptr<const workflow> fork_join() {
+  return load("<start name='s' to='f'/><fork name='f'><path to='b'/><path to='c'/></fork>"
+              + action("b", "j") + action("c", "j") + "<join name='j' to='d'/>" + action("d", "e")
+              + "<end name='e'/>");
+}
+
+std::vector<std::size_t> indices(const instance_state& st, const std::vector<std::string>& names) {
+  std::vector<std::size_t> result;
+  for (const auto& n : names)
+    result.push_back(idx(st, n));
+  std::sort(result.begin(), result.end());
+  return result;
+}
+
 } // namespace
 
 TEST_SUITE_BEGIN("instance_state");
@@ -406,6 +436,255 @@ TEST_CASE("restore refuses nodes that do not fit the definition, and a started s
   instance_state started(wf);
   started.start(1);
   CHECK_FALSE(started.restore(snapshot(started), 5));
+}
+
+TEST_CASE("rerun modes have names and parse back, a bad one is named") {
+  for (auto mode : {rerun_mode::all, rerun_mode::failed, rerun_mode::nodes}) {
+    auto parsed = parse_rerun_mode(to_string(mode));
+    REQUIRE(parsed);
+    CHECK(*parsed == mode);
+  }
+  CHECK(std::string(to_string(rerun_mode::failed)) == "failed");
+  auto bad = parse_rerun_mode("Failed");
+  REQUIRE_FALSE(bad);
+  CHECK(bad.error().code == ec::invalid_argument);
+  CHECK(bad.error().message.find("'Failed'") != std::string::npos);
+}
+
+TEST_CASE("rerun failed: a chain reruns the failed node and what follows, the rest stays") {
+  auto wf = chain();
+  auto stored = failed_at_b(wf);
+  instance_state st(wf);
+  auto effects = st.rerun(stored, rerun_mode::failed, {"ignored"}, 10);
+  REQUIRE(effects);
+  CHECK(describe(st, *effects) == std::vector<std::string>{"run b 2"});
+  CHECK(st.status() == instance_status::running);
+  const auto& a = st.node(idx(st, "a"));
+  CHECK(a.status == node_status::succeeded);
+  CHECK(a.attempts == 1);
+  CHECK(a.started == stored[idx(st, "a")].started);
+  CHECK(a.finished == stored[idx(st, "a")].finished);
+  const auto& b = st.node(idx(st, "b"));
+  CHECK(b.status == node_status::running);
+  CHECK(b.message.empty()); // was "exit code 3"
+  CHECK(b.started == 10);
+  CHECK(b.finished == 0);
+  CHECK(b.attempt_base == 1);
+  CHECK(status_of(st, "c") == node_status::pending);
+  // Every reset row is reported, so the runner stores it; a and s are not.
+  CHECK(st.take_changed() == indices(st, {"b", "c", "e"}));
+  CHECK(describe(st, succeed(st, "b")) == std::vector<std::string>{"run c 1"});
+  CHECK(finishes(succeed(st, "c"), instance_status::succeeded));
+  CHECK(st.node(idx(st, "a")).attempts == 1);
+}
+
+TEST_CASE("rerun all: a chain runs again from the start, attempt numbers continue") {
+  auto wf = chain();
+  instance_state st(wf);
+  auto effects = st.rerun(failed_at_b(wf), rerun_mode::all, {}, 10);
+  REQUIRE(effects);
+  CHECK(describe(st, *effects) == std::vector<std::string>{"run a 2"});
+  CHECK(status_of(st, "s") == node_status::succeeded);
+  CHECK(st.node(idx(st, "s")).started == 10);
+  CHECK(status_of(st, "b") == node_status::pending);
+  CHECK(st.node(idx(st, "b")).attempts == 1); // kept: its next attempt is 2
+  CHECK(describe(st, succeed(st, "a")) == std::vector<std::string>{"run b 2"});
+  CHECK(describe(st, succeed(st, "b")) == std::vector<std::string>{"run c 1"});
+  CHECK(finishes(succeed(st, "c"), instance_status::succeeded));
+}
+
+TEST_CASE("rerun nodes: a chain runs the named node and what follows, earlier nodes stay") {
+  auto wf = chain();
+  instance_state st(wf);
+  auto effects = st.rerun(failed_at_b(wf), rerun_mode::nodes, {"c"}, 10);
+  REQUIRE(effects);
+  CHECK(describe(st, *effects) == std::vector<std::string>{"run c 1"});
+  CHECK(status_of(st, "b") == node_status::failed);
+  CHECK(status_of(st, "a") == node_status::succeeded);
+  CHECK(finishes(succeed(st, "c"), instance_status::succeeded));
+}
+
+TEST_CASE("rerun nodes of a succeeded instance: a named node after another named one waits for the flow") {
+  auto wf = chain();
+  instance_state before(wf);
+  before.start(1);
+  succeed(before, "a");
+  succeed(before, "b");
+  REQUIRE(finishes(succeed(before, "c"), instance_status::succeeded));
+  instance_state st(wf);
+  auto effects = st.rerun(snapshot(before), rerun_mode::nodes, {"c", "b"}, 10);
+  REQUIRE(effects);
+  CHECK(describe(st, *effects) == std::vector<std::string>{"run b 2"});
+  CHECK(status_of(st, "a") == node_status::succeeded);
+  CHECK(status_of(st, "c") == node_status::pending);
+  CHECK(status_of(st, "e") == node_status::pending);
+  CHECK(describe(st, succeed(st, "b")) == std::vector<std::string>{"run c 2"});
+  CHECK(finishes(succeed(st, "c"), instance_status::succeeded));
+}
+
+TEST_CASE("rerun failed: a join does not wait for the branch that succeeded") {
+  auto wf = fork_join();
+  instance_state before(wf);
+  before.start(1);
+  succeed(before, "c");
+  fail(before, "b"); // the instance fails, the waiting join is killed
+  REQUIRE(status_of(before, "j") == node_status::killed);
+  instance_state st(wf);
+  auto effects = st.rerun(snapshot(before), rerun_mode::failed, {}, 10);
+  REQUIRE(effects);
+  CHECK(describe(st, *effects) == std::vector<std::string>{"run b 2"});
+  CHECK(status_of(st, "c") == node_status::succeeded);
+  CHECK(st.node(idx(st, "c")).attempts == 1);
+  // c's token counts as arrived (stored so: a restore rebuilds it).
+  CHECK(status_of(st, "j") == node_status::waiting);
+  CHECK(describe(st, succeed(st, "b")) == std::vector<std::string>{"run d 1"});
+  CHECK(status_of(st, "c") == node_status::succeeded);
+  CHECK(finishes(succeed(st, "d"), instance_status::succeeded));
+}
+
+TEST_CASE("rerun failed: both killed branches run again and the join waits for both") {
+  auto wf = fork_join();
+  instance_state before(wf);
+  before.start(1);
+  before.kill("by operator", 2);
+  REQUIRE(status_of(before, "b") == node_status::killed);
+  REQUIRE(status_of(before, "c") == node_status::killed);
+  instance_state st(wf);
+  auto effects = st.rerun(snapshot(before), rerun_mode::failed, {}, 10);
+  REQUIRE(effects);
+  CHECK(describe(st, *effects) == std::vector<std::string>{"run b 2", "run c 2"});
+  CHECK(status_of(st, "j") == node_status::pending);
+  CHECK(runs(st, succeed(st, "b")).empty());
+  CHECK(status_of(st, "j") == node_status::waiting);
+  CHECK(describe(st, succeed(st, "c")) == std::vector<std::string>{"run d 1"});
+  CHECK(finishes(succeed(st, "d"), instance_status::succeeded));
+}
+
+TEST_CASE("rerun: the token a kept branch passed to a join goes on when the rerun branch leaves another way") {
+  // b fails to h, the join goes on with c's token to d; then h fails and
+  // kills d: the instance fails.
+  auto wf = load("<start name='s' to='f'/><fork name='f'><path to='b'/><path to='c'/></fork>"
+                 + action("b", "j", "h") + action("c", "j") + action("h", "e2")
+                 + "<join name='j' to='d'/>" + action("d", "e")
+                 + "<end name='e'/><end name='e2'/>");
+  instance_state before(wf);
+  before.start(1);
+  succeed(before, "c");
+  CHECK(runs(before, fail(before, "b")) == std::vector<std::string>{"d", "h"});
+  REQUIRE(finishes(fail(before, "h"), instance_status::failed));
+  REQUIRE(status_of(before, "d") == node_status::killed);
+  instance_state st(wf);
+  auto effects = st.rerun(snapshot(before), rerun_mode::failed, {}, 10);
+  REQUIRE(effects);
+  // h and d lie after b: the flow decides whether they run.
+  CHECK(describe(st, *effects) == std::vector<std::string>{"run b 2"});
+  CHECK(status_of(st, "h") == node_status::pending);
+  CHECK(status_of(st, "d") == node_status::pending);
+  CHECK(runs(st, fail(st, "b")) == std::vector<std::string>{"d", "h"});
+  CHECK(st.node(idx(st, "h")).attempts == 2);
+}
+
+TEST_CASE("rerun failed: an action that failed to its error transition runs again and can take ok") {
+  auto wf = load("<start name='s' to='a'/>" + action("a", "b", "k") + action("b", "e")
+                 + "<kill name='k'><message>gave up</message></kill><end name='e'/>");
+  instance_state before(wf);
+  before.start(1);
+  REQUIRE(finishes(fail(before, "a"), instance_status::killed));
+  instance_state st(wf);
+  auto effects = st.rerun(snapshot(before), rerun_mode::failed, {}, 10);
+  REQUIRE(effects);
+  CHECK(describe(st, *effects) == std::vector<std::string>{"run a 2"});
+  CHECK(status_of(st, "k") == node_status::pending);
+  CHECK(describe(st, succeed(st, "a")) == std::vector<std::string>{"run b 1"});
+  CHECK(finishes(succeed(st, "b"), instance_status::succeeded));
+  CHECK(status_of(st, "k") == node_status::pending);
+}
+
+TEST_CASE("rerun: a decision is decided again") {
+  auto wf = load("<start name='s' to='a'/>" + action("a", "d")
+                 + "<decision name='d'><case to='x'>go == 1</case><default to='y'/></decision>"
+                 + action("x", "e") + action("y", "e") + "<end name='e'/>");
+  instance_state before(wf, [](const std::string&) -> expected<bool> {
+    return make_error(ec::invalid_argument, "no parameter 'go'");
+  });
+  before.start(1);
+  REQUIRE(finishes(succeed(before, "a"), instance_status::failed));
+  REQUIRE(status_of(before, "d") == node_status::failed);
+  auto holds = [](const std::string& c) -> expected<bool> { return c == "go == 1"; };
+  instance_state failed(wf, holds);
+  auto effects = failed.rerun(snapshot(before), rerun_mode::failed, {}, 10);
+  REQUIRE(effects);
+  CHECK(describe(failed, *effects) == std::vector<std::string>{"run x 1"});
+  CHECK(failed.node(idx(failed, "d")).message == "case 1 holds: x");
+  CHECK(status_of(failed, "a") == node_status::succeeded);
+  instance_state from_a(wf, holds);
+  effects = from_a.rerun(snapshot(before), rerun_mode::nodes, {"a"}, 10);
+  REQUIRE(effects);
+  CHECK(describe(from_a, *effects) == std::vector<std::string>{"run a 2"});
+  CHECK(describe(from_a, succeed(from_a, "a")) == std::vector<std::string>{"run x 1"});
+}
+
+TEST_CASE("rerun: the retry budget is fresh, and a restore keeps counting from the rerun's base") {
+  auto wf = load("<start name='s' to='a'/>" + action("a", "e", "", "retry-times='2' interval='5'")
+                 + "<end name='e'/>");
+  instance_state before(wf);
+  before.start(1);
+  fail(before, "a");
+  before.retry_due(idx(before, "a"), 2);
+  fail(before, "a");
+  before.retry_due(idx(before, "a"), 3);
+  REQUIRE(finishes(fail(before, "a"), instance_status::failed));
+  REQUIRE(before.node(idx(before, "a")).attempts == 3);
+  instance_state st(wf);
+  auto effects = st.rerun(snapshot(before), rerun_mode::failed, {}, 10);
+  REQUIRE(effects);
+  CHECK(describe(st, *effects) == std::vector<std::string>{"run a 4"});
+  CHECK(st.node(idx(st, "a")).attempt_base == 3);
+  CHECK(describe(st, fail(st, "a")) == std::vector<std::string>{"retry a 5"});
+  // The master restarts while a waits for its retry.
+  instance_state after(wf);
+  auto restored = after.restore(snapshot(st), 11);
+  REQUIRE(restored);
+  CHECK(describe(after, *restored) == std::vector<std::string>{"retry a 5"});
+  CHECK(describe(after, after.retry_due(idx(after, "a"), 12))
+        == std::vector<std::string>{"run a 5"});
+  CHECK(describe(after, fail(after, "a")) == std::vector<std::string>{"retry a 6"});
+  after.retry_due(idx(after, "a"), 13);
+  CHECK(finishes(fail(after, "a"), instance_status::failed)); // attempts 4, 5 and 6
+  CHECK(after.node(idx(after, "a")).attempts == 6);
+}
+
+TEST_CASE("rerun refuses unknown and missing nodes, an instance without failures, a misfit and a started state") {
+  auto wf = chain();
+  auto stored = failed_at_b(wf);
+  instance_state unknown(wf);
+  auto r = unknown.rerun(stored, rerun_mode::nodes, {"b", "nope"}, 10);
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code == ec::invalid_argument);
+  CHECK(r.error().message.find("'nope'") != std::string::npos);
+  CHECK(unknown.status() == instance_status::queued);
+  instance_state none(wf);
+  r = none.rerun(stored, rerun_mode::nodes, {}, 10);
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code == ec::invalid_argument);
+  instance_state ok(wf);
+  ok.start(1);
+  succeed(ok, "a");
+  succeed(ok, "b");
+  succeed(ok, "c");
+  instance_state nothing(wf);
+  r = nothing.rerun(snapshot(ok), rerun_mode::failed, {}, 10);
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code == ec::conflict);
+  CHECK(r.error().message == "nothing to rerun: no node failed or was killed");
+  instance_state misfit(wf);
+  r = misfit.rerun(std::vector<node_state>(2), rerun_mode::all, {}, 10);
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code == ec::invalid_argument);
+  CHECK(r.error().message == "the stored instance has 2 nodes, its workflow version 5");
+  instance_state started(wf);
+  started.start(1);
+  CHECK_FALSE(started.rerun(stored, rerun_mode::all, {}, 10));
 }
 
 TEST_SUITE_END();

@@ -15,6 +15,10 @@ public:
   instance_filter last_filter;
   std::string last_run;
   param_map last_params;
+  start_request last_start;
+  std::string last_rerun_id;
+  rerun_request last_rerun;
+  std::string last_coordinate;
 
   expected<health_record> health() override {
     if (!master_up)
@@ -45,6 +49,9 @@ public:
     r.id = "01";
     r.workflow = "w";
     r.status = "running";
+    r.trigger = "rerun";
+    r.origin = "cron";
+    r.parent_id = "00";
     return std::vector<instance_record>{r};
   }
   expected<instance_record> instance(const std::string& id) override {
@@ -80,12 +87,54 @@ public:
     c.size = offset + 6;
     return c;
   }
-  expected<std::string> run(const std::string& wf, const param_map& params) override {
-    if (wf != "w")
-      return make_error(ec::unknown_workflow, "no workflow named '" + wf + "' is loaded");
-    last_run = wf;
-    last_params = params;
+  expected<workflow_detail> workflow(const std::string& name) override {
+    if (name != "w" && name != "plain")
+      return make_error(ec::unknown_workflow, "no workflow named '" + name + "' is loaded");
+    workflow_detail d;
+    d.record = workflow_record{name, "/", "", "me", "/x/" + name + ".xml", "h", 2, 7, 3,
+                               "active"};
+    if (name == "plain")
+      return d;
+    d.has_coordinator = true;
+    auto& c = d.coordinator;
+    c.paused = true;
+    c.cron = "0 1 * * *";
+    c.timezone = "Europe/Berlin";
+    c.start_time = "2026-01-01 00:00:00";
+    c.catchup = "last";
+    c.overlap = "queue";
+    c.next_fires = {1767225600000, 1767312000000};
+    c.waiting = {1767139200000};
+    c.last_fire = 1767052800000;
+    c.dependencies.push_back(dependency_view{"up_a", true, "0a", 1767139300000});
+    c.dependencies.push_back(dependency_view{"up_b", false, "", 0});
+    c.params = {{"day", "${time.today|yyyy-MM-dd|-1 day}"}, {"city", "x"}};
+    d.downstream = {"report"};
+    return d;
+  }
+  expected<std::string> start(const start_request& request) override {
+    if (request.workflow != "w")
+      return make_error(ec::unknown_workflow,
+                        "no workflow named '" + request.workflow + "' is loaded");
+    last_start = request;
+    last_run = request.workflow;
+    last_params = request.params;
     return std::string("02");
+  }
+  expected<void> rerun(const std::string& id, const rerun_request& request) override {
+    if (id == "busy")
+      return make_error(ec::conflict, "instance busy is running: kill it or wait for its end");
+    if (id != "01")
+      return make_error(ec::unknown_instance, "no instance with id '" + id + "'");
+    last_rerun_id = id;
+    last_rerun = request;
+    return {};
+  }
+  expected<void> coordinate(const std::string& name, const std::string& action) override {
+    if (name != "w")
+      return make_error(ec::unknown_workflow, "no workflow named '" + name + "' is loaded");
+    last_coordinate = name + ":" + action;
+    return {};
   }
 };
 
@@ -107,7 +156,7 @@ json body_of(const http_response& r) { return json::parse(r.body); }
 
 TEST_SUITE_BEGIN("api");
 
-TEST_CASE("health: 200 with workers, 503 without a master") {
+TEST_CASE("health: 200 with workers and 503 without a master") {
   fake_backend b;
   auto ok = call(b, "GET", "/api/v1/health");
   CHECK(ok.status == 200);
@@ -152,15 +201,230 @@ TEST_CASE("xmlconfig lists files with status and diagnostics") {
   CHECK(call(b, "POST", "/api/v1/xmlconfig").status == 405);
 }
 
-TEST_CASE("run: params from the body, 201 with the id") {
+TEST_CASE("run: params from the body and 201 with the id") {
   fake_backend b;
   auto r = call(b, "POST", "/api/v1/workflows/w/run",
                 R"({"params": {"day": "2026-11-20", "n": 3, "flag": true}})");
   CHECK(r.status == 201);
   CHECK(body_of(r)["instance_id"] == "02");
   CHECK(b.last_params == param_map{{"day", "2026-11-20"}, {"n", "3"}, {"flag", "true"}});
+  CHECK(b.last_start.trigger == "manual");
+  CHECK(b.last_start.logical_time == 0);
   CHECK(call(b, "POST", "/api/v1/workflows/w/run", "").status == 201);
   CHECK(b.last_params.empty());
+}
+
+namespace {
+
+/// The status is `status` and the JSON error contains `fragment`.
+void check_error(const http_response& r, int status, const std::string& fragment) {
+  CAPTURE(r.body);
+  CHECK(r.status == status);
+  auto j = json::parse(r.body, nullptr, false);
+  REQUIRE(j.is_object());
+  REQUIRE(j.contains("error"));
+  CHECK(j["error"].get<std::string>().find(fragment) != std::string::npos);
+}
+
+} // namespace
+
+TEST_CASE("run with a logical time as text or milliseconds") {
+  fake_backend b;
+  auto r = call(b, "POST", "/api/v1/workflows/w/run",
+                R"({"logical_time": "2026-01-01 00:00:00", "params": {"a": "1"}})");
+  CHECK(r.status == 201);
+  CHECK(b.last_start.logical_time == 1767225600000);
+  CHECK(b.last_start.params == param_map{{"a", "1"}});
+  CHECK(call(b, "POST", "/api/v1/workflows/w/run", R"({"logical_time": "2026-01-01T00:00:00Z"})")
+          .status
+        == 201);
+  CHECK(b.last_start.logical_time == 1767225600000);
+  CHECK(call(b, "POST", "/api/v1/workflows/w/run", R"({"logical_time": 1767225600123})").status
+        == 201);
+  CHECK(b.last_start.logical_time == 1767225600123);
+  CHECK(b.last_start.params.empty());
+}
+
+TEST_CASE("run rejects a bad logical time naming the field") {
+  fake_backend b;
+  for (auto body : {R"({"logical_time": "tomorrow"})", R"({"logical_time": "2026-13-01 00:00:00"})",
+                    R"({"logical_time": -5})", R"({"logical_time": 0})", R"({"logical_time": 1.5})",
+                    R"({"logical_time": true})", R"({"logical_time": null})",
+                    R"({"logical_time": ["2026-01-01"]})"}) {
+    CAPTURE(body);
+    check_error(call(b, "POST", "/api/v1/workflows/w/run", body), 400, "'logical_time'");
+  }
+  CHECK(b.last_run.empty());
+}
+
+TEST_CASE("trigger and lineage start instances with their trigger") {
+  fake_backend b;
+  auto t = call(b, "POST", "/api/v1/workflows/w/trigger", R"({"params": {"day": "2026-01-01"}})");
+  CHECK(t.status == 201);
+  CHECK(body_of(t)["instance_id"] == "02");
+  CHECK(b.last_start.workflow == "w");
+  CHECK(b.last_start.trigger == "trigger");
+  CHECK(b.last_start.params == param_map{{"day", "2026-01-01"}});
+  CHECK(b.last_start.logical_time == 0);
+  auto l = call(b, "POST", "/api/v1/workflows/w/lineage");
+  CHECK(l.status == 201);
+  CHECK(body_of(l)["instance_id"] == "02");
+  CHECK(b.last_start.trigger == "lineage");
+  CHECK(b.last_start.params.empty());
+}
+
+TEST_CASE("trigger and lineage errors") {
+  fake_backend b;
+  for (std::string verb : {"trigger", "lineage"}) {
+    CAPTURE(verb);
+    auto path = "/api/v1/workflows/w/" + verb;
+    check_error(call(b, "POST", path, "{"), 400, "not valid JSON");
+    check_error(call(b, "POST", path, R"("x")"), 400, "JSON object");
+    check_error(call(b, "POST", path, R"({"logical_time": "2026-01-01 00:00:00"})"), 400,
+                "unknown field 'logical_time'");
+    check_error(call(b, "POST", path, R"({"params": "a=1"})"), 400, "'params' must be an object");
+    check_error(call(b, "POST", path, R"({"params": {"a": null}})"), 400, "'params.a'");
+    check_error(call(b, "POST", "/api/v1/workflows/nope/" + verb), 404, "no workflow named 'nope'");
+    auto wrong = call(b, "GET", path);
+    check_error(wrong, 405, "use POST");
+    REQUIRE(wrong.headers.size() == 1);
+    CHECK(wrong.headers[0] == std::pair<std::string, std::string>{"Allow", "POST"});
+  }
+  CHECK(b.last_run.empty());
+  check_error(call(b, "POST", "/api/v1/workflows/w/fire"), 404, "no such resource");
+}
+
+TEST_CASE("workflow detail with its coordinator") {
+  fake_backend b;
+  auto r = call(b, "GET", "/api/v1/workflows/w");
+  CHECK(r.status == 200);
+  auto j = body_of(r);
+  CHECK(j["workflow"]["name"] == "w");
+  CHECK(j["workflow"]["version"] == 2);
+  CHECK(j["workflow"]["loaded_at"] == "1970-01-01T00:00:00.007Z");
+  const auto& c = j["coordinator"];
+  CHECK(c["enabled"] == true);
+  CHECK(c["paused"] == true);
+  CHECK(c["cron"] == "0 1 * * *");
+  CHECK(c["timezone"] == "Europe/Berlin");
+  CHECK(c["start_time"] == "2026-01-01 00:00:00");
+  CHECK(c["end_time"].is_null());
+  CHECK(c["catchup"] == "last");
+  CHECK(c["overlap"] == "queue");
+  CHECK(c["next_fires"] == json::array({"2026-01-01T00:00:00.000Z", "2026-01-02T00:00:00.000Z"}));
+  CHECK(c["waiting"] == json::array({"2025-12-31T00:00:00.000Z"}));
+  CHECK(c["last_fire"] == "2025-12-30T00:00:00.000Z");
+  REQUIRE(c["dependencies"].size() == 2);
+  CHECK(c["dependencies"][0]
+        == json{{"workflow", "up_a"},
+                {"ready", true},
+                {"instance_id", "0a"},
+                {"ready_at", "2025-12-31T00:01:40.000Z"}});
+  CHECK(c["dependencies"][1]["ready"] == false);
+  CHECK(c["dependencies"][1]["instance_id"].is_null());
+  CHECK(c["dependencies"][1]["ready_at"].is_null());
+  // The param-list in its order, not sorted.
+  CHECK(c["params"][0] == json{{"name", "day"}, {"value", "${time.today|yyyy-MM-dd|-1 day}"}});
+  CHECK(c["params"][1]["name"] == "city");
+  CHECK(c["triggers"] == json::array());
+  CHECK(j["downstream"] == json::array({"report"}));
+}
+
+TEST_CASE("workflow detail without a coordinator and its errors") {
+  fake_backend b;
+  auto j = body_of(call(b, "GET", "/api/v1/workflows/plain"));
+  CHECK(j["workflow"]["name"] == "plain");
+  CHECK(j["coordinator"].is_null());
+  CHECK(j["downstream"] == json::array());
+  check_error(call(b, "GET", "/api/v1/workflows/nope"), 404, "no workflow named 'nope'");
+  check_error(call(b, "GET", "/api/v1/workflows/a%20b"), 404, "no workflow named 'a b'");
+  auto wrong = call(b, "POST", "/api/v1/workflows/w");
+  check_error(wrong, 405, "use GET");
+  REQUIRE(wrong.headers.size() == 1);
+  CHECK(wrong.headers[0] == std::pair<std::string, std::string>{"Allow", "GET"});
+}
+
+TEST_CASE("pause resume and reset a coordinator") {
+  fake_backend b;
+  for (std::string action : {"pause", "resume", "reset"}) {
+    CAPTURE(action);
+    auto r = call(b, "POST", "/api/v1/workflows/w/" + action);
+    CHECK(r.status == 200);
+    CHECK(body_of(r) == json{{"workflow", "w"}, {"action", action}});
+    CHECK(b.last_coordinate == "w:" + action);
+    check_error(call(b, "POST", "/api/v1/workflows/nope/" + action), 404,
+                "no workflow named 'nope'");
+    check_error(call(b, "GET", "/api/v1/workflows/w/" + action), 405, "use POST");
+  }
+}
+
+TEST_CASE("rerun modes") {
+  fake_backend b;
+  auto r = call(b, "POST", "/api/v1/instances/01/rerun");
+  CHECK(r.status == 200);
+  CHECK(body_of(r) == json{{"instance_id", "01"}, {"status", "running"}});
+  CHECK(b.last_rerun_id == "01");
+  CHECK(b.last_rerun.mode == "failed");
+  CHECK(b.last_rerun.nodes.empty());
+  CHECK(call(b, "POST", "/api/v1/instances/01/rerun", R"({"mode": "all"})").status == 200);
+  CHECK(b.last_rerun.mode == "all");
+  CHECK(call(b, "POST", "/api/v1/instances/01/rerun", R"({"mode": "failed"})").status == 200);
+  CHECK(b.last_rerun.mode == "failed");
+  CHECK(call(b, "POST", "/api/v1/instances/01/rerun", R"({"mode": "nodes", "nodes": ["a", "b"]})")
+          .status
+        == 200);
+  CHECK(b.last_rerun.mode == "nodes");
+  CHECK(b.last_rerun.nodes == std::vector<std::string>{"a", "b"});
+}
+
+TEST_CASE("rerun rejects bad bodies naming the field") {
+  fake_backend b;
+  auto rerun = [&](const std::string& body) {
+    return call(b, "POST", "/api/v1/instances/01/rerun", body);
+  };
+  check_error(rerun("{mode: all}"), 400, "not valid JSON");
+  check_error(rerun("[]"), 400, "JSON object");
+  check_error(rerun(R"({"mode": "some"})"), 400, "field 'mode'");
+  check_error(rerun(R"({"mode": 1})"), 400, "field 'mode'");
+  check_error(rerun(R"({"mode": "nodes"})"), 400, "field 'nodes' is required");
+  check_error(rerun(R"({"mode": "nodes", "nodes": []})"), 400, "field 'nodes' is required");
+  check_error(rerun(R"({"mode": "nodes", "nodes": "a"})"), 400, "field 'nodes' must be an array");
+  check_error(rerun(R"({"mode": "nodes", "nodes": ["a", 1]})"), 400, "field 'nodes'");
+  check_error(rerun(R"({"mode": "nodes", "nodes": [""]})"), 400, "field 'nodes'");
+  check_error(rerun(R"({"mode": "all", "nodes": ["a"]})"), 400, "field 'nodes' is only allowed");
+  check_error(rerun(R"({"nodes": ["a"]})"), 400, "field 'nodes' is only allowed");
+  check_error(rerun(R"({"mode": "all", "node": ["a"]})"), 400, "unknown field 'node'");
+  CHECK(b.last_rerun_id.empty());
+}
+
+TEST_CASE("rerun maps unknown instances to 404 and conflicts to 409") {
+  fake_backend b;
+  check_error(call(b, "POST", "/api/v1/instances/zz/rerun"), 404, "no instance with id 'zz'");
+  check_error(call(b, "POST", "/api/v1/instances/busy/rerun", R"({"mode": "all"})"), 409,
+              "is running");
+  auto wrong = call(b, "GET", "/api/v1/instances/01/rerun");
+  check_error(wrong, 405, "use POST");
+  REQUIRE(wrong.headers.size() == 1);
+  CHECK(wrong.headers[0] == std::pair<std::string, std::string>{"Allow", "POST"});
+}
+
+TEST_CASE("instances by trigger with their origin and parent") {
+  fake_backend b;
+  auto list = call(b, "GET", "/api/v1/instances?trigger=cron");
+  CHECK(list.status == 200);
+  CHECK(b.last_filter.trigger == "cron");
+  auto i = body_of(list)["instances"][0];
+  CHECK(i["trigger"] == "rerun");
+  CHECK(i["origin"] == "cron");
+  CHECK(i["parent_id"] == "00");
+  call(b, "GET", "/api/v1/instances");
+  CHECK(b.last_filter.trigger.empty());
+  check_error(call(b, "GET", "/api/v1/instances?trigger=crn"), 400,
+              "query parameter 'trigger': unknown trigger 'crn'");
+  // Without an origin of its own an instance came from its trigger.
+  auto one = body_of(call(b, "GET", "/api/v1/instances/01"));
+  CHECK(one["origin"] == "manual");
+  CHECK(one["parent_id"].is_null());
 }
 
 TEST_CASE("errors are JSON with a status that fits") {
@@ -196,7 +460,7 @@ TEST_CASE("errors are JSON with a status that fits") {
   check(call(b, "GET", "/api/v1/workflows/w/run"), 405, "use POST");
 }
 
-TEST_CASE("kill, logs and the cluster view") {
+TEST_CASE("kill and logs and the cluster view") {
   fake_backend b;
   auto killed = call(b, "POST", "/api/v1/instances/01/kill");
   CHECK(killed.status == 200);

@@ -47,6 +47,30 @@ store_write file_put(const std::string& path, const std::string& status) {
 
 store_write file_delete(const std::string& path) { return xml_file_delete{path}; }
 
+store_write coordinator(const std::string& workflow, timestamp next_fire) {
+  coordinator_put p;
+  p.record.workflow = workflow;
+  p.record.next_fire = next_fire;
+  return p;
+}
+
+store_write coordinator_gone(const std::string& workflow) { return coordinator_delete{workflow}; }
+
+store_write dependency(const std::string& workflow, const std::string& upstream,
+                       timestamp logical_time, const std::string& instance_id) {
+  dependency_put p;
+  p.record.workflow = workflow;
+  p.record.upstream = upstream;
+  p.record.logical_time = logical_time;
+  p.record.instance_id = instance_id;
+  return p;
+}
+
+store_write fire(const std::string& workflow, timestamp logical_time,
+                 const std::string& instance_id) {
+  return fire_put{fire_record{workflow, logical_time, instance_id, 0}};
+}
+
 /// "kind key status" of every write, in order.
 std::vector<std::string> describe(const std::vector<store_write>& writes) {
   std::vector<std::string> out;
@@ -64,6 +88,17 @@ std::vector<std::string> describe(const std::vector<store_write>& writes) {
       out.push_back("file " + x->record.path + " " + x->record.status);
     else if (auto* d = std::get_if<xml_file_delete>(&w))
       out.push_back("delete " + d->path);
+    else if (auto* c = std::get_if<coordinator_put>(&w))
+      out.push_back("coordinator " + c->record.workflow + " "
+                    + std::to_string(c->record.next_fire));
+    else if (auto* c = std::get_if<coordinator_delete>(&w))
+      out.push_back("forget " + c->workflow);
+    else if (auto* p = std::get_if<dependency_put>(&w))
+      out.push_back("dependency " + p->record.workflow + "<-" + p->record.upstream + "@"
+                    + std::to_string(p->record.logical_time) + " " + p->record.instance_id);
+    else if (auto* f = std::get_if<fire_put>(&w))
+      out.push_back("fire " + f->record.workflow + "@" + std::to_string(f->record.logical_time)
+                    + " " + f->record.instance_id);
   }
   return out;
 }
@@ -125,4 +160,47 @@ TEST_CASE("coalesce tells xml files apart from instances with the same key") {
   std::vector<store_write> batch{instance("same", "running"), file_put("same", "loaded")};
   CHECK(describe(coalesce(batch))
         == std::vector<std::string>{"instance same running", "file same loaded"});
+}
+
+TEST_CASE("coalesce keeps the last write of each coordinator state, put or delete") {
+  std::vector<store_write> batch{
+    coordinator("c1", 100),
+    coordinator("c2", 100),
+    instance("i1", "queued"),
+    coordinator("c1", 200),
+    coordinator_gone("c2"),
+    coordinator_gone("c3"),
+    coordinator("c3", 300),
+  };
+  CHECK(describe(coalesce(batch)) == std::vector<std::string>{
+    "coordinator c1 200",
+    "forget c2",
+    "instance i1 queued",
+    "coordinator c3 300",
+  });
+}
+
+TEST_CASE("coalesce keeps the last write of each dependency and fire by its whole key") {
+  std::vector<store_write> batch{
+    dependency("w", "up", 1000, "i1"),
+    dependency("w", "up", 2000, "i2"),
+    dependency("w", "other", 1000, "i3"),
+    fire("w", 1000, "i4"),
+    dependency("w", "up", 1000, "i5"),
+    fire("w", 2000, "i6"),
+    fire("w", 1000, "i7"),
+    // A coordinator state of the same name is another row.
+    coordinator("w", 3000),
+    // Logical times are 64 bits: these are two rows.
+    fire("w", 1000 + (timestamp{1} << 32), "i8"),
+  };
+  CHECK(describe(coalesce(batch)) == std::vector<std::string>{
+    "dependency w<-up@1000 i5",
+    "dependency w<-up@2000 i2",
+    "dependency w<-other@1000 i3",
+    "fire w@1000 i7",
+    "fire w@2000 i6",
+    "coordinator w 3000",
+    "fire w@4294968296 i8",
+  });
 }

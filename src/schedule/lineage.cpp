@@ -1,0 +1,97 @@
+#include "schedule/lineage.hpp"
+
+#include <algorithm>
+#include <deque>
+
+namespace cafflow {
+
+lineage_plan::lineage_plan(const std::string& root, const upstream_map& upstreams) {
+  // Who depends on whom, inverted: workflow -> its downstreams.
+  std::map<std::string, std::vector<std::string>> downstreams;
+  for (const auto& [wf, ups] : upstreams)
+    for (const auto& up : ups)
+      downstreams[up].push_back(wf);
+  std::set<std::string> members{root};
+  std::deque<std::string> todo{root};
+  while (!todo.empty()) {
+    auto wf = todo.front();
+    todo.pop_front();
+    for (const auto& down : downstreams[wf])
+      if (members.insert(down).second)
+        todo.push_back(down);
+  }
+  for (const auto& wf : members) {
+    auto& waits = pending_[wf];
+    if (wf == root)
+      continue; // the root runs first, whatever it depends on
+    if (auto it = upstreams.find(wf); it != upstreams.end())
+      for (const auto& up : it->second)
+        if (members.count(up) > 0)
+          waits.insert(up);
+  }
+  // Kahn's algorithm; ties by name, so the order is stable.
+  auto remaining = pending_;
+  std::set<std::string> ready{root};
+  remaining.erase(root);
+  while (!ready.empty()) {
+    auto wf = *ready.begin();
+    ready.erase(ready.begin());
+    order_.push_back(wf);
+    for (auto it = remaining.begin(); it != remaining.end();) {
+      it->second.erase(wf);
+      if (it->second.empty()) {
+        ready.insert(it->first);
+        it = remaining.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+}
+
+std::vector<std::string> lineage_plan::start() {
+  auto root = order_.front();
+  pending_.erase(root);
+  running_.insert(root);
+  return {root};
+}
+
+std::vector<std::string> lineage_plan::finished(const std::string& workflow, bool succeeded) {
+  std::vector<std::string> next;
+  if (running_.erase(workflow) == 0)
+    return next;
+  if (!succeeded) {
+    // Everything that (transitively) waits for it is abandoned.
+    std::set<std::string> lost{workflow};
+    for (const auto& wf : order_) {
+      auto it = pending_.find(wf);
+      if (it == pending_.end())
+        continue;
+      if (std::any_of(it->second.begin(), it->second.end(),
+                      [&](const std::string& up) { return lost.count(up) > 0; })) {
+        lost.insert(wf);
+        abandoned_.insert(wf);
+        pending_.erase(it);
+      }
+    }
+    return next;
+  }
+  for (const auto& wf : order_) {
+    auto it = pending_.find(wf);
+    if (it == pending_.end())
+      continue;
+    it->second.erase(workflow);
+    if (it->second.empty()) {
+      next.push_back(wf);
+      running_.insert(wf);
+      pending_.erase(it);
+    }
+  }
+  return next;
+}
+
+bool lineage_plan::done() const {
+  return pending_.empty() && running_.empty();
+}
+
+} // namespace cafflow

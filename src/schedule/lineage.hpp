@@ -1,0 +1,48 @@
+// Lineage runs (akkaflow's "blood", WORKFLOW-FORMAT.md §8): a workflow, then
+// every workflow downstream of it (whose coordinator depends on it, directly
+// or not), each once, each after its upstreams in the run have succeeded.
+// Pure: the master starts the instances this plan asks for.
+#pragma once
+
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace cafflow {
+
+/// Workflow name -> the workflows its coordinator waits for.
+using upstream_map = std::map<std::string, std::vector<std::string>>;
+
+class lineage_plan {
+public:
+  /// `root` and everything downstream of it in `upstreams` (which has no
+  /// cycles: the catalog refuses them).
+  lineage_plan(const std::string& root, const upstream_map& upstreams);
+
+  /// Every workflow of the run, each after its upstreams in the run, root first.
+  const std::vector<std::string>& order() const { return order_; }
+
+  /// The workflows to start first: the root.
+  std::vector<std::string> start();
+
+  /// An instance of `workflow` of this run ended; returns the workflows to
+  /// start now (those whose upstreams in the run have all succeeded). A
+  /// failure abandons everything downstream of it.
+  std::vector<std::string> finished(const std::string& workflow, bool succeeded);
+
+  /// True when nothing of the run is running or left to start.
+  bool done() const;
+
+  /// Workflows that will not run because an upstream in the run failed.
+  const std::set<std::string>& abandoned() const { return abandoned_; }
+
+private:
+  std::vector<std::string> order_;
+  /// For each workflow not yet started: its upstreams in the run still to succeed.
+  std::map<std::string, std::set<std::string>> pending_;
+  std::set<std::string> running_;
+  std::set<std::string> abandoned_;
+};
+
+} // namespace cafflow
