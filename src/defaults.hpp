@@ -65,8 +65,9 @@ constexpr const char* undefined = "error";
 
 /// [master]
 namespace master {
-/// Seconds between two full rescans of the xmlconfig directory.
-constexpr int rescan_interval_s = 2;
+/// Seconds between two full rescans of the xmlconfig directory (a safety net:
+/// inotify reports changes at once).
+constexpr int rescan_interval_s = 30;
 /// Milliseconds a request from the master to another actor may take.
 constexpr int request_timeout_ms = 10000;
 /// Milliseconds without a heartbeat after which a worker counts as lost.

@@ -254,4 +254,81 @@ TEST_CASE("rerun failed runs the failed node and what follows it, once more") {
         == 409);
 }
 
+TEST_CASE("a legacy standalone coordinator fires its trigger-list") {
+  cluster c;
+  auto log = c.dir("runs");
+  c.add_workflow("load.xml", appender("load", "", log, "load"));
+  c.add_workflow("report.xml", appender("report", "", log, "report"));
+  c.add_workflow("nightly.xml",
+                 "<coordinator name=\"nightly\"><depend-list cron=\"*/2 * * * * *\"/>"
+                 "<trigger-list><workflow name=\"load\"/><workflow name=\"report\"/>"
+                 "</trigger-list><param-list><param name=\"day\" value=\"${time.today}\"/>"
+                 "</param-list></coordinator>");
+  c.start();
+  REQUIRE_MESSAGE(wait_until([&] {
+    return !instances_of(c, "load").empty() && !instances_of(c, "report").empty();
+  }), c.logs());
+  auto load = instances_of(c, "load")[0];
+  auto report = instances_of(c, "report")[0];
+  CHECK(load["trigger"] == "cron");
+  CHECK(load["params"]["day"].is_string());
+  // One fire of the coordinator, both instances at its logical time.
+  auto fires = fires_of(c, "nightly");
+  REQUIRE_FALSE(fires.empty());
+  CHECK(fires[0].instance_id.find(',') != std::string::npos);
+}
+
+TEST_CASE("lineage runs a workflow and everything downstream once, in order") {
+  cluster c;
+  auto log = c.dir("runs");
+  c.add_workflow("a.xml", appender("a", "", log, "a"));
+  c.add_workflow("b.xml", appender("b", depends_on({"a"}), log, "b"));
+  c.add_workflow("c.xml", appender("c", depends_on({"b"}), log, "c"));
+  c.add_workflow("x.xml", appender("x", "", log, "x")); // unrelated
+  c.start();
+  auto r = c.api("POST", "/api/v1/workflows/a/lineage", "{}");
+  REQUIRE_MESSAGE(r.status == 201, r.body);
+  auto root = json::parse(r.body)["instance_id"].get<std::string>();
+  REQUIRE_MESSAGE(wait_until([&] { return lines_of(log).size() == 3; }), c.logs());
+  REQUIRE(wait_until([&] {
+    auto list = instances_of(c, "c");
+    return !list.empty() && list[0]["status"] == "succeeded";
+  }));
+  auto lines = lines_of(log);
+  CHECK(lines[0].rfind("a ", 0) == 0);
+  CHECK(lines[1].rfind("b ", 0) == 0);
+  CHECK(lines[2].rfind("c ", 0) == 0);
+  for (const auto* name : {"b", "c"}) {
+    CAPTURE(name);
+    auto list = instances_of(c, name);
+    // Once: lineage successes do not also fire the coordinators.
+    REQUIRE(list.size() == 1);
+    CHECK(list[0]["trigger"] == "lineage");
+    CHECK(list[0]["parent_id"] == root);
+  }
+  CHECK_FALSE(wait_until([&] { return lines_of(log).size() > 3; }, std::chrono::seconds(2)));
+  CHECK(instances_of(c, "x").empty());
+}
+
+TEST_CASE("a paused coordinator lets ticks pass until it is resumed") {
+  cluster c;
+  auto log = c.dir("runs");
+  c.add_workflow("tick.xml", appender("tick", cron_coordinator("* * * * * *", " overlap=\"skip\""),
+                                      log, "t"));
+  c.start();
+  REQUIRE(wait_until([&] { return !instances_of(c, "tick").empty(); }));
+  auto r = c.api("POST", "/api/v1/workflows/tick/pause", "");
+  REQUIRE_MESSAGE(r.status == 200, r.body);
+  CHECK(c.get("/api/v1/workflows/tick")["coordinator"]["paused"] == true);
+  CHECK(c.get("/api/v1/workflows/tick")["coordinator"]["next_fires"].empty());
+  // A fire decided just before the pause may still create its instance.
+  wait_until([] { return false; }, std::chrono::milliseconds(1500));
+  auto paused = instances_of(c, "tick").size();
+  CHECK_FALSE(wait_until([&] { return instances_of(c, "tick").size() > paused; },
+                         std::chrono::seconds(3)));
+  REQUIRE(c.api("POST", "/api/v1/workflows/tick/resume", "").status == 200);
+  CHECK(wait_until([&] { return instances_of(c, "tick").size() > paused; }));
+  CHECK(c.api("POST", "/api/v1/workflows/nope/pause", "").status == 404);
+}
+
 TEST_SUITE_END();

@@ -34,7 +34,7 @@ expect_contains "$(ps -o args= -p "$spawner_pid")" "cafflow-spawner --fd 3 --wor
 
 # 3. The CLI lists the examples, runs one to success and one to failure.
 list="$("$SRC/sbin/cafflow" --conf "$CONF" workflow list)"
-for wf in hello daily_etl always_fails; do expect_contains "$list" "$wf"; done
+for wf in hello daily_etl always_fails etl_report; do expect_contains "$list" "$wf"; done
 id="$("$SRC/sbin/cafflow" --conf "$CONF" workflow run daily_etl -p day=2026-11-20)"
 "$SRC/sbin/cafflow" --conf "$CONF" instance wait "$id" --timeout 60 > /dev/null \
   || fail "daily_etl did not succeed: $("$SRC/sbin/cafflow" --conf "$CONF" instance show "$id")"
@@ -46,6 +46,20 @@ set -e
 [ $rc -eq 1 ] || fail "instance wait of a failed instance exited $rc, expected 1"
 show="$("$SRC/sbin/cafflow" --conf "$CONF" instance show "$bad")"
 expect_contains "$show" "node 'check' failed: exit code 3"
+
+# A manual run has no downstream effect; a trigger makes etl_report fire.
+none="$("$SRC/sbin/cafflow" --conf "$CONF" --json instance list --workflow etl_report)" \
+  || fail "instance list failed: $none"
+expect_contains "$none" '"instances": []'
+tid="$("$SRC/sbin/cafflow" --conf "$CONF" workflow trigger daily_etl -p day=2026-11-21)"
+"$SRC/sbin/cafflow" --conf "$CONF" instance wait "$tid" --timeout 60 > /dev/null || fail "triggered daily_etl did not succeed"
+for _ in $(seq 1 100); do
+  report="$("$SRC/sbin/cafflow" --conf "$CONF" instance list --workflow etl_report --trigger dependency)"
+  case "$report" in *succeeded*) break ;; esac
+  sleep 0.1
+done
+expect_contains "$report" "succeeded"
+expect_contains "$("$SRC/sbin/cafflow" --conf "$CONF" workflow show etl_report)" "daily_etl"
 
 # 4. Starting again starts nothing; a crashed role is restarted.
 out="$("$SRC/sbin/start-cluster" --conf "$CONF")"
