@@ -223,6 +223,21 @@ void apply(self_ptr self, std::vector<effect> effects, store_batch batch = {},
   }
 }
 
+/// Ends the instance failed before it could go on, saying why. Its node rows
+/// stay as they were: the history is not rewritten.
+void end_failed(self_ptr self, const std::string& why, timestamp now) {
+  auto& st = self->state;
+  auto& r = st.cfg.record;
+  st.log->error("{} {}: {}", r.id, r.workflow, why);
+  r.status = "failed";
+  r.message = why;
+  r.finished = now;
+  self->send(st.cfg.store, atom::put::value, store_batch{instance_put{r}});
+  self->send(st.cfg.master, atom::done::value, r.id, r.status);
+  st.finished = true;
+  quit_after_commit(self);
+}
+
 /// Picks a running instance up where the store left it.
 void restore(self_ptr self, timestamp now) {
   auto& st = self->state;
@@ -234,17 +249,8 @@ void restore(self_ptr self, timestamp now) {
   }();
   if (!effects) {
     // Nothing sensible can continue it: end it, saying why.
-    st.log->error("{} {} cannot be resumed: {}", st.cfg.record.id, st.cfg.record.workflow,
-                  effects.error().message);
-    // Its node rows stay as they were: the history is not rewritten.
-    auto& r = st.cfg.record;
-    r.status = "failed";
-    r.message = "cannot be resumed after the master restarted: " + effects.error().message;
-    r.finished = now;
-    self->send(st.cfg.store, atom::put::value, store_batch{instance_put{r}});
-    self->send(st.cfg.master, atom::done::value, r.id, r.status);
-    st.finished = true;
-    quit_after_commit(self);
+    end_failed(self, "cannot be resumed after the master restarted: " + effects.error().message,
+               now);
     return;
   }
   for (auto& e : *effects)
@@ -276,14 +282,7 @@ void rerun(self_ptr self, timestamp now) {
   r.finished = 0;
   r.message.clear();
   if (!effects) {
-    st.log->error("{} {} cannot be rerun: {}", r.id, r.workflow, effects.error().message);
-    r.status = "failed";
-    r.message = "rerun failed: " + effects.error().message;
-    r.finished = now;
-    self->send(st.cfg.store, atom::put::value, store_batch{instance_put{r}});
-    self->send(st.cfg.master, atom::done::value, r.id, r.status);
-    st.finished = true;
-    quit_after_commit(self);
+    end_failed(self, "rerun failed: " + effects.error().message, now);
     return;
   }
   st.log->info("{} {} rerun ({})", r.id, r.workflow, st.cfg.rerun->mode);

@@ -261,10 +261,13 @@ void lineage_step(self_ptr self, const std::string& id, const std::string& workf
         });
     // Counted as running until it starts or cannot.
   }
-  for (const auto& name : run->second.plan.abandoned())
-    st.log->warn("lineage of {}: {} does not run (an upstream failed)", root, name);
-  if (run->second.plan.done() && next.empty()) {
-    st.log->info("lineage of {} ended", root);
+  if (run->second.plan.done()) {
+    const auto& abandoned = run->second.plan.abandoned();
+    if (abandoned.empty())
+      st.log->info("lineage of {} ended", root);
+    else
+      st.log->warn("lineage of {} ended; not run because an upstream failed: {}", root,
+                   join(std::vector<std::string>(abandoned.begin(), abandoned.end()), ", "));
     st.lineages.erase(run);
   }
 }

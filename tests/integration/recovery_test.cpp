@@ -34,15 +34,6 @@ std::string chain_xml(const std::string& name, const std::vector<std::string>& n
   return xml + "<end name=\"e\"/></work-flow>";
 }
 
-/// The loaded version of workflow `name` (0 = not loaded).
-int version_of(cluster& c, const std::string& name) {
-  auto list = c.get("/api/v1/workflows");
-  for (const auto& w : list["workflows"])
-    if (w["name"] == name)
-      return w["version"].get<int>();
-  return 0;
-}
-
 /// Kills the master with SIGKILL and waits until it is gone.
 void kill_master(cluster& c) {
   c.master()->signal(SIGKILL);

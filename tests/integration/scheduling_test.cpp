@@ -99,11 +99,8 @@ TEST_CASE("a dropped file fires on a seconds cron and follows edits and deletion
     // A broken edit: diagnostics shown, version 2 keeps firing.
     c.add_workflow("sub/tick.xml", "<work-flow name=\"tick\"><start name=\"s\" to=\"nowhere\"/>");
     REQUIRE(wait_until([&] {
-      auto files = c.get("/api/v1/xmlconfig")["files"];
-      for (const auto& f : files)
-        if (f["path"].get<std::string>().find("tick.xml") != std::string::npos)
-          return f["status"] == "invalid" && !f["diagnostics"].empty();
-      return false;
+      auto f = file_status(c, "sub/tick.xml");
+      return f["status"] == "invalid" && !f["diagnostics"].empty();
     }));
     auto before = lines_of(log).size();
     REQUIRE(wait_until([&] { return lines_of(log).size() >= before + 2; }));

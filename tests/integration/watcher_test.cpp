@@ -36,27 +36,6 @@ std::string workflow_xml(const std::string& name, int n) {
          + "</command></shell><ok to=\"e\"/></action><end name=\"e\"/></work-flow>";
 }
 
-/// The active version of workflow `name` (0 = not loaded).
-int version_of(cluster& c, const std::string& name) {
-  auto list = c.get("/api/v1/workflows");
-  for (const auto& w : list["workflows"])
-    if (w["name"] == name)
-      return w["version"].get<int>();
-  return 0;
-}
-
-/// The API's record of the file whose path ends with `suffix`, or null.
-json file_status(cluster& c, const std::string& suffix) {
-  auto listing = c.get("/api/v1/xmlconfig");
-  for (const auto& f : listing["files"]) {
-    auto path = f["path"].get<std::string>();
-    if (path.size() >= suffix.size()
-        && path.compare(path.size() - suffix.size(), suffix.size(), suffix) == 0)
-      return f;
-  }
-  return json();
-}
-
 bool eventually(const std::function<bool()>& condition) {
   return wait_until(condition, deadline, poll_every);
 }

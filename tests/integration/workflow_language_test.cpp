@@ -11,18 +11,6 @@ using namespace cafflow::test;
 
 namespace {
 
-/// The API's record of the file whose path ends with `suffix`, or null.
-json file_status(cluster& c, const std::string& suffix) {
-  auto listing = c.get("/api/v1/xmlconfig");
-  for (const auto& f : listing["files"]) {
-    auto path = f["path"].get<std::string>();
-    if (path.size() >= suffix.size()
-        && path.compare(path.size() - suffix.size(), suffix.size(), suffix) == 0)
-      return f;
-  }
-  return json();
-}
-
 std::string version_xml(const std::string& out, int n) {
   return "<work-flow name=\"reload\"><start name=\"s\" to=\"a\"/><action name=\"a\"><shell>"
          "<command>echo v" + std::to_string(n) + " &gt;&gt; " + out
