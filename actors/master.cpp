@@ -18,6 +18,7 @@
 #include "log.hpp"
 #include "model/workflow.hpp"
 #include "registry.hpp"
+#include "schedule/coordinator.hpp"
 #include "store/store_url.hpp"
 #include "store_reader.hpp"
 #include "store_writer.hpp"
@@ -272,12 +273,14 @@ void lineage_step(self_ptr self, const std::string& id, const std::string& workf
   }
 }
 
-/// True when the workflow runs or queues as many instances as its limit.
-bool at_limit(self_ptr self, const catalog::entry& def) {
+/// Whether a fire of `def` starts, queues or is skipped (its overlap).
+fire_admission admission(self_ptr self, const catalog::entry& def) {
   auto& st = self->state;
   auto running = st.running_per_workflow[def.record.name];
   auto waiting = st.waiting.count(def.record.name) > 0 ? st.waiting[def.record.name].size() : 0;
-  return running + static_cast<int>(waiting) >= def.wf->instance_limit;
+  const auto& spec = def.wf->coordinator;
+  return admit_fire(spec ? spec->overlap : "queue", def.wf->instance_limit,
+                    running + static_cast<int>(waiting));
 }
 
 } // namespace
@@ -474,8 +477,7 @@ master_actor::behavior_type master(master_actor::stateful_pointer<master_state> 
       store_batch batch;
       std::vector<std::string> ids;
       for (const auto& target : req.targets) {
-        const auto& spec = target.wf->coordinator;
-        if (spec && spec->overlap == "skip" && at_limit(self, target)) {
+        if (admission(self, target) == fire_admission::skip) {
           st.log->info("{} at {} skipped: its instance-limit {} is reached (overlap skip)",
                        target.record.name, to_iso8601(req.logical_time),
                        target.wf->instance_limit);

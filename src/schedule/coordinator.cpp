@@ -25,6 +25,12 @@ bool counts_for_dependencies(const std::string& trigger) {
   return trigger == "cron" || trigger == "dependency" || trigger == "trigger";
 }
 
+fire_admission admit_fire(const std::string& overlap, int instance_limit, int active) {
+  if (active < instance_limit)
+    return fire_admission::start;
+  return overlap == "skip" ? fire_admission::skip : fire_admission::queue;
+}
+
 std::string to_json(const coordinator_memory& memory) {
   nlohmann::json ready = nlohmann::json::object();
   for (const auto& [name, r] : memory.ready)

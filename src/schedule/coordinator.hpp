@@ -72,6 +72,14 @@ expected<coordinator_memory> coordinator_memory_from_json(const std::string& tex
 /// manual runs, lineage runs and backfills do not.
 bool counts_for_dependencies(const std::string& trigger);
 
+/// What a fire does about the workflow's instance-limit: start its instance
+/// (below the limit), queue it (at the limit, overlap "queue": it waits for a
+/// free place), or skip it (at the limit, overlap "skip").
+enum class fire_admission { start, queue, skip };
+
+/// `active`: instances of the workflow running or waiting now.
+fire_admission admit_fire(const std::string& overlap, int instance_limit, int active);
+
 /// A fire the coordinator decided on.
 struct fire_decision {
   timestamp logical_time = 0;

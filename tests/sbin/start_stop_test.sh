@@ -46,6 +46,16 @@ set -e
 [ $rc -eq 1 ] || fail "instance wait of a failed instance exited $rc, expected 1"
 show="$("$SRC/sbin/cafflow" --conf "$CONF" instance show "$bad")"
 expect_contains "$show" "node 'check' failed: exit code 3"
+# A rerun of the failed node keeps the first attempt and adds one.
+"$SRC/sbin/cafflow" --conf "$CONF" instance rerun "$bad" --failed > /dev/null || fail "rerun refused"
+set +e
+"$SRC/sbin/cafflow" --conf "$CONF" instance wait "$bad" --timeout 60 > /dev/null
+rc=$?
+set -e
+[ $rc -eq 1 ] || fail "the rerun of always_fails exited $rc, expected 1"
+rerun="$("$SRC/sbin/cafflow" --conf "$CONF" --json instance show "$bad")"
+expect_contains "$rerun" '"trigger": "rerun"'
+expect_contains "$rerun" '"number": 2'
 
 # A manual run has no downstream effect; a trigger makes etl_report fire.
 none="$("$SRC/sbin/cafflow" --conf "$CONF" --json instance list --workflow etl_report)" \

@@ -290,3 +290,11 @@ TEST_CASE("coordinator: the memory survives a JSON round trip") {
   CHECK_FALSE(coordinator_memory_from_json("[1]").has_value());
   CHECK_FALSE(coordinator_memory_from_json("{\"ready\": {\"a\": 3}}").has_value());
 }
+
+TEST_CASE("coordinator: overlap decides what a fire at the instance-limit does") {
+  CHECK(admit_fire("queue", 2, 1) == fire_admission::start);
+  CHECK(admit_fire("skip", 2, 1) == fire_admission::start);
+  CHECK(admit_fire("queue", 2, 2) == fire_admission::queue);
+  CHECK(admit_fire("skip", 2, 2) == fire_admission::skip);
+  CHECK(admit_fire("skip", 1, 3) == fire_admission::skip);
+}
