@@ -4,6 +4,7 @@
 #include <mutex>
 
 #include "actor_fixture.hpp"
+#include "fixtures.hpp"
 
 using namespace cafflow;
 using namespace cafflow::test;
@@ -100,6 +101,52 @@ TEST_CASE_FIXTURE(actor_fixture, "a durable write is answered once committed, af
         CHECK(status["failures"] == "0");
       },
       [](caf::error& err) { FAIL(caf::to_string(err)); });
+  self->send_exit(writer, caf::exit_reason::user_shutdown);
+}
+
+namespace {
+
+store_batch state_write(const std::string& state) {
+  return {coordinator_put{coordinator_state_record{"wf", 0, 0, state}}};
+}
+
+} // namespace
+
+TEST_CASE_FIXTURE(actor_fixture, "a fire is committed in order with the writes around it") {
+  temp_dir dir;
+  auto url = parse_store_url("sqlite:" + dir / "db", dir.path());
+  REQUIRE(url.has_value());
+  auto opened = open_store(*url, 5000);
+  REQUIRE(opened.has_value());
+  std::shared_ptr<store> db = std::move(*opened);
+  REQUIRE(db->migrate().has_value());
+  auto writer = sys.spawn<caf::detached>(store_writer, db, master_actor{});
+  // All three are in the mailbox before the first commit: the later state
+  // must not be merged with the earlier one across the fire.
+  self->send(writer, atom::put::value, state_write(R"({"n":1})"));
+  auto fire = self->request(writer, caf::infinite, atom::fire::value,
+                            fire_record{"wf", 1000, "i1", 5}, state_write(R"({"n":2})"));
+  self->send(writer, atom::put::value, state_write(R"({"n":3})"));
+  fire.receive([](fire_outcome& o) { CHECK(o.fired); },
+               [](caf::error& err) { FAIL(caf::to_string(err)); });
+  self->request(writer, std::chrono::seconds(10), atom::flush::value)
+    .receive([](atom::ok) {}, [](caf::error& err) { FAIL(caf::to_string(err)); });
+  auto states = db->coordinator_states();
+  REQUIRE(states.has_value());
+  REQUIRE(states->size() == 1);
+  CHECK((*states)[0].state == R"({"n":3})");
+  // The same tick again: refused, its writes not applied.
+  self->request(writer, caf::infinite, atom::fire::value, fire_record{"wf", 1000, "i2", 6},
+                state_write(R"({"n":4})"))
+    .receive(
+      [](fire_outcome& o) {
+        CHECK_FALSE(o.fired);
+        CHECK(o.instance_id == "i1");
+      },
+      [](caf::error& err) { FAIL(caf::to_string(err)); });
+  states = db->coordinator_states();
+  REQUIRE(states.has_value());
+  CHECK((*states)[0].state == R"({"n":3})");
   self->send_exit(writer, caf::exit_reason::user_shutdown);
 }
 
