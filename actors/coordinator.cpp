@@ -349,8 +349,12 @@ coordinator(coordinator_actor::stateful_pointer<coordinator_state> self, coordin
            const std::string& action) -> caf::result<atom::ok> {
       auto& st = self->state;
       auto it = st.entries.find(name);
-      if (it == st.entries.end())
-        return make_caf_error(ec::unknown_workflow, "'" + name + "' has no coordinator");
+      if (it == st.entries.end()) {
+        if (st.snapshot->workflows.count(name) > 0)
+          return make_caf_error(ec::conflict, "workflow '" + name + "' has no coordinator");
+        return make_caf_error(ec::unknown_workflow,
+                              "no workflow or coordinator named '" + name + "' is loaded");
+      }
       auto& e = it->second;
       std::vector<fire_decision> fires;
       if (action == "pause")

@@ -336,14 +336,17 @@ TEST_CASE("a paused coordinator lets ticks pass until it is resumed") {
   REQUIRE_MESSAGE(r.status == 200, r.body);
   CHECK(c.get("/api/v1/workflows/tick")["coordinator"]["paused"] == true);
   CHECK(c.get("/api/v1/workflows/tick")["coordinator"]["next_fires"].empty());
-  // A fire decided just before the pause may still create its instance.
-  wait_until([] { return false; }, std::chrono::milliseconds(1500));
-  auto paused = instances_of(c, "tick").size();
+  // A fire decided just before the pause may still create its instance;
+  // nothing after that.
+  auto paused = instances_of(c, "tick").size() + 1;
   CHECK_FALSE(wait_until([&] { return instances_of(c, "tick").size() > paused; },
                          std::chrono::seconds(3)));
   REQUIRE(c.api("POST", "/api/v1/workflows/tick/resume", "").status == 200);
   CHECK(wait_until([&] { return instances_of(c, "tick").size() > paused; }));
   CHECK(c.api("POST", "/api/v1/workflows/nope/pause", "").status == 404);
+  c.add_workflow("plain.xml", appender("plain", "", c.dir("plain"), "p"));
+  REQUIRE(wait_until([&] { return version_of(c, "plain") == 1; }));
+  CHECK(c.api("POST", "/api/v1/workflows/plain/pause", "").status == 409);
 }
 
 TEST_CASE("overlap skip drops a tick while the previous instance runs") {
