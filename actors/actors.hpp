@@ -31,6 +31,8 @@ using worker_actor = caf::typed_actor<
   caf::reacts_to<atom::exited, std::string>,
   // internal: (re)connect to the master.
   caf::reacts_to<atom::connect>,
+  // internal: the drain grace after a stop request is over: stop what still runs.
+  caf::reacts_to<atom::drain>,
   // internal: time to send a heartbeat (and to check the lease).
   caf::reacts_to<atom::heartbeat>,
   // master: a piece of an attempt's log (instance, node, attempt, offset, max bytes).
@@ -85,6 +87,10 @@ using dispatcher_actor = caf::typed_actor<
   caf::reacts_to<atom::timeout>,
   // master: place no attempt (true) while the store cannot keep up, or again (false).
   caf::reacts_to<atom::hold, bool>,
+  // master: it stops (drains): place no attempt any more, whatever the store does.
+  caf::reacts_to<atom::drain>,
+  // worker: it stops (drains) (id): place no attempt there any more.
+  caf::reacts_to<atom::drain, std::string>,
   // instance_runner: stop attempt (instance id, node, attempt number).
   caf::reacts_to<atom::kill, std::string, std::string, int>,
   // worker: an attempt started or ended.
@@ -97,6 +103,8 @@ using dispatcher_actor = caf::typed_actor<
   caf::replies_to<atom::get, std::string>::with<worker_actor>,
   // master: every known worker.
   caf::replies_to<atom::workers>::with<std::vector<worker_record>>,
+  // master: counters, queue, workers and slots (GET /metrics).
+  caf::replies_to<atom::metrics>::with<dispatch_metrics>,
   // anyone: queue and slot counts.
   caf::replies_to<atom::status>::with<status_map>>;
 
@@ -110,6 +118,8 @@ using registry_actor = caf::typed_actor<
   caf::replies_to<atom::get, std::string>::with<workflow_ptr, workflow_record>,
   // master: every active workflow.
   caf::replies_to<atom::workflows>::with<std::vector<workflow_record>>,
+  // master: every workflow ever loaded, the removed ones too (true), or the active ones.
+  caf::replies_to<atom::workflows, bool>::with<std::vector<workflow_record>>,
   // anyone: counts.
   caf::replies_to<atom::status>::with<status_map>>;
 
@@ -122,13 +132,19 @@ using coordinator_actor = caf::typed_actor<
   caf::reacts_to<atom::done, std::string, std::string, std::string, std::string>,
   // internal: the timer set for the earliest next fire (its generation) is due.
   caf::reacts_to<atom::tick, std::uint64_t>,
-  // master: pause, resume or reset one coordinator (name, action).
+  // master: it stops (drains): no cron tick fires any more (the next master
+  // catches them up); dependencies still count.
+  caf::reacts_to<atom::drain>,
+  // master: pause, resume or reset one coordinator (name, action); an empty
+  // name with reset resets every coordinator.
   caf::replies_to<atom::coordinate, std::string, std::string>::with<atom::ok>,
   // master: the coordinator of a workflow and its downstream workflows (the
   // record stays empty).
   caf::replies_to<atom::get, std::string>::with<workflow_detail>,
   // master: every workflow with the workflows its coordinator waits for.
   caf::replies_to<atom::lineage>::with<upstream_map>,
+  // master: fires and cron lag (GET /metrics).
+  caf::replies_to<atom::metrics>::with<coordinator_metrics>,
   // anyone: counts.
   caf::replies_to<atom::status>::with<status_map>>;
 
@@ -152,6 +168,8 @@ using store_writer_actor = caf::typed_actor<
   caf::replies_to<atom::flush>::with<atom::ok>,
   // internal: commit the batch (queued behind the writes it covers).
   caf::reacts_to<atom::commit>,
+  // master: commit durations, failures and pending writes (GET /metrics).
+  caf::replies_to<atom::metrics>::with<store_metrics>,
   // anyone: commits, writes and what is buffered.
   caf::replies_to<atom::status>::with<status_map>>;
 
@@ -162,7 +180,9 @@ using store_reader_actor = caf::typed_actor<
   // master: one instance with its nodes and attempts.
   caf::replies_to<atom::instance, std::string>::with<instance_record>,
   // master: a stored version of a workflow (name, version).
-  caf::replies_to<atom::workflow, std::string, int>::with<workflow_version_record>>;
+  caf::replies_to<atom::workflow, std::string, int>::with<workflow_version_record>,
+  // master: every stored version of a workflow, oldest first (name).
+  caf::replies_to<atom::versions, std::string>::with<std::vector<workflow_version_view>>>;
 
 /// What the HTTP API asks; the master answers it, the http gateway forwards it.
 using api_actor = caf::typed_actor<
@@ -170,6 +190,8 @@ using api_actor = caf::typed_actor<
   caf::replies_to<atom::health>::with<health_record>,
   // every active workflow.
   caf::replies_to<atom::workflows>::with<std::vector<workflow_record>>,
+  // every workflow ever loaded, the removed ones too (true), or the active ones.
+  caf::replies_to<atom::workflows, bool>::with<std::vector<workflow_record>>,
   // every file of xmlconfig with its status and diagnostics.
   caf::replies_to<atom::files>::with<std::vector<xml_file_record>>,
   // a page of instances.
@@ -183,10 +205,12 @@ using api_actor = caf::typed_actor<
   // run an ended instance again under its id; answers once durable.
   caf::replies_to<atom::rerun, std::string, rerun_request>::with<atom::ok>,
   // pause, resume or reset the coordinator of a workflow (or a standalone
-  // coordinator): name, action.
+  // coordinator): name, action; an empty name with reset: every coordinator.
   caf::replies_to<atom::coordinate, std::string, std::string>::with<atom::ok>,
   // kill a running or queued instance.
   caf::replies_to<atom::kill, std::string>::with<atom::ok>,
+  // the numbers of GET /metrics, gathered from the master's components.
+  caf::replies_to<atom::metrics>::with<metrics_snapshot>,
   // a piece of a node's log (instance, node, attempt or 0 for the last, offset).
   caf::replies_to<atom::log, std::string, std::string, int, std::int64_t>::with<log_chunk>>;
 
@@ -204,6 +228,8 @@ using master_actor = api_actor::extend<
   caf::reacts_to<atom::put, store_batch>,
   // store_writer: the store is (un)available (why not), and writes waiting.
   caf::reacts_to<atom::health, bool, std::string, std::uint64_t>,
+  // internal: while draining, check whether attempts still run.
+  caf::reacts_to<atom::drain>,
   // anyone: the master's state.
   caf::replies_to<atom::status>::with<status_map>>;
 

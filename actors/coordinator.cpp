@@ -1,6 +1,7 @@
 #include "coordinator.hpp"
 
 #include <algorithm>
+#include <chrono>
 
 #include <caf/event_based_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
@@ -94,6 +95,15 @@ void carry_out(self_ptr self, const std::string& name, entry& e,
         dependency_put{dependency_record{name, upstream, fire.logical_time, ready.instance_id,
                                          ready.at}});
     ++st.fires;
+    ++st.fires_by_trigger[fire.trigger];
+    if (fire.trigger == "cron") {
+      // In microseconds: a timer is usually late by less than a millisecond.
+      auto now_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                      std::chrono::system_clock::now().time_since_epoch())
+                      .count();
+      auto lag_us = std::max<std::int64_t>(0, now_us - fire.logical_time * 1000);
+      st.cron_lag.observe(static_cast<double>(lag_us) / 1e6);
+    }
     st.log->info("{} fires at {} ({})", name, shown, fire.trigger);
     self->request(st.cfg.master, caf::infinite, atom::fire::value, std::move(req))
       .then(
@@ -339,8 +349,8 @@ coordinator(coordinator_actor::stateful_pointer<coordinator_state> self, coordin
     },
     [self](atom::tick, std::uint64_t generation) {
       auto& st = self->state;
-      if (generation != st.generation)
-        return; // superseded by a later timer
+      if (generation != st.generation || st.draining)
+        return; // superseded by a later timer, or the master stops
       st.timer_at.reset();
       tick(self);
       reschedule(self);
@@ -348,6 +358,20 @@ coordinator(coordinator_actor::stateful_pointer<coordinator_state> self, coordin
     [self](atom::coordinate, const std::string& name,
            const std::string& action) -> caf::result<atom::ok> {
       auto& st = self->state;
+      if (name.empty()) {
+        // Every coordinator (akkaflow's /akkaflow/workflows?action=reset).
+        if (action != "reset")
+          return make_caf_error(ec::invalid_argument, "coordinator action '" + action
+                                                        + "' needs a workflow name (only reset "
+                                                          "applies to every coordinator)");
+        st.log->info("every coordinator ({}) reset on request", st.entries.size());
+        for (auto& [entry_name, e] : st.entries) {
+          e.logic->reset();
+          handle(self, entry_name, e, {});
+        }
+        reschedule(self);
+        return atom::ok::value;
+      }
       auto it = st.entries.find(name);
       if (it == st.entries.end()) {
         if (st.snapshot->workflows.count(name) > 0)
@@ -384,6 +408,16 @@ coordinator(coordinator_actor::stateful_pointer<coordinator_state> self, coordin
       return detail;
     },
     [self](atom::lineage) { return upstreams_of(self->state); },
+    [self](atom::drain) {
+      auto& st = self->state;
+      if (!st.draining)
+        st.log->info("the master stops: no more cron fires here; the next master catches up");
+      st.draining = true;
+    },
+    [self](atom::metrics) {
+      auto& st = self->state;
+      return coordinator_metrics{st.cron_lag.snapshot(), st.fires_by_trigger};
+    },
     [self](atom::status) -> status_map {
       auto& st = self->state;
       return {{"coordinators", std::to_string(st.entries.size())},

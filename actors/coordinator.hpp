@@ -16,6 +16,7 @@
 
 #include "actors.hpp"
 #include "schedule/coordinator.hpp"
+#include "util/histogram.hpp"
 
 namespace cafflow {
 
@@ -61,6 +62,14 @@ struct coordinator_state {
   std::optional<cron_expr> flag_reset;
   std::optional<timestamp> flag_reset_at;
   std::uint64_t fires = 0;
+  /// The master is stopping: cron ticks no longer fire (the stored state
+  /// keeps them for the next master's catch-up).
+  bool draining = false;
+  /// For /metrics: fires by trigger, and how late each cron fire was
+  /// (seconds after its logical time; catch-up after downtime reaches hours).
+  std::map<std::string, std::uint64_t> fires_by_trigger;
+  histogram cron_lag{{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 60,
+                      600, 3600}};
   std::shared_ptr<spdlog::logger> log;
 };
 

@@ -17,7 +17,9 @@ using self_ptr = dispatcher_actor::stateful_pointer<dispatcher_state>;
 std::vector<worker_load> loads(const dispatcher_state& st) {
   std::vector<worker_load> result;
   for (const auto& [id, w] : st.workers)
-    result.push_back(worker_load{id, w.info.host, w.info.groups, w.info.slots,
+    result.push_back(worker_load{id, w.info.host, w.info.groups,
+                                 // A stopping worker has no free slot.
+                                 w.draining ? static_cast<int>(w.running.size()) : w.info.slots,
                                  static_cast<int>(w.running.size())});
   return result;
 }
@@ -45,7 +47,7 @@ void tell_waiting(self_ptr self, dispatcher_state::attempt_entry& attempt, std::
 /// soon as every slot is taken: a deep queue costs nothing per event.
 void dispatch_queued(self_ptr self, bool workers_changed = false) {
   auto& st = self->state;
-  if (st.queue.empty() || st.holding)
+  if (st.queue.empty() || st.holding || st.draining)
     return;
   auto load = loads(st);
   int free_slots = 0;
@@ -88,6 +90,10 @@ void dispatch_queued(self_ptr self, bool workers_changed = false) {
     attempt.spec.worker = w.info.id;
     st.log->debug("{} -> worker {}", it->second, w.info.id);
     self->send(w.handle, atom::run::value, attempt.spec);
+    ++st.attempts_started;
+    st.dispatch_latency.observe(
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - attempt.queued_steady)
+        .count());
     it = st.queue.erase(it);
   }
 }
@@ -112,7 +118,9 @@ void lose_worker(self_ptr self, const std::string& id, const std::string& why) {
     report.message = "worker " + id + " was lost: " + why;
     self->send(found->second.runner, atom::report::value, report);
     st.attempts.erase(found);
+    ++st.attempts_ended["lost"];
   }
+  st.lost_workers.insert(id);
   st.log->warn("worker {} lost ({}); {} running attempts are lost", id, why,
                it->second.running.size());
   self->demonitor(it->second.handle.address());
@@ -154,6 +162,7 @@ void apply_claim(self_ptr self, const std::string& key, recovery_book::claim c) 
   st.cfg.recovery.settled(key);
   if (is_final_outcome(c.report.outcome)) {
     st.log->info("{}: result from worker {} recovered ({})", key, c.worker, c.report.outcome);
+    ++st.attempts_ended[c.report.outcome];
     self->send(it->second.runner, atom::report::value, std::move(c.report));
     st.attempts.erase(it);
     return;
@@ -165,6 +174,7 @@ void apply_claim(self_ptr self, const std::string& key, recovery_book::claim c) 
     r.outcome = "lost";
     r.finished = now_ms();
     r.message = "worker " + c.worker + " was lost while the master recovered";
+    ++st.attempts_ended["lost"];
     self->send(it->second.runner, atom::report::value, std::move(r));
     st.attempts.erase(it);
     return;
@@ -187,6 +197,7 @@ void handle_claims(self_ptr self, dispatcher_state::worker_entry& w,
       w.running.erase(key);
       if (it != st.attempts.end()) {
         st.cfg.recovery.settled(key);
+        ++st.attempts_ended[r.outcome];
         self->send(it->second.runner, atom::report::value, std::move(r));
         st.attempts.erase(it);
       } else if (st.cfg.recovery.covers(key)) {
@@ -230,19 +241,41 @@ void expire_claims(self_ptr self) {
 
 /// Recovery ends: what nobody claimed is lost, and held attempts may be
 /// placed. Claims not taken yet expire a deadline later.
+/// An expected attempt no worker claimed, which the store says was never
+/// placed on a worker (it waited for a slot, or the master stopped while it
+/// drained), is queued again rather than lost: recovery has waited for every
+/// worker (or their lease), so nothing runs it, and it never ran, so it
+/// costs no retry.
+bool requeue_unplaced(self_ptr self, const std::string& key) {
+  auto& st = self->state;
+  auto it = st.attempts.find(key);
+  if (it == st.attempts.end() || !it->second.worker.empty() || !it->second.spec.worker.empty())
+    return false;
+  auto& attempt = it->second;
+  attempt.held = false;
+  st.queue.emplace(dispatcher_state::queue_key{-attempt.spec.priority,
+                                               -attempt.spec.action_priority, st.next_seq++},
+                   key);
+  st.log->info("{}: was never placed before the master restarted; queued again", key);
+  return true;
+}
+
 void close_recovery(self_ptr self, const char* why) {
   auto& st = self->state;
   if (!st.cfg.recovery.open())
     return;
   auto left = st.cfg.recovery.close();
-  st.log->info("recovery done ({}): {} attempts lost, {} released", why, left.lost.size(),
-               left.released.size());
+  std::size_t requeued = 0;
+  for (const auto& key : left.lost)
+    requeued += requeue_unplaced(self, key) ? 1 : 0;
+  st.log->info("recovery done ({}): {} attempts lost, {} queued again, {} released", why,
+               left.lost.size() - requeued, requeued, left.released.size());
   if (st.cfg.recovery.has_claims())
     self->delayed_send(self, st.cfg.recovery_deadline, atom::timeout::value);
   for (const auto& key : left.lost) {
     auto it = st.attempts.find(key);
-    if (it == st.attempts.end() || !it->second.worker.empty())
-      continue;
+    if (it == st.attempts.end() || !it->second.worker.empty() || it->second.spec.worker.empty())
+      continue; // (re-attached, or queued again above)
     attempt_report r;
     r.instance_id = it->second.spec.instance_id;
     r.node = it->second.spec.node;
@@ -253,6 +286,7 @@ void close_recovery(self_ptr self, const char* why) {
     r.message = "no worker had it when the master restarted";
     self->send(it->second.runner, atom::report::value, std::move(r));
     st.attempts.erase(it);
+    ++st.attempts_ended["lost"];
   }
   for (const auto& key : left.released)
     if (auto it = st.attempts.find(key); it != st.attempts.end())
@@ -305,6 +339,7 @@ dispatcher_actor::behavior_type dispatcher(dispatcher_actor::stateful_pointer<di
       auto& w = st.workers[id] = dispatcher_state::worker_entry{std::move(handle), std::move(info),
                                                                 {}, now, now, 0};
       handle_claims(self, w, std::move(claims));
+      st.lost_workers.erase(id);
       st.cfg.recovery.registered(id);
       maybe_close_recovery(self);
       dispatch_queued(self, true);
@@ -352,6 +387,7 @@ dispatcher_actor::behavior_type dispatcher(dispatcher_actor::stateful_pointer<di
         r.finished = now_ms();
         r.message = "no worker had it when the master restarted";
         self->send(runner, atom::report::value, std::move(r));
+        ++self->state.attempts_ended["lost"];
         return;
       }
       st.attempts[key] = dispatcher_state::attempt_entry{std::move(spec), std::move(runner), {},
@@ -382,6 +418,22 @@ dispatcher_actor::behavior_type dispatcher(dispatcher_actor::stateful_pointer<di
       else
         dispatch_queued(self, true);
     },
+    [self](atom::drain) {
+      auto& st = self->state;
+      if (st.draining)
+        return;
+      st.draining = true;
+      st.log->info("draining: placing no attempts any more ({} queued stay for the next master)",
+                   st.queue.size());
+    },
+    [self](atom::drain, const std::string& id) {
+      auto& st = self->state;
+      if (auto it = st.workers.find(id); it != st.workers.end() && !it->second.draining) {
+        it->second.draining = true;
+        st.log->info("worker {} is stopping: no new attempts go there ({} still run)", id,
+                     it->second.running.size());
+      }
+    },
     [self](atom::kill, const std::string& instance, const std::string& node, int attempt) {
       auto& st = self->state;
       auto key = attempt_key(instance, node, attempt);
@@ -398,6 +450,7 @@ dispatcher_actor::behavior_type dispatcher(dispatcher_actor::stateful_pointer<di
         r.finished = now_ms();
         r.message = "killed before it started";
         self->send(it->second.runner, atom::report::value, std::move(r));
+        ++st.attempts_ended["killed"];
         st.attempts.erase(it);
         return;
       }
@@ -422,6 +475,7 @@ dispatcher_actor::behavior_type dispatcher(dispatcher_actor::stateful_pointer<di
         w->second.running.erase(key);
       if (it != st.attempts.end()) {
         st.cfg.recovery.settled(key);
+        ++st.attempts_ended[report.outcome];
         self->send(it->second.runner, atom::report::value, std::move(report));
         st.attempts.erase(it);
       } else if (st.cfg.recovery.covers(key)) {
@@ -461,13 +515,32 @@ dispatcher_actor::behavior_type dispatcher(dispatcher_actor::stateful_pointer<di
         r.running = static_cast<int>(w.running.size());
         r.groups = w.info.groups;
         r.registered = w.registered;
-        r.state = "up";
+        r.state = w.draining ? "draining" : "up";
         r.last_heartbeat = w.last_heartbeat;
         r.load = w.load;
         r.pid = w.info.pid;
         result.push_back(std::move(r));
       }
       return result;
+    },
+    [self](atom::metrics) {
+      auto& st = self->state;
+      dispatch_metrics m;
+      m.attempts_started = st.attempts_started;
+      m.attempts_ended = st.attempts_ended;
+      m.dispatch_latency = st.dispatch_latency.snapshot();
+      for (const auto& [queue_key, key] : st.queue)
+        if (auto it = st.attempts.find(key); it != st.attempts.end() && it->second.worker.empty())
+          ++m.queued_attempts; // not the ones cancelled or claimed while queued
+      m.workers_up = st.workers.size();
+      m.workers_down = st.lost_workers.size();
+      for (const auto& [id, w] : st.workers) {
+        auto slots = static_cast<std::uint64_t>(std::max(0, w.info.slots));
+        m.slots_total += slots;
+        if (!w.draining) // a stopping worker takes no new attempt
+          m.slots_free += slots - std::min<std::uint64_t>(slots, w.running.size());
+      }
+      return m;
     },
     [self](atom::status) -> status_map {
       auto& st = self->state;

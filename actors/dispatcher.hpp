@@ -15,6 +15,7 @@
 
 #include "actors.hpp"
 #include "engine/recovery.hpp"
+#include "util/histogram.hpp"
 
 namespace cafflow {
 
@@ -40,6 +41,8 @@ struct dispatcher_state {
     timestamp registered = 0;
     timestamp last_heartbeat = 0;
     double load = 0;
+    /// It is stopping: no new attempt goes there.
+    bool draining = false;
   };
 
   struct attempt_entry {
@@ -52,6 +55,8 @@ struct dispatcher_state {
     std::string waiting;
     /// Queued but not to be placed before recovery ends.
     bool held = false;
+    /// When it was queued, on the monotonic clock (for the dispatch latency).
+    std::chrono::steady_clock::time_point queued_steady = std::chrono::steady_clock::now();
   };
 
   /// Queue order: higher instance priority, higher action priority, older.
@@ -65,8 +70,18 @@ struct dispatcher_state {
   std::uint64_t next_seq = 0;
   /// No attempt is placed while set (the store cannot keep up).
   bool holding = false;
+  /// The master is stopping: no attempt is placed any more. Separate from
+  /// `holding`, which the store's recovery clears.
+  bool draining = false;
   /// Every attempt not yet ended (queued or running), by attempt key.
   std::map<std::string, attempt_entry> attempts;
+  /// For /metrics: workers lost and not registered again; attempts sent to
+  /// a worker, attempts ended by outcome, and the seconds each attempt
+  /// waited in the queue.
+  std::set<std::string> lost_workers;
+  std::uint64_t attempts_started = 0;
+  std::map<std::string, std::uint64_t> attempts_ended;
+  histogram dispatch_latency = histogram::latency_seconds();
   std::shared_ptr<spdlog::logger> log;
 };
 

@@ -6,6 +6,8 @@
 #include <caf/scoped_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
+#include "http/akkaflow.hpp"
+#include "http/metrics.hpp"
 #include "log.hpp"
 #include "system.hpp"
 
@@ -27,6 +29,10 @@ public:
 
   expected<std::vector<workflow_record>> workflows() override {
     return ask<std::vector<workflow_record>>(atom::workflows::value);
+  }
+
+  expected<std::vector<workflow_record>> known_workflows() override {
+    return ask<std::vector<workflow_record>>(atom::workflows::value, true);
   }
 
   expected<std::vector<xml_file_record>> xml_files() override {
@@ -54,7 +60,15 @@ public:
   }
 
   expected<void> coordinate(const std::string& name, const std::string& action) override {
+    // An empty name means every coordinator to the master: only
+    // reset_coordinators() may ask for that.
+    if (name.empty())
+      return make_error(ec::unknown_workflow, "no workflow or coordinator named '' is loaded");
     return ask_ok(atom::coordinate::value, name, action);
+  }
+
+  expected<void> reset_coordinators() override {
+    return ask_ok(atom::coordinate::value, std::string(), std::string("reset"));
   }
 
   expected<void> kill(const std::string& id) override { return ask_ok(atom::kill::value, id); }
@@ -62,6 +76,10 @@ public:
   expected<log_chunk> node_log(const std::string& id, const std::string& node, int attempt,
                                std::int64_t offset) override {
     return ask<log_chunk>(atom::log::value, id, node, attempt, offset);
+  }
+
+  expected<metrics_snapshot> metrics() override {
+    return ask<metrics_snapshot>(atom::metrics::value);
   }
 
 private:
@@ -133,7 +151,12 @@ http_gateway(http_gateway_actor::stateful_pointer<http_gateway_state> self,
   auto backend = std::make_shared<gateway_backend>(
     self->system(), caf::actor_cast<http_gateway_actor>(self), st.cfg.request_timeout);
   st.server = std::make_unique<http_server>(
-    st.cfg.server, [backend](const http_request& req) { return handle_api(*backend, req); });
+    st.cfg.server, [backend](const http_request& req) {
+      if (req.path == "/metrics")
+        return handle_metrics(*backend, req);
+      return is_akkaflow_path(req.path) ? handle_akkaflow(*backend, req)
+                                        : handle_api(*backend, req);
+    });
   if (auto started = st.server->start(); !started) {
     // The process cannot do its job: end with the reason (main exits 1).
     st.log->critical("{}", started.error().message);
@@ -141,6 +164,12 @@ http_gateway(http_gateway_actor::stateful_pointer<http_gateway_state> self,
     self->quit(to_caf(started.error()));
   } else {
     st.log->info("serving HTTP on http://{}", st.cfg.server.address.to_string());
+    const auto& host = st.cfg.server.address.host;
+    if (st.cfg.server.auth.token.empty() && host != "127.0.0.1" && host != "localhost"
+        && host != "::1")
+      st.log->warn("no [http] token is set: anyone who can reach {} may start, kill and rerun "
+                   "instances (docs/OPERATIONS.md \"Securing the HTTP API\")",
+                   st.cfg.server.address.to_string());
     connect(self);
   }
   self->set_down_handler([self](const caf::down_msg& down) {
@@ -162,6 +191,11 @@ http_gateway(http_gateway_actor::stateful_pointer<http_gateway_state> self,
       if (!self->state.master)
         return no_master(self);
       return self->delegate(self->state.master, atom::workflows::value);
+    },
+    [self](atom::workflows, bool all) -> caf::result<std::vector<workflow_record>> {
+      if (!self->state.master)
+        return no_master(self);
+      return self->delegate(self->state.master, atom::workflows::value, all);
     },
     [self](atom::files) -> caf::result<std::vector<xml_file_record>> {
       if (!self->state.master)
@@ -213,6 +247,11 @@ http_gateway(http_gateway_actor::stateful_pointer<http_gateway_state> self,
       return self->delegate(self->state.master, atom::log::value, std::move(id), std::move(node),
                             attempt, offset);
     },
+    [self](atom::metrics) -> caf::result<metrics_snapshot> {
+      if (!self->state.master)
+        return no_master(self);
+      return self->delegate(self->state.master, atom::metrics::value);
+    },
     [self](atom::connect) { connect(self); },
     [self](atom::status) -> status_map {
       return {{"master", self->state.master ? "connected" : "disconnected"},
@@ -227,6 +266,7 @@ expected<http_gateway_actor> spawn_http(caf::actor_system& sys, const config& cf
   gc.server.address = cfg.cluster.http;
   gc.server.max_threads = cfg.http.max_threads;
   gc.server.max_body_bytes = cfg.http.max_body_bytes;
+  gc.server.auth = auth_settings{cfg.http.token, cfg.http.open_reads};
   gc.reconnect_interval = std::chrono::milliseconds(cfg.worker.reconnect_interval_ms);
   gc.connect_timeout = std::chrono::milliseconds(cfg.caf.connect_timeout_ms);
   gc.request_timeout = std::chrono::milliseconds(cfg.http.request_timeout_ms);

@@ -13,6 +13,7 @@
 
 #include "coordinator.hpp"
 #include "dispatcher.hpp"
+#include "engine/dag.hpp"
 #include "engine/params.hpp"
 #include "instance_runner.hpp"
 #include "log.hpp"
@@ -60,6 +61,59 @@ void shutdown(self_ptr self, caf::error reason) {
           });
 }
 
+/// Whether no attempt runs any more; shuts down when so or when the drain
+/// grace is over, else looks again shortly.
+void check_drain(self_ptr self) {
+  auto& st = self->state;
+  if (st.stopping)
+    return;
+  self->request(st.dispatcher, st.cfg.request_timeout, atom::status::value)
+    .then(
+      [self](status_map& d) {
+        auto& st = self->state;
+        auto busy = d["busy_slots"];
+        if (busy == "0") {
+          st.log->info("drained: no attempt runs");
+          shutdown(self, st.drain_reason);
+        } else if (now_ms() >= st.drain_until) {
+          st.log->warn("the drain grace of {} s is over with {} attempts running: their "
+                       "workers keep them for the next master",
+                       st.cfg.drain_grace.count(), busy);
+          shutdown(self, st.drain_reason);
+        } else {
+          self->delayed_send(self, std::chrono::milliseconds(200), atom::drain::value);
+        }
+      },
+      [self](caf::error& err) {
+        self->state.log->error("drain: the dispatcher does not answer ({}); shutting down",
+                               self->system().render(err));
+        shutdown(self, self->state.drain_reason);
+      });
+}
+
+/// A stop request: nothing new fires, is dispatched or starts (new instances
+/// stay queued in the store for the next master); running attempts may
+/// finish within the drain grace, then the master shuts down. A second
+/// request shuts down at once.
+void begin_drain(self_ptr self, caf::error reason) {
+  auto& st = self->state;
+  if (st.stopping)
+    return;
+  if (st.draining || st.cfg.drain_grace.count() == 0) {
+    shutdown(self, std::move(reason));
+    return;
+  }
+  st.draining = true;
+  st.drain_reason = std::move(reason);
+  st.drain_until = now_ms() + std::chrono::milliseconds(st.cfg.drain_grace).count();
+  st.log->info("stopping: no new fires, dispatches or instances; running attempts may finish "
+               "within {} s",
+               st.cfg.drain_grace.count());
+  self->send(st.coordinator, atom::drain::value);
+  self->send(st.dispatcher, atom::drain::value);
+  check_drain(self);
+}
+
 /// Starts an instance whose workflow is below its instance-limit.
 void start_instance(self_ptr self, instance_runner_config cfg) {
   auto& st = self->state;
@@ -89,6 +143,11 @@ void fill_handles(self_ptr self, instance_runner_config& rc) {
 /// instance-limit.
 void admit(self_ptr self, instance_runner_config rc) {
   auto& st = self->state;
+  if (st.draining) {
+    st.log->info("{} {} stays queued for the next master (this one is stopping)", rc.record.id,
+                 rc.record.workflow);
+    return;
+  }
   auto& running = st.running_per_workflow[rc.record.workflow];
   auto limit = rc.wf->instance_limit;
   if (running < limit) {
@@ -112,7 +171,7 @@ void instance_ended(self_ptr self, const std::string& id) {
   st.runner_workflow.erase(it);
   --st.running_per_workflow[workflow];
   auto& queue = st.waiting[workflow];
-  if (!queue.empty() && !st.stopping) {
+  if (!queue.empty() && !st.stopping && !st.draining) {
     auto next = std::move(queue.front());
     queue.pop_front();
     st.log->info("{} {} starts: a slot of its instance-limit is free", next.record.id, workflow);
@@ -132,7 +191,7 @@ void with_instance(self_ptr self, const std::string& id, Promise rp, F f) {
 /// far behind), or none.
 caf::error refusal(self_ptr self) {
   auto& st = self->state;
-  if (st.stopping)
+  if (st.stopping || st.draining)
     return make_caf_error(ec::master_unreachable, "the master is shutting down");
   // A run is durable before it is acknowledged: without a store, refuse it.
   if (!st.store_available)
@@ -341,7 +400,7 @@ master_actor::behavior_type master(master_actor::stateful_pointer<master_state> 
                      self->system().render(down.reason));
     shutdown(self, down.reason ? down.reason : caf::make_error(caf::exit_reason::unknown));
   });
-  self->set_exit_handler([self](const caf::exit_msg& msg) { shutdown(self, msg.reason); });
+  self->set_exit_handler([self](const caf::exit_msg& msg) { begin_drain(self, msg.reason); });
   st.log->info("master of cluster '{}' up at {} (epoch {})", st.cfg.cluster_name,
                st.cfg.address.to_string(), st.cfg.epoch);
   // What the previous master left: running instances resume first, then the
@@ -412,8 +471,55 @@ master_actor::behavior_type master(master_actor::stateful_pointer<master_state> 
           [rp](caf::error& err) mutable { rp.deliver(err); });
       return rp;
     },
+    [self](atom::metrics) -> caf::result<metrics_snapshot> {
+      auto& st = self->state;
+      auto rp = self->make_response_promise<metrics_snapshot>();
+      self->request(st.dispatcher, st.cfg.request_timeout, atom::metrics::value)
+        .then(
+          [self, rp](dispatch_metrics& d) mutable {
+            auto& st = self->state;
+            self->request(st.coordinator, st.cfg.request_timeout, atom::metrics::value)
+              .then(
+                [self, rp, d](coordinator_metrics& c) mutable {
+                  auto& st = self->state;
+                  metrics_snapshot m;
+                  m.epoch = st.cfg.epoch;
+                  m.started = st.started;
+                  m.instances_running = st.runners.size();
+                  for (const auto& [name, queue] : st.waiting)
+                    m.instances_queued += queue.size();
+                  m.instances_ended = st.instances_ended;
+                  m.store_available = st.store_available;
+                  m.dispatch = std::move(d);
+                  m.coordinator = std::move(c);
+                  // Briefly, as for health: a writer stuck on an unreachable
+                  // database must not make a scrape slow.
+                  self->request(st.writer, std::chrono::milliseconds(500), atom::metrics::value)
+                    .then(
+                      [self, rp, m](store_metrics& s) mutable {
+                        self->state.last_store_metrics = s;
+                        m.store = std::move(s);
+                        m.store_writer_answered = true;
+                        rp.deliver(std::move(m));
+                      },
+                      [self, rp, m](caf::error&) mutable {
+                        auto& st = self->state;
+                        m.store = st.last_store_metrics;
+                        if (!st.store_available)
+                          m.store.pending_writes = st.pending_writes; // as it last reported
+                        rp.deliver(std::move(m));
+                      });
+                },
+                [rp](caf::error& err) mutable { rp.deliver(err); });
+          },
+          [rp](caf::error& err) mutable { rp.deliver(err); });
+      return rp;
+    },
     [self](atom::workflows) {
       return self->delegate(self->state.registry, atom::workflows::value);
+    },
+    [self](atom::workflows, bool all) {
+      return self->delegate(self->state.registry, atom::workflows::value, all);
     },
     [self](atom::files) { return self->delegate(self->state.registry, atom::files::value); },
     [self](atom::instances, instance_filter& filter) {
@@ -624,13 +730,31 @@ master_actor::behavior_type master(master_actor::stateful_pointer<master_state> 
       auto rp = self->make_response_promise<workflow_detail>();
       self->request(st.registry, st.cfg.request_timeout, atom::get::value, name)
         .then(
-          [self, rp, name](workflow_ptr, workflow_record& def) mutable {
+          [self, rp, name](workflow_ptr wf, workflow_record& def) mutable {
             auto& st = self->state;
             self->request(st.coordinator, st.cfg.request_timeout, atom::get::value, name)
               .then(
-                [rp, def](workflow_detail& detail) mutable {
+                [self, rp, wf, def, name](workflow_detail& detail) mutable {
                   detail.record = std::move(def);
-                  rp.deliver(std::move(detail));
+                  auto graph = make_graph(*wf);
+                  detail.nodes = std::move(graph.nodes);
+                  detail.edges = std::move(graph.edges);
+                  // The versions come from the store: without it the rest
+                  // still answers (versions unknown, and why), in time for
+                  // the gateway, which waits as long as the master would.
+                  self->request(self->state.reader, self->state.cfg.request_timeout / 2,
+                                atom::versions::value, name)
+                    .then(
+                      [rp, detail](std::vector<workflow_version_view>& versions) mutable {
+                        detail.versions = std::move(versions);
+                        rp.deliver(std::move(detail));
+                      },
+                      [self, rp, detail](caf::error& err) mutable {
+                        detail.versions_error = from_caf(err).message;
+                        if (detail.versions_error.empty())
+                          detail.versions_error = self->system().render(err);
+                        rp.deliver(std::move(detail));
+                      });
                 },
                 [rp](caf::error& err) mutable { rp.deliver(err); });
           },
@@ -647,6 +771,7 @@ master_actor::behavior_type master(master_actor::stateful_pointer<master_state> 
     },
     [self](atom::done, const std::string& id, const std::string& status) {
       auto& st = self->state;
+      ++st.instances_ended[status];
       auto wf = st.runner_workflow.find(id);
       auto origin = st.runner_origin.find(id);
       if (wf != st.runner_workflow.end() && origin != st.runner_origin.end()) {
@@ -655,6 +780,7 @@ master_actor::behavior_type master(master_actor::stateful_pointer<master_state> 
       }
       instance_ended(self, id);
     },
+    [self](atom::drain) { check_drain(self); },
     [self](atom::health, bool available, std::string& error, std::uint64_t pending) {
       auto& st = self->state;
       if (available != st.store_available) {
@@ -694,6 +820,7 @@ master_actor::behavior_type master(master_actor::stateful_pointer<master_state> 
             record.finished = now_ms();
             record.message = "killed on request before it started";
             st.log->info("{} killed on request while it waited", id);
+            ++st.instances_ended["killed"];
             self->send(st.writer, atom::put::value, store_batch{instance_put{std::move(record)}});
             return atom::ok::value;
           }
@@ -752,6 +879,7 @@ master_actor::behavior_type master(master_actor::stateful_pointer<master_state> 
               {"address", st.cfg.address.to_string()},
               {"epoch", std::to_string(st.cfg.epoch)},
               {"running_instances", std::to_string(st.runners.size())},
+              {"draining", st.draining ? "true" : "false"},
               {"stopping", st.stopping ? "true" : "false"}};
     },
   };
@@ -903,6 +1031,7 @@ expected<master_actor> spawn_master(caf::actor_system& sys, const config& cfg) {
   mc.max_attachment_bytes = cfg.master.max_attachment_bytes;
   mc.kill_grace = std::chrono::seconds(cfg.worker.kill_grace_s);
   mc.rescan_interval = std::chrono::seconds(cfg.master.rescan_interval_s);
+  mc.drain_grace = std::chrono::seconds(cfg.master.drain_grace_s);
   mc.writer_db = std::shared_ptr<store>(std::move(*writer_db));
   mc.reader_db = std::shared_ptr<store>(std::move(*reader_db));
   mc.known_workflows = std::move(*known);

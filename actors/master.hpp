@@ -42,6 +42,9 @@ struct master_config {
   /// How long a killed task may take to go (worker.kill_grace_s).
   std::chrono::seconds kill_grace{5};
   std::chrono::seconds rescan_interval{2};
+  /// On a stop request: how long running attempts may finish first
+  /// (master.drain_grace_s; 0 = shut down at once).
+  std::chrono::seconds drain_grace{30};
   /// Connections for the writer and the reader (opened and migrated).
   std::shared_ptr<store> writer_db;
   std::shared_ptr<store> reader_db;
@@ -105,7 +108,16 @@ struct master_state {
   std::string store_error;
   std::uint64_t pending_writes = 0;
   bool paused = false;
+  /// A stop request came: no fires, no dispatches, no new instances start;
+  /// shutdown follows once no attempt runs or at `drain_until` (ms).
+  bool draining = false;
+  timestamp drain_until = 0;
+  caf::error drain_reason;
   bool stopping = false;
+  /// For /metrics: instances ended by final status, and the store writer's
+  /// last answer (shown while it is too busy to answer).
+  std::map<std::string, std::uint64_t> instances_ended;
+  store_metrics last_store_metrics{histogram::latency_seconds().snapshot(), 0, 0};
   std::shared_ptr<spdlog::logger> log;
 };
 

@@ -61,6 +61,9 @@ registry_actor::behavior_type registry(registry_actor::stateful_pointer<registry
       return {e->wf, e->record};
     },
     [self](atom::workflows) { return self->state.defs->workflows(); },
+    [self](atom::workflows, bool all) {
+      return all ? self->state.defs->known_workflows() : self->state.defs->workflows();
+    },
     [self](atom::status) -> status_map {
       auto files = self->state.defs->files();
       auto loaded = std::count_if(files.begin(), files.end(),

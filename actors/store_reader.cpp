@@ -36,6 +36,17 @@ store_reader(store_reader_actor::stateful_pointer<store_reader_state> self,
                                                       + "' is not in the store");
       return std::move(**found);
     },
+    [self](atom::versions,
+           const std::string& name) -> caf::result<std::vector<workflow_version_view>> {
+      auto found = self->state.db->workflow_history(name);
+      if (!found)
+        return to_caf(found.error());
+      std::vector<workflow_version_view> result;
+      for (auto& v : *found)
+        result.push_back(workflow_version_view{v.version, std::move(v.hash), std::move(v.file),
+                                               v.loaded_at});
+      return result;
+    },
   };
 }
 

@@ -14,6 +14,16 @@ namespace {
 
 using self_ptr = store_writer_actor::stateful_pointer<store_writer_state>;
 
+/// Runs one transaction and records its duration.
+template <class F>
+auto timed(store_writer_state& st, F transaction) {
+  auto start = std::chrono::steady_clock::now();
+  auto result = transaction();
+  st.commit_latency.observe(
+    std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  return result;
+}
+
 void queue_flush(self_ptr self) {
   if (self->state.flush_queued)
     return;
@@ -25,6 +35,7 @@ void queue_flush(self_ptr self) {
 void failed(self_ptr self, const error& err) {
   auto& st = self->state;
   ++st.failures;
+  ++st.failed_commits;
   auto backoff = std::chrono::milliseconds(std::min(5000, 50 << std::min(st.failures, 7)));
   auto pending = st.buffer.size() + st.fires.size();
   st.log->error("commit of {} writes failed (attempt {}), retrying in {} ms: {}", pending,
@@ -50,7 +61,7 @@ bool commit_segment(self_ptr self) {
                       std::make_move_iterator(st.buffer.begin() + static_cast<long>(end)));
   st.buffer.erase(st.buffer.begin(), st.buffer.begin() + static_cast<long>(end));
   segment = coalesce(std::move(segment));
-  auto result = st.db->apply(segment);
+  auto result = timed(st, [&] { return st.db->apply(segment); });
   auto kept = result ? 0 : segment.size();
   for (auto& f : st.fires)
     f.position = f.position - end + kept;
@@ -78,7 +89,7 @@ bool commit(self_ptr self) {
     if (st.fires.empty())
       break;
     auto& f = st.fires.front();
-    auto outcome = st.db->fire(f.record, f.writes);
+    auto outcome = timed(st, [&] { return st.db->fire(f.record, f.writes); });
     if (!outcome) {
       failed(self, outcome.error());
       return false;
@@ -139,6 +150,14 @@ store_writer(store_writer_actor::stateful_pointer<store_writer_state> self,
       return atom::ok::value;
     },
     [self](atom::commit) { commit(self); },
+    [self](atom::metrics) {
+      auto& st = self->state;
+      store_metrics m;
+      m.commit_latency = st.commit_latency.snapshot();
+      m.commit_failures = st.failed_commits;
+      m.pending_writes = st.buffer.size() + st.fires.size();
+      return m;
+    },
     [self](atom::status) -> status_map {
       auto& st = self->state;
       return {{"commits", std::to_string(st.commits)},

@@ -17,6 +17,7 @@
 
 #include "actors.hpp"
 #include "store/store.hpp"
+#include "util/histogram.hpp"
 
 namespace cafflow {
 
@@ -47,6 +48,9 @@ struct store_writer_state {
   /// Commits and writes so far (for status).
   std::uint64_t commits = 0;
   std::uint64_t writes = 0;
+  /// For /metrics: seconds per transaction, and transactions that failed.
+  histogram commit_latency = histogram::latency_seconds();
+  std::uint64_t failed_commits = 0;
   std::shared_ptr<spdlog::logger> log;
 };
 

@@ -12,6 +12,7 @@
 
 #include "error.hpp"
 #include "model/attempt.hpp"
+#include "model/metrics.hpp"
 #include "model/records.hpp"
 #include "model/scheduling.hpp"
 #include "schedule/lineage.hpp"
@@ -35,6 +36,7 @@ using connect = caf::atom_constant<caf::atom("connect")>;
 using coordinate = caf::atom_constant<caf::atom("coordinate")>;
 using dispatch = caf::atom_constant<caf::atom("dispatch")>;
 using done = caf::atom_constant<caf::atom("done")>;
+using drain = caf::atom_constant<caf::atom("drain")>;
 using exited = caf::atom_constant<caf::atom("exited")>;
 using files = caf::atom_constant<caf::atom("files")>;
 using fire = caf::atom_constant<caf::atom("fire")>;
@@ -49,6 +51,7 @@ using kill = caf::atom_constant<caf::atom("kill")>;
 using lineage = caf::atom_constant<caf::atom("lineage")>;
 using load = caf::atom_constant<caf::atom("load")>;
 using log = caf::atom_constant<caf::atom("log")>;
+using metrics = caf::atom_constant<caf::atom("metrics")>;
 using ok = caf::atom_constant<caf::atom("ok")>;
 using put = caf::atom_constant<caf::atom("put")>;
 using register_ = caf::atom_constant<caf::atom("register")>;
@@ -61,6 +64,7 @@ using spawned = caf::atom_constant<caf::atom("spawned")>;
 using start = caf::atom_constant<caf::atom("start")>;
 using status = caf::atom_constant<caf::atom("status")>;
 using tick = caf::atom_constant<caf::atom("tick")>;
+using versions = caf::atom_constant<caf::atom("versions")>;
 using timeout = caf::atom_constant<caf::atom("timeout")>;
 using workers = caf::atom_constant<caf::atom("workers")>;
 using workflow = caf::atom_constant<caf::atom("workflow")>;
@@ -187,15 +191,31 @@ typename Inspector::result_type inspect(Inspector& f, coordinator_view& x) {
 }
 
 template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, dag_node& x) {
+  return f(caf::meta::type_name("dag_node"), x.name, x.kind, x.action_type, x.desc);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, dag_edge& x) {
+  return f(caf::meta::type_name("dag_edge"), x.from, x.to, x.label, x.condition);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, workflow_version_view& x) {
+  return f(caf::meta::type_name("workflow_version_view"), x.version, x.hash, x.file,
+           x.loaded_at);
+}
+
+template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, workflow_detail& x) {
   return f(caf::meta::type_name("workflow_detail"), x.record, x.has_coordinator, x.coordinator,
-           x.downstream);
+           x.downstream, x.nodes, x.edges, x.versions, x.versions_error);
 }
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, instance_filter& x) {
   return f(caf::meta::type_name("instance_filter"), x.workflow, x.status, x.trigger, x.limit,
-           x.offset);
+           x.offset, x.from, x.to);
 }
 
 template <class Inspector>
@@ -221,6 +241,36 @@ typename Inspector::result_type inspect(Inspector& f, health_record& x) {
            x.workers, x.workflows, x.running_instances, x.queued_instances, x.queued_attempts,
            x.running_attempts, x.master_pid, x.store_available, x.store_error, x.pending_writes,
            x.paused, x.recovering, x.commits, x.writes);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, histogram_data& x) {
+  return f(caf::meta::type_name("histogram_data"), x.bounds, x.cumulative, x.sum, x.count);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, dispatch_metrics& x) {
+  return f(caf::meta::type_name("dispatch_metrics"), x.attempts_started, x.attempts_ended,
+           x.dispatch_latency, x.queued_attempts, x.workers_up, x.workers_down, x.slots_total,
+           x.slots_free);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, store_metrics& x) {
+  return f(caf::meta::type_name("store_metrics"), x.commit_latency, x.commit_failures,
+           x.pending_writes);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, coordinator_metrics& x) {
+  return f(caf::meta::type_name("coordinator_metrics"), x.cron_lag, x.fires);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, metrics_snapshot& x) {
+  return f(caf::meta::type_name("metrics_snapshot"), x.epoch, x.started, x.instances_running,
+           x.instances_queued, x.instances_ended, x.store_available, x.store_writer_answered,
+           x.dispatch, x.store, x.coordinator);
 }
 
 // -- errors --------------------------------------------------------------------

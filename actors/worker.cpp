@@ -13,6 +13,7 @@
 #include <caf/io/middleman.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
+#include "exec/outbox.hpp"
 #include "log.hpp"
 #include "system.hpp"
 #include "task_runner.hpp"
@@ -140,11 +141,29 @@ caf::result<log_chunk> read_log(self_ptr self, const std::string& instance,
                                 std::int64_t max) {
   auto& st = self->state;
   namespace fs = std::filesystem;
+  // The API refuses such names already; a worker trusts no sender.
+  for (const auto* part : {&instance, &node})
+    if (auto problem = log_name_problem(*part); !problem.empty())
+      return make_caf_error(ec::invalid_request, "invalid log name: " + problem);
+  if (attempt < 1 || offset < 0 || max < 0)
+    return make_caf_error(ec::invalid_request, "invalid log request: attempt "
+                                                 + std::to_string(attempt) + ", offset "
+                                                 + std::to_string(offset));
   auto path = fs::path(task_log_path(st.cfg.dirs, instance, node, attempt)).lexically_normal();
   auto root = fs::path(st.cfg.dirs.logs).lexically_normal();
   auto rel = path.lexically_relative(root);
   if (rel.empty() || *rel.begin() == "..")
     return make_caf_error(ec::invalid_request, "invalid log name");
+  // Nor through a link: the log must be a file that really lies inside.
+  std::error_code path_err, root_err, status_err;
+  auto real = fs::canonical(path, path_err);
+  auto real_root = fs::canonical(root, root_err);
+  auto inside = real.lexically_relative(real_root);
+  if (!path_err && !root_err
+      && (!fs::is_regular_file(fs::symlink_status(path, status_err)) || inside.empty()
+          || *inside.begin() == ".."))
+    return make_caf_error(ec::invalid_request, "invalid log name: it is not a file inside the "
+                                               "task log directory");
   log_chunk chunk;
   chunk.instance_id = instance;
   chunk.node = node;
@@ -169,11 +188,71 @@ caf::result<log_chunk> read_log(self_ptr self, const std::string& instance,
   return chunk;
 }
 
+/// Keeps the results no master acknowledged in the outbox file, for the
+/// next master (they are claimed when the worker registers again).
+void save_outbox_file(self_ptr self) {
+  auto& st = self->state;
+  if (st.cfg.outbox_file.empty())
+    return;
+  std::vector<attempt_report> reports;
+  for (const auto& [key, report] : st.outbox)
+    reports.push_back(report);
+  if (auto saved = save_outbox(st.cfg.outbox_file, reports); !saved)
+    st.log->error("{} unacknowledged results are lost: {}", reports.size(),
+                  saved.error().message);
+  else if (!reports.empty())
+    st.log->info("{} results no master acknowledged are kept in {} for the next master",
+                 reports.size(), st.cfg.outbox_file);
+}
+
 void maybe_quit(self_ptr self) {
-  if (self->state.stopping && self->state.running.empty()) {
-    self->state.log->info("all tasks ended; worker stops");
-    self->quit(caf::exit_reason::user_shutdown);
+  auto& st = self->state;
+  if (!st.stopping || !st.running.empty())
+    return;
+  // While a master is there and the drain lasts, results wait for their
+  // acknowledgement; the others go to the outbox file.
+  if (!st.outbox.empty() && st.dispatcher && !st.tasks_stopped)
+    return;
+  save_outbox_file(self);
+  st.log->info("all tasks ended; worker stops");
+  self->quit(caf::exit_reason::user_shutdown);
+}
+
+/// Stops the tasks still running (SIGTERM, SIGKILL after the kill grace);
+/// each ends killed.
+void stop_tasks(self_ptr self, const char* why) {
+  auto& st = self->state;
+  if (st.tasks_stopped)
+    return;
+  st.tasks_stopped = true;
+  if (!st.running.empty())
+    st.log->warn("{}: {} running tasks get SIGTERM, SIGKILL after {} s", why, st.running.size(),
+                 st.cfg.kill_grace.count());
+  for (auto& [key, runner] : st.running)
+    self->send_exit(runner, caf::exit_reason::user_shutdown);
+  maybe_quit(self);
+}
+
+/// A stop request (SIGTERM): no new attempts; running ones may finish within
+/// the drain grace, their results reaching the master or the outbox file;
+/// then what is left is stopped. A second request stops the tasks at once.
+void begin_drain(self_ptr self) {
+  auto& st = self->state;
+  if (st.stopping) {
+    stop_tasks(self, "stopping at once (a second stop request)");
+    return;
   }
+  st.stopping = true;
+  if (st.dispatcher)
+    self->send(st.dispatcher, atom::drain::value, st.cfg.info.id);
+  if (st.cfg.drain_grace.count() == 0) {
+    stop_tasks(self, "stopping (worker.drain_grace_s = 0)");
+    return;
+  }
+  st.log->info("stopping: no new attempts; {} running tasks may finish within {} s",
+               st.running.size(), st.cfg.drain_grace.count());
+  self->delayed_send(self, st.cfg.drain_grace, atom::drain::value);
+  maybe_quit(self);
 }
 
 } // namespace
@@ -199,6 +278,7 @@ worker_actor::behavior_type worker(worker_actor::stateful_pointer<worker_state> 
       st.dispatcher = nullptr;
       st.masterless_since = now_ms();
       schedule_connect(self);
+      maybe_quit(self); // a draining worker keeps its results in the outbox file
       return;
     }
     // A task runner ended; its final report came before (or it died).
@@ -213,19 +293,14 @@ worker_actor::behavior_type worker(worker_actor::stateful_pointer<worker_state> 
     }
     maybe_quit(self);
   });
-  self->set_exit_handler([self](const caf::exit_msg& msg) {
-    auto& st = self->state;
-    if (st.stopping)
-      return;
-    st.stopping = true;
-    st.log->info("stopping: {} running tasks get SIGTERM, SIGKILL after {} s",
-                 st.running.size(), st.cfg.kill_grace.count());
-    for (auto& [key, runner] : st.running)
-      self->send_exit(runner, msg.reason);
-    maybe_quit(self);
-  });
-  st.log->info("worker {} up: {} slots, master at {}", st.cfg.info.id, st.cfg.info.slots,
-               st.cfg.master.to_string());
+  self->set_exit_handler([self](const caf::exit_msg&) { begin_drain(self); });
+  st.log->info("worker {} up: host {}, {} slots, master at {}", st.cfg.info.id,
+               st.cfg.info.host, st.cfg.info.slots, st.cfg.master.to_string());
+  for (auto& report : st.cfg.saved_outbox)
+    st.outbox[attempt_key(report.instance_id, report.node, report.attempt)] = std::move(report);
+  st.cfg.saved_outbox.clear();
+  if (!st.outbox.empty())
+    st.log->info("{} results of the previous run wait for the master", st.outbox.size());
   st.masterless_since = now_ms();
   connect(self);
   self->delayed_send(self, st.cfg.heartbeat_interval, atom::heartbeat::value);
@@ -300,9 +375,11 @@ worker_actor::behavior_type worker(worker_actor::stateful_pointer<worker_state> 
       // Without its spawner the worker can neither start nor watch tasks (the
       // spawner's client has killed those that ran): stop, to be restarted.
       self->state.log->critical("the task spawner is gone ({}); the worker stops", why);
+      save_outbox_file(self);
       self->quit(make_caf_error(ec::exec_error, "the task spawner is gone: " + why));
     },
     [self](atom::connect) { connect(self); },
+    [self](atom::drain) { stop_tasks(self, "the drain grace is over"); },
     [self](atom::heartbeat) { heartbeat(self); },
     [self](atom::log, const std::string& instance, const std::string& node, int attempt,
            std::int64_t offset, std::int64_t max) {
@@ -327,7 +404,7 @@ expected<worker_actor> spawn_worker(caf::actor_system& sys, const config& cfg,
     return make_error(ec::exec_error, "a worker needs its task spawner");
   worker_config wc;
   wc.info.id = address.to_string();
-  wc.info.host = address.host;
+  wc.info.host = cfg.worker.host.empty() ? address.host : cfg.worker.host;
   wc.info.slots = cfg.worker.slots;
   wc.info.groups = cfg.worker.groups;
   wc.info.pid = static_cast<int>(::getpid());
@@ -343,6 +420,15 @@ expected<worker_actor> spawn_worker(caf::actor_system& sys, const config& cfg,
   wc.kill_grace = std::chrono::seconds(cfg.worker.kill_grace_s);
   wc.heartbeat_interval = std::chrono::milliseconds(cfg.worker.heartbeat_interval_ms);
   wc.lease = std::chrono::seconds(cfg.worker.lease_s);
+  wc.drain_grace = std::chrono::seconds(cfg.worker.drain_grace_s);
+  wc.outbox_file =
+    (std::filesystem::path(cfg.paths.data) / "work" / (tag + ".outbox.json")).string();
+  auto saved = take_outbox(wc.outbox_file);
+  if (!saved)
+    return saved.error();
+  // The actor keeps them (and saves them again when it stops, also when
+  // publishing fails below).
+  wc.saved_outbox = std::move(*saved);
   auto handle = sys.spawn(worker, std::move(wc), std::move(spawner));
   auto port = sys.middleman().publish(handle, address.port, address.host.c_str(), true);
   if (!port) {

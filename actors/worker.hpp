@@ -33,6 +33,13 @@ struct worker_config {
   std::chrono::milliseconds heartbeat_interval{1000};
   /// Without a master for this long, running tasks are killed.
   std::chrono::seconds lease{30};
+  /// On a stop request, how long running tasks may finish before they are killed.
+  std::chrono::seconds drain_grace{30};
+  /// Where unacknowledged results wait while the worker is stopped (empty =
+  /// nowhere: they are lost with the process).
+  std::string outbox_file;
+  /// Results a previous run of this worker left in `outbox_file`.
+  std::vector<attempt_report> saved_outbox;
 };
 
 struct worker_state {
@@ -59,6 +66,9 @@ struct worker_state {
   std::map<std::string, attempt_report> outbox;
   /// Shutting down: no new attempts, quit when the last runner is gone.
   bool stopping = false;
+  /// The tasks still running were told to stop (the drain grace is over, or
+  /// there was none).
+  bool tasks_stopped = false;
   /// Since when the worker has no master (0 = it has one).
   timestamp masterless_since = 0;
   /// The lease ran out and the running tasks were killed.

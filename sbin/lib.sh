@@ -1,5 +1,6 @@
 # Shared by the sbin/ scripts: locating the project, the config file and the
-# binaries, reading the effective configuration, and managing role processes.
+# binaries, reading the effective configuration, and managing role processes
+# (start, wait until up, stop, status) on this host and — over ssh — on others.
 # shellcheck shell=bash
 
 CAFFLOW_HOME="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -27,19 +28,45 @@ parse_conf_arg() {
   export CAFFLOW_CONF="$CONF"
 }
 
+# Fails unless the binaries are built (the daemon scripts never build).
+require_binaries() {
+  local b
+  for b in cafflowd cafflow cafflow-spawner; do
+    [ -x "$BIN_DIR/$b" ] || die "$BIN_DIR/$b is missing: build cafflow first (sbin/setup)"
+  done
+}
+
 # The effective value of a config key (validates the whole file).
 conf_get() { "$BIN_DIR/cafflow" --conf "$CONF" config get "$1"; }
 
-# Loads the values the scripts need into shell variables.
+# One key's value out of `cafflow config show` output ($_CONF_SHOWN). (No
+# pipe: under pipefail a reader that stops early would fail the writer.)
+_shown_value() {
+  awk -v k="$1 = " 'index($0, k) == 1 && !found { print substr($0, length(k) + 1); found = 1 }' \
+    <<< "$_CONF_SHOWN"
+}
+
+# Loads the values the scripts need into shell variables (one run of
+# `cafflow config show`); a bad config file exits 78 with cafflow's message
+# naming the file, line and key.
 load_cluster_config() {
-  "$BIN_DIR/cafflow" --conf "$CONF" config show >/dev/null || exit 78
-  MASTER="$(conf_get cluster.master)"
-  WORKERS="$(conf_get cluster.workers)"
-  HTTP="$(conf_get cluster.http)"
-  DATA_DIR="$(conf_get paths.data)"
-  LOGS_DIR="$(conf_get paths.logs)"
-  KILL_GRACE="$(conf_get worker.kill_grace_s)"
+  _CONF_SHOWN="$("$BIN_DIR/cafflow" --conf "$CONF" config show)" || exit 78
+  MASTER="$(_shown_value cluster.master)"
+  WORKERS="$(_shown_value cluster.workers)"
+  HTTP="$(_shown_value cluster.http)"
+  REMOTE_HOME="$(_shown_value cluster.remote_home)"
+  [ -n "$REMOTE_HOME" ] || REMOTE_HOME="$CAFFLOW_HOME"
+  DATA_DIR="$(_shown_value paths.data)"
+  LOGS_DIR="$(_shown_value paths.logs)"
+  KILL_GRACE="$(_shown_value worker.kill_grace_s)"
+  MASTER_DRAIN="$(_shown_value master.drain_grace_s)"
+  WORKER_DRAIN="$(_shown_value worker.drain_grace_s)"
+  HTTP_TOKEN="$(_shown_value http.token)"
   PID_DIR="$DATA_DIR/pids"
+  local v
+  for v in MASTER HTTP DATA_DIR LOGS_DIR KILL_GRACE MASTER_DRAIN WORKER_DRAIN; do
+    [ -n "${!v}" ] || die "cannot read the configuration of $CONF (no value for $v)"
+  done
 }
 
 # Every role of the config as "role address" lines, master first.
@@ -54,18 +81,69 @@ cluster_roles() {
   echo "http $HTTP"
 }
 
-# True when a host name or address is this machine.
+# The configured address of a role: the one given (checked against the
+# config), else the role's first.
+role_address() {
+  local role="$1" given="$2" r a first="" listed=()
+  case "$role" in
+    master|worker|http) ;;
+    *) echo "unknown role '$role' (expected master, worker or http)" >&2; return 1 ;;
+  esac
+  while read -r r a; do
+    [ "$r" = "$role" ] || continue
+    [ -n "$first" ] || first="$a"
+    listed+=("$a")
+    if [ -n "$given" ] && [ "$a" = "$given" ]; then echo "$a"; return 0; fi
+  done < <(cluster_roles)
+  if [ -n "$given" ]; then
+    local key="cluster.$role"; [ "$role" = worker ] && key=cluster.workers
+    echo "--address $given is not in $key (${listed[*]}) of $CONF" >&2
+    return 1
+  fi
+  echo "$first"
+}
+
+# Seconds to wait after SIGTERM before SIGKILL: longer than the role's own
+# drain (and, for workers, the kill grace of the tasks after it).
+# CAFFLOW_STOP_TIMEOUT overrides.
+stop_timeout() {
+  if [ -n "${CAFFLOW_STOP_TIMEOUT:-}" ]; then echo "$CAFFLOW_STOP_TIMEOUT"; return; fi
+  case "$1" in
+    master) echo $((MASTER_DRAIN + 10)) ;;
+    worker) echo $((WORKER_DRAIN + KILL_GRACE + 10)) ;;
+    *) echo 10 ;;
+  esac
+}
+
+# True when a host name or address is this machine. CAFFLOW_LOCAL_HOSTS
+# (comma-separated names and addresses) replaces the built-in answer: every
+# loopback address and localhost, `hostname`, `hostname -f`, `hostname -I`.
 is_local_host() {
-  local host="$1"
+  local host="$1" h
+  if [ -n "${CAFFLOW_LOCAL_HOSTS:-}" ]; then
+    IFS=',' read -ra _local <<< "$CAFFLOW_LOCAL_HOSTS"
+    for h in "${_local[@]}"; do
+      h="$(echo "$h" | tr -d '[:space:]')"
+      [ "$h" = "$host" ] && return 0
+    done
+    return 1
+  fi
   case "$host" in
-    127.*|localhost|0.0.0.0|::1) return 0 ;;
+    127.*|localhost|0.0.0.0|::1|'[::1]') return 0 ;;
   esac
   [ "$host" = "$(hostname)" ] && return 0
   [ "$host" = "$(hostname -f 2>/dev/null)" ] && return 0
-  hostname -I 2>/dev/null | tr ' ' '\n' | grep -qx "$host"
+  local addresses
+  addresses="$(hostname -I 2>/dev/null)" || return 1
+  for h in $addresses; do [ "$h" = "$host" ] && return 0; done
+  return 1
 }
 
+host_of() { local a="$1"; echo "${a%:*}"; }
+
 pid_file() { echo "$PID_DIR/$1-${2##*:}.pid"; }
+log_file() { echo "$LOGS_DIR/$1-${2##*:}.log"; }
+out_file() { echo "$LOGS_DIR/$1-${2##*:}.out"; }
 
 # True when the pid is a cafflowd of this config with this role and address.
 is_our_process() {
@@ -95,4 +173,184 @@ config_pids() {
     cmdline="$(tr '\0' ' ' < "/proc/$pid/cmdline")"
     case "$cmdline" in *"--conf $CONF "*) echo "$pid" ;; esac
   done
+}
+
+# Starts a role in the background (setsid: its own session and process group,
+# no terminal signals) unless it runs already. Sets STARTED_PID (empty when it
+# was running) and RUNNING_PID.
+# shellcheck disable=SC2034  # results for the caller
+start_role() {
+  local role="$1" address="$2" pid
+  STARTED_PID=""
+  RUNNING_PID="$(running_pid "$role" "$address")"
+  [ -z "$RUNNING_PID" ] || return 0
+  mkdir -p "$PID_DIR" "$LOGS_DIR"
+  setsid "$BIN_DIR/cafflowd" --role "$role" --conf "$CONF" --address "$address" \
+    < /dev/null >> "$(out_file "$role" "$address")" 2>&1 &
+  pid=$!
+  echo "$pid" > "$(pid_file "$role" "$address")"
+  # Until the exec the process is still this shell: wait for it (briefly),
+  # so that whoever looks at it next sees cafflowd or nothing.
+  local i
+  for i in $(seq 1 100); do
+    is_our_process "$pid" "$role" "$address" && break
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.02
+  done
+  STARTED_PID="$pid"
+  RUNNING_PID="$pid"
+}
+
+# True when process `pid` holds a listening TCP socket on `port` (read from
+# /proc: no connection is made).
+pid_listens() {
+  local pid="$1" port hex inodes inode
+  port="$2"
+  hex="$(printf '%04X' "$port")"
+  inodes="$(awk -v p=":$hex" '$4 == "0A" && substr($2, length($2) - 4) == p { print $10 }' \
+    /proc/net/tcp /proc/net/tcp6 2>/dev/null)"
+  [ -n "$inodes" ] || return 1
+  local fd link
+  for fd in /proc/"$pid"/fd/*; do
+    link="$(readlink "$fd" 2>/dev/null)" || continue
+    for inode in $inodes; do
+      [ "$link" = "socket:[$inode]" ] && return 0
+    done
+  done
+  return 1
+}
+
+# The URL of the http role's health endpoint.
+health_url() {
+  local http="$1"
+  case "$http" in 0.0.0.0:*) http="127.0.0.1:${http##*:}" ;; esac
+  echo "http://$http/api/v1/health"
+}
+
+# curl with the API token when [http] token is set (through stdin, so that it
+# does not show in the process list).
+api_curl() {
+  if [ -n "${HTTP_TOKEN:-}" ]; then
+    local t="${HTTP_TOKEN//\\/\\\\}"
+    printf 'header = "Authorization: Bearer %s"\n' "${t//\"/\\\"}" | curl --config - "$@"
+  else
+    curl "$@"
+  fi
+}
+
+# True when the role is up: a CAF role listens on its port; the http role's
+# /api/v1/health answers 200 (healthy) or 503 (up, the master not reachable).
+role_is_up() {
+  local role="$1" address="$2" pid="$3" code
+  if [ "$role" = http ]; then
+    code="$(api_curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$(health_url "$address")" 2>/dev/null)" || true
+    [ "$code" = 200 ] || [ "$code" = 503 ]
+  else
+    pid_listens "$pid" "${address##*:}"
+  fi
+}
+
+# Prints the tail of a role's log and crash output to stderr.
+show_role_log() {
+  local role="$1" address="$2" f
+  for f in "$(log_file "$role" "$address")" "$(out_file "$role" "$address")"; do
+    [ -s "$f" ] && { echo "--- $f:" >&2; tail -n 20 "$f" >&2; }
+  done
+  return 0
+}
+
+# Waits until a started role is up (see role_is_up), at most `timeout`
+# seconds. Fails at once, with its log, when the process dies.
+wait_role_up() {
+  local role="$1" address="$2" pid="$3" timeout="$4" deadline
+  deadline=$((SECONDS + timeout))
+  while :; do
+    if ! kill -0 "$pid" 2>/dev/null || ! is_our_process "$pid" "$role" "$address"; then
+      echo "$(basename "$0"): the $role at $address exited while starting; its log:" >&2
+      show_role_log "$role" "$address"
+      return 1
+    fi
+    role_is_up "$role" "$address" "$pid" && return 0
+    if [ $SECONDS -ge "$deadline" ]; then
+      echo "$(basename "$0"): the $role at $address (pid $pid) is not up after ${timeout}s; it keeps running; its log:" >&2
+      show_role_log "$role" "$address"
+      return 1
+    fi
+    sleep 0.1
+  done
+}
+
+# Sends a signal to a role process: to its whole process group when it leads
+# one (as roles started by these scripts do), else to the process alone.
+signal_role() {
+  local sig="$1" pid="$2" pgid
+  pgid="$(ps -o pgid= -p "$pid" 2>/dev/null | tr -d '[:space:]')"
+  if [ -n "$pgid" ] && [ "$pgid" = "$pid" ]; then
+    kill "-$sig" -- "-$pid" 2>/dev/null || true
+  else
+    kill "-$sig" "$pid" 2>/dev/null || true
+  fi
+}
+
+# Waits until none of the pids runs, at most `timeout` seconds; then SIGKILLs
+# what is left (with its process group) and waits for it to go. Sets KILLED
+# to the number of processes that needed SIGKILL.
+wait_or_kill() {
+  local timeout="$1" deadline p any
+  shift
+  KILLED=0
+  deadline=$((SECONDS + timeout))
+  while :; do
+    any=0
+    for p in "$@"; do kill -0 "$p" 2>/dev/null && any=1; done
+    [ $any -eq 1 ] || return 0
+    [ $SECONDS -lt "$deadline" ] || break
+    sleep 0.1
+  done
+  for p in "$@"; do
+    if kill -0 "$p" 2>/dev/null; then
+      KILLED=$((KILLED + 1))
+      signal_role KILL "$p"
+    fi
+  done
+  for p in "$@"; do
+    while kill -0 "$p" 2>/dev/null; do sleep 0.05; done
+  done
+}
+
+# -- other hosts ---------------------------------------------------------------
+
+# The ssh command: $CAFFLOW_SSH (default ssh, may carry options) in batch mode
+# with a connect timeout ($CAFFLOW_SSH_CONNECT_TIMEOUT, default 10 s).
+ssh_command() {
+  read -ra SSH_CMD <<< "${CAFFLOW_SSH:-ssh}"
+  SSH_CMD+=(-o BatchMode=yes -o "ConnectTimeout=${CAFFLOW_SSH_CONNECT_TIMEOUT:-10}")
+}
+
+# The config file as the other host sees it: relative to the install path
+# when it lies inside the project, else the same absolute path.
+remote_conf() {
+  case "$CONF" in
+    "$CAFFLOW_HOME"/*) echo "${CONF#"$CAFFLOW_HOME"/}" ;;
+    *) echo "$CONF" ;;
+  esac
+}
+
+# Runs `sbin/cafflow-daemon ACTION ROLE --address ADDRESS` on the role's host
+# over ssh, in REMOTE_HOME with the remote config. Its output goes to stdout;
+# a failure says which host and why, and returns non-zero (255: ssh itself
+# failed, i.e. the host cannot be reached or refused the login).
+remote_daemon() {
+  local action="$1" role="$2" address="$3" host out rc cmd
+  host="$(host_of "$address")"
+  ssh_command
+  cmd="cd $(printf '%q' "$REMOTE_HOME") && sbin/cafflow-daemon $action $role --address $(printf '%q' "$address") --conf $(printf '%q' "$(remote_conf)")"
+  out="$("${SSH_CMD[@]}" "$host" "$cmd" 2>&1)" && rc=0 || rc=$?
+  [ -z "$out" ] || printf '%s\n' "$out" | sed "s/^/[$host] /"
+  if [ $rc -eq 255 ]; then
+    echo "$(basename "$0"): cannot reach host '$host' over ssh (${SSH_CMD[*]} $host): could not $action the $role at $address there" >&2
+  elif [ $rc -ne 0 ]; then
+    echo "$(basename "$0"): '$action $role $address' failed on host '$host' (exit $rc)" >&2
+  fi
+  return $rc
 }

@@ -19,6 +19,9 @@ constexpr const char* standby = "";
 constexpr const char* workers = "127.0.0.1:2851";
 /// HTTP listen address of the http role.
 constexpr const char* http = "127.0.0.1:8090";
+/// Where cafflow is installed on the other hosts of [cluster] (start-cluster
+/// runs sbin/cafflow-daemon there over ssh); empty = the same path as here.
+constexpr const char* remote_home = "";
 } // namespace cluster
 
 /// [paths] — relative paths resolve against paths.home.
@@ -74,6 +77,9 @@ constexpr int request_timeout_ms = 10000;
 constexpr int worker_timeout_ms = 5000;
 /// Largest total size of an attempt's attachments, in bytes.
 constexpr std::size_t max_attachment_bytes = 16 * 1024 * 1024;
+/// Seconds a stopping master waits for running attempts to finish (firing
+/// and dispatching stopped) before it shuts down; 0 = at once.
+constexpr int drain_grace_s = 30;
 } // namespace master
 
 /// [worker]
@@ -90,6 +96,12 @@ constexpr const char* groups = "";
 constexpr int heartbeat_interval_ms = 1000;
 /// Seconds without a master after which the worker kills its running tasks.
 constexpr int lease_s = 30;
+/// Seconds a stopping worker lets its running tasks finish before it kills
+/// them; 0 = at once.
+constexpr int drain_grace_s = 30;
+/// Host name the worker announces for host="..." placement; empty = the host
+/// part of its address.
+constexpr const char* host = "";
 } // namespace worker
 
 /// [http]
@@ -100,6 +112,13 @@ constexpr int request_timeout_ms = 10000;
 constexpr int max_threads = 16;
 /// Largest request body accepted, in bytes.
 constexpr std::size_t max_body_bytes = 1 << 20;
+/// Shared secret of the HTTP API: when set, every request that changes
+/// something needs the header "Authorization: Bearer <token>"; empty = no
+/// authentication (keep cluster.http on 127.0.0.1 then).
+constexpr const char* token = "";
+/// Reads (GET and HEAD, akkaflow's action=get) need no token even when one
+/// is set; false = every request needs it.
+constexpr bool open_reads = true;
 } // namespace http
 
 /// [log]

@@ -12,6 +12,7 @@
 #include "cli/http_client.hpp"
 #include "cli/tools.hpp"
 #include "config/config.hpp"
+#include "engine/dag.hpp"
 #include "http/json.hpp"
 #include "util/strings.hpp"
 #include "util/time.hpp"
@@ -28,6 +29,9 @@ struct globals {
   int timeout_ms = 10000;
   host_port http;
   config cfg;
+  /// Sent as "Authorization: Bearer <token>": --token, else $CAFFLOW_TOKEN,
+  /// else [http] token of the configuration.
+  std::string token;
 };
 
 config load_cli_config(const globals& g);
@@ -100,10 +104,18 @@ std::string str(const json& value) {
 /// transport errors and error statuses.
 json call(const globals& g, const std::string& method, const std::string& path,
           const std::string& body = {}) {
-  auto response = http_call(g.http, method, path, body, g.timeout_ms);
+  auto response = http_call(g.http, method, path, body, g.timeout_ms, bearer(g.token));
   if (!response)
     throw cli_failure{exit_code::unavailable, response.error().message};
   auto parsed = json::parse(response->body, nullptr, false);
+  if (response->status == 401)
+    throw cli_failure{exit_code::unauthorized,
+                      (parsed.is_object() && parsed.contains("error") ? str(parsed["error"])
+                                                                      : std::string("HTTP 401"))
+                        + (g.token.empty() ? "; no token was sent: pass --token, set "
+                                             "CAFFLOW_TOKEN or [http] token in the config"
+                                           : "; the token sent (from --token, CAFFLOW_TOKEN or "
+                                             "[http] token in the config) was refused")};
   if (response->status >= 400) {
     auto message = parsed.is_object() && parsed.contains("error")
                      ? str(parsed["error"])
@@ -120,16 +132,28 @@ void print_json(const json& value) { std::cout << value.dump(2) << '\n'; }
 
 // -- subcommands -------------------------------------------------------------
 
-int workflow_list(const globals& g) {
-  auto body = call(g, "GET", "/api/v1/workflows");
+/// "?a=1&b=2" of the non-empty values, or "".
+std::string query_string(const std::vector<std::pair<std::string, std::string>>& items) {
+  std::string result;
+  for (const auto& [key, value] : items)
+    if (!value.empty())
+      result += (result.empty() ? "?" : "&") + key + "=" + url_encode(value);
+  return result;
+}
+
+int workflow_list(const globals& g, const std::string& dir, const std::string& name,
+                  const std::string& status) {
+  auto body = call(g, "GET", "/api/v1/workflows"
+                               + query_string({{"dir", dir}, {"name", name}, {"status", status}}));
   if (g.json_output) {
     print_json(body);
     return exit_code::ok;
   }
-  std::vector<std::vector<std::string>> rows{{"NAME", "DIR", "VERSION", "NODES", "FILE"}};
+  std::vector<std::vector<std::string>> rows{
+    {"NAME", "DIR", "VERSION", "NODES", "STATUS", "FILE"}};
   for (const auto& w : body["workflows"])
     rows.push_back({str(w["name"]), str(w["dir"]), str(w["version"]), str(w["nodes"]),
-                    str(w["file"])});
+                    str(w["status"]), str(w["file"])});
   print_table(rows);
   return exit_code::ok;
 }
@@ -146,20 +170,22 @@ json params_json(const std::vector<std::string>& params) {
   return p;
 }
 
-/// --logical-time as milliseconds: "YYYY-MM-DD HH:MM:SS" (or a date) in
-/// `zone_name`, an ISO 8601 UTC time ("...T...Z"), or milliseconds.
-timestamp logical_time_ms(const std::string& text, const std::string& zone_name) {
+/// A time option (`option`, e.g. --logical-time) as milliseconds:
+/// "YYYY-MM-DD HH:MM:SS" (or a date) in `zone_name`, an ISO 8601 UTC time
+/// ("...T...Z"), or milliseconds.
+timestamp logical_time_ms(const std::string& text, const std::string& zone_name,
+                          const std::string& option = "--logical-time") {
   long long ms = 0;
   if (parse_int(text, ms)) {
     if (ms <= 0)
-      throw cli_failure{exit_code::failed, "--logical-time: '" + text
+      throw cli_failure{exit_code::failed, option + ": '" + text
                                              + "' is not a positive number of milliseconds"};
     return ms;
   }
   timestamp t = 0;
   if (text.find('T') != std::string::npos) {
     if (!parse_utc_time(text, t))
-      throw cli_failure{exit_code::failed, "--logical-time: '" + text
+      throw cli_failure{exit_code::failed, option + ": '" + text
                                              + "' is not a time (expected YYYY-MM-DD HH:MM:SS, "
                                                "YYYY-MM-DDTHH:MM:SSZ or milliseconds)"};
     return t;
@@ -169,7 +195,7 @@ timestamp logical_time_ms(const std::string& text, const std::string& zone_name)
     throw cli_failure{exit_code::failed, zone.error().message};
   auto local = parse_local_time(text, **zone);
   if (!local)
-    throw cli_failure{exit_code::failed, "--logical-time: " + local.error().message};
+    throw cli_failure{exit_code::failed, option + ": " + local.error().message};
   return *local;
 }
 
@@ -251,6 +277,47 @@ void print_coordinator(const json& c) {
   }
 }
 
+/// The graph of GET /workflows/{name}, one line per node by step from the
+/// start (engine/dag.hpp).
+void print_dag(const json& body) {
+  if (!body.contains("nodes") || !body["nodes"].is_array() || body["nodes"].empty())
+    return;
+  auto text = [](const json& object, const char* key) {
+    return object.is_object() && object.contains(key) && object[key].is_string()
+             ? object[key].get<std::string>()
+             : std::string();
+  };
+  std::vector<dag_node> nodes;
+  for (const auto& n : body["nodes"])
+    nodes.push_back(
+      dag_node{text(n, "name"), text(n, "kind"), text(n, "action_type"), text(n, "desc")});
+  std::vector<dag_edge> edges;
+  if (body.contains("edges") && body["edges"].is_array())
+    for (const auto& e : body["edges"])
+      edges.push_back(
+        dag_edge{text(e, "from"), text(e, "to"), text(e, "label"), text(e, "condition")});
+  std::cout << "\ndag (" << nodes.size() << " nodes, by step from the start)\n";
+  print_table(dag_rows(nodes, edges));
+}
+
+/// The stored versions of GET /workflows/{name}, newest first.
+void print_versions(const json& body) {
+  if (!body.contains("versions"))
+    return;
+  if (!body["versions"].is_array()) {
+    std::cout << "\nversions    unknown: "
+              << (body.contains("versions_error") ? str(body["versions_error"]) : "-") << '\n';
+    return;
+  }
+  std::cout << '\n';
+  std::vector<std::vector<std::string>> rows{{"VERSION", "HASH", "LOADED AT", "FILE"}};
+  const auto& versions = body["versions"];
+  for (auto it = versions.rbegin(); it != versions.rend(); ++it)
+    rows.push_back({str((*it)["version"]), str((*it)["hash"]).substr(0, 12),
+                    local_time((*it)["loaded_at"]), str((*it)["file"])});
+  print_table(rows);
+}
+
 int workflow_show(const globals& g, const std::string& name) {
   auto body = call(g, "GET", "/api/v1/workflows/" + url_encode(name));
   if (g.json_output) {
@@ -273,6 +340,8 @@ int workflow_show(const globals& g, const std::string& name) {
     print_coordinator(body["coordinator"]);
   else
     std::cout << "coordinator none\n";
+  print_dag(body);
+  print_versions(body);
   return exit_code::ok;
 }
 
@@ -288,7 +357,8 @@ int workflow_coordinate(const globals& g, const std::string& name, const std::st
 }
 
 int instance_list(const globals& g, const std::string& workflow, const std::string& status,
-                  const std::string& trigger, int limit) {
+                  const std::string& trigger, const std::string& from, const std::string& to,
+                  const std::string& tz, int limit) {
   std::string path = "/api/v1/instances?limit=" + std::to_string(limit);
   if (!workflow.empty())
     path += "&workflow=" + url_encode(workflow);
@@ -296,6 +366,10 @@ int instance_list(const globals& g, const std::string& workflow, const std::stri
     path += "&status=" + url_encode(status);
   if (!trigger.empty())
     path += "&trigger=" + url_encode(trigger);
+  if (!from.empty())
+    path += "&from=" + std::to_string(logical_time_ms(from, tz, "--from"));
+  if (!to.empty())
+    path += "&to=" + std::to_string(logical_time_ms(to, tz, "--to"));
   auto body = call(g, "GET", path);
   if (g.json_output) {
     print_json(body);
@@ -519,6 +593,11 @@ int instance_wait(const globals& g, const std::string& id, double timeout_s) {
 void load_globals(globals& g) {
   g.cfg = load_cli_config(g);
   g.http = g.cfg.cluster.http;
+  if (g.token.empty())
+    if (const char* env = std::getenv("CAFFLOW_TOKEN"); env != nullptr)
+      g.token = env;
+  if (g.token.empty())
+    g.token = g.cfg.http.token;
   // A wildcard listen address is reached through loopback.
   if (g.http.host == "0.0.0.0")
     g.http.host = "127.0.0.1";
@@ -578,14 +657,27 @@ int run_cli(int argc, char** argv) {
   globals g;
   app.add_option("--conf", g.conf, "configuration file (default: $CAFFLOW_CONF, conf/cafflow.ini)");
   app.add_flag("--json", g.json_output, "print the API's JSON instead of tables");
+  app.add_option("--token", g.token,
+                 "API token sent as 'Authorization: Bearer TOKEN' (default: $CAFFLOW_TOKEN, "
+                 "[http] token of the config)");
   std::function<int()> action;
 
   auto* workflow = app.add_subcommand("workflow", "list, show, start and schedule workflows");
   workflow->require_subcommand(1);
-  auto* wf_list = workflow->add_subcommand("list", "list the loaded workflows");
-  wf_list->callback([&] { action = [&] { return workflow_list(g); }; });
+  auto* wf_list = workflow->add_subcommand(
+    "list", "list the loaded workflows (--status removed: those whose file is gone)");
+  std::string wf_list_dir, wf_list_name, wf_list_status;
+  wf_list->add_option("--dir", wf_list_dir, "only workflows with this dir attribute (exact)");
+  wf_list->add_option("--name", wf_list_name, "only workflows whose name contains this (any case)");
+  wf_list->add_option("--status", wf_list_status,
+                      "active (the default: loaded now), removed (file gone) or all")
+    ->check(CLI::IsMember({"active", "removed", "all"}));
+  wf_list->callback([&] {
+    action = [&] { return workflow_list(g, wf_list_dir, wf_list_name, wf_list_status); };
+  });
   auto* wf_show = workflow->add_subcommand(
-    "show", "a workflow with its coordinator: state, cron, next fires, dependencies, params");
+    "show", "a workflow with its coordinator (state, cron, next fires, dependencies, params), "
+            "its DAG drawn as text and its stored versions");
   std::string show_name;
   wf_show->add_option("NAME", show_name, "workflow name")->required();
   wf_show->callback([&] { action = [&] { return workflow_show(g, show_name); }; });
@@ -708,17 +800,28 @@ int run_cli(int argc, char** argv) {
   auto* instance = app.add_subcommand("instance", "inspect and wait for instances");
   instance->require_subcommand(1);
   auto* in_list = instance->add_subcommand("list", "list instances, newest first");
-  std::string list_workflow, list_status, list_trigger;
+  std::string list_workflow, list_status, list_trigger, list_from, list_to, list_tz;
   int list_limit = 20;
   in_list->add_option("--workflow", list_workflow, "only instances of this workflow");
   in_list->add_option("--status", list_status, "only instances in this status");
   in_list->add_option("--trigger", list_trigger,
                       "only instances started this way: cron, dependency, trigger, manual, "
                       "rerun, backfill or lineage");
+  in_list->add_option("--from", list_from,
+                      "only instances with a logical time at or after this: YYYY-MM-DD "
+                      "[HH:MM:SS] in --tz, YYYY-MM-DDTHH:MM:SSZ, or milliseconds");
+  in_list->add_option("--to", list_to, "only instances with a logical time at or before this "
+                                       "(same forms as --from)");
+  in_list->add_option("--tz", list_tz,
+                      "IANA zone of --from and --to (default: schedule.timezone, else this "
+                      "machine's)");
   in_list->add_option("--limit", list_limit, "at most this many (default 20)")
     ->check(CLI::Range(1, 10000));
   in_list->callback([&] {
-    action = [&] { return instance_list(g, list_workflow, list_status, list_trigger, list_limit); };
+    action = [&] {
+      return instance_list(g, list_workflow, list_status, list_trigger, list_from, list_to,
+                           list_tz.empty() ? g.cfg.schedule.timezone : list_tz, list_limit);
+    };
   });
   auto* in_show = instance->add_subcommand("show", "show an instance with its nodes");
   std::string show_id;

@@ -14,6 +14,8 @@ constexpr int timeout = 2;
 constexpr int usage = 64;
 /// The cluster could not be reached.
 constexpr int unavailable = 69;
+/// The server refused the request: no token or a wrong one (HTTP 401).
+constexpr int unauthorized = 77;
 /// The configuration is invalid.
 constexpr int config = 78;
 } // namespace exit_code

@@ -1,5 +1,6 @@
 #include "config/config.hpp"
 
+#include <cctype>
 #include <filesystem>
 #include <functional>
 #include <unistd.h>
@@ -106,6 +107,15 @@ std::vector<key_def> make_key_defs() {
       });
   add("cluster", "http", d::cluster::http, "HTTP listen address (host:port)",
       address_key([](config& c) -> host_port& { return c.cluster.http; }, false));
+  add("cluster", "remote_home", d::cluster::remote_home,
+      "install path of cafflow on the other hosts (for start-cluster over ssh); empty = the "
+      "same path as here",
+      [](config& cfg, const std::string& v) -> std::string {
+        if (!v.empty() && v.front() != '/')
+          return "expected an absolute path, got '" + v + "'";
+        cfg.cluster.remote_home = v;
+        return {};
+      });
   // [paths]
   add("paths", "home", d::paths::home,
       "root for relative paths; empty = the parent of the config file's directory",
@@ -183,6 +193,9 @@ std::vector<key_def> make_key_defs() {
       "largest total size of an attempt's attachments",
       int_key([](config& c) -> std::size_t& { return c.master.max_attachment_bytes; }, 0,
               1LL << 32));
+  add("master", "drain_grace_s", str(d::master::drain_grace_s),
+      "seconds a stopping master waits for running attempts to finish; 0 = stop at once",
+      int_key([](config& c) -> int& { return c.master.drain_grace_s; }, 0, 86400));
   // [worker]
   add("worker", "slots", str(d::worker::slots), "attempts a worker runs at once",
       int_key([](config& c) -> int& { return c.worker.slots; }, 1, 10000));
@@ -203,6 +216,18 @@ std::vector<key_def> make_key_defs() {
   add("worker", "lease_s", str(d::worker::lease_s),
       "seconds without a master after which running tasks are killed",
       int_key([](config& c) -> int& { return c.worker.lease_s; }, 1, 86400));
+  add("worker", "drain_grace_s", str(d::worker::drain_grace_s),
+      "seconds a stopping worker lets running tasks finish before killing them; 0 = at once",
+      int_key([](config& c) -> int& { return c.worker.drain_grace_s; }, 0, 86400));
+  add("worker", "host", d::worker::host,
+      "host name announced for host=\"...\" placement; empty = the host of its address",
+      [](config& cfg, const std::string& v) -> std::string {
+        for (unsigned char c : v)
+          if (std::isspace(c) || c == ',' || c == '"')
+            return "expected a host name without spaces, commas or quotes, got '" + v + "'";
+        cfg.worker.host = v;
+        return {};
+      });
   // [http]
   add("http", "request_timeout_ms", str(d::http::request_timeout_ms),
       "milliseconds the http server waits for the master",
@@ -212,6 +237,29 @@ std::vector<key_def> make_key_defs() {
   add("http", "max_body_bytes", str(d::http::max_body_bytes), "largest request body accepted",
       int_key([](config& c) -> std::size_t& { return c.http.max_body_bytes; }, 1024,
               1LL << 30));
+  add("http", "token", d::http::token,
+      "shared secret: when set, requests that change something need 'Authorization: Bearer "
+      "<token>'; empty = no authentication",
+      [](config& cfg, const std::string& v) -> std::string {
+        // A header value cannot carry these, so such a token could never match.
+        for (unsigned char c : v)
+          if (c < 0x21 || c == 0x7f)
+            return "must not contain spaces or control characters";
+        cfg.http.token = v;
+        return {};
+      });
+  add("http", "open_reads", d::http::open_reads ? "true" : "false",
+      "true: reads (GET, HEAD) need no token; false: every request needs it",
+      [](config& cfg, const std::string& v) -> std::string {
+        auto b = to_lower(v);
+        if (b == "true" || b == "yes" || b == "on" || b == "1")
+          cfg.http.open_reads = true;
+        else if (b == "false" || b == "no" || b == "off" || b == "0")
+          cfg.http.open_reads = false;
+        else
+          return "expected true or false, got '" + v + "'";
+        return {};
+      });
   // [log]
   add("log", "level", d::log::level, "trace, debug, info, warn, error or off",
       [](config& cfg, const std::string& v) -> std::string {

@@ -40,6 +40,8 @@ struct config {
     host_port standby;
     std::vector<host_port> workers;
     host_port http;
+    /// Install path on the other hosts (absolute); empty = the same as here.
+    std::string remote_home;
   } cluster;
 
   /// Absolute paths.
@@ -75,6 +77,7 @@ struct config {
     int request_timeout_ms = 0;
     int worker_timeout_ms = 0;
     std::size_t max_attachment_bytes = 0;
+    int drain_grace_s = 0;
   } master;
 
   struct {
@@ -84,12 +87,19 @@ struct config {
     std::vector<std::string> groups;
     int heartbeat_interval_ms = 0;
     int lease_s = 0;
+    int drain_grace_s = 0;
+    /// Announced for host="..." placement; empty = the host of its address.
+    std::string host;
   } worker;
 
   struct {
     int request_timeout_ms = 0;
     int max_threads = 0;
     std::size_t max_body_bytes = 0;
+    /// Empty = no authentication.
+    std::string token;
+    /// Reads need no token even when one is set.
+    bool open_reads = true;
   } http;
 
   struct {

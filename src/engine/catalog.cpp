@@ -318,6 +318,21 @@ std::vector<workflow_record> catalog::workflows() const {
   return result;
 }
 
+std::vector<workflow_record> catalog::known_workflows() const {
+  std::vector<workflow_record> result;
+  for (const auto& [name, record] : known_) {
+    if (auto active = active_.find(name); active != active_.end()) {
+      result.push_back(active->second.record);
+      continue;
+    }
+    // Not loaded now, whatever the store said at startup (a file deleted
+    // while the master was down is never seen to go).
+    result.push_back(record);
+    result.back().status = "removed";
+  }
+  return result;
+}
+
 std::vector<std::shared_ptr<const standalone_coordinator>> catalog::coordinators() const {
   std::vector<std::shared_ptr<const standalone_coordinator>> result;
   for (const auto& [name, c] : coordinators_)

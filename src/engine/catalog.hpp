@@ -63,6 +63,10 @@ public:
   /// The active workflows, by name.
   std::vector<workflow_record> workflows() const;
 
+  /// Every workflow ever stored, by name: the active ones as workflows()
+  /// has them, the others with status "removed" (their last version).
+  std::vector<workflow_record> known_workflows() const;
+
   /// The active standalone coordinators, by name.
   std::vector<std::shared_ptr<const standalone_coordinator>> coordinators() const;
 

@@ -20,6 +20,22 @@ std::string safe_file_name(const std::string& name) {
   return result;
 }
 
+std::string log_name_problem(const std::string& value) {
+  if (value.empty())
+    return "it is empty";
+  if (value == "." || value == "..")
+    return "it is '" + value + "'";
+  if (value.size() > max_log_name_bytes)
+    return "it is longer than " + std::to_string(max_log_name_bytes) + " bytes";
+  for (unsigned char c : value) {
+    if (c == '/' || c == '\\')
+      return std::string("it contains '") + static_cast<char>(c) + "'";
+    if (c < 0x20 || c == 0x7f)
+      return "it contains a control character";
+  }
+  return {};
+}
+
 std::string task_log_path(const task_dirs& dirs, const std::string& instance_id,
                           const std::string& node, int attempt) {
   return (fs::path(dirs.logs) / safe_file_name(instance_id)

@@ -23,6 +23,14 @@ struct task_dirs {
 /// "." and ".." escaped).
 std::string safe_file_name(const std::string& name);
 
+/// The longest instance id or node name a task log path is built from.
+constexpr std::size_t max_log_name_bytes = 200;
+
+/// Why `value` (an instance id or a node name) must not become part of a
+/// task log path: empty, "." or "..", a '/' or '\\', a NUL or another
+/// control character, or longer than max_log_name_bytes. "" when it may.
+std::string log_name_problem(const std::string& value);
+
 /// The log file of an attempt.
 std::string task_log_path(const task_dirs& dirs, const std::string& instance_id,
                           const std::string& node, int attempt);

@@ -2,12 +2,15 @@
 
 #include <Poco/URI.h>
 
+#include "exec/task.hpp"
 #include "http/json.hpp"
 #include "model/status.hpp"
 #include "util/strings.hpp"
 #include "util/time.hpp"
 
 #include <algorithm>
+#include <cstdio>
+#include <limits>
 
 namespace cafflow {
 
@@ -23,22 +26,6 @@ http_response json_response(int status, const json& body) {
 
 http_response from_error(const error& err) {
   return error_response(http_status(err.code), err.message);
-}
-
-std::string decode(const std::string& text, bool plus_is_space) {
-  std::string result;
-  Poco::URI::decode(text, result, plus_is_space);
-  return result;
-}
-
-/// Splits "/a/b/c" into decoded segments {"a", "b", "c"}.
-std::vector<std::string> segments(const std::string& path) {
-  auto result = split(path.substr(path.empty() ? 0 : 1), '/');
-  for (auto& segment : result)
-    segment = decode(segment, false);
-  if (!result.empty() && result.back().empty())
-    result.pop_back(); // trailing slash
-  return result;
 }
 
 /// Parses "a=1&b=2"; a key given twice keeps the last value.
@@ -67,12 +54,66 @@ http_response get_health(api_backend& backend) {
   return json_response(200, to_json(*h));
 }
 
-http_response get_workflows(api_backend& backend) {
-  auto list = backend.workflows();
+/// Readiness: the master answers, the store takes writes, no recovery runs.
+http_response get_ready(api_backend& backend) {
+  auto not_ready = [](const std::string& why) {
+    return json_response(503, json{{"ready", false}, {"error", why}});
+  };
+  auto h = backend.health();
+  if (!h)
+    return not_ready(h.error().message);
+  if (!h->store_available)
+    return not_ready("the store is unavailable"
+                     + (h->store_error.empty() ? std::string() : ": " + h->store_error));
+  if (h->paused)
+    return not_ready(std::to_string(h->pending_writes)
+                     + " writes wait for the store; no new work starts until they are "
+                       "committed");
+  if (h->recovering)
+    return not_ready("the master is recovering: it still matches the workers' attempts with "
+                     "the instances it resumed");
+  return json_response(200, json{{"ready", true}});
+}
+
+/// Text from a client, quoted for an error message: control characters
+/// escaped, cut after 80 bytes.
+std::string shown(const std::string& text) {
+  std::string result;
+  for (unsigned char c : text.substr(0, 80)) {
+    if (c < 0x20 || c == 0x7f) {
+      char buf[8];
+      std::snprintf(buf, sizeof(buf), "\\x%02x", c);
+      result += buf;
+    } else {
+      result += static_cast<char>(c);
+    }
+  }
+  return "'" + result + (text.size() > 80 ? "...'" : "'");
+}
+
+http_response get_workflows(api_backend& backend, const std::string& query) {
+  workflow_filter filter;
+  for (const auto& [key, value] : parse_query(query)) {
+    if (key == "dir") {
+      filter.dir = value;
+    } else if (key == "name") {
+      filter.name = value;
+    } else if (key == "status") {
+      if (!value.empty() && value != "active" && value != "removed" && value != "all")
+        return error_response(400, "query parameter 'status': unknown status " + shown(value)
+                                     + " (expected active, removed or all)");
+      if (!value.empty())
+        filter.status = value;
+    } else {
+      return error_response(400, "unknown query parameter " + shown(key)
+                                   + " (expected dir, name or status)");
+    }
+  }
+  auto list = filter.status == "active" ? backend.workflows() : backend.known_workflows();
   if (!list)
     return from_error(list.error());
   json items = json::array();
-  for (const auto& w : *list)
+  for (const auto& w : filter_workflows(*list, filter))
     items.push_back(to_json(w));
   return json_response(200, json{{"workflows", std::move(items)}});
 }
@@ -85,6 +126,22 @@ http_response get_xml_files(api_backend& backend) {
   for (const auto& f : *list)
     items.push_back(to_json(f));
   return json_response(200, json{{"files", std::move(items)}});
+}
+
+/// Bounds of the instance listing's paging.
+constexpr long long max_limit = 10000;
+constexpr long long max_offset = 1000000000;
+
+/// A time in a query: milliseconds since the epoch, or a UTC time as text.
+bool parse_time_value(const std::string& text, timestamp& out) {
+  long long ms = 0;
+  if (!text.empty() && text.find_first_not_of("0123456789") == std::string::npos) {
+    if (text.size() > 15 || !parse_int(text, ms))
+      return false;
+    out = ms;
+    return true;
+  }
+  return parse_utc_time(text, out) && out >= 0;
 }
 
 http_response get_instances(api_backend& backend, const std::string& query) {
@@ -107,24 +164,47 @@ http_response get_instances(api_backend& backend, const std::string& query) {
       filter.trigger = value;
     } else if (key == "limit" || key == "offset") {
       long long n = 0;
-      long long max = key == "limit" ? 10000 : 1LL << 40;
-      if (!parse_int(value, n) || n < (key == "limit" ? 1 : 0) || n > max)
+      long long min = key == "limit" ? 1 : 0;
+      long long max = key == "limit" ? max_limit : max_offset;
+      if (!parse_int(value, n) || n < min || n > max)
         return error_response(400, "query parameter '" + key + "': expected a number between "
-                                     + (key == "limit" ? "1 and 10000" : "0 and 2^40")
-                                     + ", got '" + value + "'");
+                                     + std::to_string(min) + " and " + std::to_string(max)
+                                     + ", got " + shown(value));
       (key == "limit" ? filter.limit : filter.offset) = static_cast<int>(n);
+    } else if (key == "from" || key == "to") {
+      timestamp t = 0;
+      if (value.empty())
+        continue; // unbounded, as an empty filter of the others
+      if (!parse_time_value(value, t))
+        return error_response(400, "query parameter '" + key + "': " + shown(value)
+                                     + " is not a time (expected YYYY-MM-DDTHH:MM:SS[.mmm]Z or "
+                                       "\"YYYY-MM-DD HH:MM:SS\" in UTC, or milliseconds since "
+                                       "1970-01-01)");
+      (key == "from" ? filter.from : filter.to) = t;
     } else {
-      return error_response(400, "unknown query parameter '" + key
-                                   + "' (expected workflow, status, trigger, limit or offset)");
+      return error_response(400, "unknown query parameter " + shown(key)
+                                   + " (expected workflow, status, trigger, from, to, limit or "
+                                     "offset)");
     }
   }
+  if (filter.from != 0 && filter.to != 0 && filter.from > filter.to)
+    return error_response(400, "query parameter 'from' (" + to_iso8601(filter.from)
+                                 + ") is after 'to' (" + to_iso8601(filter.to) + ")");
+  // One more than asked tells whether another page follows.
+  auto limit = filter.limit;
+  ++filter.limit;
   auto list = backend.instances(filter);
   if (!list)
     return from_error(list.error());
+  bool more = list->size() > static_cast<std::size_t>(limit);
+  if (more)
+    list->resize(static_cast<std::size_t>(limit));
   json items = json::array();
   for (const auto& i : *list)
     items.push_back(to_json(i, false));
-  return json_response(200, json{{"instances", std::move(items)}});
+  return json_response(200, json{{"instances", std::move(items)},
+                                 {"next_offset", more ? json(filter.offset + limit)
+                                                      : json(nullptr)}});
 }
 
 http_response get_instance(api_backend& backend, const std::string& id) {
@@ -150,19 +230,22 @@ http_response post_kill(api_backend& backend, const std::string& id) {
 
 http_response get_log(api_backend& backend, const std::string& id, const std::string& node,
                       const std::string& query) {
+  if (auto problem = log_name_problem(node); !problem.empty())
+    return error_response(400, "node name " + shown(node) + " is not valid: " + problem);
   long long attempt = 0, offset = 0;
   for (const auto& [key, value] : parse_query(query)) {
     long long n = 0;
-    if ((key == "attempt" || key == "offset") && (!parse_int(value, n) || n < 0))
-      return error_response(400, "query parameter '" + key
-                                   + "': expected a non-negative number, got '" + value + "'");
+    long long max = key == "attempt" ? 1000000 : std::numeric_limits<std::int64_t>::max() / 2;
+    if ((key == "attempt" || key == "offset") && (!parse_int(value, n) || n < 0 || n > max))
+      return error_response(400, "query parameter '" + key + "': expected a number between 0 and "
+                                   + std::to_string(max) + ", got " + shown(value));
     if (key == "attempt")
       attempt = n;
     else if (key == "offset")
       offset = n;
     else
-      return error_response(400, "unknown query parameter '" + key
-                                   + "' (expected attempt or offset)");
+      return error_response(400, "unknown query parameter " + shown(key)
+                                   + " (expected attempt or offset)");
   }
   auto chunk = backend.node_log(id, node, static_cast<int>(attempt), offset);
   if (!chunk)
@@ -334,6 +417,37 @@ http_response post_rerun(api_backend& backend, const std::string& id, const std:
 
 } // namespace
 
+std::string decode(const std::string& text, bool plus_is_space) {
+  std::string result;
+  Poco::URI::decode(text, result, plus_is_space);
+  return result;
+}
+
+std::vector<std::string> segments(const std::string& path) {
+  auto result = split(path.substr(path.empty() ? 0 : 1), '/');
+  for (auto& segment : result)
+    segment = decode(segment, false);
+  if (!result.empty() && result.back().empty())
+    result.pop_back(); // trailing slash
+  return result;
+}
+
+std::vector<workflow_record> filter_workflows(const std::vector<workflow_record>& list,
+                                              const workflow_filter& filter) {
+  std::vector<workflow_record> result;
+  auto part = to_lower(filter.name);
+  for (const auto& w : list) {
+    if (!filter.dir.empty() && w.dir != filter.dir)
+      continue;
+    if (!part.empty() && to_lower(w.name).find(part) == std::string::npos)
+      continue;
+    if (filter.status != "all" && w.status != filter.status)
+      continue;
+    result.push_back(w);
+  }
+  return result;
+}
+
 int http_status(ec code) {
   switch (code) {
     case ec::unknown_workflow:
@@ -365,8 +479,10 @@ http_response handle_api(api_backend& backend, const http_request& request) {
     auto only = [&](const char* allowed) { return method == allowed || method == "HEAD"; };
     if (parts.size() == 1 && parts[0] == "health")
       return only("GET") ? get_health(backend) : method_not_allowed("GET");
+    if (parts.size() == 1 && parts[0] == "ready")
+      return only("GET") ? get_ready(backend) : method_not_allowed("GET");
     if (parts.size() == 1 && parts[0] == "workflows")
-      return only("GET") ? get_workflows(backend) : method_not_allowed("GET");
+      return only("GET") ? get_workflows(backend, request.query) : method_not_allowed("GET");
     if (parts.size() == 1 && parts[0] == "xmlconfig")
       return only("GET") ? get_xml_files(backend) : method_not_allowed("GET");
     if (parts.size() == 2 && parts[0] == "workflows")
@@ -383,6 +499,10 @@ http_response handle_api(api_backend& backend, const http_request& request) {
     }
     if (parts.size() == 1 && parts[0] == "instances")
       return only("GET") ? get_instances(backend, request.query) : method_not_allowed("GET");
+    // An instance id also names a directory of task logs on the workers.
+    if (parts.size() >= 2 && parts[0] == "instances")
+      if (auto problem = log_name_problem(parts[1]); !problem.empty())
+        return error_response(400, "instance id " + shown(parts[1]) + " is not valid: " + problem);
     if (parts.size() == 2 && parts[0] == "instances")
       return only("GET") ? get_instance(backend, parts[1]) : method_not_allowed("GET");
     if (parts.size() == 3 && parts[0] == "instances" && parts[2] == "kill")

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "expected.hpp"
+#include "model/metrics.hpp"
 #include "model/records.hpp"
 #include "model/scheduling.hpp"
 
@@ -35,6 +36,9 @@ public:
   virtual ~api_backend() = default;
   virtual expected<health_record> health() = 0;
   virtual expected<std::vector<workflow_record>> workflows() = 0;
+  /// Every workflow ever loaded: the active ones and those whose file is
+  /// gone (status "removed"). Without an override: the active ones.
+  virtual expected<std::vector<workflow_record>> known_workflows() { return workflows(); }
   /// Every file of xmlconfig with its status and diagnostics.
   virtual expected<std::vector<xml_file_record>> xml_files() = 0;
   virtual expected<std::vector<instance_record>> instances(const instance_filter& filter) = 0;
@@ -48,18 +52,50 @@ public:
   virtual expected<void> rerun(const std::string& id, const rerun_request& request) = 0;
   /// Pauses, resumes or resets a coordinator (action "pause", "resume" or "reset").
   virtual expected<void> coordinate(const std::string& name, const std::string& action) = 0;
+  /// Resets every coordinator: no dependency is ready afterwards (akkaflow's
+  /// /akkaflow/workflows?action=reset). Without an override: unsupported.
+  virtual expected<void> reset_coordinators() {
+    return make_error(ec::unspecified, "resetting every coordinator is not supported here");
+  }
   /// Kills a running or waiting instance.
   virtual expected<void> kill(const std::string& id) = 0;
   /// A piece of a node's log; attempt 0 = the last one.
   virtual expected<log_chunk> node_log(const std::string& id, const std::string& node,
                                        int attempt, std::int64_t offset) = 0;
+  /// The master's numbers for GET /metrics (http/metrics.hpp). Without an
+  /// override: unsupported (a 500).
+  virtual expected<metrics_snapshot> metrics() {
+    return make_error(ec::unspecified, "metrics are not supported here");
+  }
 };
+
+/// Which workflows GET /api/v1/workflows lists.
+struct workflow_filter {
+  /// Exact match on the dir ("" = any).
+  std::string dir;
+  /// A part of the name, in any case ("" = any).
+  std::string name;
+  /// "active" (loaded now), "removed" (its file is gone) or "all".
+  std::string status = "active";
+};
+
+/// The workflows of `list` that pass `filter`, in their order.
+std::vector<workflow_record> filter_workflows(const std::vector<workflow_record>& list,
+                                              const workflow_filter& filter);
 
 /// Answers one request. Never throws.
 http_response handle_api(api_backend& backend, const http_request& request);
 
 /// A JSON error response: {"error": message}.
 http_response error_response(int status, const std::string& message);
+
+/// `text` with its %-escapes decoded ('+' as a space when `plus_is_space`);
+/// throws Poco::SyntaxException on a malformed escape.
+std::string decode(const std::string& text, bool plus_is_space);
+
+/// "/a/b/c" as its decoded segments {"a", "b", "c"} (a trailing slash adds
+/// nothing); throws Poco::SyntaxException on a malformed escape.
+std::vector<std::string> segments(const std::string& path);
 
 /// The HTTP status for an error code.
 int http_status(ec code);

@@ -186,10 +186,44 @@ json to_json(const coordinator_view& c) {
               {"triggers", c.triggers}};
 }
 
+json to_json(const dag_node& n) {
+  return json{{"name", n.name},
+              {"kind", n.kind},
+              {"action_type", text_or_null(n.action_type)},
+              {"desc", n.desc}};
+}
+
+json to_json(const dag_edge& e) {
+  json result{{"from", e.from}, {"to", e.to}, {"label", e.label}};
+  if (e.label == "case")
+    result["condition"] = e.condition;
+  return result;
+}
+
+json to_json(const workflow_version_view& v) {
+  return json{{"version", v.version},
+              {"hash", v.hash},
+              {"file", v.file},
+              {"loaded_at", time_json(v.loaded_at)}};
+}
+
 json to_json(const workflow_detail& d) {
-  return json{{"workflow", to_json(d.record)},
+  auto list = [](const auto& items) {
+    json result = json::array();
+    for (const auto& item : items)
+      result.push_back(to_json(item));
+    return result;
+  };
+  json result{{"workflow", to_json(d.record)},
               {"coordinator", d.has_coordinator ? to_json(d.coordinator) : json(nullptr)},
-              {"downstream", d.downstream}};
+              {"downstream", d.downstream},
+              {"nodes", list(d.nodes)},
+              {"edges", list(d.edges)},
+              // Unknown while the store cannot be read: null, and why.
+              {"versions", d.versions_error.empty() ? list(d.versions) : json(nullptr)}};
+  if (!d.versions_error.empty())
+    result["versions_error"] = d.versions_error;
+  return result;
 }
 
 json to_json(const health_record& h) {

@@ -23,7 +23,12 @@ json cluster_json(const health_record& h);
 json to_json(const log_chunk& c);
 json to_json(const dependency_view& d);
 json to_json(const coordinator_view& c);
-/// {"workflow": ..., "coordinator": ... or null, "downstream": [...]}.
+json to_json(const dag_node& n);
+/// {"from", "to", "label"}, and "condition" for a decision's case.
+json to_json(const dag_edge& e);
+json to_json(const workflow_version_view& v);
+/// {"workflow": ..., "coordinator": ... or null, "downstream": [...],
+///  "nodes": [...], "edges": [...], "versions": [...] or null}.
 json to_json(const workflow_detail& d);
 
 /// An ISO 8601 time, or null when unset.

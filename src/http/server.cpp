@@ -11,14 +11,16 @@
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/ThreadPool.h>
 
+#include "log.hpp"
+
 namespace cafflow {
 
 namespace {
 
 class request_handler final : public Poco::Net::HTTPRequestHandler {
 public:
-  request_handler(const http_server::handler& h, std::size_t max_body)
-    : handler_(h), max_body_(max_body) {}
+  request_handler(const http_server::handler& h, std::size_t max_body, const auth_settings& auth)
+    : handler_(h), max_body_(max_body), auth_(auth) {}
 
   void handleRequest(Poco::Net::HTTPServerRequest& req,
                      Poco::Net::HTTPServerResponse& resp) override {
@@ -52,6 +54,25 @@ private:
     return r;
   }
 
+  /// Reads and drops the body of a refused request so that the client, which
+  /// may still be sending it, gets to see the answer; false when it is larger
+  /// than a body the server accepts (the connection is closed then, so that a
+  /// client without the token cannot make the server read much).
+  bool drain_body(Poco::Net::HTTPServerRequest& req) {
+    if (!req.hasContentLength() && !req.getChunkedTransferEncoding())
+      return true;
+    if (req.hasContentLength() && static_cast<std::size_t>(req.getContentLength64()) > max_body_)
+      return false;
+    auto& in = req.stream();
+    char buf[8192];
+    std::size_t total = 0;
+    while (in && total <= max_body_) {
+      in.read(buf, sizeof(buf));
+      total += static_cast<std::size_t>(in.gcount());
+    }
+    return total <= max_body_;
+  }
+
   http_response dispatch(Poco::Net::HTTPServerRequest& req) {
     http_request r;
     r.method = req.getMethod();
@@ -60,6 +81,14 @@ private:
     r.path = uri.substr(0, q);
     if (q != std::string::npos)
       r.query = uri.substr(q + 1);
+    // Before anything else looks at the request, its body included.
+    if (auto refused = authorize(auth_, r, req.get("Authorization", ""))) {
+      log::get("http")->info("refused {} {} from {}: no token or a wrong one", r.method, r.path,
+                             req.clientAddress().toString());
+      if (!drain_body(req))
+        refused->headers.emplace_back("Connection", "close");
+      return *refused;
+    }
     // Neither a length nor chunks: the body is empty (RFC 9112 §6.3), not
     // "everything until the client closes", which would stall `curl -X POST`.
     if (!req.hasContentLength() && !req.getChunkedTransferEncoding())
@@ -88,21 +117,23 @@ private:
 
   const http_server::handler& handler_;
   std::size_t max_body_;
+  const auth_settings& auth_;
 };
 
 class handler_factory final : public Poco::Net::HTTPRequestHandlerFactory {
 public:
-  handler_factory(http_server::handler h, std::size_t max_body)
-    : handler_(std::move(h)), max_body_(max_body) {}
+  handler_factory(http_server::handler h, std::size_t max_body, auth_settings auth)
+    : handler_(std::move(h)), max_body_(max_body), auth_(std::move(auth)) {}
 
   Poco::Net::HTTPRequestHandler*
   createRequestHandler(const Poco::Net::HTTPServerRequest&) override {
-    return new request_handler(handler_, max_body_);
+    return new request_handler(handler_, max_body_, auth_);
   }
 
 private:
   http_server::handler handler_;
   std::size_t max_body_;
+  auth_settings auth_;
 };
 
 } // namespace
@@ -135,7 +166,8 @@ expected<void> http_server::start() {
     params->setTimeout(Poco::Timespan(30, 0));
     impl_->pool = std::make_unique<Poco::ThreadPool>(2, impl_->opts.max_threads);
     impl_->server = std::make_unique<Poco::Net::HTTPServer>(
-      new handler_factory(impl_->h, impl_->opts.max_body_bytes), *impl_->pool, socket, params);
+      new handler_factory(impl_->h, impl_->opts.max_body_bytes, impl_->opts.auth), *impl_->pool,
+      socket, params);
     impl_->server->start();
     return {};
   } catch (const Poco::Exception& e) {

@@ -1,5 +1,6 @@
-// The HTTP server (Poco::Net): reads requests, enforces limits, and passes
-// each one to a handler function. Thread-per-connection, bounded.
+// The HTTP server (Poco::Net): reads requests, enforces limits and the
+// bearer token (http/auth.hpp), and passes each one to a handler function.
+// Thread-per-connection, bounded.
 #pragma once
 
 #include <functional>
@@ -9,6 +10,7 @@
 #include "config/config.hpp"
 #include "expected.hpp"
 #include "http/api.hpp"
+#include "http/auth.hpp"
 
 namespace cafflow {
 
@@ -20,6 +22,8 @@ public:
     host_port address;
     int max_threads = 16;
     std::size_t max_body_bytes = 1 << 20;
+    /// Checked before the handler sees a request (every route alike).
+    auth_settings auth;
   };
 
   http_server(options opts, handler h);

@@ -99,6 +99,9 @@ struct instance_filter {
   std::string trigger;
   int limit = 100;
   int offset = 0;
+  /// from <= logical time <= to (0 = unbounded).
+  timestamp from = 0;
+  timestamp to = 0;
 };
 
 /// Where a coordinator resumes after a restart (table coordinator_state).

@@ -1,6 +1,6 @@
 // What the API asks of the scheduler and what it shows of it: the ways to
 // start an instance (WORKFLOW-FORMAT.md §8, docs/SCHEDULING.md) and the view
-// of a workflow with its coordinator.
+// of a workflow with its coordinator and its graph.
 #pragma once
 
 #include <string>
@@ -64,7 +64,38 @@ struct coordinator_view {
   std::vector<std::string> triggers;
 };
 
-/// A workflow with its coordinator.
+/// One node of a workflow's graph (GET /api/v1/workflows/{name}).
+struct dag_node {
+  std::string name;
+  /// start, end, kill, fork, join, decision or action
+  std::string kind;
+  /// script, shell, ... (actions only; "" otherwise)
+  std::string action_type;
+  /// An action's desc attribute ("" when none).
+  std::string desc;
+};
+
+/// One transition of a workflow's graph.
+struct dag_edge {
+  std::string from;
+  std::string to;
+  /// next (start, join), ok and error (action), path (fork), case and
+  /// default (decision)
+  std::string label;
+  /// label "case": the case's condition as written.
+  std::string condition;
+};
+
+/// One stored version of a workflow definition.
+struct workflow_version_view {
+  int version = 0;
+  std::string hash;
+  /// The file it was loaded from.
+  std::string file;
+  timestamp loaded_at = 0;
+};
+
+/// A workflow with its coordinator, its graph and its stored versions.
 struct workflow_detail {
   workflow_record record;
   /// False when the workflow has no coordinator.
@@ -72,6 +103,13 @@ struct workflow_detail {
   coordinator_view coordinator;
   /// The workflows whose coordinators wait for this one.
   std::vector<std::string> downstream;
+  /// The active version's nodes in definition order, and its transitions.
+  std::vector<dag_node> nodes;
+  std::vector<dag_edge> edges;
+  /// Every stored version, oldest first.
+  std::vector<workflow_version_view> versions;
+  /// Why `versions` could not be read ("" = it was).
+  std::string versions_error;
 };
 
 } // namespace cafflow

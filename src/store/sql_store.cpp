@@ -347,6 +347,14 @@ public:
         where += " AND trigger_kind = ?";
         values.emplace_back(filter.trigger);
       }
+      if (filter.from != 0) {
+        where += " AND logical_time >= ?";
+        values.emplace_back(static_cast<Poco::Int64>(filter.from));
+      }
+      if (filter.to != 0) {
+        where += " AND logical_time <= ?";
+        values.emplace_back(static_cast<Poco::Int64>(filter.to));
+      }
       where += " ORDER BY id DESC LIMIT ? OFFSET ?";
       values.emplace_back(static_cast<Poco::Int64>(filter.limit));
       values.emplace_back(static_cast<Poco::Int64>(filter.offset));
@@ -427,6 +435,36 @@ public:
       });
       return result;
     });
+  }
+
+  expected<std::vector<workflow_version_record>>
+  workflow_history(const std::string& name) override {
+    return run("read the versions of a workflow",
+               [&]() -> expected<std::vector<workflow_version_record>> {
+                 std::vector<workflow_version_record> result;
+                 snapshot([&] {
+                   Poco::Data::Statement select(session());
+                   select << "SELECT version, hash, " + long_text("file")
+                               + ", loaded_at FROM workflow_version WHERE workflow = ? "
+                                 "ORDER BY version",
+                     bind(name);
+                   select.execute();
+                   Poco::Data::RecordSet rs(select);
+                   for (std::size_t row = 0; row < rs.rowCount(); ++row) {
+                     workflow_version_record r;
+                     r.workflow = name;
+                     r.version = static_cast<int>(number(rs.value(0, row)));
+                     r.hash = text(rs.value(1, row));
+                     r.file = text(rs.value(2, row));
+                     r.loaded_at = number(rs.value(3, row));
+                     complete(r.file, "workflow_version", "file",
+                              {{"workflow", name},
+                               {"version", static_cast<Poco::Int64>(r.version)}});
+                     result.push_back(std::move(r));
+                   }
+                 });
+                 return result;
+               });
   }
 
   expected<std::optional<workflow_version_record>> workflow_version(const std::string& name,

@@ -24,6 +24,10 @@ expected<std::vector<workflow_version_record>> store::workflow_versions() {
   return unsupported("workflow_versions");
 }
 
+expected<std::vector<workflow_version_record>> store::workflow_history(const std::string&) {
+  return unsupported("workflow_history");
+}
+
 expected<std::optional<workflow_version_record>> store::workflow_version(const std::string&, int) {
   return unsupported("workflow_version");
 }

@@ -128,7 +128,9 @@ public:
   /// The current version of every workflow.
   virtual expected<std::vector<workflow_record>> workflows() = 0;
 
-  /// Instances, newest first, without their nodes.
+  /// Instances, newest first, without their nodes: those matching every
+  /// field of `filter` that is set (workflow, status, trigger, logical time
+  /// from..to inclusive), `limit` of them after skipping `offset`.
   virtual expected<std::vector<instance_record>> instances(const instance_filter& filter) = 0;
 
   /// One instance with its nodes and their attempts.
@@ -157,6 +159,10 @@ public:
 
   /// Every stored version of every workflow, by name and version.
   virtual expected<std::vector<workflow_version_record>> workflow_versions();
+
+  /// Every stored version of one workflow, oldest first, without its XML.
+  virtual expected<std::vector<workflow_version_record>>
+  workflow_history(const std::string& name);
 
   /// One stored version of a workflow (an instance runs the version it
   /// started with, whatever the file says now); none when it is not stored.

@@ -55,6 +55,7 @@ inline worker_actor::behavior_type recording_worker(worker_actor::pointer, std::
     [](atom::report, attempt_report&) {},
     [](atom::exited, const std::string&) {},
     [](atom::connect) {},
+    [](atom::drain) {},
     [](atom::heartbeat) {},
     [](atom::log, const std::string&, const std::string&, int, std::int64_t,
        std::int64_t) -> caf::result<log_chunk> { return log_chunk{}; },

@@ -279,7 +279,9 @@ TEST_CASE_FIXTURE(dispatcher_fixture, "an expected attempt no worker claims is l
   cfg.recovery = recovery_book({"i1"}, {{"i1/a#1", "w1"}}, {"w1"});
   cfg.recovery_deadline = std::chrono::milliseconds(300);
   auto d = sys.spawn(cafflow::dispatcher, cfg);
-  self->send(d, atom::adopt::value, attempt("a"), runner);
+  auto a = attempt("a");
+  a.worker = "w1"; // the store says it ran there
+  self->send(d, atom::adopt::value, a, runner);
   auto w = sys.spawn(recording_worker, std::string("w1"), probe);
   // w1 comes back without a, but with x, which no instance will ask for.
   self->request(d, std::chrono::seconds(5), atom::register_::value,
@@ -294,6 +296,25 @@ TEST_CASE_FIXTURE(dispatcher_fixture, "an expected attempt no worker claims is l
     CHECK(worker == "w1");
     CHECK(key == "i1/x#1");
   });
+  self->send_exit(d, caf::exit_reason::user_shutdown);
+}
+
+TEST_CASE_FIXTURE(dispatcher_fixture, "an expected attempt that was never placed is placed after recovery, not lost") {
+  // The store names no worker for it: it was queued (no slot, or the master
+  // drained) when the master stopped.
+  auto d = recovering_dispatcher(sys, {{"i1/a#1", ""}});
+  self->send(d, atom::adopt::value, attempt("a"), runner);
+  auto w = sys.spawn(recording_worker, std::string("w1"), probe);
+  self->request(d, std::chrono::seconds(5), atom::register_::value,
+                worker_info{"w1", "h", 1, {}, 1, {}}, w)
+    .receive([](std::uint64_t) {}, [](caf::error& err) { FAIL(caf::to_string(err)); });
+  auto [worker, spec] = next_run();
+  CHECK(worker == "w1");
+  CHECK(spec.node == "a");
+  CHECK(spec.attempt == 1);
+  CHECK(spec.epoch == 8);
+  self->receive([](atom::report, const attempt_report& r) { FAIL("reported " << r.outcome); },
+                caf::after(std::chrono::milliseconds(200)) >> [] {});
   self->send_exit(d, caf::exit_reason::user_shutdown);
 }
 
@@ -317,6 +338,41 @@ TEST_CASE_FIXTURE(dispatcher_fixture, "while a worker may still come back, a rec
     CHECK(spec.node == "c");
   });
   self->send_exit(d, caf::exit_reason::user_shutdown);
+}
+
+TEST_CASE_FIXTURE(dispatcher_fixture, "a draining dispatcher places nothing, also when the store's hold ends") {
+  add_worker("w1", 2);
+  self->send(dispatcher, atom::hold::value, true); // the store falls behind
+  self->send(dispatcher, atom::drain::value);      // the master stops
+  self->send(dispatcher, atom::dispatch::value, attempt("a"), runner);
+  self->send(dispatcher, atom::hold::value, false); // the store caught up
+  bool quiet = false;
+  while (!quiet)
+    self->receive(
+      [](atom::run, const std::string&, const attempt_spec& spec) { FAIL("placed " << spec.node); },
+      [](atom::report, const attempt_report& r) { CHECK(r.outcome == "waiting"); },
+      caf::after(std::chrono::milliseconds(300)) >> [&] { quiet = true; });
+  self->request(dispatcher, std::chrono::seconds(5), atom::status::value)
+    .receive([](status_map& m) { CHECK(m["queued"] == "1"); },
+             [](caf::error& err) { FAIL(caf::to_string(err)); });
+}
+
+TEST_CASE_FIXTURE(dispatcher_fixture, "a stopping worker gets no new attempts, another one does") {
+  add_worker("w1", 2);
+  self->send(dispatcher, atom::drain::value, std::string("w1"));
+  self->send(dispatcher, atom::dispatch::value, attempt("a"), runner);
+  expect([](atom::report, const attempt_report& r) { CHECK(r.outcome == "waiting"); });
+  self->request(dispatcher, std::chrono::seconds(5), atom::workers::value)
+    .receive(
+      [](std::vector<worker_record>& ws) {
+        REQUIRE(ws.size() == 1);
+        CHECK(ws[0].state == "draining");
+      },
+      [](caf::error& err) { FAIL(caf::to_string(err)); });
+  add_worker("w2", 1);
+  auto [worker, spec] = next_run();
+  CHECK(worker == "w2");
+  CHECK(spec.node == "a");
 }
 
 TEST_SUITE_END();

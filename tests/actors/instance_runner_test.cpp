@@ -37,6 +37,7 @@ worker_actor::behavior_type instant_worker(worker_actor::pointer self, dispatche
     [](atom::report, attempt_report&) {},
     [](atom::exited, const std::string&) {},
     [](atom::connect) {},
+    [](atom::drain) {},
     [](atom::heartbeat) {},
     [](atom::log, const std::string&, const std::string&, int, std::int64_t,
        std::int64_t) -> caf::result<log_chunk> { return log_chunk{}; },
@@ -50,6 +51,7 @@ master_actor::behavior_type probe_master(master_actor::pointer, caf::actor probe
   return {
     [=](atom::health) -> caf::result<health_record> { return unused(); },
     [=](atom::workflows) -> caf::result<std::vector<workflow_record>> { return unused(); },
+    [=](atom::workflows, bool) -> caf::result<std::vector<workflow_record>> { return unused(); },
     [=](atom::files) -> caf::result<std::vector<xml_file_record>> { return unused(); },
     [=](atom::instances, instance_filter&) -> caf::result<std::vector<instance_record>> {
       return unused();
@@ -62,6 +64,7 @@ master_actor::behavior_type probe_master(master_actor::pointer, caf::actor probe
       return unused();
     },
     [=](atom::kill, std::string&) -> caf::result<atom::ok> { return unused(); },
+    [=](atom::metrics) -> caf::result<metrics_snapshot> { return unused(); },
     [=](atom::log, std::string&, std::string&, int, std::int64_t) -> caf::result<log_chunk> {
       return unused();
     },
@@ -73,6 +76,7 @@ master_actor::behavior_type probe_master(master_actor::pointer, caf::actor probe
     [=](atom::fire, fire_request&) -> caf::result<std::string> { return unused(); },
     [](atom::put, store_batch&) {},
     [](atom::health, bool, std::string&, std::uint64_t) {},
+    [](atom::drain) {},
     [](atom::status) { return status_map{}; },
   };
 }

@@ -180,4 +180,56 @@ TEST_CASE("effective values list every key with resolved paths") {
       CHECK(value == dir / "logs");
 }
 
+TEST_CASE("http token and open_reads") {
+  auto defaults = load_config({"", {}, {}});
+  REQUIRE(defaults);
+  CHECK(defaults->http.token.empty());
+  CHECK(defaults->http.open_reads);
+  CHECK(defaults->cluster.http.host == "127.0.0.1");
+
+  auto set = load_config({"", {{"CAFFLOW_HTTP_TOKEN", "s3cret-from-env"}},
+                          {"http.open_reads=false"}});
+  REQUIRE(set);
+  CHECK(set->http.token == "s3cret-from-env");
+  CHECK_FALSE(set->http.open_reads);
+  // Scripts read it with `cafflow config get http.token` (sbin/lib.sh conf_get).
+  for (const auto& [name, value] : set->effective)
+    if (name == "http.token")
+      CHECK(value == "s3cret-from-env");
+
+  auto bad_bool = load_config({"", {}, {"http.open_reads=maybe"}});
+  REQUIRE_FALSE(bad_bool);
+  CHECK(bad_bool.error().message.find("http.open_reads: expected true or false, got 'maybe'")
+        != std::string::npos);
+
+  auto bad_token = load_config({"", {}, {"http.token=two words"}});
+  REQUIRE_FALSE(bad_token);
+  CHECK(bad_token.error().message.find("http.token: must not contain spaces")
+        != std::string::npos);
+  CHECK(bad_token.error().message.find("two words") == std::string::npos);
+}
+
+TEST_CASE("drain graces, the worker's host name and the remote install path") {
+  auto cfg = load_config({"",
+                          {},
+                          {"master.drain_grace_s=0", "worker.drain_grace_s=7", "worker.host=etl-7",
+                           "cluster.remote_home=/opt/cafflow"}});
+  REQUIRE(cfg);
+  CHECK(cfg->master.drain_grace_s == 0);
+  CHECK(cfg->worker.drain_grace_s == 7);
+  CHECK(cfg->worker.host == "etl-7");
+  CHECK(cfg->cluster.remote_home == "/opt/cafflow");
+  auto bad = load_config({"",
+                          {},
+                          {"worker.drain_grace_s=-1", "worker.host=etl 7",
+                           "cluster.remote_home=opt/cafflow"}});
+  REQUIRE_FALSE(bad);
+  const auto& msg = bad.error().message;
+  CHECK(msg.find("worker.drain_grace_s: must be between 0 and 86400, got -1") != std::string::npos);
+  CHECK(msg.find("worker.host: expected a host name without spaces, commas or quotes, got 'etl 7'")
+        != std::string::npos);
+  CHECK(msg.find("cluster.remote_home: expected an absolute path, got 'opt/cafflow'")
+        != std::string::npos);
+}
+
 TEST_SUITE_END();

@@ -93,4 +93,19 @@ TEST_CASE("node names become safe file names") {
   CHECK(safe_file_name("加载") == "加载");
 }
 
+TEST_CASE("names that could lead a log path astray are refused") {
+  CHECK(log_name_problem("extract").empty());
+  CHECK(log_name_problem("001a1ff65c663000").empty());
+  CHECK(log_name_problem("加载 a..b").empty());
+  CHECK(log_name_problem(std::string(max_log_name_bytes, 'n')).empty());
+  CHECK(log_name_problem("") == "it is empty");
+  CHECK(log_name_problem(".") == "it is '.'");
+  CHECK(log_name_problem("..") == "it is '..'");
+  CHECK(log_name_problem("../../etc/passwd") == "it contains '/'");
+  CHECK(log_name_problem("a\\b") == "it contains '\\'");
+  CHECK(log_name_problem(std::string("a\0b", 3)) == "it contains a control character");
+  CHECK(log_name_problem("a\nb") == "it contains a control character");
+  CHECK(log_name_problem(std::string(max_log_name_bytes + 1, 'n')) == "it is longer than 200 bytes");
+}
+
 TEST_SUITE_END();

@@ -12,6 +12,13 @@ namespace {
 class fake_backend : public api_backend {
 public:
   bool master_up = true;
+  bool store_available = true;
+  bool recovering = false;
+  bool paused = false;
+  /// How many instances the listing holds (it answers a page of them).
+  int stored_instances = 1;
+  /// The versions of the detail cannot be read: why.
+  std::string versions_error;
   instance_filter last_filter;
   std::string last_run;
   param_map last_params;
@@ -24,6 +31,11 @@ public:
     if (!master_up)
       return make_error(ec::master_unreachable, "the master is not reachable");
     health_record h;
+    h.store_available = store_available;
+    h.store_error = store_available ? "" : "db:3306: connection refused";
+    h.recovering = recovering;
+    h.paused = paused;
+    h.pending_writes = paused ? 42 : 0;
     h.cluster = "c";
     h.master = "127.0.0.1:1";
     h.workers.push_back(worker_record{"127.0.0.1:2", "127.0.0.1", 4, 1, {}, 5, "up"});
@@ -32,6 +44,14 @@ public:
   expected<std::vector<workflow_record>> workflows() override {
     return std::vector<workflow_record>{workflow_record{"w", "/", "", "me", "/x/w.xml", "h", 2,
                                                         7, 3, "active"}};
+  }
+  expected<std::vector<workflow_record>> known_workflows() override {
+    auto list = *workflows();
+    list.push_back(workflow_record{"daily_ETL", "/etl", "", "me", "/x/etl.xml", "h", 1, 7, 3,
+                                   "active"});
+    list.push_back(workflow_record{"old_etl", "/etl", "", "me", "/x/old.xml", "h", 4, 7, 3,
+                                   "removed"});
+    return list;
   }
   expected<std::vector<xml_file_record>> xml_files() override {
     xml_file_record f;
@@ -45,14 +65,18 @@ public:
   }
   expected<std::vector<instance_record>> instances(const instance_filter& f) override {
     last_filter = f;
-    instance_record r;
-    r.id = "01";
-    r.workflow = "w";
-    r.status = "running";
-    r.trigger = "rerun";
-    r.origin = "cron";
-    r.parent_id = "00";
-    return std::vector<instance_record>{r};
+    std::vector<instance_record> page;
+    for (int i = f.offset; i < stored_instances && i < f.offset + f.limit; ++i) {
+      instance_record r;
+      r.id = i == 0 ? "01" : "i" + std::to_string(i);
+      r.workflow = "w";
+      r.status = "running";
+      r.trigger = "rerun";
+      r.origin = "cron";
+      r.parent_id = "00";
+      page.push_back(r);
+    }
+    return page;
   }
   expected<instance_record> instance(const std::string& id) override {
     if (id != "01")
@@ -93,6 +117,13 @@ public:
     workflow_detail d;
     d.record = workflow_record{name, "/", "", "me", "/x/" + name + ".xml", "h", 2, 7, 3,
                                "active"};
+    d.nodes = {dag_node{"s", "start", "", ""}, dag_node{"a", "action", "shell", "load it"},
+               dag_node{"d", "decision", "", ""}, dag_node{"e", "end", "", ""}};
+    d.edges = {dag_edge{"s", "a", "next", ""}, dag_edge{"a", "d", "ok", ""},
+               dag_edge{"d", "e", "case", "${param:x} == 1"}, dag_edge{"d", "a", "default", ""}};
+    d.versions = {workflow_version_view{1, "h1", "/x/old.xml", 1000},
+                  workflow_version_view{2, "h", "/x/" + name + ".xml", 7}};
+    d.versions_error = versions_error;
     if (name == "plain")
       return d;
     d.has_coordinator = true;
@@ -172,6 +203,7 @@ TEST_CASE("health: 200 with workers and 503 without a master") {
 
 TEST_CASE("workflows and instances") {
   fake_backend b;
+  b.stored_instances = 20;
   auto wfs = body_of(call(b, "GET", "/api/v1/workflows"));
   CHECK(wfs["workflows"][0]["name"] == "w");
   CHECK(wfs["workflows"][0]["version"] == 2);
@@ -179,7 +211,8 @@ TEST_CASE("workflows and instances") {
   CHECK(list.status == 200);
   CHECK(b.last_filter.workflow == "w x");
   CHECK(b.last_filter.status == "failed");
-  CHECK(b.last_filter.limit == 5);
+  // One more than asked: whether another page follows.
+  CHECK(b.last_filter.limit == 6);
   CHECK(b.last_filter.offset == 10);
   CHECK_FALSE(body_of(list)["instances"][0].contains("nodes"));
   auto one = body_of(call(b, "GET", "/api/v1/instances/01"));
@@ -490,6 +523,209 @@ TEST_CASE("error codes map to HTTP statuses") {
   CHECK(http_status(ec::master_unreachable) == 503);
   CHECK(http_status(ec::timeout) == 503);
   CHECK(http_status(ec::unspecified) == 500);
+}
+
+TEST_CASE("ready: 200 when the master answers with a store and no recovery or else 503 and why") {
+  fake_backend b;
+  auto ok = call(b, "GET", "/api/v1/ready");
+  CHECK(ok.status == 200);
+  CHECK(ok.content_type == "application/json");
+  CHECK(body_of(ok) == json{{"ready", true}});
+  auto not_ready = [&](const std::string& fragment) {
+    auto r = call(b, "GET", "/api/v1/ready");
+    CAPTURE(r.body);
+    CHECK(r.status == 503);
+    auto j = body_of(r);
+    CHECK(j["ready"] == false);
+    CHECK(j["error"].get<std::string>().find(fragment) != std::string::npos);
+  };
+  b.recovering = true;
+  not_ready("recovering");
+  b.recovering = false;
+  b.store_available = false;
+  not_ready("the store is unavailable: db:3306: connection refused");
+  b.store_available = true;
+  b.paused = true;
+  not_ready("42 writes wait for the store");
+  b.paused = false;
+  b.master_up = false;
+  not_ready("the master is not reachable");
+  // Liveness stays what it was.
+  b.master_up = true;
+  b.recovering = true;
+  CHECK(call(b, "GET", "/api/v1/health").status == 200);
+  auto wrong = call(b, "POST", "/api/v1/ready");
+  check_error(wrong, 405, "use GET");
+  REQUIRE(wrong.headers.size() == 1);
+  CHECK(wrong.headers[0] == std::pair<std::string, std::string>{"Allow", "GET"});
+}
+
+namespace {
+
+/// The names of a workflow listing.
+std::vector<std::string> names_of(const http_response& r) {
+  std::vector<std::string> names;
+  auto body = body_of(r);
+  for (const auto& w : body["workflows"])
+    names.push_back(w["name"].get<std::string>());
+  return names;
+}
+
+} // namespace
+
+TEST_CASE("workflows filter by dir exactly and by a part of the name and by status") {
+  fake_backend b;
+  using names = std::vector<std::string>;
+  CHECK(names_of(call(b, "GET", "/api/v1/workflows")) == names{"w"});
+  CHECK(names_of(call(b, "GET", "/api/v1/workflows?status=active")) == names{"w"});
+  CHECK(names_of(call(b, "GET", "/api/v1/workflows?status=")) == names{"w"});
+  CHECK(names_of(call(b, "GET", "/api/v1/workflows?status=removed")) == names{"old_etl"});
+  auto removed = body_of(call(b, "GET", "/api/v1/workflows?status=removed"))["workflows"][0];
+  CHECK(removed["status"] == "removed");
+  CHECK(removed["version"] == 4);
+  CHECK(names_of(call(b, "GET", "/api/v1/workflows?status=all")) == names{"w", "daily_ETL", "old_etl"});
+  CHECK(names_of(call(b, "GET", "/api/v1/workflows?status=all&dir=/etl")) == names{"daily_ETL", "old_etl"});
+  CHECK(names_of(call(b, "GET", "/api/v1/workflows?status=all&dir=%2Fetl%2F")).empty());
+  CHECK(names_of(call(b, "GET", "/api/v1/workflows?status=all&name=etl")) == names{"daily_ETL", "old_etl"});
+  CHECK(names_of(call(b, "GET", "/api/v1/workflows?status=all&name=Y_e")) == names{"daily_ETL"});
+  CHECK(names_of(call(b, "GET", "/api/v1/workflows?name=etl")).empty()); // active only
+  CHECK(names_of(call(b, "GET", "/api/v1/workflows?dir=/&name=W")) == names{"w"});
+  check_error(call(b, "GET", "/api/v1/workflows?status=deleted"), 400,
+              "query parameter 'status': unknown status 'deleted' (expected active, removed or all)");
+  check_error(call(b, "GET", "/api/v1/workflows?folder=/etl"), 400,
+              "unknown query parameter 'folder' (expected dir, name or status)");
+  check_error(call(b, "GET", "/api/v1/workflows?stat%00us=x"), 400, "'stat\\x00us'");
+}
+
+TEST_CASE("filter_workflows keeps the order and every field") {
+  std::vector<workflow_record> list{
+    workflow_record{"b", "/x", "", "", "/f/b.xml", "h", 1, 0, 1, "active"},
+    workflow_record{"ab", "/x", "", "", "/f/ab.xml", "h", 1, 0, 1, "removed"},
+    workflow_record{"c", "/y", "", "", "/f/c.xml", "h", 1, 0, 1, "active"}};
+  workflow_filter all_x;
+  all_x.dir = "/x";
+  all_x.status = "all";
+  auto found = filter_workflows(list, all_x);
+  REQUIRE(found.size() == 2);
+  CHECK(found[0].name == "b");
+  CHECK(found[1].name == "ab");
+  CHECK(found[1].file == "/f/ab.xml");
+  workflow_filter active_b;
+  active_b.name = "B";
+  CHECK(filter_workflows(list, active_b).size() == 1);
+}
+
+TEST_CASE("instances by a range of logical times") {
+  fake_backend b;
+  CHECK(call(b, "GET", "/api/v1/instances?from=2026-01-01T00:00:00Z&to=2026-01-02%2000:00:00")
+          .status
+        == 200);
+  CHECK(b.last_filter.from == 1767225600000);
+  CHECK(b.last_filter.to == 1767312000000);
+  CHECK(call(b, "GET", "/api/v1/instances?from=1767225600123").status == 200);
+  CHECK(b.last_filter.from == 1767225600123);
+  CHECK(b.last_filter.to == 0);
+  CHECK(call(b, "GET", "/api/v1/instances?to=2026-01-01T00:00:00.250Z").status == 200);
+  CHECK(b.last_filter.from == 0);
+  CHECK(b.last_filter.to == 1767225600250);
+  CHECK(call(b, "GET", "/api/v1/instances?from=1000&to=1000").status == 200);
+  CHECK(call(b, "GET", "/api/v1/instances?from=&to=").status == 200);
+  CHECK(b.last_filter.from == 0);
+  CHECK(b.last_filter.to == 0);
+  for (auto bad : {"yesterday", "2026-13-01T00:00:00Z", "-5", "1.5", "99999999999999999999"}) {
+    CAPTURE(bad);
+    check_error(call(b, "GET", std::string("/api/v1/instances?from=") + bad), 400,
+                std::string("query parameter 'from': '") + bad + "' is not a time");
+  }
+  check_error(call(b, "GET", "/api/v1/instances?to=soon"), 400, "query parameter 'to': 'soon'");
+  check_error(call(b, "GET", "/api/v1/instances?from=2026-01-02T00:00:00Z&to=2026-01-01T00:00:00Z"),
+              400, "'from' (2026-01-02T00:00:00.000Z) is after 'to' (2026-01-01T00:00:00.000Z)");
+}
+
+TEST_CASE("instances page with limit and offset and say where the next page starts") {
+  fake_backend b;
+  b.stored_instances = 5;
+  auto first = body_of(call(b, "GET", "/api/v1/instances?limit=2"));
+  CHECK(first["instances"].size() == 2);
+  CHECK(first["next_offset"] == 2);
+  auto middle = body_of(call(b, "GET", "/api/v1/instances?limit=2&offset=2"));
+  CHECK(middle["instances"].size() == 2);
+  CHECK(middle["instances"][0]["id"] == "i2");
+  CHECK(middle["next_offset"] == 4);
+  auto last = body_of(call(b, "GET", "/api/v1/instances?limit=2&offset=4"));
+  CHECK(last["instances"].size() == 1);
+  CHECK(last["next_offset"].is_null());
+  // A page that ends exactly at the last instance is the last page.
+  auto exact = body_of(call(b, "GET", "/api/v1/instances?limit=5"));
+  CHECK(exact["instances"].size() == 5);
+  CHECK(exact["next_offset"].is_null());
+  auto beyond = body_of(call(b, "GET", "/api/v1/instances?offset=100"));
+  CHECK(beyond["instances"].empty());
+  CHECK(beyond["next_offset"].is_null());
+  CHECK(call(b, "GET", "/api/v1/instances?limit=10000").status == 200);
+  check_error(call(b, "GET", "/api/v1/instances?limit=10001"), 400,
+              "query parameter 'limit': expected a number between 1 and 10000, got '10001'");
+  check_error(call(b, "GET", "/api/v1/instances?offset=-1"), 400, "query parameter 'offset'");
+  check_error(call(b, "GET", "/api/v1/instances?offset=99999999999"), 400,
+              "query parameter 'offset'");
+}
+
+TEST_CASE("workflow detail with its nodes and edges and stored versions") {
+  fake_backend b;
+  auto j = body_of(call(b, "GET", "/api/v1/workflows/w"));
+  REQUIRE(j["nodes"].size() == 4);
+  CHECK(j["nodes"][0] == json{{"name", "s"}, {"kind", "start"}, {"action_type", nullptr},
+                              {"desc", ""}});
+  CHECK(j["nodes"][1] == json{{"name", "a"}, {"kind", "action"}, {"action_type", "shell"},
+                              {"desc", "load it"}});
+  REQUIRE(j["edges"].size() == 4);
+  CHECK(j["edges"][0] == json{{"from", "s"}, {"to", "a"}, {"label", "next"}});
+  CHECK(j["edges"][2] == json{{"from", "d"}, {"to", "e"}, {"label", "case"},
+                              {"condition", "${param:x} == 1"}});
+  CHECK(j["edges"][3] == json{{"from", "d"}, {"to", "a"}, {"label", "default"}});
+  REQUIRE(j["versions"].size() == 2);
+  CHECK(j["versions"][0] == json{{"version", 1}, {"hash", "h1"}, {"file", "/x/old.xml"},
+                                 {"loaded_at", "1970-01-01T00:00:01.000Z"}});
+  CHECK(j["versions"][1]["version"] == 2);
+  CHECK_FALSE(j.contains("versions_error"));
+  // Without the store the rest still answers.
+  b.versions_error = "the store is unavailable";
+  auto without = body_of(call(b, "GET", "/api/v1/workflows/w"));
+  CHECK(without["versions"].is_null());
+  CHECK(without["versions_error"] == "the store is unavailable");
+  CHECK(without["nodes"].size() == 4);
+}
+
+TEST_CASE("the log endpoint refuses paths out of the task log directory before asking anyone") {
+  fake_backend b;
+  auto refused = [&](const std::string& target, const std::string& fragment) {
+    CAPTURE(target);
+    check_error(call(b, "GET", target), 400, fragment);
+  };
+  refused("/api/v1/instances/01/nodes/..%2F..%2Fetc%2Fpasswd/log",
+          "node name '../../etc/passwd' is not valid: it contains '/'");
+  refused("/api/v1/instances/01/nodes/%2e%2e/log", "node name '..' is not valid: it is '..'");
+  refused("/api/v1/instances/01/nodes/%2E/log", "node name '.' is not valid");
+  refused("/api/v1/instances/01/nodes/a%5Cb/log", "it contains '\\'");
+  refused("/api/v1/instances/01/nodes/a%00b/log", "node name 'a\\x00b' is not valid: it contains a "
+                                                  "control character");
+  refused("/api/v1/instances/01/nodes/a%0Ab/log", "control character");
+  refused("/api/v1/instances/01/nodes/" + std::string(201, 'n') + "/log",
+          "is longer than 200 bytes");
+  refused("/api/v1/instances/..%2F..%2Fetc/nodes/a/log",
+          "instance id '../../etc' is not valid: it contains '/'");
+  refused("/api/v1/instances/%2e%2e/nodes/a/log", "instance id '..' is not valid");
+  refused("/api/v1/instances/01/nodes/a/log?attempt=99999999999", "query parameter 'attempt'");
+  CHECK(b.last_log.empty());
+  // Instance ids are checked on every instance route.
+  refused("/api/v1/instances/..%2Fx", "instance id '../x'");
+  refused("/api/v1/instances/..%2Fx/kill", "instance id '../x'");
+  refused("/api/v1/instances/a%00/rerun", "instance id 'a\\x00'");
+  // A plain odd name is asked for (and the backend decides).
+  CHECK(call(b, "GET", "/api/v1/instances/01/nodes/a..b/log").status == 200);
+  CHECK(b.last_log == "01/a..b#0@0");
+  CHECK(call(b, "GET", "/api/v1/instances/01/nodes/" + std::string(200, 'n') + "/log").status
+        == 200);
 }
 
 TEST_SUITE_END();

@@ -311,6 +311,71 @@ TEST_CASE_TEMPLATE("every loaded version of a workflow can be read back", B, BAC
   CHECK_FALSE(db->workflow_version("Flow", 1)->has_value());
 }
 
+TEST_CASE_TEMPLATE("the versions of one workflow list oldest first without their XML", B,
+                   BACKENDS) {
+  B backend;
+  auto db = open(backend.url);
+  workflow_record w{"flow", "/d", "", "me", "/x/flow.xml", "h1", 1, 10, 1, "active"};
+  workflow_record other{"flow2", "/d", "", "me", "/x/flow2.xml", "o1", 1, 11, 1, "active"};
+  REQUIRE(db->apply({workflow_put{w, "<v1/>"}, workflow_put{other, "<o1/>"}}));
+  w.version = 2;
+  w.hash = "h2";
+  w.file = "/y/" + std::string(3000, 'f') + ".xml"; // longer than a text chunk on MySQL
+  w.loaded_at = 20;
+  REQUIRE(db->apply({workflow_put{w, "<v2/>"}}));
+  auto history = db->workflow_history("flow");
+  REQUIRE(history);
+  REQUIRE(history->size() == 2);
+  CHECK((*history)[0].workflow == "flow");
+  CHECK((*history)[0].version == 1);
+  CHECK((*history)[0].hash == "h1");
+  CHECK((*history)[0].file == "/x/flow.xml");
+  CHECK((*history)[0].loaded_at == 10);
+  CHECK((*history)[0].xml.empty());
+  CHECK((*history)[1].version == 2);
+  CHECK((*history)[1].file == w.file);
+  CHECK((*history)[1].loaded_at == 20);
+  CHECK(db->workflow_history("flow2")->size() == 1);
+  CHECK(db->workflow_history("nope")->empty());
+  CHECK(db->workflow_history("Flow")->empty());
+}
+
+TEST_CASE_TEMPLATE("instance listing filters by a range of logical times with both ends "
+                   "included",
+                   B, BACKENDS) {
+  B backend;
+  auto db = open(backend.url);
+  std::vector<store_write> batch;
+  // 2100-01-01 and later need 64 bits.
+  const timestamp day = 86400000, base = 4102444800000;
+  for (int i = 1; i <= 5; ++i) {
+    auto inst = make_instance("000" + std::to_string(i), i == 3 ? "b" : "a", "succeeded");
+    inst.logical_time = base + i * day;
+    batch.push_back(instance_put{inst});
+  }
+  REQUIRE(db->apply(batch));
+  instance_filter range;
+  range.from = base + 2 * day;
+  range.to = base + 4 * day;
+  CHECK(ids_of(*db->instances(range)) == std::vector<std::string>{"0004", "0003", "0002"});
+  range.workflow = "a";
+  CHECK(ids_of(*db->instances(range)) == std::vector<std::string>{"0004", "0002"});
+  instance_filter from;
+  from.from = base + 4 * day + 1;
+  CHECK(ids_of(*db->instances(from)) == std::vector<std::string>{"0005"});
+  instance_filter to;
+  to.to = base + 2 * day - 1;
+  CHECK(ids_of(*db->instances(to)) == std::vector<std::string>{"0001"});
+  to.limit = 1;
+  to.to = base + 5 * day;
+  to.offset = 1;
+  CHECK(ids_of(*db->instances(to)) == std::vector<std::string>{"0004"});
+  instance_filter empty;
+  empty.from = base + 3 * day + 1;
+  empty.to = base + 4 * day - 1;
+  CHECK(db->instances(empty)->empty());
+}
+
 TEST_CASE_TEMPLATE("instances with nodes and attempts round-trip", B, BACKENDS) {
   B backend;
   auto db = open(backend.url);
