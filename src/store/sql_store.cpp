@@ -33,6 +33,9 @@ enum class dialect { sqlite, mysql };
 /// Opens a configured session; throws Poco exceptions.
 using connector = std::function<std::unique_ptr<Session>()>;
 
+/// The name of the lease row of the active master.
+constexpr const char* master_lease = "master";
+
 /// Seconds a MySQL connection attempt may take: long enough for a busy
 /// server, short enough that a master notices an unreachable one.
 constexpr std::size_t mysql_connect_timeout_s = 10;
@@ -497,12 +500,7 @@ public:
         // Write first: the write lock taken here makes concurrent callers
         // wait, so each gets its own epoch (a read first would let two read
         // the same one).
-        s << (dialect_ == dialect::sqlite
-                ? "INSERT INTO lease (name, holder, epoch, expires_at) VALUES (?, '', 0, 0) "
-                  "ON CONFLICT (name) DO NOTHING"
-                : "INSERT INTO lease (name, holder, epoch, expires_at) VALUES (?, '', 0, 0) "
-                  "ON DUPLICATE KEY UPDATE name = name"),
-          bind(name), now;
+        create_lease(name);
         s << "UPDATE lease SET epoch = epoch + 1, holder = ?, expires_at = ? WHERE name = ?",
           bind(who), bind(expires), bind(name), now;
         Poco::Data::Statement select(s);
@@ -512,6 +510,80 @@ public:
         epoch = static_cast<std::uint64_t>(number(rs.value(0, 0)));
       });
       return epoch;
+    });
+  }
+
+  expected<lease_record> read_lease() override {
+    return run("read the master lease", [&]() -> expected<lease_record> {
+      return read_lease_row(master_lease);
+    });
+  }
+
+  expected<lease_record> acquire_lease(const std::string& holder, timestamp now_time,
+                                       std::int64_t ttl_ms) override {
+    return run("acquire the master lease", [&]() -> expected<lease_record> {
+      if (holder.empty())
+        throw std::invalid_argument("the holder of a lease must not be empty");
+      std::string name = master_lease;
+      auto who = valid_utf8(holder);
+      auto at = static_cast<Poco::Int64>(now_time);
+      auto expires = static_cast<Poco::Int64>(now_time + ttl_ms);
+      lease_record result;
+      transaction([&] {
+        // The insert takes the write lock (SQLite) or the row lock (MySQL)
+        // before the condition is checked, so of two concurrent callers the
+        // second sees the first one's lease and takes nothing.
+        create_lease(name);
+        session() << "UPDATE lease SET epoch = epoch + 1, holder = ?, expires_at = ? "
+                     "WHERE name = ? AND (holder = '' OR expires_at <= ?)",
+          bind(who), bind(expires), bind(name), bind(at), now;
+        result = read_lease_row(name);
+      });
+      return result;
+    });
+  }
+
+  expected<bool> renew_lease(const std::string& holder, std::uint64_t epoch, timestamp now_time,
+                             std::int64_t ttl_ms) override {
+    // A retry after a lost connection whose first try committed finds the
+    // lease still its own and renews it again: harmless.
+    return run("renew the master lease", [&]() -> expected<bool> {
+      if (holder.empty())
+        return false;
+      std::string name = master_lease;
+      auto who = valid_utf8(holder);
+      auto stamp = static_cast<Poco::Int64>(epoch);
+      auto expires = static_cast<Poco::Int64>(now_time + ttl_ms);
+      bool renewed = false;
+      transaction([&] {
+        session() << "UPDATE lease SET expires_at = ? WHERE name = ? AND holder = ? AND epoch = ?",
+          bind(expires), bind(name), bind(who), bind(stamp), now;
+        // Read back rather than count affected rows: MySQL counts only rows
+        // that changed, and a renewal to the same expiry changes none. The
+        // row cannot change between the two statements: a matching update
+        // holds its lock until the commit.
+        auto lease = read_lease_row(name);
+        renewed = lease.holder == who && lease.epoch == epoch;
+      });
+      return renewed;
+    });
+  }
+
+  expected<void> release_lease(const std::string& holder, std::uint64_t epoch,
+                               timestamp now_time) override {
+    return run("release the master lease", [&]() -> expected<void> {
+      if (holder.empty())
+        return {};
+      std::string name = master_lease;
+      auto who = valid_utf8(holder);
+      auto stamp = static_cast<Poco::Int64>(epoch);
+      auto at = static_cast<Poco::Int64>(now_time);
+      // Clearing the holder also keeps the old holder from renewing a lease
+      // it gave up.
+      session() << "UPDATE lease SET holder = '', expires_at = ? "
+                   "WHERE name = ? AND holder = ? AND epoch = ?",
+        bind(at), bind(name), bind(who), bind(stamp), now;
+      return {};
     });
   }
 
@@ -743,6 +815,31 @@ private:
       if (dialect_ == dialect::mysql)
         session_.reset();
     }
+  }
+
+  /// Creates the lease `name` (nobody's, epoch 0) when it does not exist yet.
+  void create_lease(const std::string& name) {
+    session() << (dialect_ == dialect::sqlite
+                    ? "INSERT INTO lease (name, holder, epoch, expires_at) VALUES (?, '', 0, 0) "
+                      "ON CONFLICT (name) DO NOTHING"
+                    : "INSERT INTO lease (name, holder, epoch, expires_at) VALUES (?, '', 0, 0) "
+                      "ON DUPLICATE KEY UPDATE name = name"),
+      bind(name), now;
+  }
+
+  /// The lease `name`; nobody's with epoch 0 when it does not exist.
+  lease_record read_lease_row(const std::string& name) {
+    Poco::Data::Statement select(session());
+    select << "SELECT holder, epoch, expires_at FROM lease WHERE name = ?", bind(name);
+    select.execute();
+    Poco::Data::RecordSet rs(select);
+    lease_record lease;
+    if (rs.rowCount() == 0)
+      return lease;
+    lease.holder = text(rs.value(0, 0));
+    lease.epoch = static_cast<std::uint64_t>(number(rs.value(1, 0)));
+    lease.expires_at = number(rs.value(2, 0));
+    return lease;
   }
 
   /// Runs `f` in a transaction: commits when it returns, rolls back when it

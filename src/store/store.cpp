@@ -36,6 +36,20 @@ expected<std::uint64_t> store::take_epoch(const std::string&, timestamp, std::in
   return unsupported("take_epoch");
 }
 
+expected<lease_record> store::read_lease() { return unsupported("read_lease"); }
+
+expected<lease_record> store::acquire_lease(const std::string&, timestamp, std::int64_t) {
+  return unsupported("acquire_lease");
+}
+
+expected<bool> store::renew_lease(const std::string&, std::uint64_t, timestamp, std::int64_t) {
+  return unsupported("renew_lease");
+}
+
+expected<void> store::release_lease(const std::string&, std::uint64_t, timestamp) {
+  return unsupported("release_lease");
+}
+
 expected<std::vector<coordinator_state_record>> store::coordinator_states() {
   return unsupported("coordinator_states");
 }

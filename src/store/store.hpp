@@ -115,6 +115,16 @@ struct fire_outcome {
   std::string instance_id;
 };
 
+/// The master lease as stored (ARCHITECTURE.md §6).
+struct lease_record {
+  /// The master that holds the lease; "" = nobody.
+  std::string holder;
+  /// Increases with every new holder, so workers can refuse a stale master.
+  std::uint64_t epoch = 0;
+  /// When the lease ends unless its holder renews it.
+  timestamp expires_at = 0;
+};
+
 class store {
 public:
   virtual ~store() = default;
@@ -174,6 +184,28 @@ public:
   /// its holder until `now + ttl_ms`, and returns the new epoch.
   virtual expected<std::uint64_t> take_epoch(const std::string& holder, timestamp now,
                                              std::int64_t ttl_ms);
+
+  /// Reads the 'master' lease (epoch 0, no holder when it does not exist yet).
+  virtual expected<lease_record> read_lease();
+
+  /// Takes the 'master' lease for `holder` when nobody holds it or it has
+  /// expired at `now` (then with epoch + 1), in one transaction; returns the
+  /// lease as it is afterwards — the caller holds it when holder == `holder`
+  /// and the epoch is the new one. Of two concurrent callers at most one wins.
+  virtual expected<lease_record> acquire_lease(const std::string& holder, timestamp now,
+                                               std::int64_t ttl_ms);
+
+  /// Extends the lease to now + ttl when `holder` still holds it with `epoch`
+  /// (even if it expired meanwhile, as long as nobody took it); returns false
+  /// (not an error) when someone else took it or the epoch moved on.
+  virtual expected<bool> renew_lease(const std::string& holder, std::uint64_t epoch,
+                                     timestamp now, std::int64_t ttl_ms);
+
+  /// Gives the lease up (expires it now) when `holder` holds it with `epoch`.
+  /// Afterwards nobody holds it, so the holder cannot renew it either; when
+  /// `holder` does not hold it with `epoch` this changes nothing.
+  virtual expected<void> release_lease(const std::string& holder, std::uint64_t epoch,
+                                       timestamp now);
 
   /// The state of every coordinator, by workflow.
   virtual expected<std::vector<coordinator_state_record>> coordinator_states();

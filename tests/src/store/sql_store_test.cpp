@@ -721,6 +721,160 @@ TEST_CASE_TEMPLATE("take_epoch increments, also across reopened stores", B, BACK
   CHECK(lease == std::vector<std::string>{"master|master-b|5|10000"});
 }
 
+TEST_CASE_TEMPLATE("the master lease is nobody's before anyone acquires it", B, BACKENDS) {
+  B backend;
+  auto db = open(backend.url);
+  auto lease = db->read_lease();
+  REQUIRE(lease);
+  CHECK(lease->holder.empty());
+  CHECK(lease->epoch == 0);
+  CHECK(lease->expires_at == 0);
+}
+
+TEST_CASE_TEMPLATE("the master lease goes to one holder until it expires", B, BACKENDS) {
+  B backend;
+  auto db = open(backend.url);
+  auto a = db->acquire_lease("master-a", 1000, 3000);
+  REQUIRE(a);
+  CHECK(a->holder == "master-a");
+  CHECK(a->epoch == 1);
+  CHECK(a->expires_at == 4000);
+  // Another master, on its own connection, waits for the expiry.
+  auto other = open(backend.url);
+  auto b = other->acquire_lease("master-b", 3999, 3000);
+  REQUIRE(b);
+  CHECK(b->holder == "master-a");
+  CHECK(b->epoch == 1);
+  CHECK(b->expires_at == 4000);
+  b = other->acquire_lease("master-b", 4000, 3000);
+  REQUIRE(b);
+  CHECK(b->holder == "master-b");
+  CHECK(b->epoch == 2);
+  CHECK(b->expires_at == 7000);
+  auto stored = db->read_lease();
+  REQUIRE(stored);
+  CHECK(stored->holder == "master-b");
+  CHECK(stored->epoch == 2);
+  CHECK(stored->expires_at == 7000);
+  CHECK(raw_rows(backend.url, "SELECT name, holder, epoch, expires_at FROM lease")
+        == std::vector<std::string>{"master|master-b|2|7000"});
+}
+
+TEST_CASE_TEMPLATE("the holder of the master lease renews it, a stale holder cannot", B,
+                   BACKENDS) {
+  B backend;
+  auto db = open(backend.url);
+  REQUIRE(db->acquire_lease("master-a", 1000, 3000)->epoch == 1);
+  auto renewed = db->renew_lease("master-a", 1, 2000, 3000);
+  REQUIRE(renewed);
+  CHECK(*renewed);
+  CHECK(db->read_lease()->expires_at == 5000);
+  // Renewing to the same expiry changes no row and still succeeds.
+  CHECK(*db->renew_lease("master-a", 1, 2000, 3000));
+  // Expired but nobody took it: the holder may still renew.
+  CHECK(*db->renew_lease("master-a", 1, 6000, 3000));
+  CHECK(db->read_lease()->expires_at == 9000);
+  // A stale epoch, or a master that never held it, renews nothing.
+  CHECK_FALSE(*db->renew_lease("master-a", 0, 7000, 3000));
+  CHECK_FALSE(*db->renew_lease("master-a", 2, 7000, 3000));
+  CHECK_FALSE(*db->renew_lease("master-b", 1, 7000, 3000));
+  CHECK(db->read_lease()->expires_at == 9000);
+  // After a takeover the old holder cannot renew, whatever epoch it names.
+  auto other = open(backend.url);
+  auto b = other->acquire_lease("master-b", 9000, 3000);
+  REQUIRE(b->holder == "master-b");
+  REQUIRE(b->epoch == 2);
+  auto stale = db->renew_lease("master-a", 1, 9500, 3000);
+  REQUIRE(stale);
+  CHECK_FALSE(*stale);
+  CHECK_FALSE(*db->renew_lease("master-a", 2, 9500, 3000));
+  CHECK(*other->renew_lease("master-b", 2, 9500, 3000));
+  auto lease = db->read_lease();
+  CHECK(lease->holder == "master-b");
+  CHECK(lease->epoch == 2);
+  CHECK(lease->expires_at == 12500);
+}
+
+TEST_CASE_TEMPLATE("a released master lease can be acquired at once", B, BACKENDS) {
+  B backend;
+  auto db = open(backend.url);
+  auto other = open(backend.url);
+  REQUIRE(db->acquire_lease("master-a", 1000, 3000)->epoch == 1);
+  // Releasing with a stale epoch or by another master changes nothing.
+  REQUIRE(db->release_lease("master-a", 0, 1500));
+  REQUIRE(other->release_lease("master-b", 1, 1500));
+  CHECK(other->acquire_lease("master-b", 1500, 3000)->holder == "master-a");
+  REQUIRE(db->release_lease("master-a", 1, 2000));
+  auto released = db->read_lease();
+  CHECK(released->holder.empty());
+  CHECK(released->epoch == 1);
+  CHECK(released->expires_at == 2000);
+  // Given up: its old holder cannot renew it.
+  CHECK_FALSE(*db->renew_lease("master-a", 1, 2000, 3000));
+  auto b = other->acquire_lease("master-b", 2000, 3000);
+  REQUIRE(b);
+  CHECK(b->holder == "master-b");
+  CHECK(b->epoch == 2);
+  CHECK(b->expires_at == 5000);
+  // take_epoch still counts on from the lease's epoch.
+  CHECK(*db->take_epoch("master-c", 3000, 3000) == 3);
+}
+
+TEST_CASE_TEMPLATE("of two stores acquiring the master lease at once, one wins each round", B,
+                   BACKENDS) {
+  B backend;
+  open(backend.url);
+  constexpr int rounds = 30;
+  const std::string names[2] = {"master-a", "master-b"};
+  // Each thread its own store. Round r acquires at r * 10000 with a TTL of
+  // 5000, so the lease of the round before has expired; a thread starts a
+  // round only when the other has finished the round before, so that the
+  // two meet in every round.
+  std::vector<lease_record> leases[2];
+  std::vector<std::string> errors[2];
+  std::atomic<int> done[2] = {{0}, {0}};
+  auto acquire_all = [&](int who) {
+    auto parsed = parse_store_url(backend.url, "/");
+    auto db = open_store(*parsed, 10000);
+    for (int r = 1; r <= rounds; ++r) {
+      while (done[1 - who] < r - 1)
+        std::this_thread::yield();
+      if (db) {
+        auto lease = (*db)->acquire_lease(names[who], r * 10000, 5000);
+        if (lease)
+          leases[who].push_back(*lease);
+        else
+          errors[who].push_back(lease.error().message);
+      } else if (r == 1) {
+        errors[who].push_back(db.error().message);
+      }
+      done[who] = r;
+    }
+  };
+  std::thread other([&] { acquire_all(1); });
+  acquire_all(0);
+  other.join();
+  CHECK(errors[0].empty());
+  CHECK(errors[1].empty());
+  REQUIRE(leases[0].size() == rounds);
+  REQUIRE(leases[1].size() == rounds);
+  for (int r = 1; r <= rounds; ++r) {
+    CAPTURE(r);
+    const auto& a = leases[0][r - 1];
+    const auto& b = leases[1][r - 1];
+    bool a_won = a.holder == names[0] && a.epoch == static_cast<std::uint64_t>(r);
+    bool b_won = b.holder == names[1] && b.epoch == static_cast<std::uint64_t>(r);
+    CHECK(a_won != b_won);
+    // The loser saw the winner's lease of this round.
+    CHECK(a.holder == b.holder);
+    CHECK(a.epoch == static_cast<std::uint64_t>(r));
+    CHECK(b.epoch == static_cast<std::uint64_t>(r));
+    CHECK(a.expires_at == r * 10000 + 5000);
+    CHECK(b.expires_at == r * 10000 + 5000);
+  }
+  CHECK(open(backend.url)->read_lease()->epoch == rounds);
+}
+
 TEST_CASE("both dialects create the same tables, columns and indexes") {
   mariadb_backend mysql;
   sqlite_backend sqlite;
