@@ -33,25 +33,6 @@ expected<rerun_mode> parse_rerun_mode(const std::string& text) {
                     "unknown rerun mode '" + text + "' (expected all, failed or nodes)");
 }
 
-namespace {
-
-/// The nodes reachable from `from` along one or more transitions.
-std::vector<bool> downstream(const workflow& wf, std::size_t from) {
-  std::vector<bool> seen(wf.nodes.size(), false);
-  std::vector<std::size_t> todo{from};
-  while (!todo.empty()) {
-    auto i = todo.back();
-    todo.pop_back();
-    for (const auto& e : wf.nodes[i].out)
-      if (!seen[e.target]) {
-        seen[e.target] = true;
-        todo.push_back(e.target);
-      }
-  }
-  return seen;
-}
-
-} // namespace
 
 instance_state::instance_state(std::shared_ptr<const workflow> wf, decider decide)
   : wf_(std::move(wf)),
@@ -146,7 +127,7 @@ expected<std::vector<effect>> instance_state::rerun(std::vector<node_state> node
   std::vector<std::vector<bool>> after;
   std::vector<bool> rerun_set(nodes_.size(), false);
   for (auto root : roots) {
-    after.push_back(downstream(*wf_, root));
+    after.push_back(reachable_from(*wf_, root));
     rerun_set[root] = true;
     for (std::size_t i = 0; i < nodes_.size(); ++i)
       if (after.back()[i])
@@ -412,14 +393,14 @@ bool instance_state::can_reach(std::size_t from, std::size_t join) {
       for (const auto& e : wf_->nodes[i].out)
         incoming[e.target].push_back(i);
     reaches.assign(wf_->nodes.size(), false);
-    std::vector<std::size_t> todo{join};
-    while (!todo.empty()) {
-      auto i = todo.back();
-      todo.pop_back();
+    std::vector<std::size_t> stack{join};
+    while (!stack.empty()) {
+      auto i = stack.back();
+      stack.pop_back();
       for (auto pred : incoming[i])
         if (!reaches[pred]) {
           reaches[pred] = true;
-          todo.push_back(pred);
+          stack.push_back(pred);
         }
     }
   }

@@ -99,4 +99,20 @@ std::vector<std::string> dependency_workflows(const dependency_expr& expr) {
   return result;
 }
 
+std::vector<bool> reachable_from(const workflow& wf, std::size_t from,
+                                 const std::function<bool(const edge&)>& follow) {
+  std::vector<bool> seen(wf.nodes.size(), false);
+  std::vector<std::size_t> stack{from};
+  while (!stack.empty()) {
+    auto i = stack.back();
+    stack.pop_back();
+    for (const auto& e : wf.nodes[i].out)
+      if ((!follow || follow(e)) && !seen[e.target]) {
+        seen[e.target] = true;
+        stack.push_back(e.target);
+      }
+  }
+  return seen;
+}
+
 } // namespace cafflow

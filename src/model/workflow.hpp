@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <map>
 #include <optional>
@@ -283,6 +284,12 @@ struct standalone_coordinator {
 /// Resolves every transition name to a node index and sets `start`. Returns
 /// the names that do not exist (as "node -> target"); empty on success.
 std::vector<std::string> link(workflow& wf);
+
+/// The nodes reachable from `from` along one or more linked transitions
+/// (`from` itself only when a cycle leads back to it), following the edges
+/// `follow` accepts (all when empty).
+std::vector<bool> reachable_from(const workflow& wf, std::size_t from,
+                                 const std::function<bool(const edge&)>& follow = {});
 
 /// Every workflow a dependency expression names.
 std::vector<std::string> dependency_workflows(const dependency_expr& expr);

@@ -12,13 +12,13 @@ lineage_plan::lineage_plan(const std::string& root, const upstream_map& upstream
     for (const auto& up : ups)
       downstreams[up].push_back(wf);
   std::set<std::string> members{root};
-  std::deque<std::string> todo{root};
-  while (!todo.empty()) {
-    auto wf = todo.front();
-    todo.pop_front();
+  std::deque<std::string> queue{root};
+  while (!queue.empty()) {
+    auto wf = queue.front();
+    queue.pop_front();
     for (const auto& down : downstreams[wf])
       if (members.insert(down).second)
-        todo.push_back(down);
+        queue.push_back(down);
   }
   for (const auto& wf : members) {
     auto& waits = pending_[wf];

@@ -15,18 +15,8 @@ using severity = diagnostic::severity;
 /// Nodes reachable from `from` (including it), following `follow` edges.
 std::vector<bool> reachable(const workflow& wf, std::size_t from,
                             const std::function<bool(const edge&)>& follow) {
-  std::vector<bool> seen(wf.nodes.size(), false);
-  std::vector<std::size_t> todo{from};
+  auto seen = reachable_from(wf, from, follow);
   seen[from] = true;
-  while (!todo.empty()) {
-    auto i = todo.back();
-    todo.pop_back();
-    for (const auto& e : wf.nodes[i].out)
-      if (follow(e) && !seen[e.target]) {
-        seen[e.target] = true;
-        todo.push_back(e.target);
-      }
-  }
   return seen;
 }
 
@@ -134,22 +124,22 @@ void validate_graph(workflow& wf, const std::string& file, std::vector<diagnosti
   std::vector<bool> reaches_exit(wf.nodes.size(), false);
   {
     std::vector<std::vector<std::size_t>> incoming(wf.nodes.size());
-    std::vector<std::size_t> todo;
+    std::vector<std::size_t> stack;
     for (std::size_t i = 0; i < wf.nodes.size(); ++i) {
       for (const auto& e : wf.nodes[i].out)
         incoming[e.target].push_back(i);
       if (wf.nodes[i].kind == node_kind::end || wf.nodes[i].kind == node_kind::kill) {
         reaches_exit[i] = true;
-        todo.push_back(i);
+        stack.push_back(i);
       }
     }
-    while (!todo.empty()) {
-      auto i = todo.back();
-      todo.pop_back();
+    while (!stack.empty()) {
+      auto i = stack.back();
+      stack.pop_back();
       for (auto pred : incoming[i])
         if (!reaches_exit[pred]) {
           reaches_exit[pred] = true;
-          todo.push_back(pred);
+          stack.push_back(pred);
         }
     }
   }
