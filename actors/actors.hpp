@@ -21,8 +21,12 @@ namespace cafflow {
 using worker_actor = caf::typed_actor<
   // dispatcher: run this attempt.
   caf::reacts_to<atom::run, attempt_spec>,
-  // dispatcher: stop attempt (instance id, node, attempt number).
-  caf::reacts_to<atom::kill, std::string, std::string, int>,
+  // dispatcher: stop attempt (instance id, node, attempt number, the master's
+  // epoch: an older one than seen is refused).
+  caf::reacts_to<atom::kill, std::string, std::string, int, std::uint64_t>,
+  // a master that took the lease: it is the active master now (epoch, its
+  // address); the worker registers there at once.
+  caf::reacts_to<atom::leader, std::uint64_t, std::string>,
   // dispatcher: the master has the final report with this attempt key.
   caf::reacts_to<atom::ack, std::string>,
   // task_runner: an attempt started or ended.
@@ -89,6 +93,8 @@ using dispatcher_actor = caf::typed_actor<
   caf::reacts_to<atom::hold, bool>,
   // master: it stops (drains): place no attempt any more, whatever the store does.
   caf::reacts_to<atom::drain>,
+  // master: the master may dispatch until this time (ms; its lease).
+  caf::reacts_to<atom::lease, timestamp>,
   // worker: it stops (drains) (id): place no attempt there any more.
   caf::reacts_to<atom::drain, std::string>,
   // instance_runner: stop attempt (instance id, node, attempt number).
@@ -173,6 +179,13 @@ using store_writer_actor = caf::typed_actor<
   // anyone: commits, writes and what is buffered.
   caf::replies_to<atom::status>::with<status_map>>;
 
+/// Keeps the master lease of the active master, from its own connection.
+using lease_keeper_actor = caf::typed_actor<
+  // internal: time to renew the lease.
+  caf::reacts_to<atom::tick>,
+  // master: it stops: give the lease up; answers once done.
+  caf::replies_to<atom::done>::with<atom::ok>>;
+
 /// Answers read queries from its own database connection.
 using store_reader_actor = caf::typed_actor<
   // master: a page of instances.
@@ -228,6 +241,9 @@ using master_actor = api_actor::extend<
   caf::reacts_to<atom::put, store_batch>,
   // store_writer: the store is (un)available (why not), and writes waiting.
   caf::reacts_to<atom::health, bool, std::string, std::uint64_t>,
+  // lease_keeper: this master may act until (ms), or (until 0) the lease
+  // went to this other master.
+  caf::reacts_to<atom::lease, timestamp, std::string>,
   // internal: while draining, check whether attempts still run.
   caf::reacts_to<atom::drain>,
   // anyone: the master's state.

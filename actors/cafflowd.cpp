@@ -1,5 +1,6 @@
 // cafflowd: one role of a cafflow cluster (master, worker or http) per process.
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 
 #include <caf/actor_system.hpp>
@@ -37,7 +38,7 @@ int main(int argc, char** argv) {
   auto address = role_address(*cfg, *args);
   if (!address)
     return fail(exit_code::usage, address.error().message);
-  if (auto paths = prepare_paths(*cfg, args->role == role::master); !paths)
+  if (auto paths = prepare_paths(*cfg, is_master_role(args->role)); !paths)
     return fail(exit_code::config, paths.error().message);
   // A worker's task spawner starts now, before this process has threads.
   std::shared_ptr<spawner_client> spawner;
@@ -61,7 +62,20 @@ int main(int argc, char** argv) {
     log::get("main")->critical("{}", root.error().message);
     return fail(exit_code::failed, root.error().message);
   }
+  if (!*root) {
+    log::shutdown();
+    exit_after(0, std::chrono::milliseconds(defaults::caf::shutdown_grace_ms));
+    return 0;
+  }
   auto code = run_until_shutdown(sys, *root);
+  if (code == exit_code::demoted) {
+    // This master lost its lease: it starts again, as a standby.
+    log::get("main")->warn("restarting as a standby");
+    log::shutdown();
+    restart_process();
+    std::fprintf(stderr, "cafflowd: cannot restart itself as a standby\n");
+    std::_Exit(exit_code::failed);
+  }
   log::shutdown();
   exit_after(code, std::chrono::milliseconds(defaults::caf::shutdown_grace_ms));
   return code;

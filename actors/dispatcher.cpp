@@ -49,6 +49,13 @@ void dispatch_queued(self_ptr self, bool workers_changed = false) {
   auto& st = self->state;
   if (st.queue.empty() || st.holding || st.draining)
     return;
+  if (now_ms() >= st.act_until) {
+    if (!st.fenced)
+      st.log->warn("the master lease was not renewed in time: placing no attempts ({} queued)",
+                   st.queue.size());
+    st.fenced = true;
+    return;
+  }
   auto load = loads(st);
   int free_slots = 0;
   for (const auto& w : load)
@@ -81,6 +88,8 @@ void dispatch_queued(self_ptr self, bool workers_changed = false) {
       ++it;
       continue;
     }
+    if (now_ms() >= st.act_until)
+      break; // checked right before each send: a paused process may wake up late
     auto& w = *entries[index];
     ++load[index].running;
     --free_slots;
@@ -88,7 +97,11 @@ void dispatch_queued(self_ptr self, bool workers_changed = false) {
     attempt.worker = w.info.id;
     attempt.spec.epoch = st.cfg.epoch;
     attempt.spec.worker = w.info.id;
-    st.log->debug("{} -> worker {}", it->second, w.info.id);
+    if (st.attempts_started == 0)
+      st.log->info("first attempt of epoch {} dispatched at {}: {} -> worker {}", st.cfg.epoch,
+                   to_iso8601(now_ms()), it->second, w.info.id);
+    else
+      st.log->debug("{} -> worker {}", it->second, w.info.id);
     self->send(w.handle, atom::run::value, attempt.spec);
     ++st.attempts_started;
     st.dispatch_latency.observe(
@@ -216,7 +229,7 @@ void handle_claims(self_ptr self, dispatcher_state::worker_entry& w,
     } else {
       st.log->warn("{}: running on worker {} but wanted by no instance; stopping it", key,
                    w.info.id);
-      self->send(w.handle, atom::kill::value, r.instance_id, r.node, r.attempt);
+      self->send(w.handle, atom::kill::value, r.instance_id, r.node, r.attempt, st.cfg.epoch);
     }
   }
 }
@@ -232,7 +245,7 @@ void expire_claims(self_ptr self) {
   for (const auto& c : left.unwanted_running)
     if (auto w = st.workers.find(c.worker); w != st.workers.end())
       self->send(w->second.handle, atom::kill::value, c.report.instance_id, c.report.node,
-                 c.report.attempt);
+                 c.report.attempt, st.cfg.epoch);
   for (const auto& c : left.unwanted_results)
     if (auto w = st.workers.find(c.worker); w != st.workers.end())
       self->send(w->second.handle, atom::ack::value,
@@ -407,6 +420,15 @@ dispatcher_actor::behavior_type dispatcher(dispatcher_actor::stateful_pointer<di
       else
         expire_claims(self);
     },
+    [self](atom::lease, timestamp until) {
+      auto& st = self->state;
+      st.act_until = until;
+      if (st.fenced && now_ms() < until) {
+        st.fenced = false;
+        st.log->info("the master lease is renewed: placing attempts again");
+        dispatch_queued(self, true);
+      }
+    },
     [self](atom::hold, bool on) {
       auto& st = self->state;
       if (st.holding == on)
@@ -456,7 +478,7 @@ dispatcher_actor::behavior_type dispatcher(dispatcher_actor::stateful_pointer<di
       }
       auto w = st.workers.find(it->second.worker);
       if (w != st.workers.end())
-        self->send(w->second.handle, atom::kill::value, instance, node, attempt);
+        self->send(w->second.handle, atom::kill::value, instance, node, attempt, st.cfg.epoch);
     },
     [self](atom::report, attempt_report& report) {
       auto& st = self->state;

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <chrono>
+#include <limits>
 #include <map>
 #include <memory>
 #include <set>
@@ -73,6 +74,11 @@ struct dispatcher_state {
   /// The master is stopping: no attempt is placed any more. Separate from
   /// `holding`, which the store's recovery clears.
   bool draining = false;
+  /// The master's lease lets it dispatch until then (ms); nothing is placed
+  /// from then on until a renewal moves it (ARCHITECTURE.md §6).
+  timestamp act_until = std::numeric_limits<timestamp>::max();
+  /// The last placement was refused for want of a lease (logged once).
+  bool fenced = false;
   /// Every attempt not yet ended (queued or running), by attempt key.
   std::map<std::string, attempt_entry> attempts;
   /// For /metrics: workers lost and not registered again; attempts sent to

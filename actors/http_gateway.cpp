@@ -9,7 +9,13 @@
 #include "http/akkaflow.hpp"
 #include "http/metrics.hpp"
 #include "log.hpp"
+#include "store/store.hpp"
+#include "store/store_url.hpp"
 #include "system.hpp"
+#include "util/strings.hpp"
+#include "util/time.hpp"
+
+#include <mutex>
 
 namespace cafflow {
 
@@ -18,14 +24,33 @@ namespace {
 using self_ptr = http_gateway_actor::stateful_pointer<http_gateway_state>;
 
 /// The API's view of the cluster: blocking requests to the gateway, made
-/// from Poco's handler threads.
+/// from Poco's handler threads, and the store for the cluster view.
 class gateway_backend final : public api_backend {
 public:
   gateway_backend(caf::actor_system& sys, http_gateway_actor gateway,
-                  std::chrono::milliseconds timeout)
-    : sys_(sys), gateway_(std::move(gateway)), timeout_(timeout) {}
+                  std::chrono::milliseconds timeout, std::shared_ptr<store> db,
+                  std::string cluster_name)
+    : sys_(sys), gateway_(std::move(gateway)), timeout_(timeout), db_(std::move(db)),
+      cluster_name_(std::move(cluster_name)) {}
 
   expected<health_record> health() override { return ask<health_record>(atom::health::value); }
+
+  expected<cluster_view> cluster() override {
+    if (!db_)
+      return make_error(ec::store_error, "the http server has no store connection (its log "
+                                         "says why)");
+    // Poco serves requests on several threads; the store is not thread-safe.
+    std::lock_guard<std::mutex> lock(db_mutex_);
+    auto lease = db_->read_lease();
+    if (!lease)
+      return lease.error();
+    auto nodes = db_->master_nodes();
+    if (!nodes)
+      return nodes.error();
+    auto view = make_cluster_view(*lease, *nodes, now_ms());
+    view.cluster = cluster_name_;
+    return view;
+  }
 
   expected<std::vector<workflow_record>> workflows() override {
     return ask<std::vector<workflow_record>>(atom::workflows::value);
@@ -105,39 +130,60 @@ private:
   caf::actor_system& sys_;
   http_gateway_actor gateway_;
   std::chrono::milliseconds timeout_;
+  std::mutex db_mutex_;
+  std::shared_ptr<store> db_;
+  std::string cluster_name_;
 };
 
+/// All configured master addresses, for messages: "a or b".
+std::string master_names(const http_gateway_config& cfg) {
+  std::vector<std::string> names;
+  for (const auto& address : cfg.masters)
+    names.push_back(address.to_string());
+  return join(names, " or ");
+}
+
+/// Connects to the master at the current address. A failure moves on to the
+/// next address: at once while this round has untried addresses (after a
+/// failover the standby answers there), else after reconnect_interval.
 void connect(self_ptr self) {
   auto& st = self->state;
-  if (st.master || st.connecting)
+  if (st.master || st.connecting || st.cfg.masters.empty())
     return;
   st.connecting = true;
+  auto address = st.cfg.masters[st.current];
   connect_remote<master_actor>(
-    self, st.cfg.master, st.cfg.connect_timeout,
-    [self](master_actor master) {
+    self, address, st.cfg.connect_timeout,
+    [self, address](master_actor master) {
       auto& st = self->state;
       st.connecting = false;
-      st.failed_connects = 0;
+      st.round_errors.clear();
+      st.failed_rounds = 0;
       self->monitor(master);
       st.master = std::move(master);
-      st.log->info("connected to the master at {}", st.cfg.master.to_string());
+      st.log->info("connected to the master at {}", address.to_string());
     },
-    [self](const caf::error& err) {
+    [self, address](const caf::error& err) {
       auto& st = self->state;
       st.connecting = false;
+      st.round_errors.push_back(address.to_string() + " (" + to_string(from_caf(err)) + ")");
+      st.current = (st.current + 1) % st.cfg.masters.size();
+      if (st.round_errors.size() < st.cfg.masters.size()) {
+        connect(self);
+        return;
+      }
       auto every = std::max<long>(1, 30000 / std::max<long>(1, st.cfg.reconnect_interval.count()));
-      if (st.failed_connects++ % every == 0)
-        st.log->warn("cannot reach the master at {}: {}; retrying every {} ms",
-                     st.cfg.master.to_string(), to_string(from_caf(err)),
-                     st.cfg.reconnect_interval.count());
+      if (st.failed_rounds++ % every == 0)
+        st.log->warn("cannot reach the master at {}; retrying every {} ms",
+                     join(st.round_errors, " or "), st.cfg.reconnect_interval.count());
+      st.round_errors.clear();
       self->delayed_send(self, st.cfg.reconnect_interval, atom::connect::value);
     });
 }
 
 caf::error no_master(self_ptr self) {
   return make_caf_error(ec::master_unreachable,
-                        "the master at " + self->state.cfg.master.to_string()
-                          + " is not reachable");
+                        "the master at " + master_names(self->state.cfg) + " is not reachable");
 }
 
 } // namespace
@@ -149,7 +195,8 @@ http_gateway(http_gateway_actor::stateful_pointer<http_gateway_state> self,
   st.cfg = std::move(cfg);
   st.log = log::get("http");
   auto backend = std::make_shared<gateway_backend>(
-    self->system(), caf::actor_cast<http_gateway_actor>(self), st.cfg.request_timeout);
+    self->system(), caf::actor_cast<http_gateway_actor>(self), st.cfg.request_timeout,
+    std::move(st.cfg.db), st.cfg.cluster_name);
   st.server = std::make_unique<http_server>(
     st.cfg.server, [backend](const http_request& req) {
       if (req.path == "/metrics")
@@ -157,7 +204,12 @@ http_gateway(http_gateway_actor::stateful_pointer<http_gateway_state> self,
       return is_akkaflow_path(req.path) ? handle_akkaflow(*backend, req)
                                         : handle_api(*backend, req);
     });
-  if (auto started = st.server->start(); !started) {
+  if (st.cfg.masters.empty()) {
+    // spawn_http always has the master; a literal config may lack it.
+    st.log->critical("no master address to connect to");
+    st.server.reset();
+    self->quit(make_caf_error(ec::invalid_config, "the http gateway has no master address"));
+  } else if (auto started = st.server->start(); !started) {
     // The process cannot do its job: end with the reason (main exits 1).
     st.log->critical("{}", started.error().message);
     st.server.reset();
@@ -175,8 +227,11 @@ http_gateway(http_gateway_actor::stateful_pointer<http_gateway_state> self,
   self->set_down_handler([self](const caf::down_msg& down) {
     auto& st = self->state;
     if (st.master && down.source == st.master.address()) {
-      st.log->warn("lost the master at {}: {}", st.cfg.master.to_string(),
-                   self->system().render(down.reason));
+      // The standby takes over at the next address: look there first.
+      auto lost = st.cfg.masters[st.current];
+      st.current = (st.current + 1) % st.cfg.masters.size();
+      st.log->warn("lost the master at {}: {}; connecting to {}", lost.to_string(),
+                   self->system().render(down.reason), st.cfg.masters[st.current].to_string());
       st.master = nullptr;
       connect(self);
     }
@@ -254,15 +309,19 @@ http_gateway(http_gateway_actor::stateful_pointer<http_gateway_state> self,
     },
     [self](atom::connect) { connect(self); },
     [self](atom::status) -> status_map {
-      return {{"master", self->state.master ? "connected" : "disconnected"},
-              {"listen", self->state.cfg.server.address.to_string()}};
+      auto& st = self->state;
+      return {{"master", st.master ? "connected" : "disconnected"},
+              {"master_address", st.master ? st.cfg.masters[st.current].to_string() : ""},
+              {"masters", master_names(st.cfg)},
+              {"listen", st.cfg.server.address.to_string()}};
     },
   };
 }
 
 expected<http_gateway_actor> spawn_http(caf::actor_system& sys, const config& cfg) {
   http_gateway_config gc;
-  gc.master = cfg.cluster.master;
+  gc.masters = cfg.master_addresses();
+  gc.cluster_name = cfg.cluster.name;
   gc.server.address = cfg.cluster.http;
   gc.server.max_threads = cfg.http.max_threads;
   gc.server.max_body_bytes = cfg.http.max_body_bytes;
@@ -270,6 +329,20 @@ expected<http_gateway_actor> spawn_http(caf::actor_system& sys, const config& cf
   gc.reconnect_interval = std::chrono::milliseconds(cfg.worker.reconnect_interval_ms);
   gc.connect_timeout = std::chrono::milliseconds(cfg.caf.connect_timeout_ms);
   gc.request_timeout = std::chrono::milliseconds(cfg.http.request_timeout_ms);
+  // Its own connection, read-only in effect: the cluster view must answer
+  // while no master does. The masters migrate the schema, never the http process.
+  auto logger = log::get("http");
+  auto url = parse_store_url(cfg.store.url, cfg.home);
+  auto db = url ? open_store(*url, cfg.store.busy_timeout_ms)
+                : expected<std::unique_ptr<store>>(url.error());
+  if (db) {
+    gc.db = std::move(*db);
+    logger->info("reading the masters' lease from store {}", url->redacted());
+  } else {
+    logger->warn("cannot open the store: {}; GET /api/v1/cluster shows only what the master "
+                 "answers",
+                 db.error().message);
+  }
   return sys.spawn(http_gateway, std::move(gc));
 }
 

@@ -1,10 +1,15 @@
 // http_gateway: the root actor of the http process. Serves the HTTP API
-// (Poco threads) and forwards its questions to the master over CAF,
-// reconnecting when the master is lost; without a master the API answers 503.
+// (Poco threads) and forwards its questions to the active master over CAF,
+// following it from the master's address to the standby's and back when it
+// is lost; without a master the API answers 503, except GET /api/v1/cluster,
+// which then answers from the store.
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include <caf/fwd.hpp>
 #include <spdlog/logger.h>
@@ -15,8 +20,18 @@
 
 namespace cafflow {
 
+class store;
+
 struct http_gateway_config {
-  host_port master;
+  /// The masters' addresses in the order they are tried (master, standby):
+  /// only the active one publishes its master actor.
+  std::vector<host_port> masters;
+  /// The cluster's name, for the cluster view while no master answers.
+  std::string cluster_name;
+  /// The http process's own store connection, for the cluster view (null =
+  /// none: the view lacks the store's part). Not thread-safe: only the API
+  /// backend uses it, under its mutex.
+  std::shared_ptr<store> db;
   http_server::options server;
   std::chrono::milliseconds reconnect_interval{500};
   std::chrono::milliseconds connect_timeout{2000};
@@ -29,8 +44,14 @@ struct http_gateway_state {
 
   http_gateway_config cfg;
   master_actor master;
+  /// The index in cfg.masters of the master connected to, or tried next.
+  std::size_t current = 0;
   bool connecting = false;
-  int failed_connects = 0;
+  /// The addresses that failed in this round of connects, with why; a round
+  /// tries every address once, then waits reconnect_interval.
+  std::vector<std::string> round_errors;
+  /// Rounds that failed since the last connect (warnings are every ~30 s).
+  int failed_rounds = 0;
   std::unique_ptr<http_server> server;
   std::shared_ptr<spdlog::logger> log;
 };
@@ -39,7 +60,9 @@ http_gateway_actor::behavior_type
 http_gateway(http_gateway_actor::stateful_pointer<http_gateway_state> self,
              http_gateway_config cfg);
 
-/// Spawns the gateway for the configured HTTP address.
+/// Spawns the gateway for the configured HTTP address, following the
+/// configured master and standby, with its own store connection when the
+/// store can be opened.
 expected<http_gateway_actor> spawn_http(caf::actor_system& sys, const config& cfg);
 
 } // namespace cafflow

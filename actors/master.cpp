@@ -1,6 +1,7 @@
 #include "master.hpp"
 
 #include <algorithm>
+#include <limits>
 #include <filesystem>
 #include <set>
 #include <unistd.h>
@@ -12,6 +13,8 @@
 #include <caf/typed_event_based_actor.hpp>
 
 #include "coordinator.hpp"
+#include "election.hpp"
+#include "exec/process.hpp"
 #include "dispatcher.hpp"
 #include "engine/dag.hpp"
 #include "engine/params.hpp"
@@ -23,6 +26,7 @@
 #include "store/store_url.hpp"
 #include "store_reader.hpp"
 #include "store_writer.hpp"
+#include "system.hpp"
 #include "util/strings.hpp"
 #include "xml_watcher.hpp"
 #include "xml/workflow_parser.hpp"
@@ -51,7 +55,18 @@ void shutdown(self_ptr self, caf::error reason) {
     auto& st = self->state;
     self->send_exit(st.writer, caf::exit_reason::user_shutdown);
     self->send_exit(st.reader, caf::exit_reason::user_shutdown);
-    self->quit(reason);
+    if (!st.keeper) {
+      self->quit(reason);
+      return;
+    }
+    // Everything is written: give the lease up, so a standby takes over at
+    // once instead of when it expires.
+    auto quit = [self, reason]() mutable {
+      self->send_exit(self->state.keeper, caf::exit_reason::user_shutdown);
+      self->quit(reason);
+    };
+    self->request(st.keeper, st.cfg.request_timeout, atom::done::value)
+      .then([quit](atom::ok) mutable { quit(); }, [quit](caf::error&) mutable { quit(); });
   };
   self->request(st.writer, st.cfg.request_timeout, atom::flush::value)
     .then([finish](atom::ok) mutable { finish(); },
@@ -112,6 +127,49 @@ void begin_drain(self_ptr self, caf::error reason) {
   self->send(st.coordinator, atom::drain::value);
   self->send(st.dispatcher, atom::drain::value);
   check_drain(self);
+}
+
+/// The lease went to another master (`why`): this one stops at once, without
+/// draining or writing anything (its writes would be refused); the process
+/// starts again as a standby (cafflowd). Its workers keep what runs for the
+/// new master.
+void demote(self_ptr self, const std::string& why) {
+  auto& st = self->state;
+  if (st.demoted)
+    return;
+  st.demoted = true;
+  st.stopping = true;
+  st.log->error("this master (epoch {}) is no longer the active master: {}; it stops firing and "
+                "dispatching and restarts as a standby",
+                st.cfg.epoch, why);
+  self->send(st.dispatcher, atom::drain::value);
+  self->send(st.dispatcher, atom::lease::value, timestamp{0});
+  for (auto component : {caf::actor_cast<caf::actor>(st.watcher),
+                         caf::actor_cast<caf::actor>(st.coordinator),
+                         caf::actor_cast<caf::actor>(st.dispatcher),
+                         caf::actor_cast<caf::actor>(st.registry),
+                         caf::actor_cast<caf::actor>(st.keeper),
+                         caf::actor_cast<caf::actor>(st.writer),
+                         caf::actor_cast<caf::actor>(st.reader)})
+    if (component)
+      self->send_exit(component, caf::exit_reason::kill);
+  for (auto& [id, runner] : st.runners)
+    self->send_exit(runner, caf::exit_reason::kill);
+  self->quit(make_caf_error(ec::fenced, why));
+}
+
+/// Tells every configured worker that this master is the active one, so
+/// that workers still waiting on the previous master register here at once.
+void announce(self_ptr self) {
+  auto& st = self->state;
+  for (const auto& w : st.cfg.workers)
+    connect_remote<worker_actor>(
+      self, w, st.cfg.request_timeout,
+      [self](worker_actor worker) {
+        auto& st = self->state;
+        self->send(worker, atom::leader::value, st.cfg.epoch, st.cfg.address.to_string());
+      },
+      [](const caf::error&) {}); // a worker that is down registers when it is back
 }
 
 /// Starts an instance whose workflow is below its instance-limit.
@@ -372,6 +430,18 @@ master_actor::behavior_type master(master_actor::stateful_pointer<master_state> 
                                                 st.cfg.recovery_deadline});
   st.watcher = self->spawn(xml_watcher, xml_watcher_config{st.cfg.xmlconfig, st.cfg.db_links,
                                                           st.cfg.rescan_interval, st.registry});
+  if (st.cfg.lease.db) {
+    auto lc = st.cfg.lease;
+    lc.master = caf::actor_cast<master_actor>(self);
+    st.cfg.lease.db = nullptr;
+    st.act_until = lc.sent + lc.settings.ttl_ms - lc.settings.margin_ms;
+    if (st.cfg.fence_dispatch)
+      self->send(st.dispatcher, atom::lease::value, st.act_until);
+    st.keeper = self->spawn<caf::detached>(lease_keeper, std::move(lc));
+    self->monitor(st.keeper);
+  } else {
+    st.act_until = std::numeric_limits<timestamp>::max();
+  }
   for (auto component : {caf::actor_cast<caf::actor>(st.writer),
                          caf::actor_cast<caf::actor>(st.reader),
                          caf::actor_cast<caf::actor>(st.registry),
@@ -391,8 +461,14 @@ master_actor::behavior_type master(master_actor::stateful_pointer<master_state> 
       }
     if (st.stopping)
       return;
+    if (is_fenced(down.reason)) {
+      // The store refused a write: another master holds the lease.
+      demote(self, self->system().render(down.reason));
+      return;
+    }
     auto core = {st.writer.address(), st.reader.address(), st.registry.address(),
-                 st.dispatcher.address(), st.watcher.address(), st.coordinator.address()};
+                 st.dispatcher.address(), st.watcher.address(), st.coordinator.address(),
+                 st.keeper.address()};
     if (std::find(core.begin(), core.end(), down.source) == core.end())
       return; // a runner that already reported done
     // A core component failed: stop rather than run half a master.
@@ -401,8 +477,15 @@ master_actor::behavior_type master(master_actor::stateful_pointer<master_state> 
     shutdown(self, down.reason ? down.reason : caf::make_error(caf::exit_reason::unknown));
   });
   self->set_exit_handler([self](const caf::exit_msg& msg) { begin_drain(self, msg.reason); });
-  st.log->info("master of cluster '{}' up at {} (epoch {})", st.cfg.cluster_name,
-               st.cfg.address.to_string(), st.cfg.epoch);
+  if (!st.cfg.previous_master.empty())
+    st.log->warn("FAILOVER: master of cluster '{}' at {} took over from {} (epoch {}, {} ms "
+                 "after its lease ended)",
+                 st.cfg.cluster_name, st.cfg.address.to_string(), st.cfg.previous_master,
+                 st.cfg.epoch, st.cfg.takeover_ms);
+  else
+    st.log->info("master of cluster '{}' up at {} (epoch {})", st.cfg.cluster_name,
+                 st.cfg.address.to_string(), st.cfg.epoch);
+  announce(self);
   // What the previous master left: running instances resume first, then the
   // queued ones start in order, within their instance-limit.
   auto recovered = std::move(st.cfg.recovered);
@@ -484,6 +567,8 @@ master_actor::behavior_type master(master_actor::stateful_pointer<master_state> 
                   auto& st = self->state;
                   metrics_snapshot m;
                   m.epoch = st.cfg.epoch;
+                  m.failovers = st.cfg.previous_master.empty() ? 0 : 1;
+                  m.takeover_ms = st.cfg.takeover_ms;
                   m.started = st.started;
                   m.instances_running = st.runners.size();
                   for (const auto& [name, queue] : st.waiting)
@@ -781,6 +866,18 @@ master_actor::behavior_type master(master_actor::stateful_pointer<master_state> 
       instance_ended(self, id);
     },
     [self](atom::drain) { check_drain(self); },
+    [self](atom::lease, timestamp until, const std::string& taken_by) {
+      auto& st = self->state;
+      if (st.demoted)
+        return;
+      if (until == 0) {
+        demote(self, "the master lease was taken by " + taken_by);
+        return;
+      }
+      st.act_until = until;
+      if (st.cfg.fence_dispatch)
+        self->send(st.dispatcher, atom::lease::value, until);
+    },
     [self](atom::health, bool available, std::string& error, std::uint64_t pending) {
       auto& st = self->state;
       if (available != st.store_available) {
@@ -970,8 +1067,10 @@ expected<recovery_plan> prepare_recovery(store& db, const config& cfg) {
 
 } // namespace
 
-expected<master_actor> spawn_master(caf::actor_system& sys, const config& cfg) {
+expected<std::optional<master_actor>> spawn_master(caf::actor_system& sys, const config& cfg,
+                                                   const host_port& address) {
   auto logger = log::get("master");
+  auto started = now_ms();
   auto url = parse_store_url(cfg.store.url, cfg.home);
   if (!url)
     return url.error();
@@ -980,10 +1079,16 @@ expected<master_actor> spawn_master(caf::actor_system& sys, const config& cfg) {
     return writer_db.error();
   if (auto migrated = (*writer_db)->migrate(); !migrated)
     return migrated.error();
-  auto epoch = (*writer_db)->take_epoch(cfg.cluster.master.to_string(), now_ms(),
-                                        static_cast<std::int64_t>(cfg.worker.lease_s) * 1000);
-  if (!epoch)
-    return epoch.error();
+  // Standby until this process holds the lease (at once when it is free).
+  auto taken = await_lease(**writer_db, cfg, address);
+  if (!taken)
+    return taken.error();
+  if (!*taken)
+    return std::optional<master_actor>{};
+  auto lease = std::move(**taken);
+  // Every write of this master from now on checks that it still holds the
+  // lease, in the same transaction (ARCHITECTURE.md §6).
+  (*writer_db)->fence(address.to_string(), lease.lease.epoch);
   auto recovery = prepare_recovery(**writer_db, cfg);
   if (!recovery)
     return recovery.error();
@@ -1017,11 +1122,35 @@ expected<master_actor> spawn_master(caf::actor_system& sys, const config& cfg) {
   auto reader_db = open_store(*url, cfg.store.busy_timeout_ms);
   if (!reader_db)
     return reader_db.error();
+  auto lease_db = open_store(*url, cfg.store.busy_timeout_ms);
+  if (!lease_db)
+    return lease_db.error();
+  // Loading may have taken a while: renew before anything acts on the lease.
+  auto renewed_at = now_ms();
+  auto kept = (*lease_db)->renew_lease(address.to_string(), lease.lease.epoch, renewed_at,
+                                       cfg.master.lease_ttl_ms);
+  if (!kept)
+    return kept.error();
+  if (!*kept)
+    return make_error(ec::fenced, "the master lease (epoch " + std::to_string(lease.lease.epoch)
+                                    + ") was taken by another master while loading the store");
   logger->info("store {} ready (schema version {})", url->redacted(),
                (*writer_db)->schema_version().has_value() ? *(*writer_db)->schema_version() : 0);
   master_config mc;
   mc.cluster_name = cfg.cluster.name;
-  mc.address = cfg.cluster.master;
+  mc.address = address;
+  mc.lease.me = address;
+  mc.lease.settings = lease_settings_of(cfg);
+  mc.lease.lease = lease.lease;
+  mc.lease.sent = renewed_at;
+  mc.lease.started = started;
+  mc.lease.db = std::shared_ptr<store>(std::move(*lease_db));
+  if (!lease.previous_holder.empty() && lease.previous_holder != address.to_string()) {
+    mc.previous_master = lease.previous_holder;
+    mc.takeover_ms = lease.waited_ms;
+  }
+  mc.workers = cfg.cluster.workers;
+  mc.fence_dispatch = !cfg.cluster.standby.host.empty();
   mc.request_timeout = std::chrono::milliseconds(cfg.master.request_timeout_ms);
   mc.xmlconfig = cfg.paths.xmlconfig;
   mc.db_links = cfg.paths.db_links;
@@ -1037,7 +1166,7 @@ expected<master_actor> spawn_master(caf::actor_system& sys, const config& cfg) {
   mc.known_workflows = std::move(*known);
   mc.known_files = std::move(*known_files);
   mc.last_instance_id = std::move(*last_id);
-  mc.epoch = *epoch;
+  mc.epoch = lease.lease.epoch;
   mc.max_pending_writes = static_cast<std::uint64_t>(cfg.store.max_pending_writes);
   mc.max_catchup = static_cast<std::size_t>(cfg.schedule.max_catchup);
   mc.flag_reset_cron = cfg.schedule.flag_reset_cron;
@@ -1048,16 +1177,31 @@ expected<master_actor> spawn_master(caf::actor_system& sys, const config& cfg) {
   // A worker that lost its master kills its tasks after its lease: by then
   // nothing unclaimed can still be running anywhere.
   mc.recovery_deadline = std::chrono::seconds(cfg.worker.lease_s) + std::chrono::seconds(2);
+  auto previous = mc.previous_master;
+  auto epoch = mc.epoch;
   auto handle = sys.spawn(master, std::move(mc));
-  auto port = sys.middleman().publish(handle, cfg.cluster.master.port,
-                                      cfg.cluster.master.host.c_str(), true);
+  auto port = sys.middleman().publish(handle, address.port, address.host.c_str(), true);
   if (!port) {
     caf::anon_send_exit(handle, caf::exit_reason::user_shutdown);
-    return make_error(ec::invalid_config, "cluster.master: cannot listen on "
-                                            + cfg.cluster.master.to_string() + ": "
+    return make_error(ec::invalid_config, "cannot listen on " + address.to_string() + ": "
                                             + sys.render(port.error()));
   }
-  return handle;
+  if (!previous.empty() && !cfg.master.failover_hook.empty()) {
+    auto hook_log = (std::filesystem::path(cfg.paths.logs) / "failover-hook.log").string();
+    auto ran = run_in_background(
+      cfg.master.failover_hook,
+      {"CAFFLOW_EPOCH=" + std::to_string(epoch), "CAFFLOW_MASTER=" + address.to_string(),
+       "CAFFLOW_PREVIOUS_MASTER=" + previous, "CAFFLOW_CLUSTER=" + cfg.cluster.name},
+      hook_log, [logger](exit_info how) {
+        if (how.exit_code != 0)
+          logger->warn("master.failover_hook ended with {}", how.describe());
+        else
+          logger->info("master.failover_hook ran");
+      });
+    if (!ran)
+      logger->error("master.failover_hook cannot start: {}", ran.error().message);
+  }
+  return std::optional<master_actor>{handle};
 }
 
 } // namespace cafflow

@@ -8,6 +8,7 @@
 #include <deque>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -17,6 +18,7 @@
 
 #include "actors.hpp"
 #include "instance_runner.hpp"
+#include "lease_keeper.hpp"
 #include "config/config.hpp"
 #include "engine/recovery.hpp"
 #include "schedule/lineage.hpp"
@@ -28,8 +30,22 @@ namespace cafflow {
 struct master_config {
   std::string cluster_name;
   host_port address;
-  /// The leader epoch (1 until the lease exists).
+  /// The epoch of the master lease this master holds.
   std::uint64_t epoch = 1;
+  /// How the lease is kept (its own store connection); without a store
+  /// there (tests), the master acts without a lease.
+  lease_keeper_config lease;
+  /// The master this one took over from ("" = none: a first start, or the
+  /// same address restarted) and how long after its lease ended.
+  std::string previous_master;
+  std::int64_t takeover_ms = 0;
+  /// Whether dispatching stops when the lease is not renewed in time. Only
+  /// with a standby configured: without one nobody else can take over, so
+  /// the master keeps dispatching through a store outage (its writes are
+  /// fenced in the store either way).
+  bool fence_dispatch = true;
+  /// Every configured worker: told at once that this master is active.
+  std::vector<host_port> workers;
   std::chrono::milliseconds request_timeout{10000};
   std::string xmlconfig;
   std::string db_links;
@@ -83,6 +99,11 @@ struct master_state {
   xml_watcher_actor watcher;
   dispatcher_actor dispatcher;
   coordinator_actor coordinator;
+  lease_keeper_actor keeper;
+  /// Until when the lease lets this master dispatch (ms).
+  timestamp act_until = 0;
+  /// The lease went to another master: this one stops at once.
+  bool demoted = false;
   /// Running instances by id, the workflow of each, and the trigger that
   /// created it (whether it counts for dependencies).
   std::map<std::string, instance_runner_actor> runners;
@@ -124,8 +145,10 @@ struct master_state {
 master_actor::behavior_type master(master_actor::stateful_pointer<master_state> self,
                                    master_config cfg);
 
-/// Opens and migrates the store, spawns the master and publishes it on its
-/// configured address.
-expected<master_actor> spawn_master(caf::actor_system& sys, const config& cfg);
+/// Opens and migrates the store, waits for the master lease (as standby),
+/// spawns the master and publishes it on `address`. Nothing when a stop
+/// signal came while waiting.
+expected<std::optional<master_actor>> spawn_master(caf::actor_system& sys, const config& cfg,
+                                                   const host_port& address);
 
 } // namespace cafflow

@@ -24,7 +24,15 @@ expected<caf::actor> spawn_role(caf::actor_system& sys, const config& cfg, role 
                                 const host_port& address,
                                 std::shared_ptr<spawner_client> spawner) {
   switch (r) {
-    case role::master: return erase_type(spawn_master(sys, cfg));
+    case role::master:
+    case role::standby: {
+      auto master = spawn_master(sys, cfg, address);
+      if (!master)
+        return master.error();
+      if (!*master)
+        return caf::actor{}; // stopped while it waited for the lease
+      return caf::actor_cast<caf::actor>(std::move(**master));
+    }
     case role::worker: return erase_type(spawn_worker(sys, cfg, address, std::move(spawner)));
     case role::http: return erase_type(spawn_http(sys, cfg));
   }

@@ -12,7 +12,8 @@
 namespace cafflow {
 
 /// Spawns (and publishes) the root actor of `r` serving `address`; a worker
-/// gets the task spawner forked at startup.
+/// gets the task spawner forked at startup. A master (or standby) first waits
+/// for the master lease; a null actor means a stop signal came meanwhile.
 expected<caf::actor> spawn_role(caf::actor_system& sys, const config& cfg, role r,
                                 const host_port& address,
                                 std::shared_ptr<spawner_client> spawner);

@@ -34,6 +34,13 @@ void queue_flush(self_ptr self) {
 /// A commit failed: everything stays buffered, and is retried after a backoff.
 void failed(self_ptr self, const error& err) {
   auto& st = self->state;
+  if (err.code == ec::fenced) {
+    // Another master holds the lease: nothing of this one may be written
+    // any more. The master sees why this writer stopped and steps down.
+    st.log->error("write refused: {}", err.message);
+    self->quit(to_caf(err));
+    return;
+  }
   ++st.failures;
   ++st.failed_commits;
   auto backoff = std::chrono::milliseconds(std::min(5000, 50 << std::min(st.failures, 7)));

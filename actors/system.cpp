@@ -1,6 +1,11 @@
 #include "system.hpp"
 
 #include <csignal>
+#include <fcntl.h>
+#include <filesystem>
+#include <fstream>
+#include <unistd.h>
+#include <vector>
 #include <cstdio>
 #include <cstdlib>
 #include <pthread.h>
@@ -12,6 +17,7 @@
 #include <caf/scoped_actor.hpp>
 #include <caf/send.hpp>
 
+#include "cli/cli.hpp"
 #include "log.hpp"
 
 namespace cafflow {
@@ -57,6 +63,42 @@ void block_termination_signals() {
   std::signal(SIGPIPE, SIG_IGN);
 }
 
+bool wait_for_stop_signal(std::chrono::milliseconds timeout) {
+  auto set = termination_signals();
+  sigdelset(&set, SIGUSR1);
+  timespec ts{static_cast<time_t>(timeout.count() / 1000),
+              static_cast<long>(timeout.count() % 1000) * 1000000L};
+  siginfo_t info;
+  int sig = sigtimedwait(&set, &info, &ts);
+  if (sig > 0) {
+    log::get("main")->info("received signal {} ({}), stopping", sig, strsignal(sig));
+    return true;
+  }
+  return false;
+}
+
+void restart_process() {
+  std::error_code err;
+  auto exe = std::filesystem::read_symlink("/proc/self/exe", err);
+  std::ifstream in("/proc/self/cmdline", std::ios::binary);
+  std::vector<std::string> args;
+  for (std::string arg; std::getline(in, arg, '\0');)
+    args.push_back(arg);
+  if (err || args.empty())
+    return;
+  // CAF's sockets and the store's connections must not outlive the exec.
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd", err)) {
+    auto fd = std::atoi(entry.path().filename().c_str());
+    if (fd > 2)
+      fcntl(fd, F_SETFD, FD_CLOEXEC);
+  }
+  std::vector<char*> argv;
+  for (auto& a : args)
+    argv.push_back(a.data());
+  argv.push_back(nullptr);
+  execv(exe.c_str(), argv.data());
+}
+
 void exit_after(int code, std::chrono::milliseconds grace) {
   std::thread([code, grace] {
     std::this_thread::sleep_for(grace);
@@ -89,6 +131,10 @@ int run_until_shutdown(caf::actor_system& sys, const caf::actor& root) {
   }
   pthread_kill(signal_thread.native_handle(), SIGUSR1);
   signal_thread.join();
+  if (is_fenced(reason)) {
+    logger->warn("stopped: {}", from_caf(reason).message);
+    return exit_code::demoted;
+  }
   if (!reason || reason == caf::exit_reason::user_shutdown
       || reason == caf::exit_reason::normal) {
     logger->info("stopped");

@@ -56,6 +56,15 @@ void connect_remote(Self* self, const host_port& address, std::chrono::milliseco
 /// system starts so every thread inherits the mask and sigwait() sees them.
 void block_termination_signals();
 
+/// Waits up to `timeout` for a termination signal (SIGTERM, SIGINT, SIGHUP;
+/// blocked by block_termination_signals); true when one came.
+bool wait_for_stop_signal(std::chrono::milliseconds timeout);
+
+/// Replaces this process with a fresh run of the same program and arguments
+/// (same pid), e.g. a master that lost its lease restarting as standby. Every
+/// descriptor but 0-2 is closed on exec. Returns only when exec failed.
+void restart_process();
+
 /// Ends the process with `code` if the actor system has not finished its
 /// destruction `grace` after this call. CAF 0.17 can hang in ~actor_system,
 /// waiting for a detached actor's private thread (actor-framework#1196,

@@ -48,6 +48,8 @@ using heartbeat = caf::atom_constant<caf::atom("heartbeat")>;
 using instance = caf::atom_constant<caf::atom("instance")>;
 using instances = caf::atom_constant<caf::atom("instances")>;
 using kill = caf::atom_constant<caf::atom("kill")>;
+using leader = caf::atom_constant<caf::atom("leader")>;
+using lease = caf::atom_constant<caf::atom("lease")>;
 using lineage = caf::atom_constant<caf::atom("lineage")>;
 using load = caf::atom_constant<caf::atom("load")>;
 using log = caf::atom_constant<caf::atom("log")>;
@@ -268,7 +270,8 @@ typename Inspector::result_type inspect(Inspector& f, coordinator_metrics& x) {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, metrics_snapshot& x) {
-  return f(caf::meta::type_name("metrics_snapshot"), x.epoch, x.started, x.instances_running,
+  return f(caf::meta::type_name("metrics_snapshot"), x.epoch, x.failovers, x.takeover_ms,
+           x.started, x.instances_running,
            x.instances_queued, x.instances_ended, x.store_available, x.store_writer_answered,
            x.dispatch, x.store, x.coordinator);
 }
@@ -284,6 +287,11 @@ caf::error make_caf_error(ec code, std::string message);
 
 /// A CAF error as a cafflow error; CAF's own codes map to the nearest ec.
 error from_caf(const caf::error& err);
+
+/// Whether `err` says that this master no longer holds the lease (ec::fenced).
+inline bool is_fenced(const caf::error& err) {
+  return err && err.category() == error_category && err.code() == static_cast<std::uint8_t>(ec::fenced);
+}
 
 /// Registers every message type and the error category. Called by every
 /// process's config constructor.

@@ -37,13 +37,36 @@ void schedule_connect(self_ptr self) {
   self->delayed_send(self, self->state.cfg.reconnect_interval, atom::connect::value);
 }
 
+const host_port& master_address(const worker_state& st) {
+  return st.cfg.masters[st.current % st.cfg.masters.size()];
+}
+
+/// The next master address; true when a round over all of them is complete.
+bool next_master(worker_state& st) {
+  st.current = (st.current + 1) % st.cfg.masters.size();
+  return st.current == 0;
+}
+
+/// Forgets the master (it is gone, or another one took over).
+void drop_master(self_ptr self) {
+  auto& st = self->state;
+  if (st.master)
+    self->demonitor(st.master.address());
+  st.master = nullptr;
+  st.dispatcher = nullptr;
+  st.missed_heartbeats = 0;
+  if (st.masterless_since == 0)
+    st.masterless_since = now_ms();
+}
+
 void connect(self_ptr self) {
   auto& st = self->state;
   if (st.master || st.connecting || st.stopping)
     return;
   st.connecting = true;
+  auto address = master_address(st);
   connect_remote<master_actor>(
-    self, st.cfg.master, st.cfg.connect_timeout,
+    self, address, st.cfg.connect_timeout,
     [self](master_actor master) {
       auto& st = self->state;
       st.connecting = false;
@@ -71,28 +94,35 @@ void connect(self_ptr self) {
             st.failed_connects = 0;
             st.log->info("registered with the master at {} (epoch {}, {} slots, {} "
                          "unacknowledged reports)",
-                         st.cfg.master.to_string(), epoch, st.cfg.info.slots, st.outbox.size());
+                         master_address(st).to_string(), epoch, st.cfg.info.slots,
+                         st.outbox.size());
             // Results that ended while registering were in no claim.
             flush_outbox(self, claimed);
           },
           [self](caf::error& err) {
             auto& st = self->state;
             st.log->warn("registration with the master at {} failed: {}",
-                         st.cfg.master.to_string(), to_string(from_caf(err)));
-            st.master = nullptr;
+                         master_address(st).to_string(), to_string(from_caf(err)));
+            drop_master(self);
+            next_master(st);
             schedule_connect(self);
           });
     },
-    [self](const caf::error& err) {
+    [self, address](const caf::error& err) {
       auto& st = self->state;
       st.connecting = false;
       // Say it once, then every ~30 s: a worker may well start before its master.
       auto every = std::max<long>(1, 30000 / std::max<long>(1, st.cfg.reconnect_interval.count()));
       if (st.failed_connects++ % every == 0)
         st.log->warn("cannot reach the master at {}: {}; retrying every {} ms",
-                     st.cfg.master.to_string(), to_string(from_caf(err)),
+                     address.to_string(), to_string(from_caf(err)),
                      st.cfg.reconnect_interval.count());
-      schedule_connect(self);
+      // The other address at once (a standby that took over), then a pause
+      // after each round.
+      if (next_master(st))
+        schedule_connect(self);
+      else
+        connect(self);
     });
 }
 
@@ -122,16 +152,27 @@ void heartbeat(self_ptr self) {
     .then(
       [self](bool known) {
         auto& st = self->state;
+        st.missed_heartbeats = 0;
         if (known || !st.master)
           return;
         // The master declared us lost (a pause, a partition): register again.
         st.log->warn("the master no longer knows this worker; registering again");
-        self->demonitor(st.master.address());
-        st.master = nullptr;
-        st.dispatcher = nullptr;
+        drop_master(self);
         connect(self);
       },
-      [](const caf::error&) {}); // a lost master shows through its monitor
+      [self](const caf::error&) {
+        // A crashed master shows through its monitor; a frozen one (SIGSTOP,
+        // a partition) only here: after three unanswered heartbeats, look
+        // for the active master again.
+        auto& st = self->state;
+        if (!st.master || ++st.missed_heartbeats < 3)
+          return;
+        st.log->warn("the master at {} answers no heartbeats; looking for the active master",
+                     master_address(st).to_string());
+        drop_master(self);
+        next_master(st);
+        connect(self);
+      });
 }
 
 /// Reads a piece of an attempt's log. The path is built from the attempt,
@@ -272,12 +313,13 @@ worker_actor::behavior_type worker(worker_actor::stateful_pointer<worker_state> 
   self->set_down_handler([self](const caf::down_msg& down) {
     auto& st = self->state;
     if (st.master && down.source == st.master.address()) {
-      st.log->warn("lost the master at {}: {}", st.cfg.master.to_string(),
+      st.log->warn("lost the master at {}: {}", master_address(st).to_string(),
                    self->system().render(down.reason));
       st.master = nullptr;
-      st.dispatcher = nullptr;
-      st.masterless_since = now_ms();
-      schedule_connect(self);
+      drop_master(self);
+      // The standby takes over where the master was: try the other address first.
+      next_master(st);
+      connect(self);
       maybe_quit(self); // a draining worker keeps its results in the outbox file
       return;
     }
@@ -294,8 +336,11 @@ worker_actor::behavior_type worker(worker_actor::stateful_pointer<worker_state> 
     maybe_quit(self);
   });
   self->set_exit_handler([self](const caf::exit_msg&) { begin_drain(self); });
+  std::string masters;
+  for (const auto& m : st.cfg.masters)
+    masters += (masters.empty() ? "" : " or ") + m.to_string();
   st.log->info("worker {} up: host {}, {} slots, master at {}", st.cfg.info.id,
-               st.cfg.info.host, st.cfg.info.slots, st.cfg.master.to_string());
+               st.cfg.info.host, st.cfg.info.slots, masters);
   for (auto& report : st.cfg.saved_outbox)
     st.outbox[attempt_key(report.instance_id, report.node, report.attempt)] = std::move(report);
   st.cfg.saved_outbox.clear();
@@ -350,11 +395,32 @@ worker_actor::behavior_type worker(worker_actor::stateful_pointer<worker_state> 
       st.running.emplace(key, runner);
       st.running_reports.emplace(key, std::move(claim));
     },
-    [self](atom::kill, const std::string& instance, const std::string& node, int attempt) {
+    [self](atom::kill, const std::string& instance, const std::string& node, int attempt,
+           std::uint64_t epoch) {
       auto& st = self->state;
+      if (epoch < st.epoch) {
+        st.log->warn("kill of {} rejected: epoch {} is older than {}",
+                     attempt_key(instance, node, attempt), epoch, st.epoch);
+        return;
+      }
       auto it = st.running.find(attempt_key(instance, node, attempt));
       if (it != st.running.end())
         self->send(it->second, atom::kill::value);
+    },
+    [self](atom::leader, std::uint64_t epoch, const std::string& address) {
+      auto& st = self->state;
+      if (epoch < st.epoch || (epoch == st.epoch && st.dispatcher))
+        return;
+      auto it = std::find_if(st.cfg.masters.begin(), st.cfg.masters.end(),
+                             [&](const host_port& m) { return m.to_string() == address; });
+      if (it == st.cfg.masters.end()) {
+        st.log->warn("ignoring a master at {} that is not configured", address);
+        return;
+      }
+      st.log->info("the active master is {} (epoch {}) now; registering there", address, epoch);
+      drop_master(self);
+      st.current = static_cast<std::size_t>(it - st.cfg.masters.begin());
+      connect(self);
     },
     [self](atom::ack, const std::string& key) { self->state.outbox.erase(key); },
     [self](atom::report, attempt_report& report) {
@@ -409,7 +475,7 @@ expected<worker_actor> spawn_worker(caf::actor_system& sys, const config& cfg,
   wc.info.groups = cfg.worker.groups;
   wc.info.pid = static_cast<int>(::getpid());
   wc.listen = address;
-  wc.master = cfg.cluster.master;
+  wc.masters = cfg.master_addresses();
   // Task files are per worker, so several workers can share one host.
   auto tag = address.host + "_" + std::to_string(address.port);
   wc.dirs.work = (std::filesystem::path(cfg.paths.data) / "work" / tag).string();

@@ -24,7 +24,9 @@ struct worker_config {
   worker_info info;
   /// Where the worker is published (its configured address).
   host_port listen;
-  host_port master;
+  /// The master and the standby: the worker registers with whichever is
+  /// the active master (the other one publishes nothing).
+  std::vector<host_port> masters;
   task_dirs dirs;
   std::chrono::milliseconds reconnect_interval{500};
   std::chrono::milliseconds connect_timeout{2000};
@@ -51,6 +53,10 @@ struct worker_state {
   dispatcher_actor dispatcher;
   /// The highest leader epoch seen.
   std::uint64_t epoch = 0;
+  /// Which of cfg.masters to try (or is registered with).
+  std::size_t current = 0;
+  /// Heartbeats in a row the master did not answer.
+  int missed_heartbeats = 0;
   /// A connect attempt is under way.
   bool connecting = false;
   /// Failed connects in a row (for quiet logging).

@@ -80,6 +80,17 @@ constexpr std::size_t max_attachment_bytes = 16 * 1024 * 1024;
 /// Seconds a stopping master waits for running attempts to finish (firing
 /// and dispatching stopped) before it shuts down; 0 = at once.
 constexpr int drain_grace_s = 30;
+/// Milliseconds the master lease lasts after each renewal: a standby takes
+/// over this long after the active master last renewed (ARCHITECTURE.md §6).
+constexpr int lease_ttl_ms = 3000;
+/// Milliseconds between two renewals of the lease by the active master.
+constexpr int lease_renew_ms = 1000;
+/// Milliseconds before its lease ends at which a master that could not renew
+/// stops firing and dispatching (covers clock differences between hosts).
+constexpr int lease_margin_ms = 500;
+/// Command run (by /bin/sh) when this master takes over from another one;
+/// empty = none. It gets CAFFLOW_EPOCH, CAFFLOW_MASTER, CAFFLOW_PREVIOUS_MASTER.
+constexpr const char* failover_hook = "";
 } // namespace master
 
 /// [worker]
@@ -87,7 +98,7 @@ namespace worker {
 /// Attempts a worker runs at once.
 constexpr int slots = 4;
 /// Milliseconds between two attempts to (re)connect to the master.
-constexpr int reconnect_interval_ms = 500;
+constexpr int reconnect_interval_ms = 250;
 /// Seconds a killed task gets between SIGTERM and SIGKILL.
 constexpr int kill_grace_s = 5;
 /// Comma-separated groups this worker belongs to (worker-group="...").

@@ -21,6 +21,7 @@ const char* to_string(ec code) {
     case ec::timeout: return "timeout";
     case ec::no_worker: return "no_worker";
     case ec::http_error: return "http_error";
+    case ec::fenced: return "fenced";
   }
   return "unknown";
 }

@@ -42,6 +42,9 @@ enum class ec : std::uint8_t {
   no_worker,
   /// An HTTP exchange failed.
   http_error,
+  /// This master no longer holds the master lease: it must not write,
+  /// fire or dispatch (ARCHITECTURE.md §6).
+  fenced,
 };
 
 /// The name of a code, e.g. "unknown_workflow".

@@ -531,23 +531,34 @@ int cluster_status(const globals& g) {
     print_json(body);
     return exit_code::ok;
   }
-  const auto& m = body["master"];
-  std::cout << "cluster    " << str(body["cluster"]) << '\n'
-            << "master     " << str(m["address"]) << " (pid " << str(m["pid"]) << ", epoch "
-            << str(m["epoch"]) << ", up since " << local_time(m["started"]) << ")"
-            << (m.value("recovering", false) ? ", recovering the previous master's attempts" : "")
-            << "\n"
-            << "store      " << str(body["store"]["status"])
-            << (str(body["store"]["status"]) == "ok"
-                  ? std::string()
-                  : ": " + str(body["store"]["error"]) + " (" + str(body["store"]["pending_writes"])
-                      + " writes waiting)")
-            << (str(body["store"]["new_work"]) == "paused" ? ", no new work starts" : "") << '\n'
-            << "slots      " << str(body["slots"]["busy"]) << " busy of "
-            << str(body["slots"]["total"]) << ", " << str(body["attempts"]["queued"])
-            << " attempts waiting\n"
-            << "instances  " << str(body["instances"]["running"]) << " running, "
-            << str(body["instances"]["queued"]) << " waiting for their instance-limit\n\n";
+  std::cout << "cluster    " << str(body["cluster"]) << ", epoch " << str(body["epoch"]) << '\n';
+  if (body.value("master_reachable", true) && body["master"].is_object()) {
+    const auto& m = body["master"];
+    std::cout << "master     " << str(m["address"]) << " (pid " << str(m["pid"]) << ", epoch "
+              << str(m["epoch"]) << ", up since " << local_time(m["started"]) << ")"
+              << (m.value("recovering", false) ? ", recovering the previous master's attempts"
+                                               : "")
+              << "\n"
+              << "store      " << str(body["store"]["status"])
+              << (str(body["store"]["status"]) == "ok"
+                    ? std::string()
+                    : ": " + str(body["store"]["error"]) + " ("
+                        + str(body["store"]["pending_writes"]) + " writes waiting)")
+              << (str(body["store"]["new_work"]) == "paused" ? ", no new work starts" : "")
+              << '\n'
+              << "slots      " << str(body["slots"]["busy"]) << " busy of "
+              << str(body["slots"]["total"]) << ", " << str(body["attempts"]["queued"])
+              << " attempts waiting\n"
+              << "instances  " << str(body["instances"]["running"]) << " running, "
+              << str(body["instances"]["queued"]) << " waiting for their instance-limit\n";
+  } else {
+    std::cout << "master     none reachable: " << str(body["master_error"]) << '\n';
+  }
+  for (const auto& entry : body["masters"])
+    std::cout << "  " << str(entry["role"]) << "  " << str(entry["address"]) << " (pid "
+              << str(entry["pid"]) << ", host " << str(entry["host"]) << ", last seen "
+              << local_time(entry["seen_at"]) << ")\n";
+  std::cout << '\n';
   std::vector<std::vector<std::string>> rows{
     {"WORKER", "HOST", "STATE", "SLOTS", "RUNNING", "GROUPS", "LOAD", "LAST HEARTBEAT"}};
   for (const auto& w : body["workers"]) {

@@ -18,6 +18,8 @@ constexpr int unavailable = 69;
 constexpr int unauthorized = 77;
 /// The configuration is invalid.
 constexpr int config = 78;
+/// cafflowd: this master lost its lease (it restarts as a standby).
+constexpr int demoted = 75;
 } // namespace exit_code
 
 /// Runs the command line; returns the process exit code.

@@ -10,6 +10,7 @@ namespace cafflow {
 const char* to_string(role r) {
   switch (r) {
     case role::master: return "master";
+    case role::standby: return "standby";
     case role::worker: return "worker";
     case role::http: return "http";
   }
@@ -20,7 +21,7 @@ expected<daemon_args> parse_daemon_args(int argc, char** argv) {
   daemon_args args;
   CLI::App app{"cafflowd — one role of a cafflow cluster per process", "cafflowd"};
   std::string role_name;
-  app.add_option("--role", role_name, "master, worker or http")->required();
+  app.add_option("--role", role_name, "master, standby, worker or http")->required();
   app.add_option("--conf", args.conf, "configuration file (default: $CAFFLOW_CONF)");
   app.add_option("--address", args.address,
                  "which configured address this process serves (host:port)");
@@ -40,13 +41,15 @@ expected<daemon_args> parse_daemon_args(int argc, char** argv) {
   }
   if (role_name == "master")
     args.role = role::master;
+  else if (role_name == "standby")
+    args.role = role::standby;
   else if (role_name == "worker")
     args.role = role::worker;
   else if (role_name == "http")
     args.role = role::http;
   else
     return make_error(ec::invalid_argument,
-                      "--role: unknown role '" + role_name + "' (expected master, worker or http)");
+                      "--role: unknown role '" + role_name + "' (expected master, standby, worker or http)");
   if (args.conf.empty())
     if (const char* env = std::getenv("CAFFLOW_CONF"); env != nullptr)
       args.conf = env;
@@ -61,6 +64,15 @@ expected<host_port> role_address(const config& cfg, const daemon_args& args) {
                                                   + " is not cluster.master ("
                                                   + cfg.cluster.master.to_string() + ")");
       return cfg.cluster.master;
+    case role::standby:
+      if (cfg.cluster.standby.host.empty())
+        return make_error(ec::invalid_argument,
+                          "--role standby: no standby is configured (set cluster.standby)");
+      if (!args.address.empty() && args.address != cfg.cluster.standby.to_string())
+        return make_error(ec::invalid_argument, "--address " + args.address
+                                                  + " is not cluster.standby ("
+                                                  + cfg.cluster.standby.to_string() + ")");
+      return cfg.cluster.standby;
     case role::http:
       if (!args.address.empty() && args.address != cfg.cluster.http.to_string())
         return make_error(ec::invalid_argument, "--address " + args.address

@@ -9,7 +9,12 @@
 
 namespace cafflow {
 
-enum class role { master, worker, http };
+/// standby: a master that waits for the master lease (ARCHITECTURE.md §6);
+/// both master roles take it when it is free and act as the active master.
+enum class role { master, standby, worker, http };
+
+/// Whether `r` runs the master (the active one or the standby).
+inline bool is_master_role(role r) { return r == role::master || r == role::standby; }
 
 const char* to_string(role r);
 

@@ -196,6 +196,21 @@ std::vector<key_def> make_key_defs() {
   add("master", "drain_grace_s", str(d::master::drain_grace_s),
       "seconds a stopping master waits for running attempts to finish; 0 = stop at once",
       int_key([](config& c) -> int& { return c.master.drain_grace_s; }, 0, 86400));
+  add("master", "lease_ttl_ms", str(d::master::lease_ttl_ms),
+      "milliseconds the master lease lasts after a renewal (standby takeover time)",
+      int_key([](config& c) -> int& { return c.master.lease_ttl_ms; }, 500, 600000));
+  add("master", "lease_renew_ms", str(d::master::lease_renew_ms),
+      "milliseconds between two renewals of the master lease",
+      int_key([](config& c) -> int& { return c.master.lease_renew_ms; }, 100, 300000));
+  add("master", "lease_margin_ms", str(d::master::lease_margin_ms),
+      "milliseconds before its lease ends at which a master that could not renew stops acting",
+      int_key([](config& c) -> int& { return c.master.lease_margin_ms; }, 0, 300000));
+  add("master", "failover_hook", d::master::failover_hook,
+      "command run when this master takes over from another one; empty = none",
+      [](config& cfg, const std::string& v) -> std::string {
+        cfg.master.failover_hook = v;
+        return {};
+      });
   // [worker]
   add("worker", "slots", str(d::worker::slots), "attempts a worker runs at once",
       int_key([](config& c) -> int& { return c.worker.slots; }, 1, 10000));
@@ -457,12 +472,31 @@ expected<config> load_config(const config_sources& sources) {
     else if (name == "store.url")
       value = cfg.store.url;
   }
+  if (problems.empty()
+      && cfg.master.lease_renew_ms + cfg.master.lease_margin_ms >= cfg.master.lease_ttl_ms)
+    problems.push_back(values["master.lease_renew_ms"].origin
+                       + ": master.lease_renew_ms: " + std::to_string(cfg.master.lease_renew_ms)
+                       + " + master.lease_margin_ms " + std::to_string(cfg.master.lease_margin_ms)
+                       + " must be below master.lease_ttl_ms "
+                       + std::to_string(cfg.master.lease_ttl_ms)
+                       + " (the master renews before it must stop acting)");
+  if (problems.empty() && !cfg.cluster.standby.host.empty()
+      && cfg.cluster.standby == cfg.cluster.master)
+    problems.push_back(values["cluster.standby"].origin + ": cluster.standby: "
+                       + cfg.cluster.standby.to_string() + " is also cluster.master");
   if (problems.empty() && cfg.cluster.workers.empty())
     problems.push_back(values["cluster.workers"].origin
                        + ": cluster.workers: at least one worker is required");
   if (!problems.empty())
     return make_error(ec::invalid_config, join(problems, "\n"));
   return cfg;
+}
+
+std::vector<host_port> config::master_addresses() const {
+  std::vector<host_port> result{cluster.master};
+  if (!cluster.standby.host.empty())
+    result.push_back(cluster.standby);
+  return result;
 }
 
 expected<void> prepare_paths(const config& cfg, bool needs_xmlconfig) {

@@ -78,6 +78,11 @@ struct config {
     int worker_timeout_ms = 0;
     std::size_t max_attachment_bytes = 0;
     int drain_grace_s = 0;
+    int lease_ttl_ms = 0;
+    int lease_renew_ms = 0;
+    int lease_margin_ms = 0;
+    /// Empty = none.
+    std::string failover_hook;
   } master;
 
   struct {
@@ -117,6 +122,10 @@ struct config {
 
   /// Every key ("section.key") with its effective value (paths resolved).
   std::vector<std::pair<std::string, std::string>> effective;
+
+  /// The addresses of the master and the standby (when configured), in the
+  /// order workers and the http server try them.
+  std::vector<host_port> master_addresses() const;
 
   /// `path` made absolute against home.
   std::string resolve(const std::string& path) const;

@@ -4,6 +4,10 @@
 
 namespace cafflow {
 
+bool may_take(const lease_view& lease, timestamp now, bool holder_gone) {
+  return lease.holder.empty() || lease.expires_at <= now || holder_gone;
+}
+
 leadership::leadership(std::string me, lease_settings settings)
   : me_(std::move(me)), settings_(settings) {
 }

@@ -36,6 +36,11 @@ struct lease_view {
   timestamp expires_at = 0;
 };
 
+/// Whether a standby that read `lease` at `now` may try to take it: nobody
+/// holds it, it has expired, or its holder is known to be gone
+/// (`holder_gone`: its process on this machine has exited).
+bool may_take(const lease_view& lease, timestamp now, bool holder_gone);
+
 class leadership {
 public:
   enum class role { standby, active };
@@ -68,6 +73,11 @@ public:
 
   /// When a standby may try to take the lease (its expiry as last seen).
   timestamp lease_expires() const { return seen_expiry_; }
+
+  /// Until when this master may fire and dispatch (0 = it holds no lease).
+  timestamp act_until() const {
+    return holding_ ? confirmed_at_ + settings_.ttl_ms - settings_.margin_ms : 0;
+  }
 
 private:
   std::string me_;

@@ -6,6 +6,8 @@
 #include <cstring>
 #include <fcntl.h>
 #include <fstream>
+#include <future>
+#include <thread>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -239,6 +241,56 @@ exit_info decode_wait_status(int status) {
     info.exit_code = 128 + info.signal;
   }
   return info;
+}
+
+bool process_running(int pid) {
+  if (pid <= 0)
+    return false;
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (!std::getline(stat, line))
+    return kill(pid, 0) == 0 || errno == EPERM;
+  // "pid (comm) S ...": the state follows the last ')' (comm may hold any).
+  auto close = line.rfind(')');
+  if (close == std::string::npos || close + 2 >= line.size())
+    return true;
+  auto state = line[close + 2];
+  return state != 'Z' && state != 'X' && state != 'x';
+}
+
+std::string host_name() {
+  char name[256] = {};
+  if (gethostname(name, sizeof(name) - 1) != 0)
+    return "localhost";
+  return name;
+}
+
+expected<void> run_in_background(const std::string& command, const std::vector<std::string>& env,
+                                 const std::string& log_path,
+                                 std::function<void(exit_info)> done) {
+  process_spec spec;
+  spec.argv = {"/bin/sh", "-c", command};
+  for (char** e = environ; *e != nullptr; ++e)
+    spec.env.emplace_back(*e);
+  spec.env.insert(spec.env.end(), env.begin(), env.end());
+  spec.work_dir = "/";
+  spec.log_path = log_path;
+  // The guardian dies with the thread that spawned it: spawn from the
+  // thread that also waits.
+  std::promise<expected<void>> started;
+  auto outcome = started.get_future();
+  std::thread([spec = std::move(spec), done = std::move(done), &started]() mutable {
+    auto handle = spawn_process(spec);
+    if (!handle) {
+      started.set_value(handle.error());
+      return;
+    }
+    started.set_value(expected<void>{});
+    auto status = wait_process(handle->pid);
+    if (done)
+      done(decode_wait_status(status));
+  }).detach();
+  return outcome.get();
 }
 
 std::string file_tail(const std::string& path, std::size_t max_bytes) {

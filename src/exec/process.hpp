@@ -2,6 +2,7 @@
 // leader of its own process group, so its whole tree can be signalled.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -76,6 +77,21 @@ struct exit_info {
 };
 
 exit_info decode_wait_status(int status);
+
+/// True while process `pid` exists on this machine and has not exited (a
+/// zombie, exited but not yet reaped, counts as gone).
+bool process_running(int pid);
+
+/// This machine's host name.
+std::string host_name();
+
+/// Runs `command` with /bin/sh -c in the background, with `env` ("NAME=value")
+/// added to this process's environment, stdin from /dev/null and output to
+/// `log_path` (appended); returns at once. Nothing waits for its end but a
+/// thread that reaps it and calls `done` with how it ended.
+expected<void> run_in_background(const std::string& command, const std::vector<std::string>& env,
+                                 const std::string& log_path,
+                                 std::function<void(exit_info)> done);
 
 /// The last `max_bytes` of a file (starting at a line boundary when possible).
 std::string file_tail(const std::string& path, std::size_t max_bytes);

@@ -5,6 +5,7 @@
 #include "exec/task.hpp"
 #include "http/json.hpp"
 #include "model/status.hpp"
+#include "store/store.hpp"
 #include "util/strings.hpp"
 #include "util/time.hpp"
 
@@ -214,11 +215,70 @@ http_response get_instance(api_backend& backend, const std::string& id) {
   return json_response(200, to_json(*inst, true));
 }
 
+/// A text field that is unknown when empty.
+json text_or_null(const std::string& text) { return text.empty() ? json(nullptr) : json(text); }
+
+/// One entry of "masters".
+json master_json(const master_entry& m) {
+  return json{{"address", m.address},
+              {"role", m.role},
+              {"pid", m.pid},
+              {"host", text_or_null(m.host)},
+              {"started_at", time_json(m.started_at)},
+              {"seen_at", time_json(m.seen_at)},
+              {"lease_expires_at", time_json(m.lease_expires_at)}};
+}
+
+/// Adds the store's view of the masters to a cluster body: "epoch",
+/// "lease" and "masters".
+void add_view(json& body, const cluster_view& view) {
+  json masters = json::array();
+  for (const auto& m : view.masters)
+    masters.push_back(master_json(m));
+  body["epoch"] = view.epoch;
+  body["lease"] = json{{"holder", text_or_null(view.lease_holder)},
+                       {"expires_at", time_json(view.lease_expires_at)}};
+  body["masters"] = std::move(masters);
+}
+
+/// The cluster as the master sees it plus the masters from the store; while
+/// no master answers, the store's part alone (what an operator needs during
+/// a failover), and 503 only when neither answers.
 http_response get_cluster(api_backend& backend) {
   auto h = backend.health();
-  if (!h)
-    return from_error(h.error());
-  return json_response(200, cluster_json(*h));
+  auto view = backend.cluster();
+  if (h) {
+    auto body = cluster_json(*h);
+    body["master_reachable"] = true;
+    body["master_error"] = nullptr;
+    if (view) {
+      add_view(body, *view);
+    } else {
+      // Without the store the answering master is the only one known.
+      master_entry answering{h->master, "active", h->master_pid, "", h->started, 0, 0};
+      body["epoch"] = h->epoch;
+      body["lease"] = nullptr;
+      body["masters"] = json::array({master_json(answering)});
+    }
+    return json_response(200, body);
+  }
+  if (!view)
+    return error_response(http_status(h.error().code),
+                          h.error().message + "; the store cannot be read either: "
+                            + view.error().message);
+  // The keys of cluster_json(), with what only the master knows unknown.
+  json body{{"cluster", view->cluster},
+            {"master", nullptr},
+            {"store", nullptr},
+            {"workers", json::array()},
+            {"slots", nullptr},
+            {"attempts", nullptr},
+            {"instances", nullptr},
+            {"workflows", nullptr},
+            {"master_reachable", false},
+            {"master_error", h.error().message}};
+  add_view(body, *view);
+  return json_response(200, body);
 }
 
 http_response post_kill(api_backend& backend, const std::string& id) {
@@ -446,6 +506,35 @@ std::vector<workflow_record> filter_workflows(const std::vector<workflow_record>
     result.push_back(w);
   }
   return result;
+}
+
+cluster_view make_cluster_view(const lease_record& lease,
+                               const std::vector<master_node_record>& nodes, timestamp now) {
+  cluster_view view;
+  view.epoch = lease.epoch;
+  view.lease_holder = lease.holder;
+  view.lease_expires_at = lease.expires_at;
+  bool live = !lease.holder.empty() && lease.expires_at > now;
+  bool holder_listed = false;
+  for (const auto& n : nodes) {
+    master_entry m{n.address, "standby", n.pid, n.host, n.started_at, n.seen_at, 0};
+    if (n.address == lease.holder) {
+      holder_listed = true;
+      if (live) {
+        m.role = "active";
+        m.lease_expires_at = lease.expires_at;
+      }
+    }
+    view.masters.push_back(std::move(m));
+  }
+  // A holder without a row (a master that has not written it yet) is still
+  // the one that may write: list it.
+  if (!lease.holder.empty() && !holder_listed)
+    view.masters.push_back(master_entry{lease.holder, live ? "active" : "standby", 0, "", 0, 0,
+                                        live ? lease.expires_at : 0});
+  std::sort(view.masters.begin(), view.masters.end(),
+            [](const master_entry& a, const master_entry& b) { return a.address < b.address; });
+  return view;
 }
 
 int http_status(ec code) {

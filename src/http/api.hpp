@@ -13,6 +13,9 @@
 
 namespace cafflow {
 
+struct lease_record;
+struct master_node_record;
+
 struct http_request {
   std::string method;
   /// The path without the query, still percent-encoded.
@@ -35,6 +38,8 @@ class api_backend {
 public:
   virtual ~api_backend() = default;
   virtual expected<health_record> health() = 0;
+  /// The lease and the masters from the store; answers while no master does.
+  virtual expected<cluster_view> cluster() = 0;
   virtual expected<std::vector<workflow_record>> workflows() = 0;
   /// Every workflow ever loaded: the active ones and those whose file is
   /// gone (status "removed"). Without an override: the active ones.
@@ -82,6 +87,12 @@ struct workflow_filter {
 /// The workflows of `list` that pass `filter`, in their order.
 std::vector<workflow_record> filter_workflows(const std::vector<workflow_record>& list,
                                               const workflow_filter& filter);
+
+/// The cluster view of `lease` and `nodes` at `now`: the nodes by address,
+/// plus the lease holder when it has no row; the holder is "active" while its
+/// lease has not expired, every other master (and an expired holder) "standby".
+cluster_view make_cluster_view(const lease_record& lease,
+                               const std::vector<master_node_record>& nodes, timestamp now);
 
 /// Answers one request. Never throws.
 http_response handle_api(api_backend& backend, const http_request& request);

@@ -110,6 +110,13 @@ std::string render_metrics(const metrics_snapshot& m) {
   exposition e;
   e.single("cafflow_master_epoch", "gauge",
            "Leader epoch of the active master (increases with every takeover).", number(m.epoch));
+  e.single("cafflow_failovers_total", "counter",
+           "Takeovers from another master done by the active master (1 after a failover, "
+           "else 0; the epoch counts every new master).",
+           number(m.failovers));
+  e.single("cafflow_failover_takeover_seconds", "gauge",
+           "How long after the previous master's lease ended the active master took over.",
+           number(static_cast<double>(m.takeover_ms) / 1000.0));
   e.single("cafflow_master_start_time_seconds", "gauge",
            "When the active master started, in seconds since the Unix epoch.",
            number(static_cast<double>(m.started) / 1000.0));

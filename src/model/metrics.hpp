@@ -53,6 +53,10 @@ struct coordinator_metrics {
 /// Everything /metrics renders.
 struct metrics_snapshot {
   std::uint64_t epoch = 0;
+  /// 1 when this master took over from another one (failover), else 0; and
+  /// how long after the other's lease ended it did (ms).
+  std::uint64_t failovers = 0;
+  std::int64_t takeover_ms = 0;
   /// When the master started (Unix ms).
   timestamp started = 0;
   /// Instances running, and waiting for their workflow's instance-limit.

@@ -217,4 +217,34 @@ struct health_record {
   bool recovering = false;
 };
 
+/// A master process as GET /api/v1/cluster lists it.
+struct master_entry {
+  /// The address it listens on (host:port) when active.
+  std::string address;
+  /// "active" (it holds the lease and the lease has not expired) or "standby".
+  std::string role;
+  int pid = 0;
+  /// The machine it runs on ("" when unknown).
+  std::string host;
+  timestamp started_at = 0;
+  /// When it last reported itself to the store.
+  timestamp seen_at = 0;
+  /// When its lease ends unless renewed: the active master's only (0 for the others).
+  timestamp lease_expires_at = 0;
+};
+
+/// The masters and the lease as the store has them: what GET /api/v1/cluster
+/// shows about high availability, also while no master answers.
+struct cluster_view {
+  /// The cluster's name, from the configuration (the store does not keep it).
+  std::string cluster;
+  /// The lease's epoch (0 = no master ever took it).
+  std::uint64_t epoch = 0;
+  /// The address that holds the lease ("" = nobody) and until when.
+  std::string lease_holder;
+  timestamp lease_expires_at = 0;
+  /// Every master with a row in the store, and the lease holder, by address.
+  std::vector<master_entry> masters;
+};
+
 } // namespace cafflow

@@ -98,6 +98,14 @@ const table_spec dependency_table{"dependency_state", {"workflow", "upstream", "
                                   {"instance_id", "satisfied_at"}};
 const table_spec fire_table{"fire_record", {"workflow", "logical_time"},
                             {"instance_id", "fired_at"}};
+const table_spec master_node_table{"master_nodes", {"address"},
+                                   {"role", "pid", "host", "started_at", "seen_at"}};
+
+/// Thrown inside a write transaction of a fenced store that no longer holds
+/// the master lease; run() turns it into ec::fenced (never retried).
+struct fenced_write : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
 
 /// Rows per INSERT: one statement to parse for many rows, far below the
 /// placeholder limits of SQLite (32766) and MySQL (65535). MySQL needs it
@@ -321,7 +329,10 @@ public:
     // upsert or a delete, so a batch whose commit did happen after all
     // applies again to the same result.
     return run("write", [&]() -> expected<void> {
-      transaction([&] { write(batch); });
+      transaction([&] {
+        check_fence();
+        write(batch);
+      });
       return {};
     });
   }
@@ -587,6 +598,75 @@ public:
     });
   }
 
+  expected<lease_record> seize_lease(const std::string& holder, const std::string& dead_holder,
+                                     std::uint64_t dead_epoch, timestamp now_time,
+                                     std::int64_t ttl_ms) override {
+    // A retry after a lost connection whose first try committed finds the
+    // lease already `holder`'s (unexpired, at a newer epoch than the dead
+    // one) and returns it unchanged: the caller holds it.
+    return run("seize the master lease", [&]() -> expected<lease_record> {
+      if (holder.empty())
+        throw std::invalid_argument("the holder of a lease must not be empty");
+      std::string name = master_lease;
+      auto who = valid_utf8(holder);
+      auto dead = valid_utf8(dead_holder);
+      auto dead_stamp = static_cast<Poco::Int64>(dead_epoch);
+      auto at = static_cast<Poco::Int64>(now_time);
+      auto expires = static_cast<Poco::Int64>(now_time + ttl_ms);
+      lease_record result;
+      transaction([&] {
+        // As in acquire_lease(): the insert locks before the condition is
+        // checked, so of concurrent callers one wins and the others see its
+        // lease (whose epoch is no longer the dead one).
+        create_lease(name);
+        session() << "UPDATE lease SET epoch = epoch + 1, holder = ?, expires_at = ? "
+                     "WHERE name = ? AND (holder = '' OR expires_at <= ? "
+                     "OR (holder = ? AND epoch = ?))",
+          bind(who), bind(expires), bind(name), bind(at), bind(dead), bind(dead_stamp), now;
+        result = read_lease_row(name);
+      });
+      return result;
+    });
+  }
+
+  void fence(std::string holder, std::uint64_t epoch) override {
+    fence_holder_ = valid_utf8(holder);
+    fence_epoch_ = epoch;
+  }
+
+  expected<void> put_master_node(const master_node_record& node) override {
+    return run("record a master", [&]() -> expected<void> {
+      if (node.address.empty())
+        throw std::invalid_argument("the address of a master must not be empty");
+      if (node.role != "active" && node.role != "standby")
+        throw std::invalid_argument("the role of master " + valid_utf8(node.address) + " is '"
+                                    + valid_utf8(node.role)
+                                    + "', not 'active' or 'standby'");
+      session() << upsert(dialect_, master_node_table, 1), bind(valid_utf8(node.address)),
+        bind(node.role), bind(static_cast<Poco::Int64>(node.pid)), bind(valid_utf8(node.host)),
+        bind(static_cast<Poco::Int64>(node.started_at)),
+        bind(static_cast<Poco::Int64>(node.seen_at)), now;
+      return {};
+    });
+  }
+
+  expected<std::vector<master_node_record>> master_nodes() override {
+    return run("read masters", [&]() -> expected<std::vector<master_node_record>> {
+      Poco::Data::Statement select(session());
+      select << "SELECT address, role, pid, host, started_at, seen_at FROM master_nodes "
+                "ORDER BY address";
+      select.execute();
+      Poco::Data::RecordSet rs(select);
+      std::vector<master_node_record> result;
+      for (std::size_t row = 0; row < rs.rowCount(); ++row)
+        result.push_back(master_node_record{
+          text(rs.value(0, row)), text(rs.value(1, row)),
+          static_cast<int>(number(rs.value(2, row))), text(rs.value(3, row)),
+          number(rs.value(4, row)), number(rs.value(5, row))});
+      return result;
+    });
+  }
+
   expected<std::vector<coordinator_state_record>> coordinator_states() override {
     return run("read coordinator states",
                [&]() -> expected<std::vector<coordinator_state_record>> {
@@ -623,6 +703,7 @@ public:
     return run("record a fire", [&]() -> expected<fire_outcome> {
       fire_outcome outcome;
       transaction([&] {
+        check_fence();
         // Insert first: the lock it takes (SQLite's write lock, MySQL's lock
         // on the new key) makes a concurrent fire of the same logical time
         // wait until this one commits and then find its row (a read first
@@ -825,6 +906,44 @@ private:
                     : "INSERT INTO lease (name, holder, epoch, expires_at) VALUES (?, '', 0, 0) "
                       "ON DUPLICATE KEY UPDATE name = name"),
       bind(name), now;
+  }
+
+  /// In a write transaction of a fenced store: throws fenced_write unless
+  /// the fence's holder still holds the master lease with its epoch. Reads the
+  /// lease under a lock that keeps a new holder from taking it until this
+  /// transaction ends, so the check holds for all of its writes.
+  void check_fence() {
+    if (fence_holder_.empty())
+      return;
+    std::string name = master_lease;
+    lease_record lease;
+    if (dialect_ == dialect::sqlite) {
+      // Write first: a deferred transaction that has read cannot wait for
+      // the write lock, it fails at once when another connection (a lease
+      // renewal, a takeover) wrote meanwhile. The insert waits for the lock
+      // (busy timeout) and then keeps lease changes out until the commit;
+      // the row exists whenever the check passes, so it writes nothing that
+      // is kept.
+      create_lease(name);
+      lease = read_lease_row(name);
+    } else {
+      // A shared lock: fenced writers of one master do not wait for each
+      // other, a takeover (which updates the row) waits for them.
+      Poco::Data::Statement select(session());
+      select << "SELECT holder, epoch FROM lease WHERE name = ? LOCK IN SHARE MODE", bind(name);
+      select.execute();
+      Poco::Data::RecordSet rs(select);
+      if (rs.rowCount() > 0) {
+        lease.holder = text(rs.value(0, 0));
+        lease.epoch = static_cast<std::uint64_t>(number(rs.value(1, 0)));
+      }
+    }
+    if (lease.holder == fence_holder_ && lease.epoch == fence_epoch_)
+      return;
+    throw fenced_write(name_ + ": this master no longer holds the master lease (epoch "
+                       + std::to_string(fence_epoch_) + "; the lease is at epoch "
+                       + std::to_string(lease.epoch) + ", holder "
+                       + (lease.holder.empty() ? std::string("none") : lease.holder) + ")");
   }
 
   /// The lease `name`; nobody's with epoch 0 when it does not exist.
@@ -1313,6 +1432,9 @@ private:
     for (int attempt = 1;; ++attempt) {
       try {
         return f();
+      } catch (const fenced_write& e) {
+        // Not the connection's fault: another try would be fenced as well.
+        return make_error(ec::fenced, e.what());
       } catch (const Poco::Exception& e) {
         cause = e.displayText();
         bool lost = dialect_ == dialect::mysql && connection_lost(e);
@@ -1332,6 +1454,10 @@ private:
   /// Null after a lost connection, until the next call reconnects.
   std::unique_ptr<Session> session_;
   std::string name_;
+  /// The master lease that apply() and fire() check before writing: its
+  /// holder ("" = no fence) and epoch (see fence()).
+  std::string fence_holder_;
+  std::uint64_t fence_epoch_ = 0;
 };
 
 std::unique_ptr<Session> connect_sqlite(const std::string& path, int busy_timeout_ms) {

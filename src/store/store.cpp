@@ -50,6 +50,21 @@ expected<void> store::release_lease(const std::string&, std::uint64_t, timestamp
   return unsupported("release_lease");
 }
 
+expected<lease_record> store::seize_lease(const std::string&, const std::string&, std::uint64_t,
+                                          timestamp, std::int64_t) {
+  return unsupported("seize_lease");
+}
+
+void store::fence(std::string, std::uint64_t) {}
+
+expected<void> store::put_master_node(const master_node_record&) {
+  return unsupported("put_master_node");
+}
+
+expected<std::vector<master_node_record>> store::master_nodes() {
+  return unsupported("master_nodes");
+}
+
 expected<std::vector<coordinator_state_record>> store::coordinator_states() {
   return unsupported("coordinator_states");
 }

@@ -125,6 +125,21 @@ struct lease_record {
   timestamp expires_at = 0;
 };
 
+/// A master process of the cluster as it last reported itself: the active
+/// one and its standbys each keep a row (ARCHITECTURE.md §6).
+struct master_node_record {
+  /// The address the master listens on ("host:port"); the row's key.
+  std::string address;
+  /// "active" or "standby".
+  std::string role;
+  int pid = 0;
+  /// The name of the machine it runs on.
+  std::string host;
+  timestamp started_at = 0;
+  /// When it last wrote its row.
+  timestamp seen_at = 0;
+};
+
 class store {
 public:
   virtual ~store() = default;
@@ -206,6 +221,32 @@ public:
   /// `holder` does not hold it with `epoch` this changes nothing.
   virtual expected<void> release_lease(const std::string& holder, std::uint64_t epoch,
                                        timestamp now);
+
+  /// Takes the 'master' lease for `holder` (epoch + 1, until now + ttl_ms)
+  /// when `dead_holder` still holds it with `dead_epoch` — the caller knows
+  /// that process is dead and need not wait for its lease to expire — or
+  /// when acquire_lease() would take it (nobody holds it, or it has expired
+  /// at `now`). In one transaction; returns the lease as it is afterwards,
+  /// unchanged when neither holds. Of concurrent callers at most one wins.
+  virtual expected<lease_record> seize_lease(const std::string& holder,
+                                             const std::string& dead_holder,
+                                             std::uint64_t dead_epoch, timestamp now,
+                                             std::int64_t ttl_ms);
+
+  /// Fences every later write of this store object (apply(), fire()) by the
+  /// 'master' lease: each checks, in its own transaction and before writing,
+  /// that `holder` still holds the lease with `epoch` (expired or not, as long
+  /// as nobody took it) and otherwise writes nothing and fails with
+  /// ec::fenced. An empty `holder` turns fencing off again. The lease calls
+  /// are never fenced. The default does nothing: a store without a lease
+  /// (a test double) cannot tell.
+  virtual void fence(std::string holder, std::uint64_t epoch);
+
+  /// Creates or updates the row of a master (by address).
+  virtual expected<void> put_master_node(const master_node_record& node);
+
+  /// Every master that has written its row, by address.
+  virtual expected<std::vector<master_node_record>> master_nodes();
 
   /// The state of every coordinator, by workflow.
   virtual expected<std::vector<coordinator_state_record>> coordinator_states();

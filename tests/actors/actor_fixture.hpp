@@ -48,9 +48,11 @@ inline worker_actor::behavior_type recording_worker(worker_actor::pointer, std::
                                                     caf::actor probe) {
   return {
     [=](atom::run, attempt_spec& spec) { caf::anon_send(probe, atom::run::value, id, spec); },
-    [=](atom::kill, const std::string& instance, const std::string& node, int attempt) {
+    [=](atom::kill, const std::string& instance, const std::string& node, int attempt,
+        std::uint64_t) {
       caf::anon_send(probe, atom::kill::value, id, attempt_key(instance, node, attempt));
     },
+    [](atom::leader, std::uint64_t, const std::string&) {},
     [=](atom::ack, const std::string& key) { caf::anon_send(probe, atom::ack::value, id, key); },
     [](atom::report, attempt_report&) {},
     [](atom::exited, const std::string&) {},

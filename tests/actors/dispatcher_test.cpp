@@ -375,4 +375,23 @@ TEST_CASE_FIXTURE(dispatcher_fixture, "a stopping worker gets no new attempts, a
   CHECK(spec.node == "a");
 }
 
+TEST_CASE_FIXTURE(dispatcher_fixture, "past its lease the dispatcher places nothing until a renewal moves it") {
+  add_worker("w1", 2);
+  // The lease ended a moment ago (a paused master waking up).
+  self->send(dispatcher, atom::lease::value, timestamp{now_ms() - 1});
+  self->send(dispatcher, atom::dispatch::value, attempt("a"), runner);
+  bool quiet = false;
+  while (!quiet)
+    self->receive(
+      [](atom::run, const std::string&, const attempt_spec& spec) { FAIL("placed " << spec.node); },
+      [](atom::report, const attempt_report& r) { CHECK(r.outcome == "waiting"); },
+      caf::after(std::chrono::milliseconds(300)) >> [&] { quiet = true; });
+  // A renewal that got through: placing resumes.
+  self->send(dispatcher, atom::lease::value, timestamp{now_ms() + 60000});
+  auto [worker, spec] = next_run();
+  CHECK(worker == "w1");
+  CHECK(spec.node == "a");
+  CHECK(spec.epoch == 7);
+}
+
 TEST_SUITE_END();

@@ -32,7 +32,8 @@ worker_actor::behavior_type instant_worker(worker_actor::pointer self, dispatche
       r.finished = now_ms();
       self->send(d, atom::report::value, r);
     },
-    [](atom::kill, const std::string&, const std::string&, int) {},
+    [](atom::kill, const std::string&, const std::string&, int, std::uint64_t) {},
+    [](atom::leader, std::uint64_t, const std::string&) {},
     [](atom::ack, const std::string&) {},
     [](atom::report, attempt_report&) {},
     [](atom::exited, const std::string&) {},
@@ -76,6 +77,7 @@ master_actor::behavior_type probe_master(master_actor::pointer, caf::actor probe
     [=](atom::fire, fire_request&) -> caf::result<std::string> { return unused(); },
     [](atom::put, store_batch&) {},
     [](atom::health, bool, std::string&, std::uint64_t) {},
+    [](atom::lease, timestamp, const std::string&) {},
     [](atom::drain) {},
     [](atom::status) { return status_map{}; },
   };

@@ -34,6 +34,8 @@ DEADLINE_S = 60
 # Family (as the parser names it: counters without _total) -> type.
 EXPECTED = {
     "cafflow_master_epoch": "gauge",
+    "cafflow_failovers": "counter",
+    "cafflow_failover_takeover_seconds": "gauge",
     "cafflow_master_start_time_seconds": "gauge",
     "cafflow_instances": "gauge",
     "cafflow_instances_ended": "counter",

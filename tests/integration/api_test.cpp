@@ -601,7 +601,17 @@ TEST_CASE("api: without a master health and ready and the rest answer 503 at onc
   auto health = send(c, "GET", "/api/v1/health");
   CHECK(health.data["status"] == "unavailable");
   CHECK(health.data["error"].get<std::string>().find(c.master_address()) != std::string::npos);
-  for (auto target : {"/api/v1/cluster", "/api/v1/workflows", "/api/v1/xmlconfig",
+  // The cluster view answers from the store: who held the lease, and that
+  // no master is reachable.
+  auto cluster = send(c, "GET", "/api/v1/cluster");
+  CAPTURE(cluster.body);
+  CHECK(cluster.status == 200);
+  CHECK(cluster.data["master_reachable"] == false);
+  CHECK(cluster.data["epoch"].get<int>() >= 1);
+  REQUIRE(cluster.data["masters"].size() == 1);
+  CHECK(cluster.data["masters"][0]["address"] == c.master_address());
+  CHECK(c.cli({"cluster", "status"}).exit_code == 0);
+  for (auto target : {"/api/v1/workflows", "/api/v1/xmlconfig",
                       "/api/v1/instances", "/api/v1/workflows/x"}) {
     CAPTURE(target);
     expect(send(c, "GET", target), 503, "is not reachable");

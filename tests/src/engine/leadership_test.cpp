@@ -113,3 +113,25 @@ TEST_CASE("leadership: a store that fails for a while but comes back keeps the h
   CHECK(a.lead.may_act(4000));
   CHECK(a.lead.epoch() == 1);
 }
+
+TEST_CASE("leadership: act_until is the last confirmed renewal plus ttl minus margin") {
+  fake_lease store;
+  master_sim a("a");
+  CHECK(a.lead.act_until() == 0);
+  a.step(store, "a", 100);
+  CHECK(a.lead.act_until() == 100 + 3000 - 500);
+  a.step(store, "a", 1100);
+  CHECK(a.lead.act_until() == 1100 + 3000 - 500);
+  for (timestamp t = 1100; t < 5000; t += 50)
+    CHECK(a.lead.may_act(t) == (t < a.lead.act_until()));
+  a.lead.renewed(false, 1200);
+  CHECK(a.lead.act_until() == 0);
+  CHECK_FALSE(a.lead.may_act(1200));
+}
+
+TEST_CASE("leadership: a standby may take a free or expired lease or one whose holder is gone") {
+  CHECK(may_take(lease_view{"", 3, 0}, 1000, false));
+  CHECK(may_take(lease_view{"a", 3, 1000}, 1000, false));
+  CHECK_FALSE(may_take(lease_view{"a", 3, 1001}, 1000, false));
+  CHECK(may_take(lease_view{"a", 3, 5000}, 1000, true));
+}

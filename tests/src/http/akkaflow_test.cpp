@@ -35,6 +35,16 @@ public:
     h.workers.push_back(worker_record{"10.0.0.7:2852", "10.0.0.7", 2, 0, {}, 5, "up"});
     return h;
   }
+  /// The store knows the master: akkaflow's cluster listing must still
+  /// follow health() alone (503 without a master).
+  expected<cluster_view> cluster() override {
+    cluster_view v;
+    v.cluster = "c";
+    v.epoch = 1;
+    v.lease_holder = "127.0.0.1:2751";
+    v.masters.push_back(master_entry{"127.0.0.1:2751", "active", 1, "h", 1, 1, 2});
+    return v;
+  }
   expected<std::vector<workflow_record>> workflows() override {
     return std::vector<workflow_record>{};
   }

@@ -3,6 +3,8 @@
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
 
+#include "store/store.hpp"
+
 using namespace cafflow;
 using nlohmann::json;
 
@@ -13,6 +15,8 @@ class fake_backend : public api_backend {
 public:
   bool master_up = true;
   bool store_available = true;
+  /// Whether cluster() can read the lease and the masters.
+  bool store_readable = true;
   bool recovering = false;
   bool paused = false;
   /// How many instances the listing holds (it answers a page of them).
@@ -38,8 +42,29 @@ public:
     h.pending_writes = paused ? 42 : 0;
     h.cluster = "c";
     h.master = "127.0.0.1:1";
+    // The master's own epoch differs from the lease's (7): the view must
+    // take the lease's when it has it.
+    h.epoch = 6;
+    h.master_pid = 41;
+    h.started = 1767225600000;
     h.workers.push_back(worker_record{"127.0.0.1:2", "127.0.0.1", 4, 1, {}, 5, "up"});
     return h;
+  }
+  /// Master 127.0.0.1:1 active until 2026-01-01T00:01:00Z, the standby
+  /// 127.0.0.1:9 seen a second before.
+  expected<cluster_view> cluster() override {
+    if (!store_readable)
+      return make_error(ec::store_error, "cannot read the lease: database is locked");
+    cluster_view v;
+    v.cluster = "c";
+    v.epoch = 7;
+    v.lease_holder = "127.0.0.1:1";
+    v.lease_expires_at = 1767225660000;
+    v.masters.push_back(master_entry{"127.0.0.1:1", "active", 41, "alpha", 1767225600000,
+                                     1767225655000, 1767225660000});
+    v.masters.push_back(
+      master_entry{"127.0.0.1:9", "standby", 42, "beta", 1767225601000, 1767225654000, 0});
+    return v;
   }
   expected<std::vector<workflow_record>> workflows() override {
     return std::vector<workflow_record>{workflow_record{"w", "/", "", "me", "/x/w.xml", "h", 2,
@@ -514,6 +539,155 @@ TEST_CASE("kill and logs and the cluster view") {
   CHECK(cluster["master"]["address"] == "127.0.0.1:1");
   CHECK(cluster["workers"][0]["slots"] == 4);
   CHECK(cluster["slots"]["total"] == 4);
+}
+
+TEST_CASE("cluster with a master: its view plus the epoch of the lease and the masters by role") {
+  fake_backend b;
+  auto r = call(b, "GET", "/api/v1/cluster");
+  CAPTURE(r.body);
+  REQUIRE(r.status == 200);
+  auto c = body_of(r);
+  // What the master answers stays as it was.
+  CHECK(c["cluster"] == "c");
+  CHECK(c["master"]["address"] == "127.0.0.1:1");
+  CHECK(c["master"]["epoch"] == 6);
+  CHECK(c["workers"].size() == 1);
+  CHECK(c["slots"]["total"] == 4);
+  CHECK(c["master_reachable"] == true);
+  CHECK(c["master_error"].is_null());
+  CHECK(c["epoch"] == 7);
+  CHECK(c["lease"] == json{{"holder", "127.0.0.1:1"}, {"expires_at", "2026-01-01T00:01:00.000Z"}});
+  REQUIRE(c["masters"].size() == 2);
+  CHECK(c["masters"][0] == json{{"address", "127.0.0.1:1"},
+                                {"role", "active"},
+                                {"pid", 41},
+                                {"host", "alpha"},
+                                {"started_at", "2026-01-01T00:00:00.000Z"},
+                                {"seen_at", "2026-01-01T00:00:55.000Z"},
+                                {"lease_expires_at", "2026-01-01T00:01:00.000Z"}});
+  CHECK(c["masters"][1]["address"] == "127.0.0.1:9");
+  CHECK(c["masters"][1]["role"] == "standby");
+  CHECK(c["masters"][1]["lease_expires_at"].is_null());
+}
+
+TEST_CASE("cluster with a master but no store: the master's epoch and itself as the one master") {
+  fake_backend b;
+  b.store_readable = false;
+  auto r = call(b, "GET", "/api/v1/cluster");
+  CAPTURE(r.body);
+  REQUIRE(r.status == 200);
+  auto c = body_of(r);
+  CHECK(c["master_reachable"] == true);
+  CHECK(c["epoch"] == 6);
+  CHECK(c["lease"].is_null());
+  REQUIRE(c["masters"].size() == 1);
+  CHECK(c["masters"][0] == json{{"address", "127.0.0.1:1"},
+                                {"role", "active"},
+                                {"pid", 41},
+                                {"host", nullptr},
+                                {"started_at", "2026-01-01T00:00:00.000Z"},
+                                {"seen_at", nullptr},
+                                {"lease_expires_at", nullptr}});
+}
+
+TEST_CASE("cluster without a master: 200 from the store with the masters and no master view") {
+  fake_backend b;
+  b.master_up = false;
+  auto r = call(b, "GET", "/api/v1/cluster");
+  CAPTURE(r.body);
+  REQUIRE(r.status == 200);
+  auto c = body_of(r);
+  CHECK(c["cluster"] == "c");
+  CHECK(c["master_reachable"] == false);
+  CHECK(c["master_error"] == "the master is not reachable");
+  CHECK(c["master"].is_null());
+  CHECK(c["store"].is_null());
+  CHECK(c["workers"] == json::array());
+  for (auto key : {"slots", "attempts", "instances", "workflows"}) {
+    CAPTURE(key);
+    REQUIRE(c.contains(key));
+    CHECK(c[key].is_null());
+  }
+  CHECK(c["epoch"] == 7);
+  CHECK(c["lease"]["holder"] == "127.0.0.1:1");
+  REQUIRE(c["masters"].size() == 2);
+  CHECK(c["masters"][0]["role"] == "active");
+  CHECK(c["masters"][1]["role"] == "standby");
+  CHECK(c["masters"][1]["host"] == "beta");
+  // Both answers have the same keys, in the same order.
+  fake_backend up;
+  auto up_body = nlohmann::ordered_json::parse(call(up, "GET", "/api/v1/cluster").body);
+  auto down_body = nlohmann::ordered_json::parse(r.body);
+  std::vector<std::string> with_master, without;
+  for (auto& [key, value] : up_body.items())
+    with_master.push_back(key);
+  for (auto& [key, value] : down_body.items())
+    without.push_back(key);
+  CHECK(with_master.size() == 13);
+  CHECK(with_master == without);
+  // Health and readiness still say the master is gone.
+  CHECK(call(b, "GET", "/api/v1/health").status == 503);
+  CHECK(call(b, "GET", "/api/v1/ready").status == 503);
+}
+
+TEST_CASE("cluster with neither master nor store: 503 naming both") {
+  fake_backend b;
+  b.master_up = false;
+  b.store_readable = false;
+  auto r = call(b, "GET", "/api/v1/cluster");
+  check_error(r, 503, "the master is not reachable");
+  check_error(r, 503, "database is locked");
+}
+
+TEST_CASE("the cluster view: the unexpired lease holder is active and every other master standby") {
+  std::vector<master_node_record> nodes{
+    master_node_record{"10.0.0.2:2751", "standby", 12, "b", 1000, 5000},
+    master_node_record{"10.0.0.1:2751", "active", 11, "a", 900, 5100}};
+  lease_record lease{"10.0.0.1:2751", 4, 9000};
+  auto v = make_cluster_view(lease, nodes, 8000);
+  CHECK(v.epoch == 4);
+  CHECK(v.lease_holder == "10.0.0.1:2751");
+  CHECK(v.lease_expires_at == 9000);
+  REQUIRE(v.masters.size() == 2);
+  // By address, whatever order the rows come in.
+  CHECK(v.masters[0].address == "10.0.0.1:2751");
+  CHECK(v.masters[0].role == "active");
+  CHECK(v.masters[0].pid == 11);
+  CHECK(v.masters[0].host == "a");
+  CHECK(v.masters[0].started_at == 900);
+  CHECK(v.masters[0].seen_at == 5100);
+  CHECK(v.masters[0].lease_expires_at == 9000);
+  CHECK(v.masters[1].address == "10.0.0.2:2751");
+  CHECK(v.masters[1].role == "standby");
+  CHECK(v.masters[1].lease_expires_at == 0);
+
+  SUBCASE("an expired lease makes nobody active whatever the rows say") {
+    auto expired = make_cluster_view(lease, nodes, 9000);
+    REQUIRE(expired.masters.size() == 2);
+    CHECK(expired.masters[0].role == "standby");
+    CHECK(expired.masters[0].lease_expires_at == 0);
+    CHECK(expired.masters[1].role == "standby");
+    CHECK(expired.lease_holder == "10.0.0.1:2751");
+  }
+  SUBCASE("a holder without a row is listed") {
+    lease_record other{"10.0.0.3:2751", 5, 9000};
+    auto v3 = make_cluster_view(other, nodes, 8000);
+    REQUIRE(v3.masters.size() == 3);
+    CHECK(v3.masters[0].role == "standby");
+    CHECK(v3.masters[1].role == "standby");
+    CHECK(v3.masters[2].address == "10.0.0.3:2751");
+    CHECK(v3.masters[2].role == "active");
+    CHECK(v3.masters[2].pid == 0);
+    CHECK(v3.masters[2].lease_expires_at == 9000);
+  }
+  SUBCASE("no lease yet: the rows alone and all standby") {
+    auto none = make_cluster_view(lease_record{}, nodes, 8000);
+    CHECK(none.epoch == 0);
+    REQUIRE(none.masters.size() == 2);
+    CHECK(none.masters[0].role == "standby");
+    CHECK(none.masters[1].role == "standby");
+    CHECK(make_cluster_view(lease_record{}, {}, 8000).masters.empty());
+  }
 }
 
 TEST_CASE("error codes map to HTTP statuses") {

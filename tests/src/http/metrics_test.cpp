@@ -16,6 +16,8 @@ namespace {
 metrics_snapshot busy_snapshot() {
   metrics_snapshot m;
   m.epoch = 3;
+  m.failovers = 1;
+  m.takeover_ms = 250;
   m.started = 1700000000123;
   m.instances_running = 4;
   m.instances_queued = 2;
@@ -60,6 +62,7 @@ public:
   }
 
   expected<health_record> health() override { return unused(); }
+  expected<cluster_view> cluster() override { return unused(); }
   expected<std::vector<workflow_record>> workflows() override { return unused(); }
   expected<std::vector<xml_file_record>> xml_files() override { return unused(); }
   expected<std::vector<instance_record>> instances(const instance_filter&) override {
@@ -185,7 +188,8 @@ TEST_CASE("the naming rules flag a counter without _total and a gauge with it") 
 TEST_CASE("an empty snapshot renders every family with zeros") {
   auto e = checked(render_metrics(metrics_snapshot{}));
   for (const char* name :
-       {"cafflow_master_epoch", "cafflow_instances", "cafflow_instances_ended_total",
+       {"cafflow_master_epoch", "cafflow_failovers_total", "cafflow_failover_takeover_seconds",
+        "cafflow_instances", "cafflow_instances_ended_total",
         "cafflow_attempts_started_total", "cafflow_attempts_failed_total",
         "cafflow_attempts_ended_total", "cafflow_dispatch_latency_seconds",
         "cafflow_attempts_queued", "cafflow_workers", "cafflow_worker_slots",
@@ -207,6 +211,8 @@ TEST_CASE("a busy snapshot renders its numbers") {
   auto m = busy_snapshot();
   auto e = checked(render_metrics(m));
   CHECK(e.value("cafflow_master_epoch") == 3);
+  CHECK(e.value("cafflow_failovers_total") == 1);
+  CHECK(e.value("cafflow_failover_takeover_seconds") == doctest::Approx(0.25));
   CHECK(e.value("cafflow_master_start_time_seconds") == doctest::Approx(1700000000.123));
   CHECK(e.value("cafflow_instances", {{"state", "running"}}) == 4);
   CHECK(e.value("cafflow_instances", {{"state", "queued"}}) == 2);

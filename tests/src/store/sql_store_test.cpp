@@ -875,6 +875,302 @@ TEST_CASE_TEMPLATE("of two stores acquiring the master lease at once, one wins e
   CHECK(open(backend.url)->read_lease()->epoch == rounds);
 }
 
+TEST_CASE_TEMPLATE("master nodes: put and update by address and list by address", B, BACKENDS) {
+  B backend;
+  auto db = open(backend.url);
+  auto listed = db->master_nodes();
+  REQUIRE(listed);
+  CHECK(listed->empty());
+  master_node_record b{"10.0.0.2:2850", "active", 4711, "node-b", 1000, 4102444800000};
+  master_node_record a{"10.0.0.1:2850", "standby", 815, "node-ä", 2000, 2500};
+  REQUIRE(db->put_master_node(b));
+  REQUIRE(db->put_master_node(a));
+  // Another master sees them, by address.
+  auto other = open(backend.url);
+  listed = other->master_nodes();
+  REQUIRE(listed);
+  REQUIRE(listed->size() == 2);
+  CHECK((*listed)[0].address == "10.0.0.1:2850");
+  CHECK((*listed)[0].role == "standby");
+  CHECK((*listed)[0].pid == 815);
+  CHECK((*listed)[0].host == "node-ä");
+  CHECK((*listed)[0].started_at == 2000);
+  CHECK((*listed)[0].seen_at == 2500);
+  CHECK((*listed)[1].address == "10.0.0.2:2850");
+  CHECK((*listed)[1].role == "active");
+  CHECK((*listed)[1].seen_at == 4102444800000); // needs 64 bits
+  // The standby becomes active and reports again: its row changes in place.
+  a.role = "active";
+  a.seen_at = 9000;
+  a.pid = 816;
+  REQUIRE(other->put_master_node(a));
+  listed = db->master_nodes();
+  REQUIRE(listed->size() == 2);
+  CHECK((*listed)[0].role == "active");
+  CHECK((*listed)[0].seen_at == 9000);
+  CHECK((*listed)[0].pid == 816);
+  CHECK((*listed)[0].started_at == 2000);
+  CHECK(raw_rows(backend.url, "SELECT address, role, pid, host, started_at, seen_at FROM "
+                              "master_nodes ORDER BY address")
+        == std::vector<std::string>{"10.0.0.1:2850|active|816|node-ä|2000|9000",
+                                    "10.0.0.2:2850|active|4711|node-b|1000|4102444800000"});
+  // A role that is neither, or no address, is refused.
+  a.role = "leader";
+  auto refused = db->put_master_node(a);
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().code == ec::store_error);
+  CHECK(refused.error().message.find("leader") != std::string::npos);
+  CHECK(db->put_master_node(master_node_record{"", "standby", 1, "h", 1, 1}).error().code
+        == ec::store_error);
+  CHECK((*db->master_nodes())[0].role == "active");
+}
+
+TEST_CASE_TEMPLATE("seize_lease takes the lease from its dead holder at its epoch only", B,
+                   BACKENDS) {
+  B backend;
+  auto db = open(backend.url);
+  auto other = open(backend.url);
+  REQUIRE(db->acquire_lease("master-a", 1000, 3000)->epoch == 1);
+  auto unchanged = [](const expected<lease_record>& l, const std::string& holder,
+                      std::uint64_t epoch, timestamp expires_at) {
+    REQUIRE(l);
+    CHECK(l->holder == holder);
+    CHECK(l->epoch == epoch);
+    CHECK(l->expires_at == expires_at);
+  };
+  // While the lease runs, a wrong epoch or another holder takes nothing.
+  unchanged(other->seize_lease("master-b", "master-a", 0, 2000, 3000), "master-a", 1, 4000);
+  unchanged(other->seize_lease("master-b", "master-a", 2, 2000, 3000), "master-a", 1, 4000);
+  unchanged(other->seize_lease("master-b", "master-c", 1, 2000, 3000), "master-a", 1, 4000);
+  unchanged(other->seize_lease("master-b", "", 1, 2000, 3000), "master-a", 1, 4000);
+  // The dead holder at its epoch: taken at once, long before it expires.
+  auto b = other->seize_lease("master-b", "master-a", 1, 2000, 3000);
+  unchanged(b, "master-b", 2, 5000);
+  CHECK(raw_rows(backend.url, "SELECT name, holder, epoch, expires_at FROM lease")
+        == std::vector<std::string>{"master|master-b|2|5000"});
+  // The old holder has lost it.
+  CHECK_FALSE(*db->renew_lease("master-a", 1, 2500, 3000));
+  // Seizing from the old holder again takes nothing: its epoch is gone.
+  unchanged(db->seize_lease("master-c", "master-a", 1, 2500, 3000), "master-b", 2, 5000);
+  unchanged(db->seize_lease("master-c", "master-b", 1, 2500, 3000), "master-b", 2, 5000);
+  // Expired: anyone takes it, whoever it names as dead (as acquire_lease).
+  unchanged(db->seize_lease("master-c", "master-x", 7, 5000, 3000), "master-c", 3, 8000);
+  // Released: taken at once.
+  REQUIRE(db->release_lease("master-c", 3, 6000));
+  unchanged(other->seize_lease("master-d", "master-x", 7, 6000, 3000), "master-d", 4, 9000);
+  auto lease = db->read_lease();
+  CHECK(lease->holder == "master-d");
+  CHECK(lease->epoch == 4);
+  CHECK(lease->expires_at == 9000);
+}
+
+TEST_CASE_TEMPLATE("of two stores seizing the master lease from a dead holder at once, one wins",
+                   B, BACKENDS) {
+  B backend;
+  open(backend.url);
+  constexpr int rounds = 30;
+  const std::string names[2] = {"master-a", "master-b"};
+  // Each thread its own store. Before round r the first thread gives the
+  // lease to a dead master for long (take_epoch: epoch 2r - 1), then both
+  // seize it from that one at r * 10000 with a TTL of 5000; a thread starts
+  // a round only when the other has finished the one before.
+  std::vector<lease_record> leases[2];
+  std::vector<std::string> errors[2];
+  std::atomic<int> done[2] = {{0}, {0}};
+  std::atomic<int> prepared{0};
+  auto seize_all = [&](int who) {
+    auto parsed = parse_store_url(backend.url, "/");
+    auto db = open_store(*parsed, 10000);
+    for (int r = 1; r <= rounds; ++r) {
+      auto dead_epoch = static_cast<std::uint64_t>(2 * r - 1);
+      if (who == 0) {
+        while (done[1] < r - 1)
+          std::this_thread::yield();
+        if (db) {
+          auto taken = (*db)->take_epoch("dead", r * 10000 - 1, 1000000);
+          if (!taken || *taken != dead_epoch)
+            errors[who].push_back("round " + std::to_string(r) + ": take_epoch failed");
+        }
+        prepared = r;
+      } else {
+        while (prepared < r)
+          std::this_thread::yield();
+      }
+      if (db) {
+        auto lease = (*db)->seize_lease(names[who], "dead", dead_epoch, r * 10000, 5000);
+        if (lease)
+          leases[who].push_back(*lease);
+        else
+          errors[who].push_back(lease.error().message);
+      } else if (r == 1) {
+        errors[who].push_back(db.error().message);
+      }
+      done[who] = r;
+    }
+  };
+  std::thread other([&] { seize_all(1); });
+  seize_all(0);
+  other.join();
+  CHECK(errors[0].empty());
+  CHECK(errors[1].empty());
+  REQUIRE(leases[0].size() == rounds);
+  REQUIRE(leases[1].size() == rounds);
+  for (int r = 1; r <= rounds; ++r) {
+    CAPTURE(r);
+    const auto& a = leases[0][r - 1];
+    const auto& b = leases[1][r - 1];
+    auto epoch = static_cast<std::uint64_t>(2 * r);
+    bool a_won = a.holder == names[0] && a.epoch == epoch;
+    bool b_won = b.holder == names[1] && b.epoch == epoch;
+    CHECK(a_won != b_won);
+    // The loser saw the winner's lease of this round.
+    CHECK(a.holder == b.holder);
+    CHECK(a.epoch == epoch);
+    CHECK(b.epoch == epoch);
+    CHECK(a.expires_at == r * 10000 + 5000);
+    CHECK(b.expires_at == r * 10000 + 5000);
+  }
+  CHECK(open(backend.url)->read_lease()->epoch == 2 * rounds);
+}
+
+TEST_CASE_TEMPLATE("a fenced store writes only while its master holds the lease", B, BACKENDS) {
+  B backend;
+  auto db = open(backend.url);
+  auto name = parse_store_url(backend.url, "/")->redacted();
+  REQUIRE(db->acquire_lease("master-a", 1000, 3000)->epoch == 1);
+  db->fence("master-a", 1);
+  // Held: writes and fires go through.
+  REQUIRE(db->apply({instance_put{make_instance("0001", "w", "queued")}}));
+  auto fired = db->fire(fire_record{"w", 1000, "0002", 5},
+                        {instance_put{make_instance("0002", "w", "queued")}});
+  REQUIRE(fired);
+  CHECK(fired->fired);
+  // Expired, but nobody took it: still this master's.
+  REQUIRE(db->apply({instance_put{make_instance("0003", "w", "queued")}}));
+  // Another master takes the expired lease: every write is refused and
+  // writes nothing.
+  auto other = open(backend.url);
+  REQUIRE(other->acquire_lease("master-b", 5000, 3000)->epoch == 2);
+  auto refused = db->apply({instance_put{make_instance("0004", "w", "queued")},
+                            coordinator_put{make_coordinator("w", 2000)}});
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().code == ec::fenced);
+  CHECK(refused.error().message
+        == name
+             + ": this master no longer holds the master lease (epoch 1; the lease is at "
+               "epoch 2, holder master-b)");
+  auto late = db->fire(fire_record{"w", 2000, "0005", 6},
+                       {instance_put{make_instance("0005", "w", "queued")},
+                        dependency_put{dependency_record{"w", "up", 2000, "u1", 6}}});
+  REQUIRE_FALSE(late);
+  CHECK(late.error().code == ec::fenced);
+  CHECK(raw_rows(backend.url, "SELECT id FROM instance ORDER BY id")
+        == std::vector<std::string>{"0001", "0002", "0003"});
+  CHECK(describe(*other->fire_records("w", 0, 5000)) == std::vector<std::string>{"w@1000 0002"});
+  CHECK(other->coordinator_states()->empty());
+  CHECK(other->dependency_records("w", 2000)->empty());
+  // Its reads and the lease calls still work: it finds out and steps down.
+  CHECK(db->instances({})->size() == 3);
+  CHECK_FALSE(*db->renew_lease("master-a", 1, 5000, 3000));
+  CHECK(db->read_lease()->holder == "master-b");
+  // The new master fences its own store and writes; the logical time that
+  // the old one could not fire is still free.
+  other->fence("master-b", 2);
+  REQUIRE(other->apply({instance_put{make_instance("0004", "w", "queued")}}));
+  CHECK(other->fire(fire_record{"w", 2000, "0006", 7}, {})->fired);
+  // A seizure fences it in turn.
+  auto third = open(backend.url);
+  REQUIRE(third->seize_lease("master-c", "master-b", 2, 6000, 3000)->epoch == 3);
+  auto seized = other->apply({instance_put{make_instance("0007", "w", "queued")}});
+  REQUIRE_FALSE(seized);
+  CHECK(seized.error().code == ec::fenced);
+  CHECK(seized.error().message.find("(epoch 2; the lease is at epoch 3, holder master-c)")
+        != std::string::npos);
+  CHECK(other->fire(fire_record{"w", 3000, "0008", 8}, {}).error().code == ec::fenced);
+  // So does a release: nobody holds the lease then.
+  third->fence("master-c", 3);
+  REQUIRE(third->apply({instance_put{make_instance("0009", "w", "queued")}}));
+  REQUIRE(third->release_lease("master-c", 3, 7000));
+  auto released = third->apply({instance_put{make_instance("0010", "w", "queued")}});
+  REQUIRE_FALSE(released);
+  CHECK(released.error().message.find("epoch 3, holder none)") != std::string::npos);
+  CHECK(raw_rows(backend.url, "SELECT id FROM instance ORDER BY id")
+        == std::vector<std::string>{"0001", "0002", "0003", "0004", "0009"});
+  CHECK(describe(*third->fire_records("w", 0, 5000))
+        == std::vector<std::string>{"w@1000 0002", "w@2000 0006"});
+  // The same holder at a newer epoch (it started again) fences the store of
+  // the old epoch.
+  third->fence("master-c", 3);
+  REQUIRE(*third->take_epoch("master-c", 8000, 3000) == 4);
+  auto restarted = third->apply({instance_put{make_instance("0011", "w", "queued")}});
+  REQUIRE_FALSE(restarted);
+  CHECK(restarted.error().message.find("(epoch 3; the lease is at epoch 4, holder master-c)")
+        != std::string::npos);
+  CHECK(raw_rows(backend.url, "SELECT id FROM instance ORDER BY id")
+        == std::vector<std::string>{"0001", "0002", "0003", "0004", "0009"});
+  // An empty holder turns fencing off.
+  db->fence("", 0);
+  REQUIRE(db->apply({instance_put{make_instance("0012", "w", "queued")}}));
+}
+
+TEST_CASE_TEMPLATE("a store that is not fenced writes whoever holds the lease", B, BACKENDS) {
+  B backend;
+  auto db = open(backend.url);
+  auto other = open(backend.url);
+  REQUIRE(other->acquire_lease("master-b", 1000, 3000)->epoch == 1);
+  REQUIRE(db->apply({instance_put{make_instance("0001", "w", "queued")}}));
+  CHECK(db->fire(fire_record{"w", 1000, "0002", 5},
+                 {instance_put{make_instance("0002", "w", "queued")}})
+          ->fired);
+  REQUIRE(other->release_lease("master-b", 1, 2000));
+  REQUIRE(db->apply({instance_put{make_instance("0003", "w", "queued")}}));
+  CHECK(raw_rows(backend.url, "SELECT id FROM instance ORDER BY id")
+        == std::vector<std::string>{"0001", "0002", "0003"});
+}
+
+TEST_CASE("a fenced write waits for an uncommitted takeover of the lease, then writes only if "
+          "that rolls back") {
+  // The check reads the lease under a lock: a plain read would see the old
+  // holder while the takeover commits, and write after it. MariaDB shows the
+  // statements that run, so this test knows the write is waiting.
+  auto url = cafflow::test::fresh_mariadb_url();
+  open(url);
+  auto db = open_store(*parse_store_url(url, "/"), 20000);
+  REQUIRE(db);
+  REQUIRE((*db)->acquire_lease("master-a", 1000, 3000)->epoch == 1);
+  (*db)->fence("master-a", 1);
+  auto waiting = [&] {
+    return raw_rows(url, "SELECT COUNT(*) FROM information_schema.processlist WHERE db = "
+                         "DATABASE() AND info LIKE 'SELECT holder, epoch FROM lease%'")
+           == std::vector<std::string>{"1"};
+  };
+  for (bool commit : {false, true}) {
+    CAPTURE(commit);
+    auto id = commit ? "0002" : "0001";
+    auto other = raw_session(url);
+    other->begin();
+    *other << "UPDATE lease SET holder = 'master-b', epoch = 2 WHERE name = 'master'",
+      Poco::Data::Keywords::now;
+    expected<void> written;
+    std::thread writing(
+      [&] { written = (*db)->apply({instance_put{make_instance(id, "w", "queued")}}); });
+    bool waited = cafflow::test::wait_until(waiting);
+    if (commit)
+      other->commit();
+    else
+      other->rollback();
+    writing.join();
+    CHECK(waited);
+    if (commit) {
+      REQUIRE_FALSE(written);
+      CHECK(written.error().code == ec::fenced);
+    } else {
+      CHECK(written);
+    }
+  }
+  CHECK(raw_rows(url, "SELECT id FROM instance") == std::vector<std::string>{"0001"});
+}
+
 TEST_CASE("both dialects create the same tables, columns and indexes") {
   mariadb_backend mysql;
   sqlite_backend sqlite;
@@ -888,6 +1184,7 @@ TEST_CASE("both dialects create the same tables, columns and indexes") {
   CHECK(std::find(columns.begin(), columns.end(), "instance|backfill_id") != columns.end());
   CHECK(std::find(columns.begin(), columns.end(), "lease|epoch") != columns.end());
   CHECK(std::find(columns.begin(), columns.end(), "instance|origin") != columns.end());
+  CHECK(std::find(columns.begin(), columns.end(), "master_nodes|seen_at") != columns.end());
   CHECK(raw_rows(mysql.url, "SELECT table_name, column_name FROM information_schema.columns "
                             "WHERE table_schema = DATABASE() ORDER BY table_name, "
                             "ordinal_position")
@@ -1277,9 +1574,11 @@ TEST_CASE("an interrupted MySQL migration runs again") {
   open(url);
   raw_execute(url, "DELETE FROM schema_version WHERE version >= 2");
   raw_execute(url, "DROP TABLE lease");
+  raw_execute(url, "DROP TABLE master_nodes");
   auto db = open(url);
-  CHECK(*db->schema_version() == 3);
+  CHECK(*db->schema_version() == migrations_for("mysql").back().version);
   CHECK(*db->take_epoch("m", 1, 1) == 1);
+  REQUIRE(db->put_master_node(master_node_record{"m:1", "active", 1, "h", 1, 1}));
   // Version 3's column was there already: its ALTER counts as done.
   auto inst = make_instance("0001", "w", "queued");
   inst.origin = "cron";

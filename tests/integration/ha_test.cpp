@@ -1,0 +1,170 @@
+// High availability with real processes (ARCHITECTURE.md §6): a master and a
+// standby on one store. The standby takes over when the master is killed or
+// frozen past its lease; nothing runs twice; an old master that wakes up
+// dispatches nothing and comes back as the standby.
+#include <csignal>
+#include <map>
+
+#include <doctest/doctest.h>
+
+#include "cluster.hpp"
+#include "util/strings.hpp"
+
+using namespace cafflow;
+using namespace cafflow::test;
+
+namespace {
+
+/// A chain of shell actions; each appends its name to `log` first, so the
+/// test counts what really ran.
+std::string chain_xml(const std::string& name, const std::vector<std::string>& nodes,
+                      const std::string& log, const std::map<std::string, std::string>& extra = {},
+                      const std::map<std::string, std::string>& attrs = {}) {
+  std::string xml = "<work-flow name=\"" + name + "\"><start name=\"s\" to=\"" + nodes.front()
+                    + "\"/>";
+  for (std::size_t i = 0; i < nodes.size(); ++i) {
+    auto next = i + 1 < nodes.size() ? nodes[i + 1] : std::string("e");
+    auto more = extra.count(nodes[i]) ? "; " + extra.at(nodes[i]) : std::string();
+    auto attr = attrs.count(nodes[i]) ? " " + attrs.at(nodes[i]) : std::string();
+    xml += "<action name=\"" + nodes[i] + "\"" + attr + "><shell><command><![CDATA[echo "
+           + nodes[i] + " >> " + log + more + "]]></command></shell><ok to=\"" + next
+           + "\"/></action>";
+  }
+  return xml + "<end name=\"e\"/></work-flow>";
+}
+
+/// The entry of `address` in the cluster view's masters list (null if none).
+json master_entry(const json& view, const std::string& address) {
+  for (const auto& m : view["masters"])
+    if (m["address"] == address)
+      return m;
+  return nullptr;
+}
+
+/// The cluster view once the lease is at an epoch above `epoch`, held by `holder`.
+bool taken_over(cluster& c, int epoch, const std::string& holder) {
+  auto r = c.api("GET", "/api/v1/cluster");
+  if (r.status != 200)
+    return false;
+  auto view = json::parse(r.body, nullptr, false);
+  return view.is_object() && view["epoch"].is_number() && view["epoch"].get<int>() > epoch
+         && view["master_reachable"] == true && master_entry(view, holder)["role"] == "active";
+}
+
+} // namespace
+
+TEST_SUITE_BEGIN("ha");
+
+TEST_CASE("the master killed: the standby takes over and the node running then runs once") {
+  cluster_options opts(2);
+  opts.standby = true;
+  cluster c(std::move(opts));
+  auto hook = c.dir("hook.out");
+  auto script = c.dir("hook.sh");
+  write_file(script, "echo \"$CAFFLOW_EPOCH $CAFFLOW_PREVIOUS_MASTER $CAFFLOW_MASTER\" > " + hook
+                       + "\n");
+  write_file(c.conf(), read_file(c.conf()) + "[master]\nfailover_hook = sh " + script + "\n");
+  auto runs = c.dir("runs");
+  c.add_workflow("chain.xml", chain_xml("chain", {"a", "b", "c"}, runs, {{"b", "sleep 3"}}));
+  c.start();
+  // Both masters are listed; the first one is active.
+  REQUIRE(wait_until([&] {
+    auto view = c.get("/api/v1/cluster");
+    return master_entry(view, c.standby_address())["role"] == "standby";
+  }));
+  auto before = c.get("/api/v1/cluster");
+  CHECK(master_entry(before, c.master_address())["role"] == "active");
+  CHECK(master_entry(before, c.master_address())["pid"] == c.master()->pid());
+  auto epoch = before["epoch"].get<int>();
+  auto id = c.run("chain");
+  REQUIRE(wait_until([&] { return read_file(runs) == "a\nb\n"; }));
+  c.master()->signal(SIGKILL);
+  REQUIRE(c.master()->wait() == 128 + SIGKILL);
+  CHECK_MESSAGE(wait_until([&] { return taken_over(c, epoch, c.standby_address()); },
+                           std::chrono::seconds(15)),
+                c.logs());
+  auto inst = c.wait_for(id);
+  CHECK(inst["status"] == "succeeded");
+  CHECK(read_file(runs) == "a\nb\nc\n"); // b re-attached, not run again
+  for (const auto* name : {"a", "b", "c"}) {
+    CAPTURE(name);
+    CHECK(node_of(inst, name)["attempts"].size() == 1);
+  }
+  // Logged, counted, and the hook ran with the new epoch and both addresses.
+  CHECK(c.logs().find("FAILOVER") != std::string::npos);
+  auto metrics = c.api("GET", "/metrics");
+  CHECK(metrics.body.find("cafflow_failovers_total 1") != std::string::npos);
+  REQUIRE(wait_until([&] { return !read_file(hook).empty(); }));
+  CHECK(trim(read_file(hook)) == std::to_string(epoch + 1) + " " + c.master_address() + " "
+                                   + c.standby_address());
+  // The old master, started again, is the standby now; new runs still work.
+  c.start_master();
+  CHECK_MESSAGE(wait_until([&] {
+                  auto view = c.get("/api/v1/cluster");
+                  auto old = master_entry(view, c.master_address());
+                  return old["role"] == "standby" && old["pid"] == c.master()->pid();
+                }),
+                c.logs());
+  auto second = c.run("chain");
+  CHECK(c.wait_for(second)["status"] == "succeeded");
+  CHECK(read_file(runs) == "a\nb\nc\na\nb\nc\n");
+}
+
+TEST_CASE("the master frozen past its lease: the standby takes over and the old one dispatches nothing") {
+  cluster_options opts(1);
+  opts.standby = true;
+  // The old master must still know the worker when it wakes up (no
+  // connection or heartbeat timeout ends it first): then only its lease
+  // keeps it from dispatching.
+  opts.extra_ini = "[caf]\nconnection_timeout_ms = 60000\n";
+  opts.http_overrides = {"caf.connection_timeout_ms=2000"}; // it finds the new master
+  cluster c(std::move(opts));
+  write_file(c.conf(), read_file(c.conf()) + "[master]\nworker_timeout_ms = 60000\n");
+  auto runs = c.dir("runs");
+  auto marker = c.dir("failed-once");
+  // a fails once; its retry is due 3 s later, while the master is frozen.
+  c.add_workflow("retry.xml",
+                 chain_xml("retry", {"a", "b"}, runs,
+                           {{"a", "if [ ! -e " + marker + " ]; then touch " + marker
+                                    + "; exit 3; fi"}},
+                           {{"a", "retry-times=\"2\" interval=\"3\""}}));
+  c.start();
+  REQUIRE(wait_until([&] {
+    return master_entry(c.get("/api/v1/cluster"), c.standby_address())["role"] == "standby";
+  }));
+  auto epoch = c.get("/api/v1/cluster")["epoch"].get<int>();
+  auto old_pid = c.master()->pid();
+  auto id = c.run("retry");
+  REQUIRE(wait_until([&] {
+    auto r = c.api("GET", "/api/v1/instances/" + id);
+    return r.status == 200 && node_of(json::parse(r.body), "a")["status"] == "retrying";
+  }));
+  c.master()->signal(SIGSTOP);
+  CHECK_MESSAGE(wait_until([&] { return taken_over(c, epoch, c.standby_address()); },
+                           std::chrono::seconds(15)),
+                c.logs());
+  // The new master retries a and finishes the instance.
+  auto inst = c.wait_for(id);
+  CHECK(inst["status"] == "succeeded");
+  CHECK(read_file(runs) == "a\na\nb\n");
+  // The old master wakes up with its retry of a overdue: it must not place
+  // it, and it steps down to standby (the same process, started again).
+  c.master()->signal(SIGCONT);
+  CHECK_MESSAGE(wait_until([&] {
+                  return c.logs().find("is no longer the active master") != std::string::npos;
+                }),
+                c.logs());
+  CHECK_MESSAGE(wait_until([&] {
+                  auto old = master_entry(c.get("/api/v1/cluster"), c.master_address());
+                  return old["role"] == "standby" && old["pid"] == old_pid && old["seen_at"].is_string();
+                }),
+                c.logs());
+  CHECK(c.master()->running());
+  // Nothing ran twice: a's two attempts (the failure and one retry) and b.
+  CHECK(read_file(runs) == "a\na\nb\n");
+  auto a = node_of(c.get("/api/v1/instances/" + id), "a");
+  CHECK(a["attempts"].size() == 2);
+  CHECK(c.logs().find("rejected: epoch") == std::string::npos); // none even reached a worker
+}
+
+TEST_SUITE_END();
