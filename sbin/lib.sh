@@ -52,6 +52,7 @@ _shown_value() {
 load_cluster_config() {
   _CONF_SHOWN="$("$BIN_DIR/cafflow" --conf "$CONF" config show)" || exit 78
   MASTER="$(_shown_value cluster.master)"
+  STANDBY="$(_shown_value cluster.standby)"
   WORKERS="$(_shown_value cluster.workers)"
   HTTP="$(_shown_value cluster.http)"
   REMOTE_HOME="$(_shown_value cluster.remote_home)"
@@ -69,9 +70,11 @@ load_cluster_config() {
   done
 }
 
-# Every role of the config as "role address" lines, master first.
+# Every role of the config as "role address" lines: the master first, then
+# the standby (when cluster.standby is set), the workers, http.
 cluster_roles() {
   echo "master $MASTER"
+  [ -z "$STANDBY" ] || echo "standby $STANDBY"
   local w
   IFS=',' read -ra _workers <<< "$WORKERS"
   for w in "${_workers[@]}"; do
@@ -86,9 +89,13 @@ cluster_roles() {
 role_address() {
   local role="$1" given="$2" r a first="" listed=()
   case "$role" in
-    master|worker|http) ;;
-    *) echo "unknown role '$role' (expected master, worker or http)" >&2; return 1 ;;
+    master|standby|worker|http) ;;
+    *) echo "unknown role '$role' (expected master, standby, worker or http)" >&2; return 1 ;;
   esac
+  if [ "$role" = standby ] && [ -z "$STANDBY" ]; then
+    echo "no standby is configured in $CONF (set cluster.standby)" >&2
+    return 1
+  fi
   while read -r r a; do
     [ "$r" = "$role" ] || continue
     [ -n "$first" ] || first="$a"
@@ -104,12 +111,13 @@ role_address() {
 }
 
 # Seconds to wait after SIGTERM before SIGKILL: longer than the role's own
-# drain (and, for workers, the kill grace of the tasks after it).
+# drain (and, for workers, the kill grace of the tasks after it). The standby
+# drains as the master does when it is the active one.
 # CAFFLOW_STOP_TIMEOUT overrides.
 stop_timeout() {
   if [ -n "${CAFFLOW_STOP_TIMEOUT:-}" ]; then echo "$CAFFLOW_STOP_TIMEOUT"; return; fi
   case "$1" in
-    master) echo $((MASTER_DRAIN + 10)) ;;
+    master|standby) echo $((MASTER_DRAIN + 10)) ;;
     worker) echo $((WORKER_DRAIN + KILL_GRACE + 10)) ;;
     *) echo 10 ;;
   esac
@@ -175,9 +183,29 @@ config_pids() {
   done
 }
 
+# Where a role's log stands now ("inode size"), so that what a process
+# started afterwards writes can be told from what earlier ones wrote.
+log_mark() { stat -c '%i %s' "$(log_file "$1" "$2")" 2>/dev/null || echo "0 0"; }
+
+# What the role's log holds beyond `mark` (see log_mark): all of it when the
+# file is another one (rotated) or shorter.
+log_since() {
+  local file inode size now_inode now_size
+  file="$(log_file "$1" "$2")"
+  read -r inode size <<< "${3:-0 0}"
+  [ -f "$file" ] || return 0
+  read -r now_inode now_size <<< "$(stat -c '%i %s' "$file" 2>/dev/null || echo "0 0")"
+  if [ "$now_inode" = "$inode" ] && [ "$now_size" -ge "$size" ]; then
+    tail -c "+$((size + 1))" "$file"
+  else
+    cat "$file"
+  fi
+}
+
 # Starts a role in the background (setsid: its own session and process group,
 # no terminal signals) unless it runs already. Sets STARTED_PID (empty when it
-# was running) and RUNNING_PID.
+# was running), RUNNING_PID and STARTED_LOG_MARK (its log before the start,
+# for wait_role_up).
 # shellcheck disable=SC2034  # results for the caller
 start_role() {
   local role="$1" address="$2" pid
@@ -185,6 +213,7 @@ start_role() {
   RUNNING_PID="$(running_pid "$role" "$address")"
   [ -z "$RUNNING_PID" ] || return 0
   mkdir -p "$PID_DIR" "$LOGS_DIR"
+  STARTED_LOG_MARK="$(log_mark "$role" "$address")"
   setsid "$BIN_DIR/cafflowd" --role "$role" --conf "$CONF" --address "$address" \
     < /dev/null >> "$(out_file "$role" "$address")" 2>&1 &
   pid=$!
@@ -240,14 +269,29 @@ api_curl() {
 
 # True when the role is up: a CAF role listens on its port; the http role's
 # /api/v1/health answers 200 (healthy) or 503 (up, the master not reachable).
+# The master and the standby listen only while they hold the master lease:
+# one that waits for it is up once its log (beyond `mark`, see log_mark) says
+# so — or that it took the lease (it listens a moment later).
 role_is_up() {
-  local role="$1" address="$2" pid="$3" code
-  if [ "$role" = http ]; then
-    code="$(api_curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$(health_url "$address")" 2>/dev/null)" || true
-    [ "$code" = 200 ] || [ "$code" = 503 ]
-  else
-    pid_listens "$pid" "${address##*:}"
-  fi
+  local role="$1" address="$2" pid="$3" mark="${4:-}" code new
+  case "$role" in
+    http)
+      code="$(api_curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$(health_url "$address")" 2>/dev/null)" || true
+      [ "$code" = 200 ] || [ "$code" = 503 ]
+      ;;
+    master|standby)
+      pid_listens "$pid" "${address##*:}" && return 0
+      [ -n "$mark" ] || return 1
+      new="$(log_since "$role" "$address" "$mark")"
+      case "$new" in
+        *": the active master is "*|*" takes the master lease"*|*" takes over from "*) return 0 ;;
+      esac
+      return 1
+      ;;
+    *)
+      pid_listens "$pid" "${address##*:}"
+      ;;
+  esac
 }
 
 # Prints the tail of a role's log and crash output to stderr.
@@ -259,10 +303,11 @@ show_role_log() {
   return 0
 }
 
-# Waits until a started role is up (see role_is_up), at most `timeout`
-# seconds. Fails at once, with its log, when the process dies.
+# Waits until a started role is up (see role_is_up; `mark`: its log before
+# the start, see start_role), at most `timeout` seconds. Fails at once, with
+# its log, when the process dies.
 wait_role_up() {
-  local role="$1" address="$2" pid="$3" timeout="$4" deadline
+  local role="$1" address="$2" pid="$3" timeout="$4" mark="${5:-}" deadline
   deadline=$((SECONDS + timeout))
   while :; do
     if ! kill -0 "$pid" 2>/dev/null || ! is_our_process "$pid" "$role" "$address"; then
@@ -270,7 +315,7 @@ wait_role_up() {
       show_role_log "$role" "$address"
       return 1
     fi
-    role_is_up "$role" "$address" "$pid" && return 0
+    role_is_up "$role" "$address" "$pid" "$mark" && return 0
     if [ $SECONDS -ge "$deadline" ]; then
       echo "$(basename "$0"): the $role at $address (pid $pid) is not up after ${timeout}s; it keeps running; its log:" >&2
       show_role_log "$role" "$address"
@@ -292,6 +337,16 @@ signal_role() {
   fi
 }
 
+# True while a process runs: it exists and has not exited (a zombie that its
+# parent — for roles started here, init — has not reaped yet is gone).
+pid_alive() {
+  local stat state
+  kill -0 "$1" 2>/dev/null || return 1
+  stat="$(cat "/proc/$1/stat" 2>/dev/null)" || return 0
+  state="${stat##*) }" # the field after "(comm)"
+  [ "${state%% *}" != Z ]
+}
+
 # Waits until none of the pids runs, at most `timeout` seconds; then SIGKILLs
 # what is left (with its process group) and waits for it to go. Sets KILLED
 # to the number of processes that needed SIGKILL.
@@ -302,19 +357,19 @@ wait_or_kill() {
   deadline=$((SECONDS + timeout))
   while :; do
     any=0
-    for p in "$@"; do kill -0 "$p" 2>/dev/null && any=1; done
+    for p in "$@"; do pid_alive "$p" && any=1; done
     [ $any -eq 1 ] || return 0
     [ $SECONDS -lt "$deadline" ] || break
     sleep 0.1
   done
   for p in "$@"; do
-    if kill -0 "$p" 2>/dev/null; then
+    if pid_alive "$p"; then
       KILLED=$((KILLED + 1))
       signal_role KILL "$p"
     fi
   done
   for p in "$@"; do
-    while kill -0 "$p" 2>/dev/null; do sleep 0.05; done
+    while pid_alive "$p"; do sleep 0.05; done
   done
 }
 

@@ -255,7 +255,7 @@ http_response get_cluster(api_backend& backend) {
       add_view(body, *view);
     } else {
       // Without the store the answering master is the only one known.
-      master_entry answering{h->master, "active", h->master_pid, "", h->started, 0, 0};
+      master_entry answering{{h->master, "active", h->master_pid, "", h->started, 0}, 0};
       body["epoch"] = h->epoch;
       body["lease"] = nullptr;
       body["masters"] = json::array({master_json(answering)});
@@ -517,7 +517,8 @@ cluster_view make_cluster_view(const lease_record& lease,
   bool live = !lease.holder.empty() && lease.expires_at > now;
   bool holder_listed = false;
   for (const auto& n : nodes) {
-    master_entry m{n.address, "standby", n.pid, n.host, n.started_at, n.seen_at, 0};
+    master_entry m{n, 0};
+    m.role = "standby";
     if (n.address == lease.holder) {
       holder_listed = true;
       if (live) {
@@ -530,7 +531,7 @@ cluster_view make_cluster_view(const lease_record& lease,
   // A holder without a row (a master that has not written it yet) is still
   // the one that may write: list it.
   if (!lease.holder.empty() && !holder_listed)
-    view.masters.push_back(master_entry{lease.holder, live ? "active" : "standby", 0, "", 0, 0,
+    view.masters.push_back(master_entry{{lease.holder, live ? "active" : "standby", 0, "", 0, 0},
                                         live ? lease.expires_at : 0});
   std::sort(view.masters.begin(), view.masters.end(),
             [](const master_entry& a, const master_entry& b) { return a.address < b.address; });

@@ -217,19 +217,25 @@ struct health_record {
   bool recovering = false;
 };
 
-/// A master process as GET /api/v1/cluster lists it.
-struct master_entry {
-  /// The address it listens on (host:port) when active.
+/// A master process of the cluster as it last reported itself: the active
+/// one and its standbys each keep a row (ARCHITECTURE.md §6).
+struct master_node_record {
+  /// The address the master listens on ("host:port"); the row's key.
   std::string address;
-  /// "active" (it holds the lease and the lease has not expired) or "standby".
+  /// "active" or "standby".
   std::string role;
   int pid = 0;
-  /// The machine it runs on ("" when unknown).
+  /// The name of the machine it runs on.
   std::string host;
   timestamp started_at = 0;
-  /// When it last reported itself to the store.
+  /// When it last wrote its row.
   timestamp seen_at = 0;
-  /// When its lease ends unless renewed: the active master's only (0 for the others).
+};
+
+/// A master process as GET /api/v1/cluster lists it: its row, with the role
+/// as the lease says ("active" while it holds an unexpired lease, else
+/// "standby") and, for the active one, when its lease ends unless renewed.
+struct master_entry : master_node_record {
   timestamp lease_expires_at = 0;
 };
 

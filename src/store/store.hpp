@@ -125,20 +125,6 @@ struct lease_record {
   timestamp expires_at = 0;
 };
 
-/// A master process of the cluster as it last reported itself: the active
-/// one and its standbys each keep a row (ARCHITECTURE.md §6).
-struct master_node_record {
-  /// The address the master listens on ("host:port"); the row's key.
-  std::string address;
-  /// "active" or "standby".
-  std::string role;
-  int pid = 0;
-  /// The name of the machine it runs on.
-  std::string host;
-  timestamp started_at = 0;
-  /// When it last wrote its row.
-  timestamp seen_at = 0;
-};
 
 class store {
 public:

@@ -8,30 +8,13 @@
 #include <doctest/doctest.h>
 
 #include "cluster.hpp"
+#include "mariadb.hpp"
 #include "util/strings.hpp"
 
 using namespace cafflow;
 using namespace cafflow::test;
 
 namespace {
-
-/// A chain of shell actions; each appends its name to `log` first, so the
-/// test counts what really ran.
-std::string chain_xml(const std::string& name, const std::vector<std::string>& nodes,
-                      const std::string& log, const std::map<std::string, std::string>& extra = {},
-                      const std::map<std::string, std::string>& attrs = {}) {
-  std::string xml = "<work-flow name=\"" + name + "\"><start name=\"s\" to=\"" + nodes.front()
-                    + "\"/>";
-  for (std::size_t i = 0; i < nodes.size(); ++i) {
-    auto next = i + 1 < nodes.size() ? nodes[i + 1] : std::string("e");
-    auto more = extra.count(nodes[i]) ? "; " + extra.at(nodes[i]) : std::string();
-    auto attr = attrs.count(nodes[i]) ? " " + attrs.at(nodes[i]) : std::string();
-    xml += "<action name=\"" + nodes[i] + "\"" + attr + "><shell><command><![CDATA[echo "
-           + nodes[i] + " >> " + log + more + "]]></command></shell><ok to=\"" + next
-           + "\"/></action>";
-  }
-  return xml + "<end name=\"e\"/></work-flow>";
-}
 
 /// The entry of `address` in the cluster view's masters list (null if none).
 json master_entry(const json& view, const std::string& address) {
@@ -55,8 +38,8 @@ bool taken_over(cluster& c, int epoch, const std::string& holder) {
 
 TEST_SUITE_BEGIN("ha");
 
-TEST_CASE("the master killed: the standby takes over and the node running then runs once") {
-  cluster_options opts(2);
+/// The master is SIGKILLed while the middle node of a chain runs.
+void kill_active_master(cluster_options opts) {
   opts.standby = true;
   cluster c(std::move(opts));
   auto hook = c.dir("hook.out");
@@ -108,6 +91,16 @@ TEST_CASE("the master killed: the standby takes over and the node running then r
   auto second = c.run("chain");
   CHECK(c.wait_for(second)["status"] == "succeeded");
   CHECK(read_file(runs) == "a\nb\nc\na\nb\nc\n");
+}
+
+TEST_CASE("the master killed: the standby takes over and the node running then runs once") {
+  kill_active_master(cluster_options(2));
+}
+
+TEST_CASE("on MariaDB the master killed: the standby takes over and each node runs once") {
+  cluster_options opts(2);
+  opts.extra_ini = "[store]\nurl = " + fresh_mariadb_url() + "\n";
+  kill_active_master(std::move(opts));
 }
 
 TEST_CASE("the master frozen past its lease: the standby takes over and the old one dispatches nothing") {

@@ -16,24 +16,6 @@ using namespace cafflow::test;
 
 namespace {
 
-/// A chain of shell actions; each appends its name to `log` first, so the
-/// test counts what really ran. `commands` may add to a node's command.
-std::string chain_xml(const std::string& name, const std::vector<std::string>& nodes,
-                      const std::string& log, const std::map<std::string, std::string>& extra = {},
-                      const std::map<std::string, std::string>& attrs = {}) {
-  std::string xml = "<work-flow name=\"" + name + "\"><start name=\"s\" to=\"" + nodes.front()
-                    + "\"/>";
-  for (std::size_t i = 0; i < nodes.size(); ++i) {
-    auto next = i + 1 < nodes.size() ? nodes[i + 1] : std::string("e");
-    auto more = extra.count(nodes[i]) ? "; " + extra.at(nodes[i]) : std::string();
-    auto attr = attrs.count(nodes[i]) ? " " + attrs.at(nodes[i]) : std::string();
-    xml += "<action name=\"" + nodes[i] + "\"" + attr + "><shell><command><![CDATA[echo "
-           + nodes[i] + " >> " + log + more + "]]></command></shell><ok to=\"" + next
-           + "\"/></action>";
-  }
-  return xml + "<end name=\"e\"/></work-flow>";
-}
-
 /// Kills the master with SIGKILL and waits until it is gone.
 void kill_master(cluster& c) {
   c.master()->signal(SIGKILL);

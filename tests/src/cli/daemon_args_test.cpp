@@ -52,4 +52,27 @@ TEST_CASE("a worker's address must be one of cluster.workers") {
   CHECK(log_file_name(a, *parse_host_port("127.0.0.1:2")) == "worker-2.log");
 }
 
+TEST_CASE("a standby serves cluster.standby and needs one configured") {
+  auto parsed = parse({"--role", "standby"});
+  REQUIRE(parsed);
+  CHECK(parsed->role == role::standby);
+  CHECK(is_master_role(role::standby));
+  CHECK(is_master_role(role::master));
+  CHECK_FALSE(is_master_role(role::worker));
+  auto none = load_config({"", {}, {}});
+  REQUIRE(none);
+  auto missing = role_address(*none, *parsed);
+  REQUIRE_FALSE(missing);
+  CHECK(missing.error().message.find("no standby is configured (set cluster.standby)")
+        != std::string::npos);
+  auto cfg = load_config({"", {}, {"cluster.standby=127.0.0.1:2760"}});
+  REQUIRE(cfg);
+  CHECK(role_address(*cfg, *parsed)->port == 2760);
+  CHECK(log_file_name(*parsed, *parse_host_port("127.0.0.1:2760")) == "standby-2760.log");
+  parsed->address = "127.0.0.1:2751";
+  auto wrong = role_address(*cfg, *parsed);
+  REQUIRE_FALSE(wrong);
+  CHECK(wrong.error().message.find("is not cluster.standby (127.0.0.1:2760)") != std::string::npos);
+}
+
 TEST_SUITE_END();

@@ -233,3 +233,30 @@ TEST_CASE("drain graces, the worker's host name and the remote install path") {
 }
 
 TEST_SUITE_END();
+
+TEST_CASE("the standby and the lease settings") {
+  auto defaults = load_config({"", {}, {}});
+  REQUIRE(defaults);
+  CHECK(defaults->master.lease_ttl_ms == 3000);
+  CHECK(defaults->master.lease_renew_ms == 1000);
+  CHECK(defaults->master.lease_margin_ms == 500);
+  CHECK(defaults->master_addresses().size() == 1);
+  auto both = load_config({"", {}, {"cluster.standby=127.0.0.1:2752"}});
+  REQUIRE(both);
+  REQUIRE(both->master_addresses().size() == 2);
+  CHECK(both->master_addresses()[1].to_string() == "127.0.0.1:2752");
+  auto same = load_config({"", {}, {"cluster.standby=127.0.0.1:2751"}});
+  REQUIRE_FALSE(same);
+  CHECK(same.error().message.find("cluster.standby: 127.0.0.1:2751 is also cluster.master")
+        != std::string::npos);
+  // The master must renew before it has to stop acting.
+  auto late = load_config({"", {}, {"master.lease_ttl_ms=1500", "master.lease_renew_ms=1000"}});
+  REQUIRE_FALSE(late);
+  CHECK(late.error().message.find("master.lease_renew_ms: 1000 + master.lease_margin_ms 500 "
+                                  "must be below master.lease_ttl_ms 1500")
+        != std::string::npos);
+  CHECK(load_config({"", {}, {"master.lease_ttl_ms=1600", "master.lease_renew_ms=1000"}}));
+  auto hook = load_config({"", {}, {"master.failover_hook=/bin/true --flag"}});
+  REQUIRE(hook);
+  CHECK(hook->master.failover_hook == "/bin/true --flag");
+}

@@ -42,7 +42,7 @@ public:
     v.cluster = "c";
     v.epoch = 1;
     v.lease_holder = "127.0.0.1:2751";
-    v.masters.push_back(master_entry{"127.0.0.1:2751", "active", 1, "h", 1, 1, 2});
+    v.masters.push_back(master_entry{{"127.0.0.1:2751", "active", 1, "h", 1, 1}, 2});
     return v;
   }
   expected<std::vector<workflow_record>> workflows() override {

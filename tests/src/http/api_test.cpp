@@ -60,10 +60,11 @@ public:
     v.epoch = 7;
     v.lease_holder = "127.0.0.1:1";
     v.lease_expires_at = 1767225660000;
-    v.masters.push_back(master_entry{"127.0.0.1:1", "active", 41, "alpha", 1767225600000,
-                                     1767225655000, 1767225660000});
+    v.masters.push_back(master_entry{{"127.0.0.1:1", "active", 41, "alpha", 1767225600000,
+                                      1767225655000},
+                                     1767225660000});
     v.masters.push_back(
-      master_entry{"127.0.0.1:9", "standby", 42, "beta", 1767225601000, 1767225654000, 0});
+      master_entry{{"127.0.0.1:9", "standby", 42, "beta", 1767225601000, 1767225654000}, 0});
     return v;
   }
   expected<std::vector<workflow_record>> workflows() override {
