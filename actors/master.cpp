@@ -400,6 +400,88 @@ fire_admission admission(self_ptr self, const catalog::entry& def) {
                     running + static_cast<int>(waiting));
 }
 
+/// Carries out a coordinator's fire: the instances it starts and its state
+/// go to the writer together (store::fire), in order with the coordinator's
+/// other writes; answers the instances started ("" when none).
+void fire_now(self_ptr self, fire_request req, caf::typed_response_promise<std::string> rp) {
+  auto& st = self->state;
+  std::vector<instance_runner_config> starts;
+  store_batch batch;
+  std::vector<std::string> ids;
+  for (const auto& target : req.targets) {
+    if (admission(self, target) == fire_admission::skip) {
+      st.log->info("{} at {} skipped: its instance-limit {} is reached (overlap skip)",
+                   target.record.name, to_iso8601(req.logical_time),
+                   target.wf->instance_limit);
+      continue;
+    }
+    auto rc = new_instance(self, target, req.trigger, req.logical_time, req.params);
+    if (!rc) {
+      st.log->error("{} at {} cannot start: {}", target.record.name,
+                    to_iso8601(req.logical_time), rc.error().message);
+      continue;
+    }
+    add_rows(*rc, batch);
+    ids.push_back(rc->record.id);
+    starts.push_back(std::move(*rc));
+  }
+  if (starts.empty()) {
+    self->send(st.writer, atom::put::value, std::move(req.writes));
+    rp.deliver(std::string{});
+    return;
+  }
+  std::move(req.writes.begin(), req.writes.end(), std::back_inserter(batch));
+  auto joined = join(ids, ",");
+  fire_record record{req.coordinator, req.logical_time, joined, now_ms()};
+  self->request(st.writer, caf::infinite, atom::fire::value, std::move(record), std::move(batch))
+    .then(
+      [self, rp, starts = std::move(starts), req, joined](fire_outcome& outcome) mutable {
+        auto& st = self->state;
+        if (!outcome.fired) {
+          st.log->warn("{} at {} fired before (instance {}): not again", req.coordinator,
+                       to_iso8601(req.logical_time), outcome.instance_id);
+          // Its state still moves on.
+          store_batch state;
+          for (auto& w : req.writes)
+            if (std::holds_alternative<coordinator_put>(w))
+              state.push_back(std::move(w));
+          self->send(st.writer, atom::put::value, std::move(state));
+          rp.deliver(std::string{});
+          return;
+        }
+        for (auto& rc : starts) {
+          fill_handles(self, rc);
+          admit(self, std::move(rc));
+        }
+        rp.deliver(joined);
+      },
+      [rp](caf::error& err) mutable { rp.deliver(err); });
+}
+
+/// Whether the lease lets this master fire and dispatch no more (until a
+/// renewal gets through).
+bool lease_lapsed(self_ptr self) {
+  auto& st = self->state;
+  return st.cfg.fence_dispatch && now_ms() >= st.act_until;
+}
+
+/// A renewal got through: the fires and writes that waited go on, in order.
+void release_parked(self_ptr self) {
+  auto& st = self->state;
+  if (st.parked.empty() || lease_lapsed(self))
+    return;
+  st.log->info("the master lease is renewed again: {} waiting fires and writes go on",
+               st.parked.size());
+  while (!st.parked.empty() && !lease_lapsed(self)) {
+    auto next = std::move(st.parked.front());
+    st.parked.pop_front();
+    if (auto* fire = std::get_if<master_state::parked_fire>(&next))
+      fire_now(self, std::move(fire->req), std::move(fire->rp));
+    else
+      self->send(st.writer, atom::put::value, std::move(std::get<store_batch>(next)));
+  }
+}
+
 } // namespace
 
 master_actor::behavior_type master(master_actor::stateful_pointer<master_state> self,
@@ -662,63 +744,25 @@ master_actor::behavior_type master(master_actor::stateful_pointer<master_state> 
       auto& st = self->state;
       if (st.stopping)
         return make_caf_error(ec::master_unreachable, "the master is shutting down");
-      // Everything here happens before the next message: the fire reaches the
-      // writer in order with the coordinator's other writes.
-      std::vector<instance_runner_config> starts;
-      store_batch batch;
-      std::vector<std::string> ids;
-      for (const auto& target : req.targets) {
-        if (admission(self, target) == fire_admission::skip) {
-          st.log->info("{} at {} skipped: its instance-limit {} is reached (overlap skip)",
-                       target.record.name, to_iso8601(req.logical_time),
-                       target.wf->instance_limit);
-          continue;
-        }
-        auto rc = new_instance(self, target, req.trigger, req.logical_time, req.params);
-        if (!rc) {
-          st.log->error("{} at {} cannot start: {}", target.record.name,
-                        to_iso8601(req.logical_time), rc.error().message);
-          continue;
-        }
-        add_rows(*rc, batch);
-        ids.push_back(rc->record.id);
-        starts.push_back(std::move(*rc));
-      }
-      if (starts.empty()) {
-        self->send(st.writer, atom::put::value, std::move(req.writes));
-        return std::string{};
-      }
-      std::move(req.writes.begin(), req.writes.end(), std::back_inserter(batch));
-      auto joined = join(ids, ",");
-      fire_record record{req.coordinator, req.logical_time, joined, now_ms()};
       auto rp = self->make_response_promise<std::string>();
-      self->request(st.writer, caf::infinite, atom::fire::value, std::move(record), std::move(batch))
-        .then(
-          [self, rp, starts = std::move(starts), req, joined](fire_outcome& outcome) mutable {
-            auto& st = self->state;
-            if (!outcome.fired) {
-              st.log->warn("{} at {} fired before (instance {}): not again", req.coordinator,
-                           to_iso8601(req.logical_time), outcome.instance_id);
-              // Its state still moves on.
-              store_batch state;
-              for (auto& w : req.writes)
-                if (std::holds_alternative<coordinator_put>(w))
-                  state.push_back(std::move(w));
-              self->send(st.writer, atom::put::value, std::move(state));
-              rp.deliver(std::string{});
-              return;
-            }
-            for (auto& rc : starts) {
-              fill_handles(self, rc);
-              admit(self, std::move(rc));
-            }
-            rp.deliver(joined);
-          },
-          [rp](caf::error& err) mutable { rp.deliver(err); });
+      // Past its lease the master fires nothing: the fire waits (with the
+      // coordinator's writes after it, to keep their order) for a renewal.
+      if (!st.parked.empty() || lease_lapsed(self)) {
+        if (st.parked.empty())
+          st.log->warn("the master lease is not renewed in time: fires wait until it is");
+        st.parked.emplace_back(master_state::parked_fire{std::move(req), rp});
+        return rp;
+      }
+      fire_now(self, std::move(req), rp);
       return rp;
     },
     [self](atom::put, store_batch& writes) {
-      self->send(self->state.writer, atom::put::value, std::move(writes));
+      auto& st = self->state;
+      if (!st.parked.empty()) {
+        st.parked.emplace_back(std::move(writes));
+        return;
+      }
+      self->send(st.writer, atom::put::value, std::move(writes));
     },
     [self](atom::rerun, const std::string& id, rerun_request& req) -> caf::result<atom::ok> {
       auto& st = self->state;
@@ -877,6 +921,7 @@ master_actor::behavior_type master(master_actor::stateful_pointer<master_state> 
       st.act_until = until;
       if (st.cfg.fence_dispatch)
         self->send(st.dispatcher, atom::lease::value, until);
+      release_parked(self);
     },
     [self](atom::health, bool available, std::string& error, std::uint64_t pending) {
       auto& st = self->state;

@@ -11,9 +11,11 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include <caf/fwd.hpp>
+#include <caf/typed_response_promise.hpp>
 #include <spdlog/logger.h>
 
 #include "actors.hpp"
@@ -39,9 +41,9 @@ struct master_config {
   /// same address restarted) and how long after its lease ended.
   std::string previous_master;
   std::int64_t takeover_ms = 0;
-  /// Whether dispatching stops when the lease is not renewed in time. Only
-  /// with a standby configured: without one nobody else can take over, so
-  /// the master keeps dispatching through a store outage (its writes are
+  /// Whether firing and dispatching stop when the lease is not renewed in
+  /// time. Only with a standby configured: without one nobody else can take
+  /// over, so the master keeps going through a store outage (its writes are
   /// fenced in the store either way).
   bool fence_dispatch = true;
   /// Every configured worker: told at once that this master is active.
@@ -104,6 +106,13 @@ struct master_state {
   timestamp act_until = 0;
   /// The lease went to another master: this one stops at once.
   bool demoted = false;
+  /// Coordinator fires (and the writes after them) that came while the lease
+  /// was not renewed in time: carried out, in order, after a renewal.
+  struct parked_fire {
+    fire_request req;
+    caf::typed_response_promise<std::string> rp;
+  };
+  std::deque<std::variant<parked_fire, store_batch>> parked;
   /// Running instances by id, the workflow of each, and the trigger that
   /// created it (whether it counts for dependencies).
   std::map<std::string, instance_runner_actor> runners;

@@ -1,6 +1,8 @@
 // The store on Poco::Data, for SQLite and MySQL/MariaDB: one implementation,
 // the few differences of syntax and connection handling keyed on `dialect`.
 #include <algorithm>
+#include <chrono>
+#include <thread>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -11,6 +13,7 @@
 #include <Poco/Data/MySQL/Connector.h>
 #include <Poco/Data/RecordSet.h>
 #include <Poco/Data/SQLite/Connector.h>
+#include <Poco/Data/SQLite/SQLiteException.h>
 #include <Poco/Data/Session.h>
 #include <Poco/Data/Statement.h>
 #include <Poco/Exception.h>
@@ -851,6 +854,13 @@ private:
       if (m.version <= *current)
         continue;
       transaction([&] {
+        // Take the write lock before looking (a write first: SQLite waits
+        // for it, while upgrading a read lock would fail at once), then look
+        // again: a master and a standby starting together both migrate, and
+        // the second must find the first one's work done.
+        session() << "DELETE FROM schema_version WHERE version < 0", now;
+        if (read_schema_version() >= m.version)
+          return;
         for (const auto& statement : m.statements)
           session() << statement, now;
         record_version(m);
@@ -1461,14 +1471,30 @@ private:
 };
 
 std::unique_ptr<Session> connect_sqlite(const std::string& path, int busy_timeout_ms) {
-  auto session = std::make_unique<Session>("SQLite", path);
-  // WAL lets the API read while the master writes; NORMAL sync is safe in
-  // WAL mode and ~500x faster per commit than the default (STACK.md).
-  *session << "PRAGMA journal_mode=WAL", now;
-  *session << "PRAGMA synchronous=NORMAL", now;
-  *session << "PRAGMA busy_timeout=" + std::to_string(busy_timeout_ms), now;
-  *session << "PRAGMA foreign_keys=ON", now;
-  return session;
+  // Processes that open a new file at the same moment (a master, a standby
+  // and the http server starting together) race for the lock that the switch
+  // to WAL takes; SQLite answers "locked" without calling the busy handler
+  // there. So the whole opening is retried until the busy timeout is over.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(busy_timeout_ms);
+  for (;;) {
+    try {
+      auto session = std::make_unique<Session>("SQLite", path);
+      *session << "PRAGMA busy_timeout=" + std::to_string(busy_timeout_ms), now;
+      // WAL lets the API read while the master writes; NORMAL sync is safe in
+      // WAL mode and ~500x faster per commit than the default (STACK.md).
+      *session << "PRAGMA journal_mode=WAL", now;
+      *session << "PRAGMA synchronous=NORMAL", now;
+      *session << "PRAGMA foreign_keys=ON", now;
+      return session;
+    } catch (const Poco::Data::SQLite::DBLockedException&) {
+      if (std::chrono::steady_clock::now() >= deadline)
+        throw;
+    } catch (const Poco::Data::SQLite::TableLockedException&) {
+      if (std::chrono::steady_clock::now() >= deadline)
+        throw;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
 }
 
 std::unique_ptr<Session> connect_mysql(const std::string& connection, int busy_timeout_ms) {

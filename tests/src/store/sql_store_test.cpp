@@ -1636,3 +1636,32 @@ TEST_CASE("a MySQL URL whose password holds a semicolon is refused before connec
 }
 
 TEST_SUITE_END();
+
+TEST_CASE("processes that open one new SQLite file at the same moment all get it") {
+  // A master, a standby and the http server start together: the switch to
+  // WAL takes a lock, and the others must wait for it rather than fail.
+  for (int round = 0; round < 20; ++round) {
+    sqlite_backend backend;
+    constexpr int openers = 6;
+    std::vector<std::string> errors(openers);
+    std::atomic<int> ready{0};
+    std::vector<std::thread> threads;
+    for (int i = 0; i < openers; ++i)
+      threads.emplace_back([&, i] {
+        ++ready;
+        while (ready < openers)
+          std::this_thread::yield();
+        auto parsed = parse_store_url(backend.url, "/");
+        auto db = open_store(*parsed, 5000);
+        if (!db)
+          errors[i] = db.error().message;
+        else if (i % 2 == 0) // the masters migrate, the http server does not
+          if (auto migrated = (*db)->migrate(); !migrated)
+            errors[i] = migrated.error().message;
+      });
+    for (auto& t : threads)
+      t.join();
+    for (const auto& e : errors)
+      CHECK_MESSAGE(e.empty(), "round " << round << ": " << e);
+  }
+}
