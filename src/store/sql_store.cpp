@@ -535,26 +535,8 @@ public:
 
   expected<lease_record> acquire_lease(const std::string& holder, timestamp now_time,
                                        std::int64_t ttl_ms) override {
-    return run("acquire the master lease", [&]() -> expected<lease_record> {
-      if (holder.empty())
-        throw std::invalid_argument("the holder of a lease must not be empty");
-      std::string name = master_lease;
-      auto who = valid_utf8(holder);
-      auto at = static_cast<Poco::Int64>(now_time);
-      auto expires = static_cast<Poco::Int64>(now_time + ttl_ms);
-      lease_record result;
-      transaction([&] {
-        // The insert takes the write lock (SQLite) or the row lock (MySQL)
-        // before the condition is checked, so of two concurrent callers the
-        // second sees the first one's lease and takes nothing.
-        create_lease(name);
-        session() << "UPDATE lease SET epoch = epoch + 1, holder = ?, expires_at = ? "
-                     "WHERE name = ? AND (holder = '' OR expires_at <= ?)",
-          bind(who), bind(expires), bind(name), bind(at), now;
-        result = read_lease_row(name);
-      });
-      return result;
-    });
+    // Nobody's lease is held by "" with any epoch: no holder is taken as dead.
+    return take_lease("acquire the master lease", holder, "", 0, now_time, ttl_ms);
   }
 
   expected<bool> renew_lease(const std::string& holder, std::uint64_t epoch, timestamp now_time,
@@ -604,32 +586,7 @@ public:
   expected<lease_record> seize_lease(const std::string& holder, const std::string& dead_holder,
                                      std::uint64_t dead_epoch, timestamp now_time,
                                      std::int64_t ttl_ms) override {
-    // A retry after a lost connection whose first try committed finds the
-    // lease already `holder`'s (unexpired, at a newer epoch than the dead
-    // one) and returns it unchanged: the caller holds it.
-    return run("seize the master lease", [&]() -> expected<lease_record> {
-      if (holder.empty())
-        throw std::invalid_argument("the holder of a lease must not be empty");
-      std::string name = master_lease;
-      auto who = valid_utf8(holder);
-      auto dead = valid_utf8(dead_holder);
-      auto dead_stamp = static_cast<Poco::Int64>(dead_epoch);
-      auto at = static_cast<Poco::Int64>(now_time);
-      auto expires = static_cast<Poco::Int64>(now_time + ttl_ms);
-      lease_record result;
-      transaction([&] {
-        // As in acquire_lease(): the insert locks before the condition is
-        // checked, so of concurrent callers one wins and the others see its
-        // lease (whose epoch is no longer the dead one).
-        create_lease(name);
-        session() << "UPDATE lease SET epoch = epoch + 1, holder = ?, expires_at = ? "
-                     "WHERE name = ? AND (holder = '' OR expires_at <= ? "
-                     "OR (holder = ? AND epoch = ?))",
-          bind(who), bind(expires), bind(name), bind(at), bind(dead), bind(dead_stamp), now;
-        result = read_lease_row(name);
-      });
-      return result;
-    });
+    return take_lease("seize the master lease", holder, dead_holder, dead_epoch, now_time, ttl_ms);
   }
 
   void fence(std::string holder, std::uint64_t epoch) override {
@@ -894,6 +851,40 @@ private:
       record_version(m);
     }
     return {};
+  }
+
+  /// Takes the lease for `holder` (epoch + 1) when nobody holds it, it has
+  /// expired at `now_time`, or `dead_holder` still holds it with
+  /// `dead_epoch`; returns the lease afterwards.
+  expected<lease_record> take_lease(const char* what, const std::string& holder,
+                                    const std::string& dead_holder, std::uint64_t dead_epoch,
+                                    timestamp now_time, std::int64_t ttl_ms) {
+    // A retry after a lost connection whose first try committed finds the
+    // lease already `holder`'s (unexpired, at a newer epoch than the dead
+    // one) and returns it unchanged: the caller holds it.
+    return run(what, [&]() -> expected<lease_record> {
+      if (holder.empty())
+        throw std::invalid_argument("the holder of a lease must not be empty");
+      std::string name = master_lease;
+      auto who = valid_utf8(holder);
+      auto dead = valid_utf8(dead_holder);
+      auto dead_stamp = static_cast<Poco::Int64>(dead_epoch);
+      auto at = static_cast<Poco::Int64>(now_time);
+      auto expires = static_cast<Poco::Int64>(now_time + ttl_ms);
+      lease_record result;
+      transaction([&] {
+        // The insert takes the write lock (SQLite) or the row lock (MySQL)
+        // before the condition is checked, so of concurrent callers one wins
+        // and the others see its lease (its epoch is no longer the dead one).
+        create_lease(name);
+        session() << "UPDATE lease SET epoch = epoch + 1, holder = ?, expires_at = ? "
+                     "WHERE name = ? AND (holder = '' OR expires_at <= ? "
+                     "OR (holder = ? AND epoch = ?))",
+          bind(who), bind(expires), bind(name), bind(at), bind(dead), bind(dead_stamp), now;
+        result = read_lease_row(name);
+      });
+      return result;
+    });
   }
 
   void release_lock(const std::string& lock) {
