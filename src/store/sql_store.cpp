@@ -872,19 +872,101 @@ private:
       auto at = static_cast<Poco::Int64>(now_time);
       auto expires = static_cast<Poco::Int64>(now_time + ttl_ms);
       lease_record result;
-      transaction([&] {
-        // The insert takes the write lock (SQLite) or the row lock (MySQL)
-        // before the condition is checked, so of concurrent callers one wins
-        // and the others see its lease (its epoch is no longer the dead one).
-        create_lease(name);
-        session() << "UPDATE lease SET epoch = epoch + 1, holder = ?, expires_at = ? "
-                     "WHERE name = ? AND (holder = '' OR expires_at <= ? "
-                     "OR (holder = ? AND epoch = ?))",
-          bind(who), bind(expires), bind(name), bind(at), bind(dead), bind(dead_stamp), now;
-        result = read_lease_row(name);
-      });
+      auto take = [&] {
+        transaction([&] {
+          // The insert takes the write lock (SQLite) or the row lock (MySQL)
+          // before the condition is checked, so of concurrent callers one wins
+          // and the others see its lease (its epoch is no longer the dead one).
+          create_lease(name);
+          session() << "UPDATE lease SET epoch = epoch + 1, holder = ?, expires_at = ? "
+                       "WHERE name = ? AND (holder = '' OR expires_at <= ? "
+                       "OR (holder = ? AND epoch = ?))",
+            bind(who), bind(expires), bind(name), bind(at), bind(dead), bind(dead_stamp), now;
+          result = read_lease_row(name);
+        });
+      };
+      if (dialect_ == dialect::sqlite) {
+        take();
+        return result;
+      }
+      // A master frozen in the middle of a transaction (SIGSTOP, a paused
+      // VM) keeps its lock on the lease row for as long as it is frozen, and
+      // would keep every standby out. So wait 1 s for the lock at a time, and
+      // end the connections whose transactions hold locks for longer than
+      // 2 s: theirs roll back, and a master that wakes up finds its writes
+      // fenced. Only a caller entitled to the lease gets here (free,
+      // expired, or its holder gone).
+      auto saved = lock_wait_timeout();
+      auto restore = [&] {
+        if (session_)
+          session() << "SET SESSION innodb_lock_wait_timeout = " + std::to_string(saved), now;
+      };
+      session() << "SET SESSION innodb_lock_wait_timeout = 1", now;
+      for (int tries = 1;; ++tries) {
+        try {
+          take();
+          break;
+        } catch (const Poco::Exception& e) {
+          bool stuck = e.displayText().find("errno]: 1205") != std::string::npos;
+          if (tries >= 6 || !stuck) {
+            try {
+              restore();
+            } catch (const Poco::Exception&) {
+              // the connection is broken: run() replaces it
+            }
+            throw;
+          }
+          end_stuck_lockers();
+        }
+      }
+      restore();
       return result;
     });
+  }
+
+  /// The session's innodb_lock_wait_timeout (MySQL), in seconds.
+  long lock_wait_timeout() {
+    Poco::Data::Statement select(session());
+    select << "SELECT @@SESSION.innodb_lock_wait_timeout";
+    select.execute();
+    Poco::Data::RecordSet rs(select);
+    return rs.rowCount() == 0 ? 50 : static_cast<long>(number(rs.value(0, 0)));
+  }
+
+  /// Ends (KILL CONNECTION) the other connections whose transactions have
+  /// held locks for more than 2 s: in cafflow's short transactions that is
+  /// a frozen process. MySQL lets a user end its own connections. Without the
+  /// PROCESS privilege (which INNODB_TRX needs), the connections of this user
+  /// on this database idle for 2 s or more are ended instead: the frozen
+  /// one is among them, and a healthy client reconnects on its next query.
+  void end_stuck_lockers() {
+    std::vector<long long> ids;
+    auto collect = [&](const std::string& sql) {
+      Poco::Data::Statement select(session());
+      select << sql;
+      select.execute();
+      Poco::Data::RecordSet rs(select);
+      for (std::size_t row = 0; row < rs.rowCount(); ++row)
+        ids.push_back(static_cast<long long>(number(rs.value(0, row))));
+    };
+    try {
+      collect("SELECT trx_mysql_thread_id FROM information_schema.INNODB_TRX "
+              "WHERE trx_mysql_thread_id <> CONNECTION_ID() AND trx_lock_structs > 0 "
+              "AND trx_started <= NOW() - INTERVAL 2 SECOND");
+    } catch (const Poco::Exception& e) {
+      if (e.displayText().find("errno]: 1227") == std::string::npos) // no PROCESS privilege
+        throw;
+      collect("SELECT ID FROM information_schema.PROCESSLIST WHERE ID <> CONNECTION_ID() "
+              "AND COMMAND = 'Sleep' AND TIME >= 2 AND DB = DATABASE() "
+              "AND USER = SUBSTRING_INDEX(CURRENT_USER(), '@', 1)");
+    }
+    for (auto id : ids) {
+      try {
+        session() << "KILL CONNECTION " + std::to_string(id), now;
+      } catch (const Poco::Exception&) {
+        // gone meanwhile
+      }
+    }
   }
 
   void release_lock(const std::string& lock) {

@@ -160,8 +160,11 @@ TEST_CASE("chaos: masters killed and frozen under load, nothing lost or run twic
   std::mt19937 rng(seed);
   cluster_options opts(2, 4);
   opts.standby = true;
-  if (const char* url = std::getenv("CAFFLOW_CHAOS_STORE"); url != nullptr && *url != '\0')
+  bool sqlite = true;
+  if (const char* url = std::getenv("CAFFLOW_CHAOS_STORE"); url != nullptr && *url != '\0') {
     opts.extra_ini = "[store]\nurl = " + std::string(url) + "\n";
+    sqlite = false;
+  }
   cluster c(std::move(opts));
   // Info is enough (the failover lines are info), and keeps logs small.
   write_file(c.conf(), std::regex_replace(read_file(c.conf()), std::regex("level = debug"),
@@ -179,7 +182,17 @@ TEST_CASE("chaos: masters killed and frozen under load, nothing lost or run twic
   std::mutex mtx;
   std::vector<std::string> ids;
   std::atomic<bool> submitting{true};
-  std::thread submitter([&] {
+  // Joined on every way out (a failed REQUIRE throws past it).
+  struct joiner {
+    std::atomic<bool>& flag;
+    std::thread thread;
+    ~joiner() {
+      flag = false;
+      if (thread.joinable())
+        thread.join();
+    }
+  };
+  joiner submitter{submitting, std::thread([&] {
     int n = 0;
     while (submitting) {
       auto wf = n % 3 == 2 ? "fan" : "chain";
@@ -191,7 +204,7 @@ TEST_CASE("chaos: masters killed and frozen under load, nothing lost or run twic
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(250));
     }
-  });
+  })};
 
   std::vector<double> failover_s;
   json events = json::array();
@@ -231,13 +244,22 @@ TEST_CASE("chaos: masters killed and frozen under load, nothing lost or run twic
       c.start_http();
     }
     view after;
-    auto switched = wait_until(
-      [&] {
-        after = cluster_view(c);
-        return after.epoch > before.epoch && !after.active.empty()
-               && after.active != before.active;
-      },
-      std::chrono::seconds(30));
+    auto took_over = [&] {
+      after = cluster_view(c);
+      return after.epoch > before.epoch && !after.active.empty() && after.active != before.active;
+    };
+    // On SQLite a master frozen inside a commit holds the database's write
+    // lock until it wakes up (docs/OPERATIONS.md): the standby cannot take
+    // over then. So a freeze ends after 12 s at most, and on SQLite the old
+    // master may simply go on; every check at the end still holds.
+    auto switched = wait_until(took_over, std::chrono::seconds(freeze ? 12 : 30));
+    if (!switched && freeze && sqlite) {
+      victim->signal(SIGCONT);
+      MESSAGE("round " << round << ": frozen inside a SQLite commit, no takeover");
+      events.push_back(json{{"round", round}, {"action", "SIGSTOP"}, {"from", before.active},
+                            {"to", nullptr}, {"epoch", before.epoch}});
+      continue;
+    }
     REQUIRE_MESSAGE(switched, "round " << round << ": no takeover\n" << c.logs());
     timestamp dispatched = 0;
     wait_until([&] { return (dispatched = first_dispatch(c, after.epoch)) != 0; },
@@ -259,7 +281,7 @@ TEST_CASE("chaos: masters killed and frozen under load, nothing lost or run twic
     }
   }
   submitting = false;
-  submitter.join();
+  submitter.thread.join();
 
   // Every instance ends; the workers and the store agree on what ran.
   std::vector<std::string> all;

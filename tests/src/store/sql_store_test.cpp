@@ -1665,3 +1665,33 @@ TEST_CASE("processes that open one new SQLite file at the same moment all get it
       CHECK_MESSAGE(e.empty(), "round " << round << ": " << e);
   }
 }
+
+TEST_CASE("MySQL: a master frozen inside a transaction on the lease does not keep a standby out") {
+  auto url = cafflow::test::fresh_mariadb_url();
+  auto db = open(url);
+  REQUIRE(db->acquire_lease("master-a", 1000, 3000)->holder == "master-a");
+  // master-a's writer froze (SIGSTOP) right after its fence check: its
+  // transaction holds a shared lock on the lease row and never ends.
+  auto frozen = raw_session(url);
+  frozen->begin();
+  *frozen << "SELECT holder FROM lease WHERE name = 'master' LOCK IN SHARE MODE",
+    Poco::Data::Keywords::now;
+  // The lease expired; the standby takes it anyway: the stuck connection is
+  // ended, its transaction rolled back.
+  auto standby = open(url);
+  auto started = std::chrono::steady_clock::now();
+  auto taken = standby->acquire_lease("master-b", 10000, 3000);
+  REQUIRE_MESSAGE(taken, taken.error().message);
+  CHECK(taken->holder == "master-b");
+  CHECK(taken->epoch == 2);
+  CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(10));
+  bool ended = false;
+  try {
+    *frozen << "SELECT 1", Poco::Data::Keywords::now;
+  } catch (const Poco::Exception&) {
+    ended = true;
+  }
+  CHECK(ended);
+  // The standby's connection waits as long as before for other locks.
+  CHECK(raw_rows(url, "SELECT @@GLOBAL.innodb_lock_wait_timeout").size() == 1);
+}
