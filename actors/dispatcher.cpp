@@ -126,6 +126,7 @@ void lose_worker(self_ptr self, const std::string& id, const std::string& why) {
     report.node = found->second.spec.node;
     report.attempt = found->second.spec.attempt;
     report.worker = id;
+    report.epoch = found->second.spec.epoch;
     report.outcome = "lost";
     report.finished = now_ms();
     report.message = "worker " + id + " was lost: " + why;
@@ -294,6 +295,7 @@ void close_recovery(self_ptr self, const char* why) {
     r.node = it->second.spec.node;
     r.attempt = it->second.spec.attempt;
     r.worker = it->second.spec.worker;
+    r.epoch = it->second.spec.epoch;
     r.outcome = "lost";
     r.finished = now_ms();
     r.message = "no worker had it when the master restarted";

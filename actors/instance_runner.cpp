@@ -372,7 +372,7 @@ instance_runner(instance_runner_actor::stateful_pointer<instance_runner_state> s
       a.exit_code = report.exit_code;
       a.lost = report.outcome == "lost";
       a.pid = report.pid;
-      a.epoch = 0;
+      a.epoch = report.epoch;
       a.log_path = report.log_path;
       a.started = report.started;
       a.finished = report.finished;

@@ -55,6 +55,7 @@ task_runner_actor::behavior_type task_runner(task_runner_actor::stateful_pointer
   st.report.node = spec.node;
   st.report.attempt = spec.attempt;
   st.report.worker = st.cfg.worker_id;
+  st.report.epoch = spec.epoch;
   st.report.started = now_ms();
   st.report.log_path = task_log_path(st.cfg.dirs, spec.instance_id, spec.node, spec.attempt);
   // A shutdown of the worker stops the process but waits for it to be reaped.

@@ -140,7 +140,8 @@ typename Inspector::result_type inspect(Inspector& f, log_chunk& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, attempt_report& x) {
   return f(caf::meta::type_name("attempt_report"), x.instance_id, x.node, x.attempt, x.worker,
-           x.outcome, x.exit_code, x.pid, x.log_path, x.started, x.finished, x.message);
+           x.outcome, x.exit_code, x.pid, x.log_path, x.started, x.finished, x.message,
+           x.epoch);
 }
 
 template <class Inspector>

@@ -367,6 +367,7 @@ worker_actor::behavior_type worker(worker_actor::stateful_pointer<worker_state> 
         report.node = spec.node;
         report.attempt = spec.attempt;
         report.worker = st.cfg.info.id;
+        report.epoch = spec.epoch;
         report.outcome = "lost";
         report.message = st.stopping ? "the worker is shutting down" : "the worker has no free slot";
         report.started = report.finished = now_ms();
@@ -388,6 +389,7 @@ worker_actor::behavior_type worker(worker_actor::stateful_pointer<worker_state> 
       claim.node = tc.spec.node;
       claim.attempt = tc.spec.attempt;
       claim.worker = st.cfg.info.id;
+      claim.epoch = tc.spec.epoch;
       claim.outcome = "running";
       claim.started = now_ms();
       auto runner = self->spawn(task_runner, std::move(tc));

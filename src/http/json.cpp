@@ -33,6 +33,7 @@ json to_json(const attempt_record& a) {
               {"exit_code", a.exit_code < 0 ? json(nullptr) : json(a.exit_code)},
               {"lost", a.lost},
               {"pid", a.pid},
+              {"epoch", a.epoch},
               {"log_path", a.log_path},
               {"started", time_json(a.started)},
               {"finished", time_json(a.finished)},

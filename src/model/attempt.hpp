@@ -65,6 +65,8 @@ struct attempt_report {
   timestamp finished = 0;
   /// Why it failed, with the tail of its log.
   std::string message;
+  /// The epoch of the master that dispatched it (0 = it never was).
+  std::uint64_t epoch = 0;
 };
 
 /// What a worker announces when it registers with the master.

@@ -328,9 +328,12 @@ TEST_CASE("chaos: masters killed and frozen under load, nothing lost or run twic
         CHECK_MESSAGE(recorded.count(attempt) == 1, "attempt " << attempt << " ran but is not stored");
       }
       for (const auto& a : node["attempts"])
-        if (a["status"] == "succeeded" || a["status"] == "failed")
+        if (a["status"] == "succeeded" || a["status"] == "failed") {
           CHECK_MESSAGE(starts.count(a["number"].get<int>()) == 1,
                         "stored attempt " << a["number"] << " never ran");
+          // Dispatched by some master of this run.
+          CHECK(a["epoch"].get<int>() >= 1);
+        }
       // No two attempts of a node at once: each ends before the next starts.
       std::map<int, std::pair<timestamp, timestamp>> spans;
       for (const auto& m : marks)

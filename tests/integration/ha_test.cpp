@@ -76,6 +76,10 @@ void kill_active_master(cluster_options opts) {
     CAPTURE(name);
     CHECK(node_of(inst, name)["attempts"].size() == 1);
   }
+  // b kept running across the failover: it stays the old master's attempt.
+  CHECK(node_of(inst, "a")["attempts"][0]["epoch"] == epoch);
+  CHECK(node_of(inst, "b")["attempts"][0]["epoch"] == epoch);
+  CHECK(node_of(inst, "c")["attempts"][0]["epoch"] == epoch + 1);
   // Logged, counted, and the hook ran with the new epoch and both addresses.
   CHECK(c.logs().find("FAILOVER") != std::string::npos);
   auto metrics = c.api("GET", "/metrics");
