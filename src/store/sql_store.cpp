@@ -551,15 +551,18 @@ public:
       auto stamp = static_cast<Poco::Int64>(epoch);
       auto expires = static_cast<Poco::Int64>(now_time + ttl_ms);
       bool renewed = false;
-      transaction([&] {
-        session() << "UPDATE lease SET expires_at = ? WHERE name = ? AND holder = ? AND epoch = ?",
-          bind(expires), bind(name), bind(who), bind(stamp), now;
-        // Read back rather than count affected rows: MySQL counts only rows
-        // that changed, and a renewal to the same expiry changes none. The
-        // row cannot change between the two statements: a matching update
-        // holds its lock until the commit.
-        auto lease = read_lease_row(name);
-        renewed = lease.holder == who && lease.epoch == epoch;
+      on_lease_row([&] {
+        transaction([&] {
+          session() << "UPDATE lease SET expires_at = ? WHERE name = ? AND holder = ? "
+                       "AND epoch = ?",
+            bind(expires), bind(name), bind(who), bind(stamp), now;
+          // Read back rather than count affected rows: MySQL counts only rows
+          // that changed, and a renewal to the same expiry changes none. The
+          // row cannot change between the two statements: a matching update
+          // holds its lock until the commit.
+          auto lease = read_lease_row(name);
+          renewed = lease.holder == who && lease.epoch == epoch;
+        });
       });
       return renewed;
     });
@@ -885,43 +888,49 @@ private:
           result = read_lease_row(name);
         });
       };
-      if (dialect_ == dialect::sqlite) {
-        take();
-        return result;
-      }
-      // A master frozen in the middle of a transaction (SIGSTOP, a paused
-      // VM) keeps its lock on the lease row for as long as it is frozen, and
-      // would keep every standby out. So wait 1 s for the lock at a time, and
-      // end the connections whose transactions hold locks for longer than
-      // 2 s: theirs roll back, and a master that wakes up finds its writes
-      // fenced. Only a caller entitled to the lease gets here (free,
-      // expired, or its holder gone).
-      auto saved = lock_wait_timeout();
-      auto restore = [&] {
-        if (session_)
-          session() << "SET SESSION innodb_lock_wait_timeout = " + std::to_string(saved), now;
-      };
-      session() << "SET SESSION innodb_lock_wait_timeout = 1", now;
-      for (int tries = 1;; ++tries) {
-        try {
-          take();
-          break;
-        } catch (const Poco::Exception& e) {
-          bool stuck = e.displayText().find("errno]: 1205") != std::string::npos;
-          if (tries >= 6 || !stuck) {
-            try {
-              restore();
-            } catch (const Poco::Exception&) {
-              // the connection is broken: run() replaces it
-            }
-            throw;
-          }
-          end_stuck_lockers();
-        }
-      }
-      restore();
+      on_lease_row(take);
       return result;
     });
+  }
+
+  /// Runs `change`, a transaction on the lease row. A process frozen in the
+  /// middle of a transaction on that row (SIGSTOP, a paused VM) keeps its
+  /// lock for as long as it is frozen, and would keep a standby from taking
+  /// an expired lease, or the holder from renewing, for as long. So on MySQL
+  /// the lock is waited for 1 s at a time, and connections whose
+  /// transactions hold locks for more than 2 s are ended: theirs roll back,
+  /// and a master that wakes up finds its writes fenced. Only callers
+  /// entitled to change the lease get here.
+  template <class F>
+  void on_lease_row(F change) {
+    if (dialect_ == dialect::sqlite) {
+      change();
+      return;
+    }
+    auto saved = lock_wait_timeout();
+    auto restore = [&] {
+      if (session_)
+        session() << "SET SESSION innodb_lock_wait_timeout = " + std::to_string(saved), now;
+    };
+    session() << "SET SESSION innodb_lock_wait_timeout = 1", now;
+    for (int tries = 1;; ++tries) {
+      try {
+        change();
+        break;
+      } catch (const Poco::Exception& e) {
+        bool stuck = e.displayText().find("errno]: 1205") != std::string::npos;
+        if (tries >= 6 || !stuck) {
+          try {
+            restore();
+          } catch (const Poco::Exception&) {
+            // the connection is broken: run() replaces it
+          }
+          throw;
+        }
+        end_stuck_lockers();
+      }
+    }
+    restore();
   }
 
   /// The session's innodb_lock_wait_timeout (MySQL), in seconds.

@@ -1695,3 +1695,17 @@ TEST_CASE("MySQL: a master frozen inside a transaction on the lease does not kee
   // The standby's connection waits as long as before for other locks.
   CHECK(raw_rows(url, "SELECT @@GLOBAL.innodb_lock_wait_timeout").size() == 1);
 }
+
+TEST_CASE("MySQL: a standby frozen while taking the lease does not keep the holder from renewing") {
+  auto url = cafflow::test::fresh_mariadb_url();
+  auto db = open(url);
+  REQUIRE(db->acquire_lease("master-a", 1000, 3000)->holder == "master-a");
+  auto frozen = raw_session(url);
+  frozen->begin();
+  *frozen << "SELECT holder FROM lease WHERE name = 'master' FOR UPDATE",
+    Poco::Data::Keywords::now;
+  auto renewed = db->renew_lease("master-a", 1, 2000, 3000);
+  REQUIRE_MESSAGE(renewed, renewed.error().message);
+  CHECK(*renewed);
+  CHECK(db->read_lease()->expires_at == 5000);
+}
