@@ -162,6 +162,73 @@ std::vector<std::string> ids_of(const std::vector<instance_record>& list) {
   return ids;
 }
 
+/// Two threads, each with its own store, take the master lease in 30
+/// rounds at the same moment: before round r thread 0 runs `prepare(db, r)`
+/// (an error message, or ""), then both run `take(db, name, r)`; a thread
+/// starts a round only when the other has finished the one before. Checks
+/// that exactly one wins each round, at `epoch_of(r)` with a TTL of 5000 from
+/// r * 10000, and that the loser saw the winner's lease.
+template <class Prepare, class Take, class Epoch>
+void race_for_lease(const std::string& url, Prepare prepare, Take take, Epoch epoch_of) {
+  constexpr int rounds = 30;
+  const std::string names[2] = {"master-a", "master-b"};
+  std::vector<lease_record> leases[2];
+  std::vector<std::string> errors[2];
+  std::atomic<int> done[2] = {{0}, {0}};
+  std::atomic<int> prepared{0};
+  auto race = [&](int who) {
+    auto parsed = parse_store_url(url, "/");
+    auto db = open_store(*parsed, 10000);
+    if (!db) {
+      errors[who].push_back(db.error().message);
+      prepared = rounds;
+      done[who] = rounds;
+      return;
+    }
+    for (int r = 1; r <= rounds; ++r) {
+      if (who == 0) {
+        while (done[1] < r - 1)
+          std::this_thread::yield();
+        if (auto problem = prepare(**db, r); !problem.empty())
+          errors[who].push_back(problem);
+        prepared = r;
+      } else {
+        while (prepared < r)
+          std::this_thread::yield();
+      }
+      auto lease = take(**db, names[who], r);
+      if (lease)
+        leases[who].push_back(*lease);
+      else
+        errors[who].push_back(lease.error().message);
+      done[who] = r;
+    }
+  };
+  std::thread other([&] { race(1); });
+  race(0);
+  other.join();
+  CHECK(errors[0].empty());
+  CHECK(errors[1].empty());
+  REQUIRE(leases[0].size() == rounds);
+  REQUIRE(leases[1].size() == rounds);
+  for (int r = 1; r <= rounds; ++r) {
+    CAPTURE(r);
+    const auto& a = leases[0][r - 1];
+    const auto& b = leases[1][r - 1];
+    auto epoch = epoch_of(r);
+    bool a_won = a.holder == names[0] && a.epoch == epoch;
+    bool b_won = b.holder == names[1] && b.epoch == epoch;
+    CHECK(a_won != b_won);
+    // The loser saw the winner's lease of this round.
+    CHECK(a.holder == b.holder);
+    CHECK(a.epoch == epoch);
+    CHECK(b.epoch == epoch);
+    CHECK(a.expires_at == r * 10000 + 5000);
+    CHECK(b.expires_at == r * 10000 + 5000);
+  }
+  CHECK(open(url)->read_lease()->epoch == epoch_of(rounds));
+}
+
 } // namespace
 
 TEST_SUITE_BEGIN("sql_store");
@@ -824,55 +891,12 @@ TEST_CASE_TEMPLATE("of two stores acquiring the master lease at once, one wins e
                    BACKENDS) {
   B backend;
   open(backend.url);
-  constexpr int rounds = 30;
-  const std::string names[2] = {"master-a", "master-b"};
-  // Each thread its own store. Round r acquires at r * 10000 with a TTL of
-  // 5000, so the lease of the round before has expired; a thread starts a
-  // round only when the other has finished the round before, so that the
-  // two meet in every round.
-  std::vector<lease_record> leases[2];
-  std::vector<std::string> errors[2];
-  std::atomic<int> done[2] = {{0}, {0}};
-  auto acquire_all = [&](int who) {
-    auto parsed = parse_store_url(backend.url, "/");
-    auto db = open_store(*parsed, 10000);
-    for (int r = 1; r <= rounds; ++r) {
-      while (done[1 - who] < r - 1)
-        std::this_thread::yield();
-      if (db) {
-        auto lease = (*db)->acquire_lease(names[who], r * 10000, 5000);
-        if (lease)
-          leases[who].push_back(*lease);
-        else
-          errors[who].push_back(lease.error().message);
-      } else if (r == 1) {
-        errors[who].push_back(db.error().message);
-      }
-      done[who] = r;
-    }
-  };
-  std::thread other([&] { acquire_all(1); });
-  acquire_all(0);
-  other.join();
-  CHECK(errors[0].empty());
-  CHECK(errors[1].empty());
-  REQUIRE(leases[0].size() == rounds);
-  REQUIRE(leases[1].size() == rounds);
-  for (int r = 1; r <= rounds; ++r) {
-    CAPTURE(r);
-    const auto& a = leases[0][r - 1];
-    const auto& b = leases[1][r - 1];
-    bool a_won = a.holder == names[0] && a.epoch == static_cast<std::uint64_t>(r);
-    bool b_won = b.holder == names[1] && b.epoch == static_cast<std::uint64_t>(r);
-    CHECK(a_won != b_won);
-    // The loser saw the winner's lease of this round.
-    CHECK(a.holder == b.holder);
-    CHECK(a.epoch == static_cast<std::uint64_t>(r));
-    CHECK(b.epoch == static_cast<std::uint64_t>(r));
-    CHECK(a.expires_at == r * 10000 + 5000);
-    CHECK(b.expires_at == r * 10000 + 5000);
-  }
-  CHECK(open(backend.url)->read_lease()->epoch == rounds);
+  // Round r acquires at r * 10000 with a TTL of 5000: the lease of the round
+  // before has expired.
+  race_for_lease(
+    backend.url, [](store&, int) { return std::string(); },
+    [](store& db, const std::string& me, int r) { return db.acquire_lease(me, r * 10000, 5000); },
+    [](int r) { return static_cast<std::uint64_t>(r); });
 }
 
 TEST_CASE_TEMPLATE("master nodes: put and update by address and list by address", B, BACKENDS) {
@@ -968,69 +992,20 @@ TEST_CASE_TEMPLATE("of two stores seizing the master lease from a dead holder at
                    B, BACKENDS) {
   B backend;
   open(backend.url);
-  constexpr int rounds = 30;
-  const std::string names[2] = {"master-a", "master-b"};
-  // Each thread its own store. Before round r the first thread gives the
-  // lease to a dead master for long (take_epoch: epoch 2r - 1), then both
-  // seize it from that one at r * 10000 with a TTL of 5000; a thread starts
-  // a round only when the other has finished the one before.
-  std::vector<lease_record> leases[2];
-  std::vector<std::string> errors[2];
-  std::atomic<int> done[2] = {{0}, {0}};
-  std::atomic<int> prepared{0};
-  auto seize_all = [&](int who) {
-    auto parsed = parse_store_url(backend.url, "/");
-    auto db = open_store(*parsed, 10000);
-    for (int r = 1; r <= rounds; ++r) {
-      auto dead_epoch = static_cast<std::uint64_t>(2 * r - 1);
-      if (who == 0) {
-        while (done[1] < r - 1)
-          std::this_thread::yield();
-        if (db) {
-          auto taken = (*db)->take_epoch("dead", r * 10000 - 1, 1000000);
-          if (!taken || *taken != dead_epoch)
-            errors[who].push_back("round " + std::to_string(r) + ": take_epoch failed");
-        }
-        prepared = r;
-      } else {
-        while (prepared < r)
-          std::this_thread::yield();
-      }
-      if (db) {
-        auto lease = (*db)->seize_lease(names[who], "dead", dead_epoch, r * 10000, 5000);
-        if (lease)
-          leases[who].push_back(*lease);
-        else
-          errors[who].push_back(lease.error().message);
-      } else if (r == 1) {
-        errors[who].push_back(db.error().message);
-      }
-      done[who] = r;
-    }
-  };
-  std::thread other([&] { seize_all(1); });
-  seize_all(0);
-  other.join();
-  CHECK(errors[0].empty());
-  CHECK(errors[1].empty());
-  REQUIRE(leases[0].size() == rounds);
-  REQUIRE(leases[1].size() == rounds);
-  for (int r = 1; r <= rounds; ++r) {
-    CAPTURE(r);
-    const auto& a = leases[0][r - 1];
-    const auto& b = leases[1][r - 1];
-    auto epoch = static_cast<std::uint64_t>(2 * r);
-    bool a_won = a.holder == names[0] && a.epoch == epoch;
-    bool b_won = b.holder == names[1] && b.epoch == epoch;
-    CHECK(a_won != b_won);
-    // The loser saw the winner's lease of this round.
-    CHECK(a.holder == b.holder);
-    CHECK(a.epoch == epoch);
-    CHECK(b.epoch == epoch);
-    CHECK(a.expires_at == r * 10000 + 5000);
-    CHECK(b.expires_at == r * 10000 + 5000);
-  }
-  CHECK(open(backend.url)->read_lease()->epoch == 2 * rounds);
+  // Before round r the lease goes to a dead master for long (take_epoch:
+  // epoch 2r - 1); both seize it from that one at r * 10000.
+  race_for_lease(
+    backend.url,
+    [](store& db, int r) {
+      auto taken = db.take_epoch("dead", r * 10000 - 1, 1000000);
+      return taken && *taken == static_cast<std::uint64_t>(2 * r - 1)
+               ? std::string()
+               : "round " + std::to_string(r) + ": take_epoch failed";
+    },
+    [](store& db, const std::string& me, int r) {
+      return db.seize_lease(me, "dead", static_cast<std::uint64_t>(2 * r - 1), r * 10000, 5000);
+    },
+    [](int r) { return static_cast<std::uint64_t>(2 * r); });
 }
 
 TEST_CASE_TEMPLATE("a fenced store writes only while its master holds the lease", B, BACKENDS) {
