@@ -215,29 +215,16 @@ http_response get_instance(api_backend& backend, const std::string& id) {
   return json_response(200, to_json(*inst, true));
 }
 
-/// A text field that is unknown when empty.
-json text_or_null(const std::string& text) { return text.empty() ? json(nullptr) : json(text); }
-
-/// One entry of "masters".
-json master_json(const master_entry& m) {
-  return json{{"address", m.address},
-              {"role", m.role},
-              {"pid", m.pid},
-              {"host", text_or_null(m.host)},
-              {"started_at", time_json(m.started_at)},
-              {"seen_at", time_json(m.seen_at)},
-              {"lease_expires_at", time_json(m.lease_expires_at)}};
-}
-
 /// Adds the store's view of the masters to a cluster body: "epoch",
 /// "lease" and "masters".
 void add_view(json& body, const cluster_view& view) {
   json masters = json::array();
   for (const auto& m : view.masters)
-    masters.push_back(master_json(m));
+    masters.push_back(to_json(m));
   body["epoch"] = view.epoch;
-  body["lease"] = json{{"holder", text_or_null(view.lease_holder)},
-                       {"expires_at", time_json(view.lease_expires_at)}};
+  body["lease"] = json{
+    {"holder", text_or_null(view.lease_holder)},
+    {"expires_at", time_json(view.lease_expires_at)}};
   body["masters"] = std::move(masters);
 }
 
@@ -258,7 +245,7 @@ http_response get_cluster(api_backend& backend) {
       master_entry answering{{h->master, "active", h->master_pid, "", h->started, 0}, 0};
       body["epoch"] = h->epoch;
       body["lease"] = nullptr;
-      body["masters"] = json::array({master_json(answering)});
+      body["masters"] = json::array({to_json(answering)});
     }
     return json_response(200, body);
   }

@@ -4,10 +4,9 @@ namespace cafflow {
 
 json time_json(timestamp ms) { return ms == 0 ? json(nullptr) : json(to_iso8601(ms)); }
 
-namespace {
-
-/// A string, or null when it is empty (not set).
 json text_or_null(const std::string& text) { return text.empty() ? json(nullptr) : json(text); }
+
+namespace {
 
 json times_json(const std::vector<timestamp>& times) {
   json result = json::array();
@@ -199,6 +198,16 @@ json to_json(const dag_edge& e) {
   if (e.label == "case")
     result["condition"] = e.condition;
   return result;
+}
+
+json to_json(const master_entry& m) {
+  return json{{"address", m.address},
+              {"role", m.role},
+              {"pid", m.pid},
+              {"host", text_or_null(m.host)},
+              {"started_at", time_json(m.started_at)},
+              {"seen_at", time_json(m.seen_at)},
+              {"lease_expires_at", time_json(m.lease_expires_at)}};
 }
 
 json to_json(const workflow_version_view& v) {

@@ -27,11 +27,16 @@ json to_json(const dag_node& n);
 /// {"from", "to", "label"}, and "condition" for a decision's case.
 json to_json(const dag_edge& e);
 json to_json(const workflow_version_view& v);
+/// One entry of GET /api/v1/cluster's "masters".
+json to_json(const master_entry& m);
 /// {"workflow": ..., "coordinator": ... or null, "downstream": [...],
 ///  "nodes": [...], "edges": [...], "versions": [...] or null}.
 json to_json(const workflow_detail& d);
 
 /// An ISO 8601 time, or null when unset.
 json time_json(timestamp ms);
+
+/// A string, or null when it is empty (not set).
+json text_or_null(const std::string& text);
 
 } // namespace cafflow
