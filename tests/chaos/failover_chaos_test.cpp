@@ -42,8 +42,9 @@ int env_int(const char* name, int fallback) {
   return v != nullptr && *v != '\0' ? std::atoi(v) : fallback;
 }
 
-/// A shell action that logs "S attempt ms" and "E attempt ms" around a short
-/// sleep into runs/<instance>.<node>, and retries (a killed worker's attempt
+/// A shell action that logs "S attempt ms" and "E attempt ms" into
+/// runs/<instance>.<node> around its workload (0.3 s of sleep: long enough
+/// that failovers hit running tasks), and retries (a killed worker's attempt
 /// is lost and must be retried, never run twice at once).
 std::string action(const std::string& name, const std::string& to, const std::string& runs) {
   auto file = runs + "/$CAFFLOW_INSTANCE_ID." + name;
@@ -202,7 +203,20 @@ TEST_CASE("chaos: masters killed and frozen under load, nothing lost or run twic
         ids.push_back(json::parse(r.body)["instance_id"].get<std::string>());
         ++n;
       }
-      std::this_thread::sleep_for(std::chrono::milliseconds(250));
+      // The next one once fewer than 6 are running or queued (none while no
+      // master answers): a steady load, whatever the machine's speed.
+      wait_until(
+        [&] {
+          if (!submitting)
+            return true;
+          auto view = c.api("GET", "/api/v1/cluster");
+          auto body = json::parse(view.body, nullptr, false);
+          if (view.status != 200 || !body.is_object() || !body["instances"].is_object())
+            return false;
+          return body["instances"]["running"].get<int>() + body["instances"]["queued"].get<int>()
+                 < 6;
+        },
+        std::chrono::seconds(60), std::chrono::milliseconds(100));
     }
   })};
 
@@ -217,8 +231,16 @@ TEST_CASE("chaos: masters killed and frozen under load, nothing lost or run twic
     else
       c.start_standby();
   };
+  // Task runs started so far (one file per instance and node).
+  auto task_files = [&] {
+    return std::distance(fs::directory_iterator(runs), fs::directory_iterator{});
+  };
   for (int round = 0; round < rounds; ++round) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(1500 + rng() % 2000));
+    // The next disruption once the cluster has made progress: 4 to 9 more
+    // tasks started since the last one.
+    auto progress = task_files() + 4 + static_cast<long>(rng() % 6);
+    CHECK_MESSAGE(wait_until([&] { return task_files() >= progress; }, std::chrono::seconds(60)),
+                  "round " << round << ": no progress\n" << c.logs());
     auto before = cluster_view(c);
     REQUIRE_MESSAGE(!before.active.empty(), "no active master before round " << round << "\n"
                                                                                << c.logs());
