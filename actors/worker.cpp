@@ -315,7 +315,6 @@ worker_actor::behavior_type worker(worker_actor::stateful_pointer<worker_state> 
     if (st.master && down.source == st.master.address()) {
       st.log->warn("lost the master at {}: {}", master_address(st).to_string(),
                    self->system().render(down.reason));
-      st.master = nullptr;
       drop_master(self);
       // The standby takes over where the master was: try the other address first.
       next_master(st);

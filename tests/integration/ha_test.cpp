@@ -125,11 +125,7 @@ void freeze_active_master(const std::string& store_ini) {
   auto runs = c.dir("runs");
   auto marker = c.dir("failed-once");
   // a fails once; its retry is due 3 s later, while the master is frozen.
-  c.add_workflow("retry.xml",
-                 chain_xml("retry", {"a", "b"}, runs,
-                           {{"a", "if [ ! -e " + marker + " ]; then touch " + marker
-                                    + "; exit 3; fi"}},
-                           {{"a", "retry-times=\"2\" interval=\"3\""}}));
+  c.add_workflow("retry.xml", retry_once_xml(runs, marker, 3));
   c.start();
   REQUIRE(wait_until([&] {
     return master_entry(c.get("/api/v1/cluster"), c.standby_address())["role"] == "standby";
@@ -137,10 +133,7 @@ void freeze_active_master(const std::string& store_ini) {
   auto epoch = c.get("/api/v1/cluster")["epoch"].get<int>();
   auto old_pid = c.master()->pid();
   auto id = c.run("retry");
-  REQUIRE(wait_until([&] {
-    auto r = c.api("GET", "/api/v1/instances/" + id);
-    return r.status == 200 && node_of(json::parse(r.body), "a")["status"] == "retrying";
-  }));
+  REQUIRE(wait_until([&] { return node_status_is(c, id, "a", "retrying"); }));
   c.master()->signal(SIGSTOP);
   CHECK_MESSAGE(wait_until([&] { return taken_over(c, epoch, c.standby_address()); },
                            std::chrono::seconds(15)),

@@ -134,17 +134,10 @@ TEST_CASE("a retry that was due while the master was down happens once it is bac
   auto runs = c.dir("runs");
   auto marker = c.dir("failed-once");
   // a fails on its first attempt, then succeeds; 2 s between attempts.
-  c.add_workflow("retry.xml",
-                 chain_xml("retry", {"a", "b"}, runs,
-                           {{"a", "if [ ! -e " + marker + " ]; then touch " + marker
-                                    + "; exit 3; fi"}},
-                           {{"a", "retry-times=\"2\" interval=\"2\""}}));
+  c.add_workflow("retry.xml", retry_once_xml(runs, marker, 2));
   c.start();
   auto id = c.run("retry");
-  REQUIRE(wait_until([&] {
-    auto r = c.api("GET", "/api/v1/instances/" + id);
-    return r.status == 200 && node_of(json::parse(r.body), "a")["status"] == "retrying";
-  }));
+  REQUIRE(wait_until([&] { return node_status_is(c, id, "a", "retrying"); }));
   kill_master(c);
   c.start_master();
   auto inst = c.wait_for(id);
