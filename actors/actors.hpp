@@ -15,35 +15,81 @@
 
 namespace cafflow {
 
+// -- interface helpers ---------------------------------------------------------
+
+namespace detail {
+
+template <class Extra, class Sig>
+struct second_arg;
+
+template <class Extra, class Atom, class... Is, class... Os>
+struct second_arg<Extra,
+                  caf::typed_mpi<caf::detail::type_list<Atom, Is...>, caf::output_tuple<Os...>>> {
+  using type =
+    caf::typed_mpi<caf::detail::type_list<Atom, Extra, Is...>, caf::output_tuple<Os...>>;
+};
+
+template <class Extra, class Handle>
+struct with_second_arg;
+
+template <class Extra, class... Sigs>
+struct with_second_arg<Extra, caf::typed_actor<Sigs...>> {
+  using type = caf::typed_actor<typename second_arg<Extra, Sigs>::type...>;
+};
+
+} // namespace detail
+
+/// `Handle` with `Extra` inserted after the atom of every message: the API
+/// with a session's credential (from another process) or with `local_only`
+/// (from this process only).
+template <class Extra, class Handle>
+using with_second_arg = typename detail::with_second_arg<Extra, Handle>::type;
+
 // -- worker process ------------------------------------------------------------
 
-/// A worker: runs attempts as processes, keeps their reports until acknowledged.
+/// A worker, and its process's gate: the only actor of a worker process that
+/// other processes reach (docs/DESIGN.md, "Gates"). Registers with the
+/// master, runs attempts through task_runners within its slots, and keeps
+/// every final report in an outbox until the master acknowledges it. What a
+/// master sends carries the credential of the worker's current session.
 using worker_actor = caf::typed_actor<
-  // dispatcher: run this attempt.
-  caf::reacts_to<atom::run, attempt_spec>,
-  // dispatcher: stop attempt (instance id, node, attempt number, the master's
+  // master gate: run this attempt.
+  caf::reacts_to<atom::run, credential, attempt_spec>,
+  // master gate: stop attempt (instance id, node, attempt number, the master's
   // epoch: an older one than seen is refused).
-  caf::reacts_to<atom::kill, std::string, std::string, int, std::uint64_t>,
-  // a master that took the lease: it is the active master now (epoch, its
-  // address); the worker registers there at once.
-  caf::reacts_to<atom::leader, std::uint64_t, std::string>,
-  // dispatcher: the master has the final report with this attempt key.
-  caf::reacts_to<atom::ack, std::string>,
-  // task_runner: an attempt started or ended.
-  caf::reacts_to<atom::report, attempt_report>,
-  // internal: the task spawner died (why); the worker stops.
-  caf::reacts_to<atom::exited, std::string>,
-  // internal: (re)connect to the master.
-  caf::reacts_to<atom::connect>,
-  // internal: the drain grace after a stop request is over: stop what still runs.
-  caf::reacts_to<atom::drain>,
-  // internal: time to send a heartbeat (and to check the lease).
-  caf::reacts_to<atom::heartbeat>,
-  // master: a piece of an attempt's log (instance, node, attempt, offset, max bytes).
-  caf::replies_to<atom::log, std::string, std::string, int, std::int64_t,
+  caf::reacts_to<atom::kill, credential, std::string, std::string, int, std::uint64_t>,
+  // master gate: the master has the final report with this attempt key.
+  caf::reacts_to<atom::ack, credential, std::string>,
+  // master gate: a piece of an attempt's log (instance, node, attempt,
+  // offset, max bytes).
+  caf::replies_to<atom::log, credential, std::string, std::string, int, std::int64_t,
                   std::int64_t>::with<log_chunk>,
+  // task_runner: an attempt started or ended.
+  caf::reacts_to<atom::report, local_only, attempt_report>,
+  // internal: the task spawner died (why); the worker stops.
+  caf::reacts_to<atom::exited, local_only, std::string>,
+  // internal: (re)connect to the master.
+  caf::reacts_to<atom::connect, local_only>,
+  // internal: the drain grace after a stop request is over: stop what still runs.
+  caf::reacts_to<atom::drain, local_only>,
+  // internal: time to send a heartbeat (and to check the lease).
+  caf::reacts_to<atom::heartbeat, local_only>,
   // anyone: the worker's state.
   caf::replies_to<atom::status>::with<status_map>>;
+
+/// A registered worker as the dispatcher sees it: a stand-in in the master
+/// process (actors/worker_link) that passes each message on to the worker
+/// with the credential of its session.
+using worker_link_actor = caf::typed_actor<
+  // dispatcher: run this attempt.
+  caf::reacts_to<atom::run, attempt_spec>,
+  // dispatcher: stop attempt (instance id, node, attempt number, epoch).
+  caf::reacts_to<atom::kill, std::string, std::string, int, std::uint64_t>,
+  // dispatcher: the master has the final report with this attempt key.
+  caf::reacts_to<atom::ack, std::string>,
+  // master: a piece of an attempt's log (instance, node, attempt, offset, max bytes).
+  caf::replies_to<atom::log, std::string, std::string, int, std::int64_t,
+                  std::int64_t>::with<log_chunk>>;
 
 /// Runs one attempt's process tree and reports to its worker.
 using task_runner_actor = caf::typed_actor<
@@ -77,8 +123,8 @@ using instance_runner_actor = caf::typed_actor<
 
 /// Places attempts on workers with free slots; knows every worker.
 using dispatcher_actor = caf::typed_actor<
-  // master: a worker (re)registers; answers the leader epoch.
-  caf::replies_to<atom::register_, worker_info, worker_actor>::with<std::uint64_t>,
+  // master gate: a worker (re)registers (its link); answers the leader epoch.
+  caf::replies_to<atom::register_, worker_info, worker_link_actor>::with<std::uint64_t>,
   // instance_runner: run this attempt and report to the runner.
   caf::reacts_to<atom::dispatch, attempt_spec, instance_runner_actor>,
   // restored instance_runner: this attempt was dispatched before the master
@@ -95,18 +141,21 @@ using dispatcher_actor = caf::typed_actor<
   caf::reacts_to<atom::drain>,
   // master: the master may dispatch until this time (ms; its lease).
   caf::reacts_to<atom::lease, timestamp>,
-  // worker: it stops (drains) (id): place no attempt there any more.
+  // master gate: a worker stops (drains) (id): place no attempt there any more.
   caf::reacts_to<atom::drain, std::string>,
+  // master gate: the connection to a worker process is gone (id, why).
+  caf::reacts_to<atom::disconnect, std::string, std::string>,
   // instance_runner: stop attempt (instance id, node, attempt number).
   caf::reacts_to<atom::kill, std::string, std::string, int>,
-  // worker: an attempt started or ended.
+  // master gate: a worker's attempt started or ended.
   caf::reacts_to<atom::report, attempt_report>,
-  // worker: alive, with its running attempts and load; answers whether it is registered.
+  // master gate: a worker is alive (id, running attempts, load); answers
+  // whether it is registered.
   caf::replies_to<atom::heartbeat, std::string, int, double>::with<bool>,
   // internal: look for workers whose heartbeats stopped.
   caf::reacts_to<atom::heartbeat>,
-  // master: the handle of a registered worker (by id).
-  caf::replies_to<atom::get, std::string>::with<worker_actor>,
+  // master: the link of a registered worker (by id).
+  caf::replies_to<atom::get, std::string>::with<worker_link_actor>,
   // master: every known worker.
   caf::replies_to<atom::workers>::with<std::vector<worker_record>>,
   // master: counters, queue, workers and slots (GET /metrics).
@@ -227,11 +276,9 @@ using api_actor = caf::typed_actor<
   // a piece of a node's log (instance, node, attempt or 0 for the last, offset).
   caf::replies_to<atom::log, std::string, std::string, int, std::int64_t>::with<log_chunk>>;
 
-/// The master: the root of the master process, published on its CAF port.
+/// The master: the root of the master process. Other processes reach it
+/// only through its gate (master_gate_actor).
 using master_actor = api_actor::extend<
-  // worker: register; answers where reports go (the dispatcher) and the epoch.
-  caf::replies_to<atom::register_, worker_info, worker_actor>::with<dispatcher_actor,
-                                                                      std::uint64_t>,
   // instance_runner: the instance ended (id, final status).
   caf::reacts_to<atom::done, std::string, std::string>,
   // coordinator: carry out a fire; answers the instances started ("" when
@@ -249,12 +296,43 @@ using master_actor = api_actor::extend<
   // anyone: the master's state.
   caf::replies_to<atom::status>::with<status_map>>;
 
+/// The master process's gate, published on the master's CAF port: the only
+/// actor of the master process that other processes reach (docs/DESIGN.md,
+/// "Gates"). It opens sessions for workers and http servers that prove their
+/// role (security/handshake.hpp), accepts each message only with the
+/// credential of a session of a role that may send it, and passes it on.
+using master_gate_actor = with_second_arg<credential, api_actor>::extend<
+  // worker or http gateway: open a session; answers the master's challenge.
+  caf::replies_to<atom::hello, hello_msg>::with<challenge_msg>,
+  // worker: the proof for a challenge, the worker and its handle; answers the
+  // session's credential and the leader epoch.
+  caf::replies_to<atom::register_, auth_proof, worker_info,
+                  worker_actor>::with<credential, std::uint64_t>,
+  // http gateway: the proof for a challenge; answers the session's credential.
+  caf::replies_to<atom::login, auth_proof>::with<credential>,
+  // worker: an attempt started or ended.
+  caf::reacts_to<atom::report, credential, attempt_report>,
+  // worker: alive (its id, running attempts, load); answers whether it is registered.
+  caf::replies_to<atom::heartbeat, credential, std::string, int, double>::with<bool>,
+  // worker: it stops (drains) (its id).
+  caf::reacts_to<atom::drain, credential, std::string>,
+  // master: serve these (the master, its dispatcher).
+  caf::reacts_to<atom::start, local_only, master_actor, dispatcher_actor>,
+  // worker_link: ask a worker for a piece of a log (its handle, the session's
+  // credential, instance, node, attempt, offset, max bytes).
+  caf::replies_to<atom::log, local_only, worker_actor, credential, std::string, std::string,
+                  int, std::int64_t, std::int64_t>::with<log_chunk>,
+  // anyone: sessions and pending handshakes.
+  caf::replies_to<atom::status>::with<status_map>>;
+
 // -- http process --------------------------------------------------------------
 
-/// Forwards the API's requests to the master, reconnecting when it is lost.
-using http_gateway_actor = api_actor::extend<
+/// Forwards the API's requests (from Poco's threads in this process) to the
+/// master gate, in a session it opened as the http role; reconnects when the
+/// master is lost.
+using http_gateway_actor = with_second_arg<local_only, api_actor>::extend<
   // internal: (re)connect to the master.
-  caf::reacts_to<atom::connect>,
+  caf::reacts_to<atom::connect, local_only>,
   // anyone: connection state.
   caf::replies_to<atom::status>::with<status_map>>;
 

@@ -12,6 +12,7 @@
 #include "defaults.hpp"
 #include "log.hpp"
 #include "roles.hpp"
+#include "security/node_tls.hpp"
 #include "system.hpp"
 
 namespace {
@@ -53,11 +54,30 @@ int main(int argc, char** argv) {
                                 cfg->log.max_files, args->foreground});
       !logging)
     return fail(exit_code::config, logging.error().message);
-  log::get("main")->info("cafflowd {} starting at {} (config {})", to_string(args->role),
-                         address->to_string(), cfg->file.empty() ? "defaults" : cfg->file);
-  system_config sys_cfg{*cfg};
+  auto logger = log::get("main");
+  logger->info("cafflowd {} starting at {} (config {})", to_string(args->role),
+               address->to_string(), cfg->file.empty() ? "defaults" : cfg->file);
+  // Certificates before any connection: created where they may be, checked
+  // always (CAF aborts the process on a certificate it cannot read later).
+  std::vector<std::string> tls_notes;
+  auto cert_role = cert_role_of(args->role);
+  auto auth = prepare_tls(*cfg, cert_role, address->host, tls_notes);
+  for (const auto& note : tls_notes)
+    logger->info("tls: {}", note);
+  if (!auth) {
+    logger->critical("{}", auth.error().message);
+    return fail(exit_code::config, auth.error().message);
+  }
+  auto tls_files = tls_files_for(*cfg, cert_role);
+  if (cfg->tls.enabled)
+    logger->info("tls: mutual TLS with {} ({} certificate {})", tls_files.ca,
+                 tls::to_string(cert_role), tls_files.cert);
+  else
+    logger->warn("{}", tls_off_warning(*cfg));
+  system_config sys_cfg{*cfg, cfg->tls.enabled ? &tls_files : nullptr};
   caf::actor_system sys{sys_cfg};
-  auto root = spawn_role(sys, *cfg, args->role, *address, std::move(spawner));
+  auto root = spawn_role(sys, *cfg, args->role, *address, std::move(spawner),
+                         std::make_shared<const tls::authenticator>(std::move(*auth)));
   if (!root) {
     log::get("main")->critical("{}", root.error().message);
     return fail(exit_code::failed, root.error().message);

@@ -18,8 +18,10 @@ std::vector<worker_load> loads(const dispatcher_state& st) {
   std::vector<worker_load> result;
   for (const auto& [id, w] : st.workers)
     result.push_back(worker_load{id, w.info.host, w.info.groups,
-                                 // A stopping worker has no free slot.
-                                 w.draining ? static_cast<int>(w.running.size()) : w.info.slots,
+                                 // A stopping or disconnected worker has no free slot.
+                                 w.draining || w.disconnected
+                                   ? static_cast<int>(w.running.size())
+                                   : w.info.slots,
                                  static_cast<int>(w.running.size())});
   return result;
 }
@@ -137,13 +139,37 @@ void lose_worker(self_ptr self, const std::string& id, const std::string& why) {
   st.lost_workers.insert(id);
   st.log->warn("worker {} lost ({}); {} running attempts are lost", id, why,
                it->second.running.size());
-  self->demonitor(it->second.handle.address());
   st.workers.erase(it);
+}
+
+/// Whether this process was just paused: the heartbeat check is far behind
+/// its time, or a pause was seen less than a worker_timeout ago. Silence and
+/// dropped connections then say nothing about the workers: the pause caused
+/// them, and the workers still hold what ran meanwhile.
+bool just_paused(self_ptr self) {
+  auto& st = self->state;
+  auto overdue = std::chrono::steady_clock::now() - st.last_check;
+  return overdue > st.cfg.worker_timeout / 4 + std::chrono::seconds(1)
+         || now_ms() < st.pause_grace_until;
 }
 
 void check_heartbeats(self_ptr self) {
   auto& st = self->state;
   auto now = now_ms();
+  auto steady = std::chrono::steady_clock::now();
+  auto behind = steady - st.last_check - st.cfg.worker_timeout / 4;
+  st.last_check = steady;
+  if (behind > std::chrono::seconds(1)) {
+    // Every worker gets a fresh worker_timeout to report (they register
+    // again with what ran and ended meanwhile): nothing is lost, nothing runs twice.
+    st.pause_grace_until = now + st.cfg.worker_timeout.count();
+    for (auto& [id, w] : st.workers)
+      w.last_heartbeat = now;
+    st.log->warn("this master was paused for about {} ms: the {} workers get {} ms to report "
+                 "before any counts as lost",
+                 std::chrono::duration_cast<std::chrono::milliseconds>(behind).count(),
+                 st.workers.size(), st.cfg.worker_timeout.count());
+  }
   std::vector<std::string> silent;
   for (const auto& [id, w] : st.workers)
     if (now - w.last_heartbeat > st.cfg.worker_timeout.count())
@@ -321,30 +347,25 @@ dispatcher_actor::behavior_type dispatcher(dispatcher_actor::stateful_pointer<di
   auto& st = self->state;
   st.cfg = cfg;
   st.log = log::get("dispatcher");
-  self->set_down_handler([self](const caf::down_msg& down) {
-    auto& st = self->state;
-    for (auto& [id, w] : st.workers)
-      if (w.handle.address() == down.source) {
-        lose_worker(self, id, self->system().render(down.reason));
-        dispatch_queued(self, true);
-        return;
-      }
-  });
   self->delayed_send(self, st.cfg.worker_timeout / 4, atom::heartbeat::value);
   if (st.cfg.recovery.open())
     self->delayed_send(self, st.cfg.recovery_deadline, atom::timeout::value);
   return {
-    [self](atom::register_, worker_info& info, worker_actor& handle) -> std::uint64_t {
+    [self](atom::register_, worker_info& info, worker_link_actor& handle) -> std::uint64_t {
       auto& st = self->state;
       auto it = st.workers.find(info.id);
       if (it != st.workers.end() && it->second.handle != handle)
         lose_worker(self, info.id, "it registered again as a new process");
       else if (it != st.workers.end()) {
         // The same process again: only its unacknowledged results matter.
+        if (it->second.disconnected)
+          st.log->info("worker {} is back after this master was paused ({} claims)", info.id,
+                       info.claims.size());
+        it->second.disconnected = false;
+        it->second.last_heartbeat = now_ms();
         handle_claims(self, it->second, std::move(info.claims));
         return st.cfg.epoch;
       }
-      self->monitor(handle);
       auto id = info.id;
       st.log->info("worker {} registered: host {}, {} slots, groups [{}], pid {}, {} claims",
                    id, info.host, info.slots, join(info.groups, ","), info.pid,
@@ -458,6 +479,21 @@ dispatcher_actor::behavior_type dispatcher(dispatcher_actor::stateful_pointer<di
                      it->second.running.size());
       }
     },
+    [self](atom::disconnect, const std::string& id, const std::string& why) {
+      auto& st = self->state;
+      auto it = st.workers.find(id);
+      if (it == st.workers.end())
+        return;
+      if (just_paused(self)) {
+        it->second.disconnected = true;
+        st.log->warn("worker {} disconnected ({}) as this master woke from a pause: it has until "
+                     "its heartbeats count as missing to register again",
+                     id, why);
+        return;
+      }
+      lose_worker(self, id, why);
+      dispatch_queued(self, true);
+    },
     [self](atom::kill, const std::string& instance, const std::string& node, int attempt) {
       auto& st = self->state;
       auto key = attempt_key(instance, node, attempt);
@@ -523,7 +559,7 @@ dispatcher_actor::behavior_type dispatcher(dispatcher_actor::stateful_pointer<di
       return true;
     },
     [self](atom::heartbeat) { check_heartbeats(self); },
-    [self](atom::get, const std::string& id) -> caf::result<worker_actor> {
+    [self](atom::get, const std::string& id) -> caf::result<worker_link_actor> {
       auto it = self->state.workers.find(id);
       if (it == self->state.workers.end())
         return make_caf_error(ec::no_worker, "worker " + id + " is not connected");
@@ -539,7 +575,7 @@ dispatcher_actor::behavior_type dispatcher(dispatcher_actor::stateful_pointer<di
         r.running = static_cast<int>(w.running.size());
         r.groups = w.info.groups;
         r.registered = w.registered;
-        r.state = w.draining ? "draining" : "up";
+        r.state = w.draining ? "draining" : w.disconnected ? "disconnected" : "up";
         r.last_heartbeat = w.last_heartbeat;
         r.load = w.load;
         r.pid = w.info.pid;

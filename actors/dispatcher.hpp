@@ -35,7 +35,7 @@ struct dispatcher_state {
   static constexpr const char* name = "dispatcher";
 
   struct worker_entry {
-    worker_actor handle;
+    worker_link_actor handle;
     worker_info info;
     /// Attempt keys running there.
     std::set<std::string> running;
@@ -44,6 +44,9 @@ struct dispatcher_state {
     double load = 0;
     /// It is stopping: no new attempt goes there.
     bool draining = false;
+    /// Its connection went down while this master was paused: it may still
+    /// register again before its heartbeats count as missing.
+    bool disconnected = false;
   };
 
   struct attempt_entry {
@@ -87,6 +90,12 @@ struct dispatcher_state {
   std::set<std::string> lost_workers;
   std::uint64_t attempts_started = 0;
   std::map<std::string, std::uint64_t> attempts_ended;
+  /// When the last heartbeat check ran (monotonic): a check far behind its
+  /// time means this process was paused (SIGSTOP, a frozen VM).
+  std::chrono::steady_clock::time_point last_check = std::chrono::steady_clock::now();
+  /// Until then (ms) no worker is lost for a silence or a dropped connection
+  /// that the pause caused: workers get a worker_timeout to report back.
+  timestamp pause_grace_until = 0;
   histogram dispatch_latency = histogram::latency_seconds();
   std::shared_ptr<spdlog::logger> log;
 };

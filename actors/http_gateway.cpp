@@ -77,7 +77,11 @@ public:
   }
 
   expected<std::string> start(const start_request& request) override {
-    return ask<std::string>(atom::run::value, request);
+    // The master starts nothing it stores after this answer gave up waiting
+    // (a second less than the wait: host clocks differ a little).
+    auto r = request;
+    r.deadline = now_ms() + std::max<std::int64_t>(timeout_.count() - 1000, timeout_.count() / 2);
+    return ask<std::string>(atom::run::value, r);
   }
 
   expected<void> rerun(const std::string& id, const rerun_request& request) override {
@@ -108,11 +112,13 @@ public:
   }
 
 private:
-  template <class T, class... Ts>
-  expected<T> ask(const Ts&... xs) {
+  /// The gateway's API handlers take `local_only` after the atom: only this
+  /// process can call them.
+  template <class T, class Atom, class... Ts>
+  expected<T> ask(Atom op, const Ts&... xs) {
     expected<T> result = make_error(ec::timeout, "no answer from the master");
     caf::scoped_actor self{sys_};
-    self->request(gateway_, timeout_, xs...)
+    self->request(gateway_, timeout_, op, local_only{}, xs...)
       .receive([&](T& value) { result = std::move(value); },
                [&](caf::error& err) { result = from_caf(err); });
     return result;
@@ -152,38 +158,104 @@ void connect(self_ptr self) {
     return;
   st.connecting = true;
   auto address = st.cfg.masters[st.current];
-  connect_remote<master_actor>(
+  auto failed = [self, address](const std::string& why) {
+    auto& st = self->state;
+    st.log->debug("connecting to the master at {} failed: {}", address.to_string(), why);
+    st.connecting = false;
+    st.master = nullptr;
+    st.session = credential{};
+    st.round_errors.push_back(address.to_string() + " (" + why + ")");
+    st.current = (st.current + 1) % st.cfg.masters.size();
+    if (st.round_errors.size() < st.cfg.masters.size()) {
+      connect(self);
+      return;
+    }
+    auto every = std::max<long>(1, 30000 / std::max<long>(1, st.cfg.reconnect_interval.count()));
+    if (st.failed_rounds++ % every == 0)
+      st.log->warn("cannot reach the master at {}; retrying every {} ms",
+                   join(st.round_errors, " or "), st.cfg.reconnect_interval.count());
+    st.round_errors.clear();
+    self->delayed_send(self, st.cfg.reconnect_interval, atom::connect::value, local_only{});
+  };
+  connect_remote<master_gate_actor>(
     self, address, st.cfg.connect_timeout,
-    [self, address](master_actor master) {
+    [self, address, failed](master_gate_actor master) {
       auto& st = self->state;
-      st.connecting = false;
-      st.round_errors.clear();
-      st.failed_rounds = 0;
-      self->monitor(master);
-      st.master = std::move(master);
-      st.log->info("connected to the master at {}", address.to_string());
+      // Both prove their role (security/handshake.hpp); the API is served
+      // in the session this opens.
+      auto hello = st.cfg.auth->hello();
+      self->request(master, st.cfg.request_timeout, atom::hello::value, hello)
+        .then(
+          [self, address, failed, master, hello](challenge_msg& challenge) {
+            auto& st = self->state;
+            auto proof = st.cfg.auth->answer(hello, challenge);
+            if (!proof) {
+              st.log->error("the master at {} is refused: {}", address.to_string(),
+                            proof.error().message);
+              failed(proof.error().message);
+              return;
+            }
+            self->request(master, st.cfg.request_timeout, atom::login::value, *proof)
+              .then(
+                [self, address, master](credential& session) {
+                  auto& st = self->state;
+                  st.connecting = false;
+                  st.round_errors.clear();
+                  st.failed_rounds = 0;
+                  self->monitor(master);
+                  st.master = master;
+                  st.session = std::move(session);
+                  st.log->info("connected to the master at {}{}", address.to_string(),
+                               st.cfg.auth->enabled() ? "" : " (TLS off)");
+                },
+                [failed](caf::error& err) { failed(to_string(from_caf(err))); });
+          },
+          [failed](caf::error& err) { failed(to_string(from_caf(err))); });
     },
-    [self, address](const caf::error& err) {
-      auto& st = self->state;
-      st.connecting = false;
-      st.round_errors.push_back(address.to_string() + " (" + to_string(from_caf(err)) + ")");
-      st.current = (st.current + 1) % st.cfg.masters.size();
-      if (st.round_errors.size() < st.cfg.masters.size()) {
-        connect(self);
-        return;
-      }
-      auto every = std::max<long>(1, 30000 / std::max<long>(1, st.cfg.reconnect_interval.count()));
-      if (st.failed_rounds++ % every == 0)
-        st.log->warn("cannot reach the master at {}; retrying every {} ms",
-                     join(st.round_errors, " or "), st.cfg.reconnect_interval.count());
-      st.round_errors.clear();
-      self->delayed_send(self, st.cfg.reconnect_interval, atom::connect::value);
-    });
+    [failed](const caf::error& err) { failed(to_string(from_caf(err))); });
 }
 
 caf::error no_master(self_ptr self) {
   return make_caf_error(ec::master_unreachable,
                         "the master at " + master_names(self->state.cfg) + " is not reachable");
+}
+
+/// One API request from this process's HTTP threads, passed on to the
+/// master gate in this server's session.
+template <class Sig>
+struct api_relay;
+
+template <class Atom, class... Is, class Out>
+struct api_relay<caf::typed_mpi<caf::detail::type_list<Atom, Is...>, caf::output_tuple<Out>>> {
+  static auto make(self_ptr self) {
+    return [self](Atom op, local_only, Is&... xs) -> caf::result<Out> {
+      auto& st = self->state;
+      if (!st.master)
+        return no_master(self);
+      // A request of the gateway's own: only the gateway (whose handlers
+      // take local_only) ever becomes known to other processes.
+      auto rp = self->template make_response_promise<Out>();
+      self->request(st.master, st.cfg.request_timeout, op, st.session, std::move(xs)...)
+        .then([rp](Out& out) mutable { rp.deliver(std::move(out)); },
+              [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
+      return rp;
+    };
+  }
+};
+
+template <class... Sigs>
+http_gateway_actor::behavior_type make_behavior(self_ptr self, caf::detail::type_list<Sigs...>) {
+  return {
+    api_relay<Sigs>::make(self)...,
+    [self](atom::connect, local_only) { connect(self); },
+    [self](atom::status) -> status_map {
+      auto& st = self->state;
+      return {{"master", st.master ? "connected" : "disconnected"},
+              {"master_address", st.master ? st.cfg.masters[st.current].to_string() : ""},
+              {"masters", master_names(st.cfg)},
+              {"listen", st.cfg.server.address.to_string()}};
+    },
+  };
 }
 
 } // namespace
@@ -233,93 +305,17 @@ http_gateway(http_gateway_actor::stateful_pointer<http_gateway_state> self,
       st.log->warn("lost the master at {}: {}; connecting to {}", lost.to_string(),
                    self->system().render(down.reason), st.cfg.masters[st.current].to_string());
       st.master = nullptr;
+      st.session = credential{};
       connect(self);
     }
   });
-  return {
-    [self](atom::health) -> caf::result<health_record> {
-      if (!self->state.master)
-        return no_master(self);
-      return self->delegate(self->state.master, atom::health::value);
-    },
-    [self](atom::workflows) -> caf::result<std::vector<workflow_record>> {
-      if (!self->state.master)
-        return no_master(self);
-      return self->delegate(self->state.master, atom::workflows::value);
-    },
-    [self](atom::workflows, bool all) -> caf::result<std::vector<workflow_record>> {
-      if (!self->state.master)
-        return no_master(self);
-      return self->delegate(self->state.master, atom::workflows::value, all);
-    },
-    [self](atom::files) -> caf::result<std::vector<xml_file_record>> {
-      if (!self->state.master)
-        return no_master(self);
-      return self->delegate(self->state.master, atom::files::value);
-    },
-    [self](atom::instances,
-           instance_filter& filter) -> caf::result<std::vector<instance_record>> {
-      if (!self->state.master)
-        return no_master(self);
-      return self->delegate(self->state.master, atom::instances::value, std::move(filter));
-    },
-    [self](atom::instance, std::string& id) -> caf::result<instance_record> {
-      if (!self->state.master)
-        return no_master(self);
-      return self->delegate(self->state.master, atom::instance::value, std::move(id));
-    },
-    [self](atom::workflow, std::string& name) -> caf::result<workflow_detail> {
-      if (!self->state.master)
-        return no_master(self);
-      return self->delegate(self->state.master, atom::workflow::value, std::move(name));
-    },
-    [self](atom::run, start_request& request) -> caf::result<std::string> {
-      if (!self->state.master)
-        return no_master(self);
-      return self->delegate(self->state.master, atom::run::value, std::move(request));
-    },
-    [self](atom::rerun, std::string& id, rerun_request& request) -> caf::result<atom::ok> {
-      if (!self->state.master)
-        return no_master(self);
-      return self->delegate(self->state.master, atom::rerun::value, std::move(id),
-                            std::move(request));
-    },
-    [self](atom::coordinate, std::string& name, std::string& action) -> caf::result<atom::ok> {
-      if (!self->state.master)
-        return no_master(self);
-      return self->delegate(self->state.master, atom::coordinate::value, std::move(name),
-                            std::move(action));
-    },
-    [self](atom::kill, std::string& id) -> caf::result<atom::ok> {
-      if (!self->state.master)
-        return no_master(self);
-      return self->delegate(self->state.master, atom::kill::value, std::move(id));
-    },
-    [self](atom::log, std::string& id, std::string& node, int attempt,
-           std::int64_t offset) -> caf::result<log_chunk> {
-      if (!self->state.master)
-        return no_master(self);
-      return self->delegate(self->state.master, atom::log::value, std::move(id), std::move(node),
-                            attempt, offset);
-    },
-    [self](atom::metrics) -> caf::result<metrics_snapshot> {
-      if (!self->state.master)
-        return no_master(self);
-      return self->delegate(self->state.master, atom::metrics::value);
-    },
-    [self](atom::connect) { connect(self); },
-    [self](atom::status) -> status_map {
-      auto& st = self->state;
-      return {{"master", st.master ? "connected" : "disconnected"},
-              {"master_address", st.master ? st.cfg.masters[st.current].to_string() : ""},
-              {"masters", master_names(st.cfg)},
-              {"listen", st.cfg.server.address.to_string()}};
-    },
-  };
+  return make_behavior(self, api_actor::signatures{});
 }
 
-expected<http_gateway_actor> spawn_http(caf::actor_system& sys, const config& cfg) {
+expected<http_gateway_actor> spawn_http(caf::actor_system& sys, const config& cfg,
+                                        std::shared_ptr<const tls::authenticator> auth) {
   http_gateway_config gc;
+  gc.auth = std::move(auth);
   gc.masters = cfg.master_addresses();
   gc.cluster_name = cfg.cluster.name;
   gc.server.address = cfg.cluster.http;

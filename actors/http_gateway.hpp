@@ -17,6 +17,7 @@
 #include "actors.hpp"
 #include "config/config.hpp"
 #include "http/server.hpp"
+#include "security/handshake.hpp"
 
 namespace cafflow {
 
@@ -37,13 +38,18 @@ struct http_gateway_config {
   std::chrono::milliseconds connect_timeout{2000};
   /// How long an HTTP request waits for the master.
   std::chrono::milliseconds request_timeout{10000};
+  /// Proves this http server to the master and the master to it.
+  std::shared_ptr<const tls::authenticator> auth;
 };
 
 struct http_gateway_state {
   static constexpr const char* name = "http_gateway";
 
   http_gateway_config cfg;
-  master_actor master;
+  /// The master's gate and the credential of this server's session, once
+  /// logged in.
+  master_gate_actor master;
+  credential session;
   /// The index in cfg.masters of the master connected to, or tried next.
   std::size_t current = 0;
   bool connecting = false;
@@ -63,6 +69,7 @@ http_gateway(http_gateway_actor::stateful_pointer<http_gateway_state> self,
 /// Spawns the gateway for the configured HTTP address, following the
 /// configured master and standby, with its own store connection when the
 /// store can be opened.
-expected<http_gateway_actor> spawn_http(caf::actor_system& sys, const config& cfg);
+expected<http_gateway_actor> spawn_http(caf::actor_system& sys, const config& cfg,
+                                        std::shared_ptr<const tls::authenticator> auth);
 
 } // namespace cafflow

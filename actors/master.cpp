@@ -19,6 +19,8 @@
 #include "engine/dag.hpp"
 #include "engine/params.hpp"
 #include "instance_runner.hpp"
+#include "master_gate.hpp"
+#include "security/node_tls.hpp"
 #include "log.hpp"
 #include "model/workflow.hpp"
 #include "registry.hpp"
@@ -45,6 +47,7 @@ void shutdown(self_ptr self, caf::error reason) {
     return;
   st.stopping = true;
   st.log->info("shutting down ({} instances still running)", st.runners.size());
+  self->send_exit(st.cfg.gate, caf::exit_reason::user_shutdown);
   self->send_exit(st.watcher, caf::exit_reason::user_shutdown);
   self->send_exit(st.coordinator, caf::exit_reason::user_shutdown);
   for (auto& [id, runner] : st.runners)
@@ -144,7 +147,8 @@ void demote(self_ptr self, const std::string& why) {
                 st.cfg.epoch, why);
   self->send(st.dispatcher, atom::drain::value);
   self->send(st.dispatcher, atom::lease::value, timestamp{0});
-  for (auto component : {caf::actor_cast<caf::actor>(st.watcher),
+  for (auto component : {caf::actor_cast<caf::actor>(st.cfg.gate),
+                         caf::actor_cast<caf::actor>(st.watcher),
                          caf::actor_cast<caf::actor>(st.coordinator),
                          caf::actor_cast<caf::actor>(st.dispatcher),
                          caf::actor_cast<caf::actor>(st.registry),
@@ -156,20 +160,6 @@ void demote(self_ptr self, const std::string& why) {
   for (auto& [id, runner] : st.runners)
     self->send_exit(runner, caf::exit_reason::kill);
   self->quit(make_caf_error(ec::fenced, why));
-}
-
-/// Tells every configured worker that this master is the active one, so
-/// that workers still waiting on the previous master register here at once.
-void announce(self_ptr self) {
-  auto& st = self->state;
-  for (const auto& w : st.cfg.workers)
-    connect_remote<worker_actor>(
-      self, w, st.cfg.request_timeout,
-      [self](worker_actor worker) {
-        auto& st = self->state;
-        self->send(worker, atom::leader::value, st.cfg.epoch, st.cfg.address.to_string());
-      },
-      [](const caf::error&) {}); // a worker that is down registers when it is back
 }
 
 /// Starts an instance whose workflow is below its instance-limit.
@@ -314,7 +304,18 @@ void add_rows(const instance_runner_config& rc, store_batch& batch) {
 template <class Then, class Fail>
 void create(self_ptr self, const catalog::entry& def, const std::string& trigger,
             timestamp logical_time, const param_map& params, const std::string& parent_id,
-            Then then, Fail fail) {
+            Then then, Fail fail, timestamp deadline = 0) {
+  auto late = [deadline] { return deadline != 0 && now_ms() > deadline; };
+  auto too_late = [] {
+    return make_caf_error(ec::timeout, "the run was not started: its request timed out before "
+                                       "the instance was stored");
+  };
+  if (late()) {
+    self->state.log->debug("a run of {} arrives {} ms after its deadline", def.record.name,
+                           now_ms() - deadline);
+    fail(too_late());
+    return;
+  }
   auto rc = new_instance(self, def, trigger, logical_time, params);
   if (!rc) {
     fail(to_caf(rc.error()));
@@ -327,8 +328,22 @@ void create(self_ptr self, const catalog::entry& def, const std::string& trigger
   // are committed, never without them.
   self->request(self->state.writer, caf::infinite, atom::commit::value, std::move(batch))
     .then(
-      [self, rc = std::move(*rc), then](atom::ok) mutable {
+      [self, rc = std::move(*rc), then, fail, late, too_late](atom::ok) mutable {
         auto id = rc.record.id;
+        if (late()) {
+          // Its requester was told it failed: it must not run.
+          auto& st = self->state;
+          st.log->warn("{} {} not started: its request timed out while it was stored", id,
+                       rc.record.workflow);
+          rc.record.status = "killed";
+          rc.record.finished = now_ms();
+          rc.record.message = "not started: the request that created it timed out before the "
+                              "instance was stored (its requester was told it failed)";
+          ++st.instances_ended["killed"];
+          self->send(st.writer, atom::put::value, store_batch{instance_put{std::move(rc.record)}});
+          fail(too_late());
+          return;
+        }
         fill_handles(self, rc);
         admit(self, std::move(rc));
         then(id);
@@ -567,7 +582,9 @@ master_actor::behavior_type master(master_actor::stateful_pointer<master_state> 
   else
     st.log->info("master of cluster '{}' up at {} (epoch {})", st.cfg.cluster_name,
                  st.cfg.address.to_string(), st.cfg.epoch);
-  announce(self);
+  // The gate serves other processes from now on.
+  self->send(st.cfg.gate, atom::start::value, local_only{}, caf::actor_cast<master_actor>(self),
+             st.dispatcher);
   // What the previous master left: running instances resume first, then the
   // queued ones start in order, within their instance-limit.
   auto recovered = std::move(st.cfg.recovered);
@@ -607,6 +624,9 @@ master_actor::behavior_type master(master_actor::stateful_pointer<master_state> 
                   h.store_error = st.store_error;
                   h.pending_writes = st.pending_writes;
                   h.paused = st.paused;
+                  h.tls = st.cfg.tls;
+                  if (!st.cfg.tls)
+                    h.warnings.push_back(st.cfg.tls_warning);
                   for (const auto& w : h.workers)
                     h.running_attempts += w.running;
                   self->request(st.dispatcher, st.cfg.request_timeout, atom::status::value)
@@ -713,8 +733,9 @@ master_actor::behavior_type master(master_actor::stateful_pointer<master_state> 
             catalog::entry e{std::move(wf), std::move(def)};
             auto fail = [rp](const caf::error& err) mutable { rp.deliver(err); };
             if (req.trigger != "lineage") {
-              create(self, e, req.trigger, logical_time, req.params, {},
-                     [rp](const std::string& id) mutable { rp.deliver(id); }, fail);
+              create(
+                self, e, req.trigger, logical_time, req.params, {},
+                [rp](const std::string& id) mutable { rp.deliver(id); }, fail, req.deadline);
               return;
             }
             self->request(self->state.coordinator, self->state.cfg.request_timeout,
@@ -733,7 +754,7 @@ master_actor::behavior_type master(master_actor::stateful_pointer<master_state> 
                       st.lineage_of[id] = id;
                       rp.deliver(id);
                     },
-                    fail);
+                    fail, req.deadline);
                 },
                 fail);
           },
@@ -890,14 +911,6 @@ master_actor::behavior_type master(master_actor::stateful_pointer<master_state> 
           [rp](caf::error& err) mutable { rp.deliver(err); });
       return rp;
     },
-    [self](atom::register_, worker_info& info,
-           worker_actor& worker) -> caf::result<dispatcher_actor, std::uint64_t> {
-      auto& st = self->state;
-      // Enqueued before the reply, so the dispatcher knows the worker before
-      // the worker's first report arrives.
-      caf::anon_send(st.dispatcher, atom::register_::value, std::move(info), std::move(worker));
-      return {st.dispatcher, st.cfg.epoch};
-    },
     [self](atom::done, const std::string& id, const std::string& status) {
       auto& st = self->state;
       ++st.instances_ended[status];
@@ -1004,7 +1017,7 @@ master_actor::behavior_type master(master_actor::stateful_pointer<master_state> 
         auto number = a->number;
         self->request(st.dispatcher, st.cfg.request_timeout, atom::get::value, a->worker)
           .then(
-            [self, rp, id, node, number, offset](worker_actor& w) mutable {
+            [self, rp, id, node, number, offset](worker_link_actor& w) mutable {
               constexpr std::int64_t max_chunk = 1 << 20;
               self->request(w, self->state.cfg.request_timeout, atom::log::value, id, node,
                             number, offset, max_chunk)
@@ -1113,7 +1126,8 @@ expected<recovery_plan> prepare_recovery(store& db, const config& cfg) {
 } // namespace
 
 expected<std::optional<master_actor>> spawn_master(caf::actor_system& sys, const config& cfg,
-                                                   const host_port& address) {
+                                                   const host_port& address,
+                                                   std::shared_ptr<const tls::authenticator> auth) {
   auto logger = log::get("master");
   auto started = now_ms();
   auto url = parse_store_url(cfg.store.url, cfg.home);
@@ -1224,12 +1238,19 @@ expected<std::optional<master_actor>> spawn_master(caf::actor_system& sys, const
   mc.recovery_deadline = std::chrono::seconds(cfg.worker.lease_s) + std::chrono::seconds(2);
   auto previous = mc.previous_master;
   auto epoch = mc.epoch;
+  master_gate_config gc;
+  gc.auth = std::move(auth);
+  gc.request_timeout = mc.request_timeout;
+  mc.tls = cfg.tls.enabled;
+  mc.tls_warning = tls_off_warning(cfg);
+  mc.gate = sys.spawn(master_gate, std::move(gc));
+  auto gate = mc.gate;
   auto handle = sys.spawn(master, std::move(mc));
-  auto port = sys.middleman().publish(handle, address.port, address.host.c_str(), true);
+  auto port = publish_at(sys, gate, address);
   if (!port) {
     caf::anon_send_exit(handle, caf::exit_reason::user_shutdown);
-    return make_error(ec::invalid_config, "cannot listen on " + address.to_string() + ": "
-                                            + sys.render(port.error()));
+    caf::anon_send_exit(gate, caf::exit_reason::user_shutdown);
+    return port.error();
   }
   if (!previous.empty() && !cfg.master.failover_hook.empty()) {
     auto hook_log = (std::filesystem::path(cfg.paths.logs) / "failover-hook.log").string();

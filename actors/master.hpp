@@ -21,6 +21,7 @@
 #include "actors.hpp"
 #include "instance_runner.hpp"
 #include "lease_keeper.hpp"
+#include "security/handshake.hpp"
 #include "config/config.hpp"
 #include "engine/recovery.hpp"
 #include "schedule/lineage.hpp"
@@ -30,6 +31,12 @@
 namespace cafflow {
 
 struct master_config {
+  /// Serves the other processes (spawned and published before the master;
+  /// the master starts it once its components run).
+  master_gate_actor gate;
+  /// Whether connections are mutual TLS, and what health says when not.
+  bool tls = true;
+  std::string tls_warning;
   std::string cluster_name;
   host_port address;
   /// The epoch of the master lease this master holds.
@@ -155,9 +162,11 @@ master_actor::behavior_type master(master_actor::stateful_pointer<master_state> 
                                    master_config cfg);
 
 /// Opens and migrates the store, waits for the master lease (as standby),
-/// spawns the master and publishes it on `address`. Nothing when a stop
-/// signal came while waiting.
+/// spawns the master and publishes its gate on `address` (`auth` proves
+/// this master to workers and http servers and checks them). Nothing when a
+/// stop signal came while waiting.
 expected<std::optional<master_actor>> spawn_master(caf::actor_system& sys, const config& cfg,
-                                                   const host_port& address);
+                                                   const host_port& address,
+                                                   std::shared_ptr<const tls::authenticator> auth);
 
 } // namespace cafflow

@@ -13,6 +13,8 @@
 
 #include <caf/actor_system.hpp>
 #include <caf/atom.hpp>
+#include <caf/openssl/manager.hpp>
+#include <caf/function_view.hpp>
 #include <caf/exit_reason.hpp>
 #include <caf/scoped_actor.hpp>
 #include <caf/send.hpp>
@@ -22,8 +24,16 @@
 
 namespace cafflow {
 
-system_config::system_config(const config& cfg) {
+system_config::system_config(const config& cfg, const tls::tls_files* tls) {
   load<caf::io::middleman>();
+  if (tls != nullptr) {
+    // Every session reads these files when it starts (their content was
+    // checked at startup: CAF aborts on an unreadable one).
+    load<caf::openssl::manager>();
+    openssl_certificate = tls->cert;
+    openssl_key = tls->key;
+    openssl_cafile = tls->ca;
+  }
   cafflow::add_message_types(*this);
   using std::chrono::milliseconds;
   // Heartbeats detect frozen or partitioned peers; they must be set on every
@@ -40,6 +50,26 @@ system_config::system_config(const config& cfg) {
   set("scheduler.policy", caf::atom("sharing"));
   if (cfg.caf.scheduler_threads > 0)
     set("scheduler.max-threads", static_cast<size_t>(cfg.caf.scheduler_threads));
+}
+
+caf::io::middleman_actor connector(caf::actor_system& sys) {
+  return sys.has_openssl_manager() ? sys.openssl_manager().actor_handle()
+                                   : sys.middleman().actor_handle();
+}
+
+expected<std::uint16_t> publish_at(caf::actor_system& sys, const caf::strong_actor_ptr& handle,
+                                   std::set<std::string> interface, const host_port& address) {
+  // Through the middleman actor of the connections (TLS or not), with the
+  // handle's typed interface, which peers check when they connect. No
+  // SO_REUSEPORT: a second process cannot share the port (CAF's reuse flag
+  // is SO_REUSEADDR, for a quick restart).
+  auto publish = caf::make_function_view(connector(sys));
+  auto port = publish(caf::publish_atom::value, address.port, handle, std::move(interface),
+                      address.host, true);
+  if (!port)
+    return make_error(ec::invalid_config,
+                      "cannot listen on " + address.to_string() + ": " + sys.render(port.error()));
+  return *port;
 }
 
 namespace {

@@ -27,7 +27,7 @@ void finish(task_runner_actor::stateful_pointer<task_runner_state> self, std::st
   st.log->info("{}: {} ({} ms)",
                attempt_key(st.report.instance_id, st.report.node, st.report.attempt),
                st.report.outcome, st.report.finished - st.report.started);
-  self->send(st.cfg.parent, atom::report::value, st.report);
+  self->send(st.cfg.parent, atom::report::value, local_only{}, st.report);
   self->quit();
 }
 
@@ -97,7 +97,7 @@ task_runner_actor::behavior_type task_runner(task_runner_actor::stateful_pointer
       st.pid = pid;
       st.report.pid = pid;
       st.report.outcome = "running";
-      self->send(st.cfg.parent, atom::report::value, st.report);
+      self->send(st.cfg.parent, atom::report::value, local_only{}, st.report);
       if (!st.stop_reason.empty()) { // stopped before it started
         auto reason = st.stop_reason;
         st.stop_reason.clear();
@@ -139,7 +139,7 @@ task_runner_actor::behavior_type task_runner(task_runner_actor::stateful_pointer
       warning.outcome = "timeout_warning";
       warning.message = "still running after " + std::to_string(st.cfg.spec.timeout_s)
                         + " s (timeout-action warn)";
-      self->send(st.cfg.parent, atom::report::value, std::move(warning));
+      self->send(st.cfg.parent, atom::report::value, local_only{}, std::move(warning));
     },
     [self](atom::kill) { stop(self, "killed"); },
     [self](atom::kill, atom::timeout) {

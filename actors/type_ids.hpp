@@ -17,6 +17,7 @@
 #include "model/scheduling.hpp"
 #include "schedule/lineage.hpp"
 #include "engine/catalog.hpp"
+#include "security/handshake.hpp"
 #include "store/store.hpp"
 
 namespace caf {
@@ -34,6 +35,7 @@ using adopt = caf::atom_constant<caf::atom("adopt")>;
 using commit = caf::atom_constant<caf::atom("commit")>;
 using connect = caf::atom_constant<caf::atom("connect")>;
 using coordinate = caf::atom_constant<caf::atom("coordinate")>;
+using disconnect = caf::atom_constant<caf::atom("disconnect")>;
 using dispatch = caf::atom_constant<caf::atom("dispatch")>;
 using done = caf::atom_constant<caf::atom("done")>;
 using drain = caf::atom_constant<caf::atom("drain")>;
@@ -45,14 +47,15 @@ using get = caf::atom_constant<caf::atom("get")>;
 using health = caf::atom_constant<caf::atom("health")>;
 using hold = caf::atom_constant<caf::atom("hold")>;
 using heartbeat = caf::atom_constant<caf::atom("heartbeat")>;
+using hello = caf::atom_constant<caf::atom("hello")>;
 using instance = caf::atom_constant<caf::atom("instance")>;
 using instances = caf::atom_constant<caf::atom("instances")>;
 using kill = caf::atom_constant<caf::atom("kill")>;
-using leader = caf::atom_constant<caf::atom("leader")>;
 using lease = caf::atom_constant<caf::atom("lease")>;
 using lineage = caf::atom_constant<caf::atom("lineage")>;
 using load = caf::atom_constant<caf::atom("load")>;
 using log = caf::atom_constant<caf::atom("log")>;
+using login = caf::atom_constant<caf::atom("login")>;
 using metrics = caf::atom_constant<caf::atom("metrics")>;
 using ok = caf::atom_constant<caf::atom("ok")>;
 using put = caf::atom_constant<caf::atom("put")>;
@@ -72,6 +75,11 @@ using workers = caf::atom_constant<caf::atom("workers")>;
 using workflow = caf::atom_constant<caf::atom("workflow")>;
 using workflows = caf::atom_constant<caf::atom("workflows")>;
 } // namespace atom
+
+/// The mark of a message that only the actor's own process may send: no
+/// registered message type, never serialised, so no message from another
+/// process can carry it (docs/DESIGN.md, "Gates").
+struct local_only {};
 
 /// A definition shared between the registry and the runners (local only).
 using workflow_ptr = std::shared_ptr<const workflow>;
@@ -111,6 +119,27 @@ struct fire_request {
 using status_map = std::map<std::string, std::string>;
 
 // -- inspection (serialization) of the records that cross processes ----------
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, credential& x) {
+  return f(caf::meta::type_name("credential"), x.token);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, hello_msg& x) {
+  return f(caf::meta::type_name("hello_msg"), x.role, x.cert_pem, x.nonce);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, challenge_msg& x) {
+  return f(caf::meta::type_name("challenge_msg"), x.cert_pem, x.nonce, x.signature);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, auth_proof& x) {
+  return f(caf::meta::type_name("auth_proof"), x.nonce, x.signature);
+}
+
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, worker_info& x) {
@@ -172,7 +201,7 @@ typename Inspector::result_type inspect(Inspector& f, instance_record& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, start_request& x) {
   return f(caf::meta::type_name("start_request"), x.workflow, x.trigger, x.params,
-           x.logical_time);
+           x.logical_time, x.deadline);
 }
 
 template <class Inspector>
@@ -243,7 +272,7 @@ typename Inspector::result_type inspect(Inspector& f, health_record& x) {
   return f(caf::meta::type_name("health_record"), x.cluster, x.master, x.epoch, x.started,
            x.workers, x.workflows, x.running_instances, x.queued_instances, x.queued_attempts,
            x.running_attempts, x.master_pid, x.store_available, x.store_error, x.pending_writes,
-           x.paused, x.recovering, x.commits, x.writes);
+           x.paused, x.recovering, x.commits, x.writes, x.tls, x.warnings);
 }
 
 template <class Inspector>
@@ -300,6 +329,7 @@ void add_message_types(caf::actor_system_config& cfg);
 
 } // namespace cafflow
 
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cafflow::local_only)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cafflow::workflow_ptr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cafflow::store_batch)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cafflow::scan_ptr)

@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <set>
 #include <unistd.h>
 
@@ -14,6 +15,7 @@
 #include <caf/typed_event_based_actor.hpp>
 
 #include "exec/outbox.hpp"
+#include "http/auth.hpp"
 #include "log.hpp"
 #include "system.hpp"
 #include "task_runner.hpp"
@@ -25,16 +27,60 @@ namespace {
 
 using self_ptr = worker_actor::stateful_pointer<worker_state>;
 
-/// Sends the unacknowledged final reports not in `sent` to the dispatcher.
+/// Sends a report to the master (through its gate, in the session).
+void send_report(self_ptr self, attempt_report report) {
+  auto& st = self->state;
+  if (st.registered)
+    self->send(st.master, atom::report::value, st.session, std::move(report));
+}
+
+/// Sends the unacknowledged final reports not in `sent` to the master.
 void flush_outbox(self_ptr self, const std::set<std::string>& sent) {
   auto& st = self->state;
   for (const auto& [key, report] : st.outbox)
     if (sent.count(key) == 0)
-      self->send(st.dispatcher, atom::report::value, report);
+      send_report(self, report);
+}
+
+/// Handles a message of a master when it carries this worker's session
+/// credential: only the master this worker registered with knows it. The
+/// master's first orders can overtake its answer to the registration (they
+/// travel separately): while a registration is under way they wait for the
+/// answer (a bounded number), then are checked again.
+void from_master(self_ptr self, const credential& c, const char* what,
+                 std::function<void()> handle) {
+  auto& st = self->state;
+  if (st.registered && secrets_equal(c.token, st.session.token)) {
+    handle();
+    return;
+  }
+  constexpr std::size_t max_held = 10000;
+  if (st.registering && st.held.size() < max_held) {
+    st.held.emplace_back([self, c, what, handle = std::move(handle)]() mutable {
+      from_master(self, c, what, std::move(handle));
+    });
+    return;
+  }
+  constexpr std::uint64_t every = 100;
+  if (st.refused++ % every == 0)
+    st.log->warn("refused a {} without the credential of this worker's session ({} refused "
+                 "so far)",
+                 what, st.refused);
+}
+
+/// The registration is answered (or failed): what waited for it is checked now.
+void release_held(self_ptr self) {
+  auto& st = self->state;
+  st.registering = false;
+  auto held = std::move(st.held);
+  st.held.clear();
+  for (auto& f : held)
+    f();
 }
 
 void schedule_connect(self_ptr self) {
-  self->delayed_send(self, self->state.cfg.reconnect_interval, atom::connect::value);
+  self->delayed_send(self, self->state.cfg.reconnect_interval, atom::connect::value,
+                     local_only{});
 }
 
 const host_port& master_address(const worker_state& st) {
@@ -53,7 +99,10 @@ void drop_master(self_ptr self) {
   if (st.master)
     self->demonitor(st.master.address());
   st.master = nullptr;
-  st.dispatcher = nullptr;
+  st.registered = false;
+  st.registering = false;
+  st.held.clear();
+  st.session = credential{};
   st.missed_heartbeats = 0;
   if (st.masterless_since == 0)
     st.masterless_since = now_ms();
@@ -65,51 +114,73 @@ void connect(self_ptr self) {
     return;
   st.connecting = true;
   auto address = master_address(st);
-  connect_remote<master_actor>(
+  connect_remote<master_gate_actor>(
     self, address, st.cfg.connect_timeout,
-    [self](master_actor master) {
+    [self](master_gate_actor master) {
       auto& st = self->state;
       st.connecting = false;
       self->monitor(master);
       st.master = master;
-      // What runs here and what ended unacknowledged goes along: a
+      auto fail = [self](const std::string& why) {
+        auto& st = self->state;
+        st.log->warn("registration with the master at {} failed: {}",
+                     master_address(st).to_string(), why);
+        drop_master(self);
+        next_master(st);
+        schedule_connect(self);
+      };
+      // Both prove their role (security/handshake.hpp), then the worker
+      // registers with what runs here and what ended unacknowledged: a
       // restarted master re-attaches the one and applies the other.
-      auto info = st.cfg.info;
-      for (const auto& [key, report] : st.running_reports)
-        info.claims.push_back(report);
-      std::set<std::string> claimed;
-      for (const auto& [key, report] : st.outbox) {
-        info.claims.push_back(report);
-        claimed.insert(key);
-      }
-      self->request(master, st.cfg.request_timeout, atom::register_::value, std::move(info),
-                    caf::actor_cast<worker_actor>(self))
+      auto hello = st.cfg.auth->hello();
+      self->request(master, st.cfg.request_timeout, atom::hello::value, hello)
         .then(
-          [self, claimed](dispatcher_actor dispatcher, std::uint64_t epoch) {
+          [self, master, hello, fail](challenge_msg& challenge) {
             auto& st = self->state;
-            st.masterless_since = 0;
-            st.lease_expired = false;
-            st.dispatcher = std::move(dispatcher);
-            st.epoch = std::max(st.epoch, epoch);
-            st.failed_connects = 0;
-            st.log->info("registered with the master at {} (epoch {}, {} slots, {} "
-                         "unacknowledged reports)",
-                         master_address(st).to_string(), epoch, st.cfg.info.slots,
-                         st.outbox.size());
-            // Results that ended while registering were in no claim.
-            flush_outbox(self, claimed);
+            auto proof = st.cfg.auth->answer(hello, challenge);
+            if (!proof) {
+              fail(proof.error().message);
+              return;
+            }
+            auto info = st.cfg.info;
+            for (const auto& [key, report] : st.running_reports)
+              info.claims.push_back(report);
+            std::set<std::string> claimed;
+            for (const auto& [key, report] : st.outbox) {
+              info.claims.push_back(report);
+              claimed.insert(key);
+            }
+            st.registering = true;
+            self->request(master, st.cfg.request_timeout, atom::register_::value,
+                          std::move(*proof), std::move(info), caf::actor_cast<worker_actor>(self))
+              .then(
+                [self, claimed](credential& session, std::uint64_t epoch) {
+                  auto& st = self->state;
+                  st.masterless_since = 0;
+                  st.lease_expired = false;
+                  st.registered = true;
+                  st.session = std::move(session);
+                  st.epoch = std::max(st.epoch, epoch);
+                  st.failed_connects = 0;
+                  st.log->info("registered with the master at {} (epoch {}, {} slots, {} "
+                               "unacknowledged reports{})",
+                               master_address(st).to_string(), epoch, st.cfg.info.slots,
+                               st.outbox.size(), st.cfg.auth->enabled() ? "" : ", TLS off");
+                  // Results that ended while registering were in no claim.
+                  flush_outbox(self, claimed);
+                  release_held(self);
+                },
+                [self, fail](caf::error& err) {
+                  release_held(self);
+                  fail(to_string(from_caf(err)));
+                });
           },
-          [self](caf::error& err) {
-            auto& st = self->state;
-            st.log->warn("registration with the master at {} failed: {}",
-                         master_address(st).to_string(), to_string(from_caf(err)));
-            drop_master(self);
-            next_master(st);
-            schedule_connect(self);
-          });
+          [self, fail](caf::error& err) { fail(to_string(from_caf(err))); });
     },
     [self, address](const caf::error& err) {
       auto& st = self->state;
+      st.log->debug("connecting to the master at {} failed: {}", address.to_string(),
+                    to_string(from_caf(err)));
       st.connecting = false;
       // Say it once, then every ~30 s: a worker may well start before its master.
       auto every = std::max<long>(1, 30000 / std::max<long>(1, st.cfg.reconnect_interval.count()));
@@ -126,11 +197,11 @@ void connect(self_ptr self) {
     });
 }
 
-/// A heartbeat to the dispatcher; without a master, the lease is checked.
+/// A heartbeat to the master; without a master, the lease is checked.
 void heartbeat(self_ptr self) {
   auto& st = self->state;
-  self->delayed_send(self, st.cfg.heartbeat_interval, atom::heartbeat::value);
-  if (!st.dispatcher) {
+  self->delayed_send(self, st.cfg.heartbeat_interval, atom::heartbeat::value, local_only{});
+  if (!st.registered) {
     if (st.masterless_since == 0)
       st.masterless_since = now_ms();
     auto without = std::chrono::milliseconds(now_ms() - st.masterless_since);
@@ -147,7 +218,7 @@ void heartbeat(self_ptr self) {
   }
   double load = 0;
   getloadavg(&load, 1);
-  self->request(st.dispatcher, st.cfg.heartbeat_interval * 3, atom::heartbeat::value,
+  self->request(st.master, st.cfg.heartbeat_interval * 3, atom::heartbeat::value, st.session,
                 st.cfg.info.id, static_cast<int>(st.running.size()), load)
     .then(
       [self](bool known) {
@@ -252,7 +323,7 @@ void maybe_quit(self_ptr self) {
     return;
   // While a master is there and the drain lasts, results wait for their
   // acknowledgement; the others go to the outbox file.
-  if (!st.outbox.empty() && st.dispatcher && !st.tasks_stopped)
+  if (!st.outbox.empty() && st.registered && !st.tasks_stopped)
     return;
   save_outbox_file(self);
   st.log->info("all tasks ended; worker stops");
@@ -284,16 +355,78 @@ void begin_drain(self_ptr self) {
     return;
   }
   st.stopping = true;
-  if (st.dispatcher)
-    self->send(st.dispatcher, atom::drain::value, st.cfg.info.id);
+  if (st.registered)
+    self->send(st.master, atom::drain::value, st.session, st.cfg.info.id);
   if (st.cfg.drain_grace.count() == 0) {
     stop_tasks(self, "stopping (worker.drain_grace_s = 0)");
     return;
   }
   st.log->info("stopping: no new attempts; {} running tasks may finish within {} s",
                st.running.size(), st.cfg.drain_grace.count());
-  self->delayed_send(self, st.cfg.drain_grace, atom::drain::value);
+  self->delayed_send(self, st.cfg.drain_grace, atom::drain::value, local_only{});
   maybe_quit(self);
+}
+
+/// Runs an attempt a master sent (within the slots), as a task_runner.
+void run_attempt(self_ptr self, attempt_spec spec) {
+  auto& st = self->state;
+  auto key = attempt_key(spec.instance_id, spec.node, spec.attempt);
+  if (spec.epoch < st.epoch) {
+    st.log->warn("{} rejected: epoch {} is older than {}", key, spec.epoch, st.epoch);
+    return;
+  }
+  if (st.running.count(key) != 0 || st.outbox.count(key) != 0) {
+    st.log->warn("{} dispatched twice; ignoring the second dispatch", key);
+    return;
+  }
+  if (st.stopping || static_cast<int>(st.running.size()) >= st.cfg.info.slots) {
+    attempt_report report;
+    report.instance_id = spec.instance_id;
+    report.node = spec.node;
+    report.attempt = spec.attempt;
+    report.worker = st.cfg.info.id;
+    report.epoch = spec.epoch;
+    report.outcome = "lost";
+    report.message = st.stopping ? "the worker is shutting down" : "the worker has no free slot";
+    report.started = report.finished = now_ms();
+    st.outbox[key] = report;
+    send_report(self, report);
+    return;
+  }
+  task_runner_config tc;
+  tc.parent = caf::actor_cast<worker_actor>(self);
+  tc.spawner = st.spawner;
+  tc.worker_id = st.cfg.info.id;
+  tc.dirs = st.cfg.dirs;
+  tc.base_env = st.base_env;
+  tc.kill_grace = st.cfg.kill_grace;
+  tc.spec = std::move(spec);
+  attempt_report claim;
+  claim.instance_id = tc.spec.instance_id;
+  claim.node = tc.spec.node;
+  claim.attempt = tc.spec.attempt;
+  claim.worker = st.cfg.info.id;
+  claim.epoch = tc.spec.epoch;
+  claim.outcome = "running";
+  claim.started = now_ms();
+  auto runner = self->spawn(task_runner, std::move(tc));
+  self->monitor(runner);
+  st.running.emplace(key, runner);
+  st.running_reports.emplace(key, std::move(claim));
+}
+
+/// Stops an attempt a master asked to kill.
+void kill_attempt(self_ptr self, const std::string& instance, const std::string& node,
+                  int attempt, std::uint64_t epoch) {
+  auto& st = self->state;
+  if (epoch < st.epoch) {
+    st.log->warn("kill of {} rejected: epoch {} is older than {}",
+                 attempt_key(instance, node, attempt), epoch, st.epoch);
+    return;
+  }
+  auto it = st.running.find(attempt_key(instance, node, attempt));
+  if (it != st.running.end())
+    self->send(it->second, atom::kill::value);
 }
 
 } // namespace
@@ -305,7 +438,7 @@ worker_actor::behavior_type worker(worker_actor::stateful_pointer<worker_state> 
   st.spawner = std::move(spawner);
   st.spawner->listen([handle = caf::actor_cast<caf::actor_addr>(self)](std::string why) {
     if (auto worker = caf::actor_cast<worker_actor>(handle))
-      caf::anon_send(worker, atom::exited::value, std::move(why));
+      caf::anon_send(worker, atom::exited::value, local_only{}, std::move(why));
   });
   st.log = log::get("worker");
   for (const auto& [name, value] : process_environment())
@@ -347,84 +480,23 @@ worker_actor::behavior_type worker(worker_actor::stateful_pointer<worker_state> 
     st.log->info("{} results of the previous run wait for the master", st.outbox.size());
   st.masterless_since = now_ms();
   connect(self);
-  self->delayed_send(self, st.cfg.heartbeat_interval, atom::heartbeat::value);
+  self->delayed_send(self, st.cfg.heartbeat_interval, atom::heartbeat::value, local_only{});
   return {
-    [self](atom::run, attempt_spec& spec) {
-      auto& st = self->state;
-      auto key = attempt_key(spec.instance_id, spec.node, spec.attempt);
-      if (spec.epoch < st.epoch) {
-        st.log->warn("{} rejected: epoch {} is older than {}", key, spec.epoch, st.epoch);
-        return;
-      }
-      if (st.running.count(key) != 0 || st.outbox.count(key) != 0) {
-        st.log->warn("{} dispatched twice; ignoring the second dispatch", key);
-        return;
-      }
-      if (st.stopping || static_cast<int>(st.running.size()) >= st.cfg.info.slots) {
-        attempt_report report;
-        report.instance_id = spec.instance_id;
-        report.node = spec.node;
-        report.attempt = spec.attempt;
-        report.worker = st.cfg.info.id;
-        report.epoch = spec.epoch;
-        report.outcome = "lost";
-        report.message = st.stopping ? "the worker is shutting down" : "the worker has no free slot";
-        report.started = report.finished = now_ms();
-        st.outbox[key] = report;
-        if (st.dispatcher)
-          self->send(st.dispatcher, atom::report::value, report);
-        return;
-      }
-      task_runner_config tc;
-      tc.parent = caf::actor_cast<worker_actor>(self);
-      tc.spawner = st.spawner;
-      tc.worker_id = st.cfg.info.id;
-      tc.dirs = st.cfg.dirs;
-      tc.base_env = st.base_env;
-      tc.kill_grace = st.cfg.kill_grace;
-      tc.spec = std::move(spec);
-      attempt_report claim;
-      claim.instance_id = tc.spec.instance_id;
-      claim.node = tc.spec.node;
-      claim.attempt = tc.spec.attempt;
-      claim.worker = st.cfg.info.id;
-      claim.epoch = tc.spec.epoch;
-      claim.outcome = "running";
-      claim.started = now_ms();
-      auto runner = self->spawn(task_runner, std::move(tc));
-      self->monitor(runner);
-      st.running.emplace(key, runner);
-      st.running_reports.emplace(key, std::move(claim));
+    [self](atom::run, const credential& c, attempt_spec& spec) {
+      from_master(self, c, "run", [self, spec = std::move(spec)]() mutable {
+        run_attempt(self, std::move(spec));
+      });
     },
-    [self](atom::kill, const std::string& instance, const std::string& node, int attempt,
-           std::uint64_t epoch) {
-      auto& st = self->state;
-      if (epoch < st.epoch) {
-        st.log->warn("kill of {} rejected: epoch {} is older than {}",
-                     attempt_key(instance, node, attempt), epoch, st.epoch);
-        return;
-      }
-      auto it = st.running.find(attempt_key(instance, node, attempt));
-      if (it != st.running.end())
-        self->send(it->second, atom::kill::value);
+    [self](atom::kill, const credential& c, std::string& instance, std::string& node,
+           int attempt, std::uint64_t epoch) {
+      from_master(self, c, "kill", [self, instance, node, attempt, epoch] {
+        kill_attempt(self, instance, node, attempt, epoch);
+      });
     },
-    [self](atom::leader, std::uint64_t epoch, const std::string& address) {
-      auto& st = self->state;
-      if (epoch < st.epoch || (epoch == st.epoch && st.dispatcher))
-        return;
-      auto it = std::find_if(st.cfg.masters.begin(), st.cfg.masters.end(),
-                             [&](const host_port& m) { return m.to_string() == address; });
-      if (it == st.cfg.masters.end()) {
-        st.log->warn("ignoring a master at {} that is not configured", address);
-        return;
-      }
-      st.log->info("the active master is {} (epoch {}) now; registering there", address, epoch);
-      drop_master(self);
-      st.current = static_cast<std::size_t>(it - st.cfg.masters.begin());
-      connect(self);
+    [self](atom::ack, const credential& c, std::string& key) {
+      from_master(self, c, "ack", [self, key] { self->state.outbox.erase(key); });
     },
-    [self](atom::ack, const std::string& key) { self->state.outbox.erase(key); },
-    [self](atom::report, attempt_report& report) {
+    [self](atom::report, local_only, attempt_report& report) {
       auto& st = self->state;
       auto key = attempt_key(report.instance_id, report.node, report.attempt);
       if (is_final_outcome(report.outcome)) {
@@ -434,22 +506,24 @@ worker_actor::behavior_type worker(worker_actor::stateful_pointer<worker_state> 
       } else if (report.outcome == "running") {
         st.running_reports[key] = report;
       }
-      if (st.dispatcher)
-        self->send(st.dispatcher, atom::report::value, std::move(report));
+      send_report(self, std::move(report));
       maybe_quit(self);
     },
-    [self](atom::exited, const std::string& why) {
+    [self](atom::exited, local_only, const std::string& why) {
       // Without its spawner the worker can neither start nor watch tasks (the
       // spawner's client has killed those that ran): stop, to be restarted.
       self->state.log->critical("the task spawner is gone ({}); the worker stops", why);
       save_outbox_file(self);
       self->quit(make_caf_error(ec::exec_error, "the task spawner is gone: " + why));
     },
-    [self](atom::connect) { connect(self); },
-    [self](atom::drain) { stop_tasks(self, "the drain grace is over"); },
-    [self](atom::heartbeat) { heartbeat(self); },
-    [self](atom::log, const std::string& instance, const std::string& node, int attempt,
-           std::int64_t offset, std::int64_t max) {
+    [self](atom::connect, local_only) { connect(self); },
+    [self](atom::drain, local_only) { stop_tasks(self, "the drain grace is over"); },
+    [self](atom::heartbeat, local_only) { heartbeat(self); },
+    [self](atom::log, const credential& c, const std::string& instance, const std::string& node,
+           int attempt, std::int64_t offset, std::int64_t max) -> caf::result<log_chunk> {
+      auto& st = self->state;
+      if (!st.registered || !secrets_equal(c.token, st.session.token))
+        return make_caf_error(ec::invalid_request, "refused: not this worker's master");
       return read_log(self, instance, node, attempt, offset, max);
     },
     [self](atom::status) -> status_map {
@@ -458,7 +532,8 @@ worker_actor::behavior_type worker(worker_actor::stateful_pointer<worker_state> 
               {"slots", std::to_string(st.cfg.info.slots)},
               {"running", std::to_string(st.running.size())},
               {"outbox", std::to_string(st.outbox.size())},
-              {"master", st.dispatcher ? "registered" : "disconnected"},
+              {"master", st.registered ? "registered" : "disconnected"},
+              {"tls", st.cfg.auth->enabled() ? "on" : "off"},
               {"epoch", std::to_string(st.epoch)}};
     },
   };
@@ -466,7 +541,8 @@ worker_actor::behavior_type worker(worker_actor::stateful_pointer<worker_state> 
 
 expected<worker_actor> spawn_worker(caf::actor_system& sys, const config& cfg,
                                     const host_port& address,
-                                    std::shared_ptr<spawner_client> spawner) {
+                                    std::shared_ptr<spawner_client> spawner,
+                                    std::shared_ptr<const tls::authenticator> auth) {
   if (!spawner)
     return make_error(ec::exec_error, "a worker needs its task spawner");
   worker_config wc;
@@ -475,6 +551,7 @@ expected<worker_actor> spawn_worker(caf::actor_system& sys, const config& cfg,
   wc.info.slots = cfg.worker.slots;
   wc.info.groups = cfg.worker.groups;
   wc.info.pid = static_cast<int>(::getpid());
+  wc.auth = std::move(auth);
   wc.listen = address;
   wc.masters = cfg.master_addresses();
   // Task files are per worker, so several workers can share one host.
@@ -497,12 +574,10 @@ expected<worker_actor> spawn_worker(caf::actor_system& sys, const config& cfg,
   // publishing fails below).
   wc.saved_outbox = std::move(*saved);
   auto handle = sys.spawn(worker, std::move(wc), std::move(spawner));
-  auto port = sys.middleman().publish(handle, address.port, address.host.c_str(), true);
+  auto port = publish_at(sys, handle, address);
   if (!port) {
     caf::anon_send_exit(handle, caf::exit_reason::user_shutdown);
-    return make_error(ec::invalid_config, "cluster.workers: cannot listen on "
-                                            + address.to_string() + ": "
-                                            + sys.render(port.error()));
+    return make_error(ec::invalid_config, "cluster.workers: " + port.error().message);
   }
   return handle;
 }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -16,12 +17,15 @@
 #include "config/config.hpp"
 #include "exec/spawner.hpp"
 #include "exec/task.hpp"
+#include "security/handshake.hpp"
 
 namespace cafflow {
 
 struct worker_config {
   /// Announced to the master.
   worker_info info;
+  /// Proves this worker to the master and the master to it.
+  std::shared_ptr<const tls::authenticator> auth;
   /// Where the worker is published (its configured address).
   host_port listen;
   /// The master and the standby: the worker registers with whichever is
@@ -48,9 +52,18 @@ struct worker_state {
   static constexpr const char* name = "worker";
 
   worker_config cfg;
-  /// The master and its dispatcher, while registered.
-  master_actor master;
-  dispatcher_actor dispatcher;
+  /// The gate of the master, while connected, and the credential of the
+  /// session: the worker takes orders only with it, and sends it along.
+  master_gate_actor master;
+  credential session;
+  /// Registered with the master (a session is open), or registering.
+  bool registered = false;
+  bool registering = false;
+  /// Orders of the master that came before the answer to the registration
+  /// (checked once it is there).
+  std::vector<std::function<void()>> held;
+  /// Messages refused for a missing or wrong credential.
+  std::uint64_t refused = 0;
   /// The highest leader epoch seen.
   std::uint64_t epoch = 0;
   /// Which of cfg.masters to try (or is registered with).
@@ -90,6 +103,7 @@ worker_actor::behavior_type worker(worker_actor::stateful_pointer<worker_state> 
 /// spawner forked at startup) and publishes it on that address.
 expected<worker_actor> spawn_worker(caf::actor_system& sys, const config& cfg,
                                     const host_port& address,
-                                    std::shared_ptr<spawner_client> spawner);
+                                    std::shared_ptr<spawner_client> spawner,
+                                    std::shared_ptr<const tls::authenticator> auth);
 
 } // namespace cafflow

@@ -116,7 +116,7 @@ class MariaDB:
 
 
 class Cluster:
-    def __init__(self, root, workdir, store_url=None):
+    def __init__(self, root, workdir, store_url=None, tls=True):
         self.root = root
         self.dir = workdir
         self.http = ("127.0.0.1", free_port())
@@ -129,7 +129,8 @@ class Cluster:
                     f"http = 127.0.0.1:{self.http[1]}\n[worker]\nslots = 2\n"
                     "reconnect_interval_ms = 50\n[log]\nlevel = warn\n"
                     "[master]\nrescan_interval_s = 1\n"
-                    + (f"[store]\nurl = {store_url}\n" if store_url else ""))
+                    + (f"[store]\nurl = {store_url}\n" if store_url else "")
+                    + ("" if tls else "[tls]\nenabled = false\n"))
         self.procs = {}
 
     def add(self, name, xml):
@@ -208,13 +209,13 @@ def scratch_dir(prefix):
     return tempfile.mkdtemp(prefix=prefix, dir=SCRATCH)
 
 
-def run_cafflow(root, workflows, store_url=None):
+def run_cafflow(root, workflows, store_url=None, tls=True):
     """Wall time from the first run request until the last instance ended.
 
     The end is the master's own `finished` time of the last instance (same
     clock, millisecond resolution), so this script can poll slowly and not
     load the machine it measures."""
-    c = Cluster(root, scratch_dir("cafflow-"), store_url)
+    c = Cluster(root, scratch_dir("cafflow-"), store_url, tls)
     for name, xml in workflows.items():
         c.add(name, xml)
     try:
@@ -278,6 +279,8 @@ def main():
     ap.add_argument("--stores", default="sqlite,mariadb",
                     help="stores to compare on --store-shapes (sqlite, mariadb; '' = none)")
     ap.add_argument("--store-shapes", default="fanout-1000,forest-200")
+    ap.add_argument("--tls-shapes", default="chain-200,fanout-1000",
+                    help="shapes run with TLS on and off, alternately ('' = none)")
     args = ap.parse_args()
     global SCRATCH
     SCRATCH = tempfile.mkdtemp(prefix="cafflow-bench-")
@@ -322,10 +325,15 @@ def bench(args):
     stores = compare_stores(args, all_shapes) if args.stores else None
     if stores:
         print(stores)
+    tls = compare_tls(args, all_shapes) if args.tls_shapes else None
+    if tls:
+        print(tls)
     if args.write:
         write_section(args.root, "bench", result)
         if stores:
             write_section(args.root, "stores", stores)
+        if tls:
+            write_section(args.root, "tls", tls)
 
 
 def write_section(root, name, content):
@@ -370,6 +378,29 @@ def compare_stores(args, all_shapes):
             f"Measured {time.strftime('%Y-%m-%d')}; median of {args.repeat} runs each, "
             f"`bench/run.sh --repeat {args.repeat} --stores {args.stores}`.\n\n"
             + "\n".join(table) + "\n<!-- stores:end -->")
+
+
+def compare_tls(args, all_shapes):
+    """The same shapes with mutual TLS between the processes (the default)
+    and without, run alternately so that both see the same machine."""
+    rows = []
+    for shape in args.tls_shapes.split(","):
+        workflows, tasks, _ = all_shapes[shape]
+        on, off = [], []
+        for _ in range(args.repeat):
+            on.append(run_cafflow(args.root, workflows, tls=True)[0])
+            off.append(run_cafflow(args.root, workflows, tls=False)[0])
+        a, b = statistics.median(on), statistics.median(off)
+        rows.append((shape, tasks, a, b))
+        print(f"{shape}: TLS on {a:.3f} s, off {b:.3f} s, cost {(a / b - 1) * 100:+.1f} %",
+              flush=True)
+    table = ["| shape | tasks | TLS on (default) | TLS off | cost of TLS |", "|---|---|---|---|---|"]
+    for shape, tasks, a, b in rows:
+        table.append(f"| {shape} | {tasks} | {a:.3f} s | {b:.3f} s | {(a / b - 1) * 100:+.1f} % |")
+    return ("<!-- tls:begin -->\n"
+            f"Measured {time.strftime('%Y-%m-%d')}; median of {args.repeat} runs each, alternating, "
+            f"`bench/run.sh --repeat {args.repeat} --tls-shapes {args.tls_shapes}`.\n\n"
+            + "\n".join(table) + "\n<!-- tls:end -->")
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmarks cafflow against make -j2 on the same machine, in the same run.
 #
-#   bench/run.sh [--repeat N] [--shapes chain-200,fanout-1000,forest-200]
+#   bench/run.sh [--repeat N] [--shapes chain-200,fanout-1000,forest-200] [--tls-shapes S]
 #                [--stores sqlite,mariadb] [--store-shapes fanout-1000,forest-200] [--write]
 #
 # Each shape runs the same trivial commands (`true` through /bin/sh -c) both

@@ -63,6 +63,9 @@ load_cluster_config() {
   MASTER_DRAIN="$(_shown_value master.drain_grace_s)"
   WORKER_DRAIN="$(_shown_value worker.drain_grace_s)"
   HTTP_TOKEN="$(_shown_value http.token)"
+  TLS_ENABLED="$(_shown_value tls.enabled)"
+  TLS_DIR="$(_shown_value tls.dir)"
+  TLS_CERT="$(_shown_value tls.cert)"
   PID_DIR="$DATA_DIR/pids"
   local v
   for v in MASTER HTTP DATA_DIR LOGS_DIR KILL_GRACE MASTER_DRAIN WORKER_DRAIN; do
@@ -389,6 +392,34 @@ remote_conf() {
     "$CAFFLOW_HOME"/*) echo "${CONF#"$CAFFLOW_HOME"/}" ;;
     *) echo "$CONF" ;;
   esac
+}
+
+# Makes sure the host of a role started over ssh has that role's certificate
+# (docs/OPERATIONS.md, "Security"): when it has none and this host keeps the
+# cluster CA's key, issues it here and copies it (with the CA certificate)
+# into that host's tls.dir. An unreachable host is left to remote_daemon.
+ensure_remote_cert() {
+  local role="$1" address="$2" host cert_role dir tmp f q
+  case "$TLS_ENABLED" in true|yes|on|1) ;; *) return 0 ;; esac
+  [ -z "$TLS_CERT" ] || return 0 # explicit files: the operator's business
+  host="$(host_of "$address")"
+  cert_role="$role"; [ "$role" = standby ] && cert_role=master
+  ssh_command
+  _q() { printf "%q" "$1"; }
+  dir="$("${SSH_CMD[@]}" "$host" "cd $(_q "$REMOTE_HOME") && sbin/cafflow --conf $(_q "$(remote_conf)") config get tls.dir" 2>/dev/null)" \
+    || return 0
+  "${SSH_CMD[@]}" "$host" "test -f $(_q "$dir/$cert_role.pem") && test -f $(_q "$dir/$cert_role.key")" 2>/dev/null \
+    && return 0
+  [ -f "$TLS_DIR/ca.key" ] || die "the $role at $address has no certificate in $dir on $host, and the cluster CA's key is not on this host: run 'sbin/cafflow tls issue --role $cert_role --host $host --out DIR' where it is and copy DIR's files to $dir on $host"
+  tmp="$(mktemp -d)"
+  "$BIN_DIR/cafflow" --conf "$CONF" tls issue --role "$cert_role" --host "$host" --out "$tmp" > /dev/null \
+    || { rm -rf "$tmp"; die "cannot issue the $cert_role certificate of $host"; }
+  for f in ca.pem "$cert_role.pem" "$cert_role.key"; do
+    "${SSH_CMD[@]}" "$host" "mkdir -p $(_q "$dir") && chmod 700 $(_q "$dir") && umask 077 && cat > $(_q "$dir/$f.tmp") && mv $(_q "$dir/$f.tmp") $(_q "$dir/$f")" < "$tmp/$f" \
+      || { rm -rf "$tmp"; die "cannot copy $f to $host:$dir"; }
+  done
+  rm -rf "$tmp"
+  say "issued the $cert_role certificate of $host and copied it to $host:$dir"
 }
 
 # Runs `sbin/cafflow-daemon ACTION ROLE --address ADDRESS` on the role's host

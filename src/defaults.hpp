@@ -132,6 +132,26 @@ constexpr const char* token = "";
 constexpr bool open_reads = true;
 } // namespace http
 
+/// [tls] — mutual TLS between the cluster's processes (docs/OPERATIONS.md,
+/// "Security").
+namespace tls {
+/// true: every CAF connection is mutual TLS with certificates of the
+/// cluster's CA, and each message is accepted only from the roles that may
+/// send it; false: plain TCP, anyone who can reach a CAF port is believed
+/// (a warning in every role's log, in /api/v1/health and `cafflow cluster
+/// status`).
+constexpr bool enabled = true;
+/// Folder of the certificates: ca.pem (and ca.key on the host that issues
+/// certificates), <role>.pem and <role>.key per role; empty = <paths.data>/tls.
+/// Missing files are created at start where the CA key is.
+constexpr const char* dir = "";
+/// The CA bundle, this process's certificate and its key, instead of those
+/// in dir (all three or none).
+constexpr const char* ca = "";
+constexpr const char* cert = "";
+constexpr const char* key = "";
+} // namespace tls
+
 /// [log]
 namespace log {
 /// trace, debug, info, warn, error

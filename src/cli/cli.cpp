@@ -10,6 +10,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/http_client.hpp"
+#include "cli/tls_commands.hpp"
 #include "cli/tools.hpp"
 #include "config/config.hpp"
 #include "engine/dag.hpp"
@@ -532,6 +533,9 @@ int cluster_status(const globals& g) {
     return exit_code::ok;
   }
   std::cout << "cluster    " << str(body["cluster"]) << ", epoch " << str(body["epoch"]) << '\n';
+  if (body.contains("warnings") && body["warnings"].is_array())
+    for (const auto& w : body["warnings"])
+      std::cout << "WARNING    " << str(w) << '\n';
   if (body.value("master_reachable", true) && body["master"].is_object()) {
     const auto& m = body["master"];
     std::cout << "master     " << str(m["address"]) << " (pid " << str(m["pid"]) << ", epoch "
@@ -771,6 +775,33 @@ int run_cli(int argc, char** argv) {
                         g.cfg.store.busy_timeout_ms, std::cout, std::cerr);
     };
   });
+
+  auto* tls_cmd = app.add_subcommand("tls", "the cluster's certificates (no cluster needed)");
+  tls_cmd->require_subcommand(1);
+  auto* tls_init_cmd = tls_cmd->add_subcommand(
+    "init", "create the cluster CA in tls.dir when there is none, and say where it is");
+  tls_init_cmd->callback([&] { action = [&] { return tls_init(g.cfg, std::cout, std::cerr); }; });
+  auto* tls_issue_cmd = tls_cmd->add_subcommand(
+    "issue", "a certificate for a role on another host, signed by the cluster CA");
+  std::string issue_role, issue_host, issue_out;
+  bool issue_force = false;
+  tls_issue_cmd->add_option("--role", issue_role, "master (also for a standby), worker or http")
+    ->required();
+  tls_issue_cmd->add_option("--host", issue_host, "the host part of that role's address")
+    ->required();
+  tls_issue_cmd->add_option("--out", issue_out, "folder to write ROLE.pem, ROLE.key, ca.pem into")
+    ->required();
+  tls_issue_cmd->add_flag("--force", issue_force, "replace a certificate already in --out");
+  tls_issue_cmd->callback([&] {
+    action = [&] {
+      return tls_issue(g.cfg, issue_role, issue_host, issue_out, issue_force, std::cout,
+                       std::cerr);
+    };
+  });
+  auto* tls_show_cmd = tls_cmd->add_subcommand(
+    "show", "the certificates of tls.dir: subject, role, validity, fingerprint");
+  tls_show_cmd->callback(
+    [&] { action = [&] { return tls_show(g.cfg, g.json_output, std::cout, std::cerr); }; });
 
   auto* cron = app.add_subcommand("cron", "cron expressions (no cluster needed)");
   cron->require_subcommand(1);

@@ -69,6 +69,21 @@ applier path_key(Field field) {
   };
 }
 
+/// Builds an applier for a true/false field.
+template <class Field>
+applier bool_key(Field field) {
+  return [=](config& cfg, const std::string& value) -> std::string {
+    auto b = to_lower(value);
+    if (b == "true" || b == "yes" || b == "on" || b == "1")
+      field(cfg) = true;
+    else if (b == "false" || b == "no" || b == "off" || b == "0")
+      field(cfg) = false;
+    else
+      return "expected true or false, got '" + value + "'";
+    return {};
+  };
+}
+
 std::vector<key_def> make_key_defs() {
   namespace d = defaults;
   auto str = [](auto n) { return std::to_string(n); };
@@ -265,16 +280,28 @@ std::vector<key_def> make_key_defs() {
       });
   add("http", "open_reads", d::http::open_reads ? "true" : "false",
       "true: reads (GET, HEAD) need no token; false: every request needs it",
+      bool_key([](config& c) -> bool& { return c.http.open_reads; }));
+  // [tls]
+  add("tls", "enabled", d::tls::enabled ? "true" : "false",
+      "true: mutual TLS between the cluster's processes, messages checked against the sender's "
+      "role; false: plain TCP, anyone who reaches a CAF port is believed",
+      bool_key([](config& c) -> bool& { return c.tls.enabled; }));
+  add("tls", "dir", d::tls::dir,
+      "folder of ca.pem, ca.key and <role>.pem/.key; empty = <paths.data>/tls",
       [](config& cfg, const std::string& v) -> std::string {
-        auto b = to_lower(v);
-        if (b == "true" || b == "yes" || b == "on" || b == "1")
-          cfg.http.open_reads = true;
-        else if (b == "false" || b == "no" || b == "off" || b == "0")
-          cfg.http.open_reads = false;
-        else
-          return "expected true or false, got '" + v + "'";
+        cfg.tls.dir = v.empty() ? cfg.resolve(cfg.paths.data + "/tls") : cfg.resolve(v);
         return {};
       });
+  for (auto [key, help] : {std::pair{"ca", "the CA bundle instead of dir/ca.pem"},
+                           std::pair{"cert", "this process's certificate instead of dir/<role>.pem"},
+                           std::pair{"key", "this process's key instead of dir/<role>.key"}}) {
+    std::string name = key;
+    add("tls", key, "", help, [name](config& cfg, const std::string& v) -> std::string {
+      auto& field = name == "ca" ? cfg.tls.ca : name == "cert" ? cfg.tls.cert : cfg.tls.key;
+      field = v.empty() ? std::string{} : cfg.resolve(v);
+      return {};
+    });
+  }
   // [log]
   add("log", "level", d::log::level, "trace, debug, info, warn, error or off",
       [](config& cfg, const std::string& v) -> std::string {
@@ -471,6 +498,21 @@ expected<config> load_config(const config_sources& sources) {
       value = cfg.paths.db_links;
     else if (name == "store.url")
       value = cfg.store.url;
+    else if (name == "tls.dir")
+      value = cfg.tls.dir;
+    else if (name == "tls.ca")
+      value = cfg.tls.ca;
+    else if (name == "tls.cert")
+      value = cfg.tls.cert;
+    else if (name == "tls.key")
+      value = cfg.tls.key;
+  }
+  if (problems.empty() && cfg.tls.enabled) {
+    auto given = !cfg.tls.ca.empty() + !cfg.tls.cert.empty() + !cfg.tls.key.empty();
+    if (given != 0 && given != 3)
+      problems.push_back(values["tls.ca"].origin
+                         + ": tls.ca, tls.cert and tls.key: set all three or none (none = the "
+                           "files of tls.dir)");
   }
   if (problems.empty()
       && cfg.master.lease_renew_ms + cfg.master.lease_margin_ms >= cfg.master.lease_ttl_ms)

@@ -108,6 +108,16 @@ struct config {
   } http;
 
   struct {
+    bool enabled = true;
+    /// Absolute; the certificates of every role of this host.
+    std::string dir;
+    /// Absolute when set: the files instead of those in dir.
+    std::string ca;
+    std::string cert;
+    std::string key;
+  } tls;
+
+  struct {
     std::string level;
     std::size_t max_file_bytes = 0;
     int max_files = 0;

@@ -257,6 +257,8 @@ http_response get_cluster(api_backend& backend) {
   json body{{"cluster", view->cluster},
             {"master", nullptr},
             {"store", nullptr},
+            {"tls", nullptr},
+            {"warnings", json::array()},
             {"workers", json::array()},
             {"slots", nullptr},
             {"attempts", nullptr},

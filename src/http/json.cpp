@@ -136,6 +136,8 @@ json cluster_json(const health_record& h) {
                     {"started", time_json(h.started)},
                     {"recovering", h.recovering}}},
               {"store", store_json(h)},
+              {"tls", h.tls ? "on" : "off"},
+              {"warnings", h.warnings},
               {"workers", std::move(workers)},
               {"slots", json{{"total", slots}, {"busy", h.running_attempts}}},
               {"attempts", json{{"running", h.running_attempts}, {"queued", h.queued_attempts}}},
@@ -250,6 +252,8 @@ json to_json(const health_record& h) {
               {"master_started", time_json(h.started)},
               {"recovering", h.recovering},
               {"store", store_json(h)},
+              {"tls", h.tls ? "on" : "off"},
+              {"warnings", h.warnings},
               {"workflows", h.workflows},
               {"running_instances", h.running_instances},
               {"workers", std::move(workers)}};

@@ -215,6 +215,10 @@ struct health_record {
   /// Still matching the workers' attempts with the instances the previous
   /// master left (engine/recovery.hpp).
   bool recovering = false;
+  /// Whether the cluster's connections are mutual TLS ([tls] enabled).
+  bool tls = true;
+  /// What an operator must know (e.g. that TLS is off), one sentence each.
+  std::vector<std::string> warnings;
 };
 
 /// A master process of the cluster as it last reported itself: the active

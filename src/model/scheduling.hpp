@@ -21,6 +21,10 @@ struct start_request {
   param_map params;
   /// The logical time; 0 = now.
   timestamp logical_time = 0;
+  /// When the requester stops waiting for the answer (ms; 0 = never). A run
+  /// whose instance is stored only after it does not start (it is recorded
+  /// as killed, saying why): a start answered with an error never happens.
+  timestamp deadline = 0;
 };
 
 /// Runs an ended instance again under its id (its history stays).

@@ -43,25 +43,19 @@ inline dispatcher_config dispatcher_settings(std::uint64_t epoch,
   return cfg;
 }
 
-/// A worker that forwards (run, worker id, spec), (kill, ...) and (ack, key) to `probe`.
-inline worker_actor::behavior_type recording_worker(worker_actor::pointer, std::string id,
-                                                    caf::actor probe) {
+/// A worker (as the dispatcher sees it: its link) that forwards (run,
+/// worker id, spec), (kill, ...) and (ack, key) to `probe`.
+inline worker_link_actor::behavior_type recording_worker(worker_link_actor::pointer,
+                                                         std::string id, caf::actor probe) {
   return {
     [=](atom::run, attempt_spec& spec) { caf::anon_send(probe, atom::run::value, id, spec); },
     [=](atom::kill, const std::string& instance, const std::string& node, int attempt,
         std::uint64_t) {
       caf::anon_send(probe, atom::kill::value, id, attempt_key(instance, node, attempt));
     },
-    [](atom::leader, std::uint64_t, const std::string&) {},
     [=](atom::ack, const std::string& key) { caf::anon_send(probe, atom::ack::value, id, key); },
-    [](atom::report, attempt_report&) {},
-    [](atom::exited, const std::string&) {},
-    [](atom::connect) {},
-    [](atom::drain) {},
-    [](atom::heartbeat) {},
     [](atom::log, const std::string&, const std::string&, int, std::int64_t,
        std::int64_t) -> caf::result<log_chunk> { return log_chunk{}; },
-    [](atom::status) { return status_map{}; },
   };
 }
 

@@ -34,7 +34,8 @@ struct dispatcher_fixture : actor_fixture {
   caf::actor probe = caf::actor_cast<caf::actor>(self);
   instance_runner_actor runner = sys.spawn(recording_runner, probe);
 
-  worker_actor add_worker(const std::string& id, int slots, const std::string& host = "h") {
+  worker_link_actor add_worker(const std::string& id, int slots,
+                               const std::string& host = "h") {
     auto w = sys.spawn(recording_worker, id, probe);
     worker_info info{id, host, slots, {}, 1, {}};
     self->request(dispatcher, std::chrono::seconds(5), atom::register_::value, info, w)
@@ -126,10 +127,12 @@ TEST_CASE_FIXTURE(dispatcher_fixture, "host pinning waits for a matching worker"
 }
 
 TEST_CASE_FIXTURE(dispatcher_fixture, "a lost worker turns its attempts into lost reports") {
-  auto w = add_worker("w1", 2);
+  add_worker("w1", 2);
   self->send(dispatcher, atom::dispatch::value, attempt("a"), runner);
   next_run();
-  self->send_exit(w, caf::exit_reason::kill);
+  // The master gate saw the worker's connection go down.
+  self->send(dispatcher, atom::disconnect::value, std::string("w1"),
+             std::string("remote_link_unreachable"));
   expect([](atom::report, const attempt_report& r) {
     CHECK(r.node == "a");
     CHECK(r.outcome == "lost");

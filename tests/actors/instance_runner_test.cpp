@@ -13,7 +13,8 @@ namespace {
 
 /// A worker that "runs" every attempt at once: nodes named fail* exit 3,
 /// the others succeed. Reports go to the dispatcher, as a real worker's do.
-worker_actor::behavior_type instant_worker(worker_actor::pointer self, dispatcher_actor d) {
+worker_link_actor::behavior_type instant_worker(worker_link_actor::pointer self,
+                                                dispatcher_actor d) {
   return {
     [=](atom::run, attempt_spec& spec) {
       attempt_report r;
@@ -33,16 +34,9 @@ worker_actor::behavior_type instant_worker(worker_actor::pointer self, dispatche
       self->send(d, atom::report::value, r);
     },
     [](atom::kill, const std::string&, const std::string&, int, std::uint64_t) {},
-    [](atom::leader, std::uint64_t, const std::string&) {},
     [](atom::ack, const std::string&) {},
-    [](atom::report, attempt_report&) {},
-    [](atom::exited, const std::string&) {},
-    [](atom::connect) {},
-    [](atom::drain) {},
-    [](atom::heartbeat) {},
     [](atom::log, const std::string&, const std::string&, int, std::int64_t,
        std::int64_t) -> caf::result<log_chunk> { return log_chunk{}; },
-    [](atom::status) { return status_map{}; },
   };
 }
 
@@ -69,8 +63,6 @@ master_actor::behavior_type probe_master(master_actor::pointer, caf::actor probe
     [=](atom::log, std::string&, std::string&, int, std::int64_t) -> caf::result<log_chunk> {
       return unused();
     },
-    [=](atom::register_, worker_info&,
-        worker_actor&) -> caf::result<dispatcher_actor, std::uint64_t> { return unused(); },
     [=](atom::done, const std::string& id, const std::string& status) {
       caf::anon_send(probe, atom::done::value, id, status);
     },

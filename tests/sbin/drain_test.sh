@@ -22,11 +22,12 @@ cli() { "$SRC/sbin/cafflow" --conf "$CONF" "$@"; }
 
 write_cluster_conf
 mkdir -p "$T/xmlconfig/drain"
-# nap runs 3 s and says when it is done; `after` runs after it.
-cat > "$T/xmlconfig/drain/nap.xml" <<'EOF'
+# nap runs until the test lets it end (the file $T/release), and says when
+# it is done; `after` runs after it.
+cat > "$T/xmlconfig/drain/nap.xml" <<EOF
 <work-flow name="nap" dir="/drain">
   <start name="start" to="nap"/>
-  <action name="nap"><shell><command>echo nap-started; sleep 3; echo nap-finished</command></shell><ok to="after"/></action>
+  <action name="nap"><shell><command>echo nap-started; while [ ! -e $T/release ]; do sleep 0.1; done; echo nap-finished</command></shell><ok to="after"/></action>
   <action name="after"><shell><command>echo after-ran</command></shell><ok to="end"/></action>
   <end name="end"/>
 </work-flow>
@@ -46,7 +47,14 @@ running() { [ "$(node_status "$1" "$2")" = running ]; }
 "$SRC/sbin/start-cluster" --conf "$CONF" > /dev/null || fail "start-cluster failed"
 id="$(cli workflow run nap)"
 wait_for 30 running "$id" nap || fail "nap did not start: $(cli instance show "$id")"
-out="$("$SRC/sbin/stop-cluster" --conf "$CONF")" || fail "stop-cluster failed: $out"
+"$SRC/sbin/stop-cluster" --conf "$CONF" > "$T/stop.out" 2>&1 &
+stopper=$!
+# The worker drains with nap still running; then nap may end.
+worker_drains() { grep -q "stopping: no new attempts; 1 running tasks may finish" "$T"/logs/worker-*.log; }
+wait_for 60 worker_drains || fail "the worker did not drain: $(cat "$T"/logs/worker-*.log)"
+touch "$T/release"
+wait "$stopper" || fail "stop-cluster failed: $(cat "$T/stop.out")"
+out="$(cat "$T/stop.out")"
 expect_contains "$out" "stopped 3 processes"
 case "$out" in *killed*) fail "stop-cluster had to kill: $out" ;; esac
 if pgrep -f -- "--conf $CONF " > /dev/null; then fail "processes left: $(pgrep -af -- "--conf $CONF ")"; fi

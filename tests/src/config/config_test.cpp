@@ -260,3 +260,28 @@ TEST_CASE("the standby and the lease settings") {
   REQUIRE(hook);
   CHECK(hook->master.failover_hook == "/bin/true --flag");
 }
+
+TEST_CASE("tls: on by default in <data>/tls, explicit files all three or none") {
+  test::temp_dir dir;
+  auto conf = dir / "conf/cafflow.ini";
+  test::write_file(conf, "[paths]\ndata = var\n");
+  auto cfg = load_config({conf, {}, {}});
+  REQUIRE(cfg);
+  CHECK(cfg->tls.enabled);
+  CHECK(cfg->tls.dir == dir / "var/tls");
+  CHECK(cfg->tls.cert.empty());
+  auto off = load_config({conf, {{"CAFFLOW_TLS_ENABLED", "false"}}, {"tls.dir=certs"}});
+  REQUIRE(off);
+  CHECK_FALSE(off->tls.enabled);
+  CHECK(off->tls.dir == dir / "certs");
+  auto partial = load_config({conf, {}, {"tls.cert=/etc/c.pem"}});
+  REQUIRE_FALSE(partial);
+  CHECK(partial.error().message.find("tls.ca, tls.cert and tls.key: set all three or none")
+        != std::string::npos);
+  auto all = load_config({conf, {}, {"tls.cert=/etc/c.pem", "tls.key=k.pem", "tls.ca=ca.pem"}});
+  REQUIRE(all);
+  CHECK(all->tls.key == dir / "k.pem");
+  auto bad = load_config({conf, {}, {"tls.enabled=perhaps"}});
+  REQUIRE_FALSE(bad);
+  CHECK(bad.error().message.find("tls.enabled: expected true or false") != std::string::npos);
+}

@@ -624,7 +624,7 @@ TEST_CASE("cluster without a master: 200 from the store with the masters and no 
     with_master.push_back(key);
   for (auto& [key, value] : down_body.items())
     without.push_back(key);
-  CHECK(with_master.size() == 13);
+  CHECK(with_master.size() == 15);
   CHECK(with_master == without);
   // Health and readiness still say the master is gone.
   CHECK(call(b, "GET", "/api/v1/health").status == 503);
