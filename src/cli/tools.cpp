@@ -125,6 +125,8 @@ int cron_next(const std::string& expr, const std::string& from, const std::strin
     err << "cafflow: " << cron.error().message << '\n';
     return 1;
   }
+  if (!cron->note().empty())
+    err << "cafflow: warning: " << cron->note() << '\n';
   auto zone = zone_or_report(zone_name, err);
   if (zone == nullptr)
     return 1;

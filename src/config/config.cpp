@@ -151,6 +151,9 @@ std::vector<key_def> make_key_defs() {
           auto cron = cron_expr::parse(v);
           if (!cron)
             return cron.error().message;
+          // Not an akkaflow file: six fields or a phrase would be ambiguous here.
+          if (!cron->note().empty())
+            return cron->note();
         }
         cfg.schedule.flag_reset_cron = v;
         return {};
