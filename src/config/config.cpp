@@ -128,6 +128,9 @@ std::vector<key_def> make_key_defs() {
       path_key([](config& c) -> std::string& { return c.paths.logs; }));
   add("paths", "db_links", d::paths::db_links, "named database connections (db-link=...)",
       path_key([](config& c) -> std::string& { return c.paths.db_links; }));
+  add("paths", "file_links", d::paths::file_links,
+      "named file systems (file-link=...; LOCAL only, SFTP and HDFS are refused)",
+      path_key([](config& c) -> std::string& { return c.paths.file_links; }));
   // [schedule]
   add("schedule", "timezone", d::schedule::timezone,
       "zone of cron and time expressions when a workflow names none; empty = this machine's",
@@ -472,6 +475,8 @@ expected<config> load_config(const config_sources& sources) {
       value = cfg.paths.logs;
     else if (name == "paths.db_links")
       value = cfg.paths.db_links;
+    else if (name == "paths.file_links")
+      value = cfg.paths.file_links;
     else if (name == "store.url")
       value = cfg.store.url;
   }
