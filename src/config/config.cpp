@@ -155,7 +155,7 @@ std::vector<key_def> make_key_defs() {
           if (!cron)
             return cron.error().message;
           // Not an akkaflow file: six fields or a phrase would be ambiguous here.
-          if (!cron->note().empty())
+          if (cron->akkaflow_reading())
             return cron->note();
         }
         cfg.schedule.flag_reset_cron = v;

@@ -346,7 +346,7 @@ http_response definition_add(const context& c, const std::string& kind) {
     if (!files)
       return false;
     for (const auto& f : *files)
-      if (f.path == target && f.hash == hash) {
+      if (fs::path(f.path).lexically_normal() == fs::path(target) && f.hash == hash) {
         status = f.status;
         return true;
       }

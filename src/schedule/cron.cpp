@@ -364,6 +364,7 @@ expected<cron_expr> cron_expr::parse(std::string_view input) {
                                  + result.error().message);
     result->note_ = prefix + "akkaflow's English phrase, read as its cron library read it: '"
                     + *translated + "'; write that instead to say so";
+    result->akkaflow_reading_ = true;
     result->text_ = text;
     return result;
   }
@@ -439,6 +440,12 @@ expected<cron_expr> cron_expr::parse(std::string_view input) {
   // the OR of the day rule.
   result.dom_star_ = fields[3][0] == '*' || fields[3][0] == '?';
   result.dow_star_ = fields[5][0] == '*' || fields[5][0] == '?';
+  result.akkaflow_reading_ = !result.note_.empty();
+  if (result.day_or() && !seconds_form)
+    result.note_ += (result.note_.empty() ? prefix : std::string("; "))
+                    + "day-of-month and day-of-week are both restricted: cafflow fires on a day "
+                      "that matches either (Vixie cron), akkaflow fired on the day-of-week alone; "
+                      "write the day-of-month as '*' for the weekdays alone";
   for (unsigned first = 0; first < 7; ++first) {
     std::uint32_t days = 0;
     for (unsigned d = 1; d <= 31; ++d)

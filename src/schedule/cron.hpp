@@ -63,9 +63,14 @@ public:
   bool has_seconds() const { return has_seconds_; }
 
   /// Why the expression may not mean what its reader expects, for a warning:
-  /// six akkaflow fields (the sixth ignored) or an English phrase (and the
-  /// cron it stands for); empty otherwise.
+  /// six akkaflow fields (the sixth ignored), an English phrase (and the cron
+  /// it stands for), or both day fields restricted (akkaflow used the
+  /// day-of-week alone); empty otherwise.
   const std::string& note() const { return note_; }
+
+  /// True when the text is read as akkaflow read it and cafflow's own reading
+  /// would differ or not exist: six plain fields, an English phrase.
+  bool akkaflow_reading() const { return akkaflow_reading_; }
 
   /// True when a day must match day-of-month OR day-of-week (both fields are
   /// restricted, i.e. neither starts with `*` or `?`).
@@ -82,6 +87,7 @@ private:
 
   std::string text_;
   std::string note_;
+  bool akkaflow_reading_ = false;
   bool has_seconds_ = false;
   std::uint64_t seconds_ = 0; ///< bits 0-59
   std::uint64_t minutes_ = 0; ///< bits 0-59

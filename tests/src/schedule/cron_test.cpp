@@ -212,6 +212,18 @@ TEST_CASE("cron: six plain fields mean what akkaflow meant, with a note") {
         == strings{"2026-05-01 00:01:00", "2026-05-01 00:02:00"});
 }
 
+TEST_CASE("cron: both day fields restricted are noted (akkaflow used the day-of-week alone)") {
+  CHECK(cron("0 0 13 * FRI").note()
+        == "cron '0 0 13 * FRI': day-of-month and day-of-week are both restricted: cafflow "
+           "fires on a day that matches either (Vixie cron), akkaflow fired on the day-of-week "
+           "alone; write the day-of-month as '*' for the weekdays alone");
+  CHECK_FALSE(cron("0 0 13 * FRI").akkaflow_reading());
+  CHECK(cron("0 0 * * FRI").note().empty());
+  CHECK(cron("@seconds 0 0 0 13 * FRI").note().empty());
+  CHECK(cron("*/10 * * * * *").akkaflow_reading());
+  CHECK(cron("Every day at midnight").akkaflow_reading());
+}
+
 TEST_CASE("cron: akkaflow's English phrases mean what its cron library read") {
   auto same = [](const char* phrase, const char* expr) {
     auto p = cron(phrase);
