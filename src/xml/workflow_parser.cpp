@@ -1140,7 +1140,10 @@ private:
   /// is the workflow's name), `<param-list>`.
   void parse_v1_coordinator(pugi::xml_node root, standalone_coordinator& c) {
     c.format = "1.0";
-    attrs(root, {"name", "is-enabled", "start", "end", "dir", "desc", "creator"}, true);
+    // start-time/end-time are refused below with the reason.
+    attrs(root, {"name", "is-enabled", "start", "end", "dir", "desc", "creator", "start-time",
+                 "end-time"},
+          true);
     for (const char* newer : {"start-time", "end-time"})
       if (root.attribute(newer))
         error(attr_pos(root, newer),

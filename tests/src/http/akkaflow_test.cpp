@@ -1,5 +1,6 @@
 #include "http/akkaflow.hpp"
 
+#include <cctype>
 #include <filesystem>
 
 #include <doctest/doctest.h>
@@ -151,13 +152,15 @@ public:
   }
   expected<std::vector<workflow_record>> workflows() override {
     std::vector<workflow_record> list;
-    for (const auto& f : *xml_files())
+    auto files = xml_files();
+    for (const auto& f : *files)
       if (f.kind == "workflow" && f.status == "loaded")
         list.push_back(workflow_record{f.name, "/", "", "me", f.path, f.hash, 1, 3, 1, "active"});
     return list;
   }
   expected<workflow_detail> workflow(const std::string& name) override {
-    for (const auto& w : *workflows())
+    auto list = workflows();
+    for (const auto& w : *list)
       if (w.name == name) {
         workflow_detail d;
         d.record = w;

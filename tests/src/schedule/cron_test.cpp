@@ -169,7 +169,7 @@ TEST_CASE("cron: field syntax errors name the field and the token") {
   CHECK(parse_error("0 0 ?,1 * *") ==
         "cron '0 0 ?,1 * *': field 'day-of-month': '?' must stand alone (it means the same "
         "as '*'), not in '?,1'");
-  CHECK(parse_error("0 0 1 * * 99999999999")
+  CHECK(parse_error("@seconds 0 0 1 * * 99999999999")
             .find("field 'day-of-week': 99999999999 is out of "
                   "range 0-7") != std::string::npos);
 }
@@ -188,7 +188,7 @@ TEST_CASE("cron: whole-expression errors") {
   CHECK(parse_error("@reboot").find("@reboot is not supported") != std::string::npos);
   CHECK(parse_error("@dayly") ==
         "cron '@dayly': unknown macro (expected one of @yearly @annually @monthly @weekly "
-        "@daily @midnight @hourly); did you mean @daily?");
+        "@daily @midnight @hourly @seconds); did you mean @daily?");
 }
 
 TEST_CASE("cron: six plain fields mean what akkaflow meant, with a note") {
@@ -526,7 +526,7 @@ TEST_CASE("cron: next and previous are consistent") {
 }
 
 TEST_CASE("cron: matches reads the local fields") {
-  auto c = cron("0 30 9 * * MON-FRI");
+  auto c = cron("@seconds 0 30 9 * * MON-FRI");
   auto monday = date::local_days{date::year{2026} / 5 / 18};
   using namespace std::chrono;
   CHECK(c.matches(monday + hours{9} + minutes{30}));

@@ -40,7 +40,7 @@ TEST_CASE("file_links: akkaflow's file with LOCAL, SFTP and HDFS links") {
            "file_links.xml:4:3: error: file link 'hdfs' is refused: type HDFS: cafflow's workers "
            "have no HDFS client; mount HDFS on the workers (NFS gateway, fuse-dfs) and use a "
            "LOCAL link, or run 'hdfs dfs' in a script action\n"
-           "file_links.xml:6:3: warning: unknown attribute 'owner' on <link> is ignored, as "
+           "file_links.xml:5:3: warning: unknown attribute 'owner' on <link> is ignored, as "
            "akkaflow ignored it\n");
   CHECK(r.names() == std::set<std::string>{"local", "landing"});
   auto local = r.resolve("");
