@@ -319,7 +319,7 @@ TEST_CASE("akkaflow routes answer the requests of akkaflow's shell scripts") {
   akka(c, "/akkaflow/workflow/hello?action=launch", 400);
 }
 
-TEST_CASE("akkaflow's definition routes, legacy routes and sbin/akka replayed against a cluster") {
+TEST_CASE("akkaflow's definition routes and legacy routes and sbin/akka replayed against a cluster") {
   cluster_options opts;
   opts.extra_ini = "[http]\ntoken = " + token + "\n";
   cluster c(opts);

@@ -311,7 +311,7 @@ TEST_CASE("del without a reachable xmlconfig is refused and names the file") {
 // sbin/akka-workflow-check and sbin/akka-workflow-add (POST xml=..., before
 // 2.7 content=...), sbin/akka-workflow-del, and the coordinator routes of
 // akkaflow <= 2.7 (sbin/akka-coor-*).
-TEST_CASE("check, add and del of definitions work on the files of xmlconfig") {
+TEST_CASE("check and add and del of definitions work on the files of xmlconfig") {
   test::temp_dir dir;
   std::filesystem::create_directories(dir / "xmlconfig");
   test::write_file(dir / "xmlconfig/etl/up.xml", wf_xml("up"));

@@ -88,7 +88,7 @@ TEST_SUITE_BEGIN("cron");
 
 // -- parsing -------------------------------------------------------------------
 
-TEST_CASE("cron: five fields and the @seconds form, text and seconds") {
+TEST_CASE("cron: five fields and the @seconds form with their text and seconds") {
   auto five = cron("  0 1 * * *  ");
   CHECK(five.text() == "0 1 * * *");
   CHECK_FALSE(five.has_seconds());
@@ -191,7 +191,7 @@ TEST_CASE("cron: whole-expression errors") {
         "@daily @midnight @hourly @seconds); did you mean @daily?");
 }
 
-TEST_CASE("cron: six plain fields mean what akkaflow meant, with a note") {
+TEST_CASE("cron: six plain fields mean what akkaflow meant and are noted") {
   // Every akkaflow v1 coordinator: config="*/10 * * * * *" fired every 10
   // minutes (its cron library got fields 1-5, the sixth was dropped).
   auto c = cron("*/10 * * * * *");

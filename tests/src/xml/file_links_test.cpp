@@ -19,7 +19,7 @@ std::string diagnostics(const file_links_result& r) {
 
 TEST_SUITE_BEGIN("file_links");
 
-TEST_CASE("file_links: akkaflow's file with LOCAL, SFTP and HDFS links") {
+TEST_CASE("file_links: akkaflow's file with LOCAL and SFTP and HDFS links") {
   // The shape of akkaflow 2.12.1's conf/file_links.xml.
   auto r = parse_file_links(
     "<file-links>\n"
