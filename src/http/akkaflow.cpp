@@ -556,14 +556,13 @@ int cron_fires_left_today(const coordinator_view& coord, timestamp now) {
   auto cron = cron_expr::parse(coord.cron);
   if (!cron)
     return 0;
-  const date::time_zone* zone = nullptr;
-  if (!coord.timezone.empty()) {
-    auto found = find_time_zone(coord.timezone);
-    if (found)
-      zone = *found;
-  }
-  if (zone == nullptr)
-    zone = date::current_zone();
+  // The coordinator's zone; empty = the machine's (as the master reads it).
+  auto found = find_time_zone(coord.timezone);
+  if (!found)
+    found = find_time_zone("");
+  if (!found)
+    return 0;
+  const date::time_zone* zone = *found;
   auto today = format_local_time(now, *zone).substr(0, 10);
   int count = 0;
   auto t = now;
