@@ -955,7 +955,9 @@ private:
   // -- dependencies and coordinators -------------------------------------------
 
   dependency_item parse_dependency_item(pugi::xml_node elem, bool windows_required) {
-    attrs(elem, {"name", "cycle", "window", "node"});
+    // In a coordinator's <depend-list> the element is akkaflow's (which
+    // ignored other attributes); in a <dependent> action it is cafflow's.
+    attrs(elem, {"name", "cycle", "window", "node"}, !windows_required);
     children(elem, {});
     dependency_item item;
     item.pos = pos_of(elem);

@@ -257,6 +257,9 @@ TEST_CASE("run passes every other query parameter as a run parameter") {
   CHECK(b.last_start.workflow == "w");
   CHECK(b.last_start.trigger == "manual");
   CHECK(b.last_start.params == param_map{{"stadate", "2017-12-12"}, {"city", "guang zhou"}});
+  // '+' is a space in a query (curl --data-urlencode, HTML forms); %2B a plus.
+  CHECK(call(b, "GET", "/akkaflow/workflow/w?action=run&city=guang+zhou%2B1").status == 200);
+  CHECK(b.last_start.params == param_map{{"city", "guang zhou+1"}});
   // The script without --param leaves a trailing '&'.
   auto bare = call(b, "GET", "/akkaflow/workflow/w?action=run&");
   CHECK(bare.status == 200);
