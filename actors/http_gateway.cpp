@@ -270,10 +270,10 @@ http_gateway(http_gateway_actor::stateful_pointer<http_gateway_state> self,
     self->system(), caf::actor_cast<http_gateway_actor>(self), st.cfg.request_timeout,
     std::move(st.cfg.db), st.cfg.cluster_name);
   st.server = std::make_unique<http_server>(
-    st.cfg.server, [backend](const http_request& req) {
+    st.cfg.server, [backend, akkaflow = st.cfg.akkaflow](const http_request& req) {
       if (req.path == "/metrics")
         return handle_metrics(*backend, req);
-      return is_akkaflow_path(req.path) ? handle_akkaflow(*backend, req)
+      return is_akkaflow_path(req.path) ? handle_akkaflow(*backend, req, akkaflow)
                                         : handle_api(*backend, req);
     });
   if (st.cfg.masters.empty()) {
@@ -321,6 +321,8 @@ expected<http_gateway_actor> spawn_http(caf::actor_system& sys, const config& cf
   gc.server.address = cfg.cluster.http;
   gc.server.max_threads = cfg.http.max_threads;
   gc.server.max_body_bytes = cfg.http.max_body_bytes;
+  gc.akkaflow.xmlconfig = cfg.paths.xmlconfig;
+  gc.akkaflow.db_links = cfg.paths.db_links;
   gc.server.auth = auth_settings{cfg.http.token, cfg.http.open_reads};
   gc.reconnect_interval = std::chrono::milliseconds(cfg.worker.reconnect_interval_ms);
   gc.connect_timeout = std::chrono::milliseconds(cfg.caf.connect_timeout_ms);

@@ -16,6 +16,7 @@
 
 #include "actors.hpp"
 #include "config/config.hpp"
+#include "http/akkaflow.hpp"
 #include "http/server.hpp"
 #include "security/handshake.hpp"
 
@@ -34,6 +35,8 @@ struct http_gateway_config {
   /// backend uses it, under its mutex.
   std::shared_ptr<store> db;
   http_server::options server;
+  /// What akkaflow's definition routes need (add, check, del: files in xmlconfig).
+  akkaflow_settings akkaflow;
   std::chrono::milliseconds reconnect_interval{500};
   std::chrono::milliseconds connect_timeout{2000};
   /// How long an HTTP request waits for the master.

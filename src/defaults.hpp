@@ -33,6 +33,8 @@ constexpr const char* data = "data";
 constexpr const char* logs = "logs";
 /// Named database connections for sql, transfer, monitor and metadata actions.
 constexpr const char* db_links = "conf/db_links.xml";
+/// Named file systems (akkaflow's file_links.xml; LOCAL only).
+constexpr const char* file_links = "conf/file_links.xml";
 } // namespace paths
 
 /// [schedule]

@@ -754,11 +754,15 @@ int run_cli(int argc, char** argv) {
     ->required();
   wf_check->add_option("--db-links", check_db_links,
                        "db links file (default: paths.db_links of the config)");
+  std::string check_file_links;
+  wf_check->add_option("--file-links", check_file_links,
+                       "file links file (default: paths.file_links of the config)");
   wf_check->add_flag("-v,--verbose", check_verbose, "also name the files that are fine");
   wf_check->callback([&] {
     action = [&] {
       return check_files(check_paths, check_db_links.empty() ? g.cfg.paths.db_links : check_db_links,
-                         check_verbose, std::cout);
+                         check_verbose, std::cout,
+                         check_file_links.empty() ? g.cfg.paths.file_links : check_file_links);
     };
   });
 

@@ -13,6 +13,7 @@
 #include "util/hash.hpp"
 #include "util/tz.hpp"
 #include "xml/db_links.hpp"
+#include "xml/file_links.hpp"
 #include "xml/workflow_parser.hpp"
 
 namespace cafflow {
@@ -71,7 +72,7 @@ std::optional<timestamp> time_or_now(const std::string& text, const date::time_z
 } // namespace
 
 int check_files(const std::vector<std::string>& paths, const std::string& db_links_path,
-                bool verbose, std::ostream& out) {
+                bool verbose, std::ostream& out, const std::string& file_links_path) {
   bool failed = false;
   auto files = expand_paths(paths, out, failed);
   auto links = load_db_links(db_links_path);
@@ -79,6 +80,11 @@ int check_files(const std::vector<std::string>& paths, const std::string& db_lin
     out << d.to_string() << '\n';
     failed = failed || d.level == diagnostic::severity::error;
   }
+  if (!file_links_path.empty())
+    for (const auto& d : load_file_links(file_links_path).diagnostics) {
+      out << d.to_string() << '\n';
+      failed = failed || d.level == diagnostic::severity::error;
+    }
   parse_options opts;
   opts.db_links = links.names();
   // The catalog adds what only shows across files: conflicts, cycles.
@@ -125,6 +131,8 @@ int cron_next(const std::string& expr, const std::string& from, const std::strin
     err << "cafflow: " << cron.error().message << '\n';
     return 1;
   }
+  if (!cron->note().empty())
+    err << "cafflow: warning: " << cron->note() << '\n';
   auto zone = zone_or_report(zone_name, err);
   if (zone == nullptr)
     return 1;

@@ -11,9 +11,10 @@ namespace cafflow {
 /// directory stands for its *.xml, recursively), one per line as
 /// FILE:LINE:COL: level: message, including what only shows across files
 /// (two files with one name, dependency cycles). Returns 0 when no file has an
-/// error (warnings allowed), 1 otherwise.
+/// error (warnings allowed), 1 otherwise. `file_links_path` (empty = none)
+/// is checked too: its refused links (SFTP, HDFS) are errors.
 int check_files(const std::vector<std::string>& paths, const std::string& db_links_path,
-                bool verbose, std::ostream& out);
+                bool verbose, std::ostream& out, const std::string& file_links_path = {});
 
 /// `cafflow cron next EXPR`: the next `count` fire times after `from`
 /// ("YYYY-MM-DD HH:MM:SS" in `zone`; empty = now), one per line in `zone`.

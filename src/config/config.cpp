@@ -143,6 +143,9 @@ std::vector<key_def> make_key_defs() {
       path_key([](config& c) -> std::string& { return c.paths.logs; }));
   add("paths", "db_links", d::paths::db_links, "named database connections (db-link=...)",
       path_key([](config& c) -> std::string& { return c.paths.db_links; }));
+  add("paths", "file_links", d::paths::file_links,
+      "named file systems (file-link=...; LOCAL only, SFTP and HDFS are refused)",
+      path_key([](config& c) -> std::string& { return c.paths.file_links; }));
   // [schedule]
   add("schedule", "timezone", d::schedule::timezone,
       "zone of cron and time expressions when a workflow names none; empty = this machine's",
@@ -166,6 +169,9 @@ std::vector<key_def> make_key_defs() {
           auto cron = cron_expr::parse(v);
           if (!cron)
             return cron.error().message;
+          // Not an akkaflow file: six fields or a phrase would be ambiguous here.
+          if (cron->akkaflow_reading())
+            return cron->note();
         }
         cfg.schedule.flag_reset_cron = v;
         return {};
@@ -496,6 +502,8 @@ expected<config> load_config(const config_sources& sources) {
       value = cfg.paths.logs;
     else if (name == "paths.db_links")
       value = cfg.paths.db_links;
+    else if (name == "paths.file_links")
+      value = cfg.paths.file_links;
     else if (name == "store.url")
       value = cfg.store.url;
     else if (name == "tls.dir")

@@ -50,6 +50,7 @@ struct config {
     std::string data;
     std::string logs;
     std::string db_links;
+    std::string file_links;
   } paths;
 
   struct {

@@ -112,6 +112,8 @@ workflow_graph make_graph(const workflow& wf) {
     if (n.kind == node_kind::action) {
       d.action_type = action_type_name(n.action.body);
       d.desc = n.action.desc;
+    } else {
+      d.desc = n.desc;
     }
     g.nodes.push_back(std::move(d));
   }

@@ -2,53 +2,71 @@
 
 #include <algorithm>
 #include <cctype>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <map>
 #include <optional>
+#include <set>
+#include <thread>
 
 #include <Poco/Exception.h>
 #include <Poco/URI.h>
 
 #include "http/json.hpp"
+#include "schedule/cron.hpp"
+#include "util/hash.hpp"
 #include "util/strings.hpp"
+#include "util/time.hpp"
+#include "util/tz.hpp"
+#include "xml/db_links.hpp"
+#include "xml/workflow_parser.hpp"
 
 namespace cafflow {
 
 namespace {
 
-/// Query parameters in the order given.
+namespace fs = std::filesystem;
+
+/// Query parameters (or form fields) in the order given.
 using query_items = std::vector<std::pair<std::string, std::string>>;
 
 /// A request that names one of the routes, split up.
 struct route {
-  /// "workflow" (/akkaflow/workflow/NAME), "instance"
-  /// (/akkaflow/workflow/instance/ID), "workflows" or "cluster".
+  /// The kind of path (see path_kinds()).
   std::string kind;
-  /// The workflow name or instance id; empty for "workflows" and "cluster".
+  /// The workflow, coordinator or link name, or the instance id; empty for
+  /// the paths without one.
   std::string target;
   std::string action;
-  /// Every parameter but `action`.
+  /// Every query parameter but `action`.
   query_items params;
+  /// The form fields of a POST body (application/x-www-form-urlencoded).
+  query_items form;
 };
 
-/// The actions of each kind of route; the first ones only read.
-struct route_actions {
+struct context {
+  api_backend& backend;
+  const akkaflow_settings& settings;
+  const route& r;
+};
+
+using handler_fn = std::function<http_response(const context&)>;
+
+/// One action of one kind of path: what akkaflow served, and how cafflow
+/// answers it. The table below is the single list of routes.
+struct route_entry {
   const char* kind;
-  std::vector<std::string> reads;
-  std::vector<std::string> changes;
+  /// "" for a path that takes no action parameter (the waiting list).
+  const char* action;
+  /// True when it only reads (no token needed with open reads; HEAD allowed).
+  bool reads;
+  /// True when akkaflow took it as a POST with a form body only.
+  bool post_only;
+  handler_fn handle;
 };
 
-const std::vector<route_actions>& actions() {
-  static const std::vector<route_actions> table{
-    {"workflow", {"get"}, {"run", "trigger", "trigger-blood", "reset", "del"}},
-    {"instance", {}, {"kill", "rerun", "del"}},
-    {"workflows", {}, {"reset"}},
-    {"cluster", {"get"}, {"shutdown"}},
-  };
-  return table;
-}
-
-bool contains(const std::vector<std::string>& list, const std::string& item) {
-  return std::find(list.begin(), list.end(), item) != list.end();
-}
+// -- envelope and parameters -------------------------------------------------
 
 /// akkaflow's envelope. A "fail" carries an HTTP error status (docs/API.md).
 http_response envelope(int status, bool success, const std::string& msg,
@@ -61,13 +79,21 @@ http_response envelope(int status, bool success, const std::string& msg,
   return r;
 }
 
+http_response ok(const std::string& msg, json data = nullptr) {
+  return envelope(200, true, msg, std::move(data));
+}
+
 http_response fail(int status, const std::string& msg) { return envelope(status, false, msg); }
 
 http_response fail(const error& err) { return fail(http_status(err.code), err.message); }
 
-/// Parses "a=1&b=2"; empty items (a trailing '&') are skipped. A name given
-/// twice or an empty name is an error (the message).
-std::string parse_query(const std::string& query, query_items& out) {
+bool contains(const std::vector<std::string>& list, const std::string& item) {
+  return std::find(list.begin(), list.end(), item) != list.end();
+}
+
+/// Parses "a=1&b=2" ('+' is a space); empty items (a trailing '&') are
+/// skipped. A name given twice or an empty name is an error (the message).
+std::string parse_query(const std::string& query, query_items& out, const char* what) {
   for (const auto& item : split(query, '&')) {
     if (item.empty())
       continue;
@@ -75,70 +101,13 @@ std::string parse_query(const std::string& query, query_items& out) {
     auto key = decode(item.substr(0, eq), true);
     auto value = eq == std::string::npos ? std::string() : decode(item.substr(eq + 1), true);
     if (key.empty())
-      return "a query parameter has no name ('" + item + "')";
+      return std::string("a ") + what + " has no name ('" + item + "')";
     for (const auto& [k, v] : out)
       if (k == key)
-        return "query parameter '" + key + "' is given twice";
+        return std::string(what) + " '" + key + "' is given twice";
     out.emplace_back(std::move(key), std::move(value));
   }
   return {};
-}
-
-/// Splits the request into a route, or answers why it is none.
-std::optional<http_response> resolve(const http_request& request, route& out) {
-  std::vector<std::string> parts;
-  query_items query;
-  try {
-    parts = segments(request.path);
-    if (auto problem = parse_query(request.query, query); !problem.empty())
-      return fail(400, problem);
-  } catch (const Poco::Exception& e) {
-    return fail(400, "malformed percent-encoding in '" + request.path
-                       + (request.query.empty() ? "" : "?" + request.query)
-                       + "': " + e.displayText());
-  }
-  if (parts.size() == 3 && parts[1] == "workflow") {
-    out.kind = "workflow";
-    out.target = parts[2];
-  } else if (parts.size() == 4 && parts[1] == "workflow" && parts[2] == "instance") {
-    out.kind = "instance";
-    out.target = parts[3];
-  } else if (parts.size() == 2 && (parts[1] == "workflows" || parts[1] == "cluster")) {
-    out.kind = parts[1];
-  } else {
-    return fail(404, "no such akkaflow route: " + request.path
-                       + " (expected /akkaflow/workflow/NAME, /akkaflow/workflow/instance/ID, "
-                         "/akkaflow/workflows or /akkaflow/cluster)");
-  }
-  const route_actions* allowed = nullptr;
-  for (const auto& a : actions())
-    if (out.kind == a.kind)
-      allowed = &a;
-  std::vector<std::string> names = allowed->reads;
-  names.insert(names.end(), allowed->changes.begin(), allowed->changes.end());
-  auto expected_actions = join(names, ", ");
-  bool has_action = false;
-  for (auto& [key, value] : query) {
-    if (key == "action") {
-      has_action = true;
-      out.action = value;
-    } else {
-      out.params.emplace_back(key, value);
-    }
-  }
-  if (!has_action || out.action.empty())
-    return fail(400, "query parameter 'action' is required (expected " + expected_actions + ")");
-  if (!contains(names, out.action))
-    return fail(400, "query parameter 'action': unknown action '" + out.action + "' for "
-                       + request.path + " (expected " + expected_actions + ")");
-  return std::nullopt;
-}
-
-bool reads(const route& r) {
-  for (const auto& a : actions())
-    if (r.kind == a.kind)
-      return contains(a.reads, r.action);
-  return false;
 }
 
 /// Refuses every parameter but `allowed` (for this action).
@@ -152,16 +121,297 @@ std::optional<http_response> only_params(const route& r, const std::vector<std::
 }
 
 /// The value of parameter `key`, or "".
-std::string param(const route& r, const std::string& key) {
-  for (const auto& [k, v] : r.params)
+std::string param(const query_items& items, const std::string& key) {
+  for (const auto& [k, v] : items)
     if (k == key)
       return v;
   return {};
 }
 
+bool has(const query_items& items, const std::string& key) {
+  return std::any_of(items.begin(), items.end(), [&](const auto& kv) { return kv.first == key; });
+}
+
+// -- definition files ----------------------------------------------------------
+
+/// The xmlconfig folder when it can be written here, or why not.
+std::optional<http_response> need_xmlconfig(const akkaflow_settings& s, const std::string& what) {
+  std::error_code err;
+  if (s.xmlconfig.empty() || !fs::is_directory(s.xmlconfig, err))
+    return fail(501, "cafflow keeps definitions as files in the master's xmlconfig folder, which "
+                     "this http process cannot reach"
+                       + (s.xmlconfig.empty() ? std::string()
+                                              : " (" + s.xmlconfig + " is not a folder here)")
+                       + "; " + what);
+  return std::nullopt;
+}
+
+/// True when `file` lies inside the xmlconfig folder.
+bool inside_xmlconfig(const akkaflow_settings& s, const std::string& file) {
+  std::error_code err;
+  auto root = fs::weakly_canonical(s.xmlconfig, err).string();
+  auto path = fs::weakly_canonical(file, err).string();
+  return !root.empty() && starts_with(path, root + "/");
+}
+
+/// A file name for a definition name (any Unicode; '/' and control
+/// characters become '_').
+std::string file_name_for(const std::string& name) {
+  std::string result;
+  for (char c : name)
+    result += (c == '/' || c == '\\' || static_cast<unsigned char>(c) < 0x20) ? '_' : c;
+  if (result.empty() || result[0] == '.')
+    result = "_" + result;
+  return result + ".xml";
+}
+
+/// The xmlconfig file that holds the loaded definition `name` of `kind`
+/// ("workflow" or "coordinator"), if any.
+std::optional<xml_file_record> file_of(api_backend& backend, const std::string& kind,
+                                       const std::string& name) {
+  auto files = backend.xml_files();
+  if (!files)
+    return std::nullopt;
+  for (const auto& f : *files)
+    if (f.kind == kind && f.name == name && f.status == "loaded")
+      return f;
+  return std::nullopt;
+}
+
+/// Writes `content` to `path` atomically (the watcher never sees half a
+/// file: the temporary name does not end in .xml).
+std::optional<std::string> write_atomically(const std::string& path, const std::string& content) {
+  std::error_code err;
+  fs::create_directories(fs::path(path).parent_path(), err);
+  if (err)
+    return "cannot create " + fs::path(path).parent_path().string() + ": " + err.message();
+  auto temp = (fs::path(path).parent_path() / ("." + fs::path(path).filename().string() + ".tmp"))
+                .string();
+  {
+    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
+    out << content;
+    out.flush();
+    if (!out)
+      return "cannot write " + temp;
+  }
+  fs::rename(temp, path, err);
+  if (err) {
+    fs::remove(temp, err);
+    return "cannot move the new file to " + path;
+  }
+  return std::nullopt;
+}
+
+/// Waits (bounded by settings.load_wait) until `done` holds.
+bool wait_for(const akkaflow_settings& s, const std::function<bool()>& done) {
+  auto deadline = std::chrono::steady_clock::now() + s.load_wait;
+  for (;;) {
+    if (done())
+      return true;
+    if (std::chrono::steady_clock::now() >= deadline)
+      return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+}
+
+/// The definition of a POST form (akkaflow ≥ 2.7 sends `xml`, earlier
+/// releases `content`).
+std::optional<http_response> form_definition(const route& r, std::string& xml) {
+  for (const auto& [key, value] : r.form)
+    if (key != "xml" && key != "content")
+      return fail(400, "unknown form field '" + key + "' for action=" + r.action
+                         + " (expected xml, or content as akkaflow before 2.7 sent it)");
+  xml = has(r.form, "xml") ? param(r.form, "xml") : param(r.form, "content");
+  if (trim(xml).empty())
+    return fail(400, "the form field 'xml' (the definition's XML) is missing or empty; send it "
+                     "as curl -XPOST --data-urlencode \"xml@FILE\" URL");
+  return std::nullopt;
+}
+
+/// Parses a submitted definition as the master would (db-link names checked
+/// when the settings name db_links.xml).
+parse_result check_definition(const akkaflow_settings& s, const std::string& xml) {
+  parse_options opts;
+  if (!s.db_links.empty()) {
+    auto links = load_db_links(s.db_links);
+    opts.db_links = links.names();
+  }
+  return parse_definition(xml, "(submitted)", opts);
+}
+
+std::string diagnostics_text(const std::vector<diagnostic>& diags, diagnostic::severity level) {
+  std::vector<std::string> lines;
+  for (const auto& d : diags)
+    if (d.level == level)
+      lines.push_back("line " + std::to_string(d.pos.line) + ": " + d.message);
+  return join(lines, "; ");
+}
+
+json warnings_json(const std::vector<diagnostic>& diags) {
+  json list = json::array();
+  for (const auto& d : diags)
+    if (d.level == diagnostic::severity::warning)
+      list.push_back("line " + std::to_string(d.pos.line) + ": " + d.message);
+  return list.empty() ? json(nullptr) : list;
+}
+
+/// The checks of `check` and `add`: the XML is valid, of the kind the route
+/// expects, and everything it names across files is loaded (akkaflow:
+/// checkIfAllDependExists).
+std::optional<http_response> checked(const context& c, const std::string& expected_kind,
+                                     const std::string& xml, parse_result& parsed) {
+  parsed = check_definition(c.settings, xml);
+  if (!parsed.kind.empty() && parsed.kind != expected_kind)
+    return fail(400, "this is a " + parsed.kind + " definition; send it to /akkaflow/"
+                       + (parsed.kind == "coordinator" ? "coor" : "workflow") + "?action="
+                       + c.r.action);
+  if (has_errors(parsed.diagnostics))
+    return fail(400, "the definition has errors: "
+                       + diagnostics_text(parsed.diagnostics, diagnostic::severity::error));
+  auto loaded = c.backend.workflows();
+  if (!loaded)
+    return fail(loaded.error());
+  std::set<std::string> names;
+  for (const auto& w : *loaded)
+    names.insert(w.name);
+  std::vector<std::string> needed;
+  if (parsed.wf) {
+    names.insert(parsed.wf->name);
+    if (parsed.wf->coordinator)
+      needed = dependency_workflows(parsed.wf->coordinator->depends);
+  } else if (parsed.coordinator) {
+    needed = dependency_workflows(parsed.coordinator->spec.depends);
+    needed.insert(needed.end(), parsed.coordinator->trigger_list.begin(),
+                  parsed.coordinator->trigger_list.end());
+  }
+  std::vector<std::string> missing;
+  for (const auto& n : needed)
+    if (names.count(n) == 0 && !contains(missing, n))
+      missing.push_back(n);
+  if (!missing.empty())
+    return fail(400, "it names workflows that are not loaded: " + join(missing, ", "));
+  return std::nullopt;
+}
+
+// -- /akkaflow/workflow and /akkaflow/coor: check, add, del --------------------
+
+http_response definition_check(const context& c, const std::string& kind) {
+  if (auto bad = only_params(c.r, {}))
+    return *bad;
+  std::string xml;
+  if (auto bad = form_definition(c.r, xml))
+    return *bad;
+  parse_result parsed;
+  if (auto bad = checked(c, kind, xml, parsed))
+    return *bad;
+  auto exists = kind == "workflow" ? static_cast<bool>(c.backend.workflow(parsed.declared_name))
+                                   : file_of(c.backend, kind, parsed.declared_name).has_value();
+  return ok("the " + kind + " '" + parsed.declared_name + "' is valid"
+              + (exists ? " (it is loaded already: add replaces it)" : ""),
+            warnings_json(parsed.diagnostics));
+}
+
+http_response definition_add(const context& c, const std::string& kind) {
+  // akkaflow ≥ 2.8.2 sends path= (the submitted file's path on the client).
+  if (auto bad = only_params(c.r, {"path"}))
+    return *bad;
+  std::string xml;
+  if (auto bad = form_definition(c.r, xml))
+    return *bad;
+  parse_result parsed;
+  if (auto bad = checked(c, kind, xml, parsed))
+    return *bad;
+  if (auto bad = need_xmlconfig(c.settings, "copy the file into it instead (sbin/akka " + kind
+                                               + " -add FILE does that on the master's host)"))
+    return *bad;
+  const auto& name = parsed.declared_name;
+  auto existing = file_of(c.backend, kind, name);
+  std::string target;
+  if (existing && !inside_xmlconfig(c.settings, existing->path))
+    return fail(501, "the " + kind + " '" + name + "' is defined by " + existing->path
+                       + ", outside the xmlconfig folder this process can change");
+  if (existing)
+    target = existing->path;
+  else
+    target = (fs::path(c.settings.xmlconfig) / (kind == "coordinator" ? "coordinators" : "")
+              / file_name_for(name))
+               .lexically_normal()
+               .string();
+  if (auto problem = write_atomically(target, xml))
+    return fail(503, *problem);
+  auto hash = content_hash(xml);
+  std::string status;
+  bool seen = wait_for(c.settings, [&] {
+    auto files = c.backend.xml_files();
+    if (!files)
+      return false;
+    for (const auto& f : *files)
+      if (fs::path(f.path).lexically_normal() == fs::path(target) && f.hash == hash) {
+        status = f.status;
+        return true;
+      }
+    return false;
+  });
+  if (seen && status != "loaded")
+    return fail(409, "wrote " + target + " but the master did not load it (" + status
+                       + "); see GET /api/v1/xmlconfig");
+  return ok(std::string(existing ? "replaced " : "added ") + kind + " '" + name + "': "
+              + target
+              + (seen ? " is loaded" : " is written; the master has not loaded it yet"),
+            name);
+}
+
+http_response definition_del(const context& c, const std::string& kind) {
+  if (auto bad = only_params(c.r, {}))
+    return *bad;
+  const auto& name = c.r.target;
+  std::string file;
+  if (kind == "workflow") {
+    auto detail = c.backend.workflow(name);
+    if (!detail)
+      return fail(detail.error());
+    // akkaflow refused these deletions too.
+    if (!detail->downstream.empty())
+      return fail(409, "workflow '" + name + "' is a dependency of " + join(detail->downstream, ", ")
+                         + "; remove it from their coordinators first");
+    for (const char* status : {"running", "queued"}) {
+      instance_filter filter;
+      filter.workflow = name;
+      filter.status = status;
+      filter.limit = 1;
+      auto live = c.backend.instances(filter);
+      if (!live)
+        return fail(live.error());
+      if (!live->empty())
+        return fail(409, "workflow '" + name + "' has a " + status + " instance ("
+                           + live->front().id + "); kill it or wait for its end");
+    }
+    file = detail->record.file;
+  } else {
+    auto f = file_of(c.backend, kind, name);
+    if (!f)
+      return fail(404, "no coordinator named '" + name + "' is loaded");
+    file = f->path;
+  }
+  if (auto bad = need_xmlconfig(c.settings, "delete " + file + " on the master's host"))
+    return *bad;
+  if (!inside_xmlconfig(c.settings, file))
+    return fail(501, "the " + kind + " '" + name + "' is defined by " + file
+                       + ", outside the xmlconfig folder this process can change");
+  std::error_code err;
+  fs::remove(file, err);
+  if (err)
+    return fail(503, "cannot delete " + file + ": " + err.message());
+  bool gone = wait_for(c.settings, [&] { return !file_of(c.backend, kind, name); });
+  return ok("deleted " + kind + " '" + name + "': removed " + file
+              + (gone ? "" : " (the master has not unloaded it yet)")
+              + (kind == "workflow" ? "; its instances stay in the history" : ""));
+}
+
 // -- /akkaflow/workflow/NAME -------------------------------------------------
 
-http_response workflow_start(api_backend& backend, const route& r, const std::string& trigger) {
+http_response workflow_start(const context& c, const std::string& trigger) {
+  const auto& r = c.r;
   start_request request;
   request.workflow = r.target;
   request.trigger = trigger;
@@ -173,108 +423,202 @@ http_response workflow_start(api_backend& backend, const route& r, const std::st
   } else if (trigger == "trigger") {
     if (auto bad = only_params(r, {"ignore_node"}))
       return *bad;
-    auto ignored = split_list(param(r, "ignore_node"));
+    auto ignored = split_list(param(r.params, "ignore_node"));
     if (!ignored.empty())
       return fail(501, "query parameter 'ignore_node' (" + join(ignored, ",")
-                         + "): cafflow does not skip nodes of a new instance; trigger without "
+                         + "): cafflow does not skip nodes of a new instance yet; trigger without "
                            "ignore_node, or rerun an ended instance from chosen nodes with POST "
                            "/api/v1/instances/ID/rerun {\"mode\":\"nodes\",...}");
   } else if (auto bad = only_params(r, {})) {
     return *bad;
   }
-  auto id = backend.start(request);
+  auto id = c.backend.start(request);
   if (!id)
     return fail(id.error());
   std::string what = trigger == "manual"    ? "started a manual run of workflow '"
                      : trigger == "trigger" ? "triggered workflow '"
                                             : "started a lineage run from workflow '";
-  return envelope(200, true, what + r.target + "': instance " + *id, *id);
+  return ok(what + r.target + "': instance " + *id, *id);
 }
 
-http_response workflow_reset(api_backend& backend, const route& r) {
-  if (auto bad = only_params(r, {}))
+http_response coordinator_reset(const context& c, const std::string& kind) {
+  if (auto bad = only_params(c.r, {}))
     return *bad;
-  auto done = backend.coordinate(r.target, "reset");
+  auto done = c.backend.coordinate(c.r.target, "reset");
   if (!done)
     return fail(done.error());
-  return envelope(200, true, "reset the coordinator of workflow '" + r.target
-                               + "': none of its dependencies is ready now");
+  return ok("reset the coordinator " + std::string(kind == "workflow" ? "of workflow '" : "'")
+            + c.r.target + "': none of its dependencies is ready now");
 }
 
-http_response workflow_del(api_backend& backend, const route& r) {
-  if (auto bad = only_params(r, {}))
+http_response workflow_get(const context& c) {
+  if (auto bad = only_params(c.r, {}))
     return *bad;
-  auto detail = backend.workflow(r.target);
+  auto detail = c.backend.workflow(c.r.target);
   if (!detail)
     return fail(detail.error());
-  return fail(501, "cafflow does not delete workflows over HTTP: workflow '" + r.target
-                     + "' is defined by the file " + detail->record.file
-                     + "; delete that file from xmlconfig and the workflow is unloaded (its "
-                       "instances stay in the history)");
+  return ok("workflow '" + c.r.target + "'", to_json(*detail));
 }
 
-http_response workflow_get(api_backend& backend, const route& r) {
-  if (auto bad = only_params(r, {}))
+// -- /akkaflow/coor/NAME (akkaflow <= 2.7) -------------------------------------
+
+http_response coor_get(const context& c) {
+  if (auto bad = only_params(c.r, {}))
     return *bad;
-  auto detail = backend.workflow(r.target);
-  if (!detail)
-    return fail(detail.error());
-  return envelope(200, true, "workflow '" + r.target + "'", to_json(*detail));
+  auto f = file_of(c.backend, "coordinator", c.r.target);
+  if (!f)
+    return fail(404, "no coordinator named '" + c.r.target + "' is loaded");
+  return ok("coordinator '" + c.r.target + "'", to_json(*f));
+}
+
+http_response coor_trigger(const context& c) {
+  if (auto bad = only_params(c.r, {}))
+    return *bad;
+  if (!file_of(c.backend, "coordinator", c.r.target))
+    return fail(404, "no coordinator named '" + c.r.target + "' is loaded");
+  return fail(501, "cafflow cannot fire a standalone coordinator on request yet; trigger each "
+                   "workflow it starts (/akkaflow/workflow/NAME?action=trigger), or move the "
+                   "coordinator into the workflow it fires (akkaflow 2.8's form) and trigger that");
 }
 
 // -- /akkaflow/workflow/instance/ID ------------------------------------------
 
-http_response instance_kill(api_backend& backend, const route& r) {
-  if (auto bad = only_params(r, {}))
+http_response instance_kill(const context& c) {
+  if (auto bad = only_params(c.r, {}))
     return *bad;
-  auto done = backend.kill(r.target);
+  auto done = c.backend.kill(c.r.target);
   if (!done)
     return fail(done.error());
-  return envelope(200, true, "instance " + r.target + " killed", akkaflow_status("killed"));
+  return ok("instance " + c.r.target + " killed", akkaflow_status("killed"));
 }
 
-http_response instance_rerun(api_backend& backend, const route& r) {
+http_response instance_rerun(const context& c) {
+  const auto& r = c.r;
   if (auto bad = only_params(r, {"recover"}))
     return *bad;
   // akkaflow: recover=true skips the nodes that succeeded, otherwise every
   // node runs again.
-  auto recover = to_lower(param(r, "recover"));
+  auto recover = to_lower(param(r.params, "recover"));
   if (recover != "" && recover != "true" && recover != "false")
     return fail(400, "query parameter 'recover': expected true or false, got '"
-                       + param(r, "recover") + "'");
+                       + param(r.params, "recover") + "'");
   rerun_request request;
   request.mode = recover == "true" ? "failed" : "all";
-  auto done = backend.rerun(r.target, request);
+  auto done = c.backend.rerun(r.target, request);
   if (!done)
     return fail(done.error());
-  return envelope(200, true,
-                  "instance " + r.target + " runs again ("
-                    + (recover == "true" ? "its failed and killed nodes and what follows them"
-                                         : "every node")
-                    + ")",
-                  r.target);
+  return ok("instance " + r.target + " runs again ("
+              + (recover == "true" ? "its failed and killed nodes and what follows them"
+                                   : "every node")
+              + ")",
+            r.target);
 }
 
-http_response instance_del(api_backend& backend, const route& r) {
-  if (auto bad = only_params(r, {}))
+http_response instance_del(const context& c) {
+  if (auto bad = only_params(c.r, {}))
     return *bad;
-  auto inst = backend.instance(r.target);
+  auto inst = c.backend.instance(c.r.target);
   if (!inst)
     return fail(inst.error());
-  return fail(501, "cafflow does not delete instances: the history of instance " + r.target
+  return fail(501, "cafflow does not delete instances: the history of instance " + c.r.target
                      + " stays (it is " + inst->status + ")");
 }
 
-// -- /akkaflow/workflows and /akkaflow/cluster -------------------------------
-
-http_response workflows_reset(api_backend& backend, const route& r) {
-  if (auto bad = only_params(r, {}))
+/// akkaflow's waiting queue: the instances waiting for a slot (instance-limit).
+http_response waiting_list(const context& c) {
+  if (auto bad = only_params(c.r, {}))
     return *bad;
-  auto done = backend.reset_coordinators();
+  instance_filter filter;
+  filter.status = "queued";
+  filter.limit = 1000;
+  auto list = c.backend.instances(filter);
+  if (!list)
+    return fail(list.error());
+  json data = json::array();
+  for (const auto& i : *list)
+    data.push_back(json{{"wfid", i.id}, {"name", i.workflow}});
+  return ok(std::to_string(data.size()) + " instance(s) wait for a slot", std::move(data));
+}
+
+// -- /akkaflow/workflows -------------------------------------------------------
+
+http_response workflows_reset(const context& c) {
+  if (auto bad = only_params(c.r, {}))
+    return *bad;
+  auto done = c.backend.reset_coordinators();
   if (!done)
     return fail(done.error());
-  return envelope(200, true, "reset every coordinator: no dependency is ready now");
+  return ok("reset every coordinator: no dependency is ready now");
 }
+
+/// The cron fires left today (in the coordinator's zone) after `now`.
+int cron_fires_left_today(const coordinator_view& coord, timestamp now) {
+  auto cron = cron_expr::parse(coord.cron);
+  if (!cron)
+    return 0;
+  // The coordinator's zone; empty = the machine's (as the master reads it).
+  auto found = find_time_zone(coord.timezone);
+  if (!found)
+    found = find_time_zone("");
+  if (!found)
+    return 0;
+  const date::time_zone* zone = *found;
+  auto today = format_local_time(now, *zone).substr(0, 10);
+  int count = 0;
+  auto t = now;
+  while (count < 100000) {
+    auto next = cron->next(t, *zone);
+    if (!next || format_local_time(*next, *zone).substr(0, 10) != today)
+      break;
+    ++count;
+    t = *next;
+  }
+  return count;
+}
+
+/// akkaflow's Workflow.calculateTriggerCnt: 0 without an enabled
+/// coordinator, else the least of its upstreams' counts and its cron's fires
+/// left today.
+int fires_left_today(api_backend& backend, const std::string& name, timestamp now,
+                     std::map<std::string, int>& memo, std::set<std::string>& visiting) {
+  if (auto it = memo.find(name); it != memo.end())
+    return it->second;
+  if (!visiting.insert(name).second)
+    return 0; // a cycle (the catalog refuses them; be safe)
+  int result = 0;
+  auto detail = backend.workflow(name);
+  if (detail && detail->has_coordinator && detail->coordinator.enabled
+      && !detail->coordinator.paused) {
+    std::vector<int> counts;
+    for (const auto& dep : detail->coordinator.dependencies)
+      counts.push_back(fires_left_today(backend, dep.workflow, now, memo, visiting));
+    if (!detail->coordinator.cron.empty())
+      counts.push_back(cron_fires_left_today(detail->coordinator, now));
+    if (!counts.empty())
+      result = *std::min_element(counts.begin(), counts.end());
+  }
+  visiting.erase(name);
+  memo[name] = result;
+  return result;
+}
+
+http_response workflows_today_left(const context& c) {
+  if (auto bad = only_params(c.r, {}))
+    return *bad;
+  auto list = c.backend.workflows();
+  if (!list)
+    return fail(list.error());
+  std::map<std::string, int> memo;
+  std::set<std::string> visiting;
+  auto now = now_ms();
+  json data = json::object();
+  for (const auto& w : *list)
+    if (auto n = fires_left_today(c.backend, w.name, now, memo, visiting); n > 0)
+      data[w.name] = n;
+  return ok("fires left today, by workflow (only those that fire again today)", std::move(data));
+}
+
+// -- /akkaflow/cluster -------------------------------------------------------
 
 /// {"name": "master(host:port)", "ip", "port", "atype": "0", "pname": "top"}
 /// as akkaflow's ActorInfo.toMapList() gives it for a role.
@@ -289,27 +633,179 @@ json role_info(const std::string& role, const std::string& address) {
               {"pname", "top"}};
 }
 
-http_response cluster_get(api_backend& backend, const route& r) {
-  if (auto bad = only_params(r, {}))
+http_response cluster_get(const context& c) {
+  if (auto bad = only_params(c.r, {}))
     return *bad;
-  auto h = backend.health();
+  auto h = c.backend.health();
   if (!h)
     return fail(h.error());
   json data = json::array();
   data.push_back(role_info("master", h->master));
   for (const auto& w : h->workers)
     data.push_back(role_info("worker", w.id));
-  return envelope(200, true, "cluster '" + h->cluster + "': the master and "
-                               + std::to_string(h->workers.size()) + " worker(s)",
-                  std::move(data));
+  return ok("cluster '" + h->cluster + "': the master and " + std::to_string(h->workers.size())
+              + " worker(s)",
+            std::move(data));
 }
 
-http_response cluster_shutdown(const route& r) {
-  if (auto bad = only_params(r, {}))
-    return *bad;
-  return fail(501, "cafflow does not stop the cluster over HTTP (a request could not wait for "
-                   "the roles to drain and would stop this server first); run sbin/stop-cluster "
-                   "on the cluster's host");
+/// A route cafflow answers with a fail: why, and what to do instead.
+handler_fn refused(std::string why) {
+  return [why = std::move(why)](const context&) { return fail(501, why); };
+}
+
+const std::vector<route_entry>& routes() {
+  static const std::vector<route_entry> table{
+    // /akkaflow/workflow/NAME
+    {"workflow", "get", true, false, workflow_get},
+    {"workflow", "run", false, false, [](const context& c) { return workflow_start(c, "manual"); }},
+    {"workflow", "trigger", false, false,
+     [](const context& c) { return workflow_start(c, "trigger"); }},
+    {"workflow", "trigger-blood", false, false,
+     [](const context& c) { return workflow_start(c, "lineage"); }},
+    {"workflow", "reset", false, false,
+     [](const context& c) { return coordinator_reset(c, "workflow"); }},
+    {"workflow", "del", false, false,
+     [](const context& c) { return definition_del(c, "workflow"); }},
+    // /akkaflow/workflow (POST form xml=..., akkaflow < 2.7: content=...)
+    {"workflows-form", "check", true, true,
+     [](const context& c) { return definition_check(c, "workflow"); }},
+    {"workflows-form", "add", false, true,
+     [](const context& c) { return definition_add(c, "workflow"); }},
+    {"workflows-form", "del-dir", false, false,
+     refused("cafflow's folders are the dir attributes of the loaded workflows, not records with "
+             "ids: a folder without workflows does not exist, so there is nothing to delete")},
+    // /akkaflow/workflow/instance/ID
+    {"instance", "kill", false, false, instance_kill},
+    {"instance", "rerun", false, false, instance_rerun},
+    {"instance", "del", false, false, instance_del},
+    // /akkaflow/workflow/watting_instance/list (akkaflow 2.6 ... 2.9)
+    {"waiting", "", true, false, waiting_list},
+    // /akkaflow/workflows
+    {"workflows", "reset", false, false, workflows_reset},
+    {"workflows", "today-trigger-left", true, false, workflows_today_left},
+    // /akkaflow/coor/NAME and /akkaflow/coor (akkaflow <= 2.7)
+    {"coor", "get", true, false, coor_get},
+    {"coor", "reset", false, false,
+     [](const context& c) { return coordinator_reset(c, "coordinator"); }},
+    {"coor", "trigger", false, false, coor_trigger},
+    {"coor", "del", false, false,
+     [](const context& c) { return definition_del(c, "coordinator"); }},
+    {"coors-form", "check", true, true,
+     [](const context& c) { return definition_check(c, "coordinator"); }},
+    {"coors-form", "add", false, true,
+     [](const context& c) { return definition_add(c, "coordinator"); }},
+    // /akkaflow/db-link[/NAME], /akkaflow/file-link[/NAME] (akkaflow 2.10+)
+    {"db-links", "add", false, true,
+     refused("cafflow reads its db links from conf/db_links.xml (paths.db_links): add the "
+             "<link> there; the master reads the file again on its next scan")},
+    {"db-link", "update", false, false,
+     refused("cafflow reads its db links from conf/db_links.xml (paths.db_links): change the "
+             "<link> there; the master reads the file again on its next scan")},
+    {"db-link", "del", false, false,
+     refused("cafflow reads its db links from conf/db_links.xml (paths.db_links): remove the "
+             "<link> there; the master reads the file again on its next scan")},
+    {"file-links", "add", false, true,
+     refused("cafflow reads its file links from conf/file_links.xml (paths.file_links), LOCAL "
+             "ones only: add the <link> there")},
+    {"file-link", "update", false, false,
+     refused("cafflow reads its file links from conf/file_links.xml (paths.file_links), LOCAL "
+             "ones only: change the <link> there")},
+    {"file-link", "del", false, false,
+     refused("cafflow reads its file links from conf/file_links.xml (paths.file_links): remove "
+             "the <link> there")},
+    // /akkaflow/cluster
+    {"cluster", "get", true, false, cluster_get},
+    {"cluster", "shutdown", false, false,
+     refused("cafflow does not stop the cluster over HTTP (a request could not wait for the "
+             "roles to drain and would stop this server first); run sbin/stop-cluster on the "
+             "cluster's host")},
+  };
+  return table;
+}
+
+/// The kind of a path and its target, or "" when it is no route.
+std::string path_kind(const std::vector<std::string>& parts, std::string& target) {
+  auto n = parts.size();
+  if (n == 4 && parts[1] == "workflow" && parts[2] == "watting_instance" && parts[3] == "list")
+    return "waiting";
+  if (n == 4 && parts[1] == "workflow" && parts[2] == "instance") {
+    target = parts[3];
+    return "instance";
+  }
+  if (n == 3) {
+    target = parts[2];
+    if (parts[1] == "workflow")
+      return "workflow";
+    if (parts[1] == "coor")
+      return "coor";
+    if (parts[1] == "db-link")
+      return "db-link";
+    if (parts[1] == "file-link")
+      return "file-link";
+  }
+  if (n == 2) {
+    if (parts[1] == "workflow")
+      return "workflows-form";
+    if (parts[1] == "coor")
+      return "coors-form";
+    if (parts[1] == "db-link")
+      return "db-links";
+    if (parts[1] == "file-link")
+      return "file-links";
+    if (parts[1] == "workflows" || parts[1] == "cluster")
+      return parts[1];
+  }
+  return {};
+}
+
+/// Splits the request into a route and its entry, or answers why it is none.
+std::optional<http_response> resolve(const http_request& request, route& out,
+                                     const route_entry*& entry) {
+  std::vector<std::string> parts;
+  query_items query;
+  try {
+    parts = segments(request.path);
+    if (auto problem = parse_query(request.query, query, "query parameter"); !problem.empty())
+      return fail(400, problem);
+    if (request.method == "POST")
+      if (auto problem = parse_query(request.body, out.form, "form field"); !problem.empty())
+        return fail(400, problem);
+  } catch (const Poco::Exception& e) {
+    return fail(400, "malformed percent-encoding in '" + request.path
+                       + (request.query.empty() ? "" : "?" + request.query)
+                       + "' or its form body: " + e.displayText());
+  }
+  out.kind = path_kind(parts, out.target);
+  if (out.kind.empty())
+    return fail(404, "no such akkaflow route: " + request.path
+                       + " (expected /akkaflow/workflow[/NAME], /akkaflow/workflow/instance/ID, "
+                         "/akkaflow/workflow/watting_instance/list, /akkaflow/workflows, "
+                         "/akkaflow/coor[/NAME], /akkaflow/db-link[/NAME], "
+                         "/akkaflow/file-link[/NAME] or /akkaflow/cluster)");
+  std::vector<std::string> names;
+  for (const auto& e : routes())
+    if (out.kind == e.kind)
+      names.emplace_back(e.action);
+  bool takes_action = !(names.size() == 1 && names.front().empty());
+  bool has_action = false;
+  for (auto& [key, value] : query) {
+    if (key == "action" && takes_action) {
+      has_action = true;
+      out.action = value;
+    } else {
+      out.params.emplace_back(key, value);
+    }
+  }
+  auto expected_actions = join(names, ", ");
+  if (takes_action && (!has_action || out.action.empty()))
+    return fail(400, "query parameter 'action' is required (expected " + expected_actions + ")");
+  if (!contains(names, out.action))
+    return fail(400, "query parameter 'action': unknown action '" + out.action + "' for "
+                       + request.path + " (expected " + expected_actions + ")");
+  for (const auto& e : routes())
+    if (out.kind == e.kind && out.action == e.action)
+      entry = &e;
+  return std::nullopt;
 }
 
 } // namespace
@@ -345,53 +841,41 @@ bool is_akkaflow_path(const std::string& path) {
 bool is_akkaflow_read(const http_request& request) {
   if (!is_akkaflow_path(request.path))
     return false;
+  // The body is not looked at (auth runs before it is read).
+  http_request head = request;
+  head.body.clear();
   route r;
-  if (resolve(request, r))
+  const route_entry* entry = nullptr;
+  if (resolve(head, r, entry) || entry == nullptr)
     return false;
-  return reads(r);
+  return entry->reads;
 }
 
-http_response handle_akkaflow(api_backend& backend, const http_request& request) {
+http_response handle_akkaflow(api_backend& backend, const http_request& request,
+                              const akkaflow_settings& settings) {
   try {
     route r;
-    if (auto problem = resolve(request, r))
+    const route_entry* entry = nullptr;
+    if (auto problem = resolve(request, r, entry))
       return *problem;
-    // akkaflow's routes answered any method; its scripts use GET. HEAD must
-    // not change anything.
+    // akkaflow's routes answered any method; its scripts use GET, and POST
+    // with a form for add and check. HEAD must not change anything.
     const auto& method = request.method;
-    bool read = reads(r);
-    if (method != "GET" && method != "POST" && !(read && method == "HEAD")) {
-      auto allowed = read ? "GET, HEAD, POST" : "GET, POST";
-      auto resp = fail(405, "method " + method + " not allowed for action=" + r.action
-                              + "; use " + allowed);
-      resp.headers.emplace_back("Allow", allowed);
+    bool allowed = entry->post_only ? method == "POST"
+                                    : method == "GET" || method == "POST"
+                                        || (entry->reads && method == "HEAD");
+    if (!allowed) {
+      std::string allow = entry->post_only ? "POST"
+                          : entry->reads   ? "GET, HEAD, POST"
+                                           : "GET, POST";
+      auto resp = fail(405, "method " + method + " not allowed for action=" + r.action + "; use "
+                              + allow
+                              + (entry->post_only ? " with the definition in the form field xml"
+                                                  : ""));
+      resp.headers.emplace_back("Allow", allow);
       return resp;
     }
-    if (r.kind == "workflow") {
-      if (r.action == "run")
-        return workflow_start(backend, r, "manual");
-      if (r.action == "trigger")
-        return workflow_start(backend, r, "trigger");
-      if (r.action == "trigger-blood")
-        return workflow_start(backend, r, "lineage");
-      if (r.action == "reset")
-        return workflow_reset(backend, r);
-      if (r.action == "del")
-        return workflow_del(backend, r);
-      return workflow_get(backend, r);
-    }
-    if (r.kind == "instance") {
-      if (r.action == "kill")
-        return instance_kill(backend, r);
-      if (r.action == "rerun")
-        return instance_rerun(backend, r);
-      return instance_del(backend, r);
-    }
-    if (r.kind == "workflows")
-      return workflows_reset(backend, r);
-    if (r.action == "get")
-      return cluster_get(backend, r);
-    return cluster_shutdown(r);
+    return entry->handle(context{backend, settings, r});
   } catch (const std::exception& e) {
     return fail(500, std::string("internal error: ") + e.what());
   }

@@ -467,8 +467,13 @@ http_response post_rerun(api_backend& backend, const std::string& id, const std:
 } // namespace
 
 std::string decode(const std::string& text, bool plus_is_space) {
+  // Poco 1.12's decode keeps '+' whatever its flag says; a '+' that means
+  // itself is written %2B in a query or a form, so this is safe.
+  std::string input = text;
+  if (plus_is_space)
+    std::replace(input.begin(), input.end(), '+', ' ');
   std::string result;
-  Poco::URI::decode(text, result, plus_is_space);
+  Poco::URI::decode(input, result);
   return result;
 }
 

@@ -210,6 +210,17 @@ struct node {
   source_pos pos;
   /// start, join: the successor.
   std::string to;
+  /// Where each transition is written (its `to` attribute), for diagnostics:
+  /// start/join `to`, action `<ok>` and `<error>`, fork `<path>`s, decision
+  /// `<default>` (cases keep theirs in decision_case::pos). 0 = unknown: the
+  /// node's own position is used.
+  source_pos to_pos;
+  source_pos ok_pos;
+  source_pos error_pos;
+  std::vector<source_pos> path_pos;
+  source_pos default_pos;
+  /// Control nodes: the `desc` attribute (actions keep theirs in action_spec).
+  std::string desc;
   /// fork: the first node of every parallel path.
   std::vector<std::string> paths;
   /// kill: the message the instance ends with.
@@ -254,6 +265,8 @@ struct workflow {
   std::string creator = "Unknown";
   std::string desc;
   std::string dir = "/tmp";
+  /// akkaflow's `create-time` ("yyyy-MM-dd HH:mm:ss"); empty when not given.
+  std::string create_time;
   std::vector<std::string> mail_levels{"W_FAILED"};
   std::vector<std::string> mail_receivers;
   int instance_limit = 1;
@@ -277,6 +290,11 @@ struct standalone_coordinator {
   std::string name;
   std::string dir = "/tmp";
   std::string desc;
+  std::string creator = "Unknown";
+  /// The akkaflow release family the file is written for: "1.0" (v1.0 ...
+  /// 2.6.3: start/end, <trigger>, <workflow-list>) or "2.6.4" (2.6.4 ... 2.7:
+  /// start-time/end-time, <depend-list cron>, <trigger-list>).
+  std::string format = "2.6.4";
   coordinator_spec spec;
   std::vector<std::string> trigger_list;
 };

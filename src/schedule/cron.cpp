@@ -1,5 +1,6 @@
 #include "schedule/cron.hpp"
 
+#include "schedule/cron_phrase.hpp"
 #include "util/strings.hpp"
 #include "util/tz.hpp"
 
@@ -278,21 +279,102 @@ bool searchable(timestamp t) {
 
 } // namespace
 
+namespace {
+
+/// "a,b" of a cronish field, or why cafflow cannot express it.
+std::optional<std::string> phrase_field_problem(const char* name, const std::string& value) {
+  if (value.find('L') != std::string::npos || value.find('#') != std::string::npos)
+    return std::string("its ") + name + " is '" + value
+           + "' (a last day or an nth weekday), which cafflow's cron cannot express";
+  if (std::string(name) == "day-of-week" && value.find('/') != std::string::npos)
+    return std::string("its day-of-week is '") + value
+           + "' (every other weekday of a month, in cronish's own reckoning), which cafflow's "
+             "cron cannot express";
+  return std::nullopt;
+}
+
+/// The cron text (5 fields, or "@seconds" and 6) an English phrase stands for
+/// in akkaflow, or why it cannot be used.
+expected<std::string> phrase_to_cron(const std::string& text, const std::string& prefix) {
+  auto fields = read_cron_phrase(text);
+  if (!fields) {
+    auto guess = read_cron_phrase(text, true);
+    std::string hint;
+    if (guess) {
+      auto dow = guess->day_of_week;
+      auto dom = dow != "*" ? std::string("*") : guess->day_of_month;
+      auto five = guess->minute + " " + guess->hour + " " + dom + " " + guess->month + " " + dow;
+      hint = guess->second == "0" ? five : "@seconds " + guess->second + " " + five;
+      return make_error(ec::invalid_argument,
+                        prefix + "akkaflow's cron library did not accept this phrase (it reads "
+                                 "weekday and month names capitalised and its other words in "
+                                 "lower case, as in 'Every Monday at 9:30'), so akkaflow refused the file; the cron it "
+                                 "was probably meant to be is '" + hint + "'");
+    }
+    return make_error(ec::invalid_argument,
+                      prefix + "not a phrase akkaflow's cron library accepted (e.g. 'Every day "
+                               "at midnight', 'Every 5 minutes', 'Every Monday at 9:30'); use "
+                               "a cron expression such as '" + cron_for_phrase(to_lower(text))
+                               + "'");
+  }
+  if (fields->year != "*")
+    return make_error(ec::invalid_argument,
+                      prefix + "it names the year(s) '" + fields->year
+                               + "', which cafflow's cron cannot express; bound the coordinator "
+                                 "with start-time and end-time instead");
+  const std::pair<const char*, const std::string*> checks[] = {
+    {"second", &fields->second},          {"minute", &fields->minute},
+    {"hour", &fields->hour},              {"day-of-month", &fields->day_of_month},
+    {"month", &fields->month},            {"day-of-week", &fields->day_of_week}};
+  for (const auto& [name, value] : checks)
+    if (auto problem = phrase_field_problem(name, *value))
+      return make_error(ec::invalid_argument, prefix + "akkaflow read it as the Quartz cron '"
+                                                + fields->second + " " + fields->minute + " "
+                                                + fields->hour + " " + fields->day_of_month + " "
+                                                + fields->month + " " + fields->day_of_week
+                                                + "', but " + *problem);
+  // cronish looks at the day-of-week alone once it is set.
+  auto dom = fields->day_of_week != "*" ? std::string("*") : fields->day_of_month;
+  auto five = fields->minute + " " + fields->hour + " " + dom + " " + fields->month + " "
+              + fields->day_of_week;
+  return fields->second == "0" ? five : "@seconds " + fields->second + " " + five;
+}
+
+} // namespace
+
 expected<cron_expr> cron_expr::parse(std::string_view input) {
   auto text = trim(input);
   auto prefix = "cron '" + text + "': ";
   auto lower = to_lower(text);
   if (text.empty())
     return make_error(ec::invalid_argument, "cron '': empty expression (expected 5 fields "
-                                            "'min hour dom mon dow', 6 with seconds first, "
-                                            "or a macro such as @daily)");
-  if (starts_with(lower, "every"))
-    return make_error(ec::invalid_argument, prefix +
-                                                "English phrases are not supported; use a "
-                                                "cron expression such as '" +
-                                                cron_for_phrase(lower) + "'");
+                                            "'min hour dom mon dow', '@seconds' and 6 fields "
+                                            "'sec min hour dom mon dow', or a macro such as "
+                                            "@daily)");
+  // akkaflow handed any text containing "every" to its cron library's phrase
+  // grammar (docs/CRON.md).
+  if (lower.find("every") != std::string::npos) {
+    auto translated = phrase_to_cron(text, prefix);
+    if (!translated)
+      return translated.error();
+    auto result = parse(*translated);
+    if (!result)
+      return make_error(ec::invalid_argument,
+                        prefix + "akkaflow read it as '" + *translated + "', which is invalid: "
+                                 + result.error().message);
+    result->note_ = prefix + "akkaflow's English phrase, read as its cron library read it: '"
+                    + *translated + "'; write that instead to say so";
+    result->akkaflow_reading_ = true;
+    result->text_ = text;
+    return result;
+  }
   std::string fields_text = text;
-  if (text.front() == '@') {
+  bool seconds_form = false;
+  if (starts_with(lower, "@seconds")
+      && (lower.size() == 8 || lower[8] == ' ' || lower[8] == '\t')) {
+    seconds_form = true;
+    fields_text = trim(text.substr(8));
+  } else if (text.front() == '@') {
     if (lower == "@reboot")
       return make_error(ec::invalid_argument,
                         prefix + "@reboot is not supported (a scheduler has no reboot to run "
@@ -304,6 +386,7 @@ expected<cron_expr> cron_expr::parse(std::string_view input) {
       if (lower == m.name)
         expansion = m.expansion;
     }
+    names.emplace_back("@seconds");
     if (!expansion) {
       auto hint = did_you_mean(lower, names);
       return make_error(ec::invalid_argument,
@@ -315,15 +398,30 @@ expected<cron_expr> cron_expr::parse(std::string_view input) {
   std::string spaced = fields_text;
   std::replace(spaced.begin(), spaced.end(), '\t', ' ');
   auto fields = split_list(spaced, ' ');
+  if (seconds_form && fields.size() != 6)
+    return make_error(ec::invalid_argument,
+                      prefix + "'@seconds' takes 6 fields 'sec min hour dom mon dow', got "
+                               + std::to_string(fields.size()));
   if (fields.size() != 5 && fields.size() != 6)
     return make_error(ec::invalid_argument,
                       prefix +
-                          "expected 5 fields 'min hour dom mon dow' or 6 fields 'sec min "
-                          "hour dom mon dow', got " +
+                          "expected 5 fields 'min hour dom mon dow', or '@seconds' and 6 fields "
+                          "'sec min hour dom mon dow', got " +
                           std::to_string(fields.size()));
+  std::string note;
+  if (!seconds_form && fields.size() == 6) {
+    // akkaflow read the first five fields and ignored the sixth.
+    auto five = join(std::vector<std::string>(fields.begin(), fields.begin() + 5), " ");
+    note = prefix + "6 fields: read as akkaflow read them, the first five ('" + five
+           + "': min hour dom mon dow) with the sixth ('" + fields[5]
+           + "') ignored; write '" + five + "' to say so, or '@seconds " + text
+           + "' for seconds first (what cafflow read before)";
+    fields.pop_back();
+  }
   cron_expr result;
   result.text_ = text;
-  result.has_seconds_ = fields.size() == 6;
+  result.note_ = std::move(note);
+  result.has_seconds_ = seconds_form;
   if (!result.has_seconds_)
     fields.insert(fields.begin(), "0");
   const field_spec* specs[] = {&second_field, &minute_field, &hour_field,
@@ -342,6 +440,12 @@ expected<cron_expr> cron_expr::parse(std::string_view input) {
   // the OR of the day rule.
   result.dom_star_ = fields[3][0] == '*' || fields[3][0] == '?';
   result.dow_star_ = fields[5][0] == '*' || fields[5][0] == '?';
+  result.akkaflow_reading_ = !result.note_.empty();
+  if (result.day_or() && !seconds_form)
+    result.note_ += (result.note_.empty() ? prefix : std::string("; "))
+                    + "day-of-month and day-of-week are both restricted: cafflow fires on a day "
+                      "that matches either (Vixie cron), akkaflow fired on the day-of-week alone; "
+                      "write the day-of-month as '*' for the weekdays alone";
   for (unsigned first = 0; first < 7; ++first) {
     std::uint32_t days = 0;
     for (unsigned d = 1; d <= 31; ++d)

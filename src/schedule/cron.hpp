@@ -32,11 +32,15 @@ struct cron_search;
 /// a fall-back overlap fires once, at its first occurrence.
 class cron_expr {
 public:
-  /// Parses "min hour dom mon dow" (5 fields), "sec min hour dom mon dow"
-  /// (6 fields, seconds first), or a macro: @yearly @annually @monthly @weekly
-  /// @daily @midnight @hourly. Errors use ec::invalid_argument and name the
-  /// field and the bad token, e.g. "cron '0 25 * * *': field 'hour': 25 is out
-  /// of range 0-23". English phrases ("every 5 minutes") and @reboot are refused.
+  /// Parses "min hour dom mon dow" (5 fields), "@seconds sec min hour dom mon
+  /// dow" (cafflow's form with seconds), or a macro: @yearly @annually
+  /// @monthly @weekly @daily @midnight @hourly. Six plain fields mean what
+  /// akkaflow meant: the first five, the sixth ignored (note() says so). Text
+  /// containing "every" is one of akkaflow's English phrases, read as its cron
+  /// library read it (src/schedule/cron_phrase.hpp), or refused with the cron
+  /// it stands for. Errors use ec::invalid_argument and name the field and the
+  /// bad token, e.g. "cron '0 25 * * *': field 'hour': 25 is out of range
+  /// 0-23". @reboot is refused.
   static expected<cron_expr> parse(std::string_view text);
 
   /// The first fire time strictly after `after`, or nullopt when there is none
@@ -55,8 +59,18 @@ public:
   /// The expression as written (trimmed).
   const std::string& text() const { return text_; }
 
-  /// True for the 6-field form (a seconds field).
+  /// True for the "@seconds" form (a seconds field).
   bool has_seconds() const { return has_seconds_; }
+
+  /// Why the expression may not mean what its reader expects, for a warning:
+  /// six akkaflow fields (the sixth ignored), an English phrase (and the cron
+  /// it stands for), or both day fields restricted (akkaflow used the
+  /// day-of-week alone); empty otherwise.
+  const std::string& note() const { return note_; }
+
+  /// True when the text is read as akkaflow read it and cafflow's own reading
+  /// would differ or not exist: six plain fields, an English phrase.
+  bool akkaflow_reading() const { return akkaflow_reading_; }
 
   /// True when a day must match day-of-month OR day-of-week (both fields are
   /// restricted, i.e. neither starts with `*` or `?`).
@@ -72,6 +86,8 @@ private:
   std::uint32_t day_mask(unsigned first_weekday, unsigned days_in_month) const;
 
   std::string text_;
+  std::string note_;
+  bool akkaflow_reading_ = false;
   bool has_seconds_ = false;
   std::uint64_t seconds_ = 0; ///< bits 0-59
   std::uint64_t minutes_ = 0; ///< bits 0-59

@@ -62,8 +62,9 @@ db_links_result parse_db_links(const std::string& xml, const std::string& file) 
     link.pos = pos_of(child);
     for (auto attr : child.attributes()) {
       std::string name = attr.name();
+      // desc: akkaflow 2.9+ (a description shown in its UI).
       static const std::vector<std::string> known{"name", "type", "jdbc-url", "username",
-                                                  "password"};
+                                                  "password", "desc"};
       if (std::find(known.begin(), known.end(), name) == known.end()) {
         auto hint = did_you_mean(name, known);
         error(link.pos, "unknown attribute '" + name + "' on <link>"
@@ -77,6 +78,7 @@ db_links_result parse_db_links(const std::string& xml, const std::string& file) 
     link.jdbc_url = trim(child.attribute("jdbc-url").value());
     link.username = child.attribute("username").value();
     link.password = child.attribute("password").value();
+    link.desc = child.attribute("desc").value();
     if (link.name.empty()) {
       error(link.pos, "<link> needs the attribute 'name'");
       continue;
@@ -100,7 +102,11 @@ db_links_result parse_db_links(const std::string& xml, const std::string& file) 
     }
     for (auto props : child.children("properties"))
       for (auto prop : props.children("property"))
-        link.properties[prop.attribute("name").value()] = prop.attribute("value").value();
+        // akkaflow wrote the value as the element's text
+        // (<property name="useSSL">false</property>); a value attribute too.
+        link.properties[prop.attribute("name").value()] =
+          prop.attribute("value") ? std::string(prop.attribute("value").value())
+                                  : trim(prop.text().get());
     result.links.push_back(std::move(link));
   }
   return result;

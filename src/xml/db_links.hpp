@@ -19,6 +19,7 @@ struct db_link {
   std::string username;
   std::string password;
   std::map<std::string, std::string> properties;
+  std::string desc;
   source_pos pos;
 };
 

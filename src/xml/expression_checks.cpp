@@ -28,4 +28,11 @@ std::optional<std::string> cron_problem(const std::string& cron) {
   return parsed.error().message;
 }
 
+std::optional<std::string> cron_note(const std::string& cron) {
+  auto parsed = cron_expr::parse(cron);
+  if (!parsed || parsed->note().empty())
+    return std::nullopt;
+  return parsed->note();
+}
+
 } // namespace cafflow

@@ -21,4 +21,8 @@ std::optional<std::string> condition_problem(const std::string& condition);
 /// Why a cron expression is invalid, if it is.
 std::optional<std::string> cron_problem(const std::string& cron);
 
+/// What a valid cron expression means when that may surprise (six akkaflow
+/// fields, an English phrase), for a warning.
+std::optional<std::string> cron_note(const std::string& cron);
+
 } // namespace cafflow

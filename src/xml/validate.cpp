@@ -103,14 +103,15 @@ void validate_graph(workflow& wf, const std::string& file, std::vector<diagnosti
       error(pos, "'" + n.name + "' " + what + " unknown node '" + target + "'"
                    + (hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
     };
-    check(n.to, "continues to", n.pos);
-    check(n.ok_to, "continues (ok) to", n.pos);
-    check(n.error_to, "continues (error) to", n.pos);
-    for (const auto& path : n.paths)
-      check(path, "forks to", n.pos);
+    auto at = [&](source_pos pos) { return pos.line > 0 ? pos : n.pos; };
+    check(n.to, "continues to", at(n.to_pos));
+    check(n.ok_to, "continues (ok) to", at(n.ok_pos));
+    check(n.error_to, "continues (error) to", at(n.error_pos));
+    for (std::size_t i = 0; i < n.paths.size(); ++i)
+      check(n.paths[i], "forks to", at(i < n.path_pos.size() ? n.path_pos[i] : source_pos{}));
     for (const auto& c : n.cases)
       check(c.to, "decides for", c.pos);
-    check(n.default_to, "decides by default for", n.pos);
+    check(n.default_to, "decides by default for", at(n.default_pos));
   }
   if (starts == 0 || dangling || !has_exit || !deep)
     return; // the graph rules need a complete graph

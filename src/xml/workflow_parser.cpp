@@ -160,18 +160,24 @@ private:
 
   // -- attributes ------------------------------------------------------------
 
-  /// Reports every attribute of `n` that is not in `allowed`.
-  void attrs(pugi::xml_node n, std::initializer_list<const char*> allowed) {
+  /// Reports every attribute of `n` that is not in `allowed`: an error, or
+  /// with `akkaflow_element` (an element akkaflow read, which ignored any
+  /// attribute it did not know) a warning that it is ignored.
+  void attrs(pugi::xml_node n, std::initializer_list<const char*> allowed,
+             bool akkaflow_element = false) {
     std::vector<std::string> names(allowed.begin(), allowed.end());
     for (auto attr : n.attributes()) {
       std::string name = attr.name();
       if (std::find(names.begin(), names.end(), name) != names.end())
         continue;
       auto hint = did_you_mean(name, names);
-      error(attr_pos(n, attr.name()),
-            "unknown attribute '" + name + "' on " + tag(n)
-              + (hint.empty() ? (names.empty() ? " (it takes no attributes)" : "")
-                              : " (did you mean '" + hint + "'?)"));
+      auto what = "unknown attribute '" + name + "' on " + tag(n);
+      auto why = hint.empty() ? (names.empty() ? " (it takes no attributes)" : "")
+                              : " (did you mean '" + hint + "'?)";
+      if (akkaflow_element)
+        warning(attr_pos(n, attr.name()), what + " is ignored, as akkaflow ignored it" + why);
+      else
+        error(attr_pos(n, attr.name()), what + why);
     }
   }
 
@@ -380,12 +386,15 @@ private:
   // -- the workflow ------------------------------------------------------------
 
   void parse_workflow_root(pugi::xml_node root, workflow& wf) {
-    attrs(root, {"name", "creator", "desc", "dir", "mail-level", "mail-receivers",
-                 "instance-limit", "priority", "timezone"});
+    attrs(root, {"name", "creator", "desc", "dir", "create-time", "mail-level",
+                 "mail-receivers", "instance-limit", "priority", "timezone"},
+          true);
     wf.pos = pos_of(root);
     wf.name = required(root, "name");
     wf.creator = optional(root, "creator", wf.creator);
     wf.desc = optional(root, "desc");
+    // akkaflow 2.9+: when the workflow was written (shown in its listings).
+    get_time(root, "create-time", wf.create_time);
     wf.dir = optional(root, "dir", wf.dir);
     if (auto a = root.attribute("mail-level")) {
       static const std::map<std::string, std::string> levels{
@@ -443,24 +452,28 @@ private:
          wf.coordinator = std::move(spec);
        }},
       {"start", [&](pugi::xml_node c) {
-         attrs(c, {"name", "to"});
+         attrs(c, {"name", "to", "desc"}, true);
          node n;
          n.kind = node_kind::start;
+         n.desc = optional(c, "desc");
          n.to = required(c, "to");
+         n.to_pos = attr_pos(c, "to");
          children(c, {});
          add_node(c, std::move(n));
        }},
       {"end", [&](pugi::xml_node c) {
-         attrs(c, {"name"});
+         attrs(c, {"name", "desc"}, true);
          node n;
          n.kind = node_kind::end;
+         n.desc = optional(c, "desc");
          children(c, {});
          add_node(c, std::move(n));
        }},
       {"kill", [&](pugi::xml_node c) {
-         attrs(c, {"name"});
+         attrs(c, {"name", "desc"}, true);
          node n;
          n.kind = node_kind::kill;
+         n.desc = optional(c, "desc");
          bool message_seen = false;
          children(c, {{"message", [&](pugi::xml_node m) {
                          if (once(m, message_seen))
@@ -470,15 +483,18 @@ private:
          add_node(c, std::move(n));
        }},
       {"fork", [&](pugi::xml_node c) {
-         attrs(c, {"name"});
+         attrs(c, {"name", "desc"}, true);
          node n;
          n.kind = node_kind::fork;
+         n.desc = optional(c, "desc");
          children(c, {{"path", [&](pugi::xml_node p) {
-                         attrs(p, {"to"});
+                         attrs(p, {"to"}, true);
                          children(p, {});
                          auto to = required(p, "to");
-                         if (!to.empty())
+                         if (!to.empty()) {
                            n.paths.push_back(to);
+                           n.path_pos.push_back(attr_pos(p, "to"));
+                         }
                        }}});
          if (n.paths.empty())
            error(pos_of(c), "<fork> needs at least one <path to=\"...\"/>");
@@ -487,10 +503,12 @@ private:
          add_node(c, std::move(n));
        }},
       {"join", [&](pugi::xml_node c) {
-         attrs(c, {"name", "to"});
+         attrs(c, {"name", "to", "desc"}, true);
          node n;
          n.kind = node_kind::join;
+         n.desc = optional(c, "desc");
          n.to = required(c, "to");
+         n.to_pos = attr_pos(c, "to");
          children(c, {});
          add_node(c, std::move(n));
        }},
@@ -531,6 +549,7 @@ private:
          attrs(c, {"to"});
          children(c, {});
          n.default_to = required(c, "to");
+         n.default_pos = attr_pos(c, "to");
        }},
     });
     if (n.cases.empty())
@@ -570,13 +589,14 @@ private:
         spec.body = (this->*parse)(c);
       };
     };
-    auto transition = [&](bool& seen, std::string& target) {
+    auto transition = [&](bool& seen, std::string& target, source_pos& at) {
       return [&, this](pugi::xml_node c) {
         if (!once(c, seen))
           return;
-        attrs(c, {"to"});
+        attrs(c, {"to"}, true);
         children(c, {});
         target = required(c, "to");
+        at = attr_pos(c, "to");
       };
     };
     children(elem, {
@@ -591,8 +611,8 @@ private:
       {"metadata", body(&parser::parse_metadata)},
       {"sub-workflow", body(&parser::parse_sub_workflow)},
       {"dependent", body(&parser::parse_dependent)},
-      {"ok", transition(ok_seen, n.ok_to)},
-      {"error", transition(error_seen, n.error_to)},
+      {"ok", transition(ok_seen, n.ok_to, n.ok_pos)},
+      {"error", transition(error_seen, n.error_to, n.error_pos)},
     });
     if (bodies == 0)
       error(pos_of(elem), "<action> needs an action type (script, shell, file-executor, sql, "
@@ -935,7 +955,9 @@ private:
   // -- dependencies and coordinators -------------------------------------------
 
   dependency_item parse_dependency_item(pugi::xml_node elem, bool windows_required) {
-    attrs(elem, {"name", "cycle", "window", "node"});
+    // In a coordinator's <depend-list> the element is akkaflow's (which
+    // ignored other attributes); in a <dependent> action it is cafflow's.
+    attrs(elem, {"name", "cycle", "window", "node"}, !windows_required);
     children(elem, {});
     dependency_item item;
     item.pos = pos_of(elem);
@@ -997,22 +1019,74 @@ private:
     return group;
   }
 
+  /// Checks a cron attribute: an error when invalid, a warning when it may
+  /// not mean what a reader expects (six akkaflow fields, an English phrase).
+  void check_cron(pugi::xml_node elem, const char* attr, const std::string& cron) {
+    if (auto problem = cron_problem(cron))
+      error(attr_pos(elem, attr), "attribute '" + std::string(attr) + "': " + *problem);
+    else if (auto note = cron_note(cron))
+      warning(attr_pos(elem, attr), "attribute '" + std::string(attr) + "': " + *note);
+  }
+
+  /// `<param-list>` of a coordinator.
+  void parse_param_list(pugi::xml_node c, coordinator_spec& spec) {
+    attrs(c, {}, true);
+    std::map<std::string, source_pos> names;
+    children(c, {{"param", [&](pugi::xml_node p) {
+                    attrs(p, {"name", "value"}, true);
+                    children(p, {});
+                    auto name = required(p, "name");
+                    if (!p.attribute("value"))
+                      error(pos_of(p), "<param> needs the attribute 'value'");
+                    if (auto it = names.find(name); !name.empty() && it != names.end())
+                      error(attr_pos(p, "name"), "parameter '" + name
+                                                   + "' is already defined at line "
+                                                   + std::to_string(it->second.line));
+                    names.emplace(name, pos_of(p));
+                    spec.params.emplace_back(name, p.attribute("value").value());
+                    remember(attr_value_offset(p, "value"), p.attribute("value").value());
+                  }}});
+  }
+
+  /// `is-enabled`: akkaflow took an empty value for true.
+  void get_enabled(pugi::xml_node elem, bool& out) {
+    if (auto a = elem.attribute("is-enabled"); a && trim(a.value()).empty())
+      return;
+    get_bool(elem, "is-enabled", out);
+  }
+
+  /// A start/end pair of local times; reports an end not after the start.
+  void get_window(pugi::xml_node elem, const char* start, const char* end,
+                  coordinator_spec& spec) {
+    get_time(elem, start, spec.start_time);
+    get_time(elem, end, spec.end_time);
+    if (!spec.start_time.empty() && !spec.end_time.empty() && spec.end_time <= spec.start_time)
+      error(attr_pos(elem, end), "'" + std::string(end) + "' " + spec.end_time
+                                   + " is not after '" + start + "' " + spec.start_time);
+  }
+
+  void never_fires_warning(pugi::xml_node elem, const coordinator_spec& spec, bool v1) {
+    if (spec.cron.empty() && dependency_workflows(spec.depends).empty() && spec.enabled)
+      warning(pos_of(elem), std::string("the coordinator has neither a cron nor dependencies; it "
+                                        "never fires")
+                              + (v1 ? " (akkaflow fired it on every scan, 5 times a second)"
+                                    : ""));
+  }
+
   /// The coordinator attributes and children shared by the embedded and the
-  /// standalone form; `trigger_list` is set for the standalone form.
+  /// standalone (akkaflow 2.6.4 ... 2.7) form; `trigger_list` is set for the
+  /// standalone form.
   void parse_coordinator(pugi::xml_node elem, coordinator_spec& spec,
                          std::vector<std::string>* trigger_list) {
     if (trigger_list != nullptr)
       attrs(elem, {"name", "is-enabled", "start-time", "end-time", "catchup", "overlap", "dir",
-                   "desc"});
+                   "desc", "creator"},
+            true);
     else
-      attrs(elem, {"is-enabled", "start-time", "end-time", "catchup", "overlap"});
+      attrs(elem, {"is-enabled", "start-time", "end-time", "catchup", "overlap"}, true);
     spec.pos = pos_of(elem);
-    get_bool(elem, "is-enabled", spec.enabled);
-    get_time(elem, "start-time", spec.start_time);
-    get_time(elem, "end-time", spec.end_time);
-    if (!spec.start_time.empty() && !spec.end_time.empty() && spec.end_time <= spec.start_time)
-      error(attr_pos(elem, "end-time"), "'end-time' " + spec.end_time + " is not after 'start-time' "
-                                          + spec.start_time);
+    get_enabled(elem, spec.enabled);
+    get_window(elem, "start-time", "end-time", spec);
     get_enum(elem, "catchup", {"none", "last", "all"}, spec.catchup);
     get_enum(elem, "overlap", {"queue", "skip"}, spec.overlap);
     bool depend_seen = false, params_seen = false, triggers_seen = false;
@@ -1020,42 +1094,25 @@ private:
       {"depend-list", [&](pugi::xml_node c) {
          if (!once(c, depend_seen))
            return;
-         attrs(c, {"cron"});
+         attrs(c, {"cron"}, true);
          if (auto cron = c.attribute("cron")) {
            spec.cron = trim(cron.value());
-           if (auto problem = cron_problem(spec.cron))
-             error(attr_pos(c, "cron"), "attribute 'cron': " + *problem);
+           check_cron(c, "cron", spec.cron);
          }
          spec.depends = parse_dependency_group(c, dependency_expr::kind::all, false);
        }},
       {"param-list", [&](pugi::xml_node c) {
-         if (!once(c, params_seen))
-           return;
-         attrs(c, {});
-         std::map<std::string, source_pos> names;
-         children(c, {{"param", [&](pugi::xml_node p) {
-                         attrs(p, {"name", "value"});
-                         children(p, {});
-                         auto name = required(p, "name");
-                         if (!p.attribute("value"))
-                           error(pos_of(p), "<param> needs the attribute 'value'");
-                         if (auto it = names.find(name); !name.empty() && it != names.end())
-                           error(attr_pos(p, "name"), "parameter '" + name
-                                                        + "' is already defined at line "
-                                                        + std::to_string(it->second.line));
-                         names.emplace(name, pos_of(p));
-                         spec.params.emplace_back(name, p.attribute("value").value());
-                         remember(attr_value_offset(p, "value"), p.attribute("value").value());
-                       }}});
+         if (once(c, params_seen))
+           parse_param_list(c, spec);
        }},
     };
     if (trigger_list != nullptr)
       handlers.emplace_back("trigger-list", [&](pugi::xml_node c) {
         if (!once(c, triggers_seen))
           return;
-        attrs(c, {});
+        attrs(c, {}, true);
         children(c, {{"workflow", [&](pugi::xml_node w) {
-                        attrs(w, {"name"});
+                        attrs(w, {"name"}, true);
                         children(w, {});
                         auto name = required(w, "name");
                         if (!name.empty())
@@ -1066,16 +1123,113 @@ private:
     if (trigger_list != nullptr && trigger_list->empty())
       error(pos_of(elem), "a standalone <coordinator> needs a <trigger-list> with at least one "
                           "<workflow name=\"...\"/>");
-    if (spec.cron.empty() && dependency_workflows(spec.depends).empty() && spec.enabled)
-      warning(pos_of(elem), "the coordinator has neither a cron nor dependencies; it never fires");
+    never_fires_warning(elem, spec, false);
+    for (const auto& [name, value] : spec.params)
+      defined_params_.push_back(name);
+  }
+
+  /// True when a standalone coordinator is written in akkaflow's first
+  /// format (v1.0 ... 2.6.3).
+  static bool is_v1_coordinator(pugi::xml_node root) {
+    return root.attribute("start") || root.attribute("end") || root.child("trigger")
+           || root.child("workflow-list");
+  }
+
+  /// akkaflow v1.0 ... 2.6.3 (Coordinator.pareseXmlNode): `start`/`end`
+  /// (required before 2.6.3, then 1990-12-29 ... 2090-12-29 by default, which
+  /// cafflow reads as unbounded), `<trigger><cron config/><depend-list><depend
+  /// wf/></depend-list></trigger>`, `<workflow-list><workflow path/>` (path
+  /// is the workflow's name), `<param-list>`.
+  void parse_v1_coordinator(pugi::xml_node root, standalone_coordinator& c) {
+    c.format = "1.0";
+    // start-time/end-time are refused below with the reason.
+    attrs(root, {"name", "is-enabled", "start", "end", "dir", "desc", "creator", "start-time",
+                 "end-time"},
+          true);
+    for (const char* newer : {"start-time", "end-time"})
+      if (root.attribute(newer))
+        error(attr_pos(root, newer),
+              std::string("attribute '") + newer + "' belongs to the coordinator format of "
+                "akkaflow 2.6.4 and later, but this file uses the earlier one (start/end, "
+                "<trigger>, <workflow-list>); use '" + (newer[0] == 's' ? "start" : "end")
+                + "', or write the whole file in one format");
+    c.name = required(root, "name");
+    c.dir = optional(root, "dir", c.dir);
+    c.desc = optional(root, "desc");
+    c.creator = optional(root, "creator", c.creator);
+    auto& spec = c.spec;
+    spec.pos = pos_of(root);
+    get_enabled(root, spec.enabled);
+    get_window(root, "start", "end", spec);
+    spec.depends.what = dependency_expr::kind::all;
+    bool trigger_seen = false, list_seen = false, params_seen = false;
+    children(root, {
+      {"trigger", [&](pugi::xml_node t) {
+         if (!once(t, trigger_seen))
+           return;
+         attrs(t, {}, true);
+         bool cron_seen = false, depends_seen = false;
+         children(t, {
+           {"cron", [&](pugi::xml_node cron) {
+              if (!once(cron, cron_seen))
+                return;
+              attrs(cron, {"config"}, true);
+              children(cron, {});
+              spec.cron = required(cron, "config");
+              if (!spec.cron.empty())
+                check_cron(cron, "config", spec.cron);
+            }},
+           {"depend-list", [&](pugi::xml_node list) {
+              if (!once(list, depends_seen))
+                return;
+              attrs(list, {}, true);
+              children(list, {{"depend", [&](pugi::xml_node d) {
+                                 attrs(d, {"wf"}, true);
+                                 children(d, {});
+                                 dependency_expr leaf;
+                                 leaf.what = dependency_expr::kind::item;
+                                 leaf.item.pos = pos_of(d);
+                                 leaf.item.workflow = required(d, "wf");
+                                 if (!leaf.item.workflow.empty())
+                                   spec.depends.children.push_back(std::move(leaf));
+                               }}});
+            }},
+         });
+       }},
+      {"workflow-list", [&](pugi::xml_node list) {
+         if (!once(list, list_seen))
+           return;
+         attrs(list, {}, true);
+         children(list, {{"workflow", [&](pugi::xml_node w) {
+                            attrs(w, {"path"}, true);
+                            children(w, {});
+                            auto name = required(w, "path");
+                            if (!name.empty())
+                              c.trigger_list.push_back(name);
+                          }}});
+       }},
+      {"param-list", [&](pugi::xml_node p) {
+         if (once(p, params_seen))
+           parse_param_list(p, spec);
+       }},
+    });
+    if (c.trigger_list.empty())
+      error(pos_of(root), "this coordinator (akkaflow's first format) needs a <workflow-list> "
+                          "with at least one <workflow path=\"WORKFLOW-NAME\"/>");
+    never_fires_warning(root, spec, true);
     for (const auto& [name, value] : spec.params)
       defined_params_.push_back(name);
   }
 
   void parse_standalone_coordinator(pugi::xml_node root, standalone_coordinator& c) {
+    if (is_v1_coordinator(root)) {
+      parse_v1_coordinator(root, c);
+      return;
+    }
     c.name = required(root, "name");
     c.dir = optional(root, "dir", c.dir);
     c.desc = optional(root, "desc");
+    c.creator = optional(root, "creator", c.creator);
     parse_coordinator(root, c.spec, &c.trigger_list);
   }
 

@@ -71,7 +71,7 @@ std::string fan_xml(const std::string& runs) {
 }
 
 std::string tick_xml(const std::string& runs) {
-  return "<work-flow name=\"tick\"><coordinator><depend-list cron=\"*/2 * * * * *\"/>"
+  return "<work-flow name=\"tick\"><coordinator><depend-list cron=\"@seconds */2 * * * * *\"/>"
          "</coordinator><start name=\"s\" to=\"t\"/>" + action("t", "e", runs)
          + "<end name=\"e\"/></work-flow>";
 }

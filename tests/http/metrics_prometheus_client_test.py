@@ -57,7 +57,7 @@ EXPECTED = {
 }
 
 WORKFLOW = """<work-flow name="tick" timezone="UTC">
-  <coordinator><depend-list cron="* * * * * *"/></coordinator>
+  <coordinator><depend-list cron="@seconds * * * * * *"/></coordinator>
   <start name="s" to="a"/>
   <action name="a"><shell><command>true</command></shell><ok to="e"/></action>
   <end name="e"/>

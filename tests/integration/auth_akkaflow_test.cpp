@@ -4,6 +4,7 @@
 // (Kent7306/akkaflow), each cited above the request that translates it.
 #include <filesystem>
 
+#include <Poco/URI.h>
 #include <doctest/doctest.h>
 
 #include "cli/cli.hpp"
@@ -43,6 +44,27 @@ json akka(cluster& c, const std::string& path, int expected_status = 200) {
   CHECK(body.contains("data"));
   CHECK(body["result"] == (expected_status == 200 ? "success" : "fail"));
   return body;
+}
+
+/// A POST with a form body as akkaflow's add/check scripts send it
+/// (curl -s -XPOST -d "xml=$con" "http://...PATH"), with the token.
+json akka_post(cluster& c, const std::string& path, const std::string& form,
+               int expected_status = 200) {
+  auto r = send(c, "POST", path, token, form);
+  CAPTURE(path);
+  CAPTURE(r.body);
+  CHECK(r.status == expected_status);
+  auto body = json::parse(r.body, nullptr, false);
+  REQUIRE(body.is_object());
+  CHECK(body["result"] == (expected_status == 200 ? "success" : "fail"));
+  return body;
+}
+
+/// A form value percent-encoded as akkaflow's sbin/url-encode did.
+std::string form_value(const std::string& text) {
+  std::string out;
+  Poco::URI::encode(text, "&=+#;/?:@ \n", out);
+  return out;
 }
 
 /// One shell action that appends `line` to `log`; `coordinator` may be empty.
@@ -287,14 +309,184 @@ TEST_CASE("akkaflow routes answer the requests of akkaflow's shell scripts") {
 
   // sbin/akka-workflow-del:
   //   curl -s -XGET "http://$host:$port/akkaflow/workflow/$wf_name?action=del"
-  auto del = akka(c, "/akkaflow/workflow/hello?action=del", 501);
+  // (cafflow removes the file that defines it; the history stays.)
+  auto del = akka(c, "/akkaflow/workflow/hello?action=del");
   CHECK(del["msg"].get<std::string>().find(c.dir("xmlconfig/hello.xml")) != std::string::npos);
-  CHECK(version_of(c, "hello") == 1);
+  CHECK(version_of(c, "hello") == 0);
+  CHECK_FALSE(std::filesystem::exists(c.dir("xmlconfig/hello.xml")));
+  CHECK(instances_of(c, "hello").size() == 1);
   // sbin/shutdown-cluster:
   //   curl -s -XGET "http://$host:$port/akkaflow/cluster?action=shutdown"
   akka(c, "/akkaflow/cluster?action=shutdown", 501);
   CHECK(c.api("GET", "/api/v1/health").status == 200);
   akka(c, "/akkaflow/workflow/hello?action=launch", 400);
+}
+
+TEST_CASE("akkaflow's definition routes and legacy routes and sbin/akka replayed against a cluster") {
+  cluster_options opts;
+  opts.extra_ini = "[http]\ntoken = " + token + "\n";
+  cluster c(opts);
+  auto log = c.dir("runs");
+  c.add_workflow("up.xml", appender("up", "", log, "up"));
+  c.add_workflow("slow.xml",
+                 "<work-flow name=\"slow\" instance-limit=\"1\"><start name=\"s\" to=\"nap\"/>"
+                 "<action name=\"nap\"><shell><command>sleep 60</command></shell><ok to=\"e\"/>"
+                 "</action><end name=\"e\"/></work-flow>");
+  // Six cron fields in an akkaflow file: 00:30 on January 1st (the sixth
+  // field is not read; read as seconds first it would fire at second 30).
+  c.add_workflow("minutely.xml",
+                 appender("minutely", "<coordinator><depend-list cron=\"30 0 1 1 * *\"/></coordinator>",
+                          log, "minutely"));
+  c.start();
+
+  auto next_fires = c.get("/api/v1/workflows/minutely")["coordinator"]["next_fires"];
+  REQUIRE(next_fires.size() >= 2);
+  for (const auto& t : next_fires) {
+    CHECK(t.get<std::string>().substr(5, 11) == "01-01T00:30");
+    CHECK(t.get<std::string>().substr(17, 2) == "00");
+  }
+  auto minutely = file_status(c, "minutely.xml");
+  REQUIRE(minutely.is_object());
+  REQUIRE(minutely["diagnostics"].size() == 1);
+  CHECK(minutely["diagnostics"][0]["message"].get<std::string>().find("'@seconds 30 0 1 1 * *'")
+        != std::string::npos);
+
+  // sbin/akka-workflow-check:
+  //   curl -s -XPOST -d "xml=$con" "http://$host:$port/akkaflow/workflow?action=check"
+  auto added_xml = appender("added", depends_on({"up"}), log, "added");
+  auto check = akka_post(c, "/akkaflow/workflow?action=check", "xml=" + form_value(added_xml));
+  CHECK(check["msg"] == "the workflow 'added' is valid");
+  CHECK(send(c, "POST", "/akkaflow/workflow?action=check", "", "xml=" + form_value(added_xml))
+          .status
+        == 401);
+  auto orphan = akka_post(c, "/akkaflow/workflow?action=check",
+                          "xml=" + form_value(appender("orphan", depends_on({"nowhere"}), log, "o")),
+                          400);
+  CHECK(orphan["msg"] == "it names workflows that are not loaded: nowhere");
+  auto broken = akka_post(c, "/akkaflow/workflow?action=check",
+                          "xml=" + form_value("<work-flow name=\"b\"><start name=\"s\" "
+                                              "to=\"zz\"/><end name=\"e\"/></work-flow>"),
+                          400);
+  CHECK(broken["msg"].get<std::string>().find("line 1: 's' continues to unknown node 'zz'")
+        != std::string::npos);
+  CHECK(send(c, "GET", "/akkaflow/workflow?action=add", token).status == 405);
+
+  // sbin/akka-workflow-add (2.8.2+): check, then
+  //   curl -s -XPOST -d "xml=$xml_str" ".../akkaflow/workflow?action=add&path=$file_str"
+  auto add = akka_post(c, "/akkaflow/workflow?action=add&path=%2Fhome%2Fetl%2Fadded.xml",
+                       "xml=" + form_value(added_xml));
+  CHECK(add["data"] == "added");
+  CHECK(add["msg"] == "added workflow 'added': " + c.dir("xmlconfig/added.xml") + " is loaded");
+  CHECK(version_of(c, "added") == 1);
+  // akkaflow before 2.7 (sbin/submit-workflow) sent the form field content=.
+  auto replaced = akka_post(c, "/akkaflow/workflow?action=add",
+                            "content=" + form_value(appender("added", depends_on({"up"}), log,
+                                                             "added2")));
+  CHECK(replaced["msg"].get<std::string>().rfind("replaced workflow 'added'", 0) == 0);
+  CHECK(version_of(c, "added") == 2);
+  auto up = akka(c, "/akkaflow/workflow/up?action=trigger")["data"].get<std::string>();
+  CHECK(c.wait_for(up)["status"] == "succeeded");
+  REQUIRE_MESSAGE(wait_until([&] { return !instances_of(c, "added").empty(); }), c.logs());
+  CHECK(c.wait_for(instances_of(c, "added")[0]["id"].get<std::string>())["status"]
+        == "succeeded");
+  CHECK(read_file(log).find("added2") != std::string::npos);
+
+  // sbin/akka-workflow-del:
+  //   curl -s -XGET "http://$host:$port/akkaflow/workflow/$wf_name?action=del"
+  auto in_use = akka(c, "/akkaflow/workflow/up?action=del", 409);
+  CHECK(in_use["msg"] == "workflow 'up' is a dependency of added; remove it from their "
+                         "coordinators first");
+  auto del = akka(c, "/akkaflow/workflow/added?action=del");
+  CHECK(del["msg"] == "deleted workflow 'added': removed " + c.dir("xmlconfig/added.xml")
+                        + "; its instances stay in the history");
+  CHECK_FALSE(std::filesystem::exists(c.dir("xmlconfig/added.xml")));
+  CHECK(version_of(c, "added") == 0);
+  CHECK(instances_of(c, "added").size() == 1);
+
+  // sbin/akka-front:
+  //   curl -s -XGET "http://${host}:${port}/akkaflow/workflow/watting_instance/list"
+  auto first = akka(c, "/akkaflow/workflow/slow?action=run")["data"].get<std::string>();
+  REQUIRE(wait_until([&] { return node_status_is(c, first, "nap", "running"); }));
+  auto second = akka(c, "/akkaflow/workflow/slow?action=run")["data"].get<std::string>();
+  REQUIRE(wait_until([&] { return c.get("/api/v1/instances/" + second)["status"] == "queued"; }));
+  auto waiting = akka(c, "/akkaflow/workflow/watting_instance/list");
+  CHECK(waiting["data"] == json::array({json{{"wfid", second}, {"name", "slow"}}}));
+  auto busy = akka(c, "/akkaflow/workflow/slow?action=del", 409);
+  CHECK(busy["msg"].get<std::string>().find("has a running instance (" + first + ")")
+        != std::string::npos);
+  akka(c, "/akkaflow/workflow/instance/" + second + "?action=kill");
+  akka(c, "/akkaflow/workflow/instance/" + first + "?action=kill");
+  // akkaflow 2.9.8+: the fires left today by workflow (only minutely has a cron).
+  auto left = akka(c, "/akkaflow/workflows?action=today-trigger-left")["data"];
+  REQUIRE(left.is_object());
+  CHECK_FALSE(left.contains("up"));
+  CHECK_FALSE(left.contains("slow"));
+
+  // akkaflow <= 2.7: standalone coordinators over /akkaflow/coor (sbin/submit-coor,
+  // sbin/akka-coor-*); this one is in the original format of v1.0 ... 2.6.3.
+  const std::string coor_xml =
+    "<coordinator name=\"coor_up\" start=\"2016-09-10 10:00:00\" end=\"2099-09-10 10:00:00\">"
+    "<trigger><cron config=\"0 0 1 1 * *\"/></trigger>"
+    "<workflow-list><workflow path=\"up\"/></workflow-list></coordinator>";
+  akka_post(c, "/akkaflow/coor?action=check", "xml=" + form_value(coor_xml));
+  akka_post(c, "/akkaflow/workflow?action=add", "xml=" + form_value(coor_xml), 400);
+  auto coor_add = akka_post(c, "/akkaflow/coor?action=add", "content=" + form_value(coor_xml));
+  CHECK(coor_add["data"] == "coor_up");
+  auto coor = akka(c, "/akkaflow/coor/coor_up?action=get")["data"];
+  CHECK(coor["path"] == c.dir("xmlconfig/coordinators/coor_up.xml"));
+  CHECK(coor["status"] == "loaded");
+  akka(c, "/akkaflow/coor/coor_up?action=reset");
+  akka(c, "/akkaflow/coor/coor_up?action=trigger", 501);
+  akka(c, "/akkaflow/coor/coor_up?action=del");
+  CHECK_FALSE(std::filesystem::exists(c.dir("xmlconfig/coordinators/coor_up.xml")));
+  akka(c, "/akkaflow/coor/coor_up?action=get", 404);
+
+  // akkaflow 2.10+: db links and file links are files in cafflow; instances stay.
+  akka_post(c, "/akkaflow/db-link?action=add",
+            "name=l&dbtype=MYSQL&jdbcUrl=jdbc%3Amysql%3A%2F%2Fh%3A3306%2Fd&username=u&password=p"
+            "&desc=d&properties=%7B%7D",
+            501);
+  akka(c, "/akkaflow/db-link/l?action=del", 501);
+  akka_post(c, "/akkaflow/file-link?action=add", "name=f&fstype=LOCAL&host=h&port=-1", 501);
+  akka(c, "/akkaflow/file-link/f?action=update", 501);
+  akka(c, "/akkaflow/workflow?action=del-dir&id=3", 501);
+  akka(c, "/akkaflow/workflow/instance/" + first + "?action=del", 501);
+
+  // sbin/akka: akkaflow's command set, as operators type it.
+  auto akka_cmd = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {"bash", std::string(CAFFLOW_SOURCE_DIR) + "/sbin/akka", "--conf",
+                               c.conf()});
+    return run_command(args);
+  };
+  auto r = akka_cmd({"workflow", "-run", "up", "--param", "stadate=2017-12-12&city=guang zhou"});
+  CAPTURE(r.output);
+  CHECK(r.exit_code == 0);
+  auto answer = json::parse(r.output.substr(0, r.output.find('\n')), nullptr, false);
+  REQUIRE(answer.is_object());
+  auto run = c.wait_for(answer["data"].get<std::string>());
+  CHECK(run["params"]["city"] == "guang zhou");
+  CHECK(run["trigger"] == "manual");
+  auto file = c.dir("submit/added.xml");
+  write_file(file, added_xml);
+  r = akka_cmd({"workflow", "-check", file});
+  CHECK(r.exit_code == 0);
+  r = akka_cmd({"workflow", "-add", file});
+  CHECK(r.exit_code == 0);
+  CHECK(r.output.find("\"result\":\"success\"") != std::string::npos);
+  CHECK(version_of(c, "added") > 0);
+  r = akka_cmd({"workflow", "-list", "add"});
+  CHECK(r.exit_code == 0);
+  CHECK(r.output.find("added") != std::string::npos);
+  r = akka_cmd({"workflow", "-trigger", "up", "--blood"});
+  CHECK(r.exit_code == 0);
+  r = akka_cmd({"util", "-reset-all"});
+  CHECK(r.exit_code == 0);
+  r = akka_cmd({"instance", "-kill", "nosuchid"});
+  CHECK(r.exit_code == 1);
+  CHECK(r.output.find("\"result\":\"fail\"") != std::string::npos);
+  r = akka_cmd({"workflow"});
+  CHECK(r.exit_code == 1);
+  CHECK(r.output.find("akka workflow -run") != std::string::npos);
 }
 
 TEST_SUITE_END();

@@ -181,7 +181,7 @@ TEST_CASE("with a standby, a store outage past the lease: no tick is lost or fir
   // Every second, each tick kept (catchup all): its logical time goes to `runs`.
   c.add_workflow("tick.xml",
                  "<work-flow name=\"tick\"><coordinator catchup=\"all\"><depend-list "
-                 "cron=\"* * * * * *\"/></coordinator><start name=\"s\" to=\"t\"/><action "
+                 "cron=\"@seconds * * * * * *\"/></coordinator><start name=\"s\" to=\"t\"/><action "
                  "name=\"t\"><shell><command>echo $CAFFLOW_LOGICAL_TIME >> "
                    + runs + "</command></shell><ok to=\"e\"/></action><end name=\"e\"/>"
                             "</work-flow>");

@@ -103,7 +103,7 @@ TEST_CASE("metrics move as a workflow runs and a cron tick fires") {
   c.add_workflow("once.xml", shell_workflow("once", "", "true"));
   c.add_workflow("every_second.xml",
                  shell_workflow("every_second",
-                                "<coordinator><depend-list cron=\"* * * * * *\"/></coordinator>",
+                                "<coordinator><depend-list cron=\"@seconds * * * * * *\"/></coordinator>",
                                 "true"));
   c.start();
 
@@ -168,7 +168,7 @@ TEST_CASE("metrics keep answering while the database hangs and while it is down"
   // Fires (and so writes) every second.
   c.add_workflow("tick.xml",
                  shell_workflow("tick",
-                                "<coordinator><depend-list cron=\"* * * * * *\"/></coordinator>",
+                                "<coordinator><depend-list cron=\"@seconds * * * * * *\"/></coordinator>",
                                 "true"));
   c.start();
   scrape_until(c, [](const prom_exposition& e) {

@@ -81,7 +81,7 @@ TEST_CASE("a dropped file fires on a seconds cron and follows edits and deletion
   cluster c;
   c.start();
   auto log = c.dir("runs");
-  c.add_workflow("sub/tick.xml", appender("tick", cron_coordinator("*/2 * * * * *"), log, "v1"));
+  c.add_workflow("sub/tick.xml", appender("tick", cron_coordinator("@seconds */2 * * * * *"), log, "v1"));
   REQUIRE_MESSAGE(wait_until([&] { return lines_of(log).size() >= 2; }), c.logs());
   auto first = instances_of(c, "tick");
   REQUIRE(first.size() >= 2);
@@ -95,7 +95,7 @@ TEST_CASE("a dropped file fires on a seconds cron and follows edits and deletion
   }
 
   SUBCASE("an edit changes what the next instance runs") {
-    c.add_workflow("sub/tick.xml", appender("tick", cron_coordinator("*/2 * * * * *"), log, "v2"));
+    c.add_workflow("sub/tick.xml", appender("tick", cron_coordinator("@seconds */2 * * * * *"), log, "v2"));
     REQUIRE_MESSAGE(wait_until([&] { return lines_of(log).back().rfind("v2", 0) == 0; }),
                     c.logs());
     CHECK(instances_of(c, "tick")[0]["version"] == 2);
@@ -178,7 +178,7 @@ void restart_between_ticks(cluster_options opts, const std::string& store_url) {
   cluster c(std::move(opts));
   auto log = c.dir("runs");
   c.add_workflow("tick.xml",
-                 appender("tick", cron_coordinator("*/2 * * * * *", " catchup=\"all\""), log, "t"));
+                 appender("tick", cron_coordinator("@seconds */2 * * * * *", " catchup=\"all\""), log, "t"));
   c.add_workflow("a.xml", appender("a", "", log, "a"));
   c.add_workflow("b.xml", appender("b", "", log, "b"));
   c.add_workflow("ab.xml", appender("ab", depends_on({"a", "b"}), log, "ab"));
@@ -275,7 +275,7 @@ TEST_CASE("a legacy standalone coordinator fires its trigger-list") {
   c.add_workflow("load.xml", appender("load", "", log, "load"));
   c.add_workflow("report.xml", appender("report", "", log, "report"));
   c.add_workflow("nightly.xml",
-                 "<coordinator name=\"nightly\"><depend-list cron=\"*/2 * * * * *\"/>"
+                 "<coordinator name=\"nightly\"><depend-list cron=\"@seconds */2 * * * * *\"/>"
                  "<trigger-list><workflow name=\"load\"/><workflow name=\"report\"/>"
                  "</trigger-list><param-list><param name=\"day\" value=\"${time.today}\"/>"
                  "</param-list></coordinator>");
@@ -328,7 +328,7 @@ TEST_CASE("lineage runs a workflow and everything downstream once, in order") {
 TEST_CASE("a paused coordinator lets ticks pass until it is resumed") {
   cluster c;
   auto log = c.dir("runs");
-  c.add_workflow("tick.xml", appender("tick", cron_coordinator("* * * * * *", " overlap=\"skip\""),
+  c.add_workflow("tick.xml", appender("tick", cron_coordinator("@seconds * * * * * *", " overlap=\"skip\""),
                                       log, "t"));
   c.start();
   REQUIRE(wait_until([&] { return !instances_of(c, "tick").empty(); }));
@@ -353,7 +353,7 @@ TEST_CASE("overlap skip drops a tick while the previous instance runs") {
   cluster c;
   c.add_workflow("slow.xml",
                  "<work-flow name=\"slow\" instance-limit=\"1\"><coordinator overlap=\"skip\">"
-                 "<depend-list cron=\"* * * * * *\"/></coordinator><start name=\"s\" to=\"a\"/>"
+                 "<depend-list cron=\"@seconds * * * * * *\"/></coordinator><start name=\"s\" to=\"a\"/>"
                  "<action name=\"a\"><shell><command>sleep 2</command></shell><ok to=\"e\"/>"
                  "</action><end name=\"e\"/></work-flow>");
   c.start();

@@ -150,7 +150,8 @@ TEST_CASE("the offline tools: workflow check, cron next, expr eval") {
   CHECK(good.output.empty());
   auto bad = cli({"workflow", "check", dir.path()});
   CHECK(bad.exit_code == 1);
-  CHECK(bad.output == dir / "bad.xml" + ":2:1: error: 's' continues to unknown node 'x'\n");
+  // Reported at the transition's `to`, not at the start of <start>.
+  CHECK(bad.output == dir / "bad.xml" + ":2:17: error: 's' continues to unknown node 'x'\n");
   auto cron = cli({"cron", "next", "30 2 * * *", "--from", "2026-03-07 12:00:00", "--tz",
                    "America/New_York", "--count", "2"});
   CHECK(cron.exit_code == 0);

@@ -434,7 +434,12 @@ def run_cron_eval(cases):
     if not os.access(binary, os.X_OK):
         print("cron_eval not found at %s (set CAFFLOW_BIN_DIR)" % binary)
         sys.exit(2)
-    lines = "".join("%s\t%s\t%s\t%d\t%s\n" % (c["expr"], c["from"], c["zone"], c["count"], c["dir"])
+    # cafflow's seconds-first form is "@seconds" and six fields (six plain
+    # fields are akkaflow's: docs/CRON.md).
+    def ours(expr):
+        return "@seconds " + expr if len(expr.split()) == 6 else expr
+    lines = "".join("%s\t%s\t%s\t%d\t%s\n" % (ours(c["expr"]), c["from"], c["zone"], c["count"],
+                                               c["dir"])
                     for c in cases)
     proc = subprocess.run([binary, "--offsets"], input=lines, capture_output=True, text=True,
                           timeout=300)

@@ -1,7 +1,14 @@
 #include "http/akkaflow.hpp"
 
+#include <cctype>
+#include <filesystem>
+
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
+
+#include "fixtures.hpp"
+#include "util/hash.hpp"
+#include "xml/workflow_parser.hpp"
 
 using namespace cafflow;
 using nlohmann::json;
@@ -117,6 +124,78 @@ public:
   }
 };
 
+/// The fake with a folder of definition files that it "loads" the way the
+/// master's watcher does: every *.xml below `dir`, parsed, is a loaded (or
+/// invalid) file; the loaded workflows are the backend's workflows.
+class files_backend : public fake_backend {
+public:
+  explicit files_backend(std::string dir) : dir_(std::move(dir)) {}
+
+  std::vector<std::string> downstream_of_up;
+
+  expected<std::vector<xml_file_record>> xml_files() override {
+    std::vector<xml_file_record> files;
+    for (const auto& e : std::filesystem::recursive_directory_iterator(dir_)) {
+      if (e.path().extension() != ".xml")
+        continue;
+      auto text = test::read_file(e.path().string());
+      auto parsed = parse_definition(text, e.path().string());
+      xml_file_record f;
+      f.path = e.path().string();
+      f.kind = parsed.kind;
+      f.name = parsed.declared_name;
+      f.status = has_errors(parsed.diagnostics) ? "invalid" : "loaded";
+      f.hash = content_hash(text);
+      files.push_back(f);
+    }
+    return files;
+  }
+  expected<std::vector<workflow_record>> workflows() override {
+    std::vector<workflow_record> list;
+    auto files = xml_files();
+    for (const auto& f : *files)
+      if (f.kind == "workflow" && f.status == "loaded")
+        list.push_back(workflow_record{f.name, "/", "", "me", f.path, f.hash, 1, 3, 1, "active"});
+    return list;
+  }
+  expected<workflow_detail> workflow(const std::string& name) override {
+    auto list = workflows();
+    for (const auto& w : *list)
+      if (w.name == name) {
+        workflow_detail d;
+        d.record = w;
+        if (name == "up")
+          d.downstream = downstream_of_up;
+        return d;
+      }
+    return make_error(ec::unknown_workflow, "no workflow named '" + name + "' is loaded");
+  }
+
+private:
+  std::string dir_;
+};
+
+const std::string wf_xml(const std::string& name, const std::string& coordinator = "") {
+  return "<work-flow name=\"" + name + "\">" + coordinator
+         + "<start name=\"s\" to=\"a\"/><action name=\"a\"><shell><command>true</command>"
+           "</shell><ok to=\"e\"/></action><end name=\"e\"/></work-flow>";
+}
+
+/// "xml=" and the definition, percent-encoded as a form field.
+std::string form(const std::string& field, const std::string& xml) {
+  std::string out = field + "=";
+  const char* hex = "0123456789ABCDEF";
+  for (unsigned char c : xml)
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.')
+      out += static_cast<char>(c);
+    else {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  return out;
+}
+
 http_request request(const std::string& method, const std::string& target) {
   http_request r;
   r.method = method;
@@ -129,6 +208,13 @@ http_request request(const std::string& method, const std::string& target) {
 
 http_response call(fake_backend& b, const std::string& method, const std::string& target) {
   return handle_akkaflow(b, request(method, target));
+}
+
+http_response post(fake_backend& b, const std::string& target, const std::string& body,
+                   const akkaflow_settings& settings) {
+  auto r = request("POST", target);
+  r.body = body;
+  return handle_akkaflow(b, r, settings);
 }
 
 /// The parsed envelope; fails the test when the body is not one.
@@ -171,6 +257,9 @@ TEST_CASE("run passes every other query parameter as a run parameter") {
   CHECK(b.last_start.workflow == "w");
   CHECK(b.last_start.trigger == "manual");
   CHECK(b.last_start.params == param_map{{"stadate", "2017-12-12"}, {"city", "guang zhou"}});
+  // '+' is a space in a query (curl --data-urlencode, HTML forms); %2B a plus.
+  CHECK(call(b, "GET", "/akkaflow/workflow/w?action=run&city=guang+zhou%2B1").status == 200);
+  CHECK(b.last_start.params == param_map{{"city", "guang zhou+1"}});
   // The script without --param leaves a trailing '&'.
   auto bare = call(b, "GET", "/akkaflow/workflow/w?action=run&");
   CHECK(bare.status == 200);
@@ -215,10 +304,125 @@ TEST_CASE("reset resets the coordinator of the workflow") {
 }
 
 // sbin/akka-workflow-del: ...?action=del
-TEST_CASE("del is refused and names the file that defines the workflow") {
+TEST_CASE("del without a reachable xmlconfig is refused and names the file") {
   fake_backend b;
-  check_fail(call(b, "GET", "/akkaflow/workflow/w?action=del"), 501, "/x/w.xml");
+  check_fail(call(b, "GET", "/akkaflow/workflow/w?action=del"), 501,
+             "which this http process cannot reach; delete /x/w.xml on the master's host");
   check_fail(call(b, "GET", "/akkaflow/workflow/x?action=del"), 404, "no workflow named 'x'");
+}
+
+// sbin/akka-workflow-check and sbin/akka-workflow-add (POST xml=..., before
+// 2.7 content=...), sbin/akka-workflow-del, and the coordinator routes of
+// akkaflow <= 2.7 (sbin/akka-coor-*).
+TEST_CASE("check and add and del of definitions work on the files of xmlconfig") {
+  test::temp_dir dir;
+  std::filesystem::create_directories(dir / "xmlconfig");
+  test::write_file(dir / "xmlconfig/etl/up.xml", wf_xml("up"));
+  files_backend b(dir / "xmlconfig");
+  akkaflow_settings settings;
+  settings.xmlconfig = dir / "xmlconfig";
+  settings.load_wait = std::chrono::milliseconds(0);
+  auto down = wf_xml("down", "<coordinator><depend-list cron=\"0 1 * * * *\"><workflow "
+                             "name=\"up\"/></depend-list></coordinator>");
+  // check: valid, with the warnings as data.
+  auto checked = post(b, "/akkaflow/workflow?action=check", form("xml", down), settings);
+  CAPTURE(checked.body);
+  CHECK(checked.status == 200);
+  auto body = envelope_of(checked);
+  CHECK(body["msg"] == "the workflow 'down' is valid");
+  REQUIRE(body["data"].size() == 1);
+  CHECK(body["data"][0].get<std::string>().find("6 fields") != std::string::npos);
+  check_fail(post(b, "/akkaflow/workflow?action=check",
+                  form("xml", wf_xml("orphan", "<coordinator><depend-list><workflow "
+                                               "name=\"gone\"/></depend-list></coordinator>")),
+                  settings),
+             400, "it names workflows that are not loaded: gone");
+  check_fail(post(b, "/akkaflow/workflow?action=check", form("xml", "<work-flow name=\"x\">"),
+                  settings),
+             400, "the definition has errors: line 1: malformed XML");
+  check_fail(post(b, "/akkaflow/workflow?action=check", "", settings), 400,
+             "the form field 'xml'");
+  check_fail(post(b, "/akkaflow/workflow?action=check", form("file", down), settings), 400,
+             "unknown form field 'file'");
+  check_fail(call(b, "GET", "/akkaflow/workflow?action=check"), 405, "use POST");
+  // add: a new file in xmlconfig; again: the same file, replaced.
+  auto added = post(b, "/akkaflow/workflow?action=add&path=%2Fhome%2Fme%2Fdown.xml",
+                    form("xml", down), settings);
+  CHECK(added.status == 200);
+  CHECK(envelope_of(added)["data"] == "down");
+  CHECK(envelope_of(added)["msg"]
+        == "added workflow 'down': " + (dir / "xmlconfig/down.xml") + " is loaded");
+  CHECK(test::read_file(dir / "xmlconfig/down.xml") == down);
+  auto up2 = wf_xml("up", "<coordinator is-enabled=\"false\"/>");
+  auto replaced = post(b, "/akkaflow/workflow?action=add", form("content", up2), settings);
+  CHECK(envelope_of(replaced)["msg"]
+        == "replaced workflow 'up': " + (dir / "xmlconfig/etl/up.xml") + " is loaded");
+  CHECK(test::read_file(dir / "xmlconfig/etl/up.xml") == up2);
+  check_fail(post(b, "/akkaflow/workflow?action=add", form("xml", "<coordinator name=\"c\"/>"),
+                  settings),
+             400, "this is a coordinator definition; send it to /akkaflow/coor?action=add");
+  check_fail(post(b, "/akkaflow/workflow?action=add", form("xml", down), {}), 501,
+             "copy the file into it instead");
+  // del: refused while another workflow depends on it, else its file goes.
+  b.downstream_of_up = {"down"};
+  check_fail(call(b, "GET", "/akkaflow/workflow/up?action=del"), 409,
+             "workflow 'up' is a dependency of down");
+  auto del = handle_akkaflow(b, request("GET", "/akkaflow/workflow/down?action=del"), settings);
+  CHECK(del.status == 200);
+  CHECK(envelope_of(del)["msg"] == "deleted workflow 'down': removed " + (dir / "xmlconfig/down.xml")
+                                     + "; its instances stay in the history");
+  CHECK_FALSE(std::filesystem::exists(dir / "xmlconfig/down.xml"));
+  // Standalone coordinators (akkaflow <= 2.7) go to xmlconfig/coordinators/.
+  auto coor = std::string("<coordinator name=\"c1\" start=\"2016-09-10 10:00:00\" "
+                          "end=\"2099-09-10 10:00:00\"><trigger><cron config=\"0 1 * * *\"/>"
+                          "</trigger><workflow-list><workflow path=\"up\"/></workflow-list>"
+                          "</coordinator>");
+  CHECK(post(b, "/akkaflow/coor?action=check", form("content", coor), settings).status == 200);
+  auto coor_added = post(b, "/akkaflow/coor?action=add", form("content", coor), settings);
+  CHECK(coor_added.status == 200);
+  CHECK(test::read_file(dir / "xmlconfig/coordinators/c1.xml") == coor);
+  auto got = handle_akkaflow(b, request("GET", "/akkaflow/coor/c1?action=get"), settings);
+  CHECK(envelope_of(got)["data"]["status"] == "loaded");
+  check_fail(handle_akkaflow(b, request("GET", "/akkaflow/coor/c1?action=trigger"), settings), 501,
+             "cannot fire a standalone coordinator");
+  CHECK(handle_akkaflow(b, request("GET", "/akkaflow/coor/c1?action=del"), settings).status == 200);
+  CHECK_FALSE(std::filesystem::exists(dir / "xmlconfig/coordinators/c1.xml"));
+  check_fail(handle_akkaflow(b, request("GET", "/akkaflow/coor/c1?action=get"), settings), 404,
+             "no coordinator named 'c1'");
+}
+
+// sbin/akka-front: .../akkaflow/workflow/watting_instance/list
+TEST_CASE("the waiting list has akkaflow's fields wfid and name") {
+  struct waiting_backend : fake_backend {
+    instance_filter asked;
+    expected<std::vector<instance_record>> instances(const instance_filter& f) override {
+      asked = f;
+      instance_record r;
+      r.id = "0a";
+      r.workflow = "w";
+      r.status = "queued";
+      return std::vector<instance_record>{r};
+    }
+  } b;
+  auto r = call(b, "GET", "/akkaflow/workflow/watting_instance/list");
+  CHECK(r.status == 200);
+  CHECK(envelope_of(r)["data"] == json::array({json{{"wfid", "0a"}, {"name", "w"}}}));
+  CHECK(b.asked.status == "queued");
+  check_fail(call(b, "GET", "/akkaflow/workflow/watting_instance/list?x=1"), 400,
+             "unknown query parameter 'x'");
+}
+
+TEST_CASE("what akkaflow kept in MySQL is refused with what to do instead") {
+  fake_backend b;
+  check_fail(call(b, "POST", "/akkaflow/db-link?action=add"), 501, "conf/db_links.xml");
+  check_fail(call(b, "GET", "/akkaflow/db-link/l?action=update"), 501, "conf/db_links.xml");
+  check_fail(call(b, "GET", "/akkaflow/db-link/l?action=del"), 501, "conf/db_links.xml");
+  check_fail(call(b, "POST", "/akkaflow/file-link?action=add"), 501, "conf/file_links.xml");
+  check_fail(call(b, "GET", "/akkaflow/file-link/f?action=del"), 501, "conf/file_links.xml");
+  check_fail(call(b, "GET", "/akkaflow/workflow?action=del-dir&id=3"), 501, "dir attributes");
+  auto left = call(b, "GET", "/akkaflow/workflows?action=today-trigger-left");
+  CHECK(left.status == 200);
+  CHECK(envelope_of(left)["data"] == json::object());
 }
 
 TEST_CASE("get answers the workflow with its coordinator") {
@@ -310,7 +514,8 @@ TEST_CASE("malformed requests get a fail naming the problem") {
   check_fail(call(b, "GET", "/akkaflow/workflow/w?action="), 400, "'action' is required");
   check_fail(call(b, "GET", "/akkaflow/workflow/w?action=launch"), 400,
              "unknown action 'launch'");
-  check_fail(call(b, "GET", "/akkaflow/workflows?action=get"), 400, "(expected reset)");
+  check_fail(call(b, "GET", "/akkaflow/workflows?action=get"), 400,
+             "(expected reset, today-trigger-left)");
   check_fail(call(b, "GET", "/akkaflow/workflow/instance/01?action=kill&force=1"), 400,
              "unknown query parameter 'force' for action=kill (it takes none)");
   check_fail(call(b, "GET", "/akkaflow/cluster?action=get&action=shutdown"), 400,
@@ -318,7 +523,7 @@ TEST_CASE("malformed requests get a fail naming the problem") {
   check_fail(call(b, "GET", "/akkaflow/workflow/w?action=run&=x"), 400, "has no name");
   check_fail(call(b, "GET", "/akkaflow/workflow/w%zz?action=run"), 400,
              "malformed percent-encoding");
-  check_fail(call(b, "GET", "/akkaflow/coor/w?action=reset"), 404, "no such akkaflow route");
+  check_fail(call(b, "GET", "/akkaflow/coord/w?action=reset"), 404, "no such akkaflow route");
   check_fail(call(b, "GET", "/akkaflow/workflow/instance/01/x?action=kill"), 404,
              "no such akkaflow route");
   auto head = call(b, "HEAD", "/akkaflow/workflow/w?action=run");
@@ -328,8 +533,13 @@ TEST_CASE("malformed requests get a fail naming the problem") {
   CHECK(b.starts == 0);
 }
 
-TEST_CASE("is_akkaflow_read holds only for action=get") {
+TEST_CASE("is_akkaflow_read holds only for the routes that read") {
   CHECK(is_akkaflow_read(request("GET", "/akkaflow/cluster?action=get")));
+  CHECK(is_akkaflow_read(request("GET", "/akkaflow/workflow/watting_instance/list")));
+  CHECK(is_akkaflow_read(request("GET", "/akkaflow/workflows?action=today-trigger-left")));
+  CHECK(is_akkaflow_read(request("GET", "/akkaflow/coor/c?action=get")));
+  CHECK_FALSE(is_akkaflow_read(request("GET", "/akkaflow/coor/c?action=del")));
+  CHECK_FALSE(is_akkaflow_read(request("POST", "/akkaflow/workflow?action=add")));
   CHECK(is_akkaflow_read(request("GET", "/akkaflow/workflow/w?action=get")));
   CHECK(is_akkaflow_read(request("GET", "/akka%66low/cluster?action=get")));
   CHECK_FALSE(is_akkaflow_read(request("GET", "/akkaflow/cluster?action=shutdown")));

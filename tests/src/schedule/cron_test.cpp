@@ -88,14 +88,18 @@ TEST_SUITE_BEGIN("cron");
 
 // -- parsing -------------------------------------------------------------------
 
-TEST_CASE("cron: five and six fields, text and seconds") {
+TEST_CASE("cron: five fields and the @seconds form with their text and seconds") {
   auto five = cron("  0 1 * * *  ");
   CHECK(five.text() == "0 1 * * *");
   CHECK_FALSE(five.has_seconds());
-  auto six = cron("30 0 1 * * *");
+  CHECK(five.note().empty());
+  auto six = cron("@seconds 30 0 1 * * *");
   CHECK(six.has_seconds());
-  CHECK(next_n("30 0 1 * * *", "2026-05-01 00:00:00", utc(), 2) ==
+  CHECK(six.note().empty());
+  CHECK(next_n("@seconds 30 0 1 * * *", "2026-05-01 00:00:00", utc(), 2) ==
         strings{"2026-05-01 01:00:30", "2026-05-02 01:00:30"});
+  CHECK(next_n("@SECONDS\t*/20 * * * * *", "2026-05-01 00:00:00", utc(), 1) ==
+        strings{"2026-05-01 00:00:20"});
   // Tabs and repeated blanks separate fields too.
   CHECK(cron("0\t1  *\t* *").text() == "0\t1  *\t* *");
 }
@@ -123,8 +127,11 @@ TEST_CASE("cron: field syntax errors name the field and the token") {
         "cron '0 0 0 * *': field 'day-of-month': 0 is out of range 1-31");
   CHECK(parse_error("0 0 1 13 *") == "cron '0 0 1 13 *': field 'month': 13 is out of range 1-12");
   CHECK(parse_error("0 0 * * 8") == "cron '0 0 * * 8': field 'day-of-week': 8 is out of range 0-7");
+  CHECK(parse_error("@seconds 60 0 0 * * *") ==
+        "cron '@seconds 60 0 0 * * *': field 'second': 60 is out of range 0-59");
+  // Six plain fields are akkaflow's: the sixth is not read, 60 is a minute.
   CHECK(parse_error("60 0 0 * * *") ==
-        "cron '60 0 0 * * *': field 'second': 60 is out of range 0-59");
+        "cron '60 0 0 * * *': field 'minute': 60 is out of range 0-59");
   CHECK(parse_error("*/0 * * * *") ==
         "cron '*/0 * * * *': field 'minute': step 0 in '*/0' is out of range 1-60");
   CHECK(parse_error("0 */25 * * *") ==
@@ -162,7 +169,7 @@ TEST_CASE("cron: field syntax errors name the field and the token") {
   CHECK(parse_error("0 0 ?,1 * *") ==
         "cron '0 0 ?,1 * *': field 'day-of-month': '?' must stand alone (it means the same "
         "as '*'), not in '?,1'");
-  CHECK(parse_error("0 0 1 * * 99999999999")
+  CHECK(parse_error("@seconds 0 0 1 * * 99999999999")
             .find("field 'day-of-week': 99999999999 is out of "
                   "range 0-7") != std::string::npos);
 }
@@ -170,24 +177,103 @@ TEST_CASE("cron: field syntax errors name the field and the token") {
 TEST_CASE("cron: whole-expression errors") {
   CHECK(parse_error("   ").find("empty expression") != std::string::npos);
   CHECK(parse_error("* * * *") ==
-        "cron '* * * *': expected 5 fields 'min hour dom mon dow' or 6 fields 'sec min hour "
-        "dom mon dow', got 4");
+        "cron '* * * *': expected 5 fields 'min hour dom mon dow', or '@seconds' and 6 fields "
+        "'sec min hour dom mon dow', got 4");
   CHECK(parse_error("0 0 0 1 1 * 2026").find("got 7") != std::string::npos);
+  CHECK(parse_error("@seconds 0 1 * * *") ==
+        "cron '@seconds 0 1 * * *': '@seconds' takes 6 fields 'sec min hour dom mon dow', got 5");
+  CHECK(parse_error("@seconds") ==
+        "cron '@seconds': '@seconds' takes 6 fields 'sec min hour dom mon dow', got 0");
+  CHECK(parse_error("@secondz 0 0 1 * * *").find("unknown macro") != std::string::npos);
   CHECK(parse_error("@reboot").find("@reboot is not supported") != std::string::npos);
   CHECK(parse_error("@dayly") ==
         "cron '@dayly': unknown macro (expected one of @yearly @annually @monthly @weekly "
-        "@daily @midnight @hourly); did you mean @daily?");
+        "@daily @midnight @hourly @seconds); did you mean @daily?");
 }
 
-TEST_CASE("cron: akkaflow's English phrases are refused with the cron equivalent") {
-  CHECK(parse_error("every 5 minutes") ==
-        "cron 'every 5 minutes': English phrases are not supported; use a cron expression "
-        "such as '*/5 * * * *'");
-  CHECK(parse_error("Every hour").find("'0 * * * *'") != std::string::npos);
-  CHECK(parse_error("every 2 hours").find("'0 */2 * * *'") != std::string::npos);
-  CHECK(parse_error("every day").find("'0 0 * * *'") != std::string::npos);
-  CHECK(parse_error("every 10 seconds").find("'*/10 * * * * *'") != std::string::npos);
-  CHECK(parse_error("every monday at noon").find("such as '*/5 * * * *'") != std::string::npos);
+TEST_CASE("cron: six plain fields mean what akkaflow meant and are noted") {
+  // Every akkaflow v1 coordinator: config="*/10 * * * * *" fired every 10
+  // minutes (its cron library got fields 1-5, the sixth was dropped).
+  auto c = cron("*/10 * * * * *");
+  CHECK_FALSE(c.has_seconds());
+  CHECK(c.note()
+        == "cron '*/10 * * * * *': 6 fields: read as akkaflow read them, the first five "
+           "('*/10 * * * *': min hour dom mon dow) with the sixth ('*') ignored; write "
+           "'*/10 * * * *' to say so, or '@seconds */10 * * * * *' for seconds first (what "
+           "cafflow read before)");
+  CHECK(next_n("*/10 * * * * *", "2026-05-01 00:00:05", utc(), 3)
+        == strings{"2026-05-01 00:10:00", "2026-05-01 00:20:00", "2026-05-01 00:30:00"});
+  CHECK(next_n("*/10 * * * * *", "2026-05-01 00:00:05", utc(), 3)
+        == next_n("*/10 * * * *", "2026-05-01 00:00:05", utc(), 3));
+  // Whatever the sixth field says.
+  CHECK(next_n("0 1 * * * 2019", "2026-05-01 00:00:00", utc(), 1)
+        == strings{"2026-05-01 01:00:00"});
+  CHECK(next_n("* * * * * *", "2026-05-01 00:00:00", utc(), 2)
+        == strings{"2026-05-01 00:01:00", "2026-05-01 00:02:00"});
+}
+
+TEST_CASE("cron: both day fields restricted are noted (akkaflow used the day-of-week alone)") {
+  CHECK(cron("0 0 13 * FRI").note()
+        == "cron '0 0 13 * FRI': day-of-month and day-of-week are both restricted: cafflow "
+           "fires on a day that matches either (Vixie cron), akkaflow fired on the day-of-week "
+           "alone; write the day-of-month as '*' for the weekdays alone");
+  CHECK_FALSE(cron("0 0 13 * FRI").akkaflow_reading());
+  CHECK(cron("0 0 * * FRI").note().empty());
+  CHECK(cron("@seconds 0 0 0 13 * FRI").note().empty());
+  CHECK(cron("*/10 * * * * *").akkaflow_reading());
+  CHECK(cron("Every day at midnight").akkaflow_reading());
+}
+
+TEST_CASE("cron: akkaflow's English phrases mean what its cron library read") {
+  auto same = [](const char* phrase, const char* expr) {
+    auto p = cron(phrase);
+    CHECK_MESSAGE(next_n(phrase, "2026-05-15 10:20:30", utc(), 4)
+                    == next_n(expr, "2026-05-15 10:20:30", utc(), 4),
+                  phrase);
+    CHECK_MESSAGE(p.note().find("'" + std::string(expr) + "'") != std::string::npos, p.note());
+  };
+  same("Every day at midnight", "0 0 * * *");
+  same("every day at noon", "0 12 * * *");
+  same("Every day at 1:30", "30 1 * * *");
+  same("Every day at 9:05", "5 9 * * *");
+  same("Every day at 3pm", "0 15 * * *");
+  same("Every day at 9:00 and 17:30", "0,30 9,17 * * *");
+  same("Every 5 minutes", "*/5 * * * *");
+  same("Every other hour", "* */2 * * *"); // the minute stays free, as in cronish
+  same("Every hour", "* * * * *");
+  same("Every Monday at 9:30", "30 9 * * 1");
+  same("Every day on the weekday at 6:00", "0 6 * * 1-5");
+  same("Every day on Monday, Wednesday and Friday at midnight", "0 0 * * 1,3,5");
+  same("Every day in January at noon", "0 12 * 1 *");
+  same("Every 1st day in every month at midnight", "0 0 1 * *");
+  same("Every 15th day at 2:00", "0 2 15 * *");
+  // cronish lets the leading "every day" win over "on the 15th day".
+  same("Every day on the 15th day at 2:00", "0 2 * * *");
+  same("every day at 10:00:30", "0 10 * * *"); // a single time keeps no seconds
+  auto secs = cron("Every 15 seconds");
+  CHECK(secs.has_seconds());
+  CHECK(next_n("Every 15 seconds", "2026-05-15 10:20:31", utc(), 2)
+        == strings{"2026-05-15 10:20:45", "2026-05-15 10:21:00"});
+  CHECK(secs.note().find("'@seconds */15 * * * * *'") != std::string::npos);
+}
+
+TEST_CASE("cron: English phrases akkaflow refused are refused with the cron meant") {
+  // Lower-case names: cronish refused them, and akkaflow the file.
+  CHECK(parse_error("every monday at noon")
+        == "cron 'every monday at noon': akkaflow's cron library did not accept this phrase "
+           "(it reads weekday and month names capitalised and its other words in lower case, "
+           "as in 'Every Monday at 9:30'), so akkaflow refused the file; the cron it was probably meant to be is "
+           "'0 12 * * 1'");
+  CHECK(parse_error("every 2 weeks").find("such as '0 0 * * 0'") != std::string::npos);
+  CHECK(parse_error("at midnight every day").find("not a phrase") != std::string::npos);
+  CHECK(parse_error("Every last day in every month at midnight").find("'L'")
+        != std::string::npos);
+  CHECK(parse_error("Every other Monday").find("every other weekday") != std::string::npos);
+  CHECK(parse_error("Every day in the year 2019").find("year(s) '2019'") != std::string::npos);
+  CHECK(parse_error("Every day at 25:00").find("akkaflow read it as '0 25 * * *'")
+        != std::string::npos);
+  // Without "every" akkaflow did not read a phrase at all (its crash).
+  CHECK(parse_error("midnight on monday").find("expected 5 fields") != std::string::npos);
 }
 
 // -- evaluation ----------------------------------------------------------------
@@ -216,7 +302,7 @@ TEST_CASE("cron: strictly after and strictly before, to the millisecond") {
   CHECK(*c.next(noon - 1, utc()) == noon);
   CHECK(*c.previous(noon, utc()) == noon - 86'400'000);
   CHECK(*c.previous(noon + 1, utc()) == noon);
-  auto every_second = cron("* * * * * *");
+  auto every_second = cron("@seconds * * * * * *");
   CHECK(*every_second.next(noon + 999, utc()) == noon + 1000);
   CHECK(*every_second.previous(noon + 1, utc()) == noon);
 }
@@ -247,11 +333,11 @@ TEST_CASE("cron: names, lists, ranges and steps") {
         strings{"2026-05-15 00:00:00", "2026-05-17 00:00:00"});
 }
 
-TEST_CASE("cron: seconds in the six-field form") {
-  CHECK(next_n("*/20 * * * * *", "2026-05-15 10:00:05", utc(), 4) ==
+TEST_CASE("cron: seconds in the @seconds form") {
+  CHECK(next_n("@seconds */20 * * * * *", "2026-05-15 10:00:05", utc(), 4) ==
         strings{"2026-05-15 10:00:20", "2026-05-15 10:00:40", "2026-05-15 10:01:00",
                 "2026-05-15 10:01:20"});
-  CHECK(previous_n("15,45 30 12 * * *", "2026-05-15 12:30:40", utc(), 3) ==
+  CHECK(previous_n("@seconds 15,45 30 12 * * *", "2026-05-15 12:30:40", utc(), 3) ==
         strings{"2026-05-15 12:30:15", "2026-05-14 12:30:45", "2026-05-14 12:30:15"});
 }
 
@@ -326,7 +412,7 @@ TEST_CASE("cron: the search ends at year 9999 and at year 1") {
 
 TEST_CASE("cron: a yearly expression far ahead is found at once") {
   // Once a year: the 50th fire is 50 years ahead.
-  auto c = cron("59 59 23 13 2 *");
+  auto c = cron("@seconds 59 59 23 13 2 *");
   auto t = at("2026-03-01 00:00:00", utc());
   for (int i = 0; i < 50; ++i)
     t = *c.next(t, utc());
@@ -406,13 +492,13 @@ TEST_CASE("cron: DST in Europe/Berlin") {
   CHECK(show(c.previous(at("2026-10-26 00:00:00", de), de), de) ==
         "2026-10-25 02:30:00 (2026-10-25 00:30:00Z)");
   // Seconds across the overlap: 02:59:59 CEST is followed by 03:00:00 CET.
-  CHECK(next_n("*/30 * 2-3 * * *", "2026-10-25 02:59:00", de, 3) ==
+  CHECK(next_n("@seconds */30 * 2-3 * * *", "2026-10-25 02:59:00", de, 3) ==
         strings{"2026-10-25 02:59:30", "2026-10-25 03:00:00", "2026-10-25 03:00:30"});
 }
 
 TEST_CASE("cron: next and previous are consistent") {
   const char* exprs[] = {"*/15 2 * * *", "30 1 * * *",    "0 * * * *",     "0 0 13 * FRI",
-                         "0 0 29 2 *",   "*/7 * * * * *", "0 0 */2 * MON", "30 2 * 3,10,11 SUN"};
+                         "0 0 29 2 *",   "@seconds */7 * * * * *", "0 0 */2 * MON", "30 2 * 3,10,11 SUN"};
   const char* zones[] = {"UTC", "America/New_York", "Europe/Berlin"};
   const char* starts[] = {"2026-03-08 06:40:00", "2026-11-01 05:10:00", "2026-11-01 06:10:00",
                           "2026-03-29 00:30:00", "2026-10-25 00:30:00", "2026-10-25 01:30:00",
@@ -440,7 +526,7 @@ TEST_CASE("cron: next and previous are consistent") {
 }
 
 TEST_CASE("cron: matches reads the local fields") {
-  auto c = cron("0 30 9 * * MON-FRI");
+  auto c = cron("@seconds 0 30 9 * * MON-FRI");
   auto monday = date::local_days{date::year{2026} / 5 / 18};
   using namespace std::chrono;
   CHECK(c.matches(monday + hours{9} + minutes{30}));

@@ -13,6 +13,9 @@
 
 #include "cli/tools.hpp"
 #include "fixtures.hpp"
+#include "schedule/cron.hpp"
+#include "util/strings.hpp"
+#include "util/tz.hpp"
 #include "xml/db_links.hpp"
 #include "xml/workflow_parser.hpp"
 
@@ -114,6 +117,78 @@ TEST_CASE("akkaflow-format examples load unchanged, without errors or warnings")
                     out)
         == 0);
   CHECK(out.str() == "");
+}
+
+namespace {
+
+/// What a coordinator does, for the akkaflow-era goldens: its window, what it
+/// starts and waits for, and the next three fires of its cron (UTC) after a
+/// fixed instant, i.e. the times akkaflow would have fired it.
+std::string describe(const coordinator_spec& spec, const std::vector<std::string>& starts) {
+  std::string out = "  enabled: " + std::string(spec.enabled ? "true" : "false") + "\n";
+  out += "  window: " + (spec.start_time.empty() ? std::string("-") : spec.start_time) + " .. "
+         + (spec.end_time.empty() ? std::string("-") : spec.end_time) + "\n";
+  out += "  starts: " + join(starts, ", ") + "\n";
+  out += "  waits for: " + join(dependency_workflows(spec.depends), ", ") + "\n";
+  for (const auto& [name, value] : spec.params)
+    out += "  param " + name + " = " + value + "\n";
+  if (spec.cron.empty())
+    return out + "  cron: none (fires when every dependency is ready)\n";
+  auto cron = cron_expr::parse(spec.cron);
+  REQUIRE(cron);
+  const auto& zone = **find_time_zone("UTC");
+  auto t = *parse_local_time("2026-05-15 10:20:30", zone);
+  std::vector<std::string> fires;
+  for (int i = 0; i < 3; ++i) {
+    t = *cron->next(t, zone);
+    fires.push_back(format_local_time(t, zone));
+  }
+  return out + "  cron '" + spec.cron + "' fires after 2026-05-15 10:20:30 UTC at: "
+         + join(fires, ", ") + "\n";
+}
+
+} // namespace
+
+TEST_CASE("akkaflow files of every era load and fire as akkaflow fired them") {
+  // tests/golden/akkaflow_eras/NAME.xml: written from what each akkaflow
+  // release's parser read (docs/MIGRATING.md); NAME.expected holds the
+  // diagnostics (warnings only) and what the definition does.
+  auto links = load_db_links((golden / "db_links.xml").string());
+  parse_options opts;
+  opts.db_links = links.names();
+  auto files = sorted(golden / "akkaflow_eras", false);
+  CHECK(files.size() >= 10);
+  for (const auto& file : files) {
+    auto name = file.filename().string();
+    CAPTURE(name);
+    auto result = parse_definition(test::read_file(file.string()), name, opts);
+    std::string actual;
+    for (const auto& d : result.diagnostics)
+      actual += d.to_string() + "\n";
+    CHECK_FALSE(has_errors(result.diagnostics));
+    if (result.coordinator) {
+      actual += "coordinator " + result.coordinator->name + " (akkaflow "
+                + result.coordinator->format + " format) creator " + result.coordinator->creator
+                + "\n";
+      actual += describe(result.coordinator->spec, result.coordinator->trigger_list);
+    } else if (result.wf) {
+      actual += "workflow " + result.wf->name + ": " + std::to_string(result.wf->nodes.size())
+                + " nodes"
+                + (result.wf->create_time.empty() ? "" : ", created " + result.wf->create_time)
+                + "\n";
+      for (const auto& n : result.wf->nodes)
+        if (!n.desc.empty())
+          actual += "  node " + n.name + ": " + n.desc + "\n";
+      if (result.wf->coordinator)
+        actual += describe(*result.wf->coordinator, {result.wf->name});
+    }
+    compare(fs::path(file).replace_extension(".expected"), actual);
+  }
+  // All of them together: every dependency and target resolves.
+  std::ostringstream out;
+  CHECK(check_files({(golden / "akkaflow_eras").string()}, (golden / "db_links.xml").string(),
+                    false, out)
+        == 0);
 }
 
 TEST_CASE("the shipped examples and configuration check cleanly") {

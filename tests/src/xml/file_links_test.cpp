@@ -1,0 +1,99 @@
+#include "xml/file_links.hpp"
+
+#include <doctest/doctest.h>
+
+#include "fixtures.hpp"
+
+using namespace cafflow;
+
+namespace {
+
+std::string diagnostics(const file_links_result& r) {
+  std::string out;
+  for (const auto& d : r.diagnostics)
+    out += d.to_string() + "\n";
+  return out;
+}
+
+} // namespace
+
+TEST_SUITE_BEGIN("file_links");
+
+TEST_CASE("file_links: akkaflow's file with LOCAL and SFTP and HDFS links") {
+  // The shape of akkaflow 2.12.1's conf/file_links.xml.
+  auto r = parse_file_links(
+    "<file-links>\n"
+    "  <link name=\"local\" type=\"LOCAL\" host=\"local\" port=\"-1\" username=\"root\" "
+    "password=\"pw\" desc=\"local files\"/>\n"
+    "  <link name=\"s1\" type=\"SFTP\" host=\"s1\" port=\"22\" username=\"root\" password=\"pw\"/>\n"
+    "  <link name=\"hdfs\" type=\"HDFS\" host=\"s1\" port=\"8020\" username=\"hive\" "
+    "password=\"hive\"/>\n"
+    "  <link name=\"landing\" type=\"LOCAL\" host=\"local\" port=\"-1\" username=\"\" "
+    "password=\"\" owner=\"ops\"/>\n"
+    "</file-links>\n",
+    "file_links.xml");
+  CHECK(diagnostics(r)
+        == "file_links.xml:3:3: error: file link 's1' is refused: type SFTP: cafflow's workers "
+           "read and write their own file system only and have no SFTP client; mount the remote "
+           "directory on the workers (sshfs, NFS) and use a LOCAL link, or copy the files in a "
+           "script action\n"
+           "file_links.xml:4:3: error: file link 'hdfs' is refused: type HDFS: cafflow's workers "
+           "have no HDFS client; mount HDFS on the workers (NFS gateway, fuse-dfs) and use a "
+           "LOCAL link, or run 'hdfs dfs' in a script action\n"
+           "file_links.xml:5:3: warning: unknown attribute 'owner' on <link> is ignored, as "
+           "akkaflow ignored it\n");
+  CHECK(r.names() == std::set<std::string>{"local", "landing"});
+  auto local = r.resolve("");
+  REQUIRE(local);
+  CHECK(local->name == "local");
+  CHECK(local->desc == "local files");
+  CHECK(local->pos.line == 2);
+  auto landing = r.resolve(" landing ");
+  REQUIRE(landing);
+  CHECK(landing->type == "LOCAL");
+  CHECK(landing->port == -1);
+  auto sftp = r.resolve("s1");
+  REQUIRE_FALSE(sftp);
+  CHECK(sftp.error().message.find("file link 's1' cannot be used: type SFTP") == 0);
+  auto typo = r.resolve("landin");
+  REQUIRE_FALSE(typo);
+  CHECK(typo.error().message == "unknown file link 'landin' (did you mean 'landing'?)");
+  CHECK(r.resolve("elsewhere").error().message
+        == "unknown file link 'elsewhere' (known: local, landing)");
+}
+
+TEST_CASE("file_links: a missing file is the built-in local link") {
+  test::temp_dir dir;
+  auto r = load_file_links(dir.path() + "/file_links.xml");
+  CHECK(r.diagnostics.empty());
+  auto local = r.resolve("local");
+  REQUIRE(local);
+  CHECK(local->pos.line == 0);
+  CHECK(r.names() == std::set<std::string>{"local"});
+}
+
+TEST_CASE("file_links: bad definitions are refused with file and line") {
+  auto r = parse_file_links("<file-links>\n<link type=\"LOCAL\"/>\n<link name=\"a\" "
+                            "type=\"local\"/>\n<link name=\"b\" type=\"LOCAL\" port=\"x\"/>\n"
+                            "<link name=\"b\" type=\"LOCAL\"/>\n<disk/>\n</file-links>",
+                            "f.xml");
+  CHECK(diagnostics(r)
+        == "f.xml:2:1: error: <link> needs the attribute 'name'\n"
+           "f.xml:3:1: error: file link 'a' is refused: unknown type 'local' (expected LOCAL; "
+           "akkaflow also knew SFTP and HDFS)\n"
+           "f.xml:4:1: error: file link 'b': port 'x' is not a port number (akkaflow wrote -1 "
+           "for LOCAL)\n"
+           "f.xml:5:1: error: file link 'b' is defined twice\n"
+           "f.xml:6:1: error: unknown element <disk> in <file-links> (expected <link>)\n");
+  CHECK(r.names() == std::set<std::string>{"local"});
+  CHECK(parse_file_links("<db-links/>", "f.xml").diagnostics.front().message
+        == "expected <file-links> as the root element, got <db-links>");
+}
+
+TEST_CASE("file_links: the shipped conf/file_links.xml loads cleanly") {
+  auto r = load_file_links(std::string(CAFFLOW_SOURCE_DIR) + "/conf/file_links.xml");
+  CHECK(diagnostics(r) == "");
+  CHECK(r.names() == std::set<std::string>{"local"});
+}
+
+TEST_SUITE_END();
