@@ -61,6 +61,8 @@ task_runner_actor::behavior_type task_runner(task_runner_actor::stateful_pointer
   // A shutdown of the worker stops the process but waits for it to be reaped.
   self->set_exit_handler([self](const caf::exit_msg&) { stop(self, "killed"); });
   auto process = prepare_task(spec, st.cfg.dirs, st.cfg.base_env);
+  if (process)
+    st.work_dir = process->work_dir;
   if (!process) {
     finish(self, "failed", -1, process.error().message);
     return {
@@ -112,6 +114,9 @@ task_runner_actor::behavior_type task_runner(task_runner_actor::stateful_pointer
       }
       // (The spawner has killed whatever the task left behind in its group.)
       auto info = decode_wait_status(status);
+      // What a cafflow-exec kind found, and why it failed.
+      auto result = read_task_result(st.work_dir);
+      st.report.result = result.result;
       if (!st.stop_reason.empty()) {
         auto why = st.stop_reason == "timed_out"
                      ? "timed out after " + std::to_string(st.cfg.spec.timeout_s) + "s"
@@ -122,7 +127,8 @@ task_runner_actor::behavior_type task_runner(task_runner_actor::stateful_pointer
       } else {
         auto tail = file_tail(st.report.log_path, log_tail_bytes);
         finish(self, "failed", info.exit_code,
-               info.describe() + (tail.empty() ? "" : "\n--- last lines of the log ---\n" + tail));
+               (result.error.empty() ? info.describe() : result.error + " (" + info.describe() + ")")
+                 + (tail.empty() ? "" : "\n--- last lines of the log ---\n" + tail));
       }
     },
     [self](atom::timeout) {

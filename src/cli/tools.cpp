@@ -1,10 +1,13 @@
 #include "cli/tools.hpp"
 
+
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <ostream>
 
 #include "cli/cli.hpp"
+#include "db/connection.hpp"
 #include "engine/catalog.hpp"
 #include "expr/expand.hpp"
 #include "schedule/cron.hpp"
@@ -81,6 +84,7 @@ int check_files(const std::vector<std::string>& paths, const std::string& db_lin
   }
   parse_options opts;
   opts.db_links = links.names();
+  opts.db_link_types = links.types();
   // The catalog adds what only shows across files: conflicts, cycles.
   std::vector<scanned_file> scan;
   for (const auto& path : files) {
@@ -217,6 +221,53 @@ int store_copy(const std::string& from_url, const std::string& to_url, const std
       << copied->coordinators << " coordinator states, " << copied->fires << " fires, "
       << copied->dependencies << " dependencies\n";
   return exit_code::ok;
+}
+
+int db_link_test(const std::string& path, const std::string& home, const std::string& name,
+                 std::ostream& out, std::ostream& err) {
+  auto link = find_db_link(path, name);
+  if (!link) {
+    err << "cafflow: " << link.error().message << '\n';
+    return 1;
+  }
+  auto start = std::chrono::steady_clock::now();
+  auto db = db_connection::open(*link, home);
+  if (!db) {
+    err << "cafflow: " << db.error().message << '\n';
+    return 1;
+  }
+  std::string version;
+  try {
+    version = (*db)->server_version();
+  } catch (const std::exception& e) {
+    err << "cafflow: db link '" << name << "': connected, but asking the server for its version "
+        << "failed: " << db_error_text(e) << '\n';
+    return 1;
+  }
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+              std::chrono::steady_clock::now() - start)
+              .count();
+  out << "db link '" << name << "' (" << link->type << " " << link->jdbc_url << "): connected in "
+      << ms << " ms; the server is " << version << '\n';
+  return 0;
+}
+
+int db_link_list(const std::string& path, std::ostream& out, std::ostream& err) {
+  auto links = load_db_links(path);
+  bool failed = false;
+  for (const auto& d : links.diagnostics) {
+    err << d.to_string() << '\n';
+    failed = failed || d.level == diagnostic::severity::error;
+  }
+  for (const auto& l : links.links) {
+    std::string password = !l.password_env.empty()    ? "password from $" + l.password_env
+                           : !l.password_file.empty() ? "password from " + l.password_file
+                           : !l.password.empty()      ? "password in the file"
+                                                      : "no password";
+    out << l.name << '\t' << l.type << '\t' << l.jdbc_url << '\t'
+        << (l.username.empty() ? "-" : l.username) << '\t' << password << '\n';
+  }
+  return failed ? 1 : 0;
 }
 
 } // namespace cafflow
