@@ -126,7 +126,7 @@ def bench_transfers(args, root, cluster_cls, mariadb_cls, scratch_dir, free_port
         maria.sql(f"CREATE TABLE {maria_db}.src (id BIGINT, customer VARCHAR(40), amount DOUBLE, "
                   f"day VARCHAR(10)) ENGINE=InnoDB")
         maria.sql(f"INSERT INTO {maria_db}.src SELECT seq, CONCAT('customer ', seq % 1000), "
-                  f"seq / 100, '2026-11-20' FROM seq_1_to_{n}")
+                  f"seq / 100, '2026-11-20' FROM {maria_db}.seq_1_to_{n}")
         links = ("<db-links>"
                  f'<link name="lite" type="SQLITE" jdbc-url="jdbc:sqlite:{sqlite_db}"/>'
                  f'<link name="lite_out" type="SQLITE" jdbc-url="jdbc:sqlite:{data}/out.db"/>'

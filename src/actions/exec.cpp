@@ -8,6 +8,8 @@
 #include <pthread.h>
 #include <thread>
 
+#include <Poco/Exception.h>
+
 #include "actions/kind.hpp"
 #include "util/files.hpp"
 #include "util/time.hpp"
@@ -184,6 +186,8 @@ int exec_main(int argc, char** argv) {
     cancel.check();
   } catch (const cancelled_error& e) {
     error = e.what();
+  } catch (const Poco::Exception& e) {
+    error = cancel.cancelled() ? cancelled_error{}.what() : ctx.redact(e.displayText());
   } catch (const std::exception& e) {
     error = cancel.cancelled() ? cancelled_error{}.what() : ctx.redact(e.what());
   }

@@ -82,7 +82,7 @@ table_info read_table(db_connection& db, const std::string& table) {
   if (t.rowCount() == 0 || text_at(t, 1, 0) == "false" || text_at(t, 1, 0) == "0")
     throw std::runtime_error("table " + table + " does not exist");
   info.comment = text_at(t, 0, 0);
-  auto c = query(db, "SELECT a.attname, format_type(a.atttypid, a.atttypmod), "
+  auto c = query(db, "SELECT a.attname::text, format_type(a.atttypid, a.atttypmod), "
                      "COALESCE(col_description(a.attrelid, a.attnum), '') FROM pg_attribute a "
                      "WHERE a.attrelid = to_regclass("
                        + regclass + ") AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum");

@@ -12,8 +12,10 @@ namespace cafflow {
 
 namespace {
 
-/// The first line of a statement, shortened, for the log.
-std::string excerpt(const std::string& sql) {
+/// The first line of a statement's code (comments left out), shortened, for the log.
+std::string excerpt(const std::string& statement) {
+  auto code = split_statements(statement, sql_dialect::generic, true);
+  const auto& sql = code.empty() ? statement : code.front().text;
   auto line = sql.substr(0, sql.find('\n'));
   if (line.size() > 80)
     line = line.substr(0, 77) + "...";
@@ -88,7 +90,12 @@ action_kind sql_kind() {
     auto db = connect_link(ctx, ctx.spec.at("db_link").get<std::string>());
     auto text = ctx.spec.at("sql").get<std::string>();
     std::size_t rows = 0;
-    db->begin();
+    try {
+      db->begin();
+    } catch (const std::exception& e) {
+      throw std::runtime_error("cannot start a transaction on db link '" + db->link().name
+                               + "': " + db_error_text(e));
+    }
     try {
       run_statements(ctx, *db, text, "", &rows);
       db->commit();

@@ -160,11 +160,11 @@ public:
                + dialect_type(db_.type(), columns[i].type);
       ddl += ")";
       ctx_.log("creating " + ddl);
-      db_.execute(ddl);
+      target_statement(ddl, "creating " + table_);
     }
     if (target_.value("is_pre_truncate", false)) {
       ctx_.log("emptying " + table_);
-      db_.execute("DELETE FROM " + table_);
+      target_statement("DELETE FROM " + table_, "emptying " + table_);
     }
     insert_ = "INSERT INTO " + table_ + " (";
     for (std::size_t i = 0; i < columns.size(); ++i)
@@ -203,6 +203,14 @@ public:
   void abort() override { db_.rollback(); }
 
 private:
+  void target_statement(const std::string& sql, const std::string& what) {
+    try {
+      db_.execute(sql);
+    } catch (const std::exception& e) {
+      throw std::runtime_error(what + " failed: " + db_error_text(e));
+    }
+  }
+
   void flush(const std::string& sql) {
     ctx_.cancel->set_hook(db_.canceller());
     try {

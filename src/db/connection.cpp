@@ -219,8 +219,18 @@ std::function<void()> db_connection::canceller() {
   return [] {};
 }
 
-void db_connection::begin() { session_->begin(); }
-void db_connection::commit() { session_->commit(); }
+void db_connection::begin() {
+  // Poco's ODBC sessions start a transaction only with autocommit off.
+  if (link_.type == "ODBC")
+    session_->setFeature("autoCommit", false);
+  session_->begin();
+}
+
+void db_connection::commit() {
+  session_->commit();
+  if (link_.type == "ODBC")
+    session_->setFeature("autoCommit", true);
+}
 void db_connection::rollback() {
   try {
     if (session_->isTransaction())

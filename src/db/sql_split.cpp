@@ -54,10 +54,14 @@ std::vector<sql_statement> split_statements(const std::string& text, sql_dialect
   const bool mysql = dialect == sql_dialect::mysql;
   const bool pg = dialect == sql_dialect::postgresql;
   std::size_t i = 0;
+  // A statement starts on the line of its first code (not of a comment before it).
+  auto mark_code = [&] {
+    if (!has_code)
+      start_line = line;
+    has_code = true;
+  };
   while (i < text.size()) {
     char c = text[i];
-    if (!has_code && !std::isspace(static_cast<unsigned char>(c)))
-      start_line = line;
     // Comments.
     if ((c == '-' && i + 1 < text.size() && text[i + 1] == '-') || (mysql && c == '#')) {
       auto end = text.find('\n', i);
@@ -88,7 +92,7 @@ std::vector<sql_statement> split_statements(const std::string& text, sql_dialect
     }
     // Quotes: strings and quoted identifiers.
     if (c == '\'' || c == '"' || (mysql && c == '`')) {
-      has_code = true;
+      mark_code();
       auto j = i + 1;
       while (j < text.size()) {
         if (mysql && c != '`' && text[j] == '\\' && j + 1 < text.size()) {
@@ -112,7 +116,7 @@ std::vector<sql_statement> split_statements(const std::string& text, sql_dialect
     if (pg && c == '$') {
       auto tag = dollar_tag(text, i);
       if (!tag.empty()) {
-        has_code = true;
+        mark_code();
         auto end = text.find(tag, i + tag.size());
         end = end == std::string::npos ? text.size() : end + tag.size();
         add(i, end, true);
@@ -121,14 +125,12 @@ std::vector<sql_statement> split_statements(const std::string& text, sql_dialect
       }
     }
     if (c == ';') {
-      if (c == '\n')
-        ++line;
       flush();
       ++i;
       continue;
     }
     if (!std::isspace(static_cast<unsigned char>(c)))
-      has_code = true;
+      mark_code();
     add(i, i + 1, true);
     ++i;
   }

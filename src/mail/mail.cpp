@@ -117,7 +117,7 @@ expected<std::string> send_mail(const mail_settings& settings, const mail_messag
       if (settings.user.empty())
         session.login();
       else
-        session.login(Poco::Net::SMTPClientSession::AUTH_LOGIN, settings.user, password);
+        session.login(Poco::Net::SMTPClientSession::AUTH_PLAIN, settings.user, password);
     };
     if (settings.security == "tls") {
       auto context = tls_context(settings);

@@ -109,7 +109,7 @@ public:
       for (auto& e : process->env)
         envp.push_back(e.data());
       envp.push_back(nullptr);
-      ::execve(argv[0], argv.data(), envp.data());
+      ::execvpe(argv[0], argv.data(), envp.data());
       ::_exit(127);
     }
     if (during)

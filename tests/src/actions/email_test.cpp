@@ -66,8 +66,8 @@ TEST_CASE("without a mail server the message is written as an .eml file") {
   REQUIRE(files.size() == 1);
   CHECK(ends_with(files[0], ".eml"));
   auto eml = read_file(files[0]);
-  CHECK(eml.find("To: ops@example.com") != std::string::npos);
-  CHECK(eml.find("Cc: boss@example.com") != std::string::npos);
+  CHECK(eml.find("To: <ops@example.com>") != std::string::npos);
+  CHECK(eml.find("CC: <boss@example.com>") != std::string::npos);
   CHECK(eml.find("Subject: orders of 2026-11-20") != std::string::npos);
   CHECK(eml.find("day 2026-11-20") != std::string::npos);
   CHECK(eml.find("filename=report.csv") != std::string::npos);

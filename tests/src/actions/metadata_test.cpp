@@ -1,5 +1,7 @@
 // metadata: table and column comments on MariaDB and PostgreSQL, copied from
 // another table, and the record kept with the attempt.
+#include <nlohmann/json.hpp>
+
 #include "action_harness.hpp"
 #include "mariadb.hpp"
 #include "postgres.hpp"

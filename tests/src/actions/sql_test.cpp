@@ -8,6 +8,7 @@
 #include "db/connection.hpp"
 #include "mariadb.hpp"
 #include "postgres.hpp"
+#include "util/strings.hpp"
 
 using namespace cafflow;
 using namespace cafflow::test;
@@ -62,7 +63,7 @@ TEST_CASE("sql on SQLite runs its statements in one transaction and logs each") 
   CHECK(out.exit_code == 0);
   CHECK(sqlite_value(r.dir / "data/t.db", "SELECT group_concat(note, '|') FROM orders")
         == "a;b|2026-11-20!");
-  CHECK(out.log.find("statement 2/3 (line 4): 2 rows") != std::string::npos);
+  CHECK(out.log.find("statement 2/3 (line 3): 2 rows") != std::string::npos);
   CHECK(out.log.find("committed") != std::string::npos);
   CHECK(out.result.result == R"({"rows":3,"statements":3})");
 }

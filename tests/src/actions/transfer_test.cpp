@@ -136,7 +136,7 @@ TEST_CASE("1 000 000 rows from MariaDB to a CSV file in bounded memory") {
   mariadb_query("CREATE TABLE " + db + ".big (id BIGINT PRIMARY KEY, name VARCHAR(40), amount "
                 "DOUBLE) ENGINE=InnoDB");
   mariadb_query("INSERT INTO " + db + ".big SELECT seq, CONCAT('customer ', seq), seq / 100 "
-                "FROM seq_1_to_1000000");
+                "FROM " + db + ".seq_1_to_1000000");
   action_runner r("<db-links>" + link_xml("dw", "MYSQL", maria, "cafflow", "cafflow")
                   + "</db-links>");
   auto out = r.run(R"(<transfer><source type="DB" db-link="dw">big</source>
