@@ -29,6 +29,7 @@ class PostgreSQL:
         self.port = free_port()
         self.as_user = (["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "--"]
                         if os.geteuid() == 0 else [])
+        os.chmod(os.path.dirname(self.dir), 0o755)  # nobody must reach it
         os.chmod(self.dir, 0o777)
         os.makedirs(f"{self.dir}/run")
         if os.geteuid() == 0:
@@ -105,9 +106,10 @@ def timed(cmd, **kw):
 def bench_transfers(args, root, cluster_cls, mariadb_cls, scratch_dir, free_port):
     n = args.transfer_rows
     maria = mariadb_cls()
-    pg = PostgreSQL(scratch_dir, free_port)
+    pg = None
     rows = []
     try:
+        pg = PostgreSQL(scratch_dir, free_port)
         data = scratch_dir("transfer-data-")
         os.chmod(data, 0o777)
         sqlite_db = f"{data}/src.db"
@@ -181,7 +183,8 @@ def bench_transfers(args, root, cluster_cls, mariadb_cls, scratch_dir, free_port
                   f"({theirs:.1f} s)", flush=True)
     finally:
         maria.stop()
-        pg.stop()
+        if pg:
+            pg.stop()
     table = ["| transfer | rows | cafflow | rows/s | peak RSS of cafflow-exec | bulk tool | "
              "its time | its rows/s | cafflow / tool |",
              "|---|---|---|---|---|---|---|---|---|"]
