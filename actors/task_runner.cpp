@@ -61,8 +61,6 @@ task_runner_actor::behavior_type task_runner(task_runner_actor::stateful_pointer
   // A shutdown of the worker stops the process but waits for it to be reaped.
   self->set_exit_handler([self](const caf::exit_msg&) { stop(self, "killed"); });
   auto process = prepare_task(spec, st.cfg.dirs, st.cfg.base_env);
-  if (process)
-    st.work_dir = process->work_dir;
   if (!process) {
     finish(self, "failed", -1, process.error().message);
     return {
@@ -71,6 +69,7 @@ task_runner_actor::behavior_type task_runner(task_runner_actor::stateful_pointer
       [](atom::kill, atom::timeout) {},
     };
   }
+  st.work_dir = process->work_dir;
   // The spawner starts the process and tells this runner about it directly.
   auto on_event = [handle = caf::actor_cast<caf::actor_addr>(self)](spawn_event e) {
     auto runner = caf::actor_cast<task_runner_actor>(handle);
@@ -115,7 +114,7 @@ task_runner_actor::behavior_type task_runner(task_runner_actor::stateful_pointer
       // (The spawner has killed whatever the task left behind in its group.)
       auto info = decode_wait_status(status);
       // What a cafflow-exec kind found, and why it failed.
-      auto result = read_task_result(st.work_dir);
+      auto result = read_task_result(st.cfg.spec, st.work_dir);
       st.report.result = result.result;
       if (!st.stop_reason.empty()) {
         auto why = st.stop_reason == "timed_out"

@@ -6,16 +6,19 @@
 // the load's transaction. Progress (rows, rows/s) goes to the task log every
 // few seconds. <transfer><script> runs the script like a <script> action.
 #include <chrono>
-#include <sys/resource.h>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
+#include <sys/resource.h>
 
 #include <Poco/Data/MetaColumn.h>
+#include <Poco/Data/PostgreSQL/SessionImpl.h>
 #include <Poco/Data/RecordSet.h>
 #include <Poco/Data/Statement.h>
 #include <Poco/DateTime.h>
 #include <Poco/DateTimeFormatter.h>
+#include <libpq-fe.h>
 
 #include "actions/exec.hpp"
 #include "actions/kinds.hpp"
@@ -170,9 +173,17 @@ public:
     for (std::size_t i = 0; i < columns.size(); ++i)
       insert_ += (i ? ", " : "") + db_.quote_ident(columns[i].name);
     insert_ += ") VALUES ";
+    copy_ = "COPY " + table_ + " (";
+    for (std::size_t i = 0; i < columns.size(); ++i)
+      copy_ += (i ? ", " : "") + db_.quote_ident(columns[i].name);
+    copy_ += ") FROM STDIN WITH (FORMAT csv)";
   }
 
   void write(const std::vector<csv_record>& rows) override {
+    if (db_.type() == "POSTGRESQL") {
+      copy_rows(rows);
+      return;
+    }
     std::string sql = insert_;
     bool first = true;
     for (const auto& row : rows) {
@@ -203,6 +214,42 @@ public:
   void abort() override { db_.rollback(); }
 
 private:
+  /// PostgreSQL: the rows as CSV through COPY FROM STDIN (libpq), inside the
+  /// load's transaction — an INSERT per batch is 15 times slower there.
+  void copy_rows(const std::vector<csv_record>& rows) {
+    std::ostringstream csv;
+    for (const auto& row : rows)
+      write_csv_record(csv, row, ",");
+    auto data = csv.str();
+    auto& handle =
+      static_cast<Poco::Data::PostgreSQL::SessionImpl*>(db_.session().impl())->handle();
+    PGconn* conn = handle;
+    ctx_.cancel->set_hook(db_.canceller());
+    auto fail = [&](const std::string& why) {
+      ctx_.cancel->clear_hook();
+      ctx_.cancel->check();
+      throw std::runtime_error("loading " + table_ + " (COPY) failed: " + why);
+    };
+    PGresult* started = PQexec(conn, copy_.c_str());
+    bool ok = PQresultStatus(started) == PGRES_COPY_IN;
+    std::string why = ok ? "" : PQresultErrorMessage(started);
+    PQclear(started);
+    if (!ok)
+      fail(trim(why));
+    if (PQputCopyData(conn, data.data(), static_cast<int>(data.size())) != 1
+        || PQputCopyEnd(conn, nullptr) != 1)
+      fail(trim(PQerrorMessage(conn)));
+    std::string error;
+    while (PGresult* result = PQgetResult(conn)) {
+      if (PQresultStatus(result) != PGRES_COMMAND_OK && error.empty())
+        error = PQresultErrorMessage(result);
+      PQclear(result);
+    }
+    if (!error.empty())
+      fail(trim(error));
+    ctx_.cancel->clear_hook();
+  }
+
   void target_statement(const std::string& sql, const std::string& what) {
     try {
       db_.execute(sql);
@@ -260,6 +307,7 @@ private:
   std::string table_;
   std::vector<column> columns_;
   std::string insert_;
+  std::string copy_;
 };
 
 class file_sink : public row_sink {

@@ -63,8 +63,12 @@ task_site make_task_site(const config& cfg) {
   return site;
 }
 
-task_result read_task_result(const std::string& work_dir) {
+task_result read_task_result(const attempt_spec& spec, const std::string& work_dir) {
   task_result result;
+  // Only cafflow-exec writes it: a script's own result.json means nothing.
+  const auto* kind = find_kind(spec.action_type);
+  if (kind == nullptr || !kind->run || work_dir.empty())
+    return result;
   auto text = read_file((fs::path(work_dir) / "result.json").string());
   if (!text)
     return result;

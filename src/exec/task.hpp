@@ -45,8 +45,9 @@ struct task_result {
   std::string error;
 };
 
-/// Reads `<work_dir>/result.json` (nothing when the task wrote none).
-task_result read_task_result(const std::string& work_dir);
+/// Reads `<work_dir>/result.json` of an attempt of a cafflow-exec kind
+/// (nothing for other kinds, or when it wrote none).
+task_result read_task_result(const attempt_spec& spec, const std::string& work_dir);
 
 /// The work directory of an attempt.
 std::string task_work_dir(const task_dirs& dirs, const std::string& instance_id,

@@ -17,13 +17,6 @@ std::string one_action(const std::string& name, const std::string& body,
          + ">" + body + "<ok to=\"e\"/></action><end name=\"e\"/></work-flow>";
 }
 
-json node_of(const json& instance, const std::string& name) {
-  for (const auto& n : instance["nodes"])
-    if (n["name"] == name)
-      return n;
-  return nullptr;
-}
-
 } // namespace
 
 TEST_SUITE_BEGIN("actions");

@@ -15,9 +15,14 @@
 
 #include <doctest/doctest.h>
 
+#include <Poco/Data/Session.h>
+
 #include "actions/kind.hpp"
+#include "db/connection.hpp"
 #include "exec/task.hpp"
 #include "fixtures.hpp"
+#include "mariadb.hpp"
+#include "util/strings.hpp"
 #include "util/tz.hpp"
 #include "xml/db_links.hpp"
 #include "xml/workflow_parser.hpp"
@@ -120,7 +125,7 @@ public:
     outcome.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     outcome.max_rss_kb = usage.ru_maxrss;
     outcome.log = read_file(process->log_path);
-    outcome.result = read_task_result(process->work_dir);
+    outcome.result = read_task_result(*spec, process->work_dir);
     return outcome;
   }
 
@@ -140,6 +145,30 @@ private:
 
   int runs_ = 0;
 };
+
+/// One value of a query on a SQLite file.
+inline std::string sqlite_value(const std::string& path, const std::string& query) {
+  db_connection::register_connectors();
+  Poco::Data::Session s("SQLite", path);
+  std::string value;
+  s << query, Poco::Data::Keywords::into(value), Poco::Data::Keywords::now;
+  return value;
+}
+
+/// A fresh database on the suite's MariaDB as a jdbc URL (user and password
+/// "cafflow").
+inline std::string fresh_mariadb_jdbc() {
+  auto url = fresh_mariadb_url(); // mysql://cafflow:cafflow@127.0.0.1:PORT/NAME
+  return "jdbc:mysql://" + url.substr(url.find('@') + 1);
+}
+
+/// SQL as root on the suite's MariaDB (the mariadb client); its output, trimmed.
+inline std::string mariadb_query(const std::string& sql) {
+  auto r = run_command({"mariadb", "--no-defaults", "--protocol=tcp", "-h127.0.0.1",
+                        "-P" + std::to_string(shared_mariadb().port()), "-uroot", "-N", "-B",
+                        "-e", sql});
+  return trim(r.output);
+}
 
 /// A <link> element of db_links.xml.
 inline std::string link_xml(const std::string& name, const std::string& type,

@@ -10,22 +10,10 @@
 using namespace cafflow;
 using namespace cafflow::test;
 
-namespace {
-
-std::string mariadb_query(const std::string& sql) {
-  auto r = run_command({"mariadb", "--no-defaults", "--protocol=tcp", "-h127.0.0.1",
-                        "-P" + std::to_string(shared_mariadb().port()), "-uroot", "-N", "-B",
-                        "-e", sql});
-  return trim(r.output);
-}
-
-} // namespace
-
 TEST_SUITE_BEGIN("metadata");
 
 TEST_CASE("metadata on MariaDB keeps each column's definition and sets the comments") {
-  auto url = fresh_mariadb_url();
-  auto jdbc = "jdbc:mysql://" + url.substr(url.find('@') + 1);
+  auto jdbc = fresh_mariadb_jdbc();
   auto db = jdbc.substr(jdbc.rfind('/') + 1);
   action_runner r("<db-links>" + link_xml("dw", "MYSQL", jdbc, "cafflow", "cafflow") + "</db-links>");
   mariadb_query("CREATE TABLE " + db + ".orders (id INT NOT NULL AUTO_INCREMENT PRIMARY KEY, "

@@ -2,10 +2,7 @@
 // throwaway PostgreSQL, and ODBC through Debian's SQLite ODBC driver.
 #include <csignal>
 
-#include <Poco/Data/Session.h>
-
 #include "action_harness.hpp"
-#include "db/connection.hpp"
 #include "mariadb.hpp"
 #include "postgres.hpp"
 #include "util/strings.hpp"
@@ -14,28 +11,6 @@ using namespace cafflow;
 using namespace cafflow::test;
 
 namespace {
-
-/// One value from a SQLite file.
-std::string sqlite_value(const std::string& path, const std::string& query) {
-  db_connection::register_connectors();
-  Poco::Data::Session s("SQLite", path);
-  std::string value;
-  s << query, Poco::Data::Keywords::into(value), Poco::Data::Keywords::now;
-  return value;
-}
-
-/// The suite's MariaDB: a fresh database as a jdbc url (user/password cafflow).
-std::string fresh_mariadb_jdbc() {
-  auto url = fresh_mariadb_url(); // mysql://cafflow:cafflow@127.0.0.1:PORT/NAME
-  return "jdbc:mysql://" + url.substr(url.find('@') + 1);
-}
-
-std::string mariadb_query(const std::string& sql) {
-  auto r = run_command({"mariadb", "--no-defaults", "--protocol=tcp", "-h127.0.0.1",
-                        "-P" + std::to_string(shared_mariadb().port()), "-uroot", "-N", "-B",
-                        "-e", sql});
-  return trim(r.output);
-}
 
 /// Waits until `query` shows up running on the server, then SIGTERMs the
 /// attempt's process group (as a kill or a timeout does).

@@ -1,9 +1,6 @@
 // transfer: FILE->DB, DB->FILE, DB->DB on SQLite, MariaDB and PostgreSQL;
 // bad input; and a 1 000 000-row transfer in bounded memory.
-#include <Poco/Data/Session.h>
-
 #include "action_harness.hpp"
-#include "db/connection.hpp"
 #include "mariadb.hpp"
 #include "postgres.hpp"
 #include "util/strings.hpp"
@@ -12,26 +9,6 @@ using namespace cafflow;
 using namespace cafflow::test;
 
 namespace {
-
-std::string sqlite_value(const std::string& path, const std::string& query) {
-  db_connection::register_connectors();
-  Poco::Data::Session s("SQLite", path);
-  std::string value;
-  s << query, Poco::Data::Keywords::into(value), Poco::Data::Keywords::now;
-  return value;
-}
-
-std::string fresh_mariadb_jdbc() {
-  auto url = fresh_mariadb_url();
-  return "jdbc:mysql://" + url.substr(url.find('@') + 1);
-}
-
-std::string mariadb_query(const std::string& sql) {
-  auto r = run_command({"mariadb", "--no-defaults", "--protocol=tcp", "-h127.0.0.1",
-                        "-P" + std::to_string(shared_mariadb().port()), "-uroot", "-N", "-B",
-                        "-e", sql});
-  return trim(r.output);
-}
 
 const char* sample_csv = "id,name,amount\n"
                          "1,\"Müller, Anna\",10.5\n"
