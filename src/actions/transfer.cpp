@@ -152,11 +152,11 @@ public:
 
   void begin(const std::vector<column>& columns) override {
     columns_ = columns;
-    bool exists = table_exists();
     db_.begin();
     if (auto pre = target_.value("pre", std::string{}); !trim(pre).empty())
       run_statements(ctx_, db_, pre, "pre: ");
-    if (!exists) {
+    // After <pre>, which may create it.
+    if (!table_exists()) {
       std::string ddl = "CREATE TABLE " + table_ + " (";
       for (std::size_t i = 0; i < columns.size(); ++i)
         ddl += (i ? ", " : "") + db_.quote_ident(columns[i].name) + " "
