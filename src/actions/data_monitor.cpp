@@ -18,6 +18,8 @@ namespace cafflow {
 
 namespace {
 
+#ifndef CAFFLOW_EXEC
+
 nlohmann::json value_json(const monitor_value& v) {
   return {{"type", v.type}, {"db_link", v.db_link}, {"content", v.content}};
 }
@@ -34,6 +36,10 @@ expected<monitor_value> expand_value(const attempt_context& ctx, const monitor_v
   out.content = *content;
   return out;
 }
+
+#endif // !CAFFLOW_EXEC
+
+#ifdef CAFFLOW_EXEC
 
 double to_number(const std::string& text, const std::string& what) {
   auto t = trim(text);
@@ -98,7 +104,11 @@ double read_value(exec_context& ctx, const nlohmann::json& v, const std::string&
   }
 }
 
+#endif // CAFFLOW_EXEC
+
 } // namespace
+
+#ifndef CAFFLOW_EXEC
 
 action_kind data_monitor_kind() {
   action_kind kind;
@@ -127,39 +137,47 @@ action_kind data_monitor_kind() {
     return {};
   };
   kind.command = exec_command;
-  kind.run = [](exec_context& ctx) {
-    const auto& spec = ctx.spec;
-    auto warn = spec.value("warn_msg", std::string{});
-    auto value = read_value(ctx, spec.at("source"), "source");
-    ctx.log("value " + show(value));
-    ctx.result = {{"value", value}};
-    auto fail = [&](const std::string& why) {
-      throw std::runtime_error(why + (warn.empty() ? "" : ": " + warn));
-    };
-    if (spec.contains("min")) {
-      auto min = read_value(ctx, spec["min"], "min");
-      ctx.result["min"] = min;
-      if (value < min)
-        fail("value " + show(value) + " is below the minimum " + show(min));
-    }
-    if (spec.contains("max")) {
-      auto max = read_value(ctx, spec["max"], "max");
-      ctx.result["max"] = max;
-      if (value > max)
-        fail("value " + show(value) + " is above the maximum " + show(max));
-    }
-    auto recheck = spec.value("recheck_interval_s", 0);
-    if (recheck > 0) {
-      ctx.log("reading again in " + std::to_string(recheck) + " s");
-      ctx.cancel->sleep_for(std::chrono::seconds(recheck));
-      auto again = read_value(ctx, spec.at("source"), "source");
-      if (again != value)
-        fail("value changed from " + show(value) + " to " + show(again)
-             + " within the recheck-interval of " + std::to_string(recheck) + " s");
-    }
-    ctx.log("within bounds");
-  };
+  kind.exec = true;
   return kind;
 }
+
+#endif // !CAFFLOW_EXEC
+
+#ifdef CAFFLOW_EXEC
+
+void data_monitor_runner(exec_context& ctx) {
+  const auto& spec = ctx.spec;
+  auto warn = spec.value("warn_msg", std::string{});
+  auto value = read_value(ctx, spec.at("source"), "source");
+  ctx.log("value " + show(value));
+  ctx.result = {{"value", value}};
+  auto fail = [&](const std::string& why) {
+    throw std::runtime_error(why + (warn.empty() ? "" : ": " + warn));
+  };
+  if (spec.contains("min")) {
+    auto min = read_value(ctx, spec["min"], "min");
+    ctx.result["min"] = min;
+    if (value < min)
+      fail("value " + show(value) + " is below the minimum " + show(min));
+  }
+  if (spec.contains("max")) {
+    auto max = read_value(ctx, spec["max"], "max");
+    ctx.result["max"] = max;
+    if (value > max)
+      fail("value " + show(value) + " is above the maximum " + show(max));
+  }
+  auto recheck = spec.value("recheck_interval_s", 0);
+  if (recheck > 0) {
+    ctx.log("reading again in " + std::to_string(recheck) + " s");
+    ctx.cancel->sleep_for(std::chrono::seconds(recheck));
+    auto again = read_value(ctx, spec.at("source"), "source");
+    if (again != value)
+      fail("value changed from " + show(value) + " to " + show(again)
+           + " within the recheck-interval of " + std::to_string(recheck) + " s");
+  }
+  ctx.log("within bounds");
+}
+
+#endif // CAFFLOW_EXEC
 
 } // namespace cafflow

@@ -18,6 +18,8 @@
 
 namespace cafflow {
 
+#ifdef CAFFLOW_EXEC
+
 namespace {
 
 /// Largest attachment, in bytes: mail is no file transfer.
@@ -75,6 +77,10 @@ std::string query_csv(exec_context& ctx, const std::string& link, const std::str
 
 } // namespace
 
+#endif // CAFFLOW_EXEC
+
+#ifndef CAFFLOW_EXEC
+
 action_kind email_kind() {
   action_kind kind;
   kind.name = "email";
@@ -116,48 +122,56 @@ action_kind email_kind() {
     return {};
   };
   kind.command = exec_command;
-  kind.run = [](exec_context& ctx) {
-    const auto& spec = ctx.spec;
-    mail_message msg;
-    msg.to = spec.at("to").get<std::vector<std::string>>();
-    msg.cc = spec.value("cc", std::vector<std::string>{});
-    msg.subject = spec.value("subject", std::string{});
-    msg.html = spec.value("html", std::string{});
-    for (const auto& a : spec.value("attachments", nlohmann::json::array())) {
-      mail_attachment attachment;
-      auto content = a.value("content", std::string{});
-      auto link = a.value("db_link", std::string{});
-      attachment.name = a.value("name", std::string{});
-      if (!link.empty()) {
-        if (attachment.name.empty())
-          attachment.name = "result.csv";
-        attachment.content = query_csv(ctx, link, content);
-      } else {
-        auto path = resolve_worker_path(ctx, content);
-        auto text = read_file(path);
-        if (!text)
-          throw std::runtime_error("attachment: " + text.error().message);
-        if (text->size() > max_attachment)
-          throw std::runtime_error("attachment " + path + " has more than "
-                                   + std::to_string(max_attachment) + " bytes");
-        if (attachment.name.empty())
-          attachment.name = std::filesystem::path(path).filename().string();
-        attachment.content = std::move(*text);
-      }
-      attachment.mime_type = mime_of(attachment.name);
-      ctx.log("attaching " + attachment.name + " (" + std::to_string(attachment.content.size())
-              + " bytes)");
-      msg.attachments.push_back(std::move(attachment));
-    }
-    if (!ctx.site.mail.password.empty())
-      ctx.secrets.push_back(ctx.site.mail.password);
-    auto sent = send_mail(ctx.site.mail, msg);
-    if (!sent)
-      throw std::runtime_error(sent.error().message);
-    ctx.log(*sent);
-    ctx.result = {{"to", msg.to}, {"subject", msg.subject}, {"delivery", *sent}};
-  };
+  kind.exec = true;
   return kind;
 }
+
+#endif // !CAFFLOW_EXEC
+
+#ifdef CAFFLOW_EXEC
+
+void email_runner(exec_context& ctx) {
+  const auto& spec = ctx.spec;
+  mail_message msg;
+  msg.to = spec.at("to").get<std::vector<std::string>>();
+  msg.cc = spec.value("cc", std::vector<std::string>{});
+  msg.subject = spec.value("subject", std::string{});
+  msg.html = spec.value("html", std::string{});
+  for (const auto& a : spec.value("attachments", nlohmann::json::array())) {
+    mail_attachment attachment;
+    auto content = a.value("content", std::string{});
+    auto link = a.value("db_link", std::string{});
+    attachment.name = a.value("name", std::string{});
+    if (!link.empty()) {
+      if (attachment.name.empty())
+        attachment.name = "result.csv";
+      attachment.content = query_csv(ctx, link, content);
+    } else {
+      auto path = resolve_worker_path(ctx, content);
+      auto text = read_file(path);
+      if (!text)
+        throw std::runtime_error("attachment: " + text.error().message);
+      if (text->size() > max_attachment)
+        throw std::runtime_error("attachment " + path + " has more than "
+                                 + std::to_string(max_attachment) + " bytes");
+      if (attachment.name.empty())
+        attachment.name = std::filesystem::path(path).filename().string();
+      attachment.content = std::move(*text);
+    }
+    attachment.mime_type = mime_of(attachment.name);
+    ctx.log("attaching " + attachment.name + " (" + std::to_string(attachment.content.size())
+            + " bytes)");
+    msg.attachments.push_back(std::move(attachment));
+  }
+  if (!ctx.site.mail.password.empty())
+    ctx.secrets.push_back(ctx.site.mail.password);
+  auto sent = send_mail(ctx.site.mail, msg);
+  if (!sent)
+    throw std::runtime_error(sent.error().message);
+  ctx.log(*sent);
+  ctx.result = {{"to", msg.to}, {"subject", msg.subject}, {"delivery", *sent}};
+}
+
+#endif // CAFFLOW_EXEC
 
 } // namespace cafflow

@@ -11,6 +11,7 @@
 #include <Poco/Exception.h>
 
 #include "actions/kind.hpp"
+#include "db/connection.hpp"
 #include "util/files.hpp"
 #include "util/time.hpp"
 
@@ -75,49 +76,6 @@ std::string exec_context::redact(std::string text) const {
   return text;
 }
 
-nlohmann::json site_to_json(const task_site& site) {
-  const auto& m = site.mail;
-  return {{"home", site.home},
-          {"db_links", site.db_links},
-          {"mail",
-           {{"server", m.server},
-            {"from", m.from},
-            {"user", m.user},
-            {"password", m.password},
-            {"password_file", m.password_file},
-            {"security", m.security},
-            {"timeout_s", m.timeout_s},
-            {"ca_file", m.ca_file},
-            {"eml_dir", m.eml_dir}}}};
-}
-
-task_site site_from_json(const nlohmann::json& doc) {
-  task_site site;
-  site.home = doc.value("home", "");
-  site.db_links = doc.value("db_links", "");
-  if (doc.contains("mail")) {
-    const auto& m = doc["mail"];
-    site.mail.server = m.value("server", "");
-    site.mail.from = m.value("from", "");
-    site.mail.user = m.value("user", "");
-    site.mail.password = m.value("password", "");
-    site.mail.password_file = m.value("password_file", "");
-    site.mail.security = m.value("security", "none");
-    site.mail.timeout_s = m.value("timeout_s", 30);
-    site.mail.ca_file = m.value("ca_file", "");
-    site.mail.eml_dir = m.value("eml_dir", "");
-  }
-  return site;
-}
-
-std::string default_exec_program() {
-  std::error_code err;
-  auto self = fs::read_symlink("/proc/self/exe", err);
-  if (err)
-    return "cafflow-exec";
-  return (self.parent_path() / "cafflow-exec").string();
-}
-
 // -- main -----------------------------------------------------------------------------
 
 namespace {
@@ -134,6 +92,8 @@ void write_result(const std::string& work_dir, const nlohmann::json& result,
 } // namespace
 
 int exec_main(int argc, char** argv) {
+  if (argc == 5 && std::string(argv[1]) == "db-link-test")
+    return db_link_check(argv[3], argv[4], argv[2], std::cout, std::cerr); // NAME PATH HOME
   if (argc != 3) {
     std::cerr << "usage: cafflow-exec KIND SPECFILE (started by a cafflow worker, see "
                  "docs/DESIGN.md)\n";
@@ -165,8 +125,8 @@ int exec_main(int argc, char** argv) {
     if (!text)
       throw std::runtime_error(text.error().message);
     auto doc = nlohmann::json::parse(*text);
-    const auto* kind = find_kind(kind_name);
-    if (kind == nullptr || !kind->run)
+    auto run = find_runner(kind_name);
+    if (run == nullptr)
       throw std::runtime_error("cafflow-exec cannot run actions of type '" + kind_name + "'");
     if (doc.value("kind", "") != kind_name)
       throw std::runtime_error("the spec file is for '" + doc.value("kind", "") + "', not '"
@@ -182,7 +142,7 @@ int exec_main(int argc, char** argv) {
     ctx.site = site_from_json(doc.value("site", nlohmann::json::object()));
     if (!ctx.site.mail.password.empty())
       ctx.secrets.push_back(ctx.site.mail.password);
-    kind->run(ctx);
+    run(ctx);
     cancel.check();
   } catch (const cancelled_error& e) {
     error = e.what();

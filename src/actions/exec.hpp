@@ -81,6 +81,10 @@ struct exec_context {
   std::string redact(std::string text) const;
 };
 
+/// How cafflow-exec runs a kind (nullptr: not one of its kinds).
+using exec_runner = void (*)(exec_context&);
+exec_runner find_runner(const std::string& kind);
+
 nlohmann::json site_to_json(const task_site& site);
 task_site site_from_json(const nlohmann::json& doc);
 
@@ -88,6 +92,7 @@ task_site site_from_json(const nlohmann::json& doc);
 std::string default_exec_program();
 
 /// main() of cafflow-exec: 0 done, 1 failed, 64 bad usage, 143 cancelled.
+/// `cafflow-exec db-link-test NAME DB_LINKS HOME` is `cafflow db-link test`.
 int exec_main(int argc, char** argv);
 
 } // namespace cafflow

@@ -13,6 +13,8 @@
 
 namespace cafflow {
 
+#ifdef CAFFLOW_EXEC
+
 namespace {
 
 /// Regular files matching `pattern`, with their sizes, sorted.
@@ -38,6 +40,10 @@ std::string resolve_worker_path(const exec_context& ctx, const std::string& path
   return p.lexically_normal().string();
 }
 
+#endif // CAFFLOW_EXEC
+
+#ifndef CAFFLOW_EXEC
+
 action_kind file_monitor_kind() {
   action_kind kind;
   kind.name = "file-monitor";
@@ -59,40 +65,48 @@ action_kind file_monitor_kind() {
     return {};
   };
   kind.command = exec_command;
-  kind.run = [](exec_context& ctx) {
-    auto pattern = resolve_worker_path(ctx, ctx.spec.at("pattern").get<std::string>());
-    auto min_num = ctx.spec.value("min_num", 1);
-    auto min_size = ctx.spec.value("min_each_size", std::int64_t{0});
-    auto recheck = ctx.spec.value("recheck_interval_s", 0);
-    auto warn = ctx.spec.value("warn_msg", std::string{});
-    auto fail = [&](const std::string& why) {
-      throw std::runtime_error(why + (warn.empty() ? "" : ": " + warn));
-    };
-    auto files = matching(pattern);
-    std::int64_t total = 0;
-    for (const auto& [path, size] : files) {
-      ctx.log("matched " + path + " (" + std::to_string(size) + " bytes)");
-      total += size;
-    }
-    ctx.result = {{"pattern", pattern}, {"files", files.size()}, {"bytes", total}};
-    if (static_cast<int>(files.size()) < min_num)
-      fail(std::to_string(files.size()) + " file" + (files.size() == 1 ? "" : "s") + " match "
-           + pattern + ", min-num is " + std::to_string(min_num));
-    for (const auto& [path, size] : files)
-      if (size < min_size)
-        fail(path + " has " + std::to_string(size) + " bytes, min-each-size is "
-             + std::to_string(min_size));
-    if (recheck > 0) {
-      ctx.log("checking again in " + std::to_string(recheck) + " s");
-      ctx.cancel->sleep_for(std::chrono::seconds(recheck));
-      auto again = matching(pattern);
-      if (again != files)
-        fail("the files matching " + pattern + " changed within the recheck-interval of "
-             + std::to_string(recheck) + " s (still being written?)");
-    }
-    ctx.log(std::to_string(files.size()) + " file(s), " + std::to_string(total) + " bytes");
-  };
+  kind.exec = true;
   return kind;
 }
+
+#endif // !CAFFLOW_EXEC
+
+#ifdef CAFFLOW_EXEC
+
+void file_monitor_runner(exec_context& ctx) {
+  auto pattern = resolve_worker_path(ctx, ctx.spec.at("pattern").get<std::string>());
+  auto min_num = ctx.spec.value("min_num", 1);
+  auto min_size = ctx.spec.value("min_each_size", std::int64_t{0});
+  auto recheck = ctx.spec.value("recheck_interval_s", 0);
+  auto warn = ctx.spec.value("warn_msg", std::string{});
+  auto fail = [&](const std::string& why) {
+    throw std::runtime_error(why + (warn.empty() ? "" : ": " + warn));
+  };
+  auto files = matching(pattern);
+  std::int64_t total = 0;
+  for (const auto& [path, size] : files) {
+    ctx.log("matched " + path + " (" + std::to_string(size) + " bytes)");
+    total += size;
+  }
+  ctx.result = {{"pattern", pattern}, {"files", files.size()}, {"bytes", total}};
+  if (static_cast<int>(files.size()) < min_num)
+    fail(std::to_string(files.size()) + " file" + (files.size() == 1 ? "" : "s") + " match "
+         + pattern + ", min-num is " + std::to_string(min_num));
+  for (const auto& [path, size] : files)
+    if (size < min_size)
+      fail(path + " has " + std::to_string(size) + " bytes, min-each-size is "
+           + std::to_string(min_size));
+  if (recheck > 0) {
+    ctx.log("checking again in " + std::to_string(recheck) + " s");
+    ctx.cancel->sleep_for(std::chrono::seconds(recheck));
+    auto again = matching(pattern);
+    if (again != files)
+      fail("the files matching " + pattern + " changed within the recheck-interval of "
+           + std::to_string(recheck) + " s (still being written?)");
+  }
+  ctx.log(std::to_string(files.size()) + " file(s), " + std::to_string(total) + " bytes");
+}
+
+#endif // CAFFLOW_EXEC
 
 } // namespace cafflow

@@ -4,7 +4,9 @@
 // runs it (else the loader refuses it, naming the file and line), its
 // load-time checks, how the master turns a node into an attempt, how a worker
 // starts that attempt's process, and — for the kinds that run inside
-// `cafflow-exec` — how the attempt runs.
+// `cafflow-exec` — how the attempt runs: that part of the file is compiled
+// (with CAFFLOW_EXEC) into cafflow-exec only, so that the daemons and the CLI
+// do not load the database drivers.
 #pragma once
 
 #include <functional>
@@ -67,9 +69,10 @@ struct action_kind {
   std::function<expected<std::vector<std::string>>(const attempt_spec&, const std::string& work_dir,
                                                    const task_site&)>
     command;
-  /// cafflow-exec: runs the attempt; returns normally on success, throws
-  /// (any std::exception) with the reason otherwise.
-  std::function<void(exec_context&)> run;
+  /// The attempt runs in cafflow-exec: its runner (`<kind>_runner`, in the
+  /// kind's file under CAFFLOW_EXEC, listed in src/actions/runners.cpp) is
+  /// linked into cafflow-exec alone, with the database drivers.
+  bool exec = false;
 };
 
 /// Every kind, in the order of the alternatives of `action_body`.

@@ -53,3 +53,17 @@ namespace cafflow {
 std::string resolve_worker_path(const exec_context& ctx, const std::string& path);
 
 } // namespace cafflow
+
+namespace cafflow {
+
+// The runners of the kinds run by cafflow-exec (src/actions/runners.cpp):
+// each returns normally when the attempt succeeded and throws (any
+// std::exception) with the reason otherwise.
+void sql_runner(exec_context& ctx);
+void transfer_runner(exec_context& ctx);
+void data_monitor_runner(exec_context& ctx);
+void file_monitor_runner(exec_context& ctx);
+void email_runner(exec_context& ctx);
+void metadata_runner(exec_context& ctx);
+
+} // namespace cafflow

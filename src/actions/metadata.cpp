@@ -13,6 +13,8 @@
 
 namespace cafflow {
 
+#ifdef CAFFLOW_EXEC
+
 namespace {
 
 struct column_info {
@@ -133,6 +135,10 @@ void set_column_comment(exec_context& ctx, db_connection& db, const std::string&
 
 } // namespace
 
+#endif // CAFFLOW_EXEC
+
+#ifndef CAFFLOW_EXEC
+
 action_kind metadata_kind() {
   action_kind kind;
   kind.name = "metadata";
@@ -163,69 +169,77 @@ action_kind metadata_kind() {
     return {};
   };
   kind.command = exec_command;
-  kind.run = [](exec_context& ctx) {
-    const auto& spec = ctx.spec;
-    auto link = spec.at("db_link").get<std::string>();
-    auto table = spec.at("table").get<std::string>();
-    auto db = connect_link(ctx, link);
-    if (db->type() != "MYSQL" && db->type() != "POSTGRESQL")
-      throw std::runtime_error("<metadata> needs a MYSQL or POSTGRESQL db link; '" + link
-                               + "' is " + db->type());
-    bool pg = db->type() == "POSTGRESQL";
-    try {
-      if (pg)
-        db->begin();
-      auto info = read_table(*db, table);
-      // Comments copied from another table first; the action's own win.
-      std::string table_comment = spec.value("table_comment", std::string{});
-      std::vector<std::pair<std::string, std::string>> columns;
-      if (auto from = spec.value("from", std::string{}); !from.empty()) {
-        auto source = read_table(*db, from);
-        ctx.log("copying the comments of " + from);
-        if (table_comment.empty())
-          table_comment = source.comment;
-        for (const auto& c : source.columns)
-          for (const auto& mine : info.columns)
-            if (mine.name == c.name && !c.comment.empty())
-              columns.emplace_back(c.name, c.comment);
-      }
-      for (const auto& c : spec.value("columns", nlohmann::json::array())) {
-        auto name = c.at("name").get<std::string>();
-        auto comment = c.at("comment").get<std::string>();
-        bool replaced = false;
-        for (auto& [n, text] : columns)
-          if (n == name) {
-            text = comment;
-            replaced = true;
-          }
-        if (!replaced)
-          columns.emplace_back(name, comment);
-      }
-      if (!table_comment.empty())
-        set_table_comment(ctx, *db, table, table_comment);
-      for (const auto& [name, comment] : columns)
-        set_column_comment(ctx, *db, table, info, name, comment);
-      if (pg)
-        db->commit();
-      // The record: what the table says now.
-      auto now = read_table(*db, table);
-      nlohmann::json record{{"db_link", link},
-                            {"table", table},
-                            {"table_comment", now.comment},
-                            {"columns", nlohmann::json::array()}};
-      for (const auto& c : now.columns)
-        record["columns"].push_back(
-          {{"name", c.name}, {"type", c.type}, {"comment", c.comment}});
-      ctx.result = std::move(record);
-    } catch (const std::runtime_error&) {
-      db->rollback();
-      throw;
-    } catch (const std::exception& e) {
-      db->rollback();
-      throw std::runtime_error("metadata of " + table + ": " + db_error_text(e));
-    }
-  };
+  kind.exec = true;
   return kind;
 }
+
+#endif // !CAFFLOW_EXEC
+
+#ifdef CAFFLOW_EXEC
+
+void metadata_runner(exec_context& ctx) {
+  const auto& spec = ctx.spec;
+  auto link = spec.at("db_link").get<std::string>();
+  auto table = spec.at("table").get<std::string>();
+  auto db = connect_link(ctx, link);
+  if (db->type() != "MYSQL" && db->type() != "POSTGRESQL")
+    throw std::runtime_error("<metadata> needs a MYSQL or POSTGRESQL db link; '" + link
+                             + "' is " + db->type());
+  bool pg = db->type() == "POSTGRESQL";
+  try {
+    if (pg)
+      db->begin();
+    auto info = read_table(*db, table);
+    // Comments copied from another table first; the action's own win.
+    std::string table_comment = spec.value("table_comment", std::string{});
+    std::vector<std::pair<std::string, std::string>> columns;
+    if (auto from = spec.value("from", std::string{}); !from.empty()) {
+      auto source = read_table(*db, from);
+      ctx.log("copying the comments of " + from);
+      if (table_comment.empty())
+        table_comment = source.comment;
+      for (const auto& c : source.columns)
+        for (const auto& mine : info.columns)
+          if (mine.name == c.name && !c.comment.empty())
+            columns.emplace_back(c.name, c.comment);
+    }
+    for (const auto& c : spec.value("columns", nlohmann::json::array())) {
+      auto name = c.at("name").get<std::string>();
+      auto comment = c.at("comment").get<std::string>();
+      bool replaced = false;
+      for (auto& [n, text] : columns)
+        if (n == name) {
+          text = comment;
+          replaced = true;
+        }
+      if (!replaced)
+        columns.emplace_back(name, comment);
+    }
+    if (!table_comment.empty())
+      set_table_comment(ctx, *db, table, table_comment);
+    for (const auto& [name, comment] : columns)
+      set_column_comment(ctx, *db, table, info, name, comment);
+    if (pg)
+      db->commit();
+    // The record: what the table says now.
+    auto now = read_table(*db, table);
+    nlohmann::json record{{"db_link", link},
+                          {"table", table},
+                          {"table_comment", now.comment},
+                          {"columns", nlohmann::json::array()}};
+    for (const auto& c : now.columns)
+      record["columns"].push_back(
+        {{"name", c.name}, {"type", c.type}, {"comment", c.comment}});
+    ctx.result = std::move(record);
+  } catch (const std::runtime_error&) {
+    db->rollback();
+    throw;
+  } catch (const std::exception& e) {
+    db->rollback();
+    throw std::runtime_error("metadata of " + table + ": " + db_error_text(e));
+  }
+}
+
+#endif // CAFFLOW_EXEC
 
 } // namespace cafflow

@@ -10,6 +10,8 @@
 
 namespace cafflow {
 
+#ifdef CAFFLOW_EXEC
+
 namespace {
 
 /// The first line of a statement's code (comments left out), shortened, for the log.
@@ -70,6 +72,10 @@ std::unique_ptr<db_connection> connect_link(exec_context& ctx, const std::string
   return std::move(*db);
 }
 
+#endif // CAFFLOW_EXEC
+
+#ifndef CAFFLOW_EXEC
+
 action_kind sql_kind() {
   action_kind kind;
   kind.name = "sql";
@@ -86,28 +92,36 @@ action_kind sql_kind() {
     return {};
   };
   kind.command = exec_command;
-  kind.run = [](exec_context& ctx) {
-    auto db = connect_link(ctx, ctx.spec.at("db_link").get<std::string>());
-    auto text = ctx.spec.at("sql").get<std::string>();
-    std::size_t rows = 0;
-    try {
-      db->begin();
-    } catch (const std::exception& e) {
-      throw std::runtime_error("cannot start a transaction on db link '" + db->link().name
-                               + "': " + db_error_text(e));
-    }
-    try {
-      run_statements(ctx, *db, text, "", &rows);
-      db->commit();
-    } catch (...) {
-      db->rollback();
-      ctx.log("rolled back");
-      throw;
-    }
-    ctx.log("committed");
-    ctx.result = {{"statements", split_statements(text, db->dialect()).size()}, {"rows", rows}};
-  };
+  kind.exec = true;
   return kind;
 }
+
+#endif // !CAFFLOW_EXEC
+
+#ifdef CAFFLOW_EXEC
+
+void sql_runner(exec_context& ctx) {
+  auto db = connect_link(ctx, ctx.spec.at("db_link").get<std::string>());
+  auto text = ctx.spec.at("sql").get<std::string>();
+  std::size_t rows = 0;
+  try {
+    db->begin();
+  } catch (const std::exception& e) {
+    throw std::runtime_error("cannot start a transaction on db link '" + db->link().name
+                             + "': " + db_error_text(e));
+  }
+  try {
+    run_statements(ctx, *db, text, "", &rows);
+    db->commit();
+  } catch (...) {
+    db->rollback();
+    ctx.log("rolled back");
+    throw;
+  }
+  ctx.log("committed");
+  ctx.result = {{"statements", split_statements(text, db->dialect()).size()}, {"rows", rows}};
+}
+
+#endif // CAFFLOW_EXEC
 
 } // namespace cafflow

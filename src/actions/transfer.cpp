@@ -13,12 +13,10 @@
 #include <sys/resource.h>
 
 #include <Poco/Data/MetaColumn.h>
-#include <Poco/Data/PostgreSQL/SessionImpl.h>
 #include <Poco/Data/RecordSet.h>
 #include <Poco/Data/Statement.h>
 #include <Poco/DateTime.h>
 #include <Poco/DateTimeFormatter.h>
-#include <libpq-fe.h>
 
 #include "actions/exec.hpp"
 #include "actions/kinds.hpp"
@@ -27,9 +25,16 @@
 #include "defaults.hpp"
 #include "util/strings.hpp"
 
+#ifdef CAFFLOW_EXEC
+#include <Poco/Data/PostgreSQL/SessionImpl.h>
+#include <libpq-fe.h>
+#endif
+
 namespace cafflow {
 
 namespace {
+
+#ifdef CAFFLOW_EXEC
 
 using Poco::Data::MetaColumn;
 using clock = std::chrono::steady_clock;
@@ -516,6 +521,10 @@ void read_file_source(exec_context& ctx, const nlohmann::json& source, row_sink&
   }
 }
 
+#endif // CAFFLOW_EXEC
+
+#ifndef CAFFLOW_EXEC
+
 nlohmann::json endpoint_json(const transfer_endpoint& e) {
   return {{"type", e.type},         {"db_link", e.db_link},   {"content", e.content},
           {"delimited", e.delimited}, {"header", e.header},     {"encoding", e.encoding},
@@ -533,7 +542,11 @@ expected<transfer_endpoint> expand_endpoint(const attempt_context& ctx, transfer
   return e;
 }
 
+#endif // !CAFFLOW_EXEC
+
 } // namespace
+
+#ifndef CAFFLOW_EXEC
 
 action_kind transfer_kind() {
   action_kind kind;
@@ -566,43 +579,7 @@ action_kind transfer_kind() {
       return script_command(doc["script"].get<std::string>(), "", work_dir);
     return exec_command(spec, work_dir, site);
   };
-  kind.run = [](exec_context& ctx) {
-    const auto& source = ctx.spec.at("source");
-    const auto& target = ctx.spec.at("target");
-    std::unique_ptr<db_connection> from, to;
-    std::unique_ptr<row_sink> sink;
-    if (target.value("type", "") == "DB") {
-      to = connect_link(ctx, target.at("db_link").get<std::string>());
-      sink = std::make_unique<table_sink>(ctx, *to, target);
-    } else {
-      sink = std::make_unique<file_sink>(ctx, target);
-    }
-    progress done(ctx);
-    try {
-      if (source.value("type", "") == "DB") {
-        from = connect_link(ctx, source.at("db_link").get<std::string>());
-        read_db(ctx, *from, source.at("content").get<std::string>(), *sink, done);
-      } else {
-        read_file_source(ctx, source, *sink, done);
-      }
-      sink->finish();
-    } catch (...) {
-      sink->abort();
-      if (from)
-        from->rollback();
-      ctx.log("stopped after " + done.line() + "; nothing of it is kept");
-      throw;
-    }
-    // Peak memory of this process: streamed, it does not grow with the rows.
-    struct rusage usage {};
-    ::getrusage(RUSAGE_SELF, &usage);
-    ctx.log("done: " + done.line() + ", peak memory " + std::to_string(usage.ru_maxrss / 1024)
-            + " MiB");
-    ctx.result = {{"rows", done.rows()},
-                  {"seconds", done.seconds()},
-                  {"rows_per_s", done.seconds() > 0 ? done.rows() / done.seconds() : 0.0},
-                  {"peak_rss_kb", usage.ru_maxrss}};
-  };
+  kind.exec = true;
   kind.check = [](const action_body& body, const kind_check_context& ctx) {
     const auto& t = body_as<transfer_action>(body);
     std::vector<std::string> problems;
@@ -613,5 +590,49 @@ action_kind transfer_kind() {
   };
   return kind;
 }
+
+#endif // !CAFFLOW_EXEC
+
+#ifdef CAFFLOW_EXEC
+
+void transfer_runner(exec_context& ctx) {
+  const auto& source = ctx.spec.at("source");
+  const auto& target = ctx.spec.at("target");
+  std::unique_ptr<db_connection> from, to;
+  std::unique_ptr<row_sink> sink;
+  if (target.value("type", "") == "DB") {
+    to = connect_link(ctx, target.at("db_link").get<std::string>());
+    sink = std::make_unique<table_sink>(ctx, *to, target);
+  } else {
+    sink = std::make_unique<file_sink>(ctx, target);
+  }
+  progress done(ctx);
+  try {
+    if (source.value("type", "") == "DB") {
+      from = connect_link(ctx, source.at("db_link").get<std::string>());
+      read_db(ctx, *from, source.at("content").get<std::string>(), *sink, done);
+    } else {
+      read_file_source(ctx, source, *sink, done);
+    }
+    sink->finish();
+  } catch (...) {
+    sink->abort();
+    if (from)
+      from->rollback();
+    ctx.log("stopped after " + done.line() + "; nothing of it is kept");
+    throw;
+  }
+  // Peak memory of this process: streamed, it does not grow with the rows.
+  struct rusage usage {};
+  ::getrusage(RUSAGE_SELF, &usage);
+  ctx.log("done: " + done.line() + ", peak memory " + std::to_string(usage.ru_maxrss / 1024)
+          + " MiB");
+  ctx.result = {{"rows", done.rows()},
+                {"seconds", done.seconds()},
+                {"rows_per_s", done.seconds() > 0 ? done.rows() / done.seconds() : 0.0},
+                {"peak_rss_kb", usage.ru_maxrss}};
+}
+
+#endif // CAFFLOW_EXEC
 
 } // namespace cafflow

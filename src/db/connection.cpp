@@ -1,6 +1,8 @@
 #include "db/connection.hpp"
 
+#include <chrono>
 #include <filesystem>
+#include <ostream>
 #include <mutex>
 #include <regex>
 
@@ -82,7 +84,7 @@ expected<db_link> find_db_link(const std::string& path, const std::string& name)
   if (const auto* link = links.find(name))
     return *link;
   return make_error(ec::invalid_config, "unknown db-link '" + name + "': " + path
-                                          + " on this worker does not define it");
+                                          + " does not define it");
 }
 
 sql_dialect db_connection::dialect() const {
@@ -268,6 +270,35 @@ std::string db_connection::quote_literal(const std::string& value) const {
     out += c;
   }
   return out + "'";
+}
+
+int db_link_check(const std::string& path, const std::string& home, const std::string& name,
+                  std::ostream& out, std::ostream& err) {
+  auto link = find_db_link(path, name);
+  if (!link) {
+    err << "cafflow: " << link.error().message << '\n';
+    return 1;
+  }
+  auto start = std::chrono::steady_clock::now();
+  auto db = db_connection::open(*link, home);
+  if (!db) {
+    err << "cafflow: " << db.error().message << '\n';
+    return 1;
+  }
+  std::string version;
+  try {
+    version = (*db)->server_version();
+  } catch (const std::exception& e) {
+    err << "cafflow: db link '" << name << "': connected, but asking the server for its version "
+        << "failed: " << db_error_text(e) << '\n';
+    return 1;
+  }
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+              std::chrono::steady_clock::now() - start)
+              .count();
+  out << "db link '" << name << "' (" << link->type << " " << link->jdbc_url << "): connected in "
+      << ms << " ms; the server is " << version << '\n';
+  return 0;
 }
 
 } // namespace cafflow

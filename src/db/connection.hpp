@@ -5,6 +5,7 @@
 #pragma once
 
 #include <functional>
+#include <iosfwd>
 #include <memory>
 #include <string>
 #include <vector>
@@ -69,6 +70,12 @@ private:
 
 /// The links of `path` (a worker's paths.db_links), the one called `name`.
 expected<db_link> find_db_link(const std::string& path, const std::string& name);
+
+/// `cafflow db-link test NAME` (run by cafflow-exec, which has the drivers):
+/// connects to the link `name` of `path` and says what it found. 0, or 1 with
+/// the reason on `err` (never a password).
+int db_link_check(const std::string& path, const std::string& home, const std::string& name,
+                  std::ostream& out, std::ostream& err);
 
 /// A Poco/driver exception as one line of text.
 std::string db_error_text(const std::exception& e);

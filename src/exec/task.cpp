@@ -67,7 +67,7 @@ task_result read_task_result(const attempt_spec& spec, const std::string& work_d
   task_result result;
   // Only cafflow-exec writes it: a script's own result.json means nothing.
   const auto* kind = find_kind(spec.action_type);
-  if (kind == nullptr || !kind->run || work_dir.empty())
+  if (kind == nullptr || !kind->exec || work_dir.empty())
     return result;
   auto text = read_file((fs::path(work_dir) / "result.json").string());
   if (!text)

@@ -21,7 +21,7 @@ std::string one_action(const std::string& name, const std::string& body,
 
 TEST_SUITE_BEGIN("actions");
 
-TEST_CASE("a timed-out sql action is cancelled on MariaDB; a data-monitor's value reaches the API") {
+TEST_CASE("a timed-out sql action is cancelled on MariaDB and a data-monitor's value reaches the API") {
   auto url = fresh_mariadb_url();
   auto jdbc = "jdbc:mysql://" + url.substr(url.find('@') + 1);
   cluster c;

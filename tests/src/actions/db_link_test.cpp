@@ -12,7 +12,7 @@ using namespace cafflow::test;
 
 TEST_SUITE_BEGIN("db_link");
 
-TEST_CASE("db-link test connects and says what it found; failures name the link, not the password") {
+TEST_CASE("db-link test connects and says what it found and failures name the link but not the password") {
   auto jdbc = fresh_mariadb_jdbc();
   auto& pg = shared_postgres();
   auto pg_url = pg.create_database("linktest", "file-Pw-123");

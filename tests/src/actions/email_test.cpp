@@ -80,7 +80,7 @@ TEST_CASE("an email without receivers is refused at load") {
         != std::string::npos);
 }
 
-TEST_CASE("mail over SMTP: the workflow's receivers, a query's rows attached") {
+TEST_CASE("mail over SMTP to the workflow's receivers with a query's rows attached") {
   action_runner r(R"(<db-links><link name="local" type="SQLITE" jdbc-url="jdbc:sqlite:m.db"/></db-links>)");
   REQUIRE(r.run(R"(<sql db-link="local">CREATE TABLE t (day TEXT, n INTEGER); INSERT INTO t VALUES ('d1', 5), ('d2', 7)</sql>)")
             .exit_code
@@ -100,7 +100,7 @@ TEST_CASE("mail over SMTP: the workflow's receivers, a query's rows attached") {
   CHECK(out.log.find("sent to a@example.com, b@example.com via 127.0.0.1:") != std::string::npos);
 }
 
-TEST_CASE("mail with STARTTLS and a login; a certificate that does not verify is refused") {
+TEST_CASE("mail with STARTTLS and a login and a certificate that does not verify refused") {
   action_runner r;
   make_certificate(r.dir.path());
   write_file(r.dir / "report.csv", "x\n");

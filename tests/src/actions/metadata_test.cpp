@@ -47,7 +47,7 @@ TEST_CASE("metadata on MariaDB keeps each column's definition and sets the comme
   CHECK(missing.result.error == "column 'nope' is not in table orders");
 }
 
-TEST_CASE("metadata on PostgreSQL; a SQLite link is refused at load") {
+TEST_CASE("metadata on PostgreSQL and a SQLite link refused at load") {
   auto& pg = shared_postgres();
   auto jdbc = pg.create_database("metatest", "mpw");
   action_runner r("<db-links>" + link_xml("pg", "POSTGRESQL", jdbc, "metatest", "mpw")

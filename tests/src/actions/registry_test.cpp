@@ -9,7 +9,7 @@ using namespace cafflow::test;
 
 TEST_SUITE_BEGIN("registry");
 
-TEST_CASE("every alternative of action_body has its kind, in order, under its XML name") {
+TEST_CASE("every alternative of action_body has its kind in order under its XML name") {
   REQUIRE(action_kinds().size() == std::variant_size_v<action_body>);
   action_body body;
   for (std::size_t i = 0; i < action_kinds().size(); ++i) {

@@ -85,7 +85,7 @@ TEST_CASE("sql on MariaDB: a wrong password and an unreachable server fail namin
   CHECK(gone.result.error.find("cannot connect to db link 'gone'") != std::string::npos);
 }
 
-TEST_CASE("sql on MariaDB commits, rolls back, and a kill cancels SELECT SLEEP(60) on the server") {
+TEST_CASE("sql on MariaDB commits and rolls back and a kill cancels SELECT SLEEP(60) on the server") {
   auto jdbc = fresh_mariadb_jdbc();
   action_runner r("<db-links>" + link_xml("dw", "MYSQL", jdbc, "cafflow", "cafflow")
                   + "</db-links>");
@@ -116,7 +116,7 @@ TEST_CASE("sql on MariaDB commits, rolls back, and a kill cancels SELECT SLEEP(6
   CHECK(wait_until([&] { return !running(); }, std::chrono::seconds(20)));
 }
 
-TEST_CASE("sql on PostgreSQL: dollar quoting, rollback, a wrong password, and pg_sleep cancelled") {
+TEST_CASE("sql on PostgreSQL: dollar quoting and rollback and a wrong password and pg_sleep cancelled") {
   auto& pg = shared_postgres();
   auto jdbc = pg.create_database("sqltest", "pw-Secret-9");
   action_runner r("<db-links>" + link_xml("pg", "POSTGRESQL", jdbc, "sqltest", "pw-Secret-9")

@@ -19,7 +19,7 @@ const char* sample_csv = "id,name,amount\n"
 
 TEST_SUITE_BEGIN("transfer");
 
-TEST_CASE("CSV file -> new SQLite table -> CSV file, with header and RFC 4180 quoting") {
+TEST_CASE("CSV file -> new SQLite table -> CSV file with header and RFC 4180 quoting") {
   action_runner r(R"(<db-links><link name="local" type="SQLITE" jdbc-url="jdbc:sqlite:t.db"/></db-links>)");
   write_file(r.dir / "in/orders.csv", sample_csv);
   auto load = r.run(R"(<transfer>
@@ -55,7 +55,7 @@ TEST_CASE("CSV file -> new SQLite table -> CSV file, with header and RFC 4180 qu
   CHECK(sqlite_value(r.dir / "t.db", "SELECT n FROM loads") == "3");
 }
 
-TEST_CASE("a ragged CSV row names the file and line; a missing file names the file") {
+TEST_CASE("a ragged CSV row names the file and line and a missing file names the file") {
   action_runner r(R"(<db-links><link name="local" type="SQLITE" jdbc-url="jdbc:sqlite:t.db"/></db-links>)");
   write_file(r.dir / "bad.csv", "a,b\n1,2\n3\n4,5\n");
   auto bad = r.run(R"(<transfer><source type="FILE" delimited=",">bad.csv</source>
@@ -71,7 +71,7 @@ TEST_CASE("a ragged CSV row names the file and line; a missing file names the fi
         != std::string::npos);
 }
 
-TEST_CASE("DB -> DB: a SQLite table into MariaDB, and a CSV into PostgreSQL") {
+TEST_CASE("DB -> DB: a SQLite table into MariaDB and a CSV into PostgreSQL") {
   auto maria = fresh_mariadb_jdbc();
   auto& pg = shared_postgres();
   auto pg_url = pg.create_database("transfertest", "tpw");

@@ -8,7 +8,7 @@ using namespace cafflow;
 
 TEST_SUITE_BEGIN("csv");
 
-TEST_CASE("RFC 4180: quoted delimiters, doubled quotes, line breaks, NULL vs empty") {
+TEST_CASE("RFC 4180: quoted delimiters and doubled quotes and line breaks and NULL vs empty") {
   std::istringstream in("a,\"b,c\",\"say \"\"hi\"\"\"\r\n\"two\nlines\",,\"\"\nlast,x,\n");
   csv_reader r(in, ",");
   auto one = r.next();
@@ -38,7 +38,7 @@ TEST_CASE("a quote that is never closed names its line") {
   CHECK_THROWS_WITH_AS(r.next(), "line 2: a quoted field is never closed", std::runtime_error);
 }
 
-TEST_CASE("what is written reads back the same, with any delimiter") {
+TEST_CASE("what is written reads back the same with any delimiter") {
   csv_record rec{{"plain", false}, {"", true}, {"", false}, {"a||b", false}, {"q\"\nx", false}};
   std::ostringstream out;
   write_csv_record(out, rec, "||");

@@ -17,7 +17,7 @@ std::vector<std::string> texts(const std::string& sql, sql_dialect d) {
 
 } // namespace
 
-TEST_CASE("semicolons in quotes, identifiers and comments do not split") {
+TEST_CASE("semicolons in quotes or identifiers or comments do not split") {
   auto s = texts("INSERT INTO t VALUES ('a;b', \"c;d\"); -- x; y\n/* p; q */ SELECT 1;;", sql_dialect::generic);
   REQUIRE(s.size() == 2);
   CHECK(s[0] == "INSERT INTO t VALUES ('a;b', \"c;d\")");
@@ -30,7 +30,7 @@ TEST_CASE("doubled quotes stay inside the string") {
   CHECK(s[0] == "SELECT 'it''s; fine'");
 }
 
-TEST_CASE("MySQL: backslash escapes, backquotes and # comments") {
+TEST_CASE("MySQL: backslash escapes and backquotes and # comments") {
   auto s = texts("INSERT INTO `a;b` VALUES ('x\\';y'); # c; d\nSELECT 1", sql_dialect::mysql);
   REQUIRE(s.size() == 2);
   CHECK(s[0] == "INSERT INTO `a;b` VALUES ('x\\';y')");
@@ -39,7 +39,7 @@ TEST_CASE("MySQL: backslash escapes, backquotes and # comments") {
   CHECK(texts("SELECT 'a\\'; SELECT 2", sql_dialect::postgresql).size() == 2);
 }
 
-TEST_CASE("PostgreSQL: dollar quoting, nested comments, and $1 parameters") {
+TEST_CASE("PostgreSQL: dollar quoting and nested comments and $1 parameters") {
   auto s = texts("CREATE FUNCTION f() RETURNS int AS $$ SELECT 1; $$ LANGUAGE sql;\n"
                  "DO $body$ BEGIN PERFORM 1; END $body$;\n"
                  "/* outer /* inner; */ still; */ SELECT $1;",
@@ -50,7 +50,7 @@ TEST_CASE("PostgreSQL: dollar quoting, nested comments, and $1 parameters") {
   CHECK(s[2] == "/* outer /* inner; */ still; */ SELECT $1");
 }
 
-TEST_CASE("each statement knows its line; comment-only pieces are dropped") {
+TEST_CASE("each statement knows its line and comment-only pieces are dropped") {
   auto s = split_statements("\n-- only a comment;\nSELECT 1;\n\n  SELECT\n2; /* tail */", sql_dialect::generic);
   REQUIRE(s.size() == 2);
   CHECK(s[0].line == 3);
