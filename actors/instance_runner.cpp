@@ -3,7 +3,7 @@
 #include <caf/event_based_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
-#include "exec/attachments.hpp"
+#include "actions/kind.hpp"
 #include "expr/condition.hpp"
 #include "log.hpp"
 
@@ -25,54 +25,19 @@ attempt_outcome parse_outcome(const std::string& outcome) {
   return attempt_outcome::failed;
 }
 
-/// The attempt to dispatch, its expressions expanded in the instance's scope.
+/// The attempt to dispatch, built by its action kind (src/actions/), its
+/// expressions expanded in the instance's scope.
 expected<attempt_spec> make_attempt(const instance_runner_config& cfg, std::size_t index,
                                     int attempt) {
-  const auto& n = cfg.wf->nodes[index];
-  attempt_spec spec;
-  spec.instance_id = cfg.record.id;
-  spec.workflow = cfg.record.workflow;
-  spec.node = n.name;
-  spec.attempt = attempt;
-  spec.action_type = action_type_name(n.action.body);
-  auto texts = action_texts(n.action);
-  auto payload = expand_in(texts.empty() ? std::string{} : texts.front(), cfg.scope);
-  if (!payload)
-    return payload.error();
-  spec.payload = std::move(*payload);
-  if (auto* script = std::get_if<script_action>(&n.action.body)) {
-    auto line = expand_in(script->param_line, cfg.scope);
-    if (!line)
-      return line.error();
-    spec.param_line = std::move(*line);
-  }
-  // Files from the master: a script's attach-list; a file-executor's script too.
-  std::vector<std::string> files;
-  if (auto* script = std::get_if<script_action>(&n.action.body)) {
-    files = script->attachments;
-  } else if (auto* exec = std::get_if<file_executor_action>(&n.action.body)) {
-    auto command = split_executor_command(spec.payload);
-    spec.payload = command.command;
-    files = exec->attachments;
-    files.insert(files.begin(), command.script);
-  }
-  if (!files.empty()) {
-    auto loaded = load_attachments(files, cfg.base_dir, cfg.max_attachment_bytes);
-    if (!loaded)
-      return loaded.error();
-    spec.attachments = std::move(*loaded);
-    if (std::holds_alternative<file_executor_action>(n.action.body))
-      spec.attachments.front().executable = true;
-  }
-  spec.params = cfg.record.params;
-  spec.logical_time = cfg.record.logical_time;
-  spec.timeout_s = n.action.timeout_s;
-  spec.timeout_action = to_string(n.action.on_timeout);
-  spec.host = n.action.host;
-  spec.worker_group = n.action.worker_group;
-  spec.priority = cfg.record.priority;
-  spec.action_priority = n.action.priority;
-  return spec;
+  attempt_context ctx;
+  ctx.wf = cfg.wf.get();
+  ctx.node = index;
+  ctx.attempt = attempt;
+  ctx.instance = &cfg.record;
+  ctx.scope = &cfg.scope;
+  ctx.base_dir = cfg.base_dir;
+  ctx.max_attachment_bytes = cfg.max_attachment_bytes;
+  return cafflow::make_attempt(ctx);
 }
 
 /// The worker the store names for attempt `number` of `node` ("" = none).
@@ -377,6 +342,7 @@ instance_runner(instance_runner_actor::stateful_pointer<instance_runner_state> s
       a.started = report.started;
       a.finished = report.finished;
       a.message = report.message;
+      a.result = report.result;
       if (report.outcome == "waiting") {
         st.machine->attempt_waiting(index, report.attempt, report.message, now_ms());
         persist(self, false);

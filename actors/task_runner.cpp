@@ -69,6 +69,7 @@ task_runner_actor::behavior_type task_runner(task_runner_actor::stateful_pointer
       [](atom::kill, atom::timeout) {},
     };
   }
+  st.work_dir = process->work_dir;
   // The spawner starts the process and tells this runner about it directly.
   auto on_event = [handle = caf::actor_cast<caf::actor_addr>(self)](spawn_event e) {
     auto runner = caf::actor_cast<task_runner_actor>(handle);
@@ -112,6 +113,9 @@ task_runner_actor::behavior_type task_runner(task_runner_actor::stateful_pointer
       }
       // (The spawner has killed whatever the task left behind in its group.)
       auto info = decode_wait_status(status);
+      // What a cafflow-exec kind found, and why it failed.
+      auto result = read_task_result(st.cfg.spec, st.work_dir);
+      st.report.result = result.result;
       if (!st.stop_reason.empty()) {
         auto why = st.stop_reason == "timed_out"
                      ? "timed out after " + std::to_string(st.cfg.spec.timeout_s) + "s"
@@ -122,7 +126,8 @@ task_runner_actor::behavior_type task_runner(task_runner_actor::stateful_pointer
       } else {
         auto tail = file_tail(st.report.log_path, log_tail_bytes);
         finish(self, "failed", info.exit_code,
-               info.describe() + (tail.empty() ? "" : "\n--- last lines of the log ---\n" + tail));
+               (result.error.empty() ? info.describe() : result.error + " (" + info.describe() + ")")
+                 + (tail.empty() ? "" : "\n--- last lines of the log ---\n" + tail));
       }
     },
     [self](atom::timeout) {

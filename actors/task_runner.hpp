@@ -37,6 +37,8 @@ struct task_runner_state {
   attempt_report report;
   /// Process id (= process group id) once started.
   int pid = 0;
+  /// The attempt's work directory (where a cafflow-exec kind leaves result.json).
+  std::string work_dir;
   /// Why the process is being stopped, if it is: timed_out or killed.
   std::string stop_reason;
   std::shared_ptr<spdlog::logger> log;

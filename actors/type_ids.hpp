@@ -170,7 +170,7 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, attempt_report& x) {
   return f(caf::meta::type_name("attempt_report"), x.instance_id, x.node, x.attempt, x.worker,
            x.outcome, x.exit_code, x.pid, x.log_path, x.started, x.finished, x.message,
-           x.epoch);
+           x.result, x.epoch);
 }
 
 template <class Inspector>
@@ -182,7 +182,7 @@ typename Inspector::result_type inspect(Inspector& f, workflow_record& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, attempt_record& x) {
   return f(caf::meta::type_name("attempt_record"), x.number, x.worker, x.status, x.exit_code,
-           x.lost, x.pid, x.epoch, x.log_path, x.started, x.finished, x.message);
+           x.lost, x.pid, x.epoch, x.log_path, x.started, x.finished, x.message, x.result);
 }
 
 template <class Inspector>

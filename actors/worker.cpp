@@ -558,6 +558,7 @@ expected<worker_actor> spawn_worker(caf::actor_system& sys, const config& cfg,
   auto tag = address.host + "_" + std::to_string(address.port);
   wc.dirs.work = (std::filesystem::path(cfg.paths.data) / "work" / tag).string();
   wc.dirs.logs = (std::filesystem::path(cfg.paths.logs) / "tasks").string();
+  wc.dirs.site = make_task_site(cfg);
   wc.reconnect_interval = std::chrono::milliseconds(cfg.worker.reconnect_interval_ms);
   wc.connect_timeout = std::chrono::milliseconds(cfg.caf.connect_timeout_ms);
   wc.request_timeout = std::chrono::milliseconds(cfg.master.request_timeout_ms);

@@ -39,6 +39,7 @@ parse_options load_options(self_ptr self) {
     st.log->info("{} db links from {}", links.links.size(), st.cfg.db_links);
   }
   opts.db_links = links.names();
+  opts.db_link_types = links.types();
   return opts;
 }
 

@@ -281,6 +281,10 @@ def main():
     ap.add_argument("--store-shapes", default="fanout-1000,forest-200")
     ap.add_argument("--tls-shapes", default="chain-200,fanout-1000",
                     help="shapes run with TLS on and off, alternately ('' = none)")
+    ap.add_argument("--transfer-rows", type=int, default=1000000,
+                    help="rows of the transfer benchmarks (0 = skip them)")
+    ap.add_argument("--only-transfers", action="store_true",
+                    help="run the transfer benchmarks alone")
     args = ap.parse_args()
     global SCRATCH
     SCRATCH = tempfile.mkdtemp(prefix="cafflow-bench-")
@@ -291,6 +295,17 @@ def main():
 
 
 def bench(args):
+    transfers = None
+    if args.transfer_rows > 0:
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        import transfers as transfer_bench
+        transfers = transfer_bench.bench_transfers(args, args.root, Cluster, MariaDB,
+                                                   scratch_dir, free_port)
+        print(transfers, flush=True)
+        if args.write:
+            write_section(args.root, "transfers", transfers)
+    if args.only_transfers:
+        return
     all_shapes = shapes()
     rows = []
     for shape in args.shapes.split(","):

@@ -153,6 +153,34 @@ constexpr const char* ca = "";
 constexpr const char* cert = "";
 constexpr const char* key = "";
 } // namespace tls
+/// [mail] — how email actions send mail.
+namespace mail {
+/// host:port of the SMTP server; empty = no server: mail is written as .eml
+/// files under <paths.logs>/mail/.
+constexpr const char* server = "";
+/// The sender address.
+constexpr const char* from = "cafflow@localhost";
+/// SMTP user; empty = no authentication.
+constexpr const char* user = "";
+/// SMTP password (or password_file, a file holding it; not both).
+constexpr const char* password = "";
+constexpr const char* password_file = "";
+/// none, starttls or tls (SMTPS).
+constexpr const char* security = "none";
+/// Seconds a connection to the server and each exchange may take.
+constexpr int timeout_s = 30;
+/// CA certificates (PEM) the server's certificate must chain to; empty = the
+/// system's.
+constexpr const char* ca_file = "";
+} // namespace mail
+
+/// Not config keys: how the actions run by cafflow-exec behave.
+namespace actions {
+/// Seconds between two progress lines of a transfer in its task log.
+constexpr int progress_interval_s = 5;
+/// Rows a transfer reads and writes at a time (one multi-row INSERT).
+constexpr int batch_rows = 1000;
+} // namespace actions
 
 /// [log]
 namespace log {

@@ -430,14 +430,28 @@ void print_instance(const json& i) {
   }
   print_table(rows);
   // Every attempt, for the nodes that needed more than one or ran somewhere.
+  // What an action found (data-monitor: the value it checked; sql: rows; ...).
   std::vector<std::vector<std::string>> attempts{
-    {"NODE", "ATTEMPT", "WORKER", "STATUS", "EXIT", "LOST", "STARTED", "DURATION"}};
+    {"NODE", "ATTEMPT", "WORKER", "STATUS", "EXIT", "LOST", "STARTED", "DURATION", "RESULT"}};
+  bool any_result = false;
   for (const auto& n : i["nodes"])
     if (n.contains("attempts"))
-      for (const auto& a : n["attempts"])
+      for (const auto& a : n["attempts"]) {
+        std::string result;
+        if (a.contains("result") && !a["result"].is_null()) {
+          result = a["result"].dump();
+          if (result.size() > 60)
+            result = result.substr(0, 57) + "...";
+          any_result = true;
+        }
         attempts.push_back({str(n["name"]), str(a["number"]), str(a["worker"]), str(a["status"]),
                             str(a["exit_code"]), a["lost"].get<bool>() ? "yes" : "no",
-                            local_time(a["started"]), duration(a["started"], a["finished"])});
+                            local_time(a["started"]), duration(a["started"], a["finished"]),
+                            result});
+      }
+  if (!any_result)
+    for (auto& row : attempts)
+      row.pop_back();
   if (attempts.size() > 1) {
     std::cout << '\n';
     print_table(attempts);
@@ -763,6 +777,32 @@ int run_cli(int argc, char** argv) {
       return check_files(check_paths, check_db_links.empty() ? g.cfg.paths.db_links : check_db_links,
                          check_verbose, std::cout,
                          check_file_links.empty() ? g.cfg.paths.file_links : check_file_links);
+    };
+  });
+
+  auto* db_link_cmd =
+    app.add_subcommand("db-link", "the database connections of actions (no cluster needed)");
+  db_link_cmd->require_subcommand(1);
+  std::string db_link_name, db_links_file;
+  auto* db_link_test_cmd = db_link_cmd->add_subcommand(
+    "test", "connect to a db link from this machine and say what it found");
+  db_link_test_cmd->add_option("NAME", db_link_name, "the link's name")->required();
+  db_link_test_cmd->add_option("--db-links", db_links_file,
+                               "db links file (default: paths.db_links of the config)");
+  db_link_test_cmd->callback([&] {
+    action = [&] {
+      return db_link_test(db_links_file.empty() ? g.cfg.paths.db_links : db_links_file,
+                          g.cfg.home, db_link_name, std::cout, std::cerr);
+    };
+  });
+  auto* db_link_list_cmd =
+    db_link_cmd->add_subcommand("list", "every db link: name, type, URL, user (no passwords)");
+  db_link_list_cmd->add_option("--db-links", db_links_file,
+                               "db links file (default: paths.db_links of the config)");
+  db_link_list_cmd->callback([&] {
+    action = [&] {
+      return db_link_list(db_links_file.empty() ? g.cfg.paths.db_links : db_links_file,
+                          std::cout, std::cerr);
     };
   });
 

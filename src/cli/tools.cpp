@@ -1,10 +1,15 @@
 #include "cli/tools.hpp"
 
+
 #include <algorithm>
+#include <cerrno>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <filesystem>
 #include <ostream>
 
 #include "cli/cli.hpp"
+#include "actions/exec.hpp"
 #include "engine/catalog.hpp"
 #include "expr/expand.hpp"
 #include "schedule/cron.hpp"
@@ -87,6 +92,7 @@ int check_files(const std::vector<std::string>& paths, const std::string& db_lin
     }
   parse_options opts;
   opts.db_links = links.names();
+  opts.db_link_types = links.types();
   // The catalog adds what only shows across files: conflicts, cycles.
   std::vector<scanned_file> scan;
   for (const auto& path : files) {
@@ -225,6 +231,62 @@ int store_copy(const std::string& from_url, const std::string& to_url, const std
       << copied->coordinators << " coordinator states, " << copied->fires << " fires, "
       << copied->dependencies << " dependencies\n";
   return exit_code::ok;
+}
+
+int db_link_test(const std::string& path, const std::string& home, const std::string& name,
+                 std::ostream& out, std::ostream& err) {
+  // The drivers live in cafflow-exec (the CLI stays small and quick to start):
+  // it connects, this prints what it said.
+  int pipe_fds[2];
+  if (::pipe(pipe_fds) != 0) {
+    err << "cafflow: cannot create a pipe\n";
+    return 1;
+  }
+  auto program = default_exec_program();
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::dup2(pipe_fds[1], 1);
+    ::dup2(pipe_fds[1], 2);
+    ::close(pipe_fds[0]);
+    ::close(pipe_fds[1]);
+    ::execl(program.c_str(), program.c_str(), "db-link-test", name.c_str(), path.c_str(),
+            home.c_str(), static_cast<char*>(nullptr));
+    std::string why = "cafflow: cannot run " + program + "\n";
+    (void) !::write(2, why.data(), why.size());
+    ::_exit(127);
+  }
+  ::close(pipe_fds[1]);
+  std::string output;
+  char buffer[4096];
+  ssize_t n;
+  while ((n = ::read(pipe_fds[0], buffer, sizeof buffer)) > 0 || (n < 0 && errno == EINTR))
+    if (n > 0)
+      output.append(buffer, static_cast<std::size_t>(n));
+  ::close(pipe_fds[0]);
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+  (ok ? out : err) << output;
+  return ok ? 0 : 1;
+}
+
+int db_link_list(const std::string& path, std::ostream& out, std::ostream& err) {
+  auto links = load_db_links(path);
+  bool failed = false;
+  for (const auto& d : links.diagnostics) {
+    err << d.to_string() << '\n';
+    failed = failed || d.level == diagnostic::severity::error;
+  }
+  for (const auto& l : links.links) {
+    std::string password = !l.password_env.empty()    ? "password from $" + l.password_env
+                           : !l.password_file.empty() ? "password from " + l.password_file
+                           : !l.password.empty()      ? "password in the file"
+                                                      : "no password";
+    out << l.name << '\t' << l.type << '\t' << l.jdbc_url << '\t'
+        << (l.username.empty() ? "-" : l.username) << '\t' << password << '\n';
+  }
+  return failed ? 1 : 0;
 }
 
 } // namespace cafflow

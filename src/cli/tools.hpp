@@ -36,4 +36,16 @@ int expr_eval(const std::string& text, const std::string& logical_time, const st
 int store_copy(const std::string& from_url, const std::string& to_url, const std::string& home,
                int busy_timeout_ms, std::ostream& out, std::ostream& err);
 
+/// `cafflow db-link test NAME`: connects to the db link `name` of the links
+/// file `path` from this machine (relative SQLite paths against `home`),
+/// says what it found (the server's version) and how long it took. Returns 0,
+/// or 1 with the reason on `err` (never a password).
+int db_link_test(const std::string& path, const std::string& home, const std::string& name,
+                 std::ostream& out, std::ostream& err);
+
+/// `cafflow db-link list`: every link of `path` with its type, URL, user and
+/// where its password comes from (never the password). Returns 0, or 1 when
+/// the file has errors.
+int db_link_list(const std::string& path, std::ostream& out, std::ostream& err);
+
 } // namespace cafflow

@@ -308,6 +308,56 @@ std::vector<key_def> make_key_defs() {
       return {};
     });
   }
+  // [mail]
+  auto text_key = [](std::string mail_settings::*field) {
+    return [field](config& cfg, const std::string& v) -> std::string {
+      cfg.mail.*field = v;
+      return {};
+    };
+  };
+  add("mail", "server", d::mail::server,
+      "host:port of the SMTP server; empty = write mail as .eml files under <logs>/mail/",
+      [](config& cfg, const std::string& v) -> std::string {
+        if (!v.empty()) {
+          auto hp = parse_host_port(v);
+          if (!hp)
+            return hp.error().message;
+        }
+        cfg.mail.server = v;
+        return {};
+      });
+  add("mail", "from", d::mail::from, "the sender address",
+      [](config& cfg, const std::string& v) -> std::string {
+        if (v.find('@') == std::string::npos)
+          return "expected an e-mail address, got '" + v + "'";
+        cfg.mail.from = v;
+        return {};
+      });
+  add("mail", "user", d::mail::user, "SMTP user; empty = no authentication",
+      text_key(&mail_settings::user));
+  add("mail", "password", d::mail::password, "SMTP password (or password_file)",
+      text_key(&mail_settings::password));
+  add("mail", "password_file", d::mail::password_file, "a file holding the SMTP password",
+      [](config& cfg, const std::string& v) -> std::string {
+        cfg.mail.password_file = v.empty() ? v : cfg.resolve(v);
+        return {};
+      });
+  add("mail", "security", d::mail::security, "none, starttls or tls",
+      [](config& cfg, const std::string& v) -> std::string {
+        if (v != "none" && v != "starttls" && v != "tls")
+          return "expected none, starttls or tls; got '" + v + "'";
+        cfg.mail.security = v;
+        return {};
+      });
+  add("mail", "timeout_s", str(d::mail::timeout_s),
+      "seconds a connection to the SMTP server and each exchange may take",
+      int_key([](config& c) -> int& { return c.mail.timeout_s; }, 1, 3600));
+  add("mail", "ca_file", d::mail::ca_file,
+      "CA certificates (PEM) the server's certificate must chain to; empty = the system's",
+      [](config& cfg, const std::string& v) -> std::string {
+        cfg.mail.ca_file = v.empty() ? v : cfg.resolve(v);
+        return {};
+      });
   // [log]
   add("log", "level", d::log::level, "trace, debug, info, warn, error or off",
       [](config& cfg, const std::string& v) -> std::string {
@@ -534,6 +584,9 @@ expected<config> load_config(const config_sources& sources) {
       && cfg.cluster.standby == cfg.cluster.master)
     problems.push_back(values["cluster.standby"].origin + ": cluster.standby: "
                        + cfg.cluster.standby.to_string() + " is also cluster.master");
+  if (problems.empty() && !cfg.mail.password.empty() && !cfg.mail.password_file.empty())
+    problems.push_back(values["mail.password_file"].origin
+                       + ": mail.password_file: give mail.password or mail.password_file, not both");
   if (problems.empty() && cfg.cluster.workers.empty())
     problems.push_back(values["cluster.workers"].origin
                        + ": cluster.workers: at least one worker is required");

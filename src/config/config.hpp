@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "expected.hpp"
+#include "mail/mail.hpp"
 
 namespace cafflow {
 
@@ -107,6 +108,9 @@ struct config {
     /// Reads need no token even when one is set.
     bool open_reads = true;
   } http;
+
+  /// [mail]: how email actions (and later alerts) send mail.
+  mail_settings mail;
 
   struct {
     bool enabled = true;

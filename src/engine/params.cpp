@@ -43,7 +43,14 @@ std::vector<std::string> action_texts(const action_spec& action) {
     std::vector<std::string> operator()(const file_monitor_action& a) const {
       return {a.pattern, a.warn_msg};
     }
-    std::vector<std::string> operator()(const email_action& a) const { return {a.html}; }
+    std::vector<std::string> operator()(const email_action& a) const {
+      std::vector<std::string> result{a.html, a.to, a.cc, a.subject};
+      for (const auto& attachment : a.attachments) {
+        result.push_back(attachment.content);
+        result.push_back(attachment.name);
+      }
+      return result;
+    }
     std::vector<std::string> operator()(const metadata_action& a) const {
       std::vector<std::string> result{a.table, a.from, a.table_comment};
       for (const auto& [name, comment] : a.column_comments)

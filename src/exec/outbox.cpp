@@ -17,7 +17,7 @@ nlohmann::json to_json(const attempt_report& r) {
   return {{"instance_id", r.instance_id}, {"node", r.node},         {"attempt", r.attempt},
           {"worker", r.worker},           {"outcome", r.outcome},   {"exit_code", r.exit_code},
           {"pid", r.pid},                 {"log_path", r.log_path}, {"started", r.started},
-          {"finished", r.finished},       {"message", r.message}};
+          {"finished", r.finished},       {"message", r.message},   {"result", r.result}};
 }
 
 attempt_report from_json(const nlohmann::json& j) {
@@ -33,6 +33,7 @@ attempt_report from_json(const nlohmann::json& j) {
   r.started = j.value("started", timestamp{0});
   r.finished = j.value("finished", timestamp{0});
   r.message = j.value("message", std::string{});
+  r.result = j.value("result", std::string{});
   return r;
 }
 

@@ -4,6 +4,10 @@
 #include <fstream>
 #include <sys/stat.h>
 
+#include <nlohmann/json.hpp>
+
+#include "actions/kind.hpp"
+#include "util/files.hpp"
 #include "util/strings.hpp"
 
 namespace cafflow {
@@ -43,12 +47,46 @@ std::string task_log_path(const task_dirs& dirs, const std::string& instance_id,
     .string();
 }
 
+std::string task_work_dir(const task_dirs& dirs, const std::string& instance_id,
+                          const std::string& node, int attempt) {
+  return (fs::path(dirs.work) / safe_file_name(instance_id)
+          / (safe_file_name(node) + "." + std::to_string(attempt)))
+    .string();
+}
+
+task_site make_task_site(const config& cfg) {
+  task_site site;
+  site.home = cfg.home;
+  site.db_links = cfg.paths.db_links;
+  site.mail = cfg.mail;
+  site.mail.eml_dir = (fs::path(cfg.paths.logs) / "mail").string();
+  return site;
+}
+
+task_result read_task_result(const attempt_spec& spec, const std::string& work_dir) {
+  task_result result;
+  // Only cafflow-exec writes it: a script's own result.json means nothing.
+  const auto* kind = find_kind(spec.action_type);
+  if (kind == nullptr || !kind->exec || work_dir.empty())
+    return result;
+  auto text = read_file((fs::path(work_dir) / "result.json").string());
+  if (!text)
+    return result;
+  auto doc = nlohmann::json::parse(*text, nullptr, false);
+  if (!doc.is_object())
+    return result;
+  if (doc.contains("result") && doc["result"].is_object())
+    result.result = doc["result"].dump();
+  if (doc.contains("error") && doc["error"].is_string())
+    result.error = doc["error"].get<std::string>();
+  return result;
+}
+
 expected<process_spec> prepare_task(const attempt_spec& spec, const task_dirs& dirs,
                                     const std::vector<std::string>& base_env) {
   process_spec result;
   std::error_code err;
-  auto work = fs::path(dirs.work) / safe_file_name(spec.instance_id)
-              / (safe_file_name(spec.node) + "." + std::to_string(spec.attempt));
+  auto work = fs::path(task_work_dir(dirs, spec.instance_id, spec.node, spec.attempt));
   fs::remove_all(work, err);
   fs::create_directories(work, err);
   if (err)
@@ -71,28 +109,15 @@ expected<process_spec> prepare_task(const attempt_spec& spec, const task_dirs& d
     if (file.executable)
       ::chmod(target.c_str(), 0755);
   }
-  if (spec.action_type == "shell" || spec.action_type == "file-executor") {
-    result.argv = {"/bin/sh", "-c", spec.payload};
-  } else if (spec.action_type == "script") {
-    auto script = work / ("task.script");
-    {
-      std::ofstream out(script, std::ios::binary);
-      out << spec.payload;
-      if (!out)
-        return make_error(ec::exec_error, "cannot write script '" + script.string() + "'");
-    }
-    if (starts_with(spec.payload, "#!")) {
-      ::chmod(script.c_str(), 0755);
-      result.argv = {script.string()};
-    } else {
-      result.argv = {"bash", script.string()};
-    }
-    for (auto& word : split_list(spec.param_line, ' '))
-      result.argv.push_back(word);
-  } else {
+  // The kind says how its attempts start.
+  const auto* kind = find_kind(spec.action_type);
+  if (kind == nullptr || !kind->command)
     return make_error(ec::exec_error, "this worker cannot run actions of type '"
-                                        + spec.action_type + "' yet");
-  }
+                                        + spec.action_type + "'");
+  auto argv = kind->command(spec, result.work_dir, dirs.site);
+  if (!argv)
+    return argv.error();
+  result.argv = std::move(*argv);
   for (const auto& item : base_env)
     if (!starts_with(item, "CAFFLOW_") || starts_with(item, "CAFFLOW_CONF="))
       result.env.push_back(item);

@@ -5,11 +5,24 @@
 #include <string>
 #include <vector>
 
+#include "config/config.hpp"
 #include "exec/process.hpp"
+#include "mail/mail.hpp"
 #include "expected.hpp"
 #include "model/attempt.hpp"
 
 namespace cafflow {
+
+/// What the tasks of a worker need from its configuration (the kinds run by
+/// cafflow-exec get it in their spec file).
+struct task_site {
+  /// paths.home: relative SQLite paths of db links resolve against it.
+  std::string home;
+  /// paths.db_links of the worker: db-links are resolved where they connect.
+  std::string db_links;
+  /// [mail]; its eml_dir is <logs>/mail.
+  mail_settings mail;
+};
 
 /// Where a worker keeps task files.
 struct task_dirs {
@@ -17,7 +30,28 @@ struct task_dirs {
   std::string work;
   /// Logs: <logs>/<instance>/<node>.<attempt>.log
   std::string logs;
+  task_site site;
 };
+
+/// The task site of a worker with configuration `cfg`.
+task_site make_task_site(const config& cfg);
+
+/// What an attempt of a cafflow-exec kind left in its work directory.
+struct task_result {
+  /// The kind's result (data-monitor: the value checked; ...) as a JSON
+  /// object text; empty when none.
+  std::string result;
+  /// Why it failed, when it did.
+  std::string error;
+};
+
+/// Reads `<work_dir>/result.json` of an attempt of a cafflow-exec kind
+/// (nothing for other kinds, or when it wrote none).
+task_result read_task_result(const attempt_spec& spec, const std::string& work_dir);
+
+/// The work directory of an attempt.
+std::string task_work_dir(const task_dirs& dirs, const std::string& instance_id,
+                          const std::string& node, int attempt);
 
 /// A node name made safe as a file name component ('/' and NUL replaced,
 /// "." and ".." escaped).

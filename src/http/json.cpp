@@ -25,6 +25,14 @@ json to_json(const workflow_record& w) {
               {"status", w.status},      {"loaded_at", time_json(w.loaded_at)}};
 }
 
+/// An attempt's result: its JSON object (null when there is none).
+json result_json(const std::string& text) {
+  if (text.empty())
+    return nullptr;
+  auto doc = json::parse(text, nullptr, false);
+  return doc.is_discarded() ? json(text) : doc;
+}
+
 json to_json(const attempt_record& a) {
   return json{{"number", a.number},
               {"worker", a.worker},
@@ -36,7 +44,8 @@ json to_json(const attempt_record& a) {
               {"log_path", a.log_path},
               {"started", time_json(a.started)},
               {"finished", time_json(a.finished)},
-              {"message", a.message}};
+              {"message", a.message},
+              {"result", result_json(a.result)}};
 }
 
 json to_json(const node_record& n) {

@@ -23,9 +23,11 @@ struct attempt_spec {
   std::string workflow;
   std::string node;
   int attempt = 1;
-  /// "script" or "shell".
+  /// The action kind (src/actions/): "script", "shell", "sql", ...
   std::string action_type;
-  /// The script's code or the shell command line.
+  /// What the kind runs: a script's code or a command line; for the kinds
+  /// run by cafflow-exec, the kind's spec as a JSON object, encoded by its
+  /// `prepare` and decoded by its `run` (the worker passes it on unread).
   std::string payload;
   /// script: arguments, split at white space.
   std::string param_line;
@@ -65,6 +67,9 @@ struct attempt_report {
   timestamp finished = 0;
   /// Why it failed, with the tail of its log.
   std::string message;
+  /// What a cafflow-exec kind found, as a JSON object (data-monitor: the
+  /// value checked); empty for the others.
+  std::string result;
   /// The epoch of the master that dispatched it (0 = it never was).
   std::uint64_t epoch = 0;
 };

@@ -48,6 +48,9 @@ struct attempt_record {
   timestamp finished = 0;
   /// Why it failed, or the tail of its log.
   std::string message;
+  /// What the action found, as a JSON object (data-monitor: the value it
+  /// checked; sql and transfer: rows; metadata: the comments); "" = nothing.
+  std::string result;
 };
 
 /// One node of an instance.

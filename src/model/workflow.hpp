@@ -69,6 +69,10 @@ struct transfer_endpoint {
   std::string content;
   /// Field delimiter of a FILE side (literal).
   std::string delimited;
+  /// FILE side: the first line names the columns (source: read, target: written).
+  bool header = false;
+  /// FILE side: the text encoding of the file (UTF-8 or ISO-8859-1).
+  std::string encoding = "UTF-8";
   /// DB target: table; FILE target: path.
   std::string table;
   std::string path;
@@ -118,9 +122,24 @@ struct file_monitor_action {
   int recheck_interval_s = 10;
 };
 
-/// `<email>`: sends HTML to the workflow's receivers.
+/// An `<attachment>` of an email: a file on the worker, or a query's result as CSV.
+struct email_attachment {
+  /// A file path; or, with `db_link`, the query.
+  std::string content;
+  std::string db_link;
+  /// The attachment's file name (default: the file's own name, or result.csv).
+  std::string name;
+};
+
+/// `<email>`: sends HTML to the workflow's receivers (or its own `to`).
 struct email_action {
   std::string html;
+  /// Comma lists of addresses; empty `to` = the workflow's mail-receivers.
+  std::string to;
+  std::string cc;
+  /// Empty = "[cafflow] WORKFLOW: NODE".
+  std::string subject;
+  std::vector<email_attachment> attachments;
 };
 
 /// `<metadata>`: sets MySQL table and column comments.

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdlib>
 
+#include "db/sql_split.hpp"
 #include "util/strings.hpp"
 
 namespace cafflow {
@@ -28,41 +29,8 @@ std::vector<migration> migrations_for(const std::string& dialect) {
 
 std::vector<std::string> split_sql(const std::string& text) {
   std::vector<std::string> result;
-  std::string current;
-  char quote = 0;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    char c = text[i];
-    if (quote != 0) {
-      current += c;
-      if (c == quote)
-        quote = 0;
-      continue;
-    }
-    if (c == '-' && i + 1 < text.size() && text[i + 1] == '-') {
-      while (i < text.size() && text[i] != '\n')
-        ++i;
-      current += '\n';
-      continue;
-    }
-    if (c == '/' && i + 1 < text.size() && text[i + 1] == '*') {
-      auto end = text.find("*/", i + 2);
-      i = end == std::string::npos ? text.size() : end + 1;
-      continue;
-    }
-    if (c == '\'' || c == '"' || c == '`')
-      quote = c;
-    if (c == ';') {
-      auto statement = trim(current);
-      if (!statement.empty())
-        result.push_back(statement);
-      current.clear();
-      continue;
-    }
-    current += c;
-  }
-  auto statement = trim(current);
-  if (!statement.empty())
-    result.push_back(statement);
+  for (auto& statement : split_statements(text, sql_dialect::generic, true))
+    result.push_back(std::move(statement.text));
   return result;
 }
 

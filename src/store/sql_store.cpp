@@ -91,7 +91,7 @@ const table_spec node_table{"node_instance", {"instance_id", "node"},
                              "started_at", "finished_at", "message"}};
 const table_spec attempt_table{"attempt", {"instance_id", "node", "number"},
                                {"worker", "epoch", "pid", "status", "exit_code", "lost",
-                                "log_path", "started_at", "finished_at", "message"}};
+                                "log_path", "started_at", "finished_at", "message", "result"}};
 const table_spec xml_file_table{"xml_file", {"path"},
                                 {"kind", "name", "status", "hash", "active_version",
                                  "checked_at", "diagnostics"}};
@@ -1320,7 +1320,7 @@ private:
     Poco::Data::Statement attempts(session());
     attempts << "SELECT instance_id, node, number, worker, epoch, pid, status, exit_code, lost, "
                   + long_text("log_path") + ", started_at, finished_at, " + long_text("message")
-                  + " FROM attempt WHERE " + where + " ORDER BY instance_id, node, number";
+                  + ", " + long_text("result") + " FROM attempt WHERE " + where + " ORDER BY instance_id, node, number";
     for (const auto& value : values)
       std::visit([&](const auto& v) { attempts, bind(v); }, value);
     attempts.execute();
@@ -1344,12 +1344,14 @@ private:
       a.started = number(as.value(10, row));
       a.finished = number(as.value(11, row));
       a.message = text(as.value(12, row));
+      a.result = text(as.value(13, row));
       std::vector<std::pair<const char*, key_value>> key{
         {"instance_id", instances[owner->second].id},
         {"node", text(as.value(1, row))},
         {"number", static_cast<Poco::Int64>(a.number)}};
       complete(a.log_path, "attempt", "log_path", key);
       complete(a.message, "attempt", "message", key);
+      complete(a.result, "attempt", "result", key);
       instances[owner->second].nodes[node->second].attempts.push_back(std::move(a));
     }
   }
@@ -1485,7 +1487,8 @@ private:
       bind(static_cast<Poco::Int64>(r.pid)), bind(r.status),
       bind(static_cast<Poco::Int64>(r.exit_code)), bind(static_cast<Poco::Int64>(r.lost ? 1 : 0)),
       bind(valid_utf8(r.log_path)), bind(static_cast<Poco::Int64>(r.started)),
-      bind(static_cast<Poco::Int64>(r.finished)), bind(valid_utf8(r.message));
+      bind(static_cast<Poco::Int64>(r.finished)), bind(valid_utf8(r.message)),
+      bind(valid_utf8(r.result));
   }
 
   static void bind_row(Poco::Data::Statement& s, const xml_file_put& f) {

@@ -1,6 +1,7 @@
 #include "xml/db_links.hpp"
 
 #include <filesystem>
+#include <cstdlib>
 #include <regex>
 
 #include <pugixml.hpp>
@@ -9,6 +10,46 @@
 #include "util/strings.hpp"
 
 namespace cafflow {
+
+const std::vector<std::string>& supported_db_link_types() {
+  static const std::vector<std::string> types{"SQLITE", "MYSQL", "POSTGRESQL", "ODBC"};
+  return types;
+}
+
+std::map<std::string, std::string> db_links_result::types() const {
+  std::map<std::string, std::string> result;
+  for (const auto& link : links)
+    result.emplace(link.name, link.type);
+  return result;
+}
+
+const db_link* db_links_result::find(const std::string& name) const {
+  for (const auto& link : links)
+    if (link.name == name)
+      return &link;
+  return nullptr;
+}
+
+expected<std::string> db_link_password(const db_link& link) {
+  if (!link.password_env.empty()) {
+    const char* value = std::getenv(link.password_env.c_str());
+    if (value == nullptr)
+      return make_error(ec::invalid_config, "db link '" + link.name + "': password-env names '"
+                                              + link.password_env
+                                              + "', which is not set in this process's environment");
+    return std::string(value);
+  }
+  if (!link.password_file.empty()) {
+    auto text = read_file(link.password_file);
+    if (!text)
+      return make_error(ec::invalid_config, "db link '" + link.name
+                                              + "': cannot read its password-file: "
+                                              + text.error().message);
+    auto end = text->find_first_of("\r\n");
+    return text->substr(0, end);
+  }
+  return link.password;
+}
 
 std::set<std::string> db_links_result::names() const {
   std::set<std::string> result;
@@ -49,6 +90,8 @@ db_links_result parse_db_links(const std::string& xml, const std::string& file) 
   }
   static const std::regex mysql_url(R"(jdbc:mysql://[^/:?]+(:\d+)?/[^/?]+(\?.*)?)");
   static const std::regex sqlite_url(R"(jdbc:sqlite:.+)");
+  static const std::regex postgresql_url(R"(jdbc:postgresql://[^/:?]+(:\d+)?/[^/?]+(\?.*)?)");
+  static const std::regex odbc_url(R"(jdbc:odbc:.+)");
   std::set<std::string> seen;
   for (auto child : root.children()) {
     if (child.type() != pugi::node_element)
@@ -63,8 +106,9 @@ db_links_result parse_db_links(const std::string& xml, const std::string& file) 
     for (auto attr : child.attributes()) {
       std::string name = attr.name();
       // desc: akkaflow 2.9+ (a description shown in its UI).
-      static const std::vector<std::string> known{"name", "type", "jdbc-url", "username",
-                                                  "password", "desc"};
+      static const std::vector<std::string> known{"name",     "type",          "jdbc-url",
+                                                  "username", "password",      "password-file",
+                                                  "password-env", "desc"};
       if (std::find(known.begin(), known.end(), name) == known.end()) {
         auto hint = did_you_mean(name, known);
         error(link.pos, "unknown attribute '" + name + "' on <link>"
@@ -79,6 +123,19 @@ db_links_result parse_db_links(const std::string& xml, const std::string& file) 
     link.username = child.attribute("username").value();
     link.password = child.attribute("password").value();
     link.desc = child.attribute("desc").value();
+    link.password_file = trim(child.attribute("password-file").value());
+    link.password_env = trim(child.attribute("password-env").value());
+    if (!link.password_file.empty()) {
+      std::filesystem::path p(link.password_file);
+      if (p.is_relative())
+        link.password_file =
+          (std::filesystem::path(file).parent_path() / p).lexically_normal().string();
+    }
+    if (int(child.attribute("password") ? 1 : 0) + (child.attribute("password-file") ? 1 : 0)
+          + (child.attribute("password-env") ? 1 : 0)
+        > 1)
+      error(link.pos, "db link '" + std::string(trim(child.attribute("name").value()))
+                        + "': give only one of password, password-file and password-env");
     if (link.name.empty()) {
       error(link.pos, "<link> needs the attribute 'name'");
       continue;
@@ -93,12 +150,22 @@ db_links_result parse_db_links(const std::string& xml, const std::string& file) 
       if (!std::regex_match(link.jdbc_url, sqlite_url))
         error(link.pos, "db link '" + link.name + "': jdbc-url '" + link.jdbc_url
                           + "' is not like jdbc:sqlite:/path/to/file.db");
+    } else if (link.type == "POSTGRESQL") {
+      if (!std::regex_match(link.jdbc_url, postgresql_url))
+        error(link.pos, "db link '" + link.name + "': jdbc-url '" + link.jdbc_url
+                          + "' is not like jdbc:postgresql://host:port/database");
+    } else if (link.type == "ODBC") {
+      if (!std::regex_match(link.jdbc_url, odbc_url))
+        error(link.pos, "db link '" + link.name + "': jdbc-url '" + link.jdbc_url
+                          + "' is not like jdbc:odbc:DSN or jdbc:odbc:Driver=...;Database=...");
     } else if (link.type.empty()) {
-      error(link.pos, "db link '" + link.name + "' needs a 'type' (MYSQL or SQLITE)");
+      error(link.pos, "db link '" + link.name + "' needs a 'type' ("
+                        + join(supported_db_link_types(), ", ") + ")");
     } else {
       warning(link.pos, "db link '" + link.name + "' has type " + link.type
-                          + ", which cafflow cannot connect to (MYSQL, SQLITE); actions using it "
-                            "will fail");
+                          + ", which this build cannot connect to ("
+                          + join(supported_db_link_types(), ", ")
+                          + "); workflows using it are refused");
     }
     for (auto props : child.children("properties"))
       for (auto prop : props.children("property"))

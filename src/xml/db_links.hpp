@@ -6,18 +6,29 @@
 #include <string>
 #include <vector>
 
+#include "expected.hpp"
 #include "model/workflow.hpp"
 #include "xml/diagnostic.hpp"
 
 namespace cafflow {
 
+/// The db-link types this build connects to (Poco::Data connectors).
+const std::vector<std::string>& supported_db_link_types();
+
 struct db_link {
   std::string name;
-  /// MYSQL or SQLITE (others are kept with a warning: cafflow cannot run them).
+  /// SQLITE, MYSQL, POSTGRESQL or ODBC (others are kept with a warning:
+  /// workflows that use them are refused).
   std::string type;
   std::string jdbc_url;
   std::string username;
+  /// At most one of these three says where the password comes from: the
+  /// value itself, a file holding it (its first line; relative paths against
+  /// the folder of db_links.xml), or an environment variable of the process
+  /// that connects.
   std::string password;
+  std::string password_file;
+  std::string password_env;
   std::map<std::string, std::string> properties;
   std::string desc;
   source_pos pos;
@@ -29,7 +40,15 @@ struct db_links_result {
 
   /// The names of all links.
   std::set<std::string> names() const;
+  /// Every link's name -> its type.
+  std::map<std::string, std::string> types() const;
+  /// The link called `name`, or nullptr.
+  const db_link* find(const std::string& name) const;
 };
+
+/// The password of `link` (from its value, file or environment variable);
+/// the error names the link and the file or variable, never a password.
+expected<std::string> db_link_password(const db_link& link);
 
 /// Parses the text of a db_links.xml file.
 db_links_result parse_db_links(const std::string& xml, const std::string& file);

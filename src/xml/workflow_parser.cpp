@@ -7,9 +7,11 @@
 
 #include <pugixml.hpp>
 
+#include "actions/kind.hpp"
 #include "util/files.hpp"
 #include "util/strings.hpp"
 #include "util/tz.hpp"
+#include "xml/db_links.hpp"
 #include "xml/expression_checks.hpp"
 #include "xml/validate.hpp"
 
@@ -419,6 +421,7 @@ private:
           error(attr_pos(root, "mail-receivers"),
                 "attribute 'mail-receivers': '" + address + "' is not an e-mail address");
     }
+    mail_receivers_ = wf.mail_receivers;
     get_int(root, "instance-limit", wf.instance_limit, 1, 1000000);
     get_int(root, "priority", wf.priority, -1000000, 1000000);
     wf.timezone = optional(root, "timezone");
@@ -587,6 +590,7 @@ private:
         if (++bodies == 2)
           error(pos_of(c), "<action> has more than one action type");
         spec.body = (this->*parse)(c);
+        check_kind(c, spec.body);
       };
     };
     auto transition = [&](bool& seen, std::string& target, source_pos& at) {
@@ -705,9 +709,10 @@ private:
   transfer_endpoint parse_endpoint(pugi::xml_node elem, bool is_target) {
     transfer_endpoint e;
     if (is_target)
-      attrs(elem, {"type", "db-link", "table", "is-pre-truncate", "path", "delimited"});
+      attrs(elem, {"type", "db-link", "table", "is-pre-truncate", "path", "delimited", "header",
+                   "encoding"});
     else
-      attrs(elem, {"type", "db-link", "delimited"});
+      attrs(elem, {"type", "db-link", "delimited", "header", "encoding"});
     e.type = to_upper_copy(required(elem, "type"));
     if (!e.type.empty() && e.type != "DB" && e.type != "FILE")
       error(attr_pos(elem, "type"), tag(elem) + ": attribute 'type' expects DB or FILE, got '"
@@ -715,6 +720,12 @@ private:
     e.delimited = optional(elem, "delimited", "\t");
     if (e.delimited.empty())
       error(attr_pos(elem, "delimited"), "attribute 'delimited' must not be empty");
+    get_bool(elem, "header", e.header);
+    get_enum(elem, "encoding", {"UTF-8", "ISO-8859-1"}, e.encoding);
+    if (e.type == "DB")
+      for (const char* attr : {"header", "encoding", "delimited"})
+        if (elem.attribute(attr))
+          error(attr_pos(elem, attr), tag(elem) + " of type DB takes no '" + attr + "'");
     if (e.type == "DB") {
       e.db_link = required(elem, "db-link");
       check_db_link(elem, "db-link", e.db_link);
@@ -887,12 +898,66 @@ private:
   }
 
   action_body parse_email(pugi::xml_node elem) {
-    attrs(elem, {});
+    attrs(elem, {"to", "cc", "subject"});
     email_action result;
-    auto html = elem.child("html");
-    result.html = trim(inner_xml(html ? html : elem));
+    result.to = optional(elem, "to");
+    result.cc = optional(elem, "cc");
+    result.subject = optional(elem, "subject");
+    for (auto [attr, list] : {std::pair{"to", &result.to}, std::pair{"cc", &result.cc}})
+      for (const auto& address : split_list(*list))
+        if (address.find("${") == std::string::npos
+            && (address.find('@') == std::string::npos || address.front() == '@'
+                || address.back() == '@'))
+          error(attr_pos(elem, attr), std::string("attribute '") + attr + "': '" + address
+                                        + "' is not an e-mail address");
+    // The HTML is <html>'s content, or everything but the attachments.
+    pugi::xml_node html;
+    std::string direct;
+    struct writer : pugi::xml_writer {
+      std::string* out;
+      void write(const void* data, std::size_t size) override {
+        out->append(static_cast<const char*>(data), size);
+      }
+    } w;
+    w.out = &direct;
+    for (auto child : elem.children()) {
+      std::string name = child.type() == pugi::node_element ? child.name() : "";
+      if (name == "attachment") {
+        attrs(child, {"db-link", "name"});
+        email_attachment a;
+        a.content = trim(text_content(child));
+        a.name = optional(child, "name");
+        if (child.attribute("db-link")) {
+          a.db_link = required(child, "db-link");
+          check_db_link(child, "db-link", a.db_link);
+        }
+        if (a.content.empty())
+          error(pos_of(child), a.db_link.empty()
+                                 ? "<attachment> needs the path of the file to attach"
+                                 : "<attachment db-link=...> needs the query whose rows to attach");
+        result.attachments.push_back(std::move(a));
+      } else if (name == "html") {
+        if (html)
+          error(pos_of(child), "more than one <html> in <email>");
+        html = child;
+      } else {
+        if (child.type() == pugi::node_pcdata || child.type() == pugi::node_cdata)
+          remember(offset_of(child), child.value());
+        child.print(w, "", pugi::format_raw);
+      }
+    }
+    if (html) {
+      if (!trim(direct).empty())
+        error(pos_of(elem), "<email> has an <html> and more HTML beside it; put all of it in <html>");
+      result.html = trim(inner_xml(html));
+    } else {
+      result.html = trim(direct);
+    }
     if (result.html.empty())
       error(pos_of(elem), "<email> needs the HTML to send");
+    if (trim(result.to).empty() && mail_receivers_.empty())
+      error(pos_of(elem), "<email> has no receivers: give it a 'to', or the <work-flow> "
+                          "'mail-receivers'");
     return result;
   }
 
@@ -1238,8 +1303,18 @@ private:
   void check_db_link(pugi::xml_node elem, const char* attr, const std::string& name) {
     if (!opts_.db_links || name.empty() || name.find("${") != std::string::npos)
       return;
-    if (opts_.db_links->count(name) != 0)
+    if (opts_.db_links->count(name) != 0) {
+      if (!opts_.db_link_types)
+        return;
+      auto it = opts_.db_link_types->find(name);
+      const auto& supported = supported_db_link_types();
+      if (it != opts_.db_link_types->end()
+          && std::find(supported.begin(), supported.end(), it->second) == supported.end())
+        error(attr_pos(elem, attr), "db link '" + name + "' has type " + it->second
+                                      + ", which this build cannot connect to ("
+                                      + join(supported, ", ") + ")");
       return;
+    }
     std::vector<std::string> known(opts_.db_links->begin(), opts_.db_links->end());
     auto hint = did_you_mean(name, known);
     error(attr_pos(elem, attr),
@@ -1247,6 +1322,23 @@ private:
             + (hint.empty() ? (known.empty() ? std::string(" (no db links are configured)")
                                              : " (known: " + join(known, ", ") + ")")
                             : " (did you mean '" + hint + "'?)"));
+  }
+
+  /// The action kind's own verdict: refused when this build cannot run it,
+  /// else the kind's load-time checks (e.g. the db-link types it can use).
+  void check_kind(pugi::xml_node elem, const action_body& body) {
+    const auto& kind = kind_of(body);
+    if (!kind.not_supported.empty()) {
+      error(pos_of(elem), "action type '" + kind.name + "' is not supported yet: "
+                            + kind.not_supported);
+      return;
+    }
+    if (!kind.check)
+      return;
+    kind_check_context ctx;
+    ctx.link_types = opts_.db_link_types ? &*opts_.db_link_types : nullptr;
+    for (auto& message : kind.check(body, ctx))
+      error(pos_of(elem), std::move(message));
   }
 
   /// Expression syntax in every remembered text; references to parameters
@@ -1290,6 +1382,8 @@ private:
   std::vector<diagnostic> diags_;
   std::vector<text_ref> texts_;
   std::vector<std::string> defined_params_;
+  /// The workflow's mail-receivers (an <email> without `to` sends to them).
+  std::vector<std::string> mail_receivers_;
 };
 
 } // namespace

@@ -2,6 +2,7 @@
 // extended) or a legacy standalone coordinator (WORKFLOW-FORMAT.md).
 #pragma once
 
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -15,6 +16,10 @@ namespace cafflow {
 struct parse_options {
   /// The db-link names of conf/db_links.xml; nullopt = do not check db-links.
   std::optional<std::set<std::string>> db_links;
+  /// The types of the db links (name -> SQLITE, MYSQL, ...); with it, a link
+  /// of a type this build cannot connect to, or one an action cannot use, is
+  /// an error where the action names it.
+  std::optional<std::map<std::string, std::string>> db_link_types;
 };
 
 struct parse_result {

@@ -7,7 +7,7 @@ import os
 import subprocess
 import sys
 
-BINARIES = ["unit_tests", "store_tests", "actor_tests", "integration_tests"]
+BINARIES = ["unit_tests", "store_tests", "actor_tests", "integration_tests", "action_tests"]
 
 bin_dir = os.environ["CAFFLOW_BIN_DIR"]
 bad = []

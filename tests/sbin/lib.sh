@@ -21,6 +21,7 @@ for s in ss: s.bind(("127.0.0.1",0))
 print(*[s.getsockname()[1] for s in ss])')
   mkdir -p "$T/conf" "$T/xmlconfig"
   cp -r "$SRC/xmlconfig/examples" "$T/xmlconfig/"
+  cp "$SRC/conf/db_links.xml" "$T/conf/"
   {
     printf '[cluster]\nmaster = 127.0.0.1:%s\nworkers = 127.0.0.1:%s\nhttp = 127.0.0.1:%s\n' \
       "$P1" "$P2" "$P3"

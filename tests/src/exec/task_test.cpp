@@ -5,6 +5,7 @@
 #include <doctest/doctest.h>
 
 #include "fixtures.hpp"
+#include "util/strings.hpp"
 
 using namespace cafflow;
 using cafflow::test::temp_dir;
@@ -34,7 +35,7 @@ TEST_SUITE_BEGIN("task");
 
 TEST_CASE("a script is written verbatim and run with bash by default") {
   temp_dir dir;
-  task_dirs dirs{dir / "work", dir / "logs"};
+  task_dirs dirs{dir / "work", dir / "logs", {}};
   auto p = prepare_task(spec_of("script", "echo 'a  b'\nexit 0\n"), dirs, {"PATH=/bin"});
   REQUIRE(p);
   REQUIRE(p->argv.size() == 2);
@@ -47,7 +48,7 @@ TEST_CASE("a script is written verbatim and run with bash by default") {
 TEST_CASE("a shebang picks the interpreter") {
   temp_dir dir;
   auto p = prepare_task(spec_of("script", "#!/usr/bin/env python3\nprint(1)\n"),
-                        {dir / "work", dir / "logs"}, {});
+                        {dir / "work", dir / "logs", {}}, {});
   REQUIRE(p);
   REQUIRE(p->argv.size() == 1);
   struct stat st{};
@@ -57,14 +58,14 @@ TEST_CASE("a shebang picks the interpreter") {
 
 TEST_CASE("a shell action runs through /bin/sh -c") {
   temp_dir dir;
-  auto p = prepare_task(spec_of("shell", "echo hi"), {dir / "w", dir / "l"}, {});
+  auto p = prepare_task(spec_of("shell", "echo hi"), {dir / "w", dir / "l", {}}, {});
   REQUIRE(p);
   CHECK(p->argv == std::vector<std::string>{"/bin/sh", "-c", "echo hi"});
 }
 
 TEST_CASE("the environment carries the instance and its params, not the daemon's config") {
   temp_dir dir;
-  auto p = prepare_task(spec_of("shell", "true"), {dir / "w", dir / "l"},
+  auto p = prepare_task(spec_of("shell", "true"), {dir / "w", dir / "l", {}},
                         {"PATH=/bin", "CAFFLOW_STORE_URL=mysql://u:secret@h/db",
                          "CAFFLOW_CONF=/etc/c.ini"});
   REQUIRE(p);
@@ -82,9 +83,22 @@ TEST_CASE("the environment carries the instance and its params, not the daemon's
 
 TEST_CASE("unknown action types are refused") {
   temp_dir dir;
-  auto p = prepare_task(spec_of("sql", "select 1"), {dir / "w", dir / "l"}, {});
+  auto p = prepare_task(spec_of("teleport", "x"), {dir / "w", dir / "l", {}}, {});
   REQUIRE_FALSE(p);
-  CHECK(p.error().message.find("'sql'") != std::string::npos);
+  CHECK(p.error().message == "this worker cannot run actions of type 'teleport'");
+}
+
+TEST_CASE("an exec kind's spec must be its JSON object") {
+  temp_dir dir;
+  auto p = prepare_task(spec_of("sql", "select 1"), {dir / "w", dir / "l", {}}, {});
+  REQUIRE_FALSE(p);
+  CHECK(p.error().message.find("sql spec is not valid JSON") != std::string::npos);
+  auto ok = prepare_task(spec_of("sql", R"({"db_link":"x","sql":"select 1"})"),
+                         {dir / "w", dir / "l", {}}, {});
+  REQUIRE(ok);
+  CHECK(ok->argv.size() == 3);
+  CHECK(ends_with(ok->argv[0], "/cafflow-exec"));
+  CHECK(ok->argv[1] == "sql");
 }
 
 TEST_CASE("node names become safe file names") {

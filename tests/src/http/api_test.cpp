@@ -112,7 +112,7 @@ public:
     r.status = "failed";
     r.nodes.push_back(node_record{"a", "action", "shell", "failed", 1, 1, 2, "exit code 3",
                                   {attempt_record{1, "w1", "failed", 3, false, 9, 1, "/l", 1, 2,
-                                                  "exit code 3"}}});
+                                                  "exit code 3", ""}}});
     r.nodes.push_back(node_record{"s", "start", "", "succeeded", 0, 1, 1, "", {}});
     return r;
   }

@@ -118,7 +118,7 @@ node_record make_node(const std::string& name, const std::string& status) {
 
 attempt_record make_attempt(int number, const std::string& status) {
   return attempt_record{number, "127.0.0.1:2851", status, -1, false, 4000 + number, 3,
-                        "/l/a.log", 5, 0, ""};
+                        "/l/a.log", 5, 0, "", ""};
 }
 
 xml_file_record make_file(const std::string& path, const std::string& status) {
@@ -452,7 +452,7 @@ TEST_CASE_TEMPLATE("instances with nodes and attempts round-trip", B, BACKENDS) 
   inst.logical_time = 4102444800000; // 2100-01-01: needs 64 bits
   node_record n{"a", "action", "shell", "failed", 1, 5, 6, "exit code 3", {}};
   attempt_record a{1, "127.0.0.1:2851", "failed", 3, false, 4242, 1, "/l/a.1.log", 5, 6,
-                   "exit code 3"};
+                   "exit code 3", R"({"value":1042.0})"};
   node_record s{"s", "start", "", "succeeded", 0, 4, 4, "", {}};
   REQUIRE(db->apply({instance_put{inst}, node_put{"0001", 1, n}, node_put{"0001", 0, s},
                      attempt_put{"0001", "a", a}}));
@@ -473,6 +473,7 @@ TEST_CASE_TEMPLATE("instances with nodes and attempts round-trip", B, BACKENDS) 
   CHECK(r.nodes[1].attempts[0].pid == 4242);
   CHECK(r.nodes[1].attempts[0].worker == "127.0.0.1:2851");
   CHECK(r.nodes[1].attempts[0].epoch == 1);
+  CHECK(r.nodes[1].attempts[0].result == R"({"value":1042.0})");
   // Updates replace the row.
   inst.status = "failed";
   inst.message = "node 'a' failed";
@@ -607,7 +608,7 @@ TEST_CASE_TEMPLATE("a large batch spans several statements, and a row written tw
   for (int i = 0; i < 250; ++i) {
     node_record n{"n" + std::to_string(i), "action", "shell", "succeeded", 1, 5, 6, "", {}};
     batch.push_back(node_put{"0001", i, n});
-    attempt_record a{1, "w1", "succeeded", 0, false, 100 + i, 1, "/l", 5, 6, ""};
+    attempt_record a{1, "w1", "succeeded", 0, false, 100 + i, 1, "/l", 5, 6, "", ""};
     batch.push_back(attempt_put{"0001", n.name, a});
   }
   // The same node again, later in the batch: the later write wins.

@@ -56,6 +56,7 @@ TEST_CASE("every golden workflow file gives exactly its expected diagnostics") {
   REQUIRE(links.diagnostics.empty());
   parse_options opts;
   opts.db_links = links.names();
+  opts.db_link_types = links.types();
   auto files = sorted(golden / "workflows", false);
   CHECK(files.size() >= 40);
   for (const auto& file : files) {

@@ -1,0 +1,183 @@
+// <data-monitor>: reads a number (a query's first value, a command's output,
+// or a literal), checks it against <min> and <max> (read the same way), and
+// keeps it with the attempt (API/CLI: the attempt's result). With
+// recheck-interval it reads again and fails when the number changed.
+#include <cmath>
+#include <cstdio>
+#include <sstream>
+
+#include <Poco/Data/RecordSet.h>
+#include <Poco/Data/Statement.h>
+
+#include "actions/exec.hpp"
+#include "actions/kinds.hpp"
+#include "db/connection.hpp"
+#include "util/strings.hpp"
+
+namespace cafflow {
+
+namespace {
+
+#ifndef CAFFLOW_EXEC
+
+nlohmann::json value_json(const monitor_value& v) {
+  return {{"type", v.type}, {"db_link", v.db_link}, {"content", v.content}};
+}
+
+expected<monitor_value> expand_value(const attempt_context& ctx, const monitor_value& v) {
+  auto out = v;
+  auto link = expand_for(ctx, v.db_link);
+  if (!link)
+    return link.error();
+  out.db_link = *link;
+  auto content = expand_for(ctx, v.content);
+  if (!content)
+    return content.error();
+  out.content = *content;
+  return out;
+}
+
+#endif // !CAFFLOW_EXEC
+
+#ifdef CAFFLOW_EXEC
+
+double to_number(const std::string& text, const std::string& what) {
+  auto t = trim(text);
+  char* end = nullptr;
+  double value = std::strtod(t.c_str(), &end);
+  if (t.empty() || end == nullptr || *end != '\0' || !std::isfinite(value))
+    throw std::runtime_error(what + " gave '" + t.substr(0, 80) + "', which is not a number");
+  return value;
+}
+
+/// The number as people write it: 1042, 3.5.
+std::string show(double value) {
+  std::ostringstream out;
+  out.precision(15);
+  out << value;
+  return out.str();
+}
+
+double read_value(exec_context& ctx, const nlohmann::json& v, const std::string& what) {
+  auto type = v.value("type", std::string("NUM"));
+  auto content = v.value("content", std::string{});
+  if (type == "NUM")
+    return to_number(content, what);
+  if (type == "COMMAND") {
+    ctx.log(what + ": running " + content);
+    std::string output;
+    FILE* pipe = ::popen(content.c_str(), "r");
+    if (pipe == nullptr)
+      throw std::runtime_error(what + ": cannot run the command");
+    char buffer[4096];
+    std::size_t n;
+    while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0 && output.size() < (1 << 20))
+      output.append(buffer, n);
+    int status = ::pclose(pipe);
+    ctx.cancel->check();
+    if (status != 0)
+      throw std::runtime_error(what + ": the command failed (status " + std::to_string(status)
+                               + "): " + content);
+    return to_number(output, what + " (command)");
+  }
+  // SQL: the first value of the first row.
+  auto db = connect_link(ctx, v.value("db_link", std::string{}));
+  ctx.cancel->set_hook(db->canceller());
+  try {
+    Poco::Data::Statement select(db->session());
+    select << content;
+    select.execute();
+    ctx.cancel->clear_hook();
+    Poco::Data::RecordSet rs(select);
+    if (rs.rowCount() == 0 || rs.columnCount() == 0)
+      throw std::runtime_error(what + ": the query returned no row");
+    if (rs.value(0, 0).isEmpty())
+      throw std::runtime_error(what + ": the query returned NULL");
+    return to_number(rs.value(0, 0).convert<std::string>(), what + " (query)");
+  } catch (const std::runtime_error&) {
+    ctx.cancel->clear_hook();
+    throw;
+  } catch (const std::exception& e) {
+    ctx.cancel->clear_hook();
+    ctx.cancel->check();
+    throw std::runtime_error(what + ": the query failed: " + db_error_text(e));
+  }
+}
+
+#endif // CAFFLOW_EXEC
+
+} // namespace
+
+#ifndef CAFFLOW_EXEC
+
+action_kind data_monitor_kind() {
+  action_kind kind;
+  kind.name = "data-monitor";
+  kind.prepare = [](const action_body& body, const attempt_context& ctx,
+                    attempt_spec& spec) -> expected<void> {
+    const auto& m = body_as<data_monitor_action>(body);
+    nlohmann::json doc;
+    auto source = expand_value(ctx, m.source);
+    if (!source)
+      return source.error();
+    doc["source"] = value_json(*source);
+    for (auto [name, bound] : {std::pair{"min", &m.min}, std::pair{"max", &m.max}})
+      if (*bound) {
+        auto v = expand_value(ctx, **bound);
+        if (!v)
+          return v.error();
+        doc[name] = value_json(*v);
+      }
+    auto warn = expand_for(ctx, m.warn_msg);
+    if (!warn)
+      return warn.error();
+    doc["warn_msg"] = *warn;
+    doc["recheck_interval_s"] = m.recheck_interval_s;
+    spec.payload = doc.dump();
+    return {};
+  };
+  kind.command = exec_command;
+  kind.exec = true;
+  return kind;
+}
+
+#endif // !CAFFLOW_EXEC
+
+#ifdef CAFFLOW_EXEC
+
+void data_monitor_runner(exec_context& ctx) {
+  const auto& spec = ctx.spec;
+  auto warn = spec.value("warn_msg", std::string{});
+  auto value = read_value(ctx, spec.at("source"), "source");
+  ctx.log("value " + show(value));
+  ctx.result = {{"value", value}};
+  auto fail = [&](const std::string& why) {
+    throw std::runtime_error(why + (warn.empty() ? "" : ": " + warn));
+  };
+  if (spec.contains("min")) {
+    auto min = read_value(ctx, spec["min"], "min");
+    ctx.result["min"] = min;
+    if (value < min)
+      fail("value " + show(value) + " is below the minimum " + show(min));
+  }
+  if (spec.contains("max")) {
+    auto max = read_value(ctx, spec["max"], "max");
+    ctx.result["max"] = max;
+    if (value > max)
+      fail("value " + show(value) + " is above the maximum " + show(max));
+  }
+  auto recheck = spec.value("recheck_interval_s", 0);
+  if (recheck > 0) {
+    ctx.log("reading again in " + std::to_string(recheck) + " s");
+    ctx.cancel->sleep_for(std::chrono::seconds(recheck));
+    auto again = read_value(ctx, spec.at("source"), "source");
+    if (again != value)
+      fail("value changed from " + show(value) + " to " + show(again)
+           + " within the recheck-interval of " + std::to_string(recheck) + " s");
+  }
+  ctx.log("within bounds");
+}
+
+#endif // CAFFLOW_EXEC
+
+} // namespace cafflow

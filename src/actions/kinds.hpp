@@ -1,0 +1,69 @@
+// The constructor of every action kind, one per file of src/actions/.
+#pragma once
+
+#include <memory>
+
+#include "actions/kind.hpp"
+
+namespace cafflow {
+
+action_kind script_kind();
+action_kind shell_kind();
+action_kind file_executor_kind();
+action_kind sql_kind();
+action_kind transfer_kind();
+action_kind data_monitor_kind();
+action_kind file_monitor_kind();
+action_kind email_kind();
+action_kind metadata_kind();
+action_kind sub_workflow_kind();
+action_kind dependent_kind();
+
+} // namespace cafflow
+
+namespace cafflow {
+
+/// The argv of a script written to `work_dir` (task.script): bash, or its
+/// #! line. Also used by <transfer><script>.
+expected<std::vector<std::string>> script_command(const std::string& code,
+                                                  const std::string& param_line,
+                                                  const std::string& work_dir);
+
+} // namespace cafflow
+
+namespace cafflow {
+
+class db_connection;
+
+/// Runs the statements of `text` on `db` one by one, logging each (with
+/// `what` before it, e.g. "pre: "); SIGTERM cancels the running one. Throws
+/// naming the statement (number, line) that failed.
+void run_statements(exec_context& ctx, db_connection& db, const std::string& text,
+                    const std::string& what, std::size_t* rows = nullptr);
+
+/// Connects to the db link `name` of the worker's db_links.xml; its password
+/// joins the secrets the log never shows.
+std::unique_ptr<db_connection> connect_link(exec_context& ctx, const std::string& name);
+
+} // namespace cafflow
+
+namespace cafflow {
+
+/// A path on the worker: relative ones resolve against its paths.home.
+std::string resolve_worker_path(const exec_context& ctx, const std::string& path);
+
+} // namespace cafflow
+
+namespace cafflow {
+
+// The runners of the kinds run by cafflow-exec (src/actions/runners.cpp):
+// each returns normally when the attempt succeeded and throws (any
+// std::exception) with the reason otherwise.
+void sql_runner(exec_context& ctx);
+void transfer_runner(exec_context& ctx);
+void data_monitor_runner(exec_context& ctx);
+void file_monitor_runner(exec_context& ctx);
+void email_runner(exec_context& ctx);
+void metadata_runner(exec_context& ctx);
+
+} // namespace cafflow

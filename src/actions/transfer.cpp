@@ -1,0 +1,638 @@
+// <transfer>: copies rows DB->DB, DB->FILE or FILE->DB, streamed in batches
+// (memory does not grow with the row count): a query or a table as source,
+// delimited text (RFC 4180 quoting, optional header, UTF-8 or ISO-8859-1) on
+// the file side; a missing target table is created from the source columns,
+// with types mapped per dialect; is-pre-truncate, <pre> and <after> run in
+// the load's transaction. Progress (rows, rows/s) goes to the task log every
+// few seconds. <transfer><script> runs the script like a <script> action.
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <sys/resource.h>
+
+#include <Poco/Data/MetaColumn.h>
+#include <Poco/Data/RecordSet.h>
+#include <Poco/Data/Statement.h>
+#include <Poco/DateTime.h>
+#include <Poco/DateTimeFormatter.h>
+
+#include "actions/exec.hpp"
+#include "actions/kinds.hpp"
+#include "db/connection.hpp"
+#include "db/csv.hpp"
+#include "defaults.hpp"
+#include "util/strings.hpp"
+
+#ifdef CAFFLOW_EXEC
+#include <Poco/Data/PostgreSQL/SessionImpl.h>
+#include <libpq-fe.h>
+#endif
+
+namespace cafflow {
+
+namespace {
+
+#ifdef CAFFLOW_EXEC
+
+using Poco::Data::MetaColumn;
+using clock = std::chrono::steady_clock;
+
+/// A column of the rows that travel: its name and a neutral type.
+struct column {
+  std::string name;
+  /// integer, real, date, time, timestamp, text, blob
+  std::string type = "text";
+};
+
+/// Where rows go (a table or a file).
+class row_sink {
+public:
+  virtual ~row_sink() = default;
+  virtual void begin(const std::vector<column>& columns) = 0;
+  virtual void write(const std::vector<csv_record>& rows) = 0;
+  virtual void finish() = 0;
+  virtual void abort() = 0;
+};
+
+std::string neutral_type(MetaColumn::ColumnDataType t) {
+  switch (t) {
+    case MetaColumn::FDT_BOOL:
+    case MetaColumn::FDT_INT8:
+    case MetaColumn::FDT_UINT8:
+    case MetaColumn::FDT_INT16:
+    case MetaColumn::FDT_UINT16:
+    case MetaColumn::FDT_INT32:
+    case MetaColumn::FDT_UINT32:
+    case MetaColumn::FDT_INT64:
+    case MetaColumn::FDT_UINT64: return "integer";
+    case MetaColumn::FDT_FLOAT:
+    case MetaColumn::FDT_DOUBLE: return "real";
+    case MetaColumn::FDT_DATE: return "date";
+    case MetaColumn::FDT_TIME: return "time";
+    case MetaColumn::FDT_TIMESTAMP: return "timestamp";
+    case MetaColumn::FDT_BLOB: return "blob";
+    default: return "text";
+  }
+}
+
+std::string dialect_type(const std::string& db_type, const std::string& neutral) {
+  if (db_type == "SQLITE")
+    return neutral == "integer" ? "INTEGER" : neutral == "real" ? "REAL"
+           : neutral == "blob"  ? "BLOB"    : "TEXT";
+  if (db_type == "MYSQL")
+    return neutral == "integer"     ? "BIGINT"
+           : neutral == "real"      ? "DOUBLE"
+           : neutral == "date"      ? "DATE"
+           : neutral == "time"      ? "TIME"
+           : neutral == "timestamp" ? "DATETIME"
+           : neutral == "blob"      ? "MEDIUMBLOB"
+                                    : "TEXT";
+  if (db_type == "POSTGRESQL")
+    return neutral == "integer"     ? "BIGINT"
+           : neutral == "real"      ? "DOUBLE PRECISION"
+           : neutral == "date"      ? "DATE"
+           : neutral == "time"      ? "TIME"
+           : neutral == "timestamp" ? "TIMESTAMP"
+           : neutral == "blob"      ? "BYTEA"
+                                    : "TEXT";
+  return neutral == "integer" ? "INTEGER" : neutral == "real" ? "DOUBLE PRECISION"
+                                                              : "VARCHAR(4000)";
+}
+
+/// A value of a record set as text (dates as SQL writes them).
+csv_field field_of(Poco::Data::RecordSet& rs, std::size_t col, std::size_t row,
+                   MetaColumn::ColumnDataType type) {
+  if (rs.isNull(col, row))
+    return csv_field{"", true};
+  const auto& v = rs.value(col, row);
+  if (v.isEmpty())
+    return csv_field{"", true};
+  if (type == MetaColumn::FDT_TIMESTAMP)
+    return csv_field{Poco::DateTimeFormatter::format(v.convert<Poco::DateTime>(),
+                                                     "%Y-%m-%d %H:%M:%S"),
+                     false};
+  if (type == MetaColumn::FDT_DATE)
+    return csv_field{Poco::DateTimeFormatter::format(v.convert<Poco::DateTime>(), "%Y-%m-%d"),
+                     false};
+  return csv_field{v.convert<std::string>(), false};
+}
+
+/// Counts rows and says how fast, every few seconds.
+class progress {
+public:
+  explicit progress(const exec_context& ctx) : ctx_(ctx) {}
+  void add(std::size_t rows) {
+    rows_ += rows;
+    auto now = clock::now();
+    if (now - last_ >= std::chrono::seconds(defaults::actions::progress_interval_s)) {
+      last_ = now;
+      ctx_.log(line());
+    }
+  }
+  std::string line() const {
+    auto s = seconds();
+    return std::to_string(rows_) + " rows, "
+           + std::to_string(static_cast<long long>(s > 0 ? rows_ / s : 0)) + " rows/s";
+  }
+  double seconds() const {
+    return std::chrono::duration<double>(clock::now() - start_).count();
+  }
+  std::size_t rows() const { return rows_; }
+
+private:
+  const exec_context& ctx_;
+  std::size_t rows_ = 0;
+  clock::time_point start_ = clock::now();
+  clock::time_point last_ = clock::now();
+};
+
+// -- sinks ----------------------------------------------------------------------------
+
+class table_sink : public row_sink {
+public:
+  table_sink(exec_context& ctx, db_connection& db, const nlohmann::json& target)
+    : ctx_(ctx), db_(db), target_(target), table_(target.at("table").get<std::string>()) {}
+
+  void begin(const std::vector<column>& columns) override {
+    columns_ = columns;
+    db_.begin();
+    if (auto pre = target_.value("pre", std::string{}); !trim(pre).empty())
+      run_statements(ctx_, db_, pre, "pre: ");
+    // After <pre>, which may create it.
+    if (!table_exists()) {
+      std::string ddl = "CREATE TABLE " + table_ + " (";
+      for (std::size_t i = 0; i < columns.size(); ++i)
+        ddl += (i ? ", " : "") + db_.quote_ident(columns[i].name) + " "
+               + dialect_type(db_.type(), columns[i].type);
+      ddl += ")";
+      ctx_.log("creating " + ddl);
+      target_statement(ddl, "creating " + table_);
+    }
+    if (target_.value("is_pre_truncate", false)) {
+      ctx_.log("emptying " + table_);
+      target_statement("DELETE FROM " + table_, "emptying " + table_);
+    }
+    insert_ = "INSERT INTO " + table_ + " (";
+    for (std::size_t i = 0; i < columns.size(); ++i)
+      insert_ += (i ? ", " : "") + db_.quote_ident(columns[i].name);
+    insert_ += ") VALUES ";
+    copy_ = "COPY " + table_ + " (";
+    for (std::size_t i = 0; i < columns.size(); ++i)
+      copy_ += (i ? ", " : "") + db_.quote_ident(columns[i].name);
+    copy_ += ") FROM STDIN WITH (FORMAT csv)";
+  }
+
+  void write(const std::vector<csv_record>& rows) override {
+    if (db_.type() == "POSTGRESQL") {
+      copy_rows(rows);
+      return;
+    }
+    std::string sql = insert_;
+    bool first = true;
+    for (const auto& row : rows) {
+      sql += first ? "(" : ", (";
+      first = false;
+      for (std::size_t i = 0; i < row.size(); ++i) {
+        if (i)
+          sql += ", ";
+        sql += row[i].null ? "NULL" : db_.quote_literal(row[i].text);
+      }
+      sql += ")";
+      if (sql.size() > (4u << 20)) { // keep statements well below max_allowed_packet
+        flush(sql);
+        sql = insert_;
+        first = true;
+      }
+    }
+    if (!first)
+      flush(sql);
+  }
+
+  void finish() override {
+    if (auto after = target_.value("after", std::string{}); !trim(after).empty())
+      run_statements(ctx_, db_, after, "after: ");
+    db_.commit();
+  }
+
+  void abort() override { db_.rollback(); }
+
+private:
+  /// PostgreSQL: the rows as CSV through COPY FROM STDIN (libpq), inside the
+  /// load's transaction — an INSERT per batch is 15 times slower there.
+  void copy_rows(const std::vector<csv_record>& rows) {
+    std::ostringstream csv;
+    for (const auto& row : rows)
+      write_csv_record(csv, row, ",");
+    auto data = csv.str();
+    auto& handle =
+      static_cast<Poco::Data::PostgreSQL::SessionImpl*>(db_.session().impl())->handle();
+    PGconn* conn = handle;
+    ctx_.cancel->set_hook(db_.canceller());
+    auto fail = [&](const std::string& why) {
+      ctx_.cancel->clear_hook();
+      ctx_.cancel->check();
+      throw std::runtime_error("loading " + table_ + " (COPY) failed: " + why);
+    };
+    PGresult* started = PQexec(conn, copy_.c_str());
+    bool ok = PQresultStatus(started) == PGRES_COPY_IN;
+    std::string why = ok ? "" : PQresultErrorMessage(started);
+    PQclear(started);
+    if (!ok)
+      fail(trim(why));
+    if (PQputCopyData(conn, data.data(), static_cast<int>(data.size())) != 1
+        || PQputCopyEnd(conn, nullptr) != 1)
+      fail(trim(PQerrorMessage(conn)));
+    std::string error;
+    while (PGresult* result = PQgetResult(conn)) {
+      if (PQresultStatus(result) != PGRES_COMMAND_OK && error.empty())
+        error = PQresultErrorMessage(result);
+      PQclear(result);
+    }
+    if (!error.empty())
+      fail(trim(error));
+    ctx_.cancel->clear_hook();
+  }
+
+  void target_statement(const std::string& sql, const std::string& what) {
+    try {
+      db_.execute(sql);
+    } catch (const std::exception& e) {
+      throw std::runtime_error(what + " failed: " + db_error_text(e));
+    }
+  }
+
+  void flush(const std::string& sql) {
+    ctx_.cancel->set_hook(db_.canceller());
+    try {
+      db_.execute(sql);
+    } catch (const std::exception& e) {
+      ctx_.cancel->clear_hook();
+      ctx_.cancel->check();
+      throw std::runtime_error("inserting into " + table_ + " failed: " + db_error_text(e));
+    }
+    ctx_.cancel->clear_hook();
+  }
+
+  bool table_exists() {
+    try {
+      Poco::Data::Statement s(db_.session());
+      const auto& t = db_.type();
+      auto dot = table_.find('.');
+      auto name = dot == std::string::npos ? table_ : table_.substr(dot + 1);
+      auto schema = dot == std::string::npos ? std::string{} : table_.substr(0, dot);
+      Poco::Int64 count = 0;
+      if (t == "SQLITE")
+        s << "SELECT COUNT(*) FROM sqlite_master WHERE type IN ('table', 'view') AND name = "
+               + db_.quote_literal(name),
+          Poco::Data::Keywords::into(count);
+      else if (t == "MYSQL")
+        s << "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = "
+               + (schema.empty() ? "DATABASE()" : db_.quote_literal(schema))
+               + " AND TABLE_NAME = " + db_.quote_literal(name),
+          Poco::Data::Keywords::into(count);
+      else if (t == "POSTGRESQL")
+        s << "SELECT COUNT(*) FROM pg_catalog.pg_tables WHERE tablename = "
+               + db_.quote_literal(name) + " AND schemaname = "
+               + (schema.empty() ? "current_schema()" : db_.quote_literal(schema)),
+          Poco::Data::Keywords::into(count);
+      else
+        s << "SELECT * FROM " + table_ + " WHERE 1 = 0";
+      s.execute();
+      return t == "ODBC" || count > 0;
+    } catch (const std::exception&) {
+      return false;
+    }
+  }
+
+  exec_context& ctx_;
+  db_connection& db_;
+  nlohmann::json target_;
+  std::string table_;
+  std::vector<column> columns_;
+  std::string insert_;
+  std::string copy_;
+};
+
+class file_sink : public row_sink {
+public:
+  file_sink(exec_context& ctx, const nlohmann::json& target)
+    : path_(resolve_worker_path(ctx, target.at("path").get<std::string>())),
+      delimiter_(target.value("delimited", std::string("\t"))),
+      header_(target.value("header", false)),
+      latin1_(target.value("encoding", std::string("UTF-8")) == "ISO-8859-1") {
+    // Written beside the target and renamed at the end: nobody sees half a file.
+    temp_ = path_ + ".part";
+  }
+
+  void begin(const std::vector<column>& columns) override {
+    std::error_code err;
+    std::filesystem::create_directories(std::filesystem::path(path_).parent_path(), err);
+    out_.open(temp_, std::ios::binary | std::ios::trunc);
+    if (!out_)
+      throw std::runtime_error("cannot write " + temp_);
+    if (header_) {
+      csv_record names;
+      for (const auto& c : columns)
+        names.push_back(csv_field{c.name, false});
+      put(names);
+    }
+  }
+
+  void write(const std::vector<csv_record>& rows) override {
+    for (const auto& row : rows)
+      put(row);
+    if (!out_)
+      throw std::runtime_error("cannot write " + temp_ + " (disk full?)");
+  }
+
+  void finish() override {
+    out_.close();
+    if (!out_)
+      throw std::runtime_error("cannot write " + temp_);
+    std::error_code err;
+    std::filesystem::rename(temp_, path_, err);
+    if (err)
+      throw std::runtime_error("cannot rename " + temp_ + " to " + path_ + ": " + err.message());
+  }
+
+  void abort() override {
+    out_.close();
+    std::error_code err;
+    std::filesystem::remove(temp_, err);
+  }
+
+private:
+  void put(csv_record row) {
+    if (latin1_)
+      for (auto& f : row)
+        f.text = utf8_to_latin1(f.text);
+    write_csv_record(out_, row, delimiter_);
+  }
+
+  std::string path_;
+  std::string temp_;
+  std::string delimiter_;
+  bool header_;
+  bool latin1_;
+  std::ofstream out_;
+};
+
+// -- sources ----------------------------------------------------------------------------
+
+/// The rows of a query (or a table), batch by batch: PostgreSQL through a
+/// cursor (libpq would hold the whole result), the others through
+/// Poco::Data's limit, which fetches as it goes.
+void read_db(exec_context& ctx, db_connection& db, const std::string& source, row_sink& sink,
+             progress& done) {
+  auto query = source.find_first_of(" \t\r\n") == std::string::npos ? "SELECT * FROM " + source
+                                                                     : source;
+  const auto batch = static_cast<std::size_t>(defaults::actions::batch_rows);
+  bool pg = db.type() == "POSTGRESQL";
+  auto hook = [&] { ctx.cancel->set_hook(db.canceller()); };
+  try {
+    if (pg) {
+      db.begin();
+      db.execute("DECLARE cafflow_transfer NO SCROLL CURSOR FOR " + query);
+    }
+    bool started = false;
+    std::vector<MetaColumn::ColumnDataType> types;
+    // One batch of rows: to the sink; the first also says the columns.
+    auto take = [&](Poco::Data::RecordSet& rs) {
+      if (!started) {
+        std::vector<column> columns;
+        for (std::size_t c = 0; c < rs.columnCount(); ++c) {
+          types.push_back(rs.columnType(c));
+          columns.push_back(column{rs.columnName(c), neutral_type(rs.columnType(c))});
+        }
+        sink.begin(columns);
+        started = true;
+      }
+      std::vector<csv_record> rows;
+      rows.reserve(rs.rowCount());
+      for (std::size_t r = 0; r < rs.rowCount(); ++r) {
+        csv_record row;
+        row.reserve(types.size());
+        for (std::size_t c = 0; c < types.size(); ++c)
+          row.push_back(field_of(rs, c, r, types[c]));
+        rows.push_back(std::move(row));
+      }
+      if (!rows.empty())
+        sink.write(rows);
+      done.add(rows.size());
+      return rs.rowCount();
+    };
+    if (pg) {
+      while (true) {
+        ctx.cancel->check();
+        Poco::Data::Statement fetch(db.session());
+        fetch << "FETCH FORWARD " + std::to_string(batch) + " FROM cafflow_transfer";
+        hook();
+        fetch.execute();
+        ctx.cancel->clear_hook();
+        Poco::Data::RecordSet rs(fetch);
+        if (take(rs) < batch)
+          break;
+      }
+    } else {
+      Poco::Data::Statement select(db.session());
+      select << query, Poco::Data::Keywords::limit(batch);
+      do {
+        ctx.cancel->check();
+        hook();
+        select.execute();
+        ctx.cancel->clear_hook();
+        Poco::Data::RecordSet rs(select);
+        take(rs);
+      } while (!select.done());
+    }
+    if (pg) {
+      db.execute("CLOSE cafflow_transfer");
+      db.commit();
+    }
+  } catch (const cancelled_error&) {
+    throw;
+  } catch (const std::runtime_error&) {
+    throw;
+  } catch (const std::exception& e) {
+    ctx.cancel->clear_hook();
+    ctx.cancel->check();
+    throw std::runtime_error("reading the source failed: " + db_error_text(e));
+  }
+}
+
+void read_file_source(exec_context& ctx, const nlohmann::json& source, row_sink& sink,
+                      progress& done) {
+  auto path = resolve_worker_path(ctx, source.at("content").get<std::string>());
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    throw std::runtime_error("cannot read the source file " + path + ": no such file or not "
+                                                                     "readable");
+  bool latin1 = source.value("encoding", std::string("UTF-8")) == "ISO-8859-1";
+  csv_reader reader(in, source.value("delimited", std::string("\t")));
+  const auto batch = static_cast<std::size_t>(defaults::actions::batch_rows);
+  std::vector<csv_record> rows;
+  std::size_t width = 0;
+  bool started = false;
+  auto start = [&](const csv_record& first, bool is_header) {
+    std::vector<column> columns;
+    for (std::size_t i = 0; i < first.size(); ++i)
+      columns.push_back(column{is_header ? first[i].text : "c" + std::to_string(i + 1), "text"});
+    width = columns.size();
+    sink.begin(columns);
+    started = true;
+  };
+  try {
+    while (auto record = reader.next()) {
+      if (latin1)
+        for (auto& f : *record)
+          f.text = latin1_to_utf8(f.text);
+      if (!started) {
+        bool header = source.value("header", false);
+        start(*record, header);
+        if (header)
+          continue;
+      }
+      if (record->size() != width)
+        throw std::runtime_error(path + ":" + std::to_string(reader.line()) + ": the row has "
+                                 + std::to_string(record->size()) + " fields, the "
+                                 + (source.value("header", false) ? "header" : "first row")
+                                 + " has " + std::to_string(width));
+      rows.push_back(std::move(*record));
+      if (rows.size() == batch) {
+        ctx.cancel->check();
+        sink.write(rows);
+        done.add(rows.size());
+        rows.clear();
+      }
+    }
+  } catch (const std::runtime_error& e) {
+    std::string what = e.what();
+    if (starts_with(what, "line "))
+      throw std::runtime_error(path + ":" + what.substr(5));
+    throw;
+  }
+  if (!started)
+    throw std::runtime_error("the source file " + path + " is empty");
+  if (!rows.empty()) {
+    sink.write(rows);
+    done.add(rows.size());
+  }
+}
+
+#endif // CAFFLOW_EXEC
+
+#ifndef CAFFLOW_EXEC
+
+nlohmann::json endpoint_json(const transfer_endpoint& e) {
+  return {{"type", e.type},         {"db_link", e.db_link},   {"content", e.content},
+          {"delimited", e.delimited}, {"header", e.header},     {"encoding", e.encoding},
+          {"table", e.table},       {"path", e.path},         {"is_pre_truncate", e.is_pre_truncate},
+          {"pre", e.pre},           {"after", e.after}};
+}
+
+expected<transfer_endpoint> expand_endpoint(const attempt_context& ctx, transfer_endpoint e) {
+  for (auto* text : {&e.db_link, &e.content, &e.table, &e.path, &e.pre, &e.after}) {
+    auto expanded = expand_for(ctx, *text);
+    if (!expanded)
+      return expanded.error();
+    *text = std::move(*expanded);
+  }
+  return e;
+}
+
+#endif // !CAFFLOW_EXEC
+
+} // namespace
+
+#ifndef CAFFLOW_EXEC
+
+action_kind transfer_kind() {
+  action_kind kind;
+  kind.name = "transfer";
+  kind.prepare = [](const action_body& body, const attempt_context& ctx,
+                    attempt_spec& spec) -> expected<void> {
+    const auto& t = body_as<transfer_action>(body);
+    if (!t.script.empty()) {
+      auto code = expand_for(ctx, t.script);
+      if (!code)
+        return code.error();
+      spec.payload = nlohmann::json{{"script", *code}}.dump();
+      return {};
+    }
+    auto source = expand_endpoint(ctx, t.source);
+    if (!source)
+      return source.error();
+    auto target = expand_endpoint(ctx, t.target);
+    if (!target)
+      return target.error();
+    spec.payload =
+      nlohmann::json{{"source", endpoint_json(*source)}, {"target", endpoint_json(*target)}}.dump();
+    return {};
+  };
+  kind.command = [](const attempt_spec& spec, const std::string& work_dir,
+                    const task_site& site) -> expected<std::vector<std::string>> {
+    // <transfer><script>: a script like any other.
+    auto doc = nlohmann::json::parse(spec.payload, nullptr, false);
+    if (doc.is_object() && doc.contains("script"))
+      return script_command(doc["script"].get<std::string>(), "", work_dir);
+    return exec_command(spec, work_dir, site);
+  };
+  kind.exec = true;
+  kind.check = [](const action_body& body, const kind_check_context& ctx) {
+    const auto& t = body_as<transfer_action>(body);
+    std::vector<std::string> problems;
+    (void) ctx;
+    if (t.script.empty() && t.target.type == "DB" && t.target.table.empty())
+      problems.push_back("<target type=\"DB\"> needs a 'table'");
+    return problems;
+  };
+  return kind;
+}
+
+#endif // !CAFFLOW_EXEC
+
+#ifdef CAFFLOW_EXEC
+
+void transfer_runner(exec_context& ctx) {
+  const auto& source = ctx.spec.at("source");
+  const auto& target = ctx.spec.at("target");
+  std::unique_ptr<db_connection> from, to;
+  std::unique_ptr<row_sink> sink;
+  if (target.value("type", "") == "DB") {
+    to = connect_link(ctx, target.at("db_link").get<std::string>());
+    sink = std::make_unique<table_sink>(ctx, *to, target);
+  } else {
+    sink = std::make_unique<file_sink>(ctx, target);
+  }
+  progress done(ctx);
+  try {
+    if (source.value("type", "") == "DB") {
+      from = connect_link(ctx, source.at("db_link").get<std::string>());
+      read_db(ctx, *from, source.at("content").get<std::string>(), *sink, done);
+    } else {
+      read_file_source(ctx, source, *sink, done);
+    }
+    sink->finish();
+  } catch (...) {
+    sink->abort();
+    if (from)
+      from->rollback();
+    ctx.log("stopped after " + done.line() + "; nothing of it is kept");
+    throw;
+  }
+  // Peak memory of this process: streamed, it does not grow with the rows.
+  struct rusage usage {};
+  ::getrusage(RUSAGE_SELF, &usage);
+  ctx.log("done: " + done.line() + ", peak memory " + std::to_string(usage.ru_maxrss / 1024)
+          + " MiB");
+  ctx.result = {{"rows", done.rows()},
+                {"seconds", done.seconds()},
+                {"rows_per_s", done.seconds() > 0 ? done.rows() / done.seconds() : 0.0},
+                {"peak_rss_kb", usage.ru_maxrss}};
+}
+
+#endif // CAFFLOW_EXEC
+
+} // namespace cafflow
