@@ -43,7 +43,8 @@ int main(int argc, char** argv) {
   // A worker's task spawner starts now, before this process has threads.
   std::shared_ptr<spawner_client> spawner;
   if (args->role == role::worker) {
-    auto started = spawner_client::start(default_spawner_program(), address->to_string());
+    auto started = spawner_client::start(default_spawner_program(), address->to_string(),
+                                         cfg->worker.task_cgroups);
     if (!started)
       return fail(exit_code::failed, started.error().message);
     spawner = std::move(*started);
@@ -55,6 +56,8 @@ int main(int argc, char** argv) {
     return fail(exit_code::config, logging.error().message);
   log::get("main")->info("cafflowd {} starting at {} (config {})", to_string(args->role),
                          address->to_string(), cfg->file.empty() ? "defaults" : cfg->file);
+  if (spawner)
+    log::get("main")->info("tasks are contained by {}", spawner->containment());
   system_config sys_cfg{*cfg};
   caf::actor_system sys{sys_cfg};
   auto root = spawn_role(sys, *cfg, args->role, *address, std::move(spawner));
