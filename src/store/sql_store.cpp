@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <thread>
 #include <functional>
@@ -1622,10 +1623,15 @@ expected<std::unique_ptr<store>> open_store(const store_url& url, int busy_timeo
       auto path = url.path;
       if (auto problem = sqlite_file_problem(path); !problem.empty())
         return make_error(ec::store_error, "cannot open store " + url.redacted() + ": " + problem);
+      // Looked at before anything (journal mode, migrations) writes to it.
+      if (std::filesystem::exists(path)) {
+        Session look("SQLite", path);
+        look << "PRAGMA busy_timeout=" + std::to_string(busy_timeout_ms), now;
+        if (auto problem = foreign_tables(look, path); !problem.empty())
+          return make_error(ec::store_error, "cannot open store " + url.redacted() + ": " + problem);
+      }
       connector connect = [path, busy_timeout_ms] { return connect_sqlite(path, busy_timeout_ms); };
       auto session = connect();
-      if (auto problem = foreign_tables(*session, path); !problem.empty())
-        return make_error(ec::store_error, "cannot open store " + url.redacted() + ": " + problem);
       return std::unique_ptr<store>(std::make_unique<sql_store>(
         dialect::sqlite, std::move(connect), std::move(session), url.redacted()));
     }

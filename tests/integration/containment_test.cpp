@@ -54,12 +54,14 @@ void check_all_three(bool cgroups) {
   c.add_workflow("killed.xml", escapee_xml("killed", killed, "sleep 600"));
   c.start();
   INFO(c.logs());
-  // The worker says how it contains tasks.
-  auto log = read_file(c.dir("logs/worker-" + c.worker_addresses()[0].substr(
-                               c.worker_addresses()[0].rfind(':') + 1) + ".log"));
-  CHECK(log.find(cgroups ? "tasks are contained by a cgroup v2 per task"
-                         : "tasks are contained by process tracking")
-        != std::string::npos);
+  // The worker says how it contains tasks (its log is flushed every second).
+  auto log = c.dir("logs/worker-" + c.worker_addresses()[0].substr(
+                     c.worker_addresses()[0].rfind(':') + 1) + ".log");
+  CHECK(wait_until([&] {
+    return read_file(log).find(cgroups ? "tasks are contained by a cgroup v2 per task"
+                                       : "tasks are contained by process tracking")
+           != std::string::npos;
+  }));
 
   // 1. The task ends at once; what it started in its own session goes too.
   auto id = c.run("ends");

@@ -165,7 +165,7 @@ private:
       h += "Host: fuzz\r\n";
     if (chance(5))
       h += "Host: again\r\n";
-    switch (below(10)) {
+    switch (below(20)) {
       case 0: break; // no framing at all
       case 1: h += "Content-Length: " + std::to_string(body.size()) + "\r\nContent-Length: "
                    + std::to_string(body.size() + below(3)) + "\r\n"; break;

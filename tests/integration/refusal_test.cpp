@@ -25,6 +25,7 @@ command_result master_on(const std::function<void(const std::string&)>& prepare)
   cluster c(cluster_options(1));
   auto db = c.dir("data/cafflow.db");
   fs::create_directories(c.dir("data"));
+  fs::create_directories(c.dir("logs"));
   prepare(db);
   auto before = read_file(db);
   c.start_master();

@@ -53,7 +53,8 @@ long rss_kib(int pid) {
 
 /// The status of workflow `name` in GET /api/v1/workflows?status=all.
 std::string known_status(cluster& c, const std::string& name) {
-  for (const auto& w : c.get("/api/v1/workflows?status=all")["workflows"])
+  auto list = c.get("/api/v1/workflows?status=all");
+  for (const auto& w : list["workflows"])
     if (w["name"] == name)
       return w["status"].get<std::string>();
   return {};
@@ -88,7 +89,8 @@ TEST_CASE("symlink loops and links to an ancestor are reported and the rest of t
   // Each file once: no conflict between paths through the links.
   CHECK(file_status(c, "/sub/inner.xml")["status"] == "loaded");
   int listed = 0;
-  for (const auto& f : c.get("/api/v1/xmlconfig")["files"])
+  auto listing = c.get("/api/v1/xmlconfig");
+  for (const auto& f : listing["files"])
     listed += contains(f["path"].get<std::string>(), ".xml") ? 1 : 0;
   CHECK(listed == 2);
   // A new file next to the loops still loads.
@@ -111,7 +113,13 @@ TEST_CASE("a file or directory the master cannot read is an error and its workfl
   }
   c.add_workflow("a.xml", workflow_xml("a"));
   c.add_workflow("sub/b.xml", workflow_xml("b"));
-  c.start();
+  // The master first: the store file must be its (the http role, as root,
+  // would otherwise create it when it opens the store).
+  c.start_master();
+  REQUIRE(wait_until([&] { return fs::exists(c.dir("data/cafflow.db")); }));
+  c.start_worker(0);
+  c.start_http();
+  REQUIRE(wait_until([&] { return c.workers_registered(); }));
   INFO(c.logs());
   REQUIRE(wait_until([&] { return version_of(c, "a") == 1 && version_of(c, "b") == 1; }));
 
