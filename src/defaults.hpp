@@ -127,7 +127,7 @@ constexpr bool task_cgroups = true;
 namespace http {
 /// Milliseconds the http server waits for the master to answer.
 constexpr int request_timeout_ms = 10000;
-/// Threads serving HTTP connections.
+/// Threads answering requests; one more thread reads every connection.
 constexpr int max_threads = 16;
 /// Largest request body accepted, in bytes.
 constexpr std::size_t max_body_bytes = 1 << 20;

@@ -270,7 +270,7 @@ std::vector<key_def> make_key_defs() {
   add("http", "request_timeout_ms", str(d::http::request_timeout_ms),
       "milliseconds the http server waits for the master",
       int_key([](config& c) -> int& { return c.http.request_timeout_ms; }, 100, 600000));
-  add("http", "max_threads", str(d::http::max_threads), "threads serving HTTP connections",
+  add("http", "max_threads", str(d::http::max_threads), "threads answering requests (one more reads all connections)",
       int_key([](config& c) -> int& { return c.http.max_threads; }, 1, 1024));
   add("http", "max_body_bytes", str(d::http::max_body_bytes), "largest request body accepted",
       int_key([](config& c) -> std::size_t& { return c.http.max_body_bytes; }, 1024,

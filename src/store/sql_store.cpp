@@ -4,8 +4,6 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
-#include <filesystem>
-#include <fstream>
 #include <thread>
 #include <functional>
 #include <map>
@@ -1548,9 +1546,17 @@ std::unique_ptr<Session> connect_sqlite(const std::string& path, int busy_timeou
 /// or when there is none: a new store is created then). A file that is
 /// empty or not SQLite would otherwise become a new, empty store, and all
 /// history would vanish from view.
-std::string sqlite_file_problem(const std::string& path) {
-  const std::string advice = ": it is not a cafflow database. Restore the database (or fix "
-                             "store.url), or move the file away to start with an empty store";
+///
+/// Only stat() and SQLite itself touch the file: closing a descriptor of
+/// our own on it would drop every POSIX lock this process holds on it —
+/// those of the store's other connections too (the writer's, while the
+/// reader connects) — and another process could then reset the WAL under
+/// them, losing commits.
+const std::string not_a_store_advice =
+  ": it is not a cafflow database. Restore the database (or fix store.url), or move the file "
+  "away to start with an empty store";
+
+std::string sqlite_file_problem(const std::string& path, int busy_timeout_ms) {
   struct stat st {};
   // A master that creates the store writes its header within microseconds
   // of creating the file: a file still empty a moment later is no store.
@@ -1559,41 +1565,39 @@ std::string sqlite_file_problem(const std::string& path) {
       return errno == ENOENT ? std::string() : std::string(std::strerror(errno));
     if (!S_ISREG(st.st_mode))
       return "'" + path + "' is not a file" + (S_ISDIR(st.st_mode) ? " but a directory" : "")
-             + advice;
+             + not_a_store_advice;
     if (st.st_size > 0 || tries >= 20)
       break;
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   if (st.st_size == 0)
-    return "'" + path + "' is empty (0 bytes)" + advice;
-  char header[16] = {};
-  std::ifstream in(path, std::ios::binary);
-  in.read(header, sizeof header);
-  if (in.gcount() != sizeof header || std::memcmp(header, "SQLite format 3", 16) != 0)
-    return "'" + path + "' is not an SQLite database (it does not start with 'SQLite format 3')"
-           + advice;
-  return {};
-}
-
-/// Why the open SQLite database is no cafflow store: tables, but no
-/// schema_version ("" when it is one, or holds no table at all: new).
-std::string foreign_tables(Session& session, const std::string& path) {
-  Poco::Data::Statement select(session);
-  select << "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name";
-  select.execute();
-  Poco::Data::RecordSet rs(select);
+    return "'" + path + "' is empty (0 bytes)" + not_a_store_advice;
+  // Looked at before anything (journal mode, migrations) writes to it.
   std::vector<std::string> tables;
-  for (std::size_t row = 0; row < rs.rowCount(); ++row)
-    tables.push_back(text(rs.value(0, row)));
+  try {
+    Session look("SQLite", path);
+    look << "PRAGMA busy_timeout=" + std::to_string(busy_timeout_ms), now;
+    Poco::Data::Statement select(look);
+    select << "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name";
+    select.execute();
+    Poco::Data::RecordSet rs(select);
+    for (std::size_t row = 0; row < rs.rowCount(); ++row)
+      tables.push_back(text(rs.value(0, row)));
+  } catch (const Poco::Exception& e) {
+    if (e.displayText().find("not a database") == std::string::npos)
+      throw;
+    return "'" + path + "' is not an SQLite database (SQLite: " + e.displayText() + ")"
+           + not_a_store_advice;
+  }
+  // No table at all: an empty database, as good as a new one.
   if (tables.empty() || std::find(tables.begin(), tables.end(), "schema_version") != tables.end())
     return {};
   if (tables.size() > 5) {
     tables.resize(5);
     tables.push_back("...");
   }
-  return "'" + path + "' holds tables (" + join(tables, ", ")
-         + ") but not cafflow's: it is not a cafflow database. Fix store.url, or move the file "
-           "away to start with an empty store";
+  return "'" + path + "' holds tables (" + join(tables, ", ") + ") but not cafflow's"
+         + not_a_store_advice;
 }
 
 std::unique_ptr<Session> connect_mysql(const std::string& connection, int busy_timeout_ms) {
@@ -1621,15 +1625,8 @@ expected<std::unique_ptr<store>> open_store(const store_url& url, int busy_timeo
       static std::once_flag registered;
       std::call_once(registered, [] { Poco::Data::SQLite::Connector::registerConnector(); });
       auto path = url.path;
-      if (auto problem = sqlite_file_problem(path); !problem.empty())
+      if (auto problem = sqlite_file_problem(path, busy_timeout_ms); !problem.empty())
         return make_error(ec::store_error, "cannot open store " + url.redacted() + ": " + problem);
-      // Looked at before anything (journal mode, migrations) writes to it.
-      if (std::filesystem::exists(path)) {
-        Session look("SQLite", path);
-        look << "PRAGMA busy_timeout=" + std::to_string(busy_timeout_ms), now;
-        if (auto problem = foreign_tables(look, path); !problem.empty())
-          return make_error(ec::store_error, "cannot open store " + url.redacted() + ": " + problem);
-      }
       connector connect = [path, busy_timeout_ms] { return connect_sqlite(path, busy_timeout_ms); };
       auto session = connect();
       return std::unique_ptr<store>(std::make_unique<sql_store>(
