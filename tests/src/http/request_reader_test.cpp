@@ -100,7 +100,7 @@ TEST_CASE("a second request on the connection is read after the first") {
   CHECK(reader.head().path == "/b");
 }
 
-TEST_CASE("HTTP/1.0 closes unless keep-alive; Connection: close closes HTTP/1.1") {
+TEST_CASE("HTTP/1.0 closes unless keep-alive and Connection: close closes HTTP/1.1") {
   CHECK_FALSE(read_all("GET / HTTP/1.0\r\n\r\n").head.keep_alive);
   CHECK(read_all("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n").head.keep_alive);
   CHECK_FALSE(read_all("GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n").head.keep_alive);
