@@ -65,7 +65,11 @@ TEST_CASE("a JSON body nested 70000 levels deep is a 400 naming the limit and th
   cluster c(cluster_options(1));
   c.add_workflow("w.xml", chain_xml("w", {"a"}, c.dir("log")));
   c.start();
-  for (const auto& body : {std::string(70000, '['), std::string(70000, '[') + std::string(70000, ']'),
+  const auto deep = std::string(70000, '[') + std::string(70000, ']');
+  // {"mode": [[[...]]]} made the old server print the value in its error
+  // message, recursively, until the stack overflowed (SIGSEGV).
+  for (const auto& body : {std::string(70000, '['), deep, "{\"mode\": " + deep + "}",
+                           "{\"mode\": \"nodes\", \"nodes\": [" + deep + "]}",
                            "{\"params\": " + std::string(100, '[') + std::string(100, ']') + "}",
                            "{\"mode\": " + std::string(70000, '{')}) {
     auto r = raw_request(c.http_address(), post_request("/api/v1/workflows/w/run", body));

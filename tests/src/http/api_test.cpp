@@ -923,8 +923,11 @@ TEST_CASE("malformed %-escapes are 400s, not 500s") {
 
 TEST_CASE("a JSON body nested deeper than the limit is a 400 naming it") {
   fake_backend b;
+  // {"mode": [[...]]} balanced: the message printed the value recursively
+  // and overflowed the stack before the limit.
+  auto deep = std::string(70000, '[') + std::string(70000, ']');
   for (const auto& body : {std::string(70000, '['), "{\"params\":" + std::string(65, '[') + "}",
-                           "{\"mode\":" + std::string(70000, '{')}) {
+                           "{\"mode\":" + std::string(70000, '{'), "{\"mode\":" + deep + "}"}) {
     auto r = call(b, "POST", "/api/v1/workflows/w/run", body);
     CHECK(r.status == 400);
     CHECK(body_of(r)["error"] == "request body nests arrays and objects deeper than 64 levels");
