@@ -207,11 +207,15 @@ int start_task(const process_spec& spec, task_containment::slot& slot) {
       if (waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT) != 0 || info.si_pid == 0)
         return;
       pid_t pid = info.si_pid;
-      kill(-pid, SIGKILL); // what the task left behind in its group ends with it
+      // A task: what it left behind in its group ends with it, and what
+      // left the group (its cgroup, or whatever carries its marker). Else an
+      // orphan of a running task (the spawner is their subreaper): reaped
+      // only — its group may still belong to that task.
       auto it = tasks.find(pid);
-      // ... and what left the group: its cgroup, or whatever carries its marker.
-      if (it != tasks.end())
+      if (it != tasks.end()) {
+        kill(-pid, SIGKILL);
         containment.kill_all(it->second.slot);
+      }
       int status = 0;
       while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
       }

@@ -3,7 +3,6 @@
 // when its instance is killed — with a cgroup per task (where this host
 // allows it) and with the fallback (worker.task_cgroups = false).
 #include <csignal>
-#include <random>
 
 #include <doctest/doctest.h>
 
@@ -14,28 +13,30 @@ using namespace cafflow::test;
 
 namespace {
 
-/// A unique `sleep` argument, to find the escaped process by its command line.
-std::string unique_sleep() {
-  std::random_device rd;
-  return "4242." + std::to_string(rd() % 1000000);
-}
-
-/// A one-action workflow whose task starts `sleep <arg>` in a session of its
-/// own (out of its process group), then runs `then`.
-std::string escapee_xml(const std::string& name, const std::string& arg, const std::string& then,
-                        const std::string& attrs = {}) {
+/// A one-action workflow whose task starts `sleep 4242` in a session of its
+/// own (out of its process group), which writes its pid to `pid_file`; the
+/// task waits for that file, then runs `then`.
+std::string escapee_xml(const std::string& name, const std::string& pid_file,
+                        const std::string& then, const std::string& attrs = {}) {
   return "<work-flow name=\"" + name + "\"><start name=\"s\" to=\"a\"/><action name=\"a\"" + attrs
-         + "><shell><command><![CDATA[setsid -f sleep " + arg + " < /dev/null > /dev/null 2>&1; "
-         + then + "]]></command></shell><ok to=\"e\"/></action><end name=\"e\"/></work-flow>";
+         + "><shell><command><![CDATA[setsid -f sh -c 'echo $$ > " + pid_file
+         + "; exec sleep 4242' < /dev/null > /dev/null 2>&1; while [ ! -s " + pid_file
+         + " ]; do :; done; " + then + "]]></command></shell><ok to=\"e\"/></action><end "
+           "name=\"e\"/></work-flow>";
 }
 
-/// Whether the escaped `sleep <arg>` itself runs (not a shell naming it).
-bool escapee_alive(const std::string& arg) {
-  for (auto pid : pids_matching("sleep " + arg))
-    if (read_file("/proc/" + std::to_string(pid) + "/cmdline") == "sleep" + std::string(1, '\0')
-                                                                   + arg + std::string(1, '\0'))
-      return true;
-  return false;
+/// The pid the escaped process wrote (waits for it).
+int escapee_pid(const std::string& pid_file) {
+  REQUIRE(wait_until([&] { return !read_file(pid_file).empty(); }));
+  return std::stoi(read_file(pid_file));
+}
+
+/// Whether the escaped process still runs (not a zombie, and not another
+/// process that got its pid: its command line names the `sleep 4242`).
+bool escapee_alive(int pid) {
+  return process_exists(pid)
+         && read_file("/proc/" + std::to_string(pid) + "/cmdline").find("4242")
+              != std::string::npos;
 }
 
 cluster_options with_cgroups(bool on) {
@@ -47,7 +48,7 @@ cluster_options with_cgroups(bool on) {
 
 void check_all_three(bool cgroups) {
   cluster c(with_cgroups(cgroups));
-  auto ends = unique_sleep(), times_out = unique_sleep(), killed = unique_sleep();
+  auto ends = c.dir("ends.pid"), times_out = c.dir("times_out.pid"), killed = c.dir("killed.pid");
   c.add_workflow("ends.xml", escapee_xml("ends", ends, "echo done"));
   c.add_workflow("times_out.xml", escapee_xml("times_out", times_out, "sleep 600",
                                               " timeout=\"2\" timeout-action=\"fail\""));
@@ -63,23 +64,25 @@ void check_all_three(bool cgroups) {
            != std::string::npos;
   }));
 
-  // 1. The task ends at once; what it started in its own session goes too.
+  // 1. The task ends; what it started in a session of its own goes too.
   auto id = c.run("ends");
   CHECK(c.wait_for(id)["status"] == "succeeded");
-  CHECK(wait_until([&] { return !escapee_alive(ends); }));
+  auto pid = escapee_pid(ends);
+  CHECK(wait_until([&] { return !escapee_alive(pid); }));
 
   // 2. The attempt times out.
   id = c.run("times_out");
-  REQUIRE(wait_until([&] { return escapee_alive(times_out); }));
+  pid = escapee_pid(times_out);
   CHECK(c.wait_for(id)["status"] == "failed");
-  CHECK(wait_until([&] { return !escapee_alive(times_out); }));
+  CHECK(wait_until([&] { return !escapee_alive(pid); }));
 
-  // 3. The instance is killed.
+  // 3. The instance is killed (the escaped process runs then: the task
+  //    waited for its pid).
   id = c.run("killed");
-  REQUIRE(wait_until([&] { return escapee_alive(killed); }));
+  pid = escapee_pid(killed);
   REQUIRE(c.api("POST", "/api/v1/instances/" + id + "/kill").status == 200);
   CHECK(c.wait_for(id)["status"] == "killed");
-  CHECK(wait_until([&] { return !escapee_alive(killed); }));
+  CHECK(wait_until([&] { return !escapee_alive(pid); }));
 }
 
 } // namespace
@@ -96,13 +99,13 @@ TEST_CASE("an escaped process ends with its attempt: task end, timeout and kill 
 
 TEST_CASE("escaped processes end with the worker that ran them") {
   cluster c(cluster_options(1));
-  auto arg = unique_sleep();
-  c.add_workflow("w.xml", escapee_xml("w", arg, "sleep 600"));
+  auto pid_file = c.dir("w.pid");
+  c.add_workflow("w.xml", escapee_xml("w", pid_file, "sleep 600"));
   c.start();
   c.run("w");
-  REQUIRE(wait_until([&] { return escapee_alive(arg); }));
+  auto pid = escapee_pid(pid_file);
   c.worker(0)->signal(SIGKILL);
-  CHECK(wait_until([&] { return !escapee_alive(arg); }));
+  CHECK(wait_until([&] { return !escapee_alive(pid); }));
 }
 
 TEST_SUITE_END();
