@@ -22,6 +22,7 @@
 #include "instance_runner.hpp"
 #include "lease_keeper.hpp"
 #include "config/config.hpp"
+#include "defaults.hpp"
 #include "engine/recovery.hpp"
 #include "schedule/lineage.hpp"
 #include "store/store.hpp"
@@ -61,7 +62,7 @@ struct master_config {
   std::chrono::seconds kill_grace{5};
   std::chrono::seconds rescan_interval{2};
   /// Larger workflow files are refused unread (master.max_xml_bytes).
-  std::size_t max_xml_bytes = 4 << 20;
+  std::size_t max_xml_bytes = defaults::master::max_xml_bytes;
   /// On a stop request: how long running attempts may finish first
   /// (master.drain_grace_s; 0 = shut down at once).
   std::chrono::seconds drain_grace{30};

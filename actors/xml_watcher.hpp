@@ -15,6 +15,7 @@
 #include <spdlog/logger.h>
 
 #include "actors.hpp"
+#include "defaults.hpp"
 #include "util/dir_watch.hpp"
 
 namespace cafflow {
@@ -29,7 +30,7 @@ struct xml_watcher_config {
   /// for a burst of events (an editor writing a temp file and renaming it).
   std::chrono::milliseconds debounce{100};
   /// Larger files are refused without being read (master.max_xml_bytes).
-  std::size_t max_xml_bytes = 4 << 20;
+  std::size_t max_xml_bytes = defaults::master::max_xml_bytes;
 };
 
 struct xml_watcher_state {

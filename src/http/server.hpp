@@ -19,6 +19,7 @@
 #include <string>
 
 #include "config/config.hpp"
+#include "defaults.hpp"
 #include "expected.hpp"
 #include "http/api.hpp"
 #include "http/auth.hpp"
@@ -54,14 +55,14 @@ public:
     /// Threads running the handler.
     int max_threads = 16;
     std::size_t max_body_bytes = 1 << 20;
-    /// Connections open at once; see defaults.hpp [http] max_connections.
-    int max_connections = 512;
+    /// Connections open at once (defaults.hpp: what happens at the limit).
+    int max_connections = defaults::http::max_connections;
     /// A request's line and headers must arrive within this from their first byte.
-    std::chrono::milliseconds header_timeout{10000};
+    std::chrono::milliseconds header_timeout{defaults::http::header_timeout_ms};
     /// Its body within this from the end of the headers.
-    std::chrono::milliseconds body_timeout{30000};
+    std::chrono::milliseconds body_timeout{defaults::http::body_timeout_ms};
     /// A connection may be idle this long between requests.
-    std::chrono::milliseconds keep_alive_timeout{5000};
+    std::chrono::milliseconds keep_alive_timeout{defaults::http::keep_alive_timeout_ms};
     /// Checked before the handler sees a request (every route alike).
     auth_settings auth;
     /// A socket already listening on `address`; none = start() binds one.
