@@ -9,13 +9,16 @@
 
 int main(int argc, char** argv) {
   int fd = -1;
-  for (int i = 1; i + 1 < argc; i += 2)
-    if (std::strcmp(argv[i], "--fd") == 0)
-      fd = std::atoi(argv[i + 1]);
+  bool cgroups = true;
+  for (int i = 1; i < argc; ++i)
+    if (std::strcmp(argv[i], "--fd") == 0 && i + 1 < argc)
+      fd = std::atoi(argv[++i]);
+    else if (std::strcmp(argv[i], "--no-cgroups") == 0)
+      cgroups = false;
   if (fd < 0 || fcntl(fd, F_GETFD) < 0) {
     std::fprintf(stderr, "cafflow-spawner: started by cafflowd --role worker, not by hand "
-                         "(usage: cafflow-spawner --fd N [--worker ADDRESS])\n");
+                         "(usage: cafflow-spawner --fd N [--worker ADDRESS] [--no-cgroups])\n");
     return 64;
   }
-  cafflow::run_spawner(fd);
+  cafflow::run_spawner(fd, cgroups);
 }

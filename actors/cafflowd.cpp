@@ -44,7 +44,8 @@ int main(int argc, char** argv) {
   // A worker's task spawner starts now, before this process has threads.
   std::shared_ptr<spawner_client> spawner;
   if (args->role == role::worker) {
-    auto started = spawner_client::start(default_spawner_program(), address->to_string());
+    auto started = spawner_client::start(default_spawner_program(), address->to_string(),
+                                         cfg->worker.task_cgroups);
     if (!started)
       return fail(exit_code::failed, started.error().message);
     spawner = std::move(*started);
@@ -57,6 +58,8 @@ int main(int argc, char** argv) {
   auto logger = log::get("main");
   logger->info("cafflowd {} starting at {} (config {})", to_string(args->role),
                address->to_string(), cfg->file.empty() ? "defaults" : cfg->file);
+  if (spawner)
+    logger->info("tasks are contained by {}", spawner->containment());
   // Certificates before any connection: created where they may be, checked
   // always (CAF aborts the process on a certificate it cannot read later).
   std::vector<std::string> tls_notes;

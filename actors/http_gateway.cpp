@@ -323,7 +323,17 @@ expected<http_gateway_actor> spawn_http(caf::actor_system& sys, const config& cf
   gc.server.max_body_bytes = cfg.http.max_body_bytes;
   gc.akkaflow.xmlconfig = cfg.paths.xmlconfig;
   gc.akkaflow.db_links = cfg.paths.db_links;
+  gc.server.max_connections = cfg.http.max_connections;
+  gc.server.header_timeout = std::chrono::milliseconds(cfg.http.header_timeout_ms);
+  gc.server.body_timeout = std::chrono::milliseconds(cfg.http.body_timeout_ms);
+  gc.server.keep_alive_timeout = std::chrono::milliseconds(cfg.http.keep_alive_timeout_ms);
   gc.server.auth = auth_settings{cfg.http.token, cfg.http.open_reads};
+  // Bound before any actor runs: a port in use fails the start, and cafflowd
+  // says so on stderr.
+  auto listener = http_listener::open(gc.server.address);
+  if (!listener)
+    return listener.error();
+  gc.server.listener = std::move(*listener);
   gc.reconnect_interval = std::chrono::milliseconds(cfg.worker.reconnect_interval_ms);
   gc.connect_timeout = std::chrono::milliseconds(cfg.caf.connect_timeout_ms);
   gc.request_timeout = std::chrono::milliseconds(cfg.http.request_timeout_ms);

@@ -525,8 +525,9 @@ master_actor::behavior_type master(master_actor::stateful_pointer<master_state> 
                               dispatcher_config{st.cfg.epoch, st.cfg.worker_timeout,
                                                 std::move(st.cfg.recovery),
                                                 st.cfg.recovery_deadline});
-  st.watcher = self->spawn(xml_watcher, xml_watcher_config{st.cfg.xmlconfig, st.cfg.db_links,
-                                                          st.cfg.rescan_interval, st.registry});
+  xml_watcher_config wc{st.cfg.xmlconfig, st.cfg.db_links, st.cfg.rescan_interval, st.registry};
+  wc.max_xml_bytes = st.cfg.max_xml_bytes;
+  st.watcher = self->spawn(xml_watcher, std::move(wc));
   if (st.cfg.lease.db) {
     auto lc = st.cfg.lease;
     lc.master = caf::actor_cast<master_actor>(self);
@@ -1219,6 +1220,7 @@ expected<std::optional<master_actor>> spawn_master(caf::actor_system& sys, const
   mc.max_attachment_bytes = cfg.master.max_attachment_bytes;
   mc.kill_grace = std::chrono::seconds(cfg.worker.kill_grace_s);
   mc.rescan_interval = std::chrono::seconds(cfg.master.rescan_interval_s);
+  mc.max_xml_bytes = cfg.master.max_xml_bytes;
   mc.drain_grace = std::chrono::seconds(cfg.master.drain_grace_s);
   mc.writer_db = std::shared_ptr<store>(std::move(*writer_db));
   mc.reader_db = std::shared_ptr<store>(std::move(*reader_db));

@@ -23,6 +23,7 @@
 #include "lease_keeper.hpp"
 #include "security/handshake.hpp"
 #include "config/config.hpp"
+#include "defaults.hpp"
 #include "engine/recovery.hpp"
 #include "schedule/lineage.hpp"
 #include "store/store.hpp"
@@ -67,6 +68,8 @@ struct master_config {
   /// How long a killed task may take to go (worker.kill_grace_s).
   std::chrono::seconds kill_grace{5};
   std::chrono::seconds rescan_interval{2};
+  /// Larger workflow files are refused unread (master.max_xml_bytes).
+  std::size_t max_xml_bytes = defaults::master::max_xml_bytes;
   /// On a stop request: how long running attempts may finish first
   /// (master.drain_grace_s; 0 = shut down at once).
   std::chrono::seconds drain_grace{30};

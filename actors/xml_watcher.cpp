@@ -11,8 +11,10 @@
 #include <caf/typed_event_based_actor.hpp>
 
 #include "log.hpp"
+#include "util/dir_scan.hpp"
 #include "util/files.hpp"
 #include "util/hash.hpp"
+#include "util/strings.hpp"
 #include "xml/db_links.hpp"
 #include "xml/workflow_parser.hpp"
 
@@ -43,33 +45,80 @@ parse_options load_options(self_ptr self) {
   return opts;
 }
 
+/// A file or directory of the tree in the error state: `message` says why;
+/// what was last read from it (`last`, when there is one) stays active.
+scanned_file error_entry(const std::string& path, const scanned_file* last, bool directory,
+                         const std::string& message) {
+  scanned_file f;
+  if (last != nullptr)
+    f = *last; // its definition stays what it was
+  f.path = path;
+  f.status = "error";
+  if (directory)
+    f.kind = "directory";
+  auto text = message;
+  if (f.wf || f.coordinator)
+    text += "; the version last read from it stays active";
+  f.diagnostics.assign(1, diagnostic{diagnostic::severity::error, path, {1, 1}, text});
+  return f;
+}
+
+bool is_under(const std::string& path, const std::string& dir) {
+  return path.size() > dir.size() && path.compare(0, dir.size(), dir) == 0
+         && path[dir.size()] == '/';
+}
+
 void scan(self_ptr self) {
   auto& st = self->state;
   auto opts = load_options(self);
-  std::map<std::string, scanned_file> seen;
-  bool changed = false;
-  std::error_code err;
-  fs::recursive_directory_iterator it(st.cfg.directory,
-                                      fs::directory_options::follow_directory_symlink, err);
-  if (err) {
-    st.log->error("cannot read {}: {}", st.cfg.directory, err.message());
+  auto tree = scan_directory(st.cfg.directory, ".xml");
+  std::map<std::string, std::string> problems;
+  auto report = [&](const std::string& path, const std::string& message) {
+    problems[path] = message;
+    if (auto it = st.problems.find(path); it == st.problems.end() || it->second != message)
+      st.log->error("{}: {}", escape_invalid_utf8(path), message);
+  };
+  if (!tree.root_readable) {
+    // Nothing can be told about any file: everything stays as it was.
+    for (const auto& p : tree.problems)
+      report(p.path, p.message);
+    st.problems = std::move(problems);
     return;
   }
-  for (; it != fs::recursive_directory_iterator(); it.increment(err)) {
-    if (err)
-      break;
-    const auto& path = it->path();
-    if (!it->is_regular_file(err) || path.extension() != ".xml")
-      continue;
-    auto file = path.string();
-    auto content = read_file(file);
+  std::map<std::string, scanned_file> seen;
+  bool changed = false;
+  auto last_of = [&](const std::string& path) -> const scanned_file* {
+    auto it = st.files.find(path);
+    return it == st.files.end() ? nullptr : &it->second;
+  };
+  std::vector<std::string> unreadable_dirs;
+  for (const auto& p : tree.problems) {
+    report(p.path, p.message);
+    seen.emplace(p.path, error_entry(p.path, last_of(p.path), p.directory, p.message));
+    if (p.directory && starts_with(p.message, "cannot read"))
+      unreadable_dirs.push_back(p.path);
+  }
+  // What was under a directory that cannot be read now is not gone: it
+  // stays as last read, in the error state.
+  for (const auto& [path, last] : st.files)
+    for (const auto& dir : unreadable_dirs)
+      if (is_under(path, dir) && seen.count(path) == 0)
+        seen.emplace(path, error_entry(path, &last, last.kind == "directory",
+                                       "cannot read its directory " + dir));
+  for (const auto& file : tree.files) {
+    auto content = read_file(file, st.cfg.max_xml_bytes);
     if (!content) {
-      st.log->error("{}", content.error().message);
+      auto message = content.error().code == ec::invalid_argument
+                       ? content.error().message + " (master.max_xml_bytes): not read, not loaded"
+                       : content.error().message;
+      report(file, message);
+      seen.emplace(file, error_entry(file, last_of(file), false, message));
       continue;
     }
     auto hash = content_hash(*content);
-    if (auto previous = st.files.find(file);
-        previous != st.files.end() && previous->second.hash == hash) {
+    if (auto previous = st.files.find(file); previous != st.files.end()
+                                             && previous->second.status.empty()
+                                             && previous->second.hash == hash) {
       seen.emplace(file, std::move(previous->second));
       continue;
     }
@@ -88,7 +137,15 @@ void scan(self_ptr self) {
     f.diagnostics = std::move(parsed.diagnostics);
     seen.emplace(file, std::move(f));
   }
-  changed = changed || seen.size() != st.files.size();
+  for (const auto& [path, message] : st.problems)
+    if (problems.count(path) == 0)
+      st.log->info("{}: no longer {}", escape_invalid_utf8(path),
+                   starts_with(message, "cannot") ? "unreadable" : "refused");
+  // A problem that appeared, went or changed is a change too.
+  changed = changed || problems != st.problems || seen.size() != st.files.size();
+  for (const auto& [path, f] : seen)
+    changed = changed || st.files.count(path) == 0;
+  st.problems = std::move(problems);
   st.files = std::move(seen);
   if (!changed)
     return;

@@ -15,6 +15,7 @@
 #include <spdlog/logger.h>
 
 #include "actors.hpp"
+#include "defaults.hpp"
 #include "util/dir_watch.hpp"
 
 namespace cafflow {
@@ -28,6 +29,8 @@ struct xml_watcher_config {
   /// Delay between the first change inotify reports and the scan: one scan
   /// for a burst of events (an editor writing a temp file and renaming it).
   std::chrono::milliseconds debounce{100};
+  /// Larger files are refused without being read (master.max_xml_bytes).
+  std::size_t max_xml_bytes = defaults::master::max_xml_bytes;
 };
 
 struct xml_watcher_state {
@@ -38,6 +41,9 @@ struct xml_watcher_state {
   std::map<std::string, scanned_file> files;
   /// Content hash of db_links.xml: when it changes every file is checked again.
   std::string db_links_hash;
+  /// The problems of the last scan (unreadable, too large, loops), by path:
+  /// each is logged when it appears, not on every scan.
+  std::map<std::string, std::string> problems;
   std::shared_ptr<spdlog::logger> log;
 
   using clock = std::chrono::steady_clock;

@@ -8,6 +8,8 @@ BUILD_DIR="${CAFFLOW_BUILD_DIR:-$CAFFLOW_HOME/build}"
 BIN_DIR="$BUILD_DIR/bin"
 
 die() { echo "$(basename "$0"): $*" >&2; exit 1; }
+# A bad configuration: exit 78 (EX_CONFIG), as cafflowd and cafflow do.
+die_config() { echo "$(basename "$0"): $*" >&2; exit 78; }
 say() { echo "$(basename "$0"): $*"; }
 
 # Parses --conf FILE / --conf=FILE out of the arguments; the rest go to ARGS.
@@ -23,7 +25,11 @@ parse_conf_arg() {
     esac
   done
   [ -n "$CONF" ] || CONF="$CAFFLOW_HOME/conf/cafflow.ini"
-  [ -f "$CONF" ] || die "config file not found: $CONF"
+  [ -e "$CONF" ] || die_config "config file not found: $CONF"
+  [ ! -d "$CONF" ] || die_config "config file $CONF is a directory"
+  [ -f "$CONF" ] || die_config "config file $CONF is not a regular file"
+  # (root reads any file: then cafflow's own read tells)
+  [ -r "$CONF" ] || die_config "cannot read config file $CONF: permission denied"
   CONF="$(cd "$(dirname "$CONF")" && pwd)/$(basename "$CONF")"
   export CAFFLOW_CONF="$CONF"
 }

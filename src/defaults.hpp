@@ -79,6 +79,9 @@ constexpr int request_timeout_ms = 10000;
 constexpr int worker_timeout_ms = 5000;
 /// Largest total size of an attempt's attachments, in bytes.
 constexpr std::size_t max_attachment_bytes = 16 * 1024 * 1024;
+/// Largest workflow file loaded from xmlconfig, in bytes: a larger file is
+/// refused (a diagnostic in GET /api/v1/xmlconfig) and never read or stored.
+constexpr std::size_t max_xml_bytes = 4 * 1024 * 1024;
 /// Seconds a stopping master waits for running attempts to finish (firing
 /// and dispatching stopped) before it shuts down; 0 = at once.
 constexpr int drain_grace_s = 30;
@@ -115,13 +118,18 @@ constexpr int drain_grace_s = 30;
 /// Host name the worker announces for host="..." placement; empty = the host
 /// part of its address.
 constexpr const char* host = "";
+/// Run each task in a cgroup (v2) of its own where the host allows it, so
+/// that everything it starts ends with it, also what left its process
+/// group; false (or no cgroup v2 writable here): the spawner tracks a task's
+/// processes by an environment marker instead (docs/OPERATIONS.md).
+constexpr bool task_cgroups = true;
 } // namespace worker
 
 /// [http]
 namespace http {
 /// Milliseconds the http server waits for the master to answer.
 constexpr int request_timeout_ms = 10000;
-/// Threads serving HTTP connections.
+/// Threads answering requests; one more thread reads every connection.
 constexpr int max_threads = 16;
 /// Largest request body accepted, in bytes.
 constexpr std::size_t max_body_bytes = 1 << 20;
@@ -132,6 +140,32 @@ constexpr const char* token = "";
 /// Reads (GET and HEAD, akkaflow's action=get) need no token even when one
 /// is set; false = every request needs it.
 constexpr bool open_reads = true;
+/// Connections open at once (reading, waiting for an answer, idle between
+/// requests). When all are taken, the idle and the slowest reading ones make
+/// room for a new one; when none can, it is answered 503.
+constexpr int max_connections = 512;
+/// Milliseconds a request's line and headers may take to arrive, from their
+/// first byte (slow or half-open clients are answered 408 and closed).
+constexpr int header_timeout_ms = 10000;
+/// Milliseconds a request body may take to arrive, from the end of the headers.
+constexpr int body_timeout_ms = 30000;
+/// Milliseconds a connection may stay idle between two requests.
+constexpr int keep_alive_timeout_ms = 5000;
+/// Not a config key: how deeply a JSON request body may nest arrays and
+/// objects (deeper: 400).
+constexpr std::size_t max_json_depth = 64;
+/// Not a config key: largest request line, in bytes (longer: 414).
+constexpr std::size_t max_request_line_bytes = 8192;
+/// Not a config key: largest request head (line and header fields), in bytes,
+/// and most header fields (more: 431).
+constexpr std::size_t max_header_bytes = 16384;
+constexpr std::size_t max_header_fields = 100;
+/// Not a config key: milliseconds an answer may take to be sent (a client
+/// that does not read it is cut off).
+constexpr int write_timeout_ms = 30000;
+/// Not a config key: complete requests waiting for a free handler thread
+/// (max_threads); beyond this a request is answered 503 at once.
+constexpr std::size_t max_waiting_requests = 256;
 } // namespace http
 
 /// [tls] — mutual TLS between the cluster's processes (docs/OPERATIONS.md,

@@ -44,6 +44,21 @@ applier int_key(Field field, long long lo, long long hi) {
   };
 }
 
+/// Builds an applier for a bool field (true/yes/on/1, false/no/off/0).
+template <class Field>
+applier bool_key(Field field) {
+  return [=](config& cfg, const std::string& value) -> std::string {
+    auto b = to_lower(value);
+    if (b == "true" || b == "yes" || b == "on" || b == "1")
+      field(cfg) = true;
+    else if (b == "false" || b == "no" || b == "off" || b == "0")
+      field(cfg) = false;
+    else
+      return "expected true or false, got '" + value + "'";
+    return {};
+  };
+}
+
 template <class Field>
 applier address_key(Field field, bool allow_empty) {
   return [=](config& cfg, const std::string& value) -> std::string {
@@ -65,21 +80,6 @@ applier path_key(Field field) {
     if (value.empty())
       return "must not be empty";
     field(cfg) = cfg.resolve(value);
-    return {};
-  };
-}
-
-/// Builds an applier for a true/false field.
-template <class Field>
-applier bool_key(Field field) {
-  return [=](config& cfg, const std::string& value) -> std::string {
-    auto b = to_lower(value);
-    if (b == "true" || b == "yes" || b == "on" || b == "1")
-      field(cfg) = true;
-    else if (b == "false" || b == "no" || b == "off" || b == "0")
-      field(cfg) = false;
-    else
-      return "expected true or false, got '" + value + "'";
     return {};
   };
 }
@@ -214,6 +214,10 @@ std::vector<key_def> make_key_defs() {
       "largest total size of an attempt's attachments",
       int_key([](config& c) -> std::size_t& { return c.master.max_attachment_bytes; }, 0,
               1LL << 32));
+  add("master", "max_xml_bytes", str(d::master::max_xml_bytes),
+      "largest workflow file loaded from xmlconfig; larger ones are refused and not stored",
+      int_key([](config& c) -> std::size_t& { return c.master.max_xml_bytes; }, 1024,
+              1LL << 30));
   add("master", "drain_grace_s", str(d::master::drain_grace_s),
       "seconds a stopping master waits for running attempts to finish; 0 = stop at once",
       int_key([](config& c) -> int& { return c.master.drain_grace_s; }, 0, 86400));
@@ -264,15 +268,31 @@ std::vector<key_def> make_key_defs() {
         cfg.worker.host = v;
         return {};
       });
+  add("worker", "task_cgroups", d::worker::task_cgroups ? "true" : "false",
+      "run each task in a cgroup of its own where the host allows it (else: tracked by an "
+      "environment marker)",
+      bool_key([](config& c) -> bool& { return c.worker.task_cgroups; }));
   // [http]
   add("http", "request_timeout_ms", str(d::http::request_timeout_ms),
       "milliseconds the http server waits for the master",
       int_key([](config& c) -> int& { return c.http.request_timeout_ms; }, 100, 600000));
-  add("http", "max_threads", str(d::http::max_threads), "threads serving HTTP connections",
+  add("http", "max_threads", str(d::http::max_threads), "threads answering requests (one more reads all connections)",
       int_key([](config& c) -> int& { return c.http.max_threads; }, 1, 1024));
   add("http", "max_body_bytes", str(d::http::max_body_bytes), "largest request body accepted",
       int_key([](config& c) -> std::size_t& { return c.http.max_body_bytes; }, 1024,
               1LL << 30));
+  add("http", "max_connections", str(d::http::max_connections),
+      "connections open at once; when all are taken idle and slow ones make room, else 503",
+      int_key([](config& c) -> int& { return c.http.max_connections; }, 1, 1000000));
+  add("http", "header_timeout_ms", str(d::http::header_timeout_ms),
+      "milliseconds a request's line and headers may take to arrive (then 408)",
+      int_key([](config& c) -> int& { return c.http.header_timeout_ms; }, 100, 3600000));
+  add("http", "body_timeout_ms", str(d::http::body_timeout_ms),
+      "milliseconds a request body may take to arrive after the headers (then 408)",
+      int_key([](config& c) -> int& { return c.http.body_timeout_ms; }, 100, 3600000));
+  add("http", "keep_alive_timeout_ms", str(d::http::keep_alive_timeout_ms),
+      "milliseconds a connection may stay idle between requests",
+      int_key([](config& c) -> int& { return c.http.keep_alive_timeout_ms; }, 100, 3600000));
   add("http", "token", d::http::token,
       "shared secret: when set, requests that change something need 'Authorization: Bearer "
       "<token>'; empty = no authentication",

@@ -79,6 +79,7 @@ struct config {
     int request_timeout_ms = 0;
     int worker_timeout_ms = 0;
     std::size_t max_attachment_bytes = 0;
+    std::size_t max_xml_bytes = 0;
     int drain_grace_s = 0;
     int lease_ttl_ms = 0;
     int lease_renew_ms = 0;
@@ -97,12 +98,18 @@ struct config {
     int drain_grace_s = 0;
     /// Announced for host="..." placement; empty = the host of its address.
     std::string host;
+    /// A cgroup per task where the host allows it.
+    bool task_cgroups = true;
   } worker;
 
   struct {
     int request_timeout_ms = 0;
     int max_threads = 0;
     std::size_t max_body_bytes = 0;
+    int max_connections = 0;
+    int header_timeout_ms = 0;
+    int body_timeout_ms = 0;
+    int keep_alive_timeout_ms = 0;
     /// Empty = no authentication.
     std::string token;
     /// Reads need no token even when one is set.

@@ -291,7 +291,9 @@ catalog::changes catalog::apply(const std::vector<scanned_file>& scan, timestamp
         if (r.name.empty())
           r.name = name;
       }
-    if (auto it = status.find(f.path); it != status.end())
+    if (!f.status.empty())
+      r.status = f.status;
+    else if (auto it = status.find(f.path); it != status.end())
       r.status = it->second;
     else if (has_errors(f.diagnostics))
       r.status = "invalid";

@@ -6,7 +6,8 @@
 // loads a new version; an invalid file is reported and its last good version
 // stays active; two files defining the same name are both reported and
 // neither wins; a change that would close a cycle of workflow dependencies is
-// refused; a deleted file unloads its workflow (its history stays).
+// refused; a deleted file unloads its workflow (its history stays); a file
+// that cannot be read is an error, not a deletion (its last version stays).
 #pragma once
 
 #include <map>
@@ -35,6 +36,11 @@ struct scanned_file {
   /// The name attribute of the root element, even if invalid ("" if none).
   std::string declared_name;
   std::vector<diagnostic> diagnostics;
+  /// "error" when the file (or its directory) could not be read, or was
+  /// refused unread (too large), or is a directory that was not walked (a
+  /// symlink loop); its diagnostics say why. Then `wf` and `coordinator` are
+  /// the ones last read from it: they stay active. "" = decided here.
+  std::string status;
 };
 
 class catalog {

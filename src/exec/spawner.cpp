@@ -1,5 +1,7 @@
 #include "exec/spawner.hpp"
 
+#include "exec/containment.hpp"
+
 #include <algorithm>
 #include <cerrno>
 #include <csignal>
@@ -94,11 +96,18 @@ struct child_args {
   char* const* envp;
   int log_fd;
   int null_fd;
+  /// The task's cgroup.procs (-1: none); the child moves itself in.
+  int cgroup_fd;
+  /// Set by the child (shared memory) when that failed.
+  int cgroup_errno;
 };
 
 int child_main(void* raw) {
   auto* args = static_cast<child_args*>(raw);
   prctl(PR_SET_PDEATHSIG, SIGKILL); // should the spawner itself be killed
+  // Into its cgroup before exec: everything it starts is born there.
+  if (args->cgroup_fd >= 0 && write(args->cgroup_fd, "0", 1) != 1)
+    args->cgroup_errno = errno;
   detail::become_task(*args->spec, args->argv, args->envp, args->log_fd, args->null_fd);
 }
 
@@ -118,18 +127,20 @@ char* child_stack_top() {
   return top;
 }
 
-/// Starts one task; returns its pid or -errno.
+/// Starts one task in `slot` (its marker in its environment, in its cgroup
+/// when it has one); returns its pid or -errno.
 ///
 /// The child shares the spawner's memory until it execs (clone with CLONE_VM
 /// and CLONE_VFORK, as posix_spawn does): no page tables are copied, which
 /// makes starting a task about as cheap as it is for make.
-int start_task(const process_spec& spec) {
+int start_task(const process_spec& spec, task_containment::slot& slot) {
   std::vector<char*> argv, envp;
   for (const auto& a : spec.argv)
     argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
   for (const auto& e : spec.env)
     envp.push_back(const_cast<char*>(e.c_str()));
+  envp.push_back(const_cast<char*>(slot.marker.c_str()));
   envp.push_back(nullptr);
   auto* stack = child_stack_top();
   if (stack == nullptr)
@@ -138,7 +149,7 @@ int start_task(const process_spec& spec) {
   if (log_fd < 0)
     return -errno;
   int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-  child_args args{&spec, argv.data(), envp.data(), log_fd, null_fd};
+  child_args args{&spec, argv.data(), envp.data(), log_fd, null_fd, slot.procs_fd, 0};
   // Signals stay blocked until the child has default handlers: none may run
   // a handler on shared memory, and one sent to the new group at once must
   // not meet the spawner's SIG_IGN.
@@ -154,17 +165,20 @@ int start_task(const process_spec& spec) {
   if (pid < 0)
     return -err;
   setpgid(pid, pid); // the group exists before anyone signals it
+  if (args.cgroup_errno != 0)
+    slot.cgroup.clear(); // not in it: its marker finds it
   return static_cast<int>(pid);
 }
 
 
 } // namespace
 
-[[noreturn]] void run_spawner(int fd) {
+[[noreturn]] void run_spawner(int fd, bool use_cgroups) {
   // Its own process group: a signal to the worker's group (a terminal's
   // Ctrl-C, `kill -- -pgid`) leaves the spawner to clean up after the worker.
   setpgid(0, 0);
   prctl(PR_SET_NAME, "cafflow-spawner");
+  auto containment = task_containment::setup(use_cgroups);
   // Nothing of the worker's but the socket and the standard streams.
   detail::close_from(std::max(fd, STDERR_FILENO) + 1);
   // The worker's termination signals are the worker's business: the spawner
@@ -178,8 +192,12 @@ int start_task(const process_spec& spec) {
   sigaddset(&chld, SIGCHLD);
   sigprocmask(SIG_SETMASK, &chld, nullptr); // only SIGCHLD, and that one for signalfd
   int sfd = signalfd(-1, &chld, SFD_CLOEXEC);
-  send_event(fd, event_ready, 0, getpid());
-  std::map<int, std::uint64_t> tasks; // pid -> id
+  send_event(fd, event_ready, 0, getpid(), containment.description());
+  struct running {
+    std::uint64_t id;
+    task_containment::slot slot;
+  };
+  std::map<int, running> tasks; // by pid
   std::vector<char> buf(max_message);
   auto reap = [&] {
     for (;;) {
@@ -189,19 +207,28 @@ int start_task(const process_spec& spec) {
       if (waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT) != 0 || info.si_pid == 0)
         return;
       pid_t pid = info.si_pid;
-      kill(-pid, SIGKILL); // what the task left behind in its group ends with it
+      // A task: what it left behind in its group ends with it, and what
+      // left the group (its cgroup, or whatever carries its marker). Else an
+      // orphan of a running task (the spawner is their subreaper): reaped
+      // only — its group may still belong to that task.
+      auto it = tasks.find(pid);
+      if (it != tasks.end()) {
+        kill(-pid, SIGKILL);
+        containment.kill_all(it->second.slot);
+      }
       int status = 0;
       while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
       }
-      if (auto it = tasks.find(pid); it != tasks.end()) {
-        send_event(fd, event_exited, it->second, status);
+      if (it != tasks.end()) {
+        send_event(fd, event_exited, it->second.id, status);
         tasks.erase(it);
       }
     }
   };
   for (;;) {
     pollfd fds[2] = {{fd, POLLIN, 0}, {sfd, POLLIN, 0}};
-    if (poll(fds, 2, -1) < 0 && errno != EINTR)
+    // Cgroups of ended tasks go once their last process is gone.
+    if (poll(fds, 2, containment.tidy() ? 100 : -1) < 0 && errno != EINTR)
       break;
     if (fds[1].revents & POLLIN) {
       signalfd_siginfo info;
@@ -227,19 +254,24 @@ int start_task(const process_spec& spec) {
         send_event(fd, event_failed, id, 0, "malformed spawn request");
         continue;
       }
-      auto pid = start_task(spec);
-      if (pid < 0)
+      auto slot = containment.prepare(id);
+      auto pid = start_task(spec, slot);
+      if (pid < 0) {
+        containment.kill_all(slot); // nothing to kill: removes its cgroup
         send_event(fd, event_failed, id, 0,
                    "cannot start the task: " + std::string(std::strerror(-pid)));
-      else {
-        tasks[pid] = id;
-        send_event(fd, event_started, id, pid);
+      } else {
+        // The cgroup goes to the worker, which kills it should the spawner die.
+        send_event(fd, event_started, id, pid, slot.cgroup);
+        tasks[pid] = running{id, std::move(slot)};
       }
     }
   }
-  // No worker: no task may go on.
-  for (const auto& [pid, id] : tasks)
+  // No worker: no task may go on, nor anything it started.
+  for (auto& [pid, task] : tasks) {
     kill(-pid, SIGKILL);
+    containment.kill_all(task.slot);
+  }
   while (!tasks.empty()) {
     int status = 0;
     auto pid = waitpid(-1, &status, 0);
@@ -247,12 +279,16 @@ int start_task(const process_spec& spec) {
       break;
     tasks.erase(pid);
   }
+  // Their cgroups, once empty (the killed processes exit within moments).
+  for (int round = 0; round < 100 && containment.tidy(); ++round)
+    poll(nullptr, 0, 10);
   _exit(0);
 }
 
 
 expected<std::unique_ptr<spawner_client>> spawner_client::start(const std::string& program,
-                                                                const std::string& label) {
+                                                                const std::string& label,
+                                                                bool task_cgroups) {
   auto fail = [&](const std::string& what) {
     return make_error(ec::exec_error, "cannot start the task spawner '" + program + "': " + what);
   };
@@ -266,6 +302,8 @@ expected<std::unique_ptr<spawner_client>> spawner_client::start(const std::strin
   constexpr int child_fd = 3;
   std::vector<std::string> args{"cafflow-spawner", "--fd", std::to_string(child_fd), "--worker",
                                 label};
+  if (!task_cgroups)
+    args.push_back("--no-cgroups");
   std::vector<char*> argv;
   for (auto& a : args)
     argv.push_back(a.data());
@@ -288,7 +326,7 @@ expected<std::unique_ptr<spawner_client>> spawner_client::start(const std::strin
   close(fds[1]);
   // Ready when it says so; gone when the socket closes first.
   pollfd ready{fds[0], POLLIN, 0};
-  char buf[256];
+  char buf[4096];
   ssize_t n = -1;
   if (poll(&ready, 1, 10000) == 1)
     n = recv(fds[0], buf, sizeof(buf), 0);
@@ -301,7 +339,11 @@ expected<std::unique_ptr<spawner_client>> spawner_client::start(const std::strin
     }
     return fail(n < 0 ? "it did not report ready within 10 s" : "it exited at once");
   }
-  return std::unique_ptr<spawner_client>(new spawner_client(fds[0], static_cast<int>(pid)));
+  r.u64(); // id
+  r.u64(); // pid
+  auto client = std::unique_ptr<spawner_client>(new spawner_client(fds[0], static_cast<int>(pid)));
+  client->containment_ = r.str();
+  return client;
 }
 
 std::string default_spawner_program() {
@@ -324,16 +366,19 @@ spawner_client::~spawner_client() {
   }
 }
 
-spawner_client::event_handler spawner_client::handler_of(std::uint64_t id, int pgid, bool last) {
+spawner_client::event_handler spawner_client::handler_of(std::uint64_t id, int pgid,
+                                                         const std::string& cgroup, bool last) {
   std::lock_guard<std::mutex> guard{mutex_};
   auto it = tasks_.find(id);
   if (it == tasks_.end())
     return {};
   auto handler = it->second.on_event;
-  if (last)
+  if (last) {
     tasks_.erase(it);
-  else if (pgid > 0)
+  } else if (pgid > 0) {
     it->second.pgid = pgid;
+    it->second.cgroup = cgroup;
+  }
   return handler;
 }
 
@@ -347,6 +392,9 @@ void spawner_client::spawner_died(const std::string& why) {
     // Nobody reaps the task now: kill its tree here, as the spawner would have.
     if (t.pgid > 0)
       signal_group(t.pgid, SIGKILL);
+    if (t.cgroup.empty() || !kill_cgroup(t.cgroup))
+      kill_marked(std::string(task_marker_variable) + "=" + std::to_string(pid_) + "-"
+                  + std::to_string(id));
     t.on_event(spawn_event{spawn_event::kind::spawner_gone, t.pgid, 0, why});
   }
 }
@@ -375,16 +423,19 @@ void spawner_client::listen(std::function<void(std::string)> on_gone) {
       e.message = r.str();
       if (!r.ok)
         continue;
+      std::string cgroup;
       if (kind == event_started) {
         e.what = spawn_event::kind::started;
         e.pgid = static_cast<int>(value);
+        cgroup = std::move(e.message); // not for the handler
+        e.message.clear();
       } else if (kind == event_exited) {
         e.what = spawn_event::kind::exited;
         e.status = static_cast<int>(value);
       } else {
         e.what = spawn_event::kind::failed;
       }
-      if (auto handler = handler_of(id, e.pgid, e.what != spawn_event::kind::started))
+      if (auto handler = handler_of(id, e.pgid, cgroup, e.what != spawn_event::kind::started))
         handler(std::move(e));
     }
   });
@@ -408,7 +459,7 @@ expected<void> spawner_client::spawn(const process_spec& spec, event_handler on_
   // Known before the spawner can answer: its events find their handler.
   {
     std::lock_guard<std::mutex> guard{mutex_};
-    tasks_.emplace(id, task{std::move(on_event), 0});
+    tasks_.emplace(id, task{std::move(on_event), 0, {}});
   }
   // Not under the lock: a full socket blocks this send until the spawner
   // reads, and the spawner may first have to hand events to the reader.

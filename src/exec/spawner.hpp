@@ -30,7 +30,8 @@ struct spawn_event {
     /// The task runs, as the leader of process group `pgid`.
     started,
     /// The task ended with the raw wait status `status`; what it left behind
-    /// in its group has been killed.
+    /// — in its group, and (exec/containment.hpp) what left the group — has
+    /// been killed.
     exited,
     /// The task never started (`message` says why).
     failed,
@@ -50,9 +51,12 @@ public:
   using event_handler = std::function<void(spawn_event)>;
 
   /// Starts the spawner executable at `program` (`label`, e.g. the worker's
-  /// address, shows in `ps`) and waits until it is ready.
+  /// address, shows in `ps`) and waits until it is ready. With
+  /// `task_cgroups` it runs each task in a cgroup of its own where the host
+  /// allows it (exec/containment.hpp).
   static expected<std::unique_ptr<spawner_client>> start(const std::string& program,
-                                                         const std::string& label);
+                                                         const std::string& label,
+                                                         bool task_cgroups = true);
 
   /// Ends the spawner (it kills what still runs) and stops listening.
   ~spawner_client();
@@ -69,22 +73,29 @@ public:
   /// The spawner's pid.
   int pid() const { return pid_; }
 
+  /// How the spawner keeps each task's processes together, for the log
+  /// (task_containment::description()).
+  const std::string& containment() const { return containment_; }
+
 private:
   struct task {
     event_handler on_event;
     int pgid = 0;
+    /// Its cgroup ("" = none): killed here should the spawner die.
+    std::string cgroup;
   };
 
   spawner_client(int fd, int pid) : fd_(fd), pid_(pid) {}
 
   /// The handler of `id` (and forgets it when `last`).
-  event_handler handler_of(std::uint64_t id, int pgid, bool last);
+  event_handler handler_of(std::uint64_t id, int pgid, const std::string& cgroup, bool last);
 
   /// The spawner died: kills the groups of the tasks still known, tells them.
   void spawner_died(const std::string& why);
 
   int fd_;
   int pid_;
+  std::string containment_;
   std::atomic<bool> closing_{false};
   std::mutex mutex_; // guards what follows
   std::uint64_t next_id_ = 1;
@@ -93,8 +104,9 @@ private:
 };
 
 /// The spawner process's main loop on the socket `fd`; exits when the
-/// socket's other end closes, after killing every task still running.
-[[noreturn]] void run_spawner(int fd);
+/// socket's other end closes, after killing every task still running (and
+/// everything each started, exec/containment.hpp; `use_cgroups` as there).
+[[noreturn]] void run_spawner(int fd, bool use_cgroups = true);
 
 /// `cafflow-spawner` next to the running executable.
 std::string default_spawner_program();

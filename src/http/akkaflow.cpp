@@ -73,8 +73,8 @@ http_response envelope(int status, bool success, const std::string& msg,
                        json data = nullptr) {
   http_response r;
   r.status = status;
-  r.body = json{{"result", success ? "success" : "fail"}, {"msg", msg}, {"data", std::move(data)}}
-             .dump();
+  r.body = dump_json(
+    json{{"result", success ? "success" : "fail"}, {"msg", msg}, {"data", std::move(data)}});
   r.body += '\n';
   return r;
 }

@@ -1,7 +1,9 @@
 #include "http/api.hpp"
 
+#include <Poco/Exception.h>
 #include <Poco/URI.h>
 
+#include "defaults.hpp"
 #include "exec/task.hpp"
 #include "http/json.hpp"
 #include "model/status.hpp"
@@ -10,7 +12,6 @@
 #include "util/time.hpp"
 
 #include <algorithm>
-#include <cstdio>
 #include <limits>
 
 namespace cafflow {
@@ -20,7 +21,7 @@ namespace {
 http_response json_response(int status, const json& body) {
   http_response r;
   r.status = status;
-  r.body = body.dump();
+  r.body = dump_json(body);
   r.body += '\n';
   return r;
 }
@@ -76,21 +77,8 @@ http_response get_ready(api_backend& backend) {
   return json_response(200, json{{"ready", true}});
 }
 
-/// Text from a client, quoted for an error message: control characters
-/// escaped, cut after 80 bytes.
-std::string shown(const std::string& text) {
-  std::string result;
-  for (unsigned char c : text.substr(0, 80)) {
-    if (c < 0x20 || c == 0x7f) {
-      char buf[8];
-      std::snprintf(buf, sizeof(buf), "\\x%02x", c);
-      result += buf;
-    } else {
-      result += static_cast<char>(c);
-    }
-  }
-  return "'" + result + (text.size() > 80 ? "...'" : "'");
-}
+/// Text from a client, quoted for an error message.
+std::string shown(const std::string& text) { return quoted_excerpt(text); }
 
 http_response get_workflows(api_backend& backend, const std::string& query) {
   workflow_filter filter;
@@ -325,6 +313,10 @@ expected<json> parse_body(const std::string& body, const std::vector<std::string
                           const std::string& example) {
   if (trim(body).empty())
     return json::object();
+  constexpr auto max_depth = defaults::http::max_json_depth;
+  if (json_nesting(body, max_depth) > max_depth)
+    return bad_request("request body nests arrays and objects deeper than "
+                       + std::to_string(max_depth) + " levels");
   auto parsed = json::parse(body, nullptr, false);
   if (parsed.is_discarded())
     return bad_request("request body is not valid JSON");
@@ -600,6 +592,11 @@ http_response handle_api(api_backend& backend, const http_request& request) {
     if (parts.size() == 1 && parts[0] == "cluster")
       return only("GET") ? get_cluster(backend) : method_not_allowed("GET");
     return error_response(404, "no such resource: " + request.path);
+  } catch (const Poco::SyntaxException& e) {
+    // decode(): the server refuses such requests first (http/request_reader).
+    return error_response(400, "malformed percent-encoding in " + shown(request.path)
+                                 + (request.query.empty() ? "" : " or its query") + ": "
+                                 + e.displayText());
   } catch (const std::exception& e) {
     return error_response(500, std::string("internal error: ") + e.what());
   }

@@ -1,10 +1,72 @@
 #include "http/json.hpp"
 
+#include "util/strings.hpp"
+
+#include <algorithm>
+
 namespace cafflow {
 
 json time_json(timestamp ms) { return ms == 0 ? json(nullptr) : json(to_iso8601(ms)); }
 
 json text_or_null(const std::string& text) { return text.empty() ? json(nullptr) : json(text); }
+
+namespace {
+
+/// A copy of `value` whose strings and keys are valid UTF-8.
+json escaped(const json& value) {
+  if (value.is_string())
+    return escape_invalid_utf8(value.get_ref<const std::string&>());
+  if (value.is_array()) {
+    json result = json::array();
+    for (const auto& item : value)
+      result.push_back(escaped(item));
+    return result;
+  }
+  if (value.is_object()) {
+    json result = json::object();
+    for (const auto& [key, item] : value.items())
+      result[escape_invalid_utf8(key)] = escaped(item);
+    return result;
+  }
+  return value;
+}
+
+} // namespace
+
+std::string dump_json(const json& value, int indent) {
+  try {
+    return value.dump(indent);
+  } catch (const json::type_error&) {
+    // 316: a string is not UTF-8. Rare: only then is the value copied.
+    return escaped(value).dump(indent);
+  }
+}
+
+std::size_t json_nesting(std::string_view text, std::size_t limit) {
+  std::size_t depth = 0, deepest = 0;
+  bool in_string = false, escape = false;
+  for (char c : text) {
+    if (in_string) {
+      if (escape)
+        escape = false;
+      else if (c == '\\')
+        escape = true;
+      else if (c == '"')
+        in_string = false;
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      deepest = std::max(deepest, ++depth);
+      if (deepest > limit)
+        return deepest;
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return deepest;
+}
 
 namespace {
 

@@ -1,6 +1,10 @@
 // JSON views of the records, as the HTTP API returns them.
 #pragma once
 
+#include <cstddef>
+#include <string>
+#include <string_view>
+
 #include <nlohmann/json.hpp>
 
 #include "model/records.hpp"
@@ -38,5 +42,15 @@ json time_json(timestamp ms);
 
 /// A string, or null when it is empty (not set).
 json text_or_null(const std::string& text);
+
+/// `value` as JSON text. Strings and keys that are not valid UTF-8 (a file
+/// or workflow name in another encoding) are written with their bad bytes
+/// as "\\xNN" (util/strings escape_invalid_utf8) instead of failing.
+std::string dump_json(const json& value, int indent = -1);
+
+/// How deeply `text` nests arrays and objects, found without parsing it and
+/// counted up to `limit` + 1 at most: deeper input is refused before any
+/// parser sees it (nesting costs a parser, and a dump, stack).
+std::size_t json_nesting(std::string_view text, std::size_t limit);
 
 } // namespace cafflow

@@ -144,12 +144,15 @@ struct diagnostic_record {
 /// A file of the xmlconfig directory and what became of it.
 struct xml_file_record {
   std::string path;
-  /// "workflow", "coordinator", or "" when the file could not be read as either.
+  /// "workflow", "coordinator", "directory" (a directory of the tree that
+  /// could not be walked), or "" when the file could not be read as either.
   std::string kind;
   /// The workflow or coordinator it defines ("" when unknown).
   std::string name;
   /// loaded: its definition is active; invalid: it has errors; conflict: another
-  /// file defines the same name (neither is loaded).
+  /// file defines the same name (neither is loaded); error: it (or its
+  /// directory) cannot be read, is too large, or is a symlink loop — the
+  /// version last read from it stays active.
   std::string status;
   std::string hash;
   /// The version of its definition that is active (0 = none). An invalid file

@@ -1,13 +1,17 @@
 // The store on Poco::Data, for SQLite and MySQL/MariaDB: one implementation,
 // the few differences of syntax and connection handling keyed on `dialect`.
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <thread>
 #include <functional>
 #include <map>
 #include <mutex>
 #include <stdexcept>
 #include <variant>
+
+#include <sys/stat.h>
 
 #include <Poco/Data/DataException.h>
 #include <Poco/Data/MySQL/Connector.h>
@@ -134,50 +138,9 @@ std::int64_t number(const Poco::Dynamic::Var& v) {
   return v.isEmpty() ? 0 : v.convert<Poco::Int64>();
 }
 
-/// `s` with every byte that is not part of valid UTF-8 replaced by U+FFFD.
-/// A log tail may hold anything, but MySQL refuses invalid UTF-8 in a text
-/// column (the whole batch would fail, again and again) and JSON cannot
-/// carry it; both backends store the same repaired text.
-std::string valid_utf8(const std::string& s) {
-  auto is_cont = [&](std::size_t i) {
-    return i < s.size() && (static_cast<unsigned char>(s[i]) & 0xC0) == 0x80;
-  };
-  std::string out;
-  std::size_t i = 0;
-  bool changed = false;
-  while (i < s.size()) {
-    auto c = static_cast<unsigned char>(s[i]);
-    std::size_t len = 0;
-    if (c < 0x80)
-      len = 1;
-    else if (c >= 0xC2 && c <= 0xDF)
-      len = is_cont(i + 1) ? 2 : 0;
-    else if (c >= 0xE0 && c <= 0xEF) {
-      auto c1 = i + 1 < s.size() ? static_cast<unsigned char>(s[i + 1]) : 0;
-      bool ok = is_cont(i + 1) && is_cont(i + 2) && !(c == 0xE0 && c1 < 0xA0)
-                && !(c == 0xED && c1 > 0x9F); // no overlongs, no surrogates
-      len = ok ? 3 : 0;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      auto c1 = i + 1 < s.size() ? static_cast<unsigned char>(s[i + 1]) : 0;
-      bool ok = is_cont(i + 1) && is_cont(i + 2) && is_cont(i + 3) && !(c == 0xF0 && c1 < 0x90)
-                && !(c == 0xF4 && c1 > 0x8F);
-      len = ok ? 4 : 0;
-    }
-    if (len == 0) {
-      if (!changed) {
-        out.assign(s, 0, i);
-        changed = true;
-      }
-      out += "\xEF\xBF\xBD";
-      ++i;
-      continue;
-    }
-    if (changed)
-      out.append(s, i, len);
-    i += len;
-  }
-  return changed ? out : s;
-}
+// valid_utf8 (util/strings): a log tail may hold anything, but MySQL refuses
+// invalid UTF-8 in a text column (the whole batch would fail, again and
+// again) and JSON cannot carry it; both backends store the same repaired text.
 
 /// The number of characters of valid UTF-8 `s`.
 std::size_t utf8_length(const std::string& s) {
@@ -1582,6 +1545,64 @@ std::unique_ptr<Session> connect_sqlite(const std::string& path, int busy_timeou
   }
 }
 
+/// Why an existing file at `path` is no store to open ("" when it is one,
+/// or when there is none: a new store is created then). A file that is
+/// empty or not SQLite would otherwise become a new, empty store, and all
+/// history would vanish from view.
+///
+/// Only stat() and SQLite itself touch the file: closing a descriptor of
+/// our own on it would drop every POSIX lock this process holds on it —
+/// those of the store's other connections too (the writer's, while the
+/// reader connects) — and another process could then reset the WAL under
+/// them, losing commits.
+const std::string not_a_store_advice =
+  ": it is not a cafflow database. Restore the database (or fix store.url), or move the file "
+  "away to start with an empty store";
+
+std::string sqlite_file_problem(const std::string& path, int busy_timeout_ms) {
+  struct stat st {};
+  // A master that creates the store writes its header within microseconds
+  // of creating the file: a file still empty a moment later is no store.
+  for (int tries = 0;; ++tries) {
+    if (::stat(path.c_str(), &st) != 0)
+      return errno == ENOENT ? std::string() : std::string(std::strerror(errno));
+    if (!S_ISREG(st.st_mode))
+      return "'" + path + "' is not a file" + (S_ISDIR(st.st_mode) ? " but a directory" : "")
+             + not_a_store_advice;
+    if (st.st_size > 0 || tries >= 20)
+      break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  if (st.st_size == 0)
+    return "'" + path + "' is empty (0 bytes)" + not_a_store_advice;
+  // Looked at before anything (journal mode, migrations) writes to it.
+  std::vector<std::string> tables;
+  try {
+    Session look("SQLite", path);
+    look << "PRAGMA busy_timeout=" + std::to_string(busy_timeout_ms), now;
+    Poco::Data::Statement select(look);
+    select << "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name";
+    select.execute();
+    Poco::Data::RecordSet rs(select);
+    for (std::size_t row = 0; row < rs.rowCount(); ++row)
+      tables.push_back(text(rs.value(0, row)));
+  } catch (const Poco::Exception& e) {
+    if (e.displayText().find("not a database") == std::string::npos)
+      throw;
+    return "'" + path + "' is not an SQLite database (SQLite: " + e.displayText() + ")"
+           + not_a_store_advice;
+  }
+  // No table at all: an empty database, as good as a new one.
+  if (tables.empty() || std::find(tables.begin(), tables.end(), "schema_version") != tables.end())
+    return {};
+  if (tables.size() > 5) {
+    tables.resize(5);
+    tables.push_back("...");
+  }
+  return "'" + path + "' holds tables (" + join(tables, ", ") + ") but not cafflow's"
+         + not_a_store_advice;
+}
+
 std::unique_ptr<Session> connect_mysql(const std::string& connection, int busy_timeout_ms) {
   // Never auto-reconnect: it would silently drop the session settings below
   // and an open transaction; run() reconnects and retries explicitly.
@@ -1607,6 +1628,8 @@ expected<std::unique_ptr<store>> open_store(const store_url& url, int busy_timeo
       static std::once_flag registered;
       std::call_once(registered, [] { Poco::Data::SQLite::Connector::registerConnector(); });
       auto path = url.path;
+      if (auto problem = sqlite_file_problem(path, busy_timeout_ms); !problem.empty())
+        return make_error(ec::store_error, "cannot open store " + url.redacted() + ": " + problem);
       connector connect = [path, busy_timeout_ms] { return connect_sqlite(path, busy_timeout_ms); };
       auto session = connect();
       return std::unique_ptr<store>(std::make_unique<sql_store>(

@@ -8,6 +8,50 @@ namespace cafflow {
 
 namespace {
 
+/// The length of the valid UTF-8 sequence at `i`, 0 when there is none.
+std::size_t utf8_sequence(std::string_view s, std::size_t i) {
+  auto byte = [&](std::size_t k) {
+    return k < s.size() ? static_cast<unsigned char>(s[k]) : 0;
+  };
+  auto cont = [&](std::size_t k) { return (byte(k) & 0xC0) == 0x80; };
+  auto c = byte(i);
+  if (c < 0x80)
+    return 1;
+  if (c >= 0xC2 && c <= 0xDF)
+    return cont(i + 1) ? 2 : 0;
+  if (c >= 0xE0 && c <= 0xEF) {
+    auto c1 = byte(i + 1);
+    bool ok = cont(i + 1) && cont(i + 2) && !(c == 0xE0 && c1 < 0xA0)
+              && !(c == 0xED && c1 > 0x9F); // no overlongs, no surrogates
+    return ok ? 3 : 0;
+  }
+  if (c >= 0xF0 && c <= 0xF4) {
+    auto c1 = byte(i + 1);
+    bool ok = cont(i + 1) && cont(i + 2) && cont(i + 3) && !(c == 0xF0 && c1 < 0x90)
+              && !(c == 0xF4 && c1 > 0x8F);
+    return ok ? 4 : 0;
+  }
+  return 0;
+}
+
+/// `text` with each byte outside valid UTF-8 replaced by `replace(byte)`.
+template <class F>
+std::string repair_utf8(std::string_view text, F replace) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size();) {
+    auto len = utf8_sequence(text, i);
+    if (len == 0) {
+      out += replace(static_cast<unsigned char>(text[i]));
+      ++i;
+      continue;
+    }
+    out.append(text, i, len);
+    i += len;
+  }
+  return out;
+}
+
 bool is_space(char c) {
   return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
 }
@@ -135,6 +179,50 @@ line_col offset_to_line_col(std::string_view text, std::size_t offset) {
     }
   }
   return result;
+}
+
+std::size_t invalid_utf8_at(std::string_view text) {
+  for (std::size_t i = 0; i < text.size();) {
+    auto len = utf8_sequence(text, i);
+    if (len == 0)
+      return i;
+    i += len;
+  }
+  return std::string_view::npos;
+}
+
+bool is_valid_utf8(std::string_view text) {
+  return invalid_utf8_at(text) == std::string_view::npos;
+}
+
+std::string valid_utf8(std::string_view text) {
+  if (is_valid_utf8(text))
+    return std::string(text);
+  return repair_utf8(text, [](unsigned char) { return std::string("\xEF\xBF\xBD"); });
+}
+
+std::string quoted_excerpt(std::string_view text, std::size_t max) {
+  auto cut = text.substr(0, max);
+  std::string result = "'";
+  for (auto c : escape_invalid_utf8(cut)) {
+    auto byte = static_cast<unsigned char>(c);
+    if (byte < 0x20 || byte == 0x7f) {
+      static constexpr char hex[] = "0123456789abcdef";
+      result += std::string{'\\', 'x', hex[byte >> 4], hex[byte & 15]};
+    } else {
+      result += c;
+    }
+  }
+  return result + (text.size() > max ? "...'" : "'");
+}
+
+std::string escape_invalid_utf8(std::string_view text) {
+  if (is_valid_utf8(text))
+    return std::string(text);
+  return repair_utf8(text, [](unsigned char c) {
+    static constexpr char hex[] = "0123456789abcdef";
+    return std::string{'\\', 'x', hex[c >> 4], hex[c & 15]};
+  });
 }
 
 } // namespace cafflow

@@ -48,4 +48,24 @@ struct line_col {
 };
 line_col offset_to_line_col(std::string_view text, std::size_t offset);
 
+/// The byte offset of the first byte of `text` that is not part of valid
+/// UTF-8 (no overlong forms, no surrogates), or npos when it is all valid.
+std::size_t invalid_utf8_at(std::string_view text);
+
+/// True when `text` is valid UTF-8.
+bool is_valid_utf8(std::string_view text);
+
+/// `text` with every byte that is not part of valid UTF-8 replaced by U+FFFD.
+std::string valid_utf8(std::string_view text);
+
+/// Text from a client or a file, quoted for a message: at most `max` bytes
+/// ("..." after a cut), control characters and bytes that are not UTF-8 as
+/// "\\xNN": "'GET /a\\x00b'".
+std::string quoted_excerpt(std::string_view text, std::size_t max = 80);
+
+/// `text` with every byte that is not part of valid UTF-8 written as the
+/// four characters "\xNN" (as bash's `$'...'` shows it): a name that is not
+/// UTF-8 (a file name, a workflow name) stays recognisable in JSON and logs.
+std::string escape_invalid_utf8(std::string_view text);
+
 } // namespace cafflow

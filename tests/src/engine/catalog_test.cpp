@@ -48,4 +48,36 @@ TEST_CASE("known workflows: the active ones and those whose file is gone") {
   CHECK(c.workflows()[0].name == "a");
 }
 
+TEST_CASE("a file in the error state keeps its workflow, and shows why") {
+  catalog c;
+  c.apply({scanned("/x/a.xml", "a", "h1")}, 10);
+  // The watcher could not read it: the definition last read, status error.
+  auto unreadable = scanned("/x/a.xml", "a", "h1");
+  unreadable.status = "error";
+  unreadable.diagnostics.push_back(
+    diagnostic{diagnostic::severity::error, "/x/a.xml", {1, 1}, "cannot read '/x/a.xml'"});
+  auto changes = c.apply({unreadable}, 20);
+  CHECK(changes.stored.empty());
+  REQUIRE(c.find("a") != nullptr);
+  CHECK(c.find("a")->record.version == 1);
+  auto files = c.files();
+  REQUIRE(files.size() == 1);
+  CHECK(files[0].status == "error");
+  CHECK(files[0].active_version == 1);
+  CHECK(files[0].diagnostics[0].message == "cannot read '/x/a.xml'");
+  // Read again, unchanged: loaded at the same version.
+  changes = c.apply({scanned("/x/a.xml", "a", "h1")}, 30);
+  CHECK(changes.stored.empty());
+  CHECK(c.files()[0].status == "loaded");
+  CHECK(c.find("a")->record.version == 1);
+  // A directory entry in the error state loads and unloads nothing.
+  scanned_file loop;
+  loop.path = "/x/loop";
+  loop.kind = "directory";
+  loop.status = "error";
+  c.apply({scanned("/x/a.xml", "a", "h1"), loop}, 40);
+  CHECK(c.workflows().size() == 1);
+  CHECK(c.files().size() == 2);
+}
+
 TEST_SUITE_END();

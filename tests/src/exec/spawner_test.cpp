@@ -31,8 +31,8 @@ struct spawner_fixture {
   std::vector<std::pair<int, spawn_event>> events;
   std::string gone;
 
-  spawner_fixture() {
-    auto started = spawner_client::start(CAFFLOW_SPAWNER_BIN, "test");
+  explicit spawner_fixture(bool cgroups = true) {
+    auto started = spawner_client::start(CAFFLOW_SPAWNER_BIN, "test", cgroups);
     REQUIRE(started);
     client = std::move(*started);
     client->listen([this](std::string why) {
@@ -132,6 +132,38 @@ TEST_CASE("what a finished task leaves behind in its group is killed") {
   auto child = pid_from(dir, "child.pid");
   CHECK(decode_wait_status(f.next(1, spawn_event::kind::exited).status).exit_code == 0);
   CHECK(test::wait_until([&] { return !test::process_exists(child); }));
+}
+
+TEST_CASE("what a task started out of its group ends with it, with cgroups and without") {
+  for (bool cgroups : {true, false}) {
+    CAPTURE(cgroups);
+    temp_dir dir;
+    spawner_fixture f(cgroups);
+    CHECK(f.client->containment().find(cgroups ? "cgroup v2 per task" : "process tracking")
+          != std::string::npos);
+    // A session of its own: no signal to the task's group reaches it.
+    REQUIRE(f.spawn(1, shell("setsid -f sh -c 'cut -d\" \" -f6 /proc/$$/stat > escaped.sid; "
+                             "echo $$ > escaped.pid; exec sleep 100'; "
+                             "while [ ! -s escaped.pid ]; do :; done",
+                             dir)));
+    auto escaped = pid_from(dir, "escaped.pid");
+    CHECK(pid_from(dir, "escaped.sid") == escaped); // a session of its own
+    CHECK(decode_wait_status(f.next(1, spawn_event::kind::exited).status).exit_code == 0);
+    CHECK(test::wait_until([&] { return !test::process_exists(escaped); }));
+  }
+}
+
+TEST_CASE("what a task started out of its group ends when the client ends") {
+  for (bool cgroups : {true, false}) {
+    CAPTURE(cgroups);
+    temp_dir dir;
+    auto f = std::make_unique<spawner_fixture>(cgroups);
+    REQUIRE(f->spawn(1, shell("setsid -f sh -c 'echo $$ > escaped.pid; exec sleep 100'; "
+                              "sleep 100", dir)));
+    auto escaped = pid_from(dir, "escaped.pid");
+    f.reset();
+    CHECK(test::wait_until([&] { return !test::process_exists(escaped); }));
+  }
 }
 
 TEST_CASE("a killed group is reported with its signal") {

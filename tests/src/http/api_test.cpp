@@ -23,6 +23,8 @@ public:
   int stored_instances = 1;
   /// The versions of the detail cannot be read: why.
   std::string versions_error;
+  /// A name for the workflow and its file that is not UTF-8 ("" = the usual).
+  std::string odd_name;
   instance_filter last_filter;
   std::string last_run;
   param_map last_params;
@@ -68,6 +70,10 @@ public:
     return v;
   }
   expected<std::vector<workflow_record>> workflows() override {
+    if (!odd_name.empty())
+      return std::vector<workflow_record>{workflow_record{odd_name, "/", "", "me",
+                                                          "/x/" + odd_name + ".xml", "h", 1, 1, 1,
+                                                          "active"}};
     return std::vector<workflow_record>{workflow_record{"w", "/", "", "me", "/x/w.xml", "h", 2,
                                                         7, 3, "active"}};
   }
@@ -901,6 +907,52 @@ TEST_CASE("the log endpoint refuses paths out of the task log directory before a
   CHECK(b.last_log == "01/a..b#0@0");
   CHECK(call(b, "GET", "/api/v1/instances/01/nodes/" + std::string(200, 'n') + "/log").status
         == 200);
+}
+
+TEST_CASE("malformed %-escapes are 400s, not 500s") {
+  fake_backend b;
+  for (const auto& target : {"/api/v1/workflows/%zz", "/api/v1/workflows/a%",
+                             "/api/v1/instances?workflow=%e", "/api/v1/workflows?name=%G1"}) {
+    CAPTURE(target);
+    auto r = call(b, "GET", target);
+    CHECK(r.status == 400);
+    CHECK(body_of(r)["error"].get<std::string>().find("malformed percent-encoding")
+          != std::string::npos);
+  }
+}
+
+TEST_CASE("a JSON body nested deeper than the limit is a 400 naming it") {
+  fake_backend b;
+  // {"mode": [[...]]} balanced: the message printed the value recursively
+  // and overflowed the stack before the limit.
+  auto deep = std::string(70000, '[') + std::string(70000, ']');
+  for (const auto& body : {std::string(70000, '['), "{\"params\":" + std::string(65, '[') + "}",
+                           "{\"mode\":" + std::string(70000, '{'), "{\"mode\":" + deep + "}"}) {
+    auto r = call(b, "POST", "/api/v1/workflows/w/run", body);
+    CHECK(r.status == 400);
+    CHECK(body_of(r)["error"] == "request body nests arrays and objects deeper than 64 levels");
+    r = call(b, "POST", "/api/v1/instances/01/rerun", body);
+    CHECK(r.status == 400);
+  }
+  // 64 levels are fine as far as nesting goes (then the field is wrong).
+  auto r = call(b, "POST", "/api/v1/workflows/w/run",
+                "{\"params\":" + std::string(63, '[') + std::string(63, ']') + "}");
+  CHECK(r.status == 400);
+  CHECK(body_of(r)["error"] == "field 'params' must be an object of strings");
+  // Brackets inside strings do not count.
+  r = call(b, "POST", "/api/v1/workflows/w/run",
+           "{\"params\":{\"a\":\"" + std::string(1000, '[') + "\\\"\"}}");
+  CHECK(r.status == 201);
+}
+
+TEST_CASE("names that are not UTF-8 are escaped, and the answer is JSON") {
+  fake_backend b;
+  b.odd_name = "w\xfe";
+  auto r = call(b, "GET", "/api/v1/workflows");
+  REQUIRE(r.status == 200);
+  auto list = body_of(r);
+  CHECK(list["workflows"][0]["name"] == "w\\xfe");
+  CHECK(list["workflows"][0]["file"] == "/x/w\\xfe.xml");
 }
 
 TEST_SUITE_END();

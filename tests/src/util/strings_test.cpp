@@ -48,4 +48,19 @@ TEST_CASE("offsets become 1-based lines and columns counted in characters") {
   CHECK(after_cjk.column == 3);
 }
 
+TEST_CASE("UTF-8: validity, repair with U+FFFD, escapes as \\xNN") {
+  CHECK(is_valid_utf8("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"));
+  CHECK_FALSE(is_valid_utf8("caf\xff"));
+  CHECK_FALSE(is_valid_utf8("\xc0\xaf"));         // overlong '/'
+  CHECK_FALSE(is_valid_utf8("\xed\xa0\x80"));     // a surrogate
+  CHECK_FALSE(is_valid_utf8("\xe2\x82"));         // cut short
+  CHECK(invalid_utf8_at("ab\xff" "c") == 2);
+  CHECK(invalid_utf8_at("abc") == std::string::npos);
+  CHECK(valid_utf8("a\xff" "b") == "a\xef\xbf\xbd" "b");
+  CHECK(escape_invalid_utf8("caf\xff.xml") == "caf\\xff.xml");
+  CHECK(escape_invalid_utf8("caf\xc3\xa9") == "caf\xc3\xa9");
+  CHECK(quoted_excerpt("a\nb\xff") == "'a\\x0ab\\xff'");
+  CHECK(quoted_excerpt(std::string(100, 'x'), 3) == "'xxx...'");
+}
+
 TEST_SUITE_END();
