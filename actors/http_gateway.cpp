@@ -292,7 +292,7 @@ http_gateway(http_gateway_actor::stateful_pointer<http_gateway_state> self,
     if (st.cfg.server.auth.token.empty() && host != "127.0.0.1" && host != "localhost"
         && host != "::1")
       st.log->warn("no [http] token is set: anyone who can reach {} may start, kill and rerun "
-                   "instances (docs/OPERATIONS.md \"Securing the HTTP API\")",
+                   "instances (docs/OPERATIONS.md \"Security\")",
                    st.cfg.server.address.to_string());
     connect(self);
   }
