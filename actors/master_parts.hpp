@@ -1,0 +1,130 @@
+// The parts of the master actor (actors/master.cpp) and what they share:
+// internal to the master, not an interface. master.cpp wires the behavior;
+// master_lifecycle.cpp stops, drains, demotes and follows the lease and the
+// store's health; master_instances.cpp creates, admits, ends and fires
+// instances and runs lineages; master_api.cpp answers the API's larger
+// questions and requests; master_spawn.cpp prepares recovery and spawns the
+// master with its gate.
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include <caf/typed_event_based_actor.hpp>
+
+#include "master.hpp"
+
+namespace cafflow::master_detail {
+
+using self_ptr = master_actor::stateful_pointer<master_state>;
+
+// -- master_lifecycle.cpp ------------------------------------------------------
+
+/// Stops every component in order: intake, instances, dispatch, registry,
+/// then the store writer once it has committed everything.
+void shutdown(self_ptr self, caf::error reason);
+
+/// Whether no attempt runs any more; shuts down when so or when the drain
+/// grace is over, else looks again shortly.
+void check_drain(self_ptr self);
+
+/// A stop request: nothing new fires, is dispatched or starts; running
+/// attempts may finish within the drain grace. A second request shuts down
+/// at once.
+void begin_drain(self_ptr self, caf::error reason);
+
+/// The lease went to another master (`why`): this one stops at once and the
+/// process starts again as a standby.
+void demote(self_ptr self, const std::string& why);
+
+/// Whether the lease lets this master fire and dispatch no more (until a
+/// renewal gets through).
+bool lease_lapsed(self_ptr self);
+
+/// A renewal got through: the fires and writes that waited go on, in order.
+void release_parked(self_ptr self);
+
+/// The lease keeper: this master may act until `until`, or (until 0) the
+/// lease went to `taken_by`.
+void lease_update(self_ptr self, timestamp until, const std::string& taken_by);
+
+/// The store writer: the store is (un)available, and writes wait.
+void store_health(self_ptr self, bool available, std::string& error, std::uint64_t pending);
+
+// -- master_instances.cpp ------------------------------------------------------
+
+/// Starts an instance whose workflow is below its instance-limit.
+void start_instance(self_ptr self, instance_runner_config cfg);
+
+/// The settings and actors every instance runner gets from the master.
+void fill_handles(self_ptr self, instance_runner_config& rc);
+
+/// Starts a new instance, or queues it while its workflow is at its
+/// instance-limit.
+void admit(self_ptr self, instance_runner_config rc);
+
+/// An instance ended (or its runner died): the next waiting one may start.
+void instance_ended(self_ptr self, const std::string& id);
+
+/// Why no new instance may start now (shutdown, store unavailable or too far
+/// behind), or none.
+caf::error refusal(self_ptr self);
+
+/// A new instance of `def` (not yet stored) at `logical_time`, with the
+/// params of its param-list and `caller`'s on top, and its runner's config.
+expected<instance_runner_config> new_instance(self_ptr self, const catalog::entry& def,
+                                              const std::string& trigger,
+                                              timestamp logical_time, const param_map& caller);
+
+/// The rows of a new instance: it and all its nodes.
+void add_rows(const instance_runner_config& rc, store_batch& batch);
+
+/// Creates an instance of `def`, durable before `then` hears its id; starts
+/// it (within its instance-limit). Past `deadline` (ms, 0 = none) it does
+/// not start: its requester stopped waiting.
+void create(self_ptr self, const catalog::entry& def, const std::string& trigger,
+            timestamp logical_time, const param_map& params, const std::string& parent_id,
+            std::function<void(const std::string&)> then,
+            std::function<void(const caf::error&)> fail, timestamp deadline = 0);
+
+/// The next workflows of a lineage run after one of its instances ended.
+void lineage_step(self_ptr self, const std::string& id, const std::string& workflow,
+                  const std::string& status);
+
+/// Carries out a coordinator's fire now; answers the instances started.
+void fire_now(self_ptr self, fire_request req, caf::typed_response_promise<std::string> rp);
+
+/// A coordinator's fire: now, or after a lease renewal when the lease lapsed.
+caf::result<std::string> fire(self_ptr self, fire_request& req);
+
+/// An instance runner says its instance ended.
+void instance_done(self_ptr self, const std::string& id, const std::string& status);
+
+// -- master_api.cpp ------------------------------------------------------------
+
+caf::result<health_record> health_of(self_ptr self);
+caf::result<metrics_snapshot> metrics_of(self_ptr self);
+/// A manual run, a trigger or a lineage (start_request).
+caf::result<std::string> start_run(self_ptr self, start_request& req);
+/// Runs an ended instance again under its id.
+caf::result<atom::ok> rerun_instance(self_ptr self, const std::string& id, rerun_request& req);
+/// A workflow with its coordinator, DAG and stored versions.
+caf::result<workflow_detail> workflow_detail_of(self_ptr self, const std::string& name);
+/// Kills a running or queued instance.
+caf::result<atom::ok> kill_instance(self_ptr self, const std::string& id);
+/// A piece of a node's log, from the worker that ran it.
+caf::result<log_chunk> node_log(self_ptr self, const std::string& id, const std::string& node,
+                                int attempt, std::int64_t offset);
+
+// -- shared --------------------------------------------------------------------
+
+/// Reads an instance from the store and gives it to `f`, or the error to `rp`.
+template <class Promise, class F>
+void with_instance(self_ptr self, const std::string& id, Promise rp, F f) {
+  self->request(self->state.reader, self->state.cfg.request_timeout, atom::instance::value, id)
+    .then([f](instance_record& r) mutable { f(r); },
+          [rp](caf::error& err) mutable { rp.deliver(err); });
+}
+
+
+} // namespace cafflow::master_detail
