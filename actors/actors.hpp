@@ -118,6 +118,8 @@ using instance_runner_actor = caf::typed_actor<
   caf::reacts_to<atom::timeout>,
   // master: kill the instance with this reason.
   caf::reacts_to<atom::kill, std::string>,
+  // master: mark a waiting, running or retrying node (node, succeeded?, message).
+  caf::replies_to<atom::mark, std::string, bool, std::string>::with<atom::ok>,
   // anyone: the instance's state.
   caf::replies_to<atom::status>::with<status_map>>;
 
@@ -244,7 +246,9 @@ using store_reader_actor = caf::typed_actor<
   // master: a stored version of a workflow (name, version).
   caf::replies_to<atom::workflow, std::string, int>::with<workflow_version_record>,
   // master: every stored version of a workflow, oldest first (name).
-  caf::replies_to<atom::versions, std::string>::with<std::vector<workflow_version_view>>>;
+  caf::replies_to<atom::versions, std::string>::with<std::vector<workflow_version_view>>,
+  // master: the executions of an instance (unknown instance: an error).
+  caf::replies_to<atom::executions, std::string>::with<std::vector<execution_record>>>;
 
 /// What the HTTP API asks; the master answers it, the http gateway forwards it.
 using api_actor = caf::typed_actor<
@@ -266,6 +270,11 @@ using api_actor = caf::typed_actor<
   caf::replies_to<atom::run, start_request>::with<std::string>,
   // run an ended instance again under its id; answers once durable.
   caf::replies_to<atom::rerun, std::string, rerun_request>::with<atom::ok>,
+  // the executions of an instance, by number.
+  caf::replies_to<atom::executions, std::string>::with<std::vector<execution_record>>,
+  // mark a node of an instance succeeded or failed; answers once durable
+  // (ended instance) or carried out (running one).
+  caf::replies_to<atom::mark, std::string, mark_request>::with<atom::ok>,
   // pause, resume or reset the coordinator of a workflow (or a standalone
   // coordinator): name, action; an empty name with reset: every coordinator.
   caf::replies_to<atom::coordinate, std::string, std::string>::with<atom::ok>,

@@ -1,5 +1,7 @@
 #include "dispatcher.hpp"
 
+#include <algorithm>
+
 #include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
@@ -62,6 +64,19 @@ void dispatch_queued(self_ptr self, bool workers_changed = false) {
   int free_slots = 0;
   for (const auto& w : load)
     free_slots += std::max(0, w.slots - w.running);
+  // Pools and max-parallel: what runs now, counted only when some attempt
+  // asks for a limit.
+  limit_use use;
+  bool limits = std::any_of(st.attempts.begin(), st.attempts.end(), [](const auto& a) {
+    return !a.second.spec.pool.empty() || a.second.spec.max_parallel > 0;
+  });
+  if (limits)
+    for (const auto& [key, a] : st.attempts)
+      if (!a.worker.empty()) {
+        ++use.workflows[a.spec.workflow];
+        if (!a.spec.pool.empty())
+          ++use.pools[a.spec.pool];
+      }
   std::vector<dispatcher_state::worker_entry*> entries;
   for (auto& [id, w] : st.workers)
     entries.push_back(&w);
@@ -82,6 +97,15 @@ void dispatch_queued(self_ptr self, bool workers_changed = false) {
       ++it;
       continue;
     }
+    if (limits) {
+      auto held_by = limit_reason(attempt.spec.workflow, attempt.spec.max_parallel,
+                                  attempt.spec.pool, st.cfg.pools, use);
+      if (!held_by.empty()) {
+        tell_waiting(self, attempt, held_by);
+        ++it;
+        continue;
+      }
+    }
     placement_request req{attempt.spec.host, attempt.spec.worker_group};
     auto index = free_slots == 0 ? no_worker : pick_worker(load, req);
     if (index == no_worker) {
@@ -95,6 +119,11 @@ void dispatch_queued(self_ptr self, bool workers_changed = false) {
     auto& w = *entries[index];
     ++load[index].running;
     --free_slots;
+    if (limits) {
+      ++use.workflows[attempt.spec.workflow];
+      if (!attempt.spec.pool.empty())
+        ++use.pools[attempt.spec.pool];
+    }
     w.running.insert(it->second);
     attempt.worker = w.info.id;
     attempt.spec.epoch = st.cfg.epoch;
@@ -600,6 +629,13 @@ dispatcher_actor::behavior_type dispatcher(dispatcher_actor::stateful_pointer<di
         if (!w.draining) // a stopping worker takes no new attempt
           m.slots_free += slots - std::min<std::uint64_t>(slots, w.running.size());
       }
+      for (const auto& [pool, size] : st.cfg.pools) {
+        m.pool_slots[pool] = static_cast<std::uint64_t>(size);
+        m.pool_in_use[pool] = 0;
+      }
+      for (const auto& [key, a] : st.attempts)
+        if (!a.worker.empty() && !a.spec.pool.empty())
+          ++m.pool_in_use[a.spec.pool];
       return m;
     },
     [self](atom::status) -> status_map {

@@ -29,6 +29,9 @@ struct dispatcher_config {
   /// long to wait at most for the workers that may hold them (their lease).
   recovery_book recovery;
   std::chrono::milliseconds recovery_deadline{30000};
+  /// The config's [pools]: name -> size (how many attempts of the pool run
+  /// at once).
+  std::map<std::string, int> pools{};
 };
 
 struct dispatcher_state {

@@ -7,6 +7,7 @@
 #include <caf/typed_event_based_actor.hpp>
 
 #include "http/akkaflow.hpp"
+#include "http/definitions.hpp"
 #include "http/metrics.hpp"
 #include "log.hpp"
 #include "store/store.hpp"
@@ -84,8 +85,16 @@ public:
     return ask<std::string>(atom::run::value, r);
   }
 
+  expected<std::vector<execution_record>> executions(const std::string& id) override {
+    return ask<std::vector<execution_record>>(atom::executions::value, id);
+  }
+
   expected<void> rerun(const std::string& id, const rerun_request& request) override {
     return ask_ok(atom::rerun::value, id, request);
+  }
+
+  expected<void> mark(const std::string& id, const mark_request& request) override {
+    return ask_ok(atom::mark::value, id, request);
   }
 
   expected<void> coordinate(const std::string& name, const std::string& action) override {
@@ -273,6 +282,8 @@ http_gateway(http_gateway_actor::stateful_pointer<http_gateway_state> self,
     st.cfg.server, [backend, akkaflow = st.cfg.akkaflow](const http_request& req) {
       if (req.path == "/metrics")
         return handle_metrics(*backend, req);
+      if (auto changed = handle_definition_api(*backend, req, akkaflow))
+        return *changed;
       return is_akkaflow_path(req.path) ? handle_akkaflow(*backend, req, akkaflow)
                                         : handle_api(*backend, req);
     });

@@ -103,6 +103,36 @@ void persist(self_ptr self, bool instance_changed, store_batch batch = {},
     self->send(st.cfg.store, atom::put::value, std::move(batch));
 }
 
+/// The current execution as its row: its number, what started it, its
+/// options and its action nodes by state now.
+execution_record execution_row(const instance_runner_state& st) {
+  const auto& r = st.cfg.record;
+  execution_record e;
+  e.instance_id = r.id;
+  e.number = r.execution;
+  e.trigger = r.run_mode == "mark" ? "mark"
+              : !r.run_mode.empty() ? "rerun"
+                                    : (r.origin.empty() ? r.trigger : r.origin);
+  e.requested_by = r.requested_by;
+  e.options = run_options_to_json(r.run_mode, r.options);
+  e.started = r.started;
+  e.finished = r.finished;
+  e.status = r.status;
+  const auto& wf = *st.cfg.wf;
+  for (std::size_t i = 0; i < wf.nodes.size(); ++i) {
+    if (wf.nodes[i].kind != node_kind::action)
+      continue;
+    auto status = st.machine->node(i).status;
+    const char* list = status == node_status::failed || status == node_status::killed ? "failed"
+                       : status == node_status::pending                              ? "pending"
+                       : status == node_status::skipped                              ? "skipped"
+                       : status == node_status::succeeded ? "succeeded"
+                                                          : "running";
+    e.nodes[list].push_back(wf.nodes[i].name);
+  }
+  return e;
+}
+
 /// Ends attempt `attempt` of `node` here, without a worker.
 void report_to_self(self_ptr self, std::size_t node, int attempt, const char* outcome,
                     std::string message) {
@@ -127,7 +157,7 @@ void quit_after_commit(self_ptr self) {
 
 /// Carries out the state machine's effects.
 void apply(self_ptr self, std::vector<effect> effects, store_batch batch = {},
-           ack_after_commit ack = {}) {
+           ack_after_commit ack = {}, bool starts_execution = false) {
   auto& st = self->state;
   bool instance_changed = false;
   bool finished = false;
@@ -170,6 +200,8 @@ void apply(self_ptr self, std::vector<effect> effects, store_batch batch = {},
         break;
     }
   }
+  if (finished || starts_execution)
+    batch.emplace_back(execution_put{execution_row(st)});
   persist(self, instance_changed, std::move(batch), std::move(ack));
   if (finished) {
     const auto& r = st.cfg.record;
@@ -210,7 +242,11 @@ void restore(self_ptr self, timestamp now) {
     auto nodes = stored_nodes(*st.cfg.wf, st.cfg.record);
     if (!nodes)
       return nodes.error();
-    return st.machine->restore(std::move(*nodes), now);
+    // The nodes the running execution runs (its options were checked when
+    // it began; should they no longer fit, every node runs).
+    auto choices = choose_nodes(*st.cfg.wf, st.cfg.record.run_mode, st.cfg.record.options);
+    return st.machine->restore(std::move(*nodes), now,
+                               choices ? std::move(*choices) : std::vector<node_choice>{});
   }();
   if (!effects) {
     // Nothing sensible can continue it: end it, saying why.
@@ -240,7 +276,7 @@ void rerun(self_ptr self, timestamp now) {
     auto mode = parse_rerun_mode(st.cfg.rerun->mode);
     if (!mode)
       return mode.error();
-    return st.machine->rerun(std::move(*nodes), *mode, st.cfg.rerun->nodes, now);
+    return st.machine->rerun(std::move(*nodes), *mode, st.cfg.rerun->options, now);
   }();
   r.status = "running";
   r.started = now;
@@ -251,7 +287,34 @@ void rerun(self_ptr self, timestamp now) {
     return;
   }
   st.log->info("{} {} rerun ({})", r.id, r.workflow, st.cfg.rerun->mode);
-  apply(self, std::move(*effects), store_batch{instance_put{r}});
+  apply(self, std::move(*effects), store_batch{instance_put{r}}, {}, true);
+}
+
+/// Resumes the ended instance after a node was marked (the master checked
+/// that it can).
+void resume_marked(self_ptr self, timestamp now) {
+  auto& st = self->state;
+  auto& r = st.cfg.record;
+  const auto& m = *st.cfg.mark;
+  auto effects = [&]() -> expected<std::vector<effect>> {
+    auto nodes = stored_nodes(*st.cfg.wf, r);
+    if (!nodes)
+      return nodes.error();
+    auto index = st.cfg.wf->index_of(m.node);
+    if (index == workflow::npos)
+      return make_error(ec::invalid_argument, "no node '" + m.node + "'");
+    return st.machine->resume_marked(std::move(*nodes), index, m.status == "succeeded",
+                                     m.reason, now);
+  }();
+  r.status = "running";
+  r.started = now;
+  r.finished = 0;
+  if (!effects) {
+    end_failed(self, "resuming after the mark failed: " + effects.error().message, now);
+    return;
+  }
+  st.log->info("{} {} resumed: node {} {}", r.id, r.workflow, m.node, m.reason);
+  apply(self, std::move(*effects), store_batch{instance_put{r}}, {}, true);
 }
 
 } // namespace
@@ -318,12 +381,25 @@ instance_runner(instance_runner_actor::stateful_pointer<instance_runner_state> s
         rerun(self, now);
         return;
       }
+      if (st.cfg.mark) {
+        resume_marked(self, now);
+        return;
+      }
       st.cfg.record.status = "running";
       st.cfg.record.started = now;
       st.log->info("{} {} started ({} nodes)", st.cfg.record.id, st.cfg.record.workflow,
                    st.cfg.wf->nodes.size());
       store_batch batch{instance_put{st.cfg.record}};
-      apply(self, st.machine->start(now), std::move(batch));
+      std::vector<node_choice> choices;
+      if (!st.cfg.record.options.empty()) {
+        auto chosen = choose_nodes(*st.cfg.wf, "", st.cfg.record.options);
+        if (!chosen) {
+          end_failed(self, chosen.error().message, now);
+          return;
+        }
+        choices = std::move(*chosen);
+      }
+      apply(self, st.machine->start(now, std::move(choices)), std::move(batch), {}, true);
     },
     [self](atom::report, attempt_report& report) {
       auto& st = self->state;
@@ -343,6 +419,7 @@ instance_runner(instance_runner_actor::stateful_pointer<instance_runner_state> s
       a.finished = report.finished;
       a.message = report.message;
       a.result = report.result;
+      a.execution = st.cfg.record.execution;
       if (report.outcome == "waiting") {
         st.machine->attempt_waiting(index, report.attempt, report.message, now_ms());
         persist(self, false);
@@ -390,6 +467,20 @@ instance_runner(instance_runner_actor::stateful_pointer<instance_runner_state> s
     },
     [self](atom::kill, const std::string& reason) {
       apply(self, self->state.machine->kill(reason, now_ms()));
+    },
+    [self](atom::mark, const std::string& node, bool succeeded,
+           const std::string& message) -> caf::result<atom::ok> {
+      auto& st = self->state;
+      auto index = st.cfg.wf->index_of(node);
+      if (index == workflow::npos)
+        return make_caf_error(ec::invalid_argument,
+                              "workflow '" + st.cfg.wf->name + "' has no node '" + node + "'");
+      auto effects = st.machine->mark(index, succeeded, message, now_ms());
+      if (!effects)
+        return to_caf(effects.error());
+      st.log->info("{} node {} {}", st.cfg.record.id, node, message);
+      apply(self, std::move(*effects));
+      return atom::ok::value;
     },
     [self](atom::status) -> status_map {
       auto& st = self->state;

@@ -24,6 +24,9 @@ struct instance_runner_config {
   bool restore = false;
   /// Set to run an ended instance again (its record and nodes as stored).
   std::optional<rerun_request> rerun;
+  /// Set to resume an ended instance after a node was marked by hand (its
+  /// record and nodes as stored; `reason` holds the node's message).
+  std::optional<mark_request> mark;
   workflow_ptr wf;
   /// Its params, logical time and zone: what its expressions expand against.
   param_scope scope;

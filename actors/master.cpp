@@ -46,9 +46,11 @@ master_actor::behavior_type master(master_actor::stateful_pointer<master_state> 
   st.dispatcher = self->spawn(dispatcher,
                               dispatcher_config{st.cfg.epoch, st.cfg.worker_timeout,
                                                 std::move(st.cfg.recovery),
-                                                st.cfg.recovery_deadline});
+                                                st.cfg.recovery_deadline, st.cfg.pools});
   xml_watcher_config wc{st.cfg.xmlconfig, st.cfg.db_links, st.cfg.rescan_interval, st.registry};
   wc.max_xml_bytes = st.cfg.max_xml_bytes;
+  for (const auto& [pool, size] : st.cfg.pools)
+    wc.pools.insert(pool);
   st.watcher = self->spawn(xml_watcher, std::move(wc));
   if (st.cfg.lease.db) {
     auto lc = st.cfg.lease;
@@ -133,6 +135,9 @@ master_actor::behavior_type master(master_actor::stateful_pointer<master_state> 
     [self](atom::instances, instance_filter& filter) {
       return self->delegate(self->state.reader, atom::instances::value, std::move(filter));
     },
+    [self](atom::executions, std::string& id) {
+      return self->delegate(self->state.reader, atom::executions::value, std::move(id));
+    },
     [self](atom::instance, std::string& id) {
       return self->delegate(self->state.reader, atom::instance::value, std::move(id));
     },
@@ -152,6 +157,9 @@ master_actor::behavior_type master(master_actor::stateful_pointer<master_state> 
     [self](atom::fire, fire_request& req) { return fire(self, req); },
     [self](atom::rerun, const std::string& id, rerun_request& req) {
       return rerun_instance(self, id, req);
+    },
+    [self](atom::mark, const std::string& id, mark_request& req) {
+      return mark_node(self, id, req);
     },
     [self](atom::workflow, const std::string& name) { return workflow_detail_of(self, name); },
     [self](atom::done, const std::string& id, const std::string& status) {

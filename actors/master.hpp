@@ -59,6 +59,8 @@ struct master_config {
   std::chrono::milliseconds request_timeout{10000};
   std::string xmlconfig;
   std::string db_links;
+  /// The config's [pools]: name -> size.
+  std::map<std::string, int> pools{};
   /// Zone of workflows that name none (empty = this machine's).
   std::string default_timezone;
   /// Leave undefined ${param:X} as written.

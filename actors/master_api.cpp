@@ -150,7 +150,14 @@ caf::result<std::string> start_run(self_ptr self, start_request& req) {
         if (req.trigger != "lineage") {
           create(
             self, e, req.trigger, logical_time, req.params, {},
-            [rp](const std::string& id) mutable { rp.deliver(id); }, fail, req.deadline);
+            [rp](const std::string& id) mutable { rp.deliver(id); }, fail, req.deadline,
+            req.options, req.by);
+          return;
+        }
+        if (!req.options.empty()) {
+          rp.deliver(make_caf_error(ec::invalid_argument,
+                                    "a lineage run takes no node options (" + describe(req.options)
+                                      + ")"));
           return;
         }
         self->request(self->state.coordinator, self->state.cfg.request_timeout,
@@ -177,18 +184,21 @@ caf::result<std::string> start_run(self_ptr self, start_request& req) {
   return rp;
 }
 
-caf::result<atom::ok> rerun_instance(self_ptr self, const std::string& id, rerun_request& req) {
-  auto& st = self->state;
-  if (auto refused = refusal(self))
-    return refused;
-  if (st.runners.count(id) > 0)
-    return make_caf_error(ec::conflict, "instance " + id + " is running; kill it or wait "
-                                                           "until it ends");
-  auto mode = parse_rerun_mode(req.mode);
-  if (!mode)
-    return to_caf(mode.error());
-  auto rp = self->make_response_promise<atom::ok>();
-  with_instance(self, id, rp, [self, rp, id, req](instance_record& r) mutable {
+namespace {
+
+/// Tries a state machine on the stored nodes of an ended instance: a rerun
+/// or a marked node that resumes it. An error refuses the request.
+using resume_check =
+  std::function<expected<void>(instance_state&, std::vector<node_state>, const workflow&)>;
+
+/// Runs an ended instance again under its id (a rerun, or a node marked by
+/// hand): loads the workflow version it ran with, lets `check` try it on the
+/// stored nodes, then `configure` says what the runner does and how the row
+/// reads; answers once the row is durable, and starts it.
+void resume_ended(self_ptr self, const std::string& id,
+                  caf::typed_response_promise<atom::ok> rp, resume_check check,
+                  std::function<void(instance_runner_config&)> configure) {
+  with_instance(self, id, rp, [self, rp, id, check, configure](instance_record& r) mutable {
     auto& st = self->state;
     if (r.status == "queued" || r.status == "running") {
       rp.deliver(make_caf_error(ec::conflict, "instance " + id + " has not ended (it is "
@@ -198,7 +208,7 @@ caf::result<atom::ok> rerun_instance(self_ptr self, const std::string& id, rerun
     self->request(st.reader, st.cfg.request_timeout, atom::workflow::value, r.workflow,
                   r.version)
       .then(
-        [self, rp, r, req](workflow_version_record& version) mutable {
+        [self, rp, r, check, configure](workflow_version_record& version) mutable {
           auto& st = self->state;
           // The version the instance ran with, as stored.
           auto parsed = parse_definition(version.xml, version.file);
@@ -216,13 +226,12 @@ caf::result<atom::ok> rerun_instance(self_ptr self, const std::string& id, rerun
           }
           // Check now, so that a bad request is refused rather than run.
           auto nodes = stored_nodes(*wf, r);
-          auto mode = parse_rerun_mode(req.mode);
-          if (!nodes || !mode) {
-            rp.deliver(to_caf(!nodes ? nodes.error() : mode.error()));
+          if (!nodes) {
+            rp.deliver(to_caf(nodes.error()));
             return;
           }
           instance_state probe(wf);
-          if (auto tried = probe.rerun(*nodes, *mode, req.nodes, now_ms()); !tried) {
+          if (auto tried = check(probe, std::move(*nodes), *wf); !tried) {
             rp.deliver(to_caf(tried.error()));
             return;
           }
@@ -231,7 +240,6 @@ caf::result<atom::ok> rerun_instance(self_ptr self, const std::string& id, rerun
             return;
           }
           instance_runner_config rc;
-          rc.rerun = req;
           rc.scope.logical_time = r.logical_time;
           rc.scope.zone = *zone;
           rc.scope.keep_undefined = st.cfg.keep_undefined;
@@ -243,16 +251,16 @@ caf::result<atom::ok> rerun_instance(self_ptr self, const std::string& id, rerun
           r.trigger = "rerun";
           r.status = "queued";
           r.finished = 0;
-          r.message = "rerun (" + req.mode + ") requested";
           rc.record = std::move(r);
+          configure(rc);
           auto row = rc.record;
           row.nodes.clear();
           self->request(st.writer, caf::infinite, atom::commit::value,
                         store_batch{instance_put{std::move(row)}})
             .then(
               [self, rp, rc = std::move(rc)](atom::ok) mutable {
-                self->state.log->info("{} {} rerun ({}) requested", rc.record.id,
-                                      rc.record.workflow, rc.rerun->mode);
+                self->state.log->info("{} {}: {}", rc.record.id, rc.record.workflow,
+                                      rc.record.message);
                 fill_handles(self, rc);
                 admit(self, std::move(rc));
                 rp.deliver(atom::ok::value);
@@ -261,6 +269,90 @@ caf::result<atom::ok> rerun_instance(self_ptr self, const std::string& id, rerun
         },
         [rp](caf::error& err) mutable { rp.deliver(err); });
   });
+}
+
+/// The message of a marked node: "marked succeeded by ann: fixed by hand".
+std::string mark_message(const mark_request& req) {
+  return "marked " + req.status + (req.by.empty() ? "" : " by " + req.by)
+         + (req.reason.empty() ? "" : ": " + req.reason);
+}
+
+} // namespace
+
+caf::result<atom::ok> rerun_instance(self_ptr self, const std::string& id, rerun_request& req) {
+  auto& st = self->state;
+  if (auto refused = refusal(self))
+    return refused;
+  if (st.runners.count(id) > 0)
+    return make_caf_error(ec::conflict, "instance " + id + " is running; kill it or wait "
+                                                           "until it ends");
+  auto mode = parse_rerun_mode(req.mode);
+  if (!mode)
+    return to_caf(mode.error());
+  auto rp = self->make_response_promise<atom::ok>();
+  resume_ended(
+    self, id, rp,
+    [req, mode = *mode](instance_state& probe, std::vector<node_state> nodes,
+                        const workflow&) -> expected<void> {
+      auto tried = probe.rerun(std::move(nodes), mode, req.options, now_ms());
+      if (!tried)
+        return tried.error();
+      return {};
+    },
+    [req](instance_runner_config& rc) {
+      rc.rerun = req;
+      rc.record.options = req.options;
+      rc.record.run_mode = req.mode;
+      rc.record.execution += 1;
+      rc.record.requested_by = req.by;
+      auto shown = describe(req.options);
+      rc.record.message =
+        "rerun (" + req.mode + (shown.empty() ? "" : " " + shown) + ") requested";
+    });
+  return rp;
+}
+
+caf::result<atom::ok> mark_node(self_ptr self, const std::string& id, mark_request& req) {
+  auto& st = self->state;
+  if (auto refused = refusal(self))
+    return refused;
+  if (req.status != "succeeded" && req.status != "failed")
+    return make_caf_error(ec::invalid_argument, "a node is marked succeeded or failed, not '"
+                                                  + req.status + "'");
+  auto message = mark_message(req);
+  bool succeeded = req.status == "succeeded";
+  if (auto it = st.runners.find(id); it != st.runners.end()) {
+    // A running instance: its runner carries it out.
+    auto rp = self->make_response_promise<atom::ok>();
+    self->request(it->second, st.cfg.request_timeout, atom::mark::value, req.node, succeeded,
+                  message)
+      .then([rp](atom::ok) mutable { rp.deliver(atom::ok::value); },
+            [rp](caf::error& err) mutable { rp.deliver(err); });
+    return rp;
+  }
+  auto rp = self->make_response_promise<atom::ok>();
+  resume_ended(
+    self, id, rp,
+    [req, succeeded, message](instance_state& probe, std::vector<node_state> nodes,
+                              const workflow& wf) -> expected<void> {
+      auto index = wf.index_of(req.node);
+      if (index == workflow::npos)
+        return make_error(ec::invalid_argument,
+                          "workflow '" + wf.name + "' has no node '" + req.node + "'");
+      auto tried = probe.resume_marked(std::move(nodes), index, succeeded, message, now_ms());
+      if (!tried)
+        return tried.error();
+      return {};
+    },
+    [req, message](instance_runner_config& rc) {
+      rc.mark = req;
+      rc.mark->reason = message; // the runner writes it as the node's message
+      rc.record.options = {};
+      rc.record.run_mode = "mark";
+      rc.record.execution += 1;
+      rc.record.requested_by = req.by;
+      rc.record.message = "node '" + req.node + "' " + message;
+    });
   return rp;
 }
 
@@ -332,7 +424,6 @@ caf::result<atom::ok> kill_instance(self_ptr self, const std::string& id) {
 
 caf::result<log_chunk> node_log(self_ptr self, const std::string& id, const std::string& node,
                                int attempt, std::int64_t offset) {
-       std::int64_t offset) -> caf::result<log_chunk> {
   auto rp = self->make_response_promise<log_chunk>();
   with_instance(self, id, rp, [self, rp, id, node, attempt, offset](instance_record& r) mutable {
     auto n = std::find_if(r.nodes.begin(), r.nodes.end(),

@@ -138,7 +138,8 @@ void add_rows(const instance_runner_config& rc, store_batch& batch) {
 void create(self_ptr self, const catalog::entry& def, const std::string& trigger,
             timestamp logical_time, const param_map& params, const std::string& parent_id,
             std::function<void(const std::string&)> then,
-            std::function<void(const caf::error&)> fail, timestamp deadline) {
+            std::function<void(const caf::error&)> fail, timestamp deadline,
+            const run_options& options, const std::string& by) {
   auto late = [deadline] { return deadline != 0 && now_ms() > deadline; };
   auto too_late = [] {
     return make_caf_error(ec::timeout, "the run was not started: its request timed out before "
@@ -156,6 +157,14 @@ void create(self_ptr self, const catalog::entry& def, const std::string& trigger
     return;
   }
   rc->record.parent_id = parent_id;
+  rc->record.requested_by = by;
+  if (!options.empty()) {
+    if (auto chosen = choose_nodes(*def.wf, "", options); !chosen) {
+      fail(to_caf(chosen.error()));
+      return;
+    }
+    rc->record.options = options;
+  }
   store_batch batch;
   add_rows(*rc, batch);
   // No timeout: should the store fail now, the instance starts once its rows

@@ -81,11 +81,13 @@ void add_rows(const instance_runner_config& rc, store_batch& batch);
 
 /// Creates an instance of `def`, durable before `then` hears its id; starts
 /// it (within its instance-limit). Past `deadline` (ms, 0 = none) it does
-/// not start: its requester stopped waiting.
+/// not start: its requester stopped waiting. `options` say which nodes run
+/// (refused, through `fail`, when they do not fit the workflow).
 void create(self_ptr self, const catalog::entry& def, const std::string& trigger,
             timestamp logical_time, const param_map& params, const std::string& parent_id,
             std::function<void(const std::string&)> then,
-            std::function<void(const caf::error&)> fail, timestamp deadline = 0);
+            std::function<void(const caf::error&)> fail, timestamp deadline = 0,
+            const run_options& options = {}, const std::string& by = {});
 
 /// The next workflows of a lineage run after one of its instances ended.
 void lineage_step(self_ptr self, const std::string& id, const std::string& workflow,
@@ -108,6 +110,8 @@ caf::result<metrics_snapshot> metrics_of(self_ptr self);
 caf::result<std::string> start_run(self_ptr self, start_request& req);
 /// Runs an ended instance again under its id.
 caf::result<atom::ok> rerun_instance(self_ptr self, const std::string& id, rerun_request& req);
+
+caf::result<atom::ok> mark_node(self_ptr self, const std::string& id, mark_request& req);
 /// A workflow with its coordinator, DAG and stored versions.
 caf::result<workflow_detail> workflow_detail_of(self_ptr self, const std::string& name);
 /// Kills a running or queued instance.

@@ -36,6 +36,19 @@ store_reader(store_reader_actor::stateful_pointer<store_reader_state> self,
                                                       + "' is not in the store");
       return std::move(**found);
     },
+    [self](atom::executions,
+           const std::string& id) -> caf::result<std::vector<execution_record>> {
+      auto& db = *self->state.db;
+      auto found = db.instance(id);
+      if (!found)
+        return to_caf(found.error());
+      if (!*found)
+        return make_caf_error(ec::unknown_instance, "no instance with id '" + id + "'");
+      auto list = db.executions(id);
+      if (!list)
+        return to_caf(list.error());
+      return std::move(*list);
+    },
     [self](atom::versions,
            const std::string& name) -> caf::result<std::vector<workflow_version_view>> {
       auto found = self->state.db->workflow_history(name);

@@ -66,6 +66,8 @@ void add_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<xml_file_record>("cafflow::xml_file_record");
   cfg.add_message_type<start_request>("cafflow::start_request");
   cfg.add_message_type<rerun_request>("cafflow::rerun_request");
+  cfg.add_message_type<mark_request>("cafflow::mark_request");
+  cfg.add_message_type<execution_record>("cafflow::execution_record");
   cfg.add_message_type<dependency_view>("cafflow::dependency_view");
   cfg.add_message_type<coordinator_view>("cafflow::coordinator_view");
   cfg.add_message_type<dag_node>("cafflow::dag_node");

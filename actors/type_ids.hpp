@@ -54,6 +54,8 @@ using kill = caf::atom_constant<caf::atom("kill")>;
 using lease = caf::atom_constant<caf::atom("lease")>;
 using lineage = caf::atom_constant<caf::atom("lineage")>;
 using load = caf::atom_constant<caf::atom("load")>;
+using mark = caf::atom_constant<caf::atom("mark")>;
+using executions = caf::atom_constant<caf::atom("executions")>;
 using log = caf::atom_constant<caf::atom("log")>;
 using login = caf::atom_constant<caf::atom("login")>;
 using metrics = caf::atom_constant<caf::atom("metrics")>;
@@ -157,7 +159,7 @@ typename Inspector::result_type inspect(Inspector& f, attempt_spec& x) {
   return f(caf::meta::type_name("attempt_spec"), x.instance_id, x.workflow, x.node, x.attempt,
            x.action_type, x.payload, x.param_line, x.params, x.logical_time, x.timeout_s,
            x.timeout_action, x.attachments, x.host, x.worker_group, x.priority,
-           x.action_priority, x.epoch, x.worker);
+           x.action_priority, x.pool, x.max_parallel, x.epoch, x.worker);
 }
 
 template <class Inspector>
@@ -182,7 +184,8 @@ typename Inspector::result_type inspect(Inspector& f, workflow_record& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, attempt_record& x) {
   return f(caf::meta::type_name("attempt_record"), x.number, x.worker, x.status, x.exit_code,
-           x.lost, x.pid, x.epoch, x.log_path, x.started, x.finished, x.message, x.result);
+           x.lost, x.pid, x.epoch, x.log_path, x.started, x.finished, x.message, x.result,
+           x.execution);
 }
 
 template <class Inspector>
@@ -192,21 +195,39 @@ typename Inspector::result_type inspect(Inspector& f, node_record& x) {
 }
 
 template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, run_options& x) {
+  return f(caf::meta::type_name("run_options"), x.nodes, x.upstream, x.downstream, x.from_node,
+           x.skip);
+}
+
+template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, instance_record& x) {
   return f(caf::meta::type_name("instance_record"), x.id, x.workflow, x.version, x.status,
            x.trigger, x.origin, x.params, x.logical_time, x.priority, x.created, x.started,
-           x.finished, x.message, x.parent_id, x.backfill_id, x.nodes);
+           x.finished, x.message, x.parent_id, x.backfill_id, x.options, x.run_mode,
+           x.execution, x.requested_by, x.nodes);
 }
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, start_request& x) {
   return f(caf::meta::type_name("start_request"), x.workflow, x.trigger, x.params,
-           x.logical_time, x.deadline);
+           x.logical_time, x.deadline, x.options, x.by);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, execution_record& x) {
+  return f(caf::meta::type_name("execution_record"), x.instance_id, x.number, x.trigger,
+           x.requested_by, x.options, x.started, x.finished, x.status, x.nodes);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, mark_request& x) {
+  return f(caf::meta::type_name("mark_request"), x.node, x.status, x.reason, x.by);
 }
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, rerun_request& x) {
-  return f(caf::meta::type_name("rerun_request"), x.mode, x.nodes);
+  return f(caf::meta::type_name("rerun_request"), x.mode, x.options, x.by);
 }
 
 template <class Inspector>
@@ -284,7 +305,7 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, dispatch_metrics& x) {
   return f(caf::meta::type_name("dispatch_metrics"), x.attempts_started, x.attempts_ended,
            x.dispatch_latency, x.queued_attempts, x.workers_up, x.workers_down, x.slots_total,
-           x.slots_free);
+           x.slots_free, x.pool_slots, x.pool_in_use);
 }
 
 template <class Inspector>

@@ -42,6 +42,7 @@ parse_options load_options(self_ptr self) {
   }
   opts.db_links = links.names();
   opts.db_link_types = links.types();
+  opts.pools = st.cfg.pools;
   return opts;
 }
 

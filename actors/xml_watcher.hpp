@@ -31,6 +31,8 @@ struct xml_watcher_config {
   std::chrono::milliseconds debounce{100};
   /// Larger files are refused without being read (master.max_xml_bytes).
   std::size_t max_xml_bytes = defaults::master::max_xml_bytes;
+  /// The pools of the config's [pools]: an action may name only these.
+  std::set<std::string> pools{};
 };
 
 struct xml_watcher_state {

@@ -66,6 +66,8 @@ attempt_spec base_attempt(const attempt_context& ctx) {
   spec.worker_group = n.action.worker_group;
   spec.priority = ctx.instance->priority;
   spec.action_priority = n.action.priority;
+  spec.pool = n.action.pool;
+  spec.max_parallel = ctx.wf->max_parallel;
   return spec;
 }
 

@@ -14,7 +14,9 @@
 #include "cli/tools.hpp"
 #include "config/config.hpp"
 #include "engine/dag.hpp"
+#include "engine/selection.hpp"
 #include "http/json.hpp"
+#include "util/files.hpp"
 #include "util/strings.hpp"
 #include "util/time.hpp"
 #include "util/tz.hpp"
@@ -121,7 +123,11 @@ json call(const globals& g, const std::string& method, const std::string& path,
     auto message = parsed.is_object() && parsed.contains("error")
                      ? str(parsed["error"])
                      : "HTTP " + std::to_string(response->status);
-    throw cli_failure{response->status == 503 ? exit_code::unavailable : exit_code::failed,
+    // 400: the request's arguments are wrong (an unknown node, a bad time):
+    // a usage error, as the same mistake caught here would be.
+    throw cli_failure{response->status == 503   ? exit_code::unavailable
+                      : response->status == 400 ? exit_code::usage
+                                                : exit_code::failed,
                       message};
   }
   if (parsed.is_discarded())
@@ -201,10 +207,33 @@ timestamp logical_time_ms(const std::string& text, const std::string& zone_name,
 }
 
 /// POST /workflows/NAME/VERB with params (and a logical time); prints the id.
+/// $USER, sent as who asked ("" when unset).
+std::string requester() {
+  const char* user = std::getenv("USER");
+  return user == nullptr ? std::string() : std::string(user);
+}
+
+/// Run options as the API's body fields (only those given).
+void add_run_options(json& request, const run_options& o) {
+  if (!o.nodes.empty())
+    request["nodes"] = o.nodes;
+  if (o.upstream)
+    request["upstream"] = true;
+  if (o.downstream)
+    request["downstream"] = true;
+  if (!o.from_node.empty())
+    request["from_node"] = o.from_node;
+  if (!o.skip.empty())
+    request["skip"] = o.skip;
+}
+
 int workflow_start(const globals& g, const std::string& verb, const std::string& name,
                    const std::vector<std::string>& params, const std::string& logical_time,
-                   const std::string& tz) {
+                   const std::string& tz, const run_options& options) {
   json request{{"params", params_json(params)}};
+  add_run_options(request, options);
+  if (verb == "run" && !requester().empty())
+    request["by"] = requester();
   if (!logical_time.empty())
     request["logical_time"] = logical_time_ms(logical_time, tz);
   auto body = call(g, "POST", "/api/v1/workflows/" + url_encode(name) + "/" + verb,
@@ -482,18 +511,88 @@ int instance_kill(const globals& g, const std::string& id) {
 }
 
 int instance_rerun(const globals& g, const std::string& id, const std::string& mode,
-                   const std::vector<std::string>& nodes) {
+                   const run_options& options) {
   json request{{"mode", mode}};
-  if (mode == "nodes")
-    request["nodes"] = nodes;
+  add_run_options(request, options);
+  if (!requester().empty())
+    request["by"] = requester();
   auto body = call(g, "POST", "/api/v1/instances/" + url_encode(id) + "/rerun", request.dump());
   if (g.json_output)
     print_json(body);
   else if (mode == "nodes")
-    std::cout << id << " running again from " << join(nodes, ", ") << '\n';
+    std::cout << id << " running again: " << describe(options) << '\n';
   else
     std::cout << id << " running again (" << (mode == "all" ? "every node" : "its failed nodes")
               << ")\n";
+  return exit_code::ok;
+}
+
+int instance_executions(const globals& g, const std::string& id) {
+  auto body = call(g, "GET", "/api/v1/instances/" + url_encode(id) + "/executions");
+  if (g.json_output) {
+    print_json(body);
+    return exit_code::ok;
+  }
+  std::vector<std::vector<std::string>> rows{
+    {"#", "TRIGGER", "BY", "STATUS", "STARTED", "FINISHED", "OPTIONS", "NODES"}};
+  for (const auto& e : body["executions"]) {
+    std::string lists;
+    for (const char* state : {"failed", "running", "pending", "skipped", "succeeded"}) {
+      std::vector<std::string> names;
+      for (const auto& n : e["nodes"][state])
+        names.push_back(str(n));
+      if (!names.empty())
+        lists += (lists.empty() ? "" : "; ") + std::string(state) + ": " + join(names, ",");
+    }
+    auto options = e["run_options"].empty() ? std::string("-") : e["run_options"].dump();
+    rows.push_back({std::to_string(e["number"].get<int>()), str(e["trigger"]),
+                    e["requested_by"].is_string() ? str(e["requested_by"]) : "-", str(e["status"]),
+                    local_time(e["started"]), local_time(e["finished"]), options, lists});
+  }
+  print_table(rows);
+  return exit_code::ok;
+}
+
+int workflow_submit(const globals& g, const std::string& file, const std::string& dir) {
+  auto text = read_file(file);
+  if (!text)
+    throw cli_failure{exit_code::usage, text.error().message};
+  auto body = call(g, "POST",
+                   "/api/v1/workflows" + (dir.empty() ? std::string() : "?dir=" + url_encode(dir)),
+                   *text);
+  if (g.json_output) {
+    print_json(body);
+  } else {
+    for (const auto& w : body["warnings"])
+      std::cout << file << ": warning: " << str(w) << '\n';
+    std::cout << str(body["message"]) << '\n';
+  }
+  return exit_code::ok;
+}
+
+int workflow_remove(const globals& g, const std::string& name) {
+  auto body = call(g, "DELETE", "/api/v1/workflows/" + url_encode(name));
+  if (g.json_output)
+    print_json(body);
+  else
+    std::cout << str(body["message"]) << '\n';
+  return exit_code::ok;
+}
+
+int instance_mark(const globals& g, const std::string& id, const std::string& node,
+                  const std::string& status, const std::string& reason) {
+  json request{{"status", status}};
+  if (!reason.empty())
+    request["reason"] = reason;
+  if (!requester().empty())
+    request["by"] = requester();
+  auto body = call(g, "POST",
+                   "/api/v1/instances/" + url_encode(id) + "/nodes/" + url_encode(node) + "/mark",
+                   request.dump());
+  if (g.json_output)
+    print_json(body);
+  else
+    std::cout << id << " node " << node << " marked " << status << "; the instance goes on\n";
   return exit_code::ok;
 }
 
@@ -714,6 +813,7 @@ int run_cli(int argc, char** argv) {
   // run, trigger and lineage: NAME and -p; run also takes a logical time.
   std::string start_name, start_time, start_tz;
   std::vector<std::string> start_params;
+  run_options start_options;
   auto add_start = [&](const char* verb, const char* help) {
     auto* cmd = workflow->add_subcommand(verb, help);
     cmd->add_option("NAME", start_name, "workflow name")->required();
@@ -721,7 +821,8 @@ int run_cli(int argc, char** argv) {
     cmd->callback([&, verb] {
       action = [&, verb] {
         return workflow_start(g, verb, start_name, start_params, start_time,
-                              start_tz.empty() ? g.cfg.schedule.timezone : start_tz);
+                              start_tz.empty() ? g.cfg.schedule.timezone : start_tz,
+                              start_options);
       };
     });
     return cmd;
@@ -733,8 +834,27 @@ int run_cli(int argc, char** argv) {
   wf_run->add_option("--tz", start_tz,
                      "IANA zone of --logical-time (default: schedule.timezone, else this "
                      "machine's)");
-  add_start("trigger", "start an instance as if its coordinator fired now (it counts for the "
-                       "workflows that depend on it); prints the instance id");
+  auto* run_nodes = wf_run->add_option("--nodes", start_options.nodes,
+                                       "run only these actions (A,B); the others are skipped")
+                      ->delimiter(',');
+  wf_run->add_flag("--upstream", start_options.upstream,
+                   "with --nodes: also every node before them")
+    ->needs(run_nodes);
+  wf_run->add_flag("--downstream", start_options.downstream,
+                   "with --nodes: also every node after them")
+    ->needs(run_nodes);
+  wf_run->add_option("--from-node", start_options.from_node,
+                     "run this node and everything after it; the nodes before are skipped")
+    ->excludes(run_nodes);
+  wf_run->add_option("--skip", start_options.skip,
+                     "skip these actions (A,B): they do not run, the flow follows their ok")
+    ->delimiter(',');
+  auto* wf_trigger =
+    add_start("trigger", "start an instance as if its coordinator fired now (it counts for the "
+                         "workflows that depend on it); prints the instance id");
+  wf_trigger->add_option("--skip", start_options.skip,
+                         "skip these actions (A,B): they do not run, the flow follows their ok")
+    ->delimiter(',');
   add_start("lineage", "start the workflow, then every workflow downstream of it, each once "
                        "its upstreams in the run have succeeded; prints the first instance's id");
 
@@ -759,6 +879,19 @@ int run_cli(int argc, char** argv) {
     });
   }
 
+  auto* wf_submit = workflow->add_subcommand(
+    "submit", "check a workflow or coordinator file and write it into the master's xmlconfig, "
+              "where it is loaded (a loaded one of the same name is replaced in its file)");
+  std::string submit_file, submit_dir;
+  wf_submit->add_option("FILE", submit_file, "the XML file")->required();
+  wf_submit->add_option("--dir", submit_dir, "a folder inside xmlconfig for a new file");
+  wf_submit->callback([&] { action = [&] { return workflow_submit(g, submit_file, submit_dir); }; });
+  auto* wf_remove = workflow->add_subcommand(
+    "remove", "delete the file of a loaded workflow from xmlconfig (its instances stay)");
+  std::string remove_name;
+  wf_remove->add_option("NAME", remove_name, "workflow name")->required();
+  wf_remove->callback([&] { action = [&] { return workflow_remove(g, remove_name); }; });
+
   auto* wf_check = workflow->add_subcommand(
     "check", "validate workflow files offline; exit 0 when no file has an error");
   std::vector<std::string> check_paths;
@@ -774,9 +907,13 @@ int run_cli(int argc, char** argv) {
   wf_check->add_flag("-v,--verbose", check_verbose, "also name the files that are fine");
   wf_check->callback([&] {
     action = [&] {
+      std::set<std::string> pools;
+      for (const auto& [pool, size] : g.cfg.pools)
+        pools.insert(pool);
       return check_files(check_paths, check_db_links.empty() ? g.cfg.paths.db_links : check_db_links,
                          check_verbose, std::cout,
-                         check_file_links.empty() ? g.cfg.paths.file_links : check_file_links);
+                         check_file_links.empty() ? g.cfg.paths.file_links : check_file_links,
+                         pools);
     };
   });
 
@@ -927,16 +1064,51 @@ int run_cli(int argc, char** argv) {
   auto* failed_flag = in_rerun->add_flag(
     "--failed", rerun_failed, "the failed and killed nodes and what follows them (the default)");
   auto* all_flag = in_rerun->add_flag("--all", rerun_all, "every node, from the start");
-  auto* nodes_option = in_rerun->add_option("--nodes", rerun_nodes,
-                                            "these nodes and what follows them (A,B)")
-                         ->delimiter(',');
-  failed_flag->excludes(all_flag)->excludes(nodes_option);
-  all_flag->excludes(nodes_option);
+  run_options rerun_options;
+  auto* nodes_option =
+    in_rerun->add_option("--nodes", rerun_options.nodes,
+                         "only these actions (A,B); with --downstream also what follows them")
+      ->delimiter(',');
+  in_rerun->add_flag("--upstream", rerun_options.upstream,
+                     "with --nodes: also every node before them")
+    ->needs(nodes_option);
+  in_rerun->add_flag("--downstream", rerun_options.downstream,
+                     "with --nodes: also every node after them")
+    ->needs(nodes_option);
+  auto* from_option = in_rerun->add_option("--from-node", rerun_options.from_node,
+                                           "this node and everything after it")
+                        ->excludes(nodes_option);
+  in_rerun->add_option("--skip", rerun_options.skip,
+                       "skip these actions (A,B): they do not run, the flow follows their ok")
+    ->delimiter(',');
+  failed_flag->excludes(all_flag)->excludes(nodes_option)->excludes(from_option);
+  all_flag->excludes(nodes_option)->excludes(from_option);
   in_rerun->callback([&] {
     action = [&] {
-      auto mode = rerun_all ? "all" : !rerun_nodes.empty() ? "nodes" : "failed";
-      return instance_rerun(g, rerun_id, mode, rerun_nodes);
+      bool selects = !rerun_options.nodes.empty() || !rerun_options.from_node.empty();
+      auto mode = rerun_all ? "all" : selects ? "nodes" : "failed";
+      return instance_rerun(g, rerun_id, mode, rerun_options);
     };
+  });
+  auto* in_executions = instance->add_subcommand(
+    "executions", "every execution of an instance (its first run, each rerun, each resume "
+                  "after a mark) with its node lists");
+  std::string executions_id;
+  in_executions->add_option("ID", executions_id, "instance id")->required();
+  in_executions->callback([&] { action = [&] { return instance_executions(g, executions_id); }; });
+  auto* in_mark = instance->add_subcommand(
+    "mark", "mark a node succeeded or failed (a waiting, running or retrying node of a running "
+            "instance, or a failed or killed node of an ended one): the instance goes on as if "
+            "the node had ended so");
+  std::string mark_id, mark_node, mark_status, mark_reason;
+  in_mark->add_option("ID", mark_id, "instance id")->required();
+  in_mark->add_option("NODE", mark_node, "node name")->required();
+  in_mark->add_option("STATUS", mark_status, "succeeded or failed")
+    ->required()
+    ->check(CLI::IsMember({"succeeded", "failed"}));
+  in_mark->add_option("--reason", mark_reason, "why (shown in the node's message)");
+  in_mark->callback([&] {
+    action = [&] { return instance_mark(g, mark_id, mark_node, mark_status, mark_reason); };
   });
   auto* in_log = instance->add_subcommand("log", "print a node's log, from the worker that ran it");
   std::string log_id, log_node;

@@ -77,7 +77,8 @@ std::optional<timestamp> time_or_now(const std::string& text, const date::time_z
 } // namespace
 
 int check_files(const std::vector<std::string>& paths, const std::string& db_links_path,
-                bool verbose, std::ostream& out, const std::string& file_links_path) {
+                bool verbose, std::ostream& out, const std::string& file_links_path,
+                const std::set<std::string>& pools) {
   bool failed = false;
   auto files = expand_paths(paths, out, failed);
   auto links = load_db_links(db_links_path);
@@ -93,6 +94,7 @@ int check_files(const std::vector<std::string>& paths, const std::string& db_lin
   parse_options opts;
   opts.db_links = links.names();
   opts.db_link_types = links.types();
+  opts.pools = pools;
   // The catalog adds what only shows across files: conflicts, cycles.
   std::vector<scanned_file> scan;
   for (const auto& path : files) {

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <iosfwd>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -13,8 +14,10 @@ namespace cafflow {
 /// (two files with one name, dependency cycles). Returns 0 when no file has an
 /// error (warnings allowed), 1 otherwise. `file_links_path` (empty = none)
 /// is checked too: its refused links (SFTP, HDFS) are errors.
+/// `pools` are the config's [pools] names an action may use.
 int check_files(const std::vector<std::string>& paths, const std::string& db_links_path,
-                bool verbose, std::ostream& out, const std::string& file_links_path = {});
+                bool verbose, std::ostream& out, const std::string& file_links_path = {},
+                const std::set<std::string>& pools = {});
 
 /// `cafflow cron next EXPR`: the next `count` fire times after `from`
 /// ("YYYY-MM-DD HH:MM:SS" in `zone`; empty = now), one per line in `zone`.

@@ -472,6 +472,28 @@ std::vector<std::pair<std::string, std::string>> process_environment() {
   return result;
 }
 
+namespace {
+
+/// A `[pools]` entry (`name = size`, from the file or as pools.NAME=SIZE on
+/// the command line): a problem, or "".
+std::string add_pool(config& cfg, const std::string& name, const std::string& value,
+                     const std::string& origin) {
+  bool good_name = !name.empty() && name.size() <= 64;
+  for (char c : name)
+    good_name = good_name && (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-');
+  if (!good_name)
+    return origin + ": pool name '" + name
+           + "' must be 1 to 64 letters, digits, '_' or '-'";
+  long long n = 0;
+  if (!parse_int(value, n) || n < 1 || n > 100000)
+    return origin + ": pools." + name + " must be a whole number between 1 and 100000, got '"
+           + value + "'";
+  cfg.pools[name] = static_cast<int>(n);
+  return {};
+}
+
+} // namespace
+
 expected<config> load_config(const config_sources& sources) {
   const auto& defs = key_defs();
   std::vector<std::string> names;
@@ -504,6 +526,14 @@ expected<config> load_config(const config_sources& sources) {
     std::map<std::string, std::string> seen;
     for (const auto& entry : *entries) {
       auto name = entry.section + "." + entry.key;
+      if (entry.section == "pools") {
+        if (cfg.pools.count(entry.key) != 0)
+          problems.push_back(entry.origin + ": pool '" + entry.key + "' is already defined");
+        else if (auto problem = add_pool(cfg, entry.key, entry.value, entry.origin);
+                 !problem.empty())
+          problems.push_back(problem);
+        continue;
+      }
       if (index.count(name) == 0) {
         unknown_key(name, entry.origin);
         continue;
@@ -532,6 +562,12 @@ expected<config> load_config(const config_sources& sources) {
       continue;
     }
     auto name = trim(item.substr(0, eq));
+    if (starts_with(name, "pools.")) {
+      if (auto problem = add_pool(cfg, name.substr(6), trim(item.substr(eq + 1)), "command line");
+          !problem.empty())
+        problems.push_back(problem);
+      continue;
+    }
     if (index.count(name) == 0) {
       unknown_key(name, "command line");
       continue;

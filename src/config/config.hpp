@@ -142,6 +142,11 @@ struct config {
     int scheduler_threads = 0;
   } caf;
 
+  /// `[pools]`: named slot pools shared by every workflow (`name = size`);
+  /// an action with pool="name" runs only while fewer than `size` attempts
+  /// of the pool run (docs/SCHEDULING.md "Limits").
+  std::map<std::string, int> pools;
+
   /// Every key ("section.key") with its effective value (paths resolved).
   std::vector<std::pair<std::string, std::string>> effective;
 

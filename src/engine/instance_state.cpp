@@ -44,27 +44,38 @@ instance_state::instance_state(std::shared_ptr<const workflow> wf, decider decid
     changed_(wf_->nodes.size(), false) {
 }
 
-std::vector<effect> instance_state::start(timestamp now) {
+std::vector<effect> instance_state::start(timestamp now, std::vector<node_choice> choices) {
   effects_.clear();
   if (status_ != instance_status::queued)
     return {};
+  if (choices.size() == nodes_.size())
+    choice_ = std::move(choices);
   status_ = instance_status::running;
   pending_.push_back(wf_->start);
   settle(now);
   return std::move(effects_);
 }
 
-expected<std::vector<effect>> instance_state::restore(std::vector<node_state> nodes,
-                                                     timestamp now) {
-  effects_.clear();
+expected<void> instance_state::take_stored(std::vector<node_state> nodes, const char* what) {
   if (status_ != instance_status::queued)
-    return make_error(ec::invalid_argument, "only a fresh instance state can be restored");
+    return make_error(ec::invalid_argument, std::string("only a fresh instance state can ") + what);
   if (nodes.size() != nodes_.size())
     return make_error(ec::invalid_argument,
                       "the stored instance has " + std::to_string(nodes.size())
                         + " nodes, its workflow version " + std::to_string(nodes_.size()));
   status_ = instance_status::running;
   nodes_ = std::move(nodes);
+  return {};
+}
+
+expected<std::vector<effect>> instance_state::restore(std::vector<node_state> nodes,
+                                                     timestamp now,
+                                                     std::vector<node_choice> choices) {
+  effects_.clear();
+  if (auto taken = take_stored(std::move(nodes), "be restored"); !taken)
+    return taken.error();
+  if (choices.size() == nodes_.size())
+    choice_ = std::move(choices);
   for (std::size_t i = 0; i < nodes_.size(); ++i) {
     const auto& n = nodes_[i];
     bool is_action = wf_->nodes[i].kind == node_kind::action;
@@ -89,8 +100,7 @@ expected<std::vector<effect>> instance_state::restore(std::vector<node_state> no
 }
 
 expected<std::vector<effect>> instance_state::rerun(std::vector<node_state> nodes,
-                                                   rerun_mode mode,
-                                                   const std::vector<std::string>& names,
+                                                   rerun_mode mode, const run_options& options,
                                                    timestamp now) {
   effects_.clear();
   if (status_ != instance_status::queued)
@@ -99,7 +109,11 @@ expected<std::vector<effect>> instance_state::rerun(std::vector<node_state> node
     return make_error(ec::invalid_argument,
                       "the stored instance has " + std::to_string(nodes.size())
                         + " nodes, its workflow version " + std::to_string(nodes_.size()));
+  auto choices = choose_nodes(*wf_, to_string(mode), options);
+  if (!choices)
+    return choices.error();
   std::vector<std::size_t> roots;
+  std::vector<bool> selected(nodes_.size(), false);
   switch (mode) {
     case rerun_mode::all: roots.push_back(wf_->start); break;
     case rerun_mode::failed:
@@ -110,28 +124,76 @@ expected<std::vector<effect>> instance_state::rerun(std::vector<node_state> node
         return make_error(ec::conflict, "nothing to rerun: no node failed or was killed");
       break;
     case rerun_mode::nodes:
-      if (names.empty())
+      if (options.nodes.empty() && options.from_node.empty())
         return make_error(ec::invalid_argument, "nothing to rerun: no node named");
-      for (const auto& name : names) {
-        auto i = wf_->index_of(name);
-        if (i == workflow::npos)
-          return make_error(ec::invalid_argument,
-                            "workflow '" + wf_->name + "' has no node '" + name + "' to rerun");
-        roots.push_back(i);
-      }
-      std::sort(roots.begin(), roots.end());
-      roots.erase(std::unique(roots.begin(), roots.end()), roots.end());
+      // The selected nodes run again; the first of them are entered.
+      for (std::size_t i = 0; i < nodes_.size(); ++i)
+        if ((*choices)[i] != node_choice::not_selected) {
+          selected[i] = true;
+          roots.push_back(i);
+        }
       break;
   }
-  // The rerun set: the roots and everything after them.
+  choice_ = std::move(*choices);
+  nodes_ = std::move(nodes);
+  status_ = instance_status::running;
+  run_again(std::move(roots), selected, now);
+  return std::move(effects_);
+}
+
+expected<std::vector<effect>> instance_state::resume_marked(std::vector<node_state> nodes,
+                                                           std::size_t index, bool succeeded,
+                                                           const std::string& message,
+                                                           timestamp now) {
+  effects_.clear();
+  if (index >= nodes_.size() || wf_->nodes[index].kind != node_kind::action)
+    return make_error(ec::invalid_argument, "only an action can be marked");
+  if (auto taken = take_stored(std::move(nodes), "resume a marked node"); !taken)
+    return taken.error();
+  const auto& n = wf_->nodes[index];
+  auto was = nodes_[index].status;
+  if (was != node_status::failed && was != node_status::killed) {
+    status_ = instance_status::queued;
+    return make_error(ec::conflict, "node '" + n.name + "' is " + to_string(was)
+                                      + "; in an ended instance only a failed or killed node "
+                                        "can be marked");
+  }
+  set(index, succeeded ? node_status::succeeded : node_status::failed, now, message);
+  std::vector<std::size_t> roots;
+  for (std::size_t i = 0; i < nodes_.size(); ++i)
+    if (i != index
+        && (nodes_[i].status == node_status::failed || nodes_[i].status == node_status::killed))
+      roots.push_back(i);
+  auto error = std::find_if(n.out.begin(), n.out.end(),
+                            [](const edge& e) { return e.kind == edge::label::error; });
+  if (succeeded)
+    roots.push_back(n.out.front().target);
+  else if (error != n.out.end())
+    roots.push_back(error->target);
+  if (roots.empty()) {
+    finish(instance_status::failed, "node '" + n.name + "' " + message, now);
+    return std::move(effects_);
+  }
+  std::sort(roots.begin(), roots.end());
+  roots.erase(std::unique(roots.begin(), roots.end()), roots.end());
+  run_again(std::move(roots), {}, now);
+  return std::move(effects_);
+}
+
+void instance_state::run_again(std::vector<std::size_t> roots,
+                               const std::vector<bool>& only_these, timestamp now) {
+  // The rerun set: the roots and everything after them (in mode nodes: the
+  // selected nodes only).
   std::vector<std::vector<bool>> after;
   std::vector<bool> rerun_set(nodes_.size(), false);
+  bool limited = std::any_of(only_these.begin(), only_these.end(), [](bool b) { return b; });
   for (auto root : roots) {
     after.push_back(reachable_from(*wf_, root));
     rerun_set[root] = true;
-    for (std::size_t i = 0; i < nodes_.size(); ++i)
-      if (after.back()[i])
-        rerun_set[i] = true;
+    if (!limited)
+      for (std::size_t i = 0; i < nodes_.size(); ++i)
+        if (after.back()[i])
+          rerun_set[i] = true;
   }
   // Tokens start only at the first roots: one that lies after another root
   // (say a failed error handler after its failed action) is reached by the
@@ -144,8 +206,6 @@ expected<std::vector<effect>> instance_state::rerun(std::vector<node_state> node
     if (!later)
       entered.push_back(roots[r]);
   }
-  status_ = instance_status::running;
-  nodes_ = std::move(nodes);
   for (std::size_t i = 0; i < nodes_.size(); ++i) {
     if (!rerun_set[i])
       continue;
@@ -172,7 +232,6 @@ expected<std::vector<effect>> instance_state::rerun(std::vector<node_state> node
   for (auto r = entered.rbegin(); r != entered.rend(); ++r)
     pending_.push_back(*r); // entered in definition order
   settle(now);
-  return std::move(effects_);
 }
 
 bool instance_state::took_transition(std::size_t from, std::size_t to) const {
@@ -242,14 +301,56 @@ std::vector<effect> instance_state::attempt_finished(std::size_t index, int atte
   } else {
     active_[index] = false;
     --active_count_;
-    set(index, node_status::failed, now, message);
-    auto error = std::find_if(n.out.begin(), n.out.end(),
-                              [](const edge& e) { return e.kind == edge::label::error; });
-    if (error != n.out.end())
-      pending_.push_back(error->target);
-    else
-      finish(instance_status::failed,
-             "node '" + n.name + "' failed: " + message.substr(0, message.find('\n')), now);
+    failed_for_good(index, message, now);
+  }
+  settle(now);
+  return std::move(effects_);
+}
+
+void instance_state::failed_for_good(std::size_t index, const std::string& message,
+                                     timestamp now) {
+  const auto& n = wf_->nodes[index];
+  set(index, node_status::failed, now, message);
+  auto error = std::find_if(n.out.begin(), n.out.end(),
+                            [](const edge& e) { return e.kind == edge::label::error; });
+  auto why = "node '" + n.name + "' failed: " + message.substr(0, message.find('\n'));
+  if (error != n.out.end()) {
+    pending_.push_back(error->target);
+  } else if (wf_->continue_on_failure) {
+    // The branches that do not follow this node go on; the instance fails
+    // when nothing is left to run (settle()).
+    if (failure_.empty())
+      failure_ = why;
+    if (after_failure_.empty())
+      after_failure_.assign(nodes_.size(), false);
+    auto after = reachable_from(*wf_, index);
+    for (std::size_t i = 0; i < after.size(); ++i)
+      after_failure_[i] = after_failure_[i] || after[i];
+  } else {
+    finish(instance_status::failed, why, now);
+  }
+}
+
+expected<std::vector<effect>> instance_state::mark(std::size_t index, bool succeeded,
+                                                  const std::string& message, timestamp now) {
+  effects_.clear();
+  if (index >= nodes_.size() || wf_->nodes[index].kind != node_kind::action)
+    return make_error(ec::invalid_argument, "only an action can be marked");
+  const auto& n = wf_->nodes[index];
+  auto& st = nodes_[index];
+  if (status_ != instance_status::running || !active_[index])
+    return make_error(ec::conflict, "node '" + n.name + "' is " + to_string(st.status)
+                                      + "; in a running instance only a waiting, running or "
+                                        "retrying node can be marked");
+  if (st.status == node_status::running || st.status == node_status::waiting)
+    effects_.push_back(effect{effect::kind::cancel_action, index, st.attempts, 0, status_, {}});
+  active_[index] = false;
+  --active_count_;
+  if (succeeded) {
+    set(index, node_status::succeeded, now, message);
+    pending_.push_back(n.out.front().target);
+  } else {
+    failed_for_good(index, message, now);
   }
   settle(now);
   return std::move(effects_);
@@ -321,6 +422,9 @@ void instance_state::start_attempt(std::size_t index, timestamp now) {
 
 void instance_state::enter(std::size_t index, timestamp now) {
   const auto& n = wf_->nodes[index];
+  // on-failure="continue": no token goes on after a failed node.
+  if (!after_failure_.empty() && after_failure_[index])
+    return;
   switch (n.kind) {
     case node_kind::start:
     case node_kind::fork:
@@ -341,6 +445,15 @@ void instance_state::enter(std::size_t index, timestamp now) {
         pending_.push_back(n.out.front().target);
         break;
       }
+      if (!choice_.empty() && choice_[index] != node_choice::run) {
+        // Passed by this execution; a rerun keeps what succeeded before.
+        if (choice_[index] == node_choice::skip)
+          set(index, node_status::skipped, now, "skipped on request (--skip)");
+        else if (nodes_[index].status != node_status::succeeded)
+          set(index, node_status::skipped, now, "not selected for this run");
+        pending_.push_back(n.out.front().target);
+        break;
+      }
       active_[index] = true;
       ++active_count_;
       // The attempts of earlier runs (a rerun) keep their numbers.
@@ -350,7 +463,10 @@ void instance_state::enter(std::size_t index, timestamp now) {
       break;
     case node_kind::end:
       set(index, node_status::succeeded, now);
-      finish(instance_status::succeeded, {}, now);
+      if (failure_.empty())
+        finish(instance_status::succeeded, {}, now);
+      else
+        finish(instance_status::failed, failure_, now);
       break;
     case node_kind::kill:
       set(index, node_status::succeeded, now);
@@ -422,7 +538,7 @@ void instance_state::settle(timestamp now) {
     //    another path no longer count (no deadlock, unlike akkaflow).
     bool fired = false;
     for (std::size_t j = 0; j < arrivals_.size() && !fired; ++j) {
-      if (arrivals_[j] == 0)
+      if (arrivals_[j] == 0 || (!after_failure_.empty() && after_failure_[j]))
         continue;
       bool blocked = false;
       for (std::size_t t = 0; t < active_.size() && !blocked; ++t)
@@ -438,15 +554,19 @@ void instance_state::settle(timestamp now) {
       continue;
     // 3. Joins that block each other in a cycle: release the first one.
     if (active_count_ == 0) {
-      auto j = std::find_if(arrivals_.begin(), arrivals_.end(), [](int n) { return n > 0; });
-      if (j != arrivals_.end()) {
-        auto index = static_cast<std::size_t>(j - arrivals_.begin());
-        *j = 0;
-        set(index, node_status::succeeded, now);
-        pending_.push_back(wf_->nodes[index].out.front().target);
+      std::size_t j = 0;
+      while (j < arrivals_.size()
+             && (arrivals_[j] == 0 || (!after_failure_.empty() && after_failure_[j])))
+        ++j;
+      if (j < arrivals_.size()) {
+        arrivals_[j] = 0;
+        set(j, node_status::succeeded, now);
+        pending_.push_back(wf_->nodes[j].out.front().target);
         continue;
       }
-      finish(instance_status::failed, "no node is left to run and no <end> was reached", now);
+      finish(instance_status::failed,
+             failure_.empty() ? "no node is left to run and no <end> was reached" : failure_,
+             now);
     }
     return;
   }
@@ -474,6 +594,11 @@ void instance_state::finish(instance_status status, std::string message, timesta
       set(j, node_status::killed, now, "instance ended before the join completed");
     }
   pending_.clear();
+  // What this execution never reached (untaken decision branches, nodes
+  // after a kill, an end or a failure) is skipped.
+  for (std::size_t i = 0; i < nodes_.size(); ++i)
+    if (nodes_[i].status == node_status::pending)
+      set(i, node_status::skipped, now, "not reached");
   effects_.push_back(effect{effect::kind::finish, 0, 0, 0, status_, message_});
 }
 

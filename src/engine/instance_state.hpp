@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/selection.hpp"
 #include "expected.hpp"
 #include "model/status.hpp"
 #include "model/workflow.hpp"
@@ -81,8 +82,10 @@ class instance_state {
 public:
   explicit instance_state(std::shared_ptr<const workflow> wf, decider decide = {});
 
-  /// Enters the start node.
-  std::vector<effect> start(timestamp now);
+  /// Enters the start node. `choices` (one per node, from choose_nodes();
+  /// empty = run every node) say which actions run: the others are skipped
+  /// when the flow reaches them, and the flow follows their ok.
+  std::vector<effect> start(timestamp now, std::vector<node_choice> choices = {});
 
   /// Rebuilds a running instance from its stored nodes (one per node of the
   /// definition, in order) after the master restarted. Returns what to resume:
@@ -92,7 +95,9 @@ public:
   /// settling the stored state still implies. Each node's attempt_base is
   /// used as stored (a rerun's retry budget). Fails when `nodes` does not fit
   /// the definition.
-  expected<std::vector<effect>> restore(std::vector<node_state> nodes, timestamp now);
+  /// `choices` as for start(): those of the execution that was running.
+  expected<std::vector<effect>> restore(std::vector<node_state> nodes, timestamp now,
+                                        std::vector<node_choice> choices = {});
 
   /// Runs an ended instance again from its stored nodes (one per node of the
   /// definition, in order; as for restore()), under the same instance id.
@@ -100,10 +105,15 @@ public:
   /// start(), restore() or rerun() before).
   ///
   /// The roots are the start node (`all`), the failed and killed nodes
-  /// (`failed`), or the nodes named in `names` (`nodes`; ignored otherwise).
-  /// The roots and every node after them become pending again, keeping their
+  /// (`failed`), or the nodes `options` select (`nodes`: options.nodes, with
+  /// the nodes before them when options.upstream, or options.from_node). The
+  /// roots and every node after them become pending again, keeping their
   /// attempts (the next attempt gets the next number) with a fresh retry
-  /// budget (attempt_base); every other node keeps its stored state. A root
+  /// budget (attempt_base); every other node keeps its stored state. In mode
+  /// `nodes` only the selected nodes run (options.nodes and, with
+  /// options.downstream, what follows them): the flow passes the others,
+  /// keeping a node that succeeded before. options.skip is skipped in every
+  /// mode. A root
   /// that lies after another root is not entered itself: the flow reaches it
   /// (a failed error handler runs again only when its action fails again). A
   /// join that is rerun counts as arrived the tokens that came from a node
@@ -112,7 +122,27 @@ public:
   /// `nodes` does not fit the definition, a name is unknown or no node is to
   /// be rerun (ec::conflict when `failed` finds no failed or killed node).
   expected<std::vector<effect>> rerun(std::vector<node_state> nodes, rerun_mode mode,
-                                      const std::vector<std::string>& names, timestamp now);
+                                      const run_options& options, timestamp now);
+
+  /// Marks action `node` of this running instance as succeeded or failed (an
+  /// operator fixed it by hand, or gave it up): its attempt, if one runs or
+  /// waits for a worker, is cancelled, and the flow goes on as if the node had
+  /// ended so (ok, or error / the failure policy). `message` becomes the
+  /// node's message. Fails (ec::conflict) for a node that is not running,
+  /// waiting or retrying, and for a control node.
+  expected<std::vector<effect>> mark(std::size_t node, bool succeeded, const std::string& message,
+                                     timestamp now);
+
+  /// Marks action `node` of an ended instance (its stored nodes, as for
+  /// rerun(); the node failed or was killed) as succeeded or failed and
+  /// resumes the instance as if the node had ended so: the flow continues
+  /// from its ok (or error) transition, and the other failed and killed
+  /// nodes run again as with rerun `failed`. With nothing to continue (marked
+  /// failed without an error transition, no other failure) the instance
+  /// ends failed at once. This state must be fresh.
+  expected<std::vector<effect>> resume_marked(std::vector<node_state> nodes, std::size_t node,
+                                              bool succeeded, const std::string& message,
+                                              timestamp now);
 
   /// Attempt `attempt` of action `node` ended. Stale reports (another
   /// attempt, a node no longer running) are ignored.
@@ -150,6 +180,15 @@ private:
   bool took_transition(std::size_t from, std::size_t to) const;
 
   void decide(std::size_t index, timestamp now);
+  /// Action `index` failed for good: its error transition, else the
+  /// workflow's failure policy (end the instance, or continue the branches
+  /// that do not follow it).
+  void failed_for_good(std::size_t index, const std::string& message, timestamp now);
+  /// The common part of rerun() and resume_marked(): resets `roots` and what
+  /// follows them, enters the first roots.
+  void run_again(std::vector<std::size_t> roots, const std::vector<bool>& extra_rerun,
+                 timestamp now);
+  expected<void> take_stored(std::vector<node_state> nodes, const char* what);
 
   std::shared_ptr<const workflow> wf_;
   decider decide_;
@@ -167,6 +206,12 @@ private:
   std::vector<std::vector<bool>> reaches_join_;
   std::vector<bool> changed_;
   std::vector<effect> effects_;
+  /// Which nodes run in this execution (empty = all).
+  std::vector<node_choice> choice_;
+  /// on-failure="continue": the first failure, and the nodes after the
+  /// failed ones (no token enters them).
+  std::string failure_;
+  std::vector<bool> after_failure_;
 };
 
 } // namespace cafflow

@@ -53,4 +53,24 @@ std::string waiting_reason(const std::vector<worker_load>& workers, const placem
          + std::to_string(slots) + " slots, all busy)";
 }
 
+std::string limit_reason(const std::string& workflow, int max_parallel, const std::string& pool,
+                         const std::map<std::string, int>& pools, const limit_use& use) {
+  auto used = [](const std::map<std::string, int>& m, const std::string& k) {
+    auto it = m.find(k);
+    return it == m.end() ? 0 : it->second;
+  };
+  if (max_parallel > 0 && used(use.workflows, workflow) >= max_parallel)
+    return "waits for its workflow's max-parallel (" + std::to_string(used(use.workflows, workflow))
+           + " of " + std::to_string(max_parallel) + " running)";
+  if (pool.empty())
+    return {};
+  auto size = pools.find(pool);
+  if (size == pools.end())
+    return "waits for pool '" + pool + "', which the config's [pools] does not define";
+  if (used(use.pools, pool) >= size->second)
+    return "waits for pool '" + pool + "' (" + std::to_string(used(use.pools, pool)) + " of "
+           + std::to_string(size->second) + " slots in use)";
+  return {};
+}
+
 } // namespace cafflow

@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <limits>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,20 @@ bool eligible(const worker_load& w, const placement_request& req);
 /// The eligible worker with a free slot and the lowest load (running/slots;
 /// ties: fewer running, then the smaller id), or no_worker.
 std::size_t pick_worker(const std::vector<worker_load>& workers, const placement_request& req);
+
+/// Attempts running now, per pool and per workflow.
+struct limit_use {
+  std::map<std::string, int> pools;
+  std::map<std::string, int> workflows;
+};
+
+/// Why an attempt of `workflow` (its max-parallel: 0 = none) needing `pool`
+/// ("" = none) must wait although a worker may be free: its workflow already
+/// runs max-parallel attempts, or its pool is full ("" = neither). `pools`
+/// are the configured sizes; a pool not configured holds it (the parser
+/// refuses such files, but a config may have changed since).
+std::string limit_reason(const std::string& workflow, int max_parallel, const std::string& pool,
+                         const std::map<std::string, int>& pools, const limit_use& use);
 
 /// Why no worker can take the attempt now, for people: no worker matches its
 /// host or group at all, or every matching one is busy.

@@ -13,6 +13,7 @@
 #include <Poco/Exception.h>
 #include <Poco/URI.h>
 
+#include "http/definitions.hpp"
 #include "http/json.hpp"
 #include "schedule/cron.hpp"
 #include "util/hash.hpp"
@@ -134,84 +135,13 @@ bool has(const query_items& items, const std::string& key) {
 
 // -- definition files ----------------------------------------------------------
 
-/// The xmlconfig folder when it can be written here, or why not.
-std::optional<http_response> need_xmlconfig(const akkaflow_settings& s, const std::string& what) {
-  std::error_code err;
-  if (s.xmlconfig.empty() || !fs::is_directory(s.xmlconfig, err))
-    return fail(501, "cafflow keeps definitions as files in the master's xmlconfig folder, which "
-                     "this http process cannot reach"
-                       + (s.xmlconfig.empty() ? std::string()
-                                              : " (" + s.xmlconfig + " is not a folder here)")
-                       + "; " + what);
-  return std::nullopt;
+/// An akkaflow envelope for a definition change.
+http_response answer(const definition_result& r, json data = nullptr) {
+  return r.ok() ? ok(r.message, std::move(data)) : fail(r.status, r.message);
 }
 
-/// True when `file` lies inside the xmlconfig folder.
-bool inside_xmlconfig(const akkaflow_settings& s, const std::string& file) {
-  std::error_code err;
-  auto root = fs::weakly_canonical(s.xmlconfig, err).string();
-  auto path = fs::weakly_canonical(file, err).string();
-  return !root.empty() && starts_with(path, root + "/");
-}
-
-/// A file name for a definition name (any Unicode; '/' and control
-/// characters become '_').
-std::string file_name_for(const std::string& name) {
-  std::string result;
-  for (char c : name)
-    result += (c == '/' || c == '\\' || static_cast<unsigned char>(c) < 0x20) ? '_' : c;
-  if (result.empty() || result[0] == '.')
-    result = "_" + result;
-  return result + ".xml";
-}
-
-/// The xmlconfig file that holds the loaded definition `name` of `kind`
-/// ("workflow" or "coordinator"), if any.
-std::optional<xml_file_record> file_of(api_backend& backend, const std::string& kind,
-                                       const std::string& name) {
-  auto files = backend.xml_files();
-  if (!files)
-    return std::nullopt;
-  for (const auto& f : *files)
-    if (f.kind == kind && f.name == name && f.status == "loaded")
-      return f;
-  return std::nullopt;
-}
-
-/// Writes `content` to `path` atomically (the watcher never sees half a
-/// file: the temporary name does not end in .xml).
-std::optional<std::string> write_atomically(const std::string& path, const std::string& content) {
-  std::error_code err;
-  fs::create_directories(fs::path(path).parent_path(), err);
-  if (err)
-    return "cannot create " + fs::path(path).parent_path().string() + ": " + err.message();
-  auto temp = (fs::path(path).parent_path() / ("." + fs::path(path).filename().string() + ".tmp"))
-                .string();
-  {
-    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-    out << content;
-    out.flush();
-    if (!out)
-      return "cannot write " + temp;
-  }
-  fs::rename(temp, path, err);
-  if (err) {
-    fs::remove(temp, err);
-    return "cannot move the new file to " + path;
-  }
-  return std::nullopt;
-}
-
-/// Waits (bounded by settings.load_wait) until `done` holds.
-bool wait_for(const akkaflow_settings& s, const std::function<bool()>& done) {
-  auto deadline = std::chrono::steady_clock::now() + s.load_wait;
-  for (;;) {
-    if (done())
-      return true;
-    if (std::chrono::steady_clock::now() >= deadline)
-      return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
+json warnings_json(const definition_result& r) {
+  return r.warnings.empty() ? json(nullptr) : json(r.warnings);
 }
 
 /// The definition of a POST form (akkaflow ≥ 2.7 sends `xml`, earlier
@@ -228,69 +158,14 @@ std::optional<http_response> form_definition(const route& r, std::string& xml) {
   return std::nullopt;
 }
 
-/// Parses a submitted definition as the master would (db-link names checked
-/// when the settings name db_links.xml).
-parse_result check_definition(const akkaflow_settings& s, const std::string& xml) {
-  parse_options opts;
-  if (!s.db_links.empty()) {
-    auto links = load_db_links(s.db_links);
-    opts.db_links = links.names();
-  }
-  return parse_definition(xml, "(submitted)", opts);
-}
-
-std::string diagnostics_text(const std::vector<diagnostic>& diags, diagnostic::severity level) {
-  std::vector<std::string> lines;
-  for (const auto& d : diags)
-    if (d.level == level)
-      lines.push_back("line " + std::to_string(d.pos.line) + ": " + d.message);
-  return join(lines, "; ");
-}
-
-json warnings_json(const std::vector<diagnostic>& diags) {
-  json list = json::array();
-  for (const auto& d : diags)
-    if (d.level == diagnostic::severity::warning)
-      list.push_back("line " + std::to_string(d.pos.line) + ": " + d.message);
-  return list.empty() ? json(nullptr) : list;
-}
-
-/// The checks of `check` and `add`: the XML is valid, of the kind the route
-/// expects, and everything it names across files is loaded (akkaflow:
-/// checkIfAllDependExists).
-std::optional<http_response> checked(const context& c, const std::string& expected_kind,
-                                     const std::string& xml, parse_result& parsed) {
-  parsed = check_definition(c.settings, xml);
-  if (!parsed.kind.empty() && parsed.kind != expected_kind)
-    return fail(400, "this is a " + parsed.kind + " definition; send it to /akkaflow/"
-                       + (parsed.kind == "coordinator" ? "coor" : "workflow") + "?action="
-                       + c.r.action);
-  if (has_errors(parsed.diagnostics))
-    return fail(400, "the definition has errors: "
-                       + diagnostics_text(parsed.diagnostics, diagnostic::severity::error));
-  auto loaded = c.backend.workflows();
-  if (!loaded)
-    return fail(loaded.error());
-  std::set<std::string> names;
-  for (const auto& w : *loaded)
-    names.insert(w.name);
-  std::vector<std::string> needed;
-  if (parsed.wf) {
-    names.insert(parsed.wf->name);
-    if (parsed.wf->coordinator)
-      needed = dependency_workflows(parsed.wf->coordinator->depends);
-  } else if (parsed.coordinator) {
-    needed = dependency_workflows(parsed.coordinator->spec.depends);
-    needed.insert(needed.end(), parsed.coordinator->trigger_list.begin(),
-                  parsed.coordinator->trigger_list.end());
-  }
-  std::vector<std::string> missing;
-  for (const auto& n : needed)
-    if (names.count(n) == 0 && !contains(missing, n))
-      missing.push_back(n);
-  if (!missing.empty())
-    return fail(400, "it names workflows that are not loaded: " + join(missing, ", "));
-  return std::nullopt;
+/// A definition sent to the route of the other kind.
+std::optional<http_response> wrong_kind(const context& c, const std::string& expected_kind,
+                                        const std::string& xml) {
+  auto kind = parse_definition(xml, "(submitted)").kind;
+  if (kind.empty() || kind == expected_kind)
+    return std::nullopt;
+  return fail(400, "this is a " + kind + " definition; send it to /akkaflow/"
+                     + (kind == "coordinator" ? "coor" : "workflow") + "?action=" + c.r.action);
 }
 
 // -- /akkaflow/workflow and /akkaflow/coor: check, add, del --------------------
@@ -301,14 +176,16 @@ http_response definition_check(const context& c, const std::string& kind) {
   std::string xml;
   if (auto bad = form_definition(c.r, xml))
     return *bad;
-  parse_result parsed;
-  if (auto bad = checked(c, kind, xml, parsed))
+  if (auto bad = wrong_kind(c, kind, xml))
     return *bad;
-  auto exists = kind == "workflow" ? static_cast<bool>(c.backend.workflow(parsed.declared_name))
-                                   : file_of(c.backend, kind, parsed.declared_name).has_value();
-  return ok("the " + kind + " '" + parsed.declared_name + "' is valid"
-              + (exists ? " (it is loaded already: add replaces it)" : ""),
-            warnings_json(parsed.diagnostics));
+  parse_result parsed;
+  auto r = check_definition(c.backend, c.settings, xml, parsed);
+  if (!r.ok())
+    return answer(r);
+  auto exists = kind == "workflow" ? static_cast<bool>(c.backend.workflow(r.name))
+                                   : loaded_file_of(c.backend, kind, r.name).has_value();
+  return ok(r.message + (exists ? " (it is loaded already: add replaces it)" : ""),
+            warnings_json(r));
 }
 
 http_response definition_add(const context& c, const std::string& kind) {
@@ -318,94 +195,16 @@ http_response definition_add(const context& c, const std::string& kind) {
   std::string xml;
   if (auto bad = form_definition(c.r, xml))
     return *bad;
-  parse_result parsed;
-  if (auto bad = checked(c, kind, xml, parsed))
+  if (auto bad = wrong_kind(c, kind, xml))
     return *bad;
-  if (auto bad = need_xmlconfig(c.settings, "copy the file into it instead (sbin/akka " + kind
-                                               + " -add FILE does that on the master's host)"))
-    return *bad;
-  const auto& name = parsed.declared_name;
-  auto existing = file_of(c.backend, kind, name);
-  std::string target;
-  if (existing && !inside_xmlconfig(c.settings, existing->path))
-    return fail(501, "the " + kind + " '" + name + "' is defined by " + existing->path
-                       + ", outside the xmlconfig folder this process can change");
-  if (existing)
-    target = existing->path;
-  else
-    target = (fs::path(c.settings.xmlconfig) / (kind == "coordinator" ? "coordinators" : "")
-              / file_name_for(name))
-               .lexically_normal()
-               .string();
-  if (auto problem = write_atomically(target, xml))
-    return fail(503, *problem);
-  auto hash = content_hash(xml);
-  std::string status;
-  bool seen = wait_for(c.settings, [&] {
-    auto files = c.backend.xml_files();
-    if (!files)
-      return false;
-    for (const auto& f : *files)
-      if (fs::path(f.path).lexically_normal() == fs::path(target) && f.hash == hash) {
-        status = f.status;
-        return true;
-      }
-    return false;
-  });
-  if (seen && status != "loaded")
-    return fail(409, "wrote " + target + " but the master did not load it (" + status
-                       + "); see GET /api/v1/xmlconfig");
-  return ok(std::string(existing ? "replaced " : "added ") + kind + " '" + name + "': "
-              + target
-              + (seen ? " is loaded" : " is written; the master has not loaded it yet"),
-            name);
+  auto r = submit_definition(c.backend, c.settings, xml, "");
+  return answer(r, r.ok() ? json(r.name) : json(nullptr));
 }
 
 http_response definition_del(const context& c, const std::string& kind) {
   if (auto bad = only_params(c.r, {}))
     return *bad;
-  const auto& name = c.r.target;
-  std::string file;
-  if (kind == "workflow") {
-    auto detail = c.backend.workflow(name);
-    if (!detail)
-      return fail(detail.error());
-    // akkaflow refused these deletions too.
-    if (!detail->downstream.empty())
-      return fail(409, "workflow '" + name + "' is a dependency of " + join(detail->downstream, ", ")
-                         + "; remove it from their coordinators first");
-    for (const char* status : {"running", "queued"}) {
-      instance_filter filter;
-      filter.workflow = name;
-      filter.status = status;
-      filter.limit = 1;
-      auto live = c.backend.instances(filter);
-      if (!live)
-        return fail(live.error());
-      if (!live->empty())
-        return fail(409, "workflow '" + name + "' has a " + status + " instance ("
-                           + live->front().id + "); kill it or wait for its end");
-    }
-    file = detail->record.file;
-  } else {
-    auto f = file_of(c.backend, kind, name);
-    if (!f)
-      return fail(404, "no coordinator named '" + name + "' is loaded");
-    file = f->path;
-  }
-  if (auto bad = need_xmlconfig(c.settings, "delete " + file + " on the master's host"))
-    return *bad;
-  if (!inside_xmlconfig(c.settings, file))
-    return fail(501, "the " + kind + " '" + name + "' is defined by " + file
-                       + ", outside the xmlconfig folder this process can change");
-  std::error_code err;
-  fs::remove(file, err);
-  if (err)
-    return fail(503, "cannot delete " + file + ": " + err.message());
-  bool gone = wait_for(c.settings, [&] { return !file_of(c.backend, kind, name); });
-  return ok("deleted " + kind + " '" + name + "': removed " + file
-              + (gone ? "" : " (the master has not unloaded it yet)")
-              + (kind == "workflow" ? "; its instances stay in the history" : ""));
+  return answer(remove_definition(c.backend, c.settings, kind, c.r.target));
 }
 
 // -- /akkaflow/workflow/NAME -------------------------------------------------
@@ -423,12 +222,8 @@ http_response workflow_start(const context& c, const std::string& trigger) {
   } else if (trigger == "trigger") {
     if (auto bad = only_params(r, {"ignore_node"}))
       return *bad;
-    auto ignored = split_list(param(r.params, "ignore_node"));
-    if (!ignored.empty())
-      return fail(501, "query parameter 'ignore_node' (" + join(ignored, ",")
-                         + "): cafflow does not skip nodes of a new instance yet; trigger without "
-                           "ignore_node, or rerun an ended instance from chosen nodes with POST "
-                           "/api/v1/instances/ID/rerun {\"mode\":\"nodes\",...}");
+    // akkaflow: these nodes are skipped in the new instance (run --skip).
+    request.options.skip = split_list(param(r.params, "ignore_node"));
   } else if (auto bad = only_params(r, {})) {
     return *bad;
   }
@@ -465,7 +260,7 @@ http_response workflow_get(const context& c) {
 http_response coor_get(const context& c) {
   if (auto bad = only_params(c.r, {}))
     return *bad;
-  auto f = file_of(c.backend, "coordinator", c.r.target);
+  auto f = loaded_file_of(c.backend, "coordinator", c.r.target);
   if (!f)
     return fail(404, "no coordinator named '" + c.r.target + "' is loaded");
   return ok("coordinator '" + c.r.target + "'", to_json(*f));
@@ -474,7 +269,7 @@ http_response coor_get(const context& c) {
 http_response coor_trigger(const context& c) {
   if (auto bad = only_params(c.r, {}))
     return *bad;
-  if (!file_of(c.backend, "coordinator", c.r.target))
+  if (!loaded_file_of(c.backend, "coordinator", c.r.target))
     return fail(404, "no coordinator named '" + c.r.target + "' is loaded");
   return fail(501, "cafflow cannot fire a standalone coordinator on request yet; trigger each "
                    "workflow it starts (/akkaflow/workflow/NAME?action=trigger), or move the "

@@ -1,5 +1,6 @@
 #include "http/api.hpp"
 
+
 #include <Poco/Exception.h>
 #include <Poco/URI.h>
 
@@ -203,6 +204,16 @@ http_response get_instance(api_backend& backend, const std::string& id) {
   return json_response(200, to_json(*inst, true));
 }
 
+http_response get_executions(api_backend& backend, const std::string& id) {
+  auto list = backend.executions(id);
+  if (!list)
+    return from_error(list.error());
+  json executions = json::array();
+  for (const auto& e : *list)
+    executions.push_back(to_json(e));
+  return json_response(200, json{{"instance_id", id}, {"executions", std::move(executions)}});
+}
+
 /// Adds the store's view of the masters to a cluster body: "epoch",
 /// "lease" and "masters".
 void add_view(json& body, const cluster_view& view) {
@@ -372,13 +383,73 @@ expected<timestamp> parse_logical_time(const json& body) {
                      + expected_forms);
 }
 
+/// A field that must be an array of node names ("" = absent: empty).
+expected<std::vector<std::string>> parse_names(const json& body, const char* field) {
+  std::vector<std::string> names;
+  if (!body.contains(field))
+    return names;
+  const auto& value = body[field];
+  if (!value.is_array())
+    return bad_request(std::string("field '") + field + "' must be an array of node names");
+  for (const auto& n : value) {
+    if (!n.is_string() || n.get<std::string>().empty())
+      return bad_request(std::string("field '") + field + "' must be an array of node names, got "
+                         + n.dump());
+    names.push_back(n.get<std::string>());
+  }
+  return names;
+}
+
+/// The run options of a body: nodes, upstream, downstream, from_node, skip
+/// (the master checks the names against the workflow).
+expected<run_options> parse_run_options(const json& body) {
+  run_options o;
+  auto nodes = parse_names(body, "nodes");
+  if (!nodes)
+    return nodes.error();
+  o.nodes = std::move(*nodes);
+  auto skip = parse_names(body, "skip");
+  if (!skip)
+    return skip.error();
+  o.skip = std::move(*skip);
+  for (const char* flag : {"upstream", "downstream"}) {
+    if (!body.contains(flag))
+      continue;
+    if (!body[flag].is_boolean())
+      return bad_request(std::string("field '") + flag + "' must be true or false, got "
+                         + body[flag].dump());
+    (std::string(flag) == "upstream" ? o.upstream : o.downstream) = body[flag].get<bool>();
+  }
+  if (body.contains("from_node")) {
+    const auto& from = body["from_node"];
+    if (!from.is_string() || from.get<std::string>().empty())
+      return bad_request("field 'from_node' must be a node name, got " + from.dump());
+    o.from_node = from.get<std::string>();
+  }
+  return o;
+}
+
+/// The field "by" of a body: who asks ("" = not said).
+expected<std::string> parse_by(const json& body) {
+  if (!body.contains("by"))
+    return std::string();
+  const auto& by = body["by"];
+  if (!by.is_string() || by.get<std::string>().size() > 255)
+    return bad_request("field 'by' must be a name of at most 255 bytes, got " + by.dump());
+  return by.get<std::string>();
+}
+
 /// POST /workflows/{name}/{run,trigger,lineage}: starts an instance.
 http_response post_start(api_backend& backend, const std::string& name,
                          const std::string& trigger, const std::string& body) {
   bool manual = trigger == "manual";
-  auto parsed = manual ? parse_body(body, {"params", "logical_time"},
+  auto parsed = manual ? parse_body(body,
+                                    {"params", "logical_time", "nodes", "upstream", "downstream",
+                                     "from_node", "skip", "by"},
                                     R"({"params": {}, "logical_time": "2026-01-01 00:00:00"})")
-                       : parse_body(body, {"params"}, R"({"params": {}})");
+                       : trigger == "trigger"
+                         ? parse_body(body, {"params", "skip"}, R"({"params": {}, "skip": []})")
+                         : parse_body(body, {"params"}, R"({"params": {}})");
   if (!parsed)
     return from_error(parsed.error());
   auto params = parse_params(*parsed);
@@ -387,11 +458,19 @@ http_response post_start(api_backend& backend, const std::string& name,
   auto logical_time = parse_logical_time(*parsed);
   if (!logical_time)
     return from_error(logical_time.error());
+  auto options = parse_run_options(*parsed);
+  if (!options)
+    return from_error(options.error());
   start_request request;
   request.workflow = name;
   request.trigger = trigger;
   request.params = std::move(*params);
   request.logical_time = *logical_time;
+  request.options = std::move(*options);
+  auto by = parse_by(*parsed);
+  if (!by)
+    return from_error(by.error());
+  request.by = std::move(*by);
   auto id = backend.start(request);
   if (!id)
     return from_error(id.error());
@@ -416,34 +495,66 @@ http_response get_workflow(api_backend& backend, const std::string& name) {
 
 /// The body of POST /instances/{id}/rerun.
 expected<rerun_request> parse_rerun(const std::string& body) {
-  auto parsed = parse_body(body, {"mode", "nodes"}, R"({"mode": "nodes", "nodes": ["a"]})");
+  auto parsed = parse_body(body,
+                           {"mode", "nodes", "upstream", "downstream", "from_node", "skip", "by"},
+                           R"({"mode": "nodes", "nodes": ["a"], "downstream": true})");
   if (!parsed)
     return parsed.error();
   rerun_request request;
+  auto options = parse_run_options(*parsed);
+  if (!options)
+    return options.error();
+  request.options = std::move(*options);
+  auto by = parse_by(*parsed);
+  if (!by)
+    return by.error();
+  request.by = std::move(*by);
+  bool selects = !request.options.nodes.empty() || !request.options.from_node.empty();
   if (parsed->contains("mode")) {
     const auto& mode = (*parsed)["mode"];
     if (!mode.is_string() || (mode != "all" && mode != "failed" && mode != "nodes"))
       return bad_request("field 'mode': expected \"all\", \"failed\" or \"nodes\", got "
                          + mode.dump());
     request.mode = mode.get<std::string>();
+  } else if (selects) {
+    request.mode = "nodes";
   }
-  if (parsed->contains("nodes")) {
-    if (request.mode != "nodes")
-      return bad_request("field 'nodes' is only allowed with \"mode\": \"nodes\" (mode is '"
-                         + request.mode + "')");
-    const auto& nodes = (*parsed)["nodes"];
-    if (!nodes.is_array())
-      return bad_request("field 'nodes' must be an array of node names");
-    for (const auto& node : nodes) {
-      if (!node.is_string() || node.get<std::string>().empty())
-        return bad_request("field 'nodes' must be an array of node names, got " + node.dump());
-      request.nodes.push_back(node.get<std::string>());
-    }
-  }
-  if (request.mode == "nodes" && request.nodes.empty())
-    return bad_request("field 'nodes' is required and must not be empty with \"mode\": "
-                       "\"nodes\"");
+  if (selects && request.mode != "nodes")
+    return bad_request("fields 'nodes' and 'from_node' are only allowed with \"mode\": "
+                       "\"nodes\" (mode is '" + request.mode + "')");
+  if (request.mode == "nodes" && !selects)
+    return bad_request("field 'nodes' (or 'from_node') is required and must not be empty with "
+                       "\"mode\": \"nodes\"");
   return request;
+}
+
+/// POST /instances/{id}/nodes/{node}/mark.
+http_response post_mark(api_backend& backend, const std::string& id, const std::string& node,
+                        const std::string& body) {
+  auto parsed = parse_body(body, {"status", "reason", "by"},
+                           R"({"status": "succeeded", "reason": "fixed by hand"})");
+  if (!parsed)
+    return from_error(parsed.error());
+  mark_request request;
+  request.node = node;
+  const auto& status = (*parsed).value("status", json());
+  if (!status.is_string() || (status != "succeeded" && status != "failed"))
+    return error_response(400, "field 'status': expected \"succeeded\" or \"failed\", got "
+                                 + (status.is_null() ? std::string("nothing") : status.dump()));
+  request.status = status.get<std::string>();
+  for (const char* field : {"reason", "by"}) {
+    if (!parsed->contains(field))
+      continue;
+    const auto& v = (*parsed)[field];
+    if (!v.is_string() || v.get<std::string>().size() > 1000)
+      return error_response(400, std::string("field '") + field
+                                   + "' must be a string of at most 1000 bytes");
+    (std::string(field) == "reason" ? request.reason : request.by) = v.get<std::string>();
+  }
+  auto done = backend.mark(id, request);
+  if (!done)
+    return from_error(done.error());
+  return json_response(200, json{{"instance_id", id}, {"node", node}, {"status", request.status}});
 }
 
 http_response post_rerun(api_backend& backend, const std::string& id, const std::string& body) {
@@ -581,10 +692,15 @@ http_response handle_api(api_backend& backend, const http_request& request) {
         return error_response(400, "instance id " + shown(parts[1]) + " is not valid: " + problem);
     if (parts.size() == 2 && parts[0] == "instances")
       return only("GET") ? get_instance(backend, parts[1]) : method_not_allowed("GET");
+    if (parts.size() == 3 && parts[0] == "instances" && parts[2] == "executions")
+      return only("GET") ? get_executions(backend, parts[1]) : method_not_allowed("GET");
     if (parts.size() == 3 && parts[0] == "instances" && parts[2] == "kill")
       return method == "POST" ? post_kill(backend, parts[1]) : method_not_allowed("POST");
     if (parts.size() == 3 && parts[0] == "instances" && parts[2] == "rerun")
       return method == "POST" ? post_rerun(backend, parts[1], request.body)
+                              : method_not_allowed("POST");
+    if (parts.size() == 5 && parts[0] == "instances" && parts[2] == "nodes" && parts[4] == "mark")
+      return method == "POST" ? post_mark(backend, parts[1], parts[3], request.body)
                               : method_not_allowed("POST");
     if (parts.size() == 5 && parts[0] == "instances" && parts[2] == "nodes" && parts[4] == "log")
       return only("GET") ? get_log(backend, parts[1], parts[3], request.query)

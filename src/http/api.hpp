@@ -55,6 +55,19 @@ public:
   virtual expected<std::string> start(const start_request& request) = 0;
   /// Runs an ended instance again under its id.
   virtual expected<void> rerun(const std::string& id, const rerun_request& request) = 0;
+  /// The executions of an instance, by number. Without an override:
+  /// unsupported.
+  virtual expected<std::vector<execution_record>> executions(const std::string& id) {
+    (void)id;
+    return make_error(ec::unspecified, "executions are not supported here");
+  }
+  /// Marks a node of an instance succeeded or failed; the instance goes on.
+  /// Without an override: unsupported.
+  virtual expected<void> mark(const std::string& id, const mark_request& request) {
+    (void)id;
+    (void)request;
+    return make_error(ec::unspecified, "marking nodes is not supported here");
+  }
   /// Pauses, resumes or resets a coordinator (action "pause", "resume" or "reset").
   virtual expected<void> coordinate(const std::string& name, const std::string& action) = 0;
   /// Resets every coordinator: no dependency is ready afterwards (akkaflow's

@@ -107,7 +107,8 @@ json to_json(const attempt_record& a) {
               {"started", time_json(a.started)},
               {"finished", time_json(a.finished)},
               {"message", a.message},
-              {"result", result_json(a.result)}};
+              {"result", result_json(a.result)},
+              {"execution", a.execution}};
 }
 
 json to_json(const node_record& n) {
@@ -122,6 +123,23 @@ json to_json(const node_record& n) {
     result["attempts"] = std::move(attempts);
   }
   return result;
+}
+
+json to_json(const execution_record& e) {
+  json nodes = json::object();
+  for (const char* list : {"failed", "pending", "skipped", "succeeded", "running"}) {
+    auto it = e.nodes.find(list);
+    nodes[list] = it == e.nodes.end() ? json::array() : json(it->second);
+  }
+  auto options = json::parse(e.options, nullptr, false);
+  return json{{"number", e.number},
+              {"trigger", e.trigger},
+              {"requested_by", text_or_null(e.requested_by)},
+              {"run_options", options.is_object() ? options : json::object()},
+              {"started", time_json(e.started)},
+              {"finished", time_json(e.finished)},
+              {"status", e.status},
+              {"nodes", std::move(nodes)}};
 }
 
 json to_json(const instance_record& i, bool with_nodes) {
@@ -139,7 +157,10 @@ json to_json(const instance_record& i, bool with_nodes) {
               {"created", time_json(i.created)},
               {"started", time_json(i.started)},
               {"finished", time_json(i.finished)},
-              {"message", i.message}};
+              {"message", i.message},
+              {"run_options", json::parse(run_options_to_json(i.run_mode, i.options))},
+              {"execution", i.execution},
+              {"requested_by", text_or_null(i.requested_by)}};
   if (with_nodes) {
     json nodes = json::array();
     for (const auto& n : i.nodes)

@@ -19,6 +19,9 @@ json to_json(const attempt_record& a);
 json to_json(const node_record& n);
 /// With its nodes when `with_nodes`.
 json to_json(const instance_record& i, bool with_nodes);
+/// One execution of an instance: number, trigger, requested_by, run_options
+/// (an object), started, finished, status, and its five node lists.
+json to_json(const execution_record& e);
 json to_json(const worker_record& w);
 json to_json(const xml_file_record& f);
 json to_json(const health_record& h);

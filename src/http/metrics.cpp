@@ -154,6 +154,14 @@ std::string render_metrics(const metrics_snapshot& m) {
            number(d.slots_total));
   e.single("cafflow_worker_slots_free", "gauge",
            "Slots of the registered workers that run no attempt.", number(d.slots_free));
+  std::vector<std::string> pools;
+  for (const auto& [pool, size] : d.pool_slots)
+    pools.push_back(pool);
+  e.labelled("cafflow_pool_slots", "gauge", "Slots of each pool of the config's [pools].",
+             "pool", pools, d.pool_slots);
+  e.labelled("cafflow_pool_slots_in_use", "gauge",
+             "Attempts of each pool running now (at most its slots).", "pool", pools,
+             d.pool_in_use);
 
   const auto& s = m.store;
   e.histogram("cafflow_store_commit_duration_seconds",

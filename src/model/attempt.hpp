@@ -45,6 +45,10 @@ struct attempt_spec {
   /// The instance's priority, then the action's: higher goes first.
   int priority = 0;
   int action_priority = 0;
+  /// The slot pool it needs ("" = none) and its workflow's max-parallel (0 =
+  /// no limit): the dispatcher places it only within both.
+  std::string pool;
+  int max_parallel = 0;
   /// The leader epoch of the master that dispatched it.
   std::uint64_t epoch = 0;
   /// The worker it was placed on (set by the dispatcher).

@@ -30,6 +30,9 @@ struct dispatch_metrics {
   /// Slots of the registered workers, and those not running an attempt.
   std::uint64_t slots_total = 0;
   std::uint64_t slots_free = 0;
+  /// The config's [pools]: size and attempts running now, by pool.
+  std::map<std::string, std::uint64_t> pool_slots;
+  std::map<std::string, std::uint64_t> pool_in_use;
 };
 
 /// The store writer's part.

@@ -4,9 +4,11 @@
 
 #include <cstdint>
 #include <map>
+#include <utility>
 #include <string>
 #include <vector>
 
+#include "expected.hpp"
 #include "util/time.hpp"
 
 namespace cafflow {
@@ -51,6 +53,8 @@ struct attempt_record {
   /// What the action found, as a JSON object (data-monitor: the value it
   /// checked; sql and transfer: rows; metadata: the comments); "" = nothing.
   std::string result;
+  /// The execution of its instance it belongs to (1 = the first run).
+  int execution = 1;
 };
 
 /// One node of an instance.
@@ -67,6 +71,36 @@ struct node_record {
   std::string message;
   std::vector<attempt_record> attempts;
 };
+
+/// Which nodes one execution of an instance runs (docs/SCHEDULING.md "Run
+/// options"); empty = every node the flow reaches. A node that is not run is
+/// `skipped` when the flow reaches it and the flow follows its `ok`.
+struct run_options {
+  /// Only these action nodes (a rerun: the nodes to run again) ...
+  std::vector<std::string> nodes;
+  /// ... and every node before them ...
+  bool upstream = false;
+  /// ... and every node after them.
+  bool downstream = false;
+  /// This node and every node after it.
+  std::string from_node;
+  /// These action nodes are skipped.
+  std::vector<std::string> skip;
+
+  bool empty() const {
+    return nodes.empty() && from_node.empty() && skip.empty() && !upstream && !downstream;
+  }
+};
+
+/// The run options as a JSON object (with the rerun mode, "" for a first
+/// run), and back; "" and "{}" are the empty options of a first run.
+std::string run_options_to_json(const std::string& rerun_mode, const run_options& options);
+expected<std::pair<std::string, run_options>> run_options_from_json(const std::string& text);
+
+/// An execution's node lists as a JSON object ({"failed": ["b"], ...}), and
+/// back (what does not read is left out).
+std::string node_lists_to_json(const std::map<std::string, std::vector<std::string>>& lists);
+std::map<std::string, std::vector<std::string>> node_lists_from_json(const std::string& text);
 
 /// One run of a workflow.
 struct instance_record {
@@ -91,7 +125,38 @@ struct instance_record {
   std::string parent_id;
   /// The backfill that created this instance ("" = none).
   std::string backfill_id;
+  /// Which nodes the current execution runs, and for a rerun its mode
+  /// ("" for the first run), so that a restore knows them.
+  run_options options;
+  std::string run_mode;
+  /// The current execution: 1 for the first run, one more for each rerun
+  /// and each resume after a mark.
+  int execution = 1;
+  /// Who asked for the current execution (the CLI sends $USER); "" = a
+  /// coordinator, or not said.
+  std::string requested_by;
   std::vector<node_record> nodes;
+};
+
+/// One execution of an instance: its first run, each rerun, each resume
+/// after a node was marked (docs/SCHEDULING.md "Executions").
+struct execution_record {
+  std::string instance_id;
+  int number = 1;
+  /// What started it: the instance's origin (cron, manual, ...) for the
+  /// first, then rerun or mark.
+  std::string trigger;
+  std::string requested_by;
+  /// Its run options as a JSON object (run_options_to_json).
+  std::string options = "{}";
+  timestamp started = 0;
+  timestamp finished = 0;
+  /// running, succeeded, failed or killed.
+  std::string status;
+  /// The nodes as they stood at its end (or now, while it runs), by state:
+  /// failed (failed and killed), pending, skipped, succeeded, running
+  /// (running, waiting and retrying).
+  std::map<std::string, std::vector<std::string>> nodes;
 };
 
 /// Which instances a listing returns.

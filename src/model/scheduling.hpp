@@ -25,14 +25,33 @@ struct start_request {
   /// whose instance is stored only after it does not start (it is recorded
   /// as killed, saying why): a start answered with an error never happens.
   timestamp deadline = 0;
+  /// Which nodes run (a manual run or a trigger; not a lineage run).
+  run_options options;
+  /// Who asks (the CLI sends $USER); "" = not said.
+  std::string by;
 };
 
 /// Runs an ended instance again under its id (its history stays).
 struct rerun_request {
   /// "all", "failed" or "nodes".
   std::string mode = "failed";
-  /// For mode "nodes": the nodes to run again (and what follows them).
-  std::vector<std::string> nodes;
+  /// For mode "nodes": options.nodes are the nodes to run again (with
+  /// options.upstream / downstream); options.skip applies to every mode.
+  run_options options;
+  /// Who asks (the CLI sends $USER); "" = not said.
+  std::string by;
+};
+
+/// Marks a node of an instance succeeded or failed (an operator fixed it by
+/// hand, or gave it up): the instance continues as if the node had ended so.
+struct mark_request {
+  std::string node;
+  /// "succeeded" or "failed".
+  std::string status;
+  /// Why (shown in the node's message).
+  std::string reason;
+  /// Who (the CLI sends the user's name; shown in the node's message).
+  std::string by;
 };
 
 /// One upstream of a coordinator's dependency list.

@@ -205,6 +205,8 @@ struct action_spec {
   bool is_ignore = false;
   int priority = 0;
   std::string desc;
+  /// A slot pool of the config's [pools] ("" = none).
+  std::string pool;
   action_body body;
 };
 
@@ -290,6 +292,13 @@ struct workflow {
   std::vector<std::string> mail_receivers;
   int instance_limit = 1;
   int priority = 0;
+  /// on-failure="continue": after an action fails (no error transition),
+  /// the branches that do not follow it run to completion, then the
+  /// instance fails; "end" (default): the instance fails at once.
+  bool continue_on_failure = false;
+  /// max-parallel: at most this many of its attempts run at once, across its
+  /// instances (0 = no limit).
+  int max_parallel = 0;
   /// IANA zone; empty = the configured default.
   std::string timezone;
   std::optional<coordinator_spec> coordinator;

@@ -33,6 +33,8 @@ row_key key_of(const store_write& w) {
     return {6, d->record.workflow, d->record.upstream, d->record.logical_time};
   if (auto* f = std::get_if<fire_put>(&w))
     return {7, f->record.workflow, {}, f->record.logical_time};
+  if (auto* e = std::get_if<execution_put>(&w))
+    return {8, e->record.instance_id, {}, e->record.number};
   return {0, {}, {}, 0};
 }
 

@@ -86,6 +86,12 @@ expected<copy_counts> copy_store(store& from, store& to,
         for (const auto& a : n.attempts)
           batch.emplace_back(attempt_put{r.id, n.name, a});
       }
+      // Its executions (a query per instance: copying is an offline move).
+      auto executions = from.executions(r.id);
+      if (!executions)
+        return executions.error();
+      for (const auto& e : *executions)
+        batch.emplace_back(execution_put{e});
     }
     if (auto done = to.apply(batch); !done)
       return done.error();

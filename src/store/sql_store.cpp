@@ -89,13 +89,14 @@ const table_spec instance_table{"instance", {"id"},
                                 {"workflow", "version", "status", "trigger_kind", "params",
                                  "logical_time", "priority", "created_at", "started_at",
                                  "finished_at", "message", "parent_id", "backfill_id",
-                                 "origin"}};
+                                 "origin", "run_options", "execution", "requested_by"}};
 const table_spec node_table{"node_instance", {"instance_id", "node"},
                             {"position", "kind", "action_type", "status", "attempts",
                              "started_at", "finished_at", "message"}};
 const table_spec attempt_table{"attempt", {"instance_id", "node", "number"},
                                {"worker", "epoch", "pid", "status", "exit_code", "lost",
-                                "log_path", "started_at", "finished_at", "message", "result"}};
+                                "log_path", "started_at", "finished_at", "message", "result",
+                                "execution"}};
 const table_spec xml_file_table{"xml_file", {"path"},
                                 {"kind", "name", "status", "hash", "active_version",
                                  "checked_at", "diagnostics"}};
@@ -105,6 +106,9 @@ const table_spec dependency_table{"dependency_state", {"workflow", "upstream", "
                                   {"instance_id", "satisfied_at"}};
 const table_spec fire_table{"fire_record", {"workflow", "logical_time"},
                             {"instance_id", "fired_at"}};
+const table_spec execution_table{"execution", {"instance_id", "number"},
+                                 {"trigger_kind", "requested_by", "run_options", "started_at",
+                                  "finished_at", "status", "nodes"}};
 const table_spec master_node_table{"master_nodes", {"address"},
                                    {"role", "pid", "host", "started_at", "seen_at"}};
 
@@ -667,6 +671,38 @@ public:
     });
   }
 
+  expected<std::vector<execution_record>> executions(const std::string& instance_id) override {
+    return run("read executions", [&]() -> expected<std::vector<execution_record>> {
+      Poco::Data::Statement select(session());
+      select << "SELECT number, trigger_kind, requested_by, " + long_text("run_options")
+                  + ", started_at, finished_at, status, " + long_text("nodes")
+                  + " FROM execution WHERE instance_id = ? ORDER BY number",
+        bind(instance_id);
+      select.execute();
+      Poco::Data::RecordSet rs(select);
+      std::vector<execution_record> result;
+      for (std::size_t row = 0; row < rs.rowCount(); ++row) {
+        execution_record e;
+        e.instance_id = instance_id;
+        e.number = static_cast<int>(number(rs.value(0, row)));
+        e.trigger = text(rs.value(1, row));
+        e.requested_by = text(rs.value(2, row));
+        e.options = text(rs.value(3, row));
+        e.started = number(rs.value(4, row));
+        e.finished = number(rs.value(5, row));
+        e.status = text(rs.value(6, row));
+        auto nodes = text(rs.value(7, row));
+        std::vector<std::pair<const char*, key_value>> key{
+          {"instance_id", instance_id}, {"number", static_cast<Poco::Int64>(e.number)}};
+        complete(e.options, "execution", "run_options", key);
+        complete(nodes, "execution", "nodes", key);
+        e.nodes = node_lists_from_json(nodes);
+        result.push_back(std::move(e));
+      }
+      return result;
+    });
+  }
+
   expected<std::vector<dependency_record>> dependency_records_after(const dependency_record& after,
                                                                     int limit) override {
     return run("read dependency records", [&]() -> expected<std::vector<dependency_record>> {
@@ -722,7 +758,8 @@ private:
   std::string instance_columns() const {
     return "SELECT id, workflow, version, status, trigger_kind, " + long_text("params")
            + ", logical_time, priority, created_at, started_at, finished_at, "
-           + long_text("message") + ", parent_id, backfill_id, origin";
+           + long_text("message") + ", parent_id, backfill_id, origin, "
+           + long_text("run_options") + ", execution, requested_by";
   }
 
   /// The session, reconnecting first when a lost connection dropped it.
@@ -1236,6 +1273,13 @@ private:
       r.origin = text(rs.value(14, row));
       if (r.origin.empty()) // a row from before schema version 3
         r.origin = r.trigger;
+      auto options = text(rs.value(15, row));
+      complete(options, "instance", "run_options", {{"id", r.id}});
+      // Options that no longer read (never written so) run every node.
+      if (auto parsed = run_options_from_json(options))
+        std::tie(r.run_mode, r.options) = std::move(*parsed);
+      r.execution = static_cast<int>(number(rs.value(16, row)));
+      r.requested_by = text(rs.value(17, row));
       complete(params, "instance", "params", {{"id", r.id}});
       complete(r.message, "instance", "message", {{"id", r.id}});
       r.params = params_from_json(params);
@@ -1283,7 +1327,7 @@ private:
     Poco::Data::Statement attempts(session());
     attempts << "SELECT instance_id, node, number, worker, epoch, pid, status, exit_code, lost, "
                   + long_text("log_path") + ", started_at, finished_at, " + long_text("message")
-                  + ", " + long_text("result") + " FROM attempt WHERE " + where + " ORDER BY instance_id, node, number";
+                  + ", " + long_text("result") + ", execution FROM attempt WHERE " + where + " ORDER BY instance_id, node, number";
     for (const auto& value : values)
       std::visit([&](const auto& v) { attempts, bind(v); }, value);
     attempts.execute();
@@ -1308,6 +1352,7 @@ private:
       a.finished = number(as.value(11, row));
       a.message = text(as.value(12, row));
       a.result = text(as.value(13, row));
+      a.execution = static_cast<int>(number(as.value(14, row)));
       std::vector<std::pair<const char*, key_value>> key{
         {"instance_id", instances[owner->second].id},
         {"node", text(as.value(1, row))},
@@ -1331,6 +1376,7 @@ private:
     std::vector<const attempt_put*> attempts;
     std::vector<const dependency_put*> dependencies;
     std::vector<const fire_put*> fires;
+    std::vector<const execution_put*> executions;
     std::map<std::string, const store_write*> files;
     std::map<std::string, const store_write*> coordinators;
     for (const auto& write : batch) {
@@ -1354,6 +1400,8 @@ private:
         dependencies.push_back(d);
       else if (auto* f = std::get_if<fire_put>(&write))
         fires.push_back(f);
+      else if (auto* e = std::get_if<execution_put>(&write))
+        executions.push_back(e);
     }
     put_rows(instance_table, instances);
     put_rows(node_table, nodes);
@@ -1362,6 +1410,7 @@ private:
     put_or_delete<coordinator_put>(coordinator_table, coordinators);
     put_rows(dependency_table, dependencies);
     put_rows(fire_table, fires);
+    put_rows(execution_table, executions);
   }
 
   /// Writes the last write of each key of `table` (a table with a one-column
@@ -1432,7 +1481,9 @@ private:
       bind(static_cast<Poco::Int64>(r.logical_time)), bind(static_cast<Poco::Int64>(r.priority)),
       bind(static_cast<Poco::Int64>(r.created)), bind(static_cast<Poco::Int64>(r.started)),
       bind(static_cast<Poco::Int64>(r.finished)), bind(valid_utf8(r.message)), bind(r.parent_id),
-      bind(valid_utf8(r.backfill_id)), bind(r.origin);
+      bind(valid_utf8(r.backfill_id)), bind(r.origin),
+      bind(valid_utf8(run_options_to_json(r.run_mode, r.options))),
+      bind(static_cast<Poco::Int64>(r.execution)), bind(valid_utf8(r.requested_by));
   }
 
   static void bind_row(Poco::Data::Statement& s, const node_put& n) {
@@ -1451,7 +1502,7 @@ private:
       bind(static_cast<Poco::Int64>(r.exit_code)), bind(static_cast<Poco::Int64>(r.lost ? 1 : 0)),
       bind(valid_utf8(r.log_path)), bind(static_cast<Poco::Int64>(r.started)),
       bind(static_cast<Poco::Int64>(r.finished)), bind(valid_utf8(r.message)),
-      bind(valid_utf8(r.result));
+      bind(valid_utf8(r.result)), bind(static_cast<Poco::Int64>(r.execution));
   }
 
   static void bind_row(Poco::Data::Statement& s, const xml_file_put& f) {
@@ -1472,6 +1523,14 @@ private:
     s, bind(valid_utf8(r.workflow)), bind(valid_utf8(r.upstream)),
       bind(static_cast<Poco::Int64>(r.logical_time)), bind(r.instance_id),
       bind(static_cast<Poco::Int64>(r.satisfied_at));
+  }
+
+  static void bind_row(Poco::Data::Statement& s, const execution_put& e) {
+    const auto& r = e.record;
+    s, bind(r.instance_id), bind(static_cast<Poco::Int64>(r.number)), bind(r.trigger),
+      bind(valid_utf8(r.requested_by)), bind(valid_utf8(r.options)),
+      bind(static_cast<Poco::Int64>(r.started)), bind(static_cast<Poco::Int64>(r.finished)),
+      bind(r.status), bind(valid_utf8(node_lists_to_json(r.nodes)));
   }
 
   static void bind_row(Poco::Data::Statement& s, const fire_put& f) {

@@ -24,6 +24,10 @@ expected<std::vector<workflow_version_record>> store::workflow_versions() {
   return unsupported("workflow_versions");
 }
 
+expected<std::vector<execution_record>> store::executions(const std::string&) {
+  return unsupported("executions");
+}
+
 expected<std::vector<workflow_version_record>> store::workflow_history(const std::string&) {
   return unsupported("workflow_history");
 }

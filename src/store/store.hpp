@@ -77,10 +77,15 @@ struct fire_put {
   fire_record record;
 };
 
+/// Creates or updates one execution of an instance (by instance and number).
+struct execution_put {
+  execution_record record;
+};
+
 /// One write; the store writer applies many in one transaction.
 using store_write = std::variant<workflow_put, instance_put, node_put, attempt_put, xml_file_put,
                                  xml_file_delete, coordinator_put, coordinator_delete,
-                                 dependency_put, fire_put>;
+                                 dependency_put, fire_put, execution_put>;
 
 /// The writes of `batch` that matter: a row (instance, node, attempt, xml
 /// file, coordinator state, dependency, fire) written several times keeps
@@ -170,6 +175,9 @@ public:
 
   /// Every stored version of every workflow, by name and version.
   virtual expected<std::vector<workflow_version_record>> workflow_versions();
+
+  /// The executions of an instance, by number (none for an unknown id).
+  virtual expected<std::vector<execution_record>> executions(const std::string& instance_id);
 
   /// Every stored version of one workflow, oldest first, without its XML.
   virtual expected<std::vector<workflow_version_record>>

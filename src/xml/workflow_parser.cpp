@@ -389,7 +389,8 @@ private:
 
   void parse_workflow_root(pugi::xml_node root, workflow& wf) {
     attrs(root, {"name", "creator", "desc", "dir", "create-time", "mail-level",
-                 "mail-receivers", "instance-limit", "priority", "timezone"},
+                 "mail-receivers", "instance-limit", "priority", "timezone", "on-failure",
+                 "max-parallel"},
           true);
     wf.pos = pos_of(root);
     wf.name = required(root, "name");
@@ -424,6 +425,10 @@ private:
     mail_receivers_ = wf.mail_receivers;
     get_int(root, "instance-limit", wf.instance_limit, 1, 1000000);
     get_int(root, "priority", wf.priority, -1000000, 1000000);
+    get_int(root, "max-parallel", wf.max_parallel, 1, 100000);
+    std::string on_failure = "end";
+    get_enum(root, "on-failure", {"end", "continue"}, on_failure);
+    wf.continue_on_failure = on_failure == "continue";
     wf.timezone = optional(root, "timezone");
     if (!wf.timezone.empty() && !find_time_zone(wf.timezone))
       error(attr_pos(root, "timezone"), "attribute 'timezone': unknown time zone '" + wf.timezone
@@ -565,7 +570,7 @@ private:
 
   void parse_action(pugi::xml_node elem, node& n) {
     attrs(elem, {"name", "host", "worker-group", "retry-times", "interval", "timeout",
-                 "timeout-action", "is-ignore", "priority", "desc"});
+                 "timeout-action", "is-ignore", "priority", "desc", "pool"});
     auto& spec = n.action;
     if (auto host = optional(elem, "host"); host != "-1")
       spec.host = host;
@@ -583,6 +588,8 @@ private:
     get_bool(elem, "is-ignore", spec.is_ignore);
     get_int(elem, "priority", spec.priority, -1000000, 1000000);
     spec.desc = optional(elem, "desc");
+    spec.pool = optional(elem, "pool");
+    check_pool(elem, spec.pool);
     int bodies = 0;
     bool ok_seen = false, error_seen = false;
     auto body = [&](auto parse) {
@@ -1299,6 +1306,24 @@ private:
   }
 
   // -- checks needing more than one element ------------------------------------
+
+  void check_pool(pugi::xml_node elem, const std::string& name) {
+    if (!elem.attribute("pool"))
+      return;
+    if (name.empty()) {
+      error(attr_pos(elem, "pool"), "attribute 'pool' is empty (name a pool of [pools])");
+      return;
+    }
+    if (!opts_.pools || opts_.pools->count(name) != 0)
+      return;
+    std::vector<std::string> known(opts_.pools->begin(), opts_.pools->end());
+    auto hint = did_you_mean(name, known);
+    error(attr_pos(elem, "pool"),
+          "unknown pool '" + name + "'"
+            + (hint.empty() ? (known.empty() ? std::string(" (the config's [pools] is empty)")
+                                             : " (configured: " + join(known, ", ") + ")")
+                            : " (did you mean '" + hint + "'?)"));
+  }
 
   void check_db_link(pugi::xml_node elem, const char* attr, const std::string& name) {
     if (!opts_.db_links || name.empty() || name.find("${") != std::string::npos)

@@ -20,6 +20,8 @@ struct parse_options {
   /// of a type this build cannot connect to, or one an action cannot use, is
   /// an error where the action names it.
   std::optional<std::map<std::string, std::string>> db_link_types;
+  /// The pool names of the config's [pools]; nullopt = do not check pools.
+  std::optional<std::set<std::string>> pools;
 };
 
 struct parse_result {

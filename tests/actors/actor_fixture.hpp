@@ -68,6 +68,9 @@ inline instance_runner_actor::behavior_type recording_runner(instance_runner_act
     [](atom::retry, std::uint64_t) {},
     [](atom::timeout) {},
     [](atom::kill, const std::string&) {},
+    [](atom::mark, const std::string&, bool, const std::string&) -> caf::result<atom::ok> {
+      return atom::ok::value;
+    },
     [](atom::status) { return status_map{}; },
   };
 }

@@ -55,6 +55,10 @@ master_actor::behavior_type probe_master(master_actor::pointer, caf::actor probe
     [=](atom::workflow, std::string&) -> caf::result<workflow_detail> { return unused(); },
     [=](atom::run, start_request&) -> caf::result<std::string> { return unused(); },
     [=](atom::rerun, std::string&, rerun_request&) -> caf::result<atom::ok> { return unused(); },
+    [=](atom::mark, std::string&, mark_request&) -> caf::result<atom::ok> { return unused(); },
+    [=](atom::executions, std::string&) -> caf::result<std::vector<execution_record>> {
+      return unused();
+    },
     [=](atom::coordinate, std::string&, std::string&) -> caf::result<atom::ok> {
       return unused();
     },

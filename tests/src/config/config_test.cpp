@@ -232,6 +232,25 @@ TEST_CASE("drain graces, the worker's host name and the remote install path") {
         != std::string::npos);
 }
 
+TEST_CASE("[pools] defines named pools; bad names, sizes and duplicates are named") {
+  temp_dir dir;
+  write_file(dir / "c.ini", "[pools]\nwarehouse = 4\napi-1 = 1\n");
+  auto cfg = load_config({dir / "c.ini", {}, {"pools.api-1=2", "pools.extra=7"}});
+  REQUIRE(cfg);
+  CHECK(cfg->pools == std::map<std::string, int>{{"warehouse", 4}, {"api-1", 2}, {"extra", 7}});
+  CHECK(load_config({})->pools.empty());
+  write_file(dir / "bad.ini", "[pools]\nware house = 4\nzero = 0\nmany = lots\nz2 = 1\nz2 = 2\n");
+  auto bad = load_config({dir / "bad.ini", {}, {}});
+  REQUIRE_FALSE(bad);
+  const auto& msg = bad.error().message;
+  CHECK(msg.find("pool name 'ware house' must be") != std::string::npos);
+  CHECK(msg.find(":3: pools.zero must be a whole number between 1 and 100000, got '0'")
+        != std::string::npos);
+  CHECK(msg.find("pools.many must be a whole number") != std::string::npos);
+  CHECK(msg.find(":6: pool 'z2' is already defined") != std::string::npos);
+  CHECK_FALSE(load_config({{}, {}, {"pools.x=-1"}}));
+}
+
 TEST_SUITE_END();
 
 TEST_CASE("the standby and the lease settings") {

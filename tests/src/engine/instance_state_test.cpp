@@ -108,6 +108,14 @@ std::shared_ptr<const workflow> fork_join() {
               + "<end name='e'/>");
 }
 
+/// Run options naming `nodes` (and, with `downstream`, what follows them).
+run_options selecting(std::vector<std::string> nodes, bool downstream = false) {
+  run_options o;
+  o.nodes = std::move(nodes);
+  o.downstream = downstream;
+  return o;
+}
+
 std::vector<std::size_t> indices(const instance_state& st, const std::vector<std::string>& names) {
   std::vector<std::size_t> result;
   for (const auto& n : names)
@@ -455,7 +463,7 @@ TEST_CASE("rerun failed: a chain reruns the failed node and what follows, the re
   auto wf = chain();
   auto stored = failed_at_b(wf);
   instance_state st(wf);
-  auto effects = st.rerun(stored, rerun_mode::failed, {"ignored"}, 10);
+  auto effects = st.rerun(stored, rerun_mode::failed, {}, 10);
   REQUIRE(effects);
   CHECK(describe(st, *effects) == std::vector<std::string>{"run b 2"});
   CHECK(st.status() == instance_status::running);
@@ -496,7 +504,7 @@ TEST_CASE("rerun all: a chain runs again from the start, attempt numbers continu
 TEST_CASE("rerun nodes: a chain runs the named node and what follows, earlier nodes stay") {
   auto wf = chain();
   instance_state st(wf);
-  auto effects = st.rerun(failed_at_b(wf), rerun_mode::nodes, {"c"}, 10);
+  auto effects = st.rerun(failed_at_b(wf), rerun_mode::nodes, selecting({"c"}, true), 10);
   REQUIRE(effects);
   CHECK(describe(st, *effects) == std::vector<std::string>{"run c 1"});
   CHECK(status_of(st, "b") == node_status::failed);
@@ -512,7 +520,7 @@ TEST_CASE("rerun nodes of a succeeded instance: a named node after another named
   succeed(before, "b");
   REQUIRE(finishes(succeed(before, "c"), instance_status::succeeded));
   instance_state st(wf);
-  auto effects = st.rerun(snapshot(before), rerun_mode::nodes, {"c", "b"}, 10);
+  auto effects = st.rerun(snapshot(before), rerun_mode::nodes, selecting({"c", "b"}, true), 10);
   REQUIRE(effects);
   CHECK(describe(st, *effects) == std::vector<std::string>{"run b 2"});
   CHECK(status_of(st, "a") == node_status::succeeded);
@@ -594,10 +602,10 @@ TEST_CASE("rerun failed: an action that failed to its error transition runs agai
   auto effects = st.rerun(snapshot(before), rerun_mode::failed, {}, 10);
   REQUIRE(effects);
   CHECK(describe(st, *effects) == std::vector<std::string>{"run a 2"});
-  CHECK(status_of(st, "k") == node_status::pending);
+  CHECK(status_of(st, "c") == node_status::pending);
   CHECK(describe(st, succeed(st, "a")) == std::vector<std::string>{"run b 1"});
   CHECK(finishes(succeed(st, "b"), instance_status::succeeded));
-  CHECK(status_of(st, "k") == node_status::pending);
+  CHECK(status_of(st, "c") == node_status::pending);
 }
 
 TEST_CASE("rerun: a decision is decided again") {
@@ -618,7 +626,7 @@ TEST_CASE("rerun: a decision is decided again") {
   CHECK(failed.node(idx(failed, "d")).message == "case 1 holds: x");
   CHECK(status_of(failed, "a") == node_status::succeeded);
   instance_state from_a(wf, holds);
-  effects = from_a.rerun(snapshot(before), rerun_mode::nodes, {"a"}, 10);
+  effects = from_a.rerun(snapshot(before), rerun_mode::nodes, selecting({"a"}, true), 10);
   REQUIRE(effects);
   CHECK(describe(from_a, *effects) == std::vector<std::string>{"run a 2"});
   CHECK(describe(from_a, succeed(from_a, "a")) == std::vector<std::string>{"run x 1"});
@@ -658,7 +666,7 @@ TEST_CASE("rerun refuses unknown and missing nodes, an instance without failures
   auto wf = chain();
   auto stored = failed_at_b(wf);
   instance_state unknown(wf);
-  auto r = unknown.rerun(stored, rerun_mode::nodes, {"b", "nope"}, 10);
+  auto r = unknown.rerun(stored, rerun_mode::nodes, selecting({"b", "nope"}), 10);
   REQUIRE_FALSE(r);
   CHECK(r.error().code == ec::invalid_argument);
   CHECK(r.error().message.find("'nope'") != std::string::npos);
@@ -685,6 +693,288 @@ TEST_CASE("rerun refuses unknown and missing nodes, an instance without failures
   instance_state started(wf);
   started.start(1);
   CHECK_FALSE(started.rerun(stored, rerun_mode::all, {}, 10));
+}
+
+// -- run options, failure policy, mark (docs/SCHEDULING.md "Run options") ------
+
+namespace {
+
+/// The choices of `options` for a first run; the test fails when they are refused.
+std::vector<node_choice> choices(const std::shared_ptr<const workflow>& wf,
+                                 const run_options& options) {
+  auto c = choose_nodes(*wf, "", options);
+  if (!c)
+    FAIL(c.error().message);
+  return *c;
+}
+
+/// s -> a -> b -> c -> d -> e (a longer chain).
+std::shared_ptr<const workflow> chain4() {
+  return load("<start name='s' to='a'/>" + action("a", "b") + action("b", "c") + action("c", "d")
+              + action("d", "e") + "<end name='e'/>");
+}
+
+} // namespace
+
+TEST_CASE("run --nodes: only the named action runs, the others are skipped and the flow passes them") {
+  auto wf = chain4();
+  instance_state st(wf);
+  auto effects = st.start(1, choices(wf, selecting({"c"})));
+  CHECK(describe(st, effects) == std::vector<std::string>{"run c 1"});
+  CHECK(status_of(st, "a") == node_status::skipped);
+  CHECK(st.node(idx(st, "a")).message == "not selected for this run");
+  CHECK(status_of(st, "b") == node_status::skipped);
+  auto end = succeed(st, "c");
+  CHECK(finishes(end, instance_status::succeeded));
+  CHECK(status_of(st, "d") == node_status::skipped);
+}
+
+TEST_CASE("run --nodes with --upstream and --downstream, and --from-node") {
+  auto wf = chain4();
+  run_options up = selecting({"b"});
+  up.upstream = true;
+  instance_state with_up(wf);
+  CHECK(describe(with_up, with_up.start(1, choices(wf, up))) == std::vector<std::string>{"run a 1"});
+  CHECK(describe(with_up, succeed(with_up, "a")) == std::vector<std::string>{"run b 1"});
+  auto end = succeed(with_up, "b");
+  CHECK(finishes(end, instance_status::succeeded));
+  CHECK(status_of(with_up, "c") == node_status::skipped);
+
+  instance_state with_down(wf);
+  CHECK(describe(with_down, with_down.start(1, choices(wf, selecting({"c"}, true))))
+        == std::vector<std::string>{"run c 1"});
+  CHECK(describe(with_down, succeed(with_down, "c")) == std::vector<std::string>{"run d 1"});
+
+  run_options from;
+  from.from_node = "b";
+  instance_state from_b(wf);
+  CHECK(describe(from_b, from_b.start(1, choices(wf, from))) == std::vector<std::string>{"run b 1"});
+  CHECK(status_of(from_b, "a") == node_status::skipped);
+  CHECK(describe(from_b, succeed(from_b, "b")) == std::vector<std::string>{"run c 1"});
+}
+
+TEST_CASE("run --skip: the skipped actions do not run, the flow follows their ok") {
+  auto wf = fork_join();
+  run_options o;
+  o.skip = {"b"};
+  instance_state st(wf);
+  CHECK(describe(st, st.start(1, choices(wf, o))) == std::vector<std::string>{"run c 1"});
+  CHECK(status_of(st, "b") == node_status::skipped);
+  CHECK(st.node(idx(st, "b")).message == "skipped on request (--skip)");
+  CHECK(describe(st, succeed(st, "c")) == std::vector<std::string>{"run d 1"});
+}
+
+TEST_CASE("run options are checked: unknown nodes, control nodes, bad combinations, nothing left") {
+  auto wf = fork_join();
+  auto refused = [&](const run_options& o, const std::string& mode = "") {
+    auto c = choose_nodes(*wf, mode, o);
+    REQUIRE_FALSE(c);
+    CHECK(c.error().code == ec::invalid_argument);
+    return c.error().message;
+  };
+  CHECK(refused(selecting({"b", "zz", "yy"})).find("has no nodes 'zz,yy'") != std::string::npos);
+  CHECK(refused(selecting({"f"})).find("'f' is not an action") != std::string::npos);
+  run_options skip_fork;
+  skip_fork.skip = {"j"};
+  CHECK(refused(skip_fork).find("--skip: 'j' is not an action") != std::string::npos);
+  run_options down_alone;
+  down_alone.downstream = true;
+  CHECK(refused(down_alone) == "--upstream and --downstream need --nodes");
+  run_options both = selecting({"b"});
+  both.from_node = "c";
+  CHECK(refused(both).find("do not go together") != std::string::npos);
+  run_options all_skipped;
+  all_skipped.skip = {"b", "c", "d"};
+  CHECK(refused(all_skipped).find("nothing to run") != std::string::npos);
+  CHECK(refused(selecting({"b"}), "failed").find("takes no --nodes") != std::string::npos);
+  run_options unknown_from;
+  unknown_from.from_node = "nope";
+  CHECK(refused(unknown_from).find("--from-node: workflow 'w' has no node 'nope'")
+        != std::string::npos);
+}
+
+TEST_CASE("run options round-trip through JSON with the rerun mode") {
+  run_options o = selecting({"a", "b"}, true);
+  o.skip = {"c"};
+  auto text = run_options_to_json("nodes", o);
+  auto back = run_options_from_json(text);
+  REQUIRE(back);
+  CHECK(back->first == "nodes");
+  CHECK(back->second.nodes == o.nodes);
+  CHECK(back->second.downstream);
+  CHECK_FALSE(back->second.upstream);
+  CHECK(back->second.skip == o.skip);
+  CHECK(run_options_to_json("", {}) == "{}");
+  CHECK(run_options_from_json("{}")->second.empty());
+  CHECK(run_options_from_json("")->first.empty());
+  CHECK_FALSE(run_options_from_json("[1]"));
+  CHECK_FALSE(run_options_from_json("{\"nodes\": 3}"));
+  CHECK(describe(o) == "--nodes a,b --downstream --skip c");
+}
+
+TEST_CASE("rerun --nodes without --downstream runs only the named node, the flow passes what succeeded") {
+  auto wf = chain();
+  instance_state before(wf);
+  before.start(1);
+  succeed(before, "a");
+  succeed(before, "b");
+  REQUIRE(finishes(succeed(before, "c"), instance_status::succeeded));
+  instance_state st(wf);
+  auto effects = st.rerun(snapshot(before), rerun_mode::nodes, selecting({"b"}), 10);
+  REQUIRE(effects);
+  CHECK(describe(st, *effects) == std::vector<std::string>{"run b 2"});
+  auto end = succeed(st, "b");
+  CHECK(runs(st, end).empty()); // c is not run again
+  CHECK(finishes(end, instance_status::succeeded));
+  CHECK(status_of(st, "c") == node_status::succeeded);
+  CHECK(st.node(idx(st, "c")).attempts == 1);
+}
+
+TEST_CASE("rerun failed with --skip: the skipped failed node is passed") {
+  auto wf = chain();
+  run_options o;
+  o.skip = {"b"};
+  instance_state st(wf);
+  auto effects = st.rerun(failed_at_b(wf), rerun_mode::failed, o, 10);
+  REQUIRE(effects);
+  CHECK(describe(st, *effects) == std::vector<std::string>{"run c 1"});
+  CHECK(status_of(st, "b") == node_status::skipped);
+}
+
+TEST_CASE("untaken decision branches and nodes after the end are skipped") {
+  auto wf = load("<start name='s' to='d'/>"
+                 "<decision name='d'><case to='x'>1 == 1</case><default to='y'/></decision>"
+                 + action("x", "e") + action("y", "e") + "<end name='e'/>");
+  instance_state st(wf, [](const std::string&) -> expected<bool> { return true; });
+  CHECK(describe(st, st.start(1)) == std::vector<std::string>{"run x 1"});
+  CHECK(status_of(st, "y") == node_status::pending);
+  CHECK(finishes(succeed(st, "x"), instance_status::succeeded));
+  CHECK(status_of(st, "y") == node_status::skipped);
+  CHECK(st.node(idx(st, "y")).message == "not reached");
+  // A failed chain: the nodes after the failure were never reached.
+  auto stored = failed_at_b(chain());
+  CHECK(stored[chain()->index_of("c")].status == node_status::skipped);
+}
+
+TEST_CASE("on-failure continue: the other branch runs to its end, what follows the failure does not, the instance fails") {
+  auto fj = parse_definition(
+    "<work-flow name='w' on-failure='continue'><start name='s' to='f'/>"
+    "<fork name='f'><path to='b'/><path to='c'/></fork>"
+    + action("b", "b2") + action("b2", "j") + action("c", "c2") + action("c2", "j")
+    + "<join name='j' to='d'/>" + action("d", "e") + "<end name='e'/></work-flow>",
+    "t.xml");
+  REQUIRE(fj.wf);
+  auto cont = std::make_shared<const workflow>(std::move(*fj.wf));
+  CHECK(cont->continue_on_failure);
+  instance_state st(cont);
+  CHECK(runs(st, st.start(1)) == std::vector<std::string>{"b", "c"});
+  auto effects = fail(st, "b");
+  CHECK(effects.empty()); // c goes on, nothing is cancelled
+  CHECK(st.status() == instance_status::running);
+  CHECK(describe(st, succeed(st, "c")) == std::vector<std::string>{"run c2 1"});
+  effects = succeed(st, "c2");
+  CHECK(runs(st, effects).empty()); // the join follows the failure: d does not run
+  CHECK(finishes(effects, instance_status::failed));
+  CHECK(st.message() == "node 'b' failed: exit code 3");
+  CHECK(status_of(st, "b2") == node_status::skipped);
+  CHECK(status_of(st, "d") == node_status::skipped);
+  CHECK(status_of(st, "c2") == node_status::succeeded);
+  // The default ends at once and cancels the other branch.
+  instance_state ends(fork_join());
+  ends.start(1);
+  CHECK(describe(ends, fail(ends, "b")) == std::vector<std::string>{"cancel c", "finish failed"});
+}
+
+TEST_CASE("on-failure is checked at load") {
+  auto r = parse_definition("<work-flow name='w' on-failure='carry-on'><start name='s' to='e'/>"
+                            "<end name='e'/></work-flow>",
+                            "t.xml");
+  CHECK_FALSE(r.wf);
+  REQUIRE_FALSE(r.diagnostics.empty());
+  CHECK(r.diagnostics.front().to_string().find("'on-failure' expects end, continue; got "
+                                               "'carry-on'")
+        != std::string::npos);
+}
+
+TEST_CASE("mark a running node succeeded: its attempt is cancelled and the flow goes on") {
+  auto wf = chain();
+  instance_state st(wf);
+  st.start(1);
+  auto effects = st.mark(idx(st, "a"), true, "marked succeeded by ann: fixed by hand", 5);
+  REQUIRE(effects);
+  CHECK(describe(st, *effects) == std::vector<std::string>{"cancel a", "run b 1"});
+  CHECK(status_of(st, "a") == node_status::succeeded);
+  CHECK(st.node(idx(st, "a")).message == "marked succeeded by ann: fixed by hand");
+  // The cancelled attempt's report comes later and changes nothing.
+  CHECK(st.attempt_finished(idx(st, "a"), 1, attempt_outcome::killed, "", 6).empty());
+  CHECK(status_of(st, "a") == node_status::succeeded);
+}
+
+TEST_CASE("mark a retrying node failed: no retry, its error transition or the instance fails") {
+  auto wf = load("<start name='s' to='a'/>" + action("a", "e", "", "retry-times='3'")
+                 + "<end name='e'/>");
+  instance_state st(wf);
+  st.start(1);
+  fail(st, "a");
+  REQUIRE(status_of(st, "a") == node_status::retrying);
+  auto effects = st.mark(idx(st, "a"), false, "marked failed", 5);
+  REQUIRE(effects);
+  CHECK(describe(st, *effects) == std::vector<std::string>{"finish failed"});
+  CHECK(st.retry_due(idx(st, "a"), 6).empty());
+  auto with_error = load("<start name='s' to='a'/>" + action("a", "e", "h") + action("h", "e")
+                         + "<end name='e'/>");
+  instance_state handled(with_error);
+  handled.start(1);
+  auto marked = handled.mark(idx(handled, "a"), false, "marked failed", 5);
+  REQUIRE(marked);
+  CHECK(describe(handled, *marked) == std::vector<std::string>{"cancel a", "run h 1"});
+}
+
+TEST_CASE("mark refuses pending, ended and control nodes") {
+  auto wf = chain();
+  instance_state st(wf);
+  st.start(1);
+  auto r = st.mark(idx(st, "b"), true, "x", 5);
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code == ec::conflict);
+  CHECK(r.error().message.find("node 'b' is pending") != std::string::npos);
+  CHECK_FALSE(st.mark(idx(st, "s"), true, "x", 5));
+  succeed(st, "a");
+  CHECK_FALSE(st.mark(idx(st, "a"), true, "x", 5));
+}
+
+TEST_CASE("resume_marked: a failed node marked succeeded continues the ended instance") {
+  auto wf = chain();
+  instance_state st(wf);
+  auto effects = st.resume_marked(failed_at_b(wf), idx(st, "b"), true, "marked succeeded", 10);
+  REQUIRE(effects);
+  CHECK(describe(st, *effects) == std::vector<std::string>{"run c 1"});
+  CHECK(status_of(st, "b") == node_status::succeeded);
+  CHECK(st.node(idx(st, "b")).attempts == 1);
+  CHECK(finishes(succeed(st, "c"), instance_status::succeeded));
+  // Marked failed without an error transition: the instance ends failed again.
+  instance_state again(wf);
+  auto failed = again.resume_marked(failed_at_b(wf), idx(again, "b"), false, "marked failed", 10);
+  REQUIRE(failed);
+  CHECK(describe(again, *failed) == std::vector<std::string>{"finish failed"});
+  // Only a failed or killed node of an ended instance.
+  instance_state wrong(wf);
+  auto r = wrong.resume_marked(failed_at_b(wf), idx(wrong, "a"), true, "x", 10);
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code == ec::conflict);
+}
+
+TEST_CASE("resume_marked: the killed sibling branch runs again, the join waits for it") {
+  auto wf = fork_join();
+  instance_state before(wf);
+  before.start(1);
+  REQUIRE(finishes(fail(before, "b"), instance_status::failed));
+  REQUIRE(status_of(before, "c") == node_status::killed);
+  instance_state st(wf);
+  auto effects = st.resume_marked(snapshot(before), idx(st, "b"), true, "marked succeeded", 10);
+  REQUIRE(effects);
+  CHECK(describe(st, *effects) == std::vector<std::string>{"run c 2"});
+  CHECK(describe(st, succeed(st, "c")) == std::vector<std::string>{"run d 1"});
 }
 
 TEST_SUITE_END();

@@ -44,3 +44,20 @@ TEST_CASE("the reason an attempt waits") {
 }
 
 TEST_SUITE_END();
+
+TEST_CASE("limits: max-parallel of the workflow, then the pool; both free = no reason") {
+  std::map<std::string, int> pools{{"db", 2}};
+  limit_use use;
+  CHECK(limit_reason("w", 0, "", pools, use).empty());
+  CHECK(limit_reason("w", 1, "db", pools, use).empty());
+  use.workflows["w"] = 1;
+  CHECK(limit_reason("w", 1, "db", pools, use)
+        == "waits for its workflow's max-parallel (1 of 1 running)");
+  CHECK(limit_reason("w", 2, "db", pools, use).empty());
+  CHECK(limit_reason("other", 1, "", pools, use).empty());
+  use.pools["db"] = 2;
+  CHECK(limit_reason("w", 2, "db", pools, use) == "waits for pool 'db' (2 of 2 slots in use)");
+  CHECK(limit_reason("w", 2, "", pools, use).empty());
+  CHECK(limit_reason("w", 0, "gone", pools, use)
+        == "waits for pool 'gone', which the config's [pools] does not define");
+}

@@ -282,13 +282,15 @@ TEST_CASE("trigger and trigger-blood start a trigger and a lineage run") {
   CHECK(b.starts == 3);
 }
 
-TEST_CASE("trigger refuses to skip nodes given in ignore_node") {
+TEST_CASE("trigger skips the nodes given in ignore_node") {
   fake_backend b;
-  check_fail(call(b, "GET", "/akkaflow/workflow/w?action=trigger&ignore_node=a,b"), 501,
-             "'ignore_node' (a,b)");
+  CHECK(call(b, "GET", "/akkaflow/workflow/w?action=trigger&ignore_node=a,b").status == 200);
+  CHECK(b.last_start.trigger == "trigger");
+  CHECK(b.last_start.options.skip == std::vector<std::string>{"a", "b"});
+  CHECK(b.starts == 1);
   check_fail(call(b, "GET", "/akkaflow/workflow/w?action=trigger&recover=true"), 400,
              "unknown query parameter 'recover' for action=trigger (expected ignore_node)");
-  CHECK(b.starts == 0);
+  CHECK(b.starts == 1);
 }
 
 // sbin/akka-workflow-reset: ...?action=reset

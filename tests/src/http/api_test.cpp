@@ -193,6 +193,17 @@ public:
     last_rerun = request;
     return {};
   }
+  std::string last_mark_id;
+  mark_request last_mark;
+  expected<void> mark(const std::string& id, const mark_request& request) override {
+    if (id != "01")
+      return make_error(ec::unknown_instance, "no instance with id '" + id + "'");
+    if (request.node == "pending")
+      return make_error(ec::conflict, "node 'pending' is pending");
+    last_mark_id = id;
+    last_mark = request;
+    return {};
+  }
   expected<void> coordinate(const std::string& name, const std::string& action) override {
     if (name != "w")
       return make_error(ec::unknown_workflow, "no workflow named '" + name + "' is loaded");
@@ -430,7 +441,7 @@ TEST_CASE("rerun modes") {
   CHECK(body_of(r) == json{{"instance_id", "01"}, {"status", "running"}});
   CHECK(b.last_rerun_id == "01");
   CHECK(b.last_rerun.mode == "failed");
-  CHECK(b.last_rerun.nodes.empty());
+  CHECK(b.last_rerun.options.empty());
   CHECK(call(b, "POST", "/api/v1/instances/01/rerun", R"({"mode": "all"})").status == 200);
   CHECK(b.last_rerun.mode == "all");
   CHECK(call(b, "POST", "/api/v1/instances/01/rerun", R"({"mode": "failed"})").status == 200);
@@ -439,7 +450,25 @@ TEST_CASE("rerun modes") {
           .status
         == 200);
   CHECK(b.last_rerun.mode == "nodes");
-  CHECK(b.last_rerun.nodes == std::vector<std::string>{"a", "b"});
+  CHECK(b.last_rerun.options.nodes == std::vector<std::string>{"a", "b"});
+  CHECK_FALSE(b.last_rerun.options.downstream);
+  // nodes and from_node imply mode nodes; skip goes with any mode.
+  CHECK(call(b, "POST", "/api/v1/instances/01/rerun",
+             R"({"nodes": ["a"], "upstream": true, "downstream": true, "skip": ["c"]})")
+          .status
+        == 200);
+  CHECK(b.last_rerun.mode == "nodes");
+  CHECK(b.last_rerun.options.upstream);
+  CHECK(b.last_rerun.options.downstream);
+  CHECK(b.last_rerun.options.skip == std::vector<std::string>{"c"});
+  CHECK(call(b, "POST", "/api/v1/instances/01/rerun", R"({"from_node": "b"})").status == 200);
+  CHECK(b.last_rerun.mode == "nodes");
+  CHECK(b.last_rerun.options.from_node == "b");
+  CHECK(call(b, "POST", "/api/v1/instances/01/rerun", R"({"mode": "failed", "skip": ["c"]})")
+          .status
+        == 200);
+  CHECK(b.last_rerun.mode == "failed");
+  CHECK(b.last_rerun.options.skip == std::vector<std::string>{"c"});
 }
 
 TEST_CASE("rerun rejects bad bodies naming the field") {
@@ -451,15 +480,70 @@ TEST_CASE("rerun rejects bad bodies naming the field") {
   check_error(rerun("[]"), 400, "JSON object");
   check_error(rerun(R"({"mode": "some"})"), 400, "field 'mode'");
   check_error(rerun(R"({"mode": 1})"), 400, "field 'mode'");
-  check_error(rerun(R"({"mode": "nodes"})"), 400, "field 'nodes' is required");
-  check_error(rerun(R"({"mode": "nodes", "nodes": []})"), 400, "field 'nodes' is required");
+  check_error(rerun(R"({"mode": "nodes"})"), 400, "field 'nodes' (or 'from_node') is required");
+  check_error(rerun(R"({"mode": "nodes", "nodes": []})"), 400,
+              "field 'nodes' (or 'from_node') is required");
   check_error(rerun(R"({"mode": "nodes", "nodes": "a"})"), 400, "field 'nodes' must be an array");
   check_error(rerun(R"({"mode": "nodes", "nodes": ["a", 1]})"), 400, "field 'nodes'");
   check_error(rerun(R"({"mode": "nodes", "nodes": [""]})"), 400, "field 'nodes'");
-  check_error(rerun(R"({"mode": "all", "nodes": ["a"]})"), 400, "field 'nodes' is only allowed");
-  check_error(rerun(R"({"nodes": ["a"]})"), 400, "field 'nodes' is only allowed");
+  check_error(rerun(R"({"mode": "all", "nodes": ["a"]})"), 400,
+              "fields 'nodes' and 'from_node' are only allowed");
+  check_error(rerun(R"({"mode": "failed", "from_node": "a"})"), 400,
+              "fields 'nodes' and 'from_node' are only allowed");
+  check_error(rerun(R"({"nodes": ["a"], "upstream": 1})"), 400, "field 'upstream'");
+  check_error(rerun(R"({"from_node": 3})"), 400, "field 'from_node'");
+  check_error(rerun(R"({"skip": "a"})"), 400, "field 'skip' must be an array");
   check_error(rerun(R"({"mode": "all", "node": ["a"]})"), 400, "unknown field 'node'");
   CHECK(b.last_rerun_id.empty());
+}
+
+TEST_CASE("run and trigger take run options") {
+  fake_backend b;
+  CHECK(call(b, "POST", "/api/v1/workflows/w/run",
+             R"({"nodes": ["a", "b"], "downstream": true, "skip": ["c"]})")
+          .status
+        == 201);
+  CHECK(b.last_start.options.nodes == std::vector<std::string>{"a", "b"});
+  CHECK(b.last_start.options.downstream);
+  CHECK(b.last_start.options.skip == std::vector<std::string>{"c"});
+  CHECK(call(b, "POST", "/api/v1/workflows/w/run", R"({"from_node": "b"})").status == 201);
+  CHECK(b.last_start.options.from_node == "b");
+  CHECK(call(b, "POST", "/api/v1/workflows/w/trigger", R"({"skip": ["c"]})").status == 201);
+  CHECK(b.last_start.trigger == "trigger");
+  CHECK(b.last_start.options.skip == std::vector<std::string>{"c"});
+  check_error(call(b, "POST", "/api/v1/workflows/w/trigger", R"({"nodes": ["a"]})"), 400,
+              "unknown field 'nodes'");
+  check_error(call(b, "POST", "/api/v1/workflows/w/run", R"({"nodes": [1]})"), 400,
+              "field 'nodes' must be an array of node names");
+}
+
+TEST_CASE("mark a node succeeded or failed") {
+  fake_backend b;
+  auto r = call(b, "POST", "/api/v1/instances/01/nodes/load/mark",
+                R"({"status": "succeeded", "reason": "by hand", "by": "ann"})");
+  CHECK(r.status == 200);
+  CHECK(body_of(r) == json{{"instance_id", "01"}, {"node", "load"}, {"status", "succeeded"}});
+  CHECK(b.last_mark.node == "load");
+  CHECK(b.last_mark.status == "succeeded");
+  CHECK(b.last_mark.reason == "by hand");
+  CHECK(b.last_mark.by == "ann");
+  CHECK(call(b, "POST", "/api/v1/instances/01/nodes/load/mark", R"({"status": "failed"})").status
+        == 200);
+  CHECK(b.last_mark.status == "failed");
+  CHECK(b.last_mark.reason.empty());
+  auto mark = [&](const std::string& body) {
+    return call(b, "POST", "/api/v1/instances/01/nodes/load/mark", body);
+  };
+  check_error(mark(""), 400, "field 'status': expected \"succeeded\" or \"failed\", got nothing");
+  check_error(mark(R"({"status": "done"})"), 400, "got \"done\"");
+  check_error(mark(R"({"status": "failed", "reason": 5})"), 400, "field 'reason'");
+  check_error(mark(R"({"status": "failed", "why": "x"})"), 400, "unknown field 'why'");
+  check_error(call(b, "POST", "/api/v1/instances/zz/nodes/load/mark", R"({"status": "failed"})"),
+              404, "no instance");
+  check_error(call(b, "POST", "/api/v1/instances/01/nodes/pending/mark",
+                   R"({"status": "failed"})"),
+              409, "is pending");
+  check_error(call(b, "GET", "/api/v1/instances/01/nodes/load/mark"), 405, "use POST");
 }
 
 TEST_CASE("rerun maps unknown instances to 404 and conflicts to 409") {

@@ -488,6 +488,65 @@ TEST_CASE_TEMPLATE("instances with nodes and attempts round-trip", B, BACKENDS) 
   CHECK((*db->instances({}))[0].backfill_id == "bf-7");
 }
 
+TEST_CASE_TEMPLATE("run options, executions and the execution of attempts round-trip", B,
+                   BACKENDS) {
+  B backend;
+  auto db = open(backend.url);
+  auto inst = make_instance("0001", "w", "running");
+  inst.run_mode = "nodes";
+  inst.options.nodes = {"a", "b"};
+  inst.options.downstream = true;
+  inst.options.skip = {"c"};
+  inst.execution = 2;
+  inst.requested_by = "ann";
+  node_record n{"a", "action", "shell", "running", 2, 5, 0, "", {}};
+  attempt_record first{1, "w1", "failed", 3, false, 1, 1, "/l/a.1.log", 5, 6, "exit code 3", ""};
+  attempt_record second{2, "w1", "running", -1, false, 2, 1, "/l/a.2.log", 7, 0, "", ""};
+  second.execution = 2;
+  execution_record e1{"0001", 1, "cron", "", "{}", 5, 6, "failed",
+                      {{"failed", {"a"}}, {"skipped", {"b", "c"}}}};
+  execution_record e2{"0001", 2, "rerun", "ann", R"({"mode":"nodes","nodes":["a","b"]})", 7, 0,
+                      "running", {{"running", {"a"}}}};
+  REQUIRE(db->apply({instance_put{inst}, node_put{"0001", 0, n}, attempt_put{"0001", "a", first},
+                     attempt_put{"0001", "a", second}, execution_put{e2}, execution_put{e1}}));
+  auto r = **db->instance("0001");
+  CHECK(r.run_mode == "nodes");
+  CHECK(r.options.nodes == std::vector<std::string>{"a", "b"});
+  CHECK(r.options.downstream);
+  CHECK_FALSE(r.options.upstream);
+  CHECK(r.options.skip == std::vector<std::string>{"c"});
+  CHECK(r.execution == 2);
+  CHECK(r.requested_by == "ann");
+  REQUIRE(r.nodes[0].attempts.size() == 2);
+  CHECK(r.nodes[0].attempts[0].execution == 1);
+  CHECK(r.nodes[0].attempts[1].execution == 2);
+  auto list = db->executions("0001");
+  REQUIRE(list);
+  REQUIRE(list->size() == 2);
+  CHECK((*list)[0].number == 1);
+  CHECK((*list)[0].trigger == "cron");
+  CHECK((*list)[0].nodes == e1.nodes);
+  CHECK((*list)[1].requested_by == "ann");
+  CHECK((*list)[1].options == e2.options);
+  CHECK((*list)[1].status == "running");
+  // The execution ends: its row is replaced.
+  e2.status = "succeeded";
+  e2.finished = 9;
+  e2.nodes = {{"succeeded", {"a"}}};
+  REQUIRE(db->apply({execution_put{e2}}));
+  auto after = *db->executions("0001");
+  CHECK(after[1].status == "succeeded");
+  CHECK(after[1].finished == 9);
+  CHECK(after[1].nodes == e2.nodes);
+  CHECK(db->executions("nope")->empty());
+  // A first run without options reads back empty.
+  REQUIRE(db->apply({instance_put{make_instance("0002", "w", "queued")}}));
+  auto plain = **db->instance("0002");
+  CHECK(plain.options.empty());
+  CHECK(plain.run_mode.empty());
+  CHECK(plain.execution == 1);
+}
+
 TEST_CASE_TEMPLATE("instance listing filters, orders newest first and pages", B, BACKENDS) {
   B backend;
   auto db = open(backend.url);

@@ -102,6 +102,40 @@ TEST_CASE("defaults of the workflow and of actions") {
   CHECK_FALSE(a.is_ignore);
 }
 
+TEST_CASE("on-failure, max-parallel and pool: read, checked, pools against the config") {
+  const std::string body = R"(<start name="s" to="a"/>
+    <action name="a" pool="warehouse"><shell><command>true</command></shell><ok to="e"/></action>
+    <end name="e"/></work-flow>)";
+  auto r = parse_definition(
+    R"(<work-flow name="w" on-failure="continue" max-parallel="3">)" + body, "w.xml");
+  REQUIRE(r.wf);
+  CHECK(r.wf->continue_on_failure);
+  CHECK(r.wf->max_parallel == 3);
+  CHECK(r.wf->nodes[1].action.pool == "warehouse");
+  auto plain = parse_definition(R"(<work-flow name="w">)" + body, "w.xml");
+  REQUIRE(plain.wf);
+  CHECK_FALSE(plain.wf->continue_on_failure);
+  CHECK(plain.wf->max_parallel == 0);
+  // Pools are checked when the caller knows the config's.
+  parse_options opts;
+  opts.pools = std::set<std::string>{"warehouse", "api"};
+  CHECK(parse_definition(R"(<work-flow name="w">)" + body, "w.xml", opts).wf);
+  opts.pools = std::set<std::string>{"wharehouse"};
+  auto unknown = parse_definition(R"(<work-flow name="w">)" + body, "w.xml", opts);
+  CHECK_FALSE(unknown.wf);
+  for (const auto& d : diags(unknown))
+    MESSAGE(d);
+  CHECK(has(unknown, "error: unknown pool 'warehouse' (did you mean 'wharehouse'?)"));
+  opts.pools = std::set<std::string>{};
+  CHECK(has(parse_definition(R"(<work-flow name="w">)" + body, "w.xml", opts),
+            "unknown pool 'warehouse' (the config's [pools] is empty)"));
+  auto bad = parse_definition(
+    R"(<work-flow name="w" on-failure="go" max-parallel="0">)" + body, "w.xml");
+  CHECK_FALSE(bad.wf);
+  CHECK(has(bad, "attribute 'on-failure' expects end, continue; got 'go'"));
+  CHECK(has(bad, "max-parallel"));
+}
+
 TEST_CASE("host -1 means any host, as in akkaflow") {
   auto r = parse_definition(R"(<work-flow name="w"><start name="s" to="a"/>
     <action name="a" host="-1"><shell><command>true</command></shell><ok to="e"/></action>
