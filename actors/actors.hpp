@@ -123,6 +123,34 @@ using instance_runner_actor = caf::typed_actor<
   // anyone: the instance's state.
   caf::replies_to<atom::status>::with<status_map>>;
 
+/// Waits for date-window dependencies (schedule/windows, schedule/dependencies):
+/// of instances whose coordinator's depend-list has windowed items (before
+/// they start) and of dependent nodes. Re-evaluates the waiters on a workflow
+/// when an instance or node of it changes state (an index upstream -> waiters),
+/// never by polling; a timer only for a failure's wait-minutes.
+using dependency_waiter_actor = caf::typed_actor<
+  // master: instance (id) of the workflow (definition, logical time) waits for
+  // its depend-list's windows since (ms); the verdicts go to the master.
+  caf::reacts_to<atom::wait, std::string, workflow_ptr, timestamp, timestamp>,
+  // instance_runner: its dependent node (instance id, node, attempt) waits
+  // (definition, logical time, since); the verdicts go to the runner as reports.
+  caf::reacts_to<atom::wait, std::string, std::string, int, workflow_ptr, timestamp, timestamp,
+                 instance_runner_actor>,
+  // master, instance_runner: stop waiting for this instance (id) and its nodes.
+  caf::reacts_to<atom::cancel, std::string>,
+  // master, instance_runner: an instance or a node of this workflow changed state.
+  caf::reacts_to<atom::changed, std::string>,
+  // internal: the writes before this re-evaluation are committed (generation).
+  caf::reacts_to<atom::changed, std::uint64_t>,
+  // internal: a failure's wait-minutes of a waiter (key) may be over (generation).
+  caf::reacts_to<atom::timeout, std::string, std::uint64_t>,
+  // master: the report for a workflow (definition, name) at a logical time,
+  // for an instance (id, "" = none) waiting since (ms).
+  caf::replies_to<atom::dependency, workflow_ptr, std::string, timestamp, std::string,
+                  timestamp>::with<dependency_report>,
+  // anyone: waiters and evaluations.
+  caf::replies_to<atom::status>::with<status_map>>;
+
 /// Places attempts on workers with free slots; knows every worker.
 using dispatcher_actor = caf::typed_actor<
   // master gate: a worker (re)registers (its link); answers the leader epoch.
@@ -280,6 +308,11 @@ using api_actor = caf::typed_actor<
   caf::replies_to<atom::coordinate, std::string, std::string>::with<atom::ok>,
   // kill a running or queued instance.
   caf::replies_to<atom::kill, std::string>::with<atom::ok>,
+  // the date-window dependencies of an instance (id).
+  caf::replies_to<atom::dependency, std::string>::with<dependency_report>,
+  // the date-window dependencies of a workflow (name) at a logical time (0 =
+  // its next fire).
+  caf::replies_to<atom::dependency, std::string, timestamp>::with<dependency_report>,
   // the numbers of GET /metrics, gathered from the master's components.
   caf::replies_to<atom::metrics>::with<metrics_snapshot>,
   // a piece of a node's log (instance, node, attempt or 0 for the last, offset).
@@ -293,6 +326,9 @@ using master_actor = api_actor::extend<
   // coordinator: carry out a fire; answers the instances started ("" when
   // none: skipped for overlap, or fired before).
   caf::replies_to<atom::fire, fire_request>::with<std::string>,
+  // dependency_waiter: the verdict on a queued instance's depend-list
+  // windows (id, "holds", "waiting" or "failed", message).
+  caf::reacts_to<atom::wait, std::string, std::string, std::string>,
   // coordinator: write its state, in order with its fires.
   caf::reacts_to<atom::put, store_batch>,
   // store_writer: the store is (un)available (why not), and writes waiting.

@@ -116,6 +116,15 @@ public:
     return ask<log_chunk>(atom::log::value, id, node, attempt, offset);
   }
 
+  expected<dependency_report> instance_dependencies(const std::string& id) override {
+    return ask<dependency_report>(atom::dependency::value, id);
+  }
+
+  expected<dependency_report> workflow_dependencies(const std::string& name,
+                                                    timestamp logical_time) override {
+    return ask<dependency_report>(atom::dependency::value, name, logical_time);
+  }
+
   expected<metrics_snapshot> metrics() override {
     return ask<metrics_snapshot>(atom::metrics::value);
   }

@@ -78,11 +78,21 @@ using ack_after_commit = std::optional<std::pair<std::string, std::string>>;
 void persist(self_ptr self, bool instance_changed, store_batch batch = {},
              ack_after_commit ack = {}) {
   auto& st = self->state;
-  for (auto index : st.machine->take_changed())
+  bool node_ended = false;
+  for (auto index : st.machine->take_changed()) {
+    const auto& n = st.machine->node(index);
+    node_ended = node_ended || is_terminal(n.status);
     batch.emplace_back(node_put{st.cfg.record.id, static_cast<int>(index),
-                                make_node_record(*st.cfg.wf, index, st.machine->node(index))});
+                                make_node_record(*st.cfg.wf, index, n)});
+  }
   if (instance_changed)
     batch.emplace_back(instance_put{st.cfg.record});
+  // Dependents on a node of this workflow look again (after these writes:
+  // the waiter asks the writer for a commit first).
+  auto announce = [&] {
+    if (node_ended && st.cfg.waiter)
+      self->send(st.cfg.waiter, atom::changed::value, st.cfg.record.workflow);
+  };
   if (ack) {
     ++st.pending_acks;
     auto done = [self] {
@@ -97,10 +107,27 @@ void persist(self_ptr self, bool instance_changed, store_batch batch = {},
           done();
         },
         [done](caf::error&) { done(); }); // the writer is gone: the master stops
+    announce();
     return;
   }
   if (!batch.empty())
     self->send(st.cfg.store, atom::put::value, std::move(batch));
+  announce();
+}
+
+/// Whether node `index` is a dependent node: the waiter decides it, on the
+/// master, without a worker slot.
+bool waits_on_master(self_ptr self, std::size_t index) {
+  const auto& n = self->state.cfg.wf->nodes[index];
+  return n.kind == node_kind::action && std::holds_alternative<dependent_action>(n.action.body);
+}
+
+/// Hands dependent node `index` (attempt `attempt`, waiting since `since`) to the waiter.
+void wait_for_dependencies(self_ptr self, std::size_t index, int attempt, timestamp since) {
+  auto& st = self->state;
+  self->send(st.cfg.waiter, atom::wait::value, st.cfg.record.id, st.cfg.wf->nodes[index].name,
+             attempt, st.cfg.wf, st.cfg.record.logical_time, since,
+             caf::actor_cast<instance_runner_actor>(self));
 }
 
 /// The current execution as its row: its number, what started it, its
@@ -164,6 +191,10 @@ void apply(self_ptr self, std::vector<effect> effects, store_batch batch = {},
   for (auto& e : effects) {
     switch (e.what) {
       case effect::kind::run_action:
+        if (waits_on_master(self, e.node)) {
+          wait_for_dependencies(self, e.node, e.attempt, now_ms());
+          break;
+        }
         if (auto spec = make_attempt(st.cfg, e.node, e.attempt)) {
           self->send(st.cfg.dispatcher, atom::dispatch::value, std::move(*spec),
                      caf::actor_cast<instance_runner_actor>(self));
@@ -173,6 +204,13 @@ void apply(self_ptr self, std::vector<effect> effects, store_batch batch = {},
         }
         break;
       case effect::kind::cancel_action:
+        if (waits_on_master(self, e.node)) {
+          self->send(st.cfg.waiter, atom::cancel::value, st.cfg.record.id);
+          st.draining.insert(
+            attempt_key(st.cfg.record.id, st.cfg.wf->nodes[e.node].name, e.attempt));
+          report_to_self(self, e.node, e.attempt, "killed", "stopped waiting for dependencies");
+          break;
+        }
         self->send(st.cfg.dispatcher, atom::kill::value, st.cfg.record.id,
                    st.cfg.wf->nodes[e.node].name, e.attempt);
         st.draining.insert(attempt_key(st.cfg.record.id, st.cfg.wf->nodes[e.node].name, e.attempt));
@@ -182,6 +220,12 @@ void apply(self_ptr self, std::vector<effect> effects, store_batch batch = {},
                            static_cast<std::uint64_t>(e.node));
         break;
       case effect::kind::adopt_action:
+        if (waits_on_master(self, e.node)) {
+          // It waited before the master restarted: wait on, since then.
+          auto since = st.machine->node(e.node).started;
+          wait_for_dependencies(self, e.node, e.attempt, since != 0 ? since : now_ms());
+          break;
+        }
         if (auto spec = make_attempt(st.cfg, e.node, e.attempt)) {
           spec->worker = stored_worker(st.cfg.record, spec->node, e.attempt);
           self->send(st.cfg.dispatcher, atom::adopt::value, std::move(*spec),

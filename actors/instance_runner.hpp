@@ -22,6 +22,9 @@ struct instance_runner_config {
   /// their attempts).
   instance_record record;
   bool restore = false;
+  /// Its depend-list's date windows hold (or it has none to wait for): it may
+  /// start (master: admit).
+  bool dependencies_checked = false;
   /// Set to run an ended instance again (its record and nodes as stored).
   std::optional<rerun_request> rerun;
   /// Set to resume an ended instance after a node was marked by hand (its
@@ -37,6 +40,8 @@ struct instance_runner_config {
   /// attempts it cancelled.
   std::chrono::seconds drain_timeout{10};
   dispatcher_actor dispatcher;
+  /// Decides dependent nodes and hears of every node that ends.
+  dependency_waiter_actor waiter;
   store_writer_actor store;
   /// Told when the instance ends.
   master_actor master;

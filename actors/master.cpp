@@ -8,6 +8,7 @@
 #include <caf/typed_event_based_actor.hpp>
 
 #include "coordinator.hpp"
+#include "dependency_waiter.hpp"
 #include "dispatcher.hpp"
 #include "instance_runner.hpp"
 #include "log.hpp"
@@ -31,6 +32,10 @@ master_actor::behavior_type master(master_actor::stateful_pointer<master_state> 
   st.writer = self->spawn<caf::detached>(store_writer, st.cfg.writer_db,
                                          caf::actor_cast<master_actor>(self));
   st.reader = self->spawn<caf::detached>(store_reader, st.cfg.reader_db);
+  st.waiter = self->spawn<caf::detached>(
+    dependency_waiter, dependency_waiter_config{st.cfg.waiter_db, st.writer,
+                                                caf::actor_cast<master_actor>(self),
+                                                st.cfg.default_timezone});
   coordinator_config cc;
   cc.master = caf::actor_cast<master_actor>(self);
   cc.default_timezone = st.cfg.default_timezone;
@@ -66,6 +71,7 @@ master_actor::behavior_type master(master_actor::stateful_pointer<master_state> 
   }
   for (auto component : {caf::actor_cast<caf::actor>(st.writer),
                          caf::actor_cast<caf::actor>(st.reader),
+                         caf::actor_cast<caf::actor>(st.waiter),
                          caf::actor_cast<caf::actor>(st.registry),
                          caf::actor_cast<caf::actor>(st.dispatcher),
                          caf::actor_cast<caf::actor>(st.watcher),
@@ -88,7 +94,8 @@ master_actor::behavior_type master(master_actor::stateful_pointer<master_state> 
       demote(self, self->system().render(down.reason));
       return;
     }
-    auto core = {st.writer.address(), st.reader.address(), st.registry.address(),
+    auto core = {st.writer.address(), st.reader.address(), st.waiter.address(),
+                 st.registry.address(),
                  st.dispatcher.address(), st.watcher.address(), st.coordinator.address(),
                  st.keeper.address()};
     if (std::find(core.begin(), core.end(), down.source) == core.end())
@@ -173,6 +180,12 @@ master_actor::behavior_type master(master_actor::stateful_pointer<master_state> 
       store_health(self, available, error, pending);
     },
     [self](atom::kill, const std::string& id) { return kill_instance(self, id); },
+    [self](atom::wait, const std::string& id, const std::string& state,
+           const std::string& message) { on_dependency_verdict(self, id, state, message); },
+    [self](atom::dependency, const std::string& id) { return instance_dependencies(self, id); },
+    [self](atom::dependency, const std::string& name, timestamp logical_time) {
+      return workflow_dependencies(self, name, logical_time);
+    },
     [self](atom::log, const std::string& id, const std::string& node, int attempt,
            std::int64_t offset) { return node_log(self, id, node, attempt, offset); },
     [self](atom::status) -> status_map {

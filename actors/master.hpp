@@ -78,6 +78,8 @@ struct master_config {
   /// Connections for the writer and the reader (opened and migrated).
   std::shared_ptr<store> writer_db;
   std::shared_ptr<store> reader_db;
+  /// The dependency waiter's connection (date windows; reads only).
+  std::shared_ptr<store> waiter_db;
   /// Workflows and xmlconfig files the store already knows.
   std::vector<workflow_record> known_workflows;
   std::vector<xml_file_record> known_files;
@@ -113,6 +115,7 @@ struct master_state {
   xml_watcher_actor watcher;
   dispatcher_actor dispatcher;
   coordinator_actor coordinator;
+  dependency_waiter_actor waiter;
   lease_keeper_actor keeper;
   /// Until when the lease lets this master dispatch (ms).
   timestamp act_until = 0;
@@ -142,6 +145,9 @@ struct master_state {
   std::map<std::string, int> running_per_workflow;
   /// Instances waiting for their workflow's instance-limit, oldest first.
   std::map<std::string, std::deque<instance_runner_config>> waiting;
+  /// Queued instances waiting for their depend-list's date windows (by id):
+  /// the dependency waiter decides; then they are admitted, or fail.
+  std::map<std::string, instance_runner_config> gated;
   id_generator ids;
   timestamp started = 0;
   /// The store as the writer last said: available or why not, writes waiting,

@@ -400,6 +400,20 @@ caf::result<atom::ok> kill_instance(self_ptr self, const std::string& id) {
     self->send(it->second, atom::kill::value, std::string("killed on request"));
     return atom::ok::value;
   }
+  if (auto gated = st.gated.find(id); gated != st.gated.end()) {
+    auto record = std::move(gated->second.record);
+    st.gated.erase(gated);
+    self->send(st.waiter, atom::cancel::value, id);
+    record.status = "killed";
+    record.finished = now_ms();
+    record.message = "killed on request while it waited for its dependencies";
+    st.log->info("{} killed on request while it waited for its dependencies", id);
+    ++st.instances_ended["killed"];
+    auto workflow = record.workflow;
+    self->send(st.writer, atom::put::value, store_batch{instance_put{std::move(record)}});
+    self->send(st.waiter, atom::changed::value, workflow);
+    return atom::ok::value;
+  }
   for (auto& [name, queue] : st.waiting)
     for (auto it = queue.begin(); it != queue.end(); ++it)
       if (it->record.id == id) {
@@ -419,6 +433,66 @@ caf::result<atom::ok> kill_instance(self_ptr self, const std::string& id) {
     rp.deliver(make_caf_error(ec::conflict, "instance " + id + " is not running (it is "
                                               + r.status + ")"));
   });
+  return rp;
+}
+
+caf::result<dependency_report> instance_dependencies(self_ptr self, const std::string& id) {
+  auto rp = self->make_response_promise<dependency_report>();
+  with_instance(self, id, rp, [self, rp, id](instance_record& r) mutable {
+    auto& st = self->state;
+    // The version it runs when it waits here, else the active definition.
+    workflow_ptr wf;
+    if (auto g = st.gated.find(id); g != st.gated.end())
+      wf = g->second.wf;
+    auto ask = [self, rp, id, r](workflow_ptr def) mutable {
+      auto& st = self->state;
+      self->request(st.waiter, st.cfg.request_timeout, atom::dependency::value, def, r.workflow,
+                    r.logical_time, id, r.created != 0 ? r.created : now_ms())
+        .then([rp](dependency_report& report) mutable { rp.deliver(std::move(report)); },
+              [rp](caf::error& err) mutable { rp.deliver(err); });
+    };
+    if (wf) {
+      ask(wf);
+      return;
+    }
+    self->request(st.registry, st.cfg.request_timeout, atom::get::value, r.workflow)
+      .then([ask](workflow_ptr def, workflow_record&) mutable { ask(def); },
+            [rp](caf::error& err) mutable { rp.deliver(err); });
+  });
+  return rp;
+}
+
+caf::result<dependency_report> workflow_dependencies(self_ptr self, const std::string& name,
+                                                     timestamp logical_time) {
+  auto& st = self->state;
+  auto rp = self->make_response_promise<dependency_report>();
+  auto ask = [self, rp, name](workflow_ptr def, timestamp t) mutable {
+    auto& st = self->state;
+    self->request(st.waiter, st.cfg.request_timeout, atom::dependency::value, def, name, t,
+                  std::string{}, now_ms())
+      .then([rp](dependency_report& report) mutable { rp.deliver(std::move(report)); },
+            [rp](caf::error& err) mutable { rp.deliver(err); });
+  };
+  self->request(st.registry, st.cfg.request_timeout, atom::get::value, name)
+    .then(
+      [self, rp, name, logical_time, ask](workflow_ptr def, workflow_record&) mutable {
+        if (logical_time != 0) {
+          ask(def, logical_time);
+          return;
+        }
+        // Its coordinator's next fire; now without one.
+        auto& st = self->state;
+        self->request(st.coordinator, st.cfg.request_timeout, atom::get::value, name)
+          .then(
+            [ask, def](workflow_detail& d) mutable {
+              timestamp next = 0;
+              if (d.has_coordinator && !d.coordinator.next_fires.empty())
+                next = d.coordinator.next_fires.front();
+              ask(def, next != 0 ? next : now_ms());
+            },
+            [ask, def](caf::error&) mutable { ask(def, now_ms()); });
+      },
+      [rp](caf::error& err) mutable { rp.deliver(err); });
   return rp;
 }
 

@@ -17,6 +17,7 @@
 #include "log.hpp"
 #include "model/workflow.hpp"
 #include "schedule/coordinator.hpp"
+#include "schedule/dependencies.hpp"
 #include "util/strings.hpp"
 
 namespace cafflow::master_detail {
@@ -42,6 +43,7 @@ void fill_handles(self_ptr self, instance_runner_config& rc) {
   rc.max_attachment_bytes = st.cfg.max_attachment_bytes;
   rc.drain_timeout = st.cfg.kill_grace + std::chrono::seconds(5);
   rc.dispatcher = st.dispatcher;
+  rc.waiter = st.waiter;
   rc.store = st.writer;
   rc.master = caf::actor_cast<master_actor>(self);
 }
@@ -53,6 +55,16 @@ void admit(self_ptr self, instance_runner_config rc) {
   if (st.draining) {
     st.log->info("{} {} stays queued for the next master (this one is stopping)", rc.record.id,
                  rc.record.workflow);
+    return;
+  }
+  if (!rc.dependencies_checked && depend_list_part(*rc.wf)) {
+    // Whatever created it, it waits for its depend-list's date windows at
+    // its logical time; the waiter answers with dependency_verdict. A new
+    // master re-derives the wait from the queued instance (since: created).
+    auto id = rc.record.id;
+    self->send(st.waiter, atom::wait::value, id, rc.wf, rc.record.logical_time,
+               rc.record.created != 0 ? rc.record.created : now_ms());
+    st.gated.emplace(std::move(id), std::move(rc));
     return;
   }
   auto& running = st.running_per_workflow[rc.record.workflow];
@@ -248,6 +260,44 @@ void lineage_step(self_ptr self, const std::string& id, const std::string& workf
   }
 }
 
+void on_dependency_verdict(self_ptr self, const std::string& id, const std::string& state,
+                        const std::string& message) {
+  auto& st = self->state;
+  auto it = st.gated.find(id);
+  if (it == st.gated.end())
+    return; // killed meanwhile
+  auto& rc = it->second;
+  if (state == "waiting") {
+    if (rc.record.message != message) {
+      rc.record.message = message;
+      self->send(st.writer, atom::put::value, store_batch{instance_put{rc.record}});
+    }
+    return;
+  }
+  auto ready = std::move(rc);
+  st.gated.erase(it);
+  if (state == "holds") {
+    st.log->info("{} {}: its date-window dependencies hold", id, ready.record.workflow);
+    ready.record.message.clear();
+    ready.dependencies_checked = true;
+    admit(self, std::move(ready));
+    return;
+  }
+  // Failed: it ends without having run, saying which period and instance.
+  auto& r = ready.record;
+  st.log->warn("{} {} failed: {}", id, r.workflow, message.substr(0, message.find('\n')));
+  r.status = "failed";
+  r.message = message;
+  r.finished = now_ms();
+  ++st.instances_ended["failed"];
+  self->send(st.writer, atom::put::value, store_batch{instance_put{r}});
+  // Its own dependents look again; its coordinator and lineage hear of it.
+  self->send(st.waiter, atom::changed::value, r.workflow);
+  self->send(st.coordinator, atom::done::value, r.workflow, id, r.status,
+             r.origin.empty() ? r.trigger : r.origin);
+  lineage_step(self, id, r.workflow, r.status);
+}
+
 /// Whether a fire of `def` starts, queues or is skipped (its overlap).
 fire_admission admission(self_ptr self, const catalog::entry& def) {
   auto& st = self->state;
@@ -359,6 +409,8 @@ void instance_done(self_ptr self, const std::string& id, const std::string& stat
   auto wf = st.runner_workflow.find(id);
   auto origin = st.runner_origin.find(id);
   if (wf != st.runner_workflow.end() && origin != st.runner_origin.end()) {
+    // Waiters on its workflow look again (after its writes are committed).
+    self->send(st.waiter, atom::changed::value, wf->second);
     self->send(st.coordinator, atom::done::value, wf->second, id, status, origin->second);
     lineage_step(self, id, wf->second, status);
   }

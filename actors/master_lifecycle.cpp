@@ -29,6 +29,7 @@ void shutdown(self_ptr self, caf::error reason) {
   self->send_exit(st.cfg.gate, caf::exit_reason::user_shutdown);
   self->send_exit(st.watcher, caf::exit_reason::user_shutdown);
   self->send_exit(st.coordinator, caf::exit_reason::user_shutdown);
+  self->send_exit(st.waiter, caf::exit_reason::user_shutdown);
   for (auto& [id, runner] : st.runners)
     self->send_exit(runner, caf::exit_reason::user_shutdown);
   self->send_exit(st.dispatcher, caf::exit_reason::user_shutdown);
@@ -129,6 +130,7 @@ void demote(self_ptr self, const std::string& why) {
   for (auto component : {caf::actor_cast<caf::actor>(st.cfg.gate),
                          caf::actor_cast<caf::actor>(st.watcher),
                          caf::actor_cast<caf::actor>(st.coordinator),
+                         caf::actor_cast<caf::actor>(st.waiter),
                          caf::actor_cast<caf::actor>(st.dispatcher),
                          caf::actor_cast<caf::actor>(st.registry),
                          caf::actor_cast<caf::actor>(st.keeper),

@@ -96,6 +96,11 @@ void lineage_step(self_ptr self, const std::string& id, const std::string& workf
 /// Carries out a coordinator's fire now; answers the instances started.
 void fire_now(self_ptr self, fire_request req, caf::typed_response_promise<std::string> rp);
 
+/// The dependency waiter's verdict on a gated instance: start it (holds),
+/// fail it (failed), or show why it waits (waiting).
+void on_dependency_verdict(self_ptr self, const std::string& id, const std::string& state,
+                        const std::string& message);
+
 /// A coordinator's fire: now, or after a lease renewal when the lease lapsed.
 caf::result<std::string> fire(self_ptr self, fire_request& req);
 
@@ -116,6 +121,11 @@ caf::result<atom::ok> mark_node(self_ptr self, const std::string& id, mark_reque
 caf::result<workflow_detail> workflow_detail_of(self_ptr self, const std::string& name);
 /// Kills a running or queued instance.
 caf::result<atom::ok> kill_instance(self_ptr self, const std::string& id);
+/// The date-window dependencies of an instance, and of a workflow at a
+/// logical time (0 = its coordinator's next fire, else now).
+caf::result<dependency_report> instance_dependencies(self_ptr self, const std::string& id);
+caf::result<dependency_report> workflow_dependencies(self_ptr self, const std::string& name,
+                                                     timestamp logical_time);
 /// A piece of a node's log, from the worker that ran it.
 caf::result<log_chunk> node_log(self_ptr self, const std::string& id, const std::string& node,
                                 int attempt, std::int64_t offset);

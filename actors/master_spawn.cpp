@@ -14,6 +14,7 @@
 #include <caf/exit_reason.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
+#include "actions/kind.hpp"
 #include "election.hpp"
 #include "engine/params.hpp"
 #include "exec/process.hpp"
@@ -85,6 +86,10 @@ expected<recovery_plan> prepare_recovery(store& db, const config& cfg) {
       recovering.insert(record.id);
       for (const auto& n : record.nodes)
         if (n.kind == "action" && (n.status == "running" || n.status == "waiting")) {
+          // A node of a master kind (dependent) is no worker's: it waits again here.
+          if (const auto* kind = find_kind(n.action_type);
+              kind != nullptr && kind->place == run_place::master)
+            continue;
           std::string worker;
           for (const auto& a : n.attempts)
             if (a.number == n.attempt_count)
@@ -168,6 +173,9 @@ expected<std::optional<master_actor>> spawn_master(caf::actor_system& sys, const
   auto reader_db = open_store(*url, cfg.store.busy_timeout_ms);
   if (!reader_db)
     return reader_db.error();
+  auto waiter_db = open_store(*url, cfg.store.busy_timeout_ms);
+  if (!waiter_db)
+    return waiter_db.error();
   auto lease_db = open_store(*url, cfg.store.busy_timeout_ms);
   if (!lease_db)
     return lease_db.error();
@@ -211,6 +219,7 @@ expected<std::optional<master_actor>> spawn_master(caf::actor_system& sys, const
   mc.drain_grace = std::chrono::seconds(cfg.master.drain_grace_s);
   mc.writer_db = std::shared_ptr<store>(std::move(*writer_db));
   mc.reader_db = std::shared_ptr<store>(std::move(*reader_db));
+  mc.waiter_db = std::shared_ptr<store>(std::move(*waiter_db));
   mc.known_workflows = std::move(*known);
   mc.known_files = std::move(*known_files);
   mc.last_instance_id = std::move(*last_id);

@@ -74,6 +74,7 @@ void add_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<dag_edge>("cafflow::dag_edge");
   cfg.add_message_type<workflow_version_view>("cafflow::workflow_version_view");
   cfg.add_message_type<workflow_detail>("cafflow::workflow_detail");
+  cfg.add_message_type<dependency_report>("cafflow::dependency_report");
   cfg.add_message_type<credential>("cafflow::credential");
   cfg.add_message_type<hello_msg>("cafflow::hello_msg");
   cfg.add_message_type<challenge_msg>("cafflow::challenge_msg");

@@ -76,6 +76,10 @@ using timeout = caf::atom_constant<caf::atom("timeout")>;
 using workers = caf::atom_constant<caf::atom("workers")>;
 using workflow = caf::atom_constant<caf::atom("workflow")>;
 using workflows = caf::atom_constant<caf::atom("workflows")>;
+using wait = caf::atom_constant<caf::atom("wait")>;
+using changed = caf::atom_constant<caf::atom("changed")>;
+using cancel = caf::atom_constant<caf::atom("cancel")>;
+using dependency = caf::atom_constant<caf::atom("dependency")>;
 } // namespace atom
 
 /// The mark of a message that only the actor's own process may send: no
@@ -257,6 +261,12 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, workflow_version_view& x) {
   return f(caf::meta::type_name("workflow_version_view"), x.version, x.hash, x.file,
            x.loaded_at);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, dependency_report& x) {
+  return f(caf::meta::type_name("dependency_report"), x.workflow, x.instance_id, x.logical_time,
+           x.timezone, x.state, x.message, x.detail);
 }
 
 template <class Inspector>

@@ -1,6 +1,7 @@
 // <dependent>: waits on the master, without a worker slot, until other
-// workflows' instances satisfy date windows. Not built yet (the date-window
-// issue); a coordinator's <depend-list> covers flag dependencies meanwhile.
+// workflows' instances satisfy date windows (schedule/windows). The instance
+// runner hands the node to the dependency waiter instead of the dispatcher;
+// the waiter's verdict ends the attempt (docs/SCHEDULING.md).
 #include "actions/kinds.hpp"
 
 namespace cafflow {
@@ -9,9 +10,6 @@ action_kind dependent_kind() {
   action_kind kind;
   kind.name = "dependent";
   kind.place = run_place::master;
-  kind.not_supported = "date-window dependencies in an action wait on the master, which this "
-                       "version cannot do yet; use the coordinator's <depend-list> "
-                       "(docs/STATUS.md)";
   return kind;
 }
 

@@ -492,6 +492,39 @@ void print_instance(const json& i) {
   }
 }
 
+/// Prints a dependency report (GET .../dependencies): exit 0 when every
+/// item holds (or there is none), 1 when one failed, 2 while one waits.
+int print_dependencies(const globals& g, const json& body) {
+  if (g.json_output) {
+    print_json(body);
+  } else {
+    std::cout << "workflow      " << str(body["workflow"]) << '\n';
+    if (!body["instance_id"].is_null())
+      std::cout << "instance      " << str(body["instance_id"]) << '\n';
+    if (body.contains("logical_time") && body["logical_time"].is_object())
+      std::cout << "logical time  " << str(body["logical_time"]["local"]) << " ("
+                << str(body["timezone"]) << ")\n";
+    std::cout << "state         " << str(body["state"]) << "\n\n" << str(body["message"]) << '\n';
+  }
+  auto state = str(body["state"]);
+  return state == "failed"    ? exit_code::failed
+         : state == "waiting" ? exit_code::waiting
+                              : exit_code::ok;
+}
+
+int instance_why(const globals& g, const std::string& id) {
+  return print_dependencies(g, call(g, "GET", "/api/v1/instances/" + url_encode(id)
+                                                + "/dependencies"));
+}
+
+int workflow_why(const globals& g, const std::string& name, const std::string& logical_time,
+                 const std::string& tz) {
+  auto path = "/api/v1/workflows/" + url_encode(name) + "/dependencies";
+  if (!logical_time.empty())
+    path += "?logical_time=" + std::to_string(logical_time_ms(logical_time, tz));
+  return print_dependencies(g, call(g, "GET", path));
+}
+
 int instance_show(const globals& g, const std::string& id) {
   auto body = call(g, "GET", "/api/v1/instances/" + url_encode(id));
   if (g.json_output)
@@ -858,6 +891,25 @@ int run_cli(int argc, char** argv) {
   add_start("lineage", "start the workflow, then every workflow downstream of it, each once "
                        "its upstreams in the run have succeeded; prints the first instance's id");
 
+  auto* wf_why = workflow->add_subcommand(
+    "why", "whether an instance at a logical time would wait for its date-window dependencies, "
+           "and why: each item's periods and the upstream instance each looked at; exit 0 "
+           "all hold, 1 one failed, 2 waiting");
+  std::string why_name, why_time, why_tz;
+  wf_why->add_option("NAME", why_name, "workflow name")->required();
+  wf_why->add_option("--logical-time", why_time,
+                     "YYYY-MM-DD HH:MM:SS in --tz, YYYY-MM-DDTHH:MM:SSZ, or milliseconds "
+                     "(default: the coordinator's next fire, else now)");
+  wf_why->add_option("--tz", why_tz,
+                     "IANA zone of --logical-time (default: schedule.timezone, else this "
+                     "machine's)");
+  wf_why->callback([&] {
+    action = [&] {
+      return workflow_why(g, why_name, why_time,
+                          why_tz.empty() ? g.cfg.schedule.timezone : why_tz);
+    };
+  });
+
   std::string coordinate_name;
   struct coordinate_command {
     const char* verb;
@@ -1050,6 +1102,13 @@ int run_cli(int argc, char** argv) {
   std::string show_id;
   in_show->add_option("ID", show_id, "instance id")->required();
   in_show->callback([&] { action = [&] { return instance_show(g, show_id); }; });
+  auto* in_why = instance->add_subcommand(
+    "why", "why an instance waits (or failed) on its date-window dependencies: each item's "
+           "periods and the upstream instance each looked at; exit 0 all hold, 1 one failed, "
+           "2 waiting");
+  std::string why_id;
+  in_why->add_option("ID", why_id, "instance id")->required();
+  in_why->callback([&] { action = [&] { return instance_why(g, why_id); }; });
   auto* in_kill = instance->add_subcommand(
     "kill", "stop every running process of an instance (SIGTERM, then SIGKILL) and end it killed");
   std::string kill_id;

@@ -10,6 +10,8 @@ constexpr int ok = 0;
 constexpr int failed = 1;
 /// `instance wait` timed out.
 constexpr int timeout = 2;
+/// `instance why` / `workflow why`: a date-window dependency still waits.
+constexpr int waiting = 2;
 /// Bad command-line usage.
 constexpr int usage = 64;
 /// The cluster could not be reached.

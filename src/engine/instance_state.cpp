@@ -359,7 +359,12 @@ expected<std::vector<effect>> instance_state::mark(std::size_t index, bool succe
 void instance_state::attempt_waiting(std::size_t index, int attempt, const std::string& why,
                                      timestamp now) {
   if (status_ != instance_status::running || index >= nodes_.size() || !active_[index]
-      || nodes_[index].attempts != attempt || nodes_[index].status != node_status::running)
+      || nodes_[index].attempts != attempt
+      || (nodes_[index].status != node_status::running
+          && nodes_[index].status != node_status::waiting))
+    return;
+  // Waiting again: only the reason changes (a dependent node's explanation).
+  if (nodes_[index].status == node_status::waiting && nodes_[index].message == why)
     return;
   set(index, node_status::waiting, now, why);
 }

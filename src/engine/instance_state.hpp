@@ -150,7 +150,8 @@ public:
                                        const std::string& message, timestamp now);
 
   /// Progress of a dispatched attempt, shown in the node's status: it waits
-  /// for a worker (and why), or it runs. Changes nothing else.
+  /// for a worker or for dependencies (and why; a new reason replaces the
+  /// last), or it runs. Changes nothing else.
   void attempt_waiting(std::size_t node, int attempt, const std::string& why, timestamp now);
   void attempt_running(std::size_t node, int attempt, timestamp now);
 

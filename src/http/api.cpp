@@ -214,6 +214,39 @@ http_response get_executions(api_backend& backend, const std::string& id) {
   return json_response(200, json{{"instance_id", id}, {"executions", std::move(executions)}});
 }
 
+/// A dependency report as the API shows it: the verdicts (schedule/windows)
+/// with the instance, the overall state and the explanation text.
+http_response dependencies_response(const expected<dependency_report>& report) {
+  if (!report)
+    return from_error(report.error());
+  auto body = json::parse(report->detail, nullptr, false);
+  if (body.is_discarded() || !body.is_object())
+    body = json::object();
+  body["instance_id"] = report->instance_id.empty() ? json(nullptr) : json(report->instance_id);
+  body["state"] = report->state;
+  body["message"] = report->message;
+  return json_response(200, body);
+}
+
+/// GET /workflows/{name}/dependencies?logical_time=T (absent: its next fire).
+http_response get_workflow_dependencies(api_backend& backend, const std::string& name,
+                                        const std::string& query) {
+  timestamp logical_time = 0;
+  for (const auto& [key, value] : parse_query(query)) {
+    if (key != "logical_time")
+      return error_response(400, "unknown query parameter '" + key
+                                   + "' (expected logical_time)");
+    long long ms = 0;
+    if (parse_int(value, ms) && ms > 0)
+      logical_time = ms;
+    else if (!parse_utc_time(value, logical_time) || logical_time <= 0)
+      return error_response(400, "query parameter 'logical_time': " + shown(value)
+                                   + " is not a time (expected YYYY-MM-DD HH:MM:SS or "
+                                     "YYYY-MM-DDTHH:MM:SSZ in UTC, or milliseconds)");
+  }
+  return dependencies_response(backend.workflow_dependencies(name, logical_time));
+}
+
 /// Adds the store's view of the masters to a cluster body: "epoch",
 /// "lease" and "masters".
 void add_view(json& body, const cluster_view& view) {
@@ -683,6 +716,9 @@ http_response handle_api(api_backend& backend, const http_request& request) {
       if (verb == "pause" || verb == "resume" || verb == "reset")
         return method == "POST" ? post_coordinate(backend, parts[1], verb)
                                 : method_not_allowed("POST");
+      if (verb == "dependencies")
+        return only("GET") ? get_workflow_dependencies(backend, parts[1], request.query)
+                           : method_not_allowed("GET");
     }
     if (parts.size() == 1 && parts[0] == "instances")
       return only("GET") ? get_instances(backend, request.query) : method_not_allowed("GET");
@@ -694,6 +730,9 @@ http_response handle_api(api_backend& backend, const http_request& request) {
       return only("GET") ? get_instance(backend, parts[1]) : method_not_allowed("GET");
     if (parts.size() == 3 && parts[0] == "instances" && parts[2] == "executions")
       return only("GET") ? get_executions(backend, parts[1]) : method_not_allowed("GET");
+    if (parts.size() == 3 && parts[0] == "instances" && parts[2] == "dependencies")
+      return only("GET") ? dependencies_response(backend.instance_dependencies(parts[1]))
+                         : method_not_allowed("GET");
     if (parts.size() == 3 && parts[0] == "instances" && parts[2] == "kill")
       return method == "POST" ? post_kill(backend, parts[1]) : method_not_allowed("POST");
     if (parts.size() == 3 && parts[0] == "instances" && parts[2] == "rerun")

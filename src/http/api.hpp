@@ -80,6 +80,14 @@ public:
   /// A piece of a node's log; attempt 0 = the last one.
   virtual expected<log_chunk> node_log(const std::string& id, const std::string& node,
                                        int attempt, std::int64_t offset) = 0;
+  /// The date-window dependencies of an instance, or of a workflow at a
+  /// logical time (0 = its next fire). Without an override: unsupported.
+  virtual expected<dependency_report> instance_dependencies(const std::string&) {
+    return make_error(ec::unspecified, "dependencies are not supported here");
+  }
+  virtual expected<dependency_report> workflow_dependencies(const std::string&, timestamp) {
+    return make_error(ec::unspecified, "dependencies are not supported here");
+  }
   /// The master's numbers for GET /metrics (http/metrics.hpp). Without an
   /// override: unsupported (a 500).
   virtual expected<metrics_snapshot> metrics() {

@@ -118,6 +118,23 @@ struct workflow_version_view {
   timestamp loaded_at = 0;
 };
 
+/// Why an instance (or a workflow's instance at a logical time) waits: its
+/// date-window dependencies (schedule/windows), as GET .../dependencies and
+/// `cafflow instance why` / `workflow why` show them.
+struct dependency_report {
+  std::string workflow;
+  /// Empty for a workflow asked at a logical time.
+  std::string instance_id;
+  timestamp logical_time = 0;
+  std::string timezone;
+  /// "holds", "waiting", "failed", or "none" (no date-window dependency).
+  std::string state;
+  /// The explanation: the waiting node's or instance's message.
+  std::string message;
+  /// The verdicts as a JSON document (schedule/windows.hpp, docs/API.md).
+  std::string detail;
+};
+
 /// A workflow with its coordinator, its graph and its stored versions.
 struct workflow_detail {
   workflow_record record;

@@ -270,6 +270,10 @@ struct coordinator_spec {
   std::string cron;
   /// The `<depend-list>`: all of its items (and nested all/any) must hold.
   dependency_expr depends;
+  /// Its date-window items: a failure fails the instance ("fail"), or is
+  /// waited out `wait_minutes` for a rerun ("wait"; 0 = fails at once).
+  std::string on_failure = "wait";
+  int wait_minutes = 0;
   /// none, last or all.
   std::string catchup = "none";
   /// queue or skip.

@@ -277,6 +277,11 @@ std::string coordinator_logic::show(timestamp t) const {
 bool coordinator_logic::holds(const dependency_expr& expr) const {
   switch (expr.what) {
     case dependency_expr::kind::item:
+      // With a cron, a date-window item does not hold the tick back: the
+      // instance is created and waits for its window (schedule/windows).
+      // Without one, its upstream's success is what fires, as a flag.
+      if (!expr.item.window.empty() && cron_)
+        return true;
       return memory_.ready.count(expr.item.workflow) > 0;
     case dependency_expr::kind::any:
       return std::any_of(expr.children.begin(), expr.children.end(),

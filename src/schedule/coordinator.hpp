@@ -12,6 +12,9 @@
 // * Without a cron, the workflow fires (trigger "dependency", logical time =
 //   now) when the last dependency becomes ready, inside the window.
 // * Firing clears the dependency flags.
+// * Items with a date window (cycle, window) are flags only without a cron;
+//   with a cron they do not hold a tick back: its instance waits for the
+//   window at its logical time (schedule/windows, docs/SCHEDULING.md).
 // * Ticks outside [start-time, end-time], while disabled or paused, pass
 //   without firing. Flags are collected even while paused.
 // * At start after downtime, the ticks missed since the stored next tick are

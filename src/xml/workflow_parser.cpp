@@ -8,6 +8,7 @@
 #include <pugixml.hpp>
 
 #include "actions/kind.hpp"
+#include "schedule/windows.hpp"
 #include "util/files.hpp"
 #include "util/strings.hpp"
 #include "util/tz.hpp"
@@ -20,21 +21,6 @@ namespace cafflow {
 namespace {
 
 using severity = diagnostic::severity;
-
-const std::vector<std::string> cycles{"hour", "day", "week", "month"};
-
-/// The windows of each cycle (WORKFLOW-FORMAT.md §5).
-const std::map<std::string, std::vector<std::string>>& windows_by_cycle() {
-  static const std::map<std::string, std::vector<std::string>> windows{
-    {"hour", {"currentHour", "last1Hour", "last2Hours", "last3Hours", "last24Hours"}},
-    {"day", {"today", "last1Days", "last2Days", "last3Days", "last7Days"}},
-    {"week",
-     {"thisWeek", "lastWeek", "lastMonday", "lastTuesday", "lastWednesday", "lastThursday",
-      "lastFriday", "lastSaturday", "lastSunday"}},
-    {"month", {"thisMonth", "lastMonth", "lastMonthBegin", "lastMonthEnd"}},
-  };
-  return windows;
-}
 
 /// Builds the model from the DOM, reporting every problem with its position.
 class parser {
@@ -631,6 +617,14 @@ private:
                           "or dependent)");
     if (!ok_seen)
       error(pos_of(elem), "<action> needs <ok to=\"...\"/>");
+    if (bodies == 1 && kind_of(spec.body).place == run_place::master
+        && kind_of(spec.body).not_supported.empty())
+      // It waits on the master: no worker, no process, no time limit.
+      for (const char* attr : {"host", "worker-group", "timeout", "timeout-action"})
+        if (elem.attribute(attr) && !(std::string(attr) == "host" && spec.host.empty()))
+          error(attr_pos(elem, attr), "attribute '" + std::string(attr) + "' does not apply to <"
+                                        + kind_of(spec.body).name
+                                        + ">: it waits on the master, not on a worker");
   }
 
   std::vector<std::string> parse_attach_list(pugi::xml_node elem) {
@@ -1034,7 +1028,7 @@ private:
     dependency_item item;
     item.pos = pos_of(elem);
     item.workflow = required(elem, "name");
-    get_enum(elem, "cycle", cycles, item.cycle);
+    get_enum(elem, "cycle", dependency_cycles(), item.cycle);
     item.node = optional(elem, "node");
     auto window = optional(elem, "window");
     if (!window.empty() && item.cycle.empty() && !elem.attribute("cycle"))
@@ -1061,6 +1055,10 @@ private:
     } else if (windows_required && !elem.attribute("cycle")) {
       // A <dependent> action needs a date window to know what to wait for.
       error(pos_of(elem), "a <workflow> in <dependent> needs a 'cycle' and a 'window'");
+    } else if (!item.node.empty()) {
+      // A flag dependency counts whole instances: a node needs a date window.
+      error(attr_pos(elem, "node"), "'node' needs a 'cycle' and a 'window' (a dependency "
+                                    "without a window waits for a whole instance)");
     }
     return item;
   }
@@ -1166,12 +1164,28 @@ private:
       {"depend-list", [&](pugi::xml_node c) {
          if (!once(c, depend_seen))
            return;
-         attrs(c, {"cron"}, true);
+         attrs(c, {"cron", "on-failure", "wait-minutes"}, true);
          if (auto cron = c.attribute("cron")) {
            spec.cron = trim(cron.value());
            check_cron(c, "cron", spec.cron);
          }
+         get_enum(c, "on-failure", {"wait", "fail"}, spec.on_failure);
+         get_int(c, "wait-minutes", spec.wait_minutes, 0, 60 * 24 * 366);
          spec.depends = parse_dependency_group(c, dependency_expr::kind::all, false);
+         if ((c.attribute("on-failure") || c.attribute("wait-minutes"))
+             && !windowed_part(spec.depends))
+           error(pos_of(c), "'on-failure' and 'wait-minutes' apply to items with a date window "
+                            "(cycle, window); this <depend-list> has none");
+         else if (spec.on_failure == "fail" && c.attribute("wait-minutes"))
+           warning(attr_pos(c, "wait-minutes"),
+                   "'wait-minutes' has no effect with on-failure=\"fail\"");
+         if (trigger_list != nullptr && windowed_part(spec.depends))
+           error(pos_of(c), "date windows (cycle, window) need a coordinator inside the "
+                            "workflow: a standalone coordinator's <depend-list> takes "
+                            "<workflow name=\"...\"/> without them");
+         else if (mixes_windows_in_any(spec.depends))
+           error(pos_of(c), "an <any> in a <depend-list> cannot mix items with a date window "
+                            "and items without one (docs/SCHEDULING.md)");
        }},
       {"param-list", [&](pugi::xml_node c) {
          if (once(c, params_seen))

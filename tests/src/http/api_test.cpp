@@ -130,6 +130,33 @@ public:
     return {};
   }
   std::string last_log;
+  std::string last_dependencies;
+
+  expected<dependency_report> instance_dependencies(const std::string& id) override {
+    last_dependencies = id;
+    if (id == "zz")
+      return make_error(ec::unknown_instance, "no instance with id 'zz'");
+    dependency_report r;
+    r.workflow = "B";
+    r.instance_id = id;
+    r.state = "waiting";
+    r.message = "depend-list: waiting for dependencies:\nA (cycle day, window today): waiting";
+    r.detail = R"({"workflow":"B","parts":[{"part":"depend-list","state":"waiting"}]})";
+    return r;
+  }
+
+  expected<dependency_report> workflow_dependencies(const std::string& name,
+                                                    timestamp logical_time) override {
+    last_dependencies = name + "@" + std::to_string(logical_time);
+    if (name != "B")
+      return make_error(ec::unknown_workflow, "no workflow named '" + name + "'");
+    dependency_report r;
+    r.workflow = name;
+    r.state = "holds";
+    r.detail = "{}";
+    return r;
+  }
+
   expected<log_chunk> node_log(const std::string& id, const std::string& node, int attempt,
                                std::int64_t offset) override {
     last_log = id + "/" + node + "#" + std::to_string(attempt) + "@" + std::to_string(offset);
@@ -607,6 +634,34 @@ TEST_CASE("errors are JSON with a status that fits") {
   REQUIRE(wrong.headers.size() == 1);
   CHECK(wrong.headers[0] == std::pair<std::string, std::string>{"Allow", "GET"});
   check(call(b, "GET", "/api/v1/workflows/w/run"), 405, "use POST");
+}
+
+TEST_CASE("dependencies of an instance and of a workflow at a logical time") {
+  fake_backend b;
+  auto inst = call(b, "GET", "/api/v1/instances/01/dependencies");
+  CHECK(inst.status == 200);
+  CHECK(b.last_dependencies == "01");
+  auto body = body_of(inst);
+  CHECK(body["state"] == "waiting");
+  CHECK(body["instance_id"] == "01");
+  CHECK(body["parts"][0]["part"] == "depend-list");
+  CHECK(body["message"].get<std::string>().find("A (cycle day, window today)") != std::string::npos);
+  CHECK(call(b, "GET", "/api/v1/instances/zz/dependencies").status == 404);
+  CHECK(call(b, "POST", "/api/v1/instances/01/dependencies").status == 405);
+  auto wf = call(b, "GET", "/api/v1/workflows/B/dependencies?logical_time=2026-07-28%2004:10:00");
+  CHECK(wf.status == 200);
+  CHECK(b.last_dependencies == "B@1785211800000");
+  CHECK(body_of(wf)["instance_id"].is_null());
+  CHECK(body_of(wf)["state"] == "holds");
+  call(b, "GET", "/api/v1/workflows/B/dependencies");
+  CHECK(b.last_dependencies == "B@0"); // the next fire
+  call(b, "GET", "/api/v1/workflows/B/dependencies?logical_time=1785211800000");
+  CHECK(b.last_dependencies == "B@1785211800000");
+  auto bad = call(b, "GET", "/api/v1/workflows/B/dependencies?logical_time=tomorrow");
+  CHECK(bad.status == 400);
+  CHECK(body_of(bad)["error"].get<std::string>().find("'logical_time'") != std::string::npos);
+  CHECK(call(b, "GET", "/api/v1/workflows/B/dependencies?at=1").status == 400);
+  CHECK(call(b, "GET", "/api/v1/workflows/X/dependencies").status == 404);
 }
 
 TEST_CASE("kill and logs and the cluster view") {

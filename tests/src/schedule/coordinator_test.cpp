@@ -298,3 +298,30 @@ TEST_CASE("coordinator: overlap decides what a fire at the instance-limit does")
   CHECK(admit_fire("skip", 2, 2) == fire_admission::skip);
   CHECK(admit_fire("skip", 1, 3) == fire_admission::skip);
 }
+
+TEST_CASE("coordinator: with a cron a date-window item does not hold the tick back") {
+  auto s = spec("0 * * * *", {"flag"});
+  auto windowed = item("daily");
+  windowed.item.cycle = "day";
+  windowed.item.window = "today";
+  s.depends.children.push_back(windowed);
+  auto c = make(s);
+  CHECK(c.start(std::nullopt, {}, at("2026-03-01 10:30:00")).empty());
+  // The flag item still waits; the windowed one does not.
+  CHECK(c.tick(at("2026-03-01 11:00:00")).empty());
+  auto fires = c.upstream_succeeded("flag", "i-f", at("2026-03-01 11:00:05"));
+  REQUIRE(fires.size() == 1);
+  CHECK(fires[0].logical_time == at("2026-03-01 11:00:00"));
+  // Only windowed items: every tick fires (its instance waits for the window).
+  auto only = spec("0 * * * *");
+  only.depends.children.push_back(windowed);
+  auto w = make(only);
+  CHECK(w.start(std::nullopt, {}, at("2026-03-01 10:30:00")).empty());
+  CHECK(times(w.tick(at("2026-03-01 11:00:00"))) == std::vector<timestamp>{at("2026-03-01 11:00:00")});
+  // Without a cron, a windowed item is a flag: its upstream's success fires.
+  auto flagged = spec("");
+  flagged.depends.children.push_back(windowed);
+  auto f = make(flagged);
+  CHECK(f.start(std::nullopt, {}, at("2026-03-01 10:30:00")).empty());
+  CHECK(f.upstream_succeeded("daily", "i-d", at("2026-03-01 10:40:00")).size() == 1);
+}
