@@ -29,6 +29,7 @@ void shutdown(self_ptr self, caf::error reason) {
   self->send_exit(st.cfg.gate, caf::exit_reason::user_shutdown);
   self->send_exit(st.watcher, caf::exit_reason::user_shutdown);
   self->send_exit(st.coordinator, caf::exit_reason::user_shutdown);
+  self->send_exit(st.backfiller, caf::exit_reason::user_shutdown);
   for (auto& [id, runner] : st.runners)
     self->send_exit(runner, caf::exit_reason::user_shutdown);
   self->send_exit(st.dispatcher, caf::exit_reason::user_shutdown);
@@ -107,6 +108,7 @@ void begin_drain(self_ptr self, caf::error reason) {
                "within {} s",
                st.cfg.drain_grace.count());
   self->send(st.coordinator, atom::drain::value);
+  self->send(st.backfiller, atom::drain::value);
   self->send(st.dispatcher, atom::drain::value);
   check_drain(self);
 }
@@ -129,6 +131,7 @@ void demote(self_ptr self, const std::string& why) {
   for (auto component : {caf::actor_cast<caf::actor>(st.cfg.gate),
                          caf::actor_cast<caf::actor>(st.watcher),
                          caf::actor_cast<caf::actor>(st.coordinator),
+                         caf::actor_cast<caf::actor>(st.backfiller),
                          caf::actor_cast<caf::actor>(st.dispatcher),
                          caf::actor_cast<caf::actor>(st.registry),
                          caf::actor_cast<caf::actor>(st.keeper),

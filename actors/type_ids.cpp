@@ -66,6 +66,9 @@ void add_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<xml_file_record>("cafflow::xml_file_record");
   cfg.add_message_type<start_request>("cafflow::start_request");
   cfg.add_message_type<rerun_request>("cafflow::rerun_request");
+  cfg.add_message_type<backfill_request>("cafflow::backfill_request");
+  cfg.add_message_type<backfill_item_record>("cafflow::backfill_item_record");
+  cfg.add_message_type<backfill_record>("cafflow::backfill_record");
   cfg.add_message_type<dependency_view>("cafflow::dependency_view");
   cfg.add_message_type<coordinator_view>("cafflow::coordinator_view");
   cfg.add_message_type<dag_node>("cafflow::dag_node");

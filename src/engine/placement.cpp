@@ -53,4 +53,6 @@ std::string waiting_reason(const std::vector<worker_load>& workers, const placem
          + std::to_string(slots) + " slots, all busy)";
 }
 
+int priority_class(const std::string& trigger) { return trigger == "backfill" ? 1 : 0; }
+
 } // namespace cafflow

@@ -19,6 +19,8 @@ json to_json(const attempt_record& a);
 json to_json(const node_record& n);
 /// With its nodes when `with_nodes`.
 json to_json(const instance_record& i, bool with_nodes);
+/// A backfill with its options, progress and (with_items) its items.
+json to_json(const backfill_record& b, bool with_items);
 json to_json(const worker_record& w);
 json to_json(const xml_file_record& f);
 json to_json(const health_record& h);

@@ -33,6 +33,10 @@ row_key key_of(const store_write& w) {
     return {6, d->record.workflow, d->record.upstream, d->record.logical_time};
   if (auto* f = std::get_if<fire_put>(&w))
     return {7, f->record.workflow, {}, f->record.logical_time};
+  if (auto* b = std::get_if<backfill_put>(&w))
+    return {8, b->record.id, {}, 0};
+  if (auto* i = std::get_if<backfill_item_put>(&w))
+    return {9, i->record.backfill_id, i->record.workflow, i->record.logical_time};
   return {0, {}, {}, 0};
 }
 
