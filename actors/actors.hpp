@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -233,6 +234,25 @@ using coordinator_actor = caf::typed_actor<
   // anyone: counts.
   caf::replies_to<atom::status>::with<status_map>>;
 
+/// Runs backfills (schedule/backfill_plan): plans them, stores them, and
+/// keeps at most `parallel` instances of each active, in plan order.
+using backfiller_actor = caf::typed_actor<
+  // registry: every active definition, after each change.
+  caf::reacts_to<atom::load, schedule_ptr>,
+  // master: create a backfill (or, dry run, only plan it); answers it with
+  // its items once it is stored.
+  caf::replies_to<atom::backfill, backfill_request>::with<backfill_record>,
+  // master: cancel a backfill (id); answers it as it is now.
+  caf::replies_to<atom::cancel, std::string>::with<backfill_record>,
+  // master: an instance of a backfill ended (backfill id, instance id, status).
+  caf::reacts_to<atom::done, std::string, std::string, std::string>,
+  // internal: try the items that could not start (store or master busy) again.
+  caf::reacts_to<atom::retry>,
+  // master: it stops (drains): start nothing more.
+  caf::reacts_to<atom::drain>,
+  // anyone: counts.
+  caf::replies_to<atom::status>::with<status_map>>;
+
 /// Loads the XML files of the xmlconfig directory into the registry.
 using xml_watcher_actor = caf::typed_actor<
   // internal: rescan the directory now.
@@ -276,7 +296,15 @@ using store_reader_actor = caf::typed_actor<
   // master: every stored version of a workflow, oldest first (name).
   caf::replies_to<atom::versions, std::string>::with<std::vector<workflow_version_view>>,
   // master: the executions of an instance (unknown instance: an error).
-  caf::replies_to<atom::executions, std::string>::with<std::vector<execution_record>>>;
+  caf::replies_to<atom::executions, std::string>::with<std::vector<execution_record>>,
+  // master: backfills, newest first, with their counts (state or "" for all, limit).
+  caf::replies_to<atom::backfills, std::string, int>::with<std::vector<backfill_record>>,
+  // master: one backfill with its items (id).
+  caf::replies_to<atom::backfill, std::string>::with<backfill_record>,
+  // backfiller: the status of the latest instance of a workflow at each
+  // logical time in [from, to] (workflow, from, to).
+  caf::replies_to<atom::latest, std::string, timestamp,
+                  timestamp>::with<std::map<timestamp, std::string>>>;
 
 /// What the HTTP API asks; the master answers it, the http gateway forwards it.
 using api_actor = caf::typed_actor<
@@ -316,7 +344,15 @@ using api_actor = caf::typed_actor<
   // the numbers of GET /metrics, gathered from the master's components.
   caf::replies_to<atom::metrics>::with<metrics_snapshot>,
   // a piece of a node's log (instance, node, attempt or 0 for the last, offset).
-  caf::replies_to<atom::log, std::string, std::string, int, std::int64_t>::with<log_chunk>>;
+  caf::replies_to<atom::log, std::string, std::string, int, std::int64_t>::with<log_chunk>,
+  // create a backfill, or plan it (dry run); answers it with its items.
+  caf::replies_to<atom::backfill, backfill_request>::with<backfill_record>,
+  // backfills, newest first, with counts (state or "" for all, limit).
+  caf::replies_to<atom::backfills, std::string, int>::with<std::vector<backfill_record>>,
+  // one backfill with its items (id).
+  caf::replies_to<atom::backfill, std::string>::with<backfill_record>,
+  // cancel a backfill (id): unstarted items are cancelled, running instances killed.
+  caf::replies_to<atom::cancel, std::string>::with<backfill_record>>;
 
 /// The master: the root of the master process. Other processes reach it
 /// only through its gate (master_gate_actor).
@@ -331,6 +367,10 @@ using master_actor = api_actor::extend<
   caf::reacts_to<atom::wait, std::string, std::string, std::string>,
   // coordinator: write its state, in order with its fires.
   caf::reacts_to<atom::put, store_batch>,
+  // backfiller: create the instance of a backfill item (with these params on
+  // top of its param-list), its item row in the same transaction; answers
+  // its id once durable.
+  caf::replies_to<atom::launch, backfill_item_record, param_map>::with<std::string>,
   // store_writer: the store is (un)available (why not), and writes waiting.
   caf::reacts_to<atom::health, bool, std::string, std::uint64_t>,
   // lease_keeper: this master may act until (ms), or (until 0) the lease

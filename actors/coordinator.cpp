@@ -296,23 +296,12 @@ coordinator_view view_of(const entry& e, timestamp now) {
   return v;
 }
 
-/// Workflow -> the workflows whose start waits for it: coordinators that
-/// depend on it (a standalone coordinator: the workflows it triggers).
+/// Workflow -> the workflows whose start waits for it (schedule/lineage.hpp).
 upstream_map upstreams_of(const coordinator_state& st) {
-  upstream_map result;
-  for (const auto& [name, e] : st.entries) {
-    const auto& ups = e.logic->upstreams();
-    if (e.standalone) {
-      for (const auto& target : e.standalone->trigger_list) {
-        auto& list = result[target];
-        list.insert(list.end(), ups.begin(), ups.end());
-      }
-    } else {
-      auto& list = result[name];
-      list.insert(list.end(), ups.begin(), ups.end());
-    }
-  }
-  return result;
+  std::map<std::string, std::shared_ptr<const workflow>> workflows;
+  for (const auto& [name, def] : st.snapshot->workflows)
+    workflows.emplace(name, def.wf);
+  return cafflow::upstreams_of(workflows, st.snapshot->coordinators);
 }
 
 } // namespace

@@ -322,7 +322,8 @@ bool requeue_unplaced(self_ptr self, const std::string& key) {
     return false;
   auto& attempt = it->second;
   attempt.held = false;
-  st.queue.emplace(dispatcher_state::queue_key{-attempt.spec.priority,
+  st.queue.emplace(dispatcher_state::queue_key{attempt.spec.priority_class,
+                                               -attempt.spec.priority,
                                                -attempt.spec.action_priority, st.next_seq++},
                    key);
   st.log->info("{}: was never placed before the master restarted; queued again", key);
@@ -414,7 +415,8 @@ dispatcher_actor::behavior_type dispatcher(dispatcher_actor::stateful_pointer<di
       auto& st = self->state;
       auto key = attempt_key(spec.instance_id, spec.node, spec.attempt);
       auto queue_key =
-        dispatcher_state::queue_key{-spec.priority, -spec.action_priority, st.next_seq++};
+        dispatcher_state::queue_key{spec.priority_class, -spec.priority, -spec.action_priority,
+                                    st.next_seq++};
       auto& attempt = st.attempts[key] = dispatcher_state::attempt_entry{
         std::move(spec), std::move(runner), {}, now_ms(), {}, false};
       if (st.cfg.recovery.open() || st.cfg.recovery.has_claims()) {

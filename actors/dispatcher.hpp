@@ -67,7 +67,8 @@ struct dispatcher_state {
   };
 
   /// Queue order: higher instance priority, higher action priority, older.
-  using queue_key = std::tuple<int, int, std::uint64_t>;
+  /// Priority class (lower first), then -priority, -action priority, arrival.
+  using queue_key = std::tuple<int, int, int, std::uint64_t>;
 
   dispatcher_config cfg;
   /// Registered workers by id.

@@ -125,6 +125,22 @@ public:
     return ask<dependency_report>(atom::dependency::value, name, logical_time);
   }
 
+  expected<backfill_record> create_backfill(const backfill_request& request) override {
+    return ask<backfill_record>(atom::backfill::value, request);
+  }
+
+  expected<std::vector<backfill_record>> backfills(const std::string& state, int limit) override {
+    return ask<std::vector<backfill_record>>(atom::backfills::value, state, limit);
+  }
+
+  expected<backfill_record> backfill(const std::string& id) override {
+    return ask<backfill_record>(atom::backfill::value, id);
+  }
+
+  expected<backfill_record> cancel_backfill(const std::string& id) override {
+    return ask<backfill_record>(atom::cancel::value, id);
+  }
+
   expected<metrics_snapshot> metrics() override {
     return ask<metrics_snapshot>(atom::metrics::value);
   }

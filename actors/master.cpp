@@ -7,6 +7,7 @@
 #include <caf/exit_reason.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
+#include "backfiller.hpp"
 #include "coordinator.hpp"
 #include "dependency_waiter.hpp"
 #include "dispatcher.hpp"
@@ -45,9 +46,18 @@ master_actor::behavior_type master(master_actor::stateful_pointer<master_state> 
   cc.stored = std::move(st.cfg.coordinator_states);
   cc.fired = std::move(st.cfg.fired);
   st.coordinator = self->spawn(coordinator, std::move(cc));
+  backfiller_config bc;
+  bc.master = caf::actor_cast<master_actor>(self);
+  bc.writer = st.writer;
+  bc.reader = st.reader;
+  bc.default_timezone = st.cfg.default_timezone;
+  bc.max_items = st.cfg.max_backfill_items;
+  bc.request_timeout = st.cfg.request_timeout;
+  bc.resumed = std::move(st.cfg.backfills);
+  st.backfiller = self->spawn(backfiller, std::move(bc));
   st.registry = self->spawn(registry, registry_config{st.cfg.known_workflows,
                                                       std::move(st.cfg.known_files), st.writer,
-                                                      st.coordinator});
+                                                      st.coordinator, st.backfiller});
   st.dispatcher = self->spawn(dispatcher,
                               dispatcher_config{st.cfg.epoch, st.cfg.worker_timeout,
                                                 std::move(st.cfg.recovery),
@@ -75,7 +85,8 @@ master_actor::behavior_type master(master_actor::stateful_pointer<master_state> 
                          caf::actor_cast<caf::actor>(st.registry),
                          caf::actor_cast<caf::actor>(st.dispatcher),
                          caf::actor_cast<caf::actor>(st.watcher),
-                         caf::actor_cast<caf::actor>(st.coordinator)})
+                         caf::actor_cast<caf::actor>(st.coordinator),
+                         caf::actor_cast<caf::actor>(st.backfiller)})
     self->monitor(component);
   self->set_down_handler([self](const caf::down_msg& down) {
     auto& st = self->state;
@@ -84,6 +95,9 @@ master_actor::behavior_type master(master_actor::stateful_pointer<master_state> 
         // Runners report `done` before they quit; one still listed died.
         if (!st.stopping)
           st.log->error("{} runner died: {}", it->first, self->system().render(down.reason));
+        if (auto bf = st.runner_backfill.find(it->first);
+            bf != st.runner_backfill.end() && !st.stopping)
+          backfill_instance_ended(self, bf->second, it->first, "failed");
         instance_ended(self, it->first);
         return;
       }
@@ -97,7 +111,7 @@ master_actor::behavior_type master(master_actor::stateful_pointer<master_state> 
     auto core = {st.writer.address(), st.reader.address(), st.waiter.address(),
                  st.registry.address(),
                  st.dispatcher.address(), st.watcher.address(), st.coordinator.address(),
-                 st.keeper.address()};
+                 st.backfiller.address(), st.keeper.address()};
     if (std::find(core.begin(), core.end(), down.source) == core.end())
       return; // a runner that already reported done
     // A core component failed: stop rather than run half a master.
@@ -162,6 +176,21 @@ master_actor::behavior_type master(master_actor::stateful_pointer<master_state> 
     },
     [self](atom::run, start_request& req) { return start_run(self, req); },
     [self](atom::fire, fire_request& req) { return fire(self, req); },
+    [self](atom::launch, backfill_item_record& item, param_map& params) {
+      return launch_backfill_item(self, item, params);
+    },
+    [self](atom::backfill, backfill_request& req) {
+      return self->delegate(self->state.backfiller, atom::backfill::value, std::move(req));
+    },
+    [self](atom::backfills, std::string& state, int limit) {
+      return self->delegate(self->state.reader, atom::backfills::value, std::move(state), limit);
+    },
+    [self](atom::backfill, std::string& id) {
+      return self->delegate(self->state.reader, atom::backfill::value, std::move(id));
+    },
+    [self](atom::cancel, std::string& id) {
+      return self->delegate(self->state.backfiller, atom::cancel::value, std::move(id));
+    },
     [self](atom::rerun, const std::string& id, rerun_request& req) {
       return rerun_instance(self, id, req);
     },

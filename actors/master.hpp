@@ -103,6 +103,9 @@ struct master_config {
   std::string flag_reset_cron;
   std::map<std::string, coordinator_state_record> coordinator_states;
   std::map<std::string, std::set<timestamp>> fired;
+  /// Backfills the store has planned or running: the backfiller resumes them.
+  std::vector<backfill_record> backfills;
+  std::size_t max_backfill_items = defaults::schedule::max_backfill_items;
 };
 
 struct master_state {
@@ -116,6 +119,7 @@ struct master_state {
   dispatcher_actor dispatcher;
   coordinator_actor coordinator;
   dependency_waiter_actor waiter;
+  backfiller_actor backfiller;
   lease_keeper_actor keeper;
   /// Until when the lease lets this master dispatch (ms).
   timestamp act_until = 0;
@@ -133,6 +137,8 @@ struct master_state {
   std::map<std::string, instance_runner_actor> runners;
   std::map<std::string, std::string> runner_workflow;
   std::map<std::string, std::string> runner_origin;
+  /// The backfill of each running instance that belongs to one.
+  std::map<std::string, std::string> runner_backfill;
   /// Lineage runs by the id of their first instance, and the run of each
   /// instance that belongs to one.
   struct lineage_run {

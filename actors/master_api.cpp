@@ -141,8 +141,8 @@ caf::result<std::string> start_run(self_ptr self, start_request& req) {
   self->request(st.registry, st.cfg.request_timeout, atom::get::value, req.workflow)
     .then(
       [self, rp, req](workflow_ptr wf, workflow_record& def) mutable {
-        // A manual run may name its logical time; the others run now.
-        auto logical_time = req.trigger == "manual" && req.logical_time != 0
+        // A manual or lineage run may name its logical time; a trigger runs now.
+        auto logical_time = req.trigger != "trigger" && req.logical_time != 0
                               ? req.logical_time
                               : now_ms();
         catalog::entry e{std::move(wf), std::move(def)};
@@ -424,6 +424,7 @@ caf::result<atom::ok> kill_instance(self_ptr self, const std::string& id) {
         record.message = "killed on request before it started";
         st.log->info("{} killed on request while it waited", id);
         ++st.instances_ended["killed"];
+        backfill_instance_ended(self, record.backfill_id, id, "killed");
         self->send(st.writer, atom::put::value, store_batch{instance_put{std::move(record)}});
         return atom::ok::value;
       }

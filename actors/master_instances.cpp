@@ -14,6 +14,7 @@
 #include <caf/typed_event_based_actor.hpp>
 
 #include "engine/params.hpp"
+#include "engine/placement.hpp"
 #include "log.hpp"
 #include "model/workflow.hpp"
 #include "schedule/coordinator.hpp"
@@ -28,11 +29,14 @@ void start_instance(self_ptr self, instance_runner_config cfg) {
   auto id = cfg.record.id;
   auto workflow = cfg.record.workflow;
   auto origin = cfg.record.origin.empty() ? cfg.record.trigger : cfg.record.origin;
+  auto cfg_backfill = cfg.record.backfill_id;
   auto runner = self->spawn(instance_runner, std::move(cfg));
   self->monitor(runner);
   st.runners.emplace(id, runner);
   st.runner_workflow.emplace(id, workflow);
   st.runner_origin.emplace(id, std::move(origin));
+  if (!cfg_backfill.empty())
+    st.runner_backfill.emplace(id, cfg_backfill);
   ++st.running_per_workflow[workflow];
   self->send(runner, atom::start::value);
 }
@@ -83,6 +87,7 @@ void instance_ended(self_ptr self, const std::string& id) {
   auto& st = self->state;
   st.runners.erase(id);
   st.runner_origin.erase(id);
+  st.runner_backfill.erase(id);
   auto it = st.runner_workflow.find(id);
   if (it == st.runner_workflow.end())
     return;
@@ -91,8 +96,14 @@ void instance_ended(self_ptr self, const std::string& id) {
   --st.running_per_workflow[workflow];
   auto& queue = st.waiting[workflow];
   if (!queue.empty() && !st.stopping && !st.draining) {
-    auto next = std::move(queue.front());
-    queue.pop_front();
+    // Live work before backfills (their instances wait behind).
+    auto pick = std::find_if(queue.begin(), queue.end(), [](const instance_runner_config& rc) {
+      return priority_class(rc.record.origin.empty() ? rc.record.trigger : rc.record.origin) == 0;
+    });
+    if (pick == queue.end())
+      pick = queue.begin();
+    auto next = std::move(*pick);
+    queue.erase(pick);
     st.log->info("{} {} starts: a slot of its instance-limit is free", next.record.id, workflow);
     start_instance(self, std::move(next));
   }
@@ -151,7 +162,8 @@ void create(self_ptr self, const catalog::entry& def, const std::string& trigger
             timestamp logical_time, const param_map& params, const std::string& parent_id,
             std::function<void(const std::string&)> then,
             std::function<void(const caf::error&)> fail, timestamp deadline,
-            const run_options& options, const std::string& by) {
+            const run_options& options, const std::string& by,
+            std::function<void(instance_record&, store_batch&)> extend) {
   auto late = [deadline] { return deadline != 0 && now_ms() > deadline; };
   auto too_late = [] {
     return make_caf_error(ec::timeout, "the run was not started: its request timed out before "
@@ -178,6 +190,8 @@ void create(self_ptr self, const catalog::entry& def, const std::string& trigger
     rc->record.options = options;
   }
   store_batch batch;
+  if (extend)
+    extend(rc->record, batch);
   add_rows(*rc, batch);
   // No timeout: should the store fail now, the instance starts once its rows
   // are committed, never without them.
@@ -403,9 +417,44 @@ caf::result<std::string> fire(self_ptr self, fire_request& req) {
   return rp;
 }
 
+caf::result<std::string> launch_backfill_item(self_ptr self, backfill_item_record& item,
+                                              param_map& params) {
+  auto& st = self->state;
+  if (auto why = refusal(self))
+    return why;
+  auto rp = self->make_response_promise<std::string>();
+  self->request(st.registry, st.cfg.request_timeout, atom::get::value, item.workflow)
+    .then(
+      [self, rp, item, params](workflow_ptr wf, workflow_record& def) mutable {
+        create(
+          self, catalog::entry{std::move(wf), std::move(def)}, "backfill", item.logical_time,
+          params, {}, [rp](const std::string& id) mutable { rp.deliver(id); },
+          [rp](const caf::error& err) mutable { rp.deliver(err); }, 0, {}, {},
+          [item](instance_record& r, store_batch& batch) mutable {
+            // The item names its instance in the instance's own transaction:
+            // a crash leaves both or neither, so no item gets a second one.
+            r.backfill_id = item.backfill_id;
+            item.instance_id = r.id;
+            item.state = "started";
+            item.instance_status.clear();
+            batch.emplace_back(backfill_item_put{std::move(item)});
+          });
+      },
+      [rp](caf::error& err) mutable { rp.deliver(err); });
+  return rp;
+}
+
+void backfill_instance_ended(self_ptr self, const std::string& backfill_id,
+                             const std::string& id, const std::string& status) {
+  if (!backfill_id.empty())
+    self->send(self->state.backfiller, atom::done::value, backfill_id, id, status);
+}
+
 void instance_done(self_ptr self, const std::string& id, const std::string& status) {
   auto& st = self->state;
   ++st.instances_ended[status];
+  if (auto bf = st.runner_backfill.find(id); bf != st.runner_backfill.end())
+    backfill_instance_ended(self, bf->second, id, status);
   auto wf = st.runner_workflow.find(id);
   auto origin = st.runner_origin.find(id);
   if (wf != st.runner_workflow.end() && origin != st.runner_origin.end()) {

@@ -30,6 +30,7 @@ void shutdown(self_ptr self, caf::error reason) {
   self->send_exit(st.watcher, caf::exit_reason::user_shutdown);
   self->send_exit(st.coordinator, caf::exit_reason::user_shutdown);
   self->send_exit(st.waiter, caf::exit_reason::user_shutdown);
+  self->send_exit(st.backfiller, caf::exit_reason::user_shutdown);
   for (auto& [id, runner] : st.runners)
     self->send_exit(runner, caf::exit_reason::user_shutdown);
   self->send_exit(st.dispatcher, caf::exit_reason::user_shutdown);
@@ -108,6 +109,7 @@ void begin_drain(self_ptr self, caf::error reason) {
                "within {} s",
                st.cfg.drain_grace.count());
   self->send(st.coordinator, atom::drain::value);
+  self->send(st.backfiller, atom::drain::value);
   self->send(st.dispatcher, atom::drain::value);
   check_drain(self);
 }
@@ -131,6 +133,7 @@ void demote(self_ptr self, const std::string& why) {
                          caf::actor_cast<caf::actor>(st.watcher),
                          caf::actor_cast<caf::actor>(st.coordinator),
                          caf::actor_cast<caf::actor>(st.waiter),
+                         caf::actor_cast<caf::actor>(st.backfiller),
                          caf::actor_cast<caf::actor>(st.dispatcher),
                          caf::actor_cast<caf::actor>(st.registry),
                          caf::actor_cast<caf::actor>(st.keeper),

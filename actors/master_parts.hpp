@@ -83,15 +83,27 @@ void add_rows(const instance_runner_config& rc, store_batch& batch);
 /// it (within its instance-limit). Past `deadline` (ms, 0 = none) it does
 /// not start: its requester stopped waiting. `options` say which nodes run
 /// (refused, through `fail`, when they do not fit the workflow).
+/// `extend` may add to the instance's record and to the rows committed with it.
 void create(self_ptr self, const catalog::entry& def, const std::string& trigger,
             timestamp logical_time, const param_map& params, const std::string& parent_id,
             std::function<void(const std::string&)> then,
             std::function<void(const caf::error&)> fail, timestamp deadline = 0,
-            const run_options& options = {}, const std::string& by = {});
+            const run_options& options = {}, const std::string& by = {},
+            std::function<void(instance_record&, store_batch&)> extend = {});
 
 /// The next workflows of a lineage run after one of its instances ended.
 void lineage_step(self_ptr self, const std::string& id, const std::string& workflow,
                   const std::string& status);
+
+/// Creates the instance of a backfill item, its item row in the same
+/// transaction; answers its id once durable, and starts it (within its
+/// instance-limit).
+caf::result<std::string> launch_backfill_item(self_ptr self, backfill_item_record& item,
+                                              param_map& params);
+
+/// Tells the backfiller that an instance of backfill `backfill_id` ended.
+void backfill_instance_ended(self_ptr self, const std::string& backfill_id,
+                             const std::string& id, const std::string& status);
 
 /// Carries out a coordinator's fire now; answers the instances started.
 void fire_now(self_ptr self, fire_request req, caf::typed_response_promise<std::string> rp);

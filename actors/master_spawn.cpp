@@ -167,6 +167,9 @@ expected<std::optional<master_actor>> spawn_master(caf::actor_system& sys, const
     auto name = c.workflow;
     coordinator_states.emplace(std::move(name), std::move(c));
   }
+  auto backfills = (*writer_db)->unfinished_backfills();
+  if (!backfills)
+    return backfills.error();
   auto last_id = (*writer_db)->last_instance_id();
   if (!last_id)
     return last_id.error();
@@ -229,6 +232,8 @@ expected<std::optional<master_actor>> spawn_master(caf::actor_system& sys, const
   mc.flag_reset_cron = cfg.schedule.flag_reset_cron;
   mc.coordinator_states = std::move(coordinator_states);
   mc.fired = std::move(fired);
+  mc.backfills = std::move(*backfills);
+  mc.max_backfill_items = static_cast<std::size_t>(cfg.schedule.max_backfill_items);
   mc.recovered = std::move(recovery->instances);
   mc.recovery = std::move(recovery->book);
   // A worker that lost its master kills its tasks after its lease: by then

@@ -13,6 +13,7 @@ registry_actor::behavior_type registry(registry_actor::stateful_pointer<registry
   st.defs = std::make_unique<catalog>(cfg.known);
   st.store = std::move(cfg.store);
   st.coordinator = std::move(cfg.coordinator);
+  st.backfiller = std::move(cfg.backfiller);
   st.stored_files = std::move(cfg.known_files);
   st.log = log::get("registry");
   return {
@@ -50,8 +51,11 @@ registry_actor::behavior_type registry(registry_actor::stateful_pointer<registry
           snapshot->workflows.emplace(record.name, *e);
       for (const auto& c : st.defs->coordinators())
         snapshot->coordinators.emplace(c->name, c);
+      schedule_ptr shared{std::move(snapshot)};
       if (st.coordinator)
-        self->send(st.coordinator, atom::load::value, schedule_ptr{std::move(snapshot)});
+        self->send(st.coordinator, atom::load::value, shared);
+      if (st.backfiller)
+        self->send(st.backfiller, atom::load::value, shared);
     },
     [self](atom::files) { return self->state.defs->files(); },
     [self](atom::get, const std::string& name) -> caf::result<workflow_ptr, workflow_record> {

@@ -21,6 +21,8 @@ struct registry_config {
   store_writer_actor store;
   /// Hears every active definition after each scan.
   coordinator_actor coordinator;
+  /// Hears them too (plans backfills from them).
+  backfiller_actor backfiller;
 };
 
 struct registry_state {
@@ -29,6 +31,7 @@ struct registry_state {
   std::unique_ptr<catalog> defs;
   store_writer_actor store;
   coordinator_actor coordinator;
+  backfiller_actor backfiller;
   /// The file states last written to the store.
   std::vector<xml_file_record> stored_files;
   std::shared_ptr<spdlog::logger> log;

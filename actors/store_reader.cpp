@@ -60,6 +60,28 @@ store_reader(store_reader_actor::stateful_pointer<store_reader_state> self,
                                                v.loaded_at});
       return result;
     },
+    [self](atom::backfills, const std::string& state,
+           int limit) -> caf::result<std::vector<backfill_record>> {
+      auto found = self->state.db->backfills(state, limit);
+      if (!found)
+        return to_caf(found.error());
+      return std::move(*found);
+    },
+    [self](atom::backfill, const std::string& id) -> caf::result<backfill_record> {
+      auto found = self->state.db->backfill(id);
+      if (!found)
+        return to_caf(found.error());
+      if (!*found)
+        return make_caf_error(ec::unknown_instance, "no backfill with id '" + id + "'");
+      return std::move(**found);
+    },
+    [self](atom::latest, const std::string& workflow, timestamp from,
+           timestamp to) -> caf::result<std::map<timestamp, std::string>> {
+      auto found = self->state.db->latest_statuses(workflow, from, to);
+      if (!found)
+        return to_caf(found.error());
+      return std::move(*found);
+    },
   };
 }
 

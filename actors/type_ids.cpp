@@ -68,6 +68,9 @@ void add_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<rerun_request>("cafflow::rerun_request");
   cfg.add_message_type<mark_request>("cafflow::mark_request");
   cfg.add_message_type<execution_record>("cafflow::execution_record");
+  cfg.add_message_type<backfill_request>("cafflow::backfill_request");
+  cfg.add_message_type<backfill_item_record>("cafflow::backfill_item_record");
+  cfg.add_message_type<backfill_record>("cafflow::backfill_record");
   cfg.add_message_type<dependency_view>("cafflow::dependency_view");
   cfg.add_message_type<coordinator_view>("cafflow::coordinator_view");
   cfg.add_message_type<dag_node>("cafflow::dag_node");

@@ -32,6 +32,9 @@ struct workflow;
 namespace atom {
 using ack = caf::atom_constant<caf::atom("ack")>;
 using adopt = caf::atom_constant<caf::atom("adopt")>;
+using backfill = caf::atom_constant<caf::atom("backfill")>;
+using backfills = caf::atom_constant<caf::atom("backfills")>;
+using cancel = caf::atom_constant<caf::atom("cancel")>;
 using commit = caf::atom_constant<caf::atom("commit")>;
 using connect = caf::atom_constant<caf::atom("connect")>;
 using coordinate = caf::atom_constant<caf::atom("coordinate")>;
@@ -51,6 +54,8 @@ using hello = caf::atom_constant<caf::atom("hello")>;
 using instance = caf::atom_constant<caf::atom("instance")>;
 using instances = caf::atom_constant<caf::atom("instances")>;
 using kill = caf::atom_constant<caf::atom("kill")>;
+using latest = caf::atom_constant<caf::atom("latest")>;
+using launch = caf::atom_constant<caf::atom("launch")>;
 using lease = caf::atom_constant<caf::atom("lease")>;
 using lineage = caf::atom_constant<caf::atom("lineage")>;
 using load = caf::atom_constant<caf::atom("load")>;
@@ -162,8 +167,8 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, attempt_spec& x) {
   return f(caf::meta::type_name("attempt_spec"), x.instance_id, x.workflow, x.node, x.attempt,
            x.action_type, x.payload, x.param_line, x.params, x.logical_time, x.timeout_s,
-           x.timeout_action, x.attachments, x.host, x.worker_group, x.priority,
-           x.action_priority, x.pool, x.max_parallel, x.epoch, x.worker);
+           x.timeout_action, x.attachments, x.host, x.worker_group, x.priority_class,
+           x.priority, x.action_priority, x.pool, x.max_parallel, x.epoch, x.worker);
 }
 
 template <class Inspector>
@@ -227,6 +232,24 @@ typename Inspector::result_type inspect(Inspector& f, execution_record& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, mark_request& x) {
   return f(caf::meta::type_name("mark_request"), x.node, x.status, x.reason, x.by);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, backfill_request& x) {
+  return f(caf::meta::type_name("backfill_request"), x.workflow, x.options, x.dry_run,
+           x.created_by);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, backfill_item_record& x) {
+  return f(caf::meta::type_name("backfill_item_record"), x.backfill_id, x.workflow,
+           x.logical_time, x.position, x.instance_id, x.state, x.instance_status);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, backfill_record& x) {
+  return f(caf::meta::type_name("backfill_record"), x.id, x.workflow, x.options, x.state,
+           x.created_by, x.created, x.finished, x.items, x.counts);
 }
 
 template <class Inspector>

@@ -285,6 +285,13 @@ def main():
                     help="rows of the transfer benchmarks (0 = skip them)")
     ap.add_argument("--only-transfers", action="store_true",
                     help="run the transfer benchmarks alone")
+    ap.add_argument("--backfill-days", type=int, default=365,
+                    help="days of the backfill benchmark: 3 chained daily workflows, "
+                         "--downstream all (0 = skip it)")
+    ap.add_argument("--backfill-parallel", type=int, default=2,
+                    help="--parallel of the backfill benchmark")
+    ap.add_argument("--only-backfill", action="store_true",
+                    help="run the backfill benchmark alone")
     args = ap.parse_args()
     global SCRATCH
     SCRATCH = tempfile.mkdtemp(prefix="cafflow-bench-")
@@ -305,6 +312,13 @@ def bench(args):
         if args.write:
             write_section(args.root, "transfers", transfers)
     if args.only_transfers:
+        return
+    if args.backfill_days > 0:
+        result = bench_backfill(args)
+        print(result, flush=True)
+        if args.write:
+            write_section(args.root, "backfill", result)
+    if args.only_backfill:
         return
     all_shapes = shapes()
     rows = []
@@ -349,6 +363,69 @@ def bench(args):
             write_section(args.root, "stores", stores)
         if tls:
             write_section(args.root, "tls", tls)
+
+
+def backfill_chain_xml(name, upstream):
+    """A daily workflow of one trivial task; its coordinator depends on
+    `upstream` (today's period) when given."""
+    dep = (f'<workflow name="{upstream}" cycle="day" window="today"/>' if upstream else "")
+    return (f'<work-flow name="{name}" timezone="UTC"><coordinator>'
+            f'<depend-list cron="0 0 * * *">{dep}</depend-list></coordinator>'
+            f'<start name="start" to="t"/>{action("t", "end")}<end name="end"/></work-flow>')
+
+
+def bench_backfill(args):
+    """A backfill of `days` days of bfa, --downstream all over bfa -> bfb ->
+    bfc (3 x days instances): the time to plan (a dry run through the API),
+    the time to finish (the master's created .. finished of the backfill) and
+    the peak RSS of the master."""
+    days = args.backfill_days
+    c = Cluster(args.root, scratch_dir("cafflow-backfill-"))
+    for name, up in (("bfa", None), ("bfb", "bfa"), ("bfc", "bfb")):
+        c.add(name, backfill_chain_xml(name, up))
+    try:
+        c.start()
+        while len(c.get("/api/v1/workflows")["workflows"]) < 3:
+            time.sleep(0.02)
+        first = datetime.date(2025, 1, 1)
+        last = first + datetime.timedelta(days=days - 1)
+        body = {"workflow": "bfa", "from": f"{first} 00:00:00", "to": f"{last} 00:00:00",
+                "downstream": "all", "parallel": args.backfill_parallel}
+        t0 = time.perf_counter()
+        plan = c.request("POST", "/api/v1/backfills", json.dumps({**body, "dry_run": True}))
+        plan_s = time.perf_counter() - t0
+        items = len(plan["items"])
+        t0 = time.perf_counter()
+        created = c.request("POST", "/api/v1/backfills", json.dumps(body))
+        create_s = time.perf_counter() - t0
+        deadline = time.time() + 3600
+        while True:
+            b = c.get(f"/api/v1/backfills/{created['id']}")
+            if b["finished"]:
+                break
+            if time.time() > deadline:
+                raise RuntimeError("the backfill did not finish within an hour")
+            time.sleep(0.5)
+        if b["state"] != "succeeded":
+            raise RuntimeError(f"backfill {b['state']}: {b['progress']}")
+        finish_s = iso_ms(b["finished"]) - iso_ms(b["created"])
+        rss = c.peak_rss_kb()
+    finally:
+        c.stop()
+    print(f"backfill {days} days x 3 workflows ({items} instances): plan {plan_s:.3f} s, "
+          f"create {create_s:.3f} s, finish {finish_s:.1f} s ({items / finish_s:.1f} instances/s), "
+          f"peak RSS master {rss.get('master', 0) // 1024} MiB", flush=True)
+    table = ["| backfill | instances | plan (dry run) | create (stored) | finish | instances/s | peak RSS master / worker / http |",
+             "|---|---|---|---|---|---|---|"]
+    table.append(f"| {days} days x 3 chained daily workflows, downstream all, parallel "
+                 f"{args.backfill_parallel} | {items} | {plan_s:.3f} s | {create_s:.3f} s | "
+                 f"{finish_s:.1f} s | {items / finish_s:.1f} | {rss.get('master', 0) // 1024} / "
+                 f"{rss.get('worker', 0) // 1024} / {rss.get('http', 0) // 1024} MiB |")
+    return ("<!-- backfill:begin -->\n"
+            f"Measured {time.strftime('%Y-%m-%d')} on {machine()}; one run, "
+            f"`bench/run.sh --only-backfill --backfill-days {days} --backfill-parallel "
+            f"{args.backfill_parallel}`.\n\n"
+            + "\n".join(table) + "\n<!-- backfill:end -->")
 
 
 def write_section(root, name, content):

@@ -3,7 +3,8 @@
 #
 #   bench/run.sh [--repeat N] [--shapes chain-200,fanout-1000,forest-200] [--tls-shapes S]
 #                [--stores sqlite,mariadb] [--store-shapes fanout-1000,forest-200]
-#                [--transfer-rows 1000000] [--only-transfers] [--write]
+#                [--transfer-rows 1000000] [--only-transfers]
+#                [--backfill-days 365] [--backfill-parallel 2] [--only-backfill] [--write]
 #
 # Each shape runs the same trivial commands (`true` through /bin/sh -c) both
 # ways: as a cafflow workflow on a fresh local cluster (1 worker, 2 slots,
@@ -15,7 +16,10 @@
 # transfer actions (bench/transfers.py): SQLite -> MariaDB, MariaDB -> CSV,
 # CSV -> PostgreSQL and CSV -> SQLite with --transfer-rows rows (0 skips them),
 # rows/s and peak RSS of cafflow-exec beside the databases' bulk tools on the
-# same data. --write puts the results into docs/BENCHMARKS.md.
+# same data. Then a backfill of --backfill-days days of three chained daily
+# workflows with --downstream all (3 x days trivial instances): the time to
+# plan it (a dry run), to store it, to finish it, and the peak RSS of the
+# master (0 days skips it). --write puts the results into docs/BENCHMARKS.md.
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 ROOT="$(cd "$HERE/.." && pwd)"

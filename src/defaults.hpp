@@ -48,6 +48,11 @@ constexpr int max_catchup = 100;
 /// Cron at which every dependency flag is cleared (akkaflow's daily
 /// "59 23 * * *" reset); empty = never. Waiting ticks are never dropped.
 constexpr const char* flag_reset_cron = "";
+/// Instances one backfill may plan at most (its workflow and the downstream
+/// ones); a larger plan is refused, naming this key.
+constexpr int max_backfill_items = 100000;
+/// Instances of one backfill active at once when the request names none.
+constexpr int backfill_parallel = 1;
 } // namespace schedule
 
 /// [store]

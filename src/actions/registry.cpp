@@ -10,6 +10,7 @@
 
 #include "actions/exec.hpp"
 #include "actions/kinds.hpp"
+#include "engine/placement.hpp"
 #include "exec/task.hpp"
 #include "util/strings.hpp"
 
@@ -64,6 +65,8 @@ attempt_spec base_attempt(const attempt_context& ctx) {
   spec.timeout_action = to_string(n.action.on_timeout);
   spec.host = n.action.host;
   spec.worker_group = n.action.worker_group;
+  spec.priority_class = priority_class(ctx.instance->origin.empty() ? ctx.instance->trigger
+                                                                     : ctx.instance->origin);
   spec.priority = ctx.instance->priority;
   spec.action_priority = n.action.priority;
   spec.pool = n.action.pool;

@@ -809,6 +809,178 @@ config load_cli_config(const globals& g) {
   return std::move(*cfg);
 }
 
+
+// -- backfill ------------------------------------------------------------------
+
+/// What `backfill create` (and `workflow backfill`) is asked.
+struct backfill_args {
+  std::string workflow;
+  std::string from, to, tz;
+  std::vector<std::string> dates;
+  int parallel = 1;
+  std::string order = "asc";
+  std::string downstream = "none";
+  std::string rerun = "none";
+  bool dry_run = false;
+  std::vector<std::string> params;
+};
+
+/// A time option as milliseconds; a bad one is a usage error (exit 64).
+timestamp time_arg(const std::string& text, const std::string& zone, const std::string& option) {
+  try {
+    return logical_time_ms(text, zone, option);
+  } catch (cli_failure& f) {
+    f.code = exit_code::usage;
+    throw;
+  }
+}
+
+/// "A 7, B 7, C 168": items per workflow in plan order.
+std::string items_per_workflow(const json& items) {
+  std::vector<std::pair<std::string, int>> counts;
+  for (const auto& item : items) {
+    auto name = str(item["workflow"]);
+    auto it = std::find_if(counts.begin(), counts.end(),
+                           [&](const auto& c) { return c.first == name; });
+    if (it == counts.end())
+      counts.emplace_back(name, 1);
+    else
+      ++it->second;
+  }
+  std::vector<std::string> parts;
+  for (const auto& [name, n] : counts)
+    parts.push_back(name + " " + std::to_string(n));
+  return join(parts, ", ");
+}
+
+std::string progress_line(const json& p) {
+  return "planned " + str(p["planned"]) + ", done " + str(p["done"]) + " (skipped "
+         + str(p["skipped"]) + "), failed " + str(p["failed"]) + ", running " + str(p["running"])
+         + ", waiting " + str(p["waiting"]) + ", cancelled " + str(p["cancelled"]);
+}
+
+void print_items(const json& items) {
+  std::vector<std::vector<std::string>> rows{{"WORKFLOW", "LOGICAL TIME", "STATE", "INSTANCE"}};
+  for (const auto& item : items)
+    rows.push_back({str(item["workflow"]), str(item["logical_time"]), str(item["state"]),
+                    str(item["instance_id"])});
+  print_table(rows);
+}
+
+int backfill_create(const globals& g, const backfill_args& a) {
+  if (a.dates.empty() && (a.from.empty() || a.to.empty()))
+    throw cli_failure{exit_code::usage, "give --from and --to, or --dates"};
+  if (!a.dates.empty() && (!a.from.empty() || !a.to.empty()))
+    throw cli_failure{exit_code::usage, "give either --from and --to or --dates, not both"};
+  json request{{"workflow", a.workflow},     {"parallel", a.parallel}, {"order", a.order},
+               {"downstream", a.downstream}, {"rerun", a.rerun},       {"dry_run", a.dry_run},
+               {"params", params_json(a.params)}};
+  if (const char* user = std::getenv("USER"))
+    request["created_by"] = user;
+  if (a.dates.empty()) {
+    auto from = time_arg(a.from, a.tz, "--from");
+    auto to = time_arg(a.to, a.tz, "--to");
+    if (from > to)
+      throw cli_failure{exit_code::usage, "--from " + a.from + " is after --to " + a.to};
+    request["from"] = from;
+    request["to"] = to;
+  } else {
+    json dates = json::array();
+    for (const auto& d : a.dates)
+      dates.push_back(time_arg(trim(d), a.tz, "--dates"));
+    request["dates"] = std::move(dates);
+  }
+  auto body = call(g, "POST", "/api/v1/backfills", request.dump());
+  if (g.json_output) {
+    print_json(body);
+    return exit_code::ok;
+  }
+  if (a.dry_run) {
+    std::cout << "plan of a backfill of " << a.workflow << " (nothing started): "
+              << body["items"].size() << " items (" << items_per_workflow(body["items"])
+              << ")\n\n";
+    print_items(body["items"]);
+    return exit_code::ok;
+  }
+  std::cout << str(body["id"]) << '\n';
+  std::cerr << "backfill " << str(body["id"]) << " of " << a.workflow << ": "
+            << body["items"].size() << " items (" << items_per_workflow(body["items"])
+            << "), parallel " << a.parallel << "; " << progress_line(body["progress"]) << '\n';
+  return exit_code::ok;
+}
+
+int backfill_list(const globals& g, const std::string& state, int limit) {
+  auto body = call(g, "GET", "/api/v1/backfills"
+                               + query_string({{"state", state}, {"limit", std::to_string(limit)}}),
+                   {}, true);
+  if (g.json_output) {
+    print_json(body);
+    return exit_code::ok;
+  }
+  std::vector<std::vector<std::string>> rows{{"ID", "WORKFLOW", "STATE", "PLANNED", "DONE",
+                                              "FAILED", "RUNNING", "WAITING", "CANCELLED",
+                                              "CREATED"}};
+  for (const auto& b : body["backfills"]) {
+    const auto& p = b["progress"];
+    rows.push_back({str(b["id"]), str(b["workflow"]), str(b["state"]), str(p["planned"]),
+                    str(p["done"]), str(p["failed"]), str(p["running"]), str(p["waiting"]),
+                    str(p["cancelled"]), local_time(b["created"])});
+  }
+  print_table(rows);
+  return exit_code::ok;
+}
+
+int backfill_show(const globals& g, const std::string& id, bool cancel) {
+  auto body = call(g, cancel ? "DELETE" : "GET", "/api/v1/backfills/" + url_encode(id));
+  if (g.json_output) {
+    print_json(body);
+    return exit_code::ok;
+  }
+  std::cout << "backfill   " << str(body["id"]) << '\n'
+            << "workflow   " << str(body["workflow"]) << '\n'
+            << "state      " << str(body["state"]) << '\n'
+            << "options    " << body["options"].dump() << '\n'
+            << "created    " << local_time(body["created"]) << " by " << str(body["created_by"])
+            << '\n'
+            << "finished   " << local_time(body["finished"]) << '\n'
+            << "progress   " << progress_line(body["progress"]) << '\n';
+  if (body.contains("items")) {
+    std::cout << '\n';
+    print_items(body["items"]);
+  }
+  return exit_code::ok;
+}
+
+/// The options of `backfill create` on `cmd` (also `workflow backfill`).
+void add_backfill_options(CLI::App* cmd, backfill_args& a) {
+  cmd->add_option("WORKFLOW", a.workflow, "the workflow to backfill")->required();
+  auto* from = cmd->add_option("--from", a.from,
+                               "first logical time: YYYY-MM-DD [HH:MM:SS] in --tz, "
+                               "YYYY-MM-DDTHH:MM:SSZ, or milliseconds");
+  auto* to = cmd->add_option("--to", a.to, "last logical time, included (same forms)");
+  auto* dates = cmd->add_option("--dates", a.dates, "these logical times instead (T,T,...)")
+                  ->delimiter(',');
+  from->needs(to);
+  to->needs(from);
+  dates->excludes(from)->excludes(to);
+  cmd->add_option("--tz", a.tz, "IANA zone of the times (default: schedule.timezone, else this "
+                                "machine's)");
+  cmd->add_option("--parallel", a.parallel, "instances of the backfill active at once (default 1)")
+    ->check(CLI::Range(1, 10000));
+  cmd->add_option("--order", a.order, "asc (oldest first, the default) or desc")
+    ->check(CLI::IsMember({"asc", "desc"}));
+  cmd->add_option("--downstream", a.downstream,
+                  "none (the default), direct (the workflows that depend on it) or all (every "
+                  "level), each at its own logical times")
+    ->check(CLI::IsMember({"none", "direct", "all"}));
+  cmd->add_option("--rerun", a.rerun,
+                  "none (the default: skip what succeeded), failed (only what failed or was "
+                  "killed last) or all")
+    ->check(CLI::IsMember({"none", "failed", "all"}));
+  cmd->add_flag("--dry-run", a.dry_run, "print the plan; start nothing");
+  cmd->add_option("-p,--param", a.params, "parameter NAME=VALUE (repeatable)");
+}
+
 } // namespace
 
 int run_cli(int argc, char** argv) {
@@ -873,9 +1045,16 @@ int run_cli(int argc, char** argv) {
   wf_run->add_flag("--upstream", start_options.upstream,
                    "with --nodes: also every node before them")
     ->needs(run_nodes);
-  wf_run->add_flag("--downstream", start_options.downstream,
-                   "with --nodes: also every node after them")
-    ->needs(run_nodes);
+  // --downstream: a bare flag with --nodes (the nodes after them), or
+  // direct|all (the downstream workflows, as a one-date backfill).
+  std::string run_downstream;
+  auto* downstream_opt =
+    wf_run
+      ->add_option("--downstream", run_downstream,
+                   "with --nodes and no value: also every node after them; direct or all: also "
+                   "the downstream workflows, each at its own logical times in the run's "
+                   "period, as a one-date backfill (prints its id)")
+      ->expected(0, 1);
   wf_run->add_option("--from-node", start_options.from_node,
                      "run this node and everything after it; the nodes before are skipped")
     ->excludes(run_nodes);
@@ -888,8 +1067,80 @@ int run_cli(int argc, char** argv) {
   wf_trigger->add_option("--skip", start_options.skip,
                          "skip these actions (A,B): they do not run, the flow follows their ok")
     ->delimiter(',');
-  add_start("lineage", "start the workflow, then every workflow downstream of it, each once "
-                       "its upstreams in the run have succeeded; prints the first instance's id");
+  auto* wf_lineage =
+    add_start("lineage", "start the workflow, then every workflow downstream of it, each once "
+                         "its upstreams in the run have succeeded; prints the first instance's id");
+  wf_lineage->add_option("--logical-time", start_time,
+                         "the logical time of every instance of the run (default: now; same "
+                         "forms as run)");
+  wf_lineage->add_option("--tz", start_tz, "IANA zone of --logical-time");
+  wf_run->callback([&, downstream_opt] {
+    action = [&, downstream_opt] {
+      auto tz = start_tz.empty() ? g.cfg.schedule.timezone : start_tz;
+      bool given = downstream_opt->count() > 0;
+      if (given && run_downstream.empty()) {
+        if (start_options.nodes.empty())
+          throw cli_failure{exit_code::usage,
+                            "--downstream without a value needs --nodes (or give direct or "
+                            "all: the downstream workflows)"};
+        start_options.downstream = true;
+      }
+      if (!given || run_downstream.empty())
+        return workflow_start(g, "run", start_name, start_params, start_time, tz, start_options);
+      if (run_downstream != "direct" && run_downstream != "all")
+        throw cli_failure{exit_code::usage, "--downstream: expected direct or all (the downstream "
+                                            "workflows), or no value with --nodes; got '"
+                                              + run_downstream + "'"};
+      if (!start_options.empty())
+        throw cli_failure{exit_code::usage, "--downstream " + run_downstream
+                                              + " (a backfill) takes no node options"};
+      backfill_args a;
+      a.workflow = start_name;
+      a.dates = {start_time.empty() ? std::to_string(now_ms()) : start_time};
+      a.tz = tz;
+      a.downstream = run_downstream;
+      a.rerun = "all";
+      a.params = start_params;
+      return backfill_create(g, a);
+    };
+  });
+
+  backfill_args bf_args;
+  auto bf_action = [&] {
+    action = [&] {
+      if (bf_args.tz.empty())
+        bf_args.tz = g.cfg.schedule.timezone;
+      return backfill_create(g, bf_args);
+    };
+  };
+  auto* wf_backfill = workflow->add_subcommand(
+    "backfill", "the same as 'backfill create': run the workflow over a range of logical times");
+  add_backfill_options(wf_backfill, bf_args);
+  wf_backfill->callback(bf_action);
+
+  auto* backfill = app.add_subcommand(
+    "backfill", "run workflows over past logical times (and their downstream workflows)");
+  backfill->require_subcommand(1);
+  auto* bf_create = backfill->add_subcommand(
+    "create", "plan and start a backfill; prints its id (--dry-run: the plan only)");
+  add_backfill_options(bf_create, bf_args);
+  bf_create->callback(bf_action);
+  auto* bf_list = backfill->add_subcommand("list", "backfills, newest first, with their progress");
+  std::string bf_state;
+  int bf_limit = 20;
+  bf_list->add_option("--state", bf_state, "only backfills in this state")
+    ->check(CLI::IsMember({"planned", "running", "succeeded", "failed", "cancelled"}));
+  bf_list->add_option("--limit", bf_limit, "at most this many (default 20)")
+    ->check(CLI::Range(1, 10000));
+  bf_list->callback([&] { action = [&] { return backfill_list(g, bf_state, bf_limit); }; });
+  std::string bf_id;
+  auto* bf_show = backfill->add_subcommand("show", "a backfill with its progress and items");
+  bf_show->add_option("ID", bf_id, "backfill id")->required();
+  bf_show->callback([&] { action = [&] { return backfill_show(g, bf_id, false); }; });
+  auto* bf_cancel = backfill->add_subcommand(
+    "cancel", "cancel a backfill: items not started are cancelled, running instances killed");
+  bf_cancel->add_option("ID", bf_id, "backfill id")->required();
+  bf_cancel->callback([&] { action = [&] { return backfill_show(g, bf_id, true); }; });
 
   auto* wf_why = workflow->add_subcommand(
     "why", "whether an instance at a logical time would wait for its date-window dependencies, "

@@ -162,6 +162,9 @@ std::vector<key_def> make_key_defs() {
       "ticks a coordinator runs at most after downtime (catchup all) or keeps waiting for "
       "dependencies",
       int_key([](config& c) -> int& { return c.schedule.max_catchup; }, 1, 100000));
+  add("schedule", "max_backfill_items", str(d::schedule::max_backfill_items),
+      "instances one backfill may plan at most (with its downstream); larger plans are refused",
+      int_key([](config& c) -> int& { return c.schedule.max_backfill_items; }, 1, 10000000));
   add("schedule", "flag_reset_cron", d::schedule::flag_reset_cron,
       "cron at which every dependency flag is cleared; empty = never",
       [](config& cfg, const std::string& v) -> std::string {

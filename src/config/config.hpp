@@ -58,6 +58,7 @@ struct config {
     /// IANA zone name; empty = the machine's zone.
     std::string timezone;
     int max_catchup = 0;
+    int max_backfill_items = 0;
     /// Empty = never.
     std::string flag_reset_cron;
   } schedule;

@@ -72,5 +72,6 @@ std::string limit_reason(const std::string& workflow, int max_parallel, const st
            + std::to_string(size->second) + " slots in use)";
   return {};
 }
+int priority_class(const std::string& trigger) { return trigger == "backfill" ? 1 : 0; }
 
 } // namespace cafflow

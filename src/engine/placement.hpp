@@ -26,6 +26,12 @@ struct placement_request {
 
 constexpr std::size_t no_worker = std::numeric_limits<std::size_t>::max();
 
+/// The priority class of an instance created by `trigger` (its origin): 0
+/// for live work, 1 for backfills, which wait while live work wants a slot
+/// (or a place within its workflow's instance-limit), whatever the
+/// priorities inside each class.
+int priority_class(const std::string& trigger);
+
 /// True when the worker matches the attempt's host and group constraints
 /// (regardless of free slots).
 bool eligible(const worker_load& w, const placement_request& req);

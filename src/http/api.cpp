@@ -8,6 +8,7 @@
 #include "exec/task.hpp"
 #include "http/json.hpp"
 #include "model/status.hpp"
+#include "schedule/backfill_plan.hpp"
 #include "store/store.hpp"
 #include "util/strings.hpp"
 #include "util/time.hpp"
@@ -475,7 +476,8 @@ expected<std::string> parse_by(const json& body) {
 /// POST /workflows/{name}/{run,trigger,lineage}: starts an instance.
 http_response post_start(api_backend& backend, const std::string& name,
                          const std::string& trigger, const std::string& body) {
-  bool manual = trigger == "manual";
+  // A trigger runs now; a manual or lineage run may name its logical time.
+  bool manual = trigger == "manual" || trigger == "lineage";
   auto parsed = manual ? parse_body(body,
                                     {"params", "logical_time", "nodes", "upstream", "downstream",
                                      "from_node", "skip", "by"},
@@ -598,6 +600,161 @@ http_response post_rerun(api_backend& backend, const std::string& id, const std:
   if (!done)
     return from_error(done.error());
   return json_response(200, json{{"instance_id", id}, {"status", "running"}});
+}
+
+
+// -- backfills ----------------------------------------------------------------
+
+/// A time field of a backfill body: a UTC time as text or milliseconds.
+expected<timestamp> body_time(const json& value, const std::string& field) {
+  timestamp t = 0;
+  if (value.is_number_integer() && value.get<std::int64_t>() > 0)
+    return value.get<std::int64_t>();
+  if (value.is_string() && parse_time_value(value.get<std::string>(), t) && t > 0)
+    return t;
+  return bad_request("field '" + field + "': " + value.dump()
+                     + " is not a time (expected \"YYYY-MM-DD HH:MM:SS\" or "
+                       "\"YYYY-MM-DDTHH:MM:SS[.mmm]Z\" in UTC, or milliseconds since 1970-01-01)");
+}
+
+/// A string field that must be one of `allowed`.
+expected<std::string> body_choice(const json& body, const std::string& field,
+                                  const std::vector<std::string>& allowed,
+                                  const std::string& fallback) {
+  if (!body.contains(field))
+    return fallback;
+  const auto& v = body[field];
+  if (!v.is_string() || std::find(allowed.begin(), allowed.end(), v.get<std::string>()) == allowed.end())
+    return bad_request("field '" + field + "': " + v.dump() + " (expected " + quoted_list(allowed)
+                       + ")");
+  return v.get<std::string>();
+}
+
+/// The body of POST /backfills.
+expected<backfill_request> parse_backfill(const std::string& body) {
+  auto parsed = parse_body(body,
+                           {"workflow", "from", "to", "dates", "parallel", "order", "downstream",
+                            "rerun", "dry_run", "params", "created_by"},
+                           R"({"workflow": "w", "from": "2026-01-01 00:00:00", )"
+                           R"("to": "2026-01-07 00:00:00", "parallel": 2})");
+  if (!parsed)
+    return parsed.error();
+  const auto& j = *parsed;
+  backfill_request request;
+  if (!j.contains("workflow") || !j["workflow"].is_string() || j["workflow"].get<std::string>().empty())
+    return bad_request("field 'workflow' is required: the name of the workflow to backfill");
+  request.workflow = j["workflow"].get<std::string>();
+  backfill_options o;
+  for (const char* field : {"from", "to"})
+    if (j.contains(field)) {
+      auto t = body_time(j[field], field);
+      if (!t)
+        return t.error();
+      (std::string(field) == "from" ? o.from : o.to) = *t;
+    }
+  if (j.contains("dates")) {
+    if (!j["dates"].is_array() || j["dates"].empty())
+      return bad_request("field 'dates' must be a non-empty array of times");
+    for (const auto& d : j["dates"]) {
+      auto t = body_time(d, "dates");
+      if (!t)
+        return t.error();
+      o.dates.push_back(*t);
+    }
+  }
+  if (j.contains("parallel")) {
+    const auto& p = j["parallel"];
+    if (!p.is_number_integer() || p.get<std::int64_t>() < 1 || p.get<std::int64_t>() > 10000)
+      return bad_request("field 'parallel': " + p.dump() + " (expected a number from 1 to 10000)");
+    o.parallel = p.get<int>();
+  }
+  auto order = body_choice(j, "order", {"asc", "desc"}, "asc");
+  if (!order)
+    return order.error();
+  o.order = *order;
+  auto downstream = body_choice(j, "downstream", {"none", "direct", "all"}, "none");
+  if (!downstream)
+    return downstream.error();
+  o.downstream = *downstream;
+  auto rerun = body_choice(j, "rerun", {"none", "failed", "all"}, "none");
+  if (!rerun)
+    return rerun.error();
+  o.rerun = *rerun;
+  if (j.contains("dry_run")) {
+    if (!j["dry_run"].is_boolean())
+      return bad_request("field 'dry_run': " + j["dry_run"].dump() + " (expected true or false)");
+    request.dry_run = j["dry_run"].get<bool>();
+  }
+  if (j.contains("created_by")) {
+    if (!j["created_by"].is_string())
+      return bad_request("field 'created_by' must be a string");
+    request.created_by = j["created_by"].get<std::string>();
+  }
+  auto params = parse_params(j);
+  if (!params)
+    return params.error();
+  o.params = std::move(*params);
+  if (auto ok = validate(o); !ok)
+    return ok.error();
+  request.options = to_json(o);
+  return request;
+}
+
+http_response post_backfill(api_backend& backend, const std::string& body) {
+  auto request = parse_backfill(body);
+  if (!request)
+    return from_error(request.error());
+  auto created = backend.create_backfill(*request);
+  if (!created) {
+    // The workflow is a field of the body: naming an unknown one is a bad request.
+    if (created.error().code == ec::unknown_workflow)
+      return error_response(400, "field 'workflow': " + created.error().message);
+    return from_error(created.error());
+  }
+  return json_response(request->dry_run ? 200 : 201, to_json(*created, true));
+}
+
+http_response get_backfills(api_backend& backend, const std::string& query) {
+  std::string state;
+  long long limit = 100;
+  for (const auto& [key, value] : parse_query(query)) {
+    if (key == "state") {
+      static const std::vector<std::string> states{"planned", "running", "succeeded", "failed",
+                                                   "cancelled"};
+      if (!value.empty() && std::find(states.begin(), states.end(), value) == states.end())
+        return error_response(400, "query parameter 'state': unknown state '" + value
+                                     + "' (expected " + join(states, ", ") + ")");
+      state = value;
+    } else if (key == "limit") {
+      if (!parse_int(value, limit) || limit < 1 || limit > max_limit)
+        return error_response(400, "query parameter 'limit': expected a number between 1 and "
+                                     + std::to_string(max_limit) + ", got " + shown(value));
+    } else {
+      return error_response(400, "unknown query parameter " + shown(key)
+                                   + " (expected state or limit)");
+    }
+  }
+  auto list = backend.backfills(state, static_cast<int>(limit));
+  if (!list)
+    return from_error(list.error());
+  json items = json::array();
+  for (const auto& b : *list)
+    items.push_back(to_json(b, false));
+  return json_response(200, json{{"backfills", std::move(items)}});
+}
+
+http_response get_backfill(api_backend& backend, const std::string& id) {
+  auto b = backend.backfill(id);
+  if (!b)
+    return from_error(b.error());
+  return json_response(200, to_json(*b, true));
+}
+
+http_response delete_backfill(api_backend& backend, const std::string& id) {
+  auto b = backend.cancel_backfill(id);
+  if (!b)
+    return from_error(b.error());
+  return json_response(200, to_json(*b, false));
 }
 
 } // namespace
@@ -744,6 +901,16 @@ http_response handle_api(api_backend& backend, const http_request& request) {
     if (parts.size() == 5 && parts[0] == "instances" && parts[2] == "nodes" && parts[4] == "log")
       return only("GET") ? get_log(backend, parts[1], parts[3], request.query)
                          : method_not_allowed("GET");
+    if (parts.size() == 1 && parts[0] == "backfills") {
+      if (method == "POST")
+        return post_backfill(backend, request.body);
+      return only("GET") ? get_backfills(backend, request.query) : method_not_allowed("GET, POST");
+    }
+    if (parts.size() == 2 && parts[0] == "backfills") {
+      if (method == "DELETE")
+        return delete_backfill(backend, parts[1]);
+      return only("GET") ? get_backfill(backend, parts[1]) : method_not_allowed("GET, DELETE");
+    }
     if (parts.size() == 1 && parts[0] == "cluster")
       return only("GET") ? get_cluster(backend) : method_not_allowed("GET");
     return error_response(404, "no such resource: " + request.path);

@@ -88,6 +88,24 @@ public:
   virtual expected<dependency_report> workflow_dependencies(const std::string&, timestamp) {
     return make_error(ec::unspecified, "dependencies are not supported here");
   }
+  /// Creates a backfill, or plans it only (request.dry_run); returns it with
+  /// its items. Without an override: unsupported.
+  virtual expected<backfill_record> create_backfill(const backfill_request&) {
+    return make_error(ec::unspecified, "backfills are not supported here");
+  }
+  /// Backfills, newest first, with their counts: all (`state` "") or in `state`.
+  virtual expected<std::vector<backfill_record>> backfills(const std::string&, int) {
+    return make_error(ec::unspecified, "backfills are not supported here");
+  }
+  /// One backfill with its items.
+  virtual expected<backfill_record> backfill(const std::string&) {
+    return make_error(ec::unspecified, "backfills are not supported here");
+  }
+  /// Cancels a backfill: its items not started are cancelled, its running
+  /// instances killed.
+  virtual expected<backfill_record> cancel_backfill(const std::string&) {
+    return make_error(ec::unspecified, "backfills are not supported here");
+  }
   /// The master's numbers for GET /metrics (http/metrics.hpp). Without an
   /// override: unsupported (a 500).
   virtual expected<metrics_snapshot> metrics() {

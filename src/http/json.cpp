@@ -1,5 +1,6 @@
 #include "http/json.hpp"
 
+#include "schedule/backfill_plan.hpp"
 #include "util/strings.hpp"
 
 #include <algorithm>
@@ -151,6 +152,7 @@ json to_json(const instance_record& i, bool with_nodes) {
               // Not set (e.g. an instance never rerun): the trigger is the origin.
               {"origin", i.origin.empty() ? i.trigger : i.origin},
               {"parent_id", text_or_null(i.parent_id)},
+              {"backfill_id", text_or_null(i.backfill_id)},
               {"params", i.params},
               {"logical_time", time_json(i.logical_time)},
               {"priority", i.priority},
@@ -166,6 +168,36 @@ json to_json(const instance_record& i, bool with_nodes) {
     for (const auto& n : i.nodes)
       nodes.push_back(to_json(n));
     result["nodes"] = std::move(nodes);
+  }
+  return result;
+}
+
+json to_json(const backfill_record& b, bool with_items) {
+  auto options = json::parse(b.options, nullptr, false);
+  auto p = progress_of(b.counts);
+  json result{{"id", text_or_null(b.id)},
+              {"workflow", b.workflow},
+              {"state", b.state},
+              {"options", options.is_discarded() ? json::object() : options},
+              {"created_by", b.created_by},
+              {"created", time_json(b.created)},
+              {"finished", time_json(b.finished)},
+              {"progress",
+               json{{"planned", p.planned},
+                    {"done", p.done},
+                    {"skipped", p.skipped},
+                    {"failed", p.failed},
+                    {"running", p.running},
+                    {"waiting", p.waiting},
+                    {"cancelled", p.cancelled}}}};
+  if (with_items) {
+    json items = json::array();
+    for (const auto& item : b.items)
+      items.push_back(json{{"workflow", item.workflow},
+                           {"logical_time", time_json(item.logical_time)},
+                           {"instance_id", text_or_null(item.instance_id)},
+                           {"state", item_state(item)}});
+    result["items"] = std::move(items);
   }
   return result;
 }

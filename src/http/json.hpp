@@ -22,6 +22,8 @@ json to_json(const instance_record& i, bool with_nodes);
 /// One execution of an instance: number, trigger, requested_by, run_options
 /// (an object), started, finished, status, and its five node lists.
 json to_json(const execution_record& e);
+/// A backfill with its options, progress and (with_items) its items.
+json to_json(const backfill_record& b, bool with_items);
 json to_json(const worker_record& w);
 json to_json(const xml_file_record& f);
 json to_json(const health_record& h);

@@ -42,6 +42,9 @@ struct attempt_spec {
   /// Only on this host / group; empty = any.
   std::string host;
   std::string worker_group;
+  /// The class of its instance's trigger (engine/placement.hpp
+  /// priority_class): a lower class goes first, whatever the priorities.
+  int priority_class = 0;
   /// The instance's priority, then the action's: higher goes first.
   int priority = 0;
   int action_priority = 0;

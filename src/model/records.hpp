@@ -328,4 +328,40 @@ struct cluster_view {
   std::vector<master_entry> masters;
 };
 
+/// One (workflow, logical time) of a backfill (table backfill_items).
+struct backfill_item_record {
+  std::string backfill_id;
+  std::string workflow;
+  timestamp logical_time = 0;
+  /// Its place in the plan (the order the backfill starts items).
+  int position = 0;
+  /// The instance created for it ("" = none yet). Written in the same
+  /// transaction that creates the instance: at most one ever.
+  std::string instance_id;
+  /// planned, started (it has its instance), skipped (--rerun found it
+  /// done) or cancelled.
+  std::string state = "planned";
+  /// The status of its instance when read from the store ("" = none).
+  std::string instance_status;
+};
+
+/// A backfill (table backfills): a workflow over a range of logical times,
+/// optionally with its downstream workflows (schedule/backfill_plan.hpp).
+struct backfill_record {
+  std::string id;
+  std::string workflow;
+  /// The request's options as JSON (backfill_options).
+  std::string options;
+  /// planned, running, succeeded, failed or cancelled.
+  std::string state = "planned";
+  std::string created_by;
+  timestamp created = 0;
+  timestamp finished = 0;
+  /// Read with the backfill: its items in plan order (only the counts below
+  /// in listings).
+  std::vector<backfill_item_record> items;
+  /// Items by shown state (schedule/backfill_plan.hpp item_state), for listings.
+  std::map<std::string, std::int64_t> counts;
+};
+
 } // namespace cafflow

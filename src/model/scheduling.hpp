@@ -31,6 +31,17 @@ struct start_request {
   std::string by;
 };
 
+/// Creates a backfill (POST /api/v1/backfills), or only plans it (dry run).
+struct backfill_request {
+  std::string workflow;
+  /// The options (schedule/backfill_plan.hpp backfill_options) as JSON.
+  std::string options;
+  /// Plan only: nothing is stored or started.
+  bool dry_run = false;
+  /// Who asked (the API's client, "" = unknown).
+  std::string created_by;
+};
+
 /// Runs an ended instance again under its id (its history stays).
 struct rerun_request {
   /// "all", "failed" or "nodes".

@@ -3,10 +3,36 @@
 #include <algorithm>
 #include <deque>
 
+#include "model/workflow.hpp"
+
 namespace cafflow {
 
-lineage_plan::lineage_plan(const std::string& root, const upstream_map& upstreams) {
-  // Who depends on whom, inverted: workflow -> its downstreams.
+upstream_map
+upstreams_of(const std::map<std::string, std::shared_ptr<const workflow>>& workflows,
+             const std::map<std::string, std::shared_ptr<const standalone_coordinator>>& coordinators) {
+  upstream_map result;
+  auto add = [&](const std::string& target, const std::vector<std::string>& ups) {
+    auto& list = result[target];
+    for (const auto& up : ups)
+      if (std::find(list.begin(), list.end(), up) == list.end())
+        list.push_back(up);
+  };
+  for (const auto& [name, wf] : workflows)
+    if (wf && wf->coordinator)
+      add(name, dependency_workflows(wf->coordinator->depends));
+  for (const auto& [name, c] : coordinators) {
+    if (auto it = workflows.find(name);
+        it != workflows.end() && it->second && it->second->coordinator)
+      continue; // not scheduled: the workflow of that name has the coordinator
+    auto ups = dependency_workflows(c->spec.depends);
+    for (const auto& target : c->trigger_list)
+      add(target, ups);
+  }
+  return result;
+}
+
+std::set<std::string> downstream_of(const std::string& root, const upstream_map& upstreams,
+                                    bool all_levels) {
   std::map<std::string, std::vector<std::string>> downstreams;
   for (const auto& [wf, ups] : upstreams)
     for (const auto& up : ups)
@@ -17,9 +43,16 @@ lineage_plan::lineage_plan(const std::string& root, const upstream_map& upstream
     auto wf = queue.front();
     queue.pop_front();
     for (const auto& down : downstreams[wf])
-      if (members.insert(down).second)
+      if (members.insert(down).second && all_levels)
         queue.push_back(down);
   }
+  members.erase(root);
+  return members;
+}
+
+lineage_plan::lineage_plan(const std::string& root, const upstream_map& upstreams) {
+  auto members = downstream_of(root, upstreams, true);
+  members.insert(root);
   for (const auto& wf : members) {
     auto& waits = pending_[wf];
     if (wf == root)

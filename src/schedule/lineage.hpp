@@ -5,6 +5,7 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
 #include <vector>
@@ -13,6 +14,22 @@ namespace cafflow {
 
 /// Workflow name -> the workflows its coordinator waits for.
 using upstream_map = std::map<std::string, std::vector<std::string>>;
+
+struct workflow;
+struct standalone_coordinator;
+
+/// Workflow -> the workflows whose start waits for it: every item of a
+/// workflow's coordinator depend-list, and for a legacy standalone
+/// coordinator (not shadowed by a workflow of its name with a coordinator)
+/// its depend-list for each workflow of its trigger-list.
+upstream_map
+upstreams_of(const std::map<std::string, std::shared_ptr<const workflow>>& workflows,
+             const std::map<std::string, std::shared_ptr<const standalone_coordinator>>& coordinators);
+
+/// The workflows downstream of `root` in `upstreams`: one level
+/// (`all_levels` false) or every level; never `root` itself.
+std::set<std::string> downstream_of(const std::string& root, const upstream_map& upstreams,
+                                    bool all_levels);
 
 class lineage_plan {
 public:

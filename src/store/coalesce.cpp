@@ -35,6 +35,10 @@ row_key key_of(const store_write& w) {
     return {7, f->record.workflow, {}, f->record.logical_time};
   if (auto* e = std::get_if<execution_put>(&w))
     return {8, e->record.instance_id, {}, e->record.number};
+  if (auto* b = std::get_if<backfill_put>(&w))
+    return {9, b->record.id, {}, 0};
+  if (auto* i = std::get_if<backfill_item_put>(&w))
+    return {10, i->record.backfill_id, i->record.workflow, i->record.logical_time};
   return {0, {}, {}, 0};
 }
 

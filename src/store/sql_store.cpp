@@ -9,6 +9,7 @@
 #include <map>
 #include <mutex>
 #include <stdexcept>
+#include <utility>
 #include <variant>
 
 #include <sys/stat.h>
@@ -24,6 +25,8 @@
 #include <nlohmann/json.hpp>
 
 #include "store/migrations.hpp"
+#include "store/sql_backfills.hpp"
+#include "store/sql_common.hpp"
 #include "store/store.hpp"
 #include "util/strings.hpp"
 
@@ -34,8 +37,12 @@ namespace {
 using Poco::Data::Session;
 using Poco::Data::Keywords::bind;
 using Poco::Data::Keywords::now;
-
-enum class dialect { sqlite, mysql };
+using sql::dialect;
+using sql::number;
+using sql::rows_per_statement;
+using sql::table_spec;
+using sql::text;
+using sql::upsert;
 
 /// Opens a configured session; throws Poco exceptions.
 using connector = std::function<std::unique_ptr<Session>()>;
@@ -50,35 +57,6 @@ constexpr std::size_t mysql_connect_timeout_s = 10;
 /// Seconds a migration waits for another process that is migrating the same
 /// MySQL database.
 constexpr int mysql_migration_lock_timeout_s = 60;
-
-/// The columns of a table that cafflow upserts, its key first.
-struct table_spec {
-  std::string table;
-  std::vector<std::string> keys;
-  std::vector<std::string> columns;
-};
-
-/// INSERT of `rows` rows that updates `columns` when a row with the same key
-/// exists.
-std::string upsert(dialect d, const table_spec& t, std::size_t rows) {
-  std::vector<std::string> all = t.keys;
-  all.insert(all.end(), t.columns.begin(), t.columns.end());
-  std::string tuple = "(";
-  for (std::size_t i = 0; i < all.size(); ++i)
-    tuple += i == 0 ? "?" : ", ?";
-  tuple += ")";
-  std::string sql = "INSERT INTO " + t.table + " (" + join(all, ", ") + ") VALUES ";
-  for (std::size_t r = 0; r < rows; ++r)
-    sql += r == 0 ? tuple : ", " + tuple;
-  std::vector<std::string> sets;
-  for (const auto& c : t.columns)
-    sets.push_back(d == dialect::sqlite ? c + " = excluded." + c : c + " = VALUES(" + c + ")");
-  if (d == dialect::sqlite)
-    sql += " ON CONFLICT (" + join(t.keys, ", ") + ") DO UPDATE SET " + join(sets, ", ");
-  else
-    sql += " ON DUPLICATE KEY UPDATE " + join(sets, ", ");
-  return sql;
-}
 
 const table_spec workflow_table{"workflow", {"name"},
                                 {"current_version", "dir", "description", "creator", "file",
@@ -118,11 +96,6 @@ struct fenced_write : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-/// Rows per INSERT: one statement to parse for many rows, far below the
-/// placeholder limits of SQLite (32766) and MySQL (65535). MySQL needs it
-/// most: a bound vector costs it one round trip per row (STACK.md).
-constexpr std::size_t rows_per_statement = 100;
-
 /// Characters of a TEXT or MEDIUMTEXT column that one MySQL read fetches.
 /// Poco 1.11 reads a MySQL result into one zero-filled buffer sized by the
 /// declared lengths of its columns: 64 MB for a MEDIUMTEXT in utf8mb4, per
@@ -133,14 +106,6 @@ constexpr int text_chunk = 16383;
 
 /// The instances unfinished_instances() returns.
 constexpr const char* unfinished = "status IN ('queued', 'running')";
-
-std::string text(const Poco::Dynamic::Var& v) {
-  return v.isEmpty() ? std::string{} : v.convert<std::string>();
-}
-
-std::int64_t number(const Poco::Dynamic::Var& v) {
-  return v.isEmpty() ? 0 : v.convert<Poco::Int64>();
-}
 
 // valid_utf8 (util/strings): a log tail may hold anything, but MySQL refuses
 // invalid UTF-8 in a text column (the whole batch would fail, again and
@@ -716,6 +681,23 @@ public:
     });
   }
 
+  // The backfill tables: their SQL is in sql_backfills.cpp.
+  expected<std::vector<backfill_record>> backfills(const std::string& state, int limit) override {
+    return read("read backfills", [&](Session& s) { return sql::read_backfills(s, state, limit); });
+  }
+  expected<std::optional<backfill_record>> backfill(const std::string& id) override {
+    return read("read a backfill", [&](Session& s) { return sql::read_backfill(s, id); });
+  }
+  expected<std::vector<backfill_record>> unfinished_backfills() override {
+    return read("read backfills", [&](Session& s) { return sql::read_unfinished_backfills(s); });
+  }
+  expected<std::map<timestamp, std::string>> latest_statuses(const std::string& workflow,
+                                                             timestamp from, timestamp to) override {
+    return read("read instances", [&](Session& s) {
+      return sql::read_latest_statuses(s, workflow, from, to);
+    });
+  }
+
 private:
   /// `column` in a select list: on MySQL its first text_chunk characters,
   /// as a short CHAR (see text_chunk).
@@ -1081,6 +1063,17 @@ private:
     });
   }
 
+  /// `f(session)` in a snapshot, with run()'s retry and errors.
+  template <class F>
+  auto read(const char* what, F f) -> expected<decltype(f(std::declval<Session&>()))> {
+    using T = decltype(f(std::declval<Session&>()));
+    return run(what, [&]() -> expected<T> {
+      T result;
+      snapshot([&] { result = f(session()); });
+      return result;
+    });
+  }
+
   void abandon() {
     try {
       session_->rollback();
@@ -1377,6 +1370,8 @@ private:
     std::vector<const dependency_put*> dependencies;
     std::vector<const fire_put*> fires;
     std::vector<const execution_put*> executions;
+    std::vector<const backfill_put*> backfills;
+    std::vector<const backfill_item_put*> backfill_items;
     std::map<std::string, const store_write*> files;
     std::map<std::string, const store_write*> coordinators;
     for (const auto& write : batch) {
@@ -1402,6 +1397,10 @@ private:
         fires.push_back(f);
       else if (auto* e = std::get_if<execution_put>(&write))
         executions.push_back(e);
+      else if (auto* b = std::get_if<backfill_put>(&write))
+        backfills.push_back(b);
+      else if (auto* i = std::get_if<backfill_item_put>(&write))
+        backfill_items.push_back(i);
     }
     put_rows(instance_table, instances);
     put_rows(node_table, nodes);
@@ -1411,6 +1410,8 @@ private:
     put_rows(dependency_table, dependencies);
     put_rows(fire_table, fires);
     put_rows(execution_table, executions);
+    sql::put_backfills(session(), dialect_, backfills);
+    sql::put_backfill_items(session(), dialect_, backfill_items);
   }
 
   /// Writes the last write of each key of `table` (a table with a one-column

@@ -94,4 +94,21 @@ expected<std::vector<dependency_record>> store::dependency_records_after(const d
   return unsupported("dependency_records_after");
 }
 
+expected<std::vector<backfill_record>> store::backfills(const std::string&, int) {
+  return unsupported("backfills");
+}
+
+expected<std::optional<backfill_record>> store::backfill(const std::string&) {
+  return unsupported("backfill");
+}
+
+expected<std::vector<backfill_record>> store::unfinished_backfills() {
+  return unsupported("unfinished_backfills");
+}
+
+expected<std::map<timestamp, std::string>> store::latest_statuses(const std::string&, timestamp,
+                                                                  timestamp) {
+  return unsupported("latest_statuses");
+}
+
 } // namespace cafflow

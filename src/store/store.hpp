@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -82,10 +83,23 @@ struct execution_put {
   execution_record record;
 };
 
+/// Creates or updates the row of a backfill (by id); its items are written
+/// separately.
+struct backfill_put {
+  backfill_record record;
+};
+
+/// Creates or updates one item of a backfill (by backfill, workflow and
+/// logical time). Written with the rows of the instance it creates.
+struct backfill_item_put {
+  backfill_item_record record;
+};
+
 /// One write; the store writer applies many in one transaction.
 using store_write = std::variant<workflow_put, instance_put, node_put, attempt_put, xml_file_put,
                                  xml_file_delete, coordinator_put, coordinator_delete,
-                                 dependency_put, fire_put, execution_put>;
+                                 dependency_put, fire_put, execution_put, backfill_put,
+                                 backfill_item_put>;
 
 /// The writes of `batch` that matter: a row (instance, node, attempt, xml
 /// file, coordinator state, dependency, fire) written several times keeps
@@ -264,6 +278,23 @@ public:
   /// connection found its first try committed): {true, fire.instance_id}.
   virtual expected<fire_outcome> fire(const fire_record& fire,
                                       const std::vector<store_write>& writes);
+
+  /// Backfills, newest first, without their items but with their counts by
+  /// shown state: all (`state` "") or those in `state`, at most `limit`.
+  virtual expected<std::vector<backfill_record>> backfills(const std::string& state, int limit);
+
+  /// One backfill with its items in plan order, each with the status of its
+  /// instance; none when it does not exist.
+  virtual expected<std::optional<backfill_record>> backfill(const std::string& id);
+
+  /// Every planned or running backfill (and every cancelled one that has not
+  /// finished) with its items, oldest first: what a new master resumes.
+  virtual expected<std::vector<backfill_record>> unfinished_backfills();
+
+  /// The status of the latest instance (by id) of `workflow` at each logical
+  /// time in [from, to] that has one.
+  virtual expected<std::map<timestamp, std::string>>
+  latest_statuses(const std::string& workflow, timestamp from, timestamp to);
 
   /// Fire records after `after` in (workflow, logical time) order, at most
   /// `limit`; `{}` starts at the first (workflow names are never empty).

@@ -189,6 +189,42 @@ TEST_CASE_FIXTURE(dispatcher_fixture, "higher priority goes first, then the olde
   CHECK(order == std::vector<std::string>{"high", "low", "low2"});
 }
 
+TEST_CASE_FIXTURE(dispatcher_fixture, "backfill attempts wait behind live ones, whatever the priorities") {
+  add_worker("w1", 1);
+  auto a = attempt("running");
+  self->send(dispatcher, atom::dispatch::value, a, runner);
+  next_run();
+  struct queued {
+    const char* node;
+    int priority_class;
+    int priority;
+  };
+  for (auto q : {queued{"backfill-high", 1, 9}, queued{"live-low", 0, 0},
+                 queued{"backfill-low", 1, 0}, queued{"live-high", 0, 5}}) {
+    auto spec = attempt(q.node);
+    spec.priority_class = q.priority_class;
+    spec.priority = q.priority;
+    self->send(dispatcher, atom::dispatch::value, spec, runner);
+  }
+  std::vector<std::string> order;
+  for (auto done : {"running", "live-high", "live-low", "backfill-high"}) {
+    self->send(dispatcher, atom::report::value, final_report(done, "w1"));
+    for (;;) {
+      bool ran = false;
+      expect([&](atom::run, const std::string&, const attempt_spec& s) {
+               order.push_back(s.node);
+               ran = true;
+             },
+             [](atom::report, const attempt_report&) {}, [](atom::ack, const std::string&,
+                                                             const std::string&) {});
+      if (ran)
+        break;
+    }
+  }
+  CHECK(order
+        == std::vector<std::string>{"live-high", "live-low", "backfill-high", "backfill-low"});
+}
+
 TEST_CASE_FIXTURE(dispatcher_fixture, "a worker whose heartbeats stop is lost") {
   // A dispatcher with a short timeout; the worker never sends a heartbeat.
   auto quick = sys.spawn(cafflow::dispatcher,

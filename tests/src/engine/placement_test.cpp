@@ -43,6 +43,14 @@ TEST_CASE("the reason an attempt waits") {
   CHECK(waiting_reason({}, {}) == "waiting for a worker to register");
 }
 
+TEST_CASE("backfills are the lower priority class, every other trigger the live one") {
+  for (const auto* live : {"cron", "dependency", "trigger", "manual", "rerun", "lineage"}) {
+    CAPTURE(live);
+    CHECK(priority_class(live) == 0);
+  }
+  CHECK(priority_class("backfill") == 1);
+}
+
 TEST_SUITE_END();
 
 TEST_CASE("limits: max-parallel of the workflow, then the pool; both free = no reason") {

@@ -246,8 +246,9 @@ TEST_CASE_TEMPLATE("migrations apply once and record the schema version", B, BAC
   // ... also from a second store on the same database.
   auto again = open(backend.url);
   CHECK(*again->schema_version() == latest);
+  // One row per migration (numbers may leave gaps: tests/src/store/migrations_test.cpp).
   CHECK(raw_rows(backend.url, "SELECT COUNT(*) FROM schema_version")
-        == std::vector<std::string>{std::to_string(latest)});
+        == std::vector<std::string>{std::to_string(migrations_for(B::dialect).size())});
 }
 
 TEST_CASE_TEMPLATE("a database newer than the binary is refused", B, BACKENDS) {
@@ -1220,13 +1221,15 @@ TEST_CASE("both dialects create the same tables, columns and indexes") {
   CHECK(std::find(columns.begin(), columns.end(), "lease|epoch") != columns.end());
   CHECK(std::find(columns.begin(), columns.end(), "instance|origin") != columns.end());
   CHECK(std::find(columns.begin(), columns.end(), "master_nodes|seen_at") != columns.end());
+  // Ordered byte-wise as SQLite does ("backfill_items" before "backfills";
+  // information_schema's own collation ignores case and would not).
   CHECK(raw_rows(mysql.url, "SELECT table_name, column_name FROM information_schema.columns "
-                            "WHERE table_schema = DATABASE() ORDER BY table_name, "
-                            "ordinal_position")
+                            "WHERE table_schema = DATABASE() ORDER BY CAST(table_name AS "
+                            "BINARY), ordinal_position")
         == columns);
   CHECK(raw_rows(mysql.url, "SELECT DISTINCT index_name FROM information_schema.statistics "
                             "WHERE table_schema = DATABASE() AND index_name <> 'PRIMARY' "
-                            "ORDER BY index_name")
+                            "ORDER BY CAST(index_name AS BINARY)")
         == indexes);
   // Binary collation everywhere (names are case-sensitive), InnoDB, and no
   // type that Poco's MySQL connector crashes on (STACK.md).
