@@ -45,7 +45,7 @@ TEST_CASE("the reason an attempt waits") {
 
 TEST_SUITE_END();
 
-TEST_CASE("limits: max-parallel of the workflow, then the pool; both free = no reason") {
+TEST_CASE("limits: max-parallel of the workflow, then the pool: both free is no reason") {
   std::map<std::string, int> pools{{"db", 2}};
   limit_use use;
   CHECK(limit_reason("w", 0, "", pools, use).empty());
