@@ -417,7 +417,7 @@ TEST_CASE("workflow detail without a coordinator and its errors") {
   auto wrong = call(b, "POST", "/api/v1/workflows/w");
   check_error(wrong, 405, "use GET");
   REQUIRE(wrong.headers.size() == 1);
-  CHECK(wrong.headers[0] == std::pair<std::string, std::string>{"Allow", "GET"});
+  CHECK(wrong.headers[0] == std::pair<std::string, std::string>{"Allow", "GET, DELETE"});
 }
 
 TEST_CASE("pause resume and reset a coordinator") {
