@@ -647,11 +647,19 @@ dispatcher_actor::behavior_type dispatcher(dispatcher_actor::stateful_pointer<di
         slots += w.info.slots;
         busy += static_cast<int>(w.running.size());
       }
-      return {{"workers", std::to_string(st.workers.size())},
-              {"slots", std::to_string(slots)},
-              {"busy_slots", std::to_string(busy)},
-              {"queued", std::to_string(st.queue.size())},
-              {"recovering", st.cfg.recovery.open() ? "true" : "false"}};
+      status_map result{{"workers", std::to_string(st.workers.size())},
+                        {"slots", std::to_string(slots)},
+                        {"busy_slots", std::to_string(busy)},
+                        {"queued", std::to_string(st.queue.size())},
+                        {"recovering", st.cfg.recovery.open() ? "true" : "false"}};
+      // Pools as "pool:NAME" = "IN_USE/SLOTS".
+      std::map<std::string, int> in_use;
+      for (const auto& [key, a] : st.attempts)
+        if (!a.worker.empty() && !a.spec.pool.empty())
+          ++in_use[a.spec.pool];
+      for (const auto& [pool, size] : st.cfg.pools)
+        result["pool:" + pool] = std::to_string(in_use[pool]) + "/" + std::to_string(size);
+      return result;
     },
   };
 }

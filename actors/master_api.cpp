@@ -60,6 +60,13 @@ caf::result<health_record> health_of(self_ptr self) {
                   [self, rp, h](status_map& d) mutable {
                     h.queued_attempts = std::stoi(d["queued"]);
                     h.recovering = d["recovering"] == "true";
+                    for (const auto& [key, value] : d)
+                      if (key.rfind("pool:", 0) == 0) {
+                        auto slash = value.find('/');
+                        auto pool = key.substr(5);
+                        h.pool_in_use[pool] = std::stoi(value.substr(0, slash));
+                        h.pool_slots[pool] = std::stoi(value.substr(slash + 1));
+                      }
                     auto& st = self->state;
                     // Briefly: a writer stuck on an unreachable database
                     // must not make health slow.

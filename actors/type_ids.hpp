@@ -326,7 +326,8 @@ typename Inspector::result_type inspect(Inspector& f, health_record& x) {
   return f(caf::meta::type_name("health_record"), x.cluster, x.master, x.epoch, x.started,
            x.workers, x.workflows, x.running_instances, x.queued_instances, x.queued_attempts,
            x.running_attempts, x.master_pid, x.store_available, x.store_error, x.pending_writes,
-           x.paused, x.recovering, x.commits, x.writes, x.tls, x.warnings);
+           x.paused, x.recovering, x.commits, x.writes, x.tls, x.warnings, x.pool_slots,
+           x.pool_in_use);
 }
 
 template <class Inspector>

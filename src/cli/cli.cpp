@@ -701,6 +701,12 @@ int cluster_status(const globals& g) {
               << " attempts waiting\n"
               << "instances  " << str(body["instances"]["running"]) << " running, "
               << str(body["instances"]["queued"]) << " waiting for their instance-limit\n";
+    if (body.contains("pools") && body["pools"].is_object() && !body["pools"].empty()) {
+      std::vector<std::string> pools;
+      for (auto& [pool, use] : body["pools"].items())
+        pools.push_back(pool + " " + str(use["in_use"]) + " of " + str(use["slots"]) + " in use");
+      std::cout << "pools      " << join(pools, ", ") << '\n';
+    }
   } else {
     std::cout << "master     none reachable: " << str(body["master_error"]) << '\n';
   }

@@ -294,6 +294,7 @@ http_response get_cluster(api_backend& backend) {
             {"warnings", json::array()},
             {"workers", json::array()},
             {"slots", nullptr},
+            {"pools", nullptr},
             {"attempts", nullptr},
             {"instances", nullptr},
             {"workflows", nullptr},
@@ -858,12 +859,15 @@ http_response handle_api(api_backend& backend, const http_request& request) {
       return only("GET") ? get_health(backend) : method_not_allowed("GET");
     if (parts.size() == 1 && parts[0] == "ready")
       return only("GET") ? get_ready(backend) : method_not_allowed("GET");
+    // POST /workflows and DELETE /workflows/{name} change files: the http
+    // role serves them (http/definitions) before this.
     if (parts.size() == 1 && parts[0] == "workflows")
-      return only("GET") ? get_workflows(backend, request.query) : method_not_allowed("GET");
+      return only("GET") ? get_workflows(backend, request.query)
+                         : method_not_allowed("GET, POST");
     if (parts.size() == 1 && parts[0] == "xmlconfig")
       return only("GET") ? get_xml_files(backend) : method_not_allowed("GET");
     if (parts.size() == 2 && parts[0] == "workflows")
-      return only("GET") ? get_workflow(backend, parts[1]) : method_not_allowed("GET");
+      return only("GET") ? get_workflow(backend, parts[1]) : method_not_allowed("GET, DELETE");
     if (parts.size() == 3 && parts[0] == "workflows") {
       const auto& verb = parts[2];
       if (verb == "run" || verb == "trigger" || verb == "lineage")

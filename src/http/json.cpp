@@ -245,6 +245,16 @@ json store_json(const health_record& h) {
 
 } // namespace
 
+/// The pools of a health record: {"NAME": {"slots": N, "in_use": M}}.
+json pools_json(const health_record& h) {
+  json pools = json::object();
+  for (const auto& [pool, size] : h.pool_slots) {
+    auto used = h.pool_in_use.find(pool);
+    pools[pool] = json{{"slots", size}, {"in_use", used == h.pool_in_use.end() ? 0 : used->second}};
+  }
+  return pools;
+}
+
 json cluster_json(const health_record& h) {
   json workers = json::array();
   for (const auto& w : h.workers)
@@ -264,6 +274,7 @@ json cluster_json(const health_record& h) {
               {"warnings", h.warnings},
               {"workers", std::move(workers)},
               {"slots", json{{"total", slots}, {"busy", h.running_attempts}}},
+              {"pools", pools_json(h)},
               {"attempts", json{{"running", h.running_attempts}, {"queued", h.queued_attempts}}},
               {"instances",
                json{{"running", h.running_instances}, {"queued", h.queued_instances}}},

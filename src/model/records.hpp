@@ -290,6 +290,9 @@ struct health_record {
   bool tls = true;
   /// What an operator must know (e.g. that TLS is off), one sentence each.
   std::vector<std::string> warnings;
+  /// The config's [pools]: slots and attempts running now, by pool.
+  std::map<std::string, int> pool_slots;
+  std::map<std::string, int> pool_in_use;
 };
 
 /// A master process of the cluster as it last reported itself: the active

@@ -47,6 +47,8 @@ EXPECTED = {
     "cafflow_workers": "gauge",
     "cafflow_worker_slots": "gauge",
     "cafflow_worker_slots_free": "gauge",
+    "cafflow_pool_slots": "gauge",
+    "cafflow_pool_slots_in_use": "gauge",
     "cafflow_store_commit_duration_seconds": "histogram",
     "cafflow_store_commit_failures": "counter",
     "cafflow_store_pending_writes": "gauge",

@@ -475,7 +475,7 @@ TEST_CASE(
       {"POST", "/api/v1/workflows/hello/lineage", "null", "must be a JSON object"},
       {"POST", inst + "/rerun", R"({"mode":"sideways"})", "field 'mode'"},
       {"POST", inst + "/rerun", R"({"mode":1})", "field 'mode'"},
-      {"POST", inst + "/rerun", R"({"nodes":["a"]})", "field 'nodes' is only allowed"},
+      {"POST", inst + "/rerun", R"({"mode":"all","nodes":["a"]})", "fields 'nodes' and 'from_node' are only allowed"},
       {"POST", inst + "/rerun", R"({"mode":"nodes","nodes":"a"})", "must be an array"},
       {"POST", inst + "/rerun", R"({"mode":"nodes","nodes":["nope"]})", "nope"},
       {"GET", "/api/v1/instances?limit=0", "", "query parameter 'limit'"},
@@ -540,9 +540,8 @@ TEST_CASE(
 
   // 405 with Allow on every route.
   std::vector<std::string> reads{
-      "/api/v1/health",     "/api/v1/ready",           "/api/v1/cluster",   "/api/v1/workflows",
-      "/api/v1/xmlconfig",  "/api/v1/workflows/hello", "/api/v1/instances", inst,
-      inst + "/nodes/a/log"};
+      "/api/v1/health", "/api/v1/ready", "/api/v1/cluster", "/api/v1/xmlconfig",
+      "/api/v1/instances", inst, inst + "/nodes/a/log"};
   for (const auto& target : reads)
     for (auto method : {"POST", "PUT", "DELETE"}) {
       CAPTURE(target);
@@ -551,6 +550,14 @@ TEST_CASE(
       expect(a, 405, "use GET");
       CHECK(a.allow == "GET");
     }
+  // The workflow list also takes a new file, a workflow also its removal.
+  for (auto [target, allow] : {std::pair<std::string, std::string>{"/api/v1/workflows", "GET, POST"},
+                               {"/api/v1/workflows/hello", "GET, DELETE"}}) {
+    CAPTURE(target);
+    auto a = send(c, "PUT", target);
+    expect(a, 405, "use " + allow);
+    CHECK(a.allow == allow);
+  }
   std::vector<std::string> writes{"/api/v1/workflows/hello/run",
                                   "/api/v1/workflows/hello/trigger",
                                   "/api/v1/workflows/hello/lineage",

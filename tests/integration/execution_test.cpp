@@ -201,6 +201,9 @@ TEST_CASE("a pool and max-parallel never let more than their size run at once") 
   // The pool's slots are in /metrics; an unknown pool is refused at load.
   auto metrics = c.api("GET", "/metrics");
   CHECK(metrics.body.find("cafflow_pool_slots{pool=\"narrow\"} 2") != std::string::npos);
+  CHECK(c.get("/api/v1/cluster")["pools"] == json{{"narrow", {{"slots", 2}, {"in_use", 0}}}});
+  auto status = c.cli({"cluster", "status"});
+  CHECK(status.output.find("pools      narrow 0 of 2 in use") != std::string::npos);
   auto typo = file_status(c, "typo.xml");
   CHECK(typo["status"] == "invalid");
   CHECK(typo.dump().find("unknown pool 'narow' (did you mean 'narrow'?)") != std::string::npos);

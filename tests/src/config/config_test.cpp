@@ -232,7 +232,7 @@ TEST_CASE("drain graces, the worker's host name and the remote install path") {
         != std::string::npos);
 }
 
-TEST_CASE("[pools] defines named pools; bad names, sizes and duplicates are named") {
+TEST_CASE("the pools section defines named pools: bad names, sizes and duplicates are named") {
   temp_dir dir;
   write_file(dir / "c.ini", "[pools]\nwarehouse = 4\napi-1 = 1\n");
   auto cfg = load_config({dir / "c.ini", {}, {"pools.api-1=2", "pools.extra=7"}});

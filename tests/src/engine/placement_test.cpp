@@ -53,7 +53,7 @@ TEST_CASE("backfills are the lower priority class, every other trigger the live 
 
 TEST_SUITE_END();
 
-TEST_CASE("limits: max-parallel of the workflow, then the pool; both free = no reason") {
+TEST_CASE("limits: max-parallel of the workflow, then the pool: both free is no reason") {
   std::map<std::string, int> pools{{"db", 2}};
   limit_use use;
   CHECK(limit_reason("w", 0, "", pools, use).empty());
