@@ -918,7 +918,7 @@ int backfill_create(const globals& g, const backfill_args& a) {
 int backfill_list(const globals& g, const std::string& state, int limit) {
   auto body = call(g, "GET", "/api/v1/backfills"
                                + query_string({{"state", state}, {"limit", std::to_string(limit)}}),
-                   {}, true);
+                   {});
   if (g.json_output) {
     print_json(body);
     return exit_code::ok;
