@@ -70,7 +70,21 @@ master_actor::behavior_type probe_master(master_actor::pointer, caf::actor probe
     [=](atom::done, const std::string& id, const std::string& status) {
       caf::anon_send(probe, atom::done::value, id, status);
     },
+    [=](atom::dependency, std::string&) -> caf::result<dependency_report> { return unused(); },
+    [=](atom::dependency, std::string&, timestamp) -> caf::result<dependency_report> {
+      return unused();
+    },
+    [=](atom::backfill, backfill_request&) -> caf::result<backfill_record> { return unused(); },
+    [=](atom::backfills, std::string&, int) -> caf::result<std::vector<backfill_record>> {
+      return unused();
+    },
+    [=](atom::backfill, std::string&) -> caf::result<backfill_record> { return unused(); },
+    [=](atom::cancel, std::string&) -> caf::result<backfill_record> { return unused(); },
     [=](atom::fire, fire_request&) -> caf::result<std::string> { return unused(); },
+    [](atom::wait, std::string&, std::string&, std::string&) {},
+    [=](atom::launch, backfill_item_record&, param_map&) -> caf::result<std::string> {
+      return unused();
+    },
     [](atom::put, store_batch&) {},
     [](atom::health, bool, std::string&, std::uint64_t) {},
     [](atom::lease, timestamp, const std::string&) {},
