@@ -90,7 +90,7 @@ const json week{{"workflow", "A"},
 
 TEST_SUITE_BEGIN("backfill");
 
-TEST_CASE("backfill of A over 7 days, downstream all: A 7, B 7, C 168, each once; dry run and "
+TEST_CASE("backfill of A over 7 days, downstream all: A 7, B 7, C 168, each once, dry run and "
           "--rerun none create nothing") {
   cluster c(cluster_options(1, 8));
   auto log = c.dir("runs.log");

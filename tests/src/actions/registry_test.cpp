@@ -27,7 +27,7 @@ TEST_CASE("every alternative of action_body has its kind in order under its XML 
   CHECK(find_kind("no-such-kind") == nullptr);
 }
 
-TEST_CASE("sub-workflow and dependent are master kinds; sub-workflow is refused at load") {
+TEST_CASE("sub-workflow and dependent are master kinds, sub-workflow is refused at load") {
   CHECK(kind_of(sub_workflow_action{}).place == run_place::master);
   CHECK(kind_of(dependent_action{}).place == run_place::master);
   action_runner r;

@@ -1155,7 +1155,7 @@ public:
 
 } // namespace
 
-TEST_CASE("backfills: a body becomes options; dry run 200, created 201") {
+TEST_CASE("backfills: a body becomes options, dry run 200, created 201") {
   backfill_backend b;
   auto r = call(b, "POST", "/api/v1/backfills",
                 R"({"workflow": "w", "from": "2026-01-01 00:00:00", "to": 1767830400000,

@@ -249,7 +249,7 @@ TEST_CASE("backfill plan: --rerun decides from the latest instance's status") {
   }
 }
 
-TEST_CASE("backfill plan: options survive JSON; progress and final state from items") {
+TEST_CASE("backfill plan: options survive JSON, progress and final state from items") {
   auto o = range("2026-01-01", "2026-01-07", "all", "desc");
   o.parallel = 3;
   o.rerun = "failed";

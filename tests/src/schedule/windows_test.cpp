@@ -326,7 +326,7 @@ TEST_CASE("verdict of one item: the latest instance of each period decides") {
   }
 }
 
-TEST_CASE("verdict: every period must hold; one failed period fails the item") {
+TEST_CASE("verdict: every period must hold, one failed period fails the item") {
   const auto& z = zone("UTC");
   auto t = utc("2026-07-28 04:10");
   fake_store store;
@@ -416,7 +416,7 @@ TEST_CASE("verdict: all and any nest") {
   }
 }
 
-TEST_CASE("verdict: items without a window hold here; a failed lookup is an error") {
+TEST_CASE("verdict: items without a window hold here, a failed lookup is an error") {
   const auto& z = zone("UTC");
   fake_store store;
   dependency_expr flag = item("A", "", "");

@@ -124,7 +124,7 @@ TEST_CASE_TEMPLATE("backfills and their items round-trip, items with their insta
   CHECK_FALSE(*db->backfill("nope"));
 }
 
-TEST_CASE_TEMPLATE("backfill listings: newest first, by state, with counts; unfinished ones with "
+TEST_CASE_TEMPLATE("backfill listings: newest first, by state, with counts, unfinished ones with "
                    "items",
                    B, BACKENDS) {
   B backend;
