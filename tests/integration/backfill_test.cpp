@@ -133,6 +133,27 @@ TEST_CASE("backfill of A over 7 days, downstream all: A 7, B 7, C 168, each once
   auto lines = lines_of(log);
   CHECK(lines.size() == 182);
   CHECK(std::set<std::string>(lines.begin(), lines.end()).size() == 182);
+  // None of B and C ran before the day it waits for (cycle day, window
+  // today) had run upstream: each task's line is its whole work, so the
+  // upstream line of that day must come earlier in the log.
+  auto ran_before = [&](std::size_t at, const std::string& upstream, const std::string& day) {
+    for (std::size_t i = 0; i < at; ++i)
+      if (starts_with(lines[i], upstream + " " + day))
+        return true;
+    return false;
+  };
+  int checked = 0;
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    auto parts = split(lines[i], ' ');
+    REQUIRE(parts.size() == 2);
+    auto day = parts[1].substr(0, 10);
+    if (parts[0] == "B" || parts[0] == "C") {
+      CAPTURE(lines[i]);
+      CHECK(ran_before(i, parts[0] == "B" ? "A" : "B", day));
+      ++checked;
+    }
+  }
+  CHECK(checked == 175);
   // Each instance names its backfill; the listing shows it.
   auto inst = c.get("/api/v1/instances?trigger=backfill&limit=1");
   CHECK(inst["instances"][0]["backfill_id"] == id);
