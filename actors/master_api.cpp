@@ -332,7 +332,6 @@ caf::result<atom::ok> kill_instance(self_ptr self, const std::string& id) {
 
 caf::result<log_chunk> node_log(self_ptr self, const std::string& id, const std::string& node,
                                int attempt, std::int64_t offset) {
-       std::int64_t offset) -> caf::result<log_chunk> {
   auto rp = self->make_response_promise<log_chunk>();
   with_instance(self, id, rp, [self, rp, id, node, attempt, offset](instance_record& r) mutable {
     auto n = std::find_if(r.nodes.begin(), r.nodes.end(),
