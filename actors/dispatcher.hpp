@@ -29,6 +29,8 @@ struct dispatcher_config {
   /// long to wait at most for the workers that may hold them (their lease).
   recovery_book recovery;
   std::chrono::milliseconds recovery_deadline{30000};
+  /// Hears of lost workers (null = alerts off).
+  alerter_actor alerter;
 };
 
 struct dispatcher_state {

@@ -11,6 +11,7 @@
 #include <caf/meta/type_name.hpp>
 
 #include "error.hpp"
+#include "model/alert.hpp"
 #include "model/attempt.hpp"
 #include "model/metrics.hpp"
 #include "model/records.hpp"
@@ -32,6 +33,7 @@ struct workflow;
 namespace atom {
 using ack = caf::atom_constant<caf::atom("ack")>;
 using adopt = caf::atom_constant<caf::atom("adopt")>;
+using alert = caf::atom_constant<caf::atom("alert")>;
 using commit = caf::atom_constant<caf::atom("commit")>;
 using connect = caf::atom_constant<caf::atom("connect")>;
 using coordinate = caf::atom_constant<caf::atom("coordinate")>;
@@ -332,6 +334,7 @@ void add_message_types(caf::actor_system_config& cfg);
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cafflow::local_only)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cafflow::workflow_ptr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cafflow::store_batch)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cafflow::alert_event)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cafflow::scan_ptr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cafflow::schedule_ptr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cafflow::fire_request)

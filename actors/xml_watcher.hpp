@@ -31,6 +31,10 @@ struct xml_watcher_config {
   std::chrono::milliseconds debounce{100};
   /// Larger files are refused without being read (master.max_xml_bytes).
   std::size_t max_xml_bytes = defaults::master::max_xml_bytes;
+  /// conf/alerts.xml: the alert channels alert-to may name ("" = not checked).
+  std::string alerts;
+  /// Hears of files that became invalid (null = alerts off).
+  alerter_actor alerter;
 };
 
 struct xml_watcher_state {
@@ -41,6 +45,8 @@ struct xml_watcher_state {
   std::map<std::string, scanned_file> files;
   /// Content hash of db_links.xml: when it changes every file is checked again.
   std::string db_links_hash;
+  /// Content hash of alerts.xml, likewise.
+  std::string alerts_hash;
   /// The problems of the last scan (unreadable, too large, loops), by path:
   /// each is logged when it appears, not on every scan.
   std::map<std::string, std::string> problems;

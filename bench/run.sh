@@ -3,7 +3,7 @@
 #
 #   bench/run.sh [--repeat N] [--shapes chain-200,fanout-1000,forest-200] [--tls-shapes S]
 #                [--stores sqlite,mariadb] [--store-shapes fanout-1000,forest-200]
-#                [--transfer-rows 1000000] [--only-transfers] [--write]
+#                [--alert-shapes chain-200] [--transfer-rows 1000000] [--only-transfers] [--write]
 #
 # Each shape runs the same trivial commands (`true` through /bin/sh -c) both
 # ways: as a cafflow workflow on a fresh local cluster (1 worker, 2 slots,

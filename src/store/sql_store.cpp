@@ -24,6 +24,7 @@
 #include <nlohmann/json.hpp>
 
 #include "store/migrations.hpp"
+#include "store/sql_alerts.hpp"
 #include "store/store.hpp"
 #include "util/strings.hpp"
 
@@ -574,6 +575,22 @@ public:
         bind(static_cast<Poco::Int64>(node.seen_at)), now;
       return {};
     });
+  }
+
+  expected<std::vector<alert_record>> alerts(const alert_filter& f) override {
+    return run("read alerts", [&] { return expected<std::vector<alert_record>>(sql_select_alerts(session(), dialect_ == dialect::mysql, f)); });
+  }
+
+  expected<std::optional<alert_record>> alert(std::int64_t id) override {
+    return run("read alert", [&] { return expected<std::optional<alert_record>>(sql_select_alert(session(), dialect_ == dialect::mysql, id)); });
+  }
+
+  expected<std::vector<alert_record>> due_alerts(timestamp at, int limit) override {
+    return run("read due alerts", [&] { return expected<std::vector<alert_record>>(sql_due_alerts(session(), dialect_ == dialect::mysql, at, limit)); });
+  }
+
+  expected<void> update_alerts(const std::vector<alert_record>& rows) override {
+    return run("write alerts", [&]() -> expected<void> { transaction([&] { check_fence(); sql_update_alerts(session(), rows); }); return {}; });
   }
 
   expected<std::vector<master_node_record>> master_nodes() override {
@@ -1331,6 +1348,7 @@ private:
     std::vector<const attempt_put*> attempts;
     std::vector<const dependency_put*> dependencies;
     std::vector<const fire_put*> fires;
+    std::vector<const alert_record*> alerts;
     std::map<std::string, const store_write*> files;
     std::map<std::string, const store_write*> coordinators;
     for (const auto& write : batch) {
@@ -1354,6 +1372,8 @@ private:
         dependencies.push_back(d);
       else if (auto* f = std::get_if<fire_put>(&write))
         fires.push_back(f);
+      else if (auto* a = std::get_if<alert_put>(&write))
+        alerts.push_back(&a->record);
     }
     put_rows(instance_table, instances);
     put_rows(node_table, nodes);
@@ -1362,6 +1382,7 @@ private:
     put_or_delete<coordinator_put>(coordinator_table, coordinators);
     put_rows(dependency_table, dependencies);
     put_rows(fire_table, fires);
+    sql_insert_alerts(session(), dialect_ == dialect::mysql, alerts);
   }
 
   /// Writes the last write of each key of `table` (a table with a one-column

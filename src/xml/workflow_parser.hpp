@@ -20,6 +20,8 @@ struct parse_options {
   /// of a type this build cannot connect to, or one an action cannot use, is
   /// an error where the action names it.
   std::optional<std::map<std::string, std::string>> db_link_types;
+  /// The channel names of alerts.xml; nullopt = do not check alert-to.
+  std::optional<std::set<std::string>> alert_channels;
 };
 
 struct parse_result {
@@ -49,5 +51,9 @@ std::string dedent(const std::string& text);
 /// Parses a size such as "512", "1B", "2KB", "1.5MB", "3G" (1024-based);
 /// false when the text is not a size.
 bool parse_size(const std::string& text, std::int64_t& bytes);
+
+/// Parses a duration such as "90", "90s", "30m", "2h", "1d" or "1h30m" into
+/// seconds (at least 1); false when the text is not a duration.
+bool parse_duration(const std::string& text, std::int64_t& seconds);
 
 } // namespace cafflow
