@@ -226,7 +226,7 @@ TEST_CASE("an unknown channel in alert-to refuses the file, naming it") {
   c.start();
   REQUIRE(wait_until([&] { return !file_status(c, "typo.xml").is_null(); }));
   auto f = file_status(c, "typo.xml");
-  CHECK(f["status"] == "error");
+  CHECK(f["status"] == "invalid");
   CHECK(f.dump().find("unknown alert channel 'oncal' (did you mean 'oncall'?)") != std::string::npos);
 }
 
