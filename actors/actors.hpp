@@ -117,6 +117,10 @@ using instance_runner_actor = caf::typed_actor<
   caf::reacts_to<atom::retry, std::uint64_t>,
   // internal: stop waiting for the reports of cancelled attempts.
   caf::reacts_to<atom::timeout>,
+  // internal: attempt (number) of node (index) reached its max-duration.
+  caf::reacts_to<atom::alert, std::uint64_t, int>,
+  // internal: the workflow's sla after the logical time is over.
+  caf::reacts_to<atom::alert>,
   // master: kill the instance with this reason.
   caf::reacts_to<atom::kill, std::string>,
   // master: mark a waiting, running or retrying node (node, succeeded?, message).
@@ -258,6 +262,23 @@ using xml_watcher_actor = caf::typed_actor<
   // internal: rescan the directory now.
   caf::reacts_to<atom::scan>,
   // anyone: files seen and their state.
+  caf::replies_to<atom::status>::with<status_map>>;
+
+/// The active master's alerter (actors/alerter): keeps the alert outbox (table
+/// alert) moving: sends what is due to its channels through cafflow-exec,
+/// with retries, back-off and a rate limit per channel, off the actors that
+/// schedule (it runs detached). Instance events reach the outbox with the
+/// runner's own writes; the others come here.
+using alerter_actor = caf::typed_actor<
+  // the master's parts (master, dispatcher, xml_watcher): an event without a
+  // store write of its own (worker lost, failover, store degraded, invalid
+  // file): written to the outbox, then sent.
+  caf::reacts_to<atom::alert, alert_event>,
+  // instance_runner: alert rows went to the store writer: look at the outbox soon.
+  caf::reacts_to<atom::alert>,
+  // internal: time to look at the outbox.
+  caf::reacts_to<atom::tick>,
+  // anyone: counters.
   caf::replies_to<atom::status>::with<status_map>>;
 
 /// Serialises all writes to the store, committing them in batches.

@@ -168,6 +168,18 @@ void lose_worker(self_ptr self, const std::string& id, const std::string& why) {
   st.lost_workers.insert(id);
   st.log->warn("worker {} lost ({}); {} running attempts are lost", id, why,
                it->second.running.size());
+  if (st.cfg.alerter) {
+    alert_event e;
+    e.at = now_ms();
+    e.key = "worker_lost:" + id + ":" + std::to_string(it->second.registered) + ":"
+            + std::to_string(st.cfg.epoch);
+    e.kind = "worker_lost";
+    e.severity = "critical";
+    e.title = "worker " + id + " was lost";
+    e.message = why + "; " + std::to_string(it->second.running.size())
+                + " running attempts were lost (their retry policy applies)";
+    self->send(st.cfg.alerter, atom::alert::value, std::move(e));
+  }
   st.workers.erase(it);
 }
 

@@ -32,6 +32,8 @@ struct dispatcher_config {
   /// The config's [pools]: name -> size (how many attempts of the pool run
   /// at once).
   std::map<std::string, int> pools{};
+  /// Hears of lost workers (null = alerts off).
+  alerter_actor alerter;
 };
 
 struct dispatcher_state {

@@ -53,6 +53,22 @@ public:
     return view;
   }
 
+  expected<std::vector<alert_record>> alerts(const alert_filter& filter) override {
+    if (!db_)
+      return make_error(ec::store_error, "the http server has no store connection (its log "
+                                         "says why)");
+    std::lock_guard<std::mutex> lock(db_mutex_);
+    return db_->alerts(filter);
+  }
+
+  expected<std::optional<alert_record>> alert(std::int64_t id) override {
+    if (!db_)
+      return make_error(ec::store_error, "the http server has no store connection (its log "
+                                         "says why)");
+    std::lock_guard<std::mutex> lock(db_mutex_);
+    return db_->alert(id);
+  }
+
   expected<std::vector<workflow_record>> workflows() override {
     return ask<std::vector<workflow_record>>(atom::workflows::value);
   }

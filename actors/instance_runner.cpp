@@ -4,6 +4,7 @@
 #include <caf/typed_event_based_actor.hpp>
 
 #include "actions/kind.hpp"
+#include "alert/alert.hpp"
 #include "expr/condition.hpp"
 #include "log.hpp"
 
@@ -174,6 +175,71 @@ void report_to_self(self_ptr self, std::size_t node, int attempt, const char* ou
   self->send(self, atom::report::value, std::move(r));
 }
 
+/// An alert of this instance (node: its index, or npos), with the rows of
+/// its channels added to `batch`: they commit with the state change that
+/// caused them. Nothing when alerts are off or the workflow names nobody.
+void raise_alert(self_ptr self, store_batch& batch, std::string kind, std::string key,
+                 std::string severity, std::size_t node, std::string title,
+                 std::string message) {
+  auto& st = self->state;
+  if (!st.cfg.alerter)
+    return;
+  auto channels = workflow_channels(*st.cfg.wf);
+  if (channels.empty())
+    return;
+  const auto& r = st.cfg.record;
+  alert_event e;
+  e.key = std::move(key);
+  e.kind = std::move(kind);
+  e.severity = std::move(severity);
+  e.workflow = r.workflow;
+  e.instance_id = r.id;
+  e.at = now_ms();
+  e.logical_time = r.logical_time;
+  e.title = std::move(title);
+  auto [text, tail] = split_log_tail(message);
+  e.message = text;
+  e.log_tail = tail;
+  if (node != workflow::npos)
+    e.node = st.cfg.wf->nodes[node].name;
+  for (std::size_t i = 0; i < st.cfg.wf->nodes.size(); ++i) {
+    const auto& n = st.machine->node(i);
+    if (n.status == node_status::pending && st.cfg.wf->nodes[i].kind != node_kind::action)
+      continue;
+    auto first_line = n.message.substr(0, n.message.find('\n'));
+    e.nodes.push_back(alert_node{st.cfg.wf->nodes[i].name, to_string(n.status), n.attempts,
+                                 n.started, n.finished, first_line.substr(0, 300)});
+  }
+  for (auto& row : outbox_rows(e, channels, e.at))
+    batch.emplace_back(alert_put{std::move(row)});
+  self->send(st.cfg.alerter, atom::alert::value);
+}
+
+/// The action node that failed last (npos = none), for the instance's alert.
+std::size_t failed_node(const instance_runner_state& st) {
+  std::size_t found = workflow::npos;
+  timestamp last = -1;
+  for (std::size_t i = 0; i < st.cfg.wf->nodes.size(); ++i) {
+    const auto& n = st.machine->node(i);
+    if ((n.status == node_status::failed || n.status == node_status::killed)
+        && st.cfg.wf->nodes[i].kind == node_kind::action && n.finished > last) {
+      found = i;
+      last = n.finished;
+    }
+  }
+  return found;
+}
+
+/// Arms the sla timer of the instance (logical time + sla).
+void arm_sla(self_ptr self) {
+  auto& st = self->state;
+  if (!st.cfg.alerter || st.cfg.wf->sla_s <= 0)
+    return;
+  auto due = st.cfg.record.logical_time + st.cfg.wf->sla_s * 1000;
+  auto delay = std::max<timestamp>(0, due - now_ms());
+  self->delayed_send(self, std::chrono::milliseconds(delay), atom::alert::value);
+}
+
 /// Quits once every result waiting for its commit has been acknowledged.
 void quit_after_commit(self_ptr self) {
   auto& st = self->state;
@@ -246,6 +312,22 @@ void apply(self_ptr self, std::vector<effect> effects, store_batch batch = {},
   }
   if (finished || starts_execution)
     batch.emplace_back(execution_put{execution_row(st)});
+  if (finished && mail_level_wants(*st.cfg.wf, st.cfg.record.status)) {
+    const auto& r = st.cfg.record;
+    auto node = failed_node(st);
+    std::string message = r.message;
+    if (node != workflow::npos && r.status != "succeeded")
+      message = st.machine->node(node).message;
+    raise_alert(self, batch, "instance_" + r.status,
+                "instance:" + r.id + ":" + r.status + ":" + std::to_string(r.started),
+                r.status == "succeeded" ? "info" : "critical",
+                r.status == "succeeded" ? workflow::npos : node,
+                "workflow " + r.workflow + " " + r.status
+                  + (node != workflow::npos && r.status != "succeeded"
+                       ? " at node " + st.cfg.wf->nodes[node].name
+                       : ""),
+                message);
+  }
   persist(self, instance_changed, std::move(batch), std::move(ack));
   if (finished) {
     const auto& r = st.cfg.record;
@@ -417,6 +499,7 @@ instance_runner(instance_runner_actor::stateful_pointer<instance_runner_state> s
     [self](atom::start) {
       auto& st = self->state;
       auto now = now_ms();
+      arm_sla(self);
       if (st.cfg.restore) {
         restore(self, now);
         return;
@@ -471,9 +554,22 @@ instance_runner(instance_runner_actor::stateful_pointer<instance_runner_state> s
       }
       store_batch batch{attempt_put{st.cfg.record.id, report.node, a}};
       if (report.outcome == "running" || report.outcome == "timeout_warning") {
-        if (report.outcome == "timeout_warning")
+        if (report.outcome == "timeout_warning") {
           st.log->warn("{} node {} attempt {}: {}", st.cfg.record.id, report.node, report.attempt,
                        report.message);
+          raise_alert(self, batch, "timeout_warning",
+                      "timeout_warning:" + st.cfg.record.id + ":" + report.node + ":"
+                        + std::to_string(report.attempt),
+                      "warning", index,
+                      "node " + report.node + " of " + st.cfg.record.workflow
+                        + " ran past its timeout (timeout-action=\"warn\")",
+                      report.message);
+        } else if (st.cfg.alerter && st.cfg.wf->nodes[index].action.max_duration_s > 0) {
+          self->delayed_send(self,
+                             std::chrono::seconds(st.cfg.wf->nodes[index].action.max_duration_s),
+                             atom::alert::value, static_cast<std::uint64_t>(index),
+                             report.attempt);
+        }
         st.machine->attempt_running(index, report.attempt, now_ms());
         persist(self, false, std::move(batch));
         return;
@@ -497,6 +593,26 @@ instance_runner(instance_runner_actor::stateful_pointer<instance_runner_state> s
       auto effects = st.machine->attempt_finished(index, report.attempt,
                                                   parse_outcome(report.outcome), report.message,
                                                   report.finished != 0 ? report.finished : now_ms());
+      if (report.outcome != "succeeded" && report.outcome != "killed") {
+        const auto& node = st.cfg.wf->nodes[index];
+        auto attempt = std::to_string(report.attempt);
+        if (std::holds_alternative<data_monitor_action>(node.action.body))
+          raise_alert(self, batch, "data_monitor",
+                      "data_monitor:" + st.cfg.record.id + ":" + report.node + ":" + attempt,
+                      "critical", index,
+                      "data-monitor " + report.node + " of " + st.cfg.record.workflow
+                        + " found a violation",
+                      report.message + (report.result.empty() ? "" : "\nresult: " + report.result));
+        for (const auto& e : effects)
+          if (e.what == effect::kind::schedule_retry && e.node == index)
+            raise_alert(self, batch, "retry",
+                        "retry:" + st.cfg.record.id + ":" + report.node + ":" + attempt,
+                        "warning", index,
+                        "node " + report.node + " of " + st.cfg.record.workflow + " attempt "
+                          + attempt + " " + report.outcome + "; retrying in "
+                          + std::to_string(e.delay_s) + " s",
+                        report.message);
+      }
       apply(self, std::move(effects), std::move(batch), std::move(ack));
     },
     [self](atom::timeout) {
@@ -505,6 +621,38 @@ instance_runner(instance_runner_actor::stateful_pointer<instance_runner_state> s
         st.log->warn("{}: {} cancelled attempts did not report within {} s", st.cfg.record.id,
                      st.draining.size(), st.cfg.drain_timeout.count());
       quit_after_commit(self);
+    },
+    [self](atom::alert, std::uint64_t index, int attempt) {
+      auto& st = self->state;
+      const auto& n = st.machine->node(static_cast<std::size_t>(index));
+      if (st.finished || n.status != node_status::running || n.attempts != attempt)
+        return;
+      const auto& node = st.cfg.wf->nodes[index];
+      store_batch batch;
+      raise_alert(self, batch, "max_duration",
+                  "max_duration:" + st.cfg.record.id + ":" + node.name + ":"
+                    + std::to_string(attempt),
+                  "warning", static_cast<std::size_t>(index),
+                  "node " + node.name + " of " + st.cfg.record.workflow + " runs longer than its "
+                    + "max-duration of " + std::to_string(node.action.max_duration_s) + " s",
+                  "attempt " + std::to_string(attempt) + " started at "
+                    + to_iso8601(n.started) + " and is still running (not killed)");
+      if (!batch.empty())
+        self->send(st.cfg.store, atom::put::value, std::move(batch));
+    },
+    [self](atom::alert) {
+      auto& st = self->state;
+      if (st.finished)
+        return;
+      const auto& r = st.cfg.record;
+      store_batch batch;
+      raise_alert(self, batch, "sla", "sla:" + r.id + ":" + std::to_string(r.started),
+                  "critical", workflow::npos,
+                  "workflow " + r.workflow + " is late: not succeeded "
+                    + std::to_string(st.cfg.wf->sla_s) + " s after its logical time",
+                  "logical time " + to_iso8601(r.logical_time) + ", status " + r.status);
+      if (!batch.empty())
+        self->send(st.cfg.store, atom::put::value, std::move(batch));
     },
     [self](atom::retry, std::uint64_t index) {
       apply(self, self->state.machine->retry_due(static_cast<std::size_t>(index), now_ms()));

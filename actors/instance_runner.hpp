@@ -45,6 +45,8 @@ struct instance_runner_config {
   store_writer_actor store;
   /// Told when the instance ends.
   master_actor master;
+  /// Nudged when alert rows go to the store (null = alerts off: none are written).
+  alerter_actor alerter;
 };
 
 struct instance_runner_state {

@@ -58,14 +58,28 @@ master_actor::behavior_type master(master_actor::stateful_pointer<master_state> 
   st.registry = self->spawn(registry, registry_config{st.cfg.known_workflows,
                                                       std::move(st.cfg.known_files), st.writer,
                                                       st.coordinator, st.backfiller});
-  st.dispatcher = self->spawn(dispatcher,
-                              dispatcher_config{st.cfg.epoch, st.cfg.worker_timeout,
-                                                std::move(st.cfg.recovery),
-                                                st.cfg.recovery_deadline, st.cfg.pools});
-  xml_watcher_config wc{st.cfg.xmlconfig, st.cfg.db_links, st.cfg.rescan_interval, st.registry};
+  if (st.cfg.alerts.db) {
+    st.alerter = self->spawn<caf::detached>(alerter, st.cfg.alerts);
+    st.cfg.alerts.db = nullptr;
+  }
+  dispatcher_config dc;
+  dc.epoch = st.cfg.epoch;
+  dc.worker_timeout = st.cfg.worker_timeout;
+  dc.recovery = std::move(st.cfg.recovery);
+  dc.recovery_deadline = st.cfg.recovery_deadline;
+  dc.pools = st.cfg.pools;
+  dc.alerter = st.alerter;
+  st.dispatcher = self->spawn(dispatcher, std::move(dc));
+  xml_watcher_config wc;
+  wc.directory = st.cfg.xmlconfig;
+  wc.db_links = st.cfg.db_links;
+  wc.rescan_interval = st.cfg.rescan_interval;
+  wc.registry = st.registry;
   wc.max_xml_bytes = st.cfg.max_xml_bytes;
   for (const auto& [pool, size] : st.cfg.pools)
     wc.pools.insert(pool);
+  wc.alerts = st.cfg.alerts.channels_path;
+  wc.alerter = st.alerter;
   st.watcher = self->spawn(xml_watcher, std::move(wc));
   if (st.cfg.lease.db) {
     auto lc = st.cfg.lease;
@@ -86,8 +100,10 @@ master_actor::behavior_type master(master_actor::stateful_pointer<master_state> 
                          caf::actor_cast<caf::actor>(st.dispatcher),
                          caf::actor_cast<caf::actor>(st.watcher),
                          caf::actor_cast<caf::actor>(st.coordinator),
-                         caf::actor_cast<caf::actor>(st.backfiller)})
-    self->monitor(component);
+                         caf::actor_cast<caf::actor>(st.backfiller),
+                         caf::actor_cast<caf::actor>(st.alerter)})
+    if (component)
+      self->monitor(component);
   self->set_down_handler([self](const caf::down_msg& down) {
     auto& st = self->state;
     for (auto it = st.runners.begin(); it != st.runners.end(); ++it)
@@ -111,7 +127,7 @@ master_actor::behavior_type master(master_actor::stateful_pointer<master_state> 
     auto core = {st.writer.address(), st.reader.address(), st.waiter.address(),
                  st.registry.address(),
                  st.dispatcher.address(), st.watcher.address(), st.coordinator.address(),
-                 st.backfiller.address(), st.keeper.address()};
+                 st.backfiller.address(), st.keeper.address(), st.alerter.address()};
     if (std::find(core.begin(), core.end(), down.source) == core.end())
       return; // a runner that already reported done
     // A core component failed: stop rather than run half a master.
@@ -120,12 +136,23 @@ master_actor::behavior_type master(master_actor::stateful_pointer<master_state> 
     shutdown(self, down.reason ? down.reason : caf::make_error(caf::exit_reason::unknown));
   });
   self->set_exit_handler([self](const caf::exit_msg& msg) { begin_drain(self, msg.reason); });
-  if (!st.cfg.previous_master.empty())
+  if (!st.cfg.previous_master.empty()) {
     st.log->warn("FAILOVER: master of cluster '{}' at {} took over from {} (epoch {}, {} ms "
                  "after its lease ended)",
                  st.cfg.cluster_name, st.cfg.address.to_string(), st.cfg.previous_master,
                  st.cfg.epoch, st.cfg.takeover_ms);
-  else
+    if (st.alerter) {
+      alert_event e;
+      e.key = "failover:" + std::to_string(st.cfg.epoch);
+      e.kind = "failover";
+      e.severity = "critical";
+      e.title = "failover: " + st.cfg.address.to_string() + " took over cluster '"
+                + st.cfg.cluster_name + "' from " + st.cfg.previous_master;
+      e.message = "epoch " + std::to_string(st.cfg.epoch) + ", "
+                  + std::to_string(st.cfg.takeover_ms) + " ms after the previous lease ended";
+      self->send(st.alerter, atom::alert::value, std::move(e));
+    }
+  } else
     st.log->info("master of cluster '{}' up at {} (epoch {})", st.cfg.cluster_name,
                  st.cfg.address.to_string(), st.cfg.epoch);
   // The gate serves other processes from now on.

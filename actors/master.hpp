@@ -19,6 +19,7 @@
 #include <spdlog/logger.h>
 
 #include "actors.hpp"
+#include "alerter.hpp"
 #include "instance_runner.hpp"
 #include "lease_keeper.hpp"
 #include "security/handshake.hpp"
@@ -75,6 +76,9 @@ struct master_config {
   /// On a stop request: how long running attempts may finish first
   /// (master.drain_grace_s; 0 = shut down at once).
   std::chrono::seconds drain_grace{30};
+  /// The alerter's settings with its own (fenced) store connection; no
+  /// connection = no alerter ([alert] enabled = false, tests).
+  alerter_config alerts;
   /// Connections for the writer and the reader (opened and migrated).
   std::shared_ptr<store> writer_db;
   std::shared_ptr<store> reader_db;
@@ -121,6 +125,8 @@ struct master_state {
   dependency_waiter_actor waiter;
   backfiller_actor backfiller;
   lease_keeper_actor keeper;
+  /// Null when alerts are off.
+  alerter_actor alerter;
   /// Until when the lease lets this master dispatch (ms).
   timestamp act_until = 0;
   /// The lease went to another master: this one stops at once.

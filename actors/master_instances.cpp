@@ -50,6 +50,7 @@ void fill_handles(self_ptr self, instance_runner_config& rc) {
   rc.waiter = st.waiter;
   rc.store = st.writer;
   rc.master = caf::actor_cast<master_actor>(self);
+  rc.alerter = st.alerter;
 }
 
 /// Starts a new instance, or queues it while its workflow is at its

@@ -39,6 +39,8 @@ void shutdown(self_ptr self, caf::error reason) {
     auto& st = self->state;
     self->send_exit(st.writer, caf::exit_reason::user_shutdown);
     self->send_exit(st.reader, caf::exit_reason::user_shutdown);
+    if (st.alerter)
+      self->send_exit(st.alerter, caf::exit_reason::user_shutdown);
     if (!st.keeper) {
       self->quit(reason);
       return;
@@ -138,7 +140,8 @@ void demote(self_ptr self, const std::string& why) {
                          caf::actor_cast<caf::actor>(st.registry),
                          caf::actor_cast<caf::actor>(st.keeper),
                          caf::actor_cast<caf::actor>(st.writer),
-                         caf::actor_cast<caf::actor>(st.reader)})
+                         caf::actor_cast<caf::actor>(st.reader),
+                         caf::actor_cast<caf::actor>(st.alerter)})
     if (component)
       self->send_exit(component, caf::exit_reason::kill);
   for (auto& [id, runner] : st.runners)
@@ -193,6 +196,16 @@ void store_health(self_ptr self, bool available, std::string& error, std::uint64
       st.log->info("the store is available again");
     else
       st.log->error("the store is unavailable, writes wait in memory: {}", error);
+    if (!available && st.alerter) {
+      alert_event e;
+      e.at = now_ms();
+      e.key = "store_degraded:" + st.cfg.address.to_string() + ":" + std::to_string(e.at);
+      e.kind = "store_degraded";
+      e.severity = "critical";
+      e.title = "the store of cluster '" + st.cfg.cluster_name + "' is unavailable";
+      e.message = error + " (" + std::to_string(pending) + " writes wait in memory)";
+      self->send(st.alerter, atom::alert::value, std::move(e));
+    }
   }
   st.store_available = available;
   st.store_error = std::move(error);

@@ -15,6 +15,7 @@
 #include <caf/typed_event_based_actor.hpp>
 
 #include "actions/kind.hpp"
+#include "alert/channels.hpp"
 #include "election.hpp"
 #include "engine/params.hpp"
 #include "exec/process.hpp"
@@ -182,6 +183,22 @@ expected<std::optional<master_actor>> spawn_master(caf::actor_system& sys, const
   auto lease_db = open_store(*url, cfg.store.busy_timeout_ms);
   if (!lease_db)
     return lease_db.error();
+  std::shared_ptr<store> alert_db;
+  if (cfg.alert.enabled) {
+    auto channels = load_alert_channels(cfg.paths.alerts);
+    for (const auto& d : channels.diagnostics)
+      if (d.level == diagnostic::severity::error)
+        return make_error(ec::invalid_config, d.to_string());
+    for (const auto& name : cfg.alert.system_to)
+      if (!channels.find(name))
+        return make_error(ec::invalid_config, "alert.system_to: unknown alert channel '" + name
+                                                + "' (not in " + cfg.paths.alerts + ")");
+    auto opened = open_store(*url, cfg.store.busy_timeout_ms);
+    if (!opened)
+      return opened.error();
+    (*opened)->fence(address.to_string(), lease.lease.epoch);
+    alert_db = std::shared_ptr<store>(std::move(*opened));
+  }
   // Loading may have taken a while: renew before anything acts on the lease.
   auto renewed_at = now_ms();
   auto kept = (*lease_db)->renew_lease(address.to_string(), lease.lease.epoch, renewed_at,
@@ -223,6 +240,8 @@ expected<std::optional<master_actor>> spawn_master(caf::actor_system& sys, const
   mc.writer_db = std::shared_ptr<store>(std::move(*writer_db));
   mc.reader_db = std::shared_ptr<store>(std::move(*reader_db));
   mc.waiter_db = std::shared_ptr<store>(std::move(*waiter_db));
+  mc.alerts = make_alerter_config(cfg);
+  mc.alerts.db = std::move(alert_db);
   mc.known_workflows = std::move(*known);
   mc.known_files = std::move(*known_files);
   mc.last_instance_id = std::move(*last_id);

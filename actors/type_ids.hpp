@@ -11,6 +11,7 @@
 #include <caf/meta/type_name.hpp>
 
 #include "error.hpp"
+#include "model/alert.hpp"
 #include "model/attempt.hpp"
 #include "model/metrics.hpp"
 #include "model/records.hpp"
@@ -35,6 +36,7 @@ using adopt = caf::atom_constant<caf::atom("adopt")>;
 using backfill = caf::atom_constant<caf::atom("backfill")>;
 using backfills = caf::atom_constant<caf::atom("backfills")>;
 using cancel = caf::atom_constant<caf::atom("cancel")>;
+using alert = caf::atom_constant<caf::atom("alert")>;
 using commit = caf::atom_constant<caf::atom("commit")>;
 using connect = caf::atom_constant<caf::atom("connect")>;
 using coordinate = caf::atom_constant<caf::atom("coordinate")>;
@@ -387,6 +389,7 @@ void add_message_types(caf::actor_system_config& cfg);
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cafflow::local_only)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cafflow::workflow_ptr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cafflow::store_batch)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cafflow::alert_event)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cafflow::scan_ptr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cafflow::schedule_ptr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cafflow::fire_request)

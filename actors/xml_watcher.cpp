@@ -15,6 +15,7 @@
 #include "util/files.hpp"
 #include "util/hash.hpp"
 #include "util/strings.hpp"
+#include "alert/channels.hpp"
 #include "xml/db_links.hpp"
 #include "xml/workflow_parser.hpp"
 
@@ -43,6 +44,18 @@ parse_options load_options(self_ptr self) {
   opts.db_links = links.names();
   opts.db_link_types = links.types();
   opts.pools = st.cfg.pools;
+  if (!st.cfg.alerts.empty()) {
+    auto channels = load_alert_channels(st.cfg.alerts);
+    auto alerts_text = read_file(st.cfg.alerts);
+    auto alerts_hash = alerts_text ? content_hash(*alerts_text) : std::string{};
+    if (alerts_hash != st.alerts_hash) {
+      st.alerts_hash = alerts_hash;
+      st.files.clear();
+      for (const auto& d : channels.diagnostics)
+        st.log->warn("{}", d.to_string());
+    }
+    opts.alert_channels = channels.names();
+  }
   return opts;
 }
 
@@ -136,6 +149,20 @@ void scan(self_ptr self) {
     if (parsed.coordinator)
       f.coordinator = std::make_shared<const standalone_coordinator>(std::move(*parsed.coordinator));
     f.diagnostics = std::move(parsed.diagnostics);
+    if (st.cfg.alerter && has_errors(f.diagnostics)) {
+      alert_event e;
+      e.at = now_ms();
+      e.key = "xml_invalid:" + file + ":" + hash;
+      e.kind = "xml_invalid";
+      e.severity = "warning";
+      e.workflow = f.declared_name;
+      e.title = "xmlconfig file " + file + " is invalid"
+                + (f.declared_name.empty() ? "" : " (" + f.declared_name + ")");
+      for (const auto& d : f.diagnostics)
+        if (d.level == diagnostic::severity::error)
+          e.message += d.to_string() + "\n";
+      self->send(st.cfg.alerter, atom::alert::value, std::move(e));
+    }
     seen.emplace(file, std::move(f));
   }
   for (const auto& [path, message] : st.problems)

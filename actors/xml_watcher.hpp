@@ -33,6 +33,10 @@ struct xml_watcher_config {
   std::size_t max_xml_bytes = defaults::master::max_xml_bytes;
   /// The pools of the config's [pools]: an action may name only these.
   std::set<std::string> pools{};
+  /// conf/alerts.xml: the alert channels alert-to may name ("" = not checked).
+  std::string alerts;
+  /// Hears of files that became invalid (null = alerts off).
+  alerter_actor alerter;
 };
 
 struct xml_watcher_state {
@@ -43,6 +47,8 @@ struct xml_watcher_state {
   std::map<std::string, scanned_file> files;
   /// Content hash of db_links.xml: when it changes every file is checked again.
   std::string db_links_hash;
+  /// Content hash of alerts.xml, likewise.
+  std::string alerts_hash;
   /// The problems of the last scan (unreadable, too large, loops), by path:
   /// each is logged when it appears, not on every scan.
   std::map<std::string, std::string> problems;

@@ -116,7 +116,7 @@ class MariaDB:
 
 
 class Cluster:
-    def __init__(self, root, workdir, store_url=None, tls=True):
+    def __init__(self, root, workdir, store_url=None, tls=True, alerts=True):
         self.root = root
         self.dir = workdir
         self.http = ("127.0.0.1", free_port())
@@ -130,7 +130,8 @@ class Cluster:
                     "reconnect_interval_ms = 50\n[log]\nlevel = warn\n"
                     "[master]\nrescan_interval_s = 1\n"
                     + (f"[store]\nurl = {store_url}\n" if store_url else "")
-                    + ("" if tls else "[tls]\nenabled = false\n"))
+                    + ("" if tls else "[tls]\nenabled = false\n")
+                    + ("" if alerts else "[alert]\nenabled = false\n"))
         self.procs = {}
 
     def add(self, name, xml):
@@ -209,13 +210,13 @@ def scratch_dir(prefix):
     return tempfile.mkdtemp(prefix=prefix, dir=SCRATCH)
 
 
-def run_cafflow(root, workflows, store_url=None, tls=True):
+def run_cafflow(root, workflows, store_url=None, tls=True, alerts=True):
     """Wall time from the first run request until the last instance ended.
 
     The end is the master's own `finished` time of the last instance (same
     clock, millisecond resolution), so this script can poll slowly and not
     load the machine it measures."""
-    c = Cluster(root, scratch_dir("cafflow-"), store_url, tls)
+    c = Cluster(root, scratch_dir("cafflow-"), store_url, tls, alerts)
     for name, xml in workflows.items():
         c.add(name, xml)
     try:
@@ -281,6 +282,8 @@ def main():
     ap.add_argument("--store-shapes", default="fanout-1000,forest-200")
     ap.add_argument("--tls-shapes", default="chain-200,fanout-1000",
                     help="shapes run with TLS on and off, alternately ('' = none)")
+    ap.add_argument("--alert-shapes", default="",
+                    help="shapes to run with alerts off and on (each instance mails its end)")
     ap.add_argument("--transfer-rows", type=int, default=1000000,
                     help="rows of the transfer benchmarks (0 = skip them)")
     ap.add_argument("--only-transfers", action="store_true",
@@ -357,12 +360,17 @@ def bench(args):
     tls = compare_tls(args, all_shapes) if args.tls_shapes else None
     if tls:
         print(tls)
+    alerts = compare_alerts(args, all_shapes) if args.alert_shapes else None
+    if alerts:
+        print(alerts)
     if args.write:
         write_section(args.root, "bench", result)
         if stores:
             write_section(args.root, "stores", stores)
         if tls:
             write_section(args.root, "tls", tls)
+        if alerts:
+            write_section(args.root, "alerts", alerts)
 
 
 def backfill_chain_xml(name, upstream):
@@ -493,6 +501,34 @@ def compare_tls(args, all_shapes):
             f"Measured {time.strftime('%Y-%m-%d')}; median of {args.repeat} runs each, alternating, "
             f"`bench/run.sh --repeat {args.repeat} --tls-shapes {args.tls_shapes}`.\n\n"
             + "\n".join(table) + "\n<!-- tls:end -->")
+
+
+def compare_alerts(args, all_shapes):
+    """The same shapes with the alerter off ([alert] enabled = false) and on,
+    every workflow mailing its end (mail-level W_SUCCESSED; no [mail] server,
+    so the alerter writes .eml files), run alternately."""
+    rows = []
+    for shape in args.alert_shapes.split(","):
+        workflows, tasks, _ = all_shapes[shape]
+        mailing = {name: xml.replace("<work-flow ", "<work-flow mail-receivers=\"bench@example.com\" "
+                                     "mail-level=\"W_SUCCESSED,W_FAILED\" ", 1)
+                   for name, xml in workflows.items()}
+        on, off = [], []
+        for _ in range(args.repeat):
+            off.append(run_cafflow(args.root, workflows, alerts=False)[0])
+            on.append(run_cafflow(args.root, mailing, alerts=True)[0])
+        a, b = statistics.median(on), statistics.median(off)
+        rows.append((shape, tasks, a, b))
+        print(f"{shape}: alerts on {a:.3f} s, off {b:.3f} s, cost {(a / b - 1) * 100:+.1f} %",
+              flush=True)
+    table = ["| shape | tasks | alerts on (mail at each end) | alerts off | cost |",
+             "|---|---|---|---|---|"]
+    for shape, tasks, a, b in rows:
+        table.append(f"| {shape} | {tasks} | {a:.3f} s | {b:.3f} s | {(a / b - 1) * 100:+.1f} % |")
+    return ("<!-- alerts:begin -->\n"
+            f"Measured {time.strftime('%Y-%m-%d')}; median of {args.repeat} runs each, alternating, "
+            f"`bench/run.sh --repeat {args.repeat} --alert-shapes {args.alert_shapes}`.\n\n"
+            + "\n".join(table) + "\n<!-- alerts:end -->")
 
 
 if __name__ == "__main__":

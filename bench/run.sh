@@ -3,7 +3,7 @@
 #
 #   bench/run.sh [--repeat N] [--shapes chain-200,fanout-1000,forest-200] [--tls-shapes S]
 #                [--stores sqlite,mariadb] [--store-shapes fanout-1000,forest-200]
-#                [--transfer-rows 1000000] [--only-transfers]
+#                [--alert-shapes chain-200] [--transfer-rows 1000000] [--only-transfers]
 #                [--backfill-days 365] [--backfill-parallel 2] [--only-backfill] [--write]
 #
 # Each shape runs the same trivial commands (`true` through /bin/sh -c) both

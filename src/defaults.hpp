@@ -35,6 +35,8 @@ constexpr const char* logs = "logs";
 constexpr const char* db_links = "conf/db_links.xml";
 /// Named file systems (akkaflow's file_links.xml; LOCAL only).
 constexpr const char* file_links = "conf/file_links.xml";
+/// Named alert channels (mail, webhook, command) for alert-to="...".
+constexpr const char* alerts = "conf/alerts.xml";
 } // namespace paths
 
 /// [schedule]
@@ -212,6 +214,31 @@ constexpr int timeout_s = 30;
 /// system's.
 constexpr const char* ca_file = "";
 } // namespace mail
+
+/// [alert] — the alerter of the active master (docs/OPERATIONS.md, "Alerts").
+namespace alert {
+/// false: no alert is recorded or sent.
+constexpr bool enabled = true;
+/// Channels of alerts.xml for the cluster's own events (worker lost,
+/// failover, store degraded, invalid xmlconfig file); empty = none.
+constexpr const char* system_to = "";
+/// The HTTP server's address as users reach it, for links in alerts; empty = no links.
+constexpr const char* base_url = "";
+/// Messages one channel sends at most per window; the last one waits for
+/// the storm to calm and lists every alert that waits (a digest).
+constexpr int max_per_window = 5;
+constexpr int window_s = 60;
+/// Seconds without a new alert after which the last message of a window goes.
+constexpr int quiet_s = 3;
+/// Seconds before the first retry of a failed delivery; doubled each time.
+constexpr int retry_initial_s = 2;
+/// Longest wait between two tries.
+constexpr int retry_max_s = 300;
+/// Tries before an alert is given up (status failed); 0 = never give up.
+constexpr int max_attempts = 0;
+/// Milliseconds between two looks at the outbox.
+constexpr int poll_ms = 500;
+} // namespace alert
 
 /// Not config keys: how the actions run by cafflow-exec behave.
 namespace actions {

@@ -11,6 +11,7 @@
 #include <Poco/Exception.h>
 
 #include "actions/kind.hpp"
+#include "alert/deliver.hpp"
 #include "db/connection.hpp"
 #include "util/files.hpp"
 #include "util/time.hpp"
@@ -94,6 +95,8 @@ void write_result(const std::string& work_dir, const nlohmann::json& result,
 int exec_main(int argc, char** argv) {
   if (argc == 5 && std::string(argv[1]) == "db-link-test")
     return db_link_check(argv[3], argv[4], argv[2], std::cout, std::cerr); // NAME PATH HOME
+  if (argc == 2 && std::string(argv[1]) == "alert-send")
+    return alert_send_main(std::cin, std::cout); // the request on stdin (src/alert/deliver.hpp)
   if (argc != 3) {
     std::cerr << "usage: cafflow-exec KIND SPECFILE (started by a cafflow worker, see "
                  "docs/DESIGN.md)\n";

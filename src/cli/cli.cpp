@@ -386,6 +386,52 @@ int workflow_coordinate(const globals& g, const std::string& name, const std::st
   return exit_code::ok;
 }
 
+int alert_list(const globals& g, const std::string& workflow, const std::string& status,
+               int limit) {
+  auto body = call(g, "GET", "/api/v1/alerts"
+                               + query_string({{"workflow", workflow},
+                                               {"status", status},
+                                               {"limit", std::to_string(limit)}}));
+  if (g.json_output) {
+    print_json(body);
+    return exit_code::ok;
+  }
+  std::vector<std::vector<std::string>> rows{
+    {"ID", "CREATED", "KIND", "CHANNEL", "STATUS", "TRIES", "SENT", "TITLE"}};
+  for (const auto& a : body["alerts"])
+    rows.push_back({str(a["id"]), local_time(a["created_at"]), str(a["kind"]), str(a["channel"]),
+                    str(a["status"]), str(a["attempts"]), local_time(a["sent_at"]),
+                    str(a["title"])});
+  print_table(rows);
+  return exit_code::ok;
+}
+
+int alert_show(const globals& g, const std::string& id) {
+  auto a = call(g, "GET", "/api/v1/alerts/" + url_encode(id));
+  if (g.json_output) {
+    print_json(a);
+    return exit_code::ok;
+  }
+  std::cout << "alert      " << str(a["id"]) << '\n'
+            << "title      " << str(a["title"]) << '\n'
+            << "kind       " << str(a["kind"]) << " (" << str(a["severity"]) << ")\n"
+            << "channel    " << str(a["channel"]) << '\n'
+            << "workflow   " << str(a["workflow"]) << '\n'
+            << "instance   " << str(a["instance_id"]) << '\n'
+            << "node       " << str(a["node"]) << '\n'
+            << "status     " << str(a["status"]) << " after " << str(a["attempts"])
+            << " tries\n"
+            << "created    " << local_time(a["created_at"]) << '\n'
+            << "sent       " << local_time(a["sent_at"])
+            << (a["sent_with"].is_null() ? std::string()
+                                         : " (in the digest of alert " + str(a["sent_with"]) + ")")
+            << '\n'
+            << "answer     " << str(a["answer"]) << '\n';
+  if (a.contains("event") && a["event"].is_object() && !str(a["event"]["message"]).empty())
+    std::cout << '\n' << str(a["event"]["message"]) << '\n';
+  return exit_code::ok;
+}
+
 int instance_list(const globals& g, const std::string& workflow, const std::string& status,
                   const std::string& trigger, const std::string& from, const std::string& to,
                   const std::string& tz, int limit) {
@@ -1437,6 +1483,35 @@ int run_cli(int argc, char** argv) {
   in_log->add_flag("-f,--follow", log_follow, "keep printing until the attempt ends");
   in_log->callback([&] {
     action = [&] { return instance_log(g, log_id, log_node, log_attempt, log_follow); };
+  });
+
+  auto* alert_cmd = app.add_subcommand("alert", "the alerts of the cluster and their channels");
+  alert_cmd->require_subcommand(1);
+  auto* al_list = alert_cmd->add_subcommand("list", "alerts, newest first, with how they went");
+  std::string al_workflow, al_status;
+  int al_limit = 20;
+  al_list->add_option("--workflow", al_workflow, "only alerts of this workflow");
+  al_list->add_option("--status", al_status, "only alerts in this status: pending, sent, failed")
+    ->check(CLI::IsMember({"pending", "sent", "failed"}));
+  al_list->add_option("--limit", al_limit, "at most this many (default 20)")
+    ->check(CLI::Range(1, 10000));
+  al_list->callback(
+    [&] { action = [&] { return alert_list(g, al_workflow, al_status, al_limit); }; });
+  auto* al_show = alert_cmd->add_subcommand("show", "one alert: what, where, how it went");
+  std::string al_id;
+  al_show->add_option("ID", al_id, "alert id")->required();
+  al_show->callback([&] { action = [&] { return alert_show(g, al_id); }; });
+  auto* al_test = alert_cmd->add_subcommand(
+    "test", "send a test alert to a channel from this machine (no cluster needed) and print "
+            "what its server answered");
+  std::string al_channel;
+  al_test->add_option("CHANNEL", al_channel,
+                      "a channel of paths.alerts, or mail:ADDRESS[,ADDRESS...]")
+    ->required();
+  al_test->callback([&] {
+    action = [&] {
+      return alert_test(g.cfg, al_channel, g.json_output, std::cout, std::cerr);
+    };
   });
 
   auto* cluster = app.add_subcommand("cluster", "the master and the workers");

@@ -10,12 +10,18 @@
 
 #include "cli/cli.hpp"
 #include "actions/exec.hpp"
+#include "alert/alert.hpp"
+#include "alert/channels.hpp"
+#include "config/config.hpp"
+#include "exec/child.hpp"
+#include "exec/task.hpp"
 #include "engine/catalog.hpp"
 #include "expr/expand.hpp"
 #include "schedule/cron.hpp"
 #include "store/store.hpp"
 #include "util/files.hpp"
 #include "util/hash.hpp"
+#include "util/strings.hpp"
 #include "util/tz.hpp"
 #include "xml/db_links.hpp"
 #include "xml/file_links.hpp"
@@ -289,6 +295,64 @@ int db_link_list(const std::string& path, std::ostream& out, std::ostream& err) 
         << (l.username.empty() ? "-" : l.username) << '\t' << password << '\n';
   }
   return failed ? 1 : 0;
+}
+
+int alert_test(const config& cfg, const std::string& channel, bool json, std::ostream& out,
+               std::ostream& err) {
+  auto channels = load_alert_channels(cfg.paths.alerts);
+  for (const auto& d : channels.diagnostics)
+    err << d.to_string() << '\n';
+  if (has_errors(channels.diagnostics))
+    return exit_code::config;
+  auto found = resolve_channel(channels, channel, cfg.mail.timeout_s);
+  if (!found) {
+    auto names = channels.names();
+    err << "cafflow: unknown alert channel '" << channel << "' (channels of "
+        << cfg.paths.alerts << ": "
+        << (names.empty() ? std::string("none")
+                          : join(std::vector<std::string>(names.begin(), names.end()), ", "))
+        << "; or mail:ADDRESS)\n";
+    return exit_code::usage;
+  }
+  alert_event e;
+  e.at = now_ms();
+  e.key = "test:" + std::to_string(e.at);
+  e.kind = "test";
+  e.severity = "info";
+  e.title = "test alert of cluster '" + cfg.cluster.name + "' to channel " + channel;
+  e.message = "sent by `cafflow alert test` from " + host_name() + "; nothing is wrong.";
+  nlohmann::json request{{"channel", alert_channel_to_json(*found)},
+                         {"events", nlohmann::json::array({alert_event_to_json(e)})},
+                         {"base_url", cfg.alert.base_url},
+                         {"site", site_to_json(make_task_site(cfg))}};
+  auto done = run_child({default_exec_program(), "alert-send"}, request.dump(),
+                        (found->timeout_s + 5) * 1000);
+  if (!done) {
+    err << "cafflow: " << done.error().message << '\n';
+    return exit_code::failed;
+  }
+  auto text = trim(done->output);
+  auto doc = nlohmann::json::parse(text.substr(text.rfind('\n') == std::string::npos
+                                                 ? 0
+                                                 : text.rfind('\n') + 1),
+                                   nullptr, false);
+  if (!doc.is_object()) {
+    err << "cafflow: cafflow-exec alert-send ended with " << done->status.describe() << ": "
+        << text << '\n';
+    return exit_code::failed;
+  }
+  bool ok = doc.value("ok", false);
+  if (json)
+    out << nlohmann::json{{"channel", channel},
+                          {"type", found->type},
+                          {"ok", ok},
+                          {"answer", doc.value("answer", std::string{})}}
+             .dump(2)
+        << '\n';
+  else
+    (ok ? out : err) << (ok ? "sent to " : "NOT sent to ") << channel << " (" << found->type
+                     << "): " << doc.value("answer", std::string{}) << '\n';
+  return ok ? exit_code::ok : exit_code::failed;
 }
 
 } // namespace cafflow

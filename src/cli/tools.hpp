@@ -51,4 +51,14 @@ int db_link_test(const std::string& path, const std::string& home, const std::st
 /// the file has errors.
 int db_link_list(const std::string& path, std::ostream& out, std::ostream& err);
 
+struct config;
+
+/// `cafflow alert test CHANNEL`: sends a test alert to `channel` (a channel
+/// of paths.alerts, or "mail:ADDRESS,...") from this machine through
+/// cafflow-exec, as the master's alerter would, and prints what the receiving
+/// server answered. Returns 0 when it was sent, 1 when not, 64 for an
+/// unknown channel, 78 for an invalid alerts.xml.
+int alert_test(const config& cfg, const std::string& channel, bool json, std::ostream& out,
+               std::ostream& err);
+
 } // namespace cafflow

@@ -146,6 +146,9 @@ std::vector<key_def> make_key_defs() {
   add("paths", "file_links", d::paths::file_links,
       "named file systems (file-link=...; LOCAL only, SFTP and HDFS are refused)",
       path_key([](config& c) -> std::string& { return c.paths.file_links; }));
+  add("paths", "alerts", d::paths::alerts,
+      "named alert channels (mail, webhook, command) for alert-to=\"...\" (may be absent)",
+      path_key([](config& c) -> std::string& { return c.paths.alerts; }));
   // [schedule]
   add("schedule", "timezone", d::schedule::timezone,
       "zone of cron and time expressions when a workflow names none; empty = this machine's",
@@ -381,6 +384,42 @@ std::vector<key_def> make_key_defs() {
         cfg.mail.ca_file = v.empty() ? v : cfg.resolve(v);
         return {};
       });
+  // [alert]
+  add("alert", "enabled", d::alert::enabled ? "true" : "false",
+      "false: no alert is recorded or sent",
+      bool_key([](config& c) -> bool& { return c.alert.enabled; }));
+  add("alert", "system_to", d::alert::system_to,
+      "channels of paths.alerts for worker lost, failover, store degraded and invalid files",
+      [](config& cfg, const std::string& v) -> std::string {
+        cfg.alert.system_to = split_list(v);
+        return {};
+      });
+  add("alert", "base_url", d::alert::base_url,
+      "the HTTP server's address as users reach it, for links in alerts; empty = no links",
+      [](config& cfg, const std::string& v) -> std::string {
+        if (!v.empty() && v.rfind("http://", 0) != 0 && v.rfind("https://", 0) != 0)
+          return "expected an http:// or https:// URL, got '" + v + "'";
+        cfg.alert.base_url = v;
+        return {};
+      });
+  add("alert", "max_per_window", str(d::alert::max_per_window),
+      "messages one channel sends at most per window (the last one is a digest)",
+      int_key([](config& c) -> int& { return c.alert.max_per_window; }, 1, 100000));
+  add("alert", "window_s", str(d::alert::window_s), "seconds of the rate-limit window",
+      int_key([](config& c) -> int& { return c.alert.window_s; }, 1, 86400));
+  add("alert", "quiet_s", str(d::alert::quiet_s),
+      "seconds without a new alert after which the last message of a window goes",
+      int_key([](config& c) -> int& { return c.alert.quiet_s; }, 0, 86400));
+  add("alert", "retry_initial_s", str(d::alert::retry_initial_s),
+      "seconds before the first retry of a failed delivery (doubled each time)",
+      int_key([](config& c) -> int& { return c.alert.retry_initial_s; }, 1, 86400));
+  add("alert", "retry_max_s", str(d::alert::retry_max_s), "longest wait between two tries",
+      int_key([](config& c) -> int& { return c.alert.retry_max_s; }, 1, 86400));
+  add("alert", "max_attempts", str(d::alert::max_attempts),
+      "tries before an alert is given up (status failed); 0 = never",
+      int_key([](config& c) -> int& { return c.alert.max_attempts; }, 0, 1000000));
+  add("alert", "poll_ms", str(d::alert::poll_ms), "milliseconds between two looks at the outbox",
+      int_key([](config& c) -> int& { return c.alert.poll_ms; }, 50, 60000));
   // [log]
   add("log", "level", d::log::level, "trace, debug, info, warn, error or off",
       [](config& cfg, const std::string& v) -> std::string {
@@ -613,6 +652,8 @@ expected<config> load_config(const config_sources& sources) {
       value = cfg.paths.db_links;
     else if (name == "paths.file_links")
       value = cfg.paths.file_links;
+    else if (name == "paths.alerts")
+      value = cfg.paths.alerts;
     else if (name == "store.url")
       value = cfg.store.url;
     else if (name == "tls.dir")

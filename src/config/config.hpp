@@ -52,6 +52,7 @@ struct config {
     std::string logs;
     std::string db_links;
     std::string file_links;
+    std::string alerts;
   } paths;
 
   struct {
@@ -117,8 +118,22 @@ struct config {
     bool open_reads = true;
   } http;
 
-  /// [mail]: how email actions (and later alerts) send mail.
+  /// [mail]: how email actions and alerts send mail.
   mail_settings mail;
+
+  /// [alert]: the alerter of the active master.
+  struct {
+    bool enabled = true;
+    std::vector<std::string> system_to;
+    std::string base_url;
+    int max_per_window = 0;
+    int window_s = 0;
+    int quiet_s = 0;
+    int retry_initial_s = 0;
+    int retry_max_s = 0;
+    int max_attempts = 0;
+    int poll_ms = 0;
+  } alert;
 
   struct {
     bool enabled = true;

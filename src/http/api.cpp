@@ -198,6 +198,71 @@ http_response get_instances(api_backend& backend, const std::string& query) {
                                                       : json(nullptr)}});
 }
 
+json alert_json(const alert_record& a, bool with_event) {
+  json body{{"id", a.id},
+            {"channel", a.channel},
+            {"kind", a.kind},
+            {"severity", a.severity},
+            {"workflow", text_or_null(a.workflow)},
+            {"instance_id", text_or_null(a.instance_id)},
+            {"node", text_or_null(a.node)},
+            {"title", a.title},
+            {"status", a.status},
+            {"attempts", a.attempts},
+            {"created_at", time_json(a.created_at)},
+            {"next_at", a.status == "pending" ? time_json(a.next_at) : json(nullptr)},
+            {"sent_at", time_json(a.sent_at)},
+            {"sent_with", a.sent_with == 0 ? json(nullptr) : json(a.sent_with)},
+            {"answer", text_or_null(a.answer)}};
+  if (with_event) {
+    auto event = json::parse(a.event, nullptr, false);
+    body["event"] = event.is_discarded() ? json(nullptr) : event;
+  }
+  return body;
+}
+
+http_response get_alerts(api_backend& backend, const std::string& query) {
+  alert_filter filter;
+  for (const auto& [key, value] : parse_query(query)) {
+    if (key == "workflow") {
+      filter.workflow = value;
+    } else if (key == "status") {
+      if (!value.empty() && value != "pending" && value != "sent" && value != "failed")
+        return error_response(400, "query parameter 'status': unknown status " + shown(value)
+                                     + " (expected pending, sent or failed)");
+      filter.status = value;
+    } else if (key == "limit") {
+      long long n = 0;
+      if (!parse_int(value, n) || n < 1 || n > max_limit)
+        return error_response(400, "query parameter 'limit': expected a number between 1 and "
+                                     + std::to_string(max_limit) + ", got " + shown(value));
+      filter.limit = static_cast<int>(n);
+    } else {
+      return error_response(400, "unknown query parameter " + shown(key)
+                                   + " (expected workflow, status or limit)");
+    }
+  }
+  auto list = backend.alerts(filter);
+  if (!list)
+    return from_error(list.error());
+  json items = json::array();
+  for (const auto& a : *list)
+    items.push_back(alert_json(a, false));
+  return json_response(200, json{{"alerts", std::move(items)}});
+}
+
+http_response get_alert(api_backend& backend, const std::string& id) {
+  long long n = 0;
+  if (!parse_int(id, n) || n < 1)
+    return error_response(400, "alert id " + shown(id) + " is not a positive number");
+  auto found = backend.alert(n);
+  if (!found)
+    return from_error(found.error());
+  if (!*found)
+    return error_response(404, "no alert with id " + id);
+  return json_response(200, alert_json(**found, true));
+}
+
 http_response get_instance(api_backend& backend, const std::string& id) {
   auto inst = backend.instance(id);
   if (!inst)
@@ -917,6 +982,10 @@ http_response handle_api(api_backend& backend, const http_request& request) {
     }
     if (parts.size() == 1 && parts[0] == "cluster")
       return only("GET") ? get_cluster(backend) : method_not_allowed("GET");
+    if (parts.size() == 1 && parts[0] == "alerts")
+      return only("GET") ? get_alerts(backend, request.query) : method_not_allowed("GET");
+    if (parts.size() == 2 && parts[0] == "alerts")
+      return only("GET") ? get_alert(backend, parts[1]) : method_not_allowed("GET");
     return error_response(404, "no such resource: " + request.path);
   } catch (const Poco::SyntaxException& e) {
     // decode(): the server refuses such requests first (http/request_reader).

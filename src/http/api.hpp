@@ -3,10 +3,12 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "expected.hpp"
+#include "model/alert.hpp"
 #include "model/metrics.hpp"
 #include "model/records.hpp"
 #include "model/scheduling.hpp"
@@ -110,6 +112,14 @@ public:
   /// override: unsupported (a 500).
   virtual expected<metrics_snapshot> metrics() {
     return make_error(ec::unspecified, "metrics are not supported here");
+  }
+  /// The alert outbox and history (from the store: answers while no master
+  /// does). Without an override: unsupported (a 500).
+  virtual expected<std::vector<alert_record>> alerts(const alert_filter&) {
+    return make_error(ec::unspecified, "alerts are not supported here");
+  }
+  virtual expected<std::optional<alert_record>> alert(std::int64_t) {
+    return make_error(ec::unspecified, "alerts are not supported here");
   }
 };
 

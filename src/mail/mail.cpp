@@ -47,6 +47,12 @@ void build(const mail_settings& settings, const mail_message& msg, Poco::Net::Ma
     m.addRecipient(MailRecipient(MailRecipient::CC_RECIPIENT, cc));
   m.setSubject(ascii(msg.subject) ? msg.subject : MailMessage::encodeWord(msg.subject, "UTF-8"));
   m.setDate(Poco::Timestamp());
+  if (!msg.text.empty() && msg.attachments.empty()) {
+    // Readers show the last part they understand: plain text first.
+    m.setContentType("multipart/alternative");
+    m.addContent(new Poco::Net::StringPartSource(msg.text, "text/plain; charset=UTF-8"),
+                 MailMessage::ENCODING_QUOTED_PRINTABLE);
+  }
   m.addContent(new Poco::Net::StringPartSource(msg.html, "text/html; charset=UTF-8"),
                MailMessage::ENCODING_QUOTED_PRINTABLE);
   for (const auto& a : msg.attachments)

@@ -41,6 +41,9 @@ struct mail_message {
   std::vector<std::string> cc;
   std::string subject;
   std::string html;
+  /// A plain-text version of the HTML (alerts); empty = HTML only. With it
+  /// (and no attachments) the mail is multipart/alternative.
+  std::string text;
   std::vector<mail_attachment> attachments;
 };
 

@@ -202,6 +202,9 @@ struct action_spec {
   /// Seconds per attempt; -1 = no limit.
   int timeout_s = -1;
   timeout_action on_timeout = timeout_action::fail;
+  /// Seconds an attempt may run before an alert says it runs too long (it
+  /// is not killed); -1 = no limit.
+  int max_duration_s = -1;
   bool is_ignore = false;
   int priority = 0;
   std::string desc;
@@ -294,6 +297,11 @@ struct workflow {
   std::string create_time;
   std::vector<std::string> mail_levels{"W_FAILED"};
   std::vector<std::string> mail_receivers;
+  /// Channels of alerts.xml its alerts go to; empty = its mail-receivers by mail.
+  std::vector<std::string> alert_to;
+  /// Seconds after its logical time by which an instance should have
+  /// succeeded, else a "late" alert; 0 = none.
+  std::int64_t sla_s = 0;
   int instance_limit = 1;
   int priority = 0;
   /// on-failure="continue": after an action fails (no error transition),

@@ -27,6 +27,7 @@
 #include "store/migrations.hpp"
 #include "store/sql_backfills.hpp"
 #include "store/sql_common.hpp"
+#include "store/sql_alerts.hpp"
 #include "store/store.hpp"
 #include "util/strings.hpp"
 
@@ -543,6 +544,22 @@ public:
         bind(static_cast<Poco::Int64>(node.seen_at)), now;
       return {};
     });
+  }
+
+  expected<std::vector<alert_record>> alerts(const alert_filter& f) override {
+    return run("read alerts", [&] { return expected<std::vector<alert_record>>(sql_select_alerts(session(), dialect_ == dialect::mysql, f)); });
+  }
+
+  expected<std::optional<alert_record>> alert(std::int64_t id) override {
+    return run("read alert", [&] { return expected<std::optional<alert_record>>(sql_select_alert(session(), dialect_ == dialect::mysql, id)); });
+  }
+
+  expected<std::vector<alert_record>> due_alerts(timestamp at, int limit) override {
+    return run("read due alerts", [&] { return expected<std::vector<alert_record>>(sql_due_alerts(session(), dialect_ == dialect::mysql, at, limit)); });
+  }
+
+  expected<void> update_alerts(const std::vector<alert_record>& rows) override {
+    return run("write alerts", [&]() -> expected<void> { transaction([&] { check_fence(); sql_update_alerts(session(), rows); }); return {}; });
   }
 
   expected<std::vector<master_node_record>> master_nodes() override {
@@ -1372,6 +1389,7 @@ private:
     std::vector<const execution_put*> executions;
     std::vector<const backfill_put*> backfills;
     std::vector<const backfill_item_put*> backfill_items;
+    std::vector<const alert_record*> alerts;
     std::map<std::string, const store_write*> files;
     std::map<std::string, const store_write*> coordinators;
     for (const auto& write : batch) {
@@ -1401,6 +1419,8 @@ private:
         backfills.push_back(b);
       else if (auto* i = std::get_if<backfill_item_put>(&write))
         backfill_items.push_back(i);
+      else if (auto* a = std::get_if<alert_put>(&write))
+        alerts.push_back(&a->record);
     }
     put_rows(instance_table, instances);
     put_rows(node_table, nodes);
@@ -1412,6 +1432,7 @@ private:
     put_rows(execution_table, executions);
     sql::put_backfills(session(), dialect_, backfills);
     sql::put_backfill_items(session(), dialect_, backfill_items);
+    sql_insert_alerts(session(), dialect_ == dialect::mysql, alerts);
   }
 
   /// Writes the last write of each key of `table` (a table with a one-column

@@ -111,4 +111,18 @@ expected<std::map<timestamp, std::string>> store::latest_statuses(const std::str
   return unsupported("latest_statuses");
 }
 
+expected<std::vector<alert_record>> store::alerts(const alert_filter&) {
+  return unsupported("alerts");
+}
+
+expected<std::optional<alert_record>> store::alert(std::int64_t) { return unsupported("alert"); }
+
+expected<std::vector<alert_record>> store::due_alerts(timestamp, int) {
+  return unsupported("due_alerts");
+}
+
+expected<void> store::update_alerts(const std::vector<alert_record>&) {
+  return unsupported("update_alerts");
+}
+
 } // namespace cafflow

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "expected.hpp"
+#include "model/alert.hpp"
 #include "model/records.hpp"
 #include "store/store_url.hpp"
 
@@ -95,11 +96,17 @@ struct backfill_item_put {
   backfill_item_record record;
 };
 
+/// Adds a row to the alert outbox, unless a row with its dedup key exists
+/// (an event raised again after a failover or a restart).
+struct alert_put {
+  alert_record record;
+};
+
 /// One write; the store writer applies many in one transaction.
 using store_write = std::variant<workflow_put, instance_put, node_put, attempt_put, xml_file_put,
                                  xml_file_delete, coordinator_put, coordinator_delete,
                                  dependency_put, fire_put, execution_put, backfill_put,
-                                 backfill_item_put>;
+                                 backfill_item_put, alert_put>;
 
 /// The writes of `batch` that matter: a row (instance, node, attempt, xml
 /// file, coordinator state, dependency, fire) written several times keeps
@@ -307,6 +314,19 @@ public:
   /// through them.
   virtual expected<std::vector<dependency_record>>
   dependency_records_after(const dependency_record& after, int limit);
+
+  /// Rows of the alert outbox matching `filter`, newest first.
+  virtual expected<std::vector<alert_record>> alerts(const alert_filter& filter);
+
+  /// One row of the alert outbox.
+  virtual expected<std::optional<alert_record>> alert(std::int64_t id);
+
+  /// Pending alert rows due at `now`, oldest first, at most `limit`.
+  virtual expected<std::vector<alert_record>> due_alerts(timestamp now, int limit);
+
+  /// Writes the delivery state of alert rows (by id), in one transaction,
+  /// fenced like apply().
+  virtual expected<void> update_alerts(const std::vector<alert_record>& rows);
 };
 
 /// What copy_store() copied.

@@ -375,8 +375,8 @@ private:
 
   void parse_workflow_root(pugi::xml_node root, workflow& wf) {
     attrs(root, {"name", "creator", "desc", "dir", "create-time", "mail-level",
-                 "mail-receivers", "instance-limit", "priority", "timezone", "on-failure",
-                 "max-parallel"},
+                 "mail-receivers", "alert-to", "sla", "instance-limit", "priority", "timezone",
+                 "on-failure", "max-parallel"},
           true);
     wf.pos = pos_of(root);
     wf.name = required(root, "name");
@@ -409,6 +409,30 @@ private:
                 "attribute 'mail-receivers': '" + address + "' is not an e-mail address");
     }
     mail_receivers_ = wf.mail_receivers;
+    if (auto a = root.attribute("alert-to")) {
+      wf.alert_to = split_list(a.value());
+      if (wf.alert_to.empty())
+        error(attr_pos(root, "alert-to"), "attribute 'alert-to' names no channel");
+      if (opts_.alert_channels) {
+        std::vector<std::string> known(opts_.alert_channels->begin(),
+                                       opts_.alert_channels->end());
+        for (const auto& channel : wf.alert_to)
+          if (opts_.alert_channels->count(channel) == 0) {
+            auto hint = did_you_mean(channel, known);
+            error(attr_pos(root, "alert-to"),
+                  "attribute 'alert-to': unknown alert channel '" + channel + "'"
+                    + (hint.empty() ? (known.empty() ? std::string(" (no channels are "
+                                                                   "configured in alerts.xml)")
+                                                     : " (known: " + join(known, ", ") + ")")
+                                    : " (did you mean '" + hint + "'?)"));
+          }
+      }
+    }
+    if (auto a = root.attribute("sla")) {
+      if (!parse_duration(a.value(), wf.sla_s))
+        error(attr_pos(root, "sla"), "attribute 'sla': '" + std::string(a.value())
+                                       + "' is not a duration (e.g. 90s, 30m, 2h, 1d, 1h30m)");
+    }
     get_int(root, "instance-limit", wf.instance_limit, 1, 1000000);
     get_int(root, "priority", wf.priority, -1000000, 1000000);
     get_int(root, "max-parallel", wf.max_parallel, 1, 100000);
@@ -556,7 +580,7 @@ private:
 
   void parse_action(pugi::xml_node elem, node& n) {
     attrs(elem, {"name", "host", "worker-group", "retry-times", "interval", "timeout",
-                 "timeout-action", "is-ignore", "priority", "desc", "pool"});
+                 "timeout-action", "max-duration", "is-ignore", "priority", "desc", "pool"});
     auto& spec = n.action;
     if (auto host = optional(elem, "host"); host != "-1")
       spec.host = host;
@@ -571,6 +595,15 @@ private:
     spec.on_timeout = on_timeout == "kill-instance" ? timeout_action::kill_instance
                       : on_timeout == "warn"        ? timeout_action::warn
                                                     : timeout_action::fail;
+    if (auto a = elem.attribute("max-duration")) {
+      std::int64_t seconds = 0;
+      if (!parse_duration(a.value(), seconds) || seconds > 86400LL * 365)
+        error(attr_pos(elem, "max-duration"),
+              "attribute 'max-duration': '" + std::string(a.value())
+                + "' is not a duration up to a year (e.g. 90s, 30m, 2h, 1h30m)");
+      else
+        spec.max_duration_s = static_cast<int>(seconds);
+    }
     get_bool(elem, "is-ignore", spec.is_ignore);
     get_int(elem, "priority", spec.priority, -1000000, 1000000);
     spec.desc = optional(elem, "desc");
@@ -1489,6 +1522,42 @@ bool parse_size(const std::string& text, std::int64_t& bytes) {
       return true;
     }
   return false;
+}
+
+bool parse_duration(const std::string& text, std::int64_t& seconds) {
+  auto t = to_lower(trim(text));
+  if (t.empty())
+    return false;
+  std::int64_t total = 0;
+  std::size_t i = 0;
+  bool any_unit = false;
+  while (i < t.size()) {
+    std::size_t start = i;
+    while (i < t.size() && std::isdigit(static_cast<unsigned char>(t[i])))
+      ++i;
+    if (i == start || i - start > 9)
+      return false;
+    std::int64_t number = std::stoll(t.substr(start, i - start));
+    std::int64_t factor = 1;
+    if (i < t.size()) {
+      switch (t[i]) {
+        case 's': factor = 1; break;
+        case 'm': factor = 60; break;
+        case 'h': factor = 3600; break;
+        case 'd': factor = 86400; break;
+        default: return false;
+      }
+      ++i;
+      any_unit = true;
+    } else if (any_unit) {
+      return false; // "1h30" is ambiguous
+    }
+    total += number * factor;
+  }
+  if (total < 1)
+    return false;
+  seconds = total;
+  return true;
 }
 
 } // namespace cafflow

@@ -22,6 +22,8 @@ struct parse_options {
   std::optional<std::map<std::string, std::string>> db_link_types;
   /// The pool names of the config's [pools]; nullopt = do not check pools.
   std::optional<std::set<std::string>> pools;
+  /// The channel names of alerts.xml; nullopt = do not check alert-to.
+  std::optional<std::set<std::string>> alert_channels;
 };
 
 struct parse_result {
@@ -51,5 +53,9 @@ std::string dedent(const std::string& text);
 /// Parses a size such as "512", "1B", "2KB", "1.5MB", "3G" (1024-based);
 /// false when the text is not a size.
 bool parse_size(const std::string& text, std::int64_t& bytes);
+
+/// Parses a duration such as "90", "90s", "30m", "2h", "1d" or "1h30m" into
+/// seconds (at least 1); false when the text is not a duration.
+bool parse_duration(const std::string& text, std::int64_t& seconds);
 
 } // namespace cafflow

@@ -4,50 +4,11 @@
 #include <filesystem>
 
 #include "action_harness.hpp"
+#include "receivers.hpp"
 #include "util/strings.hpp"
 
 using namespace cafflow;
 using namespace cafflow::test;
-
-namespace {
-
-/// aiosmtpd on a free port, writing what it receives into `out`.
-struct smtp_server {
-  smtp_server(temp_dir& dir, std::vector<std::string> options = {})
-    : port(free_port()), out(dir / ("smtp" + std::to_string(port))) {
-    std::filesystem::create_directories(out);
-    std::vector<std::string> argv{"/usr/bin/python3",
-                                  std::string(CAFFLOW_SOURCE_DIR) + "/tests/fixtures/smtp_server.py",
-                                  std::to_string(port), out};
-    argv.insert(argv.end(), options.begin(), options.end());
-    log = dir / ("smtp" + std::to_string(port) + ".log");
-    process = std::make_unique<child_process>(argv, log);
-    REQUIRE_MESSAGE(wait_until([&] { return read_file(log).find("ready") != std::string::npos; },
-                               std::chrono::seconds(30)),
-                    read_file(log));
-  }
-  /// The messages received, oldest first.
-  std::vector<std::string> received() const {
-    std::vector<std::string> result;
-    for (int i = 1; std::filesystem::exists(out + "/" + std::to_string(i) + ".eml"); ++i)
-      result.push_back(read_file(out + "/" + std::to_string(i) + ".eml"));
-    return result;
-  }
-  int port;
-  std::string out;
-  std::string log;
-  std::unique_ptr<child_process> process;
-};
-
-/// A self-signed certificate for 127.0.0.1 (cert.pem, key.pem in `dir`).
-void make_certificate(const std::string& dir) {
-  auto r = run_command({"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
-                        dir + "/key.pem", "-out", dir + "/cert.pem", "-days", "2", "-subj",
-                        "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"});
-  REQUIRE_MESSAGE(r.exit_code == 0, r.output);
-}
-
-} // namespace
 
 TEST_SUITE_BEGIN("email");
 

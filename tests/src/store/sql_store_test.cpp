@@ -1751,3 +1751,90 @@ TEST_CASE("MySQL: a standby frozen while taking the lease does not keep the hold
   CHECK(db->read_lease()->expires_at == 5000);
   CHECK(ended(*frozen));
 }
+
+// -- the alert outbox (migration 0008, src/store/sql_alerts.cpp) ------------------
+
+namespace {
+
+alert_record alert_row(const std::string& key, const std::string& channel, timestamp created) {
+  alert_record r;
+  r.dedup_key = key + "|" + channel;
+  r.channel = channel;
+  r.kind = "instance_failed";
+  r.severity = "critical";
+  r.workflow = "orders";
+  r.instance_id = "00ab";
+  r.node = "load";
+  r.title = "workflow orders failed — 失败";
+  r.event = R"({"key":")" + key + R"(","title":"x"})";
+  r.created_at = created;
+  r.next_at = created;
+  return r;
+}
+
+} // namespace
+
+TEST_CASE_TEMPLATE("alert rows: written once per dedup key, due in order, delivery recorded", B,
+                   BACKENDS) {
+  B backend;
+  auto db = open(backend.url);
+  std::vector<store_write> batch{alert_put{alert_row("e1", "oncall", 100)},
+                                 alert_put{alert_row("e1", "mail:a@x.org", 100)},
+                                 alert_put{alert_row("e2", "oncall", 200)}};
+  REQUIRE(db->apply(batch));
+  // The same events again (a failover, a restart): nothing new.
+  REQUIRE(db->apply(batch));
+  auto all = db->alerts(alert_filter{});
+  REQUIRE(all);
+  REQUIRE(all->size() == 3);
+  CHECK((*all)[0].id > (*all)[2].id); // newest first
+  CHECK((*all)[0].title == "workflow orders failed — 失败");
+  auto due = db->due_alerts(150, 10);
+  REQUIRE(due);
+  REQUIRE(due->size() == 2); // e2 is not due before 200
+  CHECK((*due)[0].id < (*due)[1].id);
+  CHECK((*due)[0].event == R"({"key":"e1","title":"x"})");
+  auto sent = (*due)[0];
+  sent.status = "sent";
+  sent.attempts = 1;
+  sent.sent_at = 160;
+  sent.answer = "250 OK";
+  auto retry = (*due)[1];
+  retry.attempts = 1;
+  retry.next_at = 5000;
+  retry.answer = "connection refused";
+  REQUIRE(db->update_alerts({sent, retry}));
+  auto later = db->due_alerts(1000, 10);
+  REQUIRE(later);
+  REQUIRE(later->size() == 1);
+  CHECK((*later)[0].dedup_key != sent.dedup_key);
+  auto one = db->alert(sent.id);
+  REQUIRE(one);
+  REQUIRE(*one);
+  CHECK((*one)->status == "sent");
+  CHECK((*one)->answer == "250 OK");
+  CHECK((*one)->sent_at == 160);
+  auto pending = db->alerts(alert_filter{"orders", "pending", 10});
+  REQUIRE(pending);
+  CHECK(pending->size() == 2);
+  CHECK(db->alerts(alert_filter{"other", "", 10})->empty());
+  CHECK_FALSE(*db->alert(999999));
+}
+
+TEST_CASE_TEMPLATE("a fenced store records no delivery for an old master", B, BACKENDS) {
+  B backend;
+  auto db = open(backend.url);
+  REQUIRE(db->apply({alert_put{alert_row("e1", "oncall", 100)}}));
+  auto epoch = db->take_epoch("master-a", now_ms(), 60000);
+  REQUIRE(epoch);
+  db->fence("master-a", *epoch);
+  auto row = (*db->due_alerts(1000, 10))[0];
+  row.status = "sent";
+  REQUIRE(db->update_alerts({row}));
+  auto other = open(backend.url);
+  REQUIRE(other->take_epoch("master-b", now_ms(), 60000));
+  row.answer = "late";
+  auto refused = db->update_alerts({row});
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().code == ec::fenced);
+}

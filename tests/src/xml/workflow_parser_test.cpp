@@ -231,4 +231,48 @@ TEST_CASE("dedent keeps relative indentation and content") {
   CHECK(dedent("\t\tif x; then\n\t\t\ty\n\t\tfi") == "if x; then\n\ty\nfi\n");
 }
 
+
+TEST_CASE("sla, max-duration and alert-to are read and checked") {
+  const char* xml = R"(<work-flow name="w" sla="1h30m" alert-to="oncall, team">
+  <start name="s" to="a"/>
+  <action name="a" max-duration="45m">
+    <shell><command>true</command></shell>
+    <ok to="e"/>
+  </action>
+  <end name="e"/>
+</work-flow>)";
+  parse_options opts;
+  opts.alert_channels = std::set<std::string>{"oncall", "team"};
+  auto r = parse_definition(xml, "w.xml", opts);
+  CAPTURE(diags(r));
+  REQUIRE(r.wf);
+  CHECK(r.wf->sla_s == 5400);
+  CHECK(r.wf->alert_to == std::vector<std::string>{"oncall", "team"});
+  CHECK(r.wf->nodes[r.wf->index_of("a")].action.max_duration_s == 2700);
+  opts.alert_channels = std::set<std::string>{"oncall", "ops"};
+  auto unknown = parse_definition(xml, "w.xml", opts);
+  CHECK_FALSE(unknown.wf);
+  CHECK(has(unknown, "1:33: error: attribute 'alert-to': unknown alert channel 'team'"));
+  auto bad = parse_definition(R"(<work-flow name="w" sla="soon">
+  <start name="s" to="a"/>
+  <action name="a" max-duration="-5"><shell><command>true</command></shell><ok to="e"/></action>
+  <end name="e"/>
+</work-flow>)",
+                              "w.xml");
+  CHECK(has(bad, "1:21: error: attribute 'sla': 'soon' is not a duration"));
+  CHECK(has(bad, "error: attribute 'max-duration': '-5' is not a duration"));
+}
+
+TEST_CASE("durations") {
+  std::int64_t s = 0;
+  CHECK((parse_duration("90", s) && s == 90));
+  CHECK((parse_duration("2h", s) && s == 7200));
+  CHECK((parse_duration("1d", s) && s == 86400));
+  CHECK((parse_duration(" 1H30M ", s) && s == 5400));
+  CHECK_FALSE(parse_duration("1h30", s));
+  CHECK_FALSE(parse_duration("0", s));
+  CHECK_FALSE(parse_duration("", s));
+  CHECK_FALSE(parse_duration("2 weeks", s));
+}
+
 TEST_SUITE_END();
