@@ -32,6 +32,7 @@ struct workflow;
 namespace atom {
 using ack = caf::atom_constant<caf::atom("ack")>;
 using adopt = caf::atom_constant<caf::atom("adopt")>;
+using changed = caf::atom_constant<caf::atom("changed")>;
 using commit = caf::atom_constant<caf::atom("commit")>;
 using connect = caf::atom_constant<caf::atom("connect")>;
 using coordinate = caf::atom_constant<caf::atom("coordinate")>;
@@ -70,6 +71,7 @@ using start = caf::atom_constant<caf::atom("start")>;
 using status = caf::atom_constant<caf::atom("status")>;
 using tick = caf::atom_constant<caf::atom("tick")>;
 using versions = caf::atom_constant<caf::atom("versions")>;
+using watch = caf::atom_constant<caf::atom("watch")>;
 using timeout = caf::atom_constant<caf::atom("timeout")>;
 using workers = caf::atom_constant<caf::atom("workers")>;
 using workflow = caf::atom_constant<caf::atom("workflow")>;
@@ -233,6 +235,12 @@ typename Inspector::result_type inspect(Inspector& f, dag_edge& x) {
 }
 
 template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, workflow_version_record& x) {
+  return f(caf::meta::type_name("workflow_version_record"), x.workflow, x.version, x.hash,
+           x.file, x.xml, x.loaded_at);
+}
+
+template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, workflow_version_view& x) {
   return f(caf::meta::type_name("workflow_version_view"), x.version, x.hash, x.file,
            x.loaded_at);
@@ -337,4 +345,3 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cafflow::schedule_ptr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cafflow::fire_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cafflow::fire_record)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cafflow::fire_outcome)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cafflow::workflow_version_record)
