@@ -36,7 +36,8 @@ import urllib.error
 import urllib.request
 
 from selenium import webdriver
-from selenium.common.exceptions import TimeoutException, WebDriverException
+from selenium.common.exceptions import (StaleElementReferenceException, TimeoutException,
+                                        WebDriverException)
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
@@ -53,7 +54,7 @@ WORKFLOWS = {
     <param-list><param name="who" value="world"/></param-list></coordinator>
   <start name="start" to="split"/>
   <fork name="split"><path to="left"/><path to="right"/></fork>
-  <action name="left"><shell><command>echo left ${param:who}; sleep 1</command></shell><ok to="merge"/></action>
+  <action name="left"><shell><command>echo left ${param:who}; sleep 2</command></shell><ok to="merge"/></action>
   <action name="right"><shell><command>echo right; sleep 1</command></shell><ok to="merge"/><error to="failed"/></action>
   <join name="merge" to="check"/>
   <decision name="check"><case to="last">${param:who} == 'world'</case><default to="end"/></decision>
@@ -127,8 +128,11 @@ class Check:
         self.failures.append(what)
 
     def wait(self, what, condition, timeout=WAIT_S):
+        # The page re-renders as events arrive: an element found a moment
+        # ago may be gone; that is "not yet", not a failure.
         try:
-            return WebDriverWait(self.driver, timeout, poll_frequency=0.1).until(
+            return WebDriverWait(self.driver, timeout, poll_frequency=0.1,
+                                 ignored_exceptions=(StaleElementReferenceException,)).until(
                 lambda d: condition(d))
         except TimeoutException:
             self.fail(f"timed out waiting for {what} (at {self.driver.current_url})")
@@ -138,8 +142,21 @@ class Check:
         return self.driver.find_elements(By.CSS_SELECTOR, selector)
 
     def text(self, selector):
-        found = self.css(selector)
-        return found[0].text if found else ""
+        try:
+            found = self.css(selector)
+            return found[0].text if found else ""
+        except StaleElementReferenceException:
+            return ""
+
+    def click(self, selector):
+        """Clicks the element, found again should the page have re-rendered it."""
+        def attempt(_):
+            found = self.css(selector)
+            if not found:
+                return False
+            found[0].click()
+            return True
+        return self.wait(f"{selector} to be clicked", attempt)
 
     def console_errors(self, page, allowed=()):
         """Fails on every SEVERE console entry since the last call."""
@@ -157,8 +174,11 @@ class Check:
 
 
 def node_states(check):
-    return {g.get_attribute("id")[len("wfnode-"):]: g.get_attribute("data-status")
-            for g in check.css("#graph g.node[data-status]")}
+    try:
+        return {g.get_attribute("id")[len("wfnode-"):]: g.get_attribute("data-status")
+                for g in check.css("#graph g.node[data-status]")}
+    except StaleElementReferenceException:
+        return {}
 
 
 def run_browser(http, shots, root):
@@ -179,7 +199,7 @@ def run_browser(http, shots, root):
         check.wait("the token prompt", lambda d: check.css("#login:not(.hidden)"))
         check.shot("login")
         check.css("#login-token")[0].send_keys("not-the-token")
-        check.css("#login-submit")[0].click()
+        check.click("#login-submit")
         check.wait("the wrong token to be refused",
                    lambda d: "wrong token" in check.text("#login-error"))
         # The refused login is a 401 the browser logs; nothing else may be.
@@ -187,7 +207,7 @@ def run_browser(http, shots, root):
         box = check.css("#login-token")[0]
         box.clear()
         box.send_keys(TOKEN)
-        check.css("#login-submit")[0].click()
+        check.click("#login-submit")
         check.wait("the login to close", lambda d: check.css("#login.hidden"))
         check.wait("'logged in'", lambda d: check.text("#session-state") == "logged in")
         cookies = {c["name"]: c for c in driver.get_cookies()}
@@ -206,7 +226,7 @@ def run_browser(http, shots, root):
             check.fail(f"the first page's range is '{page_range}' (expected 1–25 of ≥{BULK})")
         first_took = check.text("#page-time")
         check.shot("workflows")
-        check.css("#next-page")[0].click()
+        check.click("#next-page")
         check.wait("the second page", lambda d: check.text("#page-range").startswith("26–50 of "))
         names = [r.get_attribute("data-workflow") for r in check.css("#workflows tbody tr[data-workflow]")]
         if len(names) != 25:
@@ -236,9 +256,9 @@ def run_browser(http, shots, root):
         check.shot("workflow")
         check.console_errors("workflow")
         # Pause and resume.
-        check.css("#pause-button")[0].click()
+        check.click("#pause-button")
         check.wait("the coordinator to pause", lambda d: check.css("#resume-button"))
-        check.css("#resume-button")[0].click()
+        check.click("#resume-button")
         check.wait("the coordinator to resume", lambda d: check.css("#pause-button"))
 
         # -- run from the form, watch it live -------------------------------------
@@ -247,22 +267,30 @@ def run_browser(http, shots, root):
         for n, v in zip(names, values):
             if n.get_attribute("value") == "who":
                 v.send_keys("world")
-        check.css("#run-button")[0].click()
+        # Every state the graph's nodes take, as the page sets them (not as
+        # this test happens to poll them).
+        driver.execute_script("""
+          window.__states = [];
+          new MutationObserver(ms => { for (const m of ms)
+            if (m.target.id && m.target.id.startsWith('wfnode-'))
+              window.__states.push(m.target.id.slice(7) + '=' + m.target.getAttribute('data-status'));
+          }).observe(document.getElementById('app'),
+                     {subtree: true, attributes: true, attributeFilter: ['data-status']});""")
+        check.click("#run-button")
         check.wait("the instance page", lambda d: "#/instance/" in d.current_url)
-        seen = set()
 
         def all_succeeded(_):
             states = node_states(check)
-            seen.update(states.values())
             wanted = ("left", "right", "last")
             return states and all(states.get(n) == "succeeded" for n in wanted)
         check.wait("the nodes to turn succeeded live", all_succeeded)
         check.wait("the instance to succeed", lambda d: check.text("#instance-status") == "succeeded")
-        if "running" not in seen:
-            check.fail(f"no node was seen running before it succeeded (states seen: {seen})")
+        states = driver.execute_script("return window.__states;") or []
+        if "left=running" not in states or "left=succeeded" not in states:
+            check.fail(f"the graph did not show left running, then succeeded: {states}")
         if driver.execute_script("return window.__marker;") != "no-reload":
             check.fail("the page was reloaded")
-        check.css("tr[data-node='left']")[0].click()
+        check.click("tr[data-node='left']")
         check.wait("the log of left", lambda d: "left world" in check.text("#log"))
         check.shot("instance")
         check.console_errors("instance")
@@ -270,20 +298,20 @@ def run_browser(http, shots, root):
         # -- kill from the button --------------------------------------------------
         driver.get(base + "/#/workflow/slow")
         check.wait("the run form", lambda d: check.css("#run-button"))
-        check.css("#run-button")[0].click()
+        check.click("#run-button")
         check.wait("slow's node to run", lambda d: node_states(check).get("wait") == "running")
         check.shot("instance-running")
-        check.css("#kill-button")[0].click()
+        check.click("#kill-button")
         check.wait("the instance to be killed", lambda d: check.text("#instance-status") == "killed")
         check.console_errors("kill")
 
         # -- rerun failed ---------------------------------------------------------
         driver.get(base + "/#/workflow/flaky")
         check.wait("the run form", lambda d: check.css("#run-button"))
-        check.css("#run-button")[0].click()
+        check.click("#run-button")
         check.wait("flaky to fail", lambda d: check.text("#instance-status") == "failed")
         check.wait("the rerun button", lambda d: check.css("#rerun-failed-button"))
-        check.css("#rerun-failed-button")[0].click()
+        check.click("#rerun-failed-button")
         check.wait("flaky to succeed after the rerun",
                    lambda d: check.text("#instance-status") == "succeeded")
         check.console_errors("rerun")
@@ -363,6 +391,8 @@ def main():
             numbers["first workflows page in the browser"] = page_time
             failures += browser_failures
     except WebDriverException as e:
+        import traceback
+        traceback.print_exc()
         failures.append(f"the browser failed: {e}")
     finally:
         for p in reversed(procs):
