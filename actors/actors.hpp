@@ -373,7 +373,13 @@ using api_actor = caf::typed_actor<
   // one backfill with its items (id).
   caf::replies_to<atom::backfill, std::string>::with<backfill_record>,
   // cancel a backfill (id): unstarted items are cancelled, running instances killed.
-  caf::replies_to<atom::cancel, std::string>::with<backfill_record>>;
+  caf::replies_to<atom::cancel, std::string>::with<backfill_record>,
+  // a stored version of a workflow with its XML (name, version).
+  caf::replies_to<atom::workflow, std::string, int>::with<workflow_version_record>,
+  // wait until instance (id) changes after change number (after; 0: answer
+  // at once), at most (ms); answers the new change number, or `after` when
+  // nothing changed in time (engine/change_feed.hpp).
+  caf::replies_to<atom::watch, std::string, std::uint64_t, std::int64_t>::with<std::uint64_t>>;
 
 /// The master: the root of the master process. Other processes reach it
 /// only through its gate (master_gate_actor).
@@ -392,6 +398,10 @@ using master_actor = api_actor::extend<
   // top of its param-list), its item row in the same transaction; answers
   // its id once durable.
   caf::replies_to<atom::launch, backfill_item_record, param_map>::with<std::string>,
+  // store_writer: these instances' rows were committed.
+  caf::reacts_to<atom::changed, std::vector<std::string>>,
+  // internal: the wait of watch request (number) is over.
+  caf::reacts_to<atom::watch, std::uint64_t>,
   // store_writer: the store is (un)available (why not), and writes waiting.
   caf::reacts_to<atom::health, bool, std::string, std::uint64_t>,
   // lease_keeper: this master may act until (ms), or (until 0) the lease
@@ -432,6 +442,15 @@ using master_gate_actor = with_second_arg<credential, api_actor>::extend<
   caf::replies_to<atom::status>::with<status_map>>;
 
 // -- http process --------------------------------------------------------------
+
+/// Sends one instance's state to an HTTP client as server-sent events, now
+/// and after each change, until it ends or the client leaves (one per
+/// stream of GET /api/v1/instances/{id}/events).
+using instance_follower_actor = caf::typed_actor<
+  // internal: read the instance and send it.
+  caf::reacts_to<atom::tick>,
+  // internal: wait for the next change.
+  caf::reacts_to<atom::watch>>;
 
 /// Forwards the API's requests (from Poco's threads in this process) to the
 /// master gate, in a session it opened as the http role; reconnects when the

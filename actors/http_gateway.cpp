@@ -9,6 +9,8 @@
 #include "http/akkaflow.hpp"
 #include "http/definitions.hpp"
 #include "http/metrics.hpp"
+#include "http/page.hpp"
+#include "instance_follower.hpp"
 #include "log.hpp"
 #include "store/store.hpp"
 #include "store/store_url.hpp"
@@ -159,6 +161,22 @@ public:
 
   expected<metrics_snapshot> metrics() override {
     return ask<metrics_snapshot>(atom::metrics::value);
+  }
+
+  expected<workflow_version_record> workflow_version(const std::string& name,
+                                                     int version) override {
+    return ask<workflow_version_record>(atom::workflow::value, name, version);
+  }
+
+  expected<void> follow_instance(const std::string& id,
+                                 std::shared_ptr<http_sink> sink) override {
+    instance_follower_config cfg;
+    cfg.gateway = gateway_;
+    cfg.instance = id;
+    cfg.sink = std::move(sink);
+    cfg.request_timeout = timeout_;
+    sys_.spawn(instance_follower, std::move(cfg));
+    return {};
   }
 
 private:
@@ -320,7 +338,10 @@ http_gateway(http_gateway_actor::stateful_pointer<http_gateway_state> self,
     self->system(), caf::actor_cast<http_gateway_actor>(self), st.cfg.request_timeout,
     std::move(st.cfg.db), st.cfg.cluster_name);
   st.server = std::make_unique<http_server>(
-    st.cfg.server, [backend, akkaflow = st.cfg.akkaflow](const http_request& req) {
+    st.cfg.server, [backend, akkaflow = st.cfg.akkaflow,
+                    auth = st.cfg.server.auth](const http_request& req) {
+      if (is_page_path(req.path))
+        return handle_page(req, auth);
       if (req.path == "/metrics")
         return handle_metrics(*backend, req);
       if (auto changed = handle_definition_api(*backend, req, akkaflow))
@@ -339,7 +360,8 @@ http_gateway(http_gateway_actor::stateful_pointer<http_gateway_state> self,
     st.server.reset();
     self->quit(to_caf(started.error()));
   } else {
-    st.log->info("serving HTTP on http://{}", st.cfg.server.address.to_string());
+    st.log->info("serving HTTP on http://{} (the web page: http://{}/)",
+                 st.cfg.server.address.to_string(), st.cfg.server.address.to_string());
     const auto& host = st.cfg.server.address.host;
     if (st.cfg.server.auth.token.empty() && host != "127.0.0.1" && host != "localhost"
         && host != "::1")

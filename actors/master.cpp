@@ -232,6 +232,55 @@ master_actor::behavior_type master(master_actor::stateful_pointer<master_state> 
     [self](atom::lease, timestamp until, const std::string& taken_by) {
       lease_update(self, until, taken_by);
     },
+    [self](atom::workflow, std::string& name, int version) {
+      return self->delegate(self->state.reader, atom::workflow::value, std::move(name), version);
+    },
+    [self](atom::watch, std::string& id, std::uint64_t after,
+           std::int64_t wait_ms) -> caf::result<std::uint64_t> {
+      auto& st = self->state;
+      if (st.changes.changed_since(id, after))
+        return st.changes.seq();
+      // The gate's request to this master times out at request_timeout:
+      // answer well before.
+      auto limit = std::max<std::int64_t>(100, st.cfg.request_timeout.count() / 2);
+      auto wait = std::chrono::milliseconds(std::clamp<std::int64_t>(wait_ms, 0, limit));
+      auto number = st.next_watcher++;
+      auto rp = self->make_response_promise<std::uint64_t>();
+      st.watchers.emplace(number, master_state::instance_watch{id, after, rp});
+      st.watchers_by_instance.emplace(id, number);
+      self->delayed_send(self, wait, atom::watch::value, number);
+      return rp;
+    },
+    [self](atom::watch, std::uint64_t number) {
+      auto& st = self->state;
+      auto it = st.watchers.find(number);
+      if (it == st.watchers.end())
+        return;
+      auto range = st.watchers_by_instance.equal_range(it->second.instance);
+      for (auto w = range.first; w != range.second; ++w)
+        if (w->second == number) {
+          st.watchers_by_instance.erase(w);
+          break;
+        }
+      // No change: the number it holds.
+      it->second.rp.deliver(it->second.after);
+      st.watchers.erase(it);
+    },
+    [self](atom::changed, std::vector<std::string>& ids) {
+      auto& st = self->state;
+      auto seq = st.changes.record(ids);
+      for (const auto& id : ids) {
+        auto range = st.watchers_by_instance.equal_range(id);
+        for (auto w = range.first; w != range.second; ++w) {
+          auto it = st.watchers.find(w->second);
+          if (it != st.watchers.end()) {
+            it->second.rp.deliver(seq);
+            st.watchers.erase(it);
+          }
+        }
+        st.watchers_by_instance.erase(range.first, range.second);
+      }
+    },
     [self](atom::health, bool available, std::string& error, std::uint64_t pending) {
       store_health(self, available, error, pending);
     },

@@ -25,6 +25,7 @@
 #include "security/handshake.hpp"
 #include "config/config.hpp"
 #include "defaults.hpp"
+#include "engine/change_feed.hpp"
 #include "engine/recovery.hpp"
 #include "schedule/lineage.hpp"
 #include "store/store.hpp"
@@ -177,6 +178,19 @@ struct master_state {
   /// For /metrics: instances ended by final status, and the store writer's
   /// last answer (shown while it is too busy to answer).
   std::map<std::string, std::uint64_t> instances_ended;
+  /// Which instances changed (numbered commits), and the requests that wait
+  /// for a change of one instance (GET /api/v1/instances/{id}/events), by a
+  /// number of their own (their timer names it).
+  change_feed changes;
+  struct instance_watch {
+    std::string instance;
+    /// The change number it holds (answered when its wait ends unchanged).
+    std::uint64_t after = 0;
+    caf::typed_response_promise<std::uint64_t> rp;
+  };
+  std::map<std::uint64_t, instance_watch> watchers;
+  std::multimap<std::string, std::uint64_t> watchers_by_instance;
+  std::uint64_t next_watcher = 1;
   store_metrics last_store_metrics{histogram::latency_seconds().snapshot(), 0, 0};
   std::shared_ptr<spdlog::logger> log;
 };

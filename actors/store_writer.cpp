@@ -54,6 +54,16 @@ void failed(self_ptr self, const error& err) {
   self->delayed_send(self, backoff, atom::commit::value);
 }
 
+/// Tells the master which instances a commit changed (their followers read
+/// them again).
+void notify_changed(self_ptr self, const store_batch& committed) {
+  if (!self->state.observer)
+    return;
+  auto ids = changed_instances(committed);
+  if (!ids.empty())
+    self->send(self->state.observer, atom::changed::value, std::move(ids));
+}
+
 /// Commits the writes before the first pending fire (all of them when none
 /// is pending) in one transaction. Returns false when that failed.
 bool commit_segment(self_ptr self) {
@@ -80,6 +90,7 @@ bool commit_segment(self_ptr self) {
   }
   ++st.commits;
   st.writes += segment.size();
+  notify_changed(self, segment);
   return true;
 }
 
@@ -103,6 +114,8 @@ bool commit(self_ptr self) {
     }
     ++st.commits;
     st.writes += f.writes.size() + 1;
+    if (outcome->fired)
+      notify_changed(self, f.writes);
     f.promise.deliver(std::move(*outcome));
     st.fires.pop_front();
     for (auto& later : st.fires)

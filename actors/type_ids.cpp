@@ -76,6 +76,7 @@ void add_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<dag_node>("cafflow::dag_node");
   cfg.add_message_type<dag_edge>("cafflow::dag_edge");
   cfg.add_message_type<workflow_version_view>("cafflow::workflow_version_view");
+  cfg.add_message_type<workflow_version_record>("cafflow::workflow_version_record");
   cfg.add_message_type<workflow_detail>("cafflow::workflow_detail");
   cfg.add_message_type<dependency_report>("cafflow::dependency_report");
   cfg.add_message_type<credential>("cafflow::credential");

@@ -37,6 +37,7 @@ using backfill = caf::atom_constant<caf::atom("backfill")>;
 using backfills = caf::atom_constant<caf::atom("backfills")>;
 using cancel = caf::atom_constant<caf::atom("cancel")>;
 using alert = caf::atom_constant<caf::atom("alert")>;
+using changed = caf::atom_constant<caf::atom("changed")>;
 using commit = caf::atom_constant<caf::atom("commit")>;
 using connect = caf::atom_constant<caf::atom("connect")>;
 using coordinate = caf::atom_constant<caf::atom("coordinate")>;
@@ -79,6 +80,7 @@ using start = caf::atom_constant<caf::atom("start")>;
 using status = caf::atom_constant<caf::atom("status")>;
 using tick = caf::atom_constant<caf::atom("tick")>;
 using versions = caf::atom_constant<caf::atom("versions")>;
+using watch = caf::atom_constant<caf::atom("watch")>;
 using timeout = caf::atom_constant<caf::atom("timeout")>;
 using workers = caf::atom_constant<caf::atom("workers")>;
 using workflow = caf::atom_constant<caf::atom("workflow")>;
@@ -283,6 +285,12 @@ typename Inspector::result_type inspect(Inspector& f, dag_edge& x) {
 }
 
 template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, workflow_version_record& x) {
+  return f(caf::meta::type_name("workflow_version_record"), x.workflow, x.version, x.hash,
+           x.file, x.xml, x.loaded_at);
+}
+
+template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, workflow_version_view& x) {
   return f(caf::meta::type_name("workflow_version_view"), x.version, x.hash, x.file,
            x.loaded_at);
@@ -395,4 +403,3 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cafflow::schedule_ptr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cafflow::fire_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cafflow::fire_record)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cafflow::fire_outcome)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cafflow::workflow_version_record)

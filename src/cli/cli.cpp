@@ -5,6 +5,8 @@
 #include <ctime>
 #include <filesystem>
 #include <iostream>
+#include <algorithm>
+#include <optional>
 #include <thread>
 
 #include <CLI/CLI.hpp>
@@ -777,29 +779,78 @@ int cluster_status(const globals& g) {
   return exit_code::ok;
 }
 
+/// Prints the end of an instance waited for and answers the exit code.
+int instance_ended(const globals& g, const std::string& id, const json& body) {
+  auto status = str(body["status"]);
+  if (g.json_output)
+    print_json(body);
+  else
+    std::cout << id << ' ' << status
+              << (str(body["message"]).empty() ? "" : ": " + str(body["message"])) << '\n';
+  return status == "succeeded" ? exit_code::ok : exit_code::failed;
+}
+
 int instance_wait(const globals& g, const std::string& id, double timeout_s) {
-  auto deadline = std::chrono::steady_clock::now()
-                  + std::chrono::milliseconds(static_cast<long long>(timeout_s * 1000));
-  auto delay = std::chrono::milliseconds(50);
-  for (;;) {
-    auto body = call(g, "GET", "/api/v1/instances/" + url_encode(id));
-    auto status = str(body["status"]);
-    if (status == "succeeded" || status == "failed" || status == "killed") {
-      if (g.json_output)
-        print_json(body);
-      else
-        std::cout << id << ' ' << status
-                  << (str(body["message"]).empty() ? "" : ": " + str(body["message"])) << '\n';
-      return status == "succeeded" ? exit_code::ok : exit_code::failed;
+  using clock = std::chrono::steady_clock;
+  auto deadline = clock::now() + std::chrono::milliseconds(static_cast<long long>(timeout_s * 1000));
+  auto ended = [](const std::string& status) {
+    return status == "succeeded" || status == "failed" || status == "killed";
+  };
+  // Errors (unknown instance, no token) as every other command reports them.
+  auto body = call(g, "GET", "/api/v1/instances/" + url_encode(id));
+  if (ended(str(body["status"])))
+    return instance_ended(g, id, body);
+  auto status = str(body["status"]);
+  // Then the instance's events (GET .../events): told of each change, no
+  // polling. A stream that breaks (a failover) is opened again.
+  auto path = "/api/v1/instances/" + url_encode(id) + "/events";
+  while (clock::now() < deadline) {
+    std::optional<json> last;
+    bool timed_out = false;
+    // The server sends a comment every few seconds; a read that waits past
+    // the deadline ends the wait.
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now());
+    auto idle_ms = static_cast<int>(
+      std::clamp<long long>(left.count() + 50, 50, std::max<long long>(g.timeout_ms, 15000)));
+    auto answer = http_events(g.http, path, bearer(g.token), idle_ms, [&](const sse_message& m) {
+      if (clock::now() >= deadline) {
+        timed_out = true;
+        return false;
+      }
+      if (m.comment || m.event != "instance")
+        return true;
+      auto parsed = json::parse(m.data, nullptr, false);
+      if (!parsed.is_object())
+        return true;
+      status = str(parsed["status"]);
+      if (ended(status)) {
+        last = std::move(parsed);
+        return false;
+      }
+      return true;
+    });
+    if (last)
+      return instance_ended(g, id, *last);
+    if (timed_out)
+      break;
+    if (answer && answer->status != 200) {
+      auto parsed = json::parse(answer->body, nullptr, false);
+      throw cli_failure{answer->status == 401 ? exit_code::unauthorized : exit_code::failed,
+                        parsed.is_object() && parsed.contains("error")
+                          ? str(parsed["error"])
+                          : "HTTP " + std::to_string(answer->status)};
     }
-    if (std::chrono::steady_clock::now() >= deadline) {
-      std::cerr << "cafflow: instance " << id << " is still " << status << " after "
-                << timeout_s << "s\n";
-      return exit_code::timeout;
-    }
-    std::this_thread::sleep_for(delay);
-    delay = std::min(delay * 2, std::chrono::milliseconds(500));
+    // The stream ended or broke: look again (it may have ended meanwhile),
+    // then follow anew after a moment.
+    body = call(g, "GET", "/api/v1/instances/" + url_encode(id));
+    status = str(body["status"]);
+    if (ended(status))
+      return instance_ended(g, id, body);
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
+  std::cerr << "cafflow: instance " << id << " is still " << status << " after " << timeout_s
+            << "s\n";
+  return exit_code::timeout;
 }
 
 /// Reads the configuration named by --conf, CAFFLOW_CONF or the default.

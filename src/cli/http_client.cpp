@@ -41,6 +41,80 @@ expected<client_response> http_call(const host_port& address, const std::string&
   }
 }
 
+std::optional<sse_message> sse_parser::line(std::string text) {
+  if (!text.empty() && text.back() == '\r')
+    text.pop_back();
+  if (text.empty()) {
+    if (!has_data_ && current_.event.empty()) {
+      current_ = sse_message{};
+      return std::nullopt;
+    }
+    auto done = std::move(current_);
+    current_ = sse_message{};
+    has_data_ = false;
+    return done;
+  }
+  if (text.front() == ':') {
+    sse_message comment;
+    comment.comment = true;
+    comment.data = text.substr(1);
+    return comment;
+  }
+  auto colon = text.find(':');
+  auto field = text.substr(0, colon);
+  std::string value = colon == std::string::npos ? "" : text.substr(colon + 1);
+  if (!value.empty() && value.front() == ' ')
+    value.erase(0, 1);
+  if (field == "event") {
+    current_.event = value;
+  } else if (field == "data") {
+    if (has_data_)
+      current_.data += '\n';
+    current_.data += value;
+    has_data_ = true;
+  } else if (field == "id") {
+    current_.id = value;
+  } // "retry" and unknown fields: nothing to do here
+  return std::nullopt;
+}
+
+expected<client_response>
+http_events(const host_port& address, const std::string& path, const http_headers& headers,
+            int idle_timeout_ms, const std::function<bool(const sse_message&)>& on_message) {
+  try {
+    Poco::Net::HTTPClientSession session(address.host, address.port);
+    session.setTimeout(Poco::Timespan(static_cast<long>(idle_timeout_ms) * 1000));
+    Poco::Net::HTTPRequest request("GET", path, Poco::Net::HTTPMessage::HTTP_1_1);
+    request.set("Accept", "text/event-stream");
+    for (const auto& [name, value] : headers)
+      request.add(name, value);
+    session.sendRequest(request);
+    Poco::Net::HTTPResponse response;
+    auto& in = session.receiveResponse(response);
+    client_response result;
+    result.status = static_cast<int>(response.getStatus());
+    for (const auto& [name, value] : response)
+      result.headers.emplace_back(name, value);
+    if (result.status != 200) {
+      Poco::StreamCopier::copyToString(in, result.body);
+      return result;
+    }
+    sse_parser parser;
+    std::string text;
+    while (std::getline(in, text)) {
+      if (auto message = parser.line(text); message && !on_message(*message))
+        break;
+    }
+    if (in.bad())
+      return make_error(ec::master_unreachable, "the event stream from http://"
+                                                  + address.to_string() + " broke");
+    return result;
+  } catch (const Poco::Exception& e) {
+    return make_error(ec::master_unreachable, "cannot follow http://" + address.to_string()
+                                                + path + ": " + e.displayText());
+  }
+}
+
 std::string client_response::header(const std::string& name) const {
   for (const auto& [key, value] : headers)
     if (Poco::icompare(key, name) == 0)

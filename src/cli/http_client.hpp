@@ -1,6 +1,8 @@
 // A blocking HTTP/1.1 client for the CLI and the tests.
 #pragma once
 
+#include <functional>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -30,6 +32,36 @@ struct client_response {
 expected<client_response> http_call(const host_port& address, const std::string& method,
                                     const std::string& path, const std::string& body = {},
                                     int timeout_ms = 10000, const http_headers& headers = {});
+
+/// One server-sent event, or a comment line (the server's keep-alive).
+struct sse_message {
+  std::string event;
+  std::string data;
+  std::string id;
+  /// A comment (": ..."): nothing happened, the stream is alive.
+  bool comment = false;
+};
+
+/// Reads server-sent events line by line (the text/event-stream format).
+class sse_parser {
+public:
+  /// Feeds one line without its line break; answers the event it completes
+  /// (an empty line ends an event) or the comment it is.
+  std::optional<sse_message> line(std::string text);
+
+private:
+  sse_message current_;
+  bool has_data_ = false;
+};
+
+/// GETs `path` as a stream of server-sent events and calls `on_message` for
+/// each event and comment until it returns false or the stream ends.
+/// Answers the HTTP status and, when it is not 200, the body. Fails when the
+/// server cannot be reached, or nothing (not even a comment) arrives within
+/// `idle_timeout_ms`.
+expected<client_response>
+http_events(const host_port& address, const std::string& path, const http_headers& headers,
+            int idle_timeout_ms, const std::function<bool(const sse_message&)>& on_message);
 
 /// The Authorization header for a token ("Bearer <token>"); none for "".
 http_headers bearer(const std::string& token);

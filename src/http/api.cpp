@@ -6,6 +6,7 @@
 
 #include "defaults.hpp"
 #include "exec/task.hpp"
+#include "http/graph_layout.hpp"
 #include "http/json.hpp"
 #include "model/status.hpp"
 #include "schedule/backfill_plan.hpp"
@@ -15,6 +16,8 @@
 
 #include <algorithm>
 #include <limits>
+#include <map>
+#include <mutex>
 
 namespace cafflow {
 
@@ -82,10 +85,60 @@ http_response get_ready(api_backend& backend) {
 /// Text from a client, quoted for an error message.
 std::string shown(const std::string& text) { return quoted_excerpt(text); }
 
+/// The summary a listing with `detail=true` adds to a workflow: its
+/// coordinator's state and its last instances (newest first).
+json workflow_summary(api_backend& backend, const workflow_record& w, int runs) {
+  json out = json::object();
+  auto detail = backend.workflow(w.name);
+  if (detail && detail->has_coordinator) {
+    const auto& c = detail->coordinator;
+    auto full = to_json(*detail);
+    const auto& coordinator = full["coordinator"];
+    out["coordinator"] = json{
+      {"enabled", coordinator.value("enabled", json(nullptr))},
+      {"paused", coordinator.value("paused", json(nullptr))},
+      {"cron", coordinator.value("cron", json(nullptr))},
+      {"next_fire", c.next_fires.empty() ? json(nullptr) : time_json(c.next_fires.front())},
+      {"waiting", coordinator.value("waiting", json::array()).size()},
+      {"dependencies", coordinator.value("dependencies", json::array())}};
+  } else {
+    out["coordinator"] = nullptr;
+  }
+  instance_filter filter;
+  filter.workflow = w.name;
+  filter.limit = runs;
+  json recent = json::array();
+  if (auto list = backend.instances(filter)) {
+    for (const auto& i : *list)
+      recent.push_back(json{{"id", i.id},
+                            {"status", i.status},
+                            {"trigger", i.trigger},
+                            {"logical_time", time_json(i.logical_time)}});
+  }
+  out["recent_runs"] = std::move(recent);
+  return out;
+}
+
 http_response get_workflows(api_backend& backend, const std::string& query) {
   workflow_filter filter;
+  long long limit = 0, offset = 0;
+  bool detail = false;
   for (const auto& [key, value] : parse_query(query)) {
-    if (key == "dir") {
+    if (key == "limit" || key == "offset") {
+      long long n = 0;
+      long long min = key == "limit" ? 1 : 0;
+      long long max = key == "limit" ? 1000 : 1000000000;
+      if (!parse_int(value, n) || n < min || n > max)
+        return error_response(400, "query parameter '" + key + "': expected a number between "
+                                     + std::to_string(min) + " and " + std::to_string(max)
+                                     + ", got " + shown(value));
+      (key == "limit" ? limit : offset) = n;
+    } else if (key == "detail") {
+      if (value != "true" && value != "false" && value != "1" && value != "0")
+        return error_response(400, "query parameter 'detail': expected true or false, got "
+                                     + shown(value));
+      detail = value == "true" || value == "1";
+    } else if (key == "dir") {
       filter.dir = value;
     } else if (key == "name") {
       filter.name = value;
@@ -97,25 +150,125 @@ http_response get_workflows(api_backend& backend, const std::string& query) {
         filter.status = value;
     } else {
       return error_response(400, "unknown query parameter " + shown(key)
-                                   + " (expected dir, name or status)");
+                                   + " (expected dir, name, status, limit, offset or detail)");
     }
   }
+  if (detail && limit == 0)
+    return error_response(400, "query parameter 'detail' needs 'limit' (a page of at most 100 "
+                               "workflows)");
+  if (detail && limit > 100)
+    return error_response(400, "query parameter 'limit': at most 100 with 'detail', got "
+                                 + std::to_string(limit));
   auto list = filter.status == "active" ? backend.workflows() : backend.known_workflows();
   if (!list)
     return from_error(list.error());
+  auto matching = filter_workflows(*list, filter);
+  auto total = matching.size();
+  auto first = std::min<std::size_t>(total, static_cast<std::size_t>(offset));
+  auto last = limit == 0 ? total : std::min<std::size_t>(total, first + static_cast<std::size_t>(limit));
   json items = json::array();
-  for (const auto& w : filter_workflows(*list, filter))
-    items.push_back(to_json(w));
-  return json_response(200, json{{"workflows", std::move(items)}});
+  for (auto i = first; i < last; ++i) {
+    auto item = to_json(matching[i]);
+    if (detail)
+      item.update(workflow_summary(backend, matching[i], 12));
+    items.push_back(std::move(item));
+  }
+  return json_response(200, json{{"workflows", std::move(items)},
+                                 {"total", total},
+                                 {"next_offset", last < total ? json(last) : json(nullptr)}});
 }
 
-http_response get_xml_files(api_backend& backend) {
+/// GET /workflows/{name}/versions/{version}: a stored version with its XML.
+http_response get_workflow_version(api_backend& backend, const std::string& name,
+                                   const std::string& text) {
+  long long version = 0;
+  if (!parse_int(text, version) || version < 1 || version > 1000000000)
+    return error_response(400, "version " + shown(text) + " is not a version number");
+  auto v = backend.workflow_version(name, static_cast<int>(version));
+  if (!v)
+    return from_error(v.error());
+  return json_response(200, json{{"workflow", v->workflow},
+                                 {"version", v->version},
+                                 {"hash", v->hash},
+                                 {"file", v->file},
+                                 {"loaded_at", time_json(v->loaded_at)},
+                                 {"xml", v->xml}});
+}
+
+/// GET /workflows/{name}/graph: the active version's DAG as SVG (dot), kept
+/// per workflow and version hash.
+http_response get_workflow_graph(api_backend& backend, const std::string& name) {
+  static std::mutex mutex;
+  static std::map<std::string, std::string> cache;
+  auto detail = backend.workflow(name);
+  if (!detail)
+    return from_error(detail.error());
+  auto key = name + "\n" + detail->record.hash;
+  std::string svg;
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    if (auto it = cache.find(key); it != cache.end())
+      svg = it->second;
+  }
+  if (svg.empty()) {
+    auto drawn = layout_svg(detail->nodes, detail->edges);
+    if (!drawn)
+      return error_response(500, drawn.error().message);
+    svg = std::move(*drawn);
+    std::lock_guard<std::mutex> lock(mutex);
+    if (cache.size() >= 256)
+      cache.clear();
+    cache[key] = svg;
+  }
+  http_response r;
+  r.content_type = "image/svg+xml";
+  r.body = std::move(svg);
+  return r;
+}
+
+/// GET /instances/{id}/events: the instance now and after each change, as
+/// server-sent events (event "instance", data as GET /instances/{id}; then
+/// "end" once it has ended).
+http_response get_instance_events(api_backend& backend, const std::string& id) {
+  auto inst = backend.instance(id);
+  if (!inst)
+    return from_error(inst.error());
+  http_response r;
+  r.content_type = "text/event-stream; charset=utf-8";
+  r.headers.emplace_back("Cache-Control", "no-store");
+  r.headers.emplace_back("X-Accel-Buffering", "no");
+  r.stream = [&backend, id](std::shared_ptr<http_sink> sink) {
+    // Tells EventSource to reconnect after 1 s should the stream break.
+    sink->write("retry: 1000\n\n");
+    if (auto started = backend.follow_instance(id, sink); !started) {
+      sink->write(sse_event("error", dump_json(json{{"error", started.error().message}})));
+      sink->close();
+    }
+  };
+  return r;
+}
+
+/// GET /xmlconfig[?status=a,b]: the files, or those in one of the statuses.
+http_response get_xml_files(api_backend& backend, const std::string& query) {
+  static const std::vector<std::string> statuses{"loaded", "invalid", "conflict", "error"};
+  std::vector<std::string> wanted;
+  for (const auto& [key, value] : parse_query(query)) {
+    if (key != "status")
+      return error_response(400, "unknown query parameter " + shown(key) + " (expected status)");
+    for (const auto& status : split_list(value, ',')) {
+      if (std::find(statuses.begin(), statuses.end(), status) == statuses.end())
+        return error_response(400, "query parameter 'status': unknown status " + shown(status)
+                                     + " (expected " + join(statuses, ", ") + ")");
+      wanted.push_back(status);
+    }
+  }
   auto list = backend.xml_files();
   if (!list)
     return from_error(list.error());
   json items = json::array();
   for (const auto& f : *list)
-    items.push_back(to_json(f));
+    if (wanted.empty() || std::find(wanted.begin(), wanted.end(), f.status) != wanted.end())
+      items.push_back(to_json(f));
   return json_response(200, json{{"files", std::move(items)}});
 }
 
@@ -825,6 +978,33 @@ http_response delete_backfill(api_backend& backend, const std::string& id) {
 
 } // namespace
 
+std::string http_request::header(std::string_view name) const {
+  auto wanted = to_lower(std::string(name));
+  for (const auto& [field, value] : headers)
+    if (to_lower(field) == wanted)
+      return value;
+  return {};
+}
+
+std::string sse_event(const std::string& event, const std::string& data,
+                      const std::string& id) {
+  std::string out;
+  if (!id.empty())
+    out += "id: " + id + "\n";
+  if (!event.empty())
+    out += "event: " + event + "\n";
+  std::size_t start = 0;
+  for (;;) {
+    auto end = data.find_first_of("\r\n", start);
+    out += "data: " + data.substr(start, end == std::string::npos ? end : end - start) + "\n";
+    if (end == std::string::npos)
+      break;
+    start = end + (data.compare(end, 2, "\r\n") == 0 ? 2 : 1);
+  }
+  out += "\n";
+  return out;
+}
+
 std::string decode(const std::string& text, bool plus_is_space) {
   // Poco 1.12's decode keeps '+' whatever its flag says; a '+' that means
   // itself is written %2B in a query or a form, so this is safe.
@@ -930,9 +1110,14 @@ http_response handle_api(api_backend& backend, const http_request& request) {
       return only("GET") ? get_workflows(backend, request.query)
                          : method_not_allowed("GET, POST");
     if (parts.size() == 1 && parts[0] == "xmlconfig")
-      return only("GET") ? get_xml_files(backend) : method_not_allowed("GET");
+      return only("GET") ? get_xml_files(backend, request.query) : method_not_allowed("GET");
     if (parts.size() == 2 && parts[0] == "workflows")
       return only("GET") ? get_workflow(backend, parts[1]) : method_not_allowed("GET, DELETE");
+    if (parts.size() == 3 && parts[0] == "workflows" && parts[2] == "graph")
+      return only("GET") ? get_workflow_graph(backend, parts[1]) : method_not_allowed("GET");
+    if (parts.size() == 4 && parts[0] == "workflows" && parts[2] == "versions")
+      return only("GET") ? get_workflow_version(backend, parts[1], parts[3])
+                         : method_not_allowed("GET");
     if (parts.size() == 3 && parts[0] == "workflows") {
       const auto& verb = parts[2];
       if (verb == "run" || verb == "trigger" || verb == "lineage")
@@ -959,6 +1144,8 @@ http_response handle_api(api_backend& backend, const http_request& request) {
     if (parts.size() == 3 && parts[0] == "instances" && parts[2] == "dependencies")
       return only("GET") ? dependencies_response(backend.instance_dependencies(parts[1]))
                          : method_not_allowed("GET");
+    if (parts.size() == 3 && parts[0] == "instances" && parts[2] == "events")
+      return only("GET") ? get_instance_events(backend, parts[1]) : method_not_allowed("GET");
     if (parts.size() == 3 && parts[0] == "instances" && parts[2] == "kill")
       return method == "POST" ? post_kill(backend, parts[1]) : method_not_allowed("POST");
     if (parts.size() == 3 && parts[0] == "instances" && parts[2] == "rerun")

@@ -4,7 +4,10 @@
 
 #include <cstddef>
 #include <optional>
+#include <functional>
+#include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "expected.hpp"
@@ -12,19 +15,40 @@
 #include "model/metrics.hpp"
 #include "model/records.hpp"
 #include "model/scheduling.hpp"
+#include "store/store.hpp"
 
 namespace cafflow {
 
-struct lease_record;
-struct master_node_record;
 
 struct http_request {
   std::string method;
+  /// The request carried a valid token (header or the page's cookie); set by
+  /// the server (http/auth.hpp).
+  bool authenticated = false;
   /// The path without the query, still percent-encoded.
   std::string path;
   /// The raw query string (after '?').
   std::string query;
   std::string body;
+  /// The header fields as sent (name, value), set by the server.
+  std::vector<std::pair<std::string, std::string>> headers;
+
+  /// The value of the first header field named `name` (any case), "" when none.
+  std::string header(std::string_view name) const;
+};
+
+/// Where the body of a streamed response goes (server-sent events). Safe to
+/// use from any thread; once the client left or the server stopped, writes
+/// return false and the producer should stop.
+class http_sink {
+public:
+  virtual ~http_sink() = default;
+  /// Queues bytes for the client; false when nobody will read them.
+  virtual bool write(std::string bytes) = 0;
+  /// Ends the response: the connection closes once everything is written.
+  virtual void close() = 0;
+  /// False once the client left or the server stopped.
+  virtual bool open() const = 0;
 };
 
 struct http_response {
@@ -33,6 +57,10 @@ struct http_response {
   std::string body;
   /// Extra headers (name, value).
   std::vector<std::pair<std::string, std::string>> headers;
+  /// When set, the body is streamed: the server sends the head (no
+  /// Content-Length, the connection closes at the end), then calls this
+  /// with the sink that takes the body. `body` is ignored.
+  std::function<void(std::shared_ptr<http_sink>)> stream;
 };
 
 /// What the API needs from the cluster. Implementations may block.
@@ -108,6 +136,23 @@ public:
   virtual expected<backfill_record> cancel_backfill(const std::string&) {
     return make_error(ec::unspecified, "backfills are not supported here");
   }
+  /// A stored version of a workflow with its XML.
+  virtual expected<workflow_version_record> workflow_version(const std::string& name,
+                                                             int version) {
+    (void)name;
+    (void)version;
+    return make_error(ec::unspecified, "workflow versions are not supported here");
+  }
+  /// Sends the instance's state (as GET /api/v1/instances/{id}) to `sink`
+  /// as a server-sent event now and after each change, until it ends or the
+  /// client leaves; returns at once (the events come from elsewhere).
+  /// Without an override: unsupported.
+  virtual expected<void> follow_instance(const std::string& id,
+                                         std::shared_ptr<http_sink> sink) {
+    (void)id;
+    (void)sink;
+    return make_error(ec::unspecified, "following an instance is not supported here");
+  }
   /// The master's numbers for GET /metrics (http/metrics.hpp). Without an
   /// override: unsupported (a 500).
   virtual expected<metrics_snapshot> metrics() {
@@ -156,6 +201,12 @@ std::string decode(const std::string& text, bool plus_is_space);
 /// "/a/b/c" as its decoded segments {"a", "b", "c"} (a trailing slash adds
 /// nothing); throws Poco::SyntaxException on a malformed escape.
 std::vector<std::string> segments(const std::string& path);
+
+/// One server-sent event (`event` and `id` may be empty): every line of
+/// `data` becomes a `data:` line, so that a line break in it cannot end
+/// the event early.
+std::string sse_event(const std::string& event, const std::string& data,
+                      const std::string& id = "");
 
 /// The HTTP status for an error code.
 int http_status(ec code);

@@ -4,6 +4,7 @@
 #include <Poco/SHA2Engine.h>
 
 #include "http/akkaflow.hpp"
+#include "http/page.hpp"
 #include "util/strings.hpp"
 
 namespace cafflow {
@@ -72,6 +73,68 @@ std::optional<http_response> authorize(const auth_settings& settings,
   if (!secrets_equal(token, settings.token))
     return unauthorized("wrong token in the Authorization header", true);
   return std::nullopt;
+}
+
+std::string session_value(std::string_view token) {
+  return Poco::DigestEngine::digestToHex(sha256("cafflow page session:" + std::string(token)));
+}
+
+std::string cookie_value(std::string_view cookie_header, std::string_view name) {
+  std::size_t start = 0;
+  while (start < cookie_header.size()) {
+    auto end = cookie_header.find(';', start);
+    auto item = trim(cookie_header.substr(start, end == std::string_view::npos
+                                                   ? std::string_view::npos
+                                                   : end - start));
+    auto eq = item.find('=');
+    if (eq != std::string::npos && trim(std::string_view(item).substr(0, eq)) == name)
+      return trim(std::string_view(item).substr(eq + 1));
+    if (end == std::string_view::npos)
+      break;
+    start = end + 1;
+  }
+  return {};
+}
+
+std::optional<http_response> authorize_request(const auth_settings& settings,
+                                               const http_request& request,
+                                               bool& authenticated) {
+  authenticated = false;
+  if (settings.token.empty()) {
+    authenticated = true;
+    return std::nullopt;
+  }
+  bool open = is_page_path(request.path) || (settings.open_reads && is_read(request));
+  auto header = request.header("Authorization");
+  if (!header.empty()) {
+    auth_settings strict{settings.token, false};
+    auto refused = authorize(strict, request, header);
+    authenticated = !refused;
+    if (refused && !open)
+      return refused;
+    return std::nullopt;
+  }
+  auto cookie = cookie_value(request.header("Cookie"), session_cookie);
+  if (!cookie.empty()) {
+    if (secrets_equal(cookie, session_value(settings.token))) {
+      if (!is_read(request) && !is_page_path(request.path)
+          && request.header(page_header).empty())
+        return error_response(403, "a request with the page's session cookie that changes "
+                                   "something must carry the header "
+                                   + std::string(page_header)
+                                   + " (protection against cross-site requests)");
+      authenticated = true;
+      return std::nullopt;
+    }
+    if (!open)
+      return unauthorized("the page's session is not valid (was the token changed?): log in "
+                          "again",
+                          true);
+    return std::nullopt;
+  }
+  if (open)
+    return std::nullopt;
+  return authorize(settings, request, "");
 }
 
 } // namespace cafflow

@@ -82,7 +82,11 @@ std::string serialize_response(const http_response& response, bool keep_alive, b
   std::string out = "HTTP/1.1 " + std::to_string(response.status) + " "
                     + reason_phrase(response.status) + "\r\n";
   out += "Content-Type: " + header_value(response.content_type) + "\r\n";
-  out += "Content-Length: " + std::to_string(response.body.size()) + "\r\n";
+  // A streamed body ends when the connection closes.
+  if (response.stream)
+    keep_alive = false;
+  else
+    out += "Content-Length: " + std::to_string(response.body.size()) + "\r\n";
   out += keep_alive ? "Connection: keep-alive\r\n" : "Connection: close\r\n";
   for (const auto& [name, value] : response.headers) {
     auto lower = to_lower(name);
@@ -91,7 +95,7 @@ std::string serialize_response(const http_response& response, bool keep_alive, b
     out += header_value(name) + ": " + header_value(value) + "\r\n";
   }
   out += "\r\n";
-  if (!head_only)
+  if (!head_only && !response.stream)
     out += response.body;
   return out;
 }
@@ -148,6 +152,87 @@ http_listener::~http_listener() {
 
 // -- the server ----------------------------------------------------------------------
 
+namespace {
+
+/// What a handler thread or a stream's producer hands the reading thread.
+struct answer {
+  enum class kind {
+    /// A whole response.
+    full,
+    /// The head of a streamed response (the connection streams from now on).
+    stream_head,
+    /// A piece of a streamed body.
+    stream_data,
+    /// The end of a streamed body.
+    stream_end,
+  };
+  std::uint64_t conn = 0;
+  std::string bytes;
+  bool close = false;
+  kind what = kind::full;
+  /// For a stream's head: cleared by the reading thread when the connection closes.
+  std::shared_ptr<std::atomic<bool>> alive;
+};
+
+/// The answers for the reading thread, and how to wake it. Shared with the
+/// sinks of streamed responses, which may outlive the server.
+struct answer_hub {
+  std::mutex mutex;
+  std::vector<answer> ready;
+  /// Set (under the mutex) before wake_fd is closed.
+  bool stopped = false;
+  int wake_fd = -1;
+
+  /// Queues `a` and wakes the reading thread; false once stopped.
+  bool post(answer a) {
+    std::lock_guard<std::mutex> lock(mutex);
+    if (stopped)
+      return false;
+    ready.push_back(std::move(a));
+    std::uint64_t one = 1;
+    while (::write(wake_fd, &one, sizeof one) < 0 && errno == EINTR) {
+    }
+    return true;
+  }
+};
+
+/// The body of a streamed response, from any thread.
+class server_sink final : public http_sink {
+public:
+  server_sink(std::shared_ptr<answer_hub> hub, std::uint64_t conn,
+              std::shared_ptr<std::atomic<bool>> alive)
+    : hub_(std::move(hub)), conn_(conn), alive_(std::move(alive)) {}
+
+  bool write(std::string bytes) override {
+    if (!alive_->load())
+      return false;
+    return hub_->post(answer{conn_, std::move(bytes), false, answer::kind::stream_data, {}});
+  }
+
+  void close() override {
+    if (alive_->load())
+      hub_->post(answer{conn_, {}, true, answer::kind::stream_end, {}});
+  }
+
+  bool open() const override {
+    if (!alive_->load())
+      return false;
+    std::lock_guard<std::mutex> lock(hub_->mutex);
+    return !hub_->stopped;
+  }
+
+private:
+  std::shared_ptr<answer_hub> hub_;
+  std::uint64_t conn_;
+  std::shared_ptr<std::atomic<bool>> alive_;
+};
+
+/// Bytes of a streamed body that may wait for a client that does not read
+/// (more: it is cut off).
+constexpr std::size_t max_stream_backlog = 8u << 20;
+
+} // namespace
+
 struct http_server::impl {
   options opts;
   handler h;
@@ -177,6 +262,8 @@ struct http_server::impl {
     /// until it closes, so that it sees the answer (a close with unread data
     /// would reset the connection).
     lingering,
+    /// Sending a streamed body as its producer hands it over.
+    streaming,
   };
 
   struct connection {
@@ -203,6 +290,10 @@ struct http_server::impl {
     /// When the connection entered its current wait (oldest is evicted first).
     clock::time_point since;
     std::uint32_t events = 0;
+    /// The request being read carried a right token or session cookie.
+    bool authenticated = false;
+    /// While streaming: cleared when the connection closes (the producer stops).
+    std::shared_ptr<std::atomic<bool>> alive;
 
     explicit connection(request_limits limits) : reader(limits) {}
   };
@@ -225,15 +316,10 @@ struct http_server::impl {
     bool keep_alive = true;
     bool head_only = false;
   };
-  struct answer {
-    std::uint64_t conn = 0;
-    std::string bytes;
-    bool close = false;
-  };
-  std::mutex mutex; // guards jobs, answers, stats_
+  std::mutex mutex; // guards jobs, stats_
   std::condition_variable job_ready;
   std::deque<job> jobs;
-  std::vector<answer> answers;
+  std::shared_ptr<answer_hub> hub = std::make_shared<answer_hub>();
   counters stats_;
 
   request_limits limits() const {
@@ -251,6 +337,9 @@ struct http_server::impl {
   }
 
   void wake() {
+    std::lock_guard<std::mutex> lock(hub->mutex);
+    if (wake_fd < 0)
+      return;
     std::uint64_t one = 1;
     while (::write(wake_fd, &one, sizeof one) < 0 && errno == EINTR) {
     }
@@ -272,6 +361,8 @@ struct http_server::impl {
       return;
     if (it->second->state == conn_state::lingering)
       --lingering;
+    if (it->second->alive)
+      *it->second->alive = false;
     ::epoll_ctl(epoll_fd, EPOLL_CTL_DEL, it->second->fd, nullptr);
     ::close(it->second->fd);
     conns.erase(it);
@@ -289,7 +380,8 @@ struct http_server::impl {
       if (n < 0 && errno == EINTR)
         continue;
       if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-        watch(c, (c.state == conn_state::reading ? readable : 0u) | EPOLLOUT);
+        bool reads = c.state == conn_state::reading || c.state == conn_state::streaming;
+        watch(c, (reads ? readable : 0u) | EPOLLOUT);
         return true;
       }
       if (n <= 0) {
@@ -302,7 +394,10 @@ struct http_server::impl {
     c.out_pos = 0;
     if (c.state == conn_state::writing)
       return written(c);
-    watch(c, c.state == conn_state::reading || c.state == conn_state::lingering ? readable : 0u);
+    watch(c, c.state == conn_state::reading || c.state == conn_state::lingering
+                  || c.state == conn_state::streaming
+                ? readable
+                : 0u);
     return true;
   }
 
@@ -393,9 +488,10 @@ struct http_server::impl {
     r.method = head.method;
     r.path = head.path;
     r.query = head.query;
+    r.headers = head.fields;
     bool too_large = head.content_length.value_or(0) > opts.max_body_bytes;
     // Before anything else looks at the request, its body included.
-    if (auto refused = authorize(opts.auth, r, head.field("Authorization"))) {
+    if (auto refused = authorize_request(opts.auth, r, c.authenticated)) {
       log->info("refused {} {} from {}: no token or a wrong one", r.method, r.path, c.peer);
       // A client that waits for "100 Continue" never sends the body; one
       // whose body is larger than any we take is not worth reading.
@@ -425,6 +521,8 @@ struct http_server::impl {
     j.request.method = head.method;
     j.request.path = head.path;
     j.request.query = head.query;
+    j.request.headers = head.fields;
+    j.request.authenticated = c.authenticated;
     j.request.body = c.reader.take_body();
     j.keep_alive = c.keep_alive;
     j.head_only = c.head_only;
@@ -620,7 +718,8 @@ struct http_server::impl {
   void sweep(clock::time_point now) {
     std::vector<std::uint64_t> expired;
     for (auto& [id, c] : conns)
-      if (c->state != conn_state::handling && c->deadline <= now)
+      if (c->state != conn_state::handling && c->state != conn_state::streaming
+          && c->deadline <= now)
         expired.push_back(id);
     for (auto id : expired) {
       auto it = conns.find(id);
@@ -654,14 +753,48 @@ struct http_server::impl {
     }
     std::vector<answer> ready;
     {
-      std::lock_guard<std::mutex> lock(mutex);
-      ready.swap(answers);
+      std::lock_guard<std::mutex> lock(hub->mutex);
+      ready.swap(hub->ready);
     }
     for (auto& a : ready) {
       auto it = conns.find(a.conn);
-      if (it == conns.end() || it->second->state != conn_state::handling)
-        continue; // the client went away meanwhile
-      send_answer(*it->second, std::move(a.bytes), a.close);
+      auto* c = it == conns.end() ? nullptr : it->second.get();
+      switch (a.what) {
+        case answer::kind::full:
+          if (c != nullptr && c->state == conn_state::handling)
+            send_answer(*c, std::move(a.bytes), a.close);
+          break; // else the client went away meanwhile
+        case answer::kind::stream_head:
+          if (c == nullptr || c->state != conn_state::handling) {
+            *a.alive = false;
+            break;
+          }
+          c->state = conn_state::streaming;
+          c->alive = std::move(a.alive);
+          c->out += a.bytes;
+          flush(*c);
+          break;
+        case answer::kind::stream_data:
+          if (c == nullptr || c->state != conn_state::streaming)
+            break;
+          c->out += a.bytes;
+          if (c->out.size() - c->out_pos > max_stream_backlog) {
+            log->info("closing the event stream to {}: it does not read ({} bytes wait)",
+                      c->peer, c->out.size() - c->out_pos);
+            close_connection(c->id);
+            break;
+          }
+          flush(*c);
+          break;
+        case answer::kind::stream_end:
+          if (c == nullptr || c->state != conn_state::streaming)
+            break;
+          c->state = conn_state::writing;
+          c->close_after = true;
+          c->deadline = clock::now() + std::chrono::milliseconds(defaults::http::write_timeout_ms);
+          flush(*c);
+          break;
+      }
     }
   }
 
@@ -738,15 +871,25 @@ struct http_server::impl {
       } catch (const std::exception& e) {
         r = error_response(500, std::string("internal error: ") + e.what());
       }
-      bool close = !j.keep_alive;
+      bool close = !j.keep_alive || r.stream;
       for (const auto& [name, value] : r.headers)
         close = close || (to_lower(name) == "connection" && to_lower(value) == "close");
-      answer a{j.conn, serialize_response(r, !close, j.head_only), close};
-      {
-        std::lock_guard<std::mutex> lock(mutex);
-        answers.push_back(std::move(a));
+      if (!r.stream || j.head_only) {
+        hub->post(answer{j.conn, serialize_response(r, !close, j.head_only), close,
+                         answer::kind::full, {}});
+        continue;
       }
-      wake();
+      // The head first, then whatever the producer writes, in order.
+      auto alive = std::make_shared<std::atomic<bool>>(true);
+      if (!hub->post(answer{j.conn, serialize_response(r, false, false), false,
+                            answer::kind::stream_head, alive}))
+        continue;
+      try {
+        r.stream(std::make_shared<server_sink>(hub, j.conn, alive));
+      } catch (const std::exception& e) {
+        log->error("a streamed response failed to start: {}", e.what());
+        *alive = false;
+      }
     }
   }
 
@@ -768,10 +911,20 @@ struct http_server::impl {
   }
 
   void close_all() {
-    for (auto& [id, c] : conns)
+    for (auto& [id, c] : conns) {
+      if (c->alive)
+        *c->alive = false;
       ::close(c->fd);
+    }
     conns.clear();
     lingering = 0;
+    {
+      // Sinks of streams may still post: they find the hub stopped.
+      std::lock_guard<std::mutex> lock(hub->mutex);
+      hub->stopped = true;
+      hub->ready.clear();
+      hub->wake_fd = -1;
+    }
     for (int* fd : {&epoll_fd, &wake_fd, &spare_fd})
       if (*fd >= 0) {
         ::close(*fd);
@@ -801,6 +954,11 @@ expected<void> http_server::start() {
   d.epoll_fd = ::epoll_create1(EPOLL_CLOEXEC);
   d.wake_fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   d.spare_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  {
+    std::lock_guard<std::mutex> lock(d.hub->mutex);
+    d.hub->stopped = false;
+    d.hub->wake_fd = d.wake_fd;
+  }
   if (d.epoll_fd < 0 || d.wake_fd < 0) {
     auto err = errno;
     d.close_all();

@@ -1,4 +1,5 @@
 #include <cstdint>
+#include <unordered_set>
 #include <map>
 #include <tuple>
 
@@ -61,6 +62,24 @@ std::vector<store_write> coalesce(std::vector<store_write> batch) {
       result[it->second] = std::move(w);
   }
   return result;
+}
+
+std::vector<std::string> changed_instances(const std::vector<store_write>& batch) {
+  std::vector<std::string> ids;
+  std::unordered_set<std::string> seen;
+  auto add = [&](const std::string& id) {
+    if (!id.empty() && seen.insert(id).second)
+      ids.push_back(id);
+  };
+  for (const auto& write : batch) {
+    if (const auto* i = std::get_if<instance_put>(&write))
+      add(i->record.id);
+    else if (const auto* n = std::get_if<node_put>(&write))
+      add(n->instance_id);
+    else if (const auto* a = std::get_if<attempt_put>(&write))
+      add(a->instance_id);
+  }
+  return ids;
 }
 
 } // namespace cafflow

@@ -116,6 +116,11 @@ using store_write = std::variant<workflow_put, instance_put, node_put, attempt_p
 /// status change must not drop the version written before it.
 std::vector<store_write> coalesce(std::vector<store_write> batch);
 
+/// The instances whose rows (instance, node, attempt) `batch` writes, each
+/// once, in the order of their first write: what followers of an instance
+/// learn after a commit (engine/change_feed.hpp).
+std::vector<std::string> changed_instances(const std::vector<store_write>& batch);
+
 /// The writes that turn the stored file states `before` into `after` (each
 /// by path): new and changed files are put, vanished ones deleted. A file
 /// that was only checked again (same content, status and diagnostics) is not

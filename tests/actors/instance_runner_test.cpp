@@ -67,6 +67,14 @@ master_actor::behavior_type probe_master(master_actor::pointer, caf::actor probe
     [=](atom::log, std::string&, std::string&, int, std::int64_t) -> caf::result<log_chunk> {
       return unused();
     },
+    [=](atom::workflow, std::string&, int) -> caf::result<workflow_version_record> {
+      return unused();
+    },
+    [=](atom::watch, std::string&, std::uint64_t, std::int64_t) -> caf::result<std::uint64_t> {
+      return unused();
+    },
+    [](atom::changed, std::vector<std::string>&) {},
+    [](atom::watch, std::uint64_t) {},
     [=](atom::done, const std::string& id, const std::string& status) {
       caf::anon_send(probe, atom::done::value, id, status);
     },

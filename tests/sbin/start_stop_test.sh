@@ -21,6 +21,9 @@ write_cluster_conf
 out="$("$SRC/sbin/start-cluster" --conf "$CONF")" || fail "start-cluster failed: $out"
 expect_contains "$out" "cafflow is ready: http://127.0.0.1:$P3"
 expect_contains "$out" "started worker 127.0.0.1:$P2"
+expect_contains "$out" "the web page: http://127.0.0.1:$P3/"
+page="$(curl -sf "http://127.0.0.1:$P3/")" || fail "the web page does not answer"
+expect_contains "$page" '<script src="/ui/app.js"></script>'
 
 # 2. Master, worker and http are separate processes of this config.
 for role in master worker http; do

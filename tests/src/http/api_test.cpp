@@ -231,6 +231,26 @@ public:
     last_mark = request;
     return {};
   }
+  /// Instances followed (GET .../events), and whether following fails.
+  std::vector<std::string> followed;
+  bool follow_fails = false;
+  expected<void> follow_instance(const std::string& id,
+                                 std::shared_ptr<http_sink> sink) override {
+    if (follow_fails)
+      return make_error(ec::master_unreachable, "the master is not reachable");
+    followed.push_back(id);
+    sink->write(sse_event("instance", R"({"id":")" + id + R"("})", "1"));
+    sink->close();
+    return {};
+  }
+  expected<workflow_version_record> workflow_version(const std::string& name,
+                                                     int version) override {
+    if (name != "w")
+      return make_error(ec::unknown_workflow, "no workflow named '" + name + "' is loaded");
+    if (version != 2)
+      return make_error(ec::unknown_workflow, "workflow 'w' has no version " + std::to_string(version));
+    return workflow_version_record{"w", 2, "h", "/x/w.xml", "<work-flow name=\"w\"/>", 7};
+  }
   expected<void> coordinate(const std::string& name, const std::string& action) override {
     if (name != "w")
       return make_error(ec::unknown_workflow, "no workflow named '" + name + "' is loaded");
@@ -920,7 +940,7 @@ TEST_CASE("workflows filter by dir exactly and by a part of the name and by stat
   check_error(call(b, "GET", "/api/v1/workflows?status=deleted"), 400,
               "query parameter 'status': unknown status 'deleted' (expected active, removed or all)");
   check_error(call(b, "GET", "/api/v1/workflows?folder=/etl"), 400,
-              "unknown query parameter 'folder' (expected dir, name or status)");
+              "unknown query parameter 'folder' (expected dir, name, status, limit, offset or detail)");
   check_error(call(b, "GET", "/api/v1/workflows?stat%00us=x"), 400, "'stat\\x00us'");
 }
 
@@ -1233,6 +1253,127 @@ TEST_CASE("backfills: show with progress, cancel, 404 and methods") {
   CHECK(call(b, "PUT", "/api/v1/backfills").status == 405);
   CHECK(call(b, "POST", "/api/v1/backfills/bf1").status == 405);
   check_error(call(b, "GET", "/api/v1/backfills?state=odd"), 400, "'state'");
+}
+
+/// Records what a streamed response writes.
+struct recording_sink : http_sink {
+  std::string written;
+  bool closed = false;
+  bool write(std::string bytes) override {
+    written += bytes;
+    return !closed;
+  }
+  void close() override { closed = true; }
+  bool open() const override { return !closed; }
+};
+
+TEST_CASE("GET /instances/{id}/events streams server-sent events of a known instance") {
+  fake_backend b;
+  auto r = call(b, "GET", "/api/v1/instances/01/events");
+  CHECK(r.status == 200);
+  CHECK(r.content_type.rfind("text/event-stream", 0) == 0);
+  REQUIRE(r.stream);
+  CHECK(b.followed.empty()); // nothing is followed before the head is out
+  auto sink = std::make_shared<recording_sink>();
+  r.stream(sink);
+  CHECK(b.followed == std::vector<std::string>{"01"});
+  CHECK(sink->written.find("retry: 1000\n\n") == 0);
+  CHECK(sink->written.find("event: instance\ndata: {\"id\":\"01\"}\n\n") != std::string::npos);
+  CHECK(sink->closed);
+
+  check_error(call(b, "GET", "/api/v1/instances/nope/events"), 404, "no instance with id 'nope'");
+  check_error(call(b, "POST", "/api/v1/instances/01/events"), 405, "use GET");
+  check_error(call(b, "GET", "/api/v1/instances/..%2Fx/events"), 400, "is not valid");
+
+  // Following fails (no master): an error event, then the end.
+  b.follow_fails = true;
+  auto failing = call(b, "GET", "/api/v1/instances/01/events");
+  auto sink2 = std::make_shared<recording_sink>();
+  failing.stream(sink2);
+  CHECK(sink2->written.find("event: error\ndata: {\"error\":\"the master is not reachable\"}")
+        != std::string::npos);
+  CHECK(sink2->closed);
+}
+
+TEST_CASE("sse_event puts every line of the data on a data: line") {
+  CHECK(sse_event("", "x") == "data: x\n\n");
+  CHECK(sse_event("e", "a\nb\r\nc", "7") == "id: 7\nevent: e\ndata: a\ndata: b\ndata: c\n\n");
+  // A blank line in the data cannot end the event early.
+  CHECK(sse_event("e", "a\n\nb").find("\n\n") == sse_event("e", "a\n\nb").size() - 2);
+}
+
+TEST_CASE("GET /workflows pages with limit and offset; detail adds runs and the coordinator") {
+  fake_backend b;
+  auto all = body_of(call(b, "GET", "/api/v1/workflows?status=all"));
+  CHECK(all["total"] == 3);
+  CHECK(all["next_offset"].is_null());
+  CHECK(all["workflows"].size() == 3);
+  auto first = body_of(call(b, "GET", "/api/v1/workflows?status=all&limit=2"));
+  CHECK(first["workflows"].size() == 2);
+  CHECK(first["next_offset"] == 2);
+  CHECK(first["total"] == 3);
+  auto second = body_of(call(b, "GET", "/api/v1/workflows?status=all&limit=2&offset=2"));
+  CHECK(second["workflows"].size() == 1);
+  CHECK(second["workflows"][0]["name"] == all["workflows"][2]["name"]);
+  CHECK(second["next_offset"].is_null());
+  auto beyond = body_of(call(b, "GET", "/api/v1/workflows?limit=2&offset=50"));
+  CHECK(beyond["workflows"].empty());
+  CHECK(beyond["total"] == 1);
+
+  b.stored_instances = 3;
+  auto detail = body_of(call(b, "GET", "/api/v1/workflows?limit=10&detail=true"));
+  const auto& w = detail["workflows"][0];
+  CHECK(w["name"] == "w");
+  CHECK(w["coordinator"]["paused"] == true);
+  CHECK(w["coordinator"]["cron"] == "0 1 * * *");
+  CHECK(w["coordinator"]["next_fire"] == "2026-01-01T00:00:00.000Z");
+  CHECK(w["coordinator"]["dependencies"].size() == 2);
+  CHECK(w["recent_runs"].size() == 3);
+  CHECK(b.last_filter.workflow == "w");
+
+  check_error(call(b, "GET", "/api/v1/workflows?limit=0"), 400, "'limit'");
+  check_error(call(b, "GET", "/api/v1/workflows?offset=-1"), 400, "'offset'");
+  check_error(call(b, "GET", "/api/v1/workflows?detail=yes&limit=1"), 400, "'detail'");
+  check_error(call(b, "GET", "/api/v1/workflows?detail=true"), 400, "needs 'limit'");
+  check_error(call(b, "GET", "/api/v1/workflows?detail=true&limit=500"), 400, "at most 100");
+}
+
+TEST_CASE("GET /workflows/{name}/graph draws the DAG with Graphviz; versions give the XML") {
+  fake_backend b;
+  auto r = call(b, "GET", "/api/v1/workflows/w/graph");
+  CHECK(r.status == 200);
+  CHECK(r.content_type == "image/svg+xml");
+  CHECK(r.body.find("<svg") != std::string::npos);
+  // Every node is a group the page can colour, with its shape (Graphviz
+  // writes '-' as a character reference in SVG).
+  auto svg = r.body;
+  for (auto at = svg.find("&#45;"); at != std::string::npos; at = svg.find("&#45;"))
+    svg.replace(at, 5, "-");
+  for (const auto* id : {"wfnode-s", "wfnode-a", "wfnode-d", "wfnode-e"})
+    CHECK(svg.find(std::string("id=\"") + id + "\"") != std::string::npos);
+  CHECK(svg.find("class=\"node kind-decision\"") != std::string::npos);
+  CHECK(svg.find("class=\"edge edge-default\"") != std::string::npos);
+  CHECK(r.body.find("<polygon") != std::string::npos); // the decision's diamond, the action's box
+  CHECK(r.body.find("${param:x} == 1") != std::string::npos); // a case's condition labels its edge
+  check_error(call(b, "GET", "/api/v1/workflows/nope/graph"), 404, "no workflow named 'nope'");
+  check_error(call(b, "POST", "/api/v1/workflows/w/graph"), 405, "use GET");
+
+  auto v = body_of(call(b, "GET", "/api/v1/workflows/w/versions/2"));
+  CHECK(v["xml"] == "<work-flow name=\"w\"/>");
+  CHECK(v["version"] == 2);
+  check_error(call(b, "GET", "/api/v1/workflows/w/versions/9"), 404, "no version 9");
+  check_error(call(b, "GET", "/api/v1/workflows/w/versions/x"), 400, "not a version number");
+}
+
+TEST_CASE("GET /xmlconfig?status= lists the files in those statuses only") {
+  fake_backend b;
+  auto bad = body_of(call(b, "GET", "/api/v1/xmlconfig?status=invalid,conflict"));
+  REQUIRE(bad["files"].size() == 1);
+  CHECK(bad["files"][0]["path"] == "/x/bad.xml");
+  CHECK(body_of(call(b, "GET", "/api/v1/xmlconfig?status=loaded"))["files"].empty());
+  CHECK(body_of(call(b, "GET", "/api/v1/xmlconfig?status="))["files"].size() == 1);
+  check_error(call(b, "GET", "/api/v1/xmlconfig?status=broken"), 400, "unknown status 'broken'");
+  check_error(call(b, "GET", "/api/v1/xmlconfig?x=1"), 400, "unknown query parameter 'x'");
 }
 
 TEST_SUITE_END();

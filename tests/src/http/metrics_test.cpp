@@ -83,7 +83,11 @@ private:
 };
 
 http_request get_metrics(const std::string& method = "GET", const std::string& query = "") {
-  return http_request{method, "/metrics", query, ""};
+  http_request r;
+  r.method = method;
+  r.path = "/metrics";
+  r.query = query;
+  return r;
 }
 
 /// The checked exposition; fails the test with every format error.

@@ -1,6 +1,8 @@
 #include "http/server.hpp"
 
 #include <atomic>
+#include <thread>
+#include <vector>
 #include <stdexcept>
 
 #include <doctest/doctest.h>
@@ -166,6 +168,115 @@ TEST_CASE("stop returns with connections open and idle, half-read and waiting") 
   f.server->stop();
   CHECK(idle.closed_by_server(std::chrono::seconds(10)));
   CHECK(half.closed_by_server(std::chrono::seconds(10)));
+}
+
+namespace {
+
+/// A server whose /events streams numbered events from a thread of its own
+/// (as the gateway's followers do from actors) until the client leaves or
+/// `count` are written; other paths answer "plain".
+struct stream_fixture {
+  std::unique_ptr<http_server> server;
+  std::string address;
+  std::vector<std::thread> producers;
+  std::atomic<int> written{0};
+  std::atomic<bool> producer_saw_close{false};
+  int count = 3;
+  std::chrono::milliseconds pause{20};
+
+  stream_fixture() {
+    http_server::options opts;
+    opts.address = host_port{"127.0.0.1", static_cast<std::uint16_t>(free_port())};
+    address = opts.address.to_string();
+    server = std::make_unique<http_server>(opts, [this](const http_request& r) {
+      http_response out;
+      if (r.path != "/events") {
+        out.content_type = "text/plain";
+        out.body = "plain";
+        return out;
+      }
+      out.content_type = "text/event-stream";
+      out.stream = [this](std::shared_ptr<http_sink> sink) {
+        producers.emplace_back([this, sink] {
+          for (int i = 0; count < 0 || i < count; ++i) {
+            if (!sink->write(sse_event("n", std::to_string(i)))) {
+              producer_saw_close = true;
+              return;
+            }
+            ++written;
+            std::this_thread::sleep_for(pause);
+          }
+          sink->close();
+        });
+      };
+      return out;
+    });
+    REQUIRE(server->start());
+  }
+
+  ~stream_fixture() {
+    server->stop();
+    for (auto& t : producers)
+      t.join();
+  }
+};
+
+} // namespace
+
+TEST_CASE("a streamed response sends its head, then each piece as it is written, then closes") {
+  stream_fixture f;
+  raw_connection c(f.address);
+  c.send("GET /events HTTP/1.1\r\nHost: h\r\n\r\n");
+  auto head = c.read_until("\r\n\r\n", std::chrono::seconds(10));
+  REQUIRE(head);
+  CHECK(head->rfind("HTTP/1.1 200 OK\r\n", 0) == 0);
+  CHECK(head->find("Content-Type: text/event-stream\r\n") != std::string::npos);
+  CHECK(head->find("Content-Length") == std::string::npos); // the body ends with the connection
+  CHECK(head->find("Connection: close\r\n") != std::string::npos);
+  for (int i = 0; i < 3; ++i) {
+    auto event = c.read_until("\n\n", std::chrono::seconds(10));
+    REQUIRE(event);
+    CHECK(*event == "event: n\ndata: " + std::to_string(i) + "\n\n");
+  }
+  CHECK(c.closed_by_server(std::chrono::seconds(10)));
+}
+
+TEST_CASE("a client that leaves a stream stops its producer; other requests still work") {
+  stream_fixture f;
+  f.count = -1; // endless
+  f.pause = std::chrono::milliseconds(5);
+  {
+    raw_connection c(f.address);
+    c.send("GET /events HTTP/1.1\r\nHost: h\r\n\r\n");
+    REQUIRE(c.read_until("data: 2\n\n", std::chrono::seconds(10)));
+  } // closed here
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!f.producer_saw_close && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  CHECK(f.producer_saw_close);
+  auto plain = raw_request(f.address, "GET /x HTTP/1.1\r\nHost: h\r\n\r\n");
+  REQUIRE(plain);
+  CHECK(plain->body == "plain");
+}
+
+TEST_CASE("HEAD of a streamed route gets the head only") {
+  stream_fixture f;
+  raw_connection c(f.address);
+  c.send("HEAD /events HTTP/1.1\r\nHost: h\r\n\r\n");
+  auto head = c.read_until("\r\n\r\n", std::chrono::seconds(10));
+  REQUIRE(head);
+  CHECK(head->rfind("HTTP/1.1 200", 0) == 0);
+  CHECK(c.closed_by_server(std::chrono::seconds(10)));
+  CHECK(f.written == 0);
+}
+
+TEST_CASE("a stream ends when the server stops: its sink refuses further writes") {
+  auto f = std::make_unique<stream_fixture>();
+  f->count = -1;
+  raw_connection c(f->address);
+  c.send("GET /events HTTP/1.1\r\nHost: h\r\n\r\n");
+  REQUIRE(c.read_until("data: 0\n\n", std::chrono::seconds(10)));
+  f.reset(); // stops the server and joins the producer, which must see the end
 }
 
 TEST_SUITE_END();

@@ -204,3 +204,17 @@ TEST_CASE("coalesce keeps the last write of each dependency and fire by its whol
     "fire w@4294968296 i8",
   });
 }
+
+TEST_CASE("changed_instances names every instance whose rows a batch writes, once each") {
+  std::vector<store_write> batch{
+    node("i2", "a", "queued"),
+    instance("i1", "running"),
+    attempt("i3", "a", 1, "running"),
+    node("i1", "a", "running"),
+    xml_file_put{},
+    instance("i2", "succeeded"),
+  };
+  CHECK(changed_instances(batch) == std::vector<std::string>{"i2", "i1", "i3"});
+  CHECK(changed_instances({}).empty());
+  CHECK(changed_instances({xml_file_put{}}).empty());
+}

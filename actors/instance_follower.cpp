@@ -1,0 +1,100 @@
+#include "instance_follower.hpp"
+
+#include <caf/event_based_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+
+#include "http/json.hpp"
+#include "log.hpp"
+#include "model/status.hpp"
+
+namespace cafflow {
+
+namespace {
+
+using self_ptr = instance_follower_actor::stateful_pointer<instance_follower_state>;
+
+bool ended(const std::string& status) {
+  return status == "succeeded" || status == "failed" || status == "killed";
+}
+
+/// Sends `bytes`; stops the follower when the client is gone.
+bool send(self_ptr self, std::string bytes) {
+  if (self->state.cfg.sink->write(std::move(bytes)))
+    return true;
+  self->quit();
+  return false;
+}
+
+/// The master cannot be asked now (a failover, a restart): say so and try
+/// again in a second; the read then catches up on what was missed.
+void retry_later(self_ptr self, const error& err) {
+  if (send(self, ": waiting for the master: " + err.message + "\n\n"))
+    self->delayed_send(self, std::chrono::seconds(1), atom::tick::value);
+}
+
+} // namespace
+
+instance_follower_actor::behavior_type
+instance_follower(self_ptr self, instance_follower_config cfg) {
+  self->state.cfg = std::move(cfg);
+  self->state.log = log::get("http");
+  self->send(self, atom::tick::value);
+  return {
+    [self](atom::tick) {
+      auto& st = self->state;
+      if (!st.cfg.sink->open()) {
+        self->quit();
+        return;
+      }
+      self->request(st.cfg.gateway, st.cfg.request_timeout, atom::instance::value, local_only{},
+                    st.cfg.instance)
+        .then(
+          [self](instance_record& inst) {
+            auto& st = self->state;
+            auto data = dump_json(to_json(inst, true));
+            if (!send(self, sse_event("instance", data, std::to_string(st.seen))))
+              return;
+            if (ended(inst.status)) {
+              send(self, sse_event("end", dump_json(json{{"id", inst.id},
+                                                         {"status", inst.status}})));
+              st.cfg.sink->close();
+              self->quit();
+              return;
+            }
+            self->send(self, atom::watch::value);
+          },
+          [self](caf::error& err) {
+            auto e = from_caf(err);
+            if (e.code == ec::unknown_instance) {
+              send(self, sse_event("error", dump_json(json{{"error", e.message}})));
+              self->state.cfg.sink->close();
+              self->quit();
+              return;
+            }
+            retry_later(self, e);
+          });
+    },
+    [self](atom::watch) {
+      auto& st = self->state;
+      auto wait = st.cfg.request_timeout / 2;
+      self->request(st.cfg.gateway, st.cfg.request_timeout, atom::watch::value, local_only{},
+                    st.cfg.instance, st.seen, static_cast<std::int64_t>(wait.count()))
+        .then(
+          [self](std::uint64_t seq) {
+            auto& st = self->state;
+            if (seq == st.seen) {
+              // Nothing changed in time: a comment keeps proxies from closing
+              // the connection and finds out whether the client is still there.
+              if (send(self, ": keep-alive\n\n"))
+                self->send(self, atom::watch::value);
+              return;
+            }
+            st.seen = seq;
+            self->delayed_send(self, st.cfg.min_interval, atom::tick::value);
+          },
+          [self](caf::error& err) { retry_later(self, from_caf(err)); });
+    },
+  };
+}
+
+} // namespace cafflow
