@@ -48,6 +48,8 @@ void shutdown(self_ptr self, caf::error reason) {
   st.stopping = true;
   st.log->info("shutting down ({} instances still running)", st.runners.size());
   self->send_exit(st.cfg.gate, caf::exit_reason::user_shutdown);
+  if (st.pruner)
+    self->send_exit(st.pruner, caf::exit_reason::user_shutdown);
   self->send_exit(st.watcher, caf::exit_reason::user_shutdown);
   self->send_exit(st.coordinator, caf::exit_reason::user_shutdown);
   for (auto& [id, runner] : st.runners)
@@ -153,6 +155,7 @@ void demote(self_ptr self, const std::string& why) {
                          caf::actor_cast<caf::actor>(st.dispatcher),
                          caf::actor_cast<caf::actor>(st.registry),
                          caf::actor_cast<caf::actor>(st.keeper),
+                         caf::actor_cast<caf::actor>(st.pruner),
                          caf::actor_cast<caf::actor>(st.writer),
                          caf::actor_cast<caf::actor>(st.reader)})
     if (component)
@@ -539,6 +542,11 @@ master_actor::behavior_type master(master_actor::stateful_pointer<master_state> 
     self->monitor(st.keeper);
   } else {
     st.act_until = std::numeric_limits<timestamp>::max();
+  }
+  if (st.cfg.retention.db) {
+    auto rc = st.cfg.retention;
+    st.cfg.retention.db = nullptr;
+    st.pruner = self->spawn<caf::detached>(pruner, std::move(rc));
   }
   for (auto component : {caf::actor_cast<caf::actor>(st.writer),
                          caf::actor_cast<caf::actor>(st.reader),
@@ -1147,7 +1155,7 @@ expected<std::optional<master_actor>> spawn_master(caf::actor_system& sys, const
     return std::optional<master_actor>{};
   auto lease = std::move(**taken);
   // Every write of this master from now on checks that it still holds the
-  // lease, in the same transaction (ARCHITECTURE.md §6).
+  // lease, in the same transaction (docs/OPERATIONS.md, "High availability").
   (*writer_db)->fence(address.to_string(), lease.lease.epoch);
   auto recovery = prepare_recovery(**writer_db, cfg);
   if (!recovery)
@@ -1185,6 +1193,13 @@ expected<std::optional<master_actor>> spawn_master(caf::actor_system& sys, const
   auto lease_db = open_store(*url, cfg.store.busy_timeout_ms);
   if (!lease_db)
     return lease_db.error();
+  std::shared_ptr<store> pruner_db;
+  if (cfg.retention.days > 0 || cfg.retention.xml_versions > 0) {
+    auto opened = open_store(*url, cfg.store.busy_timeout_ms);
+    if (!opened)
+      return opened.error();
+    pruner_db = std::move(*opened);
+  }
   // Loading may have taken a while: renew before anything acts on the lease.
   auto renewed_at = now_ms();
   auto kept = (*lease_db)->renew_lease(address.to_string(), lease.lease.epoch, renewed_at,
@@ -1224,6 +1239,13 @@ expected<std::optional<master_actor>> spawn_master(caf::actor_system& sys, const
   mc.drain_grace = std::chrono::seconds(cfg.master.drain_grace_s);
   mc.writer_db = std::shared_ptr<store>(std::move(*writer_db));
   mc.reader_db = std::shared_ptr<store>(std::move(*reader_db));
+  mc.retention.db = std::move(pruner_db);
+  mc.retention.days = cfg.retention.days;
+  mc.retention.xml_versions = cfg.retention.xml_versions;
+  mc.retention.batch = cfg.retention.batch;
+  mc.retention.interval = std::chrono::seconds(cfg.retention.interval_s);
+  mc.retention.first = std::min<std::chrono::milliseconds>(mc.retention.first,
+                                                           mc.retention.interval);
   mc.known_workflows = std::move(*known);
   mc.known_files = std::move(*known_files);
   mc.last_instance_id = std::move(*last_id);

@@ -21,6 +21,7 @@
 #include "actors.hpp"
 #include "instance_runner.hpp"
 #include "lease_keeper.hpp"
+#include "pruner.hpp"
 #include "security/handshake.hpp"
 #include "config/config.hpp"
 #include "defaults.hpp"
@@ -76,6 +77,9 @@ struct master_config {
   /// Connections for the writer and the reader (opened and migrated).
   std::shared_ptr<store> writer_db;
   std::shared_ptr<store> reader_db;
+  /// [retention] of the store, with its own connection (pruner.db); no
+  /// connection (tests): no pruner.
+  pruner_config retention;
   /// Workflows and xmlconfig files the store already knows.
   std::vector<workflow_record> known_workflows;
   std::vector<xml_file_record> known_files;
@@ -112,6 +116,7 @@ struct master_state {
   dispatcher_actor dispatcher;
   coordinator_actor coordinator;
   lease_keeper_actor keeper;
+  pruner_actor pruner;
   /// Until when the lease lets this master dispatch (ms).
   timestamp act_until = 0;
   /// The lease went to another master: this one stops at once.

@@ -23,7 +23,7 @@ using severity = diagnostic::severity;
 
 const std::vector<std::string> cycles{"hour", "day", "week", "month"};
 
-/// The windows of each cycle (WORKFLOW-FORMAT.md §5).
+/// The windows of each cycle (docs/WORKFLOWS.md).
 const std::map<std::string, std::vector<std::string>>& windows_by_cycle() {
   static const std::map<std::string, std::vector<std::string>> windows{
     {"hour", {"currentHour", "last1Hour", "last2Hours", "last3Hours", "last24Hours"}},

@@ -21,6 +21,12 @@ write_cluster_conf
 out="$("$SRC/sbin/start-cluster" --conf "$CONF")" || fail "start-cluster failed: $out"
 expect_contains "$out" "cafflow is ready: http://127.0.0.1:$P3"
 expect_contains "$out" "started worker 127.0.0.1:$P2"
+# A line per step: the build (up to date here, or its progress), each role
+# as it starts, what it waits for.
+expect_contains "$out" "setup: build"
+expect_contains "$out" "starting master 127.0.0.1:$P1 (pid "
+expect_contains "$out" "starting worker 127.0.0.1:$P2 (pid "
+expect_contains "$out" "waiting for the API at http://127.0.0.1:$P3 and 1 worker(s) to register"
 
 # 2. Master, worker and http are separate processes of this config.
 for role in master worker http; do
@@ -88,6 +94,10 @@ expect_contains "$out" "started worker 127.0.0.1:$P2"
 # 5. Stop: nothing of this config remains.
 out="$("$SRC/sbin/stop-cluster" --conf "$CONF")" || fail "stop-cluster failed"
 expect_contains "$out" "stopped 3 processes"
+# It says what it waits for.
+expect_contains "$out" "stopping master 127.0.0.1:$P1 (pid "
+expect_contains "$out" "running attempts finish (master.drain_grace_s = 30s)"
+expect_contains "$out" "stopping worker 127.0.0.1:$P2"
 if pgrep -f -- "--conf $CONF " > /dev/null; then fail "processes left: $(pgrep -af -- "--conf $CONF ")"; fi
 if pgrep -f -- "cafflow-spawner --fd 3 --worker 127.0.0.1:$P2" > /dev/null; then fail "the spawner is left"; fi
 out="$("$SRC/sbin/stop-cluster" --conf "$CONF")"
