@@ -75,6 +75,8 @@ using worker_actor = caf::typed_actor<
   caf::reacts_to<atom::drain, local_only>,
   // internal: time to send a heartbeat (and to check the lease).
   caf::reacts_to<atom::heartbeat, local_only>,
+  // internal: time to remove a batch of old task logs and work directories.
+  caf::reacts_to<atom::prune, local_only>,
   // anyone: the worker's state.
   caf::replies_to<atom::status>::with<status_map>>;
 
@@ -297,6 +299,13 @@ using store_writer_actor = caf::typed_actor<
   // master: commit durations, failures and pending writes (GET /metrics).
   caf::replies_to<atom::metrics>::with<store_metrics>,
   // anyone: commits, writes and what is buffered.
+  caf::replies_to<atom::status>::with<status_map>>;
+
+/// The master's retention: deletes old history from its own connection.
+using pruner_actor = caf::typed_actor<
+  // internal: time for the next batch.
+  caf::reacts_to<atom::prune, local_only>,
+  // anyone: what it keeps and what it deleted since the start.
   caf::replies_to<atom::status>::with<status_map>>;
 
 /// Keeps the master lease of the active master, from its own connection.

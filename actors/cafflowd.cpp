@@ -13,6 +13,7 @@
 #include "log.hpp"
 #include "roles.hpp"
 #include "security/node_tls.hpp"
+#include "util/sd_notify.hpp"
 #include "system.hpp"
 
 namespace {
@@ -90,7 +91,12 @@ int main(int argc, char** argv) {
     exit_after(0, std::chrono::milliseconds(defaults::caf::shutdown_grace_ms));
     return 0;
   }
+  // systemd (Type=notify): the role is up. A standby said so already while
+  // it waited for the lease (election.cpp).
+  notify_systemd("READY=1\nSTATUS=" + std::string(to_string(args->role)) + " at "
+                 + address->to_string() + " is up");
   auto code = run_until_shutdown(sys, *root);
+  notify_systemd("STOPPING=1");
   if (code == exit_code::demoted) {
     // This master lost its lease: it starts again, as a standby.
     log::get("main")->warn("restarting as a standby");

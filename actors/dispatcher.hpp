@@ -84,7 +84,7 @@ struct dispatcher_state {
   /// `holding`, which the store's recovery clears.
   bool draining = false;
   /// The master's lease lets it dispatch until then (ms); nothing is placed
-  /// from then on until a renewal moves it (ARCHITECTURE.md §6).
+  /// from then on until a renewal moves it (docs/OPERATIONS.md, "High availability").
   timestamp act_until = std::numeric_limits<timestamp>::max();
   /// The last placement was refused for want of a lease (logged once).
   bool fenced = false;

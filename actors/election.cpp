@@ -5,6 +5,7 @@
 
 #include "exec/process.hpp"
 #include "log.hpp"
+#include "util/sd_notify.hpp"
 #include "system.hpp"
 
 namespace cafflow {
@@ -115,6 +116,8 @@ expected<std::optional<takeover>> await_lease(store& db, const config& cfg,
       log->info("standby {}: the active master is {} (epoch {}); taking over when its lease "
                 "ends",
                 self, watched, watched_epoch);
+      // Up, as a standby: systemd (Type=notify) need not wait for a takeover.
+      notify_systemd("READY=1\nSTATUS=standby: the active master is " + watched);
     }
     if (now - listed_at >= settings.renew_interval_ms) {
       if (auto put = db.put_master_node(master_node(me, "standby", started)); !put)

@@ -1,5 +1,5 @@
 // election: how a master process (role master or standby) becomes the active
-// master (ARCHITECTURE.md §6). Before its actor system starts, it waits on the
+// master (docs/OPERATIONS.md, "High availability"). Before its actor system starts, it waits on the
 // master lease in the store and takes it when it is free, when it has
 // expired, or when its holder's process on this machine is gone. Not an
 // actor: nothing else runs in the process while it waits.

@@ -1,7 +1,7 @@
 // lease_keeper: renews the master lease of the active master from its own
 // store connection (a blocking call, hence a detached actor), keeps the
 // master listed in the store, and tells the master until when it may act —
-// or that another master took the lease (ARCHITECTURE.md §6).
+// or that another master took the lease (docs/OPERATIONS.md, "High availability").
 #pragma once
 
 #include <memory>

@@ -93,6 +93,11 @@ master_actor::behavior_type master(master_actor::stateful_pointer<master_state> 
   } else {
     st.act_until = std::numeric_limits<timestamp>::max();
   }
+  if (st.cfg.retention.db) {
+    auto rc = st.cfg.retention;
+    st.cfg.retention.db = nullptr;
+    st.pruner = self->spawn<caf::detached>(pruner, std::move(rc));
+  }
   for (auto component : {caf::actor_cast<caf::actor>(st.writer),
                          caf::actor_cast<caf::actor>(st.reader),
                          caf::actor_cast<caf::actor>(st.waiter),

@@ -22,6 +22,7 @@
 #include "alerter.hpp"
 #include "instance_runner.hpp"
 #include "lease_keeper.hpp"
+#include "pruner.hpp"
 #include "security/handshake.hpp"
 #include "config/config.hpp"
 #include "defaults.hpp"
@@ -85,6 +86,9 @@ struct master_config {
   std::shared_ptr<store> reader_db;
   /// The dependency waiter's connection (date windows; reads only).
   std::shared_ptr<store> waiter_db;
+  /// [retention] of the store, with its own connection (pruner.db); no
+  /// connection (tests): no pruner.
+  pruner_config retention;
   /// Workflows and xmlconfig files the store already knows.
   std::vector<workflow_record> known_workflows;
   std::vector<xml_file_record> known_files;
@@ -128,6 +132,7 @@ struct master_state {
   lease_keeper_actor keeper;
   /// Null when alerts are off.
   alerter_actor alerter;
+  pruner_actor pruner;
   /// Until when the lease lets this master dispatch (ms).
   timestamp act_until = 0;
   /// The lease went to another master: this one stops at once.

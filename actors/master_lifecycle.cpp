@@ -27,6 +27,8 @@ void shutdown(self_ptr self, caf::error reason) {
   st.stopping = true;
   st.log->info("shutting down ({} instances still running)", st.runners.size());
   self->send_exit(st.cfg.gate, caf::exit_reason::user_shutdown);
+  if (st.pruner)
+    self->send_exit(st.pruner, caf::exit_reason::user_shutdown);
   self->send_exit(st.watcher, caf::exit_reason::user_shutdown);
   self->send_exit(st.coordinator, caf::exit_reason::user_shutdown);
   self->send_exit(st.waiter, caf::exit_reason::user_shutdown);
@@ -139,6 +141,7 @@ void demote(self_ptr self, const std::string& why) {
                          caf::actor_cast<caf::actor>(st.dispatcher),
                          caf::actor_cast<caf::actor>(st.registry),
                          caf::actor_cast<caf::actor>(st.keeper),
+                         caf::actor_cast<caf::actor>(st.pruner),
                          caf::actor_cast<caf::actor>(st.writer),
                          caf::actor_cast<caf::actor>(st.reader),
                          caf::actor_cast<caf::actor>(st.alerter)})

@@ -139,7 +139,7 @@ expected<std::optional<master_actor>> spawn_master(caf::actor_system& sys, const
     return std::optional<master_actor>{};
   auto lease = std::move(**taken);
   // Every write of this master from now on checks that it still holds the
-  // lease, in the same transaction (ARCHITECTURE.md §6).
+  // lease, in the same transaction (docs/OPERATIONS.md, "High availability").
   (*writer_db)->fence(address.to_string(), lease.lease.epoch);
   auto recovery = prepare_recovery(**writer_db, cfg);
   if (!recovery)
@@ -183,6 +183,13 @@ expected<std::optional<master_actor>> spawn_master(caf::actor_system& sys, const
   auto lease_db = open_store(*url, cfg.store.busy_timeout_ms);
   if (!lease_db)
     return lease_db.error();
+  std::shared_ptr<store> pruner_db;
+  if (cfg.retention.days > 0 || cfg.retention.xml_versions > 0) {
+    auto opened = open_store(*url, cfg.store.busy_timeout_ms);
+    if (!opened)
+      return opened.error();
+    pruner_db = std::move(*opened);
+  }
   std::shared_ptr<store> alert_db;
   if (cfg.alert.enabled) {
     auto channels = load_alert_channels(cfg.paths.alerts);
@@ -239,6 +246,13 @@ expected<std::optional<master_actor>> spawn_master(caf::actor_system& sys, const
   mc.drain_grace = std::chrono::seconds(cfg.master.drain_grace_s);
   mc.writer_db = std::shared_ptr<store>(std::move(*writer_db));
   mc.reader_db = std::shared_ptr<store>(std::move(*reader_db));
+  mc.retention.db = std::move(pruner_db);
+  mc.retention.days = cfg.retention.days;
+  mc.retention.xml_versions = cfg.retention.xml_versions;
+  mc.retention.batch = cfg.retention.batch;
+  mc.retention.interval = std::chrono::seconds(cfg.retention.interval_s);
+  mc.retention.first = std::min<std::chrono::milliseconds>(mc.retention.first,
+                                                           mc.retention.interval);
   mc.waiter_db = std::shared_ptr<store>(std::move(*waiter_db));
   mc.alerts = make_alerter_config(cfg);
   mc.alerts.db = std::move(alert_db);

@@ -68,6 +68,7 @@ using log = caf::atom_constant<caf::atom("log")>;
 using login = caf::atom_constant<caf::atom("login")>;
 using metrics = caf::atom_constant<caf::atom("metrics")>;
 using ok = caf::atom_constant<caf::atom("ok")>;
+using prune = caf::atom_constant<caf::atom("prune")>;
 using put = caf::atom_constant<caf::atom("put")>;
 using register_ = caf::atom_constant<caf::atom("register")>;
 using report = caf::atom_constant<caf::atom("report")>;

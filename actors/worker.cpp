@@ -15,6 +15,7 @@
 #include <caf/typed_event_based_actor.hpp>
 
 #include "exec/outbox.hpp"
+#include "exec/retention.hpp"
 #include "http/auth.hpp"
 #include "log.hpp"
 #include "system.hpp"
@@ -368,6 +369,39 @@ void begin_drain(self_ptr self) {
 }
 
 /// Runs an attempt a master sent (within the slots), as a task_runner.
+/// Removes one batch of the instance folders of task logs and work
+/// directories nobody wrote to for longer than [retention] allows (never
+/// those of running attempts or of results not acknowledged yet); the next
+/// batch follows in a second while there is more, else after the interval.
+void prune(self_ptr self) {
+  auto& st = self->state;
+  std::set<std::string> keep;
+  for (const auto& [key, report] : st.running_reports)
+    keep.insert(safe_file_name(report.instance_id));
+  for (const auto& [key, report] : st.outbox)
+    keep.insert(safe_file_name(report.instance_id));
+  auto now = now_ms();
+  std::size_t removed = 0;
+  bool more = false;
+  std::vector<std::string> problems;
+  for (auto [root, days] : {std::pair{st.cfg.dirs.logs, st.cfg.log_days},
+                            std::pair{st.cfg.dirs.work, st.cfg.work_dir_days}}) {
+    auto stale =
+      stale_instance_dirs(root, retention_cutoff(now, days), st.cfg.prune_batch, keep);
+    more = more || stale.size() == st.cfg.prune_batch;
+    removed += remove_dirs(stale, problems);
+  }
+  for (const auto& problem : problems)
+    st.log->warn("retention: {}", problem);
+  st.pruned += removed;
+  if (removed > 0)
+    st.log->info("retention: removed {} instance folders of task logs and work directories "
+                 "(log_days {}, work_dir_days {})",
+                 removed, st.cfg.log_days, st.cfg.work_dir_days);
+  auto next = more && problems.empty() ? std::chrono::seconds(1) : st.cfg.prune_interval;
+  self->delayed_send(self, next, atom::prune::value, local_only{});
+}
+
 void run_attempt(self_ptr self, attempt_spec spec) {
   auto& st = self->state;
   auto key = attempt_key(spec.instance_id, spec.node, spec.attempt);
@@ -481,6 +515,8 @@ worker_actor::behavior_type worker(worker_actor::stateful_pointer<worker_state> 
   st.masterless_since = now_ms();
   connect(self);
   self->delayed_send(self, st.cfg.heartbeat_interval, atom::heartbeat::value, local_only{});
+  if (st.cfg.log_days > 0 || st.cfg.work_dir_days > 0)
+    self->delayed_send(self, st.cfg.first_prune, atom::prune::value, local_only{});
   return {
     [self](atom::run, const credential& c, attempt_spec& spec) {
       from_master(self, c, "run", [self, spec = std::move(spec)]() mutable {
@@ -519,6 +555,7 @@ worker_actor::behavior_type worker(worker_actor::stateful_pointer<worker_state> 
     [self](atom::connect, local_only) { connect(self); },
     [self](atom::drain, local_only) { stop_tasks(self, "the drain grace is over"); },
     [self](atom::heartbeat, local_only) { heartbeat(self); },
+    [self](atom::prune, local_only) { prune(self); },
     [self](atom::log, const credential& c, const std::string& instance, const std::string& node,
            int attempt, std::int64_t offset, std::int64_t max) -> caf::result<log_chunk> {
       auto& st = self->state;
@@ -534,7 +571,8 @@ worker_actor::behavior_type worker(worker_actor::stateful_pointer<worker_state> 
               {"outbox", std::to_string(st.outbox.size())},
               {"master", st.registered ? "registered" : "disconnected"},
               {"tls", st.cfg.auth->enabled() ? "on" : "off"},
-              {"epoch", std::to_string(st.epoch)}};
+              {"epoch", std::to_string(st.epoch)},
+              {"pruned", std::to_string(st.pruned)}};
     },
   };
 }
@@ -568,6 +606,11 @@ expected<worker_actor> spawn_worker(caf::actor_system& sys, const config& cfg,
   wc.drain_grace = std::chrono::seconds(cfg.worker.drain_grace_s);
   wc.outbox_file =
     (std::filesystem::path(cfg.paths.data) / "work" / (tag + ".outbox.json")).string();
+  wc.log_days = cfg.retention.log_days;
+  wc.work_dir_days = cfg.retention.work_dir_days;
+  wc.prune_batch = static_cast<std::size_t>(cfg.retention.batch);
+  wc.prune_interval = std::chrono::seconds(cfg.retention.interval_s);
+  wc.first_prune = std::min(wc.first_prune, wc.prune_interval);
   auto saved = take_outbox(wc.outbox_file);
   if (!saved)
     return saved.error();

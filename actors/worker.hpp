@@ -46,6 +46,14 @@ struct worker_config {
   std::string outbox_file;
   /// Results a previous run of this worker left in `outbox_file`.
   std::vector<attempt_report> saved_outbox;
+  /// [retention]: days task logs and work directories are kept (0 =
+  /// forever), folders removed per batch, and the pause between rounds.
+  int log_days = 0;
+  int work_dir_days = 0;
+  std::size_t prune_batch = 200;
+  std::chrono::seconds prune_interval{3600};
+  /// When the first round runs.
+  std::chrono::seconds first_prune{60};
 };
 
 struct worker_state {
@@ -93,6 +101,8 @@ struct worker_state {
   /// The lease ran out and the running tasks were killed.
   bool lease_expired = false;
   std::vector<std::string> base_env;
+  /// Instance folders removed by retention since the start.
+  std::uint64_t pruned = 0;
   std::shared_ptr<spdlog::logger> log;
 };
 

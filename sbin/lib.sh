@@ -12,6 +12,17 @@ die() { echo "$(basename "$0"): $*" >&2; exit 1; }
 die_config() { echo "$(basename "$0"): $*" >&2; exit 78; }
 say() { echo "$(basename "$0"): $*"; }
 
+# The usage of the calling script: its comment block after the shebang.
+show_help() { awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; }
+# True when the arguments ask for help (-h, --help) before a "--".
+wants_help() {
+  local a
+  for a in "$@"; do
+    case "$a" in -h|--help) return 0 ;; --) return 1 ;; esac
+  done
+  return 1
+}
+
 # Parses --conf FILE / --conf=FILE out of the arguments; the rest go to ARGS.
 # CONF ends up absolute: $CAFFLOW_CONF, else conf/cafflow.ini of the project.
 parse_conf_arg() {
@@ -359,16 +370,29 @@ pid_alive() {
 # Waits until none of the pids runs, at most `timeout` seconds; then SIGKILLs
 # what is left (with its process group) and waits for it to go. Sets KILLED
 # to the number of processes that needed SIGKILL.
+# With PID_LABELS (an associative array pid -> "role address") set, says
+# every 5 s which of them it still waits for.
 wait_or_kill() {
-  local timeout="$1" deadline p any
+  local timeout="$1" deadline p any next_report waiting
   shift
   KILLED=0
   deadline=$((SECONDS + timeout))
+  next_report=$((SECONDS + 5))
   while :; do
     any=0
-    for p in "$@"; do pid_alive "$p" && any=1; done
+    waiting=()
+    for p in "$@"; do
+      if pid_alive "$p"; then
+        any=1
+        waiting+=("${PID_LABELS[$p]:-pid $p}")
+      fi
+    done
     [ $any -eq 1 ] || return 0
     [ $SECONDS -lt "$deadline" ] || break
+    if [ -n "${PID_LABELS[*]:-}" ] && [ $SECONDS -ge $next_report ]; then
+      say "still waiting for $(IFS=,; echo "${waiting[*]}" | sed 's/,/, /g') (SIGKILL in $((deadline - SECONDS))s)"
+      next_report=$((SECONDS + 5))
+    fi
     sleep 0.1
   done
   for p in "$@"; do

@@ -93,7 +93,7 @@ constexpr std::size_t max_xml_bytes = 4 * 1024 * 1024;
 /// and dispatching stopped) before it shuts down; 0 = at once.
 constexpr int drain_grace_s = 30;
 /// Milliseconds the master lease lasts after each renewal: a standby takes
-/// over this long after the active master last renewed (ARCHITECTURE.md §6).
+/// over this long after the active master last renewed (docs/OPERATIONS.md, "High availability").
 constexpr int lease_ttl_ms = 3000;
 /// Milliseconds between two renewals of the lease by the active master.
 constexpr int lease_renew_ms = 1000;
@@ -247,6 +247,31 @@ constexpr int progress_interval_s = 5;
 /// Rows a transfer reads and writes at a time (one multi-row INSERT).
 constexpr int batch_rows = 1000;
 } // namespace actions
+
+/// [retention] — how long history is kept (docs/OPERATIONS.md, "Retention
+/// and backup"); 0 = forever. The master prunes the store, each worker its
+/// own task logs and work directories, in the background in small batches.
+namespace retention {
+/// Days an ended instance (with its nodes, attempts and their rows) is kept
+/// after it finished.
+constexpr int days = 90;
+/// Days a worker keeps the task logs of an instance (<paths.logs>/<instance>/)
+/// after they were last written.
+constexpr int log_days = 90;
+/// Days a worker keeps the work directories of an instance
+/// (<paths.data>/work/<instance>/) after they were last written.
+constexpr int work_dir_days = 7;
+/// Stored versions (the XML) kept per workflow: the newest this many; the
+/// versions that queued or running instances run are kept too.
+constexpr int xml_versions = 20;
+/// Rows (instances, versions) or directories removed in one go; the next
+/// batch follows after a short pause, so that pruning never holds the store
+/// or the disk for long.
+constexpr int batch = 200;
+/// Seconds between two rounds of pruning (the first one a minute after start, or
+/// after this interval when it is shorter).
+constexpr int interval_s = 3600;
+} // namespace retention
 
 /// [log]
 namespace log {

@@ -43,7 +43,7 @@ enum class ec : std::uint8_t {
   /// An HTTP exchange failed.
   http_error,
   /// This master no longer holds the master lease: it must not write,
-  /// fire or dispatch (ARCHITECTURE.md §6).
+  /// fire or dispatch (docs/OPERATIONS.md, "High availability").
   fenced,
 };
 

@@ -15,6 +15,7 @@
 #include "db/connection.hpp"
 #include "util/files.hpp"
 #include "util/time.hpp"
+#include "version.hpp"
 
 namespace cafflow {
 
@@ -97,9 +98,23 @@ int exec_main(int argc, char** argv) {
     return db_link_check(argv[3], argv[4], argv[2], std::cout, std::cerr); // NAME PATH HOME
   if (argc == 2 && std::string(argv[1]) == "alert-send")
     return alert_send_main(std::cin, std::cout); // the request on stdin (src/alert/deliver.hpp)
+  if (argc == 2 && std::string(argv[1]) == "--version") {
+    std::cout << "cafflow-exec " << version << '\n';
+    return 0;
+  }
+  if (argc == 2 && (std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h")) {
+    std::cout << "cafflow-exec " << version
+              << " — runs one attempt of an sql, transfer, data-monitor, file-monitor, email or\n"
+                 "metadata action; a cafflow worker starts it, never a person.\n"
+                 "usage: cafflow-exec KIND SPECFILE\n"
+                 "       cafflow-exec db-link-test NAME DB_LINKS_FILE HOME\n"
+                 "       cafflow-exec alert-send   (an alert delivery, the request on stdin)\n"
+                 "       cafflow-exec --version | --help\n";
+    return 0;
+  }
   if (argc != 3) {
     std::cerr << "usage: cafflow-exec KIND SPECFILE (started by a cafflow worker, see "
-                 "docs/DESIGN.md)\n";
+                 "docs/DESIGN.md; --help)\n";
     return 64;
   }
   std::string kind_name = argv[1];

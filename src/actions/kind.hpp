@@ -1,4 +1,4 @@
-// The action-kind registry (ARCHITECTURE.md §9): every action type of the
+// The action-kind registry (docs/DESIGN.md, "Action kinds"): every action type of the
 // workflow format is one kind — one file under src/actions/ and one line in
 // src/actions/registry.cpp. A kind says where it runs, whether this build
 // runs it (else the loader refuses it, naming the file and line), its

@@ -7,6 +7,7 @@
 #include <iostream>
 #include <algorithm>
 #include <optional>
+#include <map>
 #include <thread>
 
 #include <CLI/CLI.hpp>
@@ -22,6 +23,7 @@
 #include "util/strings.hpp"
 #include "util/time.hpp"
 #include "util/tz.hpp"
+#include "version.hpp"
 
 namespace cafflow {
 
@@ -164,6 +166,27 @@ int workflow_list(const globals& g, const std::string& dir, const std::string& n
     rows.push_back({str(w["name"]), str(w["dir"]), str(w["version"]), str(w["nodes"]),
                     str(w["status"]), str(w["file"])});
   print_table(rows);
+  // The files that did not load (invalid, or in conflict with another file
+  // of the same name), with the first thing wrong with each.
+  auto files = call(g, "GET", "/api/v1/xmlconfig");
+  std::vector<std::vector<std::string>> problems{{"FILE", "STATUS", "FIRST DIAGNOSTIC"}};
+  for (const auto& f : files["files"]) {
+    auto status = str(f["status"]);
+    if (status == "loaded" || status == "removed")
+      continue;
+    std::string first = "-";
+    for (const auto& d : f["diagnostics"])
+      if (str(d["level"]) == "error") {
+        first = str(d["line"]) + ":" + str(d["column"]) + ": " + str(d["message"]);
+        break;
+      }
+    problems.push_back({str(f["path"]), status, first});
+  }
+  if (problems.size() > 1) {
+    std::cout << "\nnot loaded (" << problems.size() - 1
+              << " files; 'cafflow workflow check FILE' shows every diagnostic)\n";
+    print_table(problems);
+  }
   return exit_code::ok;
 }
 
@@ -434,6 +457,40 @@ int alert_show(const globals& g, const std::string& id) {
   return exit_code::ok;
 }
 
+/// The zone the logical times of `workflow` are in: its coordinator's, else
+/// schedule.timezone, else this machine's (asked once per workflow).
+const date::time_zone* workflow_zone(const globals& g, const std::string& workflow,
+                                     std::map<std::string, const date::time_zone*>& cache) {
+  if (auto it = cache.find(workflow); it != cache.end())
+    return it->second;
+  std::string name = g.cfg.schedule.timezone;
+  try {
+    auto body = call(g, "GET", "/api/v1/workflows/" + url_encode(workflow));
+    if (body["coordinator"].is_object() && body["coordinator"]["timezone"].is_string()
+        && !body["coordinator"]["timezone"].get<std::string>().empty())
+      name = body["coordinator"]["timezone"].get<std::string>();
+  } catch (const cli_failure&) {
+    // A removed workflow: the default zone.
+  }
+  auto zone = find_time_zone(name);
+  if (!zone)
+    zone = find_time_zone("");
+  return cache[workflow] = zone ? *zone : nullptr;
+}
+
+/// A logical time as "YYYY-MM-DD HH:MM:SS ZONE" in the zone of its workflow.
+std::string logical_time_text(const globals& g, const json& instance,
+                              std::map<std::string, const date::time_zone*>& zones) {
+  timestamp ms = 0;
+  if (!instance.contains("logical_time") || !instance["logical_time"].is_string()
+      || !parse_utc_time(instance["logical_time"].get<std::string>(), ms))
+    return "-";
+  auto zone = workflow_zone(g, str(instance["workflow"]), zones);
+  if (zone == nullptr)
+    return str(instance["logical_time"]);
+  return format_local_time(ms, *zone) + " " + std::string(zone->name());
+}
+
 int instance_list(const globals& g, const std::string& workflow, const std::string& status,
                   const std::string& trigger, const std::string& from, const std::string& to,
                   const std::string& tz, int limit) {
@@ -454,15 +511,18 @@ int instance_list(const globals& g, const std::string& workflow, const std::stri
     return exit_code::ok;
   }
   std::vector<std::vector<std::string>> rows{
-    {"ID", "WORKFLOW", "STATUS", "TRIGGER", "CREATED", "DURATION"}};
+    {"ID", "WORKFLOW", "STATUS", "TRIGGER", "LOGICAL TIME", "CREATED", "DURATION"}};
+  std::map<std::string, const date::time_zone*> zones;
   for (const auto& i : body["instances"])
     rows.push_back({str(i["id"]), str(i["workflow"]), str(i["status"]), str(i["trigger"]),
-                    local_time(i["created"]), duration(i["started"], i["finished"])});
+                    logical_time_text(g, i, zones), local_time(i["created"]),
+                    duration(i["started"], i["finished"])});
   print_table(rows);
   return exit_code::ok;
 }
 
-void print_instance(const json& i) {
+void print_instance(const globals& g, const json& i) {
+  std::map<std::string, const date::time_zone*> zones;
   std::cout << "instance   " << str(i["id"]) << '\n'
             << "workflow   " << str(i["workflow"]) << " (version " << str(i["version"]) << ")\n"
             << "status     " << str(i["status"]) << '\n'
@@ -473,7 +533,8 @@ void print_instance(const json& i) {
             << '\n';
   if (i.contains("parent_id") && !i["parent_id"].is_null())
     std::cout << "parent     " << str(i["parent_id"]) << '\n';
-  std::cout << "created    " << local_time(i["created"]) << '\n'
+  std::cout << "logical    " << logical_time_text(g, i, zones) << '\n'
+            << "created    " << local_time(i["created"]) << '\n'
             << "started    " << local_time(i["started"]) << '\n'
             << "finished   " << local_time(i["finished"]) << '\n';
   if (!i["params"].empty()) {
@@ -578,7 +639,7 @@ int instance_show(const globals& g, const std::string& id) {
   if (g.json_output)
     print_json(body);
   else
-    print_instance(body);
+    print_instance(g, body);
   return exit_code::ok;
 }
 
@@ -681,10 +742,37 @@ int instance_log(const globals& g, const std::string& id, const std::string& nod
                  bool follow) {
   std::int64_t offset = 0;
   auto delay = std::chrono::milliseconds(100);
+  bool said_waiting = false;
   for (;;) {
-    auto body = call(g, "GET", "/api/v1/instances/" + url_encode(id) + "/nodes/"
-                                 + url_encode(node) + "/log?attempt=" + std::to_string(attempt)
-                                 + "&offset=" + std::to_string(offset));
+    json body;
+    try {
+      body = call(g, "GET", "/api/v1/instances/" + url_encode(id) + "/nodes/" + url_encode(node)
+                              + "/log?attempt=" + std::to_string(attempt)
+                              + "&offset=" + std::to_string(offset));
+    } catch (const cli_failure& f) {
+      // Following a node that has not started yet: wait for its first
+      // attempt while the instance runs.
+      if (!follow || f.code != exit_code::failed)
+        throw;
+      auto inst = call(g, "GET", "/api/v1/instances/" + url_encode(id));
+      const json* found = nullptr;
+      for (const auto& n : inst["nodes"])
+        if (n["name"] == node)
+          found = &n;
+      if (found == nullptr || (found->contains("attempts") && !(*found)["attempts"].empty()))
+        throw;
+      auto status = str(inst["status"]);
+      if (status == "succeeded" || status == "failed" || status == "killed")
+        throw cli_failure{exit_code::failed, "node '" + node + "' of instance " + id
+                                               + " did not run: the instance ended " + status};
+      if (!said_waiting)
+        std::cerr << "cafflow: node '" << node << "' is " << str((*found)["status"])
+                  << "; waiting for it to start\n";
+      said_waiting = true;
+      std::this_thread::sleep_for(delay);
+      delay = std::min(delay * 2, std::chrono::milliseconds(1000));
+      continue;
+    }
     if (g.json_output && !follow) {
       print_json(body);
       return exit_code::ok;
@@ -1084,6 +1172,61 @@ void add_backfill_options(CLI::App* cmd, backfill_args& a) {
   cmd->add_option("-p,--param", a.params, "parameter NAME=VALUE (repeatable)");
 }
 
+/// The first word of the command line that should name a subcommand and
+/// does not: "unknown command 'foo' (did you mean 'workflow'?)". Options and
+/// their values are skipped; the words after a command without subcommands
+/// are its arguments. Nothing when every command is known.
+std::string unknown_command(CLI::App& app, int argc, char** argv) {
+  CLI::App* current = &app;
+  for (int i = 1; i < argc; ++i) {
+    std::string word = argv[i];
+    if (word == "--")
+      return {};
+    if (word.size() > 1 && word[0] == '-') {
+      if (word.find('=') != std::string::npos)
+        continue;
+      // An option that takes a value: skip the value (options of the
+      // commands above are accepted too, as CLI11 does with fallthrough).
+      for (CLI::App* at = current; at != nullptr; at = at->get_parent())
+        if (auto* opt = at->get_option_no_throw(word); opt != nullptr) {
+          if (opt->get_expected_max() > 0)
+            ++i;
+          break;
+        }
+      continue;
+    }
+    auto subcommands = current->get_subcommands([](CLI::App*) { return true; });
+    if (subcommands.empty())
+      return {};
+    CLI::App* next = nullptr;
+    std::vector<std::string> names;
+    for (auto* sub : subcommands) {
+      names.push_back(sub->get_name());
+      if (sub->check_name(word))
+        next = sub;
+    }
+    if (next == nullptr) {
+      auto path = current->get_name() == "cafflow" ? std::string("cafflow")
+                                                    : "cafflow " + current->get_name();
+      auto hint = did_you_mean(word, names);
+      return "unknown command '" + word + "'"
+             + (hint.empty() ? " (" + path + " has: " + join(names, ", ") + ")"
+                             : " (did you mean '" + hint + "'?)")
+             + "; see '" + path + " --help'";
+    }
+    current = next;
+  }
+  return {};
+}
+
+/// Commands that print no data (or a stream) refuse --json rather than
+/// ignore it.
+void refuse_json(const globals& g, const std::string& command, const std::string& why) {
+  if (g.json_output)
+    throw cli_failure{exit_code::usage,
+                      "--json: 'cafflow " + command + "' " + why + "; run it without --json"};
+}
+
 } // namespace
 
 int run_cli(int argc, char** argv) {
@@ -1092,7 +1235,9 @@ int run_cli(int argc, char** argv) {
   app.fallthrough();
   globals g;
   app.add_option("--conf", g.conf, "configuration file (default: $CAFFLOW_CONF, conf/cafflow.ini)");
-  app.add_flag("--json", g.json_output, "print the API's JSON instead of tables");
+  app.add_flag("--json", g.json_output,
+               "print JSON instead of tables (commands that print no data refuse it)");
+  app.set_version_flag("--version", std::string("cafflow ") + version);
   app.add_option("--token", g.token,
                  "API token sent as 'Authorization: Bearer TOKEN' (default: $CAFFLOW_TOKEN, "
                  "[http] token of the config)");
@@ -1319,7 +1464,7 @@ int run_cli(int argc, char** argv) {
       return check_files(check_paths, check_db_links.empty() ? g.cfg.paths.db_links : check_db_links,
                          check_verbose, std::cout,
                          check_file_links.empty() ? g.cfg.paths.file_links : check_file_links,
-                         pools);
+                         pools, g.json_output);
     };
   });
 
@@ -1334,6 +1479,7 @@ int run_cli(int argc, char** argv) {
                                "db links file (default: paths.db_links of the config)");
   db_link_test_cmd->callback([&] {
     action = [&] {
+      refuse_json(g, "db-link test", "prints what a connection found as text");
       return db_link_test(db_links_file.empty() ? g.cfg.paths.db_links : db_links_file,
                           g.cfg.home, db_link_name, std::cout, std::cerr);
     };
@@ -1345,7 +1491,7 @@ int run_cli(int argc, char** argv) {
   db_link_list_cmd->callback([&] {
     action = [&] {
       return db_link_list(db_links_file.empty() ? g.cfg.paths.db_links : db_links_file,
-                          std::cout, std::cerr);
+                          std::cout, std::cerr, g.json_output);
     };
   });
 
@@ -1358,8 +1504,64 @@ int run_cli(int argc, char** argv) {
   store_copy_cmd->add_option("--to", copy_to, "store URL of the new, empty store")->required();
   store_copy_cmd->callback([&] {
     action = [&] {
+      refuse_json(g, "store copy", "prints progress, no data");
       return store_copy(copy_from.empty() ? g.cfg.store.url : copy_from, copy_to, g.cfg.home,
                         g.cfg.store.busy_timeout_ms, std::cout, std::cerr);
+    };
+  });
+
+  auto* store_backup_cmd = store_cmd->add_subcommand(
+    "backup", "copy the store into FILE, also while the cluster runs (SQLite: online backup; "
+              "MariaDB/MySQL: names the mariadb-dump command)");
+  std::string backup_file;
+  bool backup_force = false;
+  store_backup_cmd->add_option("FILE", backup_file, "the backup file to write")->required();
+  store_backup_cmd->add_flag("--force", backup_force, "replace FILE when it exists");
+  store_backup_cmd->callback([&] {
+    action = [&] {
+      return store_backup(g.cfg.store.url, g.cfg.home, backup_file, backup_force, g.json_output,
+                          std::cout, std::cerr);
+    };
+  });
+  auto* store_restore_cmd = store_cmd->add_subcommand(
+    "restore", "replace the store with a backup made by 'store backup' (cluster stopped)");
+  std::string restore_file;
+  store_restore_cmd->add_option("FILE", restore_file, "the backup file")->required();
+  store_restore_cmd->callback([&] {
+    action = [&] {
+      refuse_json(g, "store restore", "prints no data");
+      return store_restore(g.cfg.store.url, g.cfg.home, g.cfg.store.busy_timeout_ms,
+                           restore_file, std::cout, std::cerr);
+    };
+  });
+
+  auto* history_cmd = app.add_subcommand(
+    "history", "the store's history of instances and workflow versions (no cluster needed)");
+  history_cmd->require_subcommand(1);
+  auto* prune_cmd = history_cmd->add_subcommand(
+    "prune", "delete ended instances (nodes, attempts) that finished before a time, as "
+             "[retention] days does in the background");
+  std::string prune_before, prune_tz;
+  bool prune_dry_run = false;
+  int prune_versions = 0;
+  prune_cmd->add_option("--before", prune_before,
+                        "YYYY-MM-DD [HH:MM:SS] in --tz, ISO 8601 (2026-01-01T00:00:00Z, "
+                        "+01:00), or milliseconds")
+    ->required();
+  prune_cmd->add_option("--tz", prune_tz,
+                        "IANA zone of --before (default: schedule.timezone, else this machine's)");
+  prune_cmd->add_option("--xml-versions", prune_versions,
+                        "also delete stored workflow versions beyond the newest K of each")
+    ->check(CLI::NonNegativeNumber);
+  prune_cmd->add_flag("--dry-run", prune_dry_run, "only count what would be deleted");
+  prune_cmd->callback([&] {
+    action = [&] {
+      auto before = logical_time_ms(prune_before, prune_tz.empty() ? g.cfg.schedule.timezone
+                                                                    : prune_tz,
+                                    "--before");
+      return history_prune(g.cfg.store.url, g.cfg.home, g.cfg.store.busy_timeout_ms, before,
+                           prune_versions, g.cfg.retention.batch, prune_dry_run, g.json_output,
+                           std::cout, std::cerr);
     };
   });
 
@@ -1367,7 +1569,12 @@ int run_cli(int argc, char** argv) {
   tls_cmd->require_subcommand(1);
   auto* tls_init_cmd = tls_cmd->add_subcommand(
     "init", "create the cluster CA in tls.dir when there is none, and say where it is");
-  tls_init_cmd->callback([&] { action = [&] { return tls_init(g.cfg, std::cout, std::cerr); }; });
+  tls_init_cmd->callback([&] {
+    action = [&] {
+      refuse_json(g, "tls init", "prints no data");
+      return tls_init(g.cfg, std::cout, std::cerr);
+    };
+  });
   auto* tls_issue_cmd = tls_cmd->add_subcommand(
     "issue", "a certificate for a role on another host, signed by the cluster CA");
   std::string issue_role, issue_host, issue_out;
@@ -1381,6 +1588,7 @@ int run_cli(int argc, char** argv) {
   tls_issue_cmd->add_flag("--force", issue_force, "replace a certificate already in --out");
   tls_issue_cmd->callback([&] {
     action = [&] {
+      refuse_json(g, "tls issue", "prints no data");
       return tls_issue(g.cfg, issue_role, issue_host, issue_out, issue_force, std::cout,
                        std::cerr);
     };
@@ -1402,7 +1610,7 @@ int run_cli(int argc, char** argv) {
   cron_next_cmd->callback([&] {
     action = [&] {
       return cron_next(cron_text, cron_from, cron_tz.empty() ? g.cfg.schedule.timezone : cron_tz,
-                       cron_count, std::cout, std::cerr);
+                       cron_count, std::cout, std::cerr, g.json_output);
     };
   });
 
@@ -1422,7 +1630,7 @@ int run_cli(int argc, char** argv) {
   expr_eval_cmd->callback([&] {
     action = [&] {
       return expr_eval(expr_text, expr_time, expr_tz.empty() ? g.cfg.schedule.timezone : expr_tz,
-                       expr_params, expr_keep, std::cout, std::cerr);
+                       expr_params, expr_keep, std::cout, std::cerr, g.json_output);
     };
   });
 
@@ -1531,9 +1739,15 @@ int run_cli(int argc, char** argv) {
   in_log->add_option("NODE", log_node, "node name")->required();
   in_log->add_option("--attempt", log_attempt, "attempt number (default: the last)")
     ->check(CLI::NonNegativeNumber);
-  in_log->add_flag("-f,--follow", log_follow, "keep printing until the attempt ends");
+  in_log->add_flag("-f,--follow", log_follow,
+                   "keep printing until the attempt ends (a node that has not started yet is "
+                   "waited for)");
   in_log->callback([&] {
-    action = [&] { return instance_log(g, log_id, log_node, log_attempt, log_follow); };
+    action = [&] {
+      if (log_follow)
+        refuse_json(g, "instance log --follow", "prints the log as it grows");
+      return instance_log(g, log_id, log_node, log_attempt, log_follow);
+    };
   });
 
   auto* alert_cmd = app.add_subcommand("alert", "the alerts of the cluster and their channels");
@@ -1588,11 +1802,13 @@ int run_cli(int argc, char** argv) {
   cfg_get->add_option("KEY", get_key, "section.key, e.g. cluster.workers")->required();
   cfg_get->callback([&] { action = [&] { return config_show(g, get_key); }; });
 
+  if (auto unknown = unknown_command(app, argc, argv); !unknown.empty()) {
+    std::cerr << "cafflow: " << unknown << '\n';
+    return exit_code::usage;
+  }
   try {
     app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::CallForAllHelp& e) {
+  } catch (const CLI::Success& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     app.exit(e);

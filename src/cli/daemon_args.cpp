@@ -5,6 +5,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include "version.hpp"
+
 namespace cafflow {
 
 const char* to_string(role r) {
@@ -27,7 +29,7 @@ expected<daemon_args> parse_daemon_args(int argc, char** argv) {
                  "which configured address this process serves (host:port)");
   app.add_option("--set", args.overrides, "override a config key: section.key=value");
   app.add_flag("--foreground", args.foreground, "also log to stderr");
-  app.set_version_flag("--version", "cafflowd 0.1.0");
+  app.set_version_flag("--version", std::string("cafflowd ") + version);
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {

@@ -9,7 +9,7 @@
 
 namespace cafflow {
 
-/// standby: a master that waits for the master lease (ARCHITECTURE.md §6);
+/// standby: a master that waits for the master lease (docs/OPERATIONS.md, "High availability");
 /// both master roles take it when it is free and act as the active master.
 enum class role { master, standby, worker, http };
 

@@ -420,6 +420,25 @@ std::vector<key_def> make_key_defs() {
       int_key([](config& c) -> int& { return c.alert.max_attempts; }, 0, 1000000));
   add("alert", "poll_ms", str(d::alert::poll_ms), "milliseconds between two looks at the outbox",
       int_key([](config& c) -> int& { return c.alert.poll_ms; }, 50, 60000));
+  // [retention]
+  add("retention", "days", str(d::retention::days),
+      "days an ended instance with its nodes and attempts is kept; 0 = forever",
+      int_key([](config& c) -> int& { return c.retention.days; }, 0, 100000));
+  add("retention", "log_days", str(d::retention::log_days),
+      "days a worker keeps an instance's task logs after the last write; 0 = forever",
+      int_key([](config& c) -> int& { return c.retention.log_days; }, 0, 100000));
+  add("retention", "work_dir_days", str(d::retention::work_dir_days),
+      "days a worker keeps an instance's work directories after the last write; 0 = forever",
+      int_key([](config& c) -> int& { return c.retention.work_dir_days; }, 0, 100000));
+  add("retention", "xml_versions", str(d::retention::xml_versions),
+      "stored versions kept per workflow (and those running instances use); 0 = all",
+      int_key([](config& c) -> int& { return c.retention.xml_versions; }, 0, 1000000));
+  add("retention", "batch", str(d::retention::batch),
+      "rows or directories removed in one go",
+      int_key([](config& c) -> int& { return c.retention.batch; }, 1, 100000));
+  add("retention", "interval_s", str(d::retention::interval_s),
+      "seconds between two rounds of pruning",
+      int_key([](config& c) -> int& { return c.retention.interval_s; }, 1, 604800));
   // [log]
   add("log", "level", d::log::level, "trace, debug, info, warn, error or off",
       [](config& cfg, const std::string& v) -> std::string {

@@ -118,6 +118,16 @@ struct config {
     bool open_reads = true;
   } http;
 
+  /// [retention]: 0 = keep forever.
+  struct {
+    int days = 0;
+    int log_days = 0;
+    int work_dir_days = 0;
+    int xml_versions = 0;
+    int batch = 0;
+    int interval_s = 0;
+  } retention;
+
   /// [mail]: how email actions and alerts send mail.
   mail_settings mail;
 

@@ -2,7 +2,7 @@
 // Pure logic behind the registry actor: a scan of the xmlconfig directory goes
 // in, the changes to persist and the status of every file come out.
 //
-// Rules (WORKFLOW-FORMAT.md, issue "watcher"): a new or changed valid file
+// Rules (docs/WORKFLOWS.md, issue "watcher"): a new or changed valid file
 // loads a new version; an invalid file is reported and its last good version
 // stays active; two files defining the same name are both reported and
 // neither wins; a change that would close a cycle of workflow dependencies is

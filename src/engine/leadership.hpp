@@ -1,4 +1,4 @@
-// The leadership of one master process (ARCHITECTURE.md §6): standby until it
+// The leadership of one master process (docs/OPERATIONS.md, "High availability"): standby until it
 // takes the master lease, active while it renews the lease in time, and
 // silent (no fire, no dispatch) from the moment its lease could have expired
 // as seen by a standby — before the standby may take it. Pure: the time is

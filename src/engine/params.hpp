@@ -1,5 +1,5 @@
 // An instance's parameters and the expansion of the expressions in its
-// actions (WORKFLOW-FORMAT.md §6), evaluated against its logical time.
+// actions (docs/WORKFLOWS.md), evaluated against its logical time.
 #pragma once
 
 #include <string>

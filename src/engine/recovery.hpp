@@ -1,4 +1,4 @@
-// Reconciling a restarted master with its workers (ARCHITECTURE.md §6).
+// Reconciling a restarted master with its workers (docs/OPERATIONS.md, "High availability").
 //
 // The store may be behind: a dispatch runs ahead of its row, and a result is
 // acknowledged to the worker only once it is committed. So after a restart

@@ -1,5 +1,5 @@
 // Turns an attempt into a process: its work directory, script file, command
-// line and environment (WORKFLOW-FORMAT.md §3).
+// line and environment (docs/WORKFLOWS.md).
 #pragma once
 
 #include <string>

@@ -296,7 +296,7 @@ struct health_record {
 };
 
 /// A master process of the cluster as it last reported itself: the active
-/// one and its standbys each keep a row (ARCHITECTURE.md §6).
+/// one and its standbys each keep a row (docs/OPERATIONS.md, "High availability").
 struct master_node_record {
   /// The address the master listens on ("host:port"); the row's key.
   std::string address;

@@ -1,5 +1,5 @@
 // What the API asks of the scheduler and what it shows of it: the ways to
-// start an instance (WORKFLOW-FORMAT.md §8, docs/SCHEDULING.md) and the view
+// start an instance (docs/WORKFLOWS.md, docs/SCHEDULING.md) and the view
 // of a workflow with its coordinator and its graph.
 #pragma once
 

@@ -1,4 +1,4 @@
-// The states of instances and nodes (WORKFLOW-FORMAT.md §7).
+// The states of instances and nodes (docs/WORKFLOWS.md).
 #pragma once
 
 #include <optional>

@@ -1,4 +1,4 @@
-// The in-memory model of a workflow definition (WORKFLOW-FORMAT.md). Built by
+// The in-memory model of a workflow definition (docs/WORKFLOWS.md). Built by
 // xml/workflow_parser, checked by xml/validate, read by the engine; immutable
 // once linked.
 #pragma once
@@ -263,7 +263,7 @@ struct node {
 
 // -- scheduling ------------------------------------------------------------------
 
-/// `<coordinator>`: when a workflow fires (WORKFLOW-FORMAT.md §4).
+/// `<coordinator>`: when a workflow fires (docs/WORKFLOWS.md).
 struct coordinator_spec {
   bool enabled = true;
   /// Local times in the workflow's zone, "yyyy-MM-dd HH:mm:ss"; empty = unbounded.

@@ -1,4 +1,4 @@
-// The decisions of one coordinator (WORKFLOW-FORMAT.md §4, docs/SCHEDULING.md):
+// The decisions of one coordinator (docs/WORKFLOWS.md, docs/SCHEDULING.md):
 // which cron ticks fire, when dependencies make a workflow fire, catch-up
 // after downtime, the start/end window, pause. Pure and clock-free: the
 // coordinator actor passes the time in, persists memory() with every change,

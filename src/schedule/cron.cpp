@@ -595,7 +595,7 @@ std::optional<timestamp> cron_expr::next(timestamp after, const date::time_zone&
     return std::nullopt;
   if (c.y < min_year)
     start = to_local_seconds(civil{min_year, 1, 1, 0, 0, 0});
-  auto here = zone.get_info(date::floor<seconds>(local));
+  auto here = local_info(date::floor<seconds>(local), zone);
   // `after` is the second occurrence of a repeated time: every local time up
   // to the end of the overlap already fired at its first occurrence.
   if (here.result == date::local_info::ambiguous &&
@@ -608,7 +608,7 @@ std::optional<timestamp> cron_expr::next(timestamp after, const date::time_zone&
     if (!found)
       return std::nullopt;
     auto l = to_local_seconds(*found);
-    auto info = zone.get_info(l);
+    auto info = local_info(l, zone);
     auto t = fire_time(l, info, zone);
     if (t > after)
       return t;
@@ -629,7 +629,7 @@ std::optional<timestamp> cron_expr::previous(timestamp before, const date::time_
     return std::nullopt;
   if (c.y > max_year)
     start = to_local_seconds(civil{max_year, 12, 31, 23, 59, 59});
-  auto here = zone.get_info(date::floor<seconds>(local));
+  auto here = local_info(date::floor<seconds>(local), zone);
   // `before` is the second occurrence of a repeated time: the whole overlap
   // fired (at first occurrences) before it.
   if (here.result == date::local_info::ambiguous &&
@@ -642,7 +642,7 @@ std::optional<timestamp> cron_expr::previous(timestamp before, const date::time_
     if (!found)
       return std::nullopt;
     auto l = to_local_seconds(*found);
-    auto info = zone.get_info(l);
+    auto info = local_info(l, zone);
     auto t = fire_time(l, info, zone);
     if (t < before)
       return t;

@@ -1,4 +1,4 @@
-// Cron expressions (WORKFLOW-FORMAT.md §4, docs/CRON.md): parsing and the
+// Cron expressions (docs/WORKFLOWS.md, docs/CRON.md): parsing and the
 // search for the next or previous fire time in a time zone.
 #pragma once
 
@@ -19,7 +19,7 @@ namespace detail {
 struct cron_search;
 } // namespace detail
 
-/// A cron expression (WORKFLOW-FORMAT.md §4), evaluated in a time zone on
+/// A cron expression (docs/WORKFLOWS.md), evaluated in a time zone on
 /// local wall-clock time. Immutable once parsed; cheap to copy.
 ///
 /// Day rule (Vixie cron): when the day-of-month and day-of-week fields both

@@ -1,4 +1,4 @@
-// Lineage runs (akkaflow's "blood", WORKFLOW-FORMAT.md §8): a workflow, then
+// Lineage runs (akkaflow's "blood", docs/WORKFLOWS.md): a workflow, then
 // every workflow downstream of it (whose coordinator depends on it, directly
 // or not), each once, each after its upstreams in the run have succeeded.
 // Pure: the master starts the instances this plan asks for.

@@ -417,6 +417,81 @@ public:
                });
   }
 
+  expected<prune_counts> prune_instances(timestamp before, int limit, bool dry_run) override {
+    return run("prune instances", [&]() -> expected<prune_counts> {
+      prune_counts counts;
+      transaction([&] {
+        counts = prune_counts{};
+        if (!dry_run)
+          lock_for_writing("instance");
+        Poco::Data::Statement select(session());
+        auto cutoff = static_cast<Poco::Int64>(before);
+        select << "SELECT id, (SELECT COUNT(*) FROM node_instance n WHERE n.instance_id = i.id), "
+                  "(SELECT COUNT(*) FROM attempt a WHERE a.instance_id = i.id) FROM instance i "
+                  "WHERE i.status IN ('succeeded', 'failed', 'killed') AND i.finished_at > 0 "
+                  "AND i.finished_at < ? ORDER BY i.finished_at, i.id LIMIT "
+                    + std::to_string(std::max(limit, 1)),
+          bind(cutoff);
+        select.execute();
+        Poco::Data::RecordSet rs(select);
+        for (std::size_t row = 0; row < rs.rowCount(); ++row) {
+          counts.ids.push_back(text(rs.value(0, row)));
+          counts.nodes += static_cast<std::size_t>(number(rs.value(1, row)));
+          counts.attempts += static_cast<std::size_t>(number(rs.value(2, row)));
+        }
+        counts.instances = counts.ids.size();
+        if (dry_run)
+          return;
+        for (auto id : counts.ids) {
+          session() << "DELETE FROM attempt WHERE instance_id = ?", bind(id), now;
+          session() << "DELETE FROM node_instance WHERE instance_id = ?", bind(id), now;
+          session() << "DELETE FROM dependency_state WHERE instance_id = ?", bind(id), now;
+          session() << "DELETE FROM execution WHERE instance_id = ?", bind(id), now;
+          session() << "DELETE FROM instance WHERE id = ?", bind(id), now;
+        }
+        // Alerts delivered (or given up) before the cutoff go with them; one
+        // still pending stays whatever its age.
+        session() << "DELETE FROM alert WHERE status <> 'pending' AND created_at < ?",
+          bind(cutoff), now;
+      });
+      return counts;
+    });
+  }
+
+  expected<prune_counts> prune_versions(int keep, int limit, bool dry_run) override {
+    return run("prune workflow versions", [&]() -> expected<prune_counts> {
+      prune_counts counts;
+      transaction([&] {
+        counts = prune_counts{};
+        if (!dry_run)
+          lock_for_writing("workflow_version");
+        Poco::Data::Statement select(session());
+        auto kept = static_cast<Poco::Int64>(std::max(keep, 1));
+        select << "SELECT v.workflow, v.version FROM workflow_version v JOIN workflow w ON "
+                  "w.name = v.workflow WHERE v.version <= w.current_version - ? AND NOT EXISTS "
+                  "(SELECT 1 FROM instance i WHERE i.workflow = v.workflow AND i.version = "
+                  "v.version AND i.status IN ('queued', 'running')) ORDER BY v.workflow, "
+                  "v.version LIMIT "
+                    + std::to_string(std::max(limit, 1)),
+          bind(kept);
+        select.execute();
+        Poco::Data::RecordSet rs(select);
+        std::vector<std::pair<std::string, Poco::Int64>> found;
+        for (std::size_t row = 0; row < rs.rowCount(); ++row) {
+          found.emplace_back(text(rs.value(0, row)), number(rs.value(1, row)));
+          counts.ids.push_back(found.back().first + "@" + std::to_string(found.back().second));
+        }
+        counts.versions = found.size();
+        if (dry_run)
+          return;
+        for (auto [workflow, version] : found)
+          session() << "DELETE FROM workflow_version WHERE workflow = ? AND version = ?",
+            bind(workflow), bind(version), now;
+      });
+      return counts;
+    });
+  }
+
   expected<std::optional<workflow_version_record>> workflow_version(const std::string& name,
                                                                     int version) override {
     return run("read a workflow version",
@@ -1003,6 +1078,16 @@ private:
   /// the fence's holder still holds the master lease with its epoch. Reads the
   /// lease under a lock that keeps a new holder from taking it until this
   /// transaction ends, so the check holds for all of its writes.
+  /// Starts a transaction that reads before it writes: fenced first, and on
+  /// SQLite with a write (of nothing) to `table`, so that it waits for the
+  /// write lock (busy timeout) instead of failing when another connection
+  /// writes between its reads and its writes.
+  void lock_for_writing(const std::string& table) {
+    check_fence();
+    if (dialect_ == dialect::sqlite)
+      session() << "DELETE FROM " + table + " WHERE 1 = 0", now;
+  }
+
   void check_fence() {
     if (fence_holder_.empty())
       return;

@@ -89,6 +89,14 @@ expected<std::vector<fire_record>> store::fire_records_after(const fire_record&,
   return unsupported("fire_records_after");
 }
 
+expected<prune_counts> store::prune_instances(timestamp, int, bool) {
+  return unsupported("prune_instances");
+}
+
+expected<prune_counts> store::prune_versions(int, int, bool) {
+  return unsupported("prune_versions");
+}
+
 expected<std::vector<dependency_record>> store::dependency_records_after(const dependency_record&,
                                                                          int) {
   return unsupported("dependency_records_after");

@@ -1,4 +1,4 @@
-// The store: cafflow's durable state (ARCHITECTURE.md §5). One interface, a
+// The store: cafflow's durable state (docs/OPERATIONS.md, "The store"). One interface, a
 // Poco::Data implementation per backend. Not thread-safe: every thread or
 // actor that uses the database opens its own store.
 #pragma once
@@ -146,7 +146,17 @@ struct fire_outcome {
   std::string instance_id;
 };
 
-/// The master lease as stored (ARCHITECTURE.md §6).
+/// What a prune found (and, unless it was a dry run, deleted).
+struct prune_counts {
+  std::size_t instances = 0;
+  std::size_t nodes = 0;
+  std::size_t attempts = 0;
+  std::size_t versions = 0;
+  /// The instances (oldest first), or the versions as "workflow@version".
+  std::vector<std::string> ids;
+};
+
+/// The master lease as stored (docs/OPERATIONS.md, "High availability").
 struct lease_record {
   /// The master that holds the lease; "" = nobody.
   std::string holder;
@@ -332,6 +342,21 @@ public:
   /// Writes the delivery state of alert rows (by id), in one transaction,
   /// fenced like apply().
   virtual expected<void> update_alerts(const std::vector<alert_record>& rows);
+
+  /// Deletes (unless `dry_run`) at most `limit` ended instances (succeeded,
+  /// failed, killed) that finished before `before`, oldest first, with their
+  /// nodes, attempts, executions and satisfied-dependency rows, and the
+  /// alerts created before `before` that are no longer pending, in one
+  /// transaction. Running and queued instances are never touched; fire
+  /// records stay (so that a logical time never fires twice). Returns what
+  /// it found.
+  virtual expected<prune_counts> prune_instances(timestamp before, int limit, bool dry_run);
+
+  /// Deletes (unless `dry_run`) at most `limit` stored workflow versions
+  /// beyond the newest `keep` of each workflow, in one transaction; the
+  /// current version and every version a queued or running instance runs
+  /// stay. Returns what it found.
+  virtual expected<prune_counts> prune_versions(int keep, int limit, bool dry_run);
 };
 
 /// What copy_store() copied.

@@ -1,8 +1,17 @@
+// date::parse instantiates code (date.h's from_stream, through <chrono>) that
+// GCC 12 wrongly thinks may read an uninitialised value; the warning is
+// reported at the template's location, so it is off for this whole file.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include "util/time.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
+#include <sstream>
+
+#include <date/date.h>
 
 namespace cafflow {
 
@@ -25,36 +34,47 @@ std::string to_iso8601(timestamp ms) {
 }
 
 bool parse_utc_time(const std::string& text, timestamp& out) {
-  int y, mo, d, h, mi, s;
-  char sep;
-  int consumed = 0;
-  if (std::sscanf(text.c_str(), "%4d-%2d-%2d%c%2d:%2d:%2d%n", &y, &mo, &d, &sep, &h, &mi, &s,
-                  &consumed) != 7
-      || (sep != ' ' && sep != 'T'))
+  // The date and time by date::parse (fractions to milliseconds: ".5" is
+  // 500 ms); what follows by hand: more digits of the fraction (dropped),
+  // then nothing or "Z" (UTC), or an offset "+HH:MM", "+HHMM" or "+HH".
+  if (text.size() < 19 || (text[10] != 'T' && text[10] != ' '))
     return false;
-  int millis = 0;
-  auto rest = text.substr(static_cast<std::size_t>(consumed));
-  if (!rest.empty() && rest[0] == '.') {
-    int n = 0;
-    if (std::sscanf(rest.c_str(), ".%3d%n", &millis, &n) != 1)
+  auto normal = text;
+  normal[10] = 'T';
+  std::istringstream in(normal);
+  date::sys_time<std::chrono::milliseconds> tp;
+  in >> date::parse("%FT%T", tp);
+  if (in.fail())
+    return false;
+  std::string rest;
+  std::getline(in, rest);
+  std::size_t i = 0;
+  while (i < rest.size() && std::isdigit(static_cast<unsigned char>(rest[i])))
+    ++i;
+  if (i > 0 && normal.find('.') == std::string::npos)
+    return false; // digits right after the seconds, without a '.'
+  rest = rest.substr(i);
+  std::chrono::minutes offset{0};
+  if (rest == "Z" || rest == "z" || rest.empty()) {
+  } else if (rest[0] == '+' || rest[0] == '-') {
+    auto digits = rest.substr(1);
+    if (digits.size() == 5 && digits[2] == ':')
+      digits.erase(2, 1);
+    if ((digits.size() != 2 && digits.size() != 4)
+        || !std::all_of(digits.begin(), digits.end(),
+                        [](char c) { return std::isdigit(static_cast<unsigned char>(c)); }))
       return false;
-    rest = rest.substr(static_cast<std::size_t>(n));
+    int hours = std::stoi(digits.substr(0, 2));
+    int minutes = digits.size() == 4 ? std::stoi(digits.substr(2)) : 0;
+    if (hours > 23 || minutes > 59)
+      return false;
+    offset = std::chrono::minutes(hours * 60 + minutes);
+    if (rest[0] == '-')
+      offset = -offset;
+  } else {
+    return false;
   }
-  if (!rest.empty() && rest != "Z")
-    return false;
-  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60)
-    return false;
-  std::tm tm{};
-  tm.tm_year = y - 1900;
-  tm.tm_mon = mo - 1;
-  tm.tm_mday = d;
-  tm.tm_hour = h;
-  tm.tm_min = mi;
-  tm.tm_sec = s;
-  auto secs = timegm(&tm);
-  if (tm.tm_mday != d) // 2026-02-31 normalises to March
-    return false;
-  out = static_cast<timestamp>(secs) * 1000 + millis;
+  out = (tp - offset).time_since_epoch().count();
   return true;
 }
 

@@ -17,8 +17,10 @@ timestamp now_ms();
 /// an empty string for 0 (not set).
 std::string to_iso8601(timestamp ms);
 
-/// Parses "YYYY-MM-DD HH:MM:SS" or "YYYY-MM-DDTHH:MM:SS[.mmm][Z]" as UTC;
-/// false when the text is not such a time.
+/// Parses ISO 8601 "YYYY-MM-DDTHH:MM:SS[.fff][Z|+HH:MM|-HH:MM|+HHMM|+HH]"
+/// (or with a space for the 'T'); without a zone it is UTC. The fraction is
+/// a decimal fraction of a second (".5" = 500 ms; digits beyond milliseconds
+/// are dropped). False when the text is not such a time (also 2026-02-31).
 bool parse_utc_time(const std::string& text, timestamp& out);
 
 } // namespace cafflow

@@ -1,4 +1,8 @@
 // Time zones (IANA, from the system's tz database) and local wall-clock times.
+// A zone is named by date::time_zone (the names and the machine's zone come
+// from date-tz); conversions go through Google's cctz (libcctz), which reads
+// each zone file's POSIX rule for the times after its last listed transition
+// — date-tz does not, which put America/New_York an hour off in summer 2040.
 #pragma once
 
 #include <string>
@@ -29,5 +33,16 @@ date::local_time<std::chrono::milliseconds> to_local(timestamp t, const date::ti
 /// The instant of a wall-clock time in `zone`, with the same gap and
 /// overlap rules as parse_local_time.
 timestamp from_local(date::local_time<std::chrono::milliseconds> t, const date::time_zone& zone);
+
+/// What a wall-clock time is in `zone`, as date::time_zone::get_info would
+/// say — unique, nonexistent (in a gap: `first` ends and `second` begins at
+/// the transition) or ambiguous (repeated: likewise) — but right also after
+/// 2037. Only `result`, the offsets and the transition instants (`first.end`,
+/// `second.begin`) are filled in, and `first.begin`/`second.end` of a unique
+/// time.
+date::local_info local_info(date::local_seconds t, const date::time_zone& zone);
+
+/// The UTC offset of `zone` at instant `t`.
+std::chrono::seconds utc_offset(timestamp t, const date::time_zone& zone);
 
 } // namespace cafflow

@@ -1,5 +1,5 @@
 // Parses and validates definition files: a workflow (akkaflow's format,
-// extended) or a legacy standalone coordinator (WORKFLOW-FORMAT.md).
+// extended) or a legacy standalone coordinator (docs/WORKFLOWS.md).
 #pragma once
 
 #include <map>

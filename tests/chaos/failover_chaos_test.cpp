@@ -1,4 +1,4 @@
-// Chaos test of high availability (ARCHITECTURE.md §6), bounded in time: a
+// Chaos test of high availability (docs/OPERATIONS.md, "High availability"), bounded in time: a
 // master, a standby, two workers and the http server on one store; a steady
 // stream of chains and fan-outs whose tasks log every run to a file of their
 // own, and a seconds cron; meanwhile the active master is SIGKILLed or frozen

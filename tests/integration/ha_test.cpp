@@ -1,4 +1,4 @@
-// High availability with real processes (ARCHITECTURE.md §6): a master and a
+// High availability with real processes (docs/OPERATIONS.md, "High availability"): a master and a
 // standby on one store. The standby takes over when the master is killed or
 // frozen past its lease; nothing runs twice; an old master that wakes up
 // dispatches nothing and comes back as the standby.

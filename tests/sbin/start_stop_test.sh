@@ -24,6 +24,12 @@ expect_contains "$out" "started worker 127.0.0.1:$P2"
 expect_contains "$out" "the web page: http://127.0.0.1:$P3/"
 page="$(curl -sf "http://127.0.0.1:$P3/")" || fail "the web page does not answer"
 expect_contains "$page" '<script src="/ui/app.js"></script>'
+# A line per step: the build (up to date here, or its progress), each role
+# as it starts, what it waits for.
+expect_contains "$out" "setup: build"
+expect_contains "$out" "starting master 127.0.0.1:$P1 (pid "
+expect_contains "$out" "starting worker 127.0.0.1:$P2 (pid "
+expect_contains "$out" "waiting for the API at http://127.0.0.1:$P3 and 1 worker(s) to register"
 
 # 2. Master, worker and http are separate processes of this config.
 for role in master worker http; do
@@ -91,6 +97,10 @@ expect_contains "$out" "started worker 127.0.0.1:$P2"
 # 5. Stop: nothing of this config remains.
 out="$("$SRC/sbin/stop-cluster" --conf "$CONF")" || fail "stop-cluster failed"
 expect_contains "$out" "stopped 3 processes"
+# It says what it waits for.
+expect_contains "$out" "stopping master 127.0.0.1:$P1 (pid "
+expect_contains "$out" "running attempts finish (master.drain_grace_s = 30s)"
+expect_contains "$out" "stopping worker 127.0.0.1:$P2"
 if pgrep -f -- "--conf $CONF " > /dev/null; then fail "processes left: $(pgrep -af -- "--conf $CONF ")"; fi
 if pgrep -f -- "cafflow-spawner --fd 3 --worker 127.0.0.1:$P2" > /dev/null; then fail "the spawner is left"; fi
 out="$("$SRC/sbin/stop-cluster" --conf "$CONF")"

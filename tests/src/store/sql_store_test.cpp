@@ -1838,3 +1838,103 @@ TEST_CASE_TEMPLATE("a fenced store records no delivery for an old master", B, BA
   REQUIRE_FALSE(refused);
   CHECK(refused.error().code == ec::fenced);
 }
+
+TEST_CASE_TEMPLATE("pruning deletes old ended instances and versions beyond the newest K", B,
+                   BACKENDS) {
+  B backend;
+  auto db = open(backend.url);
+  std::vector<store_write> batch;
+  // Ended at 1000, 2000, 3000; one still running that started long ago; one
+  // ended after the cutoff.
+  auto add = [&](const std::string& id, const std::string& status, timestamp finished,
+                 int version = 1) {
+    auto r = make_instance(id, "flow", status);
+    r.version = version;
+    r.finished = finished;
+    batch.push_back(instance_put{r});
+    batch.push_back(node_put{id, 0, make_node("a", status == "running" ? "running" : "succeeded")});
+    batch.push_back(attempt_put{id, "a", make_attempt(1, "succeeded")});
+    batch.push_back(attempt_put{id, "a", make_attempt(2, "succeeded")});
+  };
+  add("i1", "succeeded", 1000);
+  add("i2", "failed", 2000);
+  add("i3", "killed", 3000);
+  add("i4", "running", 0, 2);
+  add("i5", "succeeded", 9000);
+  batch.push_back(dependency_put{dependency_record{"down", "flow", 77, "i1", 1500}});
+  execution_record first_run;
+  first_run.instance_id = "i1";
+  batch.push_back(execution_put{first_run});
+  batch.push_back(alert_put{alert_row("old-sent", "oncall", 1000)});
+  batch.push_back(alert_put{alert_row("old-pending", "oncall", 1000)});
+  batch.push_back(alert_put{alert_row("young-sent", "oncall", 8000)});
+  REQUIRE(db->apply(batch));
+  {
+    auto due = db->due_alerts(100000, 10);
+    REQUIRE(due);
+    for (auto row : *due)
+      if (row.dedup_key != "old-pending|oncall") {
+        row.status = "sent";
+        REQUIRE(db->update_alerts({row}));
+      }
+  }
+
+  SUBCASE("instances") {
+    // A dry run counts and deletes nothing.
+    auto counted = db->prune_instances(5000, 100, true);
+    REQUIRE(counted);
+    CHECK(counted->instances == 3);
+    CHECK(counted->nodes == 3);
+    CHECK(counted->attempts == 6);
+    CHECK(counted->ids == std::vector<std::string>{"i1", "i2", "i3"});
+    CHECK(db->instance("i1")->has_value());
+    // Batches: the oldest first.
+    auto first = db->prune_instances(5000, 2, false);
+    REQUIRE(first);
+    CHECK(first->ids == std::vector<std::string>{"i1", "i2"});
+    CHECK_FALSE(db->instance("i1")->has_value());
+    CHECK_FALSE(db->instance("i2")->has_value());
+    auto rest = db->prune_instances(5000, 2, false);
+    REQUIRE(rest);
+    CHECK(rest->ids == std::vector<std::string>{"i3"});
+    CHECK(db->prune_instances(5000, 2, false)->instances == 0);
+    // Running and young ones stay; nothing of the deleted ones is left.
+    CHECK(db->instance("i4")->has_value());
+    CHECK(db->instance("i5")->has_value());
+    for (const char* table : {"node_instance", "attempt", "dependency_state"})
+      CHECK(raw_rows(backend.url, std::string("SELECT COUNT(*) FROM ") + table
+                                    + " WHERE instance_id IN ('i1', 'i2', 'i3')")
+            == std::vector<std::string>{"0"});
+    CHECK(raw_rows(backend.url, "SELECT COUNT(*) FROM attempt")
+          == std::vector<std::string>{"4"});
+    CHECK(raw_rows(backend.url, "SELECT COUNT(*) FROM execution WHERE instance_id = 'i1'")
+          == std::vector<std::string>{"0"});
+    // Alerts: the old delivered one is gone; the pending and the young stay.
+    CHECK(raw_rows(backend.url, "SELECT dedup_key FROM alert ORDER BY dedup_key")
+          == std::vector<std::string>{"old-pending|oncall", "young-sent|oncall"});
+  }
+
+  SUBCASE("versions") {
+    workflow_record w{"flow", "/d", "desc", "me", "/x/flow.xml", "h", 1, 10, 3, "active"};
+    for (int v = 1; v <= 4; ++v) {
+      w.version = v;
+      REQUIRE(db->apply({workflow_put{w, "<xml v='" + std::to_string(v) + "'/>"}}));
+    }
+    // Keep the newest 1 (version 4) and version 2, which the running i4 runs.
+    auto counted = db->prune_versions(1, 100, true);
+    REQUIRE(counted);
+    CHECK(counted->ids == std::vector<std::string>{"flow@1", "flow@3"});
+    CHECK(db->workflow_history("flow")->size() == 4);
+    auto pruned = db->prune_versions(1, 1, false);
+    REQUIRE(pruned);
+    CHECK(pruned->versions == 1);
+    REQUIRE(db->prune_versions(1, 100, false));
+    auto history = db->workflow_history("flow");
+    REQUIRE(history);
+    std::vector<int> left;
+    for (const auto& v : *history)
+      left.push_back(v.version);
+    CHECK(left == std::vector<int>{2, 4});
+    CHECK(db->workflow_version("flow", 4)->has_value());
+  }
+}
