@@ -11,7 +11,7 @@
 -- digest (0 = its own message); event is the event as JSON.
 CREATE TABLE alert (
   id          INTEGER PRIMARY KEY AUTOINCREMENT,
-  dedup_key   TEXT    NOT NULL UNIQUE,
+  dedup_key   TEXT    NOT NULL,
   channel     TEXT    NOT NULL,
   kind        TEXT    NOT NULL,
   severity    TEXT    NOT NULL,
@@ -28,5 +28,6 @@ CREATE TABLE alert (
   sent_with   INTEGER NOT NULL,
   answer      TEXT    NOT NULL
 );
+CREATE UNIQUE INDEX alert_dedup ON alert (dedup_key);
 CREATE INDEX alert_pending ON alert (status, next_at);
 CREATE INDEX alert_by_workflow ON alert (workflow, id);

@@ -138,7 +138,7 @@ TEST_CASE("a failed run mails its receivers once, with the failed node and its l
   CHECK(c.api("GET", "/api/v1/alerts/999999").status == 404);
 }
 
-TEST_CASE("retry, warn-timeout, max-duration, sla and data-monitor alerts; every webhook template") {
+TEST_CASE("retry, warn-timeout, max-duration, sla and data-monitor alerts and every webhook template") {
   temp_dir hook_dir;
   http_receiver hook(hook_dir);
   cluster_options opts;
