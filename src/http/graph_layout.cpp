@@ -4,31 +4,50 @@
 #include <map>
 #include <mutex>
 
+#include <dlfcn.h>
+
 #include <graphviz/gvc.h>
 #include <graphviz/gvplugin.h>
-
-// The two Graphviz plugins used, linked in (no plugin configuration file is
-// read, no other plugin is loaded: no X11, no fonts from pango).
-extern "C" {
-extern gvplugin_library_t gvplugin_dot_layout_LTX_library;
-extern gvplugin_library_t gvplugin_core_LTX_library;
-}
 
 namespace cafflow {
 
 namespace {
 
-lt_symlist_t preloaded_plugins[] = {
-  {"gvplugin_dot_layout_LTX_library", &gvplugin_dot_layout_LTX_library},
-  {"gvplugin_core_LTX_library", &gvplugin_core_LTX_library},
-  {nullptr, nullptr},
-};
-
 std::mutex graphviz_mutex;
 
+/// Why a plugin could not be loaded ("" = both are there).
+std::string plugin_error;
+
+// The two Graphviz plugins used, opened from libgvc6's plugin directory
+// (CAFFLOW_GRAPHVIZ_PLUGIN_DIR, found at build time) and handed to Graphviz
+// as built-ins: no plugin configuration file is read, no other plugin is
+// loaded (no X11, no fonts from pango). They live in a directory the
+// dynamic linker does not search, so they are not linked: the binaries
+// need no RPATH.
 GVC_t* context() {
   // Lives as long as the process: Graphviz keeps global state anyway.
-  static GVC_t* gvc = gvContextPlugins(preloaded_plugins, 0);
+  static GVC_t* gvc = [] {
+    static lt_symlist_t plugins[3] = {};
+    int n = 0;
+    for (auto [file, symbol] :
+         {std::pair<const char*, const char*>{"libgvplugin_dot_layout.so.6",
+                                              "gvplugin_dot_layout_LTX_library"},
+          std::pair<const char*, const char*>{"libgvplugin_core.so.6",
+                                              "gvplugin_core_LTX_library"}}) {
+      auto path = std::string(CAFFLOW_GRAPHVIZ_PLUGIN_DIR) + "/" + file;
+      void* library = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+      void* address = library != nullptr ? dlsym(library, symbol) : nullptr;
+      if (address == nullptr) {
+        const char* why = dlerror();
+        plugin_error += (plugin_error.empty() ? "" : "; ") + std::string("cannot load ") + path
+                        + (why != nullptr ? std::string(": ") + why : std::string());
+        continue;
+      }
+      plugins[n++] = lt_symlist_t{symbol, address};
+    }
+    plugins[n] = lt_symlist_t{nullptr, nullptr};
+    return gvContextPlugins(plugins, 0);
+  }();
   return gvc;
 }
 
@@ -129,7 +148,9 @@ expected<std::string> layout_svg(const std::vector<dag_node>& nodes,
   }
   if (gvLayout(gvc, g, "dot") != 0) {
     agclose(g);
-    return make_error(ec::unspecified, "Graphviz could not lay the graph out");
+    return make_error(ec::unspecified,
+                      "Graphviz could not lay the graph out"
+                        + (plugin_error.empty() ? std::string() : " (" + plugin_error + ")"));
   }
   char* data = nullptr;
   unsigned int length = 0;

@@ -24,7 +24,7 @@ void age(const std::string& path, int days) {
 
 TEST_SUITE("exec/retention") {
 
-TEST_CASE("the cutoff is now minus the days; 0 days keeps everything") {
+TEST_CASE("the cutoff is now minus the days - 0 days keeps everything") {
   CHECK(retention_cutoff(100 * day_ms, 7) == 93 * day_ms);
   CHECK(retention_cutoff(100 * day_ms, 0) == 0);
 }

@@ -1302,7 +1302,7 @@ TEST_CASE("sse_event puts every line of the data on a data: line") {
   CHECK(sse_event("e", "a\n\nb").find("\n\n") == sse_event("e", "a\n\nb").size() - 2);
 }
 
-TEST_CASE("GET /workflows pages with limit and offset; detail adds runs and the coordinator") {
+TEST_CASE("GET /workflows pages with limit and offset - detail adds runs and the coordinator") {
   fake_backend b;
   auto all = body_of(call(b, "GET", "/api/v1/workflows?status=all"));
   CHECK(all["total"] == 3);
@@ -1338,7 +1338,7 @@ TEST_CASE("GET /workflows pages with limit and offset; detail adds runs and the 
   check_error(call(b, "GET", "/api/v1/workflows?detail=true&limit=500"), 400, "at most 100");
 }
 
-TEST_CASE("GET /workflows/{name}/graph draws the DAG with Graphviz; versions give the XML") {
+TEST_CASE("GET /workflows/{name}/graph draws the DAG with Graphviz - versions give the XML") {
   fake_backend b;
   auto r = call(b, "GET", "/api/v1/workflows/w/graph");
   CHECK(r.status == 200);

@@ -61,7 +61,7 @@ TEST_CASE("the page's files are embedded and served with their content types") {
   CHECK(index.body.find("https://") == std::string::npos);
 }
 
-TEST_CASE("an asset has an ETag; a request that names it gets 304 without the body") {
+TEST_CASE("an asset has an ETag - a request that names it gets 304 without the body") {
   auth_settings open;
   auto first = handle_page(get("/ui/app.js"), open);
   auto etag = header(first, "ETag");
@@ -132,7 +132,7 @@ TEST_CASE("login sets an HttpOnly SameSite=Strict cookie only for the right toke
   CHECK(none["token_required"] == false);
 }
 
-TEST_CASE("the page's cookie authenticates; changes need the page's header too (CSRF)") {
+TEST_CASE("the page's cookie authenticates - changes need the page's header too (CSRF)") {
   auth_settings auth{"s3cret", false};
   auto cookie = std::string(session_cookie) + "=" + session_value("s3cret");
   bool authenticated = false;

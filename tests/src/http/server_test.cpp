@@ -241,7 +241,7 @@ TEST_CASE("a streamed response sends its head, then each piece as it is written,
   CHECK(c.closed_by_server(std::chrono::seconds(10)));
 }
 
-TEST_CASE("a client that leaves a stream stops its producer; other requests still work") {
+TEST_CASE("a client that leaves a stream stops its producer - other requests still work") {
   stream_fixture f;
   f.count = -1; // endless
   f.pause = std::chrono::milliseconds(5);
