@@ -151,6 +151,8 @@ using dependency_waiter_actor = caf::typed_actor<
   caf::reacts_to<atom::changed, std::uint64_t>,
   // internal: a failure's wait-minutes of a waiter (key) may be over (generation).
   caf::reacts_to<atom::timeout, std::string, std::uint64_t>,
+  // internal: the workflow's sla after the logical time of a queued waiter (key) is over.
+  caf::reacts_to<atom::alert, std::string>,
   // master: the report for a workflow (definition, name) at a logical time,
   // for an instance (id, "" = none) waiting since (ms).
   caf::replies_to<atom::dependency, workflow_ptr, std::string, timestamp, std::string,
@@ -212,6 +214,9 @@ using registry_actor = caf::typed_actor<
   caf::replies_to<atom::workflows>::with<std::vector<workflow_record>>,
   // master: every workflow ever loaded, the removed ones too (true), or the active ones.
   caf::replies_to<atom::workflows, bool>::with<std::vector<workflow_record>>,
+  // master: the alert channels of the workflows downstream of one (name):
+  // their mail-receivers (alert/alert.hpp, downstream_channels).
+  caf::replies_to<atom::downstream, std::string>::with<std::vector<std::string>>,
   // anyone: counts.
   caf::replies_to<atom::status>::with<status_map>>;
 
@@ -276,6 +281,9 @@ using alerter_actor = caf::typed_actor<
   // store write of its own (worker lost, failover, store degraded, invalid
   // file): written to the outbox, then sent.
   caf::reacts_to<atom::alert, alert_event>,
+  // dependency_waiter: an event of a workflow for its channels (an instance
+  // still waiting on its dependencies past its sla): written, then sent.
+  caf::reacts_to<atom::alert, alert_event, std::vector<std::string>>,
   // instance_runner: alert rows went to the store writer: look at the outbox soon.
   caf::reacts_to<atom::alert>,
   // internal: time to look at the outbox.
@@ -395,6 +403,9 @@ using api_actor = caf::typed_actor<
 using master_actor = api_actor::extend<
   // instance_runner: the instance ended (id, final status).
   caf::reacts_to<atom::done, std::string, std::string>,
+  // instance_runner: the instance failed on its default alert route: this
+  // event goes to the owners of the workflows downstream of it too.
+  caf::reacts_to<atom::alert, alert_event>,
   // coordinator: carry out a fire; answers the instances started ("" when
   // none: skipped for overlap, or fired before).
   caf::replies_to<atom::fire, fire_request>::with<std::string>,

@@ -206,6 +206,15 @@ alerter_actor::behavior_type alerter(alerter_actor::stateful_pointer<alerter_sta
         st.unwritten.push_back(std::move(row));
       round(self);
     },
+    [self](atom::alert, alert_event& e, std::vector<std::string>& channels) {
+      auto& st = self->state;
+      if (e.at == 0)
+        e.at = now_ms();
+      st.log->warn("{}: {}", e.kind, e.title);
+      for (auto& row : outbox_rows(e, channels, now_ms()))
+        st.unwritten.push_back(std::move(row));
+      round(self);
+    },
     [self](atom::alert) { round(self); },
     [self](atom::tick) {
       round(self);

@@ -6,9 +6,11 @@
 #include <caf/event_based_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
+#include "alert/alert.hpp"
 #include "engine/params.hpp"
 #include "log.hpp"
 #include "store/store.hpp"
+#include "util/time.hpp"
 
 namespace cafflow {
 
@@ -170,7 +172,42 @@ dependency_waiter(dependency_waiter_actor::stateful_pointer<dependency_waiter_st
       w.part = std::move(*part);
       w.logical_time = logical_time;
       w.since = since;
+      auto sla_s = w.wf->sla_s;
       add(self, std::move(w));
+      auto& st = self->state;
+      if (st.cfg.alerter && sla_s > 0 && st.sla_alerted.count(id) == 0) {
+        auto due = logical_time + sla_s * 1000;
+        auto delay = std::max<timestamp>(due - now_ms(), 0);
+        self->delayed_send(self, std::chrono::milliseconds(delay), atom::alert::value,
+                           key_of(id, ""));
+      }
+    },
+    [self](atom::alert, const std::string& key) {
+      // The sla of a queued instance is over: if it still waits, say on what.
+      auto& st = self->state;
+      auto it = st.waiters.find(key);
+      if (it == st.waiters.end() || !st.cfg.alerter)
+        return;
+      const auto& w = it->second;
+      if (!st.sla_alerted.insert(w.instance_id).second)
+        return;
+      alert_event e;
+      e.key = "sla:" + w.instance_id + ":1"; // as its runner's first execution (one alert)
+      e.kind = "sla";
+      e.severity = "critical";
+      e.workflow = w.wf->name;
+      e.instance_id = w.instance_id;
+      e.at = now_ms();
+      e.logical_time = w.logical_time;
+      e.title = "workflow " + w.wf->name + " is late: still waiting on its dependencies "
+                + std::to_string(w.wf->sla_s) + " s after its logical time";
+      e.message = "logical time " + to_iso8601(w.logical_time) + ", waiting since "
+                  + to_iso8601(w.since)
+                  + (w.last_message.empty() ? std::string() : ": " + w.last_message);
+      auto channels = workflow_channels(*w.wf);
+      st.log->warn("{} {}: {}", w.instance_id, e.title, e.message);
+      if (!channels.empty())
+        self->send(st.cfg.alerter, atom::alert::value, std::move(e), std::move(channels));
     },
     [self](atom::wait, const std::string& id, const std::string& node, int attempt,
            workflow_ptr wf, timestamp logical_time, timestamp since,

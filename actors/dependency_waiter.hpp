@@ -31,6 +31,9 @@ struct dependency_waiter_config {
   master_actor master;
   /// Zone of workflows that name none (empty = this machine's).
   std::string default_timezone;
+  /// Hears of queued instances still waiting past their workflow's sla
+  /// (null = alerts off).
+  alerter_actor alerter;
 };
 
 /// One waiter: a queued instance (node "") or a dependent node.
@@ -66,6 +69,8 @@ struct dependency_waiter_state {
   bool barrier_pending = false;
   std::uint64_t timers = 0;
   std::uint64_t evaluations = 0;
+  /// Instances whose late wait was alerted (once each).
+  std::set<std::string> sla_alerted;
   std::shared_ptr<spdlog::logger> log;
 };
 

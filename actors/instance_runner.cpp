@@ -175,18 +175,12 @@ void report_to_self(self_ptr self, std::size_t node, int attempt, const char* ou
   self->send(self, atom::report::value, std::move(r));
 }
 
-/// An alert of this instance (node: its index, or npos), with the rows of
-/// its channels added to `batch`: they commit with the state change that
-/// caused them. Nothing when alerts are off or the workflow names nobody.
-void raise_alert(self_ptr self, store_batch& batch, std::string kind, std::string key,
-                 std::string severity, std::size_t node, std::string title,
-                 std::string message) {
+/// The event of an alert of this instance (node: its index, or npos), with
+/// the instance's node table.
+alert_event make_alert_event(self_ptr self, std::string kind, std::string key,
+                             std::string severity, std::size_t node, std::string title,
+                             std::string message) {
   auto& st = self->state;
-  if (!st.cfg.alerter)
-    return;
-  auto channels = workflow_channels(*st.cfg.wf);
-  if (channels.empty())
-    return;
   const auto& r = st.cfg.record;
   alert_event e;
   e.key = std::move(key);
@@ -210,6 +204,23 @@ void raise_alert(self_ptr self, store_batch& batch, std::string kind, std::strin
     e.nodes.push_back(alert_node{st.cfg.wf->nodes[i].name, to_string(n.status), n.attempts,
                                  n.started, n.finished, first_line.substr(0, 300)});
   }
+  return e;
+}
+
+/// An alert of this instance (node: its index, or npos), with the rows of
+/// its channels added to `batch`: they commit with the state change that
+/// caused them. Nothing when alerts are off or the workflow names nobody.
+void raise_alert(self_ptr self, store_batch& batch, std::string kind, std::string key,
+                 std::string severity, std::size_t node, std::string title,
+                 std::string message) {
+  auto& st = self->state;
+  if (!st.cfg.alerter)
+    return;
+  auto channels = workflow_channels(*st.cfg.wf);
+  if (channels.empty())
+    return;
+  auto e = make_alert_event(self, std::move(kind), std::move(key), std::move(severity), node,
+                            std::move(title), std::move(message));
   for (auto& row : outbox_rows(e, channels, e.at))
     batch.emplace_back(alert_put{std::move(row)});
   self->send(st.cfg.alerter, atom::alert::value);
@@ -312,21 +323,29 @@ void apply(self_ptr self, std::vector<effect> effects, store_batch batch = {},
   }
   if (finished || starts_execution)
     batch.emplace_back(execution_put{execution_row(st)});
-  if (finished && mail_level_wants(*st.cfg.wf, st.cfg.record.status)) {
+  bool tell_downstream = finished && st.cfg.alerter && st.cfg.record.status == "failed"
+                         && st.cfg.wf->alert_to.empty();
+  if (finished && (tell_downstream || mail_level_wants(*st.cfg.wf, st.cfg.record.status))) {
     const auto& r = st.cfg.record;
     auto node = failed_node(st);
     std::string message = r.message;
     if (node != workflow::npos && r.status != "succeeded")
       message = st.machine->node(node).message;
-    raise_alert(self, batch, "instance_" + r.status,
-                "instance:" + r.id + ":" + r.status + ":" + std::to_string(r.started),
-                r.status == "succeeded" ? "info" : "critical",
-                r.status == "succeeded" ? workflow::npos : node,
-                "workflow " + r.workflow + " " + r.status
-                  + (node != workflow::npos && r.status != "succeeded"
-                       ? " at node " + st.cfg.wf->nodes[node].name
-                       : ""),
-                message);
+    auto kind = "instance_" + r.status;
+    auto key = "instance:" + r.id + ":" + r.status + ":" + std::to_string(r.started);
+    auto severity = r.status == "succeeded" ? "info" : "critical";
+    auto at = r.status == "succeeded" ? workflow::npos : node;
+    auto title = "workflow " + r.workflow + " " + r.status
+                 + (node != workflow::npos && r.status != "succeeded"
+                      ? " at node " + st.cfg.wf->nodes[node].name
+                      : "");
+    if (mail_level_wants(*st.cfg.wf, r.status))
+      raise_alert(self, batch, kind, key, severity, at, title, message);
+    // The default route adds the owners of the workflows downstream (the
+    // master knows them); the outbox's key keeps one mail per receiver list.
+    if (tell_downstream)
+      self->send(st.cfg.master, atom::alert::value,
+                 make_alert_event(self, kind, key, severity, at, title, message));
   }
   persist(self, instance_changed, std::move(batch), std::move(ack));
   if (finished) {
@@ -646,7 +665,10 @@ instance_runner(instance_runner_actor::stateful_pointer<instance_runner_state> s
         return;
       const auto& r = st.cfg.record;
       store_batch batch;
-      raise_alert(self, batch, "sla", "sla:" + r.id + ":" + std::to_string(r.started),
+      // Keyed by execution: a rerun may be late again; the first execution's
+      // key is the one the dependency waiter uses for a queued instance still
+      // waiting past its sla, so that one late instance alerts once.
+      raise_alert(self, batch, "sla", "sla:" + r.id + ":" + std::to_string(r.execution),
                   "critical", workflow::npos,
                   "workflow " + r.workflow + " is late: not succeeded "
                     + std::to_string(st.cfg.wf->sla_s) + " s after its logical time",

@@ -33,10 +33,14 @@ master_actor::behavior_type master(master_actor::stateful_pointer<master_state> 
   st.writer = self->spawn<caf::detached>(store_writer, st.cfg.writer_db,
                                          caf::actor_cast<master_actor>(self));
   st.reader = self->spawn<caf::detached>(store_reader, st.cfg.reader_db);
+  if (st.cfg.alerts.db) {
+    st.alerter = self->spawn<caf::detached>(alerter, st.cfg.alerts);
+    st.cfg.alerts.db = nullptr;
+  }
   st.waiter = self->spawn<caf::detached>(
     dependency_waiter, dependency_waiter_config{st.cfg.waiter_db, st.writer,
                                                 caf::actor_cast<master_actor>(self),
-                                                st.cfg.default_timezone});
+                                                st.cfg.default_timezone, st.alerter});
   coordinator_config cc;
   cc.master = caf::actor_cast<master_actor>(self);
   cc.default_timezone = st.cfg.default_timezone;
@@ -58,10 +62,6 @@ master_actor::behavior_type master(master_actor::stateful_pointer<master_state> 
   st.registry = self->spawn(registry, registry_config{st.cfg.known_workflows,
                                                       std::move(st.cfg.known_files), st.writer,
                                                       st.coordinator, st.backfiller});
-  if (st.cfg.alerts.db) {
-    st.alerter = self->spawn<caf::detached>(alerter, st.cfg.alerts);
-    st.cfg.alerts.db = nullptr;
-  }
   dispatcher_config dc;
   dc.epoch = st.cfg.epoch;
   dc.worker_timeout = st.cfg.worker_timeout;
@@ -232,6 +232,25 @@ master_actor::behavior_type master(master_actor::stateful_pointer<master_state> 
     [self](atom::workflow, const std::string& name) { return workflow_detail_of(self, name); },
     [self](atom::done, const std::string& id, const std::string& status) {
       instance_done(self, id, status);
+    },
+    [self](atom::alert, alert_event& e) {
+      // A failure on its default route: the owners of the workflows
+      // downstream hear of it too (the registry knows them).
+      auto& st = self->state;
+      if (!st.alerter)
+        return;
+      auto workflow = e.workflow;
+      self->request(st.registry, st.cfg.request_timeout, atom::downstream::value, workflow)
+        .then(
+          [self, e = std::move(e)](std::vector<std::string>& channels) mutable {
+            if (!channels.empty() && self->state.alerter)
+              self->send(self->state.alerter, atom::alert::value, std::move(e),
+                         std::move(channels));
+          },
+          [self, workflow](caf::error& err) {
+            self->state.log->warn("the workflows downstream of {} are not told of its failure: {}",
+                                  workflow, self->system().render(err));
+          });
     },
     [self](atom::drain) { check_drain(self); },
     [self](atom::lease, timestamp until, const std::string& taken_by) {

@@ -3,6 +3,7 @@
 #include <caf/event_based_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
+#include "alert/alert.hpp"
 #include "log.hpp"
 
 namespace cafflow {
@@ -67,6 +68,13 @@ registry_actor::behavior_type registry(registry_actor::stateful_pointer<registry
     [self](atom::workflows) { return self->state.defs->workflows(); },
     [self](atom::workflows, bool all) {
       return all ? self->state.defs->known_workflows() : self->state.defs->workflows();
+    },
+    [self](atom::downstream, const std::string& name) {
+      std::vector<const workflow*> all;
+      for (const auto& r : self->state.defs->workflows())
+        if (const auto* e = self->state.defs->find(r.name))
+          all.push_back(e->wf.get());
+      return downstream_channels(name, all);
     },
     [self](atom::status) -> status_map {
       auto files = self->state.defs->files();

@@ -37,6 +37,7 @@ using backfill = caf::atom_constant<caf::atom("backfill")>;
 using backfills = caf::atom_constant<caf::atom("backfills")>;
 using cancel = caf::atom_constant<caf::atom("cancel")>;
 using alert = caf::atom_constant<caf::atom("alert")>;
+using downstream = caf::atom_constant<caf::atom("downstream")>;
 using changed = caf::atom_constant<caf::atom("changed")>;
 using commit = caf::atom_constant<caf::atom("commit")>;
 using connect = caf::atom_constant<caf::atom("connect")>;

@@ -95,6 +95,22 @@ std::vector<std::string> workflow_channels(const workflow& wf) {
   return {mail};
 }
 
+std::vector<std::string> downstream_channels(const std::string& name,
+                                             const std::vector<const workflow*>& all) {
+  std::vector<std::string> channels;
+  for (const auto* wf : all) {
+    if (wf == nullptr || wf->name == name || !wf->coordinator)
+      continue;
+    auto upstream = dependency_workflows(wf->coordinator->depends);
+    if (std::find(upstream.begin(), upstream.end(), name) == upstream.end())
+      continue;
+    auto mail = receivers_channel(wf->mail_receivers);
+    if (!mail.empty() && std::find(channels.begin(), channels.end(), mail) == channels.end())
+      channels.push_back(std::move(mail));
+  }
+  return channels;
+}
+
 bool mail_level_wants(const workflow& wf, const std::string& status) {
   const char* level = status == "succeeded" ? "W_SUCCESSED"
                       : status == "failed"  ? "W_FAILED"

@@ -23,6 +23,13 @@ alert_event alert_event_from_json(const nlohmann::json& doc);
 /// mail-receivers by mail ("mail:a,b"), else none.
 std::vector<std::string> workflow_channels(const workflow& wf);
 
+/// Where a failure of workflow `name` also goes by default (as akkaflow 2.8
+/// did): the mail-receivers of the workflows downstream of it — those whose
+/// coordinator's depend-list names it, directly — by mail, one channel
+/// each, without duplicates. `all` holds every active workflow.
+std::vector<std::string> downstream_channels(const std::string& name,
+                                             const std::vector<const workflow*>& all);
+
 /// Whether the workflow's mail-level asks for an instance that ended with
 /// `status` (succeeded, failed, killed) to be alerted.
 bool mail_level_wants(const workflow& wf, const std::string& status);

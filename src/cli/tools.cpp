@@ -307,7 +307,7 @@ int store_copy(const std::string& from_url, const std::string& to_url, const std
   out << "done: " << copied->workflows << " workflows, " << copied->versions << " versions, "
       << copied->instances << " instances, " << copied->files << " xmlconfig files, "
       << copied->coordinators << " coordinator states, " << copied->fires << " fires, "
-      << copied->dependencies << " dependencies\n";
+      << copied->dependencies << " dependencies, " << copied->backfills << " backfills\n";
   return exit_code::ok;
 }
 

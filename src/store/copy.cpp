@@ -1,3 +1,4 @@
+#include <limits>
 #include <map>
 
 #include "store/store.hpp"
@@ -141,6 +142,29 @@ expected<copy_counts> copy_store(store& from, store& to,
     last = page->back();
     say(std::to_string(counts.dependencies) + " dependencies");
   }
+  // Backfills with their items, one backfill per transaction.
+  auto backfills = from.backfills("", std::numeric_limits<int>::max());
+  if (!backfills)
+    return backfills.error();
+  for (const auto& listed : *backfills) {
+    auto full = from.backfill(listed.id);
+    if (!full)
+      return full.error();
+    if (!*full)
+      continue; // gone meanwhile
+    batch.clear();
+    auto row = **full;
+    auto items = std::move(row.items);
+    row.items.clear();
+    batch.emplace_back(backfill_put{std::move(row)});
+    for (auto& item : items)
+      batch.emplace_back(backfill_item_put{std::move(item)});
+    if (auto done = to.apply(batch); !done)
+      return done.error();
+    ++counts.backfills;
+  }
+  if (counts.backfills > 0)
+    say(std::to_string(counts.backfills) + " backfills");
   return counts;
 }
 

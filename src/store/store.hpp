@@ -369,12 +369,17 @@ struct copy_counts {
   std::size_t coordinators = 0;
   std::size_t fires = 0;
   std::size_t dependencies = 0;
+  /// Backfills (each with its items).
+  std::size_t backfills = 0;
 };
 
 /// Copies everything `from` holds into `to`, which must be empty (both
-/// migrated): workflows with every version, every instance with its nodes
-/// and attempts, the xmlconfig file states, and the coordinators' states,
-/// fires and satisfied dependencies. For moving from SQLite to
+/// migrated): workflows with every version, every instance with its nodes,
+/// attempts and executions, the xmlconfig file states, the coordinators'
+/// states, fires and satisfied dependencies, and the backfills with their
+/// items. Not copied: the alert outbox (its history stays in the old
+/// store; pending alerts are sent by the old store's master before the
+/// move, or not at all). For moving from SQLite to
 /// MySQL/MariaDB (or back) while the cluster is stopped. `progress` hears a
 /// line now and then.
 expected<copy_counts> copy_store(store& from, store& to,

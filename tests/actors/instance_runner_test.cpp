@@ -90,6 +90,7 @@ master_actor::behavior_type probe_master(master_actor::pointer, caf::actor probe
     [=](atom::cancel, std::string&) -> caf::result<backfill_record> { return unused(); },
     [=](atom::fire, fire_request&) -> caf::result<std::string> { return unused(); },
     [](atom::wait, std::string&, std::string&, std::string&) {},
+    [](atom::alert, alert_event&) {},
     [=](atom::launch, backfill_item_record&, param_map&) -> caf::result<std::string> {
       return unused();
     },

@@ -74,7 +74,7 @@ timestamp finished_ms(const json& node) {
 
 TEST_SUITE_BEGIN("alerts");
 
-TEST_CASE("a failed run mails its receivers once, with the failed node and its log tail") {
+TEST_CASE("a failed run mails its receivers and the downstream owners once with the failed node and its log tail") {
   temp_dir mail_dir;
   smtp_server smtp(mail_dir);
   cluster_options opts;
@@ -87,22 +87,32 @@ TEST_CASE("a failed run mails its receivers once, with the failed node and its l
                                       "mail-receivers=\"team@example.com\" "
                                       "mail-level=\"W_SUCCESSED,W_FAILED\"",
                                       "true"));
+  // Downstream of fails: its owner hears of the failure (the default route).
+  c.add_workflow("after.xml",
+                 "<work-flow name=\"after\" mail-receivers=\"owner@example.com\"><coordinator>"
+                 "<depend-list><workflow name=\"fails\"/></depend-list></coordinator>"
+                 "<start name=\"s\" to=\"e\"/><end name=\"e\"/></work-flow>");
   c.start();
+  REQUIRE(wait_until([&] { return c.api("GET", "/api/v1/workflows/after").status == 200; }));
   auto failed = c.wait_for(c.run("fails"));
   REQUIRE(failed["status"] == "failed");
   CHECK(c.wait_for(c.run("quiet"))["status"] == "succeeded");
   CHECK(c.wait_for(c.run("told"))["status"] == "succeeded");
-  REQUIRE_MESSAGE(wait_until([&] { return smtp.received().size() >= 2 && settled(c); },
+  REQUIRE_MESSAGE(wait_until([&] { return smtp.received().size() >= 3 && settled(c); },
                              std::chrono::seconds(30)),
                   c.logs());
   // Anything more would come within a few polls.
   std::this_thread::sleep_for(std::chrono::seconds(2));
   auto mails = smtp.received();
-  REQUIRE(mails.size() == 2);
-  std::string fail_mail, ok_mail;
+  REQUIRE(mails.size() == 3);
+  std::string fail_mail, ok_mail, owner_mail;
   for (const auto& m : mails)
-    (m.find("X-Rcpt: oncall@example.com") == 0 ? fail_mail : ok_mail) = unfold(m);
+    (m.find("X-Rcpt: oncall@example.com") == 0   ? fail_mail
+     : m.find("X-Rcpt: owner@example.com") == 0 ? owner_mail
+                                                 : ok_mail) = unfold(m);
   CHECK(ok_mail.find("X-Rcpt: team@example.com") == 0);
+  CHECK(owner_mail.find("Subject: [cafflow] workflow fails failed at node load")
+        != std::string::npos);
   CHECK(ok_mail.find("workflow told succeeded") != std::string::npos);
   REQUIRE(!fail_mail.empty());
   CHECK(fail_mail.find("Subject: [cafflow] workflow fails failed at node load")
@@ -113,13 +123,15 @@ TEST_CASE("a failed run mails its receivers once, with the failed node and its l
   CHECK(fail_mail.find("http://ops.example:8080/api/v1/instances/" + failed["id"].get<std::string>())
         != std::string::npos);
   // Node failed -> mail in the inbox.
-  auto latency = mtime_ms(smtp.out + "/1.eml") - finished_ms(node_of(failed, "load"));
-  if (fail_mail != unfold(mails[0]))
-    latency = mtime_ms(smtp.out + "/2.eml") - finished_ms(node_of(failed, "load"));
+  timestamp latency = 0;
+  for (std::size_t i = 0; i < mails.size(); ++i)
+    if (unfold(mails[i]) == fail_mail)
+      latency = mtime_ms(smtp.out + "/" + std::to_string(i + 1) + ".eml")
+                - finished_ms(node_of(failed, "load"));
   MESSAGE("alert latency (node failed -> mail received): " << latency << " ms");
   // The history says so, and the CLI shows it.
   auto list = alerts(c);
-  REQUIRE(list.size() == 2);
+  REQUIRE(list.size() == 3);
   for (const auto& a : list) {
     CHECK(a["status"] == "sent");
     CHECK(a["attempts"] == 1);
@@ -228,6 +240,57 @@ TEST_CASE("an unknown channel in alert-to refuses the file, naming it") {
   auto f = file_status(c, "typo.xml");
   CHECK(f["status"] == "invalid");
   CHECK(f.dump().find("unknown alert channel 'oncal' (did you mean 'oncall'?)") != std::string::npos);
+}
+
+TEST_CASE("an instance still waiting on its dependencies past its sla is alerted once") {
+  temp_dir hook_dir;
+  http_receiver hook(hook_dir);
+  cluster_options opts;
+  opts.extra_ini = "[alert]\npoll_ms = 100\n";
+  cluster c(opts);
+  write_file(c.dir("conf/alerts.xml"), "<alerts><channel name=\"generic\" type=\"webhook\" url=\""
+                                         + hook.url("/generic") + "\"/></alerts>");
+  c.add_workflow("a.xml", one_node("A", "timezone=\"UTC\"", "true"));
+  // B waits for an instance of A in its logical time's day; its sla is long
+  // over (the logical time is in the past).
+  c.add_workflow("b.xml", R"(<work-flow name="B" timezone="UTC" alert-to="generic" sla="1s">
+  <coordinator><depend-list><workflow name="A" cycle="day" window="today"/></depend-list></coordinator>
+  <start name="s" to="work"/>
+  <action name="work"><shell><command>true</command></shell><ok to="e"/></action>
+  <end name="e"/>
+</work-flow>)");
+  c.start();
+  auto run_at = [&](const std::string& workflow) {
+    auto response = c.api("POST", "/api/v1/workflows/" + workflow + "/run",
+                          json{{"params", json::object()}, {"logical_time", "2026-07-28 04:10:00"}}
+                            .dump());
+    REQUIRE_MESSAGE(response.status == 201, response.body);
+    return json::parse(response.body)["instance_id"].get<std::string>();
+  };
+  REQUIRE(wait_until([&] {
+    auto r = c.api("GET", "/api/v1/workflows/B");
+    return r.status == 200;
+  }));
+  auto b = run_at("B");
+  REQUIRE_MESSAGE(wait_until([&] { return alerts(c, "&workflow=B").size() == 1 && settled(c); },
+                             std::chrono::seconds(30)),
+                  c.logs() << alerts(c).dump(2));
+  auto late = alerts(c, "&workflow=B")[0];
+  CHECK(late["kind"] == "sla");
+  CHECK(late["instance_id"] == b);
+  CHECK(late["status"] == "sent");
+  CHECK(c.get("/api/v1/instances/" + b)["status"] == "queued");
+  auto shown = c.get("/api/v1/alerts/" + late["id"].dump());
+  auto message = shown["event"]["message"].get<std::string>();
+  CHECK_MESSAGE(message.find("waiting since") != std::string::npos, message);
+  CHECK_MESSAGE(message.find("none yet") != std::string::npos, message);
+  REQUIRE(hook.received().size() == 1);
+  // A's day arrives: B runs (already late), and no second sla alert comes.
+  CHECK(c.wait_for(run_at("A"))["status"] == "succeeded");
+  CHECK(c.wait_for(b)["status"] == "succeeded");
+  CHECK(settled(c));
+  CHECK(alerts(c, "&workflow=B").size() == 1);
+  CHECK(c.stop());
 }
 
 TEST_CASE("mail that cannot be sent is retried until the server is back") {

@@ -47,6 +47,32 @@ TEST_CASE("a workflow's alerts go to its alert-to, else its mail-receivers by ma
         == std::vector<std::string>{"oncall", "team"});
 }
 
+TEST_CASE("a failure also goes to the mail-receivers of the workflows downstream") {
+  auto make = [](const std::string& name, const std::string& attrs, const std::string& depends) {
+    auto r = parse_definition("<work-flow name=\"" + name + "\" " + attrs + ">"
+                                + (depends.empty() ? std::string()
+                                                   : "<coordinator><depend-list>" + depends
+                                                       + "</depend-list></coordinator>")
+                                + "<start name=\"s\" to=\"e\"/><end name=\"e\"/></work-flow>",
+                              name + ".xml");
+    REQUIRE(r.wf);
+    return *r.wf;
+  };
+  auto up = make("up", R"(mail-receivers="a@x.org")", "");
+  auto flag = make("flag", R"(mail-receivers="b@x.org")", R"(<workflow name="up"/>)");
+  auto windowed = make("windowed", R"(mail-receivers="c@x.org, d@x.org")",
+                       R"(<workflow name="other"/><workflow name="up" cycle="day" window="today"/>)");
+  auto same = make("same", R"(mail-receivers="b@x.org")", R"(<workflow name="up"/>)");
+  auto nobody = make("nobody", "", R"(<workflow name="up"/>)");
+  auto unrelated = make("unrelated", R"(mail-receivers="e@x.org")", R"(<workflow name="other"/>)");
+  std::vector<const workflow*> all{&up, &flag, &windowed, &same, &nobody, &unrelated};
+  CHECK(downstream_channels("up", all)
+        == std::vector<std::string>{"mail:b@x.org", "mail:c@x.org,d@x.org"});
+  CHECK(downstream_channels("flag", all).empty());
+  CHECK(downstream_channels("other", all)
+        == std::vector<std::string>{"mail:c@x.org,d@x.org", "mail:e@x.org"});
+}
+
 TEST_CASE("mail-level decides which final states are alerted") {
   auto plain = parsed("");
   CHECK(mail_level_wants(plain, "failed"));

@@ -178,4 +178,40 @@ TEST_CASE_TEMPLATE("the latest instance of each logical time decides --rerun", B
                                                     {300, "running"}});
 }
 
+TEST_CASE_TEMPLATE("copy_store copies backfills with their items", B, BACKENDS) {
+  B source;
+  B target;
+  auto from = open(source.url);
+  auto to = open(target.url);
+  std::vector<store_write> batch{backfill_put{make_backfill("b1", "running")},
+                                 backfill_put{make_backfill("b2", "cancelled")}};
+  for (int pos = 0; pos < 3; ++pos)
+    batch.emplace_back(backfill_item_put{make_item("b1", "A", 1000 * (pos + 1), pos)});
+  auto started = make_item("b2", "A", 5000, 0);
+  started.instance_id = "i9";
+  started.state = "started";
+  batch.emplace_back(backfill_item_put{started});
+  REQUIRE(from->apply(batch));
+  auto copied = copy_store(*from, *to);
+  REQUIRE(copied);
+  CHECK(copied->backfills == 2);
+  for (const char* id : {"b1", "b2"}) {
+    CAPTURE(id);
+    auto a = from->backfill(id);
+    auto b = to->backfill(id);
+    REQUIRE(a);
+    REQUIRE(b);
+    REQUIRE(*b);
+    CHECK((*b)->state == (*a)->state);
+    CHECK((*b)->options == (*a)->options);
+    CHECK((*b)->created_by == "tester");
+    REQUIRE((*b)->items.size() == (*a)->items.size());
+    for (std::size_t i = 0; i < (*a)->items.size(); ++i) {
+      CHECK((*b)->items[i].logical_time == (*a)->items[i].logical_time);
+      CHECK((*b)->items[i].instance_id == (*a)->items[i].instance_id);
+      CHECK((*b)->items[i].state == (*a)->items[i].state);
+    }
+  }
+}
+
 TEST_SUITE_END();
