@@ -117,6 +117,8 @@ using instance_runner_actor = caf::typed_actor<
   caf::reacts_to<atom::report, attempt_report>,
   // internal: the retry interval of node (index) elapsed.
   caf::reacts_to<atom::retry, std::uint64_t>,
+  // internal: the timeout of sub-workflow node (index), attempt (number) elapsed.
+  caf::reacts_to<atom::timeout, std::uint64_t, int>,
   // internal: stop waiting for the reports of cancelled attempts.
   caf::reacts_to<atom::timeout>,
   // internal: attempt (number) of node (index) reached its max-duration.
@@ -412,6 +414,13 @@ using master_actor = api_actor::extend<
   // dependency_waiter: the verdict on a queued instance's depend-list
   // windows (id, "holds", "waiting" or "failed", message).
   caf::reacts_to<atom::wait, std::string, std::string, std::string>,
+  // instance_runner: run the child instance of a sub-workflow node (with a
+  // child id: re-attach to it after a master restart); how it goes comes
+  // back to the runner as reports of the node's attempt.
+  caf::reacts_to<atom::child, child_request, instance_runner_actor>,
+  // instance_runner: its sub-workflow node (parent id, node, attempt) stopped
+  // waiting (killed, marked, timed out): kill the child, saying why.
+  caf::reacts_to<atom::child, atom::kill, std::string, std::string, int, std::string>,
   // coordinator: write its state, in order with its fires.
   caf::reacts_to<atom::put, store_batch>,
   // backfiller: create the instance of a backfill item (with these params on

@@ -5,8 +5,11 @@
 
 #include "actions/kind.hpp"
 #include "alert/alert.hpp"
+#include "actions/sub_workflow.hpp"
 #include "expr/condition.hpp"
 #include "log.hpp"
+
+#include <utility>
 
 namespace cafflow {
 
@@ -26,10 +29,9 @@ attempt_outcome parse_outcome(const std::string& outcome) {
   return attempt_outcome::failed;
 }
 
-/// The attempt to dispatch, built by its action kind (src/actions/), its
-/// expressions expanded in the instance's scope.
-expected<attempt_spec> make_attempt(const instance_runner_config& cfg, std::size_t index,
-                                    int attempt) {
+/// What the action kinds (src/actions/) know of attempt `attempt` of node
+/// `index`: its expressions expand in the instance's scope.
+attempt_context context_of(const instance_runner_config& cfg, std::size_t index, int attempt) {
   attempt_context ctx;
   ctx.wf = cfg.wf.get();
   ctx.node = index;
@@ -38,17 +40,30 @@ expected<attempt_spec> make_attempt(const instance_runner_config& cfg, std::size
   ctx.scope = &cfg.scope;
   ctx.base_dir = cfg.base_dir;
   ctx.max_attachment_bytes = cfg.max_attachment_bytes;
-  return cafflow::make_attempt(ctx);
+  return ctx;
 }
 
-/// The worker the store names for attempt `number` of `node` ("" = none).
-std::string stored_worker(const instance_record& r, const std::string& node, int number) {
+/// The attempt to dispatch, built by its action kind.
+expected<attempt_spec> make_attempt(const instance_runner_config& cfg, std::size_t index,
+                                    int attempt) {
+  return cafflow::make_attempt(context_of(cfg, index, attempt));
+}
+
+/// The stored row of attempt `number` of `node`, or nullptr.
+const attempt_record* stored_attempt(const instance_record& r, const std::string& node,
+                                     int number) {
   for (const auto& n : r.nodes)
     if (n.name == node)
       for (const auto& a : n.attempts)
         if (a.number == number)
-          return a.worker;
-  return {};
+          return &a;
+  return nullptr;
+}
+
+/// The worker the store names for attempt `number` of `node` ("" = none).
+std::string stored_worker(const instance_record& r, const std::string& node, int number) {
+  const auto* a = stored_attempt(r, node, number);
+  return a != nullptr ? a->worker : std::string{};
 }
 
 /// Seconds left of a retry interval whose last attempt ended at `ended`.
@@ -116,11 +131,18 @@ void persist(self_ptr self, bool instance_changed, store_batch batch = {},
   announce();
 }
 
-/// Whether node `index` is a dependent node: the waiter decides it, on the
-/// master, without a worker slot.
+/// Whether node `index` is of a master kind (dependent, sub-workflow): it
+/// waits on the master, without a worker slot.
 bool waits_on_master(self_ptr self, std::size_t index) {
   const auto& n = self->state.cfg.wf->nodes[index];
-  return n.kind == node_kind::action && std::holds_alternative<dependent_action>(n.action.body);
+  return n.kind == node_kind::action && kind_of(n.action.body).place == run_place::master;
+}
+
+/// Whether node `index` is a sub-workflow node: the master runs its child.
+bool runs_child(self_ptr self, std::size_t index) {
+  const auto& n = self->state.cfg.wf->nodes[index];
+  return n.kind == node_kind::action
+         && std::holds_alternative<sub_workflow_action>(n.action.body);
 }
 
 /// Hands dependent node `index` (attempt `attempt`, waiting since `since`) to the waiter.
@@ -251,6 +273,62 @@ void arm_sla(self_ptr self) {
   self->delayed_send(self, std::chrono::milliseconds(delay), atom::alert::value);
 }
 
+/// The child instance attempt `attempt` of sub-workflow node `index` runs
+/// ("" = none known).
+std::string child_of(self_ptr self, std::size_t index, int attempt) {
+  auto& st = self->state;
+  auto it = st.children.find(index);
+  return it != st.children.end() && it->second.attempt == attempt ? it->second.child_id
+                                                                   : std::string{};
+}
+
+/// Asks the master for the child of sub-workflow node `index` (attempt
+/// `attempt`, started at `since`): a new one, or — after a master restart —
+/// the one the store names (`child_id`). Arms the node's timeout.
+void run_child(self_ptr self, std::size_t index, int attempt, const std::string& child_id,
+               timestamp since) {
+  auto& st = self->state;
+  auto req = make_child_request(context_of(st.cfg, index, attempt));
+  if (!req) {
+    // Its expressions cannot be expanded: the attempt fails without a child.
+    report_to_self(self, index, attempt, "failed", req.error().message);
+    return;
+  }
+  req->started = since;
+  req->child_id = child_id;
+  st.children[index] = instance_runner_state::child_wait{attempt, child_id, since};
+  if (auto timeout_s = st.cfg.wf->nodes[index].action.timeout_s; timeout_s > 0) {
+    auto left = std::max<timestamp>(0, static_cast<timestamp>(timeout_s) * 1000
+                                         - (now_ms() - since));
+    self->delayed_send(self, std::chrono::milliseconds(left), atom::timeout::value,
+                       static_cast<std::uint64_t>(index), attempt);
+  }
+  self->send(st.cfg.master, atom::child::value, std::move(*req),
+             caf::actor_cast<instance_runner_actor>(self));
+}
+
+/// Sub-workflow node `index` stops waiting for its child (attempt
+/// `attempt`): the master kills the child, telling it `why`.
+void stop_child(self_ptr self, std::size_t index, int attempt, const std::string& why) {
+  auto& st = self->state;
+  self->send(st.cfg.master, atom::child::value, atom::kill::value, st.cfg.record.id,
+             st.cfg.wf->nodes[index].name, attempt, why);
+}
+
+/// Why a running sub-workflow node is cancelled, as its child hears it.
+std::string cancel_reason(self_ptr self, std::size_t index) {
+  auto& st = self->state;
+  const auto& r = st.cfg.record;
+  // A node the instance's end cancels is killed; a marked one has its mark.
+  auto node = st.machine->node(index).status;
+  if (node != node_status::killed)
+    return "node '" + st.cfg.wf->nodes[index].name + "' of its parent instance " + r.id
+           + " was marked " + to_string(node);
+  return "its parent instance " + r.id + " (workflow " + r.workflow + ") ended "
+         + to_string(st.machine->status())
+         + (st.machine->message().empty() ? "" : ": " + st.machine->message());
+}
+
 /// Quits once every result waiting for its commit has been acknowledged.
 void quit_after_commit(self_ptr self) {
   auto& st = self->state;
@@ -268,6 +346,10 @@ void apply(self_ptr self, std::vector<effect> effects, store_batch batch = {},
   for (auto& e : effects) {
     switch (e.what) {
       case effect::kind::run_action:
+        if (runs_child(self, e.node)) {
+          run_child(self, e.node, e.attempt, {}, now_ms());
+          break;
+        }
         if (waits_on_master(self, e.node)) {
           wait_for_dependencies(self, e.node, e.attempt, now_ms());
           break;
@@ -281,6 +363,18 @@ void apply(self_ptr self, std::vector<effect> effects, store_batch batch = {},
         }
         break;
       case effect::kind::cancel_action:
+        if (runs_child(self, e.node)) {
+          auto child = child_of(self, e.node, e.attempt);
+          auto why = cancel_reason(self, e.node);
+          stop_child(self, e.node, e.attempt, why);
+          st.draining.insert(
+            attempt_key(st.cfg.record.id, st.cfg.wf->nodes[e.node].name, e.attempt));
+          report_to_self(self, e.node, e.attempt, "killed",
+                         (child.empty() ? std::string("its child instance")
+                                        : "child instance " + child)
+                           + " killed: " + why);
+          break;
+        }
         if (waits_on_master(self, e.node)) {
           self->send(st.cfg.waiter, atom::cancel::value, st.cfg.record.id);
           st.draining.insert(
@@ -297,6 +391,17 @@ void apply(self_ptr self, std::vector<effect> effects, store_batch batch = {},
                            static_cast<std::uint64_t>(e.node));
         break;
       case effect::kind::adopt_action:
+        if (runs_child(self, e.node)) {
+          // It ran a child before the master restarted: wait for that one
+          // (never a second). Without a stored child none was created: the
+          // child and the attempt's row are committed together.
+          const auto* a = stored_attempt(st.cfg.record, st.cfg.wf->nodes[e.node].name, e.attempt);
+          auto since = a != nullptr && a->started != 0 ? a->started
+                       : st.machine->node(e.node).started != 0 ? st.machine->node(e.node).started
+                                                               : now_ms();
+          run_child(self, e.node, e.attempt, a != nullptr ? a->child_id : std::string{}, since);
+          break;
+        }
         if (waits_on_master(self, e.node)) {
           // It waited before the master restarted: wait on, since then.
           auto since = st.machine->node(e.node).started;
@@ -566,6 +671,18 @@ instance_runner(instance_runner_actor::stateful_pointer<instance_runner_state> s
       a.message = report.message;
       a.result = report.result;
       a.execution = st.cfg.record.execution;
+      // A sub-workflow attempt's row keeps naming its child, and when it
+      // began. Its first end counts: the master's verdict and the runner's
+      // own (a timeout, a cancel) may cross.
+      if (auto c = st.children.find(index);
+          c != st.children.end() && c->second.attempt == report.attempt) {
+        if (is_final_outcome(report.outcome) && std::exchange(c->second.ended, true))
+          return;
+        if (!report.child_id.empty())
+          c->second.child_id = report.child_id;
+        a.child_id = c->second.child_id;
+        a.started = c->second.started;
+      }
       if (report.outcome == "waiting") {
         st.machine->attempt_waiting(index, report.attempt, report.message, now_ms());
         persist(self, false);
@@ -678,6 +795,37 @@ instance_runner(instance_runner_actor::stateful_pointer<instance_runner_state> s
     },
     [self](atom::retry, std::uint64_t index) {
       apply(self, self->state.machine->retry_due(static_cast<std::size_t>(index), now_ms()));
+    },
+    [self](atom::timeout, std::uint64_t node, int attempt) {
+      auto& st = self->state;
+      auto index = static_cast<std::size_t>(node);
+      if (st.finished || index >= st.cfg.wf->nodes.size())
+        return;
+      const auto& n = st.machine->node(index);
+      if (n.attempts != attempt
+          || (n.status != node_status::running && n.status != node_status::waiting))
+        return; // it ended meanwhile
+      const auto& spec = st.cfg.wf->nodes[index].action;
+      auto why = "timed out after " + std::to_string(spec.timeout_s) + " s";
+      auto child = child_of(self, index, attempt);
+      if (spec.on_timeout == timeout_action::warn) {
+        attempt_report r;
+        r.instance_id = st.cfg.record.id;
+        r.node = st.cfg.wf->nodes[index].name;
+        r.attempt = attempt;
+        r.outcome = "timeout_warning";
+        r.message = why + " (timeout-action warn: child instance "
+                    + (child.empty() ? std::string("-") : child) + " keeps running)";
+        self->send(self, atom::report::value, std::move(r));
+        return;
+      }
+      stop_child(self, index, attempt,
+                 "node '" + st.cfg.wf->nodes[index].name + "' of its parent instance "
+                   + st.cfg.record.id + " " + why);
+      report_to_self(self, index, attempt, "timed_out",
+                     why + "; " + (child.empty() ? std::string("its child instance")
+                                                 : "child instance " + child)
+                       + " killed");
     },
     [self](atom::kill, const std::string& reason) {
       apply(self, self->state.machine->kill(reason, now_ms()));

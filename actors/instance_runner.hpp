@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <map>
 #include <memory>
 #include <optional>
 #include <set>
@@ -43,7 +44,7 @@ struct instance_runner_config {
   /// Decides dependent nodes and hears of every node that ends.
   dependency_waiter_actor waiter;
   store_writer_actor store;
-  /// Told when the instance ends.
+  /// Told when the instance ends; runs the children of its sub-workflow nodes.
   master_actor master;
   /// Nudged when alert rows go to the store (null = alerts off: none are written).
   alerter_actor alerter;
@@ -57,6 +58,18 @@ struct instance_runner_state {
   /// After the end: cancelled attempts whose final report is still due.
   std::set<std::string> draining;
   bool finished = false;
+  /// A sub-workflow node's attempt that waits for its child.
+  struct child_wait {
+    int attempt = 0;
+    /// "" until the master names it.
+    std::string child_id;
+    /// When the attempt started (its row keeps it).
+    timestamp started = 0;
+    /// Its end was reported: a later end of it is stale.
+    bool ended = false;
+  };
+  /// The sub-workflow nodes waiting for a child, by node index.
+  std::map<std::size_t, child_wait> children;
   /// Results whose commit (and then acknowledgement) is under way; the runner
   /// quits only when none is left.
   int pending_acks = 0;

@@ -119,7 +119,10 @@ master_actor::behavior_type master(master_actor::stateful_pointer<master_state> 
         if (auto bf = st.runner_backfill.find(it->first);
             bf != st.runner_backfill.end() && !st.stopping)
           backfill_instance_ended(self, bf->second, it->first, "failed");
-        instance_ended(self, it->first);
+        auto id = it->first;
+        instance_ended(self, id);
+        if (!st.stopping)
+          child_ended(self, id, "failed");
         return;
       }
     if (st.stopping)
@@ -311,6 +314,13 @@ master_actor::behavior_type master(master_actor::stateful_pointer<master_state> 
     [self](atom::kill, const std::string& id) { return kill_instance(self, id); },
     [self](atom::wait, const std::string& id, const std::string& state,
            const std::string& message) { on_dependency_verdict(self, id, state, message); },
+    [self](atom::child, child_request& req, instance_runner_actor& runner) {
+      child_call(self, req, runner);
+    },
+    [self](atom::child, atom::kill, const std::string& parent_id, const std::string& node,
+           int attempt, const std::string& reason) {
+      child_cancel(self, parent_id, node, attempt, reason);
+    },
     [self](atom::dependency, const std::string& id) { return instance_dependencies(self, id); },
     [self](atom::dependency, const std::string& name, timestamp logical_time) {
       return workflow_dependencies(self, name, logical_time);

@@ -68,6 +68,8 @@ struct master_config {
   std::string default_timezone;
   /// Leave undefined ${param:X} as written.
   bool keep_undefined = false;
+  /// Levels of sub-workflows that may nest (master.max_sub_workflow_depth).
+  int max_sub_workflow_depth = defaults::master::max_sub_workflow_depth;
   std::chrono::milliseconds worker_timeout{5000};
   std::size_t max_attachment_bytes = 16 * 1024 * 1024;
   /// How long a killed task may take to go (worker.kill_grace_s).
@@ -166,6 +168,26 @@ struct master_state {
   /// Queued instances waiting for their depend-list's date windows (by id):
   /// the dependency waiter decides; then they are admitted, or fail.
   std::map<std::string, instance_runner_config> gated;
+  /// A sub-workflow node's attempt waiting for its child instance.
+  struct child_link {
+    std::string parent_id;
+    std::string node;
+    int attempt = 0;
+    timestamp started = 0;
+    /// The child; "" while it is being created.
+    std::string child_id;
+    std::string workflow;
+    /// Hears how the child went, as reports of the node's attempt.
+    instance_runner_actor runner;
+    /// The node stopped waiting while its child was being created: the
+    /// child is killed with this reason as soon as it exists.
+    std::string cancelled;
+  };
+  /// The links by the parent's attempt key (attempt_key), and the key of
+  /// each child by its id. Not stored: a new master rebuilds them from the
+  /// child ids of the waiting attempts (actors/master_children.cpp).
+  std::map<std::string, child_link> child_links;
+  std::map<std::string, std::string> parent_of;
   id_generator ids;
   timestamp started = 0;
   /// The store as the writer last said: available or why not, writes waiting,

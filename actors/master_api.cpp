@@ -226,7 +226,7 @@ void resume_ended(self_ptr self, const std::string& id,
             return;
           }
           auto wf = std::make_shared<const workflow>(std::move(*parsed.wf));
-          auto zone = workflow_zone(*wf, st.cfg.default_timezone);
+          auto zone = instance_zone(*wf, r.timezone, st.cfg.default_timezone);
           if (!zone) {
             rp.deliver(to_caf(zone.error()));
             return;
@@ -401,40 +401,8 @@ caf::result<workflow_detail> workflow_detail_of(self_ptr self, const std::string
 }
 
 caf::result<atom::ok> kill_instance(self_ptr self, const std::string& id) {
-  auto& st = self->state;
-  if (auto it = st.runners.find(id); it != st.runners.end()) {
-    st.log->info("{} killed on request", id);
-    self->send(it->second, atom::kill::value, std::string("killed on request"));
+  if (stop_instance(self, id, "killed on request"))
     return atom::ok::value;
-  }
-  if (auto gated = st.gated.find(id); gated != st.gated.end()) {
-    auto record = std::move(gated->second.record);
-    st.gated.erase(gated);
-    self->send(st.waiter, atom::cancel::value, id);
-    record.status = "killed";
-    record.finished = now_ms();
-    record.message = "killed on request while it waited for its dependencies";
-    st.log->info("{} killed on request while it waited for its dependencies", id);
-    ++st.instances_ended["killed"];
-    auto workflow = record.workflow;
-    self->send(st.writer, atom::put::value, store_batch{instance_put{std::move(record)}});
-    self->send(st.waiter, atom::changed::value, workflow);
-    return atom::ok::value;
-  }
-  for (auto& [name, queue] : st.waiting)
-    for (auto it = queue.begin(); it != queue.end(); ++it)
-      if (it->record.id == id) {
-        auto record = std::move(it->record);
-        queue.erase(it);
-        record.status = "killed";
-        record.finished = now_ms();
-        record.message = "killed on request before it started";
-        st.log->info("{} killed on request while it waited", id);
-        ++st.instances_ended["killed"];
-        backfill_instance_ended(self, record.backfill_id, id, "killed");
-        self->send(st.writer, atom::put::value, store_batch{instance_put{std::move(record)}});
-        return atom::ok::value;
-      }
   // Not running here: unknown (404), or it already ended (409).
   auto rp = self->make_response_promise<atom::ok>();
   with_instance(self, id, rp, [rp, id](instance_record& r) mutable {

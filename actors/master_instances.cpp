@@ -116,10 +116,11 @@ void instance_ended(self_ptr self, const std::string& id) {
 /// config.
 expected<instance_runner_config> new_instance(self_ptr self, const catalog::entry& def,
                                               const std::string& trigger,
-                                              timestamp logical_time, const param_map& caller) {
+                                              timestamp logical_time, const param_map& caller,
+                                              const std::string& timezone) {
   auto& st = self->state;
   const auto& wf = def.wf;
-  auto zone = workflow_zone(*wf, st.cfg.default_timezone);
+  auto zone = instance_zone(*wf, timezone, st.cfg.default_timezone);
   if (!zone)
     return zone.error();
   param_scope scope;
@@ -143,6 +144,7 @@ expected<instance_runner_config> new_instance(self_ptr self, const catalog::entr
   record.logical_time = logical_time;
   record.priority = wf->priority;
   record.created = now;
+  record.timezone = timezone;
   rc.wf = wf;
   rc.scope = std::move(scope);
   rc.base_dir = std::filesystem::path(def.record.file).parent_path().string();
@@ -306,6 +308,7 @@ void on_dependency_verdict(self_ptr self, const std::string& id, const std::stri
   r.finished = now_ms();
   ++st.instances_ended["failed"];
   self->send(st.writer, atom::put::value, store_batch{instance_put{r}});
+  child_ended(self, id, r.status);
   // Its own dependents look again; its coordinator and lineage hear of it.
   self->send(st.waiter, atom::changed::value, r.workflow);
   self->send(st.coordinator, atom::done::value, r.workflow, id, r.status,
@@ -451,9 +454,50 @@ void backfill_instance_ended(self_ptr self, const std::string& backfill_id,
     self->send(self->state.backfiller, atom::done::value, backfill_id, id, status);
 }
 
+bool stop_instance(self_ptr self, const std::string& id, const std::string& reason) {
+  auto& st = self->state;
+  if (auto it = st.runners.find(id); it != st.runners.end()) {
+    st.log->info("{} killed: {}", id, reason);
+    self->send(it->second, atom::kill::value, reason);
+    return true;
+  }
+  if (auto gated = st.gated.find(id); gated != st.gated.end()) {
+    auto record = std::move(gated->second.record);
+    st.gated.erase(gated);
+    self->send(st.waiter, atom::cancel::value, id);
+    record.status = "killed";
+    record.finished = now_ms();
+    record.message = reason + " while it waited for its dependencies";
+    st.log->info("{} {} while it waited for its dependencies", id, reason);
+    ++st.instances_ended["killed"];
+    auto workflow = record.workflow;
+    self->send(st.writer, atom::put::value, store_batch{instance_put{std::move(record)}});
+    self->send(st.waiter, atom::changed::value, workflow);
+    child_ended(self, id, "killed");
+    return true;
+  }
+  for (auto& [name, queue] : st.waiting)
+    for (auto it = queue.begin(); it != queue.end(); ++it)
+      if (it->record.id == id) {
+        auto record = std::move(it->record);
+        queue.erase(it);
+        record.status = "killed";
+        record.finished = now_ms();
+        record.message = reason + " before it started";
+        st.log->info("{} {} while it waited", id, reason);
+        ++st.instances_ended["killed"];
+        backfill_instance_ended(self, record.backfill_id, id, "killed");
+        self->send(st.writer, atom::put::value, store_batch{instance_put{std::move(record)}});
+        child_ended(self, id, "killed");
+        return true;
+      }
+  return false;
+}
+
 void instance_done(self_ptr self, const std::string& id, const std::string& status) {
   auto& st = self->state;
   ++st.instances_ended[status];
+  child_ended(self, id, status);
   if (auto bf = st.runner_backfill.find(id); bf != st.runner_backfill.end())
     backfill_instance_ended(self, bf->second, id, status);
   auto wf = st.runner_workflow.find(id);

@@ -72,9 +72,12 @@ caf::error refusal(self_ptr self);
 
 /// A new instance of `def` (not yet stored) at `logical_time`, with the
 /// params of its param-list and `caller`'s on top, and its runner's config.
+/// `timezone` (an IANA name) replaces the workflow's own zone (a
+/// sub-workflow child runs in its parent's); "" = the workflow's.
 expected<instance_runner_config> new_instance(self_ptr self, const catalog::entry& def,
                                               const std::string& trigger,
-                                              timestamp logical_time, const param_map& caller);
+                                              timestamp logical_time, const param_map& caller,
+                                              const std::string& timezone = {});
 
 /// The rows of a new instance: it and all its nodes.
 void add_rows(const instance_runner_config& rc, store_batch& batch);
@@ -118,6 +121,28 @@ caf::result<std::string> fire(self_ptr self, fire_request& req);
 
 /// An instance runner says its instance ended.
 void instance_done(self_ptr self, const std::string& id, const std::string& status);
+
+/// Kills instance `id` with `reason` when it lives here: its runner is told
+/// to, or — queued for its dependencies or its instance-limit — it ends
+/// killed at once. False when it does not live here (ended, unknown).
+bool stop_instance(self_ptr self, const std::string& id, const std::string& reason);
+
+// -- master_children.cpp -------------------------------------------------------
+
+/// A sub-workflow node's call: starts its child instance with the parent's
+/// logical time and zone (refused past master.max_sub_workflow_depth, or
+/// when the workflow is not loaded), or re-attaches to the child it names.
+/// The runner hears how it goes as reports of the node's attempt.
+void child_call(self_ptr self, child_request& req, instance_runner_actor& runner);
+
+/// Sub-workflow node (parent id, node, attempt) stopped waiting: its child is
+/// killed with `reason` (as soon as it exists).
+void child_cancel(self_ptr self, const std::string& parent_id, const std::string& node,
+                  int attempt, const std::string& reason);
+
+/// Instance `id` ended `status` (or can no longer end here): when it is the
+/// child of a waiting node, that node's attempt ends as the child did.
+void child_ended(self_ptr self, const std::string& id, const std::string& status);
 
 // -- master_api.cpp ------------------------------------------------------------
 

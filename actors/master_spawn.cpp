@@ -71,7 +71,7 @@ expected<recovery_plan> prepare_recovery(store& db, const config& cfg) {
       continue;
     }
     auto wf = std::make_shared<const workflow>(std::move(*parsed.wf));
-    auto zone = workflow_zone(*wf, cfg.schedule.timezone);
+    auto zone = instance_zone(*wf, record.timezone, cfg.schedule.timezone);
     if (!zone) {
       fail(zone.error().message);
       continue;
@@ -87,7 +87,9 @@ expected<recovery_plan> prepare_recovery(store& db, const config& cfg) {
       recovering.insert(record.id);
       for (const auto& n : record.nodes)
         if (n.kind == "action" && (n.status == "running" || n.status == "waiting")) {
-          // A node of a master kind (dependent) is no worker's: it waits again here.
+          // A node of a master kind (dependent, sub-workflow) is no worker's:
+          // it waits again here (a sub-workflow node for the child its
+          // attempt names).
           if (const auto* kind = find_kind(n.action_type);
               kind != nullptr && kind->place == run_place::master)
             continue;
@@ -238,6 +240,7 @@ expected<std::optional<master_actor>> spawn_master(caf::actor_system& sys, const
   mc.pools = cfg.pools;
   mc.default_timezone = cfg.schedule.timezone;
   mc.keep_undefined = cfg.params.keep_undefined;
+  mc.max_sub_workflow_depth = cfg.master.max_sub_workflow_depth;
   mc.worker_timeout = std::chrono::milliseconds(cfg.master.worker_timeout_ms);
   mc.max_attachment_bytes = cfg.master.max_attachment_bytes;
   mc.kill_grace = std::chrono::seconds(cfg.worker.kill_grace_s);

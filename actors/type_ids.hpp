@@ -10,6 +10,7 @@
 #include <caf/error.hpp>
 #include <caf/meta/type_name.hpp>
 
+#include "actions/sub_workflow.hpp"
 #include "error.hpp"
 #include "model/alert.hpp"
 #include "model/attempt.hpp"
@@ -39,6 +40,7 @@ using cancel = caf::atom_constant<caf::atom("cancel")>;
 using alert = caf::atom_constant<caf::atom("alert")>;
 using downstream = caf::atom_constant<caf::atom("downstream")>;
 using changed = caf::atom_constant<caf::atom("changed")>;
+using child = caf::atom_constant<caf::atom("child")>;
 using commit = caf::atom_constant<caf::atom("commit")>;
 using connect = caf::atom_constant<caf::atom("connect")>;
 using coordinate = caf::atom_constant<caf::atom("coordinate")>;
@@ -187,7 +189,7 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, attempt_report& x) {
   return f(caf::meta::type_name("attempt_report"), x.instance_id, x.node, x.attempt, x.worker,
            x.outcome, x.exit_code, x.pid, x.log_path, x.started, x.finished, x.message,
-           x.result, x.epoch);
+           x.result, x.epoch, x.child_id);
 }
 
 template <class Inspector>
@@ -200,7 +202,7 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, attempt_record& x) {
   return f(caf::meta::type_name("attempt_record"), x.number, x.worker, x.status, x.exit_code,
            x.lost, x.pid, x.epoch, x.log_path, x.started, x.finished, x.message, x.result,
-           x.execution);
+           x.execution, x.child_id);
 }
 
 template <class Inspector>
@@ -219,8 +221,8 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, instance_record& x) {
   return f(caf::meta::type_name("instance_record"), x.id, x.workflow, x.version, x.status,
            x.trigger, x.origin, x.params, x.logical_time, x.priority, x.created, x.started,
-           x.finished, x.message, x.parent_id, x.backfill_id, x.options, x.run_mode,
-           x.execution, x.requested_by, x.nodes);
+           x.finished, x.message, x.parent_id, x.parent_node, x.depth, x.timezone,
+           x.backfill_id, x.options, x.run_mode, x.execution, x.requested_by, x.nodes);
 }
 
 template <class Inspector>
@@ -405,3 +407,4 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cafflow::schedule_ptr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cafflow::fire_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cafflow::fire_record)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cafflow::fire_outcome)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cafflow::child_request)

@@ -92,6 +92,10 @@ constexpr std::size_t max_xml_bytes = 4 * 1024 * 1024;
 /// Seconds a stopping master waits for running attempts to finish (firing
 /// and dispatching stopped) before it shuts down; 0 = at once.
 constexpr int drain_grace_s = 30;
+/// Levels of sub-workflows that may nest (a child of a child ...): a deeper
+/// child is not started and its node fails. Only a name that is an
+/// expression can recurse; a loop of literal names is refused at load.
+constexpr int max_sub_workflow_depth = 8;
 /// Milliseconds the master lease lasts after each renewal: a standby takes
 /// over this long after the active master last renewed (docs/OPERATIONS.md, "High availability").
 constexpr int lease_ttl_ms = 3000;

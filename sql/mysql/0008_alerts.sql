@@ -1,4 +1,4 @@
--- cafflow schema, version 6 (MySQL/MariaDB): the table of
+-- cafflow schema, version 8 (MySQL/MariaDB): the table of
 -- sqlite/0006_alerts.sql. Times are Unix milliseconds, 0 = not set.
 -- MEDIUMTEXT, not JSON or LONGTEXT (Poco's MySQL connector cannot read those).
 --

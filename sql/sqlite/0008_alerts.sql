@@ -1,4 +1,4 @@
--- cafflow schema, version 6 (SQLite): the alert outbox and history
+-- cafflow schema, version 8 (SQLite): the alert outbox and history
 -- (docs/OPERATIONS.md, "Alerts"). Times are Unix milliseconds, 0 = not set.
 
 -- One row per alert and channel. A row is written in the same transaction as

@@ -50,12 +50,18 @@ struct attempt_context {
 struct kind_check_context {
   /// db-link name -> type; nullptr = links are not checked.
   const std::map<std::string, std::string>* link_types = nullptr;
+  /// The name of the workflow the action is part of ("" = not known).
+  std::string workflow;
 };
 
 struct action_kind {
   /// The XML element ("sql"); also attempt_spec::action_type.
   std::string name;
   run_place place = run_place::worker;
+  /// A master kind whose node takes `timeout` and `timeout-action`: the
+  /// master enforces them (sub-workflow: the child is killed). The others
+  /// refuse these attributes at load.
+  bool master_timeout = false;
   /// Empty when this build runs the kind; else why not — the loader refuses
   /// an action of this kind with it.
   std::string not_supported;

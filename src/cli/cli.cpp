@@ -532,7 +532,15 @@ void print_instance(const globals& g, const json& i) {
                   : std::string())
             << '\n';
   if (i.contains("parent_id") && !i["parent_id"].is_null())
-    std::cout << "parent     " << str(i["parent_id"]) << '\n';
+    std::cout << "parent     " << str(i["parent_id"])
+              << (i.contains("parent_node") && !i["parent_node"].is_null()
+                    ? " (node " + str(i["parent_node"]) + ")"
+                    : std::string())
+              << '\n';
+  // The children of its sub-workflow nodes.
+  for (const auto& n : i["nodes"])
+    if (n.contains("child_id") && !n["child_id"].is_null())
+      std::cout << "child      " << str(n["child_id"]) << " (node " << str(n["name"]) << ")\n";
   std::cout << "logical    " << logical_time_text(g, i, zones) << '\n'
             << "created    " << local_time(i["created"]) << '\n'
             << "started    " << local_time(i["started"]) << '\n'
@@ -1643,7 +1651,7 @@ int run_cli(int argc, char** argv) {
   in_list->add_option("--status", list_status, "only instances in this status");
   in_list->add_option("--trigger", list_trigger,
                       "only instances started this way: cron, dependency, trigger, manual, "
-                      "rerun, backfill or lineage");
+                      "rerun, backfill, lineage or sub-workflow");
   in_list->add_option("--from", list_from,
                       "only instances with a logical time at or after this: YYYY-MM-DD "
                       "[HH:MM:SS] in --tz, YYYY-MM-DDTHH:MM:SSZ, or milliseconds");

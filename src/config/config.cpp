@@ -227,6 +227,9 @@ std::vector<key_def> make_key_defs() {
   add("master", "drain_grace_s", str(d::master::drain_grace_s),
       "seconds a stopping master waits for running attempts to finish; 0 = stop at once",
       int_key([](config& c) -> int& { return c.master.drain_grace_s; }, 0, 86400));
+  add("master", "max_sub_workflow_depth", str(d::master::max_sub_workflow_depth),
+      "levels of sub-workflows that may nest; a deeper child is not started and its node fails",
+      int_key([](config& c) -> int& { return c.master.max_sub_workflow_depth; }, 1, 1000));
   add("master", "lease_ttl_ms", str(d::master::lease_ttl_ms),
       "milliseconds the master lease lasts after a renewal (standby takeover time)",
       int_key([](config& c) -> int& { return c.master.lease_ttl_ms; }, 500, 600000));

@@ -83,6 +83,7 @@ struct config {
     std::size_t max_attachment_bytes = 0;
     std::size_t max_xml_bytes = 0;
     int drain_grace_s = 0;
+    int max_sub_workflow_depth = 0;
     int lease_ttl_ms = 0;
     int lease_renew_ms = 0;
     int lease_margin_ms = 0;

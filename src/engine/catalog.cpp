@@ -35,7 +35,10 @@ std::vector<std::string> blocking_dependencies(const workflow& wf) {
   for (const auto& n : wf.nodes)
     if (n.kind == node_kind::action)
       if (auto* sub = std::get_if<sub_workflow_action>(&n.action.body))
-        result.push_back(sub->workflow);
+        // A name that is an expression is known only at run time (where a
+        // depth limit stops a recursion).
+        if (sub->workflow.find("${") == std::string::npos)
+          result.push_back(sub->workflow);
   std::sort(result.begin(), result.end());
   result.erase(std::unique(result.begin(), result.end()), result.end());
   return result;
@@ -265,8 +268,10 @@ catalog::changes catalog::apply(const std::vector<scanned_file>& scan, timestamp
       visit(e.wf->coordinator->depends);
     for (const auto& n : e.wf->nodes)
       if (n.kind == node_kind::action) {
-        if (auto* sub = std::get_if<sub_workflow_action>(&n.action.body))
-          warn_missing(sub->workflow, n.pos, "runs");
+        if (auto* sub = std::get_if<sub_workflow_action>(&n.action.body)) {
+          if (sub->workflow.find("${") == std::string::npos)
+            warn_missing(sub->workflow, n.pos, "runs");
+        }
         else if (auto* dep = std::get_if<dependent_action>(&n.action.body))
           visit(dep->condition);
       }

@@ -9,6 +9,11 @@ expected<const date::time_zone*> workflow_zone(const workflow& wf, const std::st
   return find_time_zone(wf.timezone.empty() ? fallback : wf.timezone);
 }
 
+expected<const date::time_zone*> instance_zone(const workflow& wf, const std::string& timezone,
+                                               const std::string& fallback) {
+  return timezone.empty() ? workflow_zone(wf, fallback) : find_time_zone(timezone);
+}
+
 expected<std::string> expand_in(const std::string& text, const param_scope& scope) {
   expand_context ctx;
   ctx.logical_time = scope.logical_time;
@@ -58,7 +63,7 @@ std::vector<std::string> action_texts(const action_spec& action) {
       return result;
     }
     std::vector<std::string> operator()(const sub_workflow_action& a) const {
-      std::vector<std::string> result;
+      std::vector<std::string> result{a.workflow};
       for (const auto& [name, value] : a.params)
         result.push_back(value);
       return result;

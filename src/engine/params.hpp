@@ -25,6 +25,11 @@ struct param_scope {
 /// configured default; empty = this machine's zone).
 expected<const date::time_zone*> workflow_zone(const workflow& wf, const std::string& fallback);
 
+/// The zone of an instance of `wf`: the zone it was given (`timezone`, e.g.
+/// a sub-workflow child runs in its parent's), else its workflow's.
+expected<const date::time_zone*> instance_zone(const workflow& wf, const std::string& timezone,
+                                               const std::string& fallback);
+
 /// The params of a new instance: the coordinator's param-list evaluated at the
 /// logical time, the caller's params on top. Every expression of every action
 /// is expanded once, so that an unknown parameter is refused now, naming the

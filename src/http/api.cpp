@@ -300,8 +300,9 @@ http_response get_instances(api_backend& backend, const std::string& query) {
                                        "killed)");
       filter.status = value;
     } else if (key == "trigger") {
-      static const std::vector<std::string> triggers{"cron",   "dependency", "trigger", "manual",
-                                                     "rerun",  "backfill",   "lineage"};
+      static const std::vector<std::string> triggers{"cron",     "dependency", "trigger",
+                                                     "manual",   "rerun",      "backfill",
+                                                     "lineage",  "sub-workflow"};
       if (!value.empty() && std::find(triggers.begin(), triggers.end(), value) == triggers.end())
         return error_response(400, "query parameter 'trigger': unknown trigger '" + value
                                      + "' (expected " + join(triggers, ", ") + ")");

@@ -109,7 +109,8 @@ json to_json(const attempt_record& a) {
               {"finished", time_json(a.finished)},
               {"message", a.message},
               {"result", result_json(a.result)},
-              {"execution", a.execution}};
+              {"execution", a.execution},
+              {"child_id", text_or_null(a.child_id)}};
 }
 
 json to_json(const node_record& n) {
@@ -122,6 +123,14 @@ json to_json(const node_record& n) {
   if (n.kind == "action") {
     result["action_type"] = n.action_type;
     result["attempts"] = std::move(attempts);
+  }
+  if (n.action_type == "sub-workflow") {
+    // The child instance of its latest attempt that has one.
+    std::string child;
+    for (const auto& a : n.attempts)
+      if (!a.child_id.empty())
+        child = a.child_id;
+    result["child_id"] = text_or_null(child);
   }
   return result;
 }
@@ -152,6 +161,9 @@ json to_json(const instance_record& i, bool with_nodes) {
               // Not set (e.g. an instance never rerun): the trigger is the origin.
               {"origin", i.origin.empty() ? i.trigger : i.origin},
               {"parent_id", text_or_null(i.parent_id)},
+              {"parent_node", text_or_null(i.parent_node)},
+              {"depth", i.depth},
+              {"timezone", text_or_null(i.timezone)},
               {"backfill_id", text_or_null(i.backfill_id)},
               {"params", i.params},
               {"logical_time", time_json(i.logical_time)},

@@ -79,6 +79,8 @@ struct attempt_report {
   std::string result;
   /// The epoch of the master that dispatched it (0 = it never was).
   std::uint64_t epoch = 0;
+  /// A sub-workflow attempt (reported by the master): its child instance.
+  std::string child_id{};
 };
 
 /// What a worker announces when it registers with the master.

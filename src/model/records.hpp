@@ -55,6 +55,10 @@ struct attempt_record {
   std::string result;
   /// The execution of its instance it belongs to (1 = the first run).
   int execution = 1;
+  /// A sub-workflow attempt: the child instance it runs ("" = none, or not
+  /// yet created). Written with the child's own rows, so that a new master
+  /// re-attaches to it instead of starting a second one.
+  std::string child_id{};
 };
 
 /// One node of an instance.
@@ -108,7 +112,7 @@ struct instance_record {
   std::string workflow;
   int version = 0;
   std::string status;
-  /// cron, dependency, trigger, manual, rerun, backfill, lineage
+  /// cron, dependency, trigger, manual, rerun, backfill, lineage, sub-workflow
   std::string trigger = "manual";
   /// The trigger that created it: `trigger` becomes "rerun" after a rerun,
   /// `origin` keeps e.g. "cron". Rows stored before it existed (schema
@@ -121,8 +125,17 @@ struct instance_record {
   timestamp started = 0;
   timestamp finished = 0;
   std::string message;
-  /// The instance a rerun or lineage run came from ("" = none).
+  /// The instance a lineage run or a sub-workflow child came from ("" = none).
   std::string parent_id;
+  /// A sub-workflow child: the node of `parent_id` that runs it ("" = not a
+  /// child).
+  std::string parent_node{};
+  /// Sub-workflow nesting: 0 for an instance that is no child, its parent's
+  /// depth + 1 for a child.
+  int depth = 0;
+  /// The IANA zone its expressions are evaluated in when not its workflow's
+  /// own (a child runs in its parent's zone); "" = its workflow's.
+  std::string timezone{};
   /// The backfill that created this instance ("" = none).
   std::string backfill_id;
   /// Which nodes the current execution runs, and for a rerun its mode

@@ -68,14 +68,15 @@ const table_spec instance_table{"instance", {"id"},
                                 {"workflow", "version", "status", "trigger_kind", "params",
                                  "logical_time", "priority", "created_at", "started_at",
                                  "finished_at", "message", "parent_id", "backfill_id",
-                                 "origin", "run_options", "execution", "requested_by"}};
+                                 "origin", "run_options", "execution", "requested_by",
+                                 "parent_node", "depth", "timezone"}};
 const table_spec node_table{"node_instance", {"instance_id", "node"},
                             {"position", "kind", "action_type", "status", "attempts",
                              "started_at", "finished_at", "message"}};
 const table_spec attempt_table{"attempt", {"instance_id", "node", "number"},
                                {"worker", "epoch", "pid", "status", "exit_code", "lost",
                                 "log_path", "started_at", "finished_at", "message", "result",
-                                "execution"}};
+                                "execution", "child_id"}};
 const table_spec xml_file_table{"xml_file", {"path"},
                                 {"kind", "name", "status", "hash", "active_version",
                                  "checked_at", "diagnostics"}};
@@ -833,7 +834,7 @@ private:
     return "SELECT id, workflow, version, status, trigger_kind, " + long_text("params")
            + ", logical_time, priority, created_at, started_at, finished_at, "
            + long_text("message") + ", parent_id, backfill_id, origin, "
-           + long_text("run_options") + ", execution, requested_by";
+           + long_text("run_options") + ", execution, requested_by, parent_node, depth, timezone";
   }
 
   /// The session, reconnecting first when a lost connection dropped it.
@@ -1375,6 +1376,9 @@ private:
         std::tie(r.run_mode, r.options) = std::move(*parsed);
       r.execution = static_cast<int>(number(rs.value(16, row)));
       r.requested_by = text(rs.value(17, row));
+      r.parent_node = text(rs.value(18, row));
+      r.depth = static_cast<int>(number(rs.value(19, row)));
+      r.timezone = text(rs.value(20, row));
       complete(params, "instance", "params", {{"id", r.id}});
       complete(r.message, "instance", "message", {{"id", r.id}});
       r.params = params_from_json(params);
@@ -1422,7 +1426,8 @@ private:
     Poco::Data::Statement attempts(session());
     attempts << "SELECT instance_id, node, number, worker, epoch, pid, status, exit_code, lost, "
                   + long_text("log_path") + ", started_at, finished_at, " + long_text("message")
-                  + ", " + long_text("result") + ", execution FROM attempt WHERE " + where + " ORDER BY instance_id, node, number";
+                  + ", " + long_text("result") + ", execution, child_id FROM attempt WHERE "
+                  + where + " ORDER BY instance_id, node, number";
     for (const auto& value : values)
       std::visit([&](const auto& v) { attempts, bind(v); }, value);
     attempts.execute();
@@ -1448,6 +1453,7 @@ private:
       a.message = text(as.value(12, row));
       a.result = text(as.value(13, row));
       a.execution = static_cast<int>(number(as.value(14, row)));
+      a.child_id = text(as.value(15, row));
       std::vector<std::pair<const char*, key_value>> key{
         {"instance_id", instances[owner->second].id},
         {"node", text(as.value(1, row))},
@@ -1590,7 +1596,9 @@ private:
       bind(static_cast<Poco::Int64>(r.finished)), bind(valid_utf8(r.message)), bind(r.parent_id),
       bind(valid_utf8(r.backfill_id)), bind(r.origin),
       bind(valid_utf8(run_options_to_json(r.run_mode, r.options))),
-      bind(static_cast<Poco::Int64>(r.execution)), bind(valid_utf8(r.requested_by));
+      bind(static_cast<Poco::Int64>(r.execution)), bind(valid_utf8(r.requested_by)),
+      bind(valid_utf8(r.parent_node)), bind(static_cast<Poco::Int64>(r.depth)),
+      bind(r.timezone);
   }
 
   static void bind_row(Poco::Data::Statement& s, const node_put& n) {
@@ -1609,7 +1617,8 @@ private:
       bind(static_cast<Poco::Int64>(r.exit_code)), bind(static_cast<Poco::Int64>(r.lost ? 1 : 0)),
       bind(valid_utf8(r.log_path)), bind(static_cast<Poco::Int64>(r.started)),
       bind(static_cast<Poco::Int64>(r.finished)), bind(valid_utf8(r.message)),
-      bind(valid_utf8(r.result)), bind(static_cast<Poco::Int64>(r.execution));
+      bind(valid_utf8(r.result)), bind(static_cast<Poco::Int64>(r.execution)),
+      bind(r.child_id);
   }
 
   static void bind_row(Poco::Data::Statement& s, const xml_file_put& f) {

@@ -380,6 +380,7 @@ private:
           true);
     wf.pos = pos_of(root);
     wf.name = required(root, "name");
+    workflow_name_ = wf.name;
     wf.creator = optional(root, "creator", wf.creator);
     wf.desc = optional(root, "desc");
     // akkaflow 2.9+: when the workflow was written (shown in its listings).
@@ -652,9 +653,11 @@ private:
       error(pos_of(elem), "<action> needs <ok to=\"...\"/>");
     if (bodies == 1 && kind_of(spec.body).place == run_place::master
         && kind_of(spec.body).not_supported.empty())
-      // It waits on the master: no worker, no process, no time limit.
+      // It waits on the master: no worker, no process, and a time limit only
+      // where the master enforces one.
       for (const char* attr : {"host", "worker-group", "timeout", "timeout-action"})
-        if (elem.attribute(attr) && !(std::string(attr) == "host" && spec.host.empty()))
+        if (elem.attribute(attr) && !(std::string(attr) == "host" && spec.host.empty())
+            && !(kind_of(spec.body).master_timeout && std::string(attr).rfind("timeout", 0) == 0))
           error(attr_pos(elem, attr), "attribute '" + std::string(attr) + "' does not apply to <"
                                         + kind_of(spec.body).name
                                         + ">: it waits on the master, not on a worker");
@@ -1409,6 +1412,7 @@ private:
       return;
     kind_check_context ctx;
     ctx.link_types = opts_.db_link_types ? &*opts_.db_link_types : nullptr;
+    ctx.workflow = workflow_name_;
     for (auto& message : kind.check(body, ctx))
       error(pos_of(elem), std::move(message));
   }
@@ -1456,6 +1460,8 @@ private:
   std::vector<std::string> defined_params_;
   /// The workflow's mail-receivers (an <email> without `to` sends to them).
   std::vector<std::string> mail_receivers_;
+  /// The name of the workflow being parsed (the kinds' checks see it).
+  std::string workflow_name_;
 };
 
 } // namespace

@@ -66,6 +66,7 @@ inline instance_runner_actor::behavior_type recording_runner(instance_runner_act
     [](atom::start) {},
     [=](atom::report, attempt_report& r) { caf::anon_send(probe, atom::report::value, r); },
     [](atom::retry, std::uint64_t) {},
+    [](atom::timeout, std::uint64_t, int) {},
     [](atom::timeout) {},
     [](atom::alert, std::uint64_t, int) {},
     [](atom::alert) {},

@@ -43,7 +43,7 @@ expect_contains "$(ps -o args= -p "$spawner_pid")" "cafflow-spawner --fd 3 --wor
 
 # 3. The CLI lists the examples, runs one to success and one to failure.
 list="$("$SRC/sbin/cafflow" --conf "$CONF" workflow list)"
-for wf in hello daily_etl always_fails etl_report orders_etl; do expect_contains "$list" "$wf"; done
+for wf in hello daily_etl always_fails etl_report orders_etl hello_parent; do expect_contains "$list" "$wf"; done
 id="$("$SRC/sbin/cafflow" --conf "$CONF" workflow run daily_etl -p day=2026-11-20)"
 "$SRC/sbin/cafflow" --conf "$CONF" instance wait "$id" --timeout 60 > /dev/null \
   || fail "daily_etl did not succeed: $("$SRC/sbin/cafflow" --conf "$CONF" instance show "$id")"
@@ -54,6 +54,13 @@ etl="$("$SRC/sbin/cafflow" --conf "$CONF" workflow run orders_etl -p day=2026-11
 expect_contains "$(cat "$T/orders/out/report_2026-11-20.csv")" '"customer 1, Ltd",29,'
 expect_contains "$(cat "$T"/logs/mail/*.eml)" "Subject: orders of 2026-11-20 loaded"
 expect_contains "$("$SRC/sbin/cafflow" --conf "$CONF" --json instance show "$etl")" '"value": 200.0'
+# A sub-workflow: hello runs as its child, and the two name each other.
+parent="$("$SRC/sbin/cafflow" --conf "$CONF" workflow run hello_parent)"
+"$SRC/sbin/cafflow" --conf "$CONF" instance wait "$parent" --timeout 60 > /dev/null \
+  || fail "hello_parent did not succeed: $("$SRC/sbin/cafflow" --conf "$CONF" instance show "$parent")"
+expect_contains "$("$SRC/sbin/cafflow" --conf "$CONF" instance show "$parent")" "(node child)"
+child="$("$SRC/sbin/cafflow" --conf "$CONF" instance list --workflow hello --trigger sub-workflow)"
+expect_contains "$child" "succeeded"
 bad="$("$SRC/sbin/cafflow" --conf "$CONF" workflow run always_fails)"
 set +e
 "$SRC/sbin/cafflow" --conf "$CONF" instance wait "$bad" --timeout 60 > /dev/null

@@ -489,6 +489,57 @@ TEST_CASE_TEMPLATE("instances with nodes and attempts round-trip", B, BACKENDS) 
   CHECK((*db->instances({}))[0].backfill_id == "bf-7");
 }
 
+TEST_CASE_TEMPLATE("sub-workflow links round-trip: a child's parent and an attempt's child", B,
+                   BACKENDS) {
+  B backend;
+  auto db = open(backend.url);
+  auto parent = make_instance("0001", "p", "running");
+  auto child = make_instance("0002", "c", "running");
+  child.trigger = child.origin = "sub-workflow";
+  child.parent_id = "0001";
+  child.parent_node = "run_c";
+  child.depth = 3;
+  child.timezone = "Asia/Shanghai";
+  node_record n{"run_c", "action", "sub-workflow", "running", 1, 5, 0, "", {}};
+  attempt_record a;
+  a.number = 1;
+  a.status = "running";
+  a.started = 5;
+  a.child_id = "0002";
+  // The child and the attempt naming it go in one transaction.
+  REQUIRE(db->apply({instance_put{parent}, node_put{"0001", 1, n}, instance_put{child},
+                     attempt_put{"0001", "run_c", a}}));
+  auto p = **db->instance("0001");
+  REQUIRE(p.nodes.size() == 1);
+  REQUIRE(p.nodes[0].attempts.size() == 1);
+  CHECK(p.nodes[0].attempts[0].child_id == "0002");
+  CHECK(p.parent_node.empty());
+  CHECK(p.depth == 0);
+  CHECK(p.timezone.empty());
+  auto c = **db->instance("0002");
+  CHECK(c.parent_id == "0001");
+  CHECK(c.parent_node == "run_c");
+  CHECK(c.depth == 3);
+  CHECK(c.timezone == "Asia/Shanghai");
+  CHECK(c.trigger == "sub-workflow");
+  // The listing and the unfinished instances (what a new master resumes)
+  // carry them too.
+  instance_filter by_trigger;
+  by_trigger.trigger = "sub-workflow";
+  auto listed = *db->instances(by_trigger);
+  REQUIRE(listed.size() == 1);
+  CHECK(listed[0].parent_node == "run_c");
+  auto unfinished = *db->unfinished_instances();
+  REQUIRE(unfinished.size() == 2);
+  CHECK(unfinished[0].nodes[0].attempts[0].child_id == "0002");
+  CHECK(unfinished[1].depth == 3);
+  // The attempt's final row keeps its child.
+  a.status = "failed";
+  a.finished = 9;
+  REQUIRE(db->apply({attempt_put{"0001", "run_c", a}}));
+  CHECK((**db->instance("0001")).nodes[0].attempts[0].child_id == "0002");
+}
+
 TEST_CASE_TEMPLATE("run options, executions and the execution of attempts round-trip", B,
                    BACKENDS) {
   B backend;
