@@ -34,7 +34,7 @@ const alert_channel* alert_channels_result::find(const std::string& name) const 
 nlohmann::json alert_channel_to_json(const alert_channel& c) {
   return {{"name", c.name},         {"type", c.type},       {"to", c.to},
           {"url", c.url},           {"template", c.template_name},
-          {"command", c.command},   {"timeout_s", c.timeout_s}};
+          {"command", c.command},   {"timeout_s", c.timeout_s}, {"ca_file", c.ca_file}};
 }
 
 alert_channel alert_channel_from_json(const nlohmann::json& doc) {
@@ -46,6 +46,7 @@ alert_channel alert_channel_from_json(const nlohmann::json& doc) {
   c.template_name = doc.value("template", "generic");
   c.command = doc.value("command", "");
   c.timeout_s = doc.value("timeout_s", 10);
+  c.ca_file = doc.value("ca_file", "");
   return c;
 }
 
@@ -95,8 +96,8 @@ alert_channels_result parse_alert_channels(const std::string& xml, const std::st
           "expected <alerts> as the root element, got <" + std::string(root.name()) + ">");
     return result;
   }
-  static const std::vector<std::string> known{"name", "type",    "to",      "url",
-                                              "template", "command", "timeout", "desc"};
+  static const std::vector<std::string> known{"name",    "type",    "to",      "url", "template",
+                                              "ca-file", "command", "timeout", "desc"};
   std::set<std::string> seen;
   for (auto child : root.children()) {
     if (child.type() != pugi::node_element)
@@ -143,7 +144,7 @@ alert_channels_result parse_alert_channels(const std::string& xml, const std::st
                          + c.type);
     };
     if (c.type == "mail") {
-      must_not({"url", "template", "command"});
+      must_not({"url", "template", "ca-file", "command"});
       c.to = split_list(child.attribute("to").value());
       if (c.to.empty())
         error(c.pos, "channel '" + c.name + "': a mail channel needs 'to' (comma list of addresses)");
@@ -171,8 +172,20 @@ alert_channels_result parse_alert_channels(const std::string& xml, const std::st
           error(c.pos, "channel '" + c.name + "': unknown template '" + c.template_name
                          + "' (expected " + join(names, ", ") + ")");
       }
+      if (auto ca = child.attribute("ca-file")) {
+        // Relative to the directory of alerts.xml.
+        std::filesystem::path path = trim(ca.value());
+        if (path.is_relative())
+          path = std::filesystem::path(file).parent_path() / path;
+        c.ca_file = path.string();
+        std::error_code ec;
+        if (!std::filesystem::is_regular_file(path, ec))
+          error(c.pos, "channel '" + c.name + "': ca-file '" + c.ca_file + "' is not a file");
+        else if (c.url.rfind("https://", 0) != 0)
+          error(c.pos, "channel '" + c.name + "': ca-file applies to an https:// url only");
+      }
     } else if (c.type == "command") {
-      must_not({"to", "url", "template"});
+      must_not({"to", "url", "template", "ca-file"});
       c.command = trim(child.attribute("command").value());
       if (c.command.empty())
         error(c.pos, "channel '" + c.name + "': a command channel needs 'command'");

@@ -28,6 +28,9 @@ struct alert_channel {
   /// webhook: http:// or https:// URL, and its body template.
   std::string url;
   std::string template_name = "generic";
+  /// webhook over https: the CA certificates (PEM) the server's certificate
+  /// must chain to, instead of the system's ("" = the system's).
+  std::string ca_file;
   /// command: run with /bin/sh -c, the alert as JSON on stdin.
   std::string command;
   /// Seconds one delivery may take.

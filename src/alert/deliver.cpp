@@ -41,8 +41,11 @@ delivery_result send_webhook(const alert_channel& c, const std::string& body) {
   if (uri.getScheme() == "https") {
     static std::once_flag once;
     std::call_once(once, [] { Poco::Net::initializeSSL(); });
+    // The server's certificate must chain to the channel's ca-file, else to
+    // the system's CAs, and name the host.
     Poco::Net::Context::Ptr context = new Poco::Net::Context(
-      Poco::Net::Context::TLS_CLIENT_USE, "", Poco::Net::Context::VERIFY_RELAXED, 9, true);
+      Poco::Net::Context::TLS_CLIENT_USE, "", "", c.ca_file, Poco::Net::Context::VERIFY_RELAXED,
+      9, c.ca_file.empty());
     Poco::Net::SSLManager::InvalidCertificateHandlerPtr reject(
       new Poco::Net::RejectCertificateHandler(false));
     Poco::Net::SSLManager::instance().initializeClient(nullptr, reject, context);

@@ -293,6 +293,43 @@ TEST_CASE("an instance still waiting on its dependencies past its sla is alerted
   CHECK(c.stop());
 }
 
+TEST_CASE("a webhook over HTTPS is sent when its certificate chains to the channel's ca-file") {
+  temp_dir tls_dir;
+  make_certificate(tls_dir.path());
+  temp_dir hook_dir;
+  http_receiver hook(hook_dir, 200, "{\"ok\":true}", tls_dir.path());
+  cluster_options opts;
+  opts.extra_ini = "[alert]\npoll_ms = 100\n";
+  cluster c(opts);
+  write_file(c.dir("conf/alerts.xml"),
+             "<alerts>\n"
+             "  <channel name=\"secure\" type=\"webhook\" url=\"" + hook.url("/secure")
+               + "\" ca-file=\"" + tls_dir.path() + "/cert.pem\"/>\n"
+             "  <channel name=\"untrusted\" type=\"webhook\" url=\"" + hook.url("/untrusted")
+               + "\" timeout=\"5\"/>\n"
+             "</alerts>\n");
+  c.add_workflow("fails.xml", one_node("fails", "alert-to=\"secure\"", "exit 1"));
+  c.start();
+  auto sent = c.cli({"alert", "test", "secure"});
+  CHECK_MESSAGE(sent.exit_code == 0, sent.output);
+  CHECK(sent.output.find("HTTP 200") != std::string::npos);
+  // Without the CA the self-signed certificate is refused, and nothing arrives.
+  auto refused = c.cli({"alert", "test", "untrusted"});
+  CHECK_MESSAGE(refused.exit_code != 0, refused.output);
+  CHECK_MESSAGE(refused.output.find("ertificate") != std::string::npos, refused.output);
+  // A failure's alert goes over HTTPS too.
+  CHECK(c.wait_for(c.run("fails"))["status"] == "failed");
+  REQUIRE_MESSAGE(wait_until([&] { return alerts(c, "&workflow=fails").size() == 1 && settled(c); },
+                             std::chrono::seconds(30)),
+                  c.logs() << alerts(c).dump(2));
+  CHECK(alerts(c, "&workflow=fails")[0]["status"] == "sent");
+  std::vector<std::string> paths;
+  for (const auto& text : hook.received())
+    paths.push_back(json::parse(text)["path"].get<std::string>());
+  CHECK(paths == std::vector<std::string>{"/secure", "/secure"});
+  CHECK(c.stop());
+}
+
 TEST_CASE("mail that cannot be sent is retried until the server is back") {
   temp_dir mail_dir;
   int port = free_port(); // nothing listens yet

@@ -1,6 +1,11 @@
 // conf/alerts.xml: channels and the errors that name what is wrong.
 #include "alert/channels.hpp"
 
+#include <filesystem>
+#include <fstream>
+
+#include <unistd.h>
+
 #include <doctest/doctest.h>
 
 using namespace cafflow;
@@ -56,6 +61,30 @@ TEST_CASE("a bad URL, template, type or address is an error naming it") {
   CHECK(text.find("channel 'a' is defined twice") != std::string::npos);
   CHECK(text.find("channel 'a': timeout '0' is not a number of seconds") != std::string::npos);
   CHECK(text.find("channel 'e': attribute 'url' does not apply to type mail") != std::string::npos);
+}
+
+TEST_CASE("a webhook's ca-file is read relative to alerts.xml and must be a file of an https url") {
+  auto dir = std::filesystem::temp_directory_path() / ("cafflow-ca-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir / "certs");
+  { std::ofstream(dir / "certs/ca.pem") << "x"; }
+  auto file = (dir / "alerts.xml").string();
+  auto r = parse_alert_channels(R"(<alerts>
+  <channel name="ok" type="webhook" url="https://hooks.example/x" ca-file="certs/ca.pem"/>
+  <channel name="gone" type="webhook" url="https://hooks.example/x" ca-file="certs/none.pem"/>
+  <channel name="plain" type="webhook" url="http://hooks.example/x" ca-file="certs/ca.pem"/>
+  <channel name="mail" type="mail" to="a@x.org" ca-file="certs/ca.pem"/>
+</alerts>)",
+                                file);
+  auto text = errors(r);
+  CHECK(r.find("ok")->ca_file == (dir / "certs/ca.pem").string());
+  CHECK(text.find("channel 'ok'") == std::string::npos);
+  CHECK(text.find("channel 'gone': ca-file '" + (dir / "certs/none.pem").string()
+                  + "' is not a file")
+        != std::string::npos);
+  CHECK(text.find("channel 'plain': ca-file applies to an https:// url only") != std::string::npos);
+  CHECK(text.find("channel 'mail': attribute 'ca-file' does not apply to type mail")
+        != std::string::npos);
+  std::filesystem::remove_all(dir);
 }
 
 TEST_CASE("a workflow's mail-receivers stand for a mail channel") {
