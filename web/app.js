@@ -59,6 +59,57 @@ function notice(text, kind) {
   el.className = 'notice' + (kind ? ' ' + kind : '') + (text ? '' : ' hidden');
 }
 
+/** A time given as milliseconds since 1970 (0: not set), as fmtTime shows it. */
+function fmtMs(ms) { return ms ? fmtTime(new Date(ms).toISOString()) : ''; }
+
+/** What an error says, with the HTTP status when the API answered it. */
+function errText(e) {
+  return e instanceof ApiError ? `${e.status}: ${e.message}` : String(e && e.message || e);
+}
+
+/** Shows an error in `box` (an element), or clears it when e is null. */
+function showError(box, e) {
+  box.replaceChildren(...(e ? [h('p', {class: 'error'}, errText(e))] : []));
+}
+
+/** A checkbox inside its label: {box, label}. */
+function checkbox(id, text, title) {
+  const box = h('input', {type: 'checkbox', id});
+  return {box, label: h('label', {class: 'check', title}, box, ' ', text)};
+}
+
+/**
+ * The optional "by" of a request (who asks: the executions and a marked
+ * node's message show it), remembered in this browser.
+ */
+const BY_KEY = 'cafflow.by';
+function byInput(id) {
+  let stored = '';
+  try { stored = localStorage.getItem(BY_KEY) || ''; } catch (e) { /* storage off */ }
+  const el = h('input', {id, placeholder: 'your name (optional)', value: stored, maxlength: 255});
+  el.addEventListener('change', () => { try { localStorage.setItem(BY_KEY, el.value.trim()); } catch (e) { /* off */ } });
+  return el;
+}
+function byOf(input) { return input.value.trim(); }
+
+/** The node lists of an execution: "failed: b; succeeded: a, c". */
+function nodeLists(nodes) {
+  return ['failed', 'running', 'pending', 'skipped', 'succeeded']
+    .filter(k => (nodes[k] || []).length).map(k => `${k}: ${nodes[k].join(', ')}`).join('; ');
+}
+
+/** A backfill's progress as a bar: done green, skipped grey, failed red, running blue, cancelled purple. */
+function progressBar(p) {
+  const total = p.planned || 1;
+  const seg = (n, cls, what) => n > 0 ? h('span', {class: 'seg ' + cls, 'data-part': what,
+    style: `width:${(100 * n / total).toFixed(2)}%`}) : null;
+  return h('span', {class: 'progress', title: `${p.done} of ${p.planned} done (${p.skipped} skipped), ` +
+      `${p.failed} failed, ${p.running} running, ${p.waiting} waiting, ${p.cancelled} cancelled`},
+    seg(p.done - p.skipped, 'st-succeeded', 'done'), seg(p.skipped, 'st-skipped', 'skipped'),
+    seg(p.failed, 'st-failed', 'failed'), seg(p.running, 'st-running', 'running'),
+    seg(p.cancelled, 'st-killed', 'cancelled'));
+}
+
 // -- the API --------------------------------------------------------------------
 
 class ApiError extends Error {
@@ -168,6 +219,8 @@ function showSession() {
 const nav = [
   ['workflows', 'Workflows'],
   ['instances', 'Instances'],
+  ['backfills', 'Backfills'],
+  ['alerts', 'Alerts'],
   ['cluster', 'Cluster'],
   ['xmlconfig', 'xmlconfig'],
 ];
@@ -180,7 +233,7 @@ const app = () => document.getElementById('app');
 
 function page(title, ...content) {
   document.title = (title ? title + ' — ' : '') + 'cafflow';
-  app().replaceChildren(...content.flat());
+  app().replaceChildren(...content.flat(Infinity).filter(c => c !== null && c !== undefined && c !== false));
 }
 
 function failed(e) {
@@ -196,7 +249,7 @@ async function render() {
   const [pathPart, queryPart] = hash.split('?');
   const parts = pathPart.split('/').map(decodeURIComponent);
   for (const a of document.querySelectorAll('#nav a'))
-    a.classList.toggle('active', a.dataset.page === parts[0]);
+    a.classList.toggle('active', a.dataset.page === parts[0] || a.dataset.page === parts[0] + 's');
   const route = routes[parts[0]];
   if (!route) { page('Not found', h('div', {class: 'card error'}, 'No page named ' + parts[0])); return; }
   try { await route(parts.slice(1), queryOf(queryPart)); } catch (e) { failed(e); }
@@ -305,7 +358,13 @@ async function loadGraph(container, name, onNode) {
   }
 }
 
-function runForm(name, coordinator) {
+/**
+ * The Run card: params, logical time, the run options (only these nodes,
+ * with upstream or downstream, from a node, skip), and Run / Trigger / Run
+ * with downstream. What a route does not take (trigger: only params and
+ * skip; lineage: no node option) the API refuses, and its message is shown.
+ */
+function runForm(name, coordinator, nodes) {
   const params = h('div', {class: 'params'});
   const addParam = (k, v) => params.append(h('div', {class: 'param'},
     h('input', {class: 'param-name', placeholder: 'name', value: k || ''}),
@@ -313,6 +372,25 @@ function runForm(name, coordinator) {
   for (const p of (coordinator && coordinator.params) || []) addParam(p.name, '');
   addParam('', '');
   const result = h('div', {id: 'run-result'});
+  const time = h('input', {id: 'run-logical-time', placeholder: 'YYYY-MM-DD HH:MM:SS'});
+  const by = byInput('run-by');
+  const upstream = checkbox('run-upstream', 'with upstream', 'also every node before the ticked ones');
+  const downstream = checkbox('run-downstream', 'with downstream', 'also every node after the ticked ones');
+  const from = h('select', {id: 'run-from'}, h('option', {value: ''}, '—'),
+    (nodes || []).map(n => h('option', {value: n.name}, n.name)));
+  const actions = (nodes || []).filter(n => n.kind === 'action');
+  const optionTable = h('table', {class: 'compact', id: 'run-node-options'},
+    h('thead', {}, h('tr', {}, h('th', {}, 'Action'), h('th', {}, 'Only'), h('th', {}, 'Skip'))),
+    h('tbody', {}, actions.map(n => h('tr', {'data-node': n.name},
+      h('td', {}, n.name, n.action_type ? h('span', {class: 'muted'}, ' ' + n.action_type) : null),
+      h('td', {}, h('input', {type: 'checkbox', class: 'run-node', value: n.name})),
+      h('td', {}, h('input', {type: 'checkbox', class: 'skip-node', value: n.name}))))));
+  const details = h('details', {id: 'run-options'},
+    h('summary', {}, 'Run options (only some nodes, skip some)'),
+    h('p', {class: 'muted'}, 'Nodes not run are skipped when the flow reaches them; forks, joins and decisions work as always.'),
+    optionTable,
+    h('div', {class: 'buttons'}, upstream.label, downstream.label),
+    h('label', {}, 'From node (it and every node after it)', from));
   const collect = () => {
     const out = {};
     for (const row of params.querySelectorAll('.param')) {
@@ -322,33 +400,160 @@ function runForm(name, coordinator) {
     }
     return out;
   };
+  // The options as the API takes them; only what is set.
+  const options = () => {
+    const o = {};
+    const ticked = cls => [...optionTable.querySelectorAll(`input.${cls}:checked`)].map(c => c.value);
+    const only = ticked('run-node'), skip = ticked('skip-node');
+    if (only.length) o.nodes = only;
+    if (upstream.box.checked) o.upstream = true;
+    if (downstream.box.checked) o.downstream = true;
+    if (from.value) o.from_node = from.value;
+    if (skip.length) o.skip = skip;
+    return o;
+  };
   const start = async (verb, body) => {
     result.replaceChildren();
     try {
       const r = await api('POST', `/api/v1/workflows/${enc(name)}/${verb}`, body);
       go('#/instance/' + enc(r.instance_id));
-    } catch (e) { result.replaceChildren(h('p', {class: 'error'}, e.message)); }
+    } catch (e) { showError(result, e); }
   };
+  const timed = body => { const t = time.value.trim(); if (t) body.logical_time = t; return body; };
+  const withBy = body => { if (byOf(by)) body.by = byOf(by); return body; };
   return h('form', {class: 'form', id: 'run-form', onsubmit: ev => {
     ev.preventDefault();
-    const body = {params: collect()};
-    const t = document.getElementById('run-logical-time').value.trim();
-    if (t) body.logical_time = t;
-    start('run', body);
+    start('run', withBy(timed(Object.assign({params: collect()}, options()))));
   }},
     h('label', {}, 'Params (the <param-list> evaluated at the logical time, these on top)', params),
     h('div', {}, h('button', {type: 'button', class: 'secondary', onclick: () => addParam()}, '+ param')),
-    h('label', {}, 'Logical time (UTC, empty = now)',
-      h('input', {id: 'run-logical-time', placeholder: 'YYYY-MM-DD HH:MM:SS'})),
+    h('label', {}, 'Logical time (UTC, empty = now)', time),
+    actions.length ? details : null,
+    h('label', {}, 'By', by),
     h('div', {class: 'buttons'},
       h('button', {type: 'submit', id: 'run-button'}, 'Run'),
       h('button', {type: 'button', class: 'secondary', id: 'trigger-button',
-                   title: 'as if its coordinator fired now: downstream dependencies become ready',
-                   onclick: () => start('trigger', {params: collect()})}, 'Trigger'),
+                   title: 'as if its coordinator fired now: downstream dependencies become ready (takes params and skip)',
+                   onclick: () => start('trigger', Object.assign({params: collect()}, options()))}, 'Trigger'),
       h('button', {type: 'button', class: 'secondary', id: 'lineage-button',
-                   title: 'this workflow, then everything downstream',
-                   onclick: () => start('lineage', {params: collect()})}, 'Run with downstream')),
+                   title: 'this workflow, then everything downstream (no node options)',
+                   onclick: () => start('lineage', withBy(timed(Object.assign({params: collect()}, options()))))},
+        'Run with downstream')),
     result);
+}
+
+/**
+ * "Why waiting": a dependency report of the API (GET .../dependencies) as
+ * each part, its verdict tree and the periods with the instance that decided.
+ */
+function whyView(doc) {
+  const period = p => h('tr', {'data-state': p.state},
+    h('td', {class: 'mono'}, `${p.from.local} – ${p.to.local}`),
+    h('td', {}, badge(p.state)),
+    h('td', {}, p.instance ? [h('a', {href: '#/instance/' + enc(p.instance.id), class: 'mono'}, p.instance.id),
+      ` ${p.instance.status} at ${p.instance.logical_time.local}`] : h('span', {class: 'muted'}, 'none yet')));
+  const verdict = v => v.kind === 'item'
+    ? h('li', {class: 'verdict', 'data-workflow': v.workflow, 'data-state': v.state},
+        badge(v.state), ' ', h('a', {href: '#/workflow/' + enc(v.workflow)}, v.workflow),
+        v.node ? ` node ${v.node}` : '', ` (cycle ${v.cycle}, window ${v.window})`,
+        v.failed_at ? h('span', {class: 'muted'}, ` failed at ${fmtTime(v.failed_at)}`) : null,
+        h('table', {class: 'compact periods'}, h('tbody', {}, (v.periods || []).map(period))))
+    : h('li', {class: 'verdict', 'data-state': v.state}, badge(v.state), ` ${v.kind} of:`,
+        h('ul', {}, (v.children || []).map(verdict)));
+  if (doc.state === 'none')
+    return [h('p', {class: 'muted', 'data-state': 'none'}, 'No date-window dependency.')];
+  return [
+    h('p', {id: 'why-state', 'data-state': doc.state}, badge(doc.state),
+      ` at logical time ${doc.logical_time.local} (${doc.timezone})`),
+    (doc.parts || []).map(p => h('div', {class: 'why-part', 'data-part': p.node || p.part},
+      h('div', {}, h('strong', {}, p.part === 'depend-list' ? 'depend-list' : `node ${p.node}`), ' ', badge(p.state),
+        h('span', {class: 'muted'}, ` on failure ${p.on_failure}` +
+          (p.on_failure === 'wait' ? ` (${p.wait_minutes} min)` : '') +
+          (p.deadline ? `, fails at ${fmtTime(p.deadline)} unless a rerun succeeds` : ''))),
+      p.verdict ? h('ul', {class: 'verdicts'}, verdict(p.verdict)) : null)),
+    h('details', {}, h('summary', {}, 'as text'), h('pre', {class: 'log', id: 'why-message'}, doc.message))];
+}
+
+/**
+ * The Backfill card: a range (or dates), parallel, order, downstream, rerun;
+ * "Plan" asks for the dry-run plan, "Start backfill" appears once a plan is
+ * shown and creates exactly what was planned (a change of the form hides it).
+ */
+function backfillForm(name) {
+  const field = (id, attrs) => h('input', Object.assign({id}, attrs || {}));
+  const choice = (id, values) => h('select', {id}, values.map(([v, l]) => h('option', {value: v}, l)));
+  const f = {
+    from: field('bf-from', {placeholder: 'YYYY-MM-DD HH:MM:SS'}),
+    to: field('bf-to', {placeholder: 'YYYY-MM-DD HH:MM:SS'}),
+    dates: field('bf-dates', {placeholder: 'instead: times, comma separated'}),
+    parallel: field('bf-parallel', {type: 'number', min: 1, max: 10000, value: 1}),
+    order: choice('bf-order', [['asc', 'oldest first'], ['desc', 'newest first']]),
+    downstream: choice('bf-downstream', [['none', 'this workflow only'], ['direct', 'and its direct downstream'],
+                                          ['all', 'and everything downstream']]),
+    rerun: choice('bf-rerun', [['none', 'skip what succeeded'], ['failed', 'only what failed or was killed'],
+                                ['all', 'everything']]),
+  };
+  const by = byInput('bf-by');
+  const plan = h('div', {id: 'bf-plan'});
+  const startButton = h('button', {type: 'button', id: 'bf-start-button', class: 'hidden'}, 'Start backfill');
+  const body = () => {
+    const b = {workflow: name, parallel: Number(f.parallel.value || 1), order: f.order.value,
+               downstream: f.downstream.value, rerun: f.rerun.value};
+    const dates = f.dates.value.split(/[,\n]/).map(s => s.trim()).filter(Boolean);
+    if (dates.length) b.dates = dates;
+    if (f.from.value.trim()) b.from = f.from.value.trim();
+    if (f.to.value.trim()) b.to = f.to.value.trim();
+    if (byOf(by)) b.created_by = byOf(by);
+    return b;
+  };
+  let planned = null;
+  // A plan stands for the form as it was: a change drops it.
+  const forget = () => {
+    if (planned) plan.replaceChildren(h('p', {class: 'muted'}, 'The form changed: plan again.'));
+    planned = null;
+    startButton.classList.add('hidden');
+  };
+  const showPlan = p => {
+    const counts = {};
+    for (const it of p.items) counts[it.workflow] = (counts[it.workflow] || 0) + 1;
+    const shown = p.items.slice(0, 200);
+    plan.replaceChildren(h('div', {},
+      h('p', {id: 'bf-plan-summary'}, `Plan (nothing started): ${p.progress.planned} items (` +
+        Object.entries(counts).map(([w, n]) => `${w} ${n}`).join(', ') + `), ${p.progress.skipped} skipped`),
+      h('table', {class: 'compact', id: 'bf-plan-items'},
+        h('thead', {}, h('tr', {}, ['Workflow', 'Logical time', 'State'].map(t => h('th', {}, t)))),
+        h('tbody', {}, shown.map(it => h('tr', {'data-workflow': it.workflow, 'data-state': it.state},
+          h('td', {}, it.workflow), h('td', {}, fmtTime(it.logical_time)), h('td', {}, badge(it.state)))))),
+      p.items.length > shown.length ? h('p', {class: 'muted'}, `… and ${p.items.length - shown.length} more`) : null));
+  };
+  const form = h('form', {class: 'form', id: 'backfill-form', oninput: forget, onchange: forget, onsubmit: async ev => {
+    ev.preventDefault();
+    forget();
+    plan.replaceChildren(h('p', {class: 'muted'}, 'Planning…'));
+    const b = body();
+    try {
+      const p = await api('POST', '/api/v1/backfills', Object.assign({dry_run: true}, b));
+      showPlan(p);
+      planned = b;
+      startButton.classList.remove('hidden');
+    } catch (e) { showError(plan, e); }
+  }},
+    h('div', {class: 'pair'}, h('label', {}, 'From (UTC)', f.from), h('label', {}, 'To (UTC, included)', f.to)),
+    h('label', {}, 'Or these logical times', f.dates),
+    h('div', {class: 'pair'}, h('label', {}, 'Parallel', f.parallel), h('label', {}, 'Order', f.order)),
+    h('div', {class: 'pair'}, h('label', {}, 'Downstream', f.downstream), h('label', {}, 'Rerun', f.rerun)),
+    h('label', {}, 'By', by),
+    h('div', {class: 'buttons'}, h('button', {type: 'submit', class: 'secondary', id: 'bf-plan-button'}, 'Plan'), startButton),
+    plan);
+  startButton.addEventListener('click', async () => {
+    if (!planned) return;
+    startButton.disabled = true;
+    try {
+      const r = await api('POST', '/api/v1/backfills', planned);
+      go('#/backfill/' + enc(r.id));
+    } catch (e) { showError(plan, e); } finally { startButton.disabled = false; }
+  });
+  return form;
 }
 
 async function workflowPage([name]) {
@@ -389,14 +594,34 @@ async function workflowPage([name]) {
       h('button', {class: 'secondary', id: 'reset-button', title: 'forget which dependencies are ready',
                    onclick: () => coordinate('reset')}, 'Reset dependencies'))) : null;
   const runs = h('tbody', {id: 'workflow-runs'});
+  // Would an instance wait for its date windows (at the next fire, or at a
+  // logical time given here), and for what.
+  const why = h('div', {id: 'workflow-why'}, h('p', {class: 'muted'}, 'Asking…'));
+  const whyTime = h('input', {id: 'why-time', placeholder: 'YYYY-MM-DD HH:MM:SS (empty: the next fire)'});
+  const explain = async first => {
+    const t = whyTime.value.trim();
+    try {
+      const doc = await api('GET', `/api/v1/workflows/${enc(name)}/dependencies` + (t ? '?logical_time=' + enc(t) : ''));
+      why.replaceChildren(h('div', {}, whyView(doc)));
+      // A workflow without date windows: nothing to explain, no card.
+      if (first && doc.state === 'none') whyCard.classList.add('hidden');
+    } catch (e) { showError(why, e); }
+  };
+  const whyCard = h('div', {class: 'card', id: 'why-card'},
+    h('h2', {style: 'margin-top:0'}, 'Date-window dependencies'),
+    h('form', {class: 'filters', onsubmit: ev => { ev.preventDefault(); explain(false); }},
+      h('label', {}, 'At logical time (UTC)', whyTime), h('button', {type: 'submit', class: 'secondary', id: 'why-button'}, 'Explain')),
+    why);
   page(name,
     h('h1', {}, name, badge(w.status), h('span', {class: 'muted'}, `v${w.version} · ${w.dir}`)),
     w.desc ? h('p', {}, w.desc) : null,
     h('div', {class: 'row'},
       h('div', {class: 'grow'}, h('h2', {}, 'Graph'), graph),
       h('div', {style: 'width:420px;max-width:100%'},
-        h('div', {class: 'card'}, h('h2', {style: 'margin-top:0'}, 'Run'), runForm(name, c)),
+        h('div', {class: 'card'}, h('h2', {style: 'margin-top:0'}, 'Run'), runForm(name, c, d.nodes)),
         coordCard,
+        whyCard,
+        h('div', {class: 'card'}, h('h2', {style: 'margin-top:0'}, 'Backfill'), backfillForm(name)),
         d.downstream && d.downstream.length ? h('div', {class: 'card'}, h('h2', {style: 'margin-top:0'}, 'Downstream'),
           d.downstream.map(x => h('div', {}, h('a', {href: '#/workflow/' + enc(x)}, x)))) : null)),
     h('h2', {}, 'Recent instances'),
@@ -411,6 +636,7 @@ async function workflowPage([name]) {
       : h('p', {class: 'error'}, d.versions_error || 'versions unavailable'),
     h('h2', {id: 'xml-title'}, ''), source);
   loadGraph(graph, name);
+  explain(true);
   if (d.versions && d.versions.length) showVersion(d.versions[d.versions.length - 1].version);
   const list = await api('GET', '/api/v1/instances?workflow=' + enc(name) + '&limit=20');
   runs.replaceChildren(...instanceRows(list.instances, false));
@@ -420,32 +646,187 @@ async function workflowPage([name]) {
 
 const ENDED = ['succeeded', 'failed', 'killed'];
 
-/** Buttons of the instance page: [id, label, shown when, action]. */
+/** Buttons of the instance page: [id, label, shown when, action, class]. */
 const instanceActions = [
   ['kill-button', 'Kill', i => !ENDED.includes(i.status), i => api('POST', `/api/v1/instances/${enc(i.id)}/kill`), 'danger'],
   ['rerun-failed-button', 'Rerun failed', i => i.status === 'failed' || i.status === 'killed',
     i => api('POST', `/api/v1/instances/${enc(i.id)}/rerun`, {mode: 'failed'})],
   ['rerun-all-button', 'Rerun all', i => ENDED.includes(i.status),
     i => api('POST', `/api/v1/instances/${enc(i.id)}/rerun`, {mode: 'all'})],
-  ['rerun-selected-button', 'Rerun selected nodes', i => ENDED.includes(i.status),
-    (i, view) => {
-      if (!view.selected.size) throw new Error('select nodes in the table first');
-      return api('POST', `/api/v1/instances/${enc(i.id)}/rerun`, {mode: 'nodes', nodes: [...view.selected]});
-    }],
 ];
 
+/**
+ * Whether a node can be marked succeeded or failed (docs/SCHEDULING.md):
+ * in a running instance while it waits or runs, in an ended one once it
+ * failed or was killed.
+ */
+function markable(i, n) {
+  if (n.kind !== 'action') return false;
+  return ENDED.includes(i.status) ? ['failed', 'killed'].includes(n.status)
+                                  : ['waiting', 'running', 'retrying'].includes(n.status);
+}
+
+/**
+ * The attempts of an instance as a Gantt chart (SVG): one row per action
+ * node, one bar per attempt from its start to its end (now while it runs),
+ * coloured by the attempt's state; a dashed line where each later execution
+ * (rerun, mark) began.
+ */
+function gantt(inst, executions, width) {
+  const NS = 'http://www.w3.org/2000/svg';
+  const svg = (tag, attrs, ...children) => {
+    const el = document.createElementNS(NS, tag);
+    for (const [k, v] of Object.entries(attrs || {})) if (v !== undefined && v !== null) el.setAttribute(k, String(v));
+    for (const c of children.flat()) if (c !== null && c !== undefined)
+      el.appendChild(c instanceof Node ? c : document.createTextNode(String(c)));
+    return el;
+  };
+  const now = Date.now();
+  const rows = [];
+  for (const n of inst.nodes || []) {
+    if (n.kind !== 'action') continue;
+    const bars = (n.attempts || []).filter(a => a.started).map(a => ({
+      node: n.name, number: a.number, status: a.status, execution: a.execution, worker: a.worker,
+      from: Date.parse(a.started), to: a.finished ? Date.parse(a.finished) : now}));
+    // A node that runs on the master (a dependent action) has no attempt: its own times.
+    if (!bars.length && n.started)
+      bars.push({node: n.name, number: 0, status: n.status, from: Date.parse(n.started),
+                 to: n.finished ? Date.parse(n.finished) : now});
+    rows.push({node: n.name, status: n.status, bars});
+  }
+  const all = rows.flatMap(r => r.bars);
+  if (!all.length) return h('p', {class: 'muted', id: 'gantt-empty'}, 'No attempt has started yet.');
+  const t0 = Math.min(...all.map(b => b.from));
+  const t1 = Math.max(t0 + 1000, ...all.map(b => b.to));
+  const LABEL = 170, WIDTH = Math.max(600, Math.round(width || 1000)), ROW = 24, TOP = 22;
+  const plot = WIDTH - LABEL - 20;
+  const x = t => LABEL + (t - t0) / (t1 - t0) * plot;
+  const height = TOP + rows.length * ROW + 6;
+  const ticks = [];
+  for (let k = 0; k <= 5; k++) {
+    const t = t0 + (t1 - t0) * k / 5;
+    ticks.push(svg('line', {x1: x(t), x2: x(t), y1: TOP - 4, y2: height, class: 'tick'}),
+      svg('text', {x: x(t), y: 12, 'text-anchor': k === 0 ? 'start' : k === 5 ? 'end' : 'middle', class: 'axis'},
+        k === 0 ? fmtTime(new Date(t).toISOString()).slice(11) : '+' + duration(new Date(t0).toISOString(), new Date(t).toISOString())));
+  }
+  const marks = (executions || []).filter(e => e.number > 1 && e.started && Date.parse(e.started) >= t0).map(e =>
+    svg('g', {class: 'execution-mark', 'data-execution': e.number},
+      svg('line', {x1: x(Date.parse(e.started)), x2: x(Date.parse(e.started)), y1: TOP - 4, y2: height}),
+      svg('text', {x: x(Date.parse(e.started)) + 3, y: height - 4, class: 'axis'}, `#${e.number} ${e.trigger}`)));
+  const body = rows.map((r, k) => {
+    const y = TOP + k * ROW;
+    return svg('g', {class: 'gantt-row', 'data-node': r.node},
+      svg('text', {x: 4, y: y + 16, class: 'label'}, r.node),
+      r.bars.map(b => svg('rect', {class: 'bar st-' + b.status, 'data-node': b.node, 'data-attempt': b.number,
+          'data-execution': b.execution, 'data-from': b.from, 'data-to': b.to,
+          x: x(b.from).toFixed(1), y: y + 4, height: ROW - 8, rx: 2,
+          width: Math.max(2, x(b.to) - x(b.from)).toFixed(1)},
+        svg('title', {}, `${b.node}` + (b.number ? ` attempt ${b.number}` : '') + ` ${b.status}` +
+          (b.worker ? ` on ${b.worker}` : '') + (b.execution ? `, execution ${b.execution}` : '') +
+          `: ${duration(new Date(b.from).toISOString(), new Date(b.to).toISOString())}`))));
+  });
+  return svg('svg', {class: 'gantt', id: 'gantt-svg', viewBox: `0 0 ${WIDTH} ${height}`, width: WIDTH, height},
+    ticks, marks, body);
+}
+
 async function instancePage([id]) {
-  const view = {inst: null, selected: new Set(), picked: null, source: null, logTimer: null};
+  const view = {inst: null, selected: new Set(), skipped: new Set(), picked: null, source: null, logTimer: null,
+                executions: null, executionsKey: null, whyKey: null};
   const head = h('div', {id: 'instance-head'});
   const buttons = h('div', {class: 'buttons', id: 'instance-actions'});
   const graph = h('div', {class: 'graph', id: 'graph'}, h('p', {class: 'muted'}, 'Laying out…'));
   const nodes = h('tbody', {id: 'nodes'});
   const live = h('span', {class: 'live', id: 'live'}, 'connecting…');
   const logBox = h('div', {id: 'log-viewer'});
+  const ganttBox = h('div', {class: 'gantt-box', id: 'gantt'});
+  const executions = h('tbody', {id: 'executions'});
+  const ganttWidth = () => ganttBox.clientWidth - 14;
+  const why = h('div', {id: 'why'});
+  const whyCard = h('div', {class: 'card hidden', id: 'why-card'},
+    h('h2', {style: 'margin-top:0'}, 'Why waiting: date-window dependencies ',
+      h('button', {class: 'secondary', id: 'why-refresh', onclick: () => { view.whyKey = null; loadWhy(); }}, 'Refresh')),
+    why);
   const first = await api('GET', '/api/v1/instances/' + enc(id));
   view.inst = first;
 
-  const pick = name => { view.picked = name; showLog(); paint(); };
+  // The mark form of the picked node and the rerun form: built once, so that
+  // what is typed survives the repaints of live updates.
+  const markReason = h('input', {id: 'mark-reason', placeholder: 'why (optional)', maxlength: 1000});
+  const markBy = byInput('mark-by');
+  const markResult = h('div', {id: 'mark-result'});
+  const markTitle = h('h2', {style: 'margin-top:0', id: 'mark-title'});
+  const mark = async (status, ev) => {
+    const node = view.picked;
+    ev.target.disabled = true;
+    showError(markResult, null);
+    try {
+      const body = {status};
+      if (markReason.value.trim()) body.reason = markReason.value.trim();
+      if (byOf(markBy)) body.by = byOf(markBy);
+      await api('POST', `/api/v1/instances/${enc(id)}/nodes/${enc(node)}/mark`, body);
+      markReason.value = '';
+      markResult.replaceChildren(h('p', {class: 'muted', id: 'mark-done'}, `${node} marked ${status}.`));
+      follow();
+    } catch (e) { showError(markResult, e); } finally { ev.target.disabled = false; }
+  };
+  const markCard = h('div', {class: 'card hidden', id: 'mark-form'}, markTitle,
+    h('div', {class: 'form'},
+      h('label', {}, 'Reason', markReason), h('label', {}, 'By', markBy),
+      h('div', {class: 'buttons'},
+        h('button', {id: 'mark-succeeded-button', onclick: ev => mark('succeeded', ev)}, 'Mark succeeded'),
+        h('button', {id: 'mark-failed-button', class: 'danger', onclick: ev => mark('failed', ev)}, 'Mark failed')),
+      markResult));
+
+  const rerunMode = h('select', {id: 'rerun-mode'},
+    [['failed', 'the failed and killed nodes, and what follows them'], ['all', 'every node'],
+     ['nodes', 'the nodes ticked “Run” in the table'], ['from', 'from a node on']]
+      .map(([v, l]) => h('option', {value: v}, l)));
+  const rerunUp = checkbox('rerun-upstream', 'with upstream', 'also every node before the ticked ones');
+  const rerunDown = checkbox('rerun-downstream', 'with downstream', 'also every node after the ticked ones');
+  const rerunFrom = h('select', {id: 'rerun-from'}, (first.nodes || []).map(n => h('option', {value: n.name}, n.name)));
+  const rerunBy = byInput('rerun-by');
+  const rerunResult = h('div', {id: 'rerun-result'});
+  const rerunSkip = h('span', {id: 'rerun-skip'});
+  const rerunNodes = h('span', {id: 'rerun-nodes'});
+  const rerunNodesRow = h('div', {}, 'Run: ', rerunNodes, ' ', rerunUp.label, ' ', rerunDown.label);
+  const rerunFromRow = h('label', {}, 'From node', rerunFrom);
+  const showRerunMode = () => {
+    rerunNodesRow.classList.toggle('hidden', rerunMode.value !== 'nodes');
+    rerunFromRow.classList.toggle('hidden', rerunMode.value !== 'from');
+  };
+  rerunMode.addEventListener('change', showRerunMode);
+  const showTicks = () => {
+    rerunNodes.textContent = view.selected.size ? [...view.selected].join(', ') : 'tick nodes in the table';
+    rerunSkip.textContent = view.skipped.size ? [...view.skipped].join(', ') : 'none (tick “Skip” in the table)';
+  };
+  const rerun = async ev => {
+    ev.preventDefault();
+    const body = {};
+    if (rerunMode.value === 'from') Object.assign(body, {mode: 'nodes', from_node: rerunFrom.value});
+    else if (rerunMode.value === 'nodes') {
+      Object.assign(body, {mode: 'nodes', nodes: [...view.selected]});
+      if (rerunUp.box.checked) body.upstream = true;
+      if (rerunDown.box.checked) body.downstream = true;
+    } else body.mode = rerunMode.value;
+    if (view.skipped.size) body.skip = [...view.skipped];
+    if (byOf(rerunBy)) body.by = byOf(rerunBy);
+    showError(rerunResult, null);
+    try {
+      await api('POST', `/api/v1/instances/${enc(id)}/rerun`, body);
+      follow();
+    } catch (e) { showError(rerunResult, e); }
+  };
+  const rerunCard = h('div', {class: 'card hidden', id: 'rerun-card'},
+    h('h2', {style: 'margin-top:0'}, 'Rerun with options'),
+    h('form', {class: 'form', id: 'rerun-form', onsubmit: rerun},
+      h('label', {}, 'Run again', rerunMode), rerunNodesRow, rerunFromRow,
+      h('div', {}, 'Skip: ', rerunSkip),
+      h('label', {}, 'By', rerunBy),
+      h('div', {class: 'buttons'}, h('button', {type: 'submit', id: 'rerun-button'}, 'Rerun')),
+      rerunResult));
+  showRerunMode();
+
+  const pick = name => { view.picked = name; showError(markResult, null); showLog(); paint(); };
   const paintGraph = () => {
     for (const n of view.inst.nodes || []) {
       const g = document.getElementById('wfnode-' + n.name);
@@ -456,6 +837,8 @@ async function instancePage([id]) {
       g.setAttribute('data-status', n.status);
     }
   };
+  const tick = (set, name, cls) => h('input', {type: 'checkbox', class: cls, checked: set.has(name),
+    onchange: ev => { ev.target.checked ? set.add(name) : set.delete(name); showTicks(); }});
   const paint = () => {
     const i = view.inst;
     head.replaceChildren(h('dl', {class: 'facts'},
@@ -466,20 +849,28 @@ async function instancePage([id]) {
       h('dt', {}, 'started'), h('dd', {}, fmtTime(i.started) || '—'),
       h('dt', {}, 'finished'), h('dd', {}, fmtTime(i.finished) || '—', i.started ? ` (${duration(i.started, i.finished)})` : ''),
       h('dt', {}, 'params'), h('dd', {class: 'mono'}, Object.entries(i.params || {}).map(([k, v]) => `${k}=${v}`).join('  ') || '—'),
-      i.parent_id ? [h('dt', {}, 'parent'), h('dd', {}, h('a', {href: '#/instance/' + enc(i.parent_id)}, i.parent_id))] : null));
+      h('dt', {}, 'execution'), h('dd', {id: 'instance-execution'}, String(i.execution || 1),
+        i.requested_by ? ` (by ${i.requested_by})` : '',
+        i.run_options && Object.keys(i.run_options).length ? h('span', {class: 'mono'}, ' ' + JSON.stringify(i.run_options)) : ''),
+      i.parent_id ? [h('dt', {}, 'parent'), h('dd', {}, h('a', {href: '#/instance/' + enc(i.parent_id)}, i.parent_id))] : null,
+      i.backfill_id ? [h('dt', {}, 'backfill'), h('dd', {}, h('a', {href: '#/backfill/' + enc(i.backfill_id), class: 'mono'}, i.backfill_id))] : null));
     buttons.replaceChildren(...instanceActions.filter(a => a[2](i)).map(([bid, label, , act, cls]) =>
       h('button', {id: bid, class: cls || 'secondary', onclick: async ev => {
         ev.target.disabled = true;
-        try { await act(view.inst, view); follow(); } catch (e) { notice(e.message); }
+        try { await act(view.inst, view); follow(); } catch (e) { notice(errText(e)); }
         finally { ev.target.disabled = false; }
       }}, label)));
+    rerunCard.classList.toggle('hidden', !ENDED.includes(i.status));
+    const pickedNode = (i.nodes || []).find(n => n.name === view.picked);
+    const canMark = pickedNode && markable(i, pickedNode);
+    markCard.classList.toggle('hidden', !canMark);
+    if (canMark) markTitle.textContent = `Mark ${pickedNode.name} (${pickedNode.status})`;
     nodes.replaceChildren(...(i.nodes || []).map(n => {
       const attempts = n.attempts || [];
-      const lastAttempt = attempts[attempts.length - 1];
       return h('tr', {class: 'clickable' + (n.name === view.picked ? ' selected' : ''), 'data-node': n.name,
                       'data-status': n.status, onclick: ev => { if (ev.target.type !== 'checkbox') pick(n.name); }},
-        h('td', {}, n.kind === 'action' ? h('input', {type: 'checkbox', class: 'node-select', checked: view.selected.has(n.name),
-          onchange: ev => ev.target.checked ? view.selected.add(n.name) : view.selected.delete(n.name)}) : null),
+        h('td', {}, n.kind === 'action' ? tick(view.selected, n.name, 'node-select') : null),
+        h('td', {}, n.kind === 'action' ? tick(view.skipped, n.name, 'node-skip') : null),
         h('td', {}, n.name, n.action_type ? h('span', {class: 'muted'}, ' ' + n.action_type) : null),
         h('td', {}, badge(n.status)),
         h('td', {}, fmtTime(n.started)),
@@ -489,6 +880,40 @@ async function instancePage([id]) {
         h('td', {class: 'mono'}, (n.message || '').split('\n')[0]));
     }));
     paintGraph();
+    ganttBox.replaceChildren(gantt(i, view.executions, ganttWidth()));
+    // Running bars grow with the clock between events.
+    if (!ENDED.includes(i.status) && !view.ganttTimer)
+      view.ganttTimer = setInterval(() => ganttBox.replaceChildren(gantt(view.inst, view.executions, ganttWidth())), 1000);
+    else if (ENDED.includes(i.status) && view.ganttTimer) { clearInterval(view.ganttTimer); view.ganttTimer = null; }
+    // The executions change when one starts or ends; the dependencies with the status.
+    const key = `${i.execution}/${i.status}`;
+    if (key !== view.executionsKey) { view.executionsKey = key; loadExecutions(); }
+    if (i.status !== view.whyKey) { view.whyKey = i.status; loadWhy(); }
+  };
+
+  const loadExecutions = async () => {
+    try {
+      const r = await api('GET', `/api/v1/instances/${enc(id)}/executions`);
+      view.executions = r.executions;
+      executions.replaceChildren(...r.executions.map(e => h('tr', {'data-execution': e.number, 'data-status': e.status},
+        h('td', {}, '#' + e.number), h('td', {}, e.trigger), h('td', {}, e.requested_by || '—'),
+        h('td', {}, badge(e.status)), h('td', {}, fmtTime(e.started)),
+        h('td', {}, fmtTime(e.finished), e.started && e.finished ? h('div', {class: 'muted'}, duration(e.started, e.finished)) : null),
+        h('td', {class: 'mono'}, Object.keys(e.run_options || {}).length ? JSON.stringify(e.run_options) : '—'),
+        h('td', {}, nodeLists(e.nodes || {})))));
+      ganttBox.replaceChildren(gantt(view.inst, view.executions, ganttWidth()));
+    } catch (e) {
+      executions.replaceChildren(h('tr', {}, h('td', {colspan: 8, class: 'error'}, errText(e))));
+    }
+  };
+
+  // Why the instance waits (or failed) on date windows; no card without any.
+  const loadWhy = async () => {
+    try {
+      const doc = await api('GET', `/api/v1/instances/${enc(id)}/dependencies`);
+      whyCard.classList.toggle('hidden', doc.state === 'none');
+      why.replaceChildren(h('div', {}, whyView(doc)));
+    } catch (e) { whyCard.classList.remove('hidden'); showError(why, e); }
   };
 
   // The log of the picked node's last attempt, followed while it runs.
@@ -535,16 +960,25 @@ async function instancePage([id]) {
       else if (es.readyState === EventSource.CONNECTING) { live.textContent = 'reconnecting…'; live.className = 'live'; }
     });
   };
-  onLeave(() => { if (view.source) view.source.close(); if (view.logTimer) clearTimeout(view.logTimer); });
+  onLeave(() => {
+    if (view.source) view.source.close();
+    if (view.logTimer) clearTimeout(view.logTimer);
+    if (view.ganttTimer) clearInterval(view.ganttTimer);
+  });
 
   page('Instance ' + id,
     h('h1', {}, 'Instance ', h('span', {class: 'mono'}, id), live),
     h('div', {class: 'row'},
       h('div', {class: 'grow'}, h('h2', {}, 'Graph'), graph),
-      h('div', {class: 'card', style: 'width:460px;max-width:100%'}, head, buttons)),
-    h('h2', {}, 'Nodes'),
-    h('table', {id: 'node-table'}, h('thead', {}, h('tr', {}, ['', 'Node', 'Status', 'Started', 'Duration', 'Attempts', 'Message'].map(t => h('th', {}, t)))), nodes),
+      h('div', {style: 'width:460px;max-width:100%'},
+        h('div', {class: 'card'}, head, buttons), whyCard, rerunCard, markCard)),
+    h('h2', {}, 'Nodes ', h('span', {class: 'muted'}, '(click a node for its log and to mark it)')),
+    h('table', {id: 'node-table'}, h('thead', {}, h('tr', {}, ['Run', 'Skip', 'Node', 'Status', 'Started', 'Duration', 'Attempts', 'Message'].map(t => h('th', {}, t)))), nodes),
+    h('h2', {id: 'timeline-title'}, 'Timeline of the attempts'), ganttBox,
+    h('h2', {}, 'Executions'),
+    h('table', {id: 'executions-table'}, h('thead', {}, h('tr', {}, ['#', 'Trigger', 'By', 'Status', 'Started', 'Finished', 'Options', 'Nodes'].map(t => h('th', {}, t)))), executions),
     logBox);
+  showTicks();
   paint();
   showLog();
   await loadGraph(graph, first.workflow, pick);
@@ -617,6 +1051,14 @@ async function clusterPage() {
           h('dt', {}, 'attempts'), h('dd', {}, c.attempts ? `${c.attempts.running} running, ${c.attempts.queued} queued` : '—'),
           h('dt', {}, 'instances'), h('dd', {}, c.instances ? `${c.instances.running} running, ${c.instances.queued} queued` : '—'),
           h('dt', {}, 'workflows'), h('dd', {}, c.workflows === null ? '—' : String(c.workflows))))),
+    h('h2', {}, 'Pools'),
+    c.pools === null || c.pools === undefined ? h('p', {class: 'muted', id: 'pools-unknown'}, 'Unknown while no master answers.')
+      : Object.keys(c.pools).length === 0 ? h('p', {class: 'muted', id: 'no-pools'}, 'No pool is configured ([pools] of the configuration).')
+      : h('table', {id: 'pools'}, h('thead', {}, h('tr', {}, ['Pool', 'Slots in use', ''].map(t => h('th', {}, t)))),
+          h('tbody', {}, Object.entries(c.pools).map(([name, p]) => h('tr', {'data-pool': name, 'data-in-use': p.in_use, 'data-slots': p.slots},
+            h('td', {class: 'mono'}, name), h('td', {}, `${p.in_use} of ${p.slots}`),
+            h('td', {style: 'width:50%'}, h('span', {class: 'progress'}, p.in_use > 0 ? h('span', {class: 'seg st-running',
+              style: `width:${Math.min(100, 100 * p.in_use / Math.max(1, p.slots)).toFixed(1)}%`}) : null)))))),
     h('h2', {}, 'Masters'),
     h('table', {id: 'masters'}, h('thead', {}, h('tr', {}, ['Address', 'Role', 'Host', 'PID', 'Started', 'Seen', 'Lease until'].map(t => h('th', {}, t)))),
       h('tbody', {}, (c.masters || []).map(m => h('tr', {},
@@ -630,6 +1072,159 @@ async function clusterPage() {
         h('td', {}, w.host), h('td', {}, String(w.slots)), h('td', {}, String(w.running)),
         h('td', {}, w.load === undefined ? '' : Number(w.load).toFixed(2)), h('td', {}, (w.groups || []).join(', ')),
         h('td', {}, fmtTime(w.last_heartbeat)))) : h('tr', {}, h('td', {colspan: 8, class: 'muted'}, 'No worker registered.')))));
+}
+
+// -- Backfills ------------------------------------------------------------------------
+
+const BACKFILL_STATES = ['planned', 'running', 'succeeded', 'failed', 'cancelled'];
+
+async function backfillsPage(_, q) {
+  const params = new URLSearchParams({limit: q.limit || 100});
+  if (q.state) params.set('state', q.state);
+  const r = await api('GET', '/api/v1/backfills?' + params);
+  if (r.backfills.some(b => b.state === 'running' || b.state === 'planned')) {
+    const timer = setTimeout(() => { if (location.hash.startsWith('#/backfills')) render(); }, 5000);
+    onLeave(() => clearTimeout(timer));
+  }
+  page('Backfills',
+    h('h1', {}, 'Backfills'),
+    h('p', {class: 'muted'}, 'A backfill runs a workflow (and those downstream) over past logical times; start one from a workflow’s page.'),
+    h('form', {class: 'filters', id: 'backfill-filter', onsubmit: ev => {
+      ev.preventDefault();
+      const f = new FormData(ev.target), n = new URLSearchParams();
+      for (const [k, v] of f) if (v) n.set(k, v);
+      go('#/backfills?' + n);
+    }},
+      h('label', {}, 'State', h('select', {name: 'state'}, h('option', {value: ''}, 'any'),
+        BACKFILL_STATES.map(v => h('option', {value: v, selected: q.state === v}, v)))),
+      h('button', {type: 'submit'}, 'Filter')),
+    h('table', {id: 'backfills'},
+      h('thead', {}, h('tr', {}, ['Backfill', 'Workflow', 'State', 'Progress', '', 'Options', 'By', 'Created', 'Finished'].map(t => h('th', {}, t)))),
+      h('tbody', {}, r.backfills.length ? r.backfills.map(b => h('tr', {'data-backfill': b.id, 'data-state': b.state},
+        h('td', {}, h('a', {href: '#/backfill/' + enc(b.id), class: 'mono'}, b.id)),
+        h('td', {}, h('a', {href: '#/workflow/' + enc(b.workflow)}, b.workflow)),
+        h('td', {}, badge(b.state)),
+        h('td', {style: 'min-width:140px'}, progressBar(b.progress)),
+        h('td', {}, `${b.progress.done}/${b.progress.planned}`, b.progress.failed ? h('span', {class: 'error'}, ` ${b.progress.failed} failed`) : ''),
+        h('td', {class: 'mono'}, backfillOptions(b.options)),
+        h('td', {}, b.created_by || '—'), h('td', {}, fmtTime(b.created)), h('td', {}, fmtTime(b.finished))))
+        : h('tr', {}, h('td', {colspan: 9, class: 'muted'}, 'No backfill.')))));
+}
+
+function backfillOptions(o) {
+  if (!o) return '';
+  const range = o.dates ? `dates ${o.dates.map(fmtTime).join(', ')}` : `${fmtTime(o.from)} … ${fmtTime(o.to)}`;
+  return `${range}; parallel ${o.parallel}, ${o.order}, downstream ${o.downstream}, rerun ${o.rerun}` +
+    (o.params && Object.keys(o.params).length ? '; ' + Object.entries(o.params).map(([k, v]) => `${k}=${v}`).join(' ') : '');
+}
+
+async function backfillPage([id]) {
+  const b = await api('GET', '/api/v1/backfills/' + enc(id));
+  const active = b.state === 'running' || b.state === 'planned';
+  // Refreshed while it runs (a backfill has no event stream).
+  if (active || (b.state === 'cancelled' && !b.finished)) {
+    const timer = setTimeout(() => { if (location.hash.startsWith('#/backfill/')) render(); }, 2000);
+    onLeave(() => clearTimeout(timer));
+  }
+  const result = h('div', {id: 'backfill-result'});
+  const p = b.progress;
+  const counts = {};
+  for (const it of b.items) counts[it.state] = (counts[it.state] || 0) + 1;
+  page('Backfill ' + id,
+    h('h1', {}, 'Backfill ', h('span', {class: 'mono'}, id), h('span', {id: 'backfill-state'}, badge(b.state))),
+    h('div', {class: 'row'},
+      h('div', {class: 'card grow'},
+        h('dl', {class: 'facts'},
+          h('dt', {}, 'workflow'), h('dd', {}, h('a', {href: '#/workflow/' + enc(b.workflow)}, b.workflow)),
+          h('dt', {}, 'options'), h('dd', {class: 'mono'}, backfillOptions(b.options)),
+          h('dt', {}, 'by'), h('dd', {}, b.created_by || '—'),
+          h('dt', {}, 'created'), h('dd', {}, fmtTime(b.created)),
+          h('dt', {}, 'finished'), h('dd', {}, fmtTime(b.finished) || '—'),
+          h('dt', {}, 'progress'), h('dd', {id: 'backfill-progress', 'data-done': p.done, 'data-planned': p.planned},
+            progressBar(p), h('div', {}, `${p.done} of ${p.planned} done (${p.skipped} skipped), ${p.failed} failed, ` +
+              `${p.running} running, ${p.waiting} waiting, ${p.cancelled} cancelled`))),
+        active ? h('div', {class: 'buttons', style: 'margin-top:10px'},
+          h('button', {class: 'danger', id: 'cancel-backfill-button', onclick: async ev => {
+            ev.target.disabled = true;
+            try { await api('DELETE', '/api/v1/backfills/' + enc(id)); render(); }
+            catch (e) { showError(result, e); ev.target.disabled = false; }
+          }}, 'Cancel backfill'),
+          h('span', {class: 'muted'}, 'items not started are cancelled, running instances killed')) : null,
+        result)),
+    h('h2', {}, 'Items ', h('span', {class: 'muted'}, Object.entries(counts).map(([s, n]) => `${s} ${n}`).join(', '))),
+    h('table', {id: 'backfill-items'},
+      h('thead', {}, h('tr', {}, ['Workflow', 'Logical time', 'State', 'Instance'].map(t => h('th', {}, t)))),
+      h('tbody', {}, b.items.map(it => h('tr', {'data-workflow': it.workflow, 'data-state': it.state},
+        h('td', {}, h('a', {href: '#/workflow/' + enc(it.workflow)}, it.workflow)),
+        h('td', {}, fmtTime(it.logical_time)), h('td', {}, badge(it.state)),
+        h('td', {}, it.instance_id ? h('a', {href: '#/instance/' + enc(it.instance_id), class: 'mono'}, it.instance_id) : '—'))))));
+}
+
+// -- Alerts ---------------------------------------------------------------------------
+
+async function alertsPage(_, q) {
+  const params = new URLSearchParams({limit: q.limit || 100});
+  for (const k of ['workflow', 'status']) if (q[k]) params.set(k, q[k]);
+  const r = await api('GET', '/api/v1/alerts?' + params);
+  page('Alerts',
+    h('h1', {}, 'Alerts'),
+    h('p', {class: 'muted'}, 'Every alert and channel it went to, newest first (docs/OPERATIONS.md, “Alerts”).'),
+    h('form', {class: 'filters', id: 'alert-filter', onsubmit: ev => {
+      ev.preventDefault();
+      const f = new FormData(ev.target), n = new URLSearchParams();
+      for (const [k, v] of f) if (v) n.set(k, v);
+      go('#/alerts?' + n);
+    }},
+      h('label', {}, 'Workflow', h('input', {name: 'workflow', id: 'alert-workflow', value: q.workflow || ''})),
+      h('label', {}, 'Status', h('select', {name: 'status', id: 'alert-status'}, h('option', {value: ''}, 'any'),
+        ['pending', 'sent', 'failed'].map(v => h('option', {value: v, selected: q.status === v}, v)))),
+      h('label', {}, 'At most', h('input', {name: 'limit', type: 'number', min: 1, max: 10000, value: q.limit || 100})),
+      h('button', {type: 'submit'}, 'Filter')),
+    h('table', {id: 'alerts'},
+      h('thead', {}, h('tr', {}, ['#', 'Created', 'Severity', 'Kind', 'Title', 'Workflow', 'Instance', 'Channel', 'Status', 'Answer'].map(t => h('th', {}, t)))),
+      h('tbody', {}, r.alerts.length ? r.alerts.map(a => h('tr', {'data-alert': a.id, 'data-kind': a.kind, 'data-status': a.status},
+        h('td', {}, h('a', {href: '#/alert/' + a.id}, '#' + a.id)),
+        h('td', {}, fmtTime(a.created_at)),
+        h('td', {}, h('span', {class: 'badge sev-' + a.severity}, a.severity)),
+        h('td', {}, a.kind),
+        h('td', {}, h('a', {href: '#/alert/' + a.id}, a.title)),
+        h('td', {}, a.workflow ? h('a', {href: '#/workflow/' + enc(a.workflow)}, a.workflow) : '—'),
+        h('td', {}, a.instance_id ? h('a', {href: '#/instance/' + enc(a.instance_id), class: 'mono'}, a.instance_id) : '—',
+          a.node ? h('div', {class: 'muted'}, 'node ' + a.node) : null),
+        h('td', {class: 'mono'}, a.channel),
+        h('td', {}, badge(a.status), h('div', {class: 'muted'}, a.status === 'sent' ? fmtTime(a.sent_at)
+          : a.next_at ? `try ${a.attempts + 1} at ${fmtTime(a.next_at)}` : `${a.attempts} tries`)),
+        h('td', {class: 'mono'}, (a.answer || '').split('\n')[0], a.sent_with ? h('div', {class: 'muted'},
+          'in the digest of ', h('a', {href: '#/alert/' + a.sent_with}, '#' + a.sent_with)) : null)))
+        : h('tr', {}, h('td', {colspan: 10, class: 'muted'}, 'No alert.')))));
+}
+
+async function alertPage([id]) {
+  const a = await api('GET', '/api/v1/alerts/' + enc(id));
+  const e = a.event || {};
+  page('Alert ' + id,
+    h('h1', {}, 'Alert #' + a.id, h('span', {class: 'badge sev-' + a.severity}, a.severity), h('span', {id: 'alert-status'}, badge(a.status))),
+    h('div', {class: 'card', id: 'alert-facts'},
+      h('h2', {style: 'margin-top:0', id: 'alert-title'}, a.title),
+      h('dl', {class: 'facts'},
+        h('dt', {}, 'kind'), h('dd', {}, a.kind),
+        h('dt', {}, 'workflow'), h('dd', {}, a.workflow ? h('a', {href: '#/workflow/' + enc(a.workflow)}, a.workflow) : '—'),
+        h('dt', {}, 'instance'), h('dd', {}, a.instance_id ? h('a', {href: '#/instance/' + enc(a.instance_id), class: 'mono'}, a.instance_id) : '—'),
+        h('dt', {}, 'node'), h('dd', {}, a.node || '—'),
+        h('dt', {}, 'logical time'), h('dd', {}, fmtMs(e.logical_time) || '—'),
+        h('dt', {}, 'raised'), h('dd', {}, fmtMs(e.at) || fmtTime(a.created_at)),
+        h('dt', {}, 'channel'), h('dd', {class: 'mono'}, a.channel),
+        h('dt', {}, 'delivery'), h('dd', {}, `${a.status} after ${a.attempts} ${a.attempts === 1 ? 'try' : 'tries'}`,
+          a.sent_at ? ` at ${fmtTime(a.sent_at)}` : '', a.next_at ? `, next try at ${fmtTime(a.next_at)}` : '',
+          a.sent_with ? [' in the digest of ', h('a', {href: '#/alert/' + a.sent_with}, '#' + a.sent_with)] : ''),
+        h('dt', {}, 'answer'), h('dd', {class: 'mono', id: 'alert-answer'}, a.answer || '—'))),
+    e.message ? [h('h2', {}, 'Message'), h('pre', {class: 'log', id: 'alert-message'}, e.message)] : null,
+    e.log_tail ? [h('h2', {}, `Last lines of the log of ${e.node}`), h('pre', {class: 'log', id: 'alert-log'}, e.log_tail)] : null,
+    (e.nodes || []).length ? [h('h2', {}, 'Nodes when it was raised'),
+      h('table', {id: 'alert-nodes'}, h('thead', {}, h('tr', {}, ['Node', 'Status', 'Attempts', 'Started', 'Finished', 'Message'].map(t => h('th', {}, t)))),
+        h('tbody', {}, e.nodes.map(n => h('tr', {'data-node': n.name, class: n.name === e.node ? 'selected' : ''},
+          h('td', {}, n.name), h('td', {}, badge(n.status)), h('td', {}, String(n.attempts)),
+          h('td', {}, fmtMs(n.started)), h('td', {}, fmtMs(n.finished)), h('td', {class: 'mono'}, (n.message || '').split('\n')[0])))))] : null);
 }
 
 // -- xmlconfig -----------------------------------------------------------------------
@@ -665,6 +1260,10 @@ const routes = {
   instances: instancesPage,
   cluster: clusterPage,
   xmlconfig: xmlconfigPage,
+  backfills: backfillsPage,
+  backfill: backfillPage,
+  alerts: alertsPage,
+  alert: alertPage,
 };
 
 async function start() {

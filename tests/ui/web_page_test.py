@@ -12,7 +12,21 @@ ports in a temp dir, with `[http] token` set (reads open), a few workflows and
 * the 10 000-workflow listing pages (next page shows 26-50) and filters by name;
 * a run from the workflow's form: its nodes turn succeeded on the instance page
   without a reload (a marker set in the window survives: no navigation);
-* kill from the button; rerun failed from the button;
+* the timeline of attempts: one bar per attempt at the API's times, in order;
+* a refused trigger (run options it does not take) and a refused rerun show the
+  API's error; a rerun with options (a node, downstream, skip) runs what it
+  should and is listed as execution 2 with its options; a run from the form
+  that skips a node;
+* kill from the button, with the pool's slot in use on the Cluster page
+  meanwhile; rerun failed from the button;
+* marking a failed node succeeded: the instance goes on, the node says who and
+  why, the executions list the mark;
+* the alerts page: the failure's alert, sent through a command channel, and its
+  detail with the log tail;
+* "why waiting": an instance that waits for an upstream's day, then holds once
+  the upstream ran; the workflow page's explanation at a logical time;
+* backfills: a refused plan, a dry-run plan with the downstream workflow, the
+  backfill started from it and followed to the end; another one cancelled;
 * pause and resume of a coordinator.
 
 Screenshots of each page go to $CAFFLOW_SCREENSHOT_DIR (default: the test's temp
@@ -40,7 +54,7 @@ from selenium.common.exceptions import (StaleElementReferenceException, TimeoutE
                                         WebDriverException)
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 BIN_DIR = os.environ.get("CAFFLOW_BIN_DIR", "build/bin")
 CAFFLOWD = os.path.join(BIN_DIR, "cafflowd")
@@ -65,7 +79,7 @@ WORKFLOWS = {
 """,
     "slow": """<work-flow name="slow" dir="/web" desc="runs until killed">
   <start name="start" to="wait"/>
-  <action name="wait"><shell><command>echo waiting; sleep 120</command></shell><ok to="end"/></action>
+  <action name="wait" pool="warehouse"><shell><command>echo waiting; sleep 120</command></shell><ok to="end"/></action>
   <end name="end"/>
 </work-flow>
 """,
@@ -76,7 +90,35 @@ WORKFLOWS = {
   <end name="end"/>
 </work-flow>
 """,
+    # Fails until its node a is marked succeeded; its failure is an alert.
+    "markme": """<work-flow name="markme" dir="/web" desc="fails until marked" alert-to="pager">
+  <start name="start" to="a"/>
+  <action name="a"><shell><command>echo broken input; exit 1</command></shell><ok to="b"/></action>
+  <action name="b"><shell><command>echo after a</command></shell><ok to="end"/></action>
+  <end name="end"/>
+</work-flow>
+""",
+    "upwin": """<work-flow name="upwin" dir="/web" desc="upstream of downwin">
+  <start name="start" to="u"/>
+  <action name="u"><shell><command>echo up</command></shell><ok to="end"/></action>
+  <end name="end"/>
+</work-flow>
+""",
+    # Each instance waits until upwin succeeded on the day of its logical time.
+    "downwin": """<work-flow name="downwin" dir="/web" desc="waits for upwin's day">
+  <coordinator is-enabled="true">
+    <depend-list cron="0 3 * * *"><workflow name="upwin" cycle="day" window="today"/></depend-list>
+  </coordinator>
+  <start name="start" to="d"/>
+  <action name="d"><shell><command>echo down</command></shell><ok to="end"/></action>
+  <end name="end"/>
+</work-flow>
+""",
 }
+ALERTS = """<alerts>
+  <channel name="pager" type="command" command="cat &gt; /dev/null" timeout="10"/>
+</alerts>
+"""
 BROKEN = """<work-flow name="broken" dir="/web">
   <start name="start" to="nowhere"/>
   <end name="end"/>
@@ -167,7 +209,13 @@ class Check:
                 continue
             self.fail(f"console error on {page}: {entry['message']}")
 
-    def shot(self, name):
+    def shot(self, name, element=None):
+        """A screenshot of the window, scrolled to the top or to `element`."""
+        if element:
+            self.driver.execute_script(
+                "document.querySelector(arguments[0]).scrollIntoView({block: 'start'});", element)
+        else:
+            self.driver.execute_script("window.scrollTo(0, 0);")
         path = os.path.join(self.shots, name + ".png")
         self.driver.save_screenshot(path)
         return path
@@ -179,6 +227,57 @@ def node_states(check):
                 for g in check.css("#graph g.node[data-status]")}
     except StaleElementReferenceException:
         return {}
+
+
+def instance_id_of(driver):
+    url = driver.current_url
+    return url.split("#/instance/", 1)[1] if "#/instance/" in url else ""
+
+
+def fill(check, selector, text):
+    box = check.wait(selector, lambda d: check.css(selector))[0]
+    box.clear()
+    box.send_keys(text)
+
+
+def gantt_bars(driver):
+    try:
+        return driver.execute_script("""
+          return [...document.querySelectorAll('#gantt rect.bar')].map(r => ({
+            node: r.getAttribute('data-node'), attempt: +r.getAttribute('data-attempt'),
+            from: +r.getAttribute('data-from'), to: +r.getAttribute('data-to'),
+            x: +r.getAttribute('x'), width: +r.getAttribute('width'),
+            cls: r.getAttribute('class')}));""") or []
+    except WebDriverException:
+        return []
+
+
+def check_gantt(check, driver, http, instance_id):
+    """The timeline of quick's instance: each bar at its attempt's times (as
+    the API has them), last after left (the join waits for left's 2 s)."""
+    bars = {b["node"]: b for b in gantt_bars(driver)}
+    status, inst = api(http, f"/api/v1/instances/{instance_id}")
+    if status != 200:
+        check.fail(f"the instance {instance_id}: {status} {inst}")
+        return
+    for node in inst["nodes"]:
+        for a in node.get("attempts", []):
+            bar = bars.get(node["name"])
+            want = (iso_ms(a["started"]), iso_ms(a["finished"]))
+            if not bar or (bar["from"], bar["to"]) != want or "st-succeeded" not in bar["cls"]:
+                check.fail(f"the timeline's bar of {node['name']} is {bar}, expected {want} succeeded")
+    left, last = bars.get("left"), bars.get("last")
+    if left and last:
+        if last["x"] < left["x"] + left["width"] - 1:
+            check.fail(f"last's bar (x {last['x']}) is not drawn after left's ({left})")
+        if left["width"] <= last["width"]:
+            check.fail(f"left's 2 s bar is not longer than last's: {left} {last}")
+
+
+def iso_ms(text):
+    from datetime import datetime, timezone
+    return round(datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ")
+                 .replace(tzinfo=timezone.utc).timestamp() * 1000)
 
 
 def run_browser(http, shots, root):
@@ -253,13 +352,26 @@ def run_browser(http, shots, root):
         if not check.css("#graph g.edge-error"):
             check.fail("the error transition is not drawn as an error edge")
         check.wait("the XML source", lambda d: "<fork name=\"split\">" in check.text("#xml-source"))
-        check.shot("workflow")
+        # quick has no date window: no "why waiting" card.
+        check.wait("the dependency card of quick to hide", lambda d: check.css("#why-card.hidden"))
         check.console_errors("workflow")
         # Pause and resume.
         check.click("#pause-button")
         check.wait("the coordinator to pause", lambda d: check.css("#resume-button"))
         check.click("#resume-button")
         check.wait("the coordinator to resume", lambda d: check.css("#pause-button"))
+
+        # An error of the API is shown: a trigger takes no "only these nodes".
+        check.click("#run-options summary")
+        check.shot("workflow")
+        check.click("#run-node-options tr[data-node='left'] input.run-node")
+        check.click("#trigger-button")
+        check.wait("the trigger's refusal to be shown",
+                   lambda d: "400" in check.text("#run-result") and "nodes" in check.text("#run-result"))
+        if "#/workflow/quick" not in driver.current_url:
+            check.fail(f"a refused trigger left the page: {driver.current_url}")
+        check.console_errors("refused trigger", allowed=("/api/v1/workflows/quick/trigger",))
+        check.click("#run-node-options tr[data-node='left'] input.run-node")  # untick
 
         # -- run from the form, watch it live -------------------------------------
         names = check.css(".param-name")
@@ -278,6 +390,7 @@ def run_browser(http, shots, root):
                      {subtree: true, attributes: true, attributeFilter: ['data-status']});""")
         check.click("#run-button")
         check.wait("the instance page", lambda d: "#/instance/" in d.current_url)
+        quick_id = instance_id_of(driver)
 
         def all_succeeded(_):
             states = node_states(check)
@@ -292,17 +405,86 @@ def run_browser(http, shots, root):
             check.fail("the page was reloaded")
         check.click("tr[data-node='left']")
         check.wait("the log of left", lambda d: "left world" in check.text("#log"))
-        check.shot("instance")
+
+        # The timeline: one bar per attempt, at the attempt's times.
+        check.wait("the timeline's bars", lambda d: len(gantt_bars(driver)) == 3)
+        check_gantt(check, driver, http, quick_id)
+        # The executions: the first run.
+        check.wait("the first execution",
+                   lambda d: check.text("#executions tr[data-execution='1']").startswith("#1 manual"))
         check.console_errors("instance")
 
-        # -- kill from the button --------------------------------------------------
+        # -- rerun with options -----------------------------------------------------
+        # Without a ticked node the API refuses "nodes" mode: shown by the form.
+        Select(check.css("#rerun-mode")[0]).select_by_value("nodes")
+        check.click("#rerun-button")
+        check.wait("the rerun's refusal to be shown",
+                   lambda d: "400" in check.text("#rerun-result") and "nodes" in check.text("#rerun-result"))
+        check.console_errors("refused rerun", allowed=(f"/api/v1/instances/{quick_id}/rerun",))
+        check.click("tr[data-node='right'] input.node-select")
+        check.click("#rerun-downstream")
+        check.click("tr[data-node='last'] input.node-skip")
+        box = check.css("#rerun-by")[0]
+        box.clear()
+        box.send_keys("web-test")
+        check.click("#rerun-button")
+        check.wait("the second execution to end",
+                   lambda d: check.css("#executions tr[data-execution='2'][data-status='succeeded']"))
+        check.wait("last to be skipped by the rerun",
+                   lambda d: check.css("tr[data-node='last'][data-status='skipped']"))
+        row = check.text("#executions tr[data-execution='2']")
+        for want in ("rerun", "web-test", '"right"', '"skip"', '"last"', "downstream"):
+            if want not in row:
+                check.fail(f"the second execution's row lacks {want}: {row}")
+        status, inst = api(http, f"/api/v1/instances/{quick_id}")
+        attempts = {n["name"]: len(n.get("attempts", [])) for n in inst["nodes"]} if status == 200 else {}
+        if attempts.get("right") != 2 or attempts.get("left") != 1 or attempts.get("last") != 1:
+            check.fail(f"the rerun of right (downstream, skip last) ran other nodes: attempts {attempts}")
+        check.wait("the timeline to show right's second attempt and the rerun's start",
+                   lambda d: len([b for b in gantt_bars(driver) if b["node"] == "right"]) == 2
+                   and check.css("#gantt g.execution-mark[data-execution='2']"))
+        check.shot("instance")
+        check.shot("instance-timeline", "#timeline-title")
+        check.console_errors("rerun with options")
+
+        # -- run with options from the workflow's form ---------------------------------
+        driver.get(base + "/#/workflow/quick")
+        check.wait("the run form", lambda d: check.css("#run-button"))
+        check.click("#run-options summary")
+        check.click("#run-node-options tr[data-node='left'] input.skip-node")
+        check.click("#run-button")
+        check.wait("the instance page", lambda d: "#/instance/" in d.current_url
+                   and instance_id_of(d) != quick_id)
+        check.wait("the run with left skipped to succeed",
+                   lambda d: check.text("#instance-status") == "succeeded")
+        states = {r.get_attribute("data-node"): r.get_attribute("data-status")
+                  for r in check.css("#nodes tr[data-node]")}
+        if states.get("left") != "skipped" or states.get("right") != "succeeded" \
+                or states.get("last") != "succeeded":
+            check.fail(f"a run skipping left ended with nodes {states}")
+        if '"left"' not in check.text("#instance-execution"):
+            check.fail(f"the run's options are not shown: {check.text('#instance-execution')}")
+        check.console_errors("run with options")
+
+        # -- kill from the button; the pool's slot in use meanwhile -------------------
         driver.get(base + "/#/workflow/slow")
         check.wait("the run form", lambda d: check.css("#run-button"))
         check.click("#run-button")
         check.wait("slow's node to run", lambda d: node_states(check).get("wait") == "running")
+        slow_url = driver.current_url
         check.shot("instance-running")
+        driver.get(base + "/#/cluster")
+        check.wait("the pool warehouse to have 1 of 2 slots in use",
+                   lambda d: check.css("#pools tr[data-pool='warehouse'][data-in-use='1'][data-slots='2']"))
+        check.wait("the pool's row to say 1 of 2",
+                   lambda d: check.text("#pools tr[data-pool='warehouse'] td:nth-child(2)") == "1 of 2")
+        driver.get(slow_url)
+        check.wait("slow's instance page", lambda d: check.css("#kill-button"))
         check.click("#kill-button")
         check.wait("the instance to be killed", lambda d: check.text("#instance-status") == "killed")
+        driver.get(base + "/#/cluster")
+        check.wait("the pool's slot to be free again",
+                   lambda d: check.css("#pools tr[data-pool='warehouse'][data-in-use='0']"))
         check.console_errors("kill")
 
         # -- rerun failed ---------------------------------------------------------
@@ -315,6 +497,183 @@ def run_browser(http, shots, root):
         check.wait("flaky to succeed after the rerun",
                    lambda d: check.text("#instance-status") == "succeeded")
         check.console_errors("rerun")
+
+        # -- mark a node succeeded ------------------------------------------------
+        driver.get(base + "/#/workflow/markme")
+        check.wait("the run form", lambda d: check.css("#run-button"))
+        check.click("#run-button")
+        check.wait("markme to fail", lambda d: check.text("#instance-status") == "failed")
+        markme_id = instance_id_of(driver)
+        check.click("tr[data-node='b']")  # not reached: nothing to mark
+        check.wait("no mark form for b", lambda d: check.css("#mark-form.hidden"))
+        check.click("tr[data-node='a']")
+        check.wait("the mark form for a", lambda d: check.css("#mark-form:not(.hidden)"))
+        check.css("#mark-reason")[0].send_keys("fixed by hand")
+        box = check.css("#mark-by")[0]
+        box.clear()
+        box.send_keys("web-test")
+        check.shot("instance-mark")
+        check.click("#mark-succeeded-button")
+        check.wait("markme to succeed after the mark",
+                   lambda d: check.text("#instance-status") == "succeeded")
+        check.wait("b to have run", lambda d: check.css("tr[data-node='b'][data-status='succeeded']"))
+        check.wait("a's row to say who marked it and why",
+                   lambda d: check.text("#nodes tr[data-node='a'] td:last-child")
+                   == "marked succeeded by web-test: fixed by hand")
+        check.wait("the mark's execution",
+                   lambda d: check.css("#executions tr[data-execution='2'][data-status='succeeded']")
+                   and check.text("#executions tr[data-execution='2']").startswith("#2 mark"))
+        check.console_errors("mark")
+
+        # -- alerts: markme's failure --------------------------------------------------
+        driver.get(base + "/#/alerts")
+        check.wait("the alerts page", lambda d: check.css("#alert-filter"))
+        box = check.css("#alert-workflow")[0]
+        box.clear()
+        box.send_keys("markme")
+        box.submit()
+
+        asked = [time.monotonic()]
+
+        def markme_alert_sent(d):
+            if "workflow=markme" not in d.current_url:
+                return False
+            rows = check.css("#alerts tr[data-kind='instance_failed'][data-status='sent']")
+            if not rows and time.monotonic() - asked[0] > 1:
+                # The list is not live: filter again (the same route renders again).
+                asked[0] = time.monotonic()
+                check.css("#alert-filter button[type='submit']")[0].click()
+            return rows
+        check.wait("markme's failure alert, sent", markme_alert_sent)
+        others = [r.get_attribute("data-alert") for r in check.css("#alerts tbody tr[data-alert]")
+                  if "markme" not in r.text]
+        if others:
+            check.fail(f"the workflow filter shows other workflows' alerts: {others}")
+        check.shot("alerts")
+        check.click("#alerts tr[data-kind='instance_failed'] td a")
+        check.wait("the alert's page", lambda d: "markme" in check.text("#alert-title"))
+        check.wait("the alert's log tail", lambda d: "broken input" in check.text("#alert-log"))
+        if not check.css("#alert-nodes tr[data-node='a']") or \
+                "failed" not in check.text("#alert-nodes tr[data-node='a']"):
+            check.fail(f"the alert's nodes do not show a failed: {check.text('#alert-nodes')}")
+        if markme_id not in check.text("#alert-facts"):
+            check.fail(f"the alert does not name instance {markme_id}")
+        if "exit code 0" not in check.text("#alert-answer"):
+            check.fail(f"the alert's answer is '{check.text('#alert-answer')}'")
+        check.shot("alert")
+        check.console_errors("alerts")
+
+        # -- why waiting: downwin waits for upwin's day ----------------------------------
+        driver.get(base + "/#/workflow/downwin")
+        check.wait("downwin's dependency card",
+                   lambda d: check.css("#why-card:not(.hidden) #why-state[data-state='waiting']"))
+        if not check.css("#workflow-why li.verdict[data-workflow='upwin'][data-state='waiting']"):
+            check.fail(f"the next fire's wait does not name upwin: {check.text('#workflow-why')}")
+        box = check.css("#run-logical-time")[0]
+        box.send_keys("2026-01-15 10:00:00")
+        check.click("#run-button")
+        check.wait("downwin's instance page", lambda d: "#/instance/" in d.current_url)
+        downwin_url = driver.current_url
+        check.wait("downwin's instance to wait in queued",
+                   lambda d: check.text("#instance-status") == "queued")
+        check.wait("why it waits", lambda d: check.css(
+            "#why-card:not(.hidden) li.verdict[data-workflow='upwin'][data-state='waiting']"))
+        if "none yet" not in check.text("#why"):
+            check.fail(f"the waiting period does not say 'none yet': {check.text('#why')}")
+        if "2026-01-15 00:00:00" not in check.text("#why"):
+            check.fail(f"the period of 2026-01-15 is not shown: {check.text('#why')}")
+        check.shot("instance-waiting")
+        # upwin on that day: downwin starts and succeeds; the card says it holds.
+        driver.get(base + "/#/workflow/upwin")
+        check.wait("upwin's run form", lambda d: check.css("#run-button"))
+        check.css("#run-logical-time")[0].send_keys("2026-01-15 09:00:00")
+        check.click("#run-button")
+        check.wait("upwin to succeed", lambda d: "#/instance/" in d.current_url
+                   and check.text("#instance-status") == "succeeded")
+        driver.get(downwin_url)
+        check.wait("downwin to succeed once upwin did",
+                   lambda d: check.text("#instance-status") == "succeeded")
+        check.wait("the card to say the dependencies hold",
+                   lambda d: check.css("#why-state[data-state='holds']"))
+        if not check.css("#why tr[data-state='holds'] a"):
+            check.fail(f"the holding period does not link upwin's instance: {check.text('#why')}")
+        driver.get(base + "/#/workflow/downwin")
+        check.wait("downwin's dependency card", lambda d: check.css("#why-state"))
+        check.css("#why-time")[0].send_keys("2026-01-15 10:00:00")
+        check.click("#why-button")
+        check.wait("the explanation at 2026-01-15 10:00 to hold",
+                   lambda d: check.css("#why-state[data-state='holds']")
+                   and "2026-01-15 10:00:00" in check.text("#why-state"))
+        check.shot("workflow-why", "#why-card")
+        check.console_errors("why waiting")
+
+        # -- backfill: plan, start, follow; cancel ------------------------------------
+        driver.get(base + "/#/workflow/upwin")
+        check.wait("the backfill form", lambda d: check.css("#backfill-form"))
+        fill(check, "#bf-from", "2026-01-03 00:00:00")
+        fill(check, "#bf-to", "2026-01-01 00:00:00")
+        check.click("#bf-plan-button")
+        check.wait("a plan of a reversed range to be refused",
+                   lambda d: "400" in check.text("#bf-plan") and "after" in check.text("#bf-plan"))
+        if check.css("#bf-start-button:not(.hidden)"):
+            check.fail("a refused plan can be started")
+        check.console_errors("refused plan", allowed=("/api/v1/backfills",))
+        fill(check, "#bf-from", "2026-01-01 00:00:00")
+        fill(check, "#bf-to", "2026-01-03 00:00:00")
+        Select(check.css("#bf-downstream")[0]).select_by_value("all")
+        fill(check, "#bf-parallel", "2")
+        check.click("#bf-plan-button")
+        check.wait("the plan", lambda d: "6 items (upwin 3, downwin 3)" in check.text("#bf-plan-summary"))
+        planned = [(r.get_attribute("data-workflow"), r.get_attribute("data-state"))
+                   for r in check.css("#bf-plan-items tbody tr")]
+        if planned != [("upwin", "planned"), ("downwin", "planned")] * 3:
+            check.fail(f"the plan's items are {planned}")
+        status, listed = api(http, "/api/v1/backfills")
+        if status != 200 or listed["backfills"]:
+            check.fail(f"the dry run stored a backfill: {status} {listed}")
+        check.wait("the start button", lambda d: check.css("#bf-start-button:not(.hidden)"))
+        # A change of the form drops the plan: no start without planning again.
+        fill(check, "#bf-parallel", "3")
+        check.wait("the plan to be dropped on a change",
+                   lambda d: check.css("#bf-start-button.hidden") and "plan again" in check.text("#bf-plan"))
+        fill(check, "#bf-parallel", "2")
+        check.click("#bf-plan-button")
+        check.wait("the plan again", lambda d: "6 items (upwin 3, downwin 3)" in check.text("#bf-plan-summary")
+                   and check.css("#bf-start-button:not(.hidden)"))
+        check.shot("backfill-plan", "#backfill-form")
+        check.click("#bf-start-button")
+        check.wait("the backfill's page", lambda d: "#/backfill/" in d.current_url)
+        check.wait("the backfill to succeed",
+                   lambda d: "succeeded" in check.text("#backfill-state"), timeout=120)
+        progress = check.css("#backfill-progress")
+        if not progress or progress[0].get_attribute("data-done") != "6":
+            check.fail(f"the backfill's progress is {check.text('#backfill-progress')}")
+        items = check.css("#backfill-items tbody tr[data-state='succeeded'] a.mono")
+        if len(items) != 6:
+            check.fail(f"{len(items)} items of the backfill link a succeeded instance (expected 6)")
+        check.shot("backfill")
+        # A backfill of slow, cancelled while its first item runs.
+        driver.get(base + "/#/workflow/slow")
+        check.wait("the backfill form", lambda d: check.css("#backfill-form"))
+        fill(check, "#bf-from", "2026-01-01 00:00:00")
+        fill(check, "#bf-to", "2026-01-03 00:00:00")
+        check.click("#bf-plan-button")
+        check.wait("slow's plan", lambda d: "3 items (slow 3)" in check.text("#bf-plan-summary"))
+        check.click("#bf-start-button")
+        check.wait("slow's backfill page", lambda d: "#/backfill/" in d.current_url
+                   and check.css("#backfill-items tr[data-state='running']"))
+        check.click("#cancel-backfill-button")
+        check.wait("the backfill to be cancelled",
+                   lambda d: "cancelled" in check.text("#backfill-state")
+                   and len(check.css("#backfill-items tr[data-state='cancelled']")) == 2
+                   and check.css("#backfill-items tr[data-state='killed']"))
+        driver.get(base + "/#/backfills")
+        check.wait("the backfills list", lambda d: len(check.css("#backfills tr[data-backfill]")) == 2)
+        states = sorted(r.get_attribute("data-state") for r in check.css("#backfills tr[data-backfill]"))
+        if states != ["cancelled", "succeeded"]:
+            check.fail(f"the backfills list shows {states}")
+        check.shot("backfills")
+        check.console_errors("backfills")
 
         # -- the other pages ----------------------------------------------------------
         for name, selector in (("instances", "#instances tbody tr[data-instance]"),
@@ -345,7 +704,9 @@ def main():
     with open(conf, "w") as f:
         f.write(f"[cluster]\nname = web-test\nmaster = {master}\nworkers = {worker}\n"
                 f"http = {http}\n[worker]\nslots = 4\nreconnect_interval_ms = 100\n"
-                f"[http]\ntoken = {TOKEN}\n")
+                f"[http]\ntoken = {TOKEN}\n[pools]\nwarehouse = 2\n[schedule]\ntimezone = UTC\n")
+    with open(os.path.join(root, "conf", "alerts.xml"), "w") as f:
+        f.write(ALERTS)
     for name, xml in WORKFLOWS.items():
         with open(os.path.join(root, "xmlconfig", "web", name + ".xml"), "w") as f:
             f.write(xml.replace("MARKER", os.path.join(root, "flaky.marker")))
@@ -420,7 +781,8 @@ def main():
     if not os.environ.get("CAFFLOW_SCREENSHOT_DIR"):
         print("(screenshots are removed with the temp dir; set CAFFLOW_SCREENSHOT_DIR to keep them)")
     shutil.rmtree(root, ignore_errors=True)
-    print("ok: every page loaded without console errors; run, kill, rerun, login and paging work")
+    print("ok: every page loaded without console errors; run, kill, rerun, mark, backfills, "
+          "alerts, why waiting, pools, timeline, login and paging work")
     return 0
 
 
