@@ -234,6 +234,17 @@ def instance_id_of(driver):
     return url.split("#/instance/", 1)[1] if "#/instance/" in url else ""
 
 
+def go(driver, url):
+    """Opens a page of the app. The main part is emptied first: a hash change
+    renders asynchronously, and a wait must not find the previous page's
+    elements (they go stale when the new page replaces them)."""
+    try:
+        driver.execute_script("const a = document.getElementById('app'); if (a) a.replaceChildren();")
+    except WebDriverException:
+        pass  # no page yet
+    driver.get(url)
+
+
 def fill(check, selector, text):
     box = check.wait(selector, lambda d: check.css(selector))[0]
     box.clear()
@@ -294,7 +305,7 @@ def run_browser(http, shots, root):
     base = f"http://{http}"
     try:
         # -- the token prompt -------------------------------------------------
-        driver.get(base + "/#/workflows")
+        go(driver, base + "/#/workflows")
         check.wait("the token prompt", lambda d: check.css("#login:not(.hidden)"))
         check.shot("login")
         check.css("#login-token")[0].send_keys("not-the-token")
@@ -342,7 +353,7 @@ def run_browser(http, shots, root):
         check.console_errors("workflows")
 
         # -- Workflow: graph, source, run form ----------------------------------
-        driver.get(base + "/#/workflow/quick")  # same document: a hash change
+        go(driver, base + "/#/workflow/quick")  # same document: a hash change
         check.wait("the DAG", lambda d: check.css("#graph svg g#wfnode-split"))
         kinds = {g.get_attribute("id"): g.get_attribute("class") for g in check.css("#graph g.node")}
         for node, kind in (("wfnode-split", "kind-fork"), ("wfnode-merge", "kind-join"),
@@ -448,7 +459,7 @@ def run_browser(http, shots, root):
         check.console_errors("rerun with options")
 
         # -- run with options from the workflow's form ---------------------------------
-        driver.get(base + "/#/workflow/quick")
+        go(driver, base + "/#/workflow/quick")
         check.wait("the run form", lambda d: check.css("#run-button"))
         check.click("#run-options summary")
         check.click("#run-node-options tr[data-node='left'] input.skip-node")
@@ -467,28 +478,28 @@ def run_browser(http, shots, root):
         check.console_errors("run with options")
 
         # -- kill from the button; the pool's slot in use meanwhile -------------------
-        driver.get(base + "/#/workflow/slow")
+        go(driver, base + "/#/workflow/slow")
         check.wait("the run form", lambda d: check.css("#run-button"))
         check.click("#run-button")
         check.wait("slow's node to run", lambda d: node_states(check).get("wait") == "running")
         slow_url = driver.current_url
         check.shot("instance-running")
-        driver.get(base + "/#/cluster")
+        go(driver, base + "/#/cluster")
         check.wait("the pool warehouse to have 1 of 2 slots in use",
                    lambda d: check.css("#pools tr[data-pool='warehouse'][data-in-use='1'][data-slots='2']"))
         check.wait("the pool's row to say 1 of 2",
                    lambda d: check.text("#pools tr[data-pool='warehouse'] td:nth-child(2)") == "1 of 2")
-        driver.get(slow_url)
+        go(driver, slow_url)
         check.wait("slow's instance page", lambda d: check.css("#kill-button"))
         check.click("#kill-button")
         check.wait("the instance to be killed", lambda d: check.text("#instance-status") == "killed")
-        driver.get(base + "/#/cluster")
+        go(driver, base + "/#/cluster")
         check.wait("the pool's slot to be free again",
                    lambda d: check.css("#pools tr[data-pool='warehouse'][data-in-use='0']"))
         check.console_errors("kill")
 
         # -- rerun failed ---------------------------------------------------------
-        driver.get(base + "/#/workflow/flaky")
+        go(driver, base + "/#/workflow/flaky")
         check.wait("the run form", lambda d: check.css("#run-button"))
         check.click("#run-button")
         check.wait("flaky to fail", lambda d: check.text("#instance-status") == "failed")
@@ -499,7 +510,7 @@ def run_browser(http, shots, root):
         check.console_errors("rerun")
 
         # -- mark a node succeeded ------------------------------------------------
-        driver.get(base + "/#/workflow/markme")
+        go(driver, base + "/#/workflow/markme")
         check.wait("the run form", lambda d: check.css("#run-button"))
         check.click("#run-button")
         check.wait("markme to fail", lambda d: check.text("#instance-status") == "failed")
@@ -526,7 +537,7 @@ def run_browser(http, shots, root):
         check.console_errors("mark")
 
         # -- alerts: markme's failure --------------------------------------------------
-        driver.get(base + "/#/alerts")
+        go(driver, base + "/#/alerts")
         check.wait("the alerts page", lambda d: check.css("#alert-filter"))
         box = check.css("#alert-workflow")[0]
         box.clear()
@@ -564,7 +575,7 @@ def run_browser(http, shots, root):
         check.console_errors("alerts")
 
         # -- why waiting: downwin waits for upwin's day ----------------------------------
-        driver.get(base + "/#/workflow/downwin")
+        go(driver, base + "/#/workflow/downwin")
         check.wait("downwin's dependency card",
                    lambda d: check.css("#why-card:not(.hidden) #why-state[data-state='waiting']"))
         if not check.css("#workflow-why li.verdict[data-workflow='upwin'][data-state='waiting']"):
@@ -584,21 +595,23 @@ def run_browser(http, shots, root):
             check.fail(f"the period of 2026-01-15 is not shown: {check.text('#why')}")
         check.shot("instance-waiting")
         # upwin on that day: downwin starts and succeeds; the card says it holds.
-        driver.get(base + "/#/workflow/upwin")
+        go(driver, base + "/#/workflow/upwin")
         check.wait("upwin's run form", lambda d: check.css("#run-button"))
         check.css("#run-logical-time")[0].send_keys("2026-01-15 09:00:00")
         check.click("#run-button")
         check.wait("upwin to succeed", lambda d: "#/instance/" in d.current_url
                    and check.text("#instance-status") == "succeeded")
-        driver.get(downwin_url)
+        go(driver, downwin_url)
         check.wait("downwin to succeed once upwin did",
                    lambda d: check.text("#instance-status") == "succeeded")
         check.wait("the card to say the dependencies hold",
                    lambda d: check.css("#why-state[data-state='holds']"))
         if not check.css("#why tr[data-state='holds'] a"):
             check.fail(f"the holding period does not link upwin's instance: {check.text('#why')}")
-        driver.get(base + "/#/workflow/downwin")
-        check.wait("downwin's dependency card", lambda d: check.css("#why-state"))
+        go(driver, base + "/#/workflow/downwin")
+        # The instance page's card may still be shown: wait for the workflow's form.
+        check.wait("downwin's dependency card",
+                   lambda d: check.css("#why-time") and check.css("#why-state"))
         check.css("#why-time")[0].send_keys("2026-01-15 10:00:00")
         check.click("#why-button")
         check.wait("the explanation at 2026-01-15 10:00 to hold",
@@ -608,7 +621,7 @@ def run_browser(http, shots, root):
         check.console_errors("why waiting")
 
         # -- backfill: plan, start, follow; cancel ------------------------------------
-        driver.get(base + "/#/workflow/upwin")
+        go(driver, base + "/#/workflow/upwin")
         check.wait("the backfill form", lambda d: check.css("#backfill-form"))
         fill(check, "#bf-from", "2026-01-03 00:00:00")
         fill(check, "#bf-to", "2026-01-01 00:00:00")
@@ -653,7 +666,7 @@ def run_browser(http, shots, root):
             check.fail(f"{len(items)} items of the backfill link a succeeded instance (expected 6)")
         check.shot("backfill")
         # A backfill of slow, cancelled while its first item runs.
-        driver.get(base + "/#/workflow/slow")
+        go(driver, base + "/#/workflow/slow")
         check.wait("the backfill form", lambda d: check.css("#backfill-form"))
         fill(check, "#bf-from", "2026-01-01 00:00:00")
         fill(check, "#bf-to", "2026-01-03 00:00:00")
@@ -667,7 +680,7 @@ def run_browser(http, shots, root):
                    lambda d: "cancelled" in check.text("#backfill-state")
                    and len(check.css("#backfill-items tr[data-state='cancelled']")) == 2
                    and check.css("#backfill-items tr[data-state='killed']"))
-        driver.get(base + "/#/backfills")
+        go(driver, base + "/#/backfills")
         check.wait("the backfills list", lambda d: len(check.css("#backfills tr[data-backfill]")) == 2)
         states = sorted(r.get_attribute("data-state") for r in check.css("#backfills tr[data-backfill]"))
         if states != ["cancelled", "succeeded"]:
@@ -679,11 +692,11 @@ def run_browser(http, shots, root):
         for name, selector in (("instances", "#instances tbody tr[data-instance]"),
                                ("cluster", "#workers tbody tr"),
                                ("xmlconfig", "#xml-files tbody tr[data-status='invalid']")):
-            driver.get(base + "/#/" + name)
+            go(driver, base + "/#/" + name)
             check.wait(f"the {name} page", lambda d: check.css(selector))
             check.shot(name)
             check.console_errors(name)
-        driver.get(base + "/#/cluster")
+        go(driver, base + "/#/cluster")
         check.wait("the cluster's worker", lambda d: "up" in check.text("#workers"))
         if check.css("#page-error"):
             check.fail("a page shows an error: " + check.text("#page-error"))
