@@ -188,6 +188,14 @@ dependency_waiter(dependency_waiter_actor::stateful_pointer<dependency_waiter_st
       auto it = st.waiters.find(key);
       if (it == st.waiters.end() || !st.cfg.alerter)
         return;
+      if (it->second.last_message.empty()) {
+        // Not evaluated yet (its sla was over when it came): decide it now,
+        // so that the alert says what it waits for, or is not needed.
+        evaluate(self, key);
+        it = st.waiters.find(key);
+        if (it == st.waiters.end())
+          return;
+      }
       const auto& w = it->second;
       if (!st.sla_alerted.insert(w.instance_id).second)
         return;
