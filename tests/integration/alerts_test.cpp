@@ -8,7 +8,6 @@
 #include <csignal>
 #include <filesystem>
 #include <set>
-#include <thread>
 
 #include <doctest/doctest.h>
 
@@ -101,8 +100,8 @@ TEST_CASE("a failed run mails its receivers and the downstream owners once with 
   REQUIRE_MESSAGE(wait_until([&] { return smtp.received().size() >= 3 && settled(c); },
                              std::chrono::seconds(30)),
                   c.logs());
-  // Anything more would come within a few polls.
-  std::this_thread::sleep_for(std::chrono::seconds(2));
+  // Anything more would come within a few polls (every 100 ms): none does.
+  CHECK_FALSE(wait_until([&] { return smtp.received().size() > 3; }, std::chrono::seconds(2)));
   auto mails = smtp.received();
   REQUIRE(mails.size() == 3);
   std::string fail_mail, ok_mail, owner_mail;
@@ -347,14 +346,15 @@ TEST_CASE("mail that cannot be sent is retried until the server is back") {
   auto waiting = alerts(c)[0];
   CHECK(waiting["status"] == "pending");
   CHECK(waiting["answer"].get<std::string>().find("cannot send the mail") != std::string::npos);
-  // Down for a while (the issue's 30 s, shortened), then back.
-  std::this_thread::sleep_for(std::chrono::seconds(5));
+  // Down for a while (the issue's 30 s, shortened to three failed tries), then back.
+  REQUIRE_MESSAGE(wait_until([&] { return alerts(c)[0]["attempts"].get<int>() >= 3; },
+                             std::chrono::seconds(30)),
+                  c.logs());
   smtp_server smtp(mail_dir, {}, port);
   REQUIRE_MESSAGE(wait_until([&] { return smtp.received().size() == 1 && settled(c); },
                              std::chrono::seconds(30)),
                   c.logs());
-  std::this_thread::sleep_for(std::chrono::seconds(2));
-  CHECK(smtp.received().size() == 1);
+  CHECK_FALSE(wait_until([&] { return smtp.received().size() > 1; }, std::chrono::seconds(2)));
   CHECK(alerts(c)[0]["status"] == "sent");
 }
 
@@ -382,7 +382,7 @@ TEST_CASE("a master killed between the event and the send: the standby sends it,
     auto r = c.api("GET", "/api/v1/alerts?status=pending");
     return r.status == 200 && json::parse(r.body)["alerts"].empty();
   }));
-  std::this_thread::sleep_for(std::chrono::seconds(2));
+  CHECK_FALSE(wait_until([&] { return smtp.received().size() > 1; }, std::chrono::seconds(2)));
   auto mails = smtp.received();
   CHECK(mails.size() == 1);
   CHECK(mails[0].find("workflow fails failed") != std::string::npos);
@@ -411,7 +411,7 @@ TEST_CASE("a storm of 200 failures: at most max_per_window mails, listing all 20
                   }, std::chrono::seconds(120)),
                   c.logs());
   REQUIRE_MESSAGE(wait_until([&] { return settled(c); }, std::chrono::seconds(60)), c.logs());
-  std::this_thread::sleep_for(std::chrono::seconds(2));
+  CHECK_FALSE(wait_until([&] { return smtp.received().size() > 3; }, std::chrono::seconds(2)));
   auto mails = smtp.received();
   MESSAGE("a storm of 200 failures became " << mails.size() << " mails");
   CHECK(mails.size() <= 3);
