@@ -9,6 +9,7 @@
 
 #include "util/files.hpp"
 #include "util/strings.hpp"
+#include "xml/positions.hpp"
 
 namespace cafflow {
 
@@ -72,14 +73,7 @@ std::string receivers_channel(const std::vector<std::string>& receivers) {
 
 alert_channels_result parse_alert_channels(const std::string& xml, const std::string& file) {
   alert_channels_result result;
-  auto pos_at = [&](std::ptrdiff_t offset) {
-    auto lc = offset_to_line_col(xml, offset < 0 ? 0 : static_cast<std::size_t>(offset));
-    return source_pos{lc.line, lc.column};
-  };
-  auto pos_of = [&](pugi::xml_node n) {
-    auto offset = n.offset_debug();
-    return pos_at(offset > 0 && n.type() == pugi::node_element ? offset - 1 : offset);
-  };
+  xml_positions positions(xml);
   auto error = [&](source_pos pos, std::string msg) {
     result.diagnostics.push_back(
       diagnostic{diagnostic::severity::error, file, pos, std::move(msg)});
@@ -87,12 +81,12 @@ alert_channels_result parse_alert_channels(const std::string& xml, const std::st
   pugi::xml_document doc;
   auto status = doc.load_buffer(xml.data(), xml.size());
   if (!status) {
-    error(pos_at(status.offset), std::string("malformed XML: ") + status.description());
+    error(positions.at(status.offset), std::string("malformed XML: ") + status.description());
     return result;
   }
   auto root = doc.document_element();
   if (std::string(root.name()) != "alerts") {
-    error(pos_of(root),
+    error(positions.of(root),
           "expected <alerts> as the root element, got <" + std::string(root.name()) + ">");
     return result;
   }
@@ -103,12 +97,12 @@ alert_channels_result parse_alert_channels(const std::string& xml, const std::st
     if (child.type() != pugi::node_element)
       continue;
     if (std::string(child.name()) != "channel") {
-      error(pos_of(child), "unknown element <" + std::string(child.name())
+      error(positions.of(child), "unknown element <" + std::string(child.name())
                              + "> in <alerts> (expected <channel>)");
       continue;
     }
     alert_channel c;
-    c.pos = pos_of(child);
+    c.pos = positions.of(child);
     for (auto attr : child.attributes()) {
       std::string name = attr.name();
       if (std::find(known.begin(), known.end(), name) == known.end()) {

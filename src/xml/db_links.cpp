@@ -8,6 +8,7 @@
 
 #include "util/files.hpp"
 #include "util/strings.hpp"
+#include "xml/positions.hpp"
 
 namespace cafflow {
 
@@ -60,14 +61,7 @@ std::set<std::string> db_links_result::names() const {
 
 db_links_result parse_db_links(const std::string& xml, const std::string& file) {
   db_links_result result;
-  auto pos_at = [&](std::ptrdiff_t offset) {
-    auto lc = offset_to_line_col(xml, offset < 0 ? 0 : static_cast<std::size_t>(offset));
-    return source_pos{lc.line, lc.column};
-  };
-  auto pos_of = [&](pugi::xml_node n) {
-    auto offset = n.offset_debug();
-    return pos_at(offset > 0 && n.type() == pugi::node_element ? offset - 1 : offset);
-  };
+  xml_positions positions(xml);
   auto error = [&](source_pos pos, std::string msg) {
     result.diagnostics.push_back(
       diagnostic{diagnostic::severity::error, file, pos, std::move(msg)});
@@ -79,12 +73,12 @@ db_links_result parse_db_links(const std::string& xml, const std::string& file) 
   pugi::xml_document doc;
   auto status = doc.load_buffer(xml.data(), xml.size());
   if (!status) {
-    error(pos_at(status.offset), std::string("malformed XML: ") + status.description());
+    error(positions.at(status.offset), std::string("malformed XML: ") + status.description());
     return result;
   }
   auto root = doc.document_element();
   if (std::string(root.name()) != "db-links") {
-    error(pos_of(root), "expected <db-links> as the root element, got <" + std::string(root.name())
+    error(positions.of(root), "expected <db-links> as the root element, got <" + std::string(root.name())
                           + ">");
     return result;
   }
@@ -97,12 +91,12 @@ db_links_result parse_db_links(const std::string& xml, const std::string& file) 
     if (child.type() != pugi::node_element)
       continue;
     if (std::string(child.name()) != "link") {
-      error(pos_of(child), "unknown element <" + std::string(child.name())
+      error(positions.of(child), "unknown element <" + std::string(child.name())
                              + "> in <db-links> (expected <link>)");
       continue;
     }
     db_link link;
-    link.pos = pos_of(child);
+    link.pos = positions.of(child);
     for (auto attr : child.attributes()) {
       std::string name = attr.name();
       // desc: akkaflow 2.9+ (a description shown in its UI).

@@ -8,6 +8,7 @@
 #include "error.hpp"
 #include "util/files.hpp"
 #include "util/strings.hpp"
+#include "xml/positions.hpp"
 
 namespace cafflow {
 
@@ -63,14 +64,7 @@ expected<file_link> file_links_result::resolve(const std::string& wanted) const 
 
 file_links_result parse_file_links(const std::string& xml, const std::string& file) {
   file_links_result result;
-  auto pos_at = [&](std::ptrdiff_t offset) {
-    auto lc = offset_to_line_col(xml, offset < 0 ? 0 : static_cast<std::size_t>(offset));
-    return source_pos{lc.line, lc.column};
-  };
-  auto pos_of = [&](pugi::xml_node n) {
-    auto offset = n.offset_debug();
-    return pos_at(offset > 0 && n.type() == pugi::node_element ? offset - 1 : offset);
-  };
+  xml_positions positions(xml);
   auto error = [&](source_pos pos, std::string msg) {
     result.diagnostics.push_back(
       diagnostic{diagnostic::severity::error, file, pos, std::move(msg)});
@@ -91,13 +85,13 @@ file_links_result parse_file_links(const std::string& xml, const std::string& fi
   pugi::xml_document doc;
   auto status = doc.load_buffer(xml.data(), xml.size());
   if (!status) {
-    error(pos_at(status.offset), std::string("malformed XML: ") + status.description());
+    error(positions.at(status.offset), std::string("malformed XML: ") + status.description());
     finish();
     return result;
   }
   auto root = doc.document_element();
   if (std::string(root.name()) != "file-links") {
-    error(pos_of(root), "expected <file-links> as the root element, got <"
+    error(positions.of(root), "expected <file-links> as the root element, got <"
                           + std::string(root.name()) + ">");
     finish();
     return result;
@@ -109,12 +103,12 @@ file_links_result parse_file_links(const std::string& xml, const std::string& fi
     if (child.type() != pugi::node_element)
       continue;
     if (std::string(child.name()) != "link") {
-      error(pos_of(child), "unknown element <" + std::string(child.name())
+      error(positions.of(child), "unknown element <" + std::string(child.name())
                              + "> in <file-links> (expected <link>)");
       continue;
     }
     file_link link;
-    link.pos = pos_of(child);
+    link.pos = positions.of(child);
     for (auto attr : child.attributes()) {
       std::string name = attr.name();
       if (std::find(known.begin(), known.end(), name) != known.end())
