@@ -14,7 +14,7 @@ namespace cafflow {
 
 namespace {
 
-using self_ptr = coordinator_actor::stateful_pointer<coordinator_state>;
+using coordinator_ptr = coordinator_actor::stateful_pointer<coordinator_state>;
 using entry = coordinator_state::entry;
 
 const coordinator_spec& spec_of(const entry& e) {
@@ -36,7 +36,7 @@ store_batch state_writes(const std::string& name, entry& e) {
 
 /// A standalone coordinator's param-list, evaluated in order at the fire's
 /// logical time (a value may use the ones before it).
-expected<param_map> standalone_params(self_ptr self, const entry& e, timestamp logical_time) {
+expected<param_map> standalone_params(coordinator_ptr self, const entry& e, timestamp logical_time) {
   param_scope scope;
   scope.logical_time = logical_time;
   scope.zone = e.zone;
@@ -51,7 +51,7 @@ expected<param_map> standalone_params(self_ptr self, const entry& e, timestamp l
 }
 
 /// Hands each fire to the master with the coordinator's state after it.
-void carry_out(self_ptr self, const std::string& name, entry& e,
+void carry_out(coordinator_ptr self, const std::string& name, entry& e,
                std::vector<fire_decision> fires) {
   auto& st = self->state;
   for (std::size_t k = 0; k < fires.size(); ++k) {
@@ -119,7 +119,7 @@ void carry_out(self_ptr self, const std::string& name, entry& e,
 }
 
 /// Sets the one timer to the earliest next fire (or flag reset).
-void reschedule(self_ptr self) {
+void reschedule(coordinator_ptr self) {
   auto& st = self->state;
   std::optional<timestamp> earliest;
   auto consider = [&](std::optional<timestamp> t) {
@@ -141,7 +141,7 @@ void reschedule(self_ptr self) {
 }
 
 /// After the decisions of one coordinator: log, fire, persist.
-void handle(self_ptr self, const std::string& name, entry& e, std::vector<fire_decision> fires) {
+void handle(coordinator_ptr self, const std::string& name, entry& e, std::vector<fire_decision> fires) {
   for (const auto& note : e.logic->take_notes())
     self->state.log->info("{}: {}", name, note);
   if (!fires.empty()) {
@@ -154,7 +154,7 @@ void handle(self_ptr self, const std::string& name, entry& e, std::vector<fire_d
 
 /// A coordinator from a new definition, continuing from what the previous
 /// definition (or, at start, the store) remembers.
-void define(self_ptr self, const std::string& name, entry e,
+void define(coordinator_ptr self, const std::string& name, entry e,
             std::optional<coordinator_memory> memory) {
   auto& st = self->state;
   auto zone_name = e.standalone ? std::string{} : e.def.wf->timezone;
@@ -179,7 +179,7 @@ void define(self_ptr self, const std::string& name, entry e,
 }
 
 /// The stored memory of `name` at start, if any.
-std::optional<coordinator_memory> stored_memory(self_ptr self, const std::string& name) {
+std::optional<coordinator_memory> stored_memory(coordinator_ptr self, const std::string& name) {
   auto& st = self->state;
   auto it = st.cfg.stored.find(name);
   if (it == st.cfg.stored.end())
@@ -192,7 +192,7 @@ std::optional<coordinator_memory> stored_memory(self_ptr self, const std::string
   return std::move(*memory);
 }
 
-void load(self_ptr self, const schedule_ptr& snapshot) {
+void load(coordinator_ptr self, const schedule_ptr& snapshot) {
   auto& st = self->state;
   st.snapshot = snapshot;
   std::set<std::string> present;
@@ -249,7 +249,7 @@ void load(self_ptr self, const schedule_ptr& snapshot) {
   reschedule(self);
 }
 
-void tick(self_ptr self) {
+void tick(coordinator_ptr self) {
   auto& st = self->state;
   auto now = now_ms();
   for (auto& [name, e] : st.entries)

@@ -24,7 +24,7 @@ namespace cafflow {
 
 namespace {
 
-using self_ptr = http_gateway_actor::stateful_pointer<http_gateway_state>;
+using http_gateway_ptr = http_gateway_actor::stateful_pointer<http_gateway_state>;
 
 /// The API's view of the cluster: blocking requests to the gateway, made
 /// from Poco's handler threads, and the store for the cluster view.
@@ -220,7 +220,7 @@ std::string master_names(const http_gateway_config& cfg) {
 /// Connects to the master at the current address. A failure moves on to the
 /// next address: at once while this round has untried addresses (after a
 /// failover the standby answers there), else after reconnect_interval.
-void connect(self_ptr self) {
+void connect(http_gateway_ptr self) {
   auto& st = self->state;
   if (st.master || st.connecting || st.cfg.masters.empty())
     return;
@@ -283,7 +283,7 @@ void connect(self_ptr self) {
     [failed](const caf::error& err) { failed(to_string(from_caf(err))); });
 }
 
-caf::error no_master(self_ptr self) {
+caf::error no_master(http_gateway_ptr self) {
   return make_caf_error(ec::master_unreachable,
                         "the master at " + master_names(self->state.cfg) + " is not reachable");
 }
@@ -291,11 +291,11 @@ caf::error no_master(self_ptr self) {
 /// One API request from this process's HTTP threads, passed on to the
 /// master gate in this server's session.
 template <class Sig>
-struct api_relay;
+struct gateway_relay;
 
 template <class Atom, class... Is, class Out>
-struct api_relay<caf::typed_mpi<caf::detail::type_list<Atom, Is...>, caf::output_tuple<Out>>> {
-  static auto make(self_ptr self) {
+struct gateway_relay<caf::typed_mpi<caf::detail::type_list<Atom, Is...>, caf::output_tuple<Out>>> {
+  static auto make(http_gateway_ptr self) {
     return [self](Atom op, local_only, Is&... xs) -> caf::result<Out> {
       auto& st = self->state;
       if (!st.master)
@@ -312,9 +312,9 @@ struct api_relay<caf::typed_mpi<caf::detail::type_list<Atom, Is...>, caf::output
 };
 
 template <class... Sigs>
-http_gateway_actor::behavior_type make_behavior(self_ptr self, caf::detail::type_list<Sigs...>) {
+http_gateway_actor::behavior_type make_behavior(http_gateway_ptr self, caf::detail::type_list<Sigs...>) {
   return {
-    api_relay<Sigs>::make(self)...,
+    gateway_relay<Sigs>::make(self)...,
     [self](atom::connect, local_only) { connect(self); },
     [self](atom::status) -> status_map {
       auto& st = self->state;

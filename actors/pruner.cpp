@@ -10,11 +10,11 @@ namespace cafflow {
 
 namespace {
 
-using self_ptr = pruner_actor::stateful_pointer<pruner_state>;
+using pruner_ptr = pruner_actor::stateful_pointer<pruner_state>;
 
 /// One batch of each kind; the next batch after a pause while there is more,
 /// else the next round after the interval.
-void prune_batch(self_ptr self) {
+void prune_batch(pruner_ptr self) {
   auto& st = self->state;
   bool more = false;
   bool failed = false;

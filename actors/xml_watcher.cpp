@@ -25,10 +25,10 @@ namespace {
 
 namespace fs = std::filesystem;
 
-using self_ptr = xml_watcher_actor::stateful_pointer<xml_watcher_state>;
+using xml_watcher_ptr = xml_watcher_actor::stateful_pointer<xml_watcher_state>;
 
 /// The db-link names, re-read on every scan; a change invalidates every parse.
-parse_options load_options(self_ptr self) {
+parse_options load_options(xml_watcher_ptr self) {
   auto& st = self->state;
   parse_options opts;
   auto text = read_file(st.cfg.db_links);
@@ -82,7 +82,7 @@ bool is_under(const std::string& path, const std::string& dir) {
          && path[dir.size()] == '/';
 }
 
-void scan(self_ptr self) {
+void scan(xml_watcher_ptr self) {
   auto& st = self->state;
   auto opts = load_options(self);
   auto tree = scan_directory(st.cfg.directory, ".xml");
@@ -184,7 +184,7 @@ void scan(self_ptr self) {
 }
 
 /// Makes sure a timer message (`scan` to self) arrives by `due`.
-void arm(self_ptr self, xml_watcher_state::clock::time_point due) {
+void arm(xml_watcher_ptr self, xml_watcher_state::clock::time_point due) {
   auto& st = self->state;
   if (!st.timers.empty() && *st.timers.begin() <= due)
     return;
@@ -196,7 +196,7 @@ void arm(self_ptr self, xml_watcher_state::clock::time_point due) {
 
 /// A timer fired: scan when the rescan or a change's scan is due, then wait
 /// for whichever comes next. Timers that turn out early only re-arm.
-void on_timer(self_ptr self) {
+void on_timer(xml_watcher_ptr self) {
   auto& st = self->state;
   if (!st.timers.empty())
     st.timers.erase(st.timers.begin());
@@ -213,7 +213,7 @@ void on_timer(self_ptr self) {
 
 /// inotify reported a change: scan after the debounce delay, once for every
 /// notice that arrives before that scan.
-void on_change(self_ptr self) {
+void on_change(xml_watcher_ptr self) {
   auto& st = self->state;
   if (st.change_due)
     return;
