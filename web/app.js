@@ -840,7 +840,10 @@ async function instancePage([id], _, ctx) {
   const logBox = h('div', {id: 'log-viewer'});
   const ganttBox = h('div', {class: 'gantt-box', id: 'gantt'});
   const executions = h('tbody', {id: 'executions'});
-  const ganttWidth = () => ganttBox.clientWidth - 14;
+  // Its width, measured once and on resizes (reading it at each draw would
+  // force a layout of the whole page).
+  let ganttBoxWidth = 0;
+  const ganttWidth = () => (ganttBoxWidth || (ganttBoxWidth = ganttBox.clientWidth)) - 14;
   const why = h('div', {id: 'why'});
   const whyCard = h('div', {class: 'card hidden', id: 'why-card'},
     h('h2', {style: 'margin-top:0'}, 'Why waiting: date-window dependencies ',
@@ -850,8 +853,18 @@ async function instancePage([id], _, ctx) {
   view.inst = first;
   // What the live updates cost (parse and repaint per event): for the
   // browser test's numbers.
-  const paints = {instance: id, events: 0, total_ms: 0, max_ms: 0};
+  const paints = {instance: id, events: 0, paints: 0, total_ms: 0, max_ms: 0, rows_ms: 0, graph_ms: 0,
+                  gantts: 0, gantt_ms: 0, parse_ms: 0, first_graph_ms: 0};
   if (ctx.live()) window.cafflowPaints = paints;
+  // The graph of the version it runs (an older one too; the active one
+  // should that version not be readable), asked for at once and laid into
+  // its box while the rest of the page is built.
+  const graphStarted = performance.now();
+  const graphDrawn = ctx.live() ? (async () => {
+    if (!first.version || !await loadGraph(graph, first.workflow, n => pick(n), first.version))
+      await loadGraph(graph, first.workflow, n => pick(n));
+    paints.first_graph_ms = performance.now() - graphStarted;
+  })() : Promise.resolve();
 
   // The mark form of the picked node and the rerun form: built once, so that
   // what is typed survives the repaints of live updates.
@@ -931,15 +944,82 @@ async function instancePage([id], _, ctx) {
   showRerunMode();
 
   const pick = name => { view.picked = name; showError(markResult, null); showLog(); paint(); };
+  // The timeline is drawn only while it is on (or near) the screen: below
+  // the node table of a large instance it waits until scrolled to.
+  let ganttVisible = false, ganttDirty = true;
+  const drawGantt = () => {
+    if (!ganttVisible) { ganttDirty = true; return; }
+    ganttDirty = false;
+    const t0 = performance.now();
+    ganttBox.replaceChildren(gantt(view.inst, view.executions, ganttWidth()));
+    paints.gantts++; paints.gantt_ms += performance.now() - t0;
+  };
+  // The graph's nodes by name (found once per drawing) and what each shows:
+  // a repaint touches only the nodes whose state changed (an instance of
+  // 1 000 nodes changes a few per event).
+  const graphNodes = new Map();
+  const indexGraph = () => {
+    graphNodes.clear();
+    for (const g of graph.querySelectorAll('g.node')) graphNodes.set(g.id.replace(/^wfnode-/, ''), {g, shown: ''});
+  };
   const paintGraph = () => {
     for (const n of view.inst.nodes || []) {
-      const g = graph.querySelector('#' + CSS.escape('wfnode-' + n.name));
-      if (!g) continue;
+      const entry = graphNodes.get(n.name);
+      if (!entry) continue;
+      const shown = n.status + (n.name === view.picked ? '/picked' : '');
+      if (entry.shown === shown) continue;
+      const g = entry.g;
       for (const c of [...g.classList]) if (c.startsWith('st-')) g.classList.remove(c);
       g.classList.add('st-' + n.status);
       g.classList.toggle('picked', n.name === view.picked);
       g.setAttribute('data-status', n.status);
+      entry.shown = shown;
     }
+  };
+  // The node table's rows by node, built once and then updated in place:
+  // only the cells whose text changed are written (a repaint of an instance
+  // of 1 000 nodes touches the few that moved).
+  const rows = new Map();
+  const attemptsText = n => (n.attempts || []).map(a =>
+    `#${a.number} ${a.status}${a.exit_code !== null && a.exit_code !== undefined ? ' exit ' + a.exit_code : ''} on ${a.worker || '?'}`);
+  const nodeRow = n => {
+    const cells = {status: h('td', {}), started: h('td', {}), duration: h('td', {}), attempts: h('td', {}),
+                   message: h('td', {class: 'mono'})};
+    const tr = h('tr', {class: 'clickable', 'data-node': n.name,
+                        onclick: ev => { if (ev.target.type !== 'checkbox') pick(n.name); }},
+      h('td', {}, n.kind === 'action' ? tick(view.selected, n.name, 'node-select') : null),
+      h('td', {}, n.kind === 'action' ? tick(view.skipped, n.name, 'node-skip') : null),
+      h('td', {}, n.name, n.action_type ? h('span', {class: 'muted'}, ' ' + n.action_type) : null),
+      cells.status, cells.started, cells.duration, cells.attempts, cells.message);
+    return {tr, cells, shown: {}};
+  };
+  const updateRow = (row, n) => {
+    const set = (what, text, fill) => {
+      if (row.shown[what] === text) return;
+      row.shown[what] = text;
+      fill(text);
+    };
+    set('selected', n.name === view.picked, on => row.tr.classList.toggle('selected', on));
+    set('status', n.status, st => {
+      row.tr.setAttribute('data-status', st);
+      row.cells.status.replaceChildren(badge(st));
+    });
+    set('started', fmtTime(n.started), t => { row.cells.started.textContent = t; });
+    set('duration', duration(n.started, n.finished), t => { row.cells.duration.textContent = t; });
+    set('attempts', attemptsText(n).join('\n'), t => row.cells.attempts.replaceChildren(
+      ...(t ? t.split('\n').map(line => h('div', {class: 'mono'}, line)) : [])));
+    set('message', (n.message || '').split('\n')[0], t => { row.cells.message.textContent = t; });
+  };
+  const paintRows = list => {
+    const wanted = list.map(n => {
+      let row = rows.get(n.name);
+      if (!row) { row = nodeRow(n); rows.set(n.name, row); }
+      updateRow(row, n);
+      return row.tr;
+    });
+    const current = nodes.children;
+    if (current.length !== wanted.length || wanted.some((tr, k) => current[k] !== tr))
+      nodes.replaceChildren(...wanted);
   };
   const tick = (set, name, cls) => h('input', {type: 'checkbox', class: cls, checked: set.has(name),
     onchange: ev => { ev.target.checked ? set.add(name) : set.delete(name); showTicks(); }});
@@ -969,26 +1049,24 @@ async function instancePage([id], _, ctx) {
     const canMark = pickedNode && markable(i, pickedNode);
     markCard.classList.toggle('hidden', !canMark);
     if (canMark) markTitle.textContent = `Mark ${pickedNode.name} (${pickedNode.status})`;
-    nodes.replaceChildren(...(i.nodes || []).map(n => {
-      const attempts = n.attempts || [];
-      return h('tr', {class: 'clickable' + (n.name === view.picked ? ' selected' : ''), 'data-node': n.name,
-                      'data-status': n.status, onclick: ev => { if (ev.target.type !== 'checkbox') pick(n.name); }},
-        h('td', {}, n.kind === 'action' ? tick(view.selected, n.name, 'node-select') : null),
-        h('td', {}, n.kind === 'action' ? tick(view.skipped, n.name, 'node-skip') : null),
-        h('td', {}, n.name, n.action_type ? h('span', {class: 'muted'}, ' ' + n.action_type) : null),
-        h('td', {}, badge(n.status)),
-        h('td', {}, fmtTime(n.started)),
-        h('td', {}, duration(n.started, n.finished)),
-        h('td', {}, attempts.length ? attempts.map(a => h('div', {class: 'mono'},
-          `#${a.number} ${a.status}${a.exit_code !== null && a.exit_code !== undefined ? ' exit ' + a.exit_code : ''} on ${a.worker || '?'}`)) : ''),
-        h('td', {class: 'mono'}, (n.message || '').split('\n')[0]));
-    }));
+    let t = performance.now();
+    paintRows(i.nodes || []);
+    paints.rows_ms += performance.now() - t;
+    t = performance.now();
     paintGraph();
-    ganttBox.replaceChildren(gantt(i, view.executions, ganttWidth()));
-    // Running bars grow with the clock between events.
-    if (!ENDED.includes(i.status) && !view.ganttTimer)
-      view.ganttTimer = setInterval(() => ganttBox.replaceChildren(gantt(view.inst, view.executions, ganttWidth())), 1000);
-    else if (ENDED.includes(i.status) && view.ganttTimer) { clearInterval(view.ganttTimer); view.ganttTimer = null; }
+    paints.graph_ms += performance.now() - t;
+    // The timeline: drawn at once when the instance is not running; while it
+    // runs, once a second (its running bars grow with the clock), however
+    // many events came meanwhile.
+    if (!ENDED.includes(i.status)) {
+      if (!view.ganttTimer) {
+        drawGantt();
+        view.ganttTimer = setInterval(drawGantt, 1000);
+      }
+    } else {
+      if (view.ganttTimer) { clearInterval(view.ganttTimer); view.ganttTimer = null; }
+      drawGantt();
+    }
     // The executions change when one starts or ends; the dependencies with the status.
     const key = `${i.execution}/${i.status}`;
     if (key !== view.executionsKey) { view.executionsKey = key; loadExecutions(); }
@@ -1005,7 +1083,7 @@ async function instancePage([id], _, ctx) {
         h('td', {}, fmtTime(e.finished), e.started && e.finished ? h('div', {class: 'muted'}, duration(e.started, e.finished)) : null),
         h('td', {class: 'mono'}, Object.keys(e.run_options || {}).length ? JSON.stringify(e.run_options) : '—'),
         h('td', {}, nodeLists(e.nodes || {})))));
-      ganttBox.replaceChildren(gantt(view.inst, view.executions, ganttWidth()));
+      drawGantt();
     } catch (e) {
       executions.replaceChildren(h('tr', {}, h('td', {colspan: 8, class: 'error'}, errText(e))));
     }
@@ -1053,13 +1131,25 @@ async function instancePage([id], _, ctx) {
     const es = new EventSource('/api/v1/instances/' + enc(id) + '/events');
     view.source = es;
     live.textContent = 'live'; live.className = 'live on';
-    es.addEventListener('instance', ev => {
+    // Events that come faster than the page paints are coalesced: the
+    // newest state is painted once (each event is the whole instance).
+    let pending = null;
+    const paintPending = () => {
+      const data = pending;
+      pending = null;
+      if (data === null || view.source !== es) return;
       const t0 = performance.now();
-      view.inst = JSON.parse(ev.data);
+      view.inst = JSON.parse(data);
+      paints.parse_ms += performance.now() - t0;
       paint();
       if (view.picked && !view.logTimer) showLog();
       const took = performance.now() - t0;
-      paints.events++; paints.total_ms += took; paints.max_ms = Math.max(paints.max_ms, took);
+      paints.paints++; paints.total_ms += took; paints.max_ms = Math.max(paints.max_ms, took);
+    };
+    es.addEventListener('instance', ev => {
+      paints.events++;
+      if (pending === null) setTimeout(paintPending, 0);
+      pending = ev.data;
     });
     es.addEventListener('end', () => { es.close(); live.textContent = 'ended'; live.className = 'live'; });
     es.addEventListener('error', ev => {
@@ -1088,14 +1178,23 @@ async function instancePage([id], _, ctx) {
   showTicks();
   paint();
   showLog();
-  // The graph of the version it runs (an older one too); the active one
-  // should that version not be readable.
-  if (!first.version || !await loadGraph(graph, first.workflow, pick, first.version))
-    await loadGraph(graph, first.workflow, pick);
-  // Moved on meanwhile: no stream for a page nobody sees.
-  if (!ctx.live()) return;
-  paintGraph();
+  const seen = new IntersectionObserver(entries => {
+    ganttVisible = entries[entries.length - 1].isIntersecting;
+    if (ganttVisible && ganttDirty) drawGantt();
+  }, {rootMargin: '1500px 0px'});
+  seen.observe(ganttBox);
+  const resized = new ResizeObserver(() => {
+    const w = ganttBox.clientWidth;
+    if (w && w !== ganttBoxWidth) { ganttBoxWidth = w; drawGantt(); }
+  });
+  resized.observe(ganttBox);
+  ctx.onLeave(() => { seen.disconnect(); resized.disconnect(); });
   follow();
+  await graphDrawn;
+  // Moved on meanwhile: nothing to colour.
+  if (!ctx.live()) return;
+  indexGraph();
+  paintGraph();
 }
 
 // -- Instances ----------------------------------------------------------------------
