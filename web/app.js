@@ -397,7 +397,16 @@ async function loadSvg(container, path, prefix, onNode) {
     const root = doc.documentElement;
     if (root.nodeName !== 'svg') throw new Error('the graph is not SVG');
     for (const s of root.querySelectorAll('script')) s.remove();
-    container.replaceChildren(document.importNode(root, true));
+    const svgEl = document.importNode(root, true);
+    // Fitted to the box, but never below 30 %: a very wide graph (a fork of
+    // 1 000 actions) scrolls in its box with its colours still visible.
+    const natural = parseFloat(root.getAttribute('width')) * (String(root.getAttribute('width')).endsWith('pt') ? 4 / 3 : 1);
+    const room = container.clientWidth - 18;
+    if (natural > 0 && room > 0 && natural * 0.3 > room) {
+      svgEl.style.maxWidth = 'none';
+      svgEl.style.width = Math.round(natural * 0.3) + 'px';
+    }
+    container.replaceChildren(svgEl);
     if (onNode) for (const g of container.querySelectorAll('g.node')) {
       g.classList.add('clickable');
       g.addEventListener('click', () => onNode(g.id.slice(prefix.length)));

@@ -10,6 +10,10 @@ ports in a temp dir, with `[http] token` set (reads open), a few workflows and
 * every page loads without console errors (Workflows, Workflow, Instance,
   Instances, Cluster, xmlconfig);
 * the 10 000-workflow listing pages (next page shows 26-50) and filters by name;
+* the render token: a workflow page whose answer is held until the Cluster page
+  is shown is dropped, not drawn over it;
+* the lineage graph: lin_mid's upstream and downstream (not its sibling), a
+  click on a workflow opens its page;
 * a run from the workflow's form: its nodes turn succeeded on the instance page
   without a reload (a marker set in the window survives: no navigation);
 * the timeline of attempts: one bar per attempt at the API's times, in order;
@@ -22,11 +26,15 @@ ports in a temp dir, with `[http] token` set (reads open), a few workflows and
 * marking a failed node succeeded: the instance goes on, the node says who and
   why, the executions list the mark;
 * the alerts page: the failure's alert, sent through a command channel, and its
-  detail with the log tail;
+  detail with the log tail; a new failure shows up on the open list by itself;
 * "why waiting": an instance that waits for an upstream's day, then holds once
   the upstream ran; the workflow page's explanation at a logical time;
-* backfills: a refused plan, a dry-run plan with the downstream workflow, the
-  backfill started from it and followed to the end; another one cancelled;
+* backfills: a refused plan, a dry-run plan with the downstream workflow and a
+  param, the backfill started from it and followed to the end (its instances
+  have the param); another one cancelled;
+* an instance of an older version draws its own version's graph;
+* an instance of 1 000 nodes (a fork of `true` actions) draws every node and
+  turns them all succeeded live; its costs are printed as numbers;
 * pause and resume of a coordinator.
 
 Screenshots of each page go to $CAFFLOW_SCREENSHOT_DIR (default: the test's temp
