@@ -1426,7 +1426,7 @@ std::string plain_svg(std::string svg) {
 
 } // namespace
 
-TEST_CASE("GET /workflows/{name}/lineage: every workflow upstream and downstream, not siblings") {
+TEST_CASE("GET /workflows/{name}/lineage lists every workflow upstream and downstream but no sibling") {
   lineage_backend b;
   auto j = body_of(call(b, "GET", "/api/v1/workflows/mid/lineage"));
   CAPTURE(j.dump());
@@ -1459,7 +1459,7 @@ TEST_CASE("GET /workflows/{name}/lineage: every workflow upstream and downstream
   check_error(call(b, "PUT", "/api/v1/workflows/mid/lineage"), 405, "GET, POST");
 }
 
-TEST_CASE("GET /workflows/{name}/lineage/graph draws the lineage with Graphviz, laid out once") {
+TEST_CASE("GET /workflows/{name}/lineage/graph draws the lineage with Graphviz and lays it out once") {
   lineage_backend b;
   auto r = call(b, "GET", "/api/v1/workflows/mid/lineage/graph");
   CHECK(r.status == 200);
