@@ -397,6 +397,7 @@ expected<http_gateway_actor> spawn_http(caf::actor_system& sys, const config& cf
   gc.server.max_body_bytes = cfg.http.max_body_bytes;
   gc.akkaflow.xmlconfig = cfg.paths.xmlconfig;
   gc.akkaflow.db_links = cfg.paths.db_links;
+  gc.akkaflow.file_links = cfg.paths.file_links;
   gc.server.max_connections = cfg.http.max_connections;
   gc.server.header_timeout = std::chrono::milliseconds(cfg.http.header_timeout_ms);
   gc.server.body_timeout = std::chrono::milliseconds(cfg.http.body_timeout_ms);

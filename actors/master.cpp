@@ -73,6 +73,7 @@ master_actor::behavior_type master(master_actor::stateful_pointer<master_state> 
   xml_watcher_config wc;
   wc.directory = st.cfg.xmlconfig;
   wc.db_links = st.cfg.db_links;
+  wc.file_links = st.cfg.file_links;
   wc.rescan_interval = st.cfg.rescan_interval;
   wc.registry = st.registry;
   wc.max_xml_bytes = st.cfg.max_xml_bytes;

@@ -237,6 +237,7 @@ expected<std::optional<master_actor>> spawn_master(caf::actor_system& sys, const
   mc.request_timeout = std::chrono::milliseconds(cfg.master.request_timeout_ms);
   mc.xmlconfig = cfg.paths.xmlconfig;
   mc.db_links = cfg.paths.db_links;
+  mc.file_links = cfg.paths.file_links;
   mc.pools = cfg.pools;
   mc.default_timezone = cfg.schedule.timezone;
   mc.keep_undefined = cfg.params.keep_undefined;
