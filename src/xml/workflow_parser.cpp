@@ -752,8 +752,20 @@ private:
       error(pos_of(elem), "<file-executor> needs a non-empty <command> naming the script to run");
     } else if (result.command.find("${") == std::string::npos) {
       std::string problem;
-      if (executor_script_word(result.command, &problem).empty())
+      auto script = executor_script_word(result.command, &problem);
+      auto first = result.command.substr(0, result.command.find_first_of(" \t\r\n"));
+      auto program = first.substr(0, first.find_first_of("0123456789."));
+      static const std::set<std::string> interpreters{
+        "sh", "bash", "ksh", "zsh", "dash", "csh", "tcsh", "python", "perl", "ruby", "php",
+        "node", "java", "scala", "Rscript", "env", "nohup", "source", "exec", "time", "nice"};
+      if (script.empty())
         error(pos_of(elem.child("command")), "<command>: " + problem);
+      else if (script != first && interpreters.count(program) == 0)
+        // Earlier cafflow versions ran the first word; say which one runs now.
+        warning(pos_of(elem.child("command")),
+                "<command>: the script is '" + script + "', the word with a '/' (as akkaflow "
+                "read it), not the first word '" + first + "'; write ./" + first
+                + " to run that one");
     }
     return result;
   }

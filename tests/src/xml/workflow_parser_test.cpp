@@ -441,6 +441,20 @@ TEST_CASE("file-executor: the word with a slash is the script, as akkaflow read 
   REQUIRE(again);
   CHECK(again->command == "./run.sh bin/run.sh.log ./run.sh");
   CHECK_FALSE(split_executor_command("sh a/b c/d"));
+  // At load: an interpreter before the script is what akkaflow meant; another
+  // first word is named in a warning (earlier cafflow versions ran it).
+  auto via_sh = one_action("<file-executor><command>sh /x/y.sh a</command></file-executor>");
+  REQUIRE(via_sh.wf);
+  CHECK(diags(via_sh).empty());
+  auto python = one_action("<file-executor><command>python3 jobs/run.py</command></file-executor>");
+  CHECK(diags(python).empty());
+  auto moved = one_action("<file-executor><command>run.sh /data/in</command></file-executor>");
+  REQUIRE(moved.wf);
+  CHECK(has(moved, "3:33: warning: <command>: the script is '/data/in', the word with a '/' (as "
+                   "akkaflow read it), not the first word 'run.sh'; write ./run.sh to run that one"));
+  auto ambiguous = one_action("<file-executor><command>sh /x/y.sh /data</command></file-executor>");
+  CHECK_FALSE(ambiguous.wf);
+  CHECK(has(ambiguous, "3:33: error: <command>: the command names no script"));
 }
 
 TEST_SUITE_END();
