@@ -29,6 +29,9 @@ struct akkaflow_settings {
   /// How long add and del wait for the master to load or unload the file
   /// before answering (the answer says when it has not yet).
   std::chrono::milliseconds load_wait{5000};
+  /// [http] allow_shutdown: cluster?action=shutdown stops the master;
+  /// false = it is refused with 403.
+  bool allow_shutdown = false;
 };
 
 /// True when a (still percent-encoded) request path is an akkaflow route:
