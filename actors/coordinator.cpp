@@ -50,34 +50,44 @@ expected<param_map> standalone_params(coordinator_ptr self, const entry& e, time
   return std::move(scope.params);
 }
 
+/// The fire of coordinator `name` at `logical_time`: what it starts (the
+/// workflow, or a standalone coordinator's trigger-list with its params).
+fire_request request_for(self_ptr self, const std::string& name, const entry& e,
+                         timestamp logical_time, const std::string& trigger) {
+  auto& st = self->state;
+  fire_request req;
+  req.coordinator = name;
+  req.logical_time = logical_time;
+  req.trigger = trigger;
+  auto shown = format_local_time(logical_time, *e.zone);
+  if (e.standalone) {
+    for (const auto& target : e.standalone->trigger_list) {
+      auto it = st.snapshot->workflows.find(target);
+      if (it == st.snapshot->workflows.end())
+        st.log->error("coordinator '{}' at {}: workflow '{}' of its trigger-list is not loaded",
+                      name, shown, target);
+      else
+        req.targets.push_back(it->second);
+    }
+    auto params = standalone_params(self, e, logical_time);
+    if (!params)
+      st.log->error("coordinator '{}' at {}: {}", name, shown, params.error().message);
+    else
+      req.params = std::move(*params);
+  } else {
+    req.targets.push_back(e.def);
+  }
+  return req;
+}
+
 /// Hands each fire to the master with the coordinator's state after it.
 void carry_out(coordinator_ptr self, const std::string& name, entry& e,
                std::vector<fire_decision> fires) {
   auto& st = self->state;
   for (std::size_t k = 0; k < fires.size(); ++k) {
     auto& fire = fires[k];
-    fire_request req;
-    req.coordinator = name;
-    req.logical_time = fire.logical_time;
-    req.trigger = fire.trigger;
+    auto req = request_for(self, name, e, fire.logical_time, fire.trigger);
     auto shown = format_local_time(fire.logical_time, *e.zone);
-    if (e.standalone) {
-      for (const auto& target : e.standalone->trigger_list) {
-        auto it = st.snapshot->workflows.find(target);
-        if (it == st.snapshot->workflows.end())
-          st.log->error("coordinator '{}' at {}: workflow '{}' of its trigger-list is not loaded",
-                        name, shown, target);
-        else
-          req.targets.push_back(it->second);
-      }
-      auto params = standalone_params(self, e, fire.logical_time);
-      if (!params)
-        st.log->error("coordinator '{}' at {}: {}", name, shown, params.error().message);
-      else
-        req.params = std::move(*params);
-    } else {
-      req.targets.push_back(e.def);
-    }
     // The state as it is after this fire: the ticks that fire after it in
     // this batch still wait, so a crash between two fires loses none.
     auto memory = e.logic->memory();
@@ -383,6 +393,38 @@ coordinator(coordinator_actor::stateful_pointer<coordinator_state> self, coordin
       handle(self, name, e, std::move(fires));
       reschedule(self);
       return atom::ok::value;
+    },
+    [self](atom::fire, const std::string& name) -> caf::result<std::string> {
+      // akkaflow's /akkaflow/coor/NAME?action=trigger: the fire its cron
+      // tick would make, now, whatever its dependencies (akkaflow ran
+      // execute() without checking them); the cron's state stays as it is.
+      auto& st = self->state;
+      if (st.draining)
+        return make_caf_error(ec::master_unreachable, "the master is shutting down");
+      auto it = st.entries.find(name);
+      if (it == st.entries.end()) {
+        if (st.snapshot->workflows.count(name) > 0)
+          return make_caf_error(ec::conflict, "workflow '" + name + "' has no coordinator");
+        return make_caf_error(ec::unknown_workflow,
+                              "no workflow or coordinator named '" + name + "' is loaded");
+      }
+      auto& e = it->second;
+      // To the second: a fire's logical time is shown and compared in
+      // seconds, and two triggers within a second are one fire.
+      auto logical_time = now_ms() / 1000 * 1000;
+      auto req = request_for(self, name, e, logical_time, "trigger");
+      if (req.targets.empty())
+        return make_caf_error(ec::conflict, "coordinator '" + name
+                                              + "' starts no loaded workflow: none of its "
+                                                "trigger-list is loaded");
+      auto shown = format_local_time(logical_time, *e.zone);
+      ++st.fires;
+      st.log->info("{} fires at {} (trigger, on request)", name, shown);
+      auto rp = self->make_response_promise<std::string>();
+      self->request(st.cfg.master, caf::infinite, atom::fire::value, std::move(req))
+        .then([rp](std::string& ids) mutable { rp.deliver(std::move(ids)); },
+              [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
+      return rp;
     },
     [self](atom::get, const std::string& name) -> workflow_detail {
       auto& st = self->state;

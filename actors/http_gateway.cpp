@@ -129,6 +129,16 @@ public:
 
   expected<void> kill(const std::string& id) override { return ask_ok(atom::kill::value, id); }
 
+  expected<std::string> fire_coordinator(const std::string& name) override {
+    return ask<std::string>(atom::fire::value, name);
+  }
+
+  expected<void> delete_instance(const std::string& id) override {
+    return ask_ok(atom::erase::value, id);
+  }
+
+  expected<void> shutdown() override { return ask_ok(atom::shutdown::value); }
+
   expected<log_chunk> node_log(const std::string& id, const std::string& node, int attempt,
                                std::int64_t offset) override {
     return ask<log_chunk>(atom::log::value, id, node, attempt, offset);
@@ -397,6 +407,8 @@ expected<http_gateway_actor> spawn_http(caf::actor_system& sys, const config& cf
   gc.server.max_body_bytes = cfg.http.max_body_bytes;
   gc.akkaflow.xmlconfig = cfg.paths.xmlconfig;
   gc.akkaflow.db_links = cfg.paths.db_links;
+  gc.akkaflow.file_links = cfg.paths.file_links;
+  gc.akkaflow.allow_shutdown = cfg.http.allow_shutdown;
   gc.server.max_connections = cfg.http.max_connections;
   gc.server.header_timeout = std::chrono::milliseconds(cfg.http.header_timeout_ms);
   gc.server.body_timeout = std::chrono::milliseconds(cfg.http.body_timeout_ms);

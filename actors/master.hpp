@@ -62,6 +62,8 @@ struct master_config {
   std::chrono::milliseconds request_timeout{10000};
   std::string xmlconfig;
   std::string db_links;
+  /// conf/file_links.xml: the file links file-link="..." may name.
+  std::string file_links;
   /// The config's [pools]: name -> size.
   std::map<std::string, int> pools{};
   /// Zone of workflows that name none (empty = this machine's).

@@ -44,6 +44,18 @@ parse_options load_options(xml_watcher_ptr self) {
   opts.db_links = links.names();
   opts.db_link_types = links.types();
   opts.pools = st.cfg.pools;
+  if (!st.cfg.file_links.empty()) {
+    auto file_links = load_file_links(st.cfg.file_links);
+    auto file_links_text = read_file(st.cfg.file_links);
+    auto file_links_hash = file_links_text ? content_hash(*file_links_text) : std::string{};
+    if (file_links_hash != st.file_links_hash) {
+      st.file_links_hash = file_links_hash;
+      st.files.clear();
+      for (const auto& d : file_links.diagnostics)
+        st.log->warn("{}", d.to_string());
+    }
+    opts.file_links = std::move(file_links);
+  }
   if (!st.cfg.alerts.empty()) {
     auto channels = load_alert_channels(st.cfg.alerts);
     auto alerts_text = read_file(st.cfg.alerts);

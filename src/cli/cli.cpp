@@ -660,6 +660,15 @@ int instance_kill(const globals& g, const std::string& id) {
   return exit_code::ok;
 }
 
+int instance_delete(const globals& g, const std::string& id) {
+  auto body = call(g, "DELETE", "/api/v1/instances/" + url_encode(id));
+  if (g.json_output)
+    print_json(body);
+  else
+    std::cout << id << " deleted\n";
+  return exit_code::ok;
+}
+
 int instance_rerun(const globals& g, const std::string& id, const std::string& mode,
                    const run_options& options) {
   json request{{"mode", mode}};
@@ -1684,6 +1693,12 @@ int run_cli(int argc, char** argv) {
   std::string kill_id;
   in_kill->add_option("ID", kill_id, "instance id")->required();
   in_kill->callback([&] { action = [&] { return instance_kill(g, kill_id); }; });
+  auto* in_delete = instance->add_subcommand(
+    "delete", "delete an ended instance with its nodes, attempts and executions (as retention "
+              "does); a running or queued one is refused");
+  std::string delete_id;
+  in_delete->add_option("ID", delete_id, "instance id")->required();
+  in_delete->callback([&] { action = [&] { return instance_delete(g, delete_id); }; });
   auto* in_rerun = instance->add_subcommand(
     "rerun", "run an ended instance again under its id (default: its failed nodes)");
   std::string rerun_id;

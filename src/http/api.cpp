@@ -739,6 +739,13 @@ http_response post_kill(api_backend& backend, const std::string& id) {
   return json_response(200, json{{"instance_id", id}, {"status", "killed"}});
 }
 
+http_response delete_instance(api_backend& backend, const std::string& id) {
+  auto done = backend.delete_instance(id);
+  if (!done)
+    return from_error(done.error());
+  return json_response(200, json{{"instance_id", id}, {"deleted", true}});
+}
+
 http_response get_log(api_backend& backend, const std::string& id, const std::string& node,
                       const std::string& query) {
   if (auto problem = log_name_problem(node); !problem.empty())
@@ -1356,8 +1363,11 @@ http_response handle_api(api_backend& backend, const http_request& request) {
     if (parts.size() >= 2 && parts[0] == "instances")
       if (auto problem = log_name_problem(parts[1]); !problem.empty())
         return error_response(400, "instance id " + shown(parts[1]) + " is not valid: " + problem);
-    if (parts.size() == 2 && parts[0] == "instances")
-      return only("GET") ? get_instance(backend, parts[1]) : method_not_allowed("GET");
+    if (parts.size() == 2 && parts[0] == "instances") {
+      if (method == "DELETE")
+        return delete_instance(backend, parts[1]);
+      return only("GET") ? get_instance(backend, parts[1]) : method_not_allowed("GET, DELETE");
+    }
     if (parts.size() == 3 && parts[0] == "instances" && parts[2] == "executions")
       return only("GET") ? get_executions(backend, parts[1]) : method_not_allowed("GET");
     if (parts.size() == 3 && parts[0] == "instances" && parts[2] == "dependencies")

@@ -54,10 +54,23 @@ struct file_executor_action {
   std::vector<std::string> attachments;
 };
 
+/// A connection written into the action itself (akkaflow 2.5.3 ... 2.8.2:
+/// `type`, `jdbc-url`, `username`, `password` on `<sql>`, a data monitor's
+/// values, a transfer's ends): an anonymous db link of the type its jdbc-url
+/// names (MYSQL, POSTGRESQL or SQLITE).
+struct inline_db_link {
+  std::string type;
+  std::string jdbc_url;
+  std::string username;
+  std::string password;
+};
+
 /// `<sql db-link>`: statements run in one transaction.
 struct sql_action {
   std::string db_link;
   std::string sql;
+  /// Set instead of `db_link` for akkaflow's inline connection.
+  std::optional<inline_db_link> inline_link;
 };
 
 /// One side of a `<transfer>`.
@@ -77,9 +90,15 @@ struct transfer_endpoint {
   std::string table;
   std::string path;
   bool is_pre_truncate = false;
-  /// DB target: statements run before and after the load.
+  /// DB target: statements run before and after the load; FILE target
+  /// (akkaflow 2.9+): shell scripts run before and after the file is written.
   std::string pre;
   std::string after;
+  /// FILE target of akkaflow <= 2.8 (type="LFS" without is-pre-del="true"):
+  /// the rows are appended to the file instead of replacing it.
+  bool append = false;
+  /// Set instead of `db_link` for akkaflow's inline connection.
+  std::optional<inline_db_link> inline_link;
 };
 
 /// `<transfer>`: copies rows from a source to a target (or runs a transfer script).
@@ -96,6 +115,8 @@ struct monitor_value {
   std::string type;
   std::string db_link;
   std::string content;
+  /// Set instead of `db_link` for akkaflow's inline connection.
+  std::optional<inline_db_link> inline_link;
 };
 
 /// `<data-monitor>`: reads a number and checks it against bounds.
@@ -110,14 +131,23 @@ struct data_monitor_action {
   std::string category;
   std::string name;
   bool is_saved = false;
+  /// is-exceed-error="false": a value out of bounds mails a warning to the
+  /// workflow's mail-receivers and the action succeeds.
+  bool exceed_error = true;
 };
 
 /// `<file-monitor>`: counts and sizes the files matching a pattern.
 struct file_monitor_action {
+  /// A glob; with `dir` (akkaflow's `<file-watcher>`), a file name in which
+  /// `*` matches any text, searched in `dir` (which must exist).
   std::string pattern;
+  std::string dir;
   int min_num = 1;
   /// Bytes each file must have at least.
   std::int64_t min_each_size = 0;
+  /// `<file-watcher>`'s size-warn-message: a smaller file mails a warning to
+  /// the workflow's mail-receivers and the action succeeds.
+  bool size_warn_only = false;
   std::string warn_msg;
   int recheck_interval_s = 10;
 };

@@ -132,6 +132,16 @@ public:
       return make_error(ec::unknown_instance, "no instance with id '" + id + "'");
     return {};
   }
+  std::string last_deleted;
+  expected<void> delete_instance(const std::string& id) override {
+    if (id == "busy")
+      return make_error(ec::conflict, "instance busy is running: kill it or wait for its end "
+                                      "before deleting it");
+    if (id != "01")
+      return make_error(ec::unknown_instance, "no instance with id '" + id + "'");
+    last_deleted = id;
+    return {};
+  }
   std::string last_log;
   std::string last_dependencies;
 
@@ -694,6 +704,21 @@ TEST_CASE("dependencies of an instance and of a workflow at a logical time") {
   CHECK(body_of(bad)["error"].get<std::string>().find("'logical_time'") != std::string::npos);
   CHECK(call(b, "GET", "/api/v1/workflows/B/dependencies?at=1").status == 400);
   CHECK(call(b, "GET", "/api/v1/workflows/X/dependencies").status == 404);
+}
+
+TEST_CASE("DELETE an instance deletes an ended one and refuses a running one") {
+  fake_backend b;
+  auto deleted = call(b, "DELETE", "/api/v1/instances/01");
+  CHECK(deleted.status == 200);
+  CHECK(body_of(deleted) == json{{"instance_id", "01"}, {"deleted", true}});
+  CHECK(b.last_deleted == "01");
+  auto busy = call(b, "DELETE", "/api/v1/instances/busy");
+  CHECK(busy.status == 409);
+  CHECK(body_of(busy)["error"].get<std::string>().find("is running") != std::string::npos);
+  CHECK(call(b, "DELETE", "/api/v1/instances/zz").status == 404);
+  CHECK(call(b, "DELETE", "/api/v1/instances/..%2Fx").status == 400);
+  auto put = call(b, "PUT", "/api/v1/instances/01");
+  CHECK(put.status == 405);
 }
 
 TEST_CASE("kill and logs and the cluster view") {
