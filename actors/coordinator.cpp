@@ -52,7 +52,7 @@ expected<param_map> standalone_params(coordinator_ptr self, const entry& e, time
 
 /// The fire of coordinator `name` at `logical_time`: what it starts (the
 /// workflow, or a standalone coordinator's trigger-list with its params).
-fire_request request_for(self_ptr self, const std::string& name, const entry& e,
+fire_request request_for(coordinator_ptr self, const std::string& name, const entry& e,
                          timestamp logical_time, const std::string& trigger) {
   auto& st = self->state;
   fire_request req;
