@@ -50,6 +50,19 @@ expected<param_map> standalone_params(coordinator_ptr self, const entry& e, time
   return std::move(scope.params);
 }
 
+/// The coordinator of `name`, or the error an API request about it gets: a
+/// workflow without a coordinator is a conflict, an unknown name unknown.
+caf::expected<entry*> entry_of(coordinator_ptr self, const std::string& name) {
+  auto& st = self->state;
+  auto it = st.entries.find(name);
+  if (it != st.entries.end())
+    return &it->second;
+  if (st.snapshot->workflows.count(name) > 0)
+    return make_caf_error(ec::conflict, "workflow '" + name + "' has no coordinator");
+  return make_caf_error(ec::unknown_workflow,
+                        "no workflow or coordinator named '" + name + "' is loaded");
+}
+
 /// The fire of coordinator `name` at `logical_time`: what it starts (the
 /// workflow, or a standalone coordinator's trigger-list with its params).
 fire_request request_for(coordinator_ptr self, const std::string& name, const entry& e,
@@ -371,14 +384,10 @@ coordinator(coordinator_actor::stateful_pointer<coordinator_state> self, coordin
         reschedule(self);
         return atom::ok::value;
       }
-      auto it = st.entries.find(name);
-      if (it == st.entries.end()) {
-        if (st.snapshot->workflows.count(name) > 0)
-          return make_caf_error(ec::conflict, "workflow '" + name + "' has no coordinator");
-        return make_caf_error(ec::unknown_workflow,
-                              "no workflow or coordinator named '" + name + "' is loaded");
-      }
-      auto& e = it->second;
+      auto found = entry_of(self, name);
+      if (!found)
+        return std::move(found.error());
+      auto& e = **found;
       std::vector<fire_decision> fires;
       if (action == "pause")
         e.logic->pause();
@@ -401,14 +410,10 @@ coordinator(coordinator_actor::stateful_pointer<coordinator_state> self, coordin
       auto& st = self->state;
       if (st.draining)
         return make_caf_error(ec::master_unreachable, "the master is shutting down");
-      auto it = st.entries.find(name);
-      if (it == st.entries.end()) {
-        if (st.snapshot->workflows.count(name) > 0)
-          return make_caf_error(ec::conflict, "workflow '" + name + "' has no coordinator");
-        return make_caf_error(ec::unknown_workflow,
-                              "no workflow or coordinator named '" + name + "' is loaded");
-      }
-      auto& e = it->second;
+      auto found = entry_of(self, name);
+      if (!found)
+        return std::move(found.error());
+      auto& e = **found;
       // To the second: a fire's logical time is shown and compared in
       // seconds, and two triggers within a second are one fire.
       auto logical_time = now_ms() / 1000 * 1000;
