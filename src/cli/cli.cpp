@@ -760,6 +760,7 @@ int instance_log(const globals& g, const std::string& id, const std::string& nod
   std::int64_t offset = 0;
   auto delay = std::chrono::milliseconds(100);
   bool said_waiting = false;
+  bool saw_start = false;
   for (;;) {
     json body;
     try {
@@ -776,8 +777,16 @@ int instance_log(const globals& g, const std::string& id, const std::string& nod
       for (const auto& n : inst["nodes"])
         if (n["name"] == node)
           found = &n;
-      if (found == nullptr || (found->contains("attempts") && !(*found)["attempts"].empty()))
+      if (found == nullptr)
         throw;
+      // It started between the two requests: read its log now (once; a
+      // second failure is not that race).
+      if (found->contains("attempts") && !(*found)["attempts"].empty()) {
+        if (attempt != 0 || saw_start)
+          throw;
+        saw_start = true;
+        continue;
+      }
       auto status = str(inst["status"]);
       if (status == "succeeded" || status == "failed" || status == "killed")
         throw cli_failure{exit_code::failed, "node '" + node + "' of instance " + id
