@@ -151,8 +151,9 @@ constexpr const char* token = "";
 /// Reads (GET and HEAD, akkaflow's action=get) need no token even when one
 /// is set; false = every request needs it.
 constexpr bool open_reads = true;
-/// akkaflow's /akkaflow/cluster?action=shutdown stops the master (it drains
-/// and exits); false = it is refused with 403.
+/// akkaflow's /akkaflow/cluster?action=shutdown stops the cluster (the master
+/// and its workers drain and exit, the http server after its answer); false =
+/// it is refused with 403.
 constexpr bool allow_shutdown = false;
 /// Connections open at once (reading, waiting for an answer, idle between
 /// requests). When all are taken, the idle and the slowest reading ones make
@@ -221,6 +222,24 @@ constexpr int timeout_s = 30;
 /// system's.
 constexpr const char* ca_file = "";
 } // namespace mail
+
+/// [odbc] — the ODBC drivers Oracle and Hive links connect through (akkaflow's
+/// jdbc:oracle:thin:@... and jdbc:hive2://... urls; docs/MIGRATING.md): the
+/// names of their sections in the worker's odbcinst.ini.
+namespace odbc {
+/// Oracle's ODBC driver (Instant Client registers e.g. "Oracle 21 ODBC driver").
+constexpr const char* oracle_driver = "Oracle";
+/// A HiveServer2 ODBC driver (e.g. "Cloudera ODBC Driver for Apache Hive 64-bit").
+constexpr const char* hive_driver = "Hive";
+} // namespace odbc
+
+/// [hdfs] — HDFS ends of a transfer (akkaflow's hdfs:// paths and HDFS file
+/// links) go through the Hadoop client on the worker.
+namespace hdfs {
+/// The Hadoop client command (a name on PATH or a path): cafflow runs
+/// `<command> dfs -get/-put/-rm ...`.
+constexpr const char* command = "hdfs";
+} // namespace hdfs
 
 /// [alert] — the alerter of the active master (docs/OPERATIONS.md, "Alerts").
 namespace alert {

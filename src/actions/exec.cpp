@@ -13,6 +13,7 @@
 #include "actions/kind.hpp"
 #include "alert/deliver.hpp"
 #include "db/connection.hpp"
+#include "defaults.hpp"
 #include "util/files.hpp"
 #include "util/time.hpp"
 #include "version.hpp"
@@ -94,8 +95,13 @@ void write_result(const std::string& work_dir, const nlohmann::json& result,
 } // namespace
 
 int exec_main(int argc, char** argv) {
-  if (argc == 5 && std::string(argv[1]) == "db-link-test")
-    return db_link_check(argv[3], argv[4], argv[2], std::cout, std::cerr); // NAME PATH HOME
+  // NAME PATH HOME [ORACLE_DRIVER HIVE_DRIVER]
+  if ((argc == 5 || argc == 7) && std::string(argv[1]) == "db-link-test")
+    return db_link_check(argv[3], argv[4], argv[2],
+                         argc == 7 ? odbc_drivers{argv[5], argv[6]}
+                                   : odbc_drivers{defaults::odbc::oracle_driver,
+                                                  defaults::odbc::hive_driver},
+                         std::cout, std::cerr);
   if (argc == 2 && std::string(argv[1]) == "alert-send")
     return alert_send_main(std::cin, std::cout); // the request on stdin (src/alert/deliver.hpp)
   if (argc == 2 && std::string(argv[1]) == "--version") {
@@ -107,7 +113,8 @@ int exec_main(int argc, char** argv) {
               << " — runs one attempt of an sql, transfer, data-monitor, file-monitor, email or\n"
                  "metadata action; a cafflow worker starts it, never a person.\n"
                  "usage: cafflow-exec KIND SPECFILE\n"
-                 "       cafflow-exec db-link-test NAME DB_LINKS_FILE HOME\n"
+                 "       cafflow-exec db-link-test NAME DB_LINKS_FILE HOME [ORACLE_DRIVER "
+                 "HIVE_DRIVER]\n"
                  "       cafflow-exec alert-send   (an alert delivery, the request on stdin)\n"
                  "       cafflow-exec --version | --help\n";
     return 0;

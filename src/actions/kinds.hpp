@@ -37,12 +37,16 @@ expected<std::vector<std::string>> script_command(const std::string& code,
 namespace cafflow {
 
 class db_connection;
+struct odbc_drivers;
 
 /// Runs the statements of `text` on `db` one by one, logging each (with
 /// `what` before it, e.g. "pre: "); SIGTERM cancels the running one. Throws
 /// naming the statement (number, line) that failed.
 void run_statements(exec_context& ctx, db_connection& db, const std::string& text,
                     const std::string& what, std::size_t* rows = nullptr);
+
+/// The worker's [odbc] drivers (ORACLE and HIVE links connect through them).
+odbc_drivers site_odbc_drivers(const task_site& site);
 
 /// Connects to the db link `name` of the worker's db_links.xml; its password
 /// joins the secrets the log never shows.

@@ -59,11 +59,15 @@ void run_statements(exec_context& ctx, db_connection& db, const std::string& tex
     *rows_out = total;
 }
 
+odbc_drivers site_odbc_drivers(const task_site& site) {
+  return odbc_drivers{site.odbc_oracle_driver, site.odbc_hive_driver};
+}
+
 std::unique_ptr<db_connection> connect_link(exec_context& ctx, const std::string& name) {
   auto link = find_db_link(ctx.site.db_links, name);
   if (!link)
     throw std::runtime_error(link.error().message);
-  auto db = db_connection::open(*link, ctx.site.home);
+  auto db = db_connection::open(*link, ctx.site.home, site_odbc_drivers(ctx.site));
   if (!db)
     throw std::runtime_error(db.error().message);
   if (!(*db)->password().empty())
@@ -84,7 +88,7 @@ std::unique_ptr<db_connection> connect_spec_link(exec_context& ctx, const nlohma
   link.name = link.jdbc_url;
   if (!link.password.empty())
     ctx.secrets.push_back(link.password);
-  auto db = db_connection::open(link, ctx.site.home);
+  auto db = db_connection::open(link, ctx.site.home, site_odbc_drivers(ctx.site));
   if (!db)
     throw std::runtime_error(ctx.redact(db.error().message));
   ctx.log("connected to " + link.jdbc_url + " (" + link.type + ", written in the action)");

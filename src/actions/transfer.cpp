@@ -16,6 +16,10 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
 
 #include <Poco/Data/MetaColumn.h>
 #include <Poco/Data/RecordSet.h>
@@ -102,6 +106,20 @@ std::string dialect_type(const std::string& db_type, const std::string& neutral)
            : neutral == "timestamp" ? "TIMESTAMP"
            : neutral == "blob"      ? "BYTEA"
                                     : "TEXT";
+  if (db_type == "ORACLE")
+    return neutral == "integer"     ? "NUMBER(19)"
+           : neutral == "real"      ? "BINARY_DOUBLE"
+           : neutral == "date"      ? "DATE"
+           : neutral == "timestamp" ? "TIMESTAMP"
+           : neutral == "blob"      ? "BLOB"
+                                    : "VARCHAR2(4000)";
+  if (db_type == "HIVE")
+    return neutral == "integer"     ? "BIGINT"
+           : neutral == "real"      ? "DOUBLE"
+           : neutral == "date"      ? "DATE"
+           : neutral == "timestamp" ? "TIMESTAMP"
+           : neutral == "blob"      ? "BINARY"
+                                    : "STRING";
   return neutral == "integer" ? "INTEGER" : neutral == "real" ? "DOUBLE PRECISION"
                                                               : "VARCHAR(4000)";
 }
@@ -194,9 +212,16 @@ public:
       copy_rows(rows);
       return;
     }
+    // Oracle (before 23c) takes one row per INSERT ... VALUES.
+    bool one_per_row = db_.type() == "ORACLE";
     std::string sql = insert_;
     bool first = true;
     for (const auto& row : rows) {
+      if (one_per_row && !first) {
+        flush(sql);
+        sql = insert_;
+        first = true;
+      }
       sql += first ? "(" : ", (";
       first = false;
       for (std::size_t i = 0; i < row.size(); ++i) {
@@ -305,7 +330,7 @@ private:
       else
         s << "SELECT * FROM " + table_ + " WHERE 1 = 0";
       s.execute();
-      return t == "ODBC" || count > 0;
+      return db_.via_odbc() || count > 0;
     } catch (const std::exception&) {
       return false;
     }
@@ -573,6 +598,115 @@ void read_file_source(exec_context& ctx, const nlohmann::json& source, row_sink&
   }
 }
 
+// -- HDFS ends ---------------------------------------------------------------------
+
+/// `command` found as the shell would: a path, or a name on PATH.
+std::string find_executable(const std::string& command) {
+  if (command.find('/') != std::string::npos)
+    return ::access(command.c_str(), X_OK) == 0 ? command : std::string{};
+  const char* path = std::getenv("PATH");
+  for (const auto& dir : split(path != nullptr ? path : "/usr/bin:/bin", ':')) {
+    auto candidate = (std::filesystem::path(dir.empty() ? "." : dir) / command).string();
+    if (::access(candidate.c_str(), X_OK) == 0 && !std::filesystem::is_directory(candidate))
+      return candidate;
+  }
+  return {};
+}
+
+/// Runs the worker's Hadoop client, `<hdfs.command> dfs [-D fs.defaultFS=...] ARGS`,
+/// as the end's user (HADOOP_USER_NAME), each line it prints in the task log.
+/// Throws naming the command when it is missing or fails.
+void run_hdfs(exec_context& ctx, const nlohmann::json& end, const std::vector<std::string>& args) {
+  auto command = ctx.site.hdfs_command.empty() ? std::string(defaults::hdfs::command)
+                                               : ctx.site.hdfs_command;
+  auto program = find_executable(command);
+  if (program.empty())
+    throw std::runtime_error("the Hadoop client '" + command + "' is not "
+                             + (command.find('/') != std::string::npos
+                                  ? std::string("an executable file")
+                                  : "on this worker's PATH")
+                             + ": install a Hadoop client on the worker, or set [hdfs] command "
+                               "in cafflow.ini to its path (hdfs.command)");
+  const auto& where = end.at("hdfs");
+  std::vector<std::string> argv{program, "dfs"};
+  auto default_fs = where.value("default_fs", std::string{});
+  if (!default_fs.empty()) {
+    argv.push_back("-D");
+    argv.push_back("fs.defaultFS=" + default_fs);
+  }
+  argv.insert(argv.end(), args.begin(), args.end());
+  std::string shown = command;
+  for (std::size_t i = 1; i < argv.size(); ++i)
+    shown += " " + argv[i];
+  ctx.log("hdfs: " + shown);
+  auto user = where.value("user", std::string{});
+  int fds[2];
+  if (::pipe(fds) != 0)
+    throw std::runtime_error("cannot create a pipe for " + command);
+  pid_t pid = ::fork();
+  if (pid < 0)
+    throw std::runtime_error("cannot start " + command);
+  if (pid == 0) {
+    ::dup2(fds[1], 1);
+    ::dup2(fds[1], 2);
+    ::close(fds[0]);
+    ::close(fds[1]);
+    if (!user.empty())
+      ::setenv("HADOOP_USER_NAME", user.c_str(), 1);
+    std::vector<char*> cargv;
+    for (auto& a : argv)
+      cargv.push_back(a.data());
+    cargv.push_back(nullptr);
+    ::execv(program.c_str(), cargv.data());
+    std::string why = "cannot run " + program + ": " + std::strerror(errno) + "\n";
+    (void) !::write(2, why.data(), why.size());
+    ::_exit(127);
+  }
+  ::close(fds[1]);
+  std::string output, last;
+  char buffer[4096];
+  ssize_t n;
+  auto flush_lines = [&](bool all) {
+    std::size_t at;
+    while ((at = output.find('\n')) != std::string::npos || (all && !output.empty())) {
+      auto line = output.substr(0, at);
+      output.erase(0, at == std::string::npos ? output.size() : at + 1);
+      if (!trim(line).empty()) {
+        ctx.log("hdfs: " + line);
+        last = trim(line);
+      }
+    }
+  };
+  while ((n = ::read(fds[0], buffer, sizeof buffer)) > 0 || (n < 0 && errno == EINTR))
+    if (n > 0) {
+      output.append(buffer, static_cast<std::size_t>(n));
+      flush_lines(false);
+    }
+  flush_lines(true);
+  ::close(fds[0]);
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  ctx.cancel->check();
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    throw std::runtime_error(shown + " failed (exit status "
+                             + std::to_string(WIFEXITED(status) ? WEXITSTATUS(status)
+                                                                : 128 + WTERMSIG(status))
+                             + (last.empty() ? std::string(")") : "): " + last));
+}
+
+bool on_hdfs(const nlohmann::json& end) {
+  return end.contains("hdfs") && end["hdfs"].is_object();
+}
+
+/// A file of the work directory for an HDFS end's local copy.
+std::string hdfs_local_copy(const exec_context& ctx, const std::string& hdfs_path,
+                            const std::string& what) {
+  auto name = std::filesystem::path(hdfs_path).filename().string();
+  return (std::filesystem::path(ctx.work_dir) / ("hdfs-" + what + "-" + (name.empty() ? "data" : name)))
+    .string();
+}
+
 #endif // CAFFLOW_EXEC
 
 #ifndef CAFFLOW_EXEC
@@ -582,7 +716,10 @@ nlohmann::json endpoint_json(const transfer_endpoint& e) {
           {"delimited", e.delimited}, {"header", e.header},     {"encoding", e.encoding},
           {"table", e.table},       {"path", e.path},         {"is_pre_truncate", e.is_pre_truncate},
           {"pre", e.pre},           {"after", e.after},       {"append", e.append},
-          {"inline_link", inline_link_json(e.inline_link)}};
+          {"inline_link", inline_link_json(e.inline_link)},
+          {"hdfs", e.hdfs ? nlohmann::json{{"default_fs", e.hdfs->default_fs},
+                                           {"user", e.hdfs->user}}
+                          : nlohmann::json(nullptr)}};
 }
 
 expected<transfer_endpoint> expand_endpoint(const attempt_context& ctx, transfer_endpoint e) {
@@ -653,22 +790,51 @@ void transfer_runner(exec_context& ctx) {
   const auto& target = ctx.spec.at("target");
   std::unique_ptr<db_connection> from, to;
   std::unique_ptr<row_sink> sink;
+  // An HDFS target is written to the work directory, then put on HDFS
+  // (replacing the file, as akkaflow's HDFS target did).
+  bool hdfs_target = target.value("type", "") != "DB" && on_hdfs(target);
+  auto hdfs_target_path = hdfs_target ? target.at("path").get<std::string>() : std::string{};
+  auto local_target = target;
+  if (hdfs_target) {
+    local_target["path"] = hdfs_local_copy(ctx, hdfs_target_path, "target");
+    local_target["append"] = false;
+  }
   if (target.value("type", "") == "DB") {
     to = connect_spec_link(ctx, target);
     sink = std::make_unique<table_sink>(ctx, *to, target);
   } else {
     run_file_hook(ctx, target.value("pre", std::string{}), "pre");
-    sink = std::make_unique<file_sink>(ctx, target);
+    sink = std::make_unique<file_sink>(ctx, local_target);
   }
   progress done(ctx);
   try {
     if (source.value("type", "") == "DB") {
       from = connect_spec_link(ctx, source);
       read_db(ctx, *from, source.at("content").get<std::string>(), *sink, done);
+    } else if (on_hdfs(source)) {
+      // An HDFS source is fetched into the work directory, then read.
+      auto hdfs_path = source.at("content").get<std::string>();
+      auto local = source;
+      local["content"] = hdfs_local_copy(ctx, hdfs_path, "source");
+      run_hdfs(ctx, source, {"-get", hdfs_path, local["content"].get<std::string>()});
+      read_file_source(ctx, local, *sink, done);
     } else {
       read_file_source(ctx, source, *sink, done);
     }
     sink->finish();
+    if (hdfs_target) {
+      // Its folder first, unless that is a root ("/", "hdfs://nn:8020") or
+      // the user's home (a bare file name).
+      auto parent = std::filesystem::path(hdfs_target_path).parent_path().string();
+      auto scheme = parent.find("://");
+      bool root = parent.empty() || parent == "/"
+                  || (scheme != std::string::npos
+                      && parent.find('/', scheme + 3) == std::string::npos);
+      if (!root)
+        run_hdfs(ctx, target, {"-mkdir", "-p", parent});
+      run_hdfs(ctx, target, {"-put", "-f", local_target.at("path").get<std::string>(),
+                             hdfs_target_path});
+    }
     if (target.value("type", "") != "DB")
       run_file_hook(ctx, target.value("after", std::string{}), "after");
   } catch (...) {

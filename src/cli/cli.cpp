@@ -1507,7 +1507,9 @@ int run_cli(int argc, char** argv) {
     action = [&] {
       refuse_json(g, "db-link test", "prints what a connection found as text");
       return db_link_test(db_links_file.empty() ? g.cfg.paths.db_links : db_links_file,
-                          g.cfg.home, db_link_name, std::cout, std::cerr);
+                          g.cfg.home, db_link_name,
+                          odbc_drivers{g.cfg.odbc.oracle_driver, g.cfg.odbc.hive_driver},
+                          std::cout, std::cerr);
     };
   });
   auto* db_link_list_cmd =

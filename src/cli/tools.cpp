@@ -481,7 +481,7 @@ int store_restore(const std::string& url, const std::string& home, int busy_time
 }
 
 int db_link_test(const std::string& path, const std::string& home, const std::string& name,
-                 std::ostream& out, std::ostream& err) {
+                 const odbc_drivers& drivers, std::ostream& out, std::ostream& err) {
   // The drivers live in cafflow-exec (the CLI stays small and quick to start):
   // it connects, this prints what it said.
   int pipe_fds[2];
@@ -497,7 +497,8 @@ int db_link_test(const std::string& path, const std::string& home, const std::st
     ::close(pipe_fds[0]);
     ::close(pipe_fds[1]);
     ::execl(program.c_str(), program.c_str(), "db-link-test", name.c_str(), path.c_str(),
-            home.c_str(), static_cast<char*>(nullptr));
+            home.c_str(), drivers.oracle.c_str(), drivers.hive.c_str(),
+            static_cast<char*>(nullptr));
     std::string why = "cafflow: cannot run " + program + "\n";
     (void) !::write(2, why.data(), why.size());
     ::_exit(127);

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "db/odbc_bridge.hpp"
 #include "util/time.hpp"
 
 namespace cafflow {
@@ -72,8 +73,9 @@ int store_restore(const std::string& url, const std::string& home, int busy_time
 /// file `path` from this machine (relative SQLite paths against `home`),
 /// says what it found (the server's version) and how long it took. Returns 0,
 /// or 1 with the reason on `err` (never a password).
+/// ORACLE and HIVE links connect through the ODBC drivers `drivers` names.
 int db_link_test(const std::string& path, const std::string& home, const std::string& name,
-                 std::ostream& out, std::ostream& err);
+                 const odbc_drivers& drivers, std::ostream& out, std::ostream& err);
 
 /// `cafflow db-link list`: every link of `path` with its type, URL, user and
 /// where its password comes from (never the password). Returns 0, or 1 when

@@ -317,8 +317,9 @@ std::vector<key_def> make_key_defs() {
       "true: reads (GET, HEAD) need no token; false: every request needs it",
       bool_key([](config& c) -> bool& { return c.http.open_reads; }));
   add("http", "allow_shutdown", d::http::allow_shutdown ? "true" : "false",
-      "true: akkaflow's /akkaflow/cluster?action=shutdown (with the token) stops the master "
-      "(it drains and exits); false: it is refused with 403",
+      "true: akkaflow's /akkaflow/cluster?action=shutdown (with the token) stops the cluster: "
+      "the master and its workers drain and exit, the http server exits after its answer; "
+      "false: it is refused with 403",
       bool_key([](config& c) -> bool& { return c.http.allow_shutdown; }));
   // [tls]
   add("tls", "enabled", d::tls::enabled ? "true" : "false",
@@ -389,6 +390,34 @@ std::vector<key_def> make_key_defs() {
       "CA certificates (PEM) the server's certificate must chain to; empty = the system's",
       [](config& cfg, const std::string& v) -> std::string {
         cfg.mail.ca_file = v.empty() ? v : cfg.resolve(v);
+        return {};
+      });
+  // [odbc]
+  auto driver_key = [](std::string& (*field)(config&)) {
+    return [field](config& cfg, const std::string& v) -> std::string {
+      if (v.empty())
+        return "must not be empty (the name of the driver's section in odbcinst.ini)";
+      if (v.find_first_of("{};") != std::string::npos)
+        return "must not contain {, } or ; (got '" + v + "')";
+      field(cfg) = v;
+      return {};
+    };
+  };
+  add("odbc", "oracle_driver", d::odbc::oracle_driver,
+      "the ODBC driver (its section name in odbcinst.ini) that ORACLE db links and "
+      "jdbc:oracle:thin:@ urls connect through",
+      driver_key([](config& c) -> std::string& { return c.odbc.oracle_driver; }));
+  add("odbc", "hive_driver", d::odbc::hive_driver,
+      "the ODBC driver (its section name in odbcinst.ini) that HIVE db links and jdbc:hive2:// "
+      "urls connect through",
+      driver_key([](config& c) -> std::string& { return c.odbc.hive_driver; }));
+  // [hdfs]
+  add("hdfs", "command", d::hdfs::command,
+      "the Hadoop client the workers run for HDFS ends of a transfer (<command> dfs -get/-put)",
+      [](config& cfg, const std::string& v) -> std::string {
+        if (trim(v).empty())
+          return "must not be empty";
+        cfg.hdfs.command = trim(v);
         return {};
       });
   // [alert]

@@ -117,7 +117,7 @@ struct config {
     std::string token;
     /// Reads need no token even when one is set.
     bool open_reads = true;
-    /// akkaflow's cluster?action=shutdown may stop the master.
+    /// akkaflow's cluster?action=shutdown may stop the cluster.
     bool allow_shutdown = false;
   } http;
 
@@ -133,6 +133,17 @@ struct config {
 
   /// [mail]: how email actions and alerts send mail.
   mail_settings mail;
+
+  /// [odbc]: the ODBC drivers (odbcinst.ini names) of ORACLE and HIVE links.
+  struct {
+    std::string oracle_driver;
+    std::string hive_driver;
+  } odbc;
+
+  /// [hdfs]: the Hadoop client the workers run for HDFS transfer ends.
+  struct {
+    std::string command;
+  } hdfs;
 
   /// [alert]: the alerter of the active master.
   struct {

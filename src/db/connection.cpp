@@ -1,5 +1,6 @@
 #include "db/connection.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <ostream>
@@ -14,6 +15,8 @@
 #include <Poco/Data/SQLite/Utility.h>
 #include <Poco/Data/Statement.h>
 #include <Poco/Exception.h>
+#include <sql.h>
+#include <sqlext.h>
 #include <sqlite3.h>
 
 #include "util/strings.hpp"
@@ -87,8 +90,27 @@ expected<db_link> find_db_link(const std::string& path, const std::string& name)
                                           + " does not define it");
 }
 
+std::vector<std::string> db_connection::installed_odbc_drivers() {
+  std::vector<std::string> names;
+  SQLHENV env = SQL_NULL_HENV;
+  if (!SQL_SUCCEEDED(SQLAllocHandle(SQL_HANDLE_ENV, SQL_NULL_HANDLE, &env)))
+    return names;
+  SQLSetEnvAttr(env, SQL_ATTR_ODBC_VERSION, reinterpret_cast<SQLPOINTER>(SQL_OV_ODBC3), 0);
+  SQLCHAR name[512];
+  SQLCHAR attrs[2048];
+  SQLSMALLINT name_len = 0, attrs_len = 0;
+  SQLUSMALLINT direction = SQL_FETCH_FIRST;
+  while (SQL_SUCCEEDED(SQLDrivers(env, direction, name, sizeof name, &name_len, attrs,
+                                  sizeof attrs, &attrs_len))) {
+    names.emplace_back(reinterpret_cast<const char*>(name));
+    direction = SQL_FETCH_NEXT;
+  }
+  SQLFreeHandle(SQL_HANDLE_ENV, env);
+  return names;
+}
+
 sql_dialect db_connection::dialect() const {
-  if (link_.type == "MYSQL")
+  if (link_.type == "MYSQL" || link_.type == "HIVE")
     return sql_dialect::mysql;
   if (link_.type == "POSTGRESQL")
     return sql_dialect::postgresql;
@@ -97,8 +119,11 @@ sql_dialect db_connection::dialect() const {
   return sql_dialect::generic;
 }
 
-std::string db_connection::connect_string() const {
+expected<std::string> db_connection::connect_string() const {
   const auto& l = link_;
+  if (is_odbc_bridged(l.type))
+    return odbc_connection_string(l.type, l.jdbc_url, odbc_driver_for(l.type, drivers_),
+                                  l.username, password_);
   if (l.type == "SQLITE") {
     std::filesystem::path p(l.jdbc_url.substr(std::string("jdbc:sqlite:").size()));
     if (p.is_relative())
@@ -131,29 +156,53 @@ std::string db_connection::connect_string() const {
 }
 
 expected<std::unique_ptr<db_connection>> db_connection::open(const db_link& link,
-                                                             const std::string& home) {
+                                                             const std::string& home,
+                                                             const odbc_drivers& drivers) {
   register_connectors();
   std::unique_ptr<db_connection> c(new db_connection());
   c->link_ = link;
   c->home_ = home;
+  c->drivers_ = drivers;
   auto password = db_link_password(link);
   if (!password)
     return password.error();
   c->password_ = std::move(*password);
   static const std::map<std::string, std::string> connectors{
-    {"SQLITE", "SQLite"}, {"MYSQL", "MySQL"}, {"POSTGRESQL", "PostgreSQL"}, {"ODBC", "ODBC"}};
+    {"SQLITE", "SQLite"}, {"MYSQL", "MySQL"}, {"POSTGRESQL", "PostgreSQL"}, {"ODBC", "ODBC"},
+    {"ORACLE", "ODBC"},   {"HIVE", "ODBC"}};
   auto connector = connectors.find(link.type);
   if (connector == connectors.end())
     return make_error(ec::invalid_config, "db link '" + link.name + "' has type " + link.type
                                             + ", which this build cannot connect to");
+  auto info = c->connect_string();
+  if (!info)
+    return make_error(ec::invalid_config, "db link '" + link.name + "' (" + link.type + " "
+                                            + link.jdbc_url + "): " + info.error().message);
+  if (is_odbc_bridged(link.type)) {
+    // akkaflow's JDBC url runs through an ODBC driver: say which one is
+    // missing, and where its name comes from, before unixODBC says less.
+    auto driver = odbc_driver_for(link.type, drivers);
+    auto installed = installed_odbc_drivers();
+    if (std::find(installed.begin(), installed.end(), driver) == installed.end())
+      return make_error(ec::invalid_config,
+                        "db link '" + link.name + "' (" + link.type + " " + link.jdbc_url
+                          + ") connects through the ODBC driver '" + driver
+                          + "', which is not installed on this worker (unixODBC knows "
+                          + (installed.empty() ? std::string("no driver")
+                                               : "'" + join(installed, "', '") + "'")
+                          + "): install " + (link.type == "ORACLE" ? "Oracle's" : "a Hive")
+                          + " ODBC driver and register it in odbcinst.ini, or set ["
+                          + odbc_driver_key(link.type).substr(0, 4) + "] "
+                          + odbc_driver_key(link.type).substr(5)
+                          + " in cafflow.ini to the name it has there");
+  }
   if (link.type == "SQLITE") {
     // A new database file needs its folder (data/ of a fresh clone).
     std::error_code err;
-    std::filesystem::create_directories(std::filesystem::path(c->connect_string()).parent_path(),
-                                        err);
+    std::filesystem::create_directories(std::filesystem::path(*info).parent_path(), err);
   }
   try {
-    c->session_ = std::make_unique<Poco::Data::Session>(connector->second, c->connect_string());
+    c->session_ = std::make_unique<Poco::Data::Session>(connector->second, *info);
     if (link.type == "MYSQL") {
       Poco::Int64 id = 0;
       *c->session_ << "SELECT CONNECTION_ID()", Poco::Data::Keywords::into(id),
@@ -207,7 +256,8 @@ std::function<void()> db_connection::canceller() {
     auto query = link_.type == "MYSQL" ? "KILL QUERY " + std::to_string(server_id_)
                                        : "SELECT pg_cancel_backend(" + std::to_string(server_id_)
                                            + ")";
-    return [connector, query, info = connect_string()] {
+    auto conninfo = connect_string();
+    return [connector, query, info = conninfo ? *conninfo : std::string{}] {
       try {
         Poco::Data::Session other(connector, info);
         Poco::Data::Statement s(other);
@@ -223,14 +273,14 @@ std::function<void()> db_connection::canceller() {
 
 void db_connection::begin() {
   // Poco's ODBC sessions start a transaction only with autocommit off.
-  if (link_.type == "ODBC")
+  if (via_odbc())
     session_->setFeature("autoCommit", false);
   session_->begin();
 }
 
 void db_connection::commit() {
   session_->commit();
-  if (link_.type == "ODBC")
+  if (via_odbc())
     session_->setFeature("autoCommit", true);
 }
 void db_connection::rollback() {
@@ -243,7 +293,7 @@ void db_connection::rollback() {
 }
 
 std::string db_connection::quote_ident(const std::string& name) const {
-  char q = link_.type == "MYSQL" ? '`' : '"';
+  char q = link_.type == "MYSQL" || link_.type == "HIVE" ? '`' : '"';
   std::string out;
   for (const auto& part : split(name, '.')) {
     if (!out.empty())
@@ -261,7 +311,7 @@ std::string db_connection::quote_ident(const std::string& name) const {
 
 std::string db_connection::quote_literal(const std::string& value) const {
   std::string out = "'";
-  bool mysql = link_.type == "MYSQL";
+  bool mysql = link_.type == "MYSQL" || link_.type == "HIVE";
   for (char c : value) {
     if (c == '\'')
       out += '\'';
@@ -273,14 +323,14 @@ std::string db_connection::quote_literal(const std::string& value) const {
 }
 
 int db_link_check(const std::string& path, const std::string& home, const std::string& name,
-                  std::ostream& out, std::ostream& err) {
+                  const odbc_drivers& drivers, std::ostream& out, std::ostream& err) {
   auto link = find_db_link(path, name);
   if (!link) {
     err << "cafflow: " << link.error().message << '\n';
     return 1;
   }
   auto start = std::chrono::steady_clock::now();
-  auto db = db_connection::open(*link, home);
+  auto db = db_connection::open(*link, home, drivers);
   if (!db) {
     err << "cafflow: " << db.error().message << '\n';
     return 1;

@@ -12,6 +12,7 @@
 
 #include <Poco/Data/Session.h>
 
+#include "db/odbc_bridge.hpp"
 #include "db/sql_split.hpp"
 #include "expected.hpp"
 #include "xml/db_links.hpp"
@@ -22,15 +23,25 @@ class db_connection {
 public:
   /// Connects to `link`; relative SQLite paths resolve against `home`. The
   /// error names the link and the reason, never the password.
+  /// ORACLE and HIVE links connect through the ODBC driver `drivers` names
+  /// for them; when it is not installed the error names it and its
+  /// [odbc] key.
   static expected<std::unique_ptr<db_connection>> open(const db_link& link,
-                                                       const std::string& home);
+                                                       const std::string& home,
+                                                       const odbc_drivers& drivers = {});
+
+  /// The ODBC drivers unixODBC knows on this host (the section names of
+  /// odbcinst.ini), in its order.
+  static std::vector<std::string> installed_odbc_drivers();
 
   /// Registers the Poco::Data connectors (once per process).
   static void register_connectors();
 
   const db_link& link() const { return link_; }
-  /// SQLITE, MYSQL, POSTGRESQL or ODBC.
+  /// SQLITE, MYSQL, POSTGRESQL, ODBC, ORACLE or HIVE.
   const std::string& type() const { return link_.type; }
+  /// True when the session is Poco's ODBC connector (ODBC, ORACLE, HIVE).
+  bool via_odbc() const { return link_.type == "ODBC" || is_odbc_bridged(link_.type); }
   sql_dialect dialect() const;
   /// The password in use ("" = none): never to be printed.
   const std::string& password() const { return password_; }
@@ -58,10 +69,11 @@ public:
 
 private:
   db_connection() = default;
-  std::string connect_string() const;
+  expected<std::string> connect_string() const;
 
   db_link link_;
   std::string home_;
+  odbc_drivers drivers_;
   std::string password_;
   std::unique_ptr<Poco::Data::Session> session_;
   /// MySQL connection id / PostgreSQL backend pid: what a cancel names.
@@ -75,7 +87,7 @@ expected<db_link> find_db_link(const std::string& path, const std::string& name)
 /// connects to the link `name` of `path` and says what it found. 0, or 1 with
 /// the reason on `err` (never a password).
 int db_link_check(const std::string& path, const std::string& home, const std::string& name,
-                  std::ostream& out, std::ostream& err);
+                  const odbc_drivers& drivers, std::ostream& out, std::ostream& err);
 
 /// A Poco/driver exception as one line of text.
 std::string db_error_text(const std::exception& e);

@@ -60,6 +60,9 @@ task_site make_task_site(const config& cfg) {
   site.db_links = cfg.paths.db_links;
   site.mail = cfg.mail;
   site.mail.eml_dir = (fs::path(cfg.paths.logs) / "mail").string();
+  site.odbc_oracle_driver = cfg.odbc.oracle_driver;
+  site.odbc_hive_driver = cfg.odbc.hive_driver;
+  site.hdfs_command = cfg.hdfs.command;
   return site;
 }
 

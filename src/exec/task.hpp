@@ -22,6 +22,11 @@ struct task_site {
   std::string db_links;
   /// [mail]; its eml_dir is <logs>/mail.
   mail_settings mail;
+  /// [odbc]: the ODBC drivers ORACLE and HIVE links connect through.
+  std::string odbc_oracle_driver;
+  std::string odbc_hive_driver;
+  /// [hdfs] command: the Hadoop client for HDFS transfer ends.
+  std::string hdfs_command;
 };
 
 /// Where a worker keeps task files.

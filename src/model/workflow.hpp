@@ -73,6 +73,17 @@ struct sql_action {
   std::optional<inline_db_link> inline_link;
 };
 
+/// Where an HDFS end of a transfer is: akkaflow's hdfs://... paths (2.8.7 ...
+/// 2.9), type="HDFS" (2.8) and file links of type HDFS (2.12). The worker's
+/// Hadoop client ([hdfs] command) reads and writes it.
+struct hdfs_location {
+  /// fs.defaultFS for the client ("hdfs://host:port" of a file link); empty
+  /// = the client's own configuration (or the path's own hdfs:// url).
+  std::string default_fs;
+  /// HADOOP_USER_NAME (a file link's username); empty = the worker's user.
+  std::string user;
+};
+
 /// One side of a `<transfer>`.
 struct transfer_endpoint {
   /// "DB" or "FILE".
@@ -99,6 +110,8 @@ struct transfer_endpoint {
   bool append = false;
   /// Set instead of `db_link` for akkaflow's inline connection.
   std::optional<inline_db_link> inline_link;
+  /// FILE side on HDFS: the path (source: content, target: path) is on HDFS.
+  std::optional<hdfs_location> hdfs;
 };
 
 /// `<transfer>`: copies rows from a source to a target (or runs a transfer script).

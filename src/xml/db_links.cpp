@@ -6,6 +6,7 @@
 
 #include <pugixml.hpp>
 
+#include "db/odbc_bridge.hpp"
 #include "util/files.hpp"
 #include "util/strings.hpp"
 #include "xml/positions.hpp"
@@ -13,7 +14,9 @@
 namespace cafflow {
 
 const std::vector<std::string>& supported_db_link_types() {
-  static const std::vector<std::string> types{"SQLITE", "MYSQL", "POSTGRESQL", "ODBC"};
+  // ORACLE and HIVE connect through the ODBC driver named in [odbc].
+  static const std::vector<std::string> types{"SQLITE", "MYSQL", "POSTGRESQL", "ODBC", "ORACLE",
+                                              "HIVE"};
   return types;
 }
 
@@ -152,6 +155,13 @@ db_links_result parse_db_links(const std::string& xml, const std::string& file) 
       if (!std::regex_match(link.jdbc_url, odbc_url))
         error(link.pos, "db link '" + link.name + "': jdbc-url '" + link.jdbc_url
                           + "' is not like jdbc:odbc:DSN or jdbc:odbc:Driver=...;Database=...");
+    } else if (is_odbc_bridged(link.type)) {
+      if (auto url = parse_bridged_url(link.type, link.jdbc_url); !url)
+        error(link.pos, "db link '" + link.name + "': jdbc-url " + url.error().message);
+      else
+        warning(link.pos, "db link '" + link.name + "' (" + link.type
+                            + ") connects through ODBC: the workers need the ODBC driver named by "
+                            + odbc_driver_key(link.type) + " in cafflow.ini (docs/MIGRATING.md)");
     } else if (link.type.empty()) {
       error(link.pos, "db link '" + link.name + "' needs a 'type' ("
                         + join(supported_db_link_types(), ", ") + ")");
@@ -198,13 +208,21 @@ expected<jdbc_url_type> inline_jdbc_type(const std::string& jdbc_url) {
       return make_error(ec::invalid_argument, "'" + url + "' is not like jdbc:sqlite:/path/to/file.db");
     return jdbc_url_type{"SQLITE", url};
   }
+  for (const char* type : {"ORACLE", "HIVE"}) {
+    if (!starts_with(lower, type == std::string("ORACLE") ? "jdbc:oracle:" : "jdbc:hive2:"))
+      continue;
+    if (auto parsed = parse_bridged_url(type, url); !parsed)
+      return parsed.error();
+    return jdbc_url_type{type, url};
+  }
   auto scheme = lower.substr(0, lower.find(':', 5));
   return make_error(ec::invalid_argument,
                     "'" + url + "' is a " + (starts_with(lower, "jdbc:") ? scheme : "non-JDBC")
                       + " url; a connection written into an action can be MySQL/MariaDB "
-                        "(jdbc:mysql://, jdbc:mariadb://), PostgreSQL (jdbc:postgresql://) or "
-                        "SQLite (jdbc:sqlite:); for another database define a link in "
-                        "db_links.xml and name it with db-link");
+                        "(jdbc:mysql://, jdbc:mariadb://), PostgreSQL (jdbc:postgresql://), "
+                        "SQLite (jdbc:sqlite:), Oracle (jdbc:oracle:thin:@) or Hive "
+                        "(jdbc:hive2://); for another database define a link in db_links.xml "
+                        "and name it with db-link");
 }
 
 db_links_result load_db_links(const std::string& path) {

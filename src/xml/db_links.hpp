@@ -17,8 +17,9 @@ const std::vector<std::string>& supported_db_link_types();
 
 struct db_link {
   std::string name;
-  /// SQLITE, MYSQL, POSTGRESQL or ODBC (others are kept with a warning:
-  /// workflows that use them are refused).
+  /// SQLITE, MYSQL, POSTGRESQL, ODBC, or ORACLE and HIVE (through the ODBC
+  /// driver of [odbc]; others are kept with a warning: workflows that use
+  /// them are refused).
   std::string type;
   std::string jdbc_url;
   std::string username;
@@ -53,7 +54,8 @@ expected<std::string> db_link_password(const db_link& link);
 /// The db-link type a jdbc-url connects to, for a connection written into
 /// an action (akkaflow 2.5.3 ... 2.8.2): jdbc:mysql:// and jdbc:mariadb://
 /// are MYSQL (the url is returned as jdbc:mysql://...), jdbc:postgresql://
-/// POSTGRESQL, jdbc:sqlite: SQLITE. Anything else, or a url not of its
+/// POSTGRESQL, jdbc:sqlite: SQLITE, jdbc:oracle:thin:@ ORACLE and
+/// jdbc:hive2:// HIVE (both through ODBC). Anything else, or a url not of its
 /// type's form, is an error that says what is accepted.
 struct jdbc_url_type {
   std::string type;

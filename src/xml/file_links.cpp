@@ -28,10 +28,7 @@ std::string refusal(const std::string& type) {
     return "type SFTP: cafflow's workers read and write their own file system only and have no "
            "SFTP client; mount the remote directory on the workers (sshfs, NFS) and use a LOCAL "
            "link, or copy the files in a script action";
-  if (type == "HDFS")
-    return "type HDFS: cafflow's workers have no HDFS client; mount HDFS on the workers (NFS "
-           "gateway, fuse-dfs) and use a LOCAL link, or run 'hdfs dfs' in a script action";
-  return "unknown type '" + type + "' (expected LOCAL; akkaflow also knew SFTP and HDFS)";
+  return "unknown type '" + type + "' (expected LOCAL or HDFS; akkaflow also knew SFTP)";
 }
 
 } // namespace
@@ -133,8 +130,9 @@ file_links_result parse_file_links(const std::string& xml, const std::string& fi
       continue;
     }
     // akkaflow: FileSystemType.withName (exact, upper case), port.toInt.
-    if (link.type != "LOCAL") {
-      auto why = link.type.empty() ? std::string("no 'type' (expected LOCAL)") : refusal(link.type);
+    if (link.type != "LOCAL" && link.type != "HDFS") {
+      auto why = link.type.empty() ? std::string("no 'type' (expected LOCAL or HDFS)")
+                                   : refusal(link.type);
       error(link.pos, "file link '" + link.name + "' is refused: " + why);
       result.refused.emplace_back(link.name, why);
       continue;
@@ -148,6 +146,16 @@ file_links_result parse_file_links(const std::string& xml, const std::string& fi
       continue;
     }
     link.port = static_cast<int>(port);
+    if (link.type == "HDFS") {
+      if (link.host.empty()) {
+        auto why = std::string("an HDFS link needs the namenode's 'host'");
+        error(link.pos, "file link '" + link.name + "': " + why);
+        result.refused.emplace_back(link.name, why);
+        continue;
+      }
+      warning(link.pos, "file link '" + link.name + "' (HDFS) is read and written through the "
+                        "Hadoop client of the workers (hdfs.command in cafflow.ini)");
+    }
     result.links.push_back(std::move(link));
   }
   finish();

@@ -1,7 +1,8 @@
 // conf/file_links.xml: akkaflow 2.12's named file systems (file-link="..." on
-// actions that read or write files). cafflow reads files on the worker's own
-// file system only, so it serves LOCAL links; SFTP and HDFS links are refused
-// when the file is loaded, with the reason (docs/MIGRATING.md).
+// actions that read or write files). LOCAL links are the worker's own file
+// system; HDFS links are read and written through the worker's Hadoop client
+// ([hdfs] command; transfer ends only); SFTP links are refused when the file
+// is loaded, with the reason (docs/MIGRATING.md).
 //
 //   <file-links>
 //     <link name="local" type="LOCAL" host="local" port="-1" username="u" password="p" desc="..."/>
@@ -21,7 +22,7 @@ namespace cafflow {
 
 struct file_link {
   std::string name;
-  /// LOCAL (SFTP and HDFS are refused at load).
+  /// LOCAL or HDFS (SFTP is refused at load).
   std::string type = "LOCAL";
   std::string host;
   int port = -1;
@@ -47,7 +48,7 @@ struct file_links_result {
   /// The link an action's file-link="NAME" names (empty = "local"), or an
   /// ec::invalid_argument error that says why it cannot be used: unknown
   /// (with the known names and a suggestion), or refused when the file was
-  /// loaded (SFTP, HDFS, a bad definition).
+  /// loaded (SFTP, a bad definition).
   expected<file_link> resolve(const std::string& name) const;
 
   /// Links the file defines that cafflow refuses: name -> reason.

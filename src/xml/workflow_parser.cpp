@@ -8,6 +8,7 @@
 #include <pugixml.hpp>
 
 #include "actions/kind.hpp"
+#include "db/odbc_bridge.hpp"
 #include "exec/attachments.hpp"
 #include "schedule/windows.hpp"
 #include "util/files.hpp"
@@ -802,21 +803,22 @@ private:
                    "password", "path", "file-link"});
     auto raw = to_upper_copy(required(elem, "type"));
     bool legacy_db = raw == "MYSQL" || raw == "ORACLE" || raw == "HIVE";
-    bool lfs = raw == "LFS";
+    // akkaflow 2.8's HDFS end: written like an LFS one (path attribute), on HDFS.
+    bool hdfs_type = raw == "HDFS";
+    bool lfs = raw == "LFS" || hdfs_type;
     if (legacy_db)
       e.type = "DB";
     else if (lfs)
       e.type = "FILE";
     else
       e.type = raw;
-    if (raw == "HDFS")
-      error(attr_pos(elem, "type"), tag(elem) + ": type HDFS (akkaflow 2.8) is not supported: "
-                                               "cafflow reads and writes files on the worker's "
-                                               "own file system (type LFS or FILE)");
-    else if (!e.type.empty() && e.type != "DB" && e.type != "FILE")
+    if (!e.type.empty() && e.type != "DB" && e.type != "FILE")
       error(attr_pos(elem, "type"), tag(elem) + ": attribute 'type' expects DB or FILE (or "
-                                                "akkaflow 2.8's MYSQL, ORACLE, HIVE, LFS), got '"
+                                                "akkaflow 2.8's MYSQL, ORACLE, HIVE, LFS, HDFS), "
+                                                "got '"
                                       + raw + "'");
+    if (hdfs_type)
+      e.hdfs = hdfs_location{};
     e.delimited = optional(elem, "delimited", "\t");
     if (e.delimited.empty())
       error(attr_pos(elem, "delimited"), "attribute 'delimited' must not be empty");
@@ -842,7 +844,18 @@ private:
                                "table"})
         if (elem.attribute(attr))
           error(attr_pos(elem, attr), tag(elem) + " of type " + raw + " takes no '" + attr + "'");
-      check_file_link(elem);
+      if (auto link = check_file_link(elem); link && link->type == "HDFS") {
+        if (hdfs_type)
+          error(attr_pos(elem, "file-link"), tag(elem) + " of type HDFS takes no 'file-link' "
+                                             "(give it type=\"FILE\")");
+        // akkaflow 2.12: the link's namenode and user.
+        hdfs_location where;
+        if (!link->host.empty())
+          where.default_fs = "hdfs://" + link->host
+                             + (link->port > 0 ? ":" + std::to_string(link->port) : "");
+        where.user = link->username;
+        e.hdfs = where;
+      }
     }
     if (is_target) {
       get_bool(elem, "is-pre-truncate", e.is_pre_truncate);
@@ -867,7 +880,15 @@ private:
         e.path = required(elem, "path");
         bool pre_delete = false;
         get_bool(elem, "is-pre-del", pre_delete);
-        if (lfs)
+        if (starts_with(to_lower(trim(e.path)), "hdfs://") && !e.hdfs)
+          // akkaflow 2.8.7 ... 2.9: a path with hdfs: was written on HDFS.
+          e.hdfs = hdfs_location{};
+        if (e.hdfs) {
+          if (elem.attribute("is-pre-del"))
+            warning(attr_pos(elem, "is-pre-del"),
+                    "'is-pre-del' has no effect on an HDFS target: the file is replaced, as "
+                    "akkaflow's HDFS target replaced it");
+        } else if (lfs)
           // akkaflow 2.8 appended the rows to the file; is-pre-del deleted it first.
           e.append = !pre_delete;
         else if (elem.attribute("is-pre-del"))
@@ -909,7 +930,12 @@ private:
           error(pos_of(elem), e.type == "FILE" ? "<source type=\"FILE\"> needs a file path"
                                                : "<source type=\"DB\"> needs a table or a query");
       }
+      if (e.type == "FILE" && !e.hdfs && starts_with(to_lower(e.content), "hdfs://"))
+        e.hdfs = hdfs_location{};
     }
+    if (e.hdfs)
+      warning(pos_of(elem), tag(elem) + " is on HDFS: the worker that runs it needs the Hadoop "
+                                        "client named by hdfs.command in cafflow.ini");
     return e;
   }
 
@@ -1073,7 +1099,12 @@ private:
          if (!once(c, file_seen))
            return;
          attrs(c, {"min-num", "min-each-size", "num-threshold", "size-threshold", "file-link"});
-         check_file_link(c);
+         if (auto link = check_file_link(c); link && link->type == "HDFS")
+           error(attr_pos(c, "file-link"),
+                 "attribute 'file-link': '" + link->name + "' is an HDFS link; a file-monitor "
+                 "counts files on the worker's own file system only (a transfer reads and writes "
+                 "HDFS through the Hadoop client): mount HDFS on the workers (NFS gateway, "
+                 "fuse-dfs) and name a LOCAL link, or count with 'hdfs dfs -count' in a script");
          get_int(c, "min-num", result.min_num, 0, 100000000);
          get_int(c, "num-threshold", result.min_num, 0, 100000000);
          get_size(c, "min-each-size", result.min_each_size);
@@ -1166,30 +1197,35 @@ private:
       error(attr_pos(elem, "jdbc-url"), "attribute 'jdbc-url': " + found.error().message);
       return link;
     }
-    if (!declared.empty() && declared != found->type) {
-      auto why = declared == "ORACLE" || declared == "HIVE"
-                   ? " (cafflow connects to MySQL/MariaDB, PostgreSQL and SQLite; for "
-                     + declared + " define an ODBC link in db_links.xml and name it with db-link)"
-                   : std::string{};
+    if (!declared.empty() && declared != found->type)
       error(attr_pos(elem, "type"), "attribute 'type': " + declared + " does not match the "
-                                      "jdbc-url, which is " + found->type + why);
-    }
+                                      "jdbc-url, which is " + found->type);
+    if (is_odbc_bridged(found->type))
+      warning(attr_pos(elem, "jdbc-url"),
+              tag(elem) + " connects to " + found->type + " through ODBC: the worker that runs "
+                "it needs the ODBC driver named by " + odbc_driver_key(found->type)
+                + " in cafflow.ini (docs/MIGRATING.md)");
     link.type = found->type;
     link.jdbc_url = found->url;
     return link;
   }
 
-  /// akkaflow 2.12's file-link="NAME" (a link of conf/file_links.xml): only
-  /// LOCAL links are usable, which are the worker's own file system.
-  void check_file_link(pugi::xml_node elem) {
+  /// akkaflow 2.12's file-link="NAME" (a link of conf/file_links.xml): a
+  /// LOCAL link is the worker's own file system, an HDFS one is read and
+  /// written through the worker's Hadoop client. The link, when it is one.
+  std::optional<file_link> check_file_link(pugi::xml_node elem) {
     auto a = elem.attribute("file-link");
     if (!a || !opts_.file_links)
-      return;
+      return std::nullopt;
     auto name = trim(a.value());
     if (name.find("${") != std::string::npos)
-      return;
-    if (auto link = opts_.file_links->resolve(name); !link)
+      return std::nullopt;
+    auto link = opts_.file_links->resolve(name);
+    if (!link) {
       error(attr_pos(elem, "file-link"), "attribute 'file-link': " + link.error().message);
+      return std::nullopt;
+    }
+    return *link;
   }
 
   action_body parse_email(pugi::xml_node elem) {
@@ -1646,6 +1682,11 @@ private:
         error(attr_pos(elem, attr), "db link '" + name + "' has type " + it->second
                                       + ", which this build cannot connect to ("
                                       + join(supported, ", ") + ")");
+      else if (it != opts_.db_link_types->end() && is_odbc_bridged(it->second))
+        warning(attr_pos(elem, attr), "db link '" + name + "' (" + it->second
+                                        + ") connects through ODBC: the worker that runs it "
+                                          "needs the ODBC driver named by "
+                                        + odbc_driver_key(it->second) + " in cafflow.ini");
       return;
     }
     std::vector<std::string> known(opts_.db_links->begin(), opts_.db_links->end());

@@ -25,6 +25,7 @@
 #include "util/strings.hpp"
 #include "util/tz.hpp"
 #include "xml/db_links.hpp"
+#include "xml/file_links.hpp"
 #include "xml/workflow_parser.hpp"
 
 namespace cafflow::test {
@@ -95,7 +96,7 @@ public:
     dirs.work = dir / "work";
     dirs.logs = dir / "logs";
     dirs.site = site;
-    auto process = prepare_task(*spec, dirs, {"PATH=/usr/bin:/bin"});
+    auto process = prepare_task(*spec, dirs, env);
     if (!process)
       throw std::runtime_error("prepare_task: " + process.error().message);
     action_outcome outcome;
@@ -133,6 +134,10 @@ public:
   task_site site;
   /// More attributes of the <work-flow> the action is run in (mail-receivers=...).
   std::string workflow_attrs;
+  /// The environment of the task (cafflow-exec's).
+  std::vector<std::string> env{"PATH=/usr/bin:/bin"};
+  /// The text of file_links.xml the workflow is checked against (empty = none).
+  std::string file_links;
 
 private:
   parse_result parse(const std::string& action_xml) {
@@ -140,6 +145,8 @@ private:
     parse_options opts;
     opts.db_links = links.names();
     opts.db_link_types = links.types();
+    if (!file_links.empty())
+      opts.file_links = parse_file_links(file_links, "file_links.xml");
     return parse_definition("<work-flow name=\"t\" " + workflow_attrs
                               + "><start name=\"s\" to=\"a\"/>\n<action name=\"a\">"
                               + action_xml + "<ok to=\"e\"/></action>\n<end name=\"e\"/></work-flow>",

@@ -139,14 +139,44 @@ TEST_CASE("inline jdbc sql and transfers and LFS files that are appended to") {
   CAPTURE(load.log);
   CHECK(load.exit_code == 0);
   CHECK(sqlite_value(r.dir / "inline.db", "SELECT group_concat(c2, ',') FROM copy") == "pre,a,b");
-  // What this build cannot connect to is refused where it is written.
-  auto oracle = r.load_errors(
-    R"(<sql type="ORACLE" jdbc-url="jdbc:oracle:thin:@db:1521:orcl" username="u" password="p">select 1 from dual</sql>)");
-  CAPTURE(oracle);
-  CHECK(oracle.find("t.xml:2:") != std::string::npos);
-  CHECK(oracle.find("error: attribute 'jdbc-url': 'jdbc:oracle:thin:@db:1521:orcl' is a "
-                    "jdbc:oracle url")
+  // A url nobody can connect to is refused where it is written.
+  auto db2 = r.load_errors(R"(<sql jdbc-url="jdbc:db2://db:50000/x">select 1</sql>)");
+  CAPTURE(db2);
+  CHECK(db2.find("t.xml:2:") != std::string::npos);
+  CHECK(db2.find("error: attribute 'jdbc-url': 'jdbc:db2://db:50000/x' is a jdbc:db2 url")
         != std::string::npos);
+}
+
+TEST_CASE("Oracle and Hive urls load and fail at run time naming the missing ODBC driver and its key") {
+  // No Oracle or Hive ODBC driver is installed on this machine (Debian has
+  // none): what the test shows is what an operator sees on a worker without
+  // one — a failed attempt that says which driver and which config key, not
+  // a crash. The drivers' names come from the worker's [odbc] (its task site).
+  action_runner r;
+  r.site.odbc_oracle_driver = "Oracle 21 ODBC driver";
+  r.site.odbc_hive_driver = "Cloudera ODBC Driver for Apache Hive 64-bit";
+  const std::string sql = R"(<sql type="ORACLE" jdbc-url="jdbc:oracle:thin:@db1:1521:ORCL" username="scott" password="Tiger-Secret-9">select 1 from dual</sql>)";
+  auto loaded = r.load_errors(sql);
+  CAPTURE(loaded);
+  CHECK(loaded.find("error") == std::string::npos);
+  CHECK(loaded.find("warning: <sql> connects to ORACLE through ODBC") != std::string::npos);
+  auto oracle = r.run(sql);
+  CAPTURE(oracle.log);
+  CHECK(oracle.exit_code == 1);
+  CHECK(oracle.result.error.find("connects through the ODBC driver 'Oracle 21 ODBC driver', which "
+                                 "is not installed on this worker")
+        != std::string::npos);
+  CHECK(oracle.result.error.find("[odbc] oracle_driver") != std::string::npos);
+  CHECK(oracle.log.find("Tiger-Secret-9") == std::string::npos);
+  CHECK(oracle.result.error.find("Tiger-Secret-9") == std::string::npos);
+  auto hive = r.run(R"(<transfer><source type="HIVE" jdbc-url="jdbc:hive2://hs2:10000/dw" username="etl" password="p">select * from t</source>
+      <target type="LFS" path="out/t.txt"/></transfer>)");
+  CAPTURE(hive.log);
+  CHECK(hive.exit_code == 1);
+  CHECK(hive.result.error.find("'Cloudera ODBC Driver for Apache Hive 64-bit', which is not "
+                               "installed on this worker")
+        != std::string::npos);
+  CHECK(hive.result.error.find("[odbc] hive_driver") != std::string::npos);
 }
 
 TEST_CASE("inline jdbc reaches MariaDB through a jdbc:mariadb url") {

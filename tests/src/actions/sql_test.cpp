@@ -60,11 +60,17 @@ INSERT INTO t VALUES (5)</sql>)");
 }
 
 TEST_CASE("an unknown db-link or a link type this build cannot use is refused at load") {
-  action_runner r(R"(<db-links><link name="ora" type="ORACLE" jdbc-url="jdbc:oracle:thin:@h:1521:x"/></db-links>)");
+  action_runner r(R"(<db-links><link name="ora" type="ORACLE" jdbc-url="jdbc:oracle:thin:@h:1521:x"/><link name="db2" type="DB2" jdbc-url="jdbc:db2://h:50000/x"/></db-links>)");
   CHECK(r.load_errors(R"(<sql db-link="locl">SELECT 1</sql>)").find("unknown db-link 'locl'")
         != std::string::npos);
-  CHECK(r.load_errors(R"(<sql db-link="ora">SELECT 1</sql>)")
-          .find("db link 'ora' has type ORACLE, which this build cannot connect to")
+  CHECK(r.load_errors(R"(<sql db-link="db2">SELECT 1</sql>)")
+          .find("db link 'db2' has type DB2, which this build cannot connect to")
+        != std::string::npos);
+  // ORACLE goes through ODBC: it loads, with a warning naming the driver's key.
+  auto ora = r.load_errors(R"(<sql db-link="ora">SELECT 1</sql>)");
+  CHECK(ora.find("error") == std::string::npos);
+  CHECK(ora.find("warning: db link 'ora' (ORACLE) connects through ODBC: the worker that runs it "
+                 "needs the ODBC driver named by odbc.oracle_driver in cafflow.ini")
         != std::string::npos);
 }
 

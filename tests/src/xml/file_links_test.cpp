@@ -37,12 +37,17 @@ TEST_CASE("file_links: akkaflow's file with LOCAL and SFTP and HDFS links") {
            "read and write their own file system only and have no SFTP client; mount the remote "
            "directory on the workers (sshfs, NFS) and use a LOCAL link, or copy the files in a "
            "script action\n"
-           "file_links.xml:4:3: error: file link 'hdfs' is refused: type HDFS: cafflow's workers "
-           "have no HDFS client; mount HDFS on the workers (NFS gateway, fuse-dfs) and use a "
-           "LOCAL link, or run 'hdfs dfs' in a script action\n"
+           "file_links.xml:4:3: warning: file link 'hdfs' (HDFS) is read and written through "
+           "the Hadoop client of the workers (hdfs.command in cafflow.ini)\n"
            "file_links.xml:5:3: warning: unknown attribute 'owner' on <link> is ignored, as "
            "akkaflow ignored it\n");
-  CHECK(r.names() == std::set<std::string>{"local", "landing"});
+  CHECK(r.names() == std::set<std::string>{"local", "hdfs", "landing"});
+  auto hdfs = r.resolve("hdfs");
+  REQUIRE(hdfs);
+  CHECK(hdfs->type == "HDFS");
+  CHECK(hdfs->host == "s1");
+  CHECK(hdfs->port == 8020);
+  CHECK(hdfs->username == "hive");
   auto local = r.resolve("");
   REQUIRE(local);
   CHECK(local->name == "local");
@@ -59,7 +64,7 @@ TEST_CASE("file_links: akkaflow's file with LOCAL and SFTP and HDFS links") {
   REQUIRE_FALSE(typo);
   CHECK(typo.error().message == "unknown file link 'landin' (did you mean 'landing'?)");
   CHECK(r.resolve("elsewhere").error().message
-        == "unknown file link 'elsewhere' (known: local, landing)");
+        == "unknown file link 'elsewhere' (known: local, hdfs, landing)");
 }
 
 TEST_CASE("file_links: a missing file is the built-in local link") {
@@ -79,8 +84,8 @@ TEST_CASE("file_links: bad definitions are refused with file and line") {
                             "f.xml");
   CHECK(diagnostics(r)
         == "f.xml:2:1: error: <link> needs the attribute 'name'\n"
-           "f.xml:3:1: error: file link 'a' is refused: unknown type 'local' (expected LOCAL; "
-           "akkaflow also knew SFTP and HDFS)\n"
+           "f.xml:3:1: error: file link 'a' is refused: unknown type 'local' (expected LOCAL or "
+           "HDFS; akkaflow also knew SFTP)\n"
            "f.xml:4:1: error: file link 'b': port 'x' is not a port number (akkaflow wrote -1 "
            "for LOCAL)\n"
            "f.xml:5:1: error: file link 'b' is defined twice\n"

@@ -203,7 +203,11 @@ std::string describe_action(const node& n) {
                   + (target ? "table " + e.table : "'" + e.content + "'");
         else
           text += (target ? e.path : e.content) + " delimited '" + e.delimited + "'"
-                  + (e.append ? " (appended)" : "");
+                  + (e.append ? " (appended)" : "")
+                  + (e.hdfs ? " on HDFS" + (e.hdfs->default_fs.empty() ? std::string{}
+                                                                       : " " + e.hdfs->default_fs)
+                                + (e.hdfs->user.empty() ? std::string{} : " as " + e.hdfs->user)
+                            : std::string{});
         if (e.is_pre_truncate)
           text += " (emptied first)";
         return text;

@@ -359,17 +359,44 @@ TEST_CASE("inline jdbc attributes become an anonymous db link or are refused at 
   auto pg = one_action("<sql jdbc-url=\"jdbc:postgresql://dw/dw\">select 1</sql>");
   REQUIRE(pg.wf);
   CHECK(body_of<sql_action>(pg).inline_link->type == "POSTGRESQL");
+  // Oracle and Hive load through ODBC, with a warning naming the driver's key.
   auto oracle = one_action("<sql type=\"ORACLE\" jdbc-url=\"jdbc:oracle:thin:@h:1521:x\">select 1</sql>");
-  CHECK_FALSE(oracle.wf);
-  CHECK(has(oracle, "3:37: error: attribute 'jdbc-url': 'jdbc:oracle:thin:@h:1521:x' is a jdbc:oracle url"));
+  INFO(join(diags(oracle), "\n"));
+  REQUIRE(oracle.wf);
+  CHECK(body_of<sql_action>(oracle).inline_link->type == "ORACLE");
+  CHECK(has(oracle, "3:37: warning: <sql> connects to ORACLE through ODBC: the worker that runs "
+                    "it needs the ODBC driver named by odbc.oracle_driver in cafflow.ini"));
+  auto hive = one_action("<transfer><source type=\"HIVE\" jdbc-url=\"jdbc:hive2://hs2:10000/dw\" "
+                         "username=\"u\" password=\"p\">select * from t</source>"
+                         "<target type=\"LFS\" path=\"/y\"/></transfer>");
+  INFO(join(diags(hive), "\n"));
+  REQUIRE(hive.wf);
+  CHECK(body_of<transfer_action>(hive).source.inline_link->type == "HIVE");
+  CHECK(has(hive, "warning: <source> connects to HIVE through ODBC"));
+  auto bad_oracle = one_action("<sql type=\"ORACLE\" jdbc-url=\"jdbc:oracle:thin:h\">select 1</sql>");
+  CHECK_FALSE(bad_oracle.wf);
+  CHECK(has(bad_oracle, "3:37: error: attribute 'jdbc-url': 'jdbc:oracle:thin:h' is not like "
+                        "jdbc:oracle:thin:@host:port:SID"));
   auto mismatch = one_action("<sql type=\"HIVE\" jdbc-url=\"jdbc:mysql://h:3306/x\">select 1</sql>");
   CHECK(has(mismatch, "3:23: error: attribute 'type': HIVE does not match the jdbc-url, which is MYSQL"));
   auto both = one_action("<sql db-link=\"x\" jdbc-url=\"jdbc:sqlite:/x.db\">select 1</sql>");
   CHECK(has(both, "3:23: error: <sql> names a 'db-link' and has a 'jdbc-url'"));
   auto no_url = one_action("<sql type=\"MYSQL\" username=\"u\">select 1</sql>");
   CHECK(has(no_url, "error: <sql> needs the attribute 'jdbc-url'"));
-  auto hdfs = one_action("<transfer><source type=\"HDFS\" path=\"/x\"/><target type=\"LFS\" path=\"/y\"/></transfer>");
-  CHECK(has(hdfs, "error: <source>: type HDFS (akkaflow 2.8) is not supported"));
+  // akkaflow 2.8's HDFS end: a file on HDFS named by 'path', like an LFS one.
+  auto hdfs = one_action("<transfer><source type=\"HDFS\" path=\"/x\"/><target type=\"FILE\" "
+                         "path=\"hdfs://nn:8020/y\" is-pre-del=\"true\"/></transfer>");
+  INFO(join(diags(hdfs), "\n"));
+  REQUIRE(hdfs.wf);
+  const auto& h = body_of<transfer_action>(hdfs);
+  CHECK(h.source.type == "FILE");
+  CHECK(h.source.content == "/x");
+  CHECK(h.source.hdfs.has_value());
+  CHECK(h.target.hdfs.has_value());
+  CHECK_FALSE(h.target.append);
+  CHECK(has(hdfs, "warning: <source> is on HDFS: the worker that runs it needs the Hadoop client "
+                  "named by hdfs.command in cafflow.ini"));
+  CHECK(has(hdfs, "warning: 'is-pre-del' has no effect on an HDFS target"));
   auto lfs = one_action("<transfer><source type=\"MYSQL\" jdbc-url=\"jdbc:mysql://h:3306/x\">t</source>"
                         "<target type=\"LFS\" path=\"/y\" delimited=\",\"/></transfer>");
   REQUIRE(lfs.wf);

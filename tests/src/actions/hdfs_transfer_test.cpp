@@ -1,0 +1,148 @@
+// HDFS ends of a transfer (akkaflow 2.8's type="HDFS", 2.8.7 ... 2.9's
+// hdfs:// paths, 2.12's HDFS file links), run as a worker runs them.
+//
+// Real Hadoop is not packaged in Debian, so these tests put a stand-in
+// `hdfs` script on the task's PATH: it records every argv (and
+// HADOOP_USER_NAME) it is run with and acts on a local directory as if it
+// were HDFS. What they check is the commands cafflow issues (hdfs dfs -get,
+// -mkdir -p, -put -f, with -D fs.defaultFS of a file link) and what it does
+// with their results and failures — not Hadoop itself.
+#include <filesystem>
+
+#include "action_harness.hpp"
+#include "util/strings.hpp"
+
+using namespace cafflow;
+using namespace cafflow::test;
+
+namespace {
+
+/// A runner whose task PATH starts with a stand-in `hdfs` over <dir>/hdfs-root.
+struct hdfs_runner : action_runner {
+  hdfs_runner() {
+    auto bin = dir / "bin";
+    write_file(bin + "/hdfs", R"SH(#!/bin/sh
+# Stand-in for Hadoop's hdfs client (tests only): records its argv, then acts
+# on a local directory as HDFS.
+root=')SH" + (dir / "hdfs-root") + R"SH('
+echo "user=${HADOOP_USER_NAME:-} $*" >> ')SH" + (dir / "hdfs-calls") + R"SH('
+[ "$1" = dfs ] || { echo "unknown command $1" >&2; exit 1; }
+shift
+[ "$1" = -D ] && shift 2
+map() {
+  case "$1" in
+    hdfs://*) echo "$root/${1#hdfs://*/}" ;;
+    /*) echo "$root$1" ;;
+    *) echo "$root/user/${HADOOP_USER_NAME:-nobody}/$1" ;;
+  esac
+}
+cmd=$1; shift
+case "$cmd" in
+  -get) src=$(map "$1")
+        [ -f "$src" ] || { echo "get: \`$1': No such file or directory" >&2; exit 1; }
+        [ -e "$2" ] && { echo "get: \`$2': File exists" >&2; exit 1; }
+        cp "$src" "$2" ;;
+  -mkdir) [ "$1" = -p ] && shift; mkdir -p "$(map "$1")" ;;
+  -put) [ "$1" = -f ] && shift; dst=$(map "$2")
+        [ -d "$(dirname "$dst")" ] || { echo "put: \`$2': No such file or directory" >&2; exit 1; }
+        cp "$1" "$dst" ;;
+  *) echo "-$cmd: Unknown command" >&2; exit 1 ;;
+esac
+)SH");
+    std::filesystem::permissions(bin + "/hdfs", std::filesystem::perms::owner_all);
+    env = {"PATH=" + bin + ":/usr/bin:/bin"};
+    std::filesystem::create_directories(dir / "hdfs-root");
+  }
+
+  std::string calls() { return read_file(dir / "hdfs-calls"); }
+};
+
+} // namespace
+
+TEST_SUITE_BEGIN("hdfs_transfer");
+
+TEST_CASE("hdfs paths are fetched with dfs -get and written with dfs -put -f") {
+  hdfs_runner r;
+  write_file(r.dir / "hdfs-root/in/orders.txt", "1\tapple\n2\tpear\n");
+  auto load = r.run(R"(<transfer><source type="FILE">hdfs://nn1:8020/in/orders.txt</source>
+      <target type="DB" jdbc-url="jdbc:sqlite:w.db" table="orders"/></transfer>)");
+  CAPTURE(load.log);
+  REQUIRE(load.exit_code == 0);
+  CHECK(sqlite_value(r.dir / "w.db", "SELECT group_concat(c2, ',') FROM orders") == "apple,pear");
+  CHECK(r.calls().find("user= dfs -get hdfs://nn1:8020/in/orders.txt " + (r.dir / "work/i1/a.1/")
+                       + "hdfs-source-orders.txt\n")
+        != std::string::npos);
+  auto dump = r.run(R"(<transfer><source type="DB" jdbc-url="jdbc:sqlite:w.db">SELECT c1, c2 FROM orders ORDER BY c1</source>
+      <target type="FILE" path="hdfs://nn1:8020/out/day=${param:day}/orders.csv" delimited=","/></transfer>)",
+                    {{"day", "2026-09-21"}});
+  CAPTURE(dump.log);
+  REQUIRE(dump.exit_code == 0);
+  CHECK(read_file(r.dir / "hdfs-root/out/day=2026-09-21/orders.csv") == "1,apple\n2,pear\n");
+  auto calls = r.calls();
+  CAPTURE(calls);
+  CHECK(calls.find("user= dfs -mkdir -p hdfs://nn1:8020/out/day=2026-09-21\n") != std::string::npos);
+  CHECK(calls.find("user= dfs -put -f " + (r.dir / "work/i2/a.1/hdfs-target-orders.csv")
+                   + " hdfs://nn1:8020/out/day=2026-09-21/orders.csv\n")
+        != std::string::npos);
+  CHECK(dump.log.find("hdfs: hdfs dfs -put -f") != std::string::npos);
+}
+
+TEST_CASE("an HDFS file link sets fs.defaultFS and the user and a 2.8 HDFS end reads its path") {
+  hdfs_runner r;
+  r.file_links = R"(<file-links><link name="hadoop" type="HDFS" host="nn1" port="8020" username="etl"/></file-links>)";
+  write_file(r.dir / "hdfs-root/user/etl/in.txt", "a|1\nb|2\n");
+  auto out = r.run(R"(<transfer><source type="FILE" file-link="hadoop" delimited="|">in.txt</source>
+      <target type="FILE" file-link="hadoop" path="/warehouse/copy.txt" delimited="|"/></transfer>)");
+  CAPTURE(out.log);
+  REQUIRE(out.exit_code == 0);
+  CHECK(read_file(r.dir / "hdfs-root/warehouse/copy.txt") == "a|1\nb|2\n");
+  auto calls = r.calls();
+  CAPTURE(calls);
+  CHECK(calls.find("user=etl dfs -D fs.defaultFS=hdfs://nn1:8020 -get in.txt ") != std::string::npos);
+  CHECK(calls.find("user=etl dfs -D fs.defaultFS=hdfs://nn1:8020 -mkdir -p /warehouse\n")
+        != std::string::npos);
+  CHECK(calls.find("user=etl dfs -D fs.defaultFS=hdfs://nn1:8020 -put -f ") != std::string::npos);
+  // akkaflow 2.8's type="HDFS" (an LFS end on HDFS): the path attribute.
+  auto legacy = r.run(R"(<transfer><source type="HDFS" path="/warehouse/copy.txt" delimited="|"/>
+      <target type="LFS" path="local.txt" delimited=","/></transfer>)");
+  CAPTURE(legacy.log);
+  REQUIRE(legacy.exit_code == 0);
+  CHECK(read_file(r.dir / "local.txt") == "a,1\nb,2\n");
+  // A file-monitor cannot count files on HDFS: refused at the attribute.
+  auto monitor = r.load_errors(R"(<file-monitor><file file-link="hadoop">/x/*.txt</file></file-monitor>)");
+  CHECK(monitor.find("error: attribute 'file-link': 'hadoop' is an HDFS link; a file-monitor")
+        != std::string::npos);
+}
+
+TEST_CASE("a missing hdfs client or a failing hdfs command fails the attempt naming the command") {
+  hdfs_runner r;
+  const std::string action = R"(<transfer><source type="FILE">hdfs://nn1:8020/in/none.txt</source>
+      <target type="LFS" path="x.txt"/></transfer>)";
+  auto loaded = r.load_errors(action);
+  CHECK(loaded.find("warning: <source> is on HDFS: the worker that runs it needs the Hadoop "
+                    "client named by hdfs.command")
+        != std::string::npos);
+  auto missing_file = r.run(action);
+  CAPTURE(missing_file.log);
+  CHECK(missing_file.exit_code == 1);
+  CHECK(missing_file.result.error.find("hdfs dfs -get hdfs://nn1:8020/in/none.txt ")
+        != std::string::npos);
+  CHECK(missing_file.result.error.find("failed (exit status 1): get: `hdfs://nn1:8020/in/none.txt': "
+                                       "No such file or directory")
+        != std::string::npos);
+  // No Hadoop client on the worker: the attempt fails and says what to do.
+  r.env = {"PATH=/usr/bin:/bin"};
+  auto no_client = r.run(action);
+  CAPTURE(no_client.log);
+  CHECK(no_client.exit_code == 1);
+  CHECK(no_client.result.error
+        == "the Hadoop client 'hdfs' is not on this worker's PATH: install a Hadoop client on the "
+           "worker, or set [hdfs] command in cafflow.ini to its path (hdfs.command)");
+  // The command from the config, by path.
+  r.site.hdfs_command = r.dir / "bin/hdfs";
+  write_file(r.dir / "hdfs-root/in/none.txt", "x\n");
+  auto by_path = r.run(action);
+  CAPTURE(by_path.log);
+  CHECK(by_path.exit_code == 0);
+  CHECK(read_file(r.dir / "x.txt") == "x\n");
+}
