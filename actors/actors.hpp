@@ -61,6 +61,8 @@ using worker_actor = caf::typed_actor<
   caf::reacts_to<atom::kill, credential, std::string, std::string, int, std::uint64_t>,
   // master gate: the master has the final report with this attempt key.
   caf::reacts_to<atom::ack, credential, std::string>,
+  // master gate: the cluster stops (akkaflow's cluster?action=shutdown): drain, then exit.
+  caf::reacts_to<atom::shutdown, credential>,
   // master gate: a piece of an attempt's log (instance, node, attempt,
   // offset, max bytes).
   caf::replies_to<atom::log, credential, std::string, std::string, int, std::int64_t,
@@ -90,6 +92,8 @@ using worker_link_actor = caf::typed_actor<
   caf::reacts_to<atom::kill, std::string, std::string, int, std::uint64_t>,
   // dispatcher: the master has the final report with this attempt key.
   caf::reacts_to<atom::ack, std::string>,
+  // dispatcher: the cluster stops: the worker drains and exits.
+  caf::reacts_to<atom::shutdown>,
   // master: a piece of an attempt's log (instance, node, attempt, offset, max bytes).
   caf::replies_to<atom::log, std::string, std::string, int, std::int64_t,
                   std::int64_t>::with<log_chunk>>;
@@ -180,6 +184,9 @@ using dispatcher_actor = caf::typed_actor<
   caf::reacts_to<atom::hold, bool>,
   // master: it stops (drains): place no attempt any more, whatever the store does.
   caf::reacts_to<atom::drain>,
+  // master: the cluster stops (akkaflow's shutdown): tell every worker to
+  // stop; answers once each is told.
+  caf::replies_to<atom::shutdown>::with<atom::ok>,
   // master: the master may dispatch until this time (ms; its lease).
   caf::reacts_to<atom::lease, timestamp>,
   // master gate: a worker stops (drains) (id): place no attempt there any more.

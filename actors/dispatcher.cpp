@@ -514,6 +514,13 @@ dispatcher_actor::behavior_type dispatcher(dispatcher_actor::stateful_pointer<di
       st.log->info("draining: placing no attempts any more ({} queued stay for the next master)",
                    st.queue.size());
     },
+    [self](atom::shutdown) -> atom::ok {
+      auto& st = self->state;
+      st.log->warn("the cluster stops: telling {} worker(s) to stop", st.workers.size());
+      for (auto& [id, w] : st.workers)
+        self->send(w.handle, atom::shutdown::value);
+      return atom::ok::value;
+    },
     [self](atom::drain, const std::string& id) {
       auto& st = self->state;
       if (auto it = st.workers.find(id); it != st.workers.end() && !it->second.draining) {

@@ -347,6 +347,16 @@ http_gateway(http_gateway_actor::stateful_pointer<http_gateway_state> self,
   auto backend = std::make_shared<gateway_backend>(
     self->system(), caf::actor_cast<http_gateway_actor>(self), st.cfg.request_timeout,
     std::move(st.cfg.db), st.cfg.cluster_name);
+  // akkaflow's cluster?action=shutdown stops this role too, once its answer
+  // is out (from the server's thread; the address is weak: the server is
+  // the gateway's own).
+  if (st.cfg.akkaflow.allow_shutdown && !st.cfg.akkaflow.on_cluster_stopped)
+    st.cfg.akkaflow.on_cluster_stopped = [addr = self->address(), log = st.log] {
+      log->warn("the cluster stops (akkaflow's /akkaflow/cluster?action=shutdown): the http "
+                "server stops after its answer");
+      if (auto hdl = caf::actor_cast<caf::actor>(addr))
+        caf::anon_send_exit(hdl, caf::exit_reason::user_shutdown);
+    };
   st.server = std::make_unique<http_server>(
     st.cfg.server, [backend, akkaflow = st.cfg.akkaflow,
                     auth = st.cfg.server.auth](const http_request& req) {

@@ -340,11 +340,21 @@ master_actor::behavior_type master(master_actor::stateful_pointer<master_state> 
     },
     [self](atom::shutdown) -> caf::result<atom::ok> {
       auto& st = self->state;
-      st.log->warn("stopping on request (akkaflow's /akkaflow/cluster?action=shutdown)");
+      st.log->warn("stopping the cluster on request (akkaflow's "
+                   "/akkaflow/cluster?action=shutdown): the workers, then this master");
       // Answer first: stopping ends the gate that passes the answer on.
       auto rp = self->make_response_promise<atom::ok>();
       rp.deliver(atom::ok::value);
-      begin_drain(self, caf::exit_reason::user_shutdown);
+      // The workers are told before the master's drain can end the
+      // dispatcher (with a drain grace of 0 it ends at once).
+      auto drain = [self] { begin_drain(self, caf::exit_reason::user_shutdown); };
+      self->request(st.dispatcher, st.cfg.request_timeout, atom::shutdown::value)
+        .then([drain](atom::ok) { drain(); },
+              [self, drain](caf::error& err) {
+                self->state.log->error("the dispatcher did not tell the workers to stop: {}",
+                                       self->system().render(err));
+                drain();
+              });
       return rp;
     },
     [self](atom::wait, const std::string& id, const std::string& state,

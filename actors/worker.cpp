@@ -532,6 +532,13 @@ worker_actor::behavior_type worker(worker_actor::stateful_pointer<worker_state> 
     [self](atom::ack, const credential& c, std::string& key) {
       from_master(self, c, "ack", [self, key] { self->state.outbox.erase(key); });
     },
+    [self](atom::shutdown, const credential& c) {
+      from_master(self, c, "shutdown", [self] {
+        self->state.log->warn("stopping: the master stops the cluster (akkaflow's "
+                              "/akkaflow/cluster?action=shutdown)");
+        begin_drain(self);
+      });
+    },
     [self](atom::report, local_only, attempt_report& report) {
       auto& st = self->state;
       auto key = attempt_key(report.instance_id, report.node, report.attempt);

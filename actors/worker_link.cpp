@@ -19,6 +19,9 @@ worker_link_actor::behavior_type worker_link(worker_link_actor::pointer self, wo
     [worker, session](atom::ack, std::string& key) {
       caf::anon_send(worker, atom::ack::value, session, std::move(key));
     },
+    [worker, session](atom::shutdown) {
+      caf::anon_send(worker, atom::shutdown::value, session);
+    },
     [self, worker, session, gate](atom::log, std::string& instance, std::string& node,
                                   int attempt, std::int64_t offset, std::int64_t max) {
       return self->delegate(gate, atom::log::value, local_only{}, worker, session,

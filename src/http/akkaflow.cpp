@@ -21,6 +21,7 @@
 #include "util/time.hpp"
 #include "util/tz.hpp"
 #include "xml/db_links.hpp"
+#include "xml/link_edit.hpp"
 #include "xml/workflow_parser.hpp"
 
 namespace cafflow {
@@ -563,14 +564,200 @@ http_response cluster_shutdown(const context& c) {
   auto done = c.backend.shutdown();
   if (!done)
     return fail(done.error());
-  return ok("the master stops: nothing new fires or starts, running tasks may finish within "
-            "[master] drain_grace_s, then it exits; the workers keep running, and a standby master "
-            "takes over if there is one (sbin/stop-cluster stops every role)");
+  // akkaflow's ShutdownCluster stopped every role: the master tells its
+  // workers, and this http role stops once the answer is out.
+  auto r = ok("the cluster stops: the master and its workers take nothing new; running tasks "
+              "may finish within [master] drain_grace_s and [worker] drain_grace_s, then they "
+              "exit; this http server exits after this answer (a standby master, which has no "
+              "workers of its own while it waits, keeps running)");
+  r.after_sent = c.settings.on_cluster_stopped;
+  return r;
 }
 
-/// A route cafflow answers with a fail: why, and what to do instead.
-handler_fn refused(std::string why) {
-  return [why = std::move(why)](const context&) { return fail(501, why); };
+// -- /akkaflow/db-link[/NAME], /akkaflow/file-link[/NAME] ----------------------
+
+/// A fail that names the form field (or query parameter) at fault.
+http_response field_fail(int status, const std::string& field, const std::string& msg,
+                         const std::string& name = {}) {
+  return envelope(status, false, field.empty() ? msg : "form field '" + field + "': " + msg,
+                  json{{"name", name}, {"field", field}});
+}
+
+/// akkaflow's form field of a links-file attribute.
+std::string form_field_of(link_file_kind kind, const std::string& attribute) {
+  if (attribute == "jdbc-url")
+    return "jdbcUrl";
+  if (attribute == "type")
+    return kind == link_file_kind::db ? "dbtype" : "fstype";
+  return attribute;
+}
+
+/// Refuses form fields other than `allowed`.
+std::optional<http_response> only_form(const route& r, const std::vector<std::string>& allowed) {
+  for (const auto& [key, value] : r.form)
+    if (!contains(allowed, key))
+      return field_fail(400, key, "unknown form field for action=" + r.action + " (expected "
+                                    + join(allowed, ", ") + ")");
+  return std::nullopt;
+}
+
+/// A form field's value, std::nullopt when it is not sent.
+std::optional<std::string> form_value(const route& r, const std::string& key) {
+  if (!has(r.form, key))
+    return std::nullopt;
+  return param(r.form, key);
+}
+
+/// akkaflow's properties form field: "a=1&b=2" (empty values dropped).
+std::optional<http_response> parse_properties(const std::string& text,
+                                              std::map<std::string, std::string>& out) {
+  for (const auto& item : split(text, '&')) {
+    if (trim(item).empty())
+      continue;
+    auto kv = split(item, '=');
+    if (kv.size() != 2 || trim(kv[0]).empty())
+      return field_fail(400, "properties", "'" + item + "' is not NAME=VALUE (properties are "
+                                           "written a=1&b=2)");
+    if (!trim(kv[1]).empty())
+      out[trim(kv[0])] = kv[1];
+  }
+  return std::nullopt;
+}
+
+http_response link_answer(const link_edit_result& result, link_file_kind kind,
+                          const std::string& name, const std::string& done) {
+  if (!result.ok())
+    return field_fail(result.status, form_field_of(kind, result.attribute), result.message, name);
+  auto msg = done;
+  for (const auto& w : result.warnings)
+    msg += "; warning: " + w;
+  return ok(msg, name);
+}
+
+const std::string& links_path(const context& c, link_file_kind kind) {
+  return kind == link_file_kind::db ? c.settings.db_links : c.settings.file_links;
+}
+
+std::string reload_note(link_file_kind kind) {
+  return kind == link_file_kind::db
+           ? " (workers read it at each attempt; the master checks workflows against it on its "
+             "next scan)"
+           : " (the master checks workflows against it on its next scan)";
+}
+
+/// add (POST /akkaflow/db-link, name in the form) and update (POST
+/// /akkaflow/db-link/NAME): akkaflow's DBLinkRequest / FileLinkRequest.
+http_response link_put(const context& c, link_file_kind kind, bool update) {
+  const auto& r = c.r;
+  if (auto bad = only_params(r, {}))
+    return *bad;
+  bool db = kind == link_file_kind::db;
+  std::vector<std::string> fields =
+    db ? std::vector<std::string>{"dbtype", "jdbcUrl", "username", "password", "desc",
+                                  "properties"}
+       : std::vector<std::string>{"fstype", "host", "port", "username", "password", "desc"};
+  if (!update)
+    fields.insert(fields.begin(), "name");
+  if (auto bad = only_form(r, fields))
+    return *bad;
+  auto name = update ? r.target : trim(param(r.form, "name"));
+  if (name.empty())
+    return field_fail(400, "name", "the link's name is missing or empty");
+  if (name.find_first_of("<>&\"'") != std::string::npos
+      || std::any_of(name.begin(), name.end(),
+                     [](unsigned char ch) { return ch < 0x20 || ch == 0x7f; }))
+    return field_fail(400, "name", "'" + name + "' holds a character a link name cannot have "
+                                                "(< > & \" ' or a control character)", name);
+  const char* type_field = db ? "dbtype" : "fstype";
+  auto type = form_value(r, type_field);
+  if (type) {
+    *type = trim(*type);
+    for (auto& ch : *type)
+      ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  }
+  if (!update && (!type || type->empty()))
+    return field_fail(400, type_field, "the link's type is missing", name);
+  if (type && db && !contains(supported_db_link_types(), *type))
+    return field_fail(400, type_field, "unknown type '" + *type + "' (expected "
+                                         + join(supported_db_link_types(), ", ") + ")", name);
+  if (type && !db && *type != "LOCAL" && *type != "HDFS")
+    return field_fail(400, type_field, "type '" + *type + "' is not served (expected LOCAL or "
+                                         "HDFS; cafflow's workers have no SFTP client: mount the "
+                                         "directory and add a LOCAL link)", name);
+  link_attributes attrs;
+  std::optional<std::map<std::string, std::string>> properties;
+  // akkaflow's forms always send a password: an empty one keeps where the
+  // link's password comes from (password-file, password-env) instead of
+  // clearing it.
+  auto password = form_value(r, "password");
+  if (password && password->empty())
+    password.reset();
+  if (db) {
+    auto url = form_value(r, "jdbcUrl");
+    if (!update && (!url || trim(*url).empty()))
+      return field_fail(400, "jdbcUrl", "the link's jdbc url is missing", name);
+    attrs = {{"type", type},
+             {"jdbc-url", url ? std::optional<std::string>(trim(*url)) : std::nullopt},
+             {"username", form_value(r, "username")},
+             {"password", password},
+             {"desc", form_value(r, "desc")}};
+    if (auto text = form_value(r, "properties")) {
+      properties.emplace();
+      if (auto bad = parse_properties(*text, *properties))
+        return *bad;
+    }
+  } else {
+    auto port = form_value(r, "port");
+    if (port) {
+      *port = trim(*port);
+      long long n = 0;
+      if (!port->empty() && (!parse_int(*port, n) || n < -1 || n > 65535))
+        return field_fail(400, "port", "'" + *port + "' is not a port number (-1 for LOCAL, as "
+                                       "akkaflow wrote it)", name);
+    }
+    auto host = form_value(r, "host");
+    if (host)
+      *host = trim(*host);
+    attrs = {{"type", type},         {"host", host},
+             {"port", port},         {"username", form_value(r, "username")},
+             {"password", password}, {"desc", form_value(r, "desc")}};
+  }
+  // akkaflow's add replaced a link of the same name; its update of an
+  // unknown name added it — cafflow's says it is unknown.
+  auto result = put_link(links_path(c, kind), kind, name, attrs, properties, update, true);
+  std::string what = db ? "db link '" : "file link '";
+  return link_answer(result, kind, name,
+                     (result.replaced ? "replaced " : "added ") + what + name + "' in "
+                       + links_path(c, kind) + reload_note(kind));
+}
+
+http_response link_del(const context& c, link_file_kind kind) {
+  if (auto bad = only_params(c.r, {}))
+    return *bad;
+  auto result = remove_link(links_path(c, kind), kind, c.r.target);
+  return link_answer(result, kind, c.r.target,
+                     std::string("deleted ") + (kind == link_file_kind::db ? "db" : "file")
+                       + " link '" + c.r.target + "' from " + links_path(c, kind)
+                       + reload_note(kind));
+}
+
+/// cafflow's reads of the links files (akkaflow read them from MySQL in its
+/// web UI): every link, or one; never a password.
+http_response link_list(const context& c, link_file_kind kind, bool one) {
+  if (auto bad = only_params(c.r, {}))
+    return *bad;
+  json data;
+  if (auto problem = list_links(links_path(c, kind), kind, one ? c.r.target : "", data))
+    return fail(500, *problem);
+  std::string word = kind == link_file_kind::db ? "db link" : "file link";
+  if (one) {
+    if (data.empty())
+      return field_fail(404, "", "no " + word + " named '" + c.r.target + "' in "
+                                   + links_path(c, kind), c.r.target);
+    return ok(word + " '" + c.r.target + "'", data.at(0));
+  }
+  return ok(std::to_string(data.size()) + " " + word + "(s) in " + links_path(c, kind),
+            std::move(data));
 }
 
 const std::vector<route_entry>& routes() {
@@ -612,25 +799,27 @@ const std::vector<route_entry>& routes() {
      [](const context& c) { return definition_check(c, "coordinator"); }},
     {"coors-form", "add", false, true,
      [](const context& c) { return definition_add(c, "coordinator"); }},
-    // /akkaflow/db-link[/NAME], /akkaflow/file-link[/NAME] (akkaflow 2.10+)
+    // /akkaflow/db-link[/NAME], /akkaflow/file-link[/NAME] (akkaflow 2.10+): the
+    // entries of conf/db_links.xml and conf/file_links.xml; list and get are cafflow's.
     {"db-links", "add", false, true,
-     refused("cafflow reads its db links from conf/db_links.xml (paths.db_links): add the "
-             "<link> there; the master reads the file again on its next scan")},
-    {"db-link", "update", false, false,
-     refused("cafflow reads its db links from conf/db_links.xml (paths.db_links): change the "
-             "<link> there; the master reads the file again on its next scan")},
-    {"db-link", "del", false, false,
-     refused("cafflow reads its db links from conf/db_links.xml (paths.db_links): remove the "
-             "<link> there; the master reads the file again on its next scan")},
+     [](const context& c) { return link_put(c, link_file_kind::db, false); }},
+    {"db-links", "list", true, false,
+     [](const context& c) { return link_list(c, link_file_kind::db, false); }},
+    {"db-link", "update", false, true,
+     [](const context& c) { return link_put(c, link_file_kind::db, true); }},
+    {"db-link", "del", false, false, [](const context& c) { return link_del(c, link_file_kind::db); }},
+    {"db-link", "get", true, false,
+     [](const context& c) { return link_list(c, link_file_kind::db, true); }},
     {"file-links", "add", false, true,
-     refused("cafflow reads its file links from conf/file_links.xml (paths.file_links), LOCAL "
-             "ones only: add the <link> there")},
-    {"file-link", "update", false, false,
-     refused("cafflow reads its file links from conf/file_links.xml (paths.file_links), LOCAL "
-             "ones only: change the <link> there")},
+     [](const context& c) { return link_put(c, link_file_kind::file, false); }},
+    {"file-links", "list", true, false,
+     [](const context& c) { return link_list(c, link_file_kind::file, false); }},
+    {"file-link", "update", false, true,
+     [](const context& c) { return link_put(c, link_file_kind::file, true); }},
     {"file-link", "del", false, false,
-     refused("cafflow reads its file links from conf/file_links.xml (paths.file_links): remove "
-             "the <link> there")},
+     [](const context& c) { return link_del(c, link_file_kind::file); }},
+    {"file-link", "get", true, false,
+     [](const context& c) { return link_list(c, link_file_kind::file, true); }},
     // /akkaflow/cluster
     {"cluster", "get", true, false, cluster_get},
     {"cluster", "shutdown", false, false, cluster_shutdown},
@@ -785,8 +974,10 @@ http_response handle_akkaflow(api_backend& backend, const http_request& request,
                                            : "GET, POST";
       auto resp = fail(405, "method " + method + " not allowed for action=" + r.action + "; use "
                               + allow
-                              + (entry->post_only ? " with the definition in the form field xml"
-                                                  : ""));
+                              + (!entry->post_only ? ""
+                                 : r.kind.find("link") != std::string::npos
+                                   ? " with the link's fields as a form body"
+                                   : " with the definition in the form field xml"));
       resp.headers.emplace_back("Allow", allow);
       return resp;
     }

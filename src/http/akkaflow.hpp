@@ -8,6 +8,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <string>
 
 #include "http/api.hpp"
@@ -22,16 +23,21 @@ struct akkaflow_settings {
   /// routes that write or remove definition files answer 501.
   std::string xmlconfig;
   /// conf/db_links.xml, for checking db-link names in submitted definitions
-  /// (empty = names are not checked).
+  /// (empty = names are not checked), and the file the db-link routes edit
+  /// (empty = they answer 501).
   std::string db_links;
-  /// conf/file_links.xml, for checking file-link names (empty = not checked).
+  /// conf/file_links.xml, for checking file-link names (empty = not
+  /// checked), and the file the file-link routes edit.
   std::string file_links;
   /// How long add and del wait for the master to load or unload the file
   /// before answering (the answer says when it has not yet).
   std::chrono::milliseconds load_wait{5000};
-  /// [http] allow_shutdown: cluster?action=shutdown stops the master;
+  /// [http] allow_shutdown: cluster?action=shutdown stops the cluster;
   /// false = it is refused with 403.
   bool allow_shutdown = false;
+  /// Called once the answer to an accepted cluster?action=shutdown is sent:
+  /// the http role stops too (null = it keeps running).
+  std::function<void()> on_cluster_stopped;
 };
 
 /// True when a (still percent-encoded) request path is an akkaflow route:
@@ -39,9 +45,10 @@ struct akkaflow_settings {
 bool is_akkaflow_path(const std::string& path);
 
 /// True when an akkaflow request only reads (a workflow's or the cluster's
-/// `action=get`, a coordinator's `get`, the waiting list, `today-trigger-left`,
-/// `check`); every other akkaflow request changes something, even on GET, and
-/// a malformed one counts as changing something.
+/// `action=get`, a coordinator's `get`, a db or file link's `get` and `list`,
+/// the waiting list, `today-trigger-left`, `check`); every other akkaflow
+/// request changes something, even on GET, and a malformed one counts as
+/// changing something.
 bool is_akkaflow_read(const http_request& request);
 
 /// Answers one akkaflow request. Never throws.

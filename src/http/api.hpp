@@ -61,6 +61,11 @@ struct http_response {
   /// Content-Length, the connection closes at the end), then calls this
   /// with the sink that takes the body. `body` is ignored.
   std::function<void(std::shared_ptr<http_sink>)> stream;
+  /// When set, the server closes the connection after this response and
+  /// calls this (on its own thread) once the response is written, or the
+  /// client has gone: e.g. the http role stops after answering akkaflow's
+  /// cluster?action=shutdown.
+  std::function<void()> after_sent;
 };
 
 /// What the API needs from the cluster. Implementations may block.

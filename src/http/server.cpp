@@ -172,6 +172,8 @@ struct answer {
   kind what = kind::full;
   /// For a stream's head: cleared by the reading thread when the connection closes.
   std::shared_ptr<std::atomic<bool>> alive;
+  /// A full answer's http_response::after_sent.
+  std::function<void()> after_sent;
 };
 
 /// The answers for the reading thread, and how to wake it. Shared with the
@@ -206,12 +208,12 @@ public:
   bool write(std::string bytes) override {
     if (!alive_->load())
       return false;
-    return hub_->post(answer{conn_, std::move(bytes), false, answer::kind::stream_data, {}});
+    return hub_->post(answer{conn_, std::move(bytes), false, answer::kind::stream_data, {}, {}});
   }
 
   void close() override {
     if (alive_->load())
-      hub_->post(answer{conn_, {}, true, answer::kind::stream_end, {}});
+      hub_->post(answer{conn_, {}, true, answer::kind::stream_end, {}, {}});
   }
 
   bool open() const override {
@@ -294,6 +296,8 @@ struct http_server::impl {
     bool authenticated = false;
     /// While streaming: cleared when the connection closes (the producer stops).
     std::shared_ptr<std::atomic<bool>> alive;
+    /// Called once the answer being written is out (or the connection closes).
+    std::function<void()> after_sent;
 
     explicit connection(request_limits limits) : reader(limits) {}
   };
@@ -363,6 +367,8 @@ struct http_server::impl {
       --lingering;
     if (it->second->alive)
       *it->second->alive = false;
+    if (auto done = std::move(it->second->after_sent))
+      done();
     ::epoll_ctl(epoll_fd, EPOLL_CTL_DEL, it->second->fd, nullptr);
     ::close(it->second->fd);
     conns.erase(it);
@@ -404,6 +410,10 @@ struct http_server::impl {
   /// The answer is out: the next request, or the end.
   bool written(connection& c) {
     auto now = clock::now();
+    if (auto done = std::move(c.after_sent)) {
+      c.after_sent = nullptr;
+      done();
+    }
     if (c.close_after) {
       if (lingering >= static_cast<std::size_t>(opts.max_connections)) {
         close_connection(c.id);
@@ -761,9 +771,13 @@ struct http_server::impl {
       auto* c = it == conns.end() ? nullptr : it->second.get();
       switch (a.what) {
         case answer::kind::full:
-          if (c != nullptr && c->state == conn_state::handling)
+          if (c != nullptr && c->state == conn_state::handling) {
+            c->after_sent = std::move(a.after_sent);
             send_answer(*c, std::move(a.bytes), a.close);
-          break; // else the client went away meanwhile
+          } else if (a.after_sent) {
+            a.after_sent(); // the client went away meanwhile
+          }
+          break;
         case answer::kind::stream_head:
           if (c == nullptr || c->state != conn_state::handling) {
             *a.alive = false;
@@ -871,18 +885,21 @@ struct http_server::impl {
       } catch (const std::exception& e) {
         r = error_response(500, std::string("internal error: ") + e.what());
       }
-      bool close = !j.keep_alive || r.stream;
+      bool close = !j.keep_alive || r.stream || r.after_sent;
       for (const auto& [name, value] : r.headers)
         close = close || (to_lower(name) == "connection" && to_lower(value) == "close");
       if (!r.stream || j.head_only) {
-        hub->post(answer{j.conn, serialize_response(r, !close, j.head_only), close,
-                         answer::kind::full, {}});
+        auto after = r.after_sent;
+        if (!hub->post(answer{j.conn, serialize_response(r, !close, j.head_only), close,
+                              answer::kind::full, {}, after})
+            && after)
+          after(); // the server stops: nobody will write it
         continue;
       }
       // The head first, then whatever the producer writes, in order.
       auto alive = std::make_shared<std::atomic<bool>>(true);
       if (!hub->post(answer{j.conn, serialize_response(r, false, false), false,
-                            answer::kind::stream_head, alive}))
+                            answer::kind::stream_head, alive, {}}))
         continue;
       try {
         r.stream(std::make_shared<server_sink>(hub, j.conn, alive));

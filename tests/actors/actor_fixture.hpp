@@ -54,6 +54,7 @@ inline worker_link_actor::behavior_type recording_worker(worker_link_actor::poin
       caf::anon_send(probe, atom::kill::value, id, attempt_key(instance, node, attempt));
     },
     [=](atom::ack, const std::string& key) { caf::anon_send(probe, atom::ack::value, id, key); },
+    [=](atom::shutdown) { caf::anon_send(probe, atom::shutdown::value, id); },
     [](atom::log, const std::string&, const std::string&, int, std::int64_t,
        std::int64_t) -> caf::result<log_chunk> { return log_chunk{}; },
   };

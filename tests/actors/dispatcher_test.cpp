@@ -396,6 +396,20 @@ TEST_CASE_FIXTURE(dispatcher_fixture, "a draining dispatcher places nothing, als
              [](caf::error& err) { FAIL(caf::to_string(err)); });
 }
 
+TEST_CASE_FIXTURE(dispatcher_fixture, "stopping the cluster tells every worker to stop before it answers") {
+  add_worker("w1", 2);
+  add_worker("w2", 1);
+  bool answered = false;
+  self->request(dispatcher, std::chrono::seconds(5), atom::shutdown::value)
+    .receive([&](atom::ok) { answered = true; }, [](caf::error& err) { FAIL(caf::to_string(err)); });
+  CHECK(answered);
+  std::set<std::string> told;
+  for (int i = 0; i < 2; ++i)
+    self->receive([&](atom::shutdown, const std::string& id) { told.insert(id); },
+                  caf::after(std::chrono::seconds(5)) >> [] { FAIL("a worker was not told"); });
+  CHECK(told == std::set<std::string>{"w1", "w2"});
+}
+
 TEST_CASE_FIXTURE(dispatcher_fixture, "a stopping worker gets no new attempts, another one does") {
   add_worker("w1", 2);
   self->send(dispatcher, atom::drain::value, std::string("w1"));

@@ -35,6 +35,7 @@ worker_link_actor::behavior_type instant_worker(worker_link_actor::pointer self,
     },
     [](atom::kill, const std::string&, const std::string&, int, std::uint64_t) {},
     [](atom::ack, const std::string&) {},
+    [](atom::shutdown) {},
     [](atom::log, const std::string&, const std::string&, int, std::int64_t,
        std::int64_t) -> caf::result<log_chunk> { return log_chunk{}; },
   };

@@ -450,14 +450,22 @@ TEST_CASE("akkaflow's definition routes and legacy routes and sbin/akka replayed
   CHECK_FALSE(std::filesystem::exists(c.dir("xmlconfig/coordinators/coor_up.xml")));
   akka(c, "/akkaflow/coor/coor_up?action=get", 404);
 
-  // akkaflow 2.10+: db links and file links are files in cafflow; instances stay.
+  // akkaflow 2.10+: db links and file links are the files conf/db_links.xml
+  // and conf/file_links.xml in cafflow (the next test case goes further).
+  // akkaflow's DBLink refused properties that are not a=1&b=2, so does cafflow.
+  auto bad_properties =
+    akka_post(c, "/akkaflow/db-link?action=add",
+              "name=l&dbtype=MYSQL&jdbcUrl=jdbc%3Amysql%3A%2F%2Fh%3A3306%2Fd&username=u&password=p"
+              "&desc=d&properties=%7B%7D",
+              400);
+  CHECK(bad_properties["data"]["field"] == "properties");
   akka_post(c, "/akkaflow/db-link?action=add",
             "name=l&dbtype=MYSQL&jdbcUrl=jdbc%3Amysql%3A%2F%2Fh%3A3306%2Fd&username=u&password=p"
-            "&desc=d&properties=%7B%7D",
-            501);
-  akka(c, "/akkaflow/db-link/l?action=del", 501);
-  akka_post(c, "/akkaflow/file-link?action=add", "name=f&fstype=LOCAL&host=h&port=-1", 501);
-  akka(c, "/akkaflow/file-link/f?action=update", 501);
+            "&desc=d&properties=useSSL%3Dfalse");
+  akka(c, "/akkaflow/db-link/l?action=del");
+  akka_post(c, "/akkaflow/file-link?action=add", "name=f&fstype=LOCAL&host=h&port=-1");
+  akka(c, "/akkaflow/file-link/f?action=update", 405); // a form body: POST
+  akka(c, "/akkaflow/file-link/f?action=del");
   // akkaflow 2.12's folder ids do not exist in cafflow: the path is asked for.
   auto numeric = akka(c, "/akkaflow/workflow?action=del-dir&id=3", 400);
   CHECK(numeric["msg"].get<std::string>().find("no numeric ids") != std::string::npos);
@@ -588,12 +596,82 @@ TEST_CASE("akkaflow coor trigger and instance del and del-dir and shutdown again
   //   curl -s -XGET "http://$host:$port/akkaflow/cluster?action=shutdown"
   CHECK(send(c, "GET", "/akkaflow/cluster?action=shutdown", "").status == 401);
   CHECK(c.master()->running());
+  CHECK(c.worker(0)->running());
+  CHECK(c.http()->running());
   auto stopping = akka(c, "/akkaflow/cluster?action=shutdown");
-  CHECK(stopping["msg"].get<std::string>().find("the master stops") != std::string::npos);
-  // It drains (nothing runs) and exits 0; the http server then has no master.
+  CHECK(stopping["msg"].get<std::string>().find("the cluster stops") != std::string::npos);
+  // As akkaflow's ShutdownCluster: every process of the cluster exits, with
+  // 0 — the master and its worker once drained (nothing runs), the http
+  // server after its answer.
   CHECK_MESSAGE(c.master()->wait(std::chrono::seconds(30)) == 0, c.logs());
-  CHECK(c.logs().find("stopping on request") != std::string::npos);
-  CHECK(wait_until([&] { return c.api("GET", "/api/v1/health").status == 503; }));
+  CHECK_MESSAGE(c.worker(0)->wait(std::chrono::seconds(30)) == 0, c.logs());
+  CHECK_MESSAGE(c.http()->wait(std::chrono::seconds(30)) == 0, c.logs());
+  auto logs = c.logs();
+  CHECK(logs.find("stopping the cluster on request") != std::string::npos);
+  CHECK(logs.find("stopping: the master stops the cluster") != std::string::npos);
+  CHECK(logs.find("the http server stops after its answer") != std::string::npos);
+  CHECK(send(c, "GET", "/api/v1/health", "").status == 0); // nobody listens
+}
+
+// akkaflow 2.10+'s db-link and file-link routes (the forms of its web UI;
+// akkaflow kept the links in MySQL): cafflow's links are conf/db_links.xml
+// and conf/file_links.xml, which the master and the workers read.
+TEST_CASE("akkaflow db-link and file-link routes edit the link files a cluster uses") {
+  cluster_options opts;
+  opts.extra_ini = "[http]\ntoken = " + token + "\n";
+  cluster c(opts);
+  write_file(c.dir("conf/db_links.xml"), "<db-links>\n  <!-- kept as it is -->\n</db-links>\n");
+  c.start();
+  auto db = c.dir("data/linked.db");
+  // curl -XPOST "http://$host:$port/akkaflow/db-link?action=add" -d "name=...&dbtype=...&..."
+  auto form = "name=local_db&dbtype=SQLITE&jdbcUrl=" + form_value("jdbc:sqlite:" + db)
+              + "&username=&password=&desc=" + form_value("made over HTTP") + "&properties=";
+  CHECK(send(c, "POST", "/akkaflow/db-link?action=add", "", form).status == 401);
+  auto added = akka_post(c, "/akkaflow/db-link?action=add", form);
+  CHECK(added["data"] == "local_db");
+  auto text = read_file(c.dir("conf/db_links.xml"));
+  CHECK(text.find("<!-- kept as it is -->") != std::string::npos);
+  CHECK(text.find("name=\"local_db\"") != std::string::npos);
+  // A workflow naming the new link loads and runs on the worker.
+  c.add_workflow("linked.xml",
+                 "<work-flow name=\"linked\"><start name=\"s\" to=\"q\"/><action name=\"q\">"
+                 "<sql db-link=\"local_db\">CREATE TABLE t (x INTEGER); INSERT INTO t VALUES (42)"
+                 "</sql><ok to=\"e\"/></action><end name=\"e\"/></work-flow>");
+  REQUIRE_MESSAGE(wait_until([&] { return version_of(c, "linked") > 0; }), c.logs());
+  auto id = akka(c, "/akkaflow/workflow/linked?action=run")["data"].get<std::string>();
+  CHECK_MESSAGE(c.wait_for(id)["status"] == "succeeded", c.logs());
+  // Reads: list and get, never a password.
+  auto list = akka(c, "/akkaflow/db-link?action=list");
+  REQUIRE(list["data"].size() == 1);
+  CHECK(list["data"][0]["desc"] == "made over HTTP");
+  CHECK(akka(c, "/akkaflow/db-link/local_db?action=get")["data"]["dbtype"] == "SQLITE");
+  // Bad input: a 4xx that names the form field; the file is unchanged.
+  auto bad = akka_post(c, "/akkaflow/db-link?action=add", "name=x&dbtype=MYSQL&jdbcUrl=nope", 400);
+  CHECK(bad["data"]["field"] == "jdbcUrl");
+  CHECK(read_file(c.dir("conf/db_links.xml")) == text);
+  // update, then del: the workflow that names it becomes invalid at the next scan.
+  auto updated = akka_post(c, "/akkaflow/db-link/local_db?action=update",
+                           "desc=" + form_value("changed"));
+  CHECK(updated["msg"].get<std::string>().find("replaced db link 'local_db'") != std::string::npos);
+  CHECK(akka(c, "/akkaflow/db-link/local_db?action=get")["data"]["desc"] == "changed");
+  akka(c, "/akkaflow/db-link/local_db?action=del");
+  CHECK(read_file(c.dir("conf/db_links.xml")) == "<db-links>\n  <!-- kept as it is -->\n</db-links>\n");
+  CHECK_MESSAGE(wait_until([&] {
+                  return c.get("/api/v1/xmlconfig").dump().find("unknown db-link 'local_db'")
+                         != std::string::npos;
+                }),
+                c.get("/api/v1/xmlconfig").dump());
+  akka(c, "/akkaflow/db-link/local_db?action=del", 404);
+  // file links: an HDFS link goes in (the workers reach it with hdfs.command).
+  auto hdfs = akka_post(c, "/akkaflow/file-link?action=add",
+                        "name=hadoop&fstype=HDFS&host=nn1&port=8020&username=etl&password=&desc=");
+  CHECK(hdfs["data"] == "hadoop");
+  auto sftp = akka_post(c, "/akkaflow/file-link?action=add",
+                        "name=s&fstype=SFTP&host=h&port=22&username=u&password=p&desc=", 400);
+  CHECK(sftp["data"]["field"] == "fstype");
+  CHECK(akka(c, "/akkaflow/file-link/hadoop?action=get")["data"]["host"] == "nn1");
+  akka(c, "/akkaflow/file-link/hadoop?action=del");
+  CHECK(akka(c, "/akkaflow/file-link?action=list")["data"] == json::array());
 }
 
 TEST_SUITE_END();

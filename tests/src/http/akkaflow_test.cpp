@@ -8,6 +8,8 @@
 
 #include "fixtures.hpp"
 #include "util/hash.hpp"
+#include "xml/db_links.hpp"
+#include "xml/file_links.hpp"
 #include "xml/workflow_parser.hpp"
 
 using namespace cafflow;
@@ -465,16 +467,173 @@ TEST_CASE("the waiting list has akkaflow's fields wfid and name") {
              "unknown query parameter 'x'");
 }
 
-TEST_CASE("what akkaflow kept in MySQL is refused with what to do instead") {
+/// A form body of several fields (each value percent-encoded).
+std::string fields(const std::vector<std::pair<std::string, std::string>>& items) {
+  std::string out;
+  for (const auto& [k, v] : items)
+    out += (out.empty() ? "" : "&") + form(k, v);
+  return out;
+}
+
+/// A "fail" answer of a link route: the status, the text, and the form field at fault.
+void check_link_fail(const http_response& r, int status, const std::string& text,
+                     const std::string& field) {
+  CAPTURE(r.body);
+  CHECK(r.status == status);
+  auto body = envelope_of(r);
+  CHECK(body["result"] == "fail");
+  CHECK(body["msg"].get<std::string>().find(text) != std::string::npos);
+  CHECK(body["data"]["field"] == field);
+}
+
+// akkaflow 2.10+: POST /akkaflow/db-link?action=add (form name, dbtype, jdbcUrl,
+// username, password, desc, properties), /akkaflow/db-link/NAME?action=update|del.
+TEST_CASE("db-link add and update and del edit conf/db_links.xml keeping the rest") {
   fake_backend b;
-  check_fail(call(b, "POST", "/akkaflow/db-link?action=add"), 501, "conf/db_links.xml");
-  check_fail(call(b, "GET", "/akkaflow/db-link/l?action=update"), 501, "conf/db_links.xml");
-  check_fail(call(b, "GET", "/akkaflow/db-link/l?action=del"), 501, "conf/db_links.xml");
-  check_fail(call(b, "POST", "/akkaflow/file-link?action=add"), 501, "conf/file_links.xml");
-  check_fail(call(b, "GET", "/akkaflow/file-link/f?action=del"), 501, "conf/file_links.xml");
-  auto left = call(b, "GET", "/akkaflow/workflows?action=today-trigger-left");
-  CHECK(left.status == 200);
-  CHECK(envelope_of(left)["data"] == json::object());
+  test::temp_dir dir;
+  akkaflow_settings settings;
+  settings.db_links = dir / "conf/db_links.xml";
+  const std::string original = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+                               "<db-links>\n"
+                               "  <!-- the warehouse: do not remove -->\n"
+                               "  <link name=\"dw\" type=\"SQLITE\" jdbc-url=\"jdbc:sqlite:dw.db\"/>\n"
+                               "</db-links>\n";
+  test::write_file(settings.db_links, original);
+  auto added = post(b, "/akkaflow/db-link?action=add",
+                    fields({{"name", "local_mysql"}, {"dbtype", "mysql"},
+                            {"jdbcUrl", "jdbc:mysql://127.0.0.1:3306/wf"}, {"username", "root"},
+                            {"password", "Se<cr>et&1"}, {"desc", "akkaflow's example"},
+                            {"properties", "useSSL=false&characterEncoding=utf8"}}),
+                    settings);
+  CAPTURE(added.body);
+  CHECK(added.status == 200);
+  CHECK(envelope_of(added)["result"] == "success");
+  CHECK(envelope_of(added)["data"] == "local_mysql");
+  CHECK(envelope_of(added)["msg"].get<std::string>().find("added db link 'local_mysql'")
+        != std::string::npos);
+  auto text = test::read_file(settings.db_links);
+  CHECK(text.find("<!-- the warehouse: do not remove -->") != std::string::npos);
+  CHECK(text.find("<?xml version=\"1.0\" encoding=\"UTF-8\"?>") == 0);
+  CHECK(text.find("  <link name=\"dw\" type=\"SQLITE\" jdbc-url=\"jdbc:sqlite:dw.db\"/>") != std::string::npos);
+  auto links = load_db_links(settings.db_links);
+  CAPTURE(text);
+  REQUIRE(links.find("local_mysql") != nullptr);
+  const auto& l = *links.find("local_mysql");
+  CHECK(l.type == "MYSQL");
+  CHECK(l.password == "Se<cr>et&1");
+  CHECK(l.desc == "akkaflow's example");
+  CHECK(l.properties == std::map<std::string, std::string>{{"useSSL", "false"},
+                                                           {"characterEncoding", "utf8"}});
+  CHECK(links.find("dw") != nullptr);
+  // list and get read the file, without passwords.
+  auto list = handle_akkaflow(b, request("GET", "/akkaflow/db-link?action=list"), settings);
+  CHECK(list.status == 200);
+  auto data = envelope_of(list)["data"];
+  REQUIRE(data.size() == 2);
+  CHECK(data[1]["name"] == "local_mysql");
+  CHECK(data[1]["jdbcUrl"] == "jdbc:mysql://127.0.0.1:3306/wf");
+  CHECK(data[1]["password"] == "value");
+  CHECK(list.body.find("Se<cr>et") == std::string::npos);
+  auto got = handle_akkaflow(b, request("GET", "/akkaflow/db-link/local_mysql?action=get"), settings);
+  CHECK(envelope_of(got)["data"]["dbtype"] == "MYSQL");
+  check_link_fail(handle_akkaflow(b, request("GET", "/akkaflow/db-link/nope?action=get"), settings),
+                  404, "no db link named 'nope'", "");
+  // update: the fields sent change, the password and properties stay.
+  auto updated = post(b, "/akkaflow/db-link/local_mysql?action=update",
+                      fields({{"jdbcUrl", "jdbc:mysql://db2:3307/wf"}, {"desc", "moved"}}),
+                      settings);
+  CAPTURE(updated.body);
+  CHECK(updated.status == 200);
+  links = load_db_links(settings.db_links);
+  CHECK(links.find("local_mysql")->jdbc_url == "jdbc:mysql://db2:3307/wf");
+  CHECK(links.find("local_mysql")->password == "Se<cr>et&1");
+  CHECK(links.find("local_mysql")->properties.size() == 2);
+  // Bad input: 4xx naming the field; the file stays as it was.
+  auto before = test::read_file(settings.db_links);
+  check_link_fail(post(b, "/akkaflow/db-link?action=add",
+                       fields({{"name", "x"}, {"dbtype", "MYSQL"}, {"jdbcUrl", "jdbc:mysql:/x"}}),
+                       settings),
+                  400, "is not like jdbc:mysql://host:port/database", "jdbcUrl");
+  check_link_fail(post(b, "/akkaflow/db-link?action=add",
+                       fields({{"name", "x"}, {"dbtype", "DB2"}, {"jdbcUrl", "jdbc:db2://h/x"}}),
+                       settings),
+                  400, "unknown type 'DB2'", "dbtype");
+  check_link_fail(post(b, "/akkaflow/db-link?action=add", fields({{"dbtype", "MYSQL"}}), settings),
+                  400, "the link's name is missing", "name");
+  check_link_fail(post(b, "/akkaflow/db-link?action=add",
+                       fields({{"name", "x"}, {"dbtype", "MYSQL"}, {"jdbcUrl", "jdbc:mysql://h:1/x"},
+                               {"properties", "useSSL"}}),
+                       settings),
+                  400, "'useSSL' is not NAME=VALUE", "properties");
+  check_link_fail(post(b, "/akkaflow/db-link?action=add", fields({{"name", "x"}, {"colour", "red"}}),
+                       settings),
+                  400, "unknown form field", "colour");
+  check_link_fail(post(b, "/akkaflow/db-link/ghost?action=update", fields({{"desc", "d"}}), settings),
+                  404, "no db link named 'ghost'", "name");
+  CHECK(test::read_file(settings.db_links) == before);
+  // An ORACLE link goes in, with the warning that it needs an ODBC driver.
+  auto oracle = post(b, "/akkaflow/db-link?action=add",
+                     fields({{"name", "ora"}, {"dbtype", "ORACLE"},
+                             {"jdbcUrl", "jdbc:oracle:thin:@db:1521:ORCL"}}),
+                     settings);
+  CHECK(oracle.status == 200);
+  CHECK(envelope_of(oracle)["msg"].get<std::string>().find("odbc.oracle_driver") != std::string::npos);
+  // del removes its line and nothing else.
+  auto removed = handle_akkaflow(b, request("GET", "/akkaflow/db-link/local_mysql?action=del"), settings);
+  CHECK(removed.status == 200);
+  auto del_again = handle_akkaflow(b, request("GET", "/akkaflow/db-link/local_mysql?action=del"), settings);
+  check_link_fail(del_again, 404, "no db link named 'local_mysql'", "name");
+  handle_akkaflow(b, request("GET", "/akkaflow/db-link/ora?action=del"), settings);
+  CHECK(test::read_file(settings.db_links) == original);
+  // update needs a form body: POST.
+  auto get_update = handle_akkaflow(b, request("GET", "/akkaflow/db-link/dw?action=update"), settings);
+  check_fail(get_update, 405, "use POST with the link's fields");
+}
+
+TEST_CASE("file-link add and update and del edit conf/file_links.xml") {
+  fake_backend b;
+  test::temp_dir dir;
+  akkaflow_settings settings;
+  settings.file_links = dir / "file_links.xml"; // not there yet: created
+  auto added = post(b, "/akkaflow/file-link?action=add",
+                    fields({{"name", "hadoop"}, {"fstype", "HDFS"}, {"host", "nn1"},
+                            {"port", "8020"}, {"username", "etl"}, {"password", ""},
+                            {"desc", "the cluster"}}),
+                    settings);
+  CAPTURE(added.body);
+  CHECK(added.status == 200);
+  CHECK(envelope_of(added)["msg"].get<std::string>().find("hdfs.command") != std::string::npos);
+  auto links = load_file_links(settings.file_links);
+  auto hadoop = links.resolve("hadoop");
+  REQUIRE(hadoop);
+  CHECK(hadoop->type == "HDFS");
+  CHECK(hadoop->port == 8020);
+  CHECK((std::filesystem::status(settings.file_links).permissions() & std::filesystem::perms::others_read)
+        == std::filesystem::perms::none);
+  check_link_fail(post(b, "/akkaflow/file-link?action=add",
+                       fields({{"name", "s"}, {"fstype", "SFTP"}, {"host", "h"}, {"port", "22"}}),
+                       settings),
+                  400, "type 'SFTP' is not served", "fstype");
+  check_link_fail(post(b, "/akkaflow/file-link/hadoop?action=update", fields({{"port", "80x"}}),
+                       settings),
+                  400, "'80x' is not a port number", "port");
+  check_link_fail(post(b, "/akkaflow/file-link?action=add",
+                       fields({{"name", "h2"}, {"fstype", "HDFS"}}), settings),
+                  400, "needs the namenode's 'host'", "host");
+  auto updated = post(b, "/akkaflow/file-link/hadoop?action=update", fields({{"host", "nn2"}}), settings);
+  CHECK(updated.status == 200);
+  CHECK(load_file_links(settings.file_links).resolve("hadoop")->host == "nn2");
+  auto list = call(b, "GET", "/akkaflow/file-link?action=list");
+  CHECK(envelope_of(list)["data"].size() == 0); // no file configured in these settings
+  auto listed = handle_akkaflow(b, request("GET", "/akkaflow/file-link?action=list"), settings);
+  REQUIRE(envelope_of(listed)["data"].size() == 1);
+  CHECK(envelope_of(listed)["data"][0]["fstype"] == "HDFS");
+  CHECK(handle_akkaflow(b, request("POST", "/akkaflow/file-link/hadoop?action=del"), settings).status
+        == 200);
+  CHECK_FALSE(load_file_links(settings.file_links).resolve("hadoop"));
+  // Without a file configured the edits answer 501.
+  check_link_fail(call(b, "GET", "/akkaflow/file-link/f?action=del"), 501,
+                  "no file links file is configured", "");
 }
 
 TEST_CASE("get answers the workflow with its coordinator") {
@@ -623,8 +782,16 @@ TEST_CASE("cluster shutdown is refused unless allow_shutdown is set") {
   auto r = handle_akkaflow(b, request("GET", "/akkaflow/cluster?action=shutdown"), settings);
   CHECK(r.status == 200);
   CHECK(envelope_of(r)["result"] == "success");
-  CHECK(envelope_of(r)["msg"].get<std::string>().find("the master stops") != std::string::npos);
+  CHECK(envelope_of(r)["msg"].get<std::string>().find("the cluster stops") != std::string::npos);
   CHECK(b.shutdowns == 1);
+  CHECK_FALSE(r.after_sent); // no hook set: nothing to stop after the answer
+  int stopped = 0;
+  settings.on_cluster_stopped = [&] { ++stopped; };
+  auto hooked = handle_akkaflow(b, request("GET", "/akkaflow/cluster?action=shutdown"), settings);
+  REQUIRE(hooked.after_sent);
+  hooked.after_sent();
+  CHECK(stopped == 1);
+  CHECK(b.shutdowns == 2);
   check_fail(handle_akkaflow(b, request("GET", "/akkaflow/cluster?action=shutdown&now=1"),
                              settings),
              400, "unknown query parameter 'now'");
@@ -633,7 +800,7 @@ TEST_CASE("cluster shutdown is refused unless allow_shutdown is set") {
   b.master_up = false;
   check_fail(handle_akkaflow(b, request("GET", "/akkaflow/cluster?action=shutdown"), settings),
              503, "not reachable");
-  CHECK(b.shutdowns == 1);
+  CHECK(b.shutdowns == 2);
 }
 
 TEST_CASE("malformed requests get a fail naming the problem") {
@@ -667,6 +834,9 @@ TEST_CASE("is_akkaflow_read holds only for the routes that read") {
   CHECK(is_akkaflow_read(request("GET", "/akkaflow/workflow/watting_instance/list")));
   CHECK(is_akkaflow_read(request("GET", "/akkaflow/workflows?action=today-trigger-left")));
   CHECK(is_akkaflow_read(request("GET", "/akkaflow/coor/c?action=get")));
+  CHECK(is_akkaflow_read(request("GET", "/akkaflow/db-link?action=list")));
+  CHECK(is_akkaflow_read(request("GET", "/akkaflow/file-link/f?action=get")));
+  CHECK_FALSE(is_akkaflow_read(request("GET", "/akkaflow/db-link/l?action=del")));
   CHECK_FALSE(is_akkaflow_read(request("GET", "/akkaflow/coor/c?action=del")));
   CHECK_FALSE(is_akkaflow_read(request("POST", "/akkaflow/workflow?action=add")));
   CHECK(is_akkaflow_read(request("GET", "/akkaflow/workflow/w?action=get")));

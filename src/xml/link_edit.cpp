@@ -1,0 +1,345 @@
+#include "xml/link_edit.hpp"
+
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <set>
+#include <sstream>
+
+#include <pugixml.hpp>
+
+#include "util/files.hpp"
+#include "util/strings.hpp"
+#include "xml/db_links.hpp"
+#include "xml/file_links.hpp"
+
+namespace cafflow {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+/// One change at a time in this process: two requests must not both read
+/// the old file and each write it without the other's link.
+std::mutex link_edit_mutex;
+
+const char* root_name(link_file_kind kind) {
+  return kind == link_file_kind::db ? "db-links" : "file-links";
+}
+
+const char* link_word(link_file_kind kind) {
+  return kind == link_file_kind::db ? "db link" : "file link";
+}
+
+link_edit_result edit_failure(int status, std::string message, std::string attribute = {}) {
+  link_edit_result r;
+  r.status = status;
+  r.message = std::move(message);
+  r.attribute = std::move(attribute);
+  return r;
+}
+
+/// The errors and warnings the file's parser reports for `text`, without
+/// their positions (which move when a link is added or removed).
+void link_file_diagnostics(link_file_kind kind, const std::string& text, const std::string& path,
+                           std::multiset<std::string>& errors,
+                           std::vector<std::string>* warnings = nullptr) {
+  auto diagnostics = kind == link_file_kind::db ? parse_db_links(text, path).diagnostics
+                                                : parse_file_links(text, path).diagnostics;
+  for (const auto& d : diagnostics) {
+    if (d.level == diagnostic::severity::error)
+      errors.insert(d.message);
+    else if (warnings != nullptr)
+      warnings->push_back(d.message);
+  }
+}
+
+/// The attribute an error message is about.
+std::string attribute_of(const std::string& message) {
+  for (const char* a : {"jdbc-url", "password", "port", "type", "host", "name"})
+    if (message.find(a) != std::string::npos)
+      return a;
+  return {};
+}
+
+/// The file's text, or an empty document of its kind when it does not exist.
+std::optional<std::string> read_link_file(const std::string& path, link_file_kind kind,
+                                          std::string& error) {
+  std::error_code err;
+  if (!fs::exists(path, err))
+    return "<" + std::string(root_name(kind)) + ">\n</" + root_name(kind) + ">\n";
+  auto text = read_file(path);
+  if (!text) {
+    error = text.error().message;
+    return std::nullopt;
+  }
+  return *text;
+}
+
+/// Writes `text` to a temporary file beside `path` and renames it over
+/// `path`, with the mode of the file it replaces (0600 for a new one: it
+/// may hold passwords).
+std::optional<std::string> replace_link_file(const std::string& path, const std::string& text) {
+  std::error_code err;
+  auto dir = fs::path(path).parent_path();
+  if (!dir.empty())
+    fs::create_directories(dir, err);
+  auto mode = fs::status(path, err).permissions();
+  bool existed = !err && fs::exists(path, err);
+  auto temp = (dir / ("." + fs::path(path).filename().string() + ".tmp")).string();
+  {
+    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
+    out << text;
+    out.flush();
+    if (!out)
+      return "cannot write " + temp;
+  }
+  fs::permissions(temp, existed ? mode : fs::perms::owner_read | fs::perms::owner_write, err);
+  fs::rename(temp, path, err);
+  if (err) {
+    fs::remove(temp, err);
+    return "cannot move the new file over " + path + ": " + err.message();
+  }
+  return std::nullopt;
+}
+
+/// The <link> named `name`, or an empty node.
+pugi::xml_node find_link_node(pugi::xml_node root, const std::string& name) {
+  for (auto child : root.children("link"))
+    if (trim(child.attribute("name").value()) == name)
+      return child;
+  return {};
+}
+
+/// The blank text before the first <link> (the file's indentation), or "\n  ".
+std::string link_indent(pugi::xml_node root) {
+  for (auto child : root.children("link")) {
+    auto before = child.previous_sibling();
+    if (before.type() == pugi::node_pcdata && trim(before.value()).empty())
+      return before.value();
+  }
+  return "\n  ";
+}
+
+/// Parses the file for a change; the error says why it cannot be changed.
+bool load_link_doc(pugi::xml_document& doc, const std::string& text, const std::string& path,
+                   link_file_kind kind, std::string& error) {
+  auto status =
+    doc.load_buffer(text.data(), text.size(), pugi::parse_full | pugi::parse_ws_pcdata);
+  if (!status) {
+    error = path + " is not well-formed XML (" + status.description()
+            + "); fix it by hand first";
+    return false;
+  }
+  if (std::string(doc.document_element().name()) != root_name(kind)) {
+    error = path + " has no <" + root_name(kind) + "> root element; fix it by hand first";
+    return false;
+  }
+  return true;
+}
+
+/// The new text of the file: what stood before and after the root element
+/// in `old_text` (declaration, comments, blank lines: pugixml drops the
+/// blanks outside the root), with the edited root between.
+std::string file_text(const std::string& old_text, const pugi::xml_document& doc,
+                      link_file_kind kind) {
+  auto root = doc.document_element();
+  std::ostringstream body;
+  root.print(body, "", pugi::format_raw);
+  // offset_debug() is the offset of the element's name, after its '<'.
+  auto name_at = root.offset_debug();
+  auto start = name_at > 0 ? static_cast<std::size_t>(name_at - 1) : old_text.size();
+  std::string prefix, suffix = "\n";
+  if (start < old_text.size() && old_text[start] == '<') {
+    prefix = old_text.substr(0, start);
+    auto close = old_text.rfind("</" + std::string(root_name(kind)));
+    auto end = close != std::string::npos ? old_text.find('>', close)
+                                          : old_text.find("/>", start);
+    if (end != std::string::npos)
+      suffix = old_text.substr(end + (close != std::string::npos ? 1 : 2));
+  }
+  return prefix + body.str() + suffix;
+}
+
+/// Writes the edited document when it brings no new error.
+link_edit_result commit_edit(const std::string& path, link_file_kind kind,
+                             const std::string& old_text, const pugi::xml_document& doc,
+                             const std::string& name) {
+  auto text = file_text(old_text, doc, kind);
+  std::multiset<std::string> before, after;
+  std::vector<std::string> warnings;
+  link_file_diagnostics(kind, old_text, path, before);
+  link_file_diagnostics(kind, text, path, after, &warnings);
+  for (const auto& e : after) {
+    if (before.count(e) >= after.count(e))
+      continue;
+    return edit_failure(400, e, attribute_of(e));
+  }
+  if (auto problem = replace_link_file(path, text))
+    return edit_failure(500, *problem);
+  link_edit_result r;
+  auto quoted = "'" + name + "'";
+  for (const auto& w : warnings)
+    if (w.find(quoted) != std::string::npos)
+      r.warnings.push_back(w);
+  return r;
+}
+
+} // namespace
+
+link_edit_result put_link(const std::string& path, link_file_kind kind, const std::string& name,
+                          const link_attributes& attributes,
+                          const std::optional<std::map<std::string, std::string>>& properties,
+                          bool must_exist, bool replace_existing) {
+  std::lock_guard<std::mutex> guard(link_edit_mutex);
+  if (path.empty())
+    return edit_failure(501, std::string("no ") + link_word(kind) + "s file is configured");
+  std::string error;
+  auto old_text = read_link_file(path, kind, error);
+  if (!old_text)
+    return edit_failure(500, error);
+  pugi::xml_document doc;
+  if (!load_link_doc(doc, *old_text, path, kind, error))
+    return edit_failure(409, error);
+  auto root = doc.document_element();
+  auto old = find_link_node(root, name);
+  if (!old && must_exist)
+    return edit_failure(404, std::string("no ") + link_word(kind) + " named '" + name + "' in "
+                               + path + " (add it with action=add)",
+                        "name");
+  if (old && !replace_existing)
+    return edit_failure(409, std::string("a ") + link_word(kind) + " named '" + name
+                               + "' is already in " + path,
+                        "name");
+  pugi::xml_node link;
+  if (old) {
+    link = root.insert_child_after("link", old);
+  } else {
+    // Before the blank text that ends the root, with the file's indentation.
+    auto indent = link_indent(root);
+    auto last = root.last_child();
+    if (last.type() == pugi::node_pcdata && trim(last.value()).empty()) {
+      root.insert_child_before(pugi::node_pcdata, last).set_value(indent.c_str());
+      link = root.insert_child_before("link", last);
+    } else {
+      root.append_child(pugi::node_pcdata).set_value(indent.c_str());
+      link = root.append_child("link");
+      root.append_child(pugi::node_pcdata).set_value("\n");
+    }
+  }
+  link.append_attribute("name").set_value(name.c_str());
+  for (const auto& [attr, value] : attributes) {
+    if (value) {
+      if (!value->empty())
+        link.append_attribute(attr.c_str()).set_value(value->c_str());
+    } else if (old && old.attribute(attr.c_str())) {
+      link.append_attribute(attr.c_str()).set_value(old.attribute(attr.c_str()).value());
+    }
+  }
+  // password-file / password-env of the old link stay unless a password is given.
+  bool password_given = false;
+  for (const auto& [attr, value] : attributes)
+    password_given = password_given || (attr == "password" && value);
+  if (old && !password_given)
+    for (const char* a : {"password-file", "password-env"})
+      if (old.attribute(a))
+        link.append_attribute(a).set_value(old.attribute(a).value());
+  if (kind == link_file_kind::db) {
+    if (properties) {
+      if (!properties->empty()) {
+        auto props = link.append_child("properties");
+        for (const auto& [k, v] : *properties) {
+          auto p = props.append_child("property");
+          p.append_attribute("name").set_value(k.c_str());
+          p.text().set(v.c_str());
+        }
+      }
+    } else if (old) {
+      for (auto child : old.children())
+        link.append_copy(child);
+    }
+  }
+  bool replaced = static_cast<bool>(old);
+  if (old)
+    root.remove_child(old);
+  auto r = commit_edit(path, kind, *old_text, doc, name);
+  r.replaced = replaced;
+  return r;
+}
+
+link_edit_result remove_link(const std::string& path, link_file_kind kind,
+                             const std::string& name) {
+  std::lock_guard<std::mutex> guard(link_edit_mutex);
+  if (path.empty())
+    return edit_failure(501, std::string("no ") + link_word(kind) + "s file is configured");
+  std::error_code err;
+  if (!fs::exists(path, err))
+    return edit_failure(404, std::string("no ") + link_word(kind) + " named '" + name + "': "
+                               + path + " does not exist",
+                        "name");
+  std::string error;
+  auto old_text = read_link_file(path, kind, error);
+  if (!old_text)
+    return edit_failure(500, error);
+  pugi::xml_document doc;
+  if (!load_link_doc(doc, *old_text, path, kind, error))
+    return edit_failure(409, error);
+  auto root = doc.document_element();
+  auto link = find_link_node(root, name);
+  if (!link)
+    return edit_failure(404, std::string("no ") + link_word(kind) + " named '" + name + "' in "
+                               + path,
+                        "name");
+  // Its line goes with it: the blank text before it.
+  auto before = link.previous_sibling();
+  if (before.type() == pugi::node_pcdata && trim(before.value()).empty())
+    root.remove_child(before);
+  root.remove_child(link);
+  return commit_edit(path, kind, *old_text, doc, name);
+}
+
+std::optional<std::string> list_links(const std::string& path, link_file_kind kind,
+                                      const std::string& only, nlohmann::ordered_json& out) {
+  out = nlohmann::ordered_json::array();
+  std::error_code err;
+  if (path.empty() || !fs::exists(path, err))
+    return std::nullopt;
+  auto text = read_file(path);
+  if (!text)
+    return text.error().message;
+  pugi::xml_document doc;
+  std::string error;
+  if (!load_link_doc(doc, *text, path, kind, error))
+    return error;
+  for (auto link : doc.document_element().children("link")) {
+    std::string name = trim(link.attribute("name").value());
+    if (!only.empty() && name != only)
+      continue;
+    auto value = [&](const char* a) { return std::string(link.attribute(a).value()); };
+    std::string password = link.attribute("password")        ? "value"
+                           : link.attribute("password-file") ? "file"
+                           : link.attribute("password-env")  ? "env"
+                                                             : "";
+    nlohmann::ordered_json item;
+    if (kind == link_file_kind::db) {
+      nlohmann::ordered_json props = nlohmann::ordered_json::object();
+      for (auto p : link.child("properties").children("property"))
+        props[p.attribute("name").value()] = p.attribute("value")
+                                                ? std::string(p.attribute("value").value())
+                                                : trim(p.text().get());
+      item = {{"name", name},         {"dbtype", trim(value("type"))},
+              {"jdbcUrl", trim(value("jdbc-url"))},
+              {"username", value("username")}, {"desc", value("desc")},
+              {"properties", props},  {"password", password}};
+    } else {
+      item = {{"name", name},         {"fstype", trim(value("type"))},
+              {"host", trim(value("host"))}, {"port", trim(value("port"))},
+              {"username", value("username")}, {"desc", value("desc")},
+              {"password", password}};
+    }
+    out.push_back(std::move(item));
+  }
+  return std::nullopt;
+}
+
+} // namespace cafflow
