@@ -234,10 +234,11 @@ constexpr const char* hive_driver = "Hive";
 } // namespace odbc
 
 /// [hdfs] — HDFS ends of a transfer (akkaflow's hdfs:// paths and HDFS file
-/// links) go through the Hadoop client on the worker.
+/// links) and file-monitors on HDFS links go through the Hadoop client on the
+/// worker.
 namespace hdfs {
 /// The Hadoop client command (a name on PATH or a path): cafflow runs
-/// `<command> dfs -get/-put/-rm ...`.
+/// `<command> dfs -get/-put -f/-mkdir -p/-ls ...`.
 constexpr const char* command = "hdfs";
 } // namespace hdfs
 

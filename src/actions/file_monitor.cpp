@@ -1,16 +1,19 @@
 // <file-monitor>: counts and sizes the files matching a pattern on the
-// worker's file system (time expressions expanded by the master), lists what
-// matched in the task log; with recheck-interval, looks again and fails when
-// the files are still changing.
+// worker's file system (time expressions expanded by the master), or on HDFS
+// through the worker's Hadoop client (`hdfs dfs -ls PATTERN`, an HDFS
+// file-link), lists what matched in the task log; with recheck-interval,
+// looks again and fails when the files are still changing.
 #include <glob.h>
 #include <sys/stat.h>
 
 #include <filesystem>
 #include <map>
 #include <regex>
+#include <sstream>
 
 #include "actions/exec.hpp"
 #include "actions/kinds.hpp"
+#include "util/strings.hpp"
 
 namespace cafflow {
 
@@ -68,6 +71,37 @@ std::map<std::string, std::int64_t> watched(const std::string& dir, const std::s
   return files;
 }
 
+/// The regular files `hdfs dfs -ls PATTERN` lists, with their sizes: lines
+/// "-rw-r--r--  3 owner group SIZE DATE TIME PATH" (directories, "Found N
+/// items" and blank lines left out). No match is no file.
+std::map<std::string, std::int64_t> hdfs_matching(exec_context& ctx, const nlohmann::json& where,
+                                                  const std::string& pattern) {
+  int status = 0;
+  auto output = run_hdfs(ctx, where, {"-ls", pattern}, &status);
+  std::map<std::string, std::int64_t> files;
+  if (status != 0) {
+    if (output.find("No such file or directory") != std::string::npos)
+      return files;
+    auto last = trim(output.substr(output.rfind('\n', output.size() - 2) + 1));
+    throw std::runtime_error("hdfs dfs -ls " + pattern + " failed (exit status "
+                             + std::to_string(status) + (last.empty() ? ")" : "): " + last));
+  }
+  for (const auto& line : split(output, '\n')) {
+    std::istringstream in(line);
+    std::string perms, replicas, owner, group, size, date, time;
+    if (!(in >> perms >> replicas >> owner >> group >> size >> date >> time) || perms.empty()
+        || perms[0] != '-')
+      continue;
+    std::string path;
+    std::getline(in, path);
+    path = trim(path);
+    long long bytes = 0;
+    if (!path.empty() && parse_int(size, bytes))
+      files.emplace(path, bytes);
+  }
+  return files;
+}
+
 } // namespace
 
 std::string resolve_worker_path(const exec_context& ctx, const std::string& path) {
@@ -104,6 +138,8 @@ action_kind file_monitor_kind() {
         return dir.error();
       doc["dir"] = *dir;
     }
+    if (m.hdfs)
+      doc["hdfs"] = {{"default_fs", m.hdfs->default_fs}, {"user", m.hdfs->user}};
     if (m.size_warn_only) {
       doc["size_warn_only"] = true;
       doc["warn_to"] = ctx.wf->mail_receivers;
@@ -127,8 +163,16 @@ void file_monitor_runner(exec_context& ctx) {
   if (!dir.empty())
     dir = resolve_worker_path(ctx, dir);
   auto name = ctx.spec.at("pattern").get<std::string>();
-  auto pattern = dir.empty() ? resolve_worker_path(ctx, name) : dir + "/" + name;
-  auto list = [&] { return dir.empty() ? matching(pattern) : watched(dir, name); };
+  bool on_hdfs = ctx.spec.contains("hdfs") && ctx.spec["hdfs"].is_object();
+  // An HDFS pattern is the link's path, not one of this worker's.
+  auto pattern = on_hdfs       ? name
+                 : dir.empty() ? resolve_worker_path(ctx, name)
+                               : dir + "/" + name;
+  auto list = [&] {
+    return on_hdfs       ? hdfs_matching(ctx, ctx.spec["hdfs"], pattern)
+           : dir.empty() ? matching(pattern)
+                         : watched(dir, name);
+  };
   auto min_num = ctx.spec.value("min_num", 1);
   auto min_size = ctx.spec.value("min_each_size", std::int64_t{0});
   auto recheck = ctx.spec.value("recheck_interval_s", 0);

@@ -79,6 +79,14 @@ namespace cafflow {
 /// A path on the worker: relative ones resolve against its paths.home.
 std::string resolve_worker_path(const exec_context& ctx, const std::string& path);
 
+/// Runs the worker's Hadoop client, `<[hdfs] command> dfs [-D fs.defaultFS=...]
+/// ARGS`, for an HDFS location `where` ({"default_fs", "user"}: the user as
+/// HADOOP_USER_NAME), each line it prints in the task log; answers what it
+/// printed. Throws naming the command when it is missing, and when it fails
+/// unless `status` is given (then its exit status is stored there).
+std::string run_hdfs(exec_context& ctx, const nlohmann::json& where,
+                     const std::vector<std::string>& args, int* status = nullptr);
+
 } // namespace cafflow
 
 namespace cafflow {

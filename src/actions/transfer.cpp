@@ -600,101 +600,6 @@ void read_file_source(exec_context& ctx, const nlohmann::json& source, row_sink&
 
 // -- HDFS ends ---------------------------------------------------------------------
 
-/// `command` found as the shell would: a path, or a name on PATH.
-std::string find_executable(const std::string& command) {
-  if (command.find('/') != std::string::npos)
-    return ::access(command.c_str(), X_OK) == 0 ? command : std::string{};
-  const char* path = std::getenv("PATH");
-  for (const auto& dir : split(path != nullptr ? path : "/usr/bin:/bin", ':')) {
-    auto candidate = (std::filesystem::path(dir.empty() ? "." : dir) / command).string();
-    if (::access(candidate.c_str(), X_OK) == 0 && !std::filesystem::is_directory(candidate))
-      return candidate;
-  }
-  return {};
-}
-
-/// Runs the worker's Hadoop client, `<hdfs.command> dfs [-D fs.defaultFS=...] ARGS`,
-/// as the end's user (HADOOP_USER_NAME), each line it prints in the task log.
-/// Throws naming the command when it is missing or fails.
-void run_hdfs(exec_context& ctx, const nlohmann::json& end, const std::vector<std::string>& args) {
-  auto command = ctx.site.hdfs_command.empty() ? std::string(defaults::hdfs::command)
-                                               : ctx.site.hdfs_command;
-  auto program = find_executable(command);
-  if (program.empty())
-    throw std::runtime_error("the Hadoop client '" + command + "' is not "
-                             + (command.find('/') != std::string::npos
-                                  ? std::string("an executable file")
-                                  : "on this worker's PATH")
-                             + ": install a Hadoop client on the worker, or set [hdfs] command "
-                               "in cafflow.ini to its path (hdfs.command)");
-  const auto& where = end.at("hdfs");
-  std::vector<std::string> argv{program, "dfs"};
-  auto default_fs = where.value("default_fs", std::string{});
-  if (!default_fs.empty()) {
-    argv.push_back("-D");
-    argv.push_back("fs.defaultFS=" + default_fs);
-  }
-  argv.insert(argv.end(), args.begin(), args.end());
-  std::string shown = command;
-  for (std::size_t i = 1; i < argv.size(); ++i)
-    shown += " " + argv[i];
-  ctx.log("hdfs: " + shown);
-  auto user = where.value("user", std::string{});
-  int fds[2];
-  if (::pipe(fds) != 0)
-    throw std::runtime_error("cannot create a pipe for " + command);
-  pid_t pid = ::fork();
-  if (pid < 0)
-    throw std::runtime_error("cannot start " + command);
-  if (pid == 0) {
-    ::dup2(fds[1], 1);
-    ::dup2(fds[1], 2);
-    ::close(fds[0]);
-    ::close(fds[1]);
-    if (!user.empty())
-      ::setenv("HADOOP_USER_NAME", user.c_str(), 1);
-    std::vector<char*> cargv;
-    for (auto& a : argv)
-      cargv.push_back(a.data());
-    cargv.push_back(nullptr);
-    ::execv(program.c_str(), cargv.data());
-    std::string why = "cannot run " + program + ": " + std::strerror(errno) + "\n";
-    (void) !::write(2, why.data(), why.size());
-    ::_exit(127);
-  }
-  ::close(fds[1]);
-  std::string output, last;
-  char buffer[4096];
-  ssize_t n;
-  auto flush_lines = [&](bool all) {
-    std::size_t at;
-    while ((at = output.find('\n')) != std::string::npos || (all && !output.empty())) {
-      auto line = output.substr(0, at);
-      output.erase(0, at == std::string::npos ? output.size() : at + 1);
-      if (!trim(line).empty()) {
-        ctx.log("hdfs: " + line);
-        last = trim(line);
-      }
-    }
-  };
-  while ((n = ::read(fds[0], buffer, sizeof buffer)) > 0 || (n < 0 && errno == EINTR))
-    if (n > 0) {
-      output.append(buffer, static_cast<std::size_t>(n));
-      flush_lines(false);
-    }
-  flush_lines(true);
-  ::close(fds[0]);
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  ctx.cancel->check();
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-    throw std::runtime_error(shown + " failed (exit status "
-                             + std::to_string(WIFEXITED(status) ? WEXITSTATUS(status)
-                                                                : 128 + WTERMSIG(status))
-                             + (last.empty() ? std::string(")") : "): " + last));
-}
-
 bool on_hdfs(const nlohmann::json& end) {
   return end.contains("hdfs") && end["hdfs"].is_object();
 }
@@ -785,6 +690,112 @@ action_kind transfer_kind() {
 
 #ifdef CAFFLOW_EXEC
 
+// -- the Hadoop client (also a file-monitor's, src/actions/file_monitor.cpp) --------
+
+namespace {
+
+/// `command` found as the shell would: a path, or a name on PATH.
+std::string find_executable(const std::string& command) {
+  if (command.find('/') != std::string::npos)
+    return ::access(command.c_str(), X_OK) == 0 ? command : std::string{};
+  const char* path = std::getenv("PATH");
+  for (const auto& dir : split(path != nullptr ? path : "/usr/bin:/bin", ':')) {
+    auto candidate = (std::filesystem::path(dir.empty() ? "." : dir) / command).string();
+    if (::access(candidate.c_str(), X_OK) == 0 && !std::filesystem::is_directory(candidate))
+      return candidate;
+  }
+  return {};
+}
+
+} // namespace
+
+std::string run_hdfs(exec_context& ctx, const nlohmann::json& where,
+                     const std::vector<std::string>& args, int* status_out) {
+  auto command = ctx.site.hdfs_command.empty() ? std::string(defaults::hdfs::command)
+                                               : ctx.site.hdfs_command;
+  auto program = find_executable(command);
+  if (program.empty())
+    throw std::runtime_error("the Hadoop client '" + command + "' is not "
+                             + (command.find('/') != std::string::npos
+                                  ? std::string("an executable file")
+                                  : "on this worker's PATH")
+                             + ": install a Hadoop client on the worker, or set [hdfs] command "
+                               "in cafflow.ini to its path (hdfs.command)");
+  std::vector<std::string> argv{program, "dfs"};
+  auto default_fs = where.value("default_fs", std::string{});
+  if (!default_fs.empty()) {
+    argv.push_back("-D");
+    argv.push_back("fs.defaultFS=" + default_fs);
+  }
+  argv.insert(argv.end(), args.begin(), args.end());
+  std::string shown = command;
+  for (std::size_t i = 1; i < argv.size(); ++i)
+    shown += " " + argv[i];
+  ctx.log("hdfs: " + shown);
+  auto user = where.value("user", std::string{});
+  int fds[2];
+  if (::pipe(fds) != 0)
+    throw std::runtime_error("cannot create a pipe for " + command);
+  pid_t pid = ::fork();
+  if (pid < 0)
+    throw std::runtime_error("cannot start " + command);
+  if (pid == 0) {
+    ::dup2(fds[1], 1);
+    ::dup2(fds[1], 2);
+    ::close(fds[0]);
+    ::close(fds[1]);
+    if (!user.empty())
+      ::setenv("HADOOP_USER_NAME", user.c_str(), 1);
+    std::vector<char*> cargv;
+    for (auto& a : argv)
+      cargv.push_back(a.data());
+    cargv.push_back(nullptr);
+    ::execv(program.c_str(), cargv.data());
+    std::string why = "cannot run " + program + ": " + std::strerror(errno) + "\n";
+    (void) !::write(2, why.data(), why.size());
+    ::_exit(127);
+  }
+  ::close(fds[1]);
+  std::string output, printed, last;
+  char buffer[4096];
+  ssize_t n;
+  auto flush_lines = [&](bool all) {
+    std::size_t at;
+    while ((at = output.find('\n')) != std::string::npos || (all && !output.empty())) {
+      auto line = output.substr(0, at);
+      output.erase(0, at == std::string::npos ? output.size() : at + 1);
+      printed += line + "\n";
+      if (!trim(line).empty()) {
+        ctx.log("hdfs: " + line);
+        last = trim(line);
+      }
+    }
+  };
+  while ((n = ::read(fds[0], buffer, sizeof buffer)) > 0 || (n < 0 && errno == EINTR))
+    if (n > 0) {
+      output.append(buffer, static_cast<std::size_t>(n));
+      flush_lines(false);
+    }
+  flush_lines(true);
+  ::close(fds[0]);
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  ctx.cancel->check();
+  int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  if (status_out != nullptr)
+    *status_out = code;
+  else if (code != 0)
+    throw std::runtime_error(shown + " failed (exit status " + std::to_string(code)
+                             + (last.empty() ? std::string(")") : "): " + last));
+  return printed;
+}
+
+
+#endif // CAFFLOW_EXEC
+
+#ifdef CAFFLOW_EXEC
+
 void transfer_runner(exec_context& ctx) {
   const auto& source = ctx.spec.at("source");
   const auto& target = ctx.spec.at("target");
@@ -816,7 +827,7 @@ void transfer_runner(exec_context& ctx) {
       auto hdfs_path = source.at("content").get<std::string>();
       auto local = source;
       local["content"] = hdfs_local_copy(ctx, hdfs_path, "source");
-      run_hdfs(ctx, source, {"-get", hdfs_path, local["content"].get<std::string>()});
+      run_hdfs(ctx, source.at("hdfs"), {"-get", hdfs_path, local["content"].get<std::string>()});
       read_file_source(ctx, local, *sink, done);
     } else {
       read_file_source(ctx, source, *sink, done);
@@ -831,8 +842,8 @@ void transfer_runner(exec_context& ctx) {
                   || (scheme != std::string::npos
                       && parent.find('/', scheme + 3) == std::string::npos);
       if (!root)
-        run_hdfs(ctx, target, {"-mkdir", "-p", parent});
-      run_hdfs(ctx, target, {"-put", "-f", local_target.at("path").get<std::string>(),
+        run_hdfs(ctx, target.at("hdfs"), {"-mkdir", "-p", parent});
+      run_hdfs(ctx, target.at("hdfs"), {"-put", "-f", local_target.at("path").get<std::string>(),
                              hdfs_target_path});
     }
     if (target.value("type", "") != "DB")

@@ -413,7 +413,8 @@ std::vector<key_def> make_key_defs() {
       driver_key([](config& c) -> std::string& { return c.odbc.hive_driver; }));
   // [hdfs]
   add("hdfs", "command", d::hdfs::command,
-      "the Hadoop client the workers run for HDFS ends of a transfer (<command> dfs -get/-put)",
+      "the Hadoop client the workers run for HDFS ends of a transfer and file-monitors on HDFS "
+      "links (<command> dfs -get/-put/-ls)",
       [](config& cfg, const std::string& v) -> std::string {
         if (trim(v).empty())
           return "must not be empty";

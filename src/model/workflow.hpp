@@ -163,6 +163,9 @@ struct file_monitor_action {
   bool size_warn_only = false;
   std::string warn_msg;
   int recheck_interval_s = 10;
+  /// The pattern is on HDFS (an HDFS file-link, akkaflow 2.12): listed with
+  /// the worker's Hadoop client.
+  std::optional<hdfs_location> hdfs;
 };
 
 /// An `<attachment>` of an email: a file on the worker, or a query's result as CSV.

@@ -1099,12 +1099,17 @@ private:
          if (!once(c, file_seen))
            return;
          attrs(c, {"min-num", "min-each-size", "num-threshold", "size-threshold", "file-link"});
-         if (auto link = check_file_link(c); link && link->type == "HDFS")
-           error(attr_pos(c, "file-link"),
-                 "attribute 'file-link': '" + link->name + "' is an HDFS link; a file-monitor "
-                 "counts files on the worker's own file system only (a transfer reads and writes "
-                 "HDFS through the Hadoop client): mount HDFS on the workers (NFS gateway, "
-                 "fuse-dfs) and name a LOCAL link, or count with 'hdfs dfs -count' in a script");
+         if (auto link = check_file_link(c); link && link->type == "HDFS") {
+           // akkaflow 2.12: the files are listed on the link's HDFS.
+           hdfs_location where;
+           where.default_fs = "hdfs://" + link->host
+                              + (link->port > 0 ? ":" + std::to_string(link->port) : "");
+           where.user = link->username;
+           result.hdfs = where;
+           warning(attr_pos(c, "file-link"),
+                   "<file> is on HDFS: the worker that runs it needs the Hadoop client named by "
+                   "hdfs.command in cafflow.ini");
+         }
          get_int(c, "min-num", result.min_num, 0, 100000000);
          get_int(c, "num-threshold", result.min_num, 0, 100000000);
          get_size(c, "min-each-size", result.min_each_size);

@@ -1,12 +1,13 @@
 // HDFS ends of a transfer (akkaflow 2.8's type="HDFS", 2.8.7 ... 2.9's
-// hdfs:// paths, 2.12's HDFS file links), run as a worker runs them.
+// hdfs:// paths, 2.12's HDFS file links) and a file-monitor on an HDFS file
+// link, run as a worker runs them.
 //
 // Real Hadoop is not packaged in Debian, so these tests put a stand-in
 // `hdfs` script on the task's PATH: it records every argv (and
 // HADOOP_USER_NAME) it is run with and acts on a local directory as if it
 // were HDFS. What they check is the commands cafflow issues (hdfs dfs -get,
-// -mkdir -p, -put -f, with -D fs.defaultFS of a file link) and what it does
-// with their results and failures — not Hadoop itself.
+// -mkdir -p, -put -f, -ls, with -D fs.defaultFS of a file link) and what it
+// does with their results and failures — not Hadoop itself.
 #include <filesystem>
 
 #include "action_harness.hpp"
@@ -43,6 +44,14 @@ case "$cmd" in
         [ -e "$2" ] && { echo "get: \`$2': File exists" >&2; exit 1; }
         cp "$src" "$2" ;;
   -mkdir) [ "$1" = -p ] && shift; mkdir -p "$(map "$1")" ;;
+  -ls) found=0
+       for f in $(map "$1"); do
+         [ -e "$f" ] || continue
+         found=1
+         if [ -d "$f" ]; then kind=d; else kind=-; fi
+         echo "${kind}rw-r--r--   3 etl supergroup $(wc -c < "$f" 2>/dev/null || echo 0) 2026-09-21 10:00 /${f#$root/}"
+       done
+       [ $found = 1 ] || { echo "ls: \`$1': No such file or directory" >&2; exit 1; } ;;
   -put) [ "$1" = -f ] && shift; dst=$(map "$2")
         [ -d "$(dirname "$dst")" ] || { echo "put: \`$2': No such file or directory" >&2; exit 1; }
         cp "$1" "$dst" ;;
@@ -87,7 +96,7 @@ TEST_CASE("hdfs paths are fetched with dfs -get and written with dfs -put -f") {
   CHECK(dump.log.find("hdfs: hdfs dfs -put -f") != std::string::npos);
 }
 
-TEST_CASE("an HDFS file link sets fs.defaultFS and the user and a 2.8 HDFS end reads its path") {
+TEST_CASE("an HDFS file link sets fs.defaultFS and the user for transfers and file-monitors") {
   hdfs_runner r;
   r.file_links = R"(<file-links><link name="hadoop" type="HDFS" host="nn1" port="8020" username="etl"/></file-links>)";
   write_file(r.dir / "hdfs-root/user/etl/in.txt", "a|1\nb|2\n");
@@ -108,10 +117,21 @@ TEST_CASE("an HDFS file link sets fs.defaultFS and the user and a 2.8 HDFS end r
   CAPTURE(legacy.log);
   REQUIRE(legacy.exit_code == 0);
   CHECK(read_file(r.dir / "local.txt") == "a,1\nb,2\n");
-  // A file-monitor cannot count files on HDFS: refused at the attribute.
-  auto monitor = r.load_errors(R"(<file-monitor><file file-link="hadoop">/x/*.txt</file></file-monitor>)");
-  CHECK(monitor.find("error: attribute 'file-link': 'hadoop' is an HDFS link; a file-monitor")
+  // A file-monitor on an HDFS link lists the files with hdfs dfs -ls.
+  const std::string monitor = R"(<file-monitor recheck-interval="0"><file file-link="hadoop" min-num="2" min-each-size="4">/warehouse/*.txt</file></file-monitor>)";
+  CHECK(r.load_errors(monitor).find("warning: <file> is on HDFS") != std::string::npos);
+  write_file(r.dir / "hdfs-root/warehouse/more.txt", "c|3\n");
+  auto counted = r.run(monitor);
+  CAPTURE(counted.log);
+  CHECK(counted.exit_code == 0);
+  CHECK(counted.log.find("matched /warehouse/copy.txt (8 bytes)") != std::string::npos);
+  CHECK(counted.log.find("matched /warehouse/more.txt (4 bytes)") != std::string::npos);
+  CHECK(r.calls().find("user=etl dfs -D fs.defaultFS=hdfs://nn1:8020 -ls /warehouse/*.txt\n")
         != std::string::npos);
+  auto none = r.run(R"(<file-monitor recheck-interval="0"><file file-link="hadoop">/nowhere/*.csv</file></file-monitor>)");
+  CAPTURE(none.log);
+  CHECK(none.exit_code == 1);
+  CHECK(none.result.error == "0 files match /nowhere/*.csv, min-num is 1");
 }
 
 TEST_CASE("a missing hdfs client or a failing hdfs command fails the attempt naming the command") {
