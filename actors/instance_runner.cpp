@@ -355,6 +355,10 @@ void apply(self_ptr self, std::vector<effect> effects, store_batch batch = {},
           break;
         }
         if (auto spec = make_attempt(st.cfg, e.node, e.attempt)) {
+          if (!st.dispatched && !st.cfg.restore && !st.cfg.rerun && !st.cfg.mark
+              && st.cfg.record.trigger == "cron" && st.cfg.record.execution <= 1)
+            spec->fired_at = st.cfg.record.logical_time;
+          st.dispatched = true;
           self->send(st.cfg.dispatcher, atom::dispatch::value, std::move(*spec),
                      caf::actor_cast<instance_runner_actor>(self));
         } else {
