@@ -240,6 +240,10 @@ using coordinator_actor = caf::typed_actor<
   // master: pause, resume or reset one coordinator (name, action); an empty
   // name with reset resets every coordinator.
   caf::replies_to<atom::coordinate, std::string, std::string>::with<atom::ok>,
+  // master: fire this coordinator now, as its cron tick would (no
+  // dependencies consumed, its state unchanged); answers the instances
+  // started ("" when none).
+  caf::replies_to<atom::fire, std::string>::with<std::string>,
   // master: the coordinator of a workflow and its downstream workflows (the
   // record stays empty).
   caf::replies_to<atom::get, std::string>::with<workflow_detail>,
@@ -320,6 +324,9 @@ using store_writer_actor = caf::typed_actor<
 using pruner_actor = caf::typed_actor<
   // internal: time for the next batch.
   caf::reacts_to<atom::prune, local_only>,
+  // master: delete this ended instance now (id); a running or queued one is
+  // refused (conflict), an unknown one is unknown_instance.
+  caf::replies_to<atom::erase, std::string>::with<atom::ok>,
   // anyone: what it keeps and what it deleted since the start.
   caf::replies_to<atom::status>::with<status_map>>;
 
@@ -384,6 +391,15 @@ using api_actor = caf::typed_actor<
   caf::replies_to<atom::coordinate, std::string, std::string>::with<atom::ok>,
   // kill a running or queued instance.
   caf::replies_to<atom::kill, std::string>::with<atom::ok>,
+  // fire a coordinator (a standalone one, or a workflow's) now, as its cron
+  // tick would, without its dependencies; answers the instances started
+  // (comma-separated, "" when none: skipped by its overlap).
+  caf::replies_to<atom::fire, std::string>::with<std::string>,
+  // delete an ended instance (id) with its nodes, attempts and executions
+  // (the retention's path); a running or queued one is refused.
+  caf::replies_to<atom::erase, std::string>::with<atom::ok>,
+  // stop the master: it drains (as on SIGTERM) and exits; answers first.
+  caf::replies_to<atom::shutdown>::with<atom::ok>,
   // the date-window dependencies of an instance (id).
   caf::replies_to<atom::dependency, std::string>::with<dependency_report>,
   // the date-window dependencies of a workflow (name) at a logical time (0 =

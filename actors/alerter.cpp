@@ -14,10 +14,10 @@ namespace cafflow {
 
 namespace {
 
-using self_ptr = alerter_actor::stateful_pointer<alerter_state>;
+using alerter_ptr = alerter_actor::stateful_pointer<alerter_state>;
 
 /// Hands one message to cafflow-exec: sent or not, and what the other side said.
-std::pair<bool, std::string> deliver(self_ptr self, const alert_channel& channel,
+std::pair<bool, std::string> deliver(alerter_ptr self, const alert_channel& channel,
                                      const std::vector<alert_record>& rows) {
   auto& st = self->state;
   nlohmann::json events = nlohmann::json::array();
@@ -49,7 +49,7 @@ std::pair<bool, std::string> deliver(self_ptr self, const alert_channel& channel
 }
 
 /// Records how a delivery of `rows` went.
-void settle(self_ptr self, std::vector<alert_record>& rows, bool ok, const std::string& answer) {
+void settle(alerter_ptr self, std::vector<alert_record>& rows, bool ok, const std::string& answer) {
   auto& st = self->state;
   auto now = now_ms();
   for (auto& r : rows) {
@@ -70,7 +70,7 @@ void settle(self_ptr self, std::vector<alert_record>& rows, bool ok, const std::
 
 /// Writes what the store did not take yet; events it still refuses are sent
 /// from memory once (a store outage must not silence its own alert).
-void write_unwritten(self_ptr self, const alert_channels_result& channels) {
+void write_unwritten(alerter_ptr self, const alert_channels_result& channels) {
   auto& st = self->state;
   if (st.unwritten.empty())
     return;
@@ -98,7 +98,7 @@ void write_unwritten(self_ptr self, const alert_channels_result& channels) {
 
 /// Sends one message of `rows` to `channel` and records how it went; false
 /// when this master may write no more (fenced).
-bool send_one(self_ptr self, const std::string& name, const std::optional<alert_channel>& channel,
+bool send_one(alerter_ptr self, const std::string& name, const std::optional<alert_channel>& channel,
               std::vector<alert_record>& rows) {
   auto& st = self->state;
   bool ok = false;
@@ -134,7 +134,7 @@ bool send_one(self_ptr self, const std::string& name, const std::optional<alert_
 }
 
 /// Sends what is due, within each channel's rate limit.
-void round(self_ptr self) {
+void round(alerter_ptr self) {
   auto& st = self->state;
   auto channels = load_alert_channels(st.cfg.channels_path);
   write_unwritten(self, channels);

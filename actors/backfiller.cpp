@@ -14,21 +14,21 @@ namespace cafflow {
 
 namespace {
 
-using self_ptr = backfiller_actor::stateful_pointer<backfiller_state>;
+using backfiller_ptr = backfiller_actor::stateful_pointer<backfiller_state>;
 using run_t = backfiller_state::run;
 
 /// Writes the backfill row (not its items).
-void put_record(self_ptr self, const run_t& r) {
+void put_record(backfiller_ptr self, const run_t& r) {
   auto row = r.record;
   row.items.clear();
   row.counts.clear();
   self->send(self->state.cfg.writer, atom::put::value, store_batch{backfill_put{std::move(row)}});
 }
 
-void launch(self_ptr self, const std::string& id);
+void launch(backfiller_ptr self, const std::string& id);
 
 /// Kills an instance of a cancelled backfill (its end comes as `done`).
-void kill_instance(self_ptr self, const std::string& backfill, const std::string& instance) {
+void kill_instance(backfiller_ptr self, const std::string& backfill, const std::string& instance) {
   auto& st = self->state;
   self->request(st.cfg.master, st.cfg.request_timeout, atom::kill::value, instance)
     .then([](atom::ok) {},
@@ -39,7 +39,7 @@ void kill_instance(self_ptr self, const std::string& backfill, const std::string
 }
 
 /// Ends a backfill whose items are all over: its final state, once.
-void maybe_finish(self_ptr self, const std::string& id) {
+void maybe_finish(backfiller_ptr self, const std::string& id) {
   auto& st = self->state;
   auto it = st.runs.find(id);
   if (it == st.runs.end())
@@ -58,7 +58,7 @@ void maybe_finish(self_ptr self, const std::string& id) {
 }
 
 /// An item's instance ended (or could not be created: `status` failed).
-void item_ended(self_ptr self, const std::string& id, std::size_t index,
+void item_ended(backfiller_ptr self, const std::string& id, std::size_t index,
                 const std::string& status) {
   auto& st = self->state;
   auto it = st.runs.find(id);
@@ -81,7 +81,7 @@ bool transient(const caf::error& err) {
   return code == ec::store_error || code == ec::master_unreachable || code == ec::timeout;
 }
 
-void schedule_retry(self_ptr self) {
+void schedule_retry(backfiller_ptr self) {
   auto& st = self->state;
   if (st.retry_pending)
     return;
@@ -90,7 +90,7 @@ void schedule_retry(self_ptr self) {
 }
 
 /// The run `id` once a launch of it was answered (nullptr when it is gone).
-run_t* launch_answered(self_ptr self, const std::string& id) {
+run_t* launch_answered(backfiller_ptr self, const std::string& id) {
   auto it = self->state.runs.find(id);
   if (it == self->state.runs.end())
     return nullptr;
@@ -99,7 +99,7 @@ run_t* launch_answered(self_ptr self, const std::string& id) {
 }
 
 /// Asks the master to create the instance of item `index`.
-void start_item(self_ptr self, const std::string& id, std::size_t index) {
+void start_item(backfiller_ptr self, const std::string& id, std::size_t index) {
   auto& st = self->state;
   auto& r = st.runs.at(id);
   ++r.launching;
@@ -160,7 +160,7 @@ void start_item(self_ptr self, const std::string& id, std::size_t index) {
 }
 
 /// Starts items in plan order while fewer than `parallel` are active.
-void launch(self_ptr self, const std::string& id) {
+void launch(backfiller_ptr self, const std::string& id) {
   auto& st = self->state;
   auto it = st.runs.find(id);
   // Nothing starts before the definitions are loaded (a resumed backfill
@@ -180,7 +180,7 @@ void launch(self_ptr self, const std::string& id) {
 }
 
 /// Takes a stored backfill over: what ran keeps running, what did not starts.
-void resume(self_ptr self, backfill_record record) {
+void resume(backfiller_ptr self, backfill_record record) {
   auto& st = self->state;
   auto options = backfill_options_from_json(record.options);
   if (!options) {
@@ -221,7 +221,7 @@ backfill_definitions definitions(const backfiller_state& st) {
 }
 
 /// Stores a new backfill with its items and starts it; answers it.
-void store_and_start(self_ptr self, backfill_record record, backfill_options options,
+void store_and_start(backfiller_ptr self, backfill_record record, backfill_options options,
                      caf::typed_response_promise<backfill_record> rp) {
   auto& st = self->state;
   store_batch batch{backfill_put{[&] {
@@ -253,7 +253,7 @@ void store_and_start(self_ptr self, backfill_record record, backfill_options opt
 }
 
 /// Creates (or plans) a backfill.
-caf::result<backfill_record> create(self_ptr self, backfill_request& req) {
+caf::result<backfill_record> create(backfiller_ptr self, backfill_request& req) {
   auto& st = self->state;
   if (st.draining)
     return make_caf_error(ec::master_unreachable, "the master is shutting down");
@@ -340,7 +340,7 @@ caf::result<backfill_record> create(self_ptr self, backfill_request& req) {
 
 /// Cancels a running backfill: items not started are cancelled, the
 /// instances that run are killed.
-caf::result<backfill_record> cancel(self_ptr self, const std::string& id) {
+caf::result<backfill_record> cancel(backfiller_ptr self, const std::string& id) {
   auto& st = self->state;
   auto it = st.runs.find(id);
   if (it == st.runs.end()) {

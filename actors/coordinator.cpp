@@ -15,7 +15,7 @@ namespace cafflow {
 
 namespace {
 
-using self_ptr = coordinator_actor::stateful_pointer<coordinator_state>;
+using coordinator_ptr = coordinator_actor::stateful_pointer<coordinator_state>;
 using entry = coordinator_state::entry;
 
 const coordinator_spec& spec_of(const entry& e) {
@@ -37,7 +37,7 @@ store_batch state_writes(const std::string& name, entry& e) {
 
 /// A standalone coordinator's param-list, evaluated in order at the fire's
 /// logical time (a value may use the ones before it).
-expected<param_map> standalone_params(self_ptr self, const entry& e, timestamp logical_time) {
+expected<param_map> standalone_params(coordinator_ptr self, const entry& e, timestamp logical_time) {
   param_scope scope;
   scope.logical_time = logical_time;
   scope.zone = e.zone;
@@ -51,34 +51,57 @@ expected<param_map> standalone_params(self_ptr self, const entry& e, timestamp l
   return std::move(scope.params);
 }
 
+/// The coordinator of `name`, or the error an API request about it gets: a
+/// workflow without a coordinator is a conflict, an unknown name unknown.
+caf::expected<entry*> entry_of(coordinator_ptr self, const std::string& name) {
+  auto& st = self->state;
+  auto it = st.entries.find(name);
+  if (it != st.entries.end())
+    return &it->second;
+  if (st.snapshot->workflows.count(name) > 0)
+    return make_caf_error(ec::conflict, "workflow '" + name + "' has no coordinator");
+  return make_caf_error(ec::unknown_workflow,
+                        "no workflow or coordinator named '" + name + "' is loaded");
+}
+
+/// The fire of coordinator `name` at `logical_time`: what it starts (the
+/// workflow, or a standalone coordinator's trigger-list with its params).
+fire_request request_for(coordinator_ptr self, const std::string& name, const entry& e,
+                         timestamp logical_time, const std::string& trigger) {
+  auto& st = self->state;
+  fire_request req;
+  req.coordinator = name;
+  req.logical_time = logical_time;
+  req.trigger = trigger;
+  auto shown = format_local_time(logical_time, *e.zone);
+  if (e.standalone) {
+    for (const auto& target : e.standalone->trigger_list) {
+      auto it = st.snapshot->workflows.find(target);
+      if (it == st.snapshot->workflows.end())
+        st.log->error("coordinator '{}' at {}: workflow '{}' of its trigger-list is not loaded",
+                      name, shown, target);
+      else
+        req.targets.push_back(it->second);
+    }
+    auto params = standalone_params(self, e, logical_time);
+    if (!params)
+      st.log->error("coordinator '{}' at {}: {}", name, shown, params.error().message);
+    else
+      req.params = std::move(*params);
+  } else {
+    req.targets.push_back(e.def);
+  }
+  return req;
+}
+
 /// Hands each fire to the master with the coordinator's state after it.
-void carry_out(self_ptr self, const std::string& name, entry& e,
+void carry_out(coordinator_ptr self, const std::string& name, entry& e,
                std::vector<fire_decision> fires) {
   auto& st = self->state;
   for (std::size_t k = 0; k < fires.size(); ++k) {
     auto& fire = fires[k];
-    fire_request req;
-    req.coordinator = name;
-    req.logical_time = fire.logical_time;
-    req.trigger = fire.trigger;
+    auto req = request_for(self, name, e, fire.logical_time, fire.trigger);
     auto shown = format_local_time(fire.logical_time, *e.zone);
-    if (e.standalone) {
-      for (const auto& target : e.standalone->trigger_list) {
-        auto it = st.snapshot->workflows.find(target);
-        if (it == st.snapshot->workflows.end())
-          st.log->error("coordinator '{}' at {}: workflow '{}' of its trigger-list is not loaded",
-                        name, shown, target);
-        else
-          req.targets.push_back(it->second);
-      }
-      auto params = standalone_params(self, e, fire.logical_time);
-      if (!params)
-        st.log->error("coordinator '{}' at {}: {}", name, shown, params.error().message);
-      else
-        req.params = std::move(*params);
-    } else {
-      req.targets.push_back(e.def);
-    }
     // The state as it is after this fire: the ticks that fire after it in
     // this batch still wait, so a crash between two fires loses none.
     auto memory = e.logic->memory();
@@ -120,7 +143,7 @@ void carry_out(self_ptr self, const std::string& name, entry& e,
 }
 
 /// Sets the one timer to the earliest next fire (or flag reset).
-void reschedule(self_ptr self) {
+void reschedule(coordinator_ptr self) {
   auto& st = self->state;
   std::optional<timestamp> earliest;
   auto consider = [&](std::optional<timestamp> t) {
@@ -144,7 +167,7 @@ void reschedule(self_ptr self) {
 /// After the decisions of one coordinator: log, fire, persist (now, or
 /// into `into` when given: a load sends the writes of all its coordinators
 /// at once).
-void handle(self_ptr self, const std::string& name, entry& e, std::vector<fire_decision> fires,
+void handle(coordinator_ptr self, const std::string& name, entry& e, std::vector<fire_decision> fires,
             store_batch* into = nullptr) {
   for (const auto& note : e.logic->take_notes())
     self->state.log->info("{}: {}", name, note);
@@ -163,7 +186,7 @@ void handle(self_ptr self, const std::string& name, entry& e, std::vector<fire_d
 
 /// A coordinator from a new definition, continuing from what the previous
 /// definition (or, at start, the store) remembers.
-void define(self_ptr self, const std::string& name, entry e,
+void define(coordinator_ptr self, const std::string& name, entry e,
             std::optional<coordinator_memory> memory, store_batch* into) {
   auto& st = self->state;
   auto zone_name = e.standalone ? std::string{} : e.def.wf->timezone;
@@ -188,7 +211,7 @@ void define(self_ptr self, const std::string& name, entry e,
 }
 
 /// The stored memory of `name` at start, if any.
-std::optional<coordinator_memory> stored_memory(self_ptr self, const std::string& name) {
+std::optional<coordinator_memory> stored_memory(coordinator_ptr self, const std::string& name) {
   auto& st = self->state;
   auto it = st.cfg.stored.find(name);
   if (it == st.cfg.stored.end())
@@ -201,7 +224,7 @@ std::optional<coordinator_memory> stored_memory(self_ptr self, const std::string
   return std::move(*memory);
 }
 
-void load(self_ptr self, const schedule_ptr& snapshot) {
+void load(coordinator_ptr self, const schedule_ptr& snapshot) {
   auto& st = self->state;
   st.snapshot = snapshot;
   st.upstreams.reset();
@@ -261,7 +284,7 @@ void load(self_ptr self, const schedule_ptr& snapshot) {
   reschedule(self);
 }
 
-void tick(self_ptr self) {
+void tick(coordinator_ptr self) {
   auto& st = self->state;
   auto now = now_ms();
   for (auto& [name, e] : st.entries)
@@ -388,14 +411,10 @@ coordinator(coordinator_actor::stateful_pointer<coordinator_state> self, coordin
         reschedule(self);
         return atom::ok::value;
       }
-      auto it = st.entries.find(name);
-      if (it == st.entries.end()) {
-        if (st.snapshot->workflows.count(name) > 0)
-          return make_caf_error(ec::conflict, "workflow '" + name + "' has no coordinator");
-        return make_caf_error(ec::unknown_workflow,
-                              "no workflow or coordinator named '" + name + "' is loaded");
-      }
-      auto& e = it->second;
+      auto found = entry_of(self, name);
+      if (!found)
+        return std::move(found.error());
+      auto& e = **found;
       std::vector<fire_decision> fires;
       if (action == "pause")
         e.logic->pause();
@@ -410,6 +429,34 @@ coordinator(coordinator_actor::stateful_pointer<coordinator_state> self, coordin
       handle(self, name, e, std::move(fires));
       reschedule(self);
       return atom::ok::value;
+    },
+    [self](atom::fire, const std::string& name) -> caf::result<std::string> {
+      // akkaflow's /akkaflow/coor/NAME?action=trigger: the fire its cron
+      // tick would make, now, whatever its dependencies (akkaflow ran
+      // execute() without checking them); the cron's state stays as it is.
+      auto& st = self->state;
+      if (st.draining)
+        return make_caf_error(ec::master_unreachable, "the master is shutting down");
+      auto found = entry_of(self, name);
+      if (!found)
+        return std::move(found.error());
+      auto& e = **found;
+      // To the second: a fire's logical time is shown and compared in
+      // seconds, and two triggers within a second are one fire.
+      auto logical_time = now_ms() / 1000 * 1000;
+      auto req = request_for(self, name, e, logical_time, "trigger");
+      if (req.targets.empty())
+        return make_caf_error(ec::conflict, "coordinator '" + name
+                                              + "' starts no loaded workflow: none of its "
+                                                "trigger-list is loaded");
+      auto shown = format_local_time(logical_time, *e.zone);
+      ++st.fires;
+      st.log->info("{} fires at {} (trigger, on request)", name, shown);
+      auto rp = self->make_response_promise<std::string>();
+      self->request(st.cfg.master, caf::infinite, atom::fire::value, std::move(req))
+        .then([rp](std::string& ids) mutable { rp.deliver(std::move(ids)); },
+              [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
+      return rp;
     },
     [self](atom::get, const std::string& name) -> workflow_detail {
       auto& st = self->state;

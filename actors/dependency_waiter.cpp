@@ -16,13 +16,13 @@ namespace cafflow {
 
 namespace {
 
-using self_ptr = dependency_waiter_actor::stateful_pointer<dependency_waiter_state>;
+using dependency_waiter_ptr = dependency_waiter_actor::stateful_pointer<dependency_waiter_state>;
 
 std::string key_of(const std::string& id, const std::string& node) {
   return id + "/" + node;
 }
 
-upstream_lookup lookup_of(self_ptr self) {
+upstream_lookup lookup_of(dependency_waiter_ptr self) {
   auto& db = self->state.cfg.db;
   if (!db)
     return [](const std::string&, const std::string&, timestamp,
@@ -33,7 +33,7 @@ upstream_lookup lookup_of(self_ptr self) {
 }
 
 /// Removes a waiter and its index entries.
-void forget(self_ptr self, const std::string& key) {
+void forget(dependency_waiter_ptr self, const std::string& key) {
   auto& st = self->state;
   auto it = st.waiters.find(key);
   if (it == st.waiters.end())
@@ -51,7 +51,7 @@ void forget(self_ptr self, const std::string& key) {
 
 /// Tells the waiter's owner: the master (a queued instance) or the runner
 /// (a dependent node, as an attempt report).
-void tell(self_ptr self, dependency_waiter_entry& w, dependency_state state,
+void tell(dependency_waiter_ptr self, dependency_waiter_entry& w, dependency_state state,
           const std::string& message) {
   auto& st = self->state;
   if (state == dependency_state::waiting && message == w.last_message)
@@ -76,7 +76,7 @@ void tell(self_ptr self, dependency_waiter_entry& w, dependency_state state,
 }
 
 /// Evaluates one waiter now; a final verdict ends it.
-void evaluate(self_ptr self, const std::string& key) {
+void evaluate(dependency_waiter_ptr self, const std::string& key) {
   auto& st = self->state;
   auto it = st.waiters.find(key);
   if (it == st.waiters.end())
@@ -121,7 +121,7 @@ void evaluate(self_ptr self, const std::string& key) {
 /// committed: a change's own writes went to the writer before the change was
 /// announced, so a commit requested now covers them. Changes that come while
 /// a commit is under way wait for the next one.
-void evaluate_after_commit(self_ptr self) {
+void evaluate_after_commit(dependency_waiter_ptr self) {
   auto& st = self->state;
   if (st.barrier_pending || st.dirty.empty())
     return;
@@ -135,7 +135,7 @@ void evaluate_after_commit(self_ptr self) {
 }
 
 /// Adds a waiter; it is evaluated once the store has what was written before.
-void add(self_ptr self, dependency_waiter_entry w) {
+void add(dependency_waiter_ptr self, dependency_waiter_entry w) {
   auto& st = self->state;
   auto key = key_of(w.instance_id, w.node);
   forget(self, key);

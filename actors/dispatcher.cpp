@@ -14,7 +14,7 @@ namespace cafflow {
 
 namespace {
 
-using self_ptr = dispatcher_actor::stateful_pointer<dispatcher_state>;
+using dispatcher_ptr = dispatcher_actor::stateful_pointer<dispatcher_state>;
 
 std::vector<worker_load> loads(const dispatcher_state& st) {
   std::vector<worker_load> result;
@@ -29,7 +29,7 @@ std::vector<worker_load> loads(const dispatcher_state& st) {
 }
 
 /// Tells a runner that its attempt waits, and why (once per reason).
-void tell_waiting(self_ptr self, dispatcher_state::attempt_entry& attempt, std::string reason) {
+void tell_waiting(dispatcher_ptr self, dispatcher_state::attempt_entry& attempt, std::string reason) {
   if (attempt.waiting == reason)
     return;
   attempt.waiting = reason;
@@ -49,7 +49,7 @@ void tell_waiting(self_ptr self, dispatcher_state::attempt_entry& attempt, std::
 /// told once when the attempt is queued (see `atom::dispatch`) and again only
 /// when workers come or go (`workers_changed`). Otherwise the scan ends as
 /// soon as every slot is taken: a deep queue costs nothing per event.
-void dispatch_queued(self_ptr self, bool workers_changed = false) {
+void dispatch_queued(dispatcher_ptr self, bool workers_changed = false) {
   auto& st = self->state;
   if (st.queue.empty() || st.holding || st.draining)
     return;
@@ -146,7 +146,7 @@ void dispatch_queued(self_ptr self, bool workers_changed = false) {
 }
 
 /// The attempts of a worker that is gone end as lost.
-void lose_worker(self_ptr self, const std::string& id, const std::string& why) {
+void lose_worker(dispatcher_ptr self, const std::string& id, const std::string& why) {
   auto& st = self->state;
   auto it = st.workers.find(id);
   if (it == st.workers.end())
@@ -190,14 +190,14 @@ void lose_worker(self_ptr self, const std::string& id, const std::string& why) {
 /// its time, or a pause was seen less than a worker_timeout ago. Silence and
 /// dropped connections then say nothing about the workers: the pause caused
 /// them, and the workers still hold what ran meanwhile.
-bool just_paused(self_ptr self) {
+bool just_paused(dispatcher_ptr self) {
   auto& st = self->state;
   auto overdue = std::chrono::steady_clock::now() - st.last_check;
   return overdue > st.cfg.worker_timeout / 4 + std::chrono::seconds(1)
          || now_ms() < st.pause_grace_until;
 }
 
-void check_heartbeats(self_ptr self) {
+void check_heartbeats(dispatcher_ptr self) {
   auto& st = self->state;
   auto now = now_ms();
   auto steady = std::chrono::steady_clock::now();
@@ -227,7 +227,7 @@ void check_heartbeats(self_ptr self) {
 }
 
 /// An attempt runs on `w`: it takes a slot there, and its runner hears so.
-void take_claim(self_ptr self, const std::string& key, dispatcher_state::attempt_entry& attempt,
+void take_claim(dispatcher_ptr self, const std::string& key, dispatcher_state::attempt_entry& attempt,
                 dispatcher_state::worker_entry& w, attempt_report report) {
   attempt.worker = w.info.id;
   attempt.held = false;
@@ -238,7 +238,7 @@ void take_claim(self_ptr self, const std::string& key, dispatcher_state::attempt
 
 /// A worker's claim meets the attempt it belongs to: a result goes to the
 /// runner; a running attempt is re-attached on its worker.
-void apply_claim(self_ptr self, const std::string& key, recovery_book::claim c) {
+void apply_claim(dispatcher_ptr self, const std::string& key, recovery_book::claim c) {
   auto& st = self->state;
   auto it = st.attempts.find(key);
   if (it == st.attempts.end())
@@ -270,7 +270,7 @@ void apply_claim(self_ptr self, const std::string& key, recovery_book::claim c) 
 /// What a registering worker runs, or ran without an acknowledged result:
 /// re-attached or applied when an instance expects it, kept while recovery
 /// may still want it, else stopped or dropped.
-void handle_claims(self_ptr self, dispatcher_state::worker_entry& w,
+void handle_claims(dispatcher_ptr self, dispatcher_state::worker_entry& w,
                    std::vector<attempt_report> claims) {
   auto& st = self->state;
   for (auto& r : claims) {
@@ -306,7 +306,7 @@ void handle_claims(self_ptr self, dispatcher_state::worker_entry& w,
 }
 
 /// Claims nobody took in time: running attempts are stopped, results dropped.
-void expire_claims(self_ptr self) {
+void expire_claims(dispatcher_ptr self) {
   auto& st = self->state;
   auto left = st.cfg.recovery.expire();
   if (!left.unwanted_running.empty() || !left.unwanted_results.empty())
@@ -330,7 +330,7 @@ void expire_claims(self_ptr self) {
 /// drained), is queued again rather than lost: recovery has waited for every
 /// worker (or their lease), so nothing runs it, and it never ran, so it
 /// costs no retry.
-bool requeue_unplaced(self_ptr self, const std::string& key) {
+bool requeue_unplaced(dispatcher_ptr self, const std::string& key) {
   auto& st = self->state;
   auto it = st.attempts.find(key);
   if (it == st.attempts.end() || !it->second.worker.empty() || !it->second.spec.worker.empty())
@@ -345,7 +345,7 @@ bool requeue_unplaced(self_ptr self, const std::string& key) {
   return true;
 }
 
-void close_recovery(self_ptr self, const char* why) {
+void close_recovery(dispatcher_ptr self, const char* why) {
   auto& st = self->state;
   if (!st.cfg.recovery.open())
     return;
@@ -380,7 +380,7 @@ void close_recovery(self_ptr self, const char* why) {
   dispatch_queued(self, true);
 }
 
-void maybe_close_recovery(self_ptr self) {
+void maybe_close_recovery(dispatcher_ptr self) {
   if (self->state.cfg.recovery.complete())
     close_recovery(self, "every worker is back");
 }

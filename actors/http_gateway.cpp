@@ -24,7 +24,7 @@ namespace cafflow {
 
 namespace {
 
-using self_ptr = http_gateway_actor::stateful_pointer<http_gateway_state>;
+using http_gateway_ptr = http_gateway_actor::stateful_pointer<http_gateway_state>;
 
 /// The API's view of the cluster: blocking requests to the gateway, made
 /// from Poco's handler threads, and the store for the cluster view.
@@ -134,6 +134,16 @@ public:
 
   expected<void> kill(const std::string& id) override { return ask_ok(atom::kill::value, id); }
 
+  expected<std::string> fire_coordinator(const std::string& name) override {
+    return ask<std::string>(atom::fire::value, name);
+  }
+
+  expected<void> delete_instance(const std::string& id) override {
+    return ask_ok(atom::erase::value, id);
+  }
+
+  expected<void> shutdown() override { return ask_ok(atom::shutdown::value); }
+
   expected<log_chunk> node_log(const std::string& id, const std::string& node, int attempt,
                                std::int64_t offset) override {
     return ask<log_chunk>(atom::log::value, id, node, attempt, offset);
@@ -225,7 +235,7 @@ std::string master_names(const http_gateway_config& cfg) {
 /// Connects to the master at the current address. A failure moves on to the
 /// next address: at once while this round has untried addresses (after a
 /// failover the standby answers there), else after reconnect_interval.
-void connect(self_ptr self) {
+void connect(http_gateway_ptr self) {
   auto& st = self->state;
   if (st.master || st.connecting || st.cfg.masters.empty())
     return;
@@ -288,7 +298,7 @@ void connect(self_ptr self) {
     [failed](const caf::error& err) { failed(to_string(from_caf(err))); });
 }
 
-caf::error no_master(self_ptr self) {
+caf::error no_master(http_gateway_ptr self) {
   return make_caf_error(ec::master_unreachable,
                         "the master at " + master_names(self->state.cfg) + " is not reachable");
 }
@@ -296,11 +306,11 @@ caf::error no_master(self_ptr self) {
 /// One API request from this process's HTTP threads, passed on to the
 /// master gate in this server's session.
 template <class Sig>
-struct api_relay;
+struct gateway_relay;
 
 template <class Atom, class... Is, class Out>
-struct api_relay<caf::typed_mpi<caf::detail::type_list<Atom, Is...>, caf::output_tuple<Out>>> {
-  static auto make(self_ptr self) {
+struct gateway_relay<caf::typed_mpi<caf::detail::type_list<Atom, Is...>, caf::output_tuple<Out>>> {
+  static auto make(http_gateway_ptr self) {
     return [self](Atom op, local_only, Is&... xs) -> caf::result<Out> {
       auto& st = self->state;
       if (!st.master)
@@ -317,9 +327,9 @@ struct api_relay<caf::typed_mpi<caf::detail::type_list<Atom, Is...>, caf::output
 };
 
 template <class... Sigs>
-http_gateway_actor::behavior_type make_behavior(self_ptr self, caf::detail::type_list<Sigs...>) {
+http_gateway_actor::behavior_type make_behavior(http_gateway_ptr self, caf::detail::type_list<Sigs...>) {
   return {
-    api_relay<Sigs>::make(self)...,
+    gateway_relay<Sigs>::make(self)...,
     [self](atom::connect, local_only) { connect(self); },
     [self](atom::status) -> status_map {
       auto& st = self->state;
@@ -402,6 +412,8 @@ expected<http_gateway_actor> spawn_http(caf::actor_system& sys, const config& cf
   gc.server.max_body_bytes = cfg.http.max_body_bytes;
   gc.akkaflow.xmlconfig = cfg.paths.xmlconfig;
   gc.akkaflow.db_links = cfg.paths.db_links;
+  gc.akkaflow.file_links = cfg.paths.file_links;
+  gc.akkaflow.allow_shutdown = cfg.http.allow_shutdown;
   gc.server.max_connections = cfg.http.max_connections;
   gc.server.header_timeout = std::chrono::milliseconds(cfg.http.header_timeout_ms);
   gc.server.body_timeout = std::chrono::milliseconds(cfg.http.body_timeout_ms);

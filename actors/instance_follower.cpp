@@ -11,14 +11,14 @@ namespace cafflow {
 
 namespace {
 
-using self_ptr = instance_follower_actor::stateful_pointer<instance_follower_state>;
+using instance_follower_ptr = instance_follower_actor::stateful_pointer<instance_follower_state>;
 
 bool ended(const std::string& status) {
   return status == "succeeded" || status == "failed" || status == "killed";
 }
 
 /// Sends `bytes`; stops the follower when the client is gone.
-bool send(self_ptr self, std::string bytes) {
+bool send(instance_follower_ptr self, std::string bytes) {
   if (self->state.cfg.sink->write(std::move(bytes)))
     return true;
   self->quit();
@@ -27,7 +27,7 @@ bool send(self_ptr self, std::string bytes) {
 
 /// The master cannot be asked now (a failover, a restart): say so and try
 /// again in a second; the read then catches up on what was missed.
-void retry_later(self_ptr self, const error& err) {
+void retry_later(instance_follower_ptr self, const error& err) {
   if (send(self, ": waiting for the master: " + err.message + "\n\n"))
     self->delayed_send(self, std::chrono::seconds(1), atom::tick::value);
 }
@@ -35,7 +35,7 @@ void retry_later(self_ptr self, const error& err) {
 } // namespace
 
 instance_follower_actor::behavior_type
-instance_follower(self_ptr self, instance_follower_config cfg) {
+instance_follower(instance_follower_ptr self, instance_follower_config cfg) {
   self->state.cfg = std::move(cfg);
   self->state.log = log::get("http");
   self->send(self, atom::tick::value);

@@ -15,7 +15,7 @@ namespace cafflow {
 
 namespace {
 
-using self_ptr = instance_runner_actor::stateful_pointer<instance_runner_state>;
+using instance_runner_ptr = instance_runner_actor::stateful_pointer<instance_runner_state>;
 
 attempt_outcome parse_outcome(const std::string& outcome) {
   if (outcome == "succeeded")
@@ -91,7 +91,7 @@ using ack_after_commit = std::optional<std::pair<std::string, std::string>>;
 /// With `ack`, the worker hears that it may forget its result only once this
 /// (and everything before it) is committed — however long a database outage
 /// makes that take.
-void persist(self_ptr self, bool instance_changed, store_batch batch = {},
+void persist(instance_runner_ptr self, bool instance_changed, store_batch batch = {},
              ack_after_commit ack = {}) {
   auto& st = self->state;
   bool node_ended = false;
@@ -133,20 +133,20 @@ void persist(self_ptr self, bool instance_changed, store_batch batch = {},
 
 /// Whether node `index` is of a master kind (dependent, sub-workflow): it
 /// waits on the master, without a worker slot.
-bool waits_on_master(self_ptr self, std::size_t index) {
+bool waits_on_master(instance_runner_ptr self, std::size_t index) {
   const auto& n = self->state.cfg.wf->nodes[index];
   return n.kind == node_kind::action && kind_of(n.action.body).place == run_place::master;
 }
 
 /// Whether node `index` is a sub-workflow node: the master runs its child.
-bool runs_child(self_ptr self, std::size_t index) {
+bool runs_child(instance_runner_ptr self, std::size_t index) {
   const auto& n = self->state.cfg.wf->nodes[index];
   return n.kind == node_kind::action
          && std::holds_alternative<sub_workflow_action>(n.action.body);
 }
 
 /// Hands dependent node `index` (attempt `attempt`, waiting since `since`) to the waiter.
-void wait_for_dependencies(self_ptr self, std::size_t index, int attempt, timestamp since) {
+void wait_for_dependencies(instance_runner_ptr self, std::size_t index, int attempt, timestamp since) {
   auto& st = self->state;
   self->send(st.cfg.waiter, atom::wait::value, st.cfg.record.id, st.cfg.wf->nodes[index].name,
              attempt, st.cfg.wf, st.cfg.record.logical_time, since,
@@ -184,7 +184,7 @@ execution_record execution_row(const instance_runner_state& st) {
 }
 
 /// Ends attempt `attempt` of `node` here, without a worker.
-void report_to_self(self_ptr self, std::size_t node, int attempt, const char* outcome,
+void report_to_self(instance_runner_ptr self, std::size_t node, int attempt, const char* outcome,
                     std::string message) {
   auto& st = self->state;
   attempt_report r;
@@ -199,7 +199,7 @@ void report_to_self(self_ptr self, std::size_t node, int attempt, const char* ou
 
 /// The event of an alert of this instance (node: its index, or npos), with
 /// the instance's node table.
-alert_event make_alert_event(self_ptr self, std::string kind, std::string key,
+alert_event make_alert_event(instance_runner_ptr self, std::string kind, std::string key,
                              std::string severity, std::size_t node, std::string title,
                              std::string message) {
   auto& st = self->state;
@@ -232,7 +232,7 @@ alert_event make_alert_event(self_ptr self, std::string kind, std::string key,
 /// An alert of this instance (node: its index, or npos), with the rows of
 /// its channels added to `batch`: they commit with the state change that
 /// caused them. Nothing when alerts are off or the workflow names nobody.
-void raise_alert(self_ptr self, store_batch& batch, std::string kind, std::string key,
+void raise_alert(instance_runner_ptr self, store_batch& batch, std::string kind, std::string key,
                  std::string severity, std::size_t node, std::string title,
                  std::string message) {
   auto& st = self->state;
@@ -264,7 +264,7 @@ std::size_t failed_node(const instance_runner_state& st) {
 }
 
 /// Arms the sla timer of the instance (logical time + sla).
-void arm_sla(self_ptr self) {
+void arm_sla(instance_runner_ptr self) {
   auto& st = self->state;
   if (!st.cfg.alerter || st.cfg.wf->sla_s <= 0)
     return;
@@ -275,7 +275,7 @@ void arm_sla(self_ptr self) {
 
 /// The child instance attempt `attempt` of sub-workflow node `index` runs
 /// ("" = none known).
-std::string child_of(self_ptr self, std::size_t index, int attempt) {
+std::string child_of(instance_runner_ptr self, std::size_t index, int attempt) {
   auto& st = self->state;
   auto it = st.children.find(index);
   return it != st.children.end() && it->second.attempt == attempt ? it->second.child_id
@@ -285,7 +285,7 @@ std::string child_of(self_ptr self, std::size_t index, int attempt) {
 /// Asks the master for the child of sub-workflow node `index` (attempt
 /// `attempt`, started at `since`): a new one, or — after a master restart —
 /// the one the store names (`child_id`). Arms the node's timeout.
-void run_child(self_ptr self, std::size_t index, int attempt, const std::string& child_id,
+void run_child(instance_runner_ptr self, std::size_t index, int attempt, const std::string& child_id,
                timestamp since) {
   auto& st = self->state;
   auto req = make_child_request(context_of(st.cfg, index, attempt));
@@ -309,14 +309,14 @@ void run_child(self_ptr self, std::size_t index, int attempt, const std::string&
 
 /// Sub-workflow node `index` stops waiting for its child (attempt
 /// `attempt`): the master kills the child, telling it `why`.
-void stop_child(self_ptr self, std::size_t index, int attempt, const std::string& why) {
+void stop_child(instance_runner_ptr self, std::size_t index, int attempt, const std::string& why) {
   auto& st = self->state;
   self->send(st.cfg.master, atom::child::value, atom::kill::value, st.cfg.record.id,
              st.cfg.wf->nodes[index].name, attempt, why);
 }
 
 /// Why a running sub-workflow node is cancelled, as its child hears it.
-std::string cancel_reason(self_ptr self, std::size_t index) {
+std::string cancel_reason(instance_runner_ptr self, std::size_t index) {
   auto& st = self->state;
   const auto& r = st.cfg.record;
   // A node the instance's end cancels is killed; a marked one has its mark.
@@ -330,7 +330,7 @@ std::string cancel_reason(self_ptr self, std::size_t index) {
 }
 
 /// Quits once every result waiting for its commit has been acknowledged.
-void quit_after_commit(self_ptr self) {
+void quit_after_commit(instance_runner_ptr self) {
   auto& st = self->state;
   st.quitting = true;
   if (st.pending_acks == 0)
@@ -338,7 +338,7 @@ void quit_after_commit(self_ptr self) {
 }
 
 /// Carries out the state machine's effects.
-void apply(self_ptr self, std::vector<effect> effects, store_batch batch = {},
+void apply(instance_runner_ptr self, std::vector<effect> effects, store_batch batch = {},
            ack_after_commit ack = {}, bool starts_execution = false) {
   auto& st = self->state;
   bool instance_changed = false;
@@ -476,7 +476,7 @@ void apply(self_ptr self, std::vector<effect> effects, store_batch batch = {},
 
 /// Ends the instance failed before it could go on, saying why. Its node rows
 /// stay as they were: the history is not rewritten.
-void end_failed(self_ptr self, const std::string& why, timestamp now) {
+void end_failed(instance_runner_ptr self, const std::string& why, timestamp now) {
   auto& st = self->state;
   auto& r = st.cfg.record;
   st.log->error("{} {}: {}", r.id, r.workflow, why);
@@ -490,7 +490,7 @@ void end_failed(self_ptr self, const std::string& why, timestamp now) {
 }
 
 /// Picks a running instance up where the store left it.
-void restore(self_ptr self, timestamp now) {
+void restore(instance_runner_ptr self, timestamp now) {
   auto& st = self->state;
   auto effects = [&]() -> expected<std::vector<effect>> {
     auto nodes = stored_nodes(*st.cfg.wf, st.cfg.record);
@@ -520,7 +520,7 @@ void restore(self_ptr self, timestamp now) {
 }
 
 /// Runs the ended instance again (the master checked that it can).
-void rerun(self_ptr self, timestamp now) {
+void rerun(instance_runner_ptr self, timestamp now) {
   auto& st = self->state;
   auto& r = st.cfg.record;
   auto effects = [&]() -> expected<std::vector<effect>> {
@@ -546,7 +546,7 @@ void rerun(self_ptr self, timestamp now) {
 
 /// Resumes the ended instance after a node was marked (the master checked
 /// that it can).
-void resume_marked(self_ptr self, timestamp now) {
+void resume_marked(instance_runner_ptr self, timestamp now) {
   auto& st = self->state;
   auto& r = st.cfg.record;
   const auto& m = *st.cfg.mark;
@@ -736,7 +736,7 @@ instance_runner(instance_runner_actor::stateful_pointer<instance_runner_state> s
       if (report.outcome != "succeeded" && report.outcome != "killed") {
         const auto& node = st.cfg.wf->nodes[index];
         auto attempt = std::to_string(report.attempt);
-        if (std::holds_alternative<data_monitor_action>(node.action.body))
+        if (body_if<data_monitor_action>(node.action.body) != nullptr)
           raise_alert(self, batch, "data_monitor",
                       "data_monitor:" + st.cfg.record.id + ":" + report.node + ":" + attempt,
                       "critical", index,

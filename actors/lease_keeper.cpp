@@ -12,10 +12,10 @@ namespace cafflow {
 
 namespace {
 
-using self_ptr = lease_keeper_actor::stateful_pointer<lease_keeper_state>;
+using lease_keeper_ptr = lease_keeper_actor::stateful_pointer<lease_keeper_state>;
 
 /// Renews the lease once and tells the master the outcome; plans the next one.
-void renew(self_ptr self) {
+void renew(lease_keeper_ptr self) {
   auto& st = self->state;
   if (st.lost)
     return;

@@ -73,6 +73,7 @@ master_actor::behavior_type master(master_actor::stateful_pointer<master_state> 
   xml_watcher_config wc;
   wc.directory = st.cfg.xmlconfig;
   wc.db_links = st.cfg.db_links;
+  wc.file_links = st.cfg.file_links;
   wc.rescan_interval = st.cfg.rescan_interval;
   wc.registry = st.registry;
   wc.max_xml_bytes = st.cfg.max_xml_bytes;
@@ -318,6 +319,40 @@ master_actor::behavior_type master(master_actor::stateful_pointer<master_state> 
       store_health(self, available, error, pending);
     },
     [self](atom::kill, const std::string& id) { return kill_instance(self, id); },
+    [self](atom::fire, std::string& name) -> caf::result<std::string> {
+      auto& st = self->state;
+      if (auto why = refusal(self))
+        return why;
+      auto rp = self->make_response_promise<std::string>();
+      self->request(st.coordinator, st.cfg.request_timeout, atom::fire::value, std::move(name))
+        .then([rp](std::string& ids) mutable { rp.deliver(std::move(ids)); },
+              [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
+      return rp;
+    },
+    [self](atom::erase, std::string& id) -> caf::result<atom::ok> {
+      auto& st = self->state;
+      if (st.runners.count(id) > 0 || st.gated.count(id) > 0)
+        return make_caf_error(ec::conflict, "instance " + id + " is "
+                                              + (st.runners.count(id) > 0 ? "running" : "queued")
+                                              + ": kill it or wait for its end before deleting "
+                                                "it");
+      if (!st.pruner)
+        return make_caf_error(ec::unspecified, "deleting instances is not available here");
+      auto rp = self->make_response_promise<atom::ok>();
+      self->request(st.pruner, st.cfg.request_timeout, atom::erase::value, std::move(id))
+        .then([rp](atom::ok ok) mutable { rp.deliver(ok); },
+              [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
+      return rp;
+    },
+    [self](atom::shutdown) -> caf::result<atom::ok> {
+      auto& st = self->state;
+      st.log->warn("stopping on request (akkaflow's /akkaflow/cluster?action=shutdown)");
+      // Answer first: stopping ends the gate that passes the answer on.
+      auto rp = self->make_response_promise<atom::ok>();
+      rp.deliver(atom::ok::value);
+      begin_drain(self, caf::exit_reason::user_shutdown);
+      return rp;
+    },
     [self](atom::wait, const std::string& id, const std::string& state,
            const std::string& message) { on_dependency_verdict(self, id, state, message); },
     [self](atom::child, child_request& req, instance_runner_actor& runner) {

@@ -13,11 +13,11 @@ namespace cafflow {
 
 namespace {
 
-using self_ptr = master_gate_actor::stateful_pointer<master_gate_state>;
+using master_gate_ptr = master_gate_actor::stateful_pointer<master_gate_state>;
 
 /// Logs a refusal (the first ones, then every 100th: a flood of them must
 /// not flood the log) and makes the error the sender gets.
-caf::error refuse(self_ptr self, std::uint64_t& counter, const std::string& why) {
+caf::error refuse(master_gate_ptr self, std::uint64_t& counter, const std::string& why) {
   auto n = ++counter;
   if (n <= 20 || n % 100 == 0)
     self->state.log->warn("refused ({} so far): {}", n, why);
@@ -26,7 +26,7 @@ caf::error refuse(self_ptr self, std::uint64_t& counter, const std::string& why)
 
 /// The worker session of a credential, when it may send as worker `id`
 /// (empty: any worker id).
-master_gate_state::worker_session* worker_of(self_ptr self, const credential& c,
+master_gate_state::worker_session* worker_of(master_gate_ptr self, const credential& c,
                                              const std::string& id = {}) {
   auto* s = self->state.workers.find(c);
   if (s == nullptr || (!id.empty() && s->worker_id != id))
@@ -34,7 +34,7 @@ master_gate_state::worker_session* worker_of(self_ptr self, const credential& c,
   return s;
 }
 
-bool is_http(self_ptr self, const credential& c) { return self->state.https.find(c) != nullptr; }
+bool is_http(master_gate_ptr self, const credential& c) { return self->state.https.find(c) != nullptr; }
 
 /// The host a worker id (its address, "host:port") names.
 std::string host_of(const std::string& worker_id) {
@@ -45,11 +45,11 @@ std::string host_of(const std::string& worker_id) {
 /// One API request of an http session, passed on to the master; the answer
 /// goes back the same way (the master never answers another process itself).
 template <class Sig>
-struct api_relay;
+struct gate_relay;
 
 template <class Atom, class... Is, class Out>
-struct api_relay<caf::typed_mpi<caf::detail::type_list<Atom, Is...>, caf::output_tuple<Out>>> {
-  static auto make(self_ptr self) {
+struct gate_relay<caf::typed_mpi<caf::detail::type_list<Atom, Is...>, caf::output_tuple<Out>>> {
+  static auto make(master_gate_ptr self) {
     return [self](Atom op, const credential& c, Is&... xs) -> caf::result<Out> {
       auto& st = self->state;
       if (!is_http(self, c))
@@ -67,9 +67,9 @@ struct api_relay<caf::typed_mpi<caf::detail::type_list<Atom, Is...>, caf::output
 };
 
 template <class... Sigs>
-master_gate_actor::behavior_type make_behavior(self_ptr self, caf::detail::type_list<Sigs...>) {
+master_gate_actor::behavior_type make_behavior(master_gate_ptr self, caf::detail::type_list<Sigs...>) {
   return {
-    api_relay<Sigs>::make(self)...,
+    gate_relay<Sigs>::make(self)...,
     [self](atom::hello, hello_msg& hello) -> caf::result<challenge_msg> {
       auto& st = self->state;
       st.log->debug("hello of a {} ({})", hello.role, st.master ? "serving" : "starting");

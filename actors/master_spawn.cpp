@@ -185,13 +185,11 @@ expected<std::optional<master_actor>> spawn_master(caf::actor_system& sys, const
   auto lease_db = open_store(*url, cfg.store.busy_timeout_ms);
   if (!lease_db)
     return lease_db.error();
-  std::shared_ptr<store> pruner_db;
-  if (cfg.retention.days > 0 || cfg.retention.xml_versions > 0) {
-    auto opened = open_store(*url, cfg.store.busy_timeout_ms);
-    if (!opened)
-      return opened.error();
-    pruner_db = std::move(*opened);
-  }
+  // The pruner runs without retention too: it deletes instances on request
+  // (DELETE /api/v1/instances/{id}).
+  auto pruner_db = open_store(*url, cfg.store.busy_timeout_ms);
+  if (!pruner_db)
+    return pruner_db.error();
   std::shared_ptr<store> alert_db;
   if (cfg.alert.enabled) {
     auto channels = load_alert_channels(cfg.paths.alerts);
@@ -237,6 +235,7 @@ expected<std::optional<master_actor>> spawn_master(caf::actor_system& sys, const
   mc.request_timeout = std::chrono::milliseconds(cfg.master.request_timeout_ms);
   mc.xmlconfig = cfg.paths.xmlconfig;
   mc.db_links = cfg.paths.db_links;
+  mc.file_links = cfg.paths.file_links;
   mc.pools = cfg.pools;
   mc.default_timezone = cfg.schedule.timezone;
   mc.keep_undefined = cfg.params.keep_undefined;
@@ -249,7 +248,7 @@ expected<std::optional<master_actor>> spawn_master(caf::actor_system& sys, const
   mc.drain_grace = std::chrono::seconds(cfg.master.drain_grace_s);
   mc.writer_db = std::shared_ptr<store>(std::move(*writer_db));
   mc.reader_db = std::shared_ptr<store>(std::move(*reader_db));
-  mc.retention.db = std::move(pruner_db);
+  mc.retention.db = std::move(*pruner_db);
   mc.retention.days = cfg.retention.days;
   mc.retention.xml_versions = cfg.retention.xml_versions;
   mc.retention.batch = cfg.retention.batch;

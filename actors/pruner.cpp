@@ -10,11 +10,11 @@ namespace cafflow {
 
 namespace {
 
-using self_ptr = pruner_actor::stateful_pointer<pruner_state>;
+using pruner_ptr = pruner_actor::stateful_pointer<pruner_state>;
 
 /// One batch of each kind; the next batch after a pause while there is more,
 /// else the next round after the interval.
-void prune_batch(self_ptr self) {
+void prune_batch(pruner_ptr self) {
   auto& st = self->state;
   bool more = false;
   bool failed = false;
@@ -67,6 +67,27 @@ pruner_actor::behavior_type pruner(pruner_actor::stateful_pointer<pruner_state> 
     self->delayed_send(self, st.cfg.first, atom::prune::value, local_only{});
   return {
     [self](atom::prune, local_only) { prune_batch(self); },
+    [self](atom::erase, const std::string& id) -> caf::result<atom::ok> {
+      auto& st = self->state;
+      auto deleted = st.cfg.db->delete_instance(id);
+      if (!deleted)
+        return to_caf(deleted.error());
+      if (deleted->instances == 0) {
+        auto found = st.cfg.db->instance(id);
+        if (!found)
+          return to_caf(found.error());
+        if (!*found)
+          return make_caf_error(ec::unknown_instance, "no instance with id '" + id + "'");
+        return make_caf_error(ec::conflict, "instance " + id + " is " + (*found)->status
+                                              + ": kill it or wait for its end before deleting "
+                                                "it");
+      }
+      st.instances += deleted->instances;
+      st.attempts += deleted->attempts;
+      st.log->info("deleted instance {} on request ({} nodes, {} attempts)", id, deleted->nodes,
+                   deleted->attempts);
+      return atom::ok::value;
+    },
     [self](atom::status) -> status_map {
       auto& st = self->state;
       return {{"days", std::to_string(st.cfg.days)},

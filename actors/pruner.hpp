@@ -3,7 +3,9 @@
 // detached actor) it deletes ended instances older than `days` with their
 // nodes and attempts, and stored workflow versions beyond the newest
 // `xml_versions`, a small batch at a time with a pause in between, then
-// waits for the next round. The rules are the store's (store::prune_*).
+// waits for the next round. The rules are the store's (store::prune_*). It
+// runs without retention too, for the master's deletions of one ended
+// instance on request (DELETE /api/v1/instances/{id}, store::delete_instance).
 #pragma once
 
 #include <chrono>

@@ -12,7 +12,7 @@ namespace cafflow {
 
 namespace {
 
-using self_ptr = store_writer_actor::stateful_pointer<store_writer_state>;
+using store_writer_ptr = store_writer_actor::stateful_pointer<store_writer_state>;
 
 /// Runs one transaction and records its duration.
 template <class F>
@@ -24,7 +24,7 @@ auto timed(store_writer_state& st, F transaction) {
   return result;
 }
 
-void queue_flush(self_ptr self) {
+void queue_flush(store_writer_ptr self) {
   if (self->state.flush_queued)
     return;
   self->state.flush_queued = true;
@@ -32,7 +32,7 @@ void queue_flush(self_ptr self) {
 }
 
 /// A commit failed: everything stays buffered, and is retried after a backoff.
-void failed(self_ptr self, const error& err) {
+void failed(store_writer_ptr self, const error& err) {
   auto& st = self->state;
   if (err.code == ec::fenced) {
     // Another master holds the lease: nothing of this one may be written
@@ -56,7 +56,7 @@ void failed(self_ptr self, const error& err) {
 
 /// Tells the master which instances a commit changed (their followers read
 /// them again).
-void notify_changed(self_ptr self, const store_batch& committed) {
+void notify_changed(store_writer_ptr self, const store_batch& committed) {
   if (!self->state.observer)
     return;
   auto ids = changed_instances(committed);
@@ -66,7 +66,7 @@ void notify_changed(self_ptr self, const store_batch& committed) {
 
 /// Commits the writes before the first pending fire (all of them when none
 /// is pending) in one transaction. Returns false when that failed.
-bool commit_segment(self_ptr self) {
+bool commit_segment(store_writer_ptr self) {
   auto& st = self->state;
   auto end = st.fires.empty() ? st.buffer.size() : st.fires.front().position;
   if (end == 0)
@@ -97,7 +97,7 @@ bool commit_segment(self_ptr self) {
 /// Commits the buffer and the pending fires, in the order they came; on
 /// failure keeps what is left and retries after a backoff. Returns whether
 /// everything is committed.
-bool commit(self_ptr self) {
+bool commit(store_writer_ptr self) {
   auto& st = self->state;
   st.flush_queued = false;
   auto had_failures = st.failures > 0;

@@ -26,17 +26,17 @@ namespace cafflow {
 
 namespace {
 
-using self_ptr = worker_actor::stateful_pointer<worker_state>;
+using worker_ptr = worker_actor::stateful_pointer<worker_state>;
 
 /// Sends a report to the master (through its gate, in the session).
-void send_report(self_ptr self, attempt_report report) {
+void send_report(worker_ptr self, attempt_report report) {
   auto& st = self->state;
   if (st.registered)
     self->send(st.master, atom::report::value, st.session, std::move(report));
 }
 
 /// Sends the unacknowledged final reports not in `sent` to the master.
-void flush_outbox(self_ptr self, const std::set<std::string>& sent) {
+void flush_outbox(worker_ptr self, const std::set<std::string>& sent) {
   auto& st = self->state;
   for (const auto& [key, report] : st.outbox)
     if (sent.count(key) == 0)
@@ -48,7 +48,7 @@ void flush_outbox(self_ptr self, const std::set<std::string>& sent) {
 /// master's first orders can overtake its answer to the registration (they
 /// travel separately): while a registration is under way they wait for the
 /// answer (a bounded number), then are checked again.
-void from_master(self_ptr self, const credential& c, const char* what,
+void from_master(worker_ptr self, const credential& c, const char* what,
                  std::function<void()> handle) {
   auto& st = self->state;
   if (st.registered && secrets_equal(c.token, st.session.token)) {
@@ -70,7 +70,7 @@ void from_master(self_ptr self, const credential& c, const char* what,
 }
 
 /// The registration is answered (or failed): what waited for it is checked now.
-void release_held(self_ptr self) {
+void release_held(worker_ptr self) {
   auto& st = self->state;
   st.registering = false;
   auto held = std::move(st.held);
@@ -79,7 +79,7 @@ void release_held(self_ptr self) {
     f();
 }
 
-void schedule_connect(self_ptr self) {
+void schedule_connect(worker_ptr self) {
   self->delayed_send(self, self->state.cfg.reconnect_interval, atom::connect::value,
                      local_only{});
 }
@@ -95,7 +95,7 @@ bool next_master(worker_state& st) {
 }
 
 /// Forgets the master (it is gone, or another one took over).
-void drop_master(self_ptr self) {
+void drop_master(worker_ptr self) {
   auto& st = self->state;
   if (st.master)
     self->demonitor(st.master.address());
@@ -109,7 +109,7 @@ void drop_master(self_ptr self) {
     st.masterless_since = now_ms();
 }
 
-void connect(self_ptr self) {
+void connect(worker_ptr self) {
   auto& st = self->state;
   if (st.master || st.connecting || st.stopping)
     return;
@@ -199,7 +199,7 @@ void connect(self_ptr self) {
 }
 
 /// A heartbeat to the master; without a master, the lease is checked.
-void heartbeat(self_ptr self) {
+void heartbeat(worker_ptr self) {
   auto& st = self->state;
   self->delayed_send(self, st.cfg.heartbeat_interval, atom::heartbeat::value, local_only{});
   if (!st.registered) {
@@ -249,7 +249,7 @@ void heartbeat(self_ptr self) {
 
 /// Reads a piece of an attempt's log. The path is built from the attempt,
 /// never taken from the request, and must stay inside the task log folder.
-caf::result<log_chunk> read_log(self_ptr self, const std::string& instance,
+caf::result<log_chunk> read_log(worker_ptr self, const std::string& instance,
                                 const std::string& node, int attempt, std::int64_t offset,
                                 std::int64_t max) {
   auto& st = self->state;
@@ -303,7 +303,7 @@ caf::result<log_chunk> read_log(self_ptr self, const std::string& instance,
 
 /// Keeps the results no master acknowledged in the outbox file, for the
 /// next master (they are claimed when the worker registers again).
-void save_outbox_file(self_ptr self) {
+void save_outbox_file(worker_ptr self) {
   auto& st = self->state;
   if (st.cfg.outbox_file.empty())
     return;
@@ -318,7 +318,7 @@ void save_outbox_file(self_ptr self) {
                  reports.size(), st.cfg.outbox_file);
 }
 
-void maybe_quit(self_ptr self) {
+void maybe_quit(worker_ptr self) {
   auto& st = self->state;
   if (!st.stopping || !st.running.empty())
     return;
@@ -333,7 +333,7 @@ void maybe_quit(self_ptr self) {
 
 /// Stops the tasks still running (SIGTERM, SIGKILL after the kill grace);
 /// each ends killed.
-void stop_tasks(self_ptr self, const char* why) {
+void stop_tasks(worker_ptr self, const char* why) {
   auto& st = self->state;
   if (st.tasks_stopped)
     return;
@@ -349,7 +349,7 @@ void stop_tasks(self_ptr self, const char* why) {
 /// A stop request (SIGTERM): no new attempts; running ones may finish within
 /// the drain grace, their results reaching the master or the outbox file;
 /// then what is left is stopped. A second request stops the tasks at once.
-void begin_drain(self_ptr self) {
+void begin_drain(worker_ptr self) {
   auto& st = self->state;
   if (st.stopping) {
     stop_tasks(self, "stopping at once (a second stop request)");
@@ -373,7 +373,7 @@ void begin_drain(self_ptr self) {
 /// directories nobody wrote to for longer than [retention] allows (never
 /// those of running attempts or of results not acknowledged yet); the next
 /// batch follows in a second while there is more, else after the interval.
-void prune(self_ptr self) {
+void prune(worker_ptr self) {
   auto& st = self->state;
   std::set<std::string> keep;
   for (const auto& [key, report] : st.running_reports)
@@ -402,7 +402,7 @@ void prune(self_ptr self) {
   self->delayed_send(self, next, atom::prune::value, local_only{});
 }
 
-void run_attempt(self_ptr self, attempt_spec spec) {
+void run_attempt(worker_ptr self, attempt_spec spec) {
   auto& st = self->state;
   auto key = attempt_key(spec.instance_id, spec.node, spec.attempt);
   if (spec.epoch < st.epoch) {
@@ -450,7 +450,7 @@ void run_attempt(self_ptr self, attempt_spec spec) {
 }
 
 /// Stops an attempt a master asked to kill.
-void kill_attempt(self_ptr self, const std::string& instance, const std::string& node,
+void kill_attempt(worker_ptr self, const std::string& instance, const std::string& node,
                   int attempt, std::uint64_t epoch) {
   auto& st = self->state;
   if (epoch < st.epoch) {

@@ -26,12 +26,12 @@ namespace {
 
 namespace fs = std::filesystem;
 
-using self_ptr = xml_watcher_actor::stateful_pointer<xml_watcher_state>;
+using xml_watcher_ptr = xml_watcher_actor::stateful_pointer<xml_watcher_state>;
 
-void arm(self_ptr self, xml_watcher_state::clock::time_point due);
+void arm(xml_watcher_ptr self, xml_watcher_state::clock::time_point due);
 
 /// The db-link names, re-read on every scan; a change invalidates every parse.
-parse_options load_options(self_ptr self) {
+parse_options load_options(xml_watcher_ptr self) {
   auto& st = self->state;
   parse_options opts;
   auto text = read_file(st.cfg.db_links);
@@ -47,6 +47,18 @@ parse_options load_options(self_ptr self) {
   opts.db_links = links.names();
   opts.db_link_types = links.types();
   opts.pools = st.cfg.pools;
+  if (!st.cfg.file_links.empty()) {
+    auto file_links = load_file_links(st.cfg.file_links);
+    auto file_links_text = read_file(st.cfg.file_links);
+    auto file_links_hash = file_links_text ? content_hash(*file_links_text) : std::string{};
+    if (file_links_hash != st.file_links_hash) {
+      st.file_links_hash = file_links_hash;
+      st.files.clear();
+      for (const auto& d : file_links.diagnostics)
+        st.log->warn("{}", d.to_string());
+    }
+    opts.file_links = std::move(file_links);
+  }
   if (!st.cfg.alerts.empty()) {
     auto channels = load_alert_channels(st.cfg.alerts);
     auto alerts_text = read_file(st.cfg.alerts);
@@ -105,13 +117,13 @@ std::int64_t wall_ns() {
     .count();
 }
 
-void finish_scan(self_ptr self);
-void scan_batch(self_ptr self);
+void finish_scan(xml_watcher_ptr self);
+void scan_batch(xml_watcher_ptr self);
 
 /// Begins a scan: walks the directory, then reads and parses its files a
 /// batch at a time (scan_batch), then hands the result to the registry
 /// (finish_scan). A scan asked for meanwhile follows this one.
-void scan(self_ptr self) {
+void scan(xml_watcher_ptr self) {
   auto& st = self->state;
   if (st.job) {
     st.scan_again = true;
@@ -161,7 +173,7 @@ void scan(self_ptr self) {
 
 /// Reads and parses files of the scan under way for at most the batch time,
 /// then lets the messages that came meanwhile in before it goes on.
-void scan_batch(self_ptr self) {
+void scan_batch(xml_watcher_ptr self) {
   auto& st = self->state;
   auto& job = *st.job;
   auto& seen = job.seen;
@@ -240,7 +252,7 @@ void scan_batch(self_ptr self) {
 
 /// Every file is read: keeps the result, and hands it to the registry when
 /// something changed.
-void finish_scan(self_ptr self) {
+void finish_scan(xml_watcher_ptr self) {
   auto& st = self->state;
   auto job = std::move(st.job);
   auto& problems = job->problems;
@@ -295,7 +307,7 @@ void finish_scan(self_ptr self) {
 }
 
 /// Makes sure a timer message (`scan` to self) arrives by `due`.
-void arm(self_ptr self, xml_watcher_state::clock::time_point due) {
+void arm(xml_watcher_ptr self, xml_watcher_state::clock::time_point due) {
   auto& st = self->state;
   if (!st.timers.empty() && *st.timers.begin() <= due)
     return;
@@ -307,7 +319,7 @@ void arm(self_ptr self, xml_watcher_state::clock::time_point due) {
 
 /// A timer fired: scan when the rescan or a change's scan is due, then wait
 /// for whichever comes next. Timers that turn out early only re-arm.
-void on_timer(self_ptr self) {
+void on_timer(xml_watcher_ptr self) {
   auto& st = self->state;
   if (!st.timers.empty())
     st.timers.erase(st.timers.begin());
@@ -325,7 +337,7 @@ void on_timer(self_ptr self) {
 
 /// inotify reported a change: scan after the debounce delay, once for every
 /// notice that arrives before that scan.
-void on_change(self_ptr self) {
+void on_change(xml_watcher_ptr self) {
   auto& st = self->state;
   if (st.change_due)
     return;

@@ -26,6 +26,8 @@ struct xml_watcher_config {
   std::string directory;
   /// conf/db_links.xml: the db-link names files may use.
   std::string db_links;
+  /// conf/file_links.xml: the file links file-link may name ("" = not checked).
+  std::string file_links;
   std::chrono::seconds rescan_interval{2};
   registry_actor registry;
   /// Delay between the first change inotify reports and the scan: one scan
@@ -83,6 +85,8 @@ struct xml_watcher_state {
   std::string db_links_hash;
   /// Content hash of alerts.xml, likewise.
   std::string alerts_hash;
+  /// Content hash of file_links.xml, likewise.
+  std::string file_links_hash;
   /// The problems of the last scan (unreadable, too large, loops), by path:
   /// each is logged when it appears, not on every scan.
   std::map<std::string, std::string> problems;

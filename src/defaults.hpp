@@ -151,6 +151,9 @@ constexpr const char* token = "";
 /// Reads (GET and HEAD, akkaflow's action=get) need no token even when one
 /// is set; false = every request needs it.
 constexpr bool open_reads = true;
+/// akkaflow's /akkaflow/cluster?action=shutdown stops the master (it drains
+/// and exits); false = it is refused with 403.
+constexpr bool allow_shutdown = false;
 /// Connections open at once (reading, waiting for an answer, idle between
 /// requests). When all are taken, the idle and the slowest reading ones make
 /// room for a new one; when none can, it is answered 503.

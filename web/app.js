@@ -227,7 +227,6 @@ const nav = [
 
 /** What the current page stops when another one is shown (timers, streams). */
 let cleanups = [];
-function onLeave(f) { cleanups.push(f); }
 
 const app = () => document.getElementById('app');
 
@@ -241,7 +240,44 @@ function failed(e) {
     e instanceof ApiError ? `${e.status}: ${e.message}` : String(e && e.message || e)));
 }
 
+/**
+ * The render token: each render() takes the next one, and a route draws and
+ * starts timers or streams only while its token is the newest. A page whose
+ * data arrives after the user moved on (fast clicks on a slow API) is dropped
+ * instead of replacing the newer page.
+ */
+let renderToken = 0;
+
+/** Thrown by ctx.page() of a render that is no longer the newest. */
+class StaleRender extends Error {}
+
+/** What the last renders did (the newest last): for the browser test. */
+const renderLog = [];
+window.cafflowRenders = renderLog;
+function logRender(route, token, outcome) {
+  renderLog.push({route, token, outcome});
+  if (renderLog.length > 100) renderLog.shift();
+}
+
+/**
+ * What a route gets as its third argument: `page()` and `onLeave()` of this
+ * render (stale: page() throws StaleRender, onLeave() stops at once) and
+ * `live()`, true while it is the newest render.
+ */
+function renderContext(token) {
+  const live = () => token === renderToken;
+  return {
+    token, live,
+    page(title, ...content) { if (!live()) throw new StaleRender(); page(title, ...content); },
+    onLeave(f) {
+      if (live()) cleanups.push(f);
+      else try { f(); } catch (e) { /* already stopped */ }
+    },
+  };
+}
+
 async function render() {
+  const token = ++renderToken;
   for (const f of cleanups) { try { f(); } catch (e) { /* already stopped */ } }
   cleanups = [];
   notice('');
@@ -252,7 +288,15 @@ async function render() {
     a.classList.toggle('active', a.dataset.page === parts[0] || a.dataset.page === parts[0] + 's');
   const route = routes[parts[0]];
   if (!route) { page('Not found', h('div', {class: 'card error'}, 'No page named ' + parts[0])); return; }
-  try { await route(parts.slice(1), queryOf(queryPart)); } catch (e) { failed(e); }
+  const ctx = renderContext(token);
+  try {
+    await route(parts.slice(1), queryOf(queryPart), ctx);
+    logRender(parts[0], token, ctx.live() ? 'shown' : 'stale');
+  } catch (e) {
+    if (e instanceof StaleRender || !ctx.live()) { logRender(parts[0], token, 'stale'); return; }
+    logRender(parts[0], token, 'failed');
+    failed(e);
+  }
 }
 
 async function refreshHealth() {
@@ -277,7 +321,7 @@ function runStrip(runs) {
             title: `${r.status} · ${r.trigger} · ${fmtTime(r.logical_time)}`})));
 }
 
-async function workflowsPage(_, q) {
+async function workflowsPage(_, q, ctx) {
   const offset = Number(q.offset || 0);
   const params = new URLSearchParams({limit: PAGE_SIZE, offset, detail: 'true'});
   for (const k of ['dir', 'name', 'status']) if (q[k]) params.set(k, q[k]);
@@ -330,7 +374,7 @@ async function workflowsPage(_, q) {
                  onclick: () => go(pageTo(list.next_offset))}, 'Next ›'),
     h('span', {class: 'muted', id: 'page-time'}, `answered in ${took} ms`));
   const bad = (files.files || []).filter(f => f.status !== 'loaded');
-  page('Workflows',
+  ctx.page('Workflows',
     h('h1', {}, 'Workflows'),
     filter, pager,
     h('table', {id: 'workflows'},
@@ -341,21 +385,67 @@ async function workflowsPage(_, q) {
 
 // -- Workflow ----------------------------------------------------------------------
 
-async function loadGraph(container, name, onNode) {
+/**
+ * An SVG laid out by Graphviz on this server (GET `path`) into `container`;
+ * a click on a node calls onNode(name), the node's id without `prefix`.
+ * Answers whether it is drawn.
+ */
+async function loadSvg(container, path, prefix, onNode) {
   try {
-    const svg = await apiText('/api/v1/workflows/' + enc(name) + '/graph');
-    // Graphviz's SVG, drawn by this server from the loaded definition.
+    const svg = await apiText(path);
     const doc = new DOMParser().parseFromString(svg, 'image/svg+xml');
     const root = doc.documentElement;
     if (root.nodeName !== 'svg') throw new Error('the graph is not SVG');
     for (const s of root.querySelectorAll('script')) s.remove();
-    container.replaceChildren(document.importNode(root, true));
-    if (onNode) for (const g of container.querySelectorAll('g.node')) {
-      g.addEventListener('click', () => onNode(g.id.replace(/^wfnode-/, '')));
+    const svgEl = document.importNode(root, true);
+    // Fitted to the box, but never below 30 %: a very wide graph (a fork of
+    // 1 000 actions) scrolls in its box with its colours still visible.
+    const natural = parseFloat(root.getAttribute('width')) * (String(root.getAttribute('width')).endsWith('pt') ? 4 / 3 : 1);
+    const room = container.clientWidth - 18;
+    if (natural > 0 && room > 0 && natural * 0.3 > room) {
+      svgEl.style.maxWidth = 'none';
+      svgEl.style.width = Math.round(natural * 0.3) + 'px';
     }
+    container.replaceChildren(svgEl);
+    if (onNode) for (const g of container.querySelectorAll('g.node')) {
+      g.classList.add('clickable');
+      g.addEventListener('click', () => onNode(g.id.slice(prefix.length)));
+    }
+    return true;
   } catch (e) {
     container.replaceChildren(h('p', {class: 'error'}, 'The graph cannot be drawn: ' + e.message));
+    return false;
   }
+}
+
+/** A workflow's DAG: the active version's, or `version`'s when given. */
+function loadGraph(container, name, onNode, version) {
+  const path = '/api/v1/workflows/' + enc(name) + (version ? '/versions/' + enc(version) : '') + '/graph';
+  return loadSvg(container, path, 'wfnode-', onNode);
+}
+
+/**
+ * The workflows upstream and downstream of `name` (coordinator
+ * dependencies, every level) as a graph laid out by Graphviz; a click on one
+ * opens its page. Answers the lineage (GET .../lineage).
+ */
+async function loadLineage(box, name) {
+  const lineage = await api('GET', '/api/v1/workflows/' + enc(name) + '/lineage');
+  const others = lineage.workflows.filter(w => w.relation !== 'self');
+  box.setAttribute('data-workflows', lineage.workflows.length);
+  if (!others.length) {
+    box.replaceChildren(h('p', {class: 'muted', id: 'lineage-none'},
+      'No coordinator waits for it, and its coordinator waits for no workflow.'));
+    return lineage;
+  }
+  const counts = rel => others.filter(w => w.relation === rel).length;
+  const graph = h('div', {class: 'graph lineage', id: 'lineage-graph'}, h('p', {class: 'muted'}, 'Laying out…'));
+  box.replaceChildren(h('p', {class: 'muted'}, `${counts('upstream')} upstream, ${counts('downstream')} downstream` +
+      (lineage.truncated ? ' (more than drawn)' : '') + '; a dashed edge: not ready for the next fire; click one to open it.'),
+    graph);
+  await loadSvg(graph, '/api/v1/workflows/' + enc(name) + '/lineage/graph', 'lnnode-',
+    other => { if (other !== name) go('#/workflow/' + enc(other)); });
+  return lineage;
 }
 
 /**
@@ -364,13 +454,34 @@ async function loadGraph(container, name, onNode) {
  * with downstream. What a route does not take (trigger: only params and
  * skip; lineage: no node option) the API refuses, and its message is shown.
  */
-function runForm(name, coordinator, nodes) {
-  const params = h('div', {class: 'params'});
+/**
+ * Rows of param name and value (the coordinator's <param-list> names
+ * pre-filled, one empty row) and "+ param": {el, collect()}; collect() gives
+ * the rows with a name and a value as an object.
+ */
+function paramsEditor(coordinator, idPrefix) {
+  const params = h('div', {class: 'params', id: idPrefix + '-params'});
   const addParam = (k, v) => params.append(h('div', {class: 'param'},
     h('input', {class: 'param-name', placeholder: 'name', value: k || ''}),
     h('input', {class: 'param-value', placeholder: 'value', value: v || ''})));
   for (const p of (coordinator && coordinator.params) || []) addParam(p.name, '');
   addParam('', '');
+  const collect = () => {
+    const out = {};
+    for (const row of params.querySelectorAll('.param')) {
+      const k = row.querySelector('.param-name').value.trim();
+      const v = row.querySelector('.param-value').value;
+      if (k && v !== '') out[k] = v;
+    }
+    return out;
+  };
+  const el = h('div', {}, params,
+    h('div', {}, h('button', {type: 'button', class: 'secondary', id: idPrefix + '-add-param', onclick: () => addParam()}, '+ param')));
+  return {el, collect};
+}
+
+function runForm(name, coordinator, nodes) {
+  const paramRows = paramsEditor(coordinator, 'run');
   const result = h('div', {id: 'run-result'});
   const time = h('input', {id: 'run-logical-time', placeholder: 'YYYY-MM-DD HH:MM:SS'});
   const by = byInput('run-by');
@@ -391,15 +502,7 @@ function runForm(name, coordinator, nodes) {
     optionTable,
     h('div', {class: 'buttons'}, upstream.label, downstream.label),
     h('label', {}, 'From node (it and every node after it)', from));
-  const collect = () => {
-    const out = {};
-    for (const row of params.querySelectorAll('.param')) {
-      const k = row.querySelector('.param-name').value.trim();
-      const v = row.querySelector('.param-value').value;
-      if (k && v !== '') out[k] = v;
-    }
-    return out;
-  };
+  const collect = paramRows.collect;
   // The options as the API takes them; only what is set.
   const options = () => {
     const o = {};
@@ -425,8 +528,7 @@ function runForm(name, coordinator, nodes) {
     ev.preventDefault();
     start('run', withBy(timed(Object.assign({params: collect()}, options()))));
   }},
-    h('label', {}, 'Params (the <param-list> evaluated at the logical time, these on top)', params),
-    h('div', {}, h('button', {type: 'button', class: 'secondary', onclick: () => addParam()}, '+ param')),
+    h('label', {}, 'Params (the <param-list> evaluated at the logical time, these on top)', paramRows.el),
     h('label', {}, 'Logical time (UTC, empty = now)', time),
     actions.length ? details : null,
     h('label', {}, 'By', by),
@@ -479,7 +581,7 @@ function whyView(doc) {
  * "Plan" asks for the dry-run plan, "Start backfill" appears once a plan is
  * shown and creates exactly what was planned (a change of the form hides it).
  */
-function backfillForm(name) {
+function backfillForm(name, coordinator) {
   const field = (id, attrs) => h('input', Object.assign({id}, attrs || {}));
   const choice = (id, values) => h('select', {id}, values.map(([v, l]) => h('option', {value: v}, l)));
   const f = {
@@ -494,6 +596,7 @@ function backfillForm(name) {
                                 ['all', 'everything']]),
   };
   const by = byInput('bf-by');
+  const paramRows = paramsEditor(coordinator, 'bf');
   const plan = h('div', {id: 'bf-plan'});
   const startButton = h('button', {type: 'button', id: 'bf-start-button', class: 'hidden'}, 'Start backfill');
   const body = () => {
@@ -503,6 +606,8 @@ function backfillForm(name) {
     if (dates.length) b.dates = dates;
     if (f.from.value.trim()) b.from = f.from.value.trim();
     if (f.to.value.trim()) b.to = f.to.value.trim();
+    const params = paramRows.collect();
+    if (Object.keys(params).length) b.params = params;
     if (byOf(by)) b.created_by = byOf(by);
     return b;
   };
@@ -542,6 +647,7 @@ function backfillForm(name) {
     h('label', {}, 'Or these logical times', f.dates),
     h('div', {class: 'pair'}, h('label', {}, 'Parallel', f.parallel), h('label', {}, 'Order', f.order)),
     h('div', {class: 'pair'}, h('label', {}, 'Downstream', f.downstream), h('label', {}, 'Rerun', f.rerun)),
+    h('label', {}, 'Params (on top of each instance’s <param-list>)', paramRows.el),
     h('label', {}, 'By', by),
     h('div', {class: 'buttons'}, h('button', {type: 'submit', class: 'secondary', id: 'bf-plan-button'}, 'Plan'), startButton),
     plan);
@@ -556,17 +662,19 @@ function backfillForm(name) {
   return form;
 }
 
-async function workflowPage([name]) {
+async function workflowPage([name], _, ctx) {
   const d = await api('GET', '/api/v1/workflows/' + enc(name));
   const w = d.workflow, c = d.coordinator;
   const graph = h('div', {class: 'graph', id: 'graph'}, h('p', {class: 'muted'}, 'Laying out…'));
+  const lineageBox = h('div', {id: 'lineage'}, h('p', {class: 'muted'}, 'Asking…'));
   const source = h('pre', {class: 'source hidden', id: 'xml-source'});
+  const xmlTitle = h('h2', {id: 'xml-title'}, '');
   const showVersion = async v => {
     try {
       const r = await api('GET', `/api/v1/workflows/${enc(name)}/versions/${v}`);
       source.textContent = r.xml;
       source.classList.remove('hidden');
-      document.getElementById('xml-title').textContent = `XML of version ${v} (${r.file})`;
+      xmlTitle.textContent = `XML of version ${v} (${r.file})`;
     } catch (e) { source.textContent = e.message; source.classList.remove('hidden'); }
   };
   const coordinate = async action => {
@@ -612,7 +720,7 @@ async function workflowPage([name]) {
     h('form', {class: 'filters', onsubmit: ev => { ev.preventDefault(); explain(false); }},
       h('label', {}, 'At logical time (UTC)', whyTime), h('button', {type: 'submit', class: 'secondary', id: 'why-button'}, 'Explain')),
     why);
-  page(name,
+  ctx.page(name,
     h('h1', {}, name, badge(w.status), h('span', {class: 'muted'}, `v${w.version} · ${w.dir}`)),
     w.desc ? h('p', {}, w.desc) : null,
     h('div', {class: 'row'},
@@ -621,9 +729,9 @@ async function workflowPage([name]) {
         h('div', {class: 'card'}, h('h2', {style: 'margin-top:0'}, 'Run'), runForm(name, c, d.nodes)),
         coordCard,
         whyCard,
-        h('div', {class: 'card'}, h('h2', {style: 'margin-top:0'}, 'Backfill'), backfillForm(name)),
-        d.downstream && d.downstream.length ? h('div', {class: 'card'}, h('h2', {style: 'margin-top:0'}, 'Downstream'),
-          d.downstream.map(x => h('div', {}, h('a', {href: '#/workflow/' + enc(x)}, x)))) : null)),
+        h('div', {class: 'card'}, h('h2', {style: 'margin-top:0'}, 'Backfill'), backfillForm(name, c)),
+        )),
+    h('h2', {id: 'lineage-title'}, 'Upstream and downstream workflows'), lineageBox,
     h('h2', {}, 'Recent instances'),
     h('table', {}, h('thead', {}, h('tr', {}, ['Instance', 'Status', 'Trigger', 'Logical time', 'Started', 'Duration'].map(t => h('th', {}, t)))), runs),
     h('h2', {}, 'Versions'),
@@ -634,8 +742,9 @@ async function workflowPage([name]) {
         h('td', {class: 'mono'}, (v.hash || '').slice(0, 12)),
         h('td', {}, h('button', {class: 'secondary show-xml', onclick: () => showVersion(v.version)}, 'XML'))))))
       : h('p', {class: 'error'}, d.versions_error || 'versions unavailable'),
-    h('h2', {id: 'xml-title'}, ''), source);
+    xmlTitle, source);
   loadGraph(graph, name);
+  loadLineage(lineageBox, name).catch(e => showError(lineageBox, e));
   explain(true);
   if (d.versions && d.versions.length) showVersion(d.versions[d.versions.length - 1].version);
   const list = await api('GET', '/api/v1/instances?workflow=' + enc(name) + '&limit=20');
@@ -729,7 +838,7 @@ function gantt(inst, executions, width) {
     ticks, marks, body);
 }
 
-async function instancePage([id]) {
+async function instancePage([id], _, ctx) {
   const view = {inst: null, selected: new Set(), skipped: new Set(), picked: null, source: null, logTimer: null,
                 executions: null, executionsKey: null, whyKey: null};
   const head = h('div', {id: 'instance-head'});
@@ -740,7 +849,10 @@ async function instancePage([id]) {
   const logBox = h('div', {id: 'log-viewer'});
   const ganttBox = h('div', {class: 'gantt-box', id: 'gantt'});
   const executions = h('tbody', {id: 'executions'});
-  const ganttWidth = () => ganttBox.clientWidth - 14;
+  // Its width, measured once and on resizes (reading it at each draw would
+  // force a layout of the whole page).
+  let ganttBoxWidth = 0;
+  const ganttWidth = () => (ganttBoxWidth || (ganttBoxWidth = ganttBox.clientWidth)) - 14;
   const why = h('div', {id: 'why'});
   const whyCard = h('div', {class: 'card hidden', id: 'why-card'},
     h('h2', {style: 'margin-top:0'}, 'Why waiting: date-window dependencies ',
@@ -748,6 +860,20 @@ async function instancePage([id]) {
     why);
   const first = await api('GET', '/api/v1/instances/' + enc(id));
   view.inst = first;
+  // What the live updates cost (parse and repaint per event): for the
+  // browser test's numbers.
+  const paints = {instance: id, events: 0, paints: 0, total_ms: 0, max_ms: 0, rows_ms: 0, graph_ms: 0,
+                  gantts: 0, gantt_ms: 0, parse_ms: 0, first_graph_ms: 0};
+  if (ctx.live()) window.cafflowPaints = paints;
+  // The graph of the version it runs (an older one too; the active one
+  // should that version not be readable), asked for at once and laid into
+  // its box while the rest of the page is built.
+  const graphStarted = performance.now();
+  const graphDrawn = ctx.live() ? (async () => {
+    if (!first.version || !await loadGraph(graph, first.workflow, n => pick(n), first.version))
+      await loadGraph(graph, first.workflow, n => pick(n));
+    paints.first_graph_ms = performance.now() - graphStarted;
+  })() : Promise.resolve();
 
   // The mark form of the picked node and the rerun form: built once, so that
   // what is typed survives the repaints of live updates.
@@ -827,15 +953,82 @@ async function instancePage([id]) {
   showRerunMode();
 
   const pick = name => { view.picked = name; showError(markResult, null); showLog(); paint(); };
+  // The timeline is drawn only while it is on (or near) the screen: below
+  // the node table of a large instance it waits until scrolled to.
+  let ganttVisible = false, ganttDirty = true;
+  const drawGantt = () => {
+    if (!ganttVisible) { ganttDirty = true; return; }
+    ganttDirty = false;
+    const t0 = performance.now();
+    ganttBox.replaceChildren(gantt(view.inst, view.executions, ganttWidth()));
+    paints.gantts++; paints.gantt_ms += performance.now() - t0;
+  };
+  // The graph's nodes by name (found once per drawing) and what each shows:
+  // a repaint touches only the nodes whose state changed (an instance of
+  // 1 000 nodes changes a few per event).
+  const graphNodes = new Map();
+  const indexGraph = () => {
+    graphNodes.clear();
+    for (const g of graph.querySelectorAll('g.node')) graphNodes.set(g.id.replace(/^wfnode-/, ''), {g, shown: ''});
+  };
   const paintGraph = () => {
     for (const n of view.inst.nodes || []) {
-      const g = document.getElementById('wfnode-' + n.name);
-      if (!g) continue;
+      const entry = graphNodes.get(n.name);
+      if (!entry) continue;
+      const shown = n.status + (n.name === view.picked ? '/picked' : '');
+      if (entry.shown === shown) continue;
+      const g = entry.g;
       for (const c of [...g.classList]) if (c.startsWith('st-')) g.classList.remove(c);
       g.classList.add('st-' + n.status);
       g.classList.toggle('picked', n.name === view.picked);
       g.setAttribute('data-status', n.status);
+      entry.shown = shown;
     }
+  };
+  // The node table's rows by node, built once and then updated in place:
+  // only the cells whose text changed are written (a repaint of an instance
+  // of 1 000 nodes touches the few that moved).
+  const rows = new Map();
+  const attemptsText = n => (n.attempts || []).map(a =>
+    `#${a.number} ${a.status}${a.exit_code !== null && a.exit_code !== undefined ? ' exit ' + a.exit_code : ''} on ${a.worker || '?'}`);
+  const nodeRow = n => {
+    const cells = {status: h('td', {}), started: h('td', {}), duration: h('td', {}), attempts: h('td', {}),
+                   message: h('td', {class: 'mono'})};
+    const tr = h('tr', {class: 'clickable', 'data-node': n.name,
+                        onclick: ev => { if (ev.target.type !== 'checkbox') pick(n.name); }},
+      h('td', {}, n.kind === 'action' ? tick(view.selected, n.name, 'node-select') : null),
+      h('td', {}, n.kind === 'action' ? tick(view.skipped, n.name, 'node-skip') : null),
+      h('td', {}, n.name, n.action_type ? h('span', {class: 'muted'}, ' ' + n.action_type) : null),
+      cells.status, cells.started, cells.duration, cells.attempts, cells.message);
+    return {tr, cells, shown: {}};
+  };
+  const updateRow = (row, n) => {
+    const set = (what, text, fill) => {
+      if (row.shown[what] === text) return;
+      row.shown[what] = text;
+      fill(text);
+    };
+    set('selected', n.name === view.picked, on => row.tr.classList.toggle('selected', on));
+    set('status', n.status, st => {
+      row.tr.setAttribute('data-status', st);
+      row.cells.status.replaceChildren(badge(st));
+    });
+    set('started', fmtTime(n.started), t => { row.cells.started.textContent = t; });
+    set('duration', duration(n.started, n.finished), t => { row.cells.duration.textContent = t; });
+    set('attempts', attemptsText(n).join('\n'), t => row.cells.attempts.replaceChildren(
+      ...(t ? t.split('\n').map(line => h('div', {class: 'mono'}, line)) : [])));
+    set('message', (n.message || '').split('\n')[0], t => { row.cells.message.textContent = t; });
+  };
+  const paintRows = list => {
+    const wanted = list.map(n => {
+      let row = rows.get(n.name);
+      if (!row) { row = nodeRow(n); rows.set(n.name, row); }
+      updateRow(row, n);
+      return row.tr;
+    });
+    const current = nodes.children;
+    if (current.length !== wanted.length || wanted.some((tr, k) => current[k] !== tr))
+      nodes.replaceChildren(...wanted);
   };
   const tick = (set, name, cls) => h('input', {type: 'checkbox', class: cls, checked: set.has(name),
     onchange: ev => { ev.target.checked ? set.add(name) : set.delete(name); showTicks(); }});
@@ -865,26 +1058,24 @@ async function instancePage([id]) {
     const canMark = pickedNode && markable(i, pickedNode);
     markCard.classList.toggle('hidden', !canMark);
     if (canMark) markTitle.textContent = `Mark ${pickedNode.name} (${pickedNode.status})`;
-    nodes.replaceChildren(...(i.nodes || []).map(n => {
-      const attempts = n.attempts || [];
-      return h('tr', {class: 'clickable' + (n.name === view.picked ? ' selected' : ''), 'data-node': n.name,
-                      'data-status': n.status, onclick: ev => { if (ev.target.type !== 'checkbox') pick(n.name); }},
-        h('td', {}, n.kind === 'action' ? tick(view.selected, n.name, 'node-select') : null),
-        h('td', {}, n.kind === 'action' ? tick(view.skipped, n.name, 'node-skip') : null),
-        h('td', {}, n.name, n.action_type ? h('span', {class: 'muted'}, ' ' + n.action_type) : null),
-        h('td', {}, badge(n.status)),
-        h('td', {}, fmtTime(n.started)),
-        h('td', {}, duration(n.started, n.finished)),
-        h('td', {}, attempts.length ? attempts.map(a => h('div', {class: 'mono'},
-          `#${a.number} ${a.status}${a.exit_code !== null && a.exit_code !== undefined ? ' exit ' + a.exit_code : ''} on ${a.worker || '?'}`)) : ''),
-        h('td', {class: 'mono'}, (n.message || '').split('\n')[0]));
-    }));
+    let t = performance.now();
+    paintRows(i.nodes || []);
+    paints.rows_ms += performance.now() - t;
+    t = performance.now();
     paintGraph();
-    ganttBox.replaceChildren(gantt(i, view.executions, ganttWidth()));
-    // Running bars grow with the clock between events.
-    if (!ENDED.includes(i.status) && !view.ganttTimer)
-      view.ganttTimer = setInterval(() => ganttBox.replaceChildren(gantt(view.inst, view.executions, ganttWidth())), 1000);
-    else if (ENDED.includes(i.status) && view.ganttTimer) { clearInterval(view.ganttTimer); view.ganttTimer = null; }
+    paints.graph_ms += performance.now() - t;
+    // The timeline: drawn at once when the instance is not running; while it
+    // runs, once a second (its running bars grow with the clock), however
+    // many events came meanwhile.
+    if (!ENDED.includes(i.status)) {
+      if (!view.ganttTimer) {
+        drawGantt();
+        view.ganttTimer = setInterval(drawGantt, 1000);
+      }
+    } else {
+      if (view.ganttTimer) { clearInterval(view.ganttTimer); view.ganttTimer = null; }
+      drawGantt();
+    }
     // The executions change when one starts or ends; the dependencies with the status.
     const key = `${i.execution}/${i.status}`;
     if (key !== view.executionsKey) { view.executionsKey = key; loadExecutions(); }
@@ -901,7 +1092,7 @@ async function instancePage([id]) {
         h('td', {}, fmtTime(e.finished), e.started && e.finished ? h('div', {class: 'muted'}, duration(e.started, e.finished)) : null),
         h('td', {class: 'mono'}, Object.keys(e.run_options || {}).length ? JSON.stringify(e.run_options) : '—'),
         h('td', {}, nodeLists(e.nodes || {})))));
-      ganttBox.replaceChildren(gantt(view.inst, view.executions, ganttWidth()));
+      drawGantt();
     } catch (e) {
       executions.replaceChildren(h('tr', {}, h('td', {colspan: 8, class: 'error'}, errText(e))));
     }
@@ -949,10 +1140,25 @@ async function instancePage([id]) {
     const es = new EventSource('/api/v1/instances/' + enc(id) + '/events');
     view.source = es;
     live.textContent = 'live'; live.className = 'live on';
-    es.addEventListener('instance', ev => {
-      view.inst = JSON.parse(ev.data);
+    // Events that come faster than the page paints are coalesced: the
+    // newest state is painted once (each event is the whole instance).
+    let pending = null;
+    const paintPending = () => {
+      const data = pending;
+      pending = null;
+      if (data === null || view.source !== es) return;
+      const t0 = performance.now();
+      view.inst = JSON.parse(data);
+      paints.parse_ms += performance.now() - t0;
       paint();
       if (view.picked && !view.logTimer) showLog();
+      const took = performance.now() - t0;
+      paints.paints++; paints.total_ms += took; paints.max_ms = Math.max(paints.max_ms, took);
+    };
+    es.addEventListener('instance', ev => {
+      paints.events++;
+      if (pending === null) setTimeout(paintPending, 0);
+      pending = ev.data;
     });
     es.addEventListener('end', () => { es.close(); live.textContent = 'ended'; live.className = 'live'; });
     es.addEventListener('error', ev => {
@@ -960,13 +1166,13 @@ async function instancePage([id]) {
       else if (es.readyState === EventSource.CONNECTING) { live.textContent = 'reconnecting…'; live.className = 'live'; }
     });
   };
-  onLeave(() => {
+  ctx.onLeave(() => {
     if (view.source) view.source.close();
     if (view.logTimer) clearTimeout(view.logTimer);
     if (view.ganttTimer) clearInterval(view.ganttTimer);
   });
 
-  page('Instance ' + id,
+  ctx.page('Instance ' + id,
     h('h1', {}, 'Instance ', h('span', {class: 'mono'}, id), live),
     h('div', {class: 'row'},
       h('div', {class: 'grow'}, h('h2', {}, 'Graph'), graph),
@@ -981,9 +1187,23 @@ async function instancePage([id]) {
   showTicks();
   paint();
   showLog();
-  await loadGraph(graph, first.workflow, pick);
-  paintGraph();
+  const seen = new IntersectionObserver(entries => {
+    ganttVisible = entries[entries.length - 1].isIntersecting;
+    if (ganttVisible && ganttDirty) drawGantt();
+  }, {rootMargin: '1500px 0px'});
+  seen.observe(ganttBox);
+  const resized = new ResizeObserver(() => {
+    const w = ganttBox.clientWidth;
+    if (w && w !== ganttBoxWidth) { ganttBoxWidth = w; drawGantt(); }
+  });
+  resized.observe(ganttBox);
+  ctx.onLeave(() => { seen.disconnect(); resized.disconnect(); });
   follow();
+  await graphDrawn;
+  // Moved on meanwhile: nothing to colour.
+  if (!ctx.live()) return;
+  indexGraph();
+  paintGraph();
 }
 
 // -- Instances ----------------------------------------------------------------------
@@ -997,7 +1217,7 @@ function instanceRows(list, withWorkflow) {
     : [h('tr', {}, h('td', {colspan: 7, class: 'muted'}, 'No instance.'))];
 }
 
-async function instancesPage(_, q) {
+async function instancesPage(_, q, ctx) {
   const params = new URLSearchParams({limit: 50});
   for (const k of ['workflow', 'status', 'trigger', 'from', 'to', 'offset']) if (q[k]) params.set(k, q[k]);
   const list = await api('GET', '/api/v1/instances?' + params);
@@ -1005,7 +1225,7 @@ async function instancesPage(_, q) {
     values.map(v => h('option', {value: v, selected: q[name] === v}, v)));
   const offset = Number(q.offset || 0);
   const pageTo = o => { const n = new URLSearchParams(q); n.set('offset', o); return '#/instances?' + n; };
-  page('Instances',
+  ctx.page('Instances',
     h('h1', {}, 'Instances'),
     h('form', {class: 'filters', id: 'instance-filter', onsubmit: ev => {
       ev.preventDefault();
@@ -1029,11 +1249,11 @@ async function instancesPage(_, q) {
 
 // -- Cluster ------------------------------------------------------------------------
 
-async function clusterPage() {
+async function clusterPage(_, __, ctx) {
   const c = await api('GET', '/api/v1/cluster');
   const timer = setTimeout(() => { if (location.hash.startsWith('#/cluster')) render(); }, 5000);
-  onLeave(() => clearTimeout(timer));
-  page('Cluster',
+  ctx.onLeave(() => clearTimeout(timer));
+  ctx.page('Cluster',
     h('h1', {}, 'Cluster ', h('span', {class: 'mono'}, c.cluster),
       c.master_reachable ? badge('active') : h('span', {class: 'badge st-failed'}, 'no master')),
     c.master_error ? h('div', {class: 'card error'}, c.master_error) : null,
@@ -1078,15 +1298,15 @@ async function clusterPage() {
 
 const BACKFILL_STATES = ['planned', 'running', 'succeeded', 'failed', 'cancelled'];
 
-async function backfillsPage(_, q) {
+async function backfillsPage(_, q, ctx) {
   const params = new URLSearchParams({limit: q.limit || 100});
   if (q.state) params.set('state', q.state);
   const r = await api('GET', '/api/v1/backfills?' + params);
   if (r.backfills.some(b => b.state === 'running' || b.state === 'planned')) {
     const timer = setTimeout(() => { if (location.hash.startsWith('#/backfills')) render(); }, 5000);
-    onLeave(() => clearTimeout(timer));
+    ctx.onLeave(() => clearTimeout(timer));
   }
-  page('Backfills',
+  ctx.page('Backfills',
     h('h1', {}, 'Backfills'),
     h('p', {class: 'muted'}, 'A backfill runs a workflow (and those downstream) over past logical times; start one from a workflow’s page.'),
     h('form', {class: 'filters', id: 'backfill-filter', onsubmit: ev => {
@@ -1118,25 +1338,25 @@ function backfillOptions(o) {
     (o.params && Object.keys(o.params).length ? '; ' + Object.entries(o.params).map(([k, v]) => `${k}=${v}`).join(' ') : '');
 }
 
-async function backfillPage([id]) {
+async function backfillPage([id], _, ctx) {
   const b = await api('GET', '/api/v1/backfills/' + enc(id));
   const active = b.state === 'running' || b.state === 'planned';
   // Refreshed while it runs (a backfill has no event stream).
   if (active || (b.state === 'cancelled' && !b.finished)) {
     const timer = setTimeout(() => { if (location.hash.startsWith('#/backfill/')) render(); }, 2000);
-    onLeave(() => clearTimeout(timer));
+    ctx.onLeave(() => clearTimeout(timer));
   }
   const result = h('div', {id: 'backfill-result'});
   const p = b.progress;
   const counts = {};
   for (const it of b.items) counts[it.state] = (counts[it.state] || 0) + 1;
-  page('Backfill ' + id,
+  ctx.page('Backfill ' + id,
     h('h1', {}, 'Backfill ', h('span', {class: 'mono'}, id), h('span', {id: 'backfill-state'}, badge(b.state))),
     h('div', {class: 'row'},
       h('div', {class: 'card grow'},
         h('dl', {class: 'facts'},
           h('dt', {}, 'workflow'), h('dd', {}, h('a', {href: '#/workflow/' + enc(b.workflow)}, b.workflow)),
-          h('dt', {}, 'options'), h('dd', {class: 'mono'}, backfillOptions(b.options)),
+          h('dt', {}, 'options'), h('dd', {class: 'mono', id: 'backfill-page-options'}, backfillOptions(b.options)),
           h('dt', {}, 'by'), h('dd', {}, b.created_by || '—'),
           h('dt', {}, 'created'), h('dd', {}, fmtTime(b.created)),
           h('dt', {}, 'finished'), h('dd', {}, fmtTime(b.finished) || '—'),
@@ -1162,13 +1382,63 @@ async function backfillPage([id]) {
 
 // -- Alerts ---------------------------------------------------------------------------
 
-async function alertsPage(_, q) {
+/** The rows of the alerts table. */
+function alertRows(alerts) {
+  return alerts.length ? alerts.map(a => h('tr', {'data-alert': a.id, 'data-kind': a.kind, 'data-status': a.status},
+    h('td', {}, h('a', {href: '#/alert/' + a.id}, '#' + a.id)),
+    h('td', {}, fmtTime(a.created_at)),
+    h('td', {}, h('span', {class: 'badge sev-' + a.severity}, a.severity)),
+    h('td', {}, a.kind),
+    h('td', {}, h('a', {href: '#/alert/' + a.id}, a.title)),
+    h('td', {}, a.workflow ? h('a', {href: '#/workflow/' + enc(a.workflow)}, a.workflow) : '—'),
+    h('td', {}, a.instance_id ? h('a', {href: '#/instance/' + enc(a.instance_id), class: 'mono'}, a.instance_id) : '—',
+      a.node ? h('div', {class: 'muted'}, 'node ' + a.node) : null),
+    h('td', {class: 'mono'}, a.channel),
+    h('td', {}, badge(a.status), h('div', {class: 'muted'}, a.status === 'sent' ? fmtTime(a.sent_at)
+      : a.next_at ? `try ${a.attempts + 1} at ${fmtTime(a.next_at)}` : `${a.attempts} tries`)),
+    h('td', {class: 'mono'}, (a.answer || '').split('\n')[0], a.sent_with ? h('div', {class: 'muted'},
+      'in the digest of ', h('a', {href: '#/alert/' + a.sent_with}, '#' + a.sent_with)) : null)))
+    : [h('tr', {}, h('td', {colspan: 10, class: 'muted'}, 'No alert.'))];
+}
+
+/** How often the open alerts list asks again (ms). */
+const ALERTS_POLL_MS = 2000;
+
+async function alertsPage(_, q, ctx) {
   const params = new URLSearchParams({limit: q.limit || 100});
   for (const k of ['workflow', 'status']) if (q[k]) params.set(k, q[k]);
-  const r = await api('GET', '/api/v1/alerts?' + params);
-  page('Alerts',
+  const path = '/api/v1/alerts?' + params;
+  const r = await api('GET', path);
+  const rows = h('tbody', {}, alertRows(r.alerts));
+  const updated = h('span', {class: 'muted', id: 'alerts-updated'});
+  // Live while open: the list is asked again every 2 s (alerts have no event
+  // stream) and only the table's rows are replaced when it changed; the
+  // filter form keeps what is being typed.
+  let last = JSON.stringify(r.alerts);
+  let polls = 0;
+  const showUpdated = () => {
+    updated.textContent = `live: asked every ${ALERTS_POLL_MS / 1000} s, last at ${fmtTime(new Date().toISOString()).slice(11)}`;
+    updated.setAttribute('data-polls', polls);
+  };
+  let timer = null;
+  const poll = async () => {
+    try {
+      const next = await api('GET', path);
+      if (!ctx.live()) return;
+      const text = JSON.stringify(next.alerts);
+      if (text !== last) { last = text; rows.replaceChildren(...alertRows(next.alerts)); }
+      polls++;
+      showUpdated();
+    } catch (e) {
+      if (!ctx.live()) return;
+      updated.textContent = 'not updated: ' + errText(e);
+    }
+    timer = setTimeout(poll, ALERTS_POLL_MS);
+  };
+  ctx.onLeave(() => { clearTimeout(timer); timer = null; });
+  ctx.page('Alerts',
     h('h1', {}, 'Alerts'),
-    h('p', {class: 'muted'}, 'Every alert and channel it went to, newest first (docs/OPERATIONS.md, “Alerts”).'),
+    h('p', {class: 'muted'}, 'Every alert and channel it went to, newest first (docs/OPERATIONS.md, “Alerts”). ', updated),
     h('form', {class: 'filters', id: 'alert-filter', onsubmit: ev => {
       ev.preventDefault();
       const f = new FormData(ev.target), n = new URLSearchParams();
@@ -1182,27 +1452,15 @@ async function alertsPage(_, q) {
       h('button', {type: 'submit'}, 'Filter')),
     h('table', {id: 'alerts'},
       h('thead', {}, h('tr', {}, ['#', 'Created', 'Severity', 'Kind', 'Title', 'Workflow', 'Instance', 'Channel', 'Status', 'Answer'].map(t => h('th', {}, t)))),
-      h('tbody', {}, r.alerts.length ? r.alerts.map(a => h('tr', {'data-alert': a.id, 'data-kind': a.kind, 'data-status': a.status},
-        h('td', {}, h('a', {href: '#/alert/' + a.id}, '#' + a.id)),
-        h('td', {}, fmtTime(a.created_at)),
-        h('td', {}, h('span', {class: 'badge sev-' + a.severity}, a.severity)),
-        h('td', {}, a.kind),
-        h('td', {}, h('a', {href: '#/alert/' + a.id}, a.title)),
-        h('td', {}, a.workflow ? h('a', {href: '#/workflow/' + enc(a.workflow)}, a.workflow) : '—'),
-        h('td', {}, a.instance_id ? h('a', {href: '#/instance/' + enc(a.instance_id), class: 'mono'}, a.instance_id) : '—',
-          a.node ? h('div', {class: 'muted'}, 'node ' + a.node) : null),
-        h('td', {class: 'mono'}, a.channel),
-        h('td', {}, badge(a.status), h('div', {class: 'muted'}, a.status === 'sent' ? fmtTime(a.sent_at)
-          : a.next_at ? `try ${a.attempts + 1} at ${fmtTime(a.next_at)}` : `${a.attempts} tries`)),
-        h('td', {class: 'mono'}, (a.answer || '').split('\n')[0], a.sent_with ? h('div', {class: 'muted'},
-          'in the digest of ', h('a', {href: '#/alert/' + a.sent_with}, '#' + a.sent_with)) : null)))
-        : h('tr', {}, h('td', {colspan: 10, class: 'muted'}, 'No alert.')))));
+      rows));
+  showUpdated();
+  timer = setTimeout(poll, ALERTS_POLL_MS);
 }
 
-async function alertPage([id]) {
+async function alertPage([id], _, ctx) {
   const a = await api('GET', '/api/v1/alerts/' + enc(id));
   const e = a.event || {};
-  page('Alert ' + id,
+  ctx.page('Alert ' + id,
     h('h1', {}, 'Alert #' + a.id, h('span', {class: 'badge sev-' + a.severity}, a.severity), h('span', {id: 'alert-status'}, badge(a.status))),
     h('div', {class: 'card', id: 'alert-facts'},
       h('h2', {style: 'margin-top:0', id: 'alert-title'}, a.title),
@@ -1241,11 +1499,11 @@ function xmlTable(files, id) {
         `${d.level} at ${d.line}:${d.column}: ${d.message}`)))))));
 }
 
-async function xmlconfigPage() {
+async function xmlconfigPage(_, __, ctx) {
   const r = await api('GET', '/api/v1/xmlconfig');
   const counts = {};
   for (const f of r.files) counts[f.status] = (counts[f.status] || 0) + 1;
-  page('xmlconfig',
+  ctx.page('xmlconfig',
     h('h1', {}, 'xmlconfig files'),
     h('p', {}, Object.entries(counts).map(([s, n]) => [badge(s), ` ${n}  `])),
     xmlTable(r.files, 'xml-files'));

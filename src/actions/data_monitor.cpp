@@ -21,7 +21,10 @@ namespace {
 #ifndef CAFFLOW_EXEC
 
 nlohmann::json value_json(const monitor_value& v) {
-  return {{"type", v.type}, {"db_link", v.db_link}, {"content", v.content}};
+  return {{"type", v.type},
+          {"db_link", v.db_link},
+          {"content", v.content},
+          {"inline_link", inline_link_json(v.inline_link)}};
 }
 
 expected<monitor_value> expand_value(const attempt_context& ctx, const monitor_value& v) {
@@ -81,7 +84,7 @@ double read_value(exec_context& ctx, const nlohmann::json& v, const std::string&
     return to_number(output, what + " (command)");
   }
   // SQL: the first value of the first row.
-  auto db = connect_link(ctx, v.value("db_link", std::string{}));
+  auto db = connect_spec_link(ctx, v);
   ctx.cancel->set_hook(db->canceller());
   try {
     Poco::Data::Statement select(db->session());
@@ -133,6 +136,12 @@ action_kind data_monitor_kind() {
       return warn.error();
     doc["warn_msg"] = *warn;
     doc["recheck_interval_s"] = m.recheck_interval_s;
+    if (!m.exceed_error) {
+      doc["exceed_error"] = false;
+      doc["warn_to"] = ctx.wf->mail_receivers;
+      doc["warn_subject"] = "[cafflow] WARN " + ctx.wf->name + ": data-monitor "
+                            + ctx.wf->nodes[ctx.node].name + " out of bounds";
+    }
     spec.payload = doc.dump();
     return {};
   };
@@ -154,17 +163,29 @@ void data_monitor_runner(exec_context& ctx) {
   auto fail = [&](const std::string& why) {
     throw std::runtime_error(why + (warn.empty() ? "" : ": " + warn));
   };
+  // is-exceed-error="false" (akkaflow): a bound crossed is a warning by mail.
+  bool exceed_error = spec.value("exceed_error", true);
+  auto out_of_bounds = [&](const std::string& why) {
+    if (exceed_error)
+      fail(why);
+    ctx.log("WARN " + why + " (is-exceed-error=\"false\": the action succeeds)");
+    ctx.result["warning"] = why;
+    send_warning_mail(ctx, spec.value("warn_to", std::vector<std::string>{}),
+                      spec.value("warn_subject", std::string("[cafflow] data-monitor warning")),
+                      warn.empty() ? std::vector<std::string>{why}
+                                   : std::vector<std::string>{why, warn});
+  };
   if (spec.contains("min")) {
     auto min = read_value(ctx, spec["min"], "min");
     ctx.result["min"] = min;
     if (value < min)
-      fail("value " + show(value) + " is below the minimum " + show(min));
+      out_of_bounds("value " + show(value) + " is below the minimum " + show(min));
   }
   if (spec.contains("max")) {
     auto max = read_value(ctx, spec["max"], "max");
     ctx.result["max"] = max;
     if (value > max)
-      fail("value " + show(value) + " is above the maximum " + show(max));
+      out_of_bounds("value " + show(value) + " is above the maximum " + show(max));
   }
   auto recheck = spec.value("recheck_interval_s", 0);
   if (recheck > 0) {
@@ -175,7 +196,8 @@ void data_monitor_runner(exec_context& ctx) {
       fail("value changed from " + show(value) + " to " + show(again)
            + " within the recheck-interval of " + std::to_string(recheck) + " s");
   }
-  ctx.log("within bounds");
+  if (!ctx.result.contains("warning"))
+    ctx.log("within bounds");
 }
 
 #endif // CAFFLOW_EXEC

@@ -130,6 +130,34 @@ action_kind email_kind() {
 
 #ifdef CAFFLOW_EXEC
 
+void send_warning_mail(exec_context& ctx, const std::vector<std::string>& to,
+                       const std::string& subject, const std::vector<std::string>& lines) {
+  if (to.empty()) {
+    ctx.log("no mail-receivers: the warning is not mailed");
+    return;
+  }
+  mail_message msg;
+  msg.to = to;
+  msg.subject = subject;
+  for (const auto& line : lines) {
+    std::string escaped;
+    for (char c : line)
+      switch (c) {
+        case '<': escaped += "&lt;"; break;
+        case '>': escaped += "&gt;"; break;
+        case '&': escaped += "&amp;"; break;
+        default: escaped += c;
+      }
+    msg.html += "<p>" + escaped + "</p>\n";
+    msg.text += line + "\n";
+  }
+  if (!ctx.site.mail.password.empty())
+    ctx.secrets.push_back(ctx.site.mail.password);
+  auto sent = send_mail(ctx.site.mail, msg);
+  ctx.log(sent ? "warning mail: " + *sent
+               : "the warning mail could not be sent: " + sent.error().message);
+}
+
 void email_runner(exec_context& ctx) {
   const auto& spec = ctx.spec;
   mail_message msg;

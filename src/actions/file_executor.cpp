@@ -1,5 +1,7 @@
-// <file-executor>: the master ships the script its command names (and the
-// attachments); the worker runs ./NAME args... with /bin/sh -c.
+// <file-executor>: the master ships the script its command names (the word
+// with a '/', as akkaflow read it, else the first; and the attachments); the
+// worker runs the command with the script's word replaced by ./NAME, with
+// /bin/sh -c.
 #include "actions/kinds.hpp"
 #include "exec/attachments.hpp"
 
@@ -15,9 +17,11 @@ action_kind file_executor_kind() {
     if (!text)
       return text.error();
     auto command = split_executor_command(*text);
-    spec.payload = command.command;
+    if (!command)
+      return command.error();
+    spec.payload = command->command;
     auto files = exec.attachments;
-    files.insert(files.begin(), command.script);
+    files.insert(files.begin(), command->script);
     auto loaded = load_attachments(files, ctx.base_dir, ctx.max_attachment_bytes);
     if (!loaded)
       return loaded.error();

@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <map>
+#include <regex>
 
 #include "actions/exec.hpp"
 #include "actions/kinds.hpp"
@@ -28,6 +29,42 @@ std::map<std::string, std::int64_t> matching(const std::string& pattern) {
         files.emplace(g.gl_pathv[i], static_cast<std::int64_t>(st.st_size));
     }
   ::globfree(&g);
+  return files;
+}
+
+/// akkaflow's <file-watcher>: the entries of `dir` whose name matches `name`
+/// as akkaflow matched it (FileWatcherNodeInstance.fileNameFuzzyMatch: '.'
+/// is a dot, '*' any text, the rest a regular expression, the whole name).
+std::map<std::string, std::int64_t> watched(const std::string& dir, const std::string& name) {
+  std::string expr = "^";
+  for (char c : name) {
+    if (c == '.')
+      expr += "\\.";
+    else if (c == '*')
+      expr += "(.*?)";
+    else
+      expr += c;
+  }
+  expr += "$";
+  std::regex re;
+  try {
+    re = std::regex(expr);
+  } catch (const std::regex_error&) {
+    throw std::runtime_error("the file name '" + name + "' is not a valid pattern");
+  }
+  std::error_code err;
+  if (!std::filesystem::is_directory(dir, err))
+    throw std::runtime_error("the directory " + dir + " does not exist");
+  std::map<std::string, std::int64_t> files;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, err)) {
+    if (!std::regex_match(entry.path().filename().string(), re))
+      continue;
+    struct stat st {};
+    if (::stat(entry.path().c_str(), &st) == 0)
+      files.emplace(entry.path().string(), static_cast<std::int64_t>(st.st_size));
+  }
+  if (err)
+    throw std::runtime_error("cannot list " + dir + ": " + err.message());
   return files;
 }
 
@@ -56,12 +93,24 @@ action_kind file_monitor_kind() {
     auto warn = expand_for(ctx, m.warn_msg);
     if (!warn)
       return warn.error();
-    spec.payload = nlohmann::json{{"pattern", *pattern},
-                                  {"min_num", m.min_num},
-                                  {"min_each_size", m.min_each_size},
-                                  {"recheck_interval_s", m.recheck_interval_s},
-                                  {"warn_msg", *warn}}
-                     .dump();
+    nlohmann::json doc{{"pattern", *pattern},
+                       {"min_num", m.min_num},
+                       {"min_each_size", m.min_each_size},
+                       {"recheck_interval_s", m.recheck_interval_s},
+                       {"warn_msg", *warn}};
+    if (!m.dir.empty()) {
+      auto dir = expand_for(ctx, m.dir);
+      if (!dir)
+        return dir.error();
+      doc["dir"] = *dir;
+    }
+    if (m.size_warn_only) {
+      doc["size_warn_only"] = true;
+      doc["warn_to"] = ctx.wf->mail_receivers;
+      doc["warn_subject"] = "[cafflow] WARN " + ctx.wf->name + ": file-watcher "
+                            + ctx.wf->nodes[ctx.node].name + " found small files";
+    }
+    spec.payload = doc.dump();
     return {};
   };
   kind.command = exec_command;
@@ -74,7 +123,12 @@ action_kind file_monitor_kind() {
 #ifdef CAFFLOW_EXEC
 
 void file_monitor_runner(exec_context& ctx) {
-  auto pattern = resolve_worker_path(ctx, ctx.spec.at("pattern").get<std::string>());
+  auto dir = ctx.spec.value("dir", std::string{});
+  if (!dir.empty())
+    dir = resolve_worker_path(ctx, dir);
+  auto name = ctx.spec.at("pattern").get<std::string>();
+  auto pattern = dir.empty() ? resolve_worker_path(ctx, name) : dir + "/" + name;
+  auto list = [&] { return dir.empty() ? matching(pattern) : watched(dir, name); };
   auto min_num = ctx.spec.value("min_num", 1);
   auto min_size = ctx.spec.value("min_each_size", std::int64_t{0});
   auto recheck = ctx.spec.value("recheck_interval_s", 0);
@@ -82,7 +136,7 @@ void file_monitor_runner(exec_context& ctx) {
   auto fail = [&](const std::string& why) {
     throw std::runtime_error(why + (warn.empty() ? "" : ": " + warn));
   };
-  auto files = matching(pattern);
+  auto files = list();
   std::int64_t total = 0;
   for (const auto& [path, size] : files) {
     ctx.log("matched " + path + " (" + std::to_string(size) + " bytes)");
@@ -92,14 +146,31 @@ void file_monitor_runner(exec_context& ctx) {
   if (static_cast<int>(files.size()) < min_num)
     fail(std::to_string(files.size()) + " file" + (files.size() == 1 ? "" : "s") + " match "
          + pattern + ", min-num is " + std::to_string(min_num));
+  std::vector<std::string> small;
   for (const auto& [path, size] : files)
     if (size < min_size)
-      fail(path + " has " + std::to_string(size) + " bytes, min-each-size is "
-           + std::to_string(min_size));
+      small.push_back(path + " has " + std::to_string(size) + " bytes");
+  if (!small.empty() && !ctx.spec.value("size_warn_only", false))
+    fail(small.front() + ", min-each-size is " + std::to_string(min_size));
+  if (!small.empty()) {
+    // akkaflow's <file-watcher size-warn-message>: a warning mail, and success.
+    for (const auto& line : small)
+      ctx.log("WARN " + line + ", below the size-threshold of " + std::to_string(min_size)
+              + " bytes");
+    ctx.result["small_files"] = small.size();
+    auto lines = small;
+    lines.insert(lines.begin(), std::to_string(small.size()) + " file(s) matching " + pattern
+                                  + " are smaller than " + std::to_string(min_size) + " bytes:");
+    if (!warn.empty())
+      lines.insert(lines.begin(), warn);
+    send_warning_mail(ctx, ctx.spec.value("warn_to", std::vector<std::string>{}),
+                      ctx.spec.value("warn_subject", std::string("[cafflow] file-monitor warning")),
+                      lines);
+  }
   if (recheck > 0) {
     ctx.log("checking again in " + std::to_string(recheck) + " s");
     ctx.cancel->sleep_for(std::chrono::seconds(recheck));
-    auto again = matching(pattern);
+    auto again = list();
     if (again != files)
       fail("the files matching " + pattern + " changed within the recheck-interval of "
            + std::to_string(recheck) + " s (still being written?)");

@@ -2,6 +2,9 @@
 #pragma once
 
 #include <memory>
+#include <optional>
+
+#include <nlohmann/json.hpp>
 
 #include "actions/kind.hpp"
 
@@ -44,6 +47,26 @@ void run_statements(exec_context& ctx, db_connection& db, const std::string& tex
 /// Connects to the db link `name` of the worker's db_links.xml; its password
 /// joins the secrets the log never shows.
 std::unique_ptr<db_connection> connect_link(exec_context& ctx, const std::string& name);
+
+/// Connects to what `where` names: its "inline_link" object (akkaflow's
+/// jdbc-url written into the action: type, jdbc_url, username, password)
+/// when it has one, else its "db_link".
+std::unique_ptr<db_connection> connect_spec_link(exec_context& ctx, const nlohmann::json& where);
+
+} // namespace cafflow
+
+namespace cafflow {
+
+/// The JSON of an inline connection for an attempt's spec (null when unset).
+nlohmann::json inline_link_json(const std::optional<inline_db_link>& link);
+
+/// Mails `lines` (plain text, one paragraph each) as a warning to `to`
+/// through the worker's [mail] (or an .eml under <logs>/mail/ without a
+/// server): akkaflow's warnings of a <file-watcher> and of a data-monitor
+/// with is-exceed-error="false". Nobody to tell (`to` empty) logs only; a
+/// mail that cannot be sent is logged and does not fail the attempt.
+void send_warning_mail(exec_context& ctx, const std::vector<std::string>& to,
+                       const std::string& subject, const std::vector<std::string>& lines);
 
 } // namespace cafflow
 

@@ -72,9 +72,37 @@ std::unique_ptr<db_connection> connect_link(exec_context& ctx, const std::string
   return std::move(*db);
 }
 
+std::unique_ptr<db_connection> connect_spec_link(exec_context& ctx, const nlohmann::json& where) {
+  auto it = where.find("inline_link");
+  if (it == where.end() || !it->is_object())
+    return connect_link(ctx, where.value("db_link", std::string{}));
+  db_link link;
+  link.type = it->value("type", std::string{});
+  link.jdbc_url = it->value("jdbc_url", std::string{});
+  link.username = it->value("username", std::string{});
+  link.password = it->value("password", std::string{});
+  link.name = link.jdbc_url;
+  if (!link.password.empty())
+    ctx.secrets.push_back(link.password);
+  auto db = db_connection::open(link, ctx.site.home);
+  if (!db)
+    throw std::runtime_error(ctx.redact(db.error().message));
+  ctx.log("connected to " + link.jdbc_url + " (" + link.type + ", written in the action)");
+  return std::move(*db);
+}
+
 #endif // CAFFLOW_EXEC
 
 #ifndef CAFFLOW_EXEC
+
+nlohmann::json inline_link_json(const std::optional<inline_db_link>& link) {
+  if (!link)
+    return nullptr;
+  return {{"type", link->type},
+          {"jdbc_url", link->jdbc_url},
+          {"username", link->username},
+          {"password", link->password}};
+}
 
 action_kind sql_kind() {
   action_kind kind;
@@ -88,7 +116,10 @@ action_kind sql_kind() {
     auto text = expand_for(ctx, sql.sql);
     if (!text)
       return text.error();
-    spec.payload = nlohmann::json{{"db_link", *link}, {"sql", *text}}.dump();
+    spec.payload = nlohmann::json{{"db_link", *link},
+                                  {"sql", *text},
+                                  {"inline_link", inline_link_json(sql.inline_link)}}
+                     .dump();
     return {};
   };
   kind.command = exec_command;
@@ -101,7 +132,7 @@ action_kind sql_kind() {
 #ifdef CAFFLOW_EXEC
 
 void sql_runner(exec_context& ctx) {
-  auto db = connect_link(ctx, ctx.spec.at("db_link").get<std::string>());
+  auto db = connect_spec_link(ctx, ctx.spec);
   auto text = ctx.spec.at("sql").get<std::string>();
   std::size_t rows = 0;
   try {

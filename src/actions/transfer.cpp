@@ -5,12 +5,17 @@
 // with types mapped per dialect; is-pre-truncate, <pre> and <after> run in
 // the load's transaction. Progress (rows, rows/s) goes to the task log every
 // few seconds. <transfer><script> runs the script like a <script> action.
+// A FILE target's <pre> and <after> (akkaflow 2.9+) are scripts run before
+// and after the file is written; as in akkaflow, one that fails is logged and
+// the transfer goes on. akkaflow 2.8's type="LFS" target appends to the file.
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <Poco/Data/MetaColumn.h>
 #include <Poco/Data/RecordSet.h>
@@ -315,13 +320,50 @@ private:
   std::string copy_;
 };
 
+/// A FILE target's <pre> or <after>: a script run in the work directory (its
+/// #! line, else bash), its output in the task log. Like akkaflow, a failure
+/// is logged and the transfer goes on.
+void run_file_hook(exec_context& ctx, const std::string& code, const std::string& what) {
+  if (trim(code).empty())
+    return;
+  auto script = (std::filesystem::path(ctx.work_dir) / (what + ".script")).string();
+  {
+    std::ofstream out(script, std::ios::binary | std::ios::trunc);
+    out << code;
+    if (!out)
+      throw std::runtime_error("cannot write " + script);
+  }
+  ::chmod(script.c_str(), 0700);
+  auto command = "cd '" + ctx.work_dir + "' && " + (starts_with(code, "#!") ? "'" + script + "'"
+                                                                            : "bash '" + script + "'")
+                 + " 2>&1 </dev/null";
+  ctx.log(what + ": running the target's <" + what + "> script");
+  FILE* pipe = ::popen(command.c_str(), "r");
+  if (pipe == nullptr)
+    throw std::runtime_error(what + ": cannot run the script");
+  char line[4096];
+  while (std::fgets(line, sizeof line, pipe) != nullptr) {
+    std::string text(line);
+    if (!text.empty() && text.back() == '\n')
+      text.pop_back();
+    ctx.log(what + ": " + text);
+  }
+  int status = ::pclose(pipe);
+  ctx.cancel->check();
+  if (status != 0)
+    ctx.log("WARN " + what + ": the script exited with status "
+            + std::to_string(WIFEXITED(status) ? WEXITSTATUS(status) : status)
+            + "; the transfer goes on, as in akkaflow");
+}
+
 class file_sink : public row_sink {
 public:
   file_sink(exec_context& ctx, const nlohmann::json& target)
     : path_(resolve_worker_path(ctx, target.at("path").get<std::string>())),
       delimiter_(target.value("delimited", std::string("\t"))),
       header_(target.value("header", false)),
-      latin1_(target.value("encoding", std::string("UTF-8")) == "ISO-8859-1") {
+      latin1_(target.value("encoding", std::string("UTF-8")) == "ISO-8859-1"),
+      append_(target.value("append", false)) {
     // Written beside the target and renamed at the end: nobody sees half a file.
     temp_ = path_ + ".part";
   }
@@ -329,7 +371,16 @@ public:
   void begin(const std::vector<column>& columns) override {
     std::error_code err;
     std::filesystem::create_directories(std::filesystem::path(path_).parent_path(), err);
-    out_.open(temp_, std::ios::binary | std::ios::trunc);
+    if (append_ && std::filesystem::exists(path_, err)) {
+      // akkaflow 2.8 (type="LFS"): the rows go after what the file holds.
+      std::filesystem::copy_file(path_, temp_, std::filesystem::copy_options::overwrite_existing,
+                                 err);
+      if (err)
+        throw std::runtime_error("cannot copy " + path_ + " to append to it: " + err.message());
+      out_.open(temp_, std::ios::binary | std::ios::app);
+    } else {
+      out_.open(temp_, std::ios::binary | std::ios::trunc);
+    }
     if (!out_)
       throw std::runtime_error("cannot write " + temp_);
     if (header_) {
@@ -376,6 +427,7 @@ private:
   std::string delimiter_;
   bool header_;
   bool latin1_;
+  bool append_;
   std::ofstream out_;
 };
 
@@ -529,7 +581,8 @@ nlohmann::json endpoint_json(const transfer_endpoint& e) {
   return {{"type", e.type},         {"db_link", e.db_link},   {"content", e.content},
           {"delimited", e.delimited}, {"header", e.header},     {"encoding", e.encoding},
           {"table", e.table},       {"path", e.path},         {"is_pre_truncate", e.is_pre_truncate},
-          {"pre", e.pre},           {"after", e.after}};
+          {"pre", e.pre},           {"after", e.after},       {"append", e.append},
+          {"inline_link", inline_link_json(e.inline_link)}};
 }
 
 expected<transfer_endpoint> expand_endpoint(const attempt_context& ctx, transfer_endpoint e) {
@@ -601,20 +654,23 @@ void transfer_runner(exec_context& ctx) {
   std::unique_ptr<db_connection> from, to;
   std::unique_ptr<row_sink> sink;
   if (target.value("type", "") == "DB") {
-    to = connect_link(ctx, target.at("db_link").get<std::string>());
+    to = connect_spec_link(ctx, target);
     sink = std::make_unique<table_sink>(ctx, *to, target);
   } else {
+    run_file_hook(ctx, target.value("pre", std::string{}), "pre");
     sink = std::make_unique<file_sink>(ctx, target);
   }
   progress done(ctx);
   try {
     if (source.value("type", "") == "DB") {
-      from = connect_link(ctx, source.at("db_link").get<std::string>());
+      from = connect_spec_link(ctx, source);
       read_db(ctx, *from, source.at("content").get<std::string>(), *sink, done);
     } else {
       read_file_source(ctx, source, *sink, done);
     }
     sink->finish();
+    if (target.value("type", "") != "DB")
+      run_file_hook(ctx, target.value("after", std::string{}), "after");
   } catch (...) {
     sink->abort();
     if (from)

@@ -660,6 +660,15 @@ int instance_kill(const globals& g, const std::string& id) {
   return exit_code::ok;
 }
 
+int instance_delete(const globals& g, const std::string& id) {
+  auto body = call(g, "DELETE", "/api/v1/instances/" + url_encode(id));
+  if (g.json_output)
+    print_json(body);
+  else
+    std::cout << id << " deleted\n";
+  return exit_code::ok;
+}
+
 int instance_rerun(const globals& g, const std::string& id, const std::string& mode,
                    const run_options& options) {
   json request{{"mode", mode}};
@@ -751,6 +760,7 @@ int instance_log(const globals& g, const std::string& id, const std::string& nod
   std::int64_t offset = 0;
   auto delay = std::chrono::milliseconds(100);
   bool said_waiting = false;
+  bool saw_start = false;
   for (;;) {
     json body;
     try {
@@ -767,8 +777,16 @@ int instance_log(const globals& g, const std::string& id, const std::string& nod
       for (const auto& n : inst["nodes"])
         if (n["name"] == node)
           found = &n;
-      if (found == nullptr || (found->contains("attempts") && !(*found)["attempts"].empty()))
+      if (found == nullptr)
         throw;
+      // It started between the two requests: read its log now (once; a
+      // second failure is not that race).
+      if (found->contains("attempts") && !(*found)["attempts"].empty()) {
+        if (attempt != 0 || saw_start)
+          throw;
+        saw_start = true;
+        continue;
+      }
       auto status = str(inst["status"]);
       if (status == "succeeded" || status == "failed" || status == "killed")
         throw cli_failure{exit_code::failed, "node '" + node + "' of instance " + id
@@ -1684,6 +1702,12 @@ int run_cli(int argc, char** argv) {
   std::string kill_id;
   in_kill->add_option("ID", kill_id, "instance id")->required();
   in_kill->callback([&] { action = [&] { return instance_kill(g, kill_id); }; });
+  auto* in_delete = instance->add_subcommand(
+    "delete", "delete an ended instance with its nodes, attempts and executions (as retention "
+              "does); a running or queued one is refused");
+  std::string delete_id;
+  in_delete->add_option("ID", delete_id, "instance id")->required();
+  in_delete->callback([&] { action = [&] { return instance_delete(g, delete_id); }; });
   auto* in_rerun = instance->add_subcommand(
     "rerun", "run an ended instance again under its id (default: its failed nodes)");
   std::string rerun_id;

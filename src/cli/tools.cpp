@@ -128,12 +128,14 @@ int check_files(const std::vector<std::string>& paths, const std::string& db_lin
     out << d.to_string() << '\n';
     failed = failed || d.level == diagnostic::severity::error;
   }
-  if (!file_links_path.empty())
-    for (const auto& d : load_file_links(file_links_path).diagnostics) {
+  parse_options opts;
+  if (!file_links_path.empty()) {
+    opts.file_links = load_file_links(file_links_path);
+    for (const auto& d : opts.file_links->diagnostics) {
       out << d.to_string() << '\n';
       failed = failed || d.level == diagnostic::severity::error;
     }
-  parse_options opts;
+  }
   opts.db_links = links.names();
   opts.db_link_types = links.types();
   opts.pools = pools;

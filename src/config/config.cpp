@@ -316,6 +316,10 @@ std::vector<key_def> make_key_defs() {
   add("http", "open_reads", d::http::open_reads ? "true" : "false",
       "true: reads (GET, HEAD) need no token; false: every request needs it",
       bool_key([](config& c) -> bool& { return c.http.open_reads; }));
+  add("http", "allow_shutdown", d::http::allow_shutdown ? "true" : "false",
+      "true: akkaflow's /akkaflow/cluster?action=shutdown (with the token) stops the master "
+      "(it drains and exits); false: it is refused with 403",
+      bool_key([](config& c) -> bool& { return c.http.allow_shutdown; }));
   // [tls]
   add("tls", "enabled", d::tls::enabled ? "true" : "false",
       "true: mutual TLS between the cluster's processes, messages checked against the sender's "

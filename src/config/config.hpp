@@ -117,6 +117,8 @@ struct config {
     std::string token;
     /// Reads need no token even when one is set.
     bool open_reads = true;
+    /// akkaflow's cluster?action=shutdown may stop the master.
+    bool allow_shutdown = false;
   } http;
 
   /// [retention]: 0 = keep forever.

@@ -46,7 +46,7 @@ std::vector<std::string> action_texts(const action_spec& action) {
       return result;
     }
     std::vector<std::string> operator()(const file_monitor_action& a) const {
-      return {a.pattern, a.warn_msg};
+      return {a.pattern, a.dir, a.warn_msg};
     }
     std::vector<std::string> operator()(const email_action& a) const {
       std::vector<std::string> result{a.html, a.to, a.cc, a.subject};

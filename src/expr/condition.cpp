@@ -28,12 +28,12 @@ struct parsed_condition {
   operand right;
 };
 
-bool is_space(char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; }
+bool is_expr_space(char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; }
 bool is_operator_char(char c) { return c == '=' || c == '!' || c == '<' || c == '>'; }
 
-class parser {
+class condition_parser {
 public:
-  parser(std::string_view text, bool opaque_expressions)
+  condition_parser(std::string_view text, bool opaque_expressions)
     : text_(text), opaque_(opaque_expressions) {}
 
   /// The parsed condition, or the problem (without the condition text).
@@ -63,7 +63,7 @@ public:
 
 private:
   void skip_space() {
-    while (i_ < text_.size() && is_space(text_[i_]))
+    while (i_ < text_.size() && is_expr_space(text_[i_]))
       ++i_;
   }
 
@@ -82,7 +82,7 @@ private:
       return std::nullopt;
     }
     auto start = i_;
-    while (i_ < text_.size() && !is_space(text_[i_]) && !is_operator_char(text_[i_])) {
+    while (i_ < text_.size() && !is_expr_space(text_[i_]) && !is_operator_char(text_[i_])) {
       if (opaque_ && text_.compare(i_, 2, "${") == 0) {
         auto close = text_.find('}', i_);
         if (close == std::string_view::npos)
@@ -174,7 +174,7 @@ std::string in_condition(std::string_view condition) {
 
 expected<bool> evaluate_condition(std::string_view condition) {
   parsed_condition c;
-  if (auto problem = parser(condition, false).parse(c))
+  if (auto problem = condition_parser(condition, false).parse(c))
     return make_error(ec::invalid_argument, in_condition(condition) + *problem);
   if (c.literal)
     return *c.literal;
@@ -205,7 +205,7 @@ expected<bool> evaluate_condition(std::string_view condition) {
 
 std::optional<std::string> check_condition(std::string_view condition) {
   parsed_condition c;
-  if (auto problem = parser(condition, true).parse(c))
+  if (auto problem = condition_parser(condition, true).parse(c))
     return in_condition(condition) + *problem;
   if (c.literal || !is_ordering(c.oper))
     return std::nullopt;

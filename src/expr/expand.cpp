@@ -29,7 +29,6 @@ struct raw_expr {
   std::string_view body;
 };
 
-bool is_blank(char c) { return c == ' ' || c == '\t'; }
 
 std::size_t skip_blanks(std::string_view text, std::size_t i) {
   while (i < text.size() && is_blank(text[i]))

@@ -271,9 +271,19 @@ http_response coor_trigger(const context& c) {
     return *bad;
   if (!loaded_file_of(c.backend, "coordinator", c.r.target))
     return fail(404, "no coordinator named '" + c.r.target + "' is loaded");
-  return fail(501, "cafflow cannot fire a standalone coordinator on request yet; trigger each "
-                   "workflow it starts (/akkaflow/workflow/NAME?action=trigger), or move the "
-                   "coordinator into the workflow it fires (akkaflow 2.8's form) and trigger that");
+  // akkaflow's TriggerPostWorkflow: the coordinator fires now, as its cron
+  // would, whatever its dependencies.
+  auto ids = c.backend.fire_coordinator(c.r.target);
+  if (!ids)
+    return fail(ids.error());
+  if (ids->empty())
+    return ok("coordinator '" + c.r.target
+                + "' fired but started nothing: its workflows are at their instance-limit with "
+                  "overlap skip, or it fired in this second already",
+              json::array());
+  auto list = split(*ids, ',');
+  return ok("triggered coordinator '" + c.r.target + "': instance(s) " + join(list, ", "),
+            json(list));
 }
 
 // -- /akkaflow/workflow/instance/ID ------------------------------------------
@@ -312,11 +322,13 @@ http_response instance_rerun(const context& c) {
 http_response instance_del(const context& c) {
   if (auto bad = only_params(c.r, {}))
     return *bad;
-  auto inst = c.backend.instance(c.r.target);
-  if (!inst)
-    return fail(inst.error());
-  return fail(501, "cafflow does not delete instances: the history of instance " + c.r.target
-                     + " stays (it is " + inst->status + ")");
+  // akkaflow's RemoveWorkFlowInstance deleted the instance, its nodes and
+  // its log records; a running one is refused here (akkaflow left it to run
+  // without its rows).
+  auto done = c.backend.delete_instance(c.r.target);
+  if (!done)
+    return fail(done.error());
+  return ok("deleted instance " + c.r.target + " with its nodes, attempts and executions");
 }
 
 /// akkaflow's waiting queue: the instances waiting for a slot (instance-limit).
@@ -443,6 +455,119 @@ http_response cluster_get(const context& c) {
             std::move(data));
 }
 
+// -- /akkaflow/workflow?action=del-dir ---------------------------------------
+
+/// "/a/b/" → "/a/b"; "a" → "/a".
+std::string folder_path(std::string dir) {
+  while (dir.size() > 1 && dir.back() == '/')
+    dir.pop_back();
+  if (dir.empty() || dir.front() != '/')
+    dir.insert(dir.begin(), '/');
+  return dir;
+}
+
+bool in_folder(const std::string& dir, const std::string& folder) {
+  auto d = folder_path(dir);
+  return folder == "/" || d == folder || starts_with(d, folder + "/");
+}
+
+/// akkaflow's del-dir deleted an empty folder (a record of its directory
+/// table) and refused one with workflows. cafflow's folders are the dir
+/// attributes of the loaded workflows: an empty one has nothing to delete;
+/// one with workflows is refused as akkaflow did, unless force=true asks to
+/// delete each of its workflows (as DELETE /api/v1/workflows/{name}).
+http_response workflows_del_dir(const context& c) {
+  const auto& r = c.r;
+  if (auto bad = only_params(r, {"id", "dir", "force"}))
+    return *bad;
+  if (has(r.params, "id") && has(r.params, "dir"))
+    return fail(400, "give the folder as id or as dir, not both");
+  auto given = has(r.params, "dir") ? param(r.params, "dir") : param(r.params, "id");
+  if (trim(given).empty())
+    return fail(400, "query parameter 'id' (the folder's path, e.g. id=/etl/daily) is missing");
+  if (std::all_of(given.begin(), given.end(),
+                  [](unsigned char ch) { return std::isdigit(ch) != 0; }))
+    return fail(400, "cafflow's folders have no numeric ids (akkaflow's directory table): give "
+                     "the folder's path, the dir attribute of its workflows, e.g. "
+                     "id=/etl/daily");
+  auto force = to_lower(param(r.params, "force"));
+  if (force != "" && force != "true" && force != "false")
+    return fail(400, "query parameter 'force': expected true or false, got '"
+                       + param(r.params, "force") + "'");
+  auto folder = folder_path(trim(given));
+  if (folder == "/" && force == "true")
+    return fail(400, "force=true deletes the workflows of one folder below /, not of every "
+                     "folder");
+  auto list = c.backend.workflows();
+  if (!list)
+    return fail(list.error());
+  std::vector<std::string> inside;
+  for (const auto& w : *list)
+    if (in_folder(w.dir, folder))
+      inside.push_back(w.name);
+  if (inside.empty())
+    return ok("the folder " + folder
+                + " holds no workflow: nothing to delete (cafflow's folders exist only through "
+                  "the dir attributes of their workflows)",
+              json::array());
+  if (force != "true")
+    return fail(409, "the folder " + folder + " is not empty: it holds " + join(inside, ", ")
+                       + "; delete them first, or add force=true to delete every workflow of it");
+  // Downstream workflows first: a workflow another one depends on is
+  // refused until that one is gone, so go round while anything goes.
+  std::vector<std::string> removed;
+  std::map<std::string, definition_result> refused_now;
+  auto left = inside;
+  for (bool progress = true; progress && !left.empty();) {
+    progress = false;
+    std::vector<std::string> still;
+    for (const auto& name : left) {
+      auto result = remove_definition(c.backend, c.settings, "workflow", name);
+      if (result.ok()) {
+        removed.push_back(name);
+        refused_now.erase(name);
+        progress = true;
+      } else {
+        refused_now[name] = result;
+        still.push_back(name);
+      }
+    }
+    left = std::move(still);
+  }
+  if (!left.empty()) {
+    std::vector<std::string> why;
+    int status = 409;
+    for (const auto& name : left) {
+      why.push_back(refused_now[name].message);
+      status = refused_now[name].status;
+    }
+    return fail(removed.empty() ? status : 409,
+                (removed.empty() ? std::string("deleted nothing of the folder ") + folder
+                                 : "deleted " + join(removed, ", ") + " of the folder " + folder
+                                     + " but not the rest")
+                  + ": " + join(why, "; "));
+  }
+  return ok("deleted the folder " + folder + ": its workflows " + join(removed, ", ")
+              + " (their files are removed; their instances stay in the history)",
+            json(removed));
+}
+
+// -- /akkaflow/cluster?action=shutdown -----------------------------------------
+
+http_response cluster_shutdown(const context& c) {
+  if (auto bad = only_params(c.r, {}))
+    return *bad;
+  if (!c.settings.allow_shutdown)
+    return fail(403, "stopping the cluster over HTTP is off: set [http] allow_shutdown = true "
+                     "(and a token) to allow it, or run sbin/stop-cluster on the cluster's host");
+  auto done = c.backend.shutdown();
+  if (!done)
+    return fail(done.error());
+  return ok("the master stops: nothing new fires or starts, running tasks may finish within "
+            "[master] drain_grace_s, then it exits; the workers keep running, and a standby master "
+            "takes over if there is one (sbin/stop-cluster stops every role)");
+}
+
 /// A route cafflow answers with a fail: why, and what to do instead.
 handler_fn refused(std::string why) {
   return [why = std::move(why)](const context&) { return fail(501, why); };
@@ -466,9 +591,7 @@ const std::vector<route_entry>& routes() {
      [](const context& c) { return definition_check(c, "workflow"); }},
     {"workflows-form", "add", false, true,
      [](const context& c) { return definition_add(c, "workflow"); }},
-    {"workflows-form", "del-dir", false, false,
-     refused("cafflow's folders are the dir attributes of the loaded workflows, not records with "
-             "ids: a folder without workflows does not exist, so there is nothing to delete")},
+    {"workflows-form", "del-dir", false, false, workflows_del_dir},
     // /akkaflow/workflow/instance/ID
     {"instance", "kill", false, false, instance_kill},
     {"instance", "rerun", false, false, instance_rerun},
@@ -510,10 +633,7 @@ const std::vector<route_entry>& routes() {
              "the <link> there")},
     // /akkaflow/cluster
     {"cluster", "get", true, false, cluster_get},
-    {"cluster", "shutdown", false, false,
-     refused("cafflow does not stop the cluster over HTTP (a request could not wait for the "
-             "roles to drain and would stop this server first); run sbin/stop-cluster on the "
-             "cluster's host")},
+    {"cluster", "shutdown", false, false, cluster_shutdown},
   };
   return table;
 }

@@ -24,9 +24,14 @@ struct akkaflow_settings {
   /// conf/db_links.xml, for checking db-link names in submitted definitions
   /// (empty = names are not checked).
   std::string db_links;
+  /// conf/file_links.xml, for checking file-link names (empty = not checked).
+  std::string file_links;
   /// How long add and del wait for the master to load or unload the file
   /// before answering (the answer says when it has not yet).
   std::chrono::milliseconds load_wait{5000};
+  /// [http] allow_shutdown: cluster?action=shutdown stops the master;
+  /// false = it is refused with 403.
+  bool allow_shutdown = false;
 };
 
 /// True when a (still percent-encoded) request path is an akkaflow route:

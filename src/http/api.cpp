@@ -7,6 +7,7 @@
 #include "defaults.hpp"
 #include "engine/catalog.hpp"
 #include "exec/task.hpp"
+#include "engine/dag.hpp"
 #include "http/graph_layout.hpp"
 #include "http/json.hpp"
 #include "model/status.hpp"
@@ -14,11 +15,14 @@
 #include "store/store.hpp"
 #include "util/strings.hpp"
 #include "util/time.hpp"
+#include "xml/workflow_parser.hpp"
 
 #include <algorithm>
+#include <deque>
 #include <limits>
 #include <map>
 #include <mutex>
+#include <set>
 
 namespace cafflow {
 
@@ -196,35 +200,240 @@ http_response get_workflow_version(api_backend& backend, const std::string& name
                                  {"xml", v->xml}});
 }
 
+/// SVG drawings by Graphviz, kept by what they draw (a workflow and its
+/// version's hash, or a lineage's nodes and edges): a layout is done once.
+class layout_cache {
+public:
+  expected<std::string> get(const std::string& key,
+                            const std::function<expected<std::string>()>& draw) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (auto it = cache_.find(key); it != cache_.end())
+        return it->second;
+    }
+    auto drawn = draw();
+    if (!drawn)
+      return drawn;
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (cache_.size() >= 256)
+      cache_.clear();
+    cache_[key] = *drawn;
+    return drawn;
+  }
+
+private:
+  std::mutex mutex_;
+  std::map<std::string, std::string> cache_;
+};
+
+layout_cache& layouts() {
+  static layout_cache cache;
+  return cache;
+}
+
+http_response svg_response(expected<std::string> svg) {
+  if (!svg)
+    return error_response(500, svg.error().message);
+  http_response r;
+  r.content_type = "image/svg+xml";
+  r.body = std::move(*svg);
+  return r;
+}
+
 /// GET /workflows/{name}/graph: the active version's DAG as SVG (dot), kept
 /// per workflow and version hash.
 http_response get_workflow_graph(api_backend& backend, const std::string& name) {
-  static std::mutex mutex;
-  static std::map<std::string, std::string> cache;
   auto detail = backend.workflow(name);
   if (!detail)
     return from_error(detail.error());
-  auto key = name + "\n" + detail->record.hash;
-  std::string svg;
-  {
-    std::lock_guard<std::mutex> lock(mutex);
-    if (auto it = cache.find(key); it != cache.end())
-      svg = it->second;
+  return svg_response(layouts().get("dag\n" + name + "\n" + detail->record.hash, [&] {
+    return layout_svg(detail->nodes, detail->edges);
+  }));
+}
+
+/// GET /workflows/{name}/versions/{version}/graph: a stored version's DAG as
+/// SVG (its XML parsed again), kept per workflow and version hash.
+http_response get_workflow_version_graph(api_backend& backend, const std::string& name,
+                                         const std::string& text) {
+  long long number = 0;
+  if (!parse_int(text, number) || number < 1 || number > 1000000000)
+    return error_response(400, "version " + shown(text) + " is not a version number");
+  auto v = backend.workflow_version(name, static_cast<int>(number));
+  if (!v)
+    return from_error(v.error());
+  return svg_response(layouts().get("dag\n" + name + "\n" + v->hash, [&]() -> expected<std::string> {
+    auto parsed = parse_definition(v->xml, v->file);
+    if (!parsed.wf)
+      return make_error(ec::unspecified, "version " + std::to_string(v->version) + " of "
+                                           + name + " cannot be parsed any more");
+    auto graph = make_graph(*parsed.wf);
+    return layout_svg(graph.nodes, graph.edges);
+  }));
+}
+
+/// A workflow's lineage: it, every workflow its coordinator waits for
+/// (upstream, every level) and every workflow whose coordinator waits for it
+/// (downstream, every level), with the dependencies among them.
+struct lineage_view {
+  struct member {
+    std::string name;
+    /// "self", "upstream" or "downstream".
+    std::string relation;
+    std::string dir;
+    /// False when it could not be read (e.g. a depend-list names a workflow
+    /// not loaded).
+    bool known = false;
+    /// Null without a coordinator.
+    std::optional<bool> paused;
+  };
+  struct dependency {
+    std::string from;
+    std::string to;
+    /// Whether `to`'s coordinator has it ready (null: `to` not read).
+    std::optional<bool> ready;
+  };
+  std::vector<member> workflows;
+  std::vector<dependency> edges;
+  /// More workflows than drawn.
+  bool truncated = false;
+};
+
+constexpr std::size_t max_lineage = 200;
+
+expected<lineage_view> lineage_of(api_backend& backend, const std::string& name) {
+  auto root = backend.workflow(name);
+  if (!root)
+    return root.error();
+  lineage_view view;
+  std::map<std::string, std::size_t> index; // name -> view.workflows
+  std::map<std::pair<std::string, std::string>, std::optional<bool>> edges;
+  std::map<std::string, workflow_detail> details{{name, *root}};
+  auto add = [&](const std::string& n, const std::string& relation) {
+    if (index.count(n) > 0)
+      return false;
+    if (view.workflows.size() >= max_lineage) {
+      view.truncated = true;
+      return false;
+    }
+    index[n] = view.workflows.size();
+    view.workflows.push_back({n, relation, "", false, std::nullopt});
+    return true;
+  };
+  std::set<std::string> unreadable;
+  auto detail_of = [&](const std::string& n) -> const workflow_detail* {
+    if (auto it = details.find(n); it != details.end())
+      return &it->second;
+    if (unreadable.count(n) > 0)
+      return nullptr;
+    auto d = backend.workflow(n);
+    if (!d) {
+      unreadable.insert(n);
+      return nullptr;
+    }
+    return &details.emplace(n, std::move(*d)).first->second;
+  };
+  auto upstreams = [](const workflow_detail& d) {
+    std::vector<std::pair<std::string, bool>> out;
+    if (d.has_coordinator)
+      for (const auto& dep : d.coordinator.dependencies)
+        out.emplace_back(dep.workflow, dep.ready);
+    return out;
+  };
+  add(name, "self");
+  for (const char* relation : {"upstream", "downstream"}) {
+    bool up = std::string(relation) == "upstream";
+    std::deque<std::string> queue{name};
+    while (!queue.empty()) {
+      auto n = queue.front();
+      queue.pop_front();
+      const auto* d = detail_of(n);
+      if (d == nullptr)
+        continue;
+      if (up) {
+        for (const auto& [u, ready] : upstreams(*d)) {
+          edges[{u, n}] = ready;
+          if (add(u, relation))
+            queue.push_back(u);
+        }
+      } else {
+        for (const auto& x : d->downstream) {
+          edges.emplace(std::make_pair(n, x), std::nullopt);
+          if (add(x, relation))
+            queue.push_back(x);
+        }
+      }
+    }
   }
-  if (svg.empty()) {
-    auto drawn = layout_svg(detail->nodes, detail->edges);
-    if (!drawn)
-      return error_response(500, drawn.error().message);
-    svg = std::move(*drawn);
-    std::lock_guard<std::mutex> lock(mutex);
-    if (cache.size() >= 256)
-      cache.clear();
-    cache[key] = svg;
+  for (auto& m : view.workflows) {
+    const auto* d = detail_of(m.name);
+    if (d == nullptr)
+      continue;
+    m.known = true;
+    m.dir = d->record.dir;
+    if (d->has_coordinator)
+      m.paused = d->coordinator.paused;
+    // Readiness of the dependencies among the members, as `m` sees them.
+    for (const auto& [u, ready] : upstreams(*d))
+      if (index.count(u) > 0)
+        edges[{u, m.name}] = ready;
   }
-  http_response r;
-  r.content_type = "image/svg+xml";
-  r.body = std::move(svg);
-  return r;
+  for (const auto& [ends, ready] : edges)
+    if (index.count(ends.first) > 0 && index.count(ends.second) > 0)
+      view.edges.push_back({ends.first, ends.second, ready});
+  return view;
+}
+
+json to_json(const lineage_view& v, const std::string& name) {
+  json workflows = json::array();
+  for (const auto& m : v.workflows)
+    workflows.push_back(json{{"name", m.name},
+                             {"relation", m.relation},
+                             {"dir", m.known ? json(m.dir) : json(nullptr)},
+                             {"known", m.known},
+                             {"paused", m.paused ? json(*m.paused) : json(nullptr)}});
+  json edges = json::array();
+  for (const auto& e : v.edges)
+    edges.push_back(json{{"from", e.from}, {"to", e.to},
+                         {"ready", e.ready ? json(*e.ready) : json(nullptr)}});
+  return json{{"workflow", name},
+              {"workflows", std::move(workflows)},
+              {"edges", std::move(edges)},
+              {"truncated", v.truncated}};
+}
+
+/// GET /workflows/{name}/lineage: the workflows upstream and downstream of it.
+http_response get_lineage(api_backend& backend, const std::string& name) {
+  auto view = lineage_of(backend, name);
+  if (!view)
+    return from_error(view.error());
+  return json_response(200, to_json(*view, name));
+}
+
+/// GET /workflows/{name}/lineage/graph: the lineage as SVG laid out by dot
+/// (left to right: upstream first), kept per drawn graph.
+http_response get_lineage_graph(api_backend& backend, const std::string& name) {
+  auto view = lineage_of(backend, name);
+  if (!view)
+    return from_error(view.error());
+  std::vector<dag_node> nodes;
+  std::vector<dag_edge> edges;
+  std::string key = "lineage";
+  for (const auto& m : view->workflows) {
+    nodes.push_back({m.name, m.relation, m.known ? m.dir : "(not loaded)",
+                     m.paused && *m.paused ? "paused" : ""});
+    key += "\n" + m.name + "\t" + m.relation + "\t" + nodes.back().action_type + "\t"
+           + nodes.back().desc;
+  }
+  for (const auto& e : view->edges) {
+    edges.push_back({e.from, e.to, e.ready && !*e.ready ? "waiting" : "depends", ""});
+    key += "\n" + e.from + "\t" + e.to + "\t" + edges.back().label;
+  }
+  graph_style style;
+  style.name = "lineage";
+  style.node_prefix = "lnnode-";
+  style.edge_prefix = "lnedge-";
+  style.rankdir = "LR";
+  return svg_response(layouts().get(key, [&] { return layout_svg(nodes, edges, style); }));
 }
 
 /// GET /instances/{id}/events: the instance now and after each change, as
@@ -529,6 +738,13 @@ http_response post_kill(api_backend& backend, const std::string& id) {
   if (!done)
     return from_error(done.error());
   return json_response(200, json{{"instance_id", id}, {"status", "killed"}});
+}
+
+http_response delete_instance(api_backend& backend, const std::string& id) {
+  auto done = backend.delete_instance(id);
+  if (!done)
+    return from_error(done.error());
+  return json_response(200, json{{"instance_id", id}, {"deleted", true}});
 }
 
 http_response get_log(api_backend& backend, const std::string& id, const std::string& node,
@@ -1122,8 +1338,17 @@ http_response handle_api(api_backend& backend, const http_request& request) {
     if (parts.size() == 4 && parts[0] == "workflows" && parts[2] == "versions")
       return only("GET") ? get_workflow_version(backend, parts[1], parts[3])
                          : method_not_allowed("GET");
+    if (parts.size() == 5 && parts[0] == "workflows" && parts[2] == "versions"
+        && parts[4] == "graph")
+      return only("GET") ? get_workflow_version_graph(backend, parts[1], parts[3])
+                         : method_not_allowed("GET");
+    if (parts.size() == 4 && parts[0] == "workflows" && parts[2] == "lineage"
+        && parts[3] == "graph")
+      return only("GET") ? get_lineage_graph(backend, parts[1]) : method_not_allowed("GET");
     if (parts.size() == 3 && parts[0] == "workflows") {
       const auto& verb = parts[2];
+      if (verb == "lineage" && method != "POST")
+        return only("GET") ? get_lineage(backend, parts[1]) : method_not_allowed("GET, POST");
       if (verb == "run" || verb == "trigger" || verb == "lineage")
         return method == "POST"
                  ? post_start(backend, parts[1], verb == "run" ? "manual" : verb, request.body)
@@ -1141,8 +1366,11 @@ http_response handle_api(api_backend& backend, const http_request& request) {
     if (parts.size() >= 2 && parts[0] == "instances")
       if (auto problem = log_name_problem(parts[1]); !problem.empty())
         return error_response(400, "instance id " + shown(parts[1]) + " is not valid: " + problem);
-    if (parts.size() == 2 && parts[0] == "instances")
-      return only("GET") ? get_instance(backend, parts[1]) : method_not_allowed("GET");
+    if (parts.size() == 2 && parts[0] == "instances") {
+      if (method == "DELETE")
+        return delete_instance(backend, parts[1]);
+      return only("GET") ? get_instance(backend, parts[1]) : method_not_allowed("GET, DELETE");
+    }
     if (parts.size() == 3 && parts[0] == "instances" && parts[2] == "executions")
       return only("GET") ? get_executions(backend, parts[1]) : method_not_allowed("GET");
     if (parts.size() == 3 && parts[0] == "instances" && parts[2] == "dependencies")

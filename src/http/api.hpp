@@ -112,6 +112,24 @@ public:
   }
   /// Kills a running or waiting instance.
   virtual expected<void> kill(const std::string& id) = 0;
+  /// Fires a coordinator (a standalone one or a workflow's) now, as its cron
+  /// tick would; returns the instances started (comma-separated, "" when
+  /// none). Without an override: unsupported.
+  virtual expected<std::string> fire_coordinator(const std::string& name) {
+    (void)name;
+    return make_error(ec::unspecified, "firing a coordinator is not supported here");
+  }
+  /// Deletes an ended instance with its nodes, attempts and executions; a
+  /// running or queued one is a conflict. Without an override: unsupported.
+  virtual expected<void> delete_instance(const std::string& id) {
+    (void)id;
+    return make_error(ec::unspecified, "deleting instances is not supported here");
+  }
+  /// Stops the master: it drains and exits (answers before it stops).
+  /// Without an override: unsupported.
+  virtual expected<void> shutdown() {
+    return make_error(ec::unspecified, "stopping the master is not supported here");
+  }
   /// A piece of a node's log; attempt 0 = the last one.
   virtual expected<log_chunk> node_log(const std::string& id, const std::string& node,
                                        int attempt, std::int64_t offset) = 0;

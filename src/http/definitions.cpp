@@ -126,6 +126,8 @@ definition_result check_definition(api_backend& backend, const akkaflow_settings
     auto links = load_db_links(settings.db_links);
     opts.db_links = links.names();
   }
+  if (!settings.file_links.empty())
+    opts.file_links = load_file_links(settings.file_links);
   parsed = parse_definition(xml, "(submitted)", opts);
   definition_result r;
   r.name = parsed.declared_name;

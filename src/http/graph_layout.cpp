@@ -81,6 +81,8 @@ shape shape_of(const std::string& kind) {
     {"kill", {"octagon", "filled"}},       {"fork", {"invtrapezium", "filled"}},
     {"join", {"trapezium", "filled"}},     {"decision", {"diamond", "filled"}},
     {"action", {"box", "rounded,filled"}},
+    {"self", {"box", "rounded,filled,bold"}},  {"upstream", {"box", "rounded,filled"}},
+    {"downstream", {"box", "rounded,filled"}},
   };
   auto it = shapes.find(kind);
   return it == shapes.end() ? shape{"box", "filled"} : it->second;
@@ -89,13 +91,13 @@ shape shape_of(const std::string& kind) {
 } // namespace
 
 expected<std::string> layout_svg(const std::vector<dag_node>& nodes,
-                                 const std::vector<dag_edge>& edges) {
+                                 const std::vector<dag_edge>& edges, const graph_style& style) {
   std::lock_guard<std::mutex> lock(graphviz_mutex);
   auto* gvc = context();
   if (gvc == nullptr)
     return make_error(ec::unspecified, "cannot start Graphviz");
-  Agraph_t* g = agopen(const_cast<char*>("workflow"), Agdirected, nullptr);
-  set(g, "rankdir", "TB");
+  Agraph_t* g = agopen(const_cast<char*>(style.name.c_str()), Agdirected, nullptr);
+  set(g, "rankdir", style.rankdir);
   set(g, "nodesep", "0.35");
   set(g, "ranksep", "0.45");
   set(g, "bgcolor", "transparent");
@@ -111,10 +113,11 @@ expected<std::string> layout_svg(const std::vector<dag_node>& nodes,
     auto s = shape_of(n.kind);
     set(node, "shape", s.shape);
     set(node, "style", s.style);
-    set(node, "id", "wfnode-" + n.name);
+    set(node, "id", style.node_prefix + n.name);
     set(node, "class", "kind-" + n.kind);
     auto label = label_text(n.name);
-    if (n.kind == "action" && !n.action_type.empty())
+    // An action's type; a lineage's workflow: its dir.
+    if (!n.action_type.empty())
       label += "\\n" + label_text(n.action_type);
     set(node, "label", label);
     if (n.kind == "start" || n.kind == "end" || n.kind == "kill")
@@ -131,7 +134,7 @@ expected<std::string> layout_svg(const std::vector<dag_node>& nodes,
     auto name = "e" + std::to_string(index++);
     auto* edge = agedge(g, from->second, to->second, const_cast<char*>(name.c_str()), 1);
     set(edge, "class", "edge-" + e.label);
-    set(edge, "id", "wfedge-" + std::to_string(index - 1));
+    set(edge, "id", style.edge_prefix + std::to_string(index - 1));
     if (e.label == "error") {
       set(edge, "color", "#c0392b");
       set(edge, "style", "dashed");
@@ -139,6 +142,10 @@ expected<std::string> layout_svg(const std::vector<dag_node>& nodes,
       set(edge, "fontcolor", "#c0392b");
     } else if (e.label == "case") {
       set(edge, "label", label_text(e.condition));
+    } else if (e.label == "waiting") {
+      // A lineage's dependency not ready for the coordinator's next fire.
+      set(edge, "color", "#b7950b");
+      set(edge, "style", "dashed");
     } else if (e.label == "default") {
       set(edge, "label", "default");
       set(edge, "style", "dotted");

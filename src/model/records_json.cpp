@@ -6,14 +6,14 @@ namespace cafflow {
 
 namespace {
 
-using json = nlohmann::json;
+using plain_json = nlohmann::json;
 
 } // namespace
 
 std::string run_options_to_json(const std::string& rerun_mode, const run_options& options) {
   if (rerun_mode.empty() && options.empty())
     return "{}";
-  json j = json::object();
+  plain_json j = plain_json::object();
   if (!rerun_mode.empty())
     j["mode"] = rerun_mode;
   if (!options.nodes.empty())
@@ -34,7 +34,7 @@ expected<std::pair<std::string, run_options>> run_options_from_json(const std::s
   if (text.empty())
     return result;
   try {
-    auto j = json::parse(text);
+    auto j = plain_json::parse(text);
     if (!j.is_object())
       return make_error(ec::invalid_argument, "run options are not a JSON object: " + text);
     auto& o = result.second;
@@ -44,19 +44,19 @@ expected<std::pair<std::string, run_options>> run_options_from_json(const std::s
     o.downstream = j.value("downstream", false);
     o.from_node = j.value("from_node", std::string());
     o.skip = j.value("skip", std::vector<std::string>());
-  } catch (const json::exception& e) {
+  } catch (const plain_json::exception& e) {
     return make_error(ec::invalid_argument, "run options '" + text + "': " + e.what());
   }
   return result;
 }
 
 std::string node_lists_to_json(const std::map<std::string, std::vector<std::string>>& lists) {
-  return json(lists).dump();
+  return plain_json(lists).dump();
 }
 
 std::map<std::string, std::vector<std::string>> node_lists_from_json(const std::string& text) {
   std::map<std::string, std::vector<std::string>> lists;
-  auto j = json::parse(text, nullptr, false);
+  auto j = plain_json::parse(text, nullptr, false);
   if (!j.is_object())
     return lists;
   for (auto& [state, names] : j.items())

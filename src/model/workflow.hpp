@@ -14,6 +14,8 @@
 #include <variant>
 #include <vector>
 
+#include "util/boxed.hpp"
+
 namespace cafflow {
 
 /// A position in a source file (1-based; 0 = unknown).
@@ -54,10 +56,23 @@ struct file_executor_action {
   std::vector<std::string> attachments;
 };
 
+/// A connection written into the action itself (akkaflow 2.5.3 ... 2.8.2:
+/// `type`, `jdbc-url`, `username`, `password` on `<sql>`, a data monitor's
+/// values, a transfer's ends): an anonymous db link of the type its jdbc-url
+/// names (MYSQL, POSTGRESQL or SQLITE).
+struct inline_db_link {
+  std::string type;
+  std::string jdbc_url;
+  std::string username;
+  std::string password;
+};
+
 /// `<sql db-link>`: statements run in one transaction.
 struct sql_action {
   std::string db_link;
   std::string sql;
+  /// Set instead of `db_link` for akkaflow's inline connection.
+  std::optional<inline_db_link> inline_link;
 };
 
 /// One side of a `<transfer>`.
@@ -77,9 +92,15 @@ struct transfer_endpoint {
   std::string table;
   std::string path;
   bool is_pre_truncate = false;
-  /// DB target: statements run before and after the load.
+  /// DB target: statements run before and after the load; FILE target
+  /// (akkaflow 2.9+): shell scripts run before and after the file is written.
   std::string pre;
   std::string after;
+  /// FILE target of akkaflow <= 2.8 (type="LFS" without is-pre-del="true"):
+  /// the rows are appended to the file instead of replacing it.
+  bool append = false;
+  /// Set instead of `db_link` for akkaflow's inline connection.
+  std::optional<inline_db_link> inline_link;
 };
 
 /// `<transfer>`: copies rows from a source to a target (or runs a transfer script).
@@ -96,6 +117,8 @@ struct monitor_value {
   std::string type;
   std::string db_link;
   std::string content;
+  /// Set instead of `db_link` for akkaflow's inline connection.
+  std::optional<inline_db_link> inline_link;
 };
 
 /// `<data-monitor>`: reads a number and checks it against bounds.
@@ -110,14 +133,23 @@ struct data_monitor_action {
   std::string category;
   std::string name;
   bool is_saved = false;
+  /// is-exceed-error="false": a value out of bounds mails a warning to the
+  /// workflow's mail-receivers and the action succeeds.
+  bool exceed_error = true;
 };
 
 /// `<file-monitor>`: counts and sizes the files matching a pattern.
 struct file_monitor_action {
+  /// A glob; with `dir` (akkaflow's `<file-watcher>`), a file name in which
+  /// `*` matches any text, searched in `dir` (which must exist).
   std::string pattern;
+  std::string dir;
   int min_num = 1;
   /// Bytes each file must have at least.
   std::int64_t min_each_size = 0;
+  /// `<file-watcher>`'s size-warn-message: a smaller file mails a warning to
+  /// the workflow's mail-receivers and the action succeeds.
+  bool size_warn_only = false;
   std::string warn_msg;
   int recheck_interval_s = 10;
 };
@@ -183,10 +215,34 @@ struct dependent_action {
   int wait_minutes = 0;
 };
 
+/// The body of an action. The two largest kinds are boxed: every node
+/// (start, end, a shell action ...) holds one, and 100 000 workflows hold
+/// hundreds of thousands of them (docs/BENCHMARKS.md, "100 000 workflows").
 using action_body =
-  std::variant<script_action, shell_action, file_executor_action, sql_action, transfer_action,
-               data_monitor_action, file_monitor_action, email_action, metadata_action,
-               sub_workflow_action, dependent_action>;
+  std::variant<script_action, shell_action, file_executor_action, sql_action,
+               boxed<transfer_action>, boxed<data_monitor_action>, file_monitor_action,
+               email_action, metadata_action, sub_workflow_action, dependent_action>;
+
+/// The alternative of `body` that holds a `Body` (boxed or not).
+template <class Body>
+using body_alternative =
+  std::conditional_t<std::is_same_v<Body, transfer_action>
+                       || std::is_same_v<Body, data_monitor_action>,
+                     boxed<Body>, Body>;
+
+/// The `Body` of an action body, or nullptr when it is another kind.
+template <class Body>
+const Body* body_if(const action_body& body) {
+  if (const auto* b = std::get_if<body_alternative<Body>>(&body))
+    return &static_cast<const Body&>(*b);
+  return nullptr;
+}
+
+/// The `Body` of an action body (std::bad_variant_access when it is another kind).
+template <class Body>
+const Body& body_get(const action_body& body) {
+  return std::get<body_alternative<Body>>(body);
+}
 
 /// The type name of an action body as written in XML ("script", "shell", ...).
 const char* action_type_name(const action_body& body);

@@ -24,17 +24,17 @@ struct field_spec {
   const char* kind = "a number";                   ///< for "'x' is not <kind>"
 };
 
-const std::vector<std::string> month_names{"jan", "feb", "mar", "apr", "may", "jun",
+const std::vector<std::string> month_abbrevs{"jan", "feb", "mar", "apr", "may", "jun",
                                            "jul", "aug", "sep", "oct", "nov", "dec"};
-const std::vector<std::string> weekday_names{"sun", "mon", "tue", "wed", "thu", "fri", "sat"};
+const std::vector<std::string> weekday_abbrevs{"sun", "mon", "tue", "wed", "thu", "fri", "sat"};
 
 const field_spec second_field{"second", 0, 59};
 const field_spec minute_field{"minute", 0, 59};
 const field_spec hour_field{"hour", 0, 23};
 const field_spec dom_field{"day-of-month", 1, 31};
-const field_spec month_field{"month", 1, 12, &month_names, "a month (1-12 or JAN-DEC)"};
+const field_spec month_field{"month", 1, 12, &month_abbrevs, "a month (1-12 or JAN-DEC)"};
 // 7 is Sunday too; it is folded into 0 once the field is parsed.
-const field_spec dow_field{"day-of-week", 0, 7, &weekday_names, "a weekday (0-7 or SUN-SAT)"};
+const field_spec dow_field{"day-of-week", 0, 7, &weekday_abbrevs, "a weekday (0-7 or SUN-SAT)"};
 
 struct macro {
   const char* name;
@@ -217,7 +217,7 @@ struct civil {
   int s = 0;
 };
 
-civil to_civil(date::local_seconds t) {
+civil civil_of(date::local_seconds t) {
   auto day = date::floor<date::days>(t);
   date::year_month_day ymd{day};
   date::hh_mm_ss<seconds> hms{t - day};
@@ -464,7 +464,7 @@ std::uint32_t cron_expr::day_mask(unsigned first_weekday, unsigned days_in_month
 }
 
 bool cron_expr::matches(date::local_seconds local) const {
-  auto c = to_civil(local);
+  auto c = civil_of(local);
   auto m = info_of(c.y, c.mo);
   return (seconds_ >> c.s & 1) && (minutes_ >> c.mi & 1) && (hours_ >> c.h & 1) &&
          (months_ >> c.mo & 1) && (day_mask(m.first_weekday, m.days) >> c.d & 1);
@@ -590,7 +590,7 @@ std::optional<timestamp> cron_expr::next(timestamp after, const date::time_zone&
     return std::nullopt;
   auto local = to_local(after, zone);
   auto start = date::floor<seconds>(local) + seconds{1};
-  auto c = to_civil(start);
+  auto c = civil_of(start);
   if (c.y > max_year)
     return std::nullopt;
   if (c.y < min_year)
@@ -601,7 +601,7 @@ std::optional<timestamp> cron_expr::next(timestamp after, const date::time_zone&
   if (here.result == date::local_info::ambiguous &&
       as_ms(after) >= here.first.end.time_since_epoch())
     start = std::max(start, local_before(here.first.end, here.first));
-  c = to_civil(start);
+  c = civil_of(start);
   auto last_year = std::min(c.y + horizon_years, max_year);
   for (;;) {
     auto found = detail::cron_search::next_match(*this, c, last_year);
@@ -615,7 +615,7 @@ std::optional<timestamp> cron_expr::next(timestamp after, const date::time_zone&
     auto resume = l + seconds{1};
     if (info.result == date::local_info::ambiguous)
       resume = std::max(resume, local_before(info.first.end, info.first));
-    c = to_civil(resume);
+    c = civil_of(resume);
   }
 }
 
@@ -624,7 +624,7 @@ std::optional<timestamp> cron_expr::previous(timestamp before, const date::time_
     return std::nullopt;
   auto local = to_local(before, zone);
   auto start = date::ceil<seconds>(local) - seconds{1};
-  auto c = to_civil(start);
+  auto c = civil_of(start);
   if (c.y < min_year)
     return std::nullopt;
   if (c.y > max_year)
@@ -635,7 +635,7 @@ std::optional<timestamp> cron_expr::previous(timestamp before, const date::time_
   if (here.result == date::local_info::ambiguous &&
       as_ms(before) >= here.first.end.time_since_epoch())
     start = std::max(start, local_before(here.first.end, here.first) - seconds{1});
-  c = to_civil(start);
+  c = civil_of(start);
   auto first_year = std::max(c.y - horizon_years, min_year);
   for (;;) {
     auto found = detail::cron_search::previous_match(*this, c, first_year);
@@ -650,7 +650,7 @@ std::optional<timestamp> cron_expr::previous(timestamp before, const date::time_
     // Every skipped time fires at the end of the gap, which is not before `before`.
     if (info.result == date::local_info::nonexistent)
       resume = std::min(resume, local_before(info.second.begin, info.first) - seconds{1});
-    c = to_civil(resume);
+    c = civil_of(resume);
   }
 }
 

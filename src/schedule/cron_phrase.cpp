@@ -13,7 +13,7 @@ namespace {
 
 using field_map = std::map<std::string, std::string>;
 /// hour, minute, second of a time symbol.
-using clock = std::tuple<std::string, std::string, std::string>;
+using clock_time = std::tuple<std::string, std::string, std::string>;
 
 const std::vector<std::string> month_words{"January", "February", "March",     "April",
                                            "May",     "June",     "July",      "August",
@@ -129,27 +129,27 @@ private:
   bool repetition() { return word(", and") || word(",") || word("and"); }
   bool lists() { return word("through") || word("to") || word("-"); }
 
-  std::optional<clock> am() {
-    return attempt<clock>([&]() -> std::optional<clock> {
+  std::optional<clock_time> am() {
+    return attempt<clock_time>([&]() -> std::optional<clock_time> {
       auto h = number();
       if (!h || !word("am"))
         return std::nullopt;
-      return clock{*h, "0", "0"};
+      return clock_time{*h, "0", "0"};
     });
   }
 
-  std::optional<clock> pm() {
-    return attempt<clock>([&]() -> std::optional<clock> {
+  std::optional<clock_time> pm() {
+    return attempt<clock_time>([&]() -> std::optional<clock_time> {
       auto h = number();
       if (!h || !word("pm"))
         return std::nullopt;
       auto hour = std::stoi(*h);
-      return clock{hour < 12 ? std::to_string(hour + 12) : *h, "0", "0"};
+      return clock_time{hour < 12 ? std::to_string(hour + 12) : *h, "0", "0"};
     });
   }
 
-  std::optional<clock> clock_value() {
-    return attempt<clock>([&]() -> std::optional<clock> {
+  std::optional<clock_time> clock_value() {
+    return attempt<clock_time>([&]() -> std::optional<clock_time> {
       auto h = number();
       if (!h || !word(":"))
         return std::nullopt;
@@ -157,33 +157,33 @@ private:
       if (!m)
         return std::nullopt;
       // cronish drops a leading zero of the minutes only.
-      return clock{*h, (*m)[0] == '0' ? m->substr(1, 1) : *m, "0"};
+      return clock_time{*h, (*m)[0] == '0' ? m->substr(1, 1) : *m, "0"};
     });
   }
 
-  std::optional<clock> full_clock_value() {
-    return attempt<clock>([&]() -> std::optional<clock> {
+  std::optional<clock_time> full_clock_value() {
+    return attempt<clock_time>([&]() -> std::optional<clock_time> {
       auto c = clock_value();
       if (!c || !word(":"))
         return std::nullopt;
       auto sec = digits(2, 2);
       if (!sec)
         return std::nullopt;
-      return clock{std::get<0>(*c), std::get<1>(*c), *sec};
+      return clock_time{std::get<0>(*c), std::get<1>(*c), *sec};
     });
   }
 
   std::optional<field_map> time_symbol() {
-    auto c = first<clock>({[&] { return am(); }, [&] { return pm(); },
+    auto c = first<clock_time>({[&] { return am(); }, [&] { return pm(); },
                            [&] { return full_clock_value(); }, [&] { return clock_value(); },
-                           [&]() -> std::optional<clock> {
+                           [&]() -> std::optional<clock_time> {
                              if (word("midnight"))
-                               return clock{"0", "0", "0"};
+                               return clock_time{"0", "0", "0"};
                              return std::nullopt;
                            },
-                           [&]() -> std::optional<clock> {
+                           [&]() -> std::optional<clock_time> {
                              if (word("noon"))
-                               return clock{"12", "0", "0"};
+                               return clock_time{"12", "0", "0"};
                              return std::nullopt;
                            }});
     if (!c)

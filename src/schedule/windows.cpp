@@ -128,7 +128,7 @@ void explain_into(const dependency_verdict& v, const date::time_zone& zone, int 
   out += "\n";
 }
 
-nlohmann::json time_json(timestamp t, const date::time_zone& zone) {
+nlohmann::json zoned_time_json(timestamp t, const date::time_zone& zone) {
   return {{"at", to_iso8601(t)}, {"local", show(t, zone)}};
 }
 
@@ -331,13 +331,13 @@ nlohmann::json to_json(const dependency_verdict& v, const date::time_zone& zone)
     j["window"] = v.item.window;
     j["periods"] = nlohmann::json::array();
     for (const auto& p : v.periods) {
-      nlohmann::json pj{{"from", time_json(p.span.from, zone)},
-                        {"to", time_json(p.span.to, zone)},
+      nlohmann::json pj{{"from", zoned_time_json(p.span.from, zone)},
+                        {"to", zoned_time_json(p.span.to, zone)},
                         {"state", to_string(p.state)},
                         {"instance", nullptr}};
       if (p.seen)
         pj["instance"] = {{"id", p.seen->id},
-                          {"logical_time", time_json(p.seen->logical_time, zone)},
+                          {"logical_time", zoned_time_json(p.seen->logical_time, zone)},
                           {"status", p.seen->status}};
       j["periods"].push_back(std::move(pj));
     }

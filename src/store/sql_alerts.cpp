@@ -4,6 +4,7 @@
 #include <Poco/Data/Session.h>
 #include <Poco/Data/Statement.h>
 
+#include "store/sql_common.hpp"
 #include "util/hash.hpp"
 #include "util/strings.hpp"
 
@@ -25,13 +26,8 @@ std::string columns(bool mysql) {
          + (mysql ? "CAST(answer AS CHAR(4096))" : "answer");
 }
 
-std::string text(const Poco::Dynamic::Var& v) {
-  return v.isEmpty() ? std::string{} : v.convert<std::string>();
-}
-
-std::int64_t number(const Poco::Dynamic::Var& v) {
-  return v.isEmpty() ? 0 : v.convert<Poco::Int64>();
-}
+using sql::number;
+using sql::text;
 
 std::vector<alert_record> read_rows(Poco::Data::Statement& select) {
   select.execute();

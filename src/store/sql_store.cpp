@@ -422,39 +422,26 @@ public:
     return run("prune instances", [&]() -> expected<prune_counts> {
       prune_counts counts;
       transaction([&] {
-        counts = prune_counts{};
-        if (!dry_run)
-          lock_for_writing("instance");
-        Poco::Data::Statement select(session());
         auto cutoff = static_cast<Poco::Int64>(before);
-        select << "SELECT id, (SELECT COUNT(*) FROM node_instance n WHERE n.instance_id = i.id), "
-                  "(SELECT COUNT(*) FROM attempt a WHERE a.instance_id = i.id) FROM instance i "
-                  "WHERE i.status IN ('succeeded', 'failed', 'killed') AND i.finished_at > 0 "
-                  "AND i.finished_at < ? ORDER BY i.finished_at, i.id LIMIT "
-                    + std::to_string(std::max(limit, 1)),
-          bind(cutoff);
-        select.execute();
-        Poco::Data::RecordSet rs(select);
-        for (std::size_t row = 0; row < rs.rowCount(); ++row) {
-          counts.ids.push_back(text(rs.value(0, row)));
-          counts.nodes += static_cast<std::size_t>(number(rs.value(1, row)));
-          counts.attempts += static_cast<std::size_t>(number(rs.value(2, row)));
-        }
-        counts.instances = counts.ids.size();
+        counts = delete_ended(
+          "i.finished_at > 0 AND i.finished_at < ? ORDER BY i.finished_at, i.id LIMIT "
+            + std::to_string(std::max(limit, 1)),
+          cutoff, dry_run);
         if (dry_run)
           return;
-        for (auto id : counts.ids) {
-          session() << "DELETE FROM attempt WHERE instance_id = ?", bind(id), now;
-          session() << "DELETE FROM node_instance WHERE instance_id = ?", bind(id), now;
-          session() << "DELETE FROM dependency_state WHERE instance_id = ?", bind(id), now;
-          session() << "DELETE FROM execution WHERE instance_id = ?", bind(id), now;
-          session() << "DELETE FROM instance WHERE id = ?", bind(id), now;
-        }
         // Alerts delivered (or given up) before the cutoff go with them; one
         // still pending stays whatever its age.
         session() << "DELETE FROM alert WHERE status <> 'pending' AND created_at < ?",
           bind(cutoff), now;
       });
+      return counts;
+    });
+  }
+
+  expected<prune_counts> delete_instance(const std::string& id) override {
+    return run("delete an instance", [&]() -> expected<prune_counts> {
+      prune_counts counts;
+      transaction([&] { counts = delete_ended("i.id = ?", id, false); });
       return counts;
     });
   }
@@ -1087,6 +1074,42 @@ private:
     check_fence();
     if (dialect_ == dialect::sqlite)
       session() << "DELETE FROM " + table + " WHERE 1 = 0", now;
+  }
+
+  /// In a transaction: finds the ended instances (succeeded, failed,
+  /// killed) that `condition` on `i` (one `?`, bound to `value`) selects,
+  /// with their counts, and unless `dry_run` deletes them with their nodes,
+  /// attempts, satisfied-dependency rows and executions. Used by retention
+  /// (prune_instances) and by the deletion of one instance.
+  template <class T>
+  prune_counts delete_ended(const std::string& condition, T value, bool dry_run) {
+    prune_counts counts;
+    if (!dry_run)
+      lock_for_writing("instance");
+    Poco::Data::Statement select(session());
+    select << "SELECT id, (SELECT COUNT(*) FROM node_instance n WHERE n.instance_id = i.id), "
+              "(SELECT COUNT(*) FROM attempt a WHERE a.instance_id = i.id) FROM instance i "
+              "WHERE i.status IN ('succeeded', 'failed', 'killed') AND "
+                + condition,
+      bind(value);
+    select.execute();
+    Poco::Data::RecordSet rs(select);
+    for (std::size_t row = 0; row < rs.rowCount(); ++row) {
+      counts.ids.push_back(text(rs.value(0, row)));
+      counts.nodes += static_cast<std::size_t>(number(rs.value(1, row)));
+      counts.attempts += static_cast<std::size_t>(number(rs.value(2, row)));
+    }
+    counts.instances = counts.ids.size();
+    if (dry_run)
+      return counts;
+    for (auto id : counts.ids) {
+      session() << "DELETE FROM attempt WHERE instance_id = ?", bind(id), now;
+      session() << "DELETE FROM node_instance WHERE instance_id = ?", bind(id), now;
+      session() << "DELETE FROM dependency_state WHERE instance_id = ?", bind(id), now;
+      session() << "DELETE FROM execution WHERE instance_id = ?", bind(id), now;
+      session() << "DELETE FROM instance WHERE id = ?", bind(id), now;
+    }
+    return counts;
   }
 
   void check_fence() {

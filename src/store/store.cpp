@@ -93,6 +93,10 @@ expected<prune_counts> store::prune_instances(timestamp, int, bool) {
   return unsupported("prune_instances");
 }
 
+expected<prune_counts> store::delete_instance(const std::string&) {
+  return unsupported("delete_instance");
+}
+
 expected<prune_counts> store::prune_versions(int, int, bool) {
   return unsupported("prune_versions");
 }

@@ -352,6 +352,13 @@ public:
   /// it found.
   virtual expected<prune_counts> prune_instances(timestamp before, int limit, bool dry_run);
 
+  /// Deletes one instance as prune_instances() does (its nodes, attempts,
+  /// executions and satisfied-dependency rows, in one transaction) when it
+  /// has ended; returns what it deleted: nothing (instances 0) when there is
+  /// no such instance or it has not ended (running, queued). Alerts and fire
+  /// records stay.
+  virtual expected<prune_counts> delete_instance(const std::string& id);
+
   /// Deletes (unless `dry_run`) at most `limit` stored workflow versions
   /// beyond the newest `keep` of each workflow, in one transaction; the
   /// current version and every version a queued or running instance runs

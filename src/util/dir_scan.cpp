@@ -12,17 +12,14 @@
 #include <dirent.h>
 #include <sys/stat.h>
 
+#include "util/strings.hpp"
+
 namespace cafflow {
 
 namespace {
 
 /// A directory's identity: device and inode, whatever path leads to it.
 using dir_id = std::pair<dev_t, ino_t>;
-
-bool ends_with(const std::string& text, const std::string& suffix) {
-  return text.size() >= suffix.size()
-         && text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
 
 /// A directory to walk: its path, and the directories on the way to it (to
 /// recognise a link back to one of them).

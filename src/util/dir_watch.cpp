@@ -13,6 +13,8 @@
 #include <sys/inotify.h>
 #include <unistd.h>
 
+#include "util/strings.hpp"
+
 namespace cafflow {
 
 namespace {
@@ -36,11 +38,6 @@ std::string errno_message(int err) {
   else if (err == EMFILE)
     text += " (the limit fs.inotify.max_user_instances is reached)";
   return text;
-}
-
-bool ends_with(std::string_view text, std::string_view suffix) {
-  return text.size() >= suffix.size()
-         && text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 } // namespace

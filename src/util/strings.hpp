@@ -22,6 +22,9 @@ std::vector<std::string> split_list(std::string_view text, char sep = ',');
 /// ASCII lower case.
 std::string to_lower(std::string_view text);
 
+/// True for a space or a tab.
+inline bool is_blank(char c) { return c == ' ' || c == '\t'; }
+
 /// True when `text` starts with `prefix`.
 bool starts_with(std::string_view text, std::string_view prefix);
 

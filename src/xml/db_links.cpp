@@ -173,6 +173,40 @@ db_links_result parse_db_links(const std::string& xml, const std::string& file) 
   return result;
 }
 
+expected<jdbc_url_type> inline_jdbc_type(const std::string& jdbc_url) {
+  static const std::regex mysql_url(R"(jdbc:(mysql|mariadb)://[^/:?]+(:\d+)?/[^/?]+(\?.*)?)");
+  static const std::regex sqlite_url(R"(jdbc:sqlite:.+)");
+  static const std::regex postgresql_url(R"(jdbc:postgresql://[^/:?]+(:\d+)?/[^/?]+(\?.*)?)");
+  auto url = trim(jdbc_url);
+  auto lower = to_lower(url);
+  if (starts_with(lower, "jdbc:mysql:") || starts_with(lower, "jdbc:mariadb:")) {
+    if (!std::regex_match(url, mysql_url))
+      return make_error(ec::invalid_argument,
+                        "'" + url + "' is not like jdbc:mysql://host:port/database");
+    if (starts_with(url, "jdbc:mariadb:"))
+      url = "jdbc:mysql:" + url.substr(13);
+    return jdbc_url_type{"MYSQL", url};
+  }
+  if (starts_with(lower, "jdbc:postgresql:")) {
+    if (!std::regex_match(url, postgresql_url))
+      return make_error(ec::invalid_argument,
+                        "'" + url + "' is not like jdbc:postgresql://host:port/database");
+    return jdbc_url_type{"POSTGRESQL", url};
+  }
+  if (starts_with(lower, "jdbc:sqlite:")) {
+    if (!std::regex_match(url, sqlite_url))
+      return make_error(ec::invalid_argument, "'" + url + "' is not like jdbc:sqlite:/path/to/file.db");
+    return jdbc_url_type{"SQLITE", url};
+  }
+  auto scheme = lower.substr(0, lower.find(':', 5));
+  return make_error(ec::invalid_argument,
+                    "'" + url + "' is a " + (starts_with(lower, "jdbc:") ? scheme : "non-JDBC")
+                      + " url; a connection written into an action can be MySQL/MariaDB "
+                        "(jdbc:mysql://, jdbc:mariadb://), PostgreSQL (jdbc:postgresql://) or "
+                        "SQLite (jdbc:sqlite:); for another database define a link in "
+                        "db_links.xml and name it with db-link");
+}
+
 db_links_result load_db_links(const std::string& path) {
   std::error_code err;
   if (!std::filesystem::exists(path, err))

@@ -50,6 +50,17 @@ struct db_links_result {
 /// the error names the link and the file or variable, never a password.
 expected<std::string> db_link_password(const db_link& link);
 
+/// The db-link type a jdbc-url connects to, for a connection written into
+/// an action (akkaflow 2.5.3 ... 2.8.2): jdbc:mysql:// and jdbc:mariadb://
+/// are MYSQL (the url is returned as jdbc:mysql://...), jdbc:postgresql://
+/// POSTGRESQL, jdbc:sqlite: SQLITE. Anything else, or a url not of its
+/// type's form, is an error that says what is accepted.
+struct jdbc_url_type {
+  std::string type;
+  std::string url;
+};
+expected<jdbc_url_type> inline_jdbc_type(const std::string& jdbc_url);
+
 /// Parses the text of a db_links.xml file.
 db_links_result parse_db_links(const std::string& xml, const std::string& file);
 

@@ -8,6 +8,7 @@
 #include <pugixml.hpp>
 
 #include "actions/kind.hpp"
+#include "exec/attachments.hpp"
 #include "schedule/windows.hpp"
 #include "util/files.hpp"
 #include "util/strings.hpp"
@@ -638,6 +639,7 @@ private:
       {"transfer", body(&parser::parse_transfer)},
       {"data-monitor", body(&parser::parse_data_monitor)},
       {"file-monitor", body(&parser::parse_file_monitor)},
+      {"file-watcher", body(&parser::parse_file_watcher)},
       {"email", body(&parser::parse_email)},
       {"metadata", body(&parser::parse_metadata)},
       {"sub-workflow", body(&parser::parse_sub_workflow)},
@@ -679,11 +681,26 @@ private:
   action_body parse_script(pugi::xml_node elem) {
     attrs(elem, {});
     script_action result;
-    bool code_seen = false, line_seen = false, attach_seen = false;
+    bool code_seen = false, line_seen = false, attach_seen = false, content_seen = false,
+         location_seen = false;
     children(elem, {
       {"code", [&](pugi::xml_node c) {
          if (once(c, code_seen))
            result.code = dedent(text_only(c));
+       }},
+      // akkaflow <= 2.5.3: <content> (lines trimmed; perl or python when the
+      // first line names it) and <location> (where the file was written).
+      {"content", [&](pugi::xml_node c) {
+         if (once(c, content_seen))
+           result.code = akkaflow_script_code(text_only(c), true);
+       }},
+      {"location", [&](pugi::xml_node c) {
+         if (once(c, location_seen)) {
+           text_only(c);
+           warning(pos_of(c), "<location> is ignored: akkaflow wrote the script to this path "
+                              "before running it, cafflow writes it into the attempt's work "
+                              "directory");
+         }
        }},
       {"param-line", [&](pugi::xml_node c) {
          if (once(c, line_seen))
@@ -694,8 +711,12 @@ private:
            result.attachments = parse_attach_list(c);
        }},
     }, "put the code in <code>");
-    if (trim(result.code).empty())
-      error(pos_of(elem), "<script> needs a non-empty <code>");
+    if (code_seen && content_seen)
+      error(pos_of(elem), "<script> has both <code> and <content> (akkaflow's earlier name "
+                          "for <code>); keep one");
+    else if (trim(result.code).empty())
+      error(pos_of(elem), content_seen ? "<script> needs a non-empty <content>"
+                                       : "<script> needs a non-empty <code>");
     return result;
   }
 
@@ -727,72 +748,167 @@ private:
            result.attachments = parse_attach_list(c);
        }},
     }, "put it in <command>");
-    if (result.command.empty())
+    if (result.command.empty()) {
       error(pos_of(elem), "<file-executor> needs a non-empty <command> naming the script to run");
+    } else if (result.command.find("${") == std::string::npos) {
+      std::string problem;
+      auto script = executor_script_word(result.command, &problem);
+      auto first = result.command.substr(0, result.command.find_first_of(" \t\r\n"));
+      auto program = first.substr(0, first.find_first_of("0123456789."));
+      static const std::set<std::string> interpreters{
+        "sh", "bash", "ksh", "zsh", "dash", "csh", "tcsh", "python", "perl", "ruby", "php",
+        "node", "java", "scala", "Rscript", "env", "nohup", "source", "exec", "time", "nice"};
+      if (script.empty())
+        error(pos_of(elem.child("command")), "<command>: " + problem);
+      else if (script != first && interpreters.count(program) == 0)
+        // Earlier cafflow versions ran the first word; say which one runs now.
+        warning(pos_of(elem.child("command")),
+                "<command>: the script is '" + script + "', the word with a '/' (as akkaflow "
+                "read it), not the first word '" + first + "'; write ./" + first
+                + " to run that one");
+    }
     return result;
   }
 
   action_body parse_sql(pugi::xml_node elem) {
-    attrs(elem, {"db-link"});
+    attrs(elem, {"db-link", "type", "jdbc-url", "username", "password"});
     sql_action result;
-    result.db_link = required(elem, "db-link");
-    check_db_link(elem, "db-link", result.db_link);
+    if (has_inline_link(elem)) {
+      if (elem.attribute("db-link"))
+        error(attr_pos(elem, "db-link"), "<sql> names a 'db-link' and has a 'jdbc-url'; give one "
+                                         "of them");
+      result.inline_link = parse_inline_link(elem, elem.attribute("type").value());
+    } else {
+      result.db_link = required(elem, "db-link");
+      check_db_link(elem, "db-link", result.db_link);
+    }
     result.sql = dedent(text_content(elem));
     if (trim(result.sql).empty())
       error(pos_of(elem), "<sql> needs the statements to run");
     return result;
   }
 
+  /// akkaflow 2.5.3 ... 2.8.x: an end's type named the database (MYSQL,
+  /// ORACLE, HIVE, with jdbc-url, username, password) or the file system
+  /// (LFS, HDFS); 2.9+ says DB (db-link) or FILE.
   transfer_endpoint parse_endpoint(pugi::xml_node elem, bool is_target) {
     transfer_endpoint e;
     if (is_target)
       attrs(elem, {"type", "db-link", "table", "is-pre-truncate", "path", "delimited", "header",
-                   "encoding"});
+                   "encoding", "jdbc-url", "username", "password", "is-pre-del", "task-num",
+                   "file-link"});
     else
-      attrs(elem, {"type", "db-link", "delimited", "header", "encoding"});
-    e.type = to_upper_copy(required(elem, "type"));
-    if (!e.type.empty() && e.type != "DB" && e.type != "FILE")
-      error(attr_pos(elem, "type"), tag(elem) + ": attribute 'type' expects DB or FILE, got '"
-                                      + e.type + "'");
+      attrs(elem, {"type", "db-link", "delimited", "header", "encoding", "jdbc-url", "username",
+                   "password", "path", "file-link"});
+    auto raw = to_upper_copy(required(elem, "type"));
+    bool legacy_db = raw == "MYSQL" || raw == "ORACLE" || raw == "HIVE";
+    bool lfs = raw == "LFS";
+    if (legacy_db)
+      e.type = "DB";
+    else if (lfs)
+      e.type = "FILE";
+    else
+      e.type = raw;
+    if (raw == "HDFS")
+      error(attr_pos(elem, "type"), tag(elem) + ": type HDFS (akkaflow 2.8) is not supported: "
+                                               "cafflow reads and writes files on the worker's "
+                                               "own file system (type LFS or FILE)");
+    else if (!e.type.empty() && e.type != "DB" && e.type != "FILE")
+      error(attr_pos(elem, "type"), tag(elem) + ": attribute 'type' expects DB or FILE (or "
+                                                "akkaflow 2.8's MYSQL, ORACLE, HIVE, LFS), got '"
+                                      + raw + "'");
     e.delimited = optional(elem, "delimited", "\t");
     if (e.delimited.empty())
       error(attr_pos(elem, "delimited"), "attribute 'delimited' must not be empty");
     get_bool(elem, "header", e.header);
     get_enum(elem, "encoding", {"UTF-8", "ISO-8859-1"}, e.encoding);
     if (e.type == "DB")
-      for (const char* attr : {"header", "encoding", "delimited"})
+      for (const char* attr : {"header", "encoding", "delimited", "path", "file-link",
+                               "is-pre-del"})
         if (elem.attribute(attr))
           error(attr_pos(elem, attr), tag(elem) + " of type DB takes no '" + attr + "'");
     if (e.type == "DB") {
-      e.db_link = required(elem, "db-link");
-      check_db_link(elem, "db-link", e.db_link);
-    } else if (elem.attribute("db-link")) {
-      error(attr_pos(elem, "db-link"), tag(elem) + " of type FILE takes no 'db-link'");
+      if (legacy_db || has_inline_link(elem)) {
+        if (elem.attribute("db-link"))
+          error(attr_pos(elem, "db-link"), tag(elem) + " names a 'db-link' and has a "
+                                                       "'jdbc-url'; give one of them");
+        e.inline_link = parse_inline_link(elem, legacy_db ? raw : std::string{});
+      } else {
+        e.db_link = required(elem, "db-link");
+        check_db_link(elem, "db-link", e.db_link);
+      }
+    } else if (e.type == "FILE") {
+      for (const char* attr : {"db-link", "jdbc-url", "username", "password", "is-pre-truncate",
+                               "table"})
+        if (elem.attribute(attr))
+          error(attr_pos(elem, attr), tag(elem) + " of type " + raw + " takes no '" + attr + "'");
+      check_file_link(elem);
     }
     if (is_target) {
       get_bool(elem, "is-pre-truncate", e.is_pre_truncate);
-      if (e.type == "DB")
+      if (legacy_db && e.is_pre_truncate)
+        warning(attr_pos(elem, "is-pre-truncate"),
+                "is-pre-truncate=\"true\": akkaflow 2.5.3 ... 2.8 did not empty the table (it "
+                "built the DELETE and never ran it); cafflow empties it, as akkaflow 2.9 and "
+                "later did");
+      if (auto a = elem.attribute("task-num")) {
+        int tasks = 1;
+        get_int(elem, "task-num", tasks, 1, 1000);
+        warning(attr_pos(elem, "task-num"),
+                e.type == "FILE"
+                  ? std::string("'task-num' has no effect on a FILE target (akkaflow wrote "
+                                "files with one task too)")
+                  : std::string("'task-num' is ignored: cafflow loads through one connection "
+                                "in batches; the rows loaded are the same"));
+      }
+      if (e.type == "DB") {
         e.table = required(elem, "table");
-      else if (e.type == "FILE")
+      } else if (e.type == "FILE") {
         e.path = required(elem, "path");
+        bool pre_delete = false;
+        get_bool(elem, "is-pre-del", pre_delete);
+        if (lfs)
+          // akkaflow 2.8 appended the rows to the file; is-pre-del deleted it first.
+          e.append = !pre_delete;
+        else if (elem.attribute("is-pre-del"))
+          warning(attr_pos(elem, "is-pre-del"),
+                  "'is-pre-del' has no effect on a FILE target: akkaflow 2.9 and later replaced "
+                  "the file in any case, as cafflow does (type=\"LFS\" appended unless it was "
+                  "true)");
+      }
       bool pre_seen = false, after_seen = false;
+      auto statements = [&](bool& seen, std::string& out, bool legacy_name) {
+        return [&, legacy_name, this](pugi::xml_node c) {
+          if (legacy_name && e.type != "DB")
+            error(pos_of(c), tag(c) + " (akkaflow 2.8) holds SQL for a database target; this "
+                                      "target is a file");
+          if (once(c, seen))
+            out = e.type == "FILE" ? akkaflow_script_code(text_only(c), false)
+                                   : dedent(text_only(c));
+        };
+      };
       children(elem, {
-        {"pre", [&](pugi::xml_node c) {
-           if (once(c, pre_seen))
-             e.pre = dedent(text_only(c));
-         }},
-        {"after", [&](pugi::xml_node c) {
-           if (once(c, after_seen))
-             e.after = dedent(text_only(c));
-         }},
+        {"pre", statements(pre_seen, e.pre, false)},
+        {"after", statements(after_seen, e.after, false)},
+        {"pre-sql", statements(pre_seen, e.pre, true)},
+        {"after-sql", statements(after_seen, e.after, true)},
       });
-      if (e.type == "FILE" && (pre_seen || after_seen))
-        error(pos_of(elem), "<pre> and <after> need a target of type DB");
     } else {
-      e.content = trim(text_content(elem));
-      if (e.content.empty())
-        error(pos_of(elem), e.type == "FILE" ? "<source type=\"FILE\"> needs a file path"
-                                             : "<source type=\"DB\"> needs a table or a query");
+      if (lfs || elem.attribute("path")) {
+        // akkaflow 2.8's LFS source named its file with 'path'.
+        if (!lfs)
+          error(attr_pos(elem, "path"), "<source type=\"" + raw + "\"> takes its path as text "
+                                        "('path' belongs to akkaflow 2.8's type=\"LFS\")");
+        e.content = required(elem, "path");
+        if (!trim(text_content(elem)).empty())
+          warning(pos_of(elem), "the text of <source type=\"LFS\"> is ignored (akkaflow read "
+                                "the file named by 'path')");
+      } else {
+        e.content = trim(text_content(elem));
+        if (e.content.empty() && !raw.empty())
+          error(pos_of(elem), e.type == "FILE" ? "<source type=\"FILE\"> needs a file path"
+                                               : "<source type=\"DB\"> needs a table or a query");
+      }
     }
     return e;
   }
@@ -813,8 +929,19 @@ private:
       {"script", [&](pugi::xml_node c) {
          if (!once(c, script_seen))
            return;
-         auto body = std::get<script_action>(parse_script(c));
-         result.script = body.code;
+         bool elements = false;
+         for (auto child : c.children())
+           elements = elements || child.type() == pugi::node_element;
+         if (elements) {
+           auto body = std::get<script_action>(parse_script(c));
+           result.script = body.code;
+         } else {
+           // akkaflow: the script is the element's text.
+           attrs(c, {}, true);
+           result.script = akkaflow_script_code(text_content(c), false);
+           if (trim(result.script).empty())
+             error(pos_of(c), "<script> in <transfer> needs the script to run");
+         }
        }},
     });
     if (script_seen && (source_seen || target_seen))
@@ -825,18 +952,40 @@ private:
   }
 
   /// `<source>`, `<min>`/`<min-threshold>`, `<max>`/`<max-threshold>` of a data monitor.
-  monitor_value parse_monitor_value(pugi::xml_node elem, bool is_source) {
-    attrs(elem, {"type", "db-link"});
+  /// `legacy` is set for akkaflow 2.6 ... 2.8.1's database types (MYSQL,
+  /// ORACLE, HIVE with jdbc-url, username, password): a bound of such a type
+  /// is read on the source's connection, as akkaflow did.
+  monitor_value parse_monitor_value(pugi::xml_node elem, bool is_source, bool* legacy = nullptr) {
+    attrs(elem, {"type", "db-link", "jdbc-url", "username", "password"});
     monitor_value v;
     v.type = to_upper_copy(is_source ? required(elem, "type") : optional(elem, "type", "NUM"));
+    bool legacy_db = v.type == "MYSQL" || v.type == "ORACLE" || v.type == "HIVE";
+    auto raw = v.type;
+    if (legacy_db)
+      v.type = "SQL";
+    if (legacy != nullptr)
+      *legacy = legacy_db;
     if (!v.type.empty() && v.type != "SQL" && v.type != "COMMAND" && v.type != "NUM")
-      error(attr_pos(elem, "type"), tag(elem) + ": attribute 'type' expects SQL, COMMAND or NUM, "
-                                                "got '" + v.type + "'");
-    if (v.type == "SQL") {
+      error(attr_pos(elem, "type"), tag(elem) + ": attribute 'type' expects SQL, COMMAND or NUM "
+                                                "(or akkaflow 2.8's MYSQL, ORACLE, HIVE), got '"
+                                      + v.type + "'");
+    if (v.type == "SQL" && (legacy_db || has_inline_link(elem))) {
+      if (elem.attribute("db-link"))
+        error(attr_pos(elem, "db-link"), tag(elem) + " names a 'db-link' and has a 'jdbc-url'; "
+                                                     "give one of them");
+      if (is_source)
+        v.inline_link = parse_inline_link(elem, legacy_db ? raw : std::string{});
+      else if (has_inline_link(elem))
+        warning(attr_pos(elem, elem.attribute("jdbc-url") ? "jdbc-url" : "type"),
+                "akkaflow read " + tag(elem) + " on the <source>'s connection, not on the one "
+                "written here; so does cafflow");
+    } else if (v.type == "SQL") {
       v.db_link = required(elem, "db-link");
       check_db_link(elem, "db-link", v.db_link);
-    } else if (elem.attribute("db-link")) {
-      error(attr_pos(elem, "db-link"), "'db-link' goes with type=\"SQL\" only");
+    } else {
+      for (const char* attr : {"db-link", "jdbc-url", "username", "password"})
+        if (elem.attribute(attr))
+          error(attr_pos(elem, attr), std::string("'") + attr + "' goes with type=\"SQL\" only");
     }
     // akkaflow also wrote the value in a nested <code>.
     bool code_seen = false;
@@ -868,16 +1017,21 @@ private:
     get_int(elem, "recheck-interval", result.recheck_interval_s, 0, 86400);
     result.category = optional(elem, "category");
     result.name = optional(elem, "name");
+    // is-saved, category, source-name, time-mark fed akkaflow's own monitoring
+    // table; the value is kept with the attempt's result in any case.
     get_bool(elem, "is-saved", result.is_saved);
-    bool ignored = false;
-    get_bool(elem, "is-exceed-error", ignored);
+    get_bool(elem, "is-exceed-error", result.exceed_error);
     optional(elem, "source-name");
     optional(elem, "time-mark");
     bool source_seen = false, min_seen = false, max_seen = false, warn_seen = false;
+    std::vector<std::pair<pugi::xml_node, std::optional<monitor_value>*>> legacy_bounds;
     auto bound = [&](bool& seen, std::optional<monitor_value>& out) {
       return [&, this](pugi::xml_node c) {
+        bool legacy = false;
         if (once(c, seen))
-          out = parse_monitor_value(c, false);
+          out = parse_monitor_value(c, false, &legacy);
+        if (legacy)
+          legacy_bounds.emplace_back(c, &out);
       };
     };
     children(elem, {
@@ -894,6 +1048,14 @@ private:
            result.warn_msg = trim(text_only(c));
        }},
     });
+    for (auto [c, out] : legacy_bounds) {
+      if (result.source.inline_link)
+        (*out)->inline_link = result.source.inline_link;
+      else if (source_seen)
+        error(pos_of(c), tag(c) + " of type " + to_upper_copy(c.attribute("type").value())
+                           + " is read on the <source>'s connection, and the <source> has no "
+                             "jdbc-url; give it type=\"SQL\" and a db-link");
+    }
     if (!source_seen)
       error(pos_of(elem), "<data-monitor> needs a <source type=\"SQL|COMMAND|NUM\">");
     else if (!min_seen && !max_seen)
@@ -910,7 +1072,8 @@ private:
       {"file", [&](pugi::xml_node c) {
          if (!once(c, file_seen))
            return;
-         attrs(c, {"min-num", "min-each-size", "num-threshold", "size-threshold"});
+         attrs(c, {"min-num", "min-each-size", "num-threshold", "size-threshold", "file-link"});
+         check_file_link(c);
          get_int(c, "min-num", result.min_num, 0, 100000000);
          get_int(c, "num-threshold", result.min_num, 0, 100000000);
          get_size(c, "min-each-size", result.min_each_size);
@@ -932,6 +1095,101 @@ private:
     if (!file_seen)
       error(pos_of(elem), "<file-monitor> needs a <file>pattern</file>");
     return result;
+  }
+
+  /// akkaflow <= 2.8.1's `<file-watcher>` (renamed file-monitor in 2.8.2):
+  /// `<file dir num-threshold>NAME</file>` counts the entries of `dir`
+  /// whose name matches NAME (`*` any text); `<size-warn-message enable
+  /// size-threshold>` mails a warning for smaller files and succeeds.
+  action_body parse_file_watcher(pugi::xml_node elem) {
+    attrs(elem, {}, true);
+    file_monitor_action result;
+    result.recheck_interval_s = 0; // akkaflow looked once
+    bool file_seen = false, warn_seen = false;
+    children(elem, {
+      {"file", [&](pugi::xml_node c) {
+         if (!once(c, file_seen))
+           return;
+         attrs(c, {"dir", "num-threshold"}, true);
+         result.dir = required(c, "dir");
+         get_int(c, "num-threshold", result.min_num, 0, 100000000);
+         result.pattern = trim(text_content(c));
+         if (result.pattern.empty())
+           error(pos_of(c), "<file> of <file-watcher> needs a file name such as orders_*.csv");
+         else if (result.pattern.find('/') != std::string::npos)
+           error(pos_of(c), "<file> of <file-watcher> holds a file name, matched in 'dir'; '"
+                              + result.pattern + "' has a '/'");
+       }},
+      {"size-warn-message", [&](pugi::xml_node c) {
+         if (!once(c, warn_seen))
+           return;
+         attrs(c, {"enable", "size-threshold"}, true);
+         bool enable = false;
+         if (!required(c, "enable").empty())
+           get_bool(c, "enable", enable);
+         if (!required(c, "size-threshold").empty())
+           get_size(c, "size-threshold", result.min_each_size);
+         result.warn_msg = trim(text_content(c));
+         result.size_warn_only = true;
+         if (!enable)
+           result.min_each_size = 0;
+       }},
+    });
+    if (!file_seen)
+      error(pos_of(elem), "<file-watcher> needs a <file dir=\"...\">NAME</file>");
+    if (!warn_seen)
+      warning(pos_of(elem), "<file-watcher> without <size-warn-message>: akkaflow failed every "
+                            "run of it (it read the missing size-threshold); cafflow counts the "
+                            "files");
+    return result;
+  }
+
+  // -- akkaflow's inline connections and file links ---------------------------
+
+  static bool has_inline_link(pugi::xml_node elem) {
+    return elem.attribute("jdbc-url") || elem.attribute("username") || elem.attribute("password")
+           || (elem.attribute("type") && std::string(elem.name()) == "sql");
+  }
+
+  /// `type` (akkaflow's MYSQL, ORACLE, HIVE; empty = from the url),
+  /// `jdbc-url`, `username`, `password`: an anonymous db link.
+  inline_db_link parse_inline_link(pugi::xml_node elem, std::string declared) {
+    inline_db_link link;
+    auto url = required(elem, "jdbc-url");
+    link.username = optional(elem, "username");
+    link.password = optional(elem, "password");
+    declared = to_upper_copy(trim(declared));
+    if (url.empty())
+      return link;
+    auto found = inline_jdbc_type(url);
+    if (!found) {
+      error(attr_pos(elem, "jdbc-url"), "attribute 'jdbc-url': " + found.error().message);
+      return link;
+    }
+    if (!declared.empty() && declared != found->type) {
+      auto why = declared == "ORACLE" || declared == "HIVE"
+                   ? " (cafflow connects to MySQL/MariaDB, PostgreSQL and SQLite; for "
+                     + declared + " define an ODBC link in db_links.xml and name it with db-link)"
+                   : std::string{};
+      error(attr_pos(elem, "type"), "attribute 'type': " + declared + " does not match the "
+                                      "jdbc-url, which is " + found->type + why);
+    }
+    link.type = found->type;
+    link.jdbc_url = found->url;
+    return link;
+  }
+
+  /// akkaflow 2.12's file-link="NAME" (a link of conf/file_links.xml): only
+  /// LOCAL links are usable, which are the worker's own file system.
+  void check_file_link(pugi::xml_node elem) {
+    auto a = elem.attribute("file-link");
+    if (!a || !opts_.file_links)
+      return;
+    auto name = trim(a.value());
+    if (name.find("${") != std::string::npos)
+      return;
+    if (auto link = opts_.file_links->resolve(name); !link)
+      error(attr_pos(elem, "file-link"), "attribute 'file-link': " + link.error().message);
   }
 
   action_body parse_email(pugi::xml_node elem) {
@@ -1503,6 +1761,27 @@ std::string dedent(const std::string& text) {
     result += '\n';
   }
   return result;
+}
+
+std::string akkaflow_script_code(const std::string& text, bool pick_interpreter) {
+  std::vector<std::string> lines;
+  for (auto& line : split_lines(text))
+    if (!trim(line).empty())
+      lines.push_back(line);
+  if (lines.empty())
+    return {};
+  auto first = to_lower(lines.front());
+  bool keep_indent = !pick_interpreter && first.find("python") != std::string::npos;
+  std::string code;
+  if (pick_interpreter && !starts_with(trim(lines.front()), "#!")) {
+    if (first.find("perl") != std::string::npos)
+      code = "#!/usr/bin/env perl\n";
+    else if (first.find("python") != std::string::npos)
+      code = "#!/usr/bin/env python\n";
+  }
+  for (const auto& line : lines)
+    code += (keep_indent ? line : trim(line)) + "\n";
+  return code;
 }
 
 bool parse_size(const std::string& text, std::int64_t& bytes) {

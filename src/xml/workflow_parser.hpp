@@ -10,6 +10,7 @@
 
 #include "model/workflow.hpp"
 #include "xml/diagnostic.hpp"
+#include "xml/file_links.hpp"
 
 namespace cafflow {
 
@@ -24,6 +25,8 @@ struct parse_options {
   std::optional<std::set<std::string>> pools;
   /// The channel names of alerts.xml; nullopt = do not check alert-to.
   std::optional<std::set<std::string>> alert_channels;
+  /// conf/file_links.xml; nullopt = do not check file-link attributes.
+  std::optional<file_links_result> file_links;
 };
 
 struct parse_result {
@@ -49,6 +52,14 @@ parse_result parse_definition_file(const std::string& path, const parse_options&
 /// Removes the indentation common to all non-blank lines, and leading and
 /// trailing blank lines; keeps everything else verbatim.
 std::string dedent(const std::string& text);
+
+/// akkaflow's script text (`<script><content>`, akkaflow <= 2.5.3, and
+/// `<transfer><script>TEXT`, 2.9+): blank lines dropped, every line trimmed
+/// (for `<transfer><script>` not when the first line names python). With
+/// `pick_interpreter` (`<content>`, which akkaflow ran with perl when its
+/// first line mentioned perl, python when it mentioned python, else sh) a
+/// first line without #! that names perl or python gets a #! line for it.
+std::string akkaflow_script_code(const std::string& text, bool pick_interpreter);
 
 /// Parses a size such as "512", "1B", "2KB", "1.5MB", "3G" (1024-based);
 /// false when the text is not a size.

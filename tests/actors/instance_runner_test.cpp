@@ -65,6 +65,9 @@ master_actor::behavior_type probe_master(master_actor::pointer, caf::actor probe
       return unused();
     },
     [=](atom::kill, std::string&) -> caf::result<atom::ok> { return unused(); },
+    [=](atom::fire, std::string&) -> caf::result<std::string> { return unused(); },
+    [=](atom::erase, std::string&) -> caf::result<atom::ok> { return unused(); },
+    [=](atom::shutdown) -> caf::result<atom::ok> { return unused(); },
     [=](atom::metrics) -> caf::result<metrics_snapshot> { return unused(); },
     [=](atom::log, std::string&, std::string&, int, std::int64_t) -> caf::result<log_chunk> {
       return unused();

@@ -317,8 +317,11 @@ TEST_CASE("akkaflow routes answer the requests of akkaflow's shell scripts") {
   CHECK(instances_of(c, "hello").size() == 1);
   // sbin/shutdown-cluster:
   //   curl -s -XGET "http://$host:$port/akkaflow/cluster?action=shutdown"
-  akka(c, "/akkaflow/cluster?action=shutdown", 501);
+  // Refused by default ([http] allow_shutdown = false): the master stays.
+  auto refused = akka(c, "/akkaflow/cluster?action=shutdown", 403);
+  CHECK(refused["msg"].get<std::string>().find("allow_shutdown = true") != std::string::npos);
   CHECK(c.api("GET", "/api/v1/health").status == 200);
+  CHECK(c.master()->running());
   akka(c, "/akkaflow/workflow/hello?action=launch", 400);
 }
 
@@ -436,7 +439,13 @@ TEST_CASE("akkaflow's definition routes and legacy routes and sbin/akka replayed
   CHECK(coor["path"] == c.dir("xmlconfig/coordinators/coor_up.xml"));
   CHECK(coor["status"] == "loaded");
   akka(c, "/akkaflow/coor/coor_up?action=reset");
-  akka(c, "/akkaflow/coor/coor_up?action=trigger", 501);
+  // sbin/akka-coor-trigger: it fires now (its cron is on January 1st).
+  auto coor_fired = akka(c, "/akkaflow/coor/coor_up?action=trigger")["data"];
+  REQUIRE(coor_fired.size() == 1);
+  auto coor_run = c.wait_for(coor_fired[0].get<std::string>());
+  CHECK(coor_run["workflow"] == "up");
+  CHECK(coor_run["trigger"] == "trigger");
+  CHECK(coor_run["status"] == "succeeded");
   akka(c, "/akkaflow/coor/coor_up?action=del");
   CHECK_FALSE(std::filesystem::exists(c.dir("xmlconfig/coordinators/coor_up.xml")));
   akka(c, "/akkaflow/coor/coor_up?action=get", 404);
@@ -449,8 +458,12 @@ TEST_CASE("akkaflow's definition routes and legacy routes and sbin/akka replayed
   akka(c, "/akkaflow/db-link/l?action=del", 501);
   akka_post(c, "/akkaflow/file-link?action=add", "name=f&fstype=LOCAL&host=h&port=-1", 501);
   akka(c, "/akkaflow/file-link/f?action=update", 501);
-  akka(c, "/akkaflow/workflow?action=del-dir&id=3", 501);
-  akka(c, "/akkaflow/workflow/instance/" + first + "?action=del", 501);
+  // akkaflow 2.12's folder ids do not exist in cafflow: the path is asked for.
+  auto numeric = akka(c, "/akkaflow/workflow?action=del-dir&id=3", 400);
+  CHECK(numeric["msg"].get<std::string>().find("no numeric ids") != std::string::npos);
+  // sbin/akka-instance-del: the ended (killed) instance goes.
+  akka(c, "/akkaflow/workflow/instance/" + first + "?action=del");
+  CHECK(c.api("GET", "/api/v1/instances/" + first).status == 404);
 
   // sbin/akka: akkaflow's command set, as operators type it.
   auto akka_cmd = [&](std::vector<std::string> args) {
@@ -487,6 +500,100 @@ TEST_CASE("akkaflow's definition routes and legacy routes and sbin/akka replayed
   r = akka_cmd({"workflow"});
   CHECK(r.exit_code == 1);
   CHECK(r.output.find("akka workflow -run") != std::string::npos);
+}
+
+// akkaflow's coor trigger (TriggerPostWorkflow), instance del
+// (RemoveWorkFlowInstance), del-dir (DelWorklowDir) and cluster shutdown
+// (ShutdownCluster), the last one enabled by [http] allow_shutdown.
+TEST_CASE("akkaflow coor trigger and instance del and del-dir and shutdown against a cluster") {
+  cluster_options opts;
+  opts.extra_ini = "[http]\ntoken = " + token + "\nallow_shutdown = true\n";
+  cluster c(opts);
+  auto log = c.dir("runs");
+  c.add_workflow("up.xml", appender("up", "", log, "up"));
+  c.add_workflow("sleeper.xml", sleeper_xml);
+  auto in_etl = [&](const std::string& name, const std::string& coordinator) {
+    auto xml = appender(name, coordinator, log, name);
+    return xml.replace(xml.find(" timezone="), 0, " dir=\"/etl\"");
+  };
+  c.add_workflow("etl/a.xml", in_etl("a", ""));
+  c.add_workflow("etl/daily/b.xml", in_etl("b", depends_on({"a"})));
+  // The original standalone format (v1.0 ... 2.6.3): its cron fires on
+  // January 1st only, its trigger-list is up.
+  c.add_workflow("coordinators/coor_up.xml",
+                 "<coordinator name=\"coor_up\" start=\"2016-09-10 10:00:00\" "
+                 "end=\"2099-09-10 10:00:00\"><trigger><cron config=\"0 0 1 1 * *\"/></trigger>"
+                 "<workflow-list><workflow path=\"up\"/></workflow-list></coordinator>");
+  c.start();
+  REQUIRE_MESSAGE(wait_until([&] { return version_of(c, "b") > 0; }), c.logs());
+
+  // sbin/akka-coor-trigger:
+  //   curl -s -XGET "http://$host:$port/akkaflow/coor/$coor_name?action=trigger"
+  CHECK(send(c, "GET", "/akkaflow/coor/coor_up?action=trigger", "").status == 401);
+  CHECK(instances_of(c, "up").empty());
+  auto fired = akka(c, "/akkaflow/coor/coor_up?action=trigger");
+  REQUIRE(fired["data"].is_array());
+  REQUIRE(fired["data"].size() == 1);
+  auto up_id = fired["data"][0].get<std::string>();
+  CHECK(fired["msg"] == "triggered coordinator 'coor_up': instance(s) " + up_id);
+  auto up_run = c.wait_for(up_id);
+  CHECK(up_run["status"] == "succeeded");
+  CHECK(up_run["workflow"] == "up");
+  CHECK(up_run["trigger"] == "trigger");
+  CHECK(read_file(log).find("up") != std::string::npos);
+  CHECK(instances_of(c, "up").size() == 1);
+  akka(c, "/akkaflow/coor/nope?action=trigger", 404);
+
+  // sbin/akka-instance-del:
+  //   curl -s -XGET "http://$host:$port/akkaflow/workflow/instance/$instance_id?action=del"
+  auto deleted = akka(c, "/akkaflow/workflow/instance/" + up_id + "?action=del");
+  CHECK(deleted["msg"] == "deleted instance " + up_id + " with its nodes, attempts and executions");
+  CHECK(c.api("GET", "/api/v1/instances/" + up_id).status == 404);
+  CHECK(instances_of(c, "up").empty());
+  akka(c, "/akkaflow/workflow/instance/" + up_id + "?action=del", 404);
+  // A running instance is refused and keeps running.
+  auto sleeper = akka(c, "/akkaflow/workflow/sleeper?action=run")["data"].get<std::string>();
+  REQUIRE(wait_until([&] { return node_status_is(c, sleeper, "nap", "running"); }));
+  auto running = akka(c, "/akkaflow/workflow/instance/" + sleeper + "?action=del", 409);
+  CHECK(running["msg"].get<std::string>().find("is running") != std::string::npos);
+  CHECK(send(c, "DELETE", "/api/v1/instances/" + sleeper, token).status == 409);
+  CHECK(c.get("/api/v1/instances/" + sleeper)["status"] == "running");
+  akka(c, "/akkaflow/workflow/instance/" + sleeper + "?action=kill");
+  CHECK(c.wait_for(sleeper)["status"] == "killed");
+  // Once ended: the native route and the CLI (cafflow instance delete).
+  CHECK(send(c, "DELETE", "/api/v1/instances/" + sleeper, "").status == 401);
+  auto by_cli = c.cli({"instance", "delete", sleeper});
+  CHECK_MESSAGE(by_cli.exit_code == exit_code::ok, by_cli.output);
+  CHECK(by_cli.output == sleeper + " deleted\n");
+  CHECK(c.api("GET", "/api/v1/instances/" + sleeper).status == 404);
+  auto again = c.cli({"instance", "delete", sleeper});
+  CHECK(again.exit_code != exit_code::ok);
+
+  // sbin/akka-util-del-dir (akkaflow 2.12: only an empty folder goes):
+  //   curl -s -XGET "http://$host:$port/akkaflow/workflow?action=del-dir&id=$dir"
+  auto not_empty = akka(c, "/akkaflow/workflow?action=del-dir&id=%2Fetl", 409);
+  CHECK(not_empty["msg"].get<std::string>().find("is not empty") != std::string::npos);
+  CHECK(version_of(c, "a") > 0);
+  auto empty = akka(c, "/akkaflow/workflow?action=del-dir&id=%2Fnowhere");
+  CHECK(empty["data"] == json::array());
+  // force=true deletes every workflow of it (b first: it depends on a).
+  auto forced = akka(c, "/akkaflow/workflow?action=del-dir&id=%2Fetl&force=true");
+  CHECK(forced["data"] == json::array({"b", "a"}));
+  CHECK(wait_until([&] { return version_of(c, "a") == 0 && version_of(c, "b") == 0; }));
+  CHECK_FALSE(std::filesystem::exists(c.dir("xmlconfig/etl/a.xml")));
+  CHECK_FALSE(std::filesystem::exists(c.dir("xmlconfig/etl/daily/b.xml")));
+  CHECK(version_of(c, "up") > 0);
+
+  // sbin/shutdown-cluster:
+  //   curl -s -XGET "http://$host:$port/akkaflow/cluster?action=shutdown"
+  CHECK(send(c, "GET", "/akkaflow/cluster?action=shutdown", "").status == 401);
+  CHECK(c.master()->running());
+  auto stopping = akka(c, "/akkaflow/cluster?action=shutdown");
+  CHECK(stopping["msg"].get<std::string>().find("the master stops") != std::string::npos);
+  // It drains (nothing runs) and exits 0; the http server then has no master.
+  CHECK_MESSAGE(c.master()->wait(std::chrono::seconds(30)) == 0, c.logs());
+  CHECK(c.logs().find("stopping on request") != std::string::npos);
+  CHECK(wait_until([&] { return c.api("GET", "/api/v1/health").status == 503; }));
 }
 
 TEST_SUITE_END();

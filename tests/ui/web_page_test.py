@@ -10,6 +10,10 @@ ports in a temp dir, with `[http] token` set (reads open), a few workflows and
 * every page loads without console errors (Workflows, Workflow, Instance,
   Instances, Cluster, xmlconfig);
 * the 10 000-workflow listing pages (next page shows 26-50) and filters by name;
+* the render token: a workflow page whose answer is held until the Cluster page
+  is shown is dropped, not drawn over it;
+* the lineage graph: lin_mid's upstream and downstream (not its sibling), a
+  click on a workflow opens its page;
 * a run from the workflow's form: its nodes turn succeeded on the instance page
   without a reload (a marker set in the window survives: no navigation);
 * the timeline of attempts: one bar per attempt at the API's times, in order;
@@ -22,11 +26,15 @@ ports in a temp dir, with `[http] token` set (reads open), a few workflows and
 * marking a failed node succeeded: the instance goes on, the node says who and
   why, the executions list the mark;
 * the alerts page: the failure's alert, sent through a command channel, and its
-  detail with the log tail;
+  detail with the log tail; a new failure shows up on the open list by itself;
 * "why waiting": an instance that waits for an upstream's day, then holds once
   the upstream ran; the workflow page's explanation at a logical time;
-* backfills: a refused plan, a dry-run plan with the downstream workflow, the
-  backfill started from it and followed to the end; another one cancelled;
+* backfills: a refused plan, a dry-run plan with the downstream workflow and a
+  param, the backfill started from it and followed to the end (its instances
+  have the param); another one cancelled;
+* an instance of an older version draws its own version's graph;
+* an instance of 1 000 nodes (a fork of `true` actions) draws every node and
+  turns them all succeeded live; its costs are printed as numbers;
 * pause and resume of a coordinator.
 
 Screenshots of each page go to $CAFFLOW_SCREENSHOT_DIR (default: the test's temp
@@ -115,6 +123,42 @@ WORKFLOWS = {
 </work-flow>
 """,
 }
+# A lineage: lin_src <- lin_mid <- lin_out, and lin_src <- lin_side (a sibling
+# of lin_mid: not in lin_mid's lineage). Coordinators without a cron: nothing
+# fires unless an upstream runs.
+for _name, _ups in (("lin_src", ()), ("lin_mid", ("lin_src",)), ("lin_out", ("lin_mid",)),
+                    ("lin_side", ("lin_src",))):
+    _deps = "".join(f'<workflow name="{u}"/>' for u in _ups)
+    WORKFLOWS[_name] = (
+        f'<work-flow name="{_name}" dir="/lineage">'
+        + (f'<coordinator is-enabled="true"><depend-list>{_deps}</depend-list></coordinator>'
+           if _ups else "")
+        + '<start name="start" to="a"/><action name="a"><shell><command>true</command></shell>'
+          '<ok to="end"/></action><end name="end"/></work-flow>\n')
+# Version 1 of "versioned"; the test loads version 2 (VERSIONED_V2) later.
+WORKFLOWS["versioned"] = """<work-flow name="versioned" dir="/web" desc="changes while the test runs">
+  <start name="start" to="first"/>
+  <action name="first"><shell><command>echo v1</command></shell><ok to="end"/></action>
+  <end name="end"/>
+</work-flow>
+"""
+VERSIONED_V2 = """<work-flow name="versioned" dir="/web" desc="changes while the test runs">
+  <start name="start" to="first"/>
+  <action name="first"><shell><command>echo v2</command></shell><ok to="second"/></action>
+  <action name="second"><shell><command>echo v2</command></shell><ok to="end"/></action>
+  <end name="end"/>
+</work-flow>
+"""
+# 1 000 nodes: a fork of 1 000 `true` actions and their join.
+WIDE = int(os.environ.get("CAFFLOW_WEB_WIDE", "1000"))
+WORKFLOWS["wide"] = (
+    '<work-flow name="wide" dir="/web" desc="a fork of many true actions">\n'
+    '<start name="start" to="fan"/>\n<fork name="fan">'
+    + "".join(f'<path to="t{i:04d}"/>' for i in range(WIDE)) + '</fork>\n'
+    + "".join(f'<action name="t{i:04d}"><shell><command>true</command></shell><ok to="gather"/></action>\n'
+              for i in range(WIDE))
+    + '<join name="gather" to="end"/>\n<end name="end"/>\n</work-flow>\n')
+
 ALERTS = """<alerts>
   <channel name="pager" type="command" command="cat &gt; /dev/null" timeout="10"/>
 </alerts>
@@ -291,7 +335,18 @@ def iso_ms(text):
                  .replace(tzinfo=timezone.utc).timestamp() * 1000)
 
 
-def run_browser(http, shots, root):
+def api_wait(http, path, condition, timeout=WAIT_S):
+    """Asks GET path until condition(body) holds; the last body, or None."""
+    last = [None]
+
+    def ok():
+        status, body = api(http, path)
+        last[0] = body
+        return status == 200 and condition(body)
+    return last[0] if wait_until(ok, timeout=timeout) else None
+
+
+def run_browser(http, shots, root, numbers):
     options = webdriver.ChromeOptions()
     for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                 "--window-size=1440,1000", "--no-first-run", "--disable-extensions",
@@ -352,6 +407,47 @@ def run_browser(http, shots, root):
             check.fail("the invalid file broken.xml is not listed with its diagnostics")
         check.console_errors("workflows")
 
+        # -- a late page does not replace a newer one (the render token) --------
+        # The workflow's request is held until the Cluster page is shown, then
+        # answered: the workflow page must be dropped, not drawn over it.
+        driver.execute_script("""
+          window.__held = [];
+          window.__fetch = window.__fetch || window.fetch;
+          window.fetch = (url, init) => String(url) === '/api/v1/workflows/quick'
+            ? new Promise(res => window.__held.push(() => res(window.__fetch(url, init))))
+            : window.__fetch(url, init);""")
+        go(driver, base + "/#/workflow/quick")
+        check.wait("the workflow's request to be held",
+                   lambda d: d.execute_script("return window.__held.length") >= 1)
+        go(driver, base + "/#/cluster")
+        check.wait("the cluster page", lambda d: check.css("#cluster-facts"))
+        driver.execute_script("window.fetch = window.__fetch; for (const f of window.__held.splice(0)) f();")
+        check.wait("the late workflow page to be dropped", lambda d: d.execute_script(
+            "return (window.cafflowRenders || []).some(r => r.route === 'workflow' && r.outcome === 'stale')"))
+        if not check.css("#cluster-facts") or check.css("#run-form") or not driver.title.startswith("Cluster"):
+            check.fail(f"a late workflow page replaced the newer cluster page (title '{driver.title}')")
+        check.console_errors("late page")
+
+        # -- the lineage: upstream and downstream workflows as a graph ------------
+        go(driver, base + "/#/workflow/lin_mid")
+        check.wait("lin_mid's lineage graph", lambda d: check.css("#lineage-graph svg g#lnnode-lin_out"))
+        drawn = {g.get_attribute("id")[len("lnnode-"):]: g.get_attribute("class")
+                 for g in check.css("#lineage-graph g.node")}
+        want = {"lin_mid": "kind-self", "lin_src": "kind-upstream", "lin_out": "kind-downstream"}
+        if set(drawn) != set(want) or any(k not in (drawn.get(n) or "") for n, k in want.items()):
+            check.fail(f"lin_mid's lineage draws {drawn}, expected {want} (lin_side is no relative)")
+        if len(check.css("#lineage-graph g.edge")) != 2:
+            check.fail(f"lin_mid's lineage has {len(check.css('#lineage-graph g.edge'))} edges, expected 2")
+        check.shot("workflow-lineage", "#lineage-title")
+        check.click("#lineage-graph g#lnnode-lin_out text")
+        check.wait("lin_out's page from its node", lambda d: "#/workflow/lin_out" in d.current_url
+                   and check.css("#lineage-graph g#lnnode-lin_src.kind-upstream")
+                   and check.css("#lineage-graph g#lnnode-lin_mid.kind-upstream")
+                   and check.css("#lineage-graph g#lnnode-lin_out.kind-self"))
+        if check.css("#lineage-graph g#lnnode-lin_side"):
+            check.fail("lin_out's lineage draws lin_side")
+        check.console_errors("lineage")
+
         # -- Workflow: graph, source, run form ----------------------------------
         go(driver, base + "/#/workflow/quick")  # same document: a hash change
         check.wait("the DAG", lambda d: check.css("#graph svg g#wfnode-split"))
@@ -363,6 +459,7 @@ def run_browser(http, shots, root):
         if not check.css("#graph g.edge-error"):
             check.fail("the error transition is not drawn as an error edge")
         check.wait("the XML source", lambda d: "<fork name=\"split\">" in check.text("#xml-source"))
+        check.wait("quick's lineage: none", lambda d: check.css("#lineage-none"))
         # quick has no date window: no "why waiting" card.
         check.wait("the dependency card of quick to hide", lambda d: check.css("#why-card.hidden"))
         check.console_errors("workflow")
@@ -385,8 +482,8 @@ def run_browser(http, shots, root):
         check.click("#run-node-options tr[data-node='left'] input.run-node")  # untick
 
         # -- run from the form, watch it live -------------------------------------
-        names = check.css(".param-name")
-        values = check.css(".param-value")
+        names = check.css("#run-params .param-name")
+        values = check.css("#run-params .param-value")
         for n, v in zip(names, values):
             if n.get_attribute("value") == "who":
                 v.send_keys("world")
@@ -544,24 +641,34 @@ def run_browser(http, shots, root):
         box.send_keys("markme")
         box.submit()
 
-        asked = [time.monotonic()]
-
-        def markme_alert_sent(d):
-            if "workflow=markme" not in d.current_url:
-                return False
-            rows = check.css("#alerts tr[data-kind='instance_failed'][data-status='sent']")
-            if not rows and time.monotonic() - asked[0] > 1:
-                # The list is not live: filter again (the same route renders again).
-                asked[0] = time.monotonic()
-                check.css("#alert-filter button[type='submit']")[0].click()
-            return rows
-        check.wait("markme's failure alert, sent", markme_alert_sent)
+        # The list is live: the alert turns up (and turns sent) without a click.
+        check.wait("markme's failure alert, sent", lambda d: "workflow=markme" in d.current_url
+                   and check.css("#alerts tr[data-kind='instance_failed'][data-status='sent']"))
         others = [r.get_attribute("data-alert") for r in check.css("#alerts tbody tr[data-alert]")
                   if "markme" not in r.text]
         if others:
             check.fail(f"the workflow filter shows other workflows' alerts: {others}")
         check.shot("alerts")
-        check.click("#alerts tr[data-kind='instance_failed'] td a")
+        # A new failure while the list is open shows up by itself.
+        polls_before = int(check.css("#alerts-updated")[0].get_attribute("data-polls") or 0)
+        status, started = api(http, "/api/v1/workflows/markme/run", "POST", {})
+        if status != 201:
+            check.fail(f"a second run of markme: {status} {started}")
+        else:
+            new_id = started["instance_id"]
+            check.wait("the new failure's alert to appear on the open list", lambda d: any(
+                new_id in r.text for r in check.css("#alerts tbody tr[data-kind='instance_failed']")))
+            if int(check.css("#alerts-updated")[0].get_attribute("data-polls") or 0) <= polls_before:
+                check.fail("the alerts list changed without being asked again")
+            if driver.execute_script("return window.__marker;") != "no-reload":
+                check.fail("the alerts page was reloaded")
+        # The first run's alert (the second run's is newer).
+        first_alert = [r.get_attribute("data-alert") for r in check.css("#alerts tbody tr[data-kind='instance_failed']")
+                       if markme_id in r.text]
+        if not first_alert:
+            check.fail(f"no alert of markme's first run {markme_id} is listed")
+        else:
+            check.click(f"#alerts tr[data-alert='{first_alert[0]}'] td a")
         check.wait("the alert's page", lambda d: "markme" in check.text("#alert-title"))
         check.wait("the alert's log tail", lambda d: "broken input" in check.text("#alert-log"))
         if not check.css("#alert-nodes tr[data-node='a']") or \
@@ -635,6 +742,8 @@ def run_browser(http, shots, root):
         fill(check, "#bf-to", "2026-01-03 00:00:00")
         Select(check.css("#bf-downstream")[0]).select_by_value("all")
         fill(check, "#bf-parallel", "2")
+        fill(check, "#bf-params .param-name", "who")
+        fill(check, "#bf-params .param-value", "backfilled")
         check.click("#bf-plan-button")
         check.wait("the plan", lambda d: "6 items (upwin 3, downwin 3)" in check.text("#bf-plan-summary"))
         planned = [(r.get_attribute("data-workflow"), r.get_attribute("data-state"))
@@ -664,6 +773,13 @@ def run_browser(http, shots, root):
         items = check.css("#backfill-items tbody tr[data-state='succeeded'] a.mono")
         if len(items) != 6:
             check.fail(f"{len(items)} items of the backfill link a succeeded instance (expected 6)")
+        # The form's params: in the backfill's options and in each instance.
+        if "who=backfilled" not in check.text("#backfill-page-options"):
+            check.fail(f"the backfill's options lack the param: {check.text('#backfill-page-options')}")
+        for a in items[:2]:
+            status, inst = api(http, f"/api/v1/instances/{a.text}")
+            if status != 200 or inst.get("params", {}).get("who") != "backfilled":
+                check.fail(f"the backfill's instance {a.text} has params {inst.get('params') if status == 200 else inst}")
         check.shot("backfill")
         # A backfill of slow, cancelled while its first item runs.
         go(driver, base + "/#/workflow/slow")
@@ -687,6 +803,94 @@ def run_browser(http, shots, root):
             check.fail(f"the backfills list shows {states}")
         check.shot("backfills")
         check.console_errors("backfills")
+
+        # -- an instance of an older version draws its own version's graph ------------
+        status, started = api(http, "/api/v1/workflows/versioned/run", "POST", {})
+        if status != 201:
+            check.fail(f"the run of versioned: {status} {started}")
+        else:
+            v1_id = started["instance_id"]
+            if not api_wait(http, f"/api/v1/instances/{v1_id}", lambda b: b["status"] == "succeeded"):
+                check.fail(f"versioned's instance {v1_id} did not succeed")
+            with open(os.path.join(root, "xmlconfig", "web", "versioned.xml"), "w") as f:
+                f.write(VERSIONED_V2)
+            if not api_wait(http, "/api/v1/workflows/versioned", lambda b: b["workflow"]["version"] == 2):
+                check.fail("version 2 of versioned was not loaded")
+            go(driver, base + "/#/instance/" + v1_id)
+            check.wait("the v1 instance's graph, coloured",
+                       lambda d: check.css("#graph g#wfnode-first[data-status='succeeded']"))
+            if check.css("#graph g#wfnode-second"):
+                check.fail("the instance of version 1 draws version 2's node 'second'")
+            go(driver, base + "/#/workflow/versioned")
+            check.wait("the workflow page's graph of version 2", lambda d: check.css("#graph g#wfnode-second"))
+            check.console_errors("older version")
+
+        # -- an instance of 1 000 nodes: drawn, then followed live to the end ----------
+        # Times measured in the page (performance.now()), from the click on Run:
+        # the instance page's graph with every node, and every node succeeded.
+        # Long tasks (> 50 ms of script, style and layout) are what makes a page
+        # stutter: their number and length while the instance runs.
+        nodes_drawn = WIDE + 4  # start, fork, join, end
+        go(driver, base + "/#/workflow/wide")
+        t0 = time.monotonic()
+        check.wait("wide's graph on its page",
+                   lambda d: len(check.css("#graph g.node")) == nodes_drawn, timeout=180)
+        numbers[f"workflow page of {WIDE} nodes: graph drawn, first layout (s)"] = round(time.monotonic() - t0, 2)
+        driver.execute_script("""
+          const n = arguments[0], actions = arguments[1];
+          window.__wide = {clicked: performance.now(), drawn: null, done: null, long: []};
+          const w = window.__wide;
+          new PerformanceObserver(list => { for (const e of list.getEntries()) w.long.push(e.duration); })
+            .observe({type: 'longtask'});
+          const look = () => {
+            const g = document.querySelector('#graph');
+            if (!location.hash.startsWith('#/instance/') || !g) return;
+            if (w.drawn === null && g.querySelectorAll('g.node').length === n) w.drawn = performance.now();
+            if (w.drawn !== null && w.done === null &&
+                g.querySelectorAll('g.node.kind-action[data-status="succeeded"]').length === actions)
+              w.done = performance.now();
+          };
+          new MutationObserver(look).observe(document.getElementById('app'),
+            {subtree: true, childList: true, attributes: true, attributeFilter: ['data-status']});
+        """, nodes_drawn, WIDE)
+        check.click("#run-button")
+        check.wait("wide's instance page", lambda d: "#/instance/" in d.current_url)
+        wide_id = instance_id_of(driver)
+        check.wait(f"the instance's graph of {nodes_drawn} nodes",
+                   lambda d: d.execute_script("return window.__wide.drawn") is not None, timeout=120)
+        check.wait(f"all {WIDE} actions to turn succeeded live",
+                   lambda d: d.execute_script("return window.__wide.done") is not None
+                   and check.text("#instance-status") == "succeeded", timeout=300)
+        states = node_states(check)
+        if sum(1 for n, st in states.items() if n.startswith("t") and st == "succeeded") != WIDE:
+            check.fail(f"{sum(1 for st in states.values() if st == 'succeeded')} nodes drawn succeeded")
+        rows = len([r for r in check.css("#nodes tr[data-status='succeeded']")
+                    if r.get_attribute("data-node").startswith("t")])
+        if rows != WIDE:
+            check.fail(f"the node table has {rows} succeeded actions, expected {WIDE}")
+        if driver.execute_script("return window.__marker;") != "no-reload":
+            check.fail("the page was reloaded")
+        w = driver.execute_script("return window.__wide;")
+        paints = driver.execute_script("return window.cafflowPaints;") or {}
+        if paints.get("instance") != wide_id or not paints.get("events"):
+            check.fail(f"no live update of {wide_id} was counted: {paints}")
+        status, inst = api(http, f"/api/v1/instances/{wide_id}")
+        if status == 200 and inst.get("started") and inst.get("finished"):
+            numbers[f"instance of {WIDE} nodes: run time on the cluster (s)"] = round(
+                (iso_ms(inst["finished"]) - iso_ms(inst["started"])) / 1000, 1)
+        numbers[f"instance of {WIDE} nodes: click on Run to graph drawn (ms)"] = round(w["drawn"] - w["clicked"])
+        numbers[f"instance of {WIDE} nodes: click on Run to all drawn succeeded (ms)"] = round(w["done"] - w["clicked"])
+        if paints.get("paints"):
+            numbers[f"instance of {WIDE} nodes: live updates (events, repaints, ms per repaint mean/max)"] = (
+                paints["events"], paints["paints"], round(paints["total_ms"] / paints["paints"], 1),
+                round(paints["max_ms"], 1))
+        numbers[f"instance of {WIDE} nodes: long tasks (count, total ms, max ms)"] = (
+            len(w["long"]), round(sum(w["long"])), round(max(w["long"] or [0])))
+        if paints.get("first_graph_ms"):
+            numbers[f"instance of {WIDE} nodes: its graph asked, parsed and inserted (ms)"] = round(
+                paints["first_graph_ms"])
+        check.shot("instance-wide")
+        check.console_errors("1 000 nodes")
 
         # -- the other pages ----------------------------------------------------------
         for name, selector in (("instances", "#instances tbody tr[data-instance]"),
@@ -760,7 +964,7 @@ def main():
             numbers["first workflows page, API (ms, best/worst of 5)"] = (
                 round(min(times) * 1000), round(max(times) * 1000))
             t0 = time.monotonic()
-            browser_failures, page_time = run_browser(http, shots, root)
+            browser_failures, page_time = run_browser(http, shots, root, numbers)
             numbers["browser part (s)"] = round(time.monotonic() - t0, 1)
             numbers["first workflows page in the browser"] = page_time
             failures += browser_failures

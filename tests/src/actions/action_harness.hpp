@@ -131,6 +131,8 @@ public:
 
   temp_dir dir;
   task_site site;
+  /// More attributes of the <work-flow> the action is run in (mail-receivers=...).
+  std::string workflow_attrs;
 
 private:
   parse_result parse(const std::string& action_xml) {
@@ -138,7 +140,8 @@ private:
     parse_options opts;
     opts.db_links = links.names();
     opts.db_link_types = links.types();
-    return parse_definition("<work-flow name=\"t\"><start name=\"s\" to=\"a\"/>\n<action name=\"a\">"
+    return parse_definition("<work-flow name=\"t\" " + workflow_attrs
+                              + "><start name=\"s\" to=\"a\"/>\n<action name=\"a\">"
                               + action_xml + "<ok to=\"e\"/></action>\n<end name=\"e\"/></work-flow>",
                             "t.xml", opts);
   }

@@ -27,6 +27,11 @@ public:
   std::string last_coordinate;
   std::string last_kill;
   int resets_all = 0;
+  std::string last_fired;
+  /// What fire_coordinator answers (the instances it started).
+  std::string fire_answer = "05,06";
+  std::string last_deleted;
+  int shutdowns = 0;
 
   error no_master() const {
     return make_error(ec::master_unreachable, "the master at 127.0.0.1:1 is not reachable");
@@ -115,6 +120,27 @@ public:
     last_kill = id;
     return {};
   }
+  expected<std::string> fire_coordinator(const std::string& name) override {
+    if (!master_up)
+      return no_master();
+    last_fired = name;
+    return fire_answer;
+  }
+  expected<void> delete_instance(const std::string& id) override {
+    if (id == "live")
+      return make_error(ec::conflict, "instance live is running: kill it or wait for its end "
+                                      "before deleting it");
+    if (id != "01")
+      return make_error(ec::unknown_instance, "no instance with id '" + id + "'");
+    last_deleted = id;
+    return {};
+  }
+  expected<void> shutdown() override {
+    if (!master_up)
+      return no_master();
+    ++shutdowns;
+    return {};
+  }
   expected<log_chunk> node_log(const std::string&, const std::string&, int,
                                std::int64_t) override {
     return make_error(ec::unknown_instance, "no log");
@@ -154,8 +180,15 @@ public:
     std::vector<workflow_record> list;
     auto files = xml_files();
     for (const auto& f : *files)
-      if (f.kind == "workflow" && f.status == "loaded")
-        list.push_back(workflow_record{f.name, "/", "", "me", f.path, f.hash, 1, 3, 1, "active"});
+      if (f.kind == "workflow" && f.status == "loaded") {
+        // The folder below xmlconfig as its dir ("/" at the top).
+        auto rel = std::filesystem::path(f.path).lexically_relative(dir_).parent_path();
+        auto folder = "/" + rel.generic_string();
+        if (folder == "/.")
+          folder = "/";
+        list.push_back(
+          workflow_record{f.name, folder, "", "me", f.path, f.hash, 1, 3, 1, "active"});
+      }
     return list;
   }
   expected<workflow_detail> workflow(const std::string& name) override {
@@ -165,7 +198,10 @@ public:
         workflow_detail d;
         d.record = w;
         if (name == "up")
-          d.downstream = downstream_of_up;
+          for (const auto& down : downstream_of_up)
+            for (const auto& other : *list)
+              if (other.name == down)
+                d.downstream.push_back(down);
         return d;
       }
     return make_error(ec::unknown_workflow, "no workflow named '" + name + "' is loaded");
@@ -385,8 +421,23 @@ TEST_CASE("check and add and del of definitions work on the files of xmlconfig")
   CHECK(test::read_file(dir / "xmlconfig/coordinators/c1.xml") == coor);
   auto got = handle_akkaflow(b, request("GET", "/akkaflow/coor/c1?action=get"), settings);
   CHECK(envelope_of(got)["data"]["status"] == "loaded");
-  check_fail(handle_akkaflow(b, request("GET", "/akkaflow/coor/c1?action=trigger"), settings), 501,
-             "cannot fire a standalone coordinator");
+  // trigger (sbin/akka-coor-trigger): it fires now, answering its instances.
+  auto fired = handle_akkaflow(b, request("GET", "/akkaflow/coor/c1?action=trigger"), settings);
+  CHECK(fired.status == 200);
+  CHECK(envelope_of(fired)["result"] == "success");
+  CHECK(envelope_of(fired)["data"] == json::array({"05", "06"}));
+  CHECK(envelope_of(fired)["msg"] == "triggered coordinator 'c1': instance(s) 05, 06");
+  CHECK(b.last_fired == "c1");
+  b.fire_answer = "";
+  auto skipped = handle_akkaflow(b, request("GET", "/akkaflow/coor/c1?action=trigger"), settings);
+  CHECK(skipped.status == 200);
+  CHECK(envelope_of(skipped)["data"] == json::array());
+  CHECK(envelope_of(skipped)["msg"].get<std::string>().find("started nothing")
+        != std::string::npos);
+  check_fail(handle_akkaflow(b, request("GET", "/akkaflow/coor/c1?action=trigger&x=1"), settings),
+             400, "unknown query parameter 'x'");
+  check_fail(handle_akkaflow(b, request("GET", "/akkaflow/coor/up?action=trigger"), settings), 404,
+             "no coordinator named 'up'");
   CHECK(handle_akkaflow(b, request("GET", "/akkaflow/coor/c1?action=del"), settings).status == 200);
   CHECK_FALSE(std::filesystem::exists(dir / "xmlconfig/coordinators/c1.xml"));
   check_fail(handle_akkaflow(b, request("GET", "/akkaflow/coor/c1?action=get"), settings), 404,
@@ -421,7 +472,6 @@ TEST_CASE("what akkaflow kept in MySQL is refused with what to do instead") {
   check_fail(call(b, "GET", "/akkaflow/db-link/l?action=del"), 501, "conf/db_links.xml");
   check_fail(call(b, "POST", "/akkaflow/file-link?action=add"), 501, "conf/file_links.xml");
   check_fail(call(b, "GET", "/akkaflow/file-link/f?action=del"), 501, "conf/file_links.xml");
-  check_fail(call(b, "GET", "/akkaflow/workflow?action=del-dir&id=3"), 501, "dir attributes");
   auto left = call(b, "GET", "/akkaflow/workflows?action=today-trigger-left");
   CHECK(left.status == 200);
   CHECK(envelope_of(left)["data"] == json::object());
@@ -469,11 +519,71 @@ TEST_CASE("instance rerun runs every node or with recover=true the failed ones")
   check_fail(call(b, "GET", "/akkaflow/workflow/instance/live?action=rerun"), 409, "running");
 }
 
-TEST_CASE("instance del is refused and the instance stays") {
+// sbin/akka-instance-del: ...workflow/instance/$instance_id?action=del
+TEST_CASE("instance del deletes an ended instance and refuses a running one") {
   fake_backend b;
-  check_fail(call(b, "GET", "/akkaflow/workflow/instance/01?action=del"), 501,
-             "does not delete instances");
+  auto r = call(b, "GET", "/akkaflow/workflow/instance/01?action=del");
+  CHECK(r.status == 200);
+  auto body = envelope_of(r);
+  CHECK(body["result"] == "success");
+  CHECK(body["data"].is_null());
+  CHECK(body["msg"] == "deleted instance 01 with its nodes, attempts and executions");
+  CHECK(b.last_deleted == "01");
+  check_fail(call(b, "GET", "/akkaflow/workflow/instance/live?action=del"), 409, "is running");
   check_fail(call(b, "GET", "/akkaflow/workflow/instance/zz?action=del"), 404, "'zz'");
+  check_fail(call(b, "GET", "/akkaflow/workflow/instance/01?action=del&force=true"), 400,
+             "unknown query parameter 'force'");
+  CHECK(b.last_deleted == "01");
+}
+
+// akkaflow 2.12: GET /akkaflow/workflow?action=del-dir&id=N (its folder
+// table's id; the folder had to be empty).
+TEST_CASE("del-dir refuses a folder with workflows unless force=true deletes each") {
+  test::temp_dir dir;
+  test::write_file(dir / "xmlconfig/etl/up.xml", wf_xml("up"));
+  test::write_file(dir / "xmlconfig/etl/daily/down.xml",
+                   wf_xml("down", "<coordinator><depend-list><workflow name=\"up\"/>"
+                                  "</depend-list></coordinator>"));
+  test::write_file(dir / "xmlconfig/etl2/other.xml", wf_xml("other"));
+  files_backend b(dir / "xmlconfig");
+  b.downstream_of_up = {"down"};
+  akkaflow_settings settings;
+  settings.xmlconfig = dir / "xmlconfig";
+  settings.load_wait = std::chrono::milliseconds(0);
+  auto del_dir = [&](const std::string& query) {
+    return handle_akkaflow(b, request("GET", "/akkaflow/workflow?action=del-dir" + query),
+                           settings);
+  };
+  // As akkaflow: a folder with workflows is refused, naming them.
+  check_fail(del_dir("&id=/etl"), 409, "the folder /etl is not empty: it holds");
+  check_fail(del_dir("&id=%2Fetl%2F"), 409, "force=true");
+  CHECK(std::filesystem::exists(dir / "xmlconfig/etl/up.xml"));
+  // An empty (so, in cafflow, absent) folder: nothing to delete.
+  auto empty = del_dir("&id=/etl3");
+  CHECK(empty.status == 200);
+  CHECK(envelope_of(empty)["data"] == json::array());
+  CHECK(envelope_of(empty)["msg"].get<std::string>().find("holds no workflow")
+        != std::string::npos);
+  check_fail(del_dir("&id=3"), 400, "no numeric ids");
+  check_fail(del_dir(""), 400, "query parameter 'id'");
+  check_fail(del_dir("&id=/etl&dir=/etl"), 400, "not both");
+  check_fail(del_dir("&id=/etl&force=yes"), 400, "expected true or false");
+  check_fail(del_dir("&id=/&force=true"), 400, "below /");
+  check_fail(del_dir("&id=/etl&x=1"), 400, "unknown query parameter 'x'");
+  // force=true: every workflow of the folder and below, the downstream one
+  // first; the folder /etl2 stays.
+  auto forced = del_dir("&dir=etl&force=true");
+  CAPTURE(forced.body);
+  CHECK(forced.status == 200);
+  CHECK(envelope_of(forced)["data"] == json::array({"down", "up"}));
+  CHECK_FALSE(std::filesystem::exists(dir / "xmlconfig/etl/up.xml"));
+  CHECK_FALSE(std::filesystem::exists(dir / "xmlconfig/etl/daily/down.xml"));
+  CHECK(std::filesystem::exists(dir / "xmlconfig/etl2/other.xml"));
+  // Without a reachable xmlconfig nothing is deleted.
+  auto forced_far =
+    handle_akkaflow(b, request("GET", "/akkaflow/workflow?action=del-dir&id=/etl2&force=true"));
+  check_fail(forced_far, 501, "deleted nothing of the folder /etl2");
+  CHECK(std::filesystem::exists(dir / "xmlconfig/etl2/other.xml"));
 }
 
 // sbin/akka-util-reset-all: ...akkaflow/workflows?action=reset
@@ -504,9 +614,26 @@ TEST_CASE("cluster get lists the master and the workers as akkaflow's actor info
 }
 
 // sbin/shutdown-cluster: ...akkaflow/cluster?action=shutdown
-TEST_CASE("cluster shutdown is refused") {
+TEST_CASE("cluster shutdown is refused unless allow_shutdown is set") {
   fake_backend b;
-  check_fail(call(b, "GET", "/akkaflow/cluster?action=shutdown"), 501, "sbin/stop-cluster");
+  check_fail(call(b, "GET", "/akkaflow/cluster?action=shutdown"), 403, "allow_shutdown = true");
+  CHECK(b.shutdowns == 0);
+  akkaflow_settings settings;
+  settings.allow_shutdown = true;
+  auto r = handle_akkaflow(b, request("GET", "/akkaflow/cluster?action=shutdown"), settings);
+  CHECK(r.status == 200);
+  CHECK(envelope_of(r)["result"] == "success");
+  CHECK(envelope_of(r)["msg"].get<std::string>().find("the master stops") != std::string::npos);
+  CHECK(b.shutdowns == 1);
+  check_fail(handle_akkaflow(b, request("GET", "/akkaflow/cluster?action=shutdown&now=1"),
+                             settings),
+             400, "unknown query parameter 'now'");
+  check_fail(handle_akkaflow(b, request("HEAD", "/akkaflow/cluster?action=shutdown"), settings),
+             405, "method HEAD not allowed");
+  b.master_up = false;
+  check_fail(handle_akkaflow(b, request("GET", "/akkaflow/cluster?action=shutdown"), settings),
+             503, "not reachable");
+  CHECK(b.shutdowns == 1);
 }
 
 TEST_CASE("malformed requests get a fail naming the problem") {

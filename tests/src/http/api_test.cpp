@@ -3,6 +3,9 @@
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
 
+#include <map>
+#include <set>
+
 #include "store/store.hpp"
 
 using namespace cafflow;
@@ -127,6 +130,16 @@ public:
       return make_error(ec::conflict, "instance done is not running (it is succeeded)");
     if (id != "01")
       return make_error(ec::unknown_instance, "no instance with id '" + id + "'");
+    return {};
+  }
+  std::string last_deleted;
+  expected<void> delete_instance(const std::string& id) override {
+    if (id == "busy")
+      return make_error(ec::conflict, "instance busy is running: kill it or wait for its end "
+                                      "before deleting it");
+    if (id != "01")
+      return make_error(ec::unknown_instance, "no instance with id '" + id + "'");
+    last_deleted = id;
     return {};
   }
   std::string last_log;
@@ -410,10 +423,12 @@ TEST_CASE("trigger and lineage errors") {
     check_error(call(b, "POST", path, R"({"params": "a=1"})"), 400, "'params' must be an object");
     check_error(call(b, "POST", path, R"({"params": {"a": null}})"), 400, "'params.a'");
     check_error(call(b, "POST", "/api/v1/workflows/nope/" + verb), 404, "no workflow named 'nope'");
-    auto wrong = call(b, "GET", path);
-    check_error(wrong, 405, "use POST");
+    // GET .../lineage reads the lineage (its own test case); PUT is refused.
+    auto wrong = call(b, verb == "trigger" ? "GET" : "PUT", path);
+    auto allowed = verb == "trigger" ? "POST" : "GET, POST";
+    check_error(wrong, 405, std::string("use ") + allowed);
     REQUIRE(wrong.headers.size() == 1);
-    CHECK(wrong.headers[0] == std::pair<std::string, std::string>{"Allow", "POST"});
+    CHECK(wrong.headers[0] == std::pair<std::string, std::string>{"Allow", allowed});
   }
   CHECK(b.last_run.empty());
   check_error(call(b, "POST", "/api/v1/workflows/w/fire"), 404, "no such resource");
@@ -689,6 +704,21 @@ TEST_CASE("dependencies of an instance and of a workflow at a logical time") {
   CHECK(body_of(bad)["error"].get<std::string>().find("'logical_time'") != std::string::npos);
   CHECK(call(b, "GET", "/api/v1/workflows/B/dependencies?at=1").status == 400);
   CHECK(call(b, "GET", "/api/v1/workflows/X/dependencies").status == 404);
+}
+
+TEST_CASE("DELETE an instance deletes an ended one and refuses a running one") {
+  fake_backend b;
+  auto deleted = call(b, "DELETE", "/api/v1/instances/01");
+  CHECK(deleted.status == 200);
+  CHECK(body_of(deleted) == json{{"instance_id", "01"}, {"deleted", true}});
+  CHECK(b.last_deleted == "01");
+  auto busy = call(b, "DELETE", "/api/v1/instances/busy");
+  CHECK(busy.status == 409);
+  CHECK(body_of(busy)["error"].get<std::string>().find("is running") != std::string::npos);
+  CHECK(call(b, "DELETE", "/api/v1/instances/zz").status == 404);
+  CHECK(call(b, "DELETE", "/api/v1/instances/..%2Fx").status == 400);
+  auto put = call(b, "PUT", "/api/v1/instances/01");
+  CHECK(put.status == 405);
 }
 
 TEST_CASE("kill and logs and the cluster view") {
@@ -1363,6 +1393,133 @@ TEST_CASE("GET /workflows/{name}/graph draws the DAG with Graphviz - versions gi
   CHECK(v["version"] == 2);
   check_error(call(b, "GET", "/api/v1/workflows/w/versions/9"), 404, "no version 9");
   check_error(call(b, "GET", "/api/v1/workflows/w/versions/x"), 400, "not a version number");
+}
+
+namespace {
+
+/// Workflows with coordinators: src <- mid <- out, src <- side, up2 <- mid
+/// (not ready) and ghost <- mid (not loaded); v1 of mid is a stored version
+/// with another graph than the active one.
+class lineage_backend : public fake_backend {
+public:
+  int asked = 0;
+  expected<workflow_detail> workflow(const std::string& name) override {
+    ++asked;
+    static const std::map<std::string, std::vector<std::pair<std::string, bool>>> ups{
+      {"src", {}}, {"mid", {{"src", true}, {"up2", false}, {"ghost", false}}},
+      {"out", {{"mid", true}}}, {"side", {{"src", false}}}, {"up2", {}}};
+    auto it = ups.find(name);
+    if (it == ups.end())
+      return make_error(ec::unknown_workflow, "no workflow named '" + name + "' is loaded");
+    workflow_detail d;
+    d.record = workflow_record{name, "/lin", "", "me", "/x/" + name + ".xml", "h-" + name, 2, 7, 3,
+                               "active"};
+    d.nodes = {dag_node{"s", "start", "", ""}, dag_node{"now", "action", "shell", ""},
+               dag_node{"e", "end", "", ""}};
+    d.edges = {dag_edge{"s", "now", "next", ""}, dag_edge{"now", "e", "ok", ""}};
+    d.has_coordinator = !it->second.empty();
+    for (const auto& [u, ready] : it->second)
+      d.coordinator.dependencies.push_back(dependency_view{u, ready, "", 0});
+    for (const auto& [other, its_ups] : ups)
+      for (const auto& u : its_ups)
+        if (u.first == name)
+          d.downstream.push_back(other);
+    return d;
+  }
+  expected<workflow_version_record> workflow_version(const std::string& name,
+                                                     int version) override {
+    if (name != "mid" || (version != 1 && version != 3))
+      return make_error(ec::unknown_workflow, "workflow '" + name + "' has no version "
+                                                + std::to_string(version));
+    if (version == 3)
+      return workflow_version_record{"mid", 3, "h3", "/x/mid.xml", "<work-flow name=\"mid\"/>", 7};
+    return workflow_version_record{
+      "mid", 1, "h1", "/x/mid.xml",
+      R"(<work-flow name="mid"><start name="s" to="before"/>)"
+      R"(<action name="before"><shell><command>true</command></shell><ok to="e"/></action>)"
+      R"(<end name="e"/></work-flow>)",
+      7};
+  }
+};
+
+/// An SVG with Graphviz's character references for '-' undone.
+std::string plain_svg(std::string svg) {
+  for (auto at = svg.find("&#45;"); at != std::string::npos; at = svg.find("&#45;"))
+    svg.replace(at, 5, "-");
+  return svg;
+}
+
+} // namespace
+
+TEST_CASE("GET /workflows/{name}/lineage lists every workflow upstream and downstream but no sibling") {
+  lineage_backend b;
+  auto j = body_of(call(b, "GET", "/api/v1/workflows/mid/lineage"));
+  CAPTURE(j.dump());
+  std::map<std::string, std::string> relation;
+  for (const auto& w : j["workflows"])
+    relation[w["name"]] = w["relation"];
+  CHECK(relation == std::map<std::string, std::string>{{"mid", "self"}, {"src", "upstream"},
+                                                        {"up2", "upstream"}, {"ghost", "upstream"},
+                                                        {"out", "downstream"}});
+  CHECK(j["workflows"][0]["name"] == "mid"); // itself first
+  for (const auto& w : j["workflows"]) {
+    CHECK(w["known"] == (w["name"] != "ghost"));
+    CHECK(w["dir"] == (w["name"] == "ghost" ? json(nullptr) : json("/lin")));
+  }
+  std::set<std::string> edges;
+  for (const auto& e : j["edges"])
+    edges.insert(e["from"].get<std::string>() + ">" + e["to"].get<std::string>() + ":"
+                 + e["ready"].dump());
+  CHECK(edges == std::set<std::string>{"src>mid:true", "up2>mid:false", "ghost>mid:false",
+                                       "mid>out:true"});
+  CHECK(j["truncated"] == false);
+  // From the top: everything below it, each level.
+  auto top = body_of(call(b, "GET", "/api/v1/workflows/src/lineage"));
+  std::set<std::string> below;
+  for (const auto& w : top["workflows"])
+    below.insert(w["name"].get<std::string>() + ":" + w["relation"].get<std::string>());
+  CHECK(below == std::set<std::string>{"src:self", "mid:downstream", "out:downstream",
+                                       "side:downstream"});
+  check_error(call(b, "GET", "/api/v1/workflows/nope/lineage"), 404, "no workflow named 'nope'");
+  check_error(call(b, "PUT", "/api/v1/workflows/mid/lineage"), 405, "GET, POST");
+}
+
+TEST_CASE("GET /workflows/{name}/lineage/graph draws the lineage with Graphviz and lays it out once") {
+  lineage_backend b;
+  auto r = call(b, "GET", "/api/v1/workflows/mid/lineage/graph");
+  CHECK(r.status == 200);
+  CHECK(r.content_type == "image/svg+xml");
+  auto svg = plain_svg(r.body);
+  for (const auto* id : {"lnnode-mid", "lnnode-src", "lnnode-up2", "lnnode-ghost", "lnnode-out"})
+    CHECK(svg.find(std::string("id=\"") + id + "\"") != std::string::npos);
+  CHECK(svg.find("lnnode-side") == std::string::npos);
+  CHECK(svg.find("wfnode-") == std::string::npos);
+  CHECK(svg.find("class=\"node kind-self\"") != std::string::npos);
+  CHECK(svg.find("class=\"node kind-upstream\"") != std::string::npos);
+  CHECK(svg.find("class=\"node kind-downstream\"") != std::string::npos);
+  CHECK(svg.find("class=\"edge edge-waiting\"") != std::string::npos); // up2 > mid
+  CHECK(svg.find("class=\"edge edge-depends\"") != std::string::npos);
+  CHECK(svg.find("(not loaded)") != std::string::npos);
+  // The same lineage again: the same drawing.
+  CHECK(call(b, "GET", "/api/v1/workflows/mid/lineage/graph").body == r.body);
+  check_error(call(b, "GET", "/api/v1/workflows/nope/lineage/graph"), 404, "no workflow named");
+  check_error(call(b, "POST", "/api/v1/workflows/mid/lineage/graph"), 405, "use GET");
+}
+
+TEST_CASE("GET /workflows/{name}/versions/{version}/graph draws a stored version's DAG") {
+  lineage_backend b;
+  auto old = call(b, "GET", "/api/v1/workflows/mid/versions/1/graph");
+  CHECK(old.status == 200);
+  auto svg = plain_svg(old.body);
+  CHECK(svg.find("id=\"wfnode-before\"") != std::string::npos);
+  CHECK(svg.find("id=\"wfnode-now\"") == std::string::npos);
+  auto active = plain_svg(call(b, "GET", "/api/v1/workflows/mid/graph").body);
+  CHECK(active.find("id=\"wfnode-now\"") != std::string::npos);
+  CHECK(active.find("id=\"wfnode-before\"") == std::string::npos);
+  check_error(call(b, "GET", "/api/v1/workflows/mid/versions/2/graph"), 404, "no version 2");
+  check_error(call(b, "GET", "/api/v1/workflows/mid/versions/3/graph"), 500, "cannot be parsed");
+  check_error(call(b, "GET", "/api/v1/workflows/mid/versions/x/graph"), 400, "not a version number");
+  check_error(call(b, "DELETE", "/api/v1/workflows/mid/versions/1/graph"), 405, "use GET");
 }
 
 TEST_CASE("GET /xmlconfig?status= lists the files in those statuses only") {

@@ -1966,6 +1966,32 @@ TEST_CASE_TEMPLATE("pruning deletes old ended instances and versions beyond the 
           == std::vector<std::string>{"pending|1000", "sent|8000"});
   }
 
+  SUBCASE("one instance") {
+    // The ended one goes with its rows, whatever its age; alerts stay.
+    auto deleted = db->delete_instance("i1");
+    REQUIRE(deleted);
+    CHECK(deleted->instances == 1);
+    CHECK(deleted->nodes == 1);
+    CHECK(deleted->attempts == 2);
+    CHECK(deleted->ids == std::vector<std::string>{"i1"});
+    CHECK_FALSE(db->instance("i1")->has_value());
+    for (const char* table : {"node_instance", "attempt", "dependency_state", "execution"})
+      CHECK(raw_rows(backend.url, std::string("SELECT COUNT(*) FROM ") + table
+                                    + " WHERE instance_id = 'i1'")
+            == std::vector<std::string>{"0"});
+    CHECK(raw_rows(backend.url, "SELECT COUNT(*) FROM alert") == std::vector<std::string>{"3"});
+    CHECK(db->instance("i5")->has_value());
+    // A running one, an unknown one, a deleted one: nothing is deleted.
+    CHECK(db->delete_instance("i4")->instances == 0);
+    CHECK(db->instance("i4")->has_value());
+    CHECK(raw_rows(backend.url, "SELECT COUNT(*) FROM attempt WHERE instance_id = 'i4'")
+          == std::vector<std::string>{"2"});
+    CHECK(db->delete_instance("nope")->instances == 0);
+    CHECK(db->delete_instance("i1")->instances == 0);
+    CHECK(db->delete_instance("i5")->instances == 1);
+    CHECK(raw_rows(backend.url, "SELECT COUNT(*) FROM attempt") == std::vector<std::string>{"6"});
+  }
+
   SUBCASE("versions") {
     workflow_record w{"flow", "/d", "desc", "me", "/x/flow.xml", "h", 1, 10, 3, "active"};
     for (int v = 1; v <= 4; ++v) {

@@ -12,6 +12,7 @@
 #include <doctest/doctest.h>
 
 #include "cli/tools.hpp"
+#include "exec/attachments.hpp"
 #include "fixtures.hpp"
 #include "schedule/cron.hpp"
 #include "util/strings.hpp"
@@ -148,6 +149,77 @@ std::string describe(const coordinator_spec& spec, const std::vector<std::string
          + join(fires, ", ") + "\n";
 }
 
+std::string link_text(const std::string& name, const std::optional<inline_db_link>& link) {
+  if (link)
+    return "inline " + link->type + " " + link->jdbc_url + " user '" + link->username + "'";
+  return name.empty() ? std::string("-") : "db-link " + name;
+}
+
+std::string code_lines(const std::string& code) {
+  std::string out;
+  for (const auto& line : split_lines(code))
+    out += "    | " + line + "\n";
+  return out;
+}
+
+/// What an action of the kinds older akkaflow releases wrote differently
+/// does: the code it runs, the files it looks at, the connections it opens.
+std::string describe_action(const node& n) {
+  std::string out = "  action " + n.name + ": ";
+  const auto& body = n.action.body;
+  if (const auto* s = std::get_if<script_action>(&body)) {
+    out += "script\n" + code_lines(s->code);
+  } else if (const auto* m = std::get_if<file_monitor_action>(&body)) {
+    out += "file-monitor " + (m->dir.empty() ? "" : "in " + m->dir + " name ") + m->pattern
+           + ", min-num " + std::to_string(m->min_num) + ", min-each-size "
+           + std::to_string(m->min_each_size)
+           + (m->size_warn_only ? " (a warning mail, not a failure)" : "") + ", recheck "
+           + std::to_string(m->recheck_interval_s) + " s"
+           + (m->warn_msg.empty() ? "" : ", warn '" + m->warn_msg + "'") + "\n";
+  } else if (const auto* f = std::get_if<file_executor_action>(&body)) {
+    auto command = split_executor_command(f->command);
+    out += "file-executor ships "
+           + (command ? command->script + ", runs " + command->command : command.error().message)
+           + "\n";
+  } else if (const auto* q = std::get_if<sql_action>(&body)) {
+    out += "sql on " + link_text(q->db_link, q->inline_link) + "\n" + code_lines(q->sql);
+  } else if (const auto* d = body_if<data_monitor_action>(body)) {
+    out += "data-monitor " + d->source.type + " on " + link_text(d->source.db_link,
+                                                                 d->source.inline_link);
+    for (auto [what, v] : {std::pair{"min", &d->min}, std::pair{"max", &d->max}})
+      if (*v)
+        out += std::string(", ") + what + " " + (*v)->type
+               + ((*v)->type == "SQL" ? " on " + link_text((*v)->db_link, (*v)->inline_link)
+                                      : " " + (*v)->content);
+    out += d->exceed_error ? "\n" : ", out of bounds = a warning mail\n";
+  } else if (const auto* t = body_if<transfer_action>(body)) {
+    if (!t->script.empty()) {
+      out += "transfer script\n" + code_lines(t->script);
+    } else {
+      auto end = [](const transfer_endpoint& e, bool target) {
+        std::string text = e.type + " ";
+        if (e.type == "DB")
+          text += link_text(e.db_link, e.inline_link) + " "
+                  + (target ? "table " + e.table : "'" + e.content + "'");
+        else
+          text += (target ? e.path : e.content) + " delimited '" + e.delimited + "'"
+                  + (e.append ? " (appended)" : "");
+        if (e.is_pre_truncate)
+          text += " (emptied first)";
+        return text;
+      };
+      out += "transfer " + end(t->source, false) + " -> " + end(t->target, true) + "\n";
+      if (!t->target.pre.empty())
+        out += "    pre:\n" + code_lines(t->target.pre);
+      if (!t->target.after.empty())
+        out += "    after:\n" + code_lines(t->target.after);
+    }
+  } else {
+    out += std::string(action_type_name(body)) + "\n";
+  }
+  return out;
+}
+
 } // namespace
 
 TEST_CASE("akkaflow files of every era load and fire as akkaflow fired them") {
@@ -157,6 +229,8 @@ TEST_CASE("akkaflow files of every era load and fire as akkaflow fired them") {
   auto links = load_db_links((golden / "db_links.xml").string());
   parse_options opts;
   opts.db_links = links.names();
+  // No file_links.xml: the built-in "local" link only.
+  opts.file_links = parse_file_links("<file-links/>", "file_links.xml");
   auto files = sorted(golden / "akkaflow_eras", false);
   CHECK(files.size() >= 10);
   for (const auto& file : files) {
@@ -177,9 +251,12 @@ TEST_CASE("akkaflow files of every era load and fire as akkaflow fired them") {
                 + " nodes"
                 + (result.wf->create_time.empty() ? "" : ", created " + result.wf->create_time)
                 + "\n";
-      for (const auto& n : result.wf->nodes)
+      for (const auto& n : result.wf->nodes) {
         if (!n.desc.empty())
           actual += "  node " + n.name + ": " + n.desc + "\n";
+        if (n.kind == node_kind::action)
+          actual += describe_action(n);
+      }
       if (result.wf->coordinator)
         actual += describe(*result.wf->coordinator, {result.wf->name});
     }

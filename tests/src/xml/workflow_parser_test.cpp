@@ -2,6 +2,7 @@
 
 #include <doctest/doctest.h>
 
+#include "exec/attachments.hpp"
 #include "util/strings.hpp"
 
 using namespace cafflow;
@@ -273,6 +274,187 @@ TEST_CASE("durations") {
   CHECK_FALSE(parse_duration("0", s));
   CHECK_FALSE(parse_duration("", s));
   CHECK_FALSE(parse_duration("2 weeks", s));
+}
+
+TEST_SUITE_END();
+
+TEST_SUITE_BEGIN("workflow_parser");
+
+namespace {
+
+/// A workflow of one action `body`, the action on line 3.
+parse_result one_action(const std::string& body, const parse_options& opts = {}) {
+  return parse_definition("<work-flow name=\"w\">\n<start name=\"s\" to=\"a\"/>\n<action name=\"a\">"
+                            + body + "<ok to=\"e\"/></action>\n<end name=\"e\"/></work-flow>",
+                          "w.xml", opts);
+}
+
+template <class Body>
+const Body& body_of(const parse_result& r) {
+  return body_get<Body>(r.wf->nodes[r.wf->index_of("a")].action.body);
+}
+
+} // namespace
+
+TEST_CASE("akkaflow 2.5 script content: lines trimmed, blank ones dropped, perl or python named") {
+  auto plain = one_action("<script><content>\n   echo a\n\n      echo b\n</content></script>");
+  REQUIRE(plain.wf);
+  CHECK(body_of<script_action>(plain).code == "echo a\necho b\n");
+  auto perl = one_action("<script><content>\n  # perl: count\n  print 1;\n</content></script>");
+  REQUIRE(perl.wf);
+  CHECK(body_of<script_action>(perl).code == "#!/usr/bin/env perl\n# perl: count\nprint 1;\n");
+  auto shebang = one_action("<script><content>#!/usr/bin/python3\nprint(1)</content></script>");
+  REQUIRE(shebang.wf);
+  CHECK(body_of<script_action>(shebang).code == "#!/usr/bin/python3\nprint(1)\n");
+  auto location = one_action("<script><location>/tmp/x.sh</location><content>true</content></script>");
+  REQUIRE(location.wf);
+  CHECK(has(location, "3:26: warning: <location> is ignored"));
+  auto both = one_action("<script><code>true</code><content>true</content></script>");
+  CHECK_FALSE(both.wf);
+  CHECK(has(both, "3:18: error: <script> has both <code> and <content>"));
+  auto empty = one_action("<script><content>  </content></script>");
+  CHECK(has(empty, "error: <script> needs a non-empty <content>"));
+}
+
+TEST_CASE("file-watcher is a file-monitor of a directory with akkaflow's names") {
+  auto r = one_action("<file-watcher><file dir=\"/in/${param:day}\" num-threshold=\"3\">a_*.csv</file>"
+                      "<size-warn-message enable=\"true\" size-threshold=\"1.5KB\">small</size-warn-message>"
+                      "</file-watcher>");
+  INFO(join(diags(r), "\n"));
+  REQUIRE(r.wf);
+  const auto& m = body_of<file_monitor_action>(r);
+  CHECK(m.dir == "/in/${param:day}");
+  CHECK(m.pattern == "a_*.csv");
+  CHECK(m.min_num == 3);
+  CHECK(m.min_each_size == 1536);
+  CHECK(m.size_warn_only);
+  CHECK(m.warn_msg == "small");
+  CHECK(m.recheck_interval_s == 0);
+  auto off = one_action("<file-watcher><file dir=\"/in\">a</file><size-warn-message enable=\"false\" "
+                        "size-threshold=\"1MB\"/></file-watcher>");
+  REQUIRE(off.wf);
+  CHECK(body_of<file_monitor_action>(off).min_each_size == 0);
+  auto bare = one_action("<file-watcher><file dir=\"/in\">a</file></file-watcher>");
+  REQUIRE(bare.wf);
+  CHECK(has(bare, "3:18: warning: <file-watcher> without <size-warn-message>"));
+  auto bad = one_action("<file-watcher><file>x/a</file><size-warn-message enable=\"maybe\" "
+                        "size-threshold=\"lots\"/></file-watcher>");
+  CHECK_FALSE(bad.wf);
+  CHECK(has(bad, "3:32: error: <file> needs the attribute 'dir'"));
+  CHECK(has(bad, "error: <file> of <file-watcher> holds a file name, matched in 'dir'; 'x/a' has a '/'"));
+  CHECK(has(bad, "error: attribute 'enable' expects true or false, got 'maybe'"));
+  CHECK(has(bad, "error: attribute 'size-threshold' expects a size"));
+}
+
+TEST_CASE("inline jdbc attributes become an anonymous db link or are refused at the attribute") {
+  auto sql = one_action("<sql type=\"MYSQL\" jdbc-url=\"jdbc:mariadb://db:3306/wf\" username=\"u\" "
+                        "password=\"p\">delete from t</sql>");
+  INFO(join(diags(sql), "\n"));
+  REQUIRE(sql.wf);
+  const auto& link = *body_of<sql_action>(sql).inline_link;
+  CHECK(link.type == "MYSQL");
+  CHECK(link.jdbc_url == "jdbc:mysql://db:3306/wf");
+  CHECK(link.username == "u");
+  CHECK(link.password == "p");
+  auto pg = one_action("<sql jdbc-url=\"jdbc:postgresql://dw/dw\">select 1</sql>");
+  REQUIRE(pg.wf);
+  CHECK(body_of<sql_action>(pg).inline_link->type == "POSTGRESQL");
+  auto oracle = one_action("<sql type=\"ORACLE\" jdbc-url=\"jdbc:oracle:thin:@h:1521:x\">select 1</sql>");
+  CHECK_FALSE(oracle.wf);
+  CHECK(has(oracle, "3:37: error: attribute 'jdbc-url': 'jdbc:oracle:thin:@h:1521:x' is a jdbc:oracle url"));
+  auto mismatch = one_action("<sql type=\"HIVE\" jdbc-url=\"jdbc:mysql://h:3306/x\">select 1</sql>");
+  CHECK(has(mismatch, "3:23: error: attribute 'type': HIVE does not match the jdbc-url, which is MYSQL"));
+  auto both = one_action("<sql db-link=\"x\" jdbc-url=\"jdbc:sqlite:/x.db\">select 1</sql>");
+  CHECK(has(both, "3:23: error: <sql> names a 'db-link' and has a 'jdbc-url'"));
+  auto no_url = one_action("<sql type=\"MYSQL\" username=\"u\">select 1</sql>");
+  CHECK(has(no_url, "error: <sql> needs the attribute 'jdbc-url'"));
+  auto hdfs = one_action("<transfer><source type=\"HDFS\" path=\"/x\"/><target type=\"LFS\" path=\"/y\"/></transfer>");
+  CHECK(has(hdfs, "error: <source>: type HDFS (akkaflow 2.8) is not supported"));
+  auto lfs = one_action("<transfer><source type=\"MYSQL\" jdbc-url=\"jdbc:mysql://h:3306/x\">t</source>"
+                        "<target type=\"LFS\" path=\"/y\" delimited=\",\"/></transfer>");
+  REQUIRE(lfs.wf);
+  const auto& t = body_of<transfer_action>(lfs);
+  CHECK(t.source.type == "DB");
+  CHECK(t.source.inline_link->jdbc_url == "jdbc:mysql://h:3306/x");
+  CHECK(t.target.type == "FILE");
+  CHECK(t.target.append);
+  auto monitor = one_action(
+    "<data-monitor is-exceed-error=\"false\"><source type=\"SQL\" db-link=\"x\">select 1</source>"
+    "<max-threshold type=\"MYSQL\">select 2</max-threshold></data-monitor>");
+  CHECK(has(monitor, "error: <max-threshold> of type MYSQL is read on the <source>'s connection"));
+}
+
+TEST_CASE("FILE targets take pre and after scripts and warn on what had no effect") {
+  auto r = one_action("<transfer><source type=\"FILE\">/in.csv</source>"
+                      "<target type=\"FILE\" path=\"/out.csv\" is-pre-del=\"false\" task-num=\"2\">"
+                      "<pre>  mkdir -p /x\n    touch /x/y</pre><after>gzip /out.csv</after></target></transfer>");
+  INFO(join(diags(r), "\n"));
+  REQUIRE(r.wf);
+  const auto& t = body_of<transfer_action>(r);
+  CHECK(t.target.pre == "mkdir -p /x\ntouch /x/y\n");
+  CHECK(t.target.after == "gzip /out.csv\n");
+  CHECK_FALSE(t.target.append);
+  CHECK(has(r, "warning: 'is-pre-del' has no effect on a FILE target"));
+  CHECK(has(r, "warning: 'task-num' has no effect on a FILE target"));
+  auto zero = one_action("<transfer><source type=\"FILE\">/in.csv</source>"
+                         "<target type=\"DB\" db-link=\"x\" table=\"t\" task-num=\"0\"/></transfer>");
+  CHECK(has(zero, "error: attribute 'task-num' must be between 1 and 1000, got 0"));
+  auto sql_on_file = one_action("<transfer><source type=\"FILE\">/in.csv</source>"
+                                "<target type=\"FILE\" path=\"/o\"><pre-sql>x</pre-sql></target></transfer>");
+  CHECK(has(sql_on_file, "error: <pre-sql> (akkaflow 2.8) holds SQL for a database target"));
+}
+
+TEST_CASE("file-link names a link of file_links.xml: LOCAL ones load and the others are refused") {
+  parse_options opts;
+  opts.file_links = parse_file_links(
+    "<file-links><link name=\"nas\" type=\"LOCAL\"/><link name=\"remote\" type=\"SFTP\" "
+    "host=\"h\" port=\"22\" username=\"u\" password=\"p\"/></file-links>",
+    "file_links.xml");
+  auto local = one_action("<file-monitor><file file-link=\"nas\">/in/*</file></file-monitor>", opts);
+  INFO(join(diags(local), "\n"));
+  CHECK(local.wf);
+  auto sftp = one_action("<transfer><source type=\"FILE\" file-link=\"remote\">/in.csv</source>"
+                         "<target type=\"FILE\" path=\"/o\"/></transfer>",
+                         opts);
+  CHECK_FALSE(sftp.wf);
+  CHECK(has(sftp, "3:48: error: attribute 'file-link': "));
+  auto unknown = one_action("<file-monitor><file file-link=\"nass\">/in/*</file></file-monitor>", opts);
+  CHECK(has(unknown, "error: attribute 'file-link': "));
+  // Without a file_links.xml to check against, names are not checked.
+  CHECK(one_action("<file-monitor><file file-link=\"any\">/in/*</file></file-monitor>").wf);
+}
+
+TEST_CASE("file-executor: the word with a slash is the script, as akkaflow read it") {
+  CHECK(executor_script_word("sh /x/y.sh a b") == "/x/y.sh");
+  CHECK(executor_script_word("python3 jobs/run.py") == "jobs/run.py");
+  CHECK(executor_script_word("run.sh a") == "run.sh");
+  CHECK(executor_script_word("./run.sh /data/in") == "./run.sh");
+  std::string problem;
+  CHECK(executor_script_word("sh /x/y.sh /data", &problem).empty());
+  CHECK(problem.find("(/x/y.sh, /data)") != std::string::npos);
+  auto split = split_executor_command("  sh /x/y.sh a b");
+  REQUIRE(split);
+  CHECK(split->script == "/x/y.sh");
+  CHECK(split->command == "sh ./y.sh a b");
+  // Every word that is the script, and only whole words.
+  auto again = split_executor_command("bin/run.sh bin/run.sh.log bin/run.sh");
+  REQUIRE(again);
+  CHECK(again->command == "./run.sh bin/run.sh.log ./run.sh");
+  CHECK_FALSE(split_executor_command("sh a/b c/d"));
+  // At load: an interpreter before the script is what akkaflow meant; another
+  // first word is named in a warning (earlier cafflow versions ran it).
+  auto via_sh = one_action("<file-executor><command>sh /x/y.sh a</command></file-executor>");
+  REQUIRE(via_sh.wf);
+  CHECK(diags(via_sh).empty());
+  auto python = one_action("<file-executor><command>python3 jobs/run.py</command></file-executor>");
+  CHECK(diags(python).empty());
+  auto moved = one_action("<file-executor><command>run.sh /data/in</command></file-executor>");
+  REQUIRE(moved.wf);
+  CHECK(has(moved, "3:33: warning: <command>: the script is '/data/in', the word with a '/' (as "
+                   "akkaflow read it), not the first word 'run.sh'; write ./run.sh to run that one"));
+  auto ambiguous = one_action("<file-executor><command>sh /x/y.sh /data</command></file-executor>");
+  CHECK_FALSE(ambiguous.wf);
+  CHECK(has(ambiguous, "3:33: error: <command>: the command names no script"));
 }
 
 TEST_SUITE_END();
