@@ -223,6 +223,9 @@ using registry_actor = caf::typed_actor<
   caf::replies_to<atom::workflows>::with<std::vector<workflow_record>>,
   // master: every workflow ever loaded, the removed ones too (true), or the active ones.
   caf::replies_to<atom::workflows, bool>::with<std::vector<workflow_record>>,
+  // master: the workflows that pass a filter, a page of them (offset, limit; 0 = all).
+  caf::replies_to<atom::workflows, workflow_filter, std::uint64_t,
+                  std::uint64_t>::with<workflow_page>,
   // master: the alert channels of the workflows downstream of one (name):
   // their mail-receivers (alert/alert.hpp, downstream_channels).
   caf::replies_to<atom::downstream, std::string>::with<std::vector<std::string>>,
@@ -281,6 +284,8 @@ using backfiller_actor = caf::typed_actor<
 using xml_watcher_actor = caf::typed_actor<
   // internal: rescan the directory now.
   caf::reacts_to<atom::scan>,
+  // internal: read and parse the next batch of files of the scan under way.
+  caf::reacts_to<atom::load>,
   // anyone: files seen and their state.
   caf::replies_to<atom::status>::with<status_map>>;
 
@@ -368,6 +373,9 @@ using api_actor = caf::typed_actor<
   caf::replies_to<atom::workflows>::with<std::vector<workflow_record>>,
   // every workflow ever loaded, the removed ones too (true), or the active ones.
   caf::replies_to<atom::workflows, bool>::with<std::vector<workflow_record>>,
+  // the workflows that pass a filter, a page of them (offset, limit; 0 = all).
+  caf::replies_to<atom::workflows, workflow_filter, std::uint64_t,
+                  std::uint64_t>::with<workflow_page>,
   // every file of xmlconfig with its status and diagnostics.
   caf::replies_to<atom::files>::with<std::vector<xml_file_record>>,
   // a page of instances.

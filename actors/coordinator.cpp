@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <iterator>
 
 #include <caf/event_based_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
@@ -163,22 +164,30 @@ void reschedule(coordinator_ptr self) {
   self->delayed_send(self, std::chrono::milliseconds(delay), atom::tick::value, st.generation);
 }
 
-/// After the decisions of one coordinator: log, fire, persist.
-void handle(coordinator_ptr self, const std::string& name, entry& e, std::vector<fire_decision> fires) {
+/// After the decisions of one coordinator: log, fire, persist (now, or
+/// into `into` when given: a load sends the writes of all its coordinators
+/// at once).
+void handle(coordinator_ptr self, const std::string& name, entry& e, std::vector<fire_decision> fires,
+            store_batch* into = nullptr) {
   for (const auto& note : e.logic->take_notes())
     self->state.log->info("{}: {}", name, note);
   if (!fires.empty()) {
     carry_out(self, name, e, std::move(fires));
     return;
   }
-  if (auto writes = state_writes(name, e); !writes.empty())
+  auto writes = state_writes(name, e);
+  if (writes.empty())
+    return;
+  if (into != nullptr)
+    std::move(writes.begin(), writes.end(), std::back_inserter(*into));
+  else
     self->send(self->state.cfg.master, atom::put::value, std::move(writes));
 }
 
 /// A coordinator from a new definition, continuing from what the previous
 /// definition (or, at start, the store) remembers.
 void define(coordinator_ptr self, const std::string& name, entry e,
-            std::optional<coordinator_memory> memory) {
+            std::optional<coordinator_memory> memory, store_batch* into) {
   auto& st = self->state;
   auto zone_name = e.standalone ? std::string{} : e.def.wf->timezone;
   auto zone = find_time_zone(zone_name.empty() ? st.cfg.default_timezone : zone_name);
@@ -196,9 +205,9 @@ void define(coordinator_ptr self, const std::string& name, entry e,
   auto fired = st.cfg.fired[name];
   auto fires = e.logic->start(std::move(memory), fired, now_ms());
   auto& placed = st.entries[name] = std::move(e);
-  if (auto next = placed.logic->wakeup())
+  if (auto next = placed.logic->wakeup(); next && st.log->should_log(spdlog::level::info))
     st.log->info("{} scheduled: next fire {}", name, format_local_time(*next, *placed.zone));
-  handle(self, name, placed, std::move(fires));
+  handle(self, name, placed, std::move(fires), into);
 }
 
 /// The stored memory of `name` at start, if any.
@@ -218,7 +227,10 @@ std::optional<coordinator_memory> stored_memory(coordinator_ptr self, const std:
 void load(coordinator_ptr self, const schedule_ptr& snapshot) {
   auto& st = self->state;
   st.snapshot = snapshot;
+  st.upstreams.reset();
+  st.downstreams.reset();
   std::set<std::string> present;
+  store_batch writes;
   auto update = [&](const std::string& name, entry e) {
     present.insert(name);
     auto it = st.entries.find(name);
@@ -234,7 +246,7 @@ void load(coordinator_ptr self, const schedule_ptr& snapshot) {
     } else if (!st.loaded) {
       memory = stored_memory(self, name);
     }
-    define(self, name, std::move(e), std::move(memory));
+    define(self, name, std::move(e), std::move(memory), &writes);
   };
   for (const auto& [name, def] : snapshot->workflows)
     if (def.wf->coordinator)
@@ -248,7 +260,7 @@ void load(coordinator_ptr self, const schedule_ptr& snapshot) {
     }
     update(name, entry{{}, standalone, nullptr, std::nullopt, {}});
   }
-  store_batch gone;
+  auto& gone = writes;
   for (auto it = st.entries.begin(); it != st.entries.end();) {
     if (present.count(it->first) > 0) {
       ++it;
@@ -320,11 +332,26 @@ coordinator_view view_of(const entry& e, timestamp now) {
 }
 
 /// Workflow -> the workflows whose start waits for it (schedule/lineage.hpp).
-upstream_map upstreams_of(const coordinator_state& st) {
-  std::map<std::string, std::shared_ptr<const workflow>> workflows;
-  for (const auto& [name, def] : st.snapshot->workflows)
-    workflows.emplace(name, def.wf);
-  return cafflow::upstreams_of(workflows, st.snapshot->coordinators);
+const upstream_map& upstreams_of(coordinator_state& st) {
+  if (!st.upstreams) {
+    std::map<std::string, std::shared_ptr<const workflow>> workflows;
+    for (const auto& [name, def] : st.snapshot->workflows)
+      workflows.emplace(name, def.wf);
+    st.upstreams = cafflow::upstreams_of(workflows, st.snapshot->coordinators);
+  }
+  return *st.upstreams;
+}
+
+/// Workflow -> the workflows that wait for it, by name.
+const upstream_map& downstreams_of(coordinator_state& st) {
+  if (!st.downstreams) {
+    upstream_map down;
+    for (const auto& [downstream, ups] : upstreams_of(st))
+      for (const auto& up : ups)
+        down[up].push_back(downstream);
+    st.downstreams = std::move(down);
+  }
+  return *st.downstreams;
 }
 
 } // namespace
@@ -438,9 +465,13 @@ coordinator(coordinator_actor::stateful_pointer<coordinator_state> self, coordin
         detail.has_coordinator = true;
         detail.coordinator = view_of(it->second, now_ms());
       }
-      for (const auto& [downstream, ups] : upstreams_of(st))
-        if (std::find(ups.begin(), ups.end(), name) != ups.end())
-          detail.downstream.push_back(downstream);
+      // In name order, each once (as a walk of upstreams_of had them).
+      if (auto it = downstreams_of(st).find(name); it != st.downstreams->end()) {
+        detail.downstream = it->second;
+        std::sort(detail.downstream.begin(), detail.downstream.end());
+        detail.downstream.erase(std::unique(detail.downstream.begin(), detail.downstream.end()),
+                                detail.downstream.end());
+      }
       return detail;
     },
     [self](atom::lineage) { return upstreams_of(self->state); },

@@ -52,6 +52,11 @@ struct coordinator_state {
   std::map<std::string, entry> entries;
   /// The latest definitions (for standalone coordinators' trigger-lists).
   schedule_ptr snapshot;
+  /// upstreams_of(snapshot) and its inverse (workflow -> the workflows that
+  /// wait for it), computed when first asked after a load: asked per
+  /// workflow by the API, they cost a walk of every definition.
+  std::optional<upstream_map> upstreams;
+  std::optional<upstream_map> downstreams;
   /// Whether the first definitions arrived (stored states of coordinators
   /// that are gone are deleted then).
   bool loaded = false;

@@ -138,6 +138,9 @@ void dispatch_queued(dispatcher_ptr self, bool workers_changed = false) {
     st.dispatch_latency.observe(
       std::chrono::duration<double>(std::chrono::steady_clock::now() - attempt.queued_steady)
         .count());
+    if (attempt.spec.fired_at > 0)
+      st.fire_dispatch_lag.observe(
+        static_cast<double>(std::max<timestamp>(0, now_ms() - attempt.spec.fired_at)) / 1000.0);
     it = st.queue.erase(it);
   }
 }
@@ -639,6 +642,7 @@ dispatcher_actor::behavior_type dispatcher(dispatcher_actor::stateful_pointer<di
       m.attempts_started = st.attempts_started;
       m.attempts_ended = st.attempts_ended;
       m.dispatch_latency = st.dispatch_latency.snapshot();
+      m.fire_dispatch_lag = st.fire_dispatch_lag.snapshot();
       for (const auto& [queue_key, key] : st.queue)
         if (auto it = st.attempts.find(key); it != st.attempts.end() && it->second.worker.empty())
           ++m.queued_attempts; // not the ones cancelled or claimed while queued

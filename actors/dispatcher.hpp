@@ -103,6 +103,8 @@ struct dispatcher_state {
   /// that the pause caused: workers get a worker_timeout to report back.
   timestamp pause_grace_until = 0;
   histogram dispatch_latency = histogram::latency_seconds();
+  /// Cron tick to first dispatch of its instance (attempt_spec::fired_at).
+  histogram fire_dispatch_lag = histogram::lag_seconds();
   std::shared_ptr<spdlog::logger> log;
 };
 

@@ -79,6 +79,11 @@ public:
     return ask<std::vector<workflow_record>>(atom::workflows::value, true);
   }
 
+  expected<workflow_page> workflows_page(const workflow_filter& filter, std::uint64_t offset,
+                                         std::uint64_t limit) override {
+    return ask<workflow_page>(atom::workflows::value, filter, offset, limit);
+  }
+
   expected<std::vector<xml_file_record>> xml_files() override {
     return ask<std::vector<xml_file_record>>(atom::files::value);
   }

@@ -355,6 +355,10 @@ void apply(instance_runner_ptr self, std::vector<effect> effects, store_batch ba
           break;
         }
         if (auto spec = make_attempt(st.cfg, e.node, e.attempt)) {
+          if (!st.dispatched && !st.cfg.restore && !st.cfg.rerun && !st.cfg.mark
+              && st.cfg.record.trigger == "cron" && st.cfg.record.execution <= 1)
+            spec->fired_at = st.cfg.record.logical_time;
+          st.dispatched = true;
           self->send(st.cfg.dispatcher, atom::dispatch::value, std::move(*spec),
                      caf::actor_cast<instance_runner_actor>(self));
         } else {
@@ -732,7 +736,7 @@ instance_runner(instance_runner_actor::stateful_pointer<instance_runner_state> s
       if (report.outcome != "succeeded" && report.outcome != "killed") {
         const auto& node = st.cfg.wf->nodes[index];
         auto attempt = std::to_string(report.attempt);
-        if (std::holds_alternative<data_monitor_action>(node.action.body))
+        if (body_if<data_monitor_action>(node.action.body) != nullptr)
           raise_alert(self, batch, "data_monitor",
                       "data_monitor:" + st.cfg.record.id + ":" + report.node + ":" + attempt,
                       "critical", index,

@@ -58,6 +58,9 @@ struct instance_runner_state {
   /// After the end: cancelled attempts whose final report is still due.
   std::set<std::string> draining;
   bool finished = false;
+  /// Whether an attempt was dispatched yet (the first of a cron instance
+  /// carries its tick: attempt_spec::fired_at).
+  bool dispatched = false;
   /// A sub-workflow node's attempt that waits for its child.
   struct child_wait {
     int attempt = 0;

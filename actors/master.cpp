@@ -81,7 +81,9 @@ master_actor::behavior_type master(master_actor::stateful_pointer<master_state> 
     wc.pools.insert(pool);
   wc.alerts = st.cfg.alerts.channels_path;
   wc.alerter = st.alerter;
-  st.watcher = self->spawn(xml_watcher, std::move(wc));
+  // Detached: reading and parsing a large tree never holds up a scheduler
+  // thread of the actors that answer requests and heartbeats.
+  st.watcher = self->spawn<caf::detached>(xml_watcher, std::move(wc));
   if (st.cfg.lease.db) {
     auto lc = st.cfg.lease;
     lc.master = caf::actor_cast<master_actor>(self);
@@ -187,6 +189,10 @@ master_actor::behavior_type master(master_actor::stateful_pointer<master_state> 
     },
     [self](atom::workflows, bool all) {
       return self->delegate(self->state.registry, atom::workflows::value, all);
+    },
+    [self](atom::workflows, workflow_filter& filter, std::uint64_t offset, std::uint64_t limit) {
+      return self->delegate(self->state.registry, atom::workflows::value, std::move(filter),
+                            offset, limit);
     },
     [self](atom::files) { return self->delegate(self->state.registry, atom::files::value); },
     [self](atom::instances, instance_filter& filter) {

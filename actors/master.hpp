@@ -198,6 +198,9 @@ struct master_state {
   std::string store_error;
   std::uint64_t pending_writes = 0;
   bool paused = false;
+  /// The registry's last count of workflows: health shows it while the
+  /// registry is busy applying a large load.
+  int workflows_known = 0;
   /// A stop request came: no fires, no dispatches, no new instances start;
   /// shutdown follows once no attempt runs or at `drain_until` (ms).
   bool draining = false;

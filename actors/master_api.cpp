@@ -31,60 +31,72 @@ caf::result<health_record> health_of(self_ptr self) {
     .then(
       [self, rp](std::vector<worker_record>& workers) mutable {
         auto& st = self->state;
-        self->request(st.registry, st.cfg.request_timeout, atom::status::value)
-          .then(
-            [self, rp, workers](status_map& registry) mutable {
-              auto& st = self->state;
-              health_record h;
-              h.cluster = st.cfg.cluster_name;
-              h.master = st.cfg.address.to_string();
-              h.epoch = st.cfg.epoch;
-              h.started = st.started;
-              h.workers = std::move(workers);
-              h.workflows = std::stoi(registry["workflows"]);
-              h.running_instances = static_cast<int>(st.runners.size());
-              for (const auto& [name, queue] : st.waiting)
-                h.queued_instances += static_cast<int>(queue.size());
-              h.master_pid = static_cast<int>(::getpid());
-              h.store_available = st.store_available;
-              h.store_error = st.store_error;
-              h.pending_writes = st.pending_writes;
-              h.paused = st.paused;
-              h.tls = st.cfg.tls;
-              if (!st.cfg.tls)
-                h.warnings.push_back(st.cfg.tls_warning);
-              for (const auto& w : h.workers)
-                h.running_attempts += w.running;
-              self->request(st.dispatcher, st.cfg.request_timeout, atom::status::value)
-                .then(
-                  [self, rp, h](status_map& d) mutable {
-                    h.queued_attempts = std::stoi(d["queued"]);
-                    h.recovering = d["recovering"] == "true";
-                    for (const auto& [key, value] : d)
-                      if (key.rfind("pool:", 0) == 0) {
-                        auto slash = value.find('/');
-                        auto pool = key.substr(5);
-                        h.pool_in_use[pool] = std::stoi(value.substr(0, slash));
-                        h.pool_slots[pool] = std::stoi(value.substr(slash + 1));
-                      }
-                    auto& st = self->state;
-                    // Briefly: a writer stuck on an unreachable database
-                    // must not make health slow.
-                    self->request(st.writer, std::chrono::milliseconds(500),
-                                  atom::status::value)
-                      .then(
-                        [rp, h](status_map& w) mutable {
-                          h.commits = std::stoull(w["commits"]);
-                          h.writes = std::stoull(w["writes"]);
-                          rp.deliver(std::move(h));
-                        },
-                        [rp, h](caf::error&) mutable {
-                          rp.deliver(std::move(h)); // busy committing: counts unknown
-                        });
-                  },
-                  [rp](caf::error& err) mutable { rp.deliver(err); });
-            },
-            [rp](caf::error& err) mutable { rp.deliver(err); });
+        // Briefly: a registry applying a large load answers later; health
+        // then shows its last count and says it is loading.
+        auto go = [self, rp, workers](status_map& registry) mutable {
+          auto& st = self->state;
+          health_record h;
+          h.cluster = st.cfg.cluster_name;
+          h.master = st.cfg.address.to_string();
+          h.epoch = st.cfg.epoch;
+          h.started = st.started;
+          h.workers = std::move(workers);
+          if (registry.count("workflows") != 0) {
+            h.workflows = std::stoi(registry["workflows"]);
+            st.workflows_known = h.workflows;
+          } else {
+            h.workflows = st.workflows_known;
+            h.warnings.push_back("the registry is busy loading workflows; the count of "
+                                 "workflows is from its last answer");
+          }
+          h.running_instances = static_cast<int>(st.runners.size());
+          for (const auto& [name, queue] : st.waiting)
+            h.queued_instances += static_cast<int>(queue.size());
+          h.master_pid = static_cast<int>(::getpid());
+          h.store_available = st.store_available;
+          h.store_error = st.store_error;
+          h.pending_writes = st.pending_writes;
+          h.paused = st.paused;
+          h.tls = st.cfg.tls;
+          if (!st.cfg.tls)
+            h.warnings.push_back(st.cfg.tls_warning);
+          for (const auto& w : h.workers)
+            h.running_attempts += w.running;
+          self->request(st.dispatcher, st.cfg.request_timeout, atom::status::value)
+            .then(
+              [self, rp, h](status_map& d) mutable {
+                h.queued_attempts = std::stoi(d["queued"]);
+                h.recovering = d["recovering"] == "true";
+                for (const auto& [key, value] : d)
+                  if (key.rfind("pool:", 0) == 0) {
+                    auto slash = value.find('/');
+                    auto pool = key.substr(5);
+                    h.pool_in_use[pool] = std::stoi(value.substr(0, slash));
+                    h.pool_slots[pool] = std::stoi(value.substr(slash + 1));
+                  }
+                auto& st = self->state;
+                // Briefly: a writer stuck on an unreachable database
+                // must not make health slow.
+                self->request(st.writer, std::chrono::milliseconds(500),
+                              atom::status::value)
+                  .then(
+                    [rp, h](status_map& w) mutable {
+                      h.commits = std::stoull(w["commits"]);
+                      h.writes = std::stoull(w["writes"]);
+                      rp.deliver(std::move(h));
+                    },
+                    [rp, h](caf::error&) mutable {
+                      rp.deliver(std::move(h)); // busy committing: counts unknown
+                    });
+              },
+              [rp](caf::error& err) mutable { rp.deliver(err); });
+        };
+        self->request(st.registry, std::chrono::milliseconds(500), atom::status::value)
+          .then([go](status_map& registry) mutable { go(registry); },
+                [go](caf::error&) mutable {
+                  status_map none;
+                  go(none);
+                });
       },
       [rp](caf::error& err) mutable { rp.deliver(err); });
   return rp;

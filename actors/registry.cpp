@@ -1,5 +1,9 @@
 #include "registry.hpp"
 
+#include <chrono>
+
+#include <malloc.h>
+
 #include <caf/event_based_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
@@ -20,10 +24,12 @@ registry_actor::behavior_type registry(registry_actor::stateful_pointer<registry
   return {
     [self](atom::load, const scan_ptr& scan) {
       auto& st = self->state;
+      auto began = std::chrono::steady_clock::now();
       auto result = st.defs->apply(*scan, now_ms());
       for (const auto& line : result.events)
         st.log->info("{}", line);
-      for (const auto& file : st.defs->files()) {
+      auto files = st.defs->files();
+      for (const auto& file : files) {
         if (file.status == "loaded")
           continue;
         st.log->warn("{}: {}{}", file.path, file.status,
@@ -35,10 +41,10 @@ registry_actor::behavior_type registry(registry_actor::stateful_pointer<registry
             st.log->warn("{}:{}:{}: {}", file.path, d.line, d.column, d.message);
       }
       store_batch batch;
+      batch.reserve(result.stored.size());
       for (auto& [record, xml] : result.stored)
-        batch.emplace_back(workflow_put{record, xml});
+        batch.emplace_back(workflow_put{std::move(record), std::move(xml)});
       // The state of every file too, for whoever reads the database.
-      auto files = st.defs->files();
       for (auto& write : xml_file_changes(st.stored_files, files))
         batch.push_back(std::move(write));
       st.stored_files = std::move(files);
@@ -47,9 +53,7 @@ registry_actor::behavior_type registry(registry_actor::stateful_pointer<registry
       // The coordinators follow every change (definitions may be new, changed
       // or gone).
       auto snapshot = std::make_shared<schedule_snapshot>();
-      for (const auto& record : st.defs->workflows())
-        if (const auto* e = st.defs->find(record.name))
-          snapshot->workflows.emplace(record.name, *e);
+      snapshot->workflows = st.defs->active();
       for (const auto& c : st.defs->coordinators())
         snapshot->coordinators.emplace(c->name, c);
       schedule_ptr shared{std::move(snapshot)};
@@ -57,6 +61,14 @@ registry_actor::behavior_type registry(registry_actor::stateful_pointer<registry
         self->send(st.coordinator, atom::load::value, shared);
       if (st.backfiller)
         self->send(st.backfiller, atom::load::value, shared);
+      // A large load leaves much memory free (copies, parses): give it back.
+      if (result.stored.size() >= 1000)
+        ::malloc_trim(0);
+      auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now() - began);
+      st.log->log(took.count() >= 1000 ? spdlog::level::info : spdlog::level::debug,
+                  "a scan of {} files applied in {} ms: {} workflows active, {} writes",
+                  scan->size(), took.count(), st.defs->workflow_count(), result.stored.size());
     },
     [self](atom::files) { return self->state.defs->files(); },
     [self](atom::get, const std::string& name) -> caf::result<workflow_ptr, workflow_record> {
@@ -69,6 +81,8 @@ registry_actor::behavior_type registry(registry_actor::stateful_pointer<registry
     [self](atom::workflows, bool all) {
       return all ? self->state.defs->known_workflows() : self->state.defs->workflows();
     },
+    [self](atom::workflows, const workflow_filter& filter, std::uint64_t offset,
+           std::uint64_t limit) { return self->state.defs->page(filter, offset, limit); },
     [self](atom::downstream, const std::string& name) {
       std::vector<const workflow*> all;
       for (const auto& r : self->state.defs->workflows())
@@ -77,12 +91,10 @@ registry_actor::behavior_type registry(registry_actor::stateful_pointer<registry
       return downstream_channels(name, all);
     },
     [self](atom::status) -> status_map {
-      auto files = self->state.defs->files();
-      auto loaded = std::count_if(files.begin(), files.end(),
-                                  [](const xml_file_record& f) { return f.status == "loaded"; });
-      return {{"workflows", std::to_string(self->state.defs->workflows().size())},
-              {"files", std::to_string(files.size())},
-              {"files_loaded", std::to_string(loaded)}};
+      const auto& defs = *self->state.defs;
+      return {{"workflows", std::to_string(defs.workflow_count())},
+              {"files", std::to_string(defs.file_count())},
+              {"files_loaded", std::to_string(defs.files_loaded())}};
     },
   };
 }

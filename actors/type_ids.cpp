@@ -52,6 +52,8 @@ void add_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<log_chunk>("cafflow::log_chunk");
   cfg.add_message_type<attempt_report>("cafflow::attempt_report");
   cfg.add_message_type<workflow_record>("cafflow::workflow_record");
+  cfg.add_message_type<workflow_filter>("cafflow::workflow_filter");
+  cfg.add_message_type<workflow_page>("cafflow::workflow_page");
   cfg.add_message_type<attempt_record>("cafflow::attempt_record");
   cfg.add_message_type<node_record>("cafflow::node_record");
   cfg.add_message_type<instance_record>("cafflow::instance_record");

@@ -178,7 +178,8 @@ typename Inspector::result_type inspect(Inspector& f, attempt_spec& x) {
   return f(caf::meta::type_name("attempt_spec"), x.instance_id, x.workflow, x.node, x.attempt,
            x.action_type, x.payload, x.param_line, x.params, x.logical_time, x.timeout_s,
            x.timeout_action, x.attachments, x.host, x.worker_group, x.priority_class,
-           x.priority, x.action_priority, x.pool, x.max_parallel, x.epoch, x.worker);
+           x.priority, x.action_priority, x.pool, x.max_parallel, x.epoch, x.worker,
+           x.fired_at);
 }
 
 template <class Inspector>
@@ -198,6 +199,16 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, workflow_record& x) {
   return f(caf::meta::type_name("workflow_record"), x.name, x.dir, x.desc, x.creator, x.file,
            x.hash, x.version, x.loaded_at, x.node_count, x.status);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, workflow_filter& x) {
+  return f(caf::meta::type_name("workflow_filter"), x.dir, x.name, x.status);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, workflow_page& x) {
+  return f(caf::meta::type_name("workflow_page"), x.workflows, x.total);
 }
 
 template <class Inspector>
@@ -354,7 +365,7 @@ typename Inspector::result_type inspect(Inspector& f, histogram_data& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, dispatch_metrics& x) {
   return f(caf::meta::type_name("dispatch_metrics"), x.attempts_started, x.attempts_ended,
-           x.dispatch_latency, x.queued_attempts, x.workers_up, x.workers_down, x.slots_total,
+           x.dispatch_latency, x.fire_dispatch_lag, x.queued_attempts, x.workers_up, x.workers_down, x.slots_total,
            x.slots_free, x.pool_slots, x.pool_in_use);
 }
 

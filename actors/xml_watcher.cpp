@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <system_error>
 
+#include <malloc.h>
 #include <pthread.h>
 
 #include <caf/event_based_actor.hpp>
@@ -26,6 +27,8 @@ namespace {
 namespace fs = std::filesystem;
 
 using xml_watcher_ptr = xml_watcher_actor::stateful_pointer<xml_watcher_state>;
+
+void arm(xml_watcher_ptr self, xml_watcher_state::clock::time_point due);
 
 /// The db-link names, re-read on every scan; a change invalidates every parse.
 parse_options load_options(xml_watcher_ptr self) {
@@ -94,31 +97,63 @@ bool is_under(const std::string& path, const std::string& dir) {
          && path[dir.size()] == '/';
 }
 
+/// A stamp is trusted when the file's last change was this long before the
+/// scan began: a change within the file system's timestamp granularity (a
+/// clock tick) after the stat could leave the same stamp on new content.
+constexpr std::int64_t stamp_margin_ns = 2'000'000'000;
+
+/// With inotify on, the full rescan is a safety net: it is spaced at least
+/// this many times its own duration apart (at most ~0.5 % of a core on a
+/// tree of 100 000 files), however short master.rescan_interval_s.
+constexpr int rescan_spacing = 200;
+
+/// After a scan that parsed at least this many files, freed memory goes
+/// back to the system (the parse of a large tree leaves much of it free).
+constexpr std::size_t trim_after_parsed = 1000;
+
+std::int64_t wall_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+           std::chrono::system_clock::now().time_since_epoch())
+    .count();
+}
+
+void finish_scan(xml_watcher_ptr self);
+void scan_batch(xml_watcher_ptr self);
+
+/// Begins a scan: walks the directory, then reads and parses its files a
+/// batch at a time (scan_batch), then hands the result to the registry
+/// (finish_scan). A scan asked for meanwhile follows this one.
 void scan(xml_watcher_ptr self) {
   auto& st = self->state;
-  auto opts = load_options(self);
-  auto tree = scan_directory(st.cfg.directory, ".xml");
-  std::map<std::string, std::string> problems;
+  if (st.job) {
+    st.scan_again = true;
+    return;
+  }
+  auto job = std::make_unique<xml_scan_job>();
+  job->started = xml_watcher_state::clock::now();
+  job->started_ns = wall_ns();
+  job->opts = load_options(self);
+  job->tree = scan_directory(st.cfg.directory, ".xml");
+  auto& problems = job->problems;
   auto report = [&](const std::string& path, const std::string& message) {
     problems[path] = message;
     if (auto it = st.problems.find(path); it == st.problems.end() || it->second != message)
       st.log->error("{}: {}", escape_invalid_utf8(path), message);
   };
-  if (!tree.root_readable) {
+  if (!job->tree.root_readable) {
     // Nothing can be told about any file: everything stays as it was.
-    for (const auto& p : tree.problems)
+    for (const auto& p : job->tree.problems)
       report(p.path, p.message);
     st.problems = std::move(problems);
     return;
   }
-  std::map<std::string, scanned_file> seen;
-  bool changed = false;
+  auto& seen = job->seen;
   auto last_of = [&](const std::string& path) -> const scanned_file* {
     auto it = st.files.find(path);
     return it == st.files.end() ? nullptr : &it->second;
   };
   std::vector<std::string> unreadable_dirs;
-  for (const auto& p : tree.problems) {
+  for (const auto& p : job->tree.problems) {
     report(p.path, p.message);
     seen.emplace(p.path, error_entry(p.path, last_of(p.path), p.directory, p.message));
     if (p.directory && starts_with(p.message, "cannot read"))
@@ -126,30 +161,65 @@ void scan(xml_watcher_ptr self) {
   }
   // What was under a directory that cannot be read now is not gone: it
   // stays as last read, in the error state.
-  for (const auto& [path, last] : st.files)
-    for (const auto& dir : unreadable_dirs)
-      if (is_under(path, dir) && seen.count(path) == 0)
-        seen.emplace(path, error_entry(path, &last, last.kind == "directory",
-                                       "cannot read its directory " + dir));
-  for (const auto& file : tree.files) {
+  if (!unreadable_dirs.empty())
+    for (const auto& [path, last] : st.files)
+      for (const auto& dir : unreadable_dirs)
+        if (is_under(path, dir) && seen.count(path) == 0)
+          seen.emplace(path, error_entry(path, &last, last.kind == "directory",
+                                         "cannot read its directory " + dir));
+  st.job = std::move(job);
+  scan_batch(self);
+}
+
+/// Reads and parses files of the scan under way for at most the batch time,
+/// then lets the messages that came meanwhile in before it goes on.
+void scan_batch(xml_watcher_ptr self) {
+  auto& st = self->state;
+  auto& job = *st.job;
+  auto& seen = job.seen;
+  auto until = xml_watcher_state::clock::now() + st.cfg.batch_time;
+  const auto& files = job.tree.files;
+  const auto& stamps = job.tree.stamps;
+  for (std::size_t k = 0; job.next < files.size(); ++k) {
+    if (k % 16 == 15 && xml_watcher_state::clock::now() >= until) {
+      self->send(self, atom::load::value);
+      return;
+    }
+    auto i = job.next++;
+    const auto& file = files[i];
+    auto previous = st.files.find(file);
+    if (i < stamps.size() && previous != st.files.end() && previous->second.status.empty()) {
+      // Not read again while stat says it did not change.
+      auto stamp = st.stamps.find(file);
+      if (stamp != st.stamps.end() && stamp->second == stamps[i]) {
+        job.stamps.emplace(file, stamp->second);
+        seen.emplace(file, std::move(previous->second));
+        continue;
+      }
+    }
     auto content = read_file(file, st.cfg.max_xml_bytes);
     if (!content) {
       auto message = content.error().code == ec::invalid_argument
                        ? content.error().message + " (master.max_xml_bytes): not read, not loaded"
                        : content.error().message;
-      report(file, message);
-      seen.emplace(file, error_entry(file, last_of(file), false, message));
+      job.problems[file] = message;
+      if (auto it = st.problems.find(file); it == st.problems.end() || it->second != message)
+        st.log->error("{}: {}", escape_invalid_utf8(file), message);
+      seen.emplace(file, error_entry(file, previous == st.files.end() ? nullptr : &previous->second,
+                                     false, message));
       continue;
     }
+    if (i < stamps.size() && stamps[i].ctime_ns < job.started_ns - stamp_margin_ns)
+      job.stamps.emplace(file, stamps[i]);
     auto hash = content_hash(*content);
-    if (auto previous = st.files.find(file); previous != st.files.end()
-                                             && previous->second.status.empty()
-                                             && previous->second.hash == hash) {
+    if (previous != st.files.end() && previous->second.status.empty()
+        && previous->second.hash == hash) {
       seen.emplace(file, std::move(previous->second));
       continue;
     }
-    changed = true;
-    auto parsed = parse_definition(*content, file, opts);
+    job.changed = true;
+    ++job.parsed;
+    auto parsed = parse_definition(*content, file, job.opts);
     scanned_file f;
     f.path = file;
     f.hash = hash;
@@ -177,22 +247,63 @@ void scan(xml_watcher_ptr self) {
     }
     seen.emplace(file, std::move(f));
   }
+  finish_scan(self);
+}
+
+/// Every file is read: keeps the result, and hands it to the registry when
+/// something changed.
+void finish_scan(xml_watcher_ptr self) {
+  auto& st = self->state;
+  auto job = std::move(st.job);
+  auto& problems = job->problems;
+  auto& seen = job->seen;
+  auto changed = job->changed;
   for (const auto& [path, message] : st.problems)
     if (problems.count(path) == 0)
       st.log->info("{}: no longer {}", escape_invalid_utf8(path),
                    starts_with(message, "cannot") ? "unreadable" : "refused");
-  // A problem that appeared, went or changed is a change too.
+  // A problem that appeared, went or changed is a change too. (Files taken
+  // over from the last scan were moved out of st.files: count, don't look.)
   changed = changed || problems != st.problems || seen.size() != st.files.size();
-  for (const auto& [path, f] : seen)
-    changed = changed || st.files.count(path) == 0;
+  if (!changed)
+    for (const auto& [path, f] : seen)
+      if (st.files.count(path) == 0) {
+        changed = true;
+        break;
+      }
   st.problems = std::move(problems);
   st.files = std::move(seen);
-  if (!changed)
-    return;
-  auto snapshot = std::make_shared<std::vector<scanned_file>>();
-  for (const auto& [path, f] : st.files)
-    snapshot->push_back(f);
-  self->send(st.cfg.registry, atom::load::value, scan_ptr{std::move(snapshot)});
+  st.stamps = std::move(job->stamps);
+  auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
+    xml_watcher_state::clock::now() - job->started);
+  if (changed) {
+    auto snapshot = std::make_shared<std::vector<scanned_file>>();
+    snapshot->reserve(st.files.size());
+    for (const auto& [path, f] : st.files)
+      snapshot->push_back(f);
+    self->send(st.cfg.registry, atom::load::value, scan_ptr{std::move(snapshot)});
+    st.log->debug("scanned {} files of {} in {} ms: changes go to the registry",
+                  st.files.size(), st.cfg.directory, took.count());
+  }
+  if (job->parsed >= trim_after_parsed)
+    ::malloc_trim(0);
+  if (st.watch) {
+    auto spaced = xml_watcher_state::clock::now() + took * rescan_spacing;
+    if (spaced > st.rescan_due) {
+      st.rescan_due = spaced;
+      st.log->debug("a rescan of {} files took {} ms: the next one in {} s", st.files.size(),
+                    took.count(), std::chrono::duration_cast<std::chrono::seconds>(
+                                    spaced - xml_watcher_state::clock::now())
+                                    .count());
+    }
+  }
+  if (st.scan_again) {
+    st.scan_again = false;
+    if (!st.change_due) {
+      st.change_due = xml_watcher_state::clock::now() + st.cfg.debounce;
+      arm(self, *st.change_due);
+    }
+  }
 }
 
 /// Makes sure a timer message (`scan` to self) arrives by `due`.
@@ -217,8 +328,9 @@ void on_timer(xml_watcher_ptr self) {
     if (st.change_due)
       st.log->debug("scanning {} after a change", st.cfg.directory);
     st.change_due.reset();
-    scan(self);
+    // Before the scan, which may space the next one further (finish_scan).
     st.rescan_due = xml_watcher_state::clock::now() + st.cfg.rescan_interval;
+    scan(self);
   }
   arm(self, st.change_due ? std::min(*st.change_due, st.rescan_due) : st.rescan_due);
 }
@@ -311,9 +423,14 @@ xml_watcher(xml_watcher_actor::stateful_pointer<xml_watcher_state> self, xml_wat
       else
         on_change(self);
     },
+    [self](atom::load) {
+      if (self->state.job)
+        scan_batch(self);
+    },
     [self](atom::status) -> status_map {
       auto& st = self->state;
       return {{"files", std::to_string(st.files.size())},
+              {"scanning", st.job ? "yes" : "no"},
               {"directory", st.cfg.directory},
               {"inotify", st.watch ? "on" : "off"}};
     },

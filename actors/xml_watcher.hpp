@@ -16,7 +16,9 @@
 
 #include "actors.hpp"
 #include "defaults.hpp"
+#include "util/dir_scan.hpp"
 #include "util/dir_watch.hpp"
+#include "xml/workflow_parser.hpp"
 
 namespace cafflow {
 
@@ -33,6 +35,9 @@ struct xml_watcher_config {
   std::chrono::milliseconds debounce{100};
   /// Larger files are refused without being read (master.max_xml_bytes).
   std::size_t max_xml_bytes = defaults::master::max_xml_bytes;
+  /// How long the watcher reads and parses files before it answers the
+  /// messages that came meanwhile and goes on.
+  std::chrono::milliseconds batch_time{50};
   /// The pools of the config's [pools]: an action may name only these.
   std::set<std::string> pools{};
   /// conf/alerts.xml: the alert channels alert-to may name ("" = not checked).
@@ -41,12 +46,41 @@ struct xml_watcher_config {
   alerter_actor alerter;
 };
 
+/// A scan under way: the files are read and parsed a batch at a time, so
+/// that the watcher answers (status, exit) between two batches.
+struct xml_scan_job {
+  parse_options opts;
+  dir_scan tree;
+  /// Index of the next file of `tree` to look at.
+  std::size_t next = 0;
+  /// Every file and problem of this scan so far, by path.
+  std::map<std::string, scanned_file> seen;
+  std::map<std::string, std::string> problems;
+  /// The stamps of the files read in this scan that can be trusted.
+  std::map<std::string, file_stamp> stamps;
+  bool changed = false;
+  /// Files read and parsed (not taken over from the last scan).
+  std::size_t parsed = 0;
+  /// Wall clock at the start (ns since 1970), before the directory was walked.
+  std::int64_t started_ns = 0;
+  std::chrono::steady_clock::time_point started;
+};
+
 struct xml_watcher_state {
   static constexpr const char* name = "xml_watcher";
 
   xml_watcher_config cfg;
   /// The last parse of every file, by path (reused while its hash is the same).
   std::map<std::string, scanned_file> files;
+  /// The stat of the files of `files` as they were read, when it can tell
+  /// that a file did not change since: a rescan reads only the others
+  /// (a stamp is trusted only when the file's ctime was well before the scan
+  /// began, as the file system's clock is coarse).
+  std::map<std::string, file_stamp> stamps;
+  /// The scan under way, if any.
+  std::unique_ptr<xml_scan_job> job;
+  /// A scan was asked for while one was under way: another one follows it.
+  bool scan_again = false;
   /// Content hash of db_links.xml: when it changes every file is checked again.
   std::string db_links_hash;
   /// Content hash of alerts.xml, likewise.

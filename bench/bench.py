@@ -116,19 +116,22 @@ class MariaDB:
 
 
 class Cluster:
-    def __init__(self, root, workdir, store_url=None, tls=True, alerts=True):
+    def __init__(self, root, workdir, store_url=None, tls=True, alerts=True, rescan=1,
+                 workers=1, slots=2):
+        """rescan: [master] rescan_interval_s (None = the default)."""
         self.root = root
         self.dir = workdir
         self.http = ("127.0.0.1", free_port())
         self.master = f"127.0.0.1:{free_port()}"
-        self.worker = f"127.0.0.1:{free_port()}"
+        self.workers = [f"127.0.0.1:{free_port()}" for _ in range(workers)]
+        self.worker = self.workers[0]
         os.makedirs(f"{workdir}/conf")
         os.makedirs(f"{workdir}/xmlconfig")
         with open(f"{workdir}/conf/cafflow.ini", "w") as f:
-            f.write(f"[cluster]\nmaster = {self.master}\nworkers = {self.worker}\n"
-                    f"http = 127.0.0.1:{self.http[1]}\n[worker]\nslots = 2\n"
+            f.write(f"[cluster]\nmaster = {self.master}\nworkers = {','.join(self.workers)}\n"
+                    f"http = 127.0.0.1:{self.http[1]}\n[worker]\nslots = {slots}\n"
                     "reconnect_interval_ms = 50\n[log]\nlevel = warn\n"
-                    "[master]\nrescan_interval_s = 1\n"
+                    + ("" if rescan is None else f"[master]\nrescan_interval_s = {rescan}\n")
                     + (f"[store]\nurl = {store_url}\n" if store_url else "")
                     + ("" if tls else "[tls]\nenabled = false\n")
                     + ("" if alerts else "[alert]\nenabled = false\n"))
@@ -138,18 +141,21 @@ class Cluster:
         with open(f"{self.dir}/xmlconfig/{name}.xml", "w") as f:
             f.write(xml)
 
-    def start(self):
+    def start(self, timeout=30, wait_for_workers=True):
         binary = f"{self.root}/build/bin/cafflowd"
-        for role, addr in (("master", self.master), ("worker", self.worker),
-                           ("http", f"127.0.0.1:{self.http[1]}")):
+        roles = [("master", self.master)]
+        roles += [("worker" if k == 0 else f"worker{k + 1}", w) for k, w in enumerate(self.workers)]
+        roles.append(("http", f"127.0.0.1:{self.http[1]}"))
+        for role, addr in roles:
             self.procs[role] = subprocess.Popen(
-                [binary, "--role", role, "--conf", f"{self.dir}/conf/cafflow.ini",
+                [binary, "--role", "worker" if role.startswith("worker") else role,
+                 "--conf", f"{self.dir}/conf/cafflow.ini",
                  "--address", addr], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.time() + 30
+        deadline = time.time() + timeout
         while time.time() < deadline:
             try:
                 h = self.get("/api/v1/health")
-                if h.get("workers"):
+                if len(h.get("workers") or []) >= (len(self.workers) if wait_for_workers else 0):
                     return
             except (OSError, RuntimeError):
                 pass  # not up yet
@@ -169,6 +175,16 @@ class Cluster:
 
     def get(self, path):
         return self.request("GET", path)
+
+    def request_text(self, path):
+        conn = http.client.HTTPConnection(*self.http, timeout=30)
+        conn.request("GET", path)
+        resp = conn.getresponse()
+        data = resp.read()
+        conn.close()
+        if resp.status >= 400:
+            raise RuntimeError(f"GET {path}: {resp.status} {data!r}")
+        return data.decode()
 
     def run(self, name):
         return self.request("POST", f"/api/v1/workflows/{name}/run", b"{}")["instance_id"]
@@ -210,12 +226,17 @@ def scratch_dir(prefix):
     return tempfile.mkdtemp(prefix=prefix, dir=SCRATCH)
 
 
-def run_cafflow(root, workflows, store_url=None, tls=True, alerts=True):
+def run_cafflow(root, workflows, store_url=None, tls=True, alerts=True, user=None):
     """Wall time from the first run request until the last instance ended.
 
     The end is the master's own `finished` time of the last instance (same
     clock, millisecond resolution), so this script can poll slowly and not
-    load the machine it measures."""
+    load the machine it measures.
+
+    With `user` (a list) and one workflow, it is run as a user or a CI job
+    does: `cafflow workflow run NAME` then `cafflow instance wait ID`, and the
+    wall time from the start of the first command to the exit of the second
+    is appended to `user`."""
     c = Cluster(root, scratch_dir("cafflow-"), store_url, tls, alerts)
     for name, xml in workflows.items():
         c.add(name, xml)
@@ -226,7 +247,17 @@ def run_cafflow(root, workflows, store_url=None, tls=True, alerts=True):
             loaded = {w["name"] for w in c.get("/api/v1/workflows")["workflows"]}
             time.sleep(0.02)
         start = time.time()
-        ids = [c.run(name) for name in workflows]
+        if user is not None and len(workflows) == 1:
+            cli = [f"{root}/build/bin/cafflow", "--conf", f"{c.dir}/conf/cafflow.ini"]
+            began = time.perf_counter()
+            ran = subprocess.run(cli + ["workflow", "run", next(iter(workflows))],
+                                 check=True, capture_output=True, text=True)
+            ids = [ran.stdout.strip()]
+            subprocess.run(cli + ["instance", "wait", ids[0], "--timeout", "600"], check=True,
+                           stdout=subprocess.DEVNULL)
+            user.append(time.perf_counter() - began)
+        else:
+            ids = [c.run(name) for name in workflows]
         pending, last_end = set(ids), start
         while pending:
             if time.time() - start > 600:
@@ -295,6 +326,23 @@ def main():
                     help="--parallel of the backfill benchmark")
     ap.add_argument("--only-backfill", action="store_true",
                     help="run the backfill benchmark alone")
+    ap.add_argument("--load-workflows", type=int, default=100000,
+                    help="workflows of the load benchmark: cron + dependencies, 2 actions each, "
+                         "as files of the xmlconfig (0 = skip it)")
+    ap.add_argument("--load-idle-seconds", type=int, default=60,
+                    help="how long the idle CPU of the master is measured after the load")
+    ap.add_argument("--only-load", action="store_true",
+                    help="run the load benchmark alone")
+    ap.add_argument("--herd-workflows", type=int, default=10000,
+                    help="workflows of the midnight herd: 2 tasks each, all firing on one tick "
+                         "(0 = skip it)")
+    ap.add_argument("--herd-workers", type=int, default=2)
+    ap.add_argument("--herd-slots", type=int, default=4)
+    ap.add_argument("--herd-lead", type=int, default=60,
+                    help="seconds from writing the herd's files to its tick (start and load "
+                         "must fit)")
+    ap.add_argument("--only-herd", action="store_true",
+                    help="run the herd benchmark alone")
     args = ap.parse_args()
     global SCRATCH
     SCRATCH = tempfile.mkdtemp(prefix="cafflow-bench-")
@@ -305,6 +353,27 @@ def main():
 
 
 def bench(args):
+    if args.only_load or args.only_herd:
+        args.transfer_rows = 0
+        args.backfill_days = 0
+        if not args.only_load:
+            args.load_workflows = 0
+        if not args.only_herd:
+            args.herd_workflows = 0
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import scale
+    if args.load_workflows > 0:
+        result = scale.bench_load(args, Cluster, scratch_dir, machine)
+        print(result, flush=True)
+        if args.write:
+            write_section(args.root, "load", result)
+    if args.herd_workflows > 0:
+        result = scale.bench_herd(args, Cluster, scratch_dir, machine, iso_ms)
+        print(result, flush=True)
+        if args.write:
+            write_section(args.root, "herd", result)
+    if args.only_load or args.only_herd:
+        return
     transfers = None
     if args.transfer_rows > 0:
         sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -327,26 +396,31 @@ def bench(args):
     rows = []
     for shape in args.shapes.split(","):
         workflows, tasks, makefile = all_shapes[shape]
-        ours, theirs, rss = [], [], {}
+        ours, users, theirs, rss = [], [], [], {}
         for _ in range(args.repeat):
-            wall, peak, _ = run_cafflow(args.root, workflows)
+            wall, peak, _ = run_cafflow(args.root, workflows, user=users)
             ours.append(wall)
             for role, kb in peak.items():
                 rss[role] = max(rss.get(role, 0), kb)
             theirs.append(run_make(makefile))
         o, m = statistics.median(ours), statistics.median(theirs)
+        u = statistics.median(users) if users else None
         ratios = [a / b for a, b in zip(ours, theirs)]
-        rows.append((shape, tasks, o, m, rss, min(ratios), max(ratios)))
-        print(f"{shape}: cafflow {o:.3f} s, make -j2 {m:.3f} s, ratio {o / m:.2f} "
+        rows.append((shape, tasks, o, u, m, rss, min(ratios), max(ratios)))
+        print(f"{shape}: cafflow {o:.3f} s"
+              + (f" (user wall {u:.3f} s, ratio {u / m:.2f})" if u else "")
+              + f", make -j2 {m:.3f} s, ratio {o / m:.2f} "
               f"(single runs {min(ratios):.2f}-{max(ratios):.2f}), "
               f"overhead {(o - m) / tasks * 1000:.2f} ms/task, "
               f"peak RSS " + ", ".join(f"{r} {kb // 1024} MiB" for r, kb in sorted(rss.items())),
               flush=True)
-    table = ["| shape | tasks | cafflow | make -j2 | ratio | single runs | overhead per task | peak RSS master / worker / http |",
-             "|---|---|---|---|---|---|---|---|"]
-    for shape, tasks, o, m, rss, low, high in rows:
-        table.append(f"| {shape} | {tasks} | {o:.3f} s | {m:.3f} s | {o / m:.2f}x | {low:.2f}–{high:.2f}x | "
-                     f"{(o - m) / tasks * 1000:.2f} ms | "
+    table = ["| shape | tasks | cafflow (master) | user wall (run → wait) | make -j2 | ratio master | ratio user | single runs (master) | overhead per task (user) | peak RSS master / worker / http |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    for shape, tasks, o, u, m, rss, low, high in rows:
+        table.append(f"| {shape} | {tasks} | {o:.3f} s | " + (f"{u:.3f} s" if u else "—")
+                     + f" | {m:.3f} s | {o / m:.2f}x | " + (f"{u / m:.2f}x" if u else "—")
+                     + f" | {low:.2f}–{high:.2f}x | "
+                     + (f"{(u - m) / tasks * 1000:.2f} ms" if u else "—") + " | "
                      f"{rss.get('master', 0) // 1024} / {rss.get('worker', 0) // 1024} / "
                      f"{rss.get('http', 0) // 1024} MiB |")
     result = ("<!-- bench:begin -->\n"

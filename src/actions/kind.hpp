@@ -95,7 +95,7 @@ const action_kind* find_kind(const std::string& name);
 /// The kind's own body (the registry guarantees the alternative).
 template <class Body>
 const Body& body_as(const action_body& body) {
-  return std::get<Body>(body);
+  return body_get<Body>(body);
 }
 
 /// `text` expanded in the attempt's scope.

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <iterator>
 #include <set>
 
 #include "util/strings.hpp"
@@ -282,7 +283,11 @@ catalog::changes catalog::apply(const std::vector<scanned_file>& scan, timestamp
         add(coordinator_source_[name], diagnostic::severity::warning, c->spec.pos,
             "triggers workflow '" + target + "', which is not loaded");
   // 8. The status of every file.
+  std::map<std::string, std::string> name_of_path;
+  for (const auto& [name, path] : source_)
+    name_of_path.emplace(path, name);
   files_.clear();
+  files_loaded_ = 0;
   for (const auto& f : scan) {
     xml_file_record r;
     r.path = f.path;
@@ -290,12 +295,11 @@ catalog::changes catalog::apply(const std::vector<scanned_file>& scan, timestamp
     r.kind = f.kind;
     r.name = f.wf ? f.wf->name : f.coordinator ? f.coordinator->name : f.declared_name;
     r.checked_at = now;
-    for (const auto& [name, path] : source_)
-      if (path == f.path) {
-        r.active_version = active_.at(name).record.version;
-        if (r.name.empty())
-          r.name = name;
-      }
+    if (auto it = name_of_path.find(f.path); it != name_of_path.end()) {
+      r.active_version = active_.at(it->second).record.version;
+      if (r.name.empty())
+        r.name = it->second;
+    }
     if (!f.status.empty())
       r.status = f.status;
     else if (auto it = status.find(f.path); it != status.end())
@@ -306,10 +310,73 @@ catalog::changes catalog::apply(const std::vector<scanned_file>& scan, timestamp
       r.status = "loaded";
     for (const auto& d : f.diagnostics)
       r.diagnostics.push_back(to_record(d));
-    for (const auto& d : extra[f.path])
-      r.diagnostics.push_back(to_record(d));
-    files_[r.path] = std::move(r);
+    if (auto it = extra.find(f.path); it != extra.end())
+      for (const auto& d : it->second)
+        r.diagnostics.push_back(to_record(d));
+    if (r.status == "loaded")
+      ++files_loaded_;
+    auto path = r.path;
+    files_[std::move(path)] = std::move(r);
   }
+  return out;
+}
+
+workflow_page catalog::page(const workflow_filter& filter, std::uint64_t offset,
+                            std::uint64_t limit) const {
+  workflow_page out;
+  workflow_matcher matches{filter};
+  auto take = [&](const workflow_record& w, const std::string& status) {
+    if (!matches(w, status))
+      return;
+    if (out.total >= offset && (limit == 0 || out.total < offset + limit)) {
+      out.workflows.push_back(w);
+      out.workflows.back().status = status;
+    }
+    ++out.total;
+  };
+  if (filter.status == "active") {
+    if (filter.dir.empty() && filter.name.empty()) {
+      // Every active one passes: straight to the page.
+      out.total = active_.size();
+      auto it = active_.begin();
+      std::advance(it, std::min<std::uint64_t>(offset, active_.size()));
+      for (; it != active_.end() && (limit == 0 || out.workflows.size() < limit); ++it)
+        out.workflows.push_back(it->second.record);
+      return out;
+    }
+    for (const auto& [name, e] : active_)
+      take(e.record, e.record.status);
+    return out;
+  }
+  static const std::string removed = "removed";
+  for (const auto& [name, record] : known_) {
+    if (auto active = active_.find(name); active != active_.end())
+      take(active->second.record, active->second.record.status);
+    else
+      take(record, removed); // as known_workflows() has it
+  }
+  return out;
+}
+
+workflow_matcher::workflow_matcher(const workflow_filter& filter)
+  : filter_(filter), part_(to_lower(filter.name)) {}
+
+bool workflow_matcher::operator()(const workflow_record& w, const std::string& status) const {
+  if (!filter_.dir.empty() && w.dir != filter_.dir)
+    return false;
+  if (!part_.empty() && to_lower(w.name).find(part_) == std::string::npos)
+    return false;
+  return filter_.status == "all" || status == filter_.status;
+}
+
+workflow_page page_of(std::vector<workflow_record> list, std::uint64_t offset,
+                      std::uint64_t limit) {
+  workflow_page out;
+  out.total = list.size();
+  auto first = std::min<std::uint64_t>(offset, list.size());
+  auto last = limit == 0 ? list.size() : std::min<std::uint64_t>(list.size(), first + limit);
+  out.workflows.assign(std::make_move_iterator(list.begin() + static_cast<std::ptrdiff_t>(first)),
+                       std::make_move_iterator(list.begin() + static_cast<std::ptrdiff_t>(last)));
   return out;
 }
 

@@ -10,6 +10,7 @@
 // that cannot be read is an error, not a deletion (its last version stays).
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <string>
@@ -66,8 +67,20 @@ public:
   /// The active definition of a workflow, or nullptr.
   const entry* find(const std::string& name) const;
 
+  /// Every active definition, by name.
+  const std::map<std::string, entry>& active() const { return active_; }
+
   /// The active workflows, by name.
   std::vector<workflow_record> workflows() const;
+
+  /// How many workflows are active.
+  std::size_t workflow_count() const { return active_.size(); }
+
+  /// The workflows that pass `filter` (the active ones, or every one ever
+  /// stored as known_workflows() has them), `limit` of them (0 = all) from
+  /// `offset` on, by name, and how many pass: without copying the others.
+  workflow_page page(const workflow_filter& filter, std::uint64_t offset,
+                     std::uint64_t limit) const;
 
   /// Every workflow ever stored, by name: the active ones as workflows()
   /// has them, the others with status "removed" (their last version).
@@ -79,6 +92,10 @@ public:
   /// Every file of the last scan with its status and diagnostics, by path.
   std::vector<xml_file_record> files() const;
 
+  /// How many files the last scan had, and how many of them are "loaded".
+  std::size_t file_count() const { return files_.size(); }
+  std::size_t files_loaded() const { return files_loaded_; }
+
 private:
   std::map<std::string, entry> active_;
   /// Which file provides each active workflow.
@@ -88,7 +105,26 @@ private:
   std::map<std::string, std::shared_ptr<const standalone_coordinator>> coordinators_;
   std::map<std::string, std::string> coordinator_source_;
   std::map<std::string, xml_file_record> files_;
+  std::size_t files_loaded_ = 0;
 };
+
+/// Whether a workflow passes a filter of GET /api/v1/workflows: the dir
+/// exactly, a part of the name in any case, the status ("all" = any).
+class workflow_matcher {
+public:
+  explicit workflow_matcher(const workflow_filter& filter);
+  bool operator()(const workflow_record& w) const { return (*this)(w, w.status); }
+  /// As if `w` had `status`.
+  bool operator()(const workflow_record& w, const std::string& status) const;
+
+private:
+  workflow_filter filter_;
+  std::string part_;
+};
+
+/// `limit` (0 = all) of `list` from `offset` on, and the size of `list`.
+workflow_page page_of(std::vector<workflow_record> list, std::uint64_t offset,
+                      std::uint64_t limit);
 
 /// The workflows `wf` waits for without a date window (coordinator flags)
 /// or runs as children (sub-workflows): the edges of the dependency graph.

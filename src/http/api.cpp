@@ -5,6 +5,7 @@
 #include <Poco/URI.h>
 
 #include "defaults.hpp"
+#include "engine/catalog.hpp"
 #include "exec/task.hpp"
 #include "engine/dag.hpp"
 #include "http/graph_layout.hpp"
@@ -163,18 +164,18 @@ http_response get_workflows(api_backend& backend, const std::string& query) {
   if (detail && limit > 100)
     return error_response(400, "query parameter 'limit': at most 100 with 'detail', got "
                                  + std::to_string(limit));
-  auto list = filter.status == "active" ? backend.workflows() : backend.known_workflows();
-  if (!list)
-    return from_error(list.error());
-  auto matching = filter_workflows(*list, filter);
-  auto total = matching.size();
-  auto first = std::min<std::size_t>(total, static_cast<std::size_t>(offset));
-  auto last = limit == 0 ? total : std::min<std::size_t>(total, first + static_cast<std::size_t>(limit));
+  auto page = backend.workflows_page(filter, static_cast<std::uint64_t>(offset),
+                                    static_cast<std::uint64_t>(limit));
+  if (!page)
+    return from_error(page.error());
+  auto total = page->total;
+  auto first = std::min<std::uint64_t>(total, static_cast<std::uint64_t>(offset));
+  auto last = std::min<std::uint64_t>(total, first + page->workflows.size());
   json items = json::array();
-  for (auto i = first; i < last; ++i) {
-    auto item = to_json(matching[i]);
+  for (const auto& w : page->workflows) {
+    auto item = to_json(w);
     if (detail)
-      item.update(workflow_summary(backend, matching[i], 12));
+      item.update(workflow_summary(backend, w, 12));
     items.push_back(std::move(item));
   }
   return json_response(200, json{{"workflows", std::move(items)},
@@ -1245,17 +1246,19 @@ std::vector<std::string> segments(const std::string& path) {
 std::vector<workflow_record> filter_workflows(const std::vector<workflow_record>& list,
                                               const workflow_filter& filter) {
   std::vector<workflow_record> result;
-  auto part = to_lower(filter.name);
-  for (const auto& w : list) {
-    if (!filter.dir.empty() && w.dir != filter.dir)
-      continue;
-    if (!part.empty() && to_lower(w.name).find(part) == std::string::npos)
-      continue;
-    if (filter.status != "all" && w.status != filter.status)
-      continue;
-    result.push_back(w);
-  }
+  workflow_matcher matches{filter};
+  for (const auto& w : list)
+    if (matches(w))
+      result.push_back(w);
   return result;
+}
+
+expected<workflow_page> api_backend::workflows_page(const workflow_filter& filter,
+                                                    std::uint64_t offset, std::uint64_t limit) {
+  auto list = filter.status == "active" ? workflows() : known_workflows();
+  if (!list)
+    return list.error();
+  return page_of(filter_workflows(*list, filter), offset, limit);
 }
 
 cluster_view make_cluster_view(const lease_record& lease,

@@ -79,6 +79,11 @@ public:
   /// Every workflow ever loaded: the active ones and those whose file is
   /// gone (status "removed"). Without an override: the active ones.
   virtual expected<std::vector<workflow_record>> known_workflows() { return workflows(); }
+  /// The workflows that pass `filter`, `limit` of them (0 = all) from
+  /// `offset` on, and how many pass. Without an override: filtered from
+  /// workflows() or known_workflows() (a master pages where they are).
+  virtual expected<workflow_page> workflows_page(const workflow_filter& filter,
+                                                 std::uint64_t offset, std::uint64_t limit);
   /// Every file of xmlconfig with its status and diagnostics.
   virtual expected<std::vector<xml_file_record>> xml_files() = 0;
   virtual expected<std::vector<instance_record>> instances(const instance_filter& filter) = 0;
@@ -189,16 +194,6 @@ public:
   virtual expected<std::optional<alert_record>> alert(std::int64_t) {
     return make_error(ec::unspecified, "alerts are not supported here");
   }
-};
-
-/// Which workflows GET /api/v1/workflows lists.
-struct workflow_filter {
-  /// Exact match on the dir ("" = any).
-  std::string dir;
-  /// A part of the name, in any case ("" = any).
-  std::string name;
-  /// "active" (loaded now), "removed" (its file is gone) or "all".
-  std::string status = "active";
 };
 
 /// The workflows of `list` that pass `filter`, in their order.

@@ -145,6 +145,10 @@ std::string render_metrics(const metrics_snapshot& m) {
   e.histogram("cafflow_dispatch_latency_seconds",
               "Time from an attempt being queued at the dispatcher to its being sent to a worker.",
               d.dispatch_latency);
+  e.histogram("cafflow_fire_dispatch_lag_seconds",
+              "Time from the cron tick (logical time) that started an instance to the dispatch "
+              "of its first attempt to a worker.",
+              d.fire_dispatch_lag);
   e.single("cafflow_attempts_queued", "gauge", "Attempts waiting for a free slot.",
            number(d.queued_attempts));
   e.labelled("cafflow_workers", "gauge",

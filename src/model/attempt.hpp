@@ -56,6 +56,9 @@ struct attempt_spec {
   std::uint64_t epoch = 0;
   /// The worker it was placed on (set by the dispatcher).
   std::string worker;
+  /// On the first attempt of an instance a cron tick started: the tick's
+  /// logical time (the dispatcher observes the fire-to-dispatch lag); else 0.
+  timestamp fired_at = 0;
 };
 
 /// How an attempt ended, reported by the worker that ran it.

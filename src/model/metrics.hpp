@@ -21,6 +21,9 @@ struct dispatch_metrics {
   /// Seconds from an attempt being queued at the dispatcher to its being
   /// sent to a worker.
   histogram_data dispatch_latency;
+  /// Seconds from the cron tick (logical time) that started an instance to
+  /// the dispatch of its first attempt: how late a herd of fires runs.
+  histogram_data fire_dispatch_lag;
   /// Attempts waiting for a slot.
   std::uint64_t queued_attempts = 0;
   /// Workers registered now, and workers seen before that are gone (lost

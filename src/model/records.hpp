@@ -34,6 +34,22 @@ struct workflow_record {
   std::string status = "active";
 };
 
+/// Which workflows GET /api/v1/workflows lists.
+struct workflow_filter {
+  /// Exact match on the dir ("" = any).
+  std::string dir;
+  /// A part of the name, in any case ("" = any).
+  std::string name;
+  /// "active" (loaded now), "removed" (its file is gone) or "all".
+  std::string status = "active";
+};
+
+/// A page of the workflows that pass a filter, by name, and how many pass it.
+struct workflow_page {
+  std::vector<workflow_record> workflows;
+  std::uint64_t total = 0;
+};
+
 /// One attempt of an action node.
 struct attempt_record {
   int number = 0;

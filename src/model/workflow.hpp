@@ -14,6 +14,8 @@
 #include <variant>
 #include <vector>
 
+#include "util/boxed.hpp"
+
 namespace cafflow {
 
 /// A position in a source file (1-based; 0 = unknown).
@@ -229,10 +231,34 @@ struct dependent_action {
   int wait_minutes = 0;
 };
 
+/// The body of an action. The two largest kinds are boxed: every node
+/// (start, end, a shell action ...) holds one, and 100 000 workflows hold
+/// hundreds of thousands of them (docs/BENCHMARKS.md, "100 000 workflows").
 using action_body =
-  std::variant<script_action, shell_action, file_executor_action, sql_action, transfer_action,
-               data_monitor_action, file_monitor_action, email_action, metadata_action,
-               sub_workflow_action, dependent_action>;
+  std::variant<script_action, shell_action, file_executor_action, sql_action,
+               boxed<transfer_action>, boxed<data_monitor_action>, file_monitor_action,
+               email_action, metadata_action, sub_workflow_action, dependent_action>;
+
+/// The alternative of `body` that holds a `Body` (boxed or not).
+template <class Body>
+using body_alternative =
+  std::conditional_t<std::is_same_v<Body, transfer_action>
+                       || std::is_same_v<Body, data_monitor_action>,
+                     boxed<Body>, Body>;
+
+/// The `Body` of an action body, or nullptr when it is another kind.
+template <class Body>
+const Body* body_if(const action_body& body) {
+  if (const auto* b = std::get_if<body_alternative<Body>>(&body))
+    return &static_cast<const Body&>(*b);
+  return nullptr;
+}
+
+/// The `Body` of an action body (std::bad_variant_access when it is another kind).
+template <class Body>
+const Body& body_get(const action_body& body) {
+  return std::get<body_alternative<Body>>(body);
+}
 
 /// The type name of an action body as written in XML ("script", "shell", ...).
 const char* action_type_name(const action_body& body);

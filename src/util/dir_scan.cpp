@@ -116,8 +116,18 @@ dir_scan scan_directory(const std::string& root, const std::string& suffix) {
         continue;
       }
       if (S_ISREG(target.st_mode)) {
-        if (ends_with(name, suffix))
+        if (ends_with(name, suffix)) {
           result.files.push_back(path);
+          file_stamp stamp;
+          stamp.dev = static_cast<std::uint64_t>(target.st_dev);
+          stamp.ino = static_cast<std::uint64_t>(target.st_ino);
+          stamp.size = static_cast<std::int64_t>(target.st_size);
+          stamp.mtime_ns = static_cast<std::int64_t>(target.st_mtim.tv_sec) * 1000000000
+                           + target.st_mtim.tv_nsec;
+          stamp.ctime_ns = static_cast<std::int64_t>(target.st_ctim.tv_sec) * 1000000000
+                           + target.st_ctim.tv_nsec;
+          result.stamps.push_back(stamp);
+        }
         continue;
       }
       if (!S_ISDIR(target.st_mode))

@@ -4,15 +4,35 @@
 // be read instead of stopping (or pretending it is not there).
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
 namespace cafflow {
 
+/// What stat says of a file: while it stays the same, so does its content —
+/// as far as the file system's timestamps can tell (see xml_watcher).
+struct file_stamp {
+  std::uint64_t dev = 0;
+  std::uint64_t ino = 0;
+  std::int64_t size = 0;
+  /// Nanoseconds since 1970-01-01.
+  std::int64_t mtime_ns = 0;
+  std::int64_t ctime_ns = 0;
+
+  bool operator==(const file_stamp& o) const {
+    return dev == o.dev && ino == o.ino && size == o.size && mtime_ns == o.mtime_ns
+           && ctime_ns == o.ctime_ns;
+  }
+  bool operator!=(const file_stamp& o) const { return !(*this == o); }
+};
+
 struct dir_scan {
   /// Paths (root + "/" + ...) of the files whose names end with the suffix:
   /// a directory's files (in name order) before those of its subdirectories.
   std::vector<std::string> files;
+  /// The stat of each of `files` (of the target of a link), same order.
+  std::vector<file_stamp> stamps;
 
   struct problem {
     std::string path;

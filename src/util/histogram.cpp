@@ -18,6 +18,10 @@ histogram histogram::latency_seconds() {
   return histogram{{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10}};
 }
 
+histogram histogram::lag_seconds() {
+  return histogram{{0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120, 300, 600}};
+}
+
 void histogram::observe(double value) {
   if (std::isnan(value))
     return;

@@ -28,6 +28,10 @@ public:
   /// Latencies in seconds: 1 ms, 2.5 ms, 5 ms ... 10 s.
   static histogram latency_seconds();
 
+  /// Lags in seconds, longer ones too: 10 ms, 25 ms ... 10 s, 20 s, 30 s,
+  /// 1 min ... 10 min.
+  static histogram lag_seconds();
+
   /// Counts `value`; a NaN is ignored.
   void observe(double value);
 

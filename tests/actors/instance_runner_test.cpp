@@ -48,6 +48,8 @@ master_actor::behavior_type probe_master(master_actor::pointer, caf::actor probe
     [=](atom::health) -> caf::result<health_record> { return unused(); },
     [=](atom::workflows) -> caf::result<std::vector<workflow_record>> { return unused(); },
     [=](atom::workflows, bool) -> caf::result<std::vector<workflow_record>> { return unused(); },
+    [=](atom::workflows, const workflow_filter&, std::uint64_t,
+        std::uint64_t) -> caf::result<workflow_page> { return unused(); },
     [=](atom::files) -> caf::result<std::vector<xml_file_record>> { return unused(); },
     [=](atom::instances, instance_filter&) -> caf::result<std::vector<instance_record>> {
       return unused();

@@ -43,6 +43,7 @@ EXPECTED = {
     "cafflow_attempts_failed": "counter",
     "cafflow_attempts_ended": "counter",
     "cafflow_dispatch_latency_seconds": "histogram",
+    "cafflow_fire_dispatch_lag_seconds": "histogram",
     "cafflow_attempts_queued": "gauge",
     "cafflow_workers": "gauge",
     "cafflow_worker_slots": "gauge",

@@ -24,6 +24,18 @@ scanned_file scanned(const std::string& path, const std::string& name, const std
   return f;
 }
 
+/// What GET /api/v1/workflows listed before the catalog paged: the whole
+/// list (active or every known one), filtered.
+std::vector<workflow_record> filter_list(const catalog& c, const workflow_filter& filter) {
+  auto list = filter.status == "active" ? c.workflows() : c.known_workflows();
+  std::vector<workflow_record> result;
+  workflow_matcher matches{filter};
+  for (const auto& w : list)
+    if (matches(w))
+      result.push_back(w);
+  return result;
+}
+
 } // namespace
 
 TEST_SUITE_BEGIN("catalog");
@@ -78,6 +90,93 @@ TEST_CASE("a file in the error state keeps its workflow, and shows why") {
   c.apply({scanned("/x/a.xml", "a", "h1"), loop}, 40);
   CHECK(c.workflows().size() == 1);
   CHECK(c.files().size() == 2);
+}
+
+TEST_CASE("a large scan: every file gets its own status and active version") {
+  // The status of each file is found by path (it was a walk of every
+  // workflow per file): thousands of files, each with its version.
+  catalog c;
+  std::vector<scanned_file> scan;
+  for (int i = 0; i < 3000; ++i) {
+    auto name = "w" + std::to_string(100000 + i);
+    scan.push_back(scanned("/x/" + name + ".xml", name, "h" + std::to_string(i)));
+  }
+  // Two files with one name: both conflict, neither is loaded.
+  scan.push_back(scanned("/x/z1.xml", "dup", "hd1"));
+  scan.push_back(scanned("/x/z2.xml", "dup", "hd2"));
+  auto changes = c.apply(scan, 10);
+  CHECK(changes.stored.size() == 3000);
+  CHECK(c.workflow_count() == 3000);
+  CHECK(c.file_count() == 3002);
+  CHECK(c.files_loaded() == 3000);
+  auto files = c.files();
+  REQUIRE(files.size() == 3002);
+  for (std::size_t i = 0; i < 3000; ++i) {
+    CAPTURE(files[i].path);
+    CHECK(files[i].status == "loaded");
+    CHECK(files[i].active_version == 1);
+    CHECK(files[i].name == "w" + std::to_string(100000 + i));
+  }
+  CHECK(files[3000].status == "conflict");
+  CHECK(files[3000].active_version == 0);
+  CHECK(files[3001].status == "conflict");
+  // One changed, one gone: version 2 for the one, the other unloaded.
+  scan[7].hash = "changed";
+  scan.erase(scan.begin() + 8);
+  auto next = c.apply(scan, 20);
+  CHECK(next.stored.size() == 2);
+  CHECK(c.workflow_count() == 2999);
+  CHECK(c.files_loaded() == 2999);
+  const auto* seven = c.find("w100007");
+  REQUIRE(seven != nullptr);
+  CHECK(seven->record.version == 2);
+  CHECK(c.find("w100008") == nullptr);
+  auto after = c.files();
+  CHECK(after[7].active_version == 2);
+  CHECK(after[8].name == "w100009");
+  CHECK(after[8].active_version == 1);
+}
+
+TEST_CASE("a page of the workflows is the page of the filtered whole list") {
+  workflow_record stored{"gone_before", "/etl", "", "", "/x/gone.xml", "h0", 3, 5, 1, "active"};
+  catalog c({stored});
+  std::vector<scanned_file> scan;
+  for (int i = 0; i < 30; ++i) {
+    auto name = std::string(i % 3 == 0 ? "Etl_" : "job_") + std::to_string(10 + i);
+    scan.push_back(scanned("/x/" + name + ".xml", name, "h" + std::to_string(i)));
+  }
+  c.apply(scan, 10);
+  scan.resize(25); // five removed
+  c.apply(scan, 20);
+  for (const char* status : {"active", "removed", "all"})
+    for (const char* name : {"", "etl", "JOB_1", "nothing"})
+      for (const char* dir : {"", "/d", "/etl"}) {
+        workflow_filter filter;
+        filter.status = status;
+        filter.name = name;
+        filter.dir = dir;
+        auto whole = filter_list(c, filter);
+        for (std::uint64_t offset : {0, 1, 7, 24, 40})
+          for (std::uint64_t limit : {0, 1, 5, 100}) {
+            CAPTURE(status);
+            CAPTURE(name);
+            CAPTURE(dir);
+            CAPTURE(offset);
+            CAPTURE(limit);
+            auto page = c.page(filter, offset, limit);
+            auto expected = page_of(whole, offset, limit);
+            CHECK(page.total == expected.total);
+            REQUIRE(page.workflows.size() == expected.workflows.size());
+            for (std::size_t i = 0; i < page.workflows.size(); ++i) {
+              CHECK(page.workflows[i].name == expected.workflows[i].name);
+              CHECK(page.workflows[i].status == expected.workflows[i].status);
+              CHECK(page.workflows[i].version == expected.workflows[i].version);
+            }
+          }
+      }
+  workflow_filter removed;
+  removed.status = "removed";
+  CHECK(c.page(removed, 0, 0).total == 6); // five files gone, one gone before
 }
 
 TEST_SUITE_END();

@@ -1533,4 +1533,73 @@ TEST_CASE("GET /xmlconfig?status= lists the files in those statuses only") {
   check_error(call(b, "GET", "/api/v1/xmlconfig?x=1"), 400, "unknown query parameter 'x'");
 }
 
+TEST_CASE("GET /workflows asks the backend for one page - never for the whole list") {
+  // A master pages where the workflows are: the API passes the filter,
+  // offset and limit on and takes the total from the answer.
+  class paging_backend final : public fake_backend {
+  public:
+    workflow_filter filter;
+    std::uint64_t offset = 99, limit = 99;
+    int whole_lists = 0;
+    expected<std::vector<workflow_record>> workflows() override {
+      ++whole_lists;
+      return fake_backend::workflows();
+    }
+    expected<std::vector<workflow_record>> known_workflows() override {
+      ++whole_lists;
+      return fake_backend::known_workflows();
+    }
+    expected<workflow_page> workflows_page(const workflow_filter& f, std::uint64_t o,
+                                           std::uint64_t l) override {
+      filter = f;
+      offset = o;
+      limit = l;
+      workflow_page page;
+      page.total = 100000;
+      for (std::uint64_t i = o; i < o + l && i < page.total; ++i) {
+        workflow_record r;
+        r.name = "w" + std::to_string(i);
+        r.dir = f.dir;
+        page.workflows.push_back(r);
+      }
+      return page;
+    }
+  };
+  paging_backend b;
+  auto page = body_of(call(b, "GET", "/api/v1/workflows?limit=100&offset=500&dir=%2Fd&name=x"));
+  CHECK(b.offset == 500);
+  CHECK(b.limit == 100);
+  CHECK(b.filter.dir == "/d");
+  CHECK(b.filter.name == "x");
+  CHECK(b.filter.status == "active");
+  CHECK(page["total"] == 100000);
+  CHECK(page["workflows"].size() == 100);
+  CHECK(page["workflows"][0]["name"] == "w500");
+  CHECK(page["next_offset"] == 600);
+  auto last = body_of(call(b, "GET", "/api/v1/workflows?status=all&limit=100&offset=99950"));
+  CHECK(b.filter.status == "all");
+  CHECK(last["workflows"].size() == 50);
+  CHECK(last["next_offset"].is_null());
+  CHECK(b.whole_lists == 0);
+}
+
+TEST_CASE("the default workflows_page filters and pages the whole list as before") {
+  fake_backend b;
+  workflow_filter all;
+  all.status = "all";
+  auto everything = b.known_workflows();
+  REQUIRE(everything);
+  auto page = b.workflows_page(all, 1, 1);
+  REQUIRE(page);
+  CHECK(page->total == everything->size());
+  REQUIRE(page->workflows.size() == 1);
+  CHECK(page->workflows[0].name == (*everything)[1].name);
+  auto rest = b.workflows_page(all, 1, 0);
+  REQUIRE(rest);
+  CHECK(rest->workflows.size() == everything->size() - 1);
+  auto none = b.workflows_page(all, 50, 10);
+  REQUIRE(none);
+  CHECK(none->workflows.empty());
+}
+
 TEST_SUITE_END();

@@ -196,6 +196,7 @@ TEST_CASE("an empty snapshot renders every family with zeros") {
         "cafflow_instances", "cafflow_instances_ended_total",
         "cafflow_attempts_started_total", "cafflow_attempts_failed_total",
         "cafflow_attempts_ended_total", "cafflow_dispatch_latency_seconds",
+        "cafflow_fire_dispatch_lag_seconds",
         "cafflow_attempts_queued", "cafflow_workers", "cafflow_worker_slots",
         "cafflow_worker_slots_free", "cafflow_store_commit_duration_seconds",
         "cafflow_store_pending_writes", "cafflow_store_commit_failures_total",
@@ -261,6 +262,25 @@ TEST_CASE("the dispatch histogram has every bucket in order with le as a number"
   CHECK(e.value("cafflow_dispatch_latency_seconds_bucket", {{"le", "+Inf"}}) == 5);
   CHECK(e.value("cafflow_dispatch_latency_seconds_count") == 5);
   CHECK(e.value("cafflow_dispatch_latency_seconds_sum") == doctest::Approx(42.7062));
+}
+
+TEST_CASE("the fire-to-dispatch lag histogram has the long buckets of a herd") {
+  metrics_snapshot m;
+  auto lag = histogram::lag_seconds();
+  for (double v : {0.02, 3.0, 25.0, 25.0, 700.0})
+    lag.observe(v);
+  m.dispatch.fire_dispatch_lag = lag.snapshot();
+  auto e = checked(render_metrics(m));
+  const auto& f = e.families.at("cafflow_fire_dispatch_lag_seconds");
+  CHECK(f.type == "histogram");
+  CHECK(e.value("cafflow_fire_dispatch_lag_seconds_bucket", {{"le", "0.025"}}) == 1);
+  CHECK(e.value("cafflow_fire_dispatch_lag_seconds_bucket", {{"le", "5"}}) == 2);
+  CHECK(e.value("cafflow_fire_dispatch_lag_seconds_bucket", {{"le", "20"}}) == 2);
+  CHECK(e.value("cafflow_fire_dispatch_lag_seconds_bucket", {{"le", "30"}}) == 4);
+  CHECK(e.value("cafflow_fire_dispatch_lag_seconds_bucket", {{"le", "600"}}) == 4);
+  CHECK(e.value("cafflow_fire_dispatch_lag_seconds_bucket", {{"le", "+Inf"}}) == 5);
+  CHECK(e.value("cafflow_fire_dispatch_lag_seconds_count") == 5);
+  CHECK(e.value("cafflow_fire_dispatch_lag_seconds_sum") == doctest::Approx(753.02));
 }
 
 TEST_CASE("label values with quotes and backslashes and line feeds are escaped") {

@@ -1,7 +1,9 @@
 #include "util/dir_scan.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
+#include <thread>
 
 #include <doctest/doctest.h>
 
@@ -57,6 +59,28 @@ TEST_CASE("files with the suffix, in name order, through real and linked directo
   REQUIRE(scan.problems.size() == 1);
   CHECK(scan.problems[0].path == dir / "tree/link");
   CHECK(contains(scan.problems[0].message, "scanned under that path already"));
+}
+
+TEST_CASE("every file comes with its stat, which changes when the file is written") {
+  temp_dir dir;
+  write_file(dir / "a.xml", "one");
+  write_file(dir / "b.xml", "two!");
+  auto first = scan_directory(dir.path(), ".xml");
+  REQUIRE(first.files.size() == 2);
+  REQUIRE(first.stamps.size() == 2);
+  CHECK(first.stamps[0].size == 3);
+  CHECK(first.stamps[1].size == 4);
+  CHECK(first.stamps[0].ino != first.stamps[1].ino);
+  CHECK(first.stamps[0].ctime_ns > 0);
+  auto again = scan_directory(dir.path(), ".xml");
+  CHECK(again.stamps == first.stamps);
+  // Rewritten with the same size: a new ctime (or a new inode) at least
+  // once the file system's clock moved on.
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  write_file(dir / "a.xml", "ONE");
+  auto after = scan_directory(dir.path(), ".xml");
+  CHECK(after.stamps[0] != first.stamps[0]);
+  CHECK(after.stamps[1] == first.stamps[1]);
 }
 
 TEST_CASE("links to an ancestor are reported, not followed, and the walk is finite") {

@@ -183,7 +183,7 @@ std::string describe_action(const node& n) {
            + "\n";
   } else if (const auto* q = std::get_if<sql_action>(&body)) {
     out += "sql on " + link_text(q->db_link, q->inline_link) + "\n" + code_lines(q->sql);
-  } else if (const auto* d = std::get_if<data_monitor_action>(&body)) {
+  } else if (const auto* d = body_if<data_monitor_action>(body)) {
     out += "data-monitor " + d->source.type + " on " + link_text(d->source.db_link,
                                                                  d->source.inline_link);
     for (auto [what, v] : {std::pair{"min", &d->min}, std::pair{"max", &d->max}})
@@ -192,7 +192,7 @@ std::string describe_action(const node& n) {
                + ((*v)->type == "SQL" ? " on " + link_text((*v)->db_link, (*v)->inline_link)
                                       : " " + (*v)->content);
     out += d->exceed_error ? "\n" : ", out of bounds = a warning mail\n";
-  } else if (const auto* t = std::get_if<transfer_action>(&body)) {
+  } else if (const auto* t = body_if<transfer_action>(body)) {
     if (!t->script.empty()) {
       out += "transfer script\n" + code_lines(t->script);
     } else {

@@ -291,7 +291,7 @@ parse_result one_action(const std::string& body, const parse_options& opts = {})
 
 template <class Body>
 const Body& body_of(const parse_result& r) {
-  return std::get<Body>(r.wf->nodes[r.wf->index_of("a")].action.body);
+  return body_get<Body>(r.wf->nodes[r.wf->index_of("a")].action.body);
 }
 
 } // namespace
