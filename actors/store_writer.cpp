@@ -77,6 +77,10 @@ bool commit_segment(store_writer_ptr self) {
   store_batch segment(std::make_move_iterator(st.buffer.begin()),
                       std::make_move_iterator(st.buffer.begin() + static_cast<long>(end)));
   st.buffer.erase(st.buffer.begin(), st.buffer.begin() + static_cast<long>(end));
+  // After a large batch (a load of many workflows) the emptied buffer would
+  // keep its capacity for the life of the process.
+  if (st.buffer.empty() && st.buffer.capacity() > 4096)
+    store_batch().swap(st.buffer);
   segment = coalesce(std::move(segment));
   auto result = timed(st, [&] { return st.db->apply(segment); });
   auto kept = result ? 0 : segment.size();

@@ -14,7 +14,7 @@ namespace {
 using row_key = std::tuple<int, std::string, std::string, std::int64_t>;
 
 row_key key_of(const store_write& w) {
-  if (auto* i = std::get_if<instance_put>(&w))
+  if (auto* i = write_if<instance_put>(w))
     return {1, i->record.id, {}, 0};
   if (auto* n = std::get_if<node_put>(&w))
     return {2, n->instance_id, n->record.name, 0};
@@ -72,7 +72,7 @@ std::vector<std::string> changed_instances(const std::vector<store_write>& batch
       ids.push_back(id);
   };
   for (const auto& write : batch) {
-    if (const auto* i = std::get_if<instance_put>(&write))
+    if (const auto* i = write_if<instance_put>(write))
       add(i->record.id);
     else if (const auto* n = std::get_if<node_put>(&write))
       add(n->instance_id);

@@ -1509,7 +1509,7 @@ private:
     for (const auto& write : batch) {
       if (auto* w = std::get_if<workflow_put>(&write))
         put(*w);
-      else if (auto* i = std::get_if<instance_put>(&write))
+      else if (auto* i = write_if<instance_put>(write))
         instances.push_back(i);
       else if (auto* n = std::get_if<node_put>(&write))
         nodes.push_back(n);
@@ -1533,7 +1533,7 @@ private:
         backfills.push_back(b);
       else if (auto* i = std::get_if<backfill_item_put>(&write))
         backfill_items.push_back(i);
-      else if (auto* a = std::get_if<alert_put>(&write))
+      else if (auto* a = write_if<alert_put>(write))
         alerts.push_back(&a->record);
     }
     put_rows(instance_table, instances);

@@ -75,7 +75,7 @@ store_write fire(const std::string& workflow, timestamp logical_time,
 std::vector<std::string> describe(const std::vector<store_write>& writes) {
   std::vector<std::string> out;
   for (const auto& w : writes) {
-    if (auto* i = std::get_if<instance_put>(&w))
+    if (auto* i = write_if<instance_put>(w))
       out.push_back("instance " + i->record.id + " " + i->record.status);
     else if (auto* n = std::get_if<node_put>(&w))
       out.push_back("node " + n->instance_id + "/" + n->record.name + " " + n->record.status);
