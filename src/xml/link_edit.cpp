@@ -185,6 +185,20 @@ link_edit_result commit_edit(const std::string& path, link_file_kind kind,
   return r;
 }
 
+/// Reads and parses the link file at `path` for an edit into `text` and
+/// `doc`; the failure when it cannot be read (500) or parsed (409).
+std::optional<link_edit_result> open_for_edit(const std::string& path, link_file_kind kind,
+                                              std::string& text, pugi::xml_document& doc) {
+  std::string error;
+  auto read = read_link_file(path, kind, error);
+  if (!read)
+    return edit_failure(500, error);
+  text = std::move(*read);
+  if (!load_link_doc(doc, text, path, kind, error))
+    return edit_failure(409, error);
+  return std::nullopt;
+}
+
 } // namespace
 
 link_edit_result put_link(const std::string& path, link_file_kind kind, const std::string& name,
@@ -194,13 +208,10 @@ link_edit_result put_link(const std::string& path, link_file_kind kind, const st
   std::lock_guard<std::mutex> guard(link_edit_mutex);
   if (path.empty())
     return edit_failure(501, std::string("no ") + link_word(kind) + "s file is configured");
-  std::string error;
-  auto old_text = read_link_file(path, kind, error);
-  if (!old_text)
-    return edit_failure(500, error);
+  std::string old_text;
   pugi::xml_document doc;
-  if (!load_link_doc(doc, *old_text, path, kind, error))
-    return edit_failure(409, error);
+  if (auto failure = open_for_edit(path, kind, old_text, doc))
+    return std::move(*failure);
   auto root = doc.document_element();
   auto old = find_link_node(root, name);
   if (!old && must_exist)
@@ -262,7 +273,7 @@ link_edit_result put_link(const std::string& path, link_file_kind kind, const st
   bool replaced = static_cast<bool>(old);
   if (old)
     root.remove_child(old);
-  auto r = commit_edit(path, kind, *old_text, doc, name);
+  auto r = commit_edit(path, kind, old_text, doc, name);
   r.replaced = replaced;
   return r;
 }
@@ -277,13 +288,10 @@ link_edit_result remove_link(const std::string& path, link_file_kind kind,
     return edit_failure(404, std::string("no ") + link_word(kind) + " named '" + name + "': "
                                + path + " does not exist",
                         "name");
-  std::string error;
-  auto old_text = read_link_file(path, kind, error);
-  if (!old_text)
-    return edit_failure(500, error);
+  std::string old_text;
   pugi::xml_document doc;
-  if (!load_link_doc(doc, *old_text, path, kind, error))
-    return edit_failure(409, error);
+  if (auto failure = open_for_edit(path, kind, old_text, doc))
+    return std::move(*failure);
   auto root = doc.document_element();
   auto link = find_link_node(root, name);
   if (!link)
@@ -295,7 +303,7 @@ link_edit_result remove_link(const std::string& path, link_file_kind kind,
   if (before.type() == pugi::node_pcdata && trim(before.value()).empty())
     root.remove_child(before);
   root.remove_child(link);
-  return commit_edit(path, kind, *old_text, doc, name);
+  return commit_edit(path, kind, old_text, doc, name);
 }
 
 std::optional<std::string> list_links(const std::string& path, link_file_kind kind,
