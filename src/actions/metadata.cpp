@@ -1,5 +1,6 @@
 // <metadata table db-link from>: sets table and column comments on MySQL/
-// MariaDB and PostgreSQL (akkaflow's <table-comment>, <column-comment>),
+// MariaDB, PostgreSQL, and (through ODBC, as akkaflow did through JDBC)
+// Oracle and Hive (akkaflow's <table-comment>, <column-comment>),
 // optionally copying those of another table first (`from`); then reads the
 // table's metadata back — its comment and every column's name, type and
 // comment — and keeps it with the attempt, where the API shows it.
@@ -8,6 +9,7 @@
 
 #include "actions/exec.hpp"
 #include "actions/kinds.hpp"
+#include "actions/metadata_sql.hpp"
 #include "db/connection.hpp"
 #include "util/strings.hpp"
 
@@ -26,6 +28,14 @@ struct column_info {
   bool has_default = false;
   std::string extra;
 };
+
+column_info column_of(std::string name, std::string type, std::string comment) {
+  column_info c;
+  c.name = std::move(name);
+  c.type = std::move(type);
+  c.comment = std::move(comment);
+  return c;
+}
 
 struct table_info {
   std::string comment;
@@ -77,6 +87,32 @@ table_info read_table(db_connection& db, const std::string& table) {
     }
     return info;
   }
+  if (db.type() == "ORACLE") {
+    auto schema_literal = schema.empty() ? std::string{} : db.quote_literal(schema);
+    auto name_literal = db.quote_literal(name);
+    auto t = query(db, metadata_sql::oracle_table_comment(schema_literal, name_literal));
+    if (t.rowCount() == 0)
+      throw std::runtime_error("table " + table + " does not exist");
+    info.comment = text_at(t, 0, 0);
+    auto c = query(db, metadata_sql::oracle_columns(schema_literal, name_literal));
+    for (std::size_t r = 0; r < c.rowCount(); ++r)
+      info.columns.push_back(column_of(text_at(c, 0, r), text_at(c, 1, r), text_at(c, 2, r)));
+    return info;
+  }
+  if (db.type() == "HIVE") {
+    // DESCRIBE fails on a table that does not exist.
+    auto c = query(db, metadata_sql::hive_columns(table));
+    for (std::size_t r = 0; r < c.rowCount(); ++r) {
+      if (metadata_sql::hive_columns_end(text_at(c, 0, r)))
+        break;
+      info.columns.push_back(column_of(trim(text_at(c, 0, r)), trim(text_at(c, 1, r)),
+                                       trim(text_at(c, 2, r))));
+    }
+    auto t = query(db, metadata_sql::hive_table_comment(table));
+    if (t.rowCount() > 0)
+      info.comment = metadata_sql::hive_comment_of(text_at(t, t.columnCount() - 1, 0));
+    return info;
+  }
   // PostgreSQL
   auto regclass = db.quote_literal(table);
   auto t = query(db, "SELECT COALESCE(obj_description(to_regclass(" + regclass
@@ -88,20 +124,16 @@ table_info read_table(db_connection& db, const std::string& table) {
                      "COALESCE(col_description(a.attrelid, a.attnum), '') FROM pg_attribute a "
                      "WHERE a.attrelid = to_regclass("
                        + regclass + ") AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum");
-  for (std::size_t r = 0; r < c.rowCount(); ++r) {
-    column_info col;
-    col.name = text_at(c, 0, r);
-    col.type = text_at(c, 1, r);
-    col.comment = text_at(c, 2, r);
-    info.columns.push_back(std::move(col));
-  }
+  for (std::size_t r = 0; r < c.rowCount(); ++r)
+    info.columns.push_back(column_of(text_at(c, 0, r), text_at(c, 1, r), text_at(c, 2, r)));
   return info;
 }
 
 void set_table_comment(exec_context& ctx, db_connection& db, const std::string& table,
                        const std::string& comment) {
-  auto sql = db.type() == "MYSQL" ? "ALTER TABLE " + table + " COMMENT = " + db.quote_literal(comment)
-                                  : "COMMENT ON TABLE " + table + " IS " + db.quote_literal(comment);
+  auto sql = db.type() == "MYSQL"
+               ? "ALTER TABLE " + table + " COMMENT = " + db.quote_literal(comment)
+               : metadata_sql::set_table_comment(db.type(), table, db.quote_literal(comment));
   db.execute(sql);
   ctx.log("table comment of " + table + " set");
 }
@@ -110,8 +142,9 @@ void set_column_comment(exec_context& ctx, db_connection& db, const std::string&
                         const table_info& info, const std::string& column,
                         const std::string& comment) {
   const column_info* col = nullptr;
+  bool fold = metadata_sql::names_fold_case(db.type());
   for (const auto& c : info.columns)
-    if (c.name == column)
+    if (c.name == column || (fold && to_lower(c.name) == to_lower(column)))
       col = &c;
   if (col == nullptr)
     throw std::runtime_error("column '" + column + "' is not in table " + table);
@@ -126,8 +159,8 @@ void set_column_comment(exec_context& ctx, db_connection& db, const std::string&
           + (col->has_default ? " DEFAULT " + col->default_value : "")
           + (col->extra.empty() ? "" : " " + col->extra) + " COMMENT " + db.quote_literal(comment);
   } else {
-    sql = "COMMENT ON COLUMN " + table + "." + db.quote_ident(column) + " IS "
-          + db.quote_literal(comment);
+    sql = metadata_sql::set_column_comment(db.type(), table, db.quote_ident(col->name), col->type,
+                                           db.quote_literal(comment));
   }
   db.execute(sql);
   ctx.log("comment of " + table + "." + column + " set");
@@ -143,8 +176,8 @@ action_kind metadata_kind() {
   action_kind kind;
   kind.name = "metadata";
   kind.check = [](const action_body& body, const kind_check_context& ctx) {
-    return check_link_types(ctx, {body_as<metadata_action>(body).db_link}, {"MYSQL", "POSTGRESQL"},
-                            "<metadata>");
+    return check_link_types(ctx, {body_as<metadata_action>(body).db_link},
+                            {"MYSQL", "POSTGRESQL", "ORACLE", "HIVE"}, "<metadata>");
   };
   kind.prepare = [](const action_body& body, const attempt_context& ctx,
                     attempt_spec& spec) -> expected<void> {
@@ -182,9 +215,10 @@ void metadata_runner(exec_context& ctx) {
   auto link = spec.at("db_link").get<std::string>();
   auto table = spec.at("table").get<std::string>();
   auto db = connect_link(ctx, link);
-  if (db->type() != "MYSQL" && db->type() != "POSTGRESQL")
-    throw std::runtime_error("<metadata> needs a MYSQL or POSTGRESQL db link; '" + link
-                             + "' is " + db->type());
+  if (db->type() != "MYSQL" && db->type() != "POSTGRESQL" && db->type() != "ORACLE"
+      && db->type() != "HIVE")
+    throw std::runtime_error("<metadata> needs a MYSQL, POSTGRESQL, ORACLE or HIVE db link; '"
+                             + link + "' is " + db->type());
   bool pg = db->type() == "POSTGRESQL";
   try {
     if (pg)

@@ -190,7 +190,7 @@ struct email_action {
   std::vector<email_attachment> attachments;
 };
 
-/// `<metadata>`: sets MySQL table and column comments.
+/// `<metadata>`: sets table and column comments (MySQL, PostgreSQL, Oracle, Hive).
 struct metadata_action {
   std::string table;
   std::string db_link;

@@ -64,8 +64,30 @@ TEST_CASE("metadata on PostgreSQL and a SQLite link refused at load") {
                       "metatest"))
         == "all orders|order number");
   CHECK(r.load_errors(R"(<metadata table="t" db-link="local"><table-comment>x</table-comment></metadata>)")
-          .find("<metadata> needs a db link of type MYSQL or POSTGRESQL; 'local' is SQLITE")
+          .find("<metadata> needs a db link of type MYSQL or POSTGRESQL or ORACLE or HIVE; 'local' "
+                "is SQLITE")
         != std::string::npos);
+}
+
+TEST_CASE("metadata on Oracle and Hive links loads and fails at run time naming the missing driver") {
+  // akkaflow set comments on Oracle and Hive too. No Oracle or Hive ODBC
+  // driver is in Debian: the run shows the attempt an operator sees on a
+  // worker without one (the statements are in metadata_sql_test.cpp).
+  action_runner r(R"(<db-links><link name="ora" type="ORACLE" jdbc-url="jdbc:oracle:thin:@db1:1521:ORCL" username="etl" password="p"/><link name="hv" type="HIVE" jdbc-url="jdbc:hive2://hs2:10000/dw" username="hive" password="p"/></db-links>)");
+  r.site.odbc_oracle_driver = "Oracle 21 ODBC driver";
+  r.site.odbc_hive_driver = "Cloudera ODBC Driver for Apache Hive 64-bit";
+  for (const auto& [link, key] : {std::pair{"ora", "[odbc] oracle_driver"}, std::pair{"hv", "[odbc] hive_driver"}}) {
+    auto body = std::string(R"(<metadata table="test.cc" db-link=")") + link
+                + R"(" from="test.bbb"><column-comment name="other">x</column-comment><table-comment>t</table-comment></metadata>)";
+    auto loaded = r.load_errors(body);
+    CAPTURE(loaded);
+    CHECK(loaded.find("error") == std::string::npos);
+    auto out = r.run(body);
+    CAPTURE(out.log);
+    CHECK(out.exit_code == 1);
+    CHECK(out.result.error.find("is not installed on this worker") != std::string::npos);
+    CHECK(out.result.error.find(key) != std::string::npos);
+  }
 }
 
 TEST_SUITE_END();
