@@ -333,7 +333,9 @@ private:
   }
 
   /// Dispatches the element children of `parent` to `handlers` by name;
-  /// unknown elements (with a suggestion) and stray text are errors.
+  /// unknown elements (with a suggestion) are errors. Stray text is an error
+  /// where `text_hint` says where it belongs (it would be lost); elsewhere a
+  /// warning: akkaflow ignored it (a stray "8" in a 2.8 <file-monitor>).
   void children(pugi::xml_node parent, const std::vector<std::pair<std::string, handler>>& handlers,
                 const char* text_hint = nullptr) {
     std::vector<std::string> names;
@@ -341,10 +343,15 @@ private:
       names.push_back(name);
     for (auto child : parent.children()) {
       if (child.type() == pugi::node_pcdata || child.type() == pugi::node_cdata) {
-        if (!trim(child.value()).empty())
-          error(pos_of(child), "unexpected text inside " + tag(parent)
-                                 + (text_hint != nullptr ? std::string(" (") + text_hint + ")"
-                                                         : std::string{}));
+        if (trim(child.value()).empty())
+          continue;
+        if (text_hint != nullptr)
+          error(pos_of(child),
+                "unexpected text inside " + tag(parent) + " (" + text_hint + ")");
+        else
+          warning(pos_of(child), "text inside " + tag(parent)
+                                   + " is ignored (it takes elements only; akkaflow ignored it "
+                                     "too)");
         continue;
       }
       if (child.type() != pugi::node_element)
@@ -1291,9 +1298,12 @@ private:
     }
     if (result.html.empty())
       error(pos_of(elem), "<email> needs the HTML to send");
+    // akkaflow sent such a mail to nobody and the node succeeded: so does
+    // cafflow, said here.
     if (trim(result.to).empty() && mail_receivers_.empty())
-      error(pos_of(elem), "<email> has no receivers: give it a 'to', or the <work-flow> "
-                          "'mail-receivers'");
+      warning(pos_of(elem), "<email> has no receivers (no 'to', no 'mail-receivers' on the "
+                            "<work-flow>): it sends nothing and the node succeeds, as in "
+                            "akkaflow");
     return result;
   }
 
@@ -1533,17 +1543,32 @@ private:
           return;
         attrs(c, {}, true);
         children(c, {{"workflow", [&](pugi::xml_node w) {
-                        attrs(w, {"name"}, true);
                         children(w, {});
+                        // akkaflow 2.6.4 ... 2.7 read only 'name' here: a
+                        // <workflow path=...> (the older <workflow-list>'s
+                        // attribute) triggered nothing.
+                        if (!w.attribute("name") && w.attribute("path")) {
+                          warning(attr_pos(w, "path"),
+                                  "<trigger-list> names a workflow by 'name'; akkaflow ignored "
+                                  "this 'path' (it belongs to the older <workflow-list>) and "
+                                  "triggered nothing for it: so does cafflow; write name=\""
+                                    + std::string(w.attribute("path").value())
+                                    + "\" to trigger it");
+                          return;
+                        }
+                        attrs(w, {"name"}, true);
                         auto name = required(w, "name");
                         if (!name.empty())
                           trigger_list->push_back(name);
                       }}});
       });
     children(elem, handlers);
-    if (trigger_list != nullptr && trigger_list->empty())
+    if (trigger_list != nullptr && trigger_list->empty() && !triggers_seen)
       error(pos_of(elem), "a standalone <coordinator> needs a <trigger-list> with at least one "
                           "<workflow name=\"...\"/>");
+    else if (trigger_list != nullptr && trigger_list->empty())
+      warning(pos_of(elem), "this standalone <coordinator> triggers no workflow: it loads and "
+                            "starts nothing, as in akkaflow");
     never_fires_warning(elem, spec, false);
     for (const auto& [name, value] : spec.params)
       defined_params_.push_back(name);

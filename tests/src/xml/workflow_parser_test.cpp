@@ -485,3 +485,39 @@ TEST_CASE("file-executor: the word with a slash is the script, as akkaflow read 
 }
 
 TEST_SUITE_END();
+
+TEST_SUITE_BEGIN("workflow_parser");
+
+TEST_CASE("text akkaflow ignored loads with a warning where it would not be lost") {
+  // A stray character in a 2.8 <file-monitor> (akkaflow's parser read only
+  // the elements): a warning at the text.
+  auto r = one_action(R"(<file-monitor>8
+      <file num-threshold="1">/data/in/*</file></file-monitor>)");
+  CHECK(r.wf);
+  CHECK(has(r, "3:32: warning: text inside <file-monitor> is ignored"));
+  // Text where cafflow knows what it meant stays an error: it would be lost.
+  auto lost = one_action("<shell>echo a</shell>");
+  CHECK_FALSE(lost.wf);
+  CHECK(has(lost, "unexpected text inside <shell> (put it in <command>)"));
+}
+
+TEST_CASE("a 2.6.4 trigger-list workflow written with path triggers nothing as in akkaflow") {
+  auto r = parse_definition(R"(<coordinator name="c" is-enabled="false">
+  <depend-list cron="0 1 * * *"/>
+  <trigger-list><workflow path="wf_test"/></trigger-list>
+</coordinator>)",
+                            "c.xml");
+  REQUIRE(r.coordinator);
+  CHECK(r.coordinator->trigger_list.empty());
+  CHECK(has(r, "3:27: warning: <trigger-list> names a workflow by 'name'; akkaflow ignored "
+               "this 'path'"));
+  CHECK(has(r, "write name=\"wf_test\" to trigger it"));
+  CHECK(has(r, "warning: this standalone <coordinator> triggers no workflow"));
+  // With no <trigger-list> at all it is still refused.
+  auto none = parse_definition(R"(<coordinator name="c"><depend-list cron="0 1 * * *"/></coordinator>)",
+                               "c.xml");
+  CHECK_FALSE(none.coordinator);
+  CHECK(has(none, "needs a <trigger-list>"));
+}
+
+TEST_SUITE_END();
