@@ -239,25 +239,18 @@ using action_body =
                boxed<transfer_action>, boxed<data_monitor_action>, file_monitor_action,
                email_action, metadata_action, sub_workflow_action, dependent_action>;
 
-/// The alternative of `body` that holds a `Body` (boxed or not).
-template <class Body>
-using body_alternative =
-  std::conditional_t<std::is_same_v<Body, transfer_action>
-                       || std::is_same_v<Body, data_monitor_action>,
-                     boxed<Body>, Body>;
-
-/// The `Body` of an action body, or nullptr when it is another kind.
+/// The `Body` of an action body (boxed or not), or nullptr when it is another kind.
 template <class Body>
 const Body* body_if(const action_body& body) {
-  if (const auto* b = std::get_if<body_alternative<Body>>(&body))
-    return &static_cast<const Body&>(*b);
-  return nullptr;
+  return get_if_maybe_boxed<Body>(body);
 }
 
 /// The `Body` of an action body (std::bad_variant_access when it is another kind).
 template <class Body>
 const Body& body_get(const action_body& body) {
-  return std::get<body_alternative<Body>>(body);
+  if (const auto* b = body_if<Body>(body))
+    return *b;
+  throw std::bad_variant_access();
 }
 
 /// The type name of an action body as written in XML ("script", "shell", ...).

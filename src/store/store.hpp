@@ -116,12 +116,7 @@ using store_write =
 /// The `Write` of `w`, or nullptr when it is another kind (boxed or not).
 template <class Write>
 const Write* write_if(const store_write& w) {
-  if constexpr (std::is_same_v<Write, instance_put> || std::is_same_v<Write, alert_put>) {
-    const auto* b = std::get_if<boxed<Write>>(&w);
-    return b != nullptr ? &b->get() : nullptr;
-  } else {
-    return std::get_if<Write>(&w);
-  }
+  return get_if_maybe_boxed<Write>(w);
 }
 
 /// The writes of `batch` that matter: a row (instance, node, attempt, xml

@@ -5,6 +5,7 @@
 #include <memory>
 #include <type_traits>
 #include <utility>
+#include <variant>
 
 namespace cafflow {
 
@@ -34,8 +35,15 @@ private:
   std::unique_ptr<T> p_;
 };
 
-/// The stored type of `T` in a variant that may box it, and back.
-template <class T> struct unboxed { using type = T; };
-template <class T> struct unboxed<boxed<T>> { using type = T; };
+/// The `T` held by `v`, whether the variant holds it as `T` or as
+/// `boxed<T>`; nullptr when it holds another alternative.
+template <class T, class... Ts> const T* get_if_maybe_boxed(const std::variant<Ts...>& v) {
+  if constexpr ((std::is_same_v<Ts, boxed<T>> || ...)) {
+    const auto* b = std::get_if<boxed<T>>(&v);
+    return b != nullptr ? &b->get() : nullptr;
+  } else {
+    return std::get_if<T>(&v);
+  }
+}
 
 } // namespace cafflow
