@@ -560,7 +560,7 @@ http_response cluster_shutdown(const context& c) {
     return *bad;
   if (!c.settings.allow_shutdown)
     return fail(403, "stopping the cluster over HTTP is off: set [http] allow_shutdown = true "
-                     "(and a token) to allow it, or run sbin/stop-cluster on the cluster's host");
+                     "and [http] token to allow it, or run sbin/stop-cluster on the cluster's host");
   auto done = c.backend.shutdown();
   if (!done)
     return fail(done.error());
