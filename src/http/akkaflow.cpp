@@ -677,13 +677,12 @@ http_response link_put(const context& c, link_file_kind kind, bool update) {
   }
   if (!update && (!type || type->empty()))
     return field_fail(400, type_field, "the link's type is missing", name);
+  // The db links parser only warns about a type this build cannot connect
+  // to; a file link's type, port and host are refused by parse_file_links
+  // (put_link answers its error with the attribute at fault).
   if (type && db && !contains(supported_db_link_types(), *type))
     return field_fail(400, type_field, "unknown type '" + *type + "' (expected "
                                          + join(supported_db_link_types(), ", ") + ")", name);
-  if (type && !db && *type != "LOCAL" && *type != "HDFS")
-    return field_fail(400, type_field, "type '" + *type + "' is not served (expected LOCAL or "
-                                         "HDFS; cafflow's workers have no SFTP client: mount the "
-                                         "directory and add a LOCAL link)", name);
   link_attributes attrs;
   std::optional<std::map<std::string, std::string>> properties;
   // akkaflow's forms always send a password: an empty one keeps where the
@@ -708,13 +707,8 @@ http_response link_put(const context& c, link_file_kind kind, bool update) {
     }
   } else {
     auto port = form_value(r, "port");
-    if (port) {
+    if (port)
       *port = trim(*port);
-      long long n = 0;
-      if (!port->empty() && (!parse_int(*port, n) || n < -1 || n > 65535))
-        return field_fail(400, "port", "'" + *port + "' is not a port number (-1 for LOCAL, as "
-                                       "akkaflow wrote it)", name);
-    }
     auto host = form_value(r, "host");
     if (host)
       *host = trim(*host);

@@ -610,16 +610,35 @@ TEST_CASE("file-link add and update and del edit conf/file_links.xml") {
   CHECK(hadoop->port == 8020);
   CHECK((std::filesystem::status(settings.file_links).permissions() & std::filesystem::perms::others_read)
         == std::filesystem::perms::none);
+  // The type, port and host are refused by the file links parser, which
+  // names the attribute at fault.
+  auto sftp = post(b, "/akkaflow/file-link?action=add",
+                   fields({{"name", "s"}, {"fstype", "SFTP"}, {"host", "h"}, {"port", "22"}}),
+                   settings);
+  check_link_fail(sftp, 400, "file link 's' is refused: type SFTP", "fstype");
+  CHECK(envelope_of(sftp)["msg"].get<std::string>().find("no SFTP client") != std::string::npos);
   check_link_fail(post(b, "/akkaflow/file-link?action=add",
-                       fields({{"name", "s"}, {"fstype", "SFTP"}, {"host", "h"}, {"port", "22"}}),
-                       settings),
-                  400, "type 'SFTP' is not served", "fstype");
+                       fields({{"name", "f"}, {"fstype", "ftp"}, {"host", "h"}}), settings),
+                  400, "unknown type 'FTP' (expected LOCAL or HDFS", "fstype");
   check_link_fail(post(b, "/akkaflow/file-link/hadoop?action=update", fields({{"port", "80x"}}),
                        settings),
                   400, "'80x' is not a port number", "port");
   check_link_fail(post(b, "/akkaflow/file-link?action=add",
                        fields({{"name", "h2"}, {"fstype", "HDFS"}}), settings),
                   400, "needs the namenode's 'host'", "host");
+  // The field comes from the parser, not from words of the message: a link
+  // named "report" or "passport" is not blamed on the port or the password.
+  check_link_fail(post(b, "/akkaflow/file-link?action=add",
+                       fields({{"name", "report"}, {"fstype", "HDFS"}}), settings),
+                  400, "file link 'report': an HDFS link needs the namenode's 'host'", "host");
+  check_link_fail(post(b, "/akkaflow/file-link?action=add",
+                       fields({{"name", "passport"}, {"fstype", "LOCAL"}, {"port", "x1"}}),
+                       settings),
+                  400, "file link 'passport': port 'x1' is not a port number", "port");
+  check_link_fail(post(b, "/akkaflow/file-link?action=add",
+                       fields({{"name", "hostport"}, {"fstype", "LOCAL"}, {"port", "70000"}}),
+                       settings),
+                  400, "port '70000' is not a port number", "port");
   auto updated = post(b, "/akkaflow/file-link/hadoop?action=update", fields({{"host", "nn2"}}), settings);
   CHECK(updated.status == 200);
   CHECK(load_file_links(settings.file_links).resolve("hadoop")->host == "nn2");
