@@ -70,33 +70,6 @@ std::optional<std::string> read_link_file(const std::string& path, link_file_kin
   return *text;
 }
 
-/// Writes `text` to a temporary file beside `path` and renames it over
-/// `path`, with the mode of the file it replaces (0600 for a new one: it
-/// may hold passwords).
-std::optional<std::string> replace_link_file(const std::string& path, const std::string& text) {
-  std::error_code err;
-  auto dir = fs::path(path).parent_path();
-  if (!dir.empty())
-    fs::create_directories(dir, err);
-  auto mode = fs::status(path, err).permissions();
-  bool existed = !err && fs::exists(path, err);
-  auto temp = (dir / ("." + fs::path(path).filename().string() + ".tmp")).string();
-  {
-    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-    out << text;
-    out.flush();
-    if (!out)
-      return "cannot write " + temp;
-  }
-  fs::permissions(temp, existed ? mode : fs::perms::owner_read | fs::perms::owner_write, err);
-  fs::rename(temp, path, err);
-  if (err) {
-    fs::remove(temp, err);
-    return "cannot move the new file over " + path + ": " + err.message();
-  }
-  return std::nullopt;
-}
-
 /// The <link> named `name`, or an empty node.
 pugi::xml_node find_link_node(pugi::xml_node root, const std::string& name) {
   for (auto child : root.children("link"))
@@ -173,8 +146,9 @@ link_edit_result commit_edit(const std::string& path, link_file_kind kind,
     if (before.count(d.message) < after.count(d.message))
       return edit_failure(400, d.message, d.attribute);
   }
-  if (auto problem = replace_link_file(path, text))
-    return edit_failure(500, *problem);
+  // A new file is 0600: it may hold passwords; an existing one keeps its mode.
+  if (auto replaced = replace_file(path, text); !replaced)
+    return edit_failure(500, replaced.error().message);
   link_edit_result r;
   auto quoted = "'" + name + "'";
   for (const auto& w : warnings)
