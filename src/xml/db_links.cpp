@@ -113,9 +113,7 @@ db_links_result parse_db_links(const std::string& xml, const std::string& file) 
       }
     }
     link.name = trim(child.attribute("name").value());
-    link.type = trim(child.attribute("type").value());
-    for (auto& c : link.type)
-      c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    link.type = to_upper(trim(child.attribute("type").value()));
     link.jdbc_url = trim(child.attribute("jdbc-url").value());
     link.username = child.attribute("username").value();
     link.password = child.attribute("password").value();
