@@ -548,6 +548,15 @@ TEST_CASE("db-link add and update and del edit conf/db_links.xml keeping the res
   CHECK(links.find("local_mysql")->jdbc_url == "jdbc:mysql://db2:3307/wf");
   CHECK(links.find("local_mysql")->password == "Se<cr>et&1");
   CHECK(links.find("local_mysql")->properties.size() == 2);
+  // A property's name ends at the first '=': its value may hold more.
+  auto with_eq = post(b, "/akkaflow/db-link/local_mysql?action=update",
+                      fields({{"properties", "sessionVariables=sql_mode=ANSI&useSSL=false"}}),
+                      settings);
+  CAPTURE(with_eq.body);
+  CHECK(with_eq.status == 200);
+  CHECK(load_db_links(settings.db_links).find("local_mysql")->properties
+        == std::map<std::string, std::string>{{"sessionVariables", "sql_mode=ANSI"},
+                                              {"useSSL", "false"}});
   // Bad input: 4xx naming the field; the file stays as it was.
   auto before = test::read_file(settings.db_links);
   check_link_fail(post(b, "/akkaflow/db-link?action=add",
@@ -565,6 +574,16 @@ TEST_CASE("db-link add and update and del edit conf/db_links.xml keeping the res
                                {"properties", "useSSL"}}),
                        settings),
                   400, "'useSSL' is not NAME=VALUE", "properties");
+  check_link_fail(post(b, "/akkaflow/db-link?action=add",
+                       fields({{"name", "x"}, {"dbtype", "MYSQL"}, {"jdbcUrl", "jdbc:mysql://h:1/x"},
+                               {"properties", "=on"}}),
+                       settings),
+                  400, "'=on' is not NAME=VALUE", "properties");
+  check_link_fail(post(b, "/akkaflow/db-link?action=add",
+                       fields({{"name", "x"}, {"dbtype", "MYSQL"}, {"jdbcUrl", "jdbc:mysql://h:1/x"},
+                               {"properties", "a=1&a=2"}}),
+                       settings),
+                  400, "property 'a' is given twice", "properties");
   check_link_fail(post(b, "/akkaflow/db-link?action=add", fields({{"name", "x"}, {"colour", "red"}}),
                        settings),
                   400, "unknown form field", "colour");
