@@ -143,6 +143,19 @@ void carry_out(coordinator_ptr self, const std::string& name, entry& e,
 }
 
 /// Sets the one timer to the earliest next fire (or flag reset).
+/// The timer at `earliest` (none when empty), unless it is the one pending.
+void set_timer(coordinator_ptr self, std::optional<timestamp> earliest) {
+  auto& st = self->state;
+  if (earliest == st.timer_at)
+    return;
+  st.timer_at = earliest;
+  ++st.generation;
+  if (!earliest)
+    return;
+  auto delay = std::max<timestamp>(0, *earliest - now_ms());
+  self->delayed_send(self, std::chrono::milliseconds(delay), atom::tick::value, st.generation);
+}
+
 void reschedule(coordinator_ptr self) {
   auto& st = self->state;
   std::optional<timestamp> earliest;
@@ -154,14 +167,20 @@ void reschedule(coordinator_ptr self) {
     consider(e.logic->wakeup());
   if (st.flag_reset)
     consider(st.flag_reset_at);
-  if (earliest == st.timer_at)
-    return;
-  st.timer_at = earliest;
-  ++st.generation;
-  if (!earliest)
-    return;
-  auto delay = std::max<timestamp>(0, *earliest - now_ms());
-  self->delayed_send(self, std::chrono::milliseconds(delay), atom::tick::value, st.generation);
+  set_timer(self, earliest);
+}
+
+/// After only `touched` changed: the timer moves sooner when one of them
+/// now wakes up earlier. A timer left earlier than needed (a touched one
+/// was the earliest and moved later) ticks for nothing and reschedules.
+void reschedule_sooner(coordinator_ptr self, const std::vector<std::string>& touched) {
+  auto& st = self->state;
+  auto earliest = st.timer_at;
+  for (const auto& name : touched)
+    if (auto it = st.entries.find(name); it != st.entries.end())
+      if (auto t = it->second.logic->wakeup(); t && (!earliest || *t < *earliest))
+        earliest = t;
+  set_timer(self, earliest);
 }
 
 /// After the decisions of one coordinator: log, fire, persist (now, or
@@ -281,6 +300,12 @@ void load(coordinator_ptr self, const schedule_ptr& snapshot) {
   }
   if (!gone.empty())
     self->send(st.cfg.master, atom::put::value, std::move(gone));
+  st.waiting_on.clear();
+  for (const auto& [name, e] : st.entries) {
+    const auto& ups = e.logic->upstreams();
+    for (const auto& u : std::set<std::string>(ups.begin(), ups.end()))
+      st.waiting_on[u].push_back(name);
+  }
   reschedule(self);
 }
 
@@ -376,15 +401,19 @@ coordinator(coordinator_actor::stateful_pointer<coordinator_state> self, coordin
            const std::string& status, const std::string& origin) {
       if (status != "succeeded" || !counts_for_dependencies(origin))
         return;
+      auto& st = self->state;
+      auto waiting = st.waiting_on.find(workflow);
+      if (waiting == st.waiting_on.end())
+        return;
       auto now = now_ms();
-      for (auto& [name, e] : self->state.entries) {
-        const auto& ups = e.logic->upstreams();
-        if (std::find(ups.begin(), ups.end(), workflow) == ups.end())
+      for (const auto& name : waiting->second) {
+        auto it = st.entries.find(name);
+        if (it == st.entries.end())
           continue;
-        self->state.log->info("{}: dependency on {} is ready ({})", name, workflow, id);
-        handle(self, name, e, e.logic->upstream_succeeded(workflow, id, now));
+        st.log->info("{}: dependency on {} is ready ({})", name, workflow, id);
+        handle(self, name, it->second, it->second.logic->upstream_succeeded(workflow, id, now));
       }
-      reschedule(self);
+      reschedule_sooner(self, waiting->second);
     },
     [self](atom::tick, std::uint64_t generation) {
       auto& st = self->state;

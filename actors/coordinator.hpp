@@ -50,6 +50,10 @@ struct coordinator_state {
 
   coordinator_config cfg;
   std::map<std::string, entry> entries;
+  /// Workflow -> the coordinators (of `entries`, in name order) that wait
+  /// for it, rebuilt at each load: an instance's success wakes only those,
+  /// not a walk of every coordinator (ten thousand at a midnight herd).
+  std::map<std::string, std::vector<std::string>> waiting_on;
   /// The latest definitions (for standalone coordinators' trigger-lists).
   schedule_ptr snapshot;
   /// upstreams_of(snapshot) and its inverse (workflow -> the workflows that

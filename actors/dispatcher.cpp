@@ -67,9 +67,7 @@ void dispatch_queued(dispatcher_ptr self, bool workers_changed = false) {
   // Pools and max-parallel: what runs now, counted only when some attempt
   // asks for a limit.
   limit_use use;
-  bool limits = std::any_of(st.attempts.begin(), st.attempts.end(), [](const auto& a) {
-    return !a.second.spec.pool.empty() || a.second.spec.max_parallel > 0;
-  });
+  bool limits = st.attempts.any_limited();
   if (limits)
     for (const auto& [key, a] : st.attempts)
       if (!a.worker.empty()) {
@@ -432,8 +430,9 @@ dispatcher_actor::behavior_type dispatcher(dispatcher_actor::stateful_pointer<di
       auto queue_key =
         dispatcher_state::queue_key{spec.priority_class, -spec.priority, -spec.action_priority,
                                     st.next_seq++};
-      auto& attempt = st.attempts[key] = dispatcher_state::attempt_entry{
-        std::move(spec), std::move(runner), {}, now_ms(), {}, false};
+      auto& attempt = st.attempts.put(key, dispatcher_state::attempt_entry{
+                                                 std::move(spec), std::move(runner), {}, now_ms(),
+                                                 {}, false});
       if (st.cfg.recovery.open() || st.cfg.recovery.has_claims()) {
         auto placement = st.cfg.recovery.dispatched(key);
         if (placement.claimed) {
@@ -472,8 +471,8 @@ dispatcher_actor::behavior_type dispatcher(dispatcher_actor::stateful_pointer<di
         ++self->state.attempts_ended["lost"];
         return;
       }
-      st.attempts[key] = dispatcher_state::attempt_entry{std::move(spec), std::move(runner), {},
-                                                         now_ms(), {}, false};
+      st.attempts.put(key, dispatcher_state::attempt_entry{std::move(spec), std::move(runner), {},
+                                                           now_ms(), {}, false});
       if (auto claim = st.cfg.recovery.attach(key))
         apply_claim(self, key, std::move(*claim));
       maybe_close_recovery(self);

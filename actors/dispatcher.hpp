@@ -68,6 +68,47 @@ struct dispatcher_state {
     std::chrono::steady_clock::time_point queued_steady = std::chrono::steady_clock::now();
   };
 
+  /// Every attempt not yet ended, by attempt key, counting those that ask
+  /// for a limit (a pool or max-parallel): a placement checks limits only
+  /// when one does, without walking ten thousand queued attempts each time.
+  class attempt_table {
+  public:
+    using map = std::map<std::string, attempt_entry>;
+    using iterator = map::iterator;
+    using const_iterator = map::const_iterator;
+
+    attempt_entry& put(const std::string& key, attempt_entry entry) {
+      auto [it, added] = entries_.try_emplace(key);
+      if (!added && limited(it->second))
+        --limited_;
+      it->second = std::move(entry);
+      if (limited(it->second))
+        ++limited_;
+      return it->second;
+    }
+    void erase(iterator it) {
+      if (limited(it->second))
+        --limited_;
+      entries_.erase(it);
+    }
+    iterator find(const std::string& key) { return entries_.find(key); }
+    iterator begin() { return entries_.begin(); }
+    iterator end() { return entries_.end(); }
+    const_iterator begin() const { return entries_.begin(); }
+    const_iterator end() const { return entries_.end(); }
+    std::size_t size() const { return entries_.size(); }
+    bool empty() const { return entries_.empty(); }
+    /// Whether some attempt asks for a pool or max-parallel.
+    bool any_limited() const { return limited_ > 0; }
+
+  private:
+    static bool limited(const attempt_entry& e) {
+      return !e.spec.pool.empty() || e.spec.max_parallel > 0;
+    }
+    map entries_;
+    std::size_t limited_ = 0;
+  };
+
   /// Queue order: higher instance priority, higher action priority, older.
   /// Priority class (lower first), then -priority, -action priority, arrival.
   using queue_key = std::tuple<int, int, int, std::uint64_t>;
@@ -89,7 +130,7 @@ struct dispatcher_state {
   /// The last placement was refused for want of a lease (logged once).
   bool fenced = false;
   /// Every attempt not yet ended (queued or running), by attempt key.
-  std::map<std::string, attempt_entry> attempts;
+  attempt_table attempts;
   /// For /metrics: workers lost and not registered again; attempts sent to
   /// a worker, attempts ended by outcome, and the seconds each attempt
   /// waited in the queue.

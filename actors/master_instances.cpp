@@ -86,7 +86,12 @@ void admit(self_ptr self, instance_runner_config rc) {
 /// An instance ended (or its runner died): the next waiting one may start.
 void instance_ended(self_ptr self, const std::string& id) {
   auto& st = self->state;
-  st.runners.erase(id);
+  if (auto r = st.runners.find(id); r != st.runners.end()) {
+    // Its down message would only make the down handler look for it among
+    // every running instance (ten thousand at a midnight herd).
+    self->demonitor(r->second.address());
+    st.runners.erase(r);
+  }
   st.runner_origin.erase(id);
   st.runner_backfill.erase(id);
   auto it = st.runner_workflow.find(id);

@@ -319,7 +319,7 @@ std::vector<key_def> make_key_defs() {
   add("http", "allow_shutdown", d::http::allow_shutdown ? "true" : "false",
       "true: akkaflow's /akkaflow/cluster?action=shutdown (with the token) stops the cluster: "
       "the master and its workers drain and exit, the http server exits after its answer; "
-      "false: it is refused with 403",
+      "needs [http] token (true without one is a config error); false: it is refused with 403",
       bool_key([](config& c) -> bool& { return c.http.allow_shutdown; }));
   // [tls]
   add("tls", "enabled", d::tls::enabled ? "true" : "false",
@@ -743,6 +743,11 @@ expected<config> load_config(const config_sources& sources) {
   if (problems.empty() && !cfg.mail.password.empty() && !cfg.mail.password_file.empty())
     problems.push_back(values["mail.password_file"].origin
                        + ": mail.password_file: give mail.password or mail.password_file, not both");
+  if (problems.empty() && cfg.http.allow_shutdown && cfg.http.token.empty())
+    problems.push_back(values["http.allow_shutdown"].origin
+                       + ": http.allow_shutdown = true needs http.token: without a token anyone "
+                         "who reaches the HTTP port could stop the cluster (set [http] token, or "
+                         "leave allow_shutdown false and use sbin/stop-cluster)");
   if (problems.empty() && cfg.cluster.workers.empty())
     problems.push_back(values["cluster.workers"].origin
                        + ": cluster.workers: at least one worker is required");

@@ -45,22 +45,11 @@ expected<void> save_outbox(const std::string& path, const std::vector<attempt_re
     fs::remove(path, err);
     return {};
   }
-  fs::create_directories(fs::path(path).parent_path(), err);
   auto list = nlohmann::json::array();
   for (const auto& r : reports)
     list.push_back(to_json(r));
-  auto tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << list.dump(1) << '\n';
-    out.flush();
-    if (!out)
-      return make_error(ec::filesystem_error, "cannot write the outbox file '" + tmp + "'");
-  }
-  fs::rename(tmp, path, err);
-  if (err)
-    return make_error(ec::filesystem_error,
-                      "cannot write the outbox file '" + path + "': " + err.message());
+  if (auto saved = replace_file(path, list.dump(1) + '\n'); !saved)
+    return make_error(ec::filesystem_error, "cannot save the outbox: " + saved.error().message);
   return {};
 }
 

@@ -183,13 +183,20 @@ http_response get_workflows(api_backend& backend, const std::string& query) {
                                  {"next_offset", last < total ? json(last) : json(nullptr)}});
 }
 
+/// The stored version named by the path's `text` (a number that is not a
+/// version is an invalid_argument: 400).
+expected<workflow_version_record> stored_version(api_backend& backend, const std::string& name,
+                                                 const std::string& text) {
+  long long number = 0;
+  if (!parse_int(text, number) || number < 1 || number > 1000000000)
+    return make_error(ec::invalid_argument, "version " + shown(text) + " is not a version number");
+  return backend.workflow_version(name, static_cast<int>(number));
+}
+
 /// GET /workflows/{name}/versions/{version}: a stored version with its XML.
 http_response get_workflow_version(api_backend& backend, const std::string& name,
                                    const std::string& text) {
-  long long version = 0;
-  if (!parse_int(text, version) || version < 1 || version > 1000000000)
-    return error_response(400, "version " + shown(text) + " is not a version number");
-  auto v = backend.workflow_version(name, static_cast<int>(version));
+  auto v = stored_version(backend, name, text);
   if (!v)
     return from_error(v.error());
   return json_response(200, json{{"workflow", v->workflow},
@@ -255,10 +262,7 @@ http_response get_workflow_graph(api_backend& backend, const std::string& name) 
 /// SVG (its XML parsed again), kept per workflow and version hash.
 http_response get_workflow_version_graph(api_backend& backend, const std::string& name,
                                          const std::string& text) {
-  long long number = 0;
-  if (!parse_int(text, number) || number < 1 || number > 1000000000)
-    return error_response(400, "version " + shown(text) + " is not a version number");
-  auto v = backend.workflow_version(name, static_cast<int>(number));
+  auto v = stored_version(backend, name, text);
   if (!v)
     return from_error(v.error());
   return svg_response(layouts().get("dag\n" + name + "\n" + v->hash, [&]() -> expected<std::string> {
@@ -350,11 +354,10 @@ expected<lineage_view> lineage_of(api_backend& backend, const std::string& name)
       if (d == nullptr)
         continue;
       if (up) {
-        for (const auto& [u, ready] : upstreams(*d)) {
-          edges[{u, n}] = ready;
+        // The edges with their readiness are written below, for every member.
+        for (const auto& [u, ready] : upstreams(*d))
           if (add(u, relation))
             queue.push_back(u);
-        }
       } else {
         for (const auto& x : d->downstream) {
           edges.emplace(std::make_pair(n, x), std::nullopt);

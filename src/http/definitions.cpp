@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "http/json.hpp"
+#include "util/files.hpp"
 #include "util/hash.hpp"
 #include "util/strings.hpp"
 #include "xml/db_links.hpp"
@@ -55,30 +56,6 @@ std::string file_name_for(const std::string& name) {
   if (result.empty() || result[0] == '.')
     result = "_" + result;
   return result + ".xml";
-}
-
-/// Writes `content` to `path` atomically (the watcher never sees half a
-/// file: the temporary name does not end in .xml).
-std::optional<std::string> write_atomically(const std::string& path, const std::string& content) {
-  std::error_code err;
-  fs::create_directories(fs::path(path).parent_path(), err);
-  if (err)
-    return "cannot create " + fs::path(path).parent_path().string() + ": " + err.message();
-  auto temp = (fs::path(path).parent_path() / ("." + fs::path(path).filename().string() + ".tmp"))
-                .string();
-  {
-    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-    out << content;
-    out.flush();
-    if (!out)
-      return "cannot write " + temp;
-  }
-  fs::rename(temp, path, err);
-  if (err) {
-    fs::remove(temp, err);
-    return "cannot move the new file to " + path;
-  }
-  return std::nullopt;
 }
 
 /// Waits (bounded by settings.load_wait) until `done` holds.
@@ -198,8 +175,10 @@ definition_result submit_definition(api_backend& backend, const akkaflow_setting
                        / file_name_for(r.name))
                         .lexically_normal()
                         .string();
-  if (auto problem = write_atomically(r.file, xml))
-    return refusal(503, *problem);
+  // replace_file's temporary name does not end in .xml: the watcher never
+  // sees half a file.
+  if (auto written = replace_file(r.file, xml, replace_mode{0644}); !written)
+    return refusal(503, written.error().message);
   auto hash = content_hash(xml);
   std::string status;
   r.settled = wait_for(settings, [&] {

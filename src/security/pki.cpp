@@ -173,26 +173,6 @@ tls_files files_in(const std::string& dir, cert_role role) {
 
 namespace {
 
-expected<void> write_atomically(const std::string& path, const std::string& content,
-                                mode_t mode) {
-  auto tmp = path + ".tmp." + std::to_string(::getpid());
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-  if (fd < 0)
-    return make_error(ec::filesystem_error,
-                      "cannot write '" + tmp + "': " + std::strerror(errno));
-  auto written = ::write(fd, content.data(), content.size());
-  auto synced = ::fsync(fd);
-  ::fchmod(fd, mode); // whatever the umask made of it
-  ::close(fd);
-  if (written != static_cast<ssize_t>(content.size()) || synced != 0
-      || std::rename(tmp.c_str(), path.c_str()) != 0) {
-    auto why = std::string(std::strerror(errno));
-    ::unlink(tmp.c_str());
-    return make_error(ec::filesystem_error, "cannot write '" + path + "': " + why);
-  }
-  return {};
-}
-
 expected<void> make_private_dir(const std::string& dir) {
   std::error_code err;
   fs::create_directories(dir, err);
@@ -212,16 +192,16 @@ expected<void> write_pair(const pem_pair& pair, const std::string& cert_file,
       if (auto made = make_private_dir(dir.string()); !made)
         return made;
   // The key first: a certificate without its key is never left behind.
-  if (auto ok = write_atomically(key_file, pair.key, 0600); !ok)
+  if (auto ok = replace_file(key_file, pair.key, replace_mode{0600, false}); !ok)
     return ok;
-  return write_atomically(cert_file, pair.cert, 0644);
+  return replace_file(cert_file, pair.cert, replace_mode{0644, false});
 }
 
 expected<void> write_cert(const std::string& pem, const std::string& cert_file) {
   if (auto dir = fs::path(cert_file).parent_path(); !dir.empty())
     if (auto made = make_private_dir(dir.string()); !made)
       return made;
-  return write_atomically(cert_file, pem, 0644);
+  return replace_file(cert_file, pem, replace_mode{0644, false});
 }
 
 expected<pem_pair> read_pair(const std::string& cert_file, const std::string& key_file) {

@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <limits>
 
 #include <fcntl.h>
@@ -70,6 +71,66 @@ expected<std::string> read_file(const std::string& path, std::size_t max_bytes) 
   }
   ::close(fd);
   return content;
+}
+
+
+expected<void> replace_file(const std::string& path, const std::string& content,
+                            replace_mode how) {
+  namespace fs = std::filesystem;
+  auto target = fs::path(path);
+  auto dir = target.parent_path();
+  std::error_code err;
+  if (!dir.empty()) {
+    fs::create_directories(dir, err);
+    if (err)
+      return make_error(ec::filesystem_error,
+                        "cannot create '" + dir.string() + "': " + err.message());
+  }
+  mode_t mode = how.mode;
+  struct stat st {};
+  if (how.keep_existing && ::stat(path.c_str(), &st) == 0)
+    mode = st.st_mode & 07777;
+  auto temp = (dir / ("." + target.filename().string() + ".tmp." + std::to_string(::getpid())))
+                .string();
+  auto fail = [&](const std::string& what) {
+    auto why = std::string(std::strerror(errno));
+    ::unlink(temp.c_str());
+    return make_error(ec::filesystem_error, what + ": " + why);
+  };
+  // O_EXCL: never write through a file (or link) someone else put there; a
+  // temporary left by a crashed process of the same pid is removed once.
+  int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0 && errno == EEXIST && ::unlink(temp.c_str()) == 0)
+    fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0)
+    return make_error(ec::filesystem_error,
+                      "cannot write '" + temp + "': " + std::strerror(errno));
+  const char* data = content.data();
+  std::size_t left = content.size();
+  while (left > 0) {
+    auto n = ::write(fd, data, left);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0) {
+      ::close(fd);
+      return fail("cannot write '" + temp + "'");
+    }
+    data += n;
+    left -= static_cast<std::size_t>(n);
+  }
+  if (::fchmod(fd, mode) != 0) {
+    ::close(fd);
+    return fail("cannot set the mode of '" + temp + "'");
+  }
+  if (::fsync(fd) != 0) {
+    ::close(fd);
+    return fail("cannot write '" + temp + "'");
+  }
+  if (::close(fd) != 0)
+    return fail("cannot write '" + temp + "'");
+  if (::rename(temp.c_str(), path.c_str()) != 0)
+    return fail("cannot move the new file over '" + path + "'");
+  return {};
 }
 
 } // namespace cafflow

@@ -22,6 +22,9 @@ std::vector<std::string> split_list(std::string_view text, char sep = ',');
 /// ASCII lower case.
 std::string to_lower(std::string_view text);
 
+/// ASCII upper case.
+std::string to_upper(std::string_view text);
+
 /// True for a space or a tab.
 inline bool is_blank(char c) { return c == ' ' || c == '\t'; }
 

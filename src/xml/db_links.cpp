@@ -65,9 +65,9 @@ std::set<std::string> db_links_result::names() const {
 db_links_result parse_db_links(const std::string& xml, const std::string& file) {
   db_links_result result;
   xml_positions positions(xml);
-  auto error = [&](source_pos pos, std::string msg) {
+  auto error = [&](source_pos pos, std::string msg, std::string attribute = {}) {
     result.diagnostics.push_back(
-      diagnostic{diagnostic::severity::error, file, pos, std::move(msg)});
+      diagnostic{diagnostic::severity::error, file, pos, std::move(msg), std::move(attribute)});
   };
   auto warning = [&](source_pos pos, std::string msg) {
     result.diagnostics.push_back(
@@ -113,9 +113,7 @@ db_links_result parse_db_links(const std::string& xml, const std::string& file) 
       }
     }
     link.name = trim(child.attribute("name").value());
-    link.type = trim(child.attribute("type").value());
-    for (auto& c : link.type)
-      c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    link.type = to_upper(trim(child.attribute("type").value()));
     link.jdbc_url = trim(child.attribute("jdbc-url").value());
     link.username = child.attribute("username").value();
     link.password = child.attribute("password").value();
@@ -132,39 +130,46 @@ db_links_result parse_db_links(const std::string& xml, const std::string& file) 
           + (child.attribute("password-env") ? 1 : 0)
         > 1)
       error(link.pos, "db link '" + std::string(trim(child.attribute("name").value()))
-                        + "': give only one of password, password-file and password-env");
+                        + "': give only one of password, password-file and password-env",
+            "password");
     if (link.name.empty()) {
-      error(link.pos, "<link> needs the attribute 'name'");
+      error(link.pos, "<link> needs the attribute 'name'", "name");
       continue;
     }
     if (!seen.insert(link.name).second)
-      error(link.pos, "db link '" + link.name + "' is defined twice");
+      error(link.pos, "db link '" + link.name + "' is defined twice", "name");
     if (link.type == "MYSQL") {
       if (!std::regex_match(link.jdbc_url, mysql_url))
         error(link.pos, "db link '" + link.name + "': jdbc-url '" + link.jdbc_url
-                          + "' is not like jdbc:mysql://host:port/database");
+                          + "' is not like jdbc:mysql://host:port/database",
+              "jdbc-url");
     } else if (link.type == "SQLITE") {
       if (!std::regex_match(link.jdbc_url, sqlite_url))
         error(link.pos, "db link '" + link.name + "': jdbc-url '" + link.jdbc_url
-                          + "' is not like jdbc:sqlite:/path/to/file.db");
+                          + "' is not like jdbc:sqlite:/path/to/file.db",
+              "jdbc-url");
     } else if (link.type == "POSTGRESQL") {
       if (!std::regex_match(link.jdbc_url, postgresql_url))
         error(link.pos, "db link '" + link.name + "': jdbc-url '" + link.jdbc_url
-                          + "' is not like jdbc:postgresql://host:port/database");
+                          + "' is not like jdbc:postgresql://host:port/database",
+              "jdbc-url");
     } else if (link.type == "ODBC") {
       if (!std::regex_match(link.jdbc_url, odbc_url))
         error(link.pos, "db link '" + link.name + "': jdbc-url '" + link.jdbc_url
-                          + "' is not like jdbc:odbc:DSN or jdbc:odbc:Driver=...;Database=...");
+                          + "' is not like jdbc:odbc:DSN or jdbc:odbc:Driver=...;Database=...",
+              "jdbc-url");
     } else if (is_odbc_bridged(link.type)) {
       if (auto url = parse_bridged_url(link.type, link.jdbc_url); !url)
-        error(link.pos, "db link '" + link.name + "': jdbc-url " + url.error().message);
+        error(link.pos, "db link '" + link.name + "': jdbc-url " + url.error().message,
+              "jdbc-url");
       else
         warning(link.pos, "db link '" + link.name + "' (" + link.type
                             + ") connects through ODBC: the workers need the ODBC driver named by "
                             + odbc_driver_key(link.type) + " in cafflow.ini (docs/MIGRATING.md)");
     } else if (link.type.empty()) {
       error(link.pos, "db link '" + link.name + "' needs a 'type' ("
-                        + join(supported_db_link_types(), ", ") + ")");
+                        + join(supported_db_link_types(), ", ") + ")",
+            "type");
     } else {
       warning(link.pos, "db link '" + link.name + "' has type " + link.type
                           + ", which this build cannot connect to ("

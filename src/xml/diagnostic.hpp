@@ -14,6 +14,10 @@ struct diagnostic {
   std::string file;
   source_pos pos;
   std::string message;
+  /// The attribute at fault when the problem is about one (a link's "port",
+  /// "jdbc-url", ...), else empty: callers that map attributes to form fields
+  /// read it instead of searching the message.
+  std::string attribute = {};
 
   /// "FILE:LINE:COL: error: message" (the compiler convention editors understand).
   std::string to_string() const;

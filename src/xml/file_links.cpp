@@ -62,9 +62,9 @@ expected<file_link> file_links_result::resolve(const std::string& wanted) const 
 file_links_result parse_file_links(const std::string& xml, const std::string& file) {
   file_links_result result;
   xml_positions positions(xml);
-  auto error = [&](source_pos pos, std::string msg) {
+  auto error = [&](source_pos pos, std::string msg, std::string attribute = {}) {
     result.diagnostics.push_back(
-      diagnostic{diagnostic::severity::error, file, pos, std::move(msg)});
+      diagnostic{diagnostic::severity::error, file, pos, std::move(msg), std::move(attribute)});
   };
   auto warning = [&](source_pos pos, std::string msg) {
     result.diagnostics.push_back(
@@ -122,18 +122,18 @@ file_links_result parse_file_links(const std::string& xml, const std::string& fi
     link.password = child.attribute("password").value();
     link.desc = child.attribute("desc").value();
     if (link.name.empty()) {
-      error(link.pos, "<link> needs the attribute 'name'");
+      error(link.pos, "<link> needs the attribute 'name'", "name");
       continue;
     }
     if (!seen.insert(link.name).second) {
-      error(link.pos, "file link '" + link.name + "' is defined twice");
+      error(link.pos, "file link '" + link.name + "' is defined twice", "name");
       continue;
     }
     // akkaflow: FileSystemType.withName (exact, upper case), port.toInt.
     if (link.type != "LOCAL" && link.type != "HDFS") {
       auto why = link.type.empty() ? std::string("no 'type' (expected LOCAL or HDFS)")
                                    : refusal(link.type);
-      error(link.pos, "file link '" + link.name + "' is refused: " + why);
+      error(link.pos, "file link '" + link.name + "' is refused: " + why, "type");
       result.refused.emplace_back(link.name, why);
       continue;
     }
@@ -141,7 +141,7 @@ file_links_result parse_file_links(const std::string& xml, const std::string& fi
     long long port = -1;
     if (!port_text.empty() && (!parse_int(port_text, port) || port < -1 || port > 65535)) {
       auto why = "port '" + port_text + "' is not a port number (akkaflow wrote -1 for LOCAL)";
-      error(link.pos, "file link '" + link.name + "': " + why);
+      error(link.pos, "file link '" + link.name + "': " + why, "port");
       result.refused.emplace_back(link.name, why);
       continue;
     }
@@ -149,7 +149,7 @@ file_links_result parse_file_links(const std::string& xml, const std::string& fi
     if (link.type == "HDFS") {
       if (link.host.empty()) {
         auto why = std::string("an HDFS link needs the namenode's 'host'");
-        error(link.pos, "file link '" + link.name + "': " + why);
+        error(link.pos, "file link '" + link.name + "': " + why, "host");
         result.refused.emplace_back(link.name, why);
         continue;
       }

@@ -39,27 +39,21 @@ link_edit_result edit_failure(int status, std::string message, std::string attri
   return r;
 }
 
-/// The errors and warnings the file's parser reports for `text`, without
-/// their positions (which move when a link is added or removed).
-void link_file_diagnostics(link_file_kind kind, const std::string& text, const std::string& path,
-                           std::multiset<std::string>& errors,
-                           std::vector<std::string>* warnings = nullptr) {
-  auto diagnostics = kind == link_file_kind::db ? parse_db_links(text, path).diagnostics
-                                                : parse_file_links(text, path).diagnostics;
-  for (const auto& d : diagnostics) {
-    if (d.level == diagnostic::severity::error)
-      errors.insert(d.message);
-    else if (warnings != nullptr)
-      warnings->push_back(d.message);
-  }
+/// The errors and warnings the file's parser reports for `text`.
+std::vector<diagnostic> link_file_diagnostics(link_file_kind kind, const std::string& text,
+                                              const std::string& path) {
+  return kind == link_file_kind::db ? parse_db_links(text, path).diagnostics
+                                    : parse_file_links(text, path).diagnostics;
 }
 
-/// The attribute an error message is about.
-std::string attribute_of(const std::string& message) {
-  for (const char* a : {"jdbc-url", "password", "port", "type", "host", "name"})
-    if (message.find(a) != std::string::npos)
-      return a;
-  return {};
+/// The messages of the errors, without their positions (which move when a
+/// link is added or removed).
+std::multiset<std::string> error_messages(const std::vector<diagnostic>& diagnostics) {
+  std::multiset<std::string> errors;
+  for (const auto& d : diagnostics)
+    if (d.level == diagnostic::severity::error)
+      errors.insert(d.message);
+  return errors;
 }
 
 /// The file's text, or an empty document of its kind when it does not exist.
@@ -74,33 +68,6 @@ std::optional<std::string> read_link_file(const std::string& path, link_file_kin
     return std::nullopt;
   }
   return *text;
-}
-
-/// Writes `text` to a temporary file beside `path` and renames it over
-/// `path`, with the mode of the file it replaces (0600 for a new one: it
-/// may hold passwords).
-std::optional<std::string> replace_link_file(const std::string& path, const std::string& text) {
-  std::error_code err;
-  auto dir = fs::path(path).parent_path();
-  if (!dir.empty())
-    fs::create_directories(dir, err);
-  auto mode = fs::status(path, err).permissions();
-  bool existed = !err && fs::exists(path, err);
-  auto temp = (dir / ("." + fs::path(path).filename().string() + ".tmp")).string();
-  {
-    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-    out << text;
-    out.flush();
-    if (!out)
-      return "cannot write " + temp;
-  }
-  fs::permissions(temp, existed ? mode : fs::perms::owner_read | fs::perms::owner_write, err);
-  fs::rename(temp, path, err);
-  if (err) {
-    fs::remove(temp, err);
-    return "cannot move the new file over " + path + ": " + err.message();
-  }
-  return std::nullopt;
 }
 
 /// The <link> named `name`, or an empty node.
@@ -166,17 +133,22 @@ link_edit_result commit_edit(const std::string& path, link_file_kind kind,
                              const std::string& old_text, const pugi::xml_document& doc,
                              const std::string& name) {
   auto text = file_text(old_text, doc, kind);
-  std::multiset<std::string> before, after;
+  auto before = error_messages(link_file_diagnostics(kind, old_text, path));
+  auto diagnostics = link_file_diagnostics(kind, text, path);
+  auto after = error_messages(diagnostics);
   std::vector<std::string> warnings;
-  link_file_diagnostics(kind, old_text, path, before);
-  link_file_diagnostics(kind, text, path, after, &warnings);
-  for (const auto& e : after) {
-    if (before.count(e) >= after.count(e))
+  for (const auto& d : diagnostics) {
+    if (d.level != diagnostic::severity::error) {
+      warnings.push_back(d.message);
       continue;
-    return edit_failure(400, e, attribute_of(e));
+    }
+    // A new error: the parser names the attribute at fault.
+    if (before.count(d.message) < after.count(d.message))
+      return edit_failure(400, d.message, d.attribute);
   }
-  if (auto problem = replace_link_file(path, text))
-    return edit_failure(500, *problem);
+  // A new file is 0600: it may hold passwords; an existing one keeps its mode.
+  if (auto replaced = replace_file(path, text); !replaced)
+    return edit_failure(500, replaced.error().message);
   link_edit_result r;
   auto quoted = "'" + name + "'";
   for (const auto& w : warnings)

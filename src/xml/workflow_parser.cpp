@@ -808,7 +808,7 @@ private:
     else
       attrs(elem, {"type", "db-link", "delimited", "header", "encoding", "jdbc-url", "username",
                    "password", "path", "file-link"});
-    auto raw = to_upper_copy(required(elem, "type"));
+    auto raw = to_upper(required(elem, "type"));
     bool legacy_db = raw == "MYSQL" || raw == "ORACLE" || raw == "HIVE";
     // akkaflow 2.8's HDFS end: written like an LFS one (path attribute), on HDFS.
     bool hdfs_type = raw == "HDFS";
@@ -991,7 +991,7 @@ private:
   monitor_value parse_monitor_value(pugi::xml_node elem, bool is_source, bool* legacy = nullptr) {
     attrs(elem, {"type", "db-link", "jdbc-url", "username", "password"});
     monitor_value v;
-    v.type = to_upper_copy(is_source ? required(elem, "type") : optional(elem, "type", "NUM"));
+    v.type = to_upper(is_source ? required(elem, "type") : optional(elem, "type", "NUM"));
     bool legacy_db = v.type == "MYSQL" || v.type == "ORACLE" || v.type == "HIVE";
     auto raw = v.type;
     if (legacy_db)
@@ -1085,7 +1085,7 @@ private:
       if (result.source.inline_link)
         (*out)->inline_link = result.source.inline_link;
       else if (source_seen)
-        error(pos_of(c), tag(c) + " of type " + to_upper_copy(c.attribute("type").value())
+        error(pos_of(c), tag(c) + " of type " + to_upper(c.attribute("type").value())
                            + " is read on the <source>'s connection, and the <source> has no "
                              "jdbc-url; give it type=\"SQL\" and a db-link");
     }
@@ -1201,7 +1201,7 @@ private:
     auto url = required(elem, "jdbc-url");
     link.username = optional(elem, "username");
     link.password = optional(elem, "password");
-    declared = to_upper_copy(trim(declared));
+    declared = to_upper(trim(declared));
     if (url.empty())
       return link;
     auto found = inline_jdbc_type(url);
@@ -1769,11 +1769,6 @@ private:
     validate_graph(wf, file_, diags_, !has_errors(diags_));
   }
 
-  static std::string to_upper_copy(std::string text) {
-    for (auto& c : text)
-      c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    return text;
-  }
 
   struct text_ref {
     std::size_t offset;

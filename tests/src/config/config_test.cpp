@@ -209,6 +209,33 @@ TEST_CASE("http token and open_reads") {
   CHECK(bad_token.error().message.find("two words") == std::string::npos);
 }
 
+TEST_CASE("http allow_shutdown needs a token") {
+  auto defaults = load_config({"", {}, {}});
+  REQUIRE(defaults);
+  CHECK_FALSE(defaults->http.allow_shutdown);
+
+  // Without a token every request would be let through: anyone who reaches
+  // the HTTP port could stop the cluster.
+  auto open = load_config({"", {}, {"http.allow_shutdown=true"}});
+  REQUIRE_FALSE(open);
+  CHECK(open.error().code == ec::invalid_config);
+  CHECK(open.error().message.find("command line: http.allow_shutdown = true needs http.token")
+        != std::string::npos);
+
+  temp_dir dir;
+  write_file(dir / "c.ini", "[http]\nallow_shutdown = true\ntoken =\n");
+  auto from_file = load_config({dir / "c.ini", {}, {}});
+  REQUIRE_FALSE(from_file);
+  CHECK(from_file.error().message.find("c.ini:2: http.allow_shutdown = true needs http.token")
+        != std::string::npos);
+
+  auto guarded =
+    load_config({"", {{"CAFFLOW_HTTP_TOKEN", "s3cret"}}, {"http.allow_shutdown=true"}});
+  REQUIRE(guarded);
+  CHECK(guarded->http.allow_shutdown);
+  CHECK(guarded->http.token == "s3cret");
+}
+
 TEST_CASE("drain graces, the worker's host name and the remote install path") {
   auto cfg = load_config({"",
                           {},

@@ -548,6 +548,15 @@ TEST_CASE("db-link add and update and del edit conf/db_links.xml keeping the res
   CHECK(links.find("local_mysql")->jdbc_url == "jdbc:mysql://db2:3307/wf");
   CHECK(links.find("local_mysql")->password == "Se<cr>et&1");
   CHECK(links.find("local_mysql")->properties.size() == 2);
+  // A property's name ends at the first '=': its value may hold more.
+  auto with_eq = post(b, "/akkaflow/db-link/local_mysql?action=update",
+                      fields({{"properties", "sessionVariables=sql_mode=ANSI&useSSL=false"}}),
+                      settings);
+  CAPTURE(with_eq.body);
+  CHECK(with_eq.status == 200);
+  CHECK(load_db_links(settings.db_links).find("local_mysql")->properties
+        == std::map<std::string, std::string>{{"sessionVariables", "sql_mode=ANSI"},
+                                              {"useSSL", "false"}});
   // Bad input: 4xx naming the field; the file stays as it was.
   auto before = test::read_file(settings.db_links);
   check_link_fail(post(b, "/akkaflow/db-link?action=add",
@@ -565,6 +574,16 @@ TEST_CASE("db-link add and update and del edit conf/db_links.xml keeping the res
                                {"properties", "useSSL"}}),
                        settings),
                   400, "'useSSL' is not NAME=VALUE", "properties");
+  check_link_fail(post(b, "/akkaflow/db-link?action=add",
+                       fields({{"name", "x"}, {"dbtype", "MYSQL"}, {"jdbcUrl", "jdbc:mysql://h:1/x"},
+                               {"properties", "=on"}}),
+                       settings),
+                  400, "'=on' is not NAME=VALUE", "properties");
+  check_link_fail(post(b, "/akkaflow/db-link?action=add",
+                       fields({{"name", "x"}, {"dbtype", "MYSQL"}, {"jdbcUrl", "jdbc:mysql://h:1/x"},
+                               {"properties", "a=1&a=2"}}),
+                       settings),
+                  400, "property 'a' is given twice", "properties");
   check_link_fail(post(b, "/akkaflow/db-link?action=add", fields({{"name", "x"}, {"colour", "red"}}),
                        settings),
                   400, "unknown form field", "colour");
@@ -610,16 +629,35 @@ TEST_CASE("file-link add and update and del edit conf/file_links.xml") {
   CHECK(hadoop->port == 8020);
   CHECK((std::filesystem::status(settings.file_links).permissions() & std::filesystem::perms::others_read)
         == std::filesystem::perms::none);
+  // The type, port and host are refused by the file links parser, which
+  // names the attribute at fault.
+  auto sftp = post(b, "/akkaflow/file-link?action=add",
+                   fields({{"name", "s"}, {"fstype", "SFTP"}, {"host", "h"}, {"port", "22"}}),
+                   settings);
+  check_link_fail(sftp, 400, "file link 's' is refused: type SFTP", "fstype");
+  CHECK(envelope_of(sftp)["msg"].get<std::string>().find("no SFTP client") != std::string::npos);
   check_link_fail(post(b, "/akkaflow/file-link?action=add",
-                       fields({{"name", "s"}, {"fstype", "SFTP"}, {"host", "h"}, {"port", "22"}}),
-                       settings),
-                  400, "type 'SFTP' is not served", "fstype");
+                       fields({{"name", "f"}, {"fstype", "ftp"}, {"host", "h"}}), settings),
+                  400, "unknown type 'FTP' (expected LOCAL or HDFS", "fstype");
   check_link_fail(post(b, "/akkaflow/file-link/hadoop?action=update", fields({{"port", "80x"}}),
                        settings),
                   400, "'80x' is not a port number", "port");
   check_link_fail(post(b, "/akkaflow/file-link?action=add",
                        fields({{"name", "h2"}, {"fstype", "HDFS"}}), settings),
                   400, "needs the namenode's 'host'", "host");
+  // The field comes from the parser, not from words of the message: a link
+  // named "report" or "passport" is not blamed on the port or the password.
+  check_link_fail(post(b, "/akkaflow/file-link?action=add",
+                       fields({{"name", "report"}, {"fstype", "HDFS"}}), settings),
+                  400, "file link 'report': an HDFS link needs the namenode's 'host'", "host");
+  check_link_fail(post(b, "/akkaflow/file-link?action=add",
+                       fields({{"name", "passport"}, {"fstype", "LOCAL"}, {"port", "x1"}}),
+                       settings),
+                  400, "file link 'passport': port 'x1' is not a port number", "port");
+  check_link_fail(post(b, "/akkaflow/file-link?action=add",
+                       fields({{"name", "hostport"}, {"fstype", "LOCAL"}, {"port", "70000"}}),
+                       settings),
+                  400, "port '70000' is not a port number", "port");
   auto updated = post(b, "/akkaflow/file-link/hadoop?action=update", fields({{"host", "nn2"}}), settings);
   CHECK(updated.status == 200);
   CHECK(load_file_links(settings.file_links).resolve("hadoop")->host == "nn2");

@@ -1368,6 +1368,17 @@ TEST_CASE("GET /workflows pages with limit and offset - detail adds runs and the
   check_error(call(b, "GET", "/api/v1/workflows?detail=true&limit=500"), 400, "at most 100");
 }
 
+namespace {
+
+/// An SVG with Graphviz's character references for '-' undone.
+std::string plain_svg(std::string svg) {
+  for (auto at = svg.find("&#45;"); at != std::string::npos; at = svg.find("&#45;"))
+    svg.replace(at, 5, "-");
+  return svg;
+}
+
+} // namespace
+
 TEST_CASE("GET /workflows/{name}/graph draws the DAG with Graphviz - versions give the XML") {
   fake_backend b;
   auto r = call(b, "GET", "/api/v1/workflows/w/graph");
@@ -1376,9 +1387,7 @@ TEST_CASE("GET /workflows/{name}/graph draws the DAG with Graphviz - versions gi
   CHECK(r.body.find("<svg") != std::string::npos);
   // Every node is a group the page can colour, with its shape (Graphviz
   // writes '-' as a character reference in SVG).
-  auto svg = r.body;
-  for (auto at = svg.find("&#45;"); at != std::string::npos; at = svg.find("&#45;"))
-    svg.replace(at, 5, "-");
+  auto svg = plain_svg(r.body);
   for (const auto* id : {"wfnode-s", "wfnode-a", "wfnode-d", "wfnode-e"})
     CHECK(svg.find(std::string("id=\"") + id + "\"") != std::string::npos);
   CHECK(svg.find("class=\"node kind-decision\"") != std::string::npos);
@@ -1442,19 +1451,14 @@ public:
   }
 };
 
-/// An SVG with Graphviz's character references for '-' undone.
-std::string plain_svg(std::string svg) {
-  for (auto at = svg.find("&#45;"); at != std::string::npos; at = svg.find("&#45;"))
-    svg.replace(at, 5, "-");
-  return svg;
-}
-
 } // namespace
 
 TEST_CASE("GET /workflows/{name}/lineage lists every workflow upstream and downstream but no sibling") {
   lineage_backend b;
   auto j = body_of(call(b, "GET", "/api/v1/workflows/mid/lineage"));
   CAPTURE(j.dump());
+  // Each workflow is read once: mid, src, up2, ghost (not loaded) and out.
+  CHECK(b.asked == 5);
   std::map<std::string, std::string> relation;
   for (const auto& w : j["workflows"])
     relation[w["name"]] = w["relation"];

@@ -63,4 +63,11 @@ TEST_CASE("UTF-8: validity, repair with U+FFFD, escapes as \\xNN") {
   CHECK(quoted_excerpt(std::string(100, 'x'), 3) == "'xxx...'");
 }
 
+TEST_CASE("to_upper and to_lower change ASCII letters only") {
+  CHECK(to_upper("Hdfs-1.x") == "HDFS-1.X");
+  CHECK(to_lower("Hdfs-1.X") == "hdfs-1.x");
+  CHECK(to_upper("\xc3\xa9t\xc3\xa9") == "\xc3\xa9T\xc3\xa9");
+  CHECK(to_upper("") == "");
+}
+
 TEST_SUITE_END();

@@ -95,6 +95,31 @@ TEST_CASE("file_links: bad definitions are refused with file and line") {
         == "expected <file-links> as the root element, got <db-links>");
 }
 
+TEST_CASE("file_links: an error names the attribute at fault") {
+  // Names that hold the words of other attributes: the attribute comes from
+  // the parser, not from the text of the message.
+  auto r = parse_file_links("<file-links>\n<link type=\"LOCAL\"/>\n"
+                            "<link name=\"report\" type=\"HDFS\"/>\n"
+                            "<link name=\"hostname\" type=\"LOCAL\" port=\"x\"/>\n"
+                            "<link name=\"typeset\" type=\"FTP\"/>\n"
+                            "<link name=\"report\" type=\"LOCAL\"/>\n"
+                            "<link name=\"hdfs\" type=\"HDFS\" host=\"nn\"/>\n<disk/>\n"
+                            "</file-links>",
+                            "f.xml");
+  REQUIRE(r.diagnostics.size() == 7);
+  std::vector<std::pair<std::string, std::string>> got;
+  for (const auto& d : r.diagnostics)
+    got.emplace_back(d.level == diagnostic::severity::error ? "error" : "warning", d.attribute);
+  CHECK(got == std::vector<std::pair<std::string, std::string>>{{"error", "name"},
+                                                                {"error", "host"},
+                                                                {"error", "port"},
+                                                                {"error", "type"},
+                                                                {"error", "name"},
+                                                                {"warning", ""},
+                                                                {"error", ""}});
+  CHECK(r.diagnostics[1].message == "file link 'report': an HDFS link needs the namenode's 'host'");
+}
+
 TEST_CASE("file_links: the shipped conf/file_links.xml loads cleanly") {
   auto r = load_file_links(std::string(CAFFLOW_SOURCE_DIR) + "/conf/file_links.xml");
   CHECK(diagnostics(r) == "");
