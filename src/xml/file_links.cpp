@@ -59,6 +59,14 @@ expected<file_link> file_links_result::resolve(const std::string& wanted) const 
                                       : " (did you mean '" + hint + "'?)"));
 }
 
+hdfs_location hdfs_location_of(const file_link& link) {
+  hdfs_location where;
+  where.default_fs =
+    "hdfs://" + link.host + (link.port > 0 ? ":" + std::to_string(link.port) : "");
+  where.user = link.username;
+  return where;
+}
+
 file_links_result parse_file_links(const std::string& xml, const std::string& file) {
   file_links_result result;
   xml_positions positions(xml);

@@ -55,6 +55,11 @@ struct file_links_result {
   std::vector<std::pair<std::string, std::string>> refused;
 };
 
+/// Where an HDFS link is for the Hadoop client: fs.defaultFS
+/// "hdfs://host[:port]" (an HDFS link always has a host) and the link's
+/// username as HADOOP_USER_NAME.
+hdfs_location hdfs_location_of(const file_link& link);
+
 /// Parses the text of a file_links.xml file.
 file_links_result parse_file_links(const std::string& xml, const std::string& file);
 

@@ -849,12 +849,7 @@ private:
           error(attr_pos(elem, "file-link"), tag(elem) + " of type HDFS takes no 'file-link' "
                                              "(give it type=\"FILE\")");
         // akkaflow 2.12: the link's namenode and user.
-        hdfs_location where;
-        if (!link->host.empty())
-          where.default_fs = "hdfs://" + link->host
-                             + (link->port > 0 ? ":" + std::to_string(link->port) : "");
-        where.user = link->username;
-        e.hdfs = where;
+        e.hdfs = hdfs_location_of(*link);
       }
     }
     if (is_target) {
@@ -934,8 +929,7 @@ private:
         e.hdfs = hdfs_location{};
     }
     if (e.hdfs)
-      warning(pos_of(elem), tag(elem) + " is on HDFS: the worker that runs it needs the Hadoop "
-                                        "client named by hdfs.command in cafflow.ini");
+      hadoop_client_warning(elem, pos_of(elem));
     return e;
   }
 
@@ -1101,14 +1095,8 @@ private:
          attrs(c, {"min-num", "min-each-size", "num-threshold", "size-threshold", "file-link"});
          if (auto link = check_file_link(c); link && link->type == "HDFS") {
            // akkaflow 2.12: the files are listed on the link's HDFS.
-           hdfs_location where;
-           where.default_fs = "hdfs://" + link->host
-                              + (link->port > 0 ? ":" + std::to_string(link->port) : "");
-           where.user = link->username;
-           result.hdfs = where;
-           warning(attr_pos(c, "file-link"),
-                   "<file> is on HDFS: the worker that runs it needs the Hadoop client named by "
-                   "hdfs.command in cafflow.ini");
+           result.hdfs = hdfs_location_of(*link);
+           hadoop_client_warning(c, attr_pos(c, "file-link"));
          }
          get_int(c, "min-num", result.min_num, 0, 100000000);
          get_int(c, "num-threshold", result.min_num, 0, 100000000);
@@ -1213,6 +1201,12 @@ private:
     link.type = found->type;
     link.jdbc_url = found->url;
     return link;
+  }
+
+  /// An end or a <file> on HDFS: the worker needs the Hadoop client.
+  void hadoop_client_warning(pugi::xml_node elem, source_pos pos) {
+    warning(pos, tag(elem) + " is on HDFS: the worker that runs it needs the Hadoop client "
+                             "named by hdfs.command in cafflow.ini");
   }
 
   /// akkaflow 2.12's file-link="NAME" (a link of conf/file_links.xml): a
