@@ -79,6 +79,15 @@ namespace cafflow {
 /// A path on the worker: relative ones resolve against its paths.home.
 std::string resolve_worker_path(const exec_context& ctx, const std::string& path);
 
+/// Where the file of a transfer's FILE end or of a file-monitor's <file> is
+/// (`item`: its part of the spec, with "file_link" and "hdfs"): the HDFS
+/// location ({"default_fs", "user"}) of the HDFS file link it names, as this
+/// worker's file_links.xml (paths.file_links) defines the link now; else its
+/// own "hdfs" (an hdfs:// path, akkaflow 2.8's type="HDFS"); null for the
+/// worker's own file system. Throws naming the link when the worker has no
+/// usable link of that name.
+nlohmann::json file_location(exec_context& ctx, const nlohmann::json& item);
+
 /// Runs the worker's Hadoop client, `<[hdfs] command> dfs [-D fs.defaultFS=...]
 /// ARGS`, for an HDFS location `where` ({"default_fs", "user"}: the user as
 /// HADOOP_USER_NAME), each line it prints in the task log; answers what it

@@ -600,10 +600,6 @@ void read_file_source(exec_context& ctx, const nlohmann::json& source, row_sink&
 
 // -- HDFS ends ---------------------------------------------------------------------
 
-bool on_hdfs(const nlohmann::json& end) {
-  return end.contains("hdfs") && end["hdfs"].is_object();
-}
-
 /// A file of the work directory for an HDFS end's local copy.
 std::string hdfs_local_copy(const exec_context& ctx, const std::string& hdfs_path,
                             const std::string& what) {
@@ -624,11 +620,13 @@ nlohmann::json endpoint_json(const transfer_endpoint& e) {
           {"inline_link", inline_link_json(e.inline_link)},
           {"hdfs", e.hdfs ? nlohmann::json{{"default_fs", e.hdfs->default_fs},
                                            {"user", e.hdfs->user}}
-                          : nlohmann::json(nullptr)}};
+                          : nlohmann::json(nullptr)},
+          {"file_link", e.file_link}};
 }
 
 expected<transfer_endpoint> expand_endpoint(const attempt_context& ctx, transfer_endpoint e) {
-  for (auto* text : {&e.db_link, &e.content, &e.table, &e.path, &e.pre, &e.after}) {
+  for (auto* text :
+       {&e.db_link, &e.content, &e.table, &e.path, &e.pre, &e.after, &e.file_link}) {
     auto expanded = expand_for(ctx, *text);
     if (!expanded)
       return expanded.error();
@@ -803,7 +801,11 @@ void transfer_runner(exec_context& ctx) {
   std::unique_ptr<row_sink> sink;
   // An HDFS target is written to the work directory, then put on HDFS
   // (replacing the file, as akkaflow's HDFS target did).
-  bool hdfs_target = target.value("type", "") != "DB" && on_hdfs(target);
+  auto target_hdfs =
+    target.value("type", "") != "DB" ? file_location(ctx, target) : nlohmann::json();
+  auto source_hdfs =
+    source.value("type", "") != "DB" ? file_location(ctx, source) : nlohmann::json();
+  bool hdfs_target = target_hdfs.is_object();
   auto hdfs_target_path = hdfs_target ? target.at("path").get<std::string>() : std::string{};
   auto local_target = target;
   if (hdfs_target) {
@@ -822,12 +824,12 @@ void transfer_runner(exec_context& ctx) {
     if (source.value("type", "") == "DB") {
       from = connect_spec_link(ctx, source);
       read_db(ctx, *from, source.at("content").get<std::string>(), *sink, done);
-    } else if (on_hdfs(source)) {
+    } else if (source_hdfs.is_object()) {
       // An HDFS source is fetched into the work directory, then read.
       auto hdfs_path = source.at("content").get<std::string>();
       auto local = source;
       local["content"] = hdfs_local_copy(ctx, hdfs_path, "source");
-      run_hdfs(ctx, source.at("hdfs"), {"-get", hdfs_path, local["content"].get<std::string>()});
+      run_hdfs(ctx, source_hdfs, {"-get", hdfs_path, local["content"].get<std::string>()});
       read_file_source(ctx, local, *sink, done);
     } else {
       read_file_source(ctx, source, *sink, done);
@@ -842,9 +844,9 @@ void transfer_runner(exec_context& ctx) {
                   || (scheme != std::string::npos
                       && parent.find('/', scheme + 3) == std::string::npos);
       if (!root)
-        run_hdfs(ctx, target.at("hdfs"), {"-mkdir", "-p", parent});
-      run_hdfs(ctx, target.at("hdfs"), {"-put", "-f", local_target.at("path").get<std::string>(),
-                             hdfs_target_path});
+        run_hdfs(ctx, target_hdfs, {"-mkdir", "-p", parent});
+      run_hdfs(ctx, target_hdfs,
+               {"-put", "-f", local_target.at("path").get<std::string>(), hdfs_target_path});
     }
     if (target.value("type", "") != "DB")
       run_file_hook(ctx, target.value("after", std::string{}), "after");

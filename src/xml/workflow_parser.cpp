@@ -819,6 +819,8 @@ private:
                                       + raw + "'");
     if (hdfs_type)
       e.hdfs = hdfs_location{};
+    // The file-link names an HDFS link of the file_links.xml checked against.
+    bool link_on_hdfs = false;
     e.delimited = optional(elem, "delimited", "\t");
     if (e.delimited.empty())
       error(attr_pos(elem, "delimited"), "attribute 'delimited' must not be empty");
@@ -844,12 +846,14 @@ private:
                                "table"})
         if (elem.attribute(attr))
           error(attr_pos(elem, attr), tag(elem) + " of type " + raw + " takes no '" + attr + "'");
+      // akkaflow 2.12: the link's file system (an HDFS link: its namenode and
+      // user), looked up by the worker when the attempt runs.
+      e.file_link = trim(elem.attribute("file-link").value());
       if (auto link = check_file_link(elem); link && link->type == "HDFS") {
         if (hdfs_type)
           error(attr_pos(elem, "file-link"), tag(elem) + " of type HDFS takes no 'file-link' "
                                              "(give it type=\"FILE\")");
-        // akkaflow 2.12: the link's namenode and user.
-        e.hdfs = hdfs_location_of(*link);
+        link_on_hdfs = true;
       }
     }
     if (is_target) {
@@ -878,15 +882,16 @@ private:
         if (starts_with(to_lower(trim(e.path)), "hdfs://") && !e.hdfs)
           // akkaflow 2.8.7 ... 2.9: a path with hdfs: was written on HDFS.
           e.hdfs = hdfs_location{};
-        if (e.hdfs) {
+        if (lfs && !e.hdfs)
+          // akkaflow 2.8 appended the rows to the file; is-pre-del deleted it
+          // first. (An HDFS file link's target is replaced whatever this says.)
+          e.append = !pre_delete;
+        if (e.hdfs || link_on_hdfs) {
           if (elem.attribute("is-pre-del"))
             warning(attr_pos(elem, "is-pre-del"),
                     "'is-pre-del' has no effect on an HDFS target: the file is replaced, as "
                     "akkaflow's HDFS target replaced it");
-        } else if (lfs)
-          // akkaflow 2.8 appended the rows to the file; is-pre-del deleted it first.
-          e.append = !pre_delete;
-        else if (elem.attribute("is-pre-del"))
+        } else if (!lfs && elem.attribute("is-pre-del"))
           warning(attr_pos(elem, "is-pre-del"),
                   "'is-pre-del' has no effect on a FILE target: akkaflow 2.9 and later replaced "
                   "the file in any case, as cafflow does (type=\"LFS\" appended unless it was "
@@ -928,7 +933,7 @@ private:
       if (e.type == "FILE" && !e.hdfs && starts_with(to_lower(e.content), "hdfs://"))
         e.hdfs = hdfs_location{};
     }
-    if (e.hdfs)
+    if (e.hdfs || link_on_hdfs)
       hadoop_client_warning(elem, pos_of(elem));
     return e;
   }
@@ -1093,11 +1098,11 @@ private:
          if (!once(c, file_seen))
            return;
          attrs(c, {"min-num", "min-each-size", "num-threshold", "size-threshold", "file-link"});
-         if (auto link = check_file_link(c); link && link->type == "HDFS") {
-           // akkaflow 2.12: the files are listed on the link's HDFS.
-           result.hdfs = hdfs_location_of(*link);
+         // akkaflow 2.12: the files are listed on the link's file system,
+         // looked up by the worker when the attempt runs.
+         result.file_link = trim(c.attribute("file-link").value());
+         if (auto link = check_file_link(c); link && link->type == "HDFS")
            hadoop_client_warning(c, attr_pos(c, "file-link"));
-         }
          get_int(c, "min-num", result.min_num, 0, 100000000);
          get_int(c, "num-threshold", result.min_num, 0, 100000000);
          get_size(c, "min-each-size", result.min_each_size);
@@ -1211,7 +1216,10 @@ private:
 
   /// akkaflow 2.12's file-link="NAME" (a link of conf/file_links.xml): a
   /// LOCAL link is the worker's own file system, an HDFS one is read and
-  /// written through the worker's Hadoop client. The link, when it is one.
+  /// written through the worker's Hadoop client. Checked against the
+  /// file_links.xml of the options, when there is one; the worker resolves
+  /// the name again when the attempt runs (a name with a parameter only
+  /// then, once the parameter is expanded). The link, when it is one.
   std::optional<file_link> check_file_link(pugi::xml_node elem) {
     auto a = elem.attribute("file-link");
     if (!a || !opts_.file_links)

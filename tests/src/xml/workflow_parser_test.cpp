@@ -451,6 +451,51 @@ TEST_CASE("file-link names a link of file_links.xml: LOCAL ones load and the oth
   CHECK(one_action("<file-monitor><file file-link=\"any\">/in/*</file></file-monitor>").wf);
 }
 
+TEST_CASE("a file link is kept by its name: a parse without file_links.xml runs on the same link") {
+  // The master parses a stored version again without the file links (a
+  // rerun, a restart): what the worker runs must not depend on that.
+  parse_options opts;
+  opts.file_links = parse_file_links(
+    "<file-links><link name=\"hadoop\" type=\"HDFS\" host=\"nn1\" port=\"8020\" "
+    "username=\"etl\"/></file-links>",
+    "file_links.xml");
+  const std::string transfer =
+    "<transfer><source type=\"FILE\" file-link=\" hadoop \">in.txt</source>"
+    "<target type=\"FILE\" file-link=\"hadoop\" path=\"/w/out.txt\" is-pre-del=\"true\"/></transfer>";
+  const std::string monitor =
+    "<file-monitor><file file-link=\"hadoop\">/w/*.txt</file></file-monitor>";
+  const parse_options* checked_or_not[] = {&opts, nullptr};
+  for (const auto* links : checked_or_not) {
+    auto t = one_action(transfer, links != nullptr ? *links : parse_options{});
+    INFO(join(diags(t), "\n"));
+    REQUIRE(t.wf);
+    const auto& ends = body_of<transfer_action>(t);
+    CHECK(ends.source.file_link == "hadoop");
+    CHECK(ends.target.file_link == "hadoop");
+    // Where the link points is the worker's to look up when it runs.
+    CHECK_FALSE(ends.source.hdfs);
+    CHECK_FALSE(ends.target.hdfs);
+    auto m = one_action(monitor, links != nullptr ? *links : parse_options{});
+    REQUIRE(m.wf);
+    CHECK(body_of<file_monitor_action>(m).file_link == "hadoop");
+    // Checked against file_links.xml: it is on HDFS, and the load says so.
+    CHECK(has(t, "warning: <source> is on HDFS") == (links != nullptr));
+    CHECK(has(t, "warning: 'is-pre-del' has no effect on an HDFS target") == (links != nullptr));
+    CHECK(has(m, "warning: <file> is on HDFS") == (links != nullptr));
+  }
+  // A parameter: kept as written, expanded when the attempt is built and
+  // resolved by the worker (tests/src/actions/hdfs_transfer_test.cpp).
+  auto param = one_action("<file-monitor><file file-link=\"${param:fs}\">/w/*</file></file-monitor>", opts);
+  INFO(join(diags(param), "\n"));
+  REQUIRE(param.wf);
+  CHECK(body_of<file_monitor_action>(param).file_link == "${param:fs}");
+  CHECK(diags(param).empty());
+  // type="HDFS" with an HDFS link names HDFS twice.
+  auto twice = one_action("<transfer><source type=\"HDFS\" path=\"/x\" file-link=\"hadoop\"/>"
+                          "<target type=\"FILE\" path=\"/y\"/></transfer>", opts);
+  CHECK(has(twice, "error: <source> of type HDFS takes no 'file-link' (give it type=\"FILE\")"));
+}
+
 TEST_CASE("file-executor: the word with a slash is the script, as akkaflow read it") {
   CHECK(executor_script_word("sh /x/y.sh a b") == "/x/y.sh");
   CHECK(executor_script_word("python3 jobs/run.py") == "jobs/run.py");
