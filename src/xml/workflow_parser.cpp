@@ -978,8 +978,9 @@ private:
 
   /// `<source>`, `<min>`/`<min-threshold>`, `<max>`/`<max-threshold>` of a data monitor.
   /// `legacy` is set for akkaflow 2.6 ... 2.8.1's database types (MYSQL,
-  /// ORACLE, HIVE with jdbc-url, username, password): a bound of such a type
-  /// is read on the source's connection, as akkaflow did.
+  /// ORACLE, HIVE with jdbc-url, username, password) and for a bound of type
+  /// SQL with a jdbc-url: such a bound is read on the source's connection,
+  /// as akkaflow read it.
   monitor_value parse_monitor_value(pugi::xml_node elem, bool is_source, bool* legacy = nullptr) {
     attrs(elem, {"type", "db-link", "jdbc-url", "username", "password"});
     monitor_value v;
@@ -998,12 +999,17 @@ private:
       if (elem.attribute("db-link"))
         error(attr_pos(elem, "db-link"), tag(elem) + " names a 'db-link' and has a 'jdbc-url'; "
                                                      "give one of them");
-      if (is_source)
+      if (is_source) {
         v.inline_link = parse_inline_link(elem, legacy_db ? raw : std::string{});
-      else if (has_inline_link(elem))
-        warning(attr_pos(elem, elem.attribute("jdbc-url") ? "jdbc-url" : "type"),
-                "akkaflow read " + tag(elem) + " on the <source>'s connection, not on the one "
-                "written here; so does cafflow");
+      } else {
+        if (has_inline_link(elem))
+          warning(attr_pos(elem, elem.attribute("jdbc-url") ? "jdbc-url" : "type"),
+                  "akkaflow read " + tag(elem) + " on the <source>'s connection, not on the one "
+                  "written here; so does cafflow");
+        // The caller gives it the source's connection.
+        if (legacy != nullptr)
+          *legacy = true;
+      }
     } else if (v.type == "SQL") {
       v.db_link = required(elem, "db-link");
       check_db_link(elem, "db-link", v.db_link);
@@ -1073,11 +1079,18 @@ private:
            result.warn_msg = trim(text_only(c));
        }},
     });
+    // A bound read on the source's connection (akkaflow <= 2.8.1's database
+    // types, a jdbc-url on a bound of type SQL) connects where the source does.
     for (auto [c, out] : legacy_bounds) {
+      auto type = to_upper_copy(trim(c.attribute("type").value()));
       if (result.source.inline_link)
         (*out)->inline_link = result.source.inline_link;
+      else if (source_seen && type == "SQL")
+        error(pos_of(c), tag(c) + " has a jdbc-url, and akkaflow read it on the <source>'s "
+                                  "connection, but the <source> has no jdbc-url; give "
+                           + tag(c) + " a db-link instead");
       else if (source_seen)
-        error(pos_of(c), tag(c) + " of type " + to_upper_copy(c.attribute("type").value())
+        error(pos_of(c), tag(c) + " of type " + type
                            + " is read on the <source>'s connection, and the <source> has no "
                              "jdbc-url; give it type=\"SQL\" and a db-link");
     }

@@ -1,4 +1,6 @@
 // file-monitor and data-monitor, run by cafflow-exec as a worker runs them.
+#include <filesystem>
+
 #include "action_harness.hpp"
 #include "util/strings.hpp"
 
@@ -77,6 +79,24 @@ TEST_CASE("data-monitor checks a query's value against bounds and keeps it") {
   auto sqlbad = r.run(R"(<data-monitor recheck-interval="0"><source type="SQL" db-link="local">SELECT nope FROM t</source><max>1</max></data-monitor>)");
   CHECK(sqlbad.exit_code == 1);
   CHECK(sqlbad.result.error.find("source: the query failed") != std::string::npos);
+}
+
+TEST_CASE("data-monitor bounds with a jdbc-url are read on the source's connection") {
+  action_runner r;
+  REQUIRE(r.run(R"(<sql jdbc-url="jdbc:sqlite:m.db">CREATE TABLE t (x INTEGER); INSERT INTO t VALUES (1), (2), (3)</sql>)")
+            .exit_code
+          == 0);
+  // akkaflow read every bound on the source's connection: here m.db, not
+  // the other.db written on the bound.
+  auto out = r.run(R"(<data-monitor recheck-interval="0">
+      <source type="SQL" jdbc-url="jdbc:sqlite:m.db">SELECT COUNT(*) FROM t</source>
+      <min type="SQL" jdbc-url="jdbc:sqlite:other.db">SELECT MIN(x) FROM t</min>
+      <max type="SQL" jdbc-url="jdbc:sqlite:other.db">SELECT SUM(x) FROM t</max>
+    </data-monitor>)");
+  CAPTURE(out.log);
+  CHECK(out.exit_code == 0);
+  CHECK(out.result.result == R"({"max":6.0,"min":1.0,"value":3.0})");
+  CHECK_FALSE(std::filesystem::exists(r.dir / "other.db"));
 }
 
 TEST_CASE("data-monitor with a recheck fails when the value changes") {

@@ -409,6 +409,33 @@ TEST_CASE("inline jdbc attributes become an anonymous db link or are refused at 
     "<data-monitor is-exceed-error=\"false\"><source type=\"SQL\" db-link=\"x\">select 1</source>"
     "<max-threshold type=\"MYSQL\">select 2</max-threshold></data-monitor>");
   CHECK(has(monitor, "error: <max-threshold> of type MYSQL is read on the <source>'s connection"));
+  // A bound of type SQL with a jdbc-url is read on the source's connection
+  // too: it has the source's, not none.
+  auto sql_bound = one_action(
+    "<data-monitor><source type=\"MYSQL\" jdbc-url=\"jdbc:mysql://h:3306/x\" username=\"u\" "
+    "password=\"p\">select 1</source><min type=\"SQL\" jdbc-url=\"jdbc:mysql://other:3306/y\">"
+    "select 0</min><max type=\"MYSQL\">select 2</max></data-monitor>");
+  INFO(join(diags(sql_bound), "\n"));
+  REQUIRE(sql_bound.wf);
+  const auto& bounded = body_of<data_monitor_action>(sql_bound);
+  for (const auto* bound : {&bounded.min, &bounded.max}) {
+    REQUIRE(*bound);
+    CHECK((*bound)->type == "SQL");
+    CHECK((*bound)->db_link.empty());
+    REQUIRE((*bound)->inline_link);
+    CHECK((*bound)->inline_link->jdbc_url == "jdbc:mysql://h:3306/x");
+    CHECK((*bound)->inline_link->username == "u");
+    CHECK((*bound)->inline_link->password == "p");
+  }
+  CHECK(has(sql_bound, "3:145: warning: akkaflow read <min> on the <source>'s connection, not on "
+                       "the one written here; so does cafflow"));
+  auto no_source_url = one_action(
+    "<data-monitor><source type=\"SQL\" db-link=\"x\">select 1</source><min type=\"SQL\" "
+    "jdbc-url=\"jdbc:mysql://other:3306/y\">select 0</min></data-monitor>");
+  CHECK_FALSE(no_source_url.wf);
+  CHECK(has(no_source_url, "error: <min> has a jdbc-url, and akkaflow read it on the <source>'s "
+                           "connection, but the <source> has no jdbc-url; give <min> a db-link "
+                           "instead"));
 }
 
 TEST_CASE("FILE targets take pre and after scripts and warn on what had no effect") {
