@@ -9,17 +9,13 @@
 // and after the file is written; as in akkaflow, one that fails is logged and
 // the transfer goes on. akkaflow 2.8's type="LFS" target appends to the file.
 #include <chrono>
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <sys/resource.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
-#include <cerrno>
 #include <cstdlib>
-#include <cstring>
 
 #include <Poco/Data/MetaColumn.h>
 #include <Poco/Data/RecordSet.h>
@@ -359,26 +355,13 @@ void run_file_hook(exec_context& ctx, const std::string& code, const std::string
       throw std::runtime_error("cannot write " + script);
   }
   ::chmod(script.c_str(), 0700);
-  auto command = "cd '" + ctx.work_dir + "' && " + (starts_with(code, "#!") ? "'" + script + "'"
-                                                                            : "bash '" + script + "'")
-                 + " 2>&1 </dev/null";
   ctx.log(what + ": running the target's <" + what + "> script");
-  FILE* pipe = ::popen(command.c_str(), "r");
-  if (pipe == nullptr)
-    throw std::runtime_error(what + ": cannot run the script");
-  char line[4096];
-  while (std::fgets(line, sizeof line, pipe) != nullptr) {
-    std::string text(line);
-    if (!text.empty() && text.back() == '\n')
-      text.pop_back();
-    ctx.log(what + ": " + text);
-  }
-  int status = ::pclose(pipe);
-  ctx.cancel->check();
-  if (status != 0)
+  auto argv = starts_with(code, "#!") ? std::vector<std::string>{script}
+                                      : std::vector<std::string>{"bash", script};
+  auto done = run_logged(ctx, argv, {}, what + ": ");
+  if (done.status.exit_code != 0)
     ctx.log("WARN " + what + ": the script exited with status "
-            + std::to_string(WIFEXITED(status) ? WEXITSTATUS(status) : status)
-            + "; the transfer goes on, as in akkaflow");
+            + std::to_string(done.status.exit_code) + "; the transfer goes on, as in akkaflow");
 }
 
 class file_sink : public row_sink {
@@ -730,65 +713,24 @@ std::string run_hdfs(exec_context& ctx, const nlohmann::json& where,
   for (std::size_t i = 1; i < argv.size(); ++i)
     shown += " " + argv[i];
   ctx.log("hdfs: " + shown);
-  auto user = where.value("user", std::string{});
-  int fds[2];
-  if (::pipe(fds) != 0)
-    throw std::runtime_error("cannot create a pipe for " + command);
-  pid_t pid = ::fork();
-  if (pid < 0)
-    throw std::runtime_error("cannot start " + command);
-  if (pid == 0) {
-    ::dup2(fds[1], 1);
-    ::dup2(fds[1], 2);
-    ::close(fds[0]);
-    ::close(fds[1]);
-    if (!user.empty())
-      ::setenv("HADOOP_USER_NAME", user.c_str(), 1);
-    std::vector<char*> cargv;
-    for (auto& a : argv)
-      cargv.push_back(a.data());
-    cargv.push_back(nullptr);
-    ::execv(program.c_str(), cargv.data());
-    std::string why = "cannot run " + program + ": " + std::strerror(errno) + "\n";
-    (void) !::write(2, why.data(), why.size());
-    ::_exit(127);
-  }
-  ::close(fds[1]);
-  std::string output, printed, last;
-  char buffer[4096];
-  ssize_t n;
-  auto flush_lines = [&](bool all) {
-    std::size_t at;
-    while ((at = output.find('\n')) != std::string::npos || (all && !output.empty())) {
-      auto line = output.substr(0, at);
-      output.erase(0, at == std::string::npos ? output.size() : at + 1);
-      printed += line + "\n";
-      if (!trim(line).empty()) {
-        ctx.log("hdfs: " + line);
-        last = trim(line);
-      }
-    }
-  };
-  while ((n = ::read(fds[0], buffer, sizeof buffer)) > 0 || (n < 0 && errno == EINTR))
-    if (n > 0) {
-      output.append(buffer, static_cast<std::size_t>(n));
-      flush_lines(false);
-    }
-  flush_lines(true);
-  ::close(fds[0]);
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  ctx.cancel->check();
-  int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  if (status_out != nullptr)
+  std::vector<std::string> env;
+  if (auto user = where.value("user", std::string{}); !user.empty())
+    env.push_back("HADOOP_USER_NAME=" + user);
+  // All of it: -ls lists every file that matched.
+  auto done = run_logged(ctx, argv, env, "hdfs: ", std::string::npos);
+  int code = done.status.exit_code;
+  if (status_out != nullptr) {
     *status_out = code;
-  else if (code != 0)
+  } else if (code != 0) {
+    std::string last;
+    for (const auto& line : split_lines(done.output))
+      if (!trim(line).empty())
+        last = trim(line);
     throw std::runtime_error(shown + " failed (exit status " + std::to_string(code)
                              + (last.empty() ? std::string(")") : "): " + last));
-  return printed;
+  }
+  return done.output;
 }
-
 
 #endif // CAFFLOW_EXEC
 

@@ -99,6 +99,8 @@ TEST_CASE("hdfs paths are fetched with dfs -get and written with dfs -put -f") {
 TEST_CASE("an HDFS file link sets fs.defaultFS and the user for transfers and file-monitors") {
   hdfs_runner r;
   r.file_links = R"(<file-links><link name="hadoop" type="HDFS" host="nn1" port="8020" username="etl"/></file-links>)";
+  // The link's user replaces the one the worker has.
+  r.env.push_back("HADOOP_USER_NAME=worker");
   write_file(r.dir / "hdfs-root/user/etl/in.txt", "a|1\nb|2\n");
   auto out = r.run(R"(<transfer><source type="FILE" file-link="hadoop" delimited="|">in.txt</source>
       <target type="FILE" file-link="hadoop" path="/warehouse/copy.txt" delimited="|"/></transfer>)");

@@ -99,6 +99,20 @@ TEST_CASE("data-monitor bounds with a jdbc-url are read on the source's connecti
   CHECK_FALSE(std::filesystem::exists(r.dir / "other.db"));
 }
 
+TEST_CASE("data-monitor commands: the number on stdout and stderr in the task log") {
+  action_runner r;
+  auto noisy = r.run(R"(<data-monitor recheck-interval="0">
+      <source type="COMMAND">echo 'a warning' >&2; echo 7</source><max>10</max></data-monitor>)");
+  CAPTURE(noisy.log);
+  CHECK(noisy.exit_code == 0);
+  CHECK(noisy.result.result == R"({"max":10.0,"value":7.0})");
+  CHECK(noisy.log.find("a warning\n") != std::string::npos);
+  auto failing = r.run(R"(<data-monitor recheck-interval="0">
+      <source type="COMMAND">echo 5; exit 3</source><max>10</max></data-monitor>)");
+  CHECK(failing.exit_code == 1);
+  CHECK(failing.result.error == "source: the command failed (exit code 3): echo 5; exit 3");
+}
+
 TEST_CASE("data-monitor with a recheck fails when the value changes") {
   action_runner r;
   write_file(r.dir / "n", "0");
