@@ -63,6 +63,12 @@ hdfs_location hdfs_location_of(const file_link& link);
 /// Parses the text of a file_links.xml file.
 file_links_result parse_file_links(const std::string& xml, const std::string& file);
 
+/// The file links of the file_links.xml at `path` as read_file read it
+/// (`text`, or why it could not be read): a file that does not exist is
+/// just the built-in "local" link and no error. For a caller that needs the
+/// text too (its hash), so that the file is read once.
+file_links_result file_links_of(const expected<std::string>& text, const std::string& path);
+
 /// Reads and parses a file_links.xml; a missing file is just the built-in
 /// "local" link and no error.
 file_links_result load_file_links(const std::string& path);
