@@ -178,24 +178,6 @@ expected<std::unique_ptr<db_connection>> db_connection::open(const db_link& link
   if (!info)
     return make_error(ec::invalid_config, "db link '" + link.name + "' (" + link.type + " "
                                             + link.jdbc_url + "): " + info.error().message);
-  if (is_odbc_bridged(link.type)) {
-    // akkaflow's JDBC url runs through an ODBC driver: say which one is
-    // missing, and where its name comes from, before unixODBC says less.
-    auto driver = odbc_driver_for(link.type, drivers);
-    auto installed = installed_odbc_drivers();
-    if (std::find(installed.begin(), installed.end(), driver) == installed.end())
-      return make_error(ec::invalid_config,
-                        "db link '" + link.name + "' (" + link.type + " " + link.jdbc_url
-                          + ") connects through the ODBC driver '" + driver
-                          + "', which is not installed on this worker (unixODBC knows "
-                          + (installed.empty() ? std::string("no driver")
-                                               : "'" + join(installed, "', '") + "'")
-                          + "): install " + (link.type == "ORACLE" ? "Oracle's" : "a Hive")
-                          + " ODBC driver and register it in odbcinst.ini, or set ["
-                          + odbc_driver_key(link.type).substr(0, 4) + "] "
-                          + odbc_driver_key(link.type).substr(5)
-                          + " in cafflow.ini to the name it has there");
-  }
   if (link.type == "SQLITE") {
     // A new database file needs its folder (data/ of a fresh clone).
     std::error_code err;
@@ -215,6 +197,26 @@ expected<std::unique_ptr<db_connection>> db_connection::open(const db_link& link
       c->server_id_ = pid;
     }
   } catch (const std::exception& e) {
+    if (is_odbc_bridged(link.type)) {
+      // akkaflow's JDBC url runs through an ODBC driver: when it is missing,
+      // say which one and where its name comes from rather than unixODBC's
+      // "data source name not found". The drivers are listed only here, not
+      // for every connection.
+      auto driver = odbc_driver_for(link.type, drivers);
+      auto installed = installed_odbc_drivers();
+      if (std::find(installed.begin(), installed.end(), driver) == installed.end())
+        return make_error(ec::invalid_config,
+                          "db link '" + link.name + "' (" + link.type + " " + link.jdbc_url
+                            + ") connects through the ODBC driver '" + driver
+                            + "', which is not installed on this worker (unixODBC knows "
+                            + (installed.empty() ? std::string("no driver")
+                                                 : "'" + join(installed, "', '") + "'")
+                            + "): install " + (link.type == "ORACLE" ? "Oracle's" : "a Hive")
+                            + " ODBC driver and register it in odbcinst.ini, or set ["
+                            + odbc_driver_key(link.type).substr(0, 4) + "] "
+                            + odbc_driver_key(link.type).substr(5)
+                            + " in cafflow.ini to the name it has there");
+    }
     auto text = db_error_text(e);
     if (c->password_.size() >= 3)
       for (auto at = text.find(c->password_); at != std::string::npos;
