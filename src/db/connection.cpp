@@ -5,7 +5,6 @@
 #include <filesystem>
 #include <ostream>
 #include <mutex>
-#include <regex>
 
 #include <Poco/Data/MySQL/Connector.h>
 #include <Poco/Data/ODBC/Connector.h>
@@ -36,22 +35,12 @@ std::string pg_value(const std::string& value) {
   return out + "'";
 }
 
-struct url_parts {
-  std::string host;
-  std::string port;
-  std::string database;
-};
-
-/// jdbc:mysql://host:port/db?... and jdbc:postgresql://... (checked when loaded).
-url_parts parse_server_url(const std::string& url, const std::string& default_port) {
-  static const std::regex pattern(R"(jdbc:[a-z]+://([^/:?]+)(?::(\d+))?/([^/?]+)(\?.*)?)");
-  std::smatch m;
-  url_parts parts;
-  if (std::regex_match(url, m, pattern)) {
-    parts.host = m[1];
-    parts.port = m[2].matched ? std::string(m[2]) : default_port;
-    parts.database = m[3];
-  }
+/// jdbc:mysql://host:port/db?... and jdbc:postgresql://... (checked when
+/// loaded), the port `default_port` when it names none.
+jdbc_server_url parse_server_url(const std::string& url, const std::string& default_port) {
+  auto parts = parse_jdbc_server_url(url).value_or(jdbc_server_url{});
+  if (parts.port.empty())
+    parts.port = default_port;
   return parts;
 }
 
