@@ -1,8 +1,10 @@
 // conf/file_links.xml: akkaflow 2.12's named file systems (file-link="..." on
-// actions that read or write files). LOCAL links are the worker's own file
-// system; HDFS links are read and written through the worker's Hadoop client
-// ([hdfs] command; transfer ends only); SFTP links are refused when the file
-// is loaded, with the reason (docs/MIGRATING.md).
+// a transfer's FILE ends and a file-monitor's <file>). LOCAL links are the
+// worker's own file system; HDFS links are read, written and listed through
+// the worker's Hadoop client ([hdfs] command); SFTP links are refused when
+// the file is loaded, with the reason (docs/MIGRATING.md). The master checks
+// workflows against its file; the worker resolves a link in its own when an
+// attempt runs (file_location in src/actions/file_monitor.cpp).
 //
 //   <file-links>
 //     <link name="local" type="LOCAL" host="local" port="-1" username="u" password="p" desc="..."/>
