@@ -136,6 +136,19 @@ action_kind data_monitor_kind() {
       return warn.error();
     doc["warn_msg"] = *warn;
     doc["recheck_interval_s"] = m.recheck_interval_s;
+    // akkaflow's labels of the value, kept with it in the result.
+    nlohmann::json labels = nlohmann::json::object();
+    for (auto [key, text] : {std::pair{"category", &m.category}, std::pair{"name", &m.name},
+                             std::pair{"source_name", &m.source_name},
+                             std::pair{"time_mark", &m.time_mark}}) {
+      auto expanded = expand_for(ctx, *text);
+      if (!expanded)
+        return expanded.error();
+      if (!expanded->empty())
+        labels[key] = *expanded;
+    }
+    if (!labels.empty())
+      doc["labels"] = labels;
     if (!m.exceed_error) {
       doc["exceed_error"] = false;
       doc["warn_to"] = ctx.wf->mail_receivers;
@@ -160,6 +173,8 @@ void data_monitor_runner(exec_context& ctx) {
   auto value = read_value(ctx, spec.at("source"), "source");
   ctx.log("value " + show(value));
   ctx.result = {{"value", value}};
+  if (spec.contains("labels") && spec["labels"].is_object())
+    ctx.result.update(spec["labels"]);
   auto fail = [&](const std::string& why) {
     throw std::runtime_error(why + (warn.empty() ? "" : ": " + warn));
   };

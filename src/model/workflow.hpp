@@ -149,9 +149,13 @@ struct data_monitor_action {
   std::string warn_msg;
   /// Seconds after which the value is read again and must not have changed (0 = off).
   int recheck_interval_s = 10;
-  /// akkaflow's bookkeeping attributes, kept for display.
+  /// akkaflow's bookkeeping attributes (the columns of its monitoring
+  /// table): kept with the attempt's result beside the value, time_mark
+  /// expanded. is_saved has no effect: the value is kept in any case.
   std::string category;
   std::string name;
+  std::string source_name;
+  std::string time_mark;
   bool is_saved = false;
   /// is-exceed-error="false": a value out of bounds mails a warning to the
   /// workflow's mail-receivers and the action succeeds.

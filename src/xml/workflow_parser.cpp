@@ -1046,14 +1046,19 @@ private:
                  "is-exceed-error", "time-mark"});
     data_monitor_action result;
     get_int(elem, "recheck-interval", result.recheck_interval_s, 0, 86400);
+    // category, name, source-name, time-mark labelled a row of akkaflow's
+    // own monitoring table: they label the attempt's result here. The value
+    // is kept with the attempt whatever is-saved says.
     result.category = optional(elem, "category");
     result.name = optional(elem, "name");
-    // is-saved, category, source-name, time-mark fed akkaflow's own monitoring
-    // table; the value is kept with the attempt's result in any case.
+    result.source_name = optional(elem, "source-name");
+    result.time_mark = optional(elem, "time-mark");
     get_bool(elem, "is-saved", result.is_saved);
+    if (to_lower(trim(elem.attribute("is-saved").value())) == "false")
+      warning(attr_pos(elem, "is-saved"),
+              "is-saved=\"false\" has no effect: cafflow keeps the value with the attempt in "
+              "any case (akkaflow left it out of its monitoring table)");
     get_bool(elem, "is-exceed-error", result.exceed_error);
-    optional(elem, "source-name");
-    optional(elem, "time-mark");
     bool source_seen = false, min_seen = false, max_seen = false, warn_seen = false;
     std::vector<std::pair<pugi::xml_node, std::optional<monitor_value>*>> legacy_bounds;
     auto bound = [&](bool& seen, std::optional<monitor_value>& out) {

@@ -99,6 +99,17 @@ TEST_CASE("data-monitor bounds with a jdbc-url are read on the source's connecti
   CHECK_FALSE(std::filesystem::exists(r.dir / "other.db"));
 }
 
+TEST_CASE("data-monitor keeps akkaflow's labels with the value in the result") {
+  action_runner r;
+  auto out = r.run(R"(<data-monitor recheck-interval="0" category="orders" name="rows" source-name="db1" time-mark="${param:day}">
+      <source type="NUM">3</source><max>5</max></data-monitor>)",
+                   {{"day", "2026-09-21"}});
+  CAPTURE(out.log);
+  CHECK(out.exit_code == 0);
+  CHECK(out.result.result
+        == R"({"category":"orders","max":5.0,"name":"rows","source_name":"db1","time_mark":"2026-09-21","value":3.0})");
+}
+
 TEST_CASE("data-monitor commands: the number on stdout and stderr in the task log") {
   action_runner r;
   auto noisy = r.run(R"(<data-monitor recheck-interval="0">

@@ -438,6 +438,30 @@ TEST_CASE("inline jdbc attributes become an anonymous db link or are refused at 
                            "instead"));
 }
 
+TEST_CASE("data-monitor keeps akkaflow's labels of the value and warns that is-saved false does nothing") {
+  auto labelled = one_action(
+    "<data-monitor category=\"orders\" name=\"daily rows\" source-name=\"db1\" "
+    "time-mark=\"${param:day}\" is-saved=\"true\"><source type=\"NUM\">1</source><max>2</max>"
+    "</data-monitor>");
+  INFO(join(diags(labelled), "\n"));
+  REQUIRE(labelled.wf);
+  CHECK_FALSE(has(labelled, "is-saved"));
+  const auto& m = body_of<data_monitor_action>(labelled);
+  CHECK(m.category == "orders");
+  CHECK(m.name == "daily rows");
+  CHECK(m.source_name == "db1");
+  CHECK(m.time_mark == "${param:day}");
+  CHECK(m.is_saved);
+  auto unsaved = one_action("<data-monitor is-saved=\"false\"><source type=\"NUM\">1</source>"
+                            "<max>2</max></data-monitor>");
+  REQUIRE(unsaved.wf);
+  INFO(join(diags(unsaved), "\n"));
+  CHECK(diags(unsaved) == std::vector<std::string>{
+                            "3:32: warning: is-saved=\"false\" has no effect: cafflow keeps the "
+                            "value with the attempt in any case (akkaflow left it out of its "
+                            "monitoring table)"});
+}
+
 TEST_CASE("FILE targets take pre and after scripts and warn on what had no effect") {
   auto r = one_action("<transfer><source type=\"FILE\">/in.csv</source>"
                       "<target type=\"FILE\" path=\"/out.csv\" is-pre-del=\"false\" task-num=\"2\">"
