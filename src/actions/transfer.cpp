@@ -2,9 +2,11 @@
 // (memory does not grow with the row count): a query or a table as source,
 // delimited text (RFC 4180 quoting, optional header, UTF-8 or ISO-8859-1) on
 // the file side; a missing target table is created from the source columns,
-// with types mapped per dialect; is-pre-truncate, <pre> and <after> run in
-// the load's transaction. Progress (rows, rows/s) goes to the task log every
-// few seconds. <transfer><script> runs the script like a <script> action.
+// with types mapped per dialect (src/db/dialect.hpp: the statements' text);
+// is-pre-truncate, <pre> and <after> run in the load's transaction (Hive,
+// without transactions, empties the table with TRUNCATE TABLE). Progress
+// (rows, rows/s) goes to the task log every few seconds. <transfer><script>
+// runs the script like a <script> action.
 // A FILE target's <pre> and <after> (akkaflow 2.9+) are scripts run before
 // and after the file is written; as in akkaflow, one that fails is logged and
 // the transfer goes on. akkaflow 2.8's type="LFS" target appends to the file.
@@ -27,6 +29,7 @@
 #include "actions/kinds.hpp"
 #include "db/connection.hpp"
 #include "db/csv.hpp"
+#include "db/dialect.hpp"
 #include "defaults.hpp"
 #include "util/strings.hpp"
 
@@ -44,18 +47,11 @@ namespace {
 using Poco::Data::MetaColumn;
 using clock = std::chrono::steady_clock;
 
-/// A column of the rows that travel: its name and a neutral type.
-struct column {
-  std::string name;
-  /// integer, real, date, time, timestamp, text, blob
-  std::string type = "text";
-};
-
 /// Where rows go (a table or a file).
 class row_sink {
 public:
   virtual ~row_sink() = default;
-  virtual void begin(const std::vector<column>& columns) = 0;
+  virtual void begin(const std::vector<load_column>& columns) = 0;
   virtual void write(const std::vector<csv_record>& rows) = 0;
   virtual void finish() = 0;
   virtual void abort() = 0;
@@ -80,44 +76,6 @@ std::string neutral_type(MetaColumn::ColumnDataType t) {
     case MetaColumn::FDT_BLOB: return "blob";
     default: return "text";
   }
-}
-
-std::string dialect_type(const std::string& db_type, const std::string& neutral) {
-  if (db_type == "SQLITE")
-    return neutral == "integer" ? "INTEGER" : neutral == "real" ? "REAL"
-           : neutral == "blob"  ? "BLOB"    : "TEXT";
-  if (db_type == "MYSQL")
-    return neutral == "integer"     ? "BIGINT"
-           : neutral == "real"      ? "DOUBLE"
-           : neutral == "date"      ? "DATE"
-           : neutral == "time"      ? "TIME"
-           : neutral == "timestamp" ? "DATETIME"
-           : neutral == "blob"      ? "MEDIUMBLOB"
-                                    : "TEXT";
-  if (db_type == "POSTGRESQL")
-    return neutral == "integer"     ? "BIGINT"
-           : neutral == "real"      ? "DOUBLE PRECISION"
-           : neutral == "date"      ? "DATE"
-           : neutral == "time"      ? "TIME"
-           : neutral == "timestamp" ? "TIMESTAMP"
-           : neutral == "blob"      ? "BYTEA"
-                                    : "TEXT";
-  if (db_type == "ORACLE")
-    return neutral == "integer"     ? "NUMBER(19)"
-           : neutral == "real"      ? "BINARY_DOUBLE"
-           : neutral == "date"      ? "DATE"
-           : neutral == "timestamp" ? "TIMESTAMP"
-           : neutral == "blob"      ? "BLOB"
-                                    : "VARCHAR2(4000)";
-  if (db_type == "HIVE")
-    return neutral == "integer"     ? "BIGINT"
-           : neutral == "real"      ? "DOUBLE"
-           : neutral == "date"      ? "DATE"
-           : neutral == "timestamp" ? "TIMESTAMP"
-           : neutral == "blob"      ? "BINARY"
-                                    : "STRING";
-  return neutral == "integer" ? "INTEGER" : neutral == "real" ? "DOUBLE PRECISION"
-                                                              : "VARCHAR(4000)";
 }
 
 /// A value of a record set as text (dates as SQL writes them).
@@ -174,33 +132,25 @@ public:
   table_sink(exec_context& ctx, db_connection& db, const nlohmann::json& target)
     : ctx_(ctx), db_(db), target_(target), table_(target.at("table").get<std::string>()) {}
 
-  void begin(const std::vector<column>& columns) override {
+  void begin(const std::vector<load_column>& columns) override {
     columns_ = columns;
     db_.begin();
     if (auto pre = target_.value("pre", std::string{}); !trim(pre).empty())
       run_statements(ctx_, db_, pre, "pre: ");
     // After <pre>, which may create it.
     if (!table_exists()) {
-      std::string ddl = "CREATE TABLE " + table_ + " (";
-      for (std::size_t i = 0; i < columns.size(); ++i)
-        ddl += (i ? ", " : "") + db_.quote_ident(columns[i].name) + " "
-               + dialect_type(db_.type(), columns[i].type);
-      ddl += ")";
+      auto ddl = create_table_sql(db_.type(), table_, columns);
       ctx_.log("creating " + ddl);
       target_statement(ddl, "creating " + table_);
     }
     if (target_.value("is_pre_truncate", false)) {
-      ctx_.log("emptying " + table_);
-      target_statement("DELETE FROM " + table_, "emptying " + table_);
+      // DELETE in the load's transaction; Hive's TRUNCATE TABLE is not undone.
+      auto empty = empty_table_sql(db_.type(), table_);
+      ctx_.log("emptying " + table_ + ": " + empty);
+      target_statement(empty, "emptying " + table_);
     }
-    insert_ = "INSERT INTO " + table_ + " (";
-    for (std::size_t i = 0; i < columns.size(); ++i)
-      insert_ += (i ? ", " : "") + db_.quote_ident(columns[i].name);
-    insert_ += ") VALUES ";
-    copy_ = "COPY " + table_ + " (";
-    for (std::size_t i = 0; i < columns.size(); ++i)
-      copy_ += (i ? ", " : "") + db_.quote_ident(columns[i].name);
-    copy_ += ") FROM STDIN WITH (FORMAT csv)";
+    insert_ = insert_prefix_sql(db_.type(), table_, columns);
+    copy_ = copy_from_stdin_sql(table_, columns);
   }
 
   void write(const std::vector<csv_record>& rows) override {
@@ -336,7 +286,7 @@ private:
   db_connection& db_;
   nlohmann::json target_;
   std::string table_;
-  std::vector<column> columns_;
+  std::vector<load_column> columns_;
   std::string insert_;
   std::string copy_;
 };
@@ -376,7 +326,7 @@ public:
     temp_ = path_ + ".part";
   }
 
-  void begin(const std::vector<column>& columns) override {
+  void begin(const std::vector<load_column>& columns) override {
     std::error_code err;
     std::filesystem::create_directories(std::filesystem::path(path_).parent_path(), err);
     if (append_ && std::filesystem::exists(path_, err)) {
@@ -461,10 +411,10 @@ void read_db(exec_context& ctx, db_connection& db, const std::string& source, ro
     // One batch of rows: to the sink; the first also says the columns.
     auto take = [&](Poco::Data::RecordSet& rs) {
       if (!started) {
-        std::vector<column> columns;
+        std::vector<load_column> columns;
         for (std::size_t c = 0; c < rs.columnCount(); ++c) {
           types.push_back(rs.columnType(c));
-          columns.push_back(column{rs.columnName(c), neutral_type(rs.columnType(c))});
+          columns.push_back(load_column{rs.columnName(c), neutral_type(rs.columnType(c))});
         }
         sink.begin(columns);
         started = true;
@@ -536,9 +486,9 @@ void read_file_source(exec_context& ctx, const nlohmann::json& source, row_sink&
   std::size_t width = 0;
   bool started = false;
   auto start = [&](const csv_record& first, bool is_header) {
-    std::vector<column> columns;
+    std::vector<load_column> columns;
     for (std::size_t i = 0; i < first.size(); ++i)
-      columns.push_back(column{is_header ? first[i].text : "c" + std::to_string(i + 1), "text"});
+      columns.push_back(load_column{is_header ? first[i].text : "c" + std::to_string(i + 1), "text"});
     width = columns.size();
     sink.begin(columns);
     started = true;

@@ -18,6 +18,7 @@
 #include <sqlext.h>
 #include <sqlite3.h>
 
+#include "db/dialect.hpp"
 #include "util/strings.hpp"
 
 namespace cafflow {
@@ -284,33 +285,11 @@ void db_connection::rollback() {
 }
 
 std::string db_connection::quote_ident(const std::string& name) const {
-  char q = link_.type == "MYSQL" || link_.type == "HIVE" ? '`' : '"';
-  std::string out;
-  for (const auto& part : split(name, '.')) {
-    if (!out.empty())
-      out += '.';
-    out += q;
-    for (char c : part) {
-      if (c == q)
-        out += q;
-      out += c;
-    }
-    out += q;
-  }
-  return out;
+  return quote_identifier(link_.type, name);
 }
 
 std::string db_connection::quote_literal(const std::string& value) const {
-  std::string out = "'";
-  bool mysql = link_.type == "MYSQL" || link_.type == "HIVE";
-  for (char c : value) {
-    if (c == '\'')
-      out += '\'';
-    else if (mysql && c == '\\')
-      out += '\\';
-    out += c;
-  }
-  return out + "'";
+  return cafflow::quote_literal(link_.type, value);
 }
 
 int db_link_check(const std::string& path, const std::string& home, const std::string& name,
