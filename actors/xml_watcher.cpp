@@ -30,7 +30,8 @@ using xml_watcher_ptr = xml_watcher_actor::stateful_pointer<xml_watcher_state>;
 
 void arm(xml_watcher_ptr self, xml_watcher_state::clock::time_point due);
 
-/// The db-link names, re-read on every scan; a change invalidates every parse.
+/// The db links, file links and alert channels, each file read once per
+/// scan; a change of one invalidates every parse.
 parse_options load_options(xml_watcher_ptr self) {
   auto& st = self->state;
   parse_options opts;
@@ -47,9 +48,10 @@ parse_options load_options(xml_watcher_ptr self) {
   opts.db_links = links.names();
   opts.db_link_types = links.types();
   opts.pools = st.cfg.pools;
+  // Each file read once: what is checked against is what the hash says.
   if (!st.cfg.file_links.empty()) {
-    auto file_links = load_file_links(st.cfg.file_links);
     auto file_links_text = read_file(st.cfg.file_links);
+    auto file_links = file_links_of(file_links_text, st.cfg.file_links);
     auto file_links_hash = file_links_text ? content_hash(*file_links_text) : std::string{};
     if (file_links_hash != st.file_links_hash) {
       st.file_links_hash = file_links_hash;
@@ -60,8 +62,8 @@ parse_options load_options(xml_watcher_ptr self) {
     opts.file_links = std::move(file_links);
   }
   if (!st.cfg.alerts.empty()) {
-    auto channels = load_alert_channels(st.cfg.alerts);
     auto alerts_text = read_file(st.cfg.alerts);
+    auto channels = alert_channels_of(alerts_text, st.cfg.alerts);
     auto alerts_hash = alerts_text ? content_hash(*alerts_text) : std::string{};
     if (alerts_hash != st.alerts_hash) {
       st.alerts_hash = alerts_hash;

@@ -33,7 +33,8 @@ constexpr const char* data = "data";
 constexpr const char* logs = "logs";
 /// Named database connections for sql, transfer, monitor and metadata actions.
 constexpr const char* db_links = "conf/db_links.xml";
-/// Named file systems (akkaflow's file_links.xml; LOCAL only).
+/// Named file systems (akkaflow's file_links.xml: LOCAL and HDFS links), read
+/// by the master's checks and by the workers when an attempt names a link.
 constexpr const char* file_links = "conf/file_links.xml";
 /// Named alert channels (mail, webhook, command) for alert-to="...".
 constexpr const char* alerts = "conf/alerts.xml";

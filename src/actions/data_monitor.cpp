@@ -3,7 +3,6 @@
 // keeps it with the attempt (API/CLI: the attempt's result). With
 // recheck-interval it reads again and fails when the number changed.
 #include <cmath>
-#include <cstdio>
 #include <sstream>
 
 #include <Poco/Data/RecordSet.h>
@@ -68,20 +67,21 @@ double read_value(exec_context& ctx, const nlohmann::json& v, const std::string&
     return to_number(content, what);
   if (type == "COMMAND") {
     ctx.log(what + ": running " + content);
-    std::string output;
-    FILE* pipe = ::popen(content.c_str(), "r");
-    if (pipe == nullptr)
-      throw std::runtime_error(what + ": cannot run the command");
-    char buffer[4096];
-    std::size_t n;
-    while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0 && output.size() < (1 << 20))
-      output.append(buffer, n);
-    int status = ::pclose(pipe);
+    // The number is what it prints on stdout; its stderr goes to the task log.
+    child_options options;
+    options.work_dir = ctx.work_dir;
+    options.own_group = false;
+    options.merge_stderr = false;
+    options.max_output = 1 << 20;
+    options.stop = [&] { return ctx.cancel->cancelled(); };
+    auto done = run_child({"/bin/sh", "-c", content}, options);
+    if (!done)
+      throw std::runtime_error(what + ": cannot run the command: " + done.error().message);
     ctx.cancel->check();
-    if (status != 0)
-      throw std::runtime_error(what + ": the command failed (status " + std::to_string(status)
+    if (done->status.exit_code != 0)
+      throw std::runtime_error(what + ": the command failed (" + done->status.describe()
                                + "): " + content);
-    return to_number(output, what + " (command)");
+    return to_number(done->output, what + " (command)");
   }
   // SQL: the first value of the first row.
   auto db = connect_spec_link(ctx, v);
@@ -136,6 +136,19 @@ action_kind data_monitor_kind() {
       return warn.error();
     doc["warn_msg"] = *warn;
     doc["recheck_interval_s"] = m.recheck_interval_s;
+    // akkaflow's labels of the value, kept with it in the result.
+    nlohmann::json labels = nlohmann::json::object();
+    for (auto [key, text] : {std::pair{"category", &m.category}, std::pair{"name", &m.name},
+                             std::pair{"source_name", &m.source_name},
+                             std::pair{"time_mark", &m.time_mark}}) {
+      auto expanded = expand_for(ctx, *text);
+      if (!expanded)
+        return expanded.error();
+      if (!expanded->empty())
+        labels[key] = *expanded;
+    }
+    if (!labels.empty())
+      doc["labels"] = labels;
     if (!m.exceed_error) {
       doc["exceed_error"] = false;
       doc["warn_to"] = ctx.wf->mail_receivers;
@@ -160,6 +173,8 @@ void data_monitor_runner(exec_context& ctx) {
   auto value = read_value(ctx, spec.at("source"), "source");
   ctx.log("value " + show(value));
   ctx.result = {{"value", value}};
+  if (spec.contains("labels") && spec["labels"].is_object())
+    ctx.result.update(spec["labels"]);
   auto fail = [&](const std::string& why) {
     throw std::runtime_error(why + (warn.empty() ? "" : ": " + warn));
   };

@@ -11,9 +11,11 @@
 #include <Poco/Exception.h>
 
 #include "actions/kind.hpp"
+#include "actions/kinds.hpp"
 #include "alert/deliver.hpp"
 #include "db/connection.hpp"
 #include "defaults.hpp"
+#include "exec/child.hpp"
 #include "util/files.hpp"
 #include "util/time.hpp"
 #include "version.hpp"
@@ -60,6 +62,27 @@ void cancel_token::sleep_for(std::chrono::milliseconds duration) {
   cv_.wait_for(lock, duration, [this] { return cancelled_.load(); });
   if (cancelled_)
     throw cancelled_error{};
+}
+
+// -- programs an attempt runs --------------------------------------------------------
+
+child_output run_logged(exec_context& ctx, const std::vector<std::string>& argv,
+                        const std::vector<std::string>& env, const std::string& prefix,
+                        std::size_t keep) {
+  child_options options;
+  options.env = env;
+  options.work_dir = ctx.work_dir;
+  options.own_group = false;
+  options.max_output = keep;
+  options.on_line = [&](const std::string& line) { ctx.log(prefix + line); };
+  options.stop = [&] { return ctx.cancel != nullptr && ctx.cancel->cancelled(); };
+  auto done = run_child(argv, options);
+  if (!done)
+    throw std::runtime_error("cannot run " + (argv.empty() ? std::string("a program") : argv[0])
+                             + ": " + done.error().message);
+  if (ctx.cancel != nullptr)
+    ctx.cancel->check();
+  return std::move(*done);
 }
 
 // -- exec_context -------------------------------------------------------------------

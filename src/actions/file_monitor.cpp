@@ -1,8 +1,9 @@
 // <file-monitor>: counts and sizes the files matching a pattern on the
 // worker's file system (time expressions expanded by the master), or on HDFS
 // through the worker's Hadoop client (`hdfs dfs -ls PATTERN`, an HDFS
-// file-link), lists what matched in the task log; with recheck-interval,
-// looks again and fails when the files are still changing.
+// file-link, resolved in the worker's file_links.xml), lists what matched in
+// the task log; with recheck-interval, looks again and fails when the files
+// are still changing.
 #include <glob.h>
 #include <sys/stat.h>
 
@@ -14,6 +15,7 @@
 #include "actions/exec.hpp"
 #include "actions/kinds.hpp"
 #include "util/strings.hpp"
+#include "xml/file_links.hpp"
 
 namespace cafflow {
 
@@ -111,6 +113,27 @@ std::string resolve_worker_path(const exec_context& ctx, const std::string& path
   return p.lexically_normal().string();
 }
 
+nlohmann::json file_location(exec_context& ctx, const nlohmann::json& item) {
+  auto own = item.contains("hdfs") && item["hdfs"].is_object() ? item["hdfs"] : nlohmann::json();
+  auto name = trim(item.value("file_link", std::string{}));
+  if (name.empty())
+    return own;
+  // The link as this worker defines it now (the master checked the name at load).
+  auto link = load_file_links(ctx.site.file_links).resolve(name);
+  if (!link)
+    throw std::runtime_error(
+      link.error().message + " in this worker's file links ("
+      + (ctx.site.file_links.empty() ? std::string("paths.file_links is not set")
+                                     : ctx.site.file_links)
+      + "): the workflow names it with file-link=\"" + name + "\"");
+  if (link->type != "HDFS")
+    return own;
+  auto where = hdfs_location_of(*link);
+  ctx.log("file link '" + name + "': HDFS " + where.default_fs
+          + (where.user.empty() ? std::string{} : " as " + where.user));
+  return {{"default_fs", where.default_fs}, {"user", where.user}};
+}
+
 #endif // CAFFLOW_EXEC
 
 #ifndef CAFFLOW_EXEC
@@ -138,8 +161,12 @@ action_kind file_monitor_kind() {
         return dir.error();
       doc["dir"] = *dir;
     }
-    if (m.hdfs)
-      doc["hdfs"] = {{"default_fs", m.hdfs->default_fs}, {"user", m.hdfs->user}};
+    if (!m.file_link.empty()) {
+      auto link = expand_for(ctx, m.file_link);
+      if (!link)
+        return link.error();
+      doc["file_link"] = *link;
+    }
     if (m.size_warn_only) {
       doc["size_warn_only"] = true;
       doc["warn_to"] = ctx.wf->mail_receivers;
@@ -163,13 +190,14 @@ void file_monitor_runner(exec_context& ctx) {
   if (!dir.empty())
     dir = resolve_worker_path(ctx, dir);
   auto name = ctx.spec.at("pattern").get<std::string>();
-  bool on_hdfs = ctx.spec.contains("hdfs") && ctx.spec["hdfs"].is_object();
+  auto hdfs = file_location(ctx, ctx.spec);
+  bool on_hdfs = hdfs.is_object();
   // An HDFS pattern is the link's path, not one of this worker's.
   auto pattern = on_hdfs       ? name
                  : dir.empty() ? resolve_worker_path(ctx, name)
                                : dir + "/" + name;
   auto list = [&] {
-    return on_hdfs       ? hdfs_matching(ctx, ctx.spec["hdfs"], pattern)
+    return on_hdfs       ? hdfs_matching(ctx, hdfs, pattern)
            : dir.empty() ? matching(pattern)
                          : watched(dir, name);
   };

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "actions/kind.hpp"
+#include "exec/child.hpp"
 
 namespace cafflow {
 
@@ -78,6 +79,27 @@ namespace cafflow {
 
 /// A path on the worker: relative ones resolve against its paths.home.
 std::string resolve_worker_path(const exec_context& ctx, const std::string& path);
+
+/// Where the file of a transfer's FILE end or of a file-monitor's <file> is
+/// (`item`: its part of the spec, with "file_link" and "hdfs"): the HDFS
+/// location ({"default_fs", "user"}) of the HDFS file link it names, as this
+/// worker's file_links.xml (paths.file_links) defines the link now; else its
+/// own "hdfs" (an hdfs:// path, akkaflow 2.8's type="HDFS"); null for the
+/// worker's own file system. Throws naming the link when the worker has no
+/// usable link of that name.
+nlohmann::json file_location(exec_context& ctx, const nlohmann::json& item);
+
+/// Runs a program for the attempt: `argv` (argv[0] found on PATH without a
+/// '/'), no shell, in the attempt's work directory and process group (a kill
+/// or a timeout of the attempt reaches it), with `env` ("NAME=value")
+/// replacing or adding to cafflow-exec's environment and an empty stdin.
+/// Each line it prints (stdout and stderr) goes to the task log after
+/// `prefix`; it answers how it ended and the first `keep` bytes it printed.
+/// When the attempt is cancelled it is killed and cancelled_error thrown;
+/// when it cannot be started, a runtime_error naming `argv[0]`.
+child_output run_logged(exec_context& ctx, const std::vector<std::string>& argv,
+                        const std::vector<std::string>& env, const std::string& prefix,
+                        std::size_t keep = 65536);
 
 /// Runs the worker's Hadoop client, `<[hdfs] command> dfs [-D fs.defaultFS=...]
 /// ARGS`, for an HDFS location `where` ({"default_fs", "user"}: the user as

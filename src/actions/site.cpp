@@ -12,6 +12,7 @@ nlohmann::json site_to_json(const task_site& site) {
   const auto& m = site.mail;
   return {{"home", site.home},
           {"db_links", site.db_links},
+          {"file_links", site.file_links},
           {"odbc", {{"oracle_driver", site.odbc_oracle_driver},
                     {"hive_driver", site.odbc_hive_driver}}},
           {"hdfs_command", site.hdfs_command},
@@ -31,6 +32,7 @@ task_site site_from_json(const nlohmann::json& doc) {
   task_site site;
   site.home = doc.value("home", "");
   site.db_links = doc.value("db_links", "");
+  site.file_links = doc.value("file_links", "");
   if (doc.contains("odbc") && doc["odbc"].is_object()) {
     site.odbc_oracle_driver = doc["odbc"].value("oracle_driver", "");
     site.odbc_hive_driver = doc["odbc"].value("hive_driver", "");

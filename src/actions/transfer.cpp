@@ -2,24 +2,22 @@
 // (memory does not grow with the row count): a query or a table as source,
 // delimited text (RFC 4180 quoting, optional header, UTF-8 or ISO-8859-1) on
 // the file side; a missing target table is created from the source columns,
-// with types mapped per dialect; is-pre-truncate, <pre> and <after> run in
-// the load's transaction. Progress (rows, rows/s) goes to the task log every
-// few seconds. <transfer><script> runs the script like a <script> action.
+// with types mapped per dialect (src/db/dialect.hpp: the statements' text);
+// is-pre-truncate, <pre> and <after> run in the load's transaction (Hive,
+// without transactions, empties the table with TRUNCATE TABLE). Progress
+// (rows, rows/s) goes to the task log every few seconds. <transfer><script>
+// runs the script like a <script> action.
 // A FILE target's <pre> and <after> (akkaflow 2.9+) are scripts run before
 // and after the file is written; as in akkaflow, one that fails is logged and
 // the transfer goes on. akkaflow 2.8's type="LFS" target appends to the file.
 #include <chrono>
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <sys/resource.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
-#include <cerrno>
 #include <cstdlib>
-#include <cstring>
 
 #include <Poco/Data/MetaColumn.h>
 #include <Poco/Data/RecordSet.h>
@@ -31,6 +29,7 @@
 #include "actions/kinds.hpp"
 #include "db/connection.hpp"
 #include "db/csv.hpp"
+#include "db/dialect.hpp"
 #include "defaults.hpp"
 #include "util/strings.hpp"
 
@@ -48,18 +47,11 @@ namespace {
 using Poco::Data::MetaColumn;
 using clock = std::chrono::steady_clock;
 
-/// A column of the rows that travel: its name and a neutral type.
-struct column {
-  std::string name;
-  /// integer, real, date, time, timestamp, text, blob
-  std::string type = "text";
-};
-
 /// Where rows go (a table or a file).
 class row_sink {
 public:
   virtual ~row_sink() = default;
-  virtual void begin(const std::vector<column>& columns) = 0;
+  virtual void begin(const std::vector<load_column>& columns) = 0;
   virtual void write(const std::vector<csv_record>& rows) = 0;
   virtual void finish() = 0;
   virtual void abort() = 0;
@@ -84,44 +76,6 @@ std::string neutral_type(MetaColumn::ColumnDataType t) {
     case MetaColumn::FDT_BLOB: return "blob";
     default: return "text";
   }
-}
-
-std::string dialect_type(const std::string& db_type, const std::string& neutral) {
-  if (db_type == "SQLITE")
-    return neutral == "integer" ? "INTEGER" : neutral == "real" ? "REAL"
-           : neutral == "blob"  ? "BLOB"    : "TEXT";
-  if (db_type == "MYSQL")
-    return neutral == "integer"     ? "BIGINT"
-           : neutral == "real"      ? "DOUBLE"
-           : neutral == "date"      ? "DATE"
-           : neutral == "time"      ? "TIME"
-           : neutral == "timestamp" ? "DATETIME"
-           : neutral == "blob"      ? "MEDIUMBLOB"
-                                    : "TEXT";
-  if (db_type == "POSTGRESQL")
-    return neutral == "integer"     ? "BIGINT"
-           : neutral == "real"      ? "DOUBLE PRECISION"
-           : neutral == "date"      ? "DATE"
-           : neutral == "time"      ? "TIME"
-           : neutral == "timestamp" ? "TIMESTAMP"
-           : neutral == "blob"      ? "BYTEA"
-                                    : "TEXT";
-  if (db_type == "ORACLE")
-    return neutral == "integer"     ? "NUMBER(19)"
-           : neutral == "real"      ? "BINARY_DOUBLE"
-           : neutral == "date"      ? "DATE"
-           : neutral == "timestamp" ? "TIMESTAMP"
-           : neutral == "blob"      ? "BLOB"
-                                    : "VARCHAR2(4000)";
-  if (db_type == "HIVE")
-    return neutral == "integer"     ? "BIGINT"
-           : neutral == "real"      ? "DOUBLE"
-           : neutral == "date"      ? "DATE"
-           : neutral == "timestamp" ? "TIMESTAMP"
-           : neutral == "blob"      ? "BINARY"
-                                    : "STRING";
-  return neutral == "integer" ? "INTEGER" : neutral == "real" ? "DOUBLE PRECISION"
-                                                              : "VARCHAR(4000)";
 }
 
 /// A value of a record set as text (dates as SQL writes them).
@@ -178,33 +132,25 @@ public:
   table_sink(exec_context& ctx, db_connection& db, const nlohmann::json& target)
     : ctx_(ctx), db_(db), target_(target), table_(target.at("table").get<std::string>()) {}
 
-  void begin(const std::vector<column>& columns) override {
+  void begin(const std::vector<load_column>& columns) override {
     columns_ = columns;
     db_.begin();
     if (auto pre = target_.value("pre", std::string{}); !trim(pre).empty())
       run_statements(ctx_, db_, pre, "pre: ");
     // After <pre>, which may create it.
     if (!table_exists()) {
-      std::string ddl = "CREATE TABLE " + table_ + " (";
-      for (std::size_t i = 0; i < columns.size(); ++i)
-        ddl += (i ? ", " : "") + db_.quote_ident(columns[i].name) + " "
-               + dialect_type(db_.type(), columns[i].type);
-      ddl += ")";
+      auto ddl = create_table_sql(db_.type(), table_, columns);
       ctx_.log("creating " + ddl);
       target_statement(ddl, "creating " + table_);
     }
     if (target_.value("is_pre_truncate", false)) {
-      ctx_.log("emptying " + table_);
-      target_statement("DELETE FROM " + table_, "emptying " + table_);
+      // DELETE in the load's transaction; Hive's TRUNCATE TABLE is not undone.
+      auto empty = empty_table_sql(db_.type(), table_);
+      ctx_.log("emptying " + table_ + ": " + empty);
+      target_statement(empty, "emptying " + table_);
     }
-    insert_ = "INSERT INTO " + table_ + " (";
-    for (std::size_t i = 0; i < columns.size(); ++i)
-      insert_ += (i ? ", " : "") + db_.quote_ident(columns[i].name);
-    insert_ += ") VALUES ";
-    copy_ = "COPY " + table_ + " (";
-    for (std::size_t i = 0; i < columns.size(); ++i)
-      copy_ += (i ? ", " : "") + db_.quote_ident(columns[i].name);
-    copy_ += ") FROM STDIN WITH (FORMAT csv)";
+    insert_ = insert_prefix_sql(db_.type(), table_, columns);
+    copy_ = copy_from_stdin_sql(table_, columns);
   }
 
   void write(const std::vector<csv_record>& rows) override {
@@ -340,7 +286,7 @@ private:
   db_connection& db_;
   nlohmann::json target_;
   std::string table_;
-  std::vector<column> columns_;
+  std::vector<load_column> columns_;
   std::string insert_;
   std::string copy_;
 };
@@ -359,26 +305,13 @@ void run_file_hook(exec_context& ctx, const std::string& code, const std::string
       throw std::runtime_error("cannot write " + script);
   }
   ::chmod(script.c_str(), 0700);
-  auto command = "cd '" + ctx.work_dir + "' && " + (starts_with(code, "#!") ? "'" + script + "'"
-                                                                            : "bash '" + script + "'")
-                 + " 2>&1 </dev/null";
   ctx.log(what + ": running the target's <" + what + "> script");
-  FILE* pipe = ::popen(command.c_str(), "r");
-  if (pipe == nullptr)
-    throw std::runtime_error(what + ": cannot run the script");
-  char line[4096];
-  while (std::fgets(line, sizeof line, pipe) != nullptr) {
-    std::string text(line);
-    if (!text.empty() && text.back() == '\n')
-      text.pop_back();
-    ctx.log(what + ": " + text);
-  }
-  int status = ::pclose(pipe);
-  ctx.cancel->check();
-  if (status != 0)
+  auto argv = starts_with(code, "#!") ? std::vector<std::string>{script}
+                                      : std::vector<std::string>{"bash", script};
+  auto done = run_logged(ctx, argv, {}, what + ": ");
+  if (done.status.exit_code != 0)
     ctx.log("WARN " + what + ": the script exited with status "
-            + std::to_string(WIFEXITED(status) ? WEXITSTATUS(status) : status)
-            + "; the transfer goes on, as in akkaflow");
+            + std::to_string(done.status.exit_code) + "; the transfer goes on, as in akkaflow");
 }
 
 class file_sink : public row_sink {
@@ -393,7 +326,7 @@ public:
     temp_ = path_ + ".part";
   }
 
-  void begin(const std::vector<column>& columns) override {
+  void begin(const std::vector<load_column>& columns) override {
     std::error_code err;
     std::filesystem::create_directories(std::filesystem::path(path_).parent_path(), err);
     if (append_ && std::filesystem::exists(path_, err)) {
@@ -478,10 +411,10 @@ void read_db(exec_context& ctx, db_connection& db, const std::string& source, ro
     // One batch of rows: to the sink; the first also says the columns.
     auto take = [&](Poco::Data::RecordSet& rs) {
       if (!started) {
-        std::vector<column> columns;
+        std::vector<load_column> columns;
         for (std::size_t c = 0; c < rs.columnCount(); ++c) {
           types.push_back(rs.columnType(c));
-          columns.push_back(column{rs.columnName(c), neutral_type(rs.columnType(c))});
+          columns.push_back(load_column{rs.columnName(c), neutral_type(rs.columnType(c))});
         }
         sink.begin(columns);
         started = true;
@@ -553,9 +486,9 @@ void read_file_source(exec_context& ctx, const nlohmann::json& source, row_sink&
   std::size_t width = 0;
   bool started = false;
   auto start = [&](const csv_record& first, bool is_header) {
-    std::vector<column> columns;
+    std::vector<load_column> columns;
     for (std::size_t i = 0; i < first.size(); ++i)
-      columns.push_back(column{is_header ? first[i].text : "c" + std::to_string(i + 1), "text"});
+      columns.push_back(load_column{is_header ? first[i].text : "c" + std::to_string(i + 1), "text"});
     width = columns.size();
     sink.begin(columns);
     started = true;
@@ -600,10 +533,6 @@ void read_file_source(exec_context& ctx, const nlohmann::json& source, row_sink&
 
 // -- HDFS ends ---------------------------------------------------------------------
 
-bool on_hdfs(const nlohmann::json& end) {
-  return end.contains("hdfs") && end["hdfs"].is_object();
-}
-
 /// A file of the work directory for an HDFS end's local copy.
 std::string hdfs_local_copy(const exec_context& ctx, const std::string& hdfs_path,
                             const std::string& what) {
@@ -624,11 +553,13 @@ nlohmann::json endpoint_json(const transfer_endpoint& e) {
           {"inline_link", inline_link_json(e.inline_link)},
           {"hdfs", e.hdfs ? nlohmann::json{{"default_fs", e.hdfs->default_fs},
                                            {"user", e.hdfs->user}}
-                          : nlohmann::json(nullptr)}};
+                          : nlohmann::json(nullptr)},
+          {"file_link", e.file_link}};
 }
 
 expected<transfer_endpoint> expand_endpoint(const attempt_context& ctx, transfer_endpoint e) {
-  for (auto* text : {&e.db_link, &e.content, &e.table, &e.path, &e.pre, &e.after}) {
+  for (auto* text :
+       {&e.db_link, &e.content, &e.table, &e.path, &e.pre, &e.after, &e.file_link}) {
     auto expanded = expand_for(ctx, *text);
     if (!expanded)
       return expanded.error();
@@ -732,65 +663,24 @@ std::string run_hdfs(exec_context& ctx, const nlohmann::json& where,
   for (std::size_t i = 1; i < argv.size(); ++i)
     shown += " " + argv[i];
   ctx.log("hdfs: " + shown);
-  auto user = where.value("user", std::string{});
-  int fds[2];
-  if (::pipe(fds) != 0)
-    throw std::runtime_error("cannot create a pipe for " + command);
-  pid_t pid = ::fork();
-  if (pid < 0)
-    throw std::runtime_error("cannot start " + command);
-  if (pid == 0) {
-    ::dup2(fds[1], 1);
-    ::dup2(fds[1], 2);
-    ::close(fds[0]);
-    ::close(fds[1]);
-    if (!user.empty())
-      ::setenv("HADOOP_USER_NAME", user.c_str(), 1);
-    std::vector<char*> cargv;
-    for (auto& a : argv)
-      cargv.push_back(a.data());
-    cargv.push_back(nullptr);
-    ::execv(program.c_str(), cargv.data());
-    std::string why = "cannot run " + program + ": " + std::strerror(errno) + "\n";
-    (void) !::write(2, why.data(), why.size());
-    ::_exit(127);
-  }
-  ::close(fds[1]);
-  std::string output, printed, last;
-  char buffer[4096];
-  ssize_t n;
-  auto flush_lines = [&](bool all) {
-    std::size_t at;
-    while ((at = output.find('\n')) != std::string::npos || (all && !output.empty())) {
-      auto line = output.substr(0, at);
-      output.erase(0, at == std::string::npos ? output.size() : at + 1);
-      printed += line + "\n";
-      if (!trim(line).empty()) {
-        ctx.log("hdfs: " + line);
-        last = trim(line);
-      }
-    }
-  };
-  while ((n = ::read(fds[0], buffer, sizeof buffer)) > 0 || (n < 0 && errno == EINTR))
-    if (n > 0) {
-      output.append(buffer, static_cast<std::size_t>(n));
-      flush_lines(false);
-    }
-  flush_lines(true);
-  ::close(fds[0]);
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  ctx.cancel->check();
-  int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  if (status_out != nullptr)
+  std::vector<std::string> env;
+  if (auto user = where.value("user", std::string{}); !user.empty())
+    env.push_back("HADOOP_USER_NAME=" + user);
+  // All of it: -ls lists every file that matched.
+  auto done = run_logged(ctx, argv, env, "hdfs: ", std::string::npos);
+  int code = done.status.exit_code;
+  if (status_out != nullptr) {
     *status_out = code;
-  else if (code != 0)
+  } else if (code != 0) {
+    std::string last;
+    for (const auto& line : split_lines(done.output))
+      if (!trim(line).empty())
+        last = trim(line);
     throw std::runtime_error(shown + " failed (exit status " + std::to_string(code)
                              + (last.empty() ? std::string(")") : "): " + last));
-  return printed;
+  }
+  return done.output;
 }
-
 
 #endif // CAFFLOW_EXEC
 
@@ -803,7 +693,11 @@ void transfer_runner(exec_context& ctx) {
   std::unique_ptr<row_sink> sink;
   // An HDFS target is written to the work directory, then put on HDFS
   // (replacing the file, as akkaflow's HDFS target did).
-  bool hdfs_target = target.value("type", "") != "DB" && on_hdfs(target);
+  auto target_hdfs =
+    target.value("type", "") != "DB" ? file_location(ctx, target) : nlohmann::json();
+  auto source_hdfs =
+    source.value("type", "") != "DB" ? file_location(ctx, source) : nlohmann::json();
+  bool hdfs_target = target_hdfs.is_object();
   auto hdfs_target_path = hdfs_target ? target.at("path").get<std::string>() : std::string{};
   auto local_target = target;
   if (hdfs_target) {
@@ -822,12 +716,12 @@ void transfer_runner(exec_context& ctx) {
     if (source.value("type", "") == "DB") {
       from = connect_spec_link(ctx, source);
       read_db(ctx, *from, source.at("content").get<std::string>(), *sink, done);
-    } else if (on_hdfs(source)) {
+    } else if (source_hdfs.is_object()) {
       // An HDFS source is fetched into the work directory, then read.
       auto hdfs_path = source.at("content").get<std::string>();
       auto local = source;
       local["content"] = hdfs_local_copy(ctx, hdfs_path, "source");
-      run_hdfs(ctx, source.at("hdfs"), {"-get", hdfs_path, local["content"].get<std::string>()});
+      run_hdfs(ctx, source_hdfs, {"-get", hdfs_path, local["content"].get<std::string>()});
       read_file_source(ctx, local, *sink, done);
     } else {
       read_file_source(ctx, source, *sink, done);
@@ -842,9 +736,9 @@ void transfer_runner(exec_context& ctx) {
                   || (scheme != std::string::npos
                       && parent.find('/', scheme + 3) == std::string::npos);
       if (!root)
-        run_hdfs(ctx, target.at("hdfs"), {"-mkdir", "-p", parent});
-      run_hdfs(ctx, target.at("hdfs"), {"-put", "-f", local_target.at("path").get<std::string>(),
-                             hdfs_target_path});
+        run_hdfs(ctx, target_hdfs, {"-mkdir", "-p", parent});
+      run_hdfs(ctx, target_hdfs,
+               {"-put", "-f", local_target.at("path").get<std::string>(), hdfs_target_path});
     }
     if (target.value("type", "") != "DB")
       run_file_hook(ctx, target.value("after", std::string{}), "after");

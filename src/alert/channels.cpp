@@ -192,18 +192,22 @@ alert_channels_result parse_alert_channels(const std::string& xml, const std::st
   return result;
 }
 
-alert_channels_result load_alert_channels(const std::string& path) {
+alert_channels_result alert_channels_of(const expected<std::string>& text,
+                                        const std::string& path) {
+  if (text)
+    return parse_alert_channels(*text, path);
+  alert_channels_result result;
   std::error_code err;
-  if (path.empty() || !std::filesystem::exists(path, err))
-    return {};
-  auto text = read_file(path);
-  if (!text) {
-    alert_channels_result result;
+  if (!path.empty() && std::filesystem::exists(path, err))
     result.diagnostics.push_back(
       diagnostic{diagnostic::severity::error, path, {1, 1}, text.error().message});
-    return result;
-  }
-  return parse_alert_channels(*text, path);
+  return result;
+}
+
+alert_channels_result load_alert_channels(const std::string& path) {
+  if (path.empty())
+    return {};
+  return alert_channels_of(read_file(path), path);
 }
 
 } // namespace cafflow

@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "expected.hpp"
 #include "xml/diagnostic.hpp"
 
 namespace cafflow {
@@ -49,6 +50,13 @@ struct alert_channels_result {
 
 /// Parses the text of an alerts.xml file.
 alert_channels_result parse_alert_channels(const std::string& xml, const std::string& file);
+
+/// The channels of the alerts.xml at `path` as read_file read it (`text`,
+/// or why it could not be read): a file that does not exist is no channels
+/// and no error. For a caller that needs the text too, so that the file is
+/// read once.
+alert_channels_result alert_channels_of(const expected<std::string>& text,
+                                        const std::string& path);
 
 /// Reads and parses alerts.xml; a missing file is no channels and no error.
 alert_channels_result load_alert_channels(const std::string& path);

@@ -144,7 +144,7 @@ std::vector<key_def> make_key_defs() {
   add("paths", "db_links", d::paths::db_links, "named database connections (db-link=...)",
       path_key([](config& c) -> std::string& { return c.paths.db_links; }));
   add("paths", "file_links", d::paths::file_links,
-      "named file systems (file-link=...; LOCAL only, SFTP and HDFS are refused)",
+      "named file systems (file-link=...; LOCAL and HDFS, SFTP is refused; may be absent)",
       path_key([](config& c) -> std::string& { return c.paths.file_links; }));
   add("paths", "alerts", d::paths::alerts,
       "named alert channels (mail, webhook, command) for alert-to=\"...\" (may be absent)",

@@ -5,7 +5,6 @@
 #include <filesystem>
 #include <ostream>
 #include <mutex>
-#include <regex>
 
 #include <Poco/Data/MySQL/Connector.h>
 #include <Poco/Data/ODBC/Connector.h>
@@ -19,6 +18,7 @@
 #include <sqlext.h>
 #include <sqlite3.h>
 
+#include "db/dialect.hpp"
 #include "util/strings.hpp"
 
 namespace cafflow {
@@ -36,22 +36,12 @@ std::string pg_value(const std::string& value) {
   return out + "'";
 }
 
-struct url_parts {
-  std::string host;
-  std::string port;
-  std::string database;
-};
-
-/// jdbc:mysql://host:port/db?... and jdbc:postgresql://... (checked when loaded).
-url_parts parse_server_url(const std::string& url, const std::string& default_port) {
-  static const std::regex pattern(R"(jdbc:[a-z]+://([^/:?]+)(?::(\d+))?/([^/?]+)(\?.*)?)");
-  std::smatch m;
-  url_parts parts;
-  if (std::regex_match(url, m, pattern)) {
-    parts.host = m[1];
-    parts.port = m[2].matched ? std::string(m[2]) : default_port;
-    parts.database = m[3];
-  }
+/// jdbc:mysql://host:port/db?... and jdbc:postgresql://... (checked when
+/// loaded), the port `default_port` when it names none.
+jdbc_server_url parse_server_url(const std::string& url, const std::string& default_port) {
+  auto parts = parse_jdbc_server_url(url).value_or(jdbc_server_url{});
+  if (parts.port.empty())
+    parts.port = default_port;
   return parts;
 }
 
@@ -178,24 +168,6 @@ expected<std::unique_ptr<db_connection>> db_connection::open(const db_link& link
   if (!info)
     return make_error(ec::invalid_config, "db link '" + link.name + "' (" + link.type + " "
                                             + link.jdbc_url + "): " + info.error().message);
-  if (is_odbc_bridged(link.type)) {
-    // akkaflow's JDBC url runs through an ODBC driver: say which one is
-    // missing, and where its name comes from, before unixODBC says less.
-    auto driver = odbc_driver_for(link.type, drivers);
-    auto installed = installed_odbc_drivers();
-    if (std::find(installed.begin(), installed.end(), driver) == installed.end())
-      return make_error(ec::invalid_config,
-                        "db link '" + link.name + "' (" + link.type + " " + link.jdbc_url
-                          + ") connects through the ODBC driver '" + driver
-                          + "', which is not installed on this worker (unixODBC knows "
-                          + (installed.empty() ? std::string("no driver")
-                                               : "'" + join(installed, "', '") + "'")
-                          + "): install " + (link.type == "ORACLE" ? "Oracle's" : "a Hive")
-                          + " ODBC driver and register it in odbcinst.ini, or set ["
-                          + odbc_driver_key(link.type).substr(0, 4) + "] "
-                          + odbc_driver_key(link.type).substr(5)
-                          + " in cafflow.ini to the name it has there");
-  }
   if (link.type == "SQLITE") {
     // A new database file needs its folder (data/ of a fresh clone).
     std::error_code err;
@@ -215,6 +187,26 @@ expected<std::unique_ptr<db_connection>> db_connection::open(const db_link& link
       c->server_id_ = pid;
     }
   } catch (const std::exception& e) {
+    if (is_odbc_bridged(link.type)) {
+      // akkaflow's JDBC url runs through an ODBC driver: when it is missing,
+      // say which one and where its name comes from rather than unixODBC's
+      // "data source name not found". The drivers are listed only here, not
+      // for every connection.
+      auto driver = odbc_driver_for(link.type, drivers);
+      auto installed = installed_odbc_drivers();
+      if (std::find(installed.begin(), installed.end(), driver) == installed.end())
+        return make_error(ec::invalid_config,
+                          "db link '" + link.name + "' (" + link.type + " " + link.jdbc_url
+                            + ") connects through the ODBC driver '" + driver
+                            + "', which is not installed on this worker (unixODBC knows "
+                            + (installed.empty() ? std::string("no driver")
+                                                 : "'" + join(installed, "', '") + "'")
+                            + "): install " + (link.type == "ORACLE" ? "Oracle's" : "a Hive")
+                            + " ODBC driver and register it in odbcinst.ini, or set ["
+                            + odbc_driver_key(link.type).substr(0, 4) + "] "
+                            + odbc_driver_key(link.type).substr(5)
+                            + " in cafflow.ini to the name it has there");
+    }
     auto text = db_error_text(e);
     if (c->password_.size() >= 3)
       for (auto at = text.find(c->password_); at != std::string::npos;
@@ -293,33 +285,11 @@ void db_connection::rollback() {
 }
 
 std::string db_connection::quote_ident(const std::string& name) const {
-  char q = link_.type == "MYSQL" || link_.type == "HIVE" ? '`' : '"';
-  std::string out;
-  for (const auto& part : split(name, '.')) {
-    if (!out.empty())
-      out += '.';
-    out += q;
-    for (char c : part) {
-      if (c == q)
-        out += q;
-      out += c;
-    }
-    out += q;
-  }
-  return out;
+  return quote_identifier(link_.type, name);
 }
 
 std::string db_connection::quote_literal(const std::string& value) const {
-  std::string out = "'";
-  bool mysql = link_.type == "MYSQL" || link_.type == "HIVE";
-  for (char c : value) {
-    if (c == '\'')
-      out += '\'';
-    else if (mysql && c == '\\')
-      out += '\\';
-    out += c;
-  }
-  return out + "'";
+  return cafflow::quote_literal(link_.type, value);
 }
 
 int db_link_check(const std::string& path, const std::string& home, const std::string& name,

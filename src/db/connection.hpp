@@ -25,7 +25,8 @@ public:
   /// error names the link and the reason, never the password.
   /// ORACLE and HIVE links connect through the ODBC driver `drivers` names
   /// for them; when it is not installed the error names it and its
-  /// [odbc] key.
+  /// [odbc] key (unixODBC's drivers are listed only when the connection
+  /// failed, to tell this apart).
   static expected<std::unique_ptr<db_connection>> open(const db_link& link,
                                                        const std::string& home,
                                                        const odbc_drivers& drivers = {});

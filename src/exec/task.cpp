@@ -58,6 +58,7 @@ task_site make_task_site(const config& cfg) {
   task_site site;
   site.home = cfg.home;
   site.db_links = cfg.paths.db_links;
+  site.file_links = cfg.paths.file_links;
   site.mail = cfg.mail;
   site.mail.eml_dir = (fs::path(cfg.paths.logs) / "mail").string();
   site.odbc_oracle_driver = cfg.odbc.oracle_driver;

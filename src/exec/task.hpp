@@ -20,6 +20,8 @@ struct task_site {
   std::string home;
   /// paths.db_links of the worker: db-links are resolved where they connect.
   std::string db_links;
+  /// paths.file_links of the worker: file links are resolved where the files are.
+  std::string file_links;
   /// [mail]; its eml_dir is <logs>/mail.
   mail_settings mail;
   /// [odbc]: the ODBC drivers ORACLE and HIVE links connect through.

@@ -76,8 +76,9 @@ struct sql_action {
 };
 
 /// Where an HDFS end of a transfer is: akkaflow's hdfs://... paths (2.8.7 ...
-/// 2.9), type="HDFS" (2.8) and file links of type HDFS (2.12). The worker's
-/// Hadoop client ([hdfs] command) reads and writes it.
+/// 2.9), type="HDFS" (2.8) and file links of type HDFS (2.12, resolved by the
+/// worker when the attempt runs). The worker's Hadoop client ([hdfs] command)
+/// reads and writes it.
 struct hdfs_location {
   /// fs.defaultFS for the client ("hdfs://host:port" of a file link); empty
   /// = the client's own configuration (or the path's own hdfs:// url).
@@ -112,8 +113,14 @@ struct transfer_endpoint {
   bool append = false;
   /// Set instead of `db_link` for akkaflow's inline connection.
   std::optional<inline_db_link> inline_link;
-  /// FILE side on HDFS: the path (source: content, target: path) is on HDFS.
+  /// FILE side on HDFS by its path or type: the path (source: content,
+  /// target: path) is on HDFS.
   std::optional<hdfs_location> hdfs;
+  /// FILE side: akkaflow 2.12's file-link="NAME" as written (it may hold
+  /// parameters; empty = none): the worker resolves it in its
+  /// file_links.xml when the attempt runs, and an HDFS link puts the file
+  /// on that HDFS.
+  std::string file_link;
 };
 
 /// `<transfer>`: copies rows from a source to a target (or runs a transfer script).
@@ -142,9 +149,13 @@ struct data_monitor_action {
   std::string warn_msg;
   /// Seconds after which the value is read again and must not have changed (0 = off).
   int recheck_interval_s = 10;
-  /// akkaflow's bookkeeping attributes, kept for display.
+  /// akkaflow's bookkeeping attributes (the columns of its monitoring
+  /// table): kept with the attempt's result beside the value, time_mark
+  /// expanded. is_saved has no effect: the value is kept in any case.
   std::string category;
   std::string name;
+  std::string source_name;
+  std::string time_mark;
   bool is_saved = false;
   /// is-exceed-error="false": a value out of bounds mails a warning to the
   /// workflow's mail-receivers and the action succeeds.
@@ -165,9 +176,10 @@ struct file_monitor_action {
   bool size_warn_only = false;
   std::string warn_msg;
   int recheck_interval_s = 10;
-  /// The pattern is on HDFS (an HDFS file-link, akkaflow 2.12): listed with
-  /// the worker's Hadoop client.
-  std::optional<hdfs_location> hdfs;
+  /// akkaflow 2.12's file-link="NAME" of the <file> as written (empty =
+  /// none): resolved by the worker when the attempt runs; with an HDFS link
+  /// the pattern is listed on that HDFS with the worker's Hadoop client.
+  std::string file_link;
 };
 
 /// An `<attachment>` of an email: a file on the worker, or a query's result as CSV.

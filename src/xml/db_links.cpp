@@ -1,5 +1,6 @@
 #include "xml/db_links.hpp"
 
+#include <algorithm>
 #include <filesystem>
 #include <cstdlib>
 #include <regex>
@@ -62,6 +63,37 @@ std::set<std::string> db_links_result::names() const {
   return result;
 }
 
+std::optional<jdbc_server_url> parse_jdbc_server_url(const std::string& url) {
+  static const std::regex pattern(R"(jdbc:([a-z0-9]+)://([^/:?]+)(?::(\d+))?/([^/?]+)(\?.*)?)");
+  std::smatch m;
+  if (!std::regex_match(url, m, pattern))
+    return std::nullopt;
+  return jdbc_server_url{m[1], m[2], m[3].matched ? std::string(m[3]) : std::string{}, m[4]};
+}
+
+std::string jdbc_url_form(const std::string& type) {
+  if (type == "MYSQL")
+    return "jdbc:mysql://host:port/database";
+  if (type == "POSTGRESQL")
+    return "jdbc:postgresql://host:port/database";
+  if (type == "SQLITE")
+    return "jdbc:sqlite:/path/to/file.db";
+  if (type == "ODBC")
+    return "jdbc:odbc:DSN or jdbc:odbc:Driver=...;Database=...";
+  return {};
+}
+
+bool has_jdbc_url_form(const std::string& type, const std::string& url) {
+  if (type == "MYSQL" || type == "POSTGRESQL") {
+    auto parts = parse_jdbc_server_url(url);
+    return parts && parts->scheme == (type == "MYSQL" ? "mysql" : "postgresql");
+  }
+  for (auto [file_type, prefix] : {std::pair{"SQLITE", "jdbc:sqlite:"}, std::pair{"ODBC", "jdbc:odbc:"}})
+    if (type == file_type)
+      return starts_with(url, prefix) && url.size() > std::string(prefix).size();
+  return false;
+}
+
 db_links_result parse_db_links(const std::string& xml, const std::string& file) {
   db_links_result result;
   xml_positions positions(xml);
@@ -85,10 +117,6 @@ db_links_result parse_db_links(const std::string& xml, const std::string& file) 
                           + ">");
     return result;
   }
-  static const std::regex mysql_url(R"(jdbc:mysql://[^/:?]+(:\d+)?/[^/?]+(\?.*)?)");
-  static const std::regex sqlite_url(R"(jdbc:sqlite:.+)");
-  static const std::regex postgresql_url(R"(jdbc:postgresql://[^/:?]+(:\d+)?/[^/?]+(\?.*)?)");
-  static const std::regex odbc_url(R"(jdbc:odbc:.+)");
   std::set<std::string> seen;
   for (auto child : root.children()) {
     if (child.type() != pugi::node_element)
@@ -138,25 +166,10 @@ db_links_result parse_db_links(const std::string& xml, const std::string& file) 
     }
     if (!seen.insert(link.name).second)
       error(link.pos, "db link '" + link.name + "' is defined twice", "name");
-    if (link.type == "MYSQL") {
-      if (!std::regex_match(link.jdbc_url, mysql_url))
+    if (auto form = jdbc_url_form(link.type); !form.empty()) {
+      if (!has_jdbc_url_form(link.type, link.jdbc_url))
         error(link.pos, "db link '" + link.name + "': jdbc-url '" + link.jdbc_url
-                          + "' is not like jdbc:mysql://host:port/database",
-              "jdbc-url");
-    } else if (link.type == "SQLITE") {
-      if (!std::regex_match(link.jdbc_url, sqlite_url))
-        error(link.pos, "db link '" + link.name + "': jdbc-url '" + link.jdbc_url
-                          + "' is not like jdbc:sqlite:/path/to/file.db",
-              "jdbc-url");
-    } else if (link.type == "POSTGRESQL") {
-      if (!std::regex_match(link.jdbc_url, postgresql_url))
-        error(link.pos, "db link '" + link.name + "': jdbc-url '" + link.jdbc_url
-                          + "' is not like jdbc:postgresql://host:port/database",
-              "jdbc-url");
-    } else if (link.type == "ODBC") {
-      if (!std::regex_match(link.jdbc_url, odbc_url))
-        error(link.pos, "db link '" + link.name + "': jdbc-url '" + link.jdbc_url
-                          + "' is not like jdbc:odbc:DSN or jdbc:odbc:Driver=...;Database=...",
+                          + "' is not like " + form,
               "jdbc-url");
     } else if (is_odbc_bridged(link.type)) {
       if (auto url = parse_bridged_url(link.type, link.jdbc_url); !url)
@@ -189,29 +202,21 @@ db_links_result parse_db_links(const std::string& xml, const std::string& file) 
 }
 
 expected<jdbc_url_type> inline_jdbc_type(const std::string& jdbc_url) {
-  static const std::regex mysql_url(R"(jdbc:(mysql|mariadb)://[^/:?]+(:\d+)?/[^/?]+(\?.*)?)");
-  static const std::regex sqlite_url(R"(jdbc:sqlite:.+)");
-  static const std::regex postgresql_url(R"(jdbc:postgresql://[^/:?]+(:\d+)?/[^/?]+(\?.*)?)");
   auto url = trim(jdbc_url);
   auto lower = to_lower(url);
-  if (starts_with(lower, "jdbc:mysql:") || starts_with(lower, "jdbc:mariadb:")) {
-    if (!std::regex_match(url, mysql_url))
+  for (auto [type, prefixes] :
+       {std::pair{"MYSQL", std::vector<std::string>{"jdbc:mysql:", "jdbc:mariadb:"}},
+        std::pair{"POSTGRESQL", std::vector<std::string>{"jdbc:postgresql:"}},
+        std::pair{"SQLITE", std::vector<std::string>{"jdbc:sqlite:"}}}) {
+    if (std::none_of(prefixes.begin(), prefixes.end(),
+                     [&](const std::string& p) { return starts_with(lower, p); }))
+      continue;
+    // MariaDB's own scheme connects as MySQL.
+    auto as_link = starts_with(url, "jdbc:mariadb:") ? "jdbc:mysql:" + url.substr(13) : url;
+    if (!has_jdbc_url_form(type, as_link))
       return make_error(ec::invalid_argument,
-                        "'" + url + "' is not like jdbc:mysql://host:port/database");
-    if (starts_with(url, "jdbc:mariadb:"))
-      url = "jdbc:mysql:" + url.substr(13);
-    return jdbc_url_type{"MYSQL", url};
-  }
-  if (starts_with(lower, "jdbc:postgresql:")) {
-    if (!std::regex_match(url, postgresql_url))
-      return make_error(ec::invalid_argument,
-                        "'" + url + "' is not like jdbc:postgresql://host:port/database");
-    return jdbc_url_type{"POSTGRESQL", url};
-  }
-  if (starts_with(lower, "jdbc:sqlite:")) {
-    if (!std::regex_match(url, sqlite_url))
-      return make_error(ec::invalid_argument, "'" + url + "' is not like jdbc:sqlite:/path/to/file.db");
-    return jdbc_url_type{"SQLITE", url};
+                        "'" + url + "' is not like " + jdbc_url_form(type));
+    return jdbc_url_type{type, as_link};
   }
   for (const char* type : {"ORACLE", "HIVE"}) {
     if (!starts_with(lower, type == std::string("ORACLE") ? "jdbc:oracle:" : "jdbc:hive2:"))

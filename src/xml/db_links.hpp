@@ -2,6 +2,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -50,6 +51,29 @@ struct db_links_result {
 /// The password of `link` (from its value, file or environment variable);
 /// the error names the link and the file or variable, never a password.
 expected<std::string> db_link_password(const db_link& link);
+
+/// A server's jdbc-url, jdbc:SCHEME://HOST[:PORT]/DATABASE[?PROPERTIES]
+/// (MySQL/MariaDB, PostgreSQL).
+struct jdbc_server_url {
+  std::string scheme;
+  std::string host;
+  /// Empty when the url names none.
+  std::string port;
+  std::string database;
+};
+
+/// The parts of `url`, or nullopt when it is not written so.
+std::optional<jdbc_server_url> parse_jdbc_server_url(const std::string& url);
+
+/// How the jdbc-url of a link of `type` is written, for messages
+/// ("jdbc:mysql://host:port/database"); "" for a type without such a form
+/// here (ORACLE and HIVE: parse_bridged_url checks theirs).
+std::string jdbc_url_form(const std::string& type);
+
+/// Whether `url` is written as a link of `type` (MYSQL, POSTGRESQL, SQLITE,
+/// ODBC) needs it: the one check of db_links.xml and of the connections
+/// written into actions.
+bool has_jdbc_url_form(const std::string& type, const std::string& url);
 
 /// The db-link type a jdbc-url connects to, for a connection written into
 /// an action (akkaflow 2.5.3 ... 2.8.2): jdbc:mysql:// and jdbc:mariadb://

@@ -59,6 +59,14 @@ expected<file_link> file_links_result::resolve(const std::string& wanted) const 
                                       : " (did you mean '" + hint + "'?)"));
 }
 
+hdfs_location hdfs_location_of(const file_link& link) {
+  hdfs_location where;
+  where.default_fs =
+    "hdfs://" + link.host + (link.port > 0 ? ":" + std::to_string(link.port) : "");
+  where.user = link.username;
+  return where;
+}
+
 file_links_result parse_file_links(const std::string& xml, const std::string& file) {
   file_links_result result;
   xml_positions positions(xml);
@@ -162,18 +170,21 @@ file_links_result parse_file_links(const std::string& xml, const std::string& fi
   return result;
 }
 
-file_links_result load_file_links(const std::string& path) {
+file_links_result file_links_of(const expected<std::string>& text, const std::string& path) {
+  if (text)
+    return parse_file_links(*text, path);
+  auto result = parse_file_links("<file-links/>", path);
   std::error_code err;
-  if (path.empty() || !std::filesystem::exists(path, err))
-    return parse_file_links("<file-links/>", path);
-  auto text = read_file(path);
-  if (!text) {
-    auto result = parse_file_links("<file-links/>", path);
+  if (!path.empty() && std::filesystem::exists(path, err))
     result.diagnostics.push_back(
       diagnostic{diagnostic::severity::error, path, {1, 1}, text.error().message});
-    return result;
-  }
-  return parse_file_links(*text, path);
+  return result;
+}
+
+file_links_result load_file_links(const std::string& path) {
+  if (path.empty())
+    return parse_file_links("<file-links/>", path);
+  return file_links_of(read_file(path), path);
 }
 
 } // namespace cafflow

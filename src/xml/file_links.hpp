@@ -1,8 +1,10 @@
 // conf/file_links.xml: akkaflow 2.12's named file systems (file-link="..." on
-// actions that read or write files). LOCAL links are the worker's own file
-// system; HDFS links are read and written through the worker's Hadoop client
-// ([hdfs] command; transfer ends only); SFTP links are refused when the file
-// is loaded, with the reason (docs/MIGRATING.md).
+// a transfer's FILE ends and a file-monitor's <file>). LOCAL links are the
+// worker's own file system; HDFS links are read, written and listed through
+// the worker's Hadoop client ([hdfs] command); SFTP links are refused when
+// the file is loaded, with the reason (docs/MIGRATING.md). The master checks
+// workflows against its file; the worker resolves a link in its own when an
+// attempt runs (file_location in src/actions/file_monitor.cpp).
 //
 //   <file-links>
 //     <link name="local" type="LOCAL" host="local" port="-1" username="u" password="p" desc="..."/>
@@ -55,8 +57,19 @@ struct file_links_result {
   std::vector<std::pair<std::string, std::string>> refused;
 };
 
+/// Where an HDFS link is for the Hadoop client: fs.defaultFS
+/// "hdfs://host[:port]" (an HDFS link always has a host) and the link's
+/// username as HADOOP_USER_NAME.
+hdfs_location hdfs_location_of(const file_link& link);
+
 /// Parses the text of a file_links.xml file.
 file_links_result parse_file_links(const std::string& xml, const std::string& file);
+
+/// The file links of the file_links.xml at `path` as read_file read it
+/// (`text`, or why it could not be read): a file that does not exist is
+/// just the built-in "local" link and no error. For a caller that needs the
+/// text too (its hash), so that the file is read once.
+file_links_result file_links_of(const expected<std::string>& text, const std::string& path);
 
 /// Reads and parses a file_links.xml; a missing file is just the built-in
 /// "local" link and no error.

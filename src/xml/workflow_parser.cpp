@@ -826,6 +826,8 @@ private:
                                       + raw + "'");
     if (hdfs_type)
       e.hdfs = hdfs_location{};
+    // The file-link names an HDFS link of the file_links.xml checked against.
+    bool link_on_hdfs = false;
     e.delimited = optional(elem, "delimited", "\t");
     if (e.delimited.empty())
       error(attr_pos(elem, "delimited"), "attribute 'delimited' must not be empty");
@@ -851,17 +853,14 @@ private:
                                "table"})
         if (elem.attribute(attr))
           error(attr_pos(elem, attr), tag(elem) + " of type " + raw + " takes no '" + attr + "'");
+      // akkaflow 2.12: the link's file system (an HDFS link: its namenode and
+      // user), looked up by the worker when the attempt runs.
+      e.file_link = trim(elem.attribute("file-link").value());
       if (auto link = check_file_link(elem); link && link->type == "HDFS") {
         if (hdfs_type)
           error(attr_pos(elem, "file-link"), tag(elem) + " of type HDFS takes no 'file-link' "
                                              "(give it type=\"FILE\")");
-        // akkaflow 2.12: the link's namenode and user.
-        hdfs_location where;
-        if (!link->host.empty())
-          where.default_fs = "hdfs://" + link->host
-                             + (link->port > 0 ? ":" + std::to_string(link->port) : "");
-        where.user = link->username;
-        e.hdfs = where;
+        link_on_hdfs = true;
       }
     }
     if (is_target) {
@@ -890,15 +889,16 @@ private:
         if (starts_with(to_lower(trim(e.path)), "hdfs://") && !e.hdfs)
           // akkaflow 2.8.7 ... 2.9: a path with hdfs: was written on HDFS.
           e.hdfs = hdfs_location{};
-        if (e.hdfs) {
+        if (lfs && !e.hdfs)
+          // akkaflow 2.8 appended the rows to the file; is-pre-del deleted it
+          // first. (An HDFS file link's target is replaced whatever this says.)
+          e.append = !pre_delete;
+        if (e.hdfs || link_on_hdfs) {
           if (elem.attribute("is-pre-del"))
             warning(attr_pos(elem, "is-pre-del"),
                     "'is-pre-del' has no effect on an HDFS target: the file is replaced, as "
                     "akkaflow's HDFS target replaced it");
-        } else if (lfs)
-          // akkaflow 2.8 appended the rows to the file; is-pre-del deleted it first.
-          e.append = !pre_delete;
-        else if (elem.attribute("is-pre-del"))
+        } else if (!lfs && elem.attribute("is-pre-del"))
           warning(attr_pos(elem, "is-pre-del"),
                   "'is-pre-del' has no effect on a FILE target: akkaflow 2.9 and later replaced "
                   "the file in any case, as cafflow does (type=\"LFS\" appended unless it was "
@@ -940,9 +940,8 @@ private:
       if (e.type == "FILE" && !e.hdfs && starts_with(to_lower(e.content), "hdfs://"))
         e.hdfs = hdfs_location{};
     }
-    if (e.hdfs)
-      warning(pos_of(elem), tag(elem) + " is on HDFS: the worker that runs it needs the Hadoop "
-                                        "client named by hdfs.command in cafflow.ini");
+    if (e.hdfs || link_on_hdfs)
+      hadoop_client_warning(elem, pos_of(elem));
     return e;
   }
 
@@ -986,8 +985,9 @@ private:
 
   /// `<source>`, `<min>`/`<min-threshold>`, `<max>`/`<max-threshold>` of a data monitor.
   /// `legacy` is set for akkaflow 2.6 ... 2.8.1's database types (MYSQL,
-  /// ORACLE, HIVE with jdbc-url, username, password): a bound of such a type
-  /// is read on the source's connection, as akkaflow did.
+  /// ORACLE, HIVE with jdbc-url, username, password) and for a bound of type
+  /// SQL with a jdbc-url: such a bound is read on the source's connection,
+  /// as akkaflow read it.
   monitor_value parse_monitor_value(pugi::xml_node elem, bool is_source, bool* legacy = nullptr) {
     attrs(elem, {"type", "db-link", "jdbc-url", "username", "password"});
     monitor_value v;
@@ -1006,12 +1006,17 @@ private:
       if (elem.attribute("db-link"))
         error(attr_pos(elem, "db-link"), tag(elem) + " names a 'db-link' and has a 'jdbc-url'; "
                                                      "give one of them");
-      if (is_source)
+      if (is_source) {
         v.inline_link = parse_inline_link(elem, legacy_db ? raw : std::string{});
-      else if (has_inline_link(elem))
-        warning(attr_pos(elem, elem.attribute("jdbc-url") ? "jdbc-url" : "type"),
-                "akkaflow read " + tag(elem) + " on the <source>'s connection, not on the one "
-                "written here; so does cafflow");
+      } else {
+        if (has_inline_link(elem))
+          warning(attr_pos(elem, elem.attribute("jdbc-url") ? "jdbc-url" : "type"),
+                  "akkaflow read " + tag(elem) + " on the <source>'s connection, not on the one "
+                  "written here; so does cafflow");
+        // The caller gives it the source's connection.
+        if (legacy != nullptr)
+          *legacy = true;
+      }
     } else if (v.type == "SQL") {
       v.db_link = required(elem, "db-link");
       check_db_link(elem, "db-link", v.db_link);
@@ -1048,14 +1053,19 @@ private:
                  "is-exceed-error", "time-mark"});
     data_monitor_action result;
     get_int(elem, "recheck-interval", result.recheck_interval_s, 0, 86400);
+    // category, name, source-name, time-mark labelled a row of akkaflow's
+    // own monitoring table: they label the attempt's result here. The value
+    // is kept with the attempt whatever is-saved says.
     result.category = optional(elem, "category");
     result.name = optional(elem, "name");
-    // is-saved, category, source-name, time-mark fed akkaflow's own monitoring
-    // table; the value is kept with the attempt's result in any case.
+    result.source_name = optional(elem, "source-name");
+    result.time_mark = optional(elem, "time-mark");
     get_bool(elem, "is-saved", result.is_saved);
+    if (to_lower(trim(elem.attribute("is-saved").value())) == "false")
+      warning(attr_pos(elem, "is-saved"),
+              "is-saved=\"false\" has no effect: cafflow keeps the value with the attempt in "
+              "any case (akkaflow left it out of its monitoring table)");
     get_bool(elem, "is-exceed-error", result.exceed_error);
-    optional(elem, "source-name");
-    optional(elem, "time-mark");
     bool source_seen = false, min_seen = false, max_seen = false, warn_seen = false;
     std::vector<std::pair<pugi::xml_node, std::optional<monitor_value>*>> legacy_bounds;
     auto bound = [&](bool& seen, std::optional<monitor_value>& out) {
@@ -1081,11 +1091,18 @@ private:
            result.warn_msg = trim(text_only(c));
        }},
     });
+    // A bound read on the source's connection (akkaflow <= 2.8.1's database
+    // types, a jdbc-url on a bound of type SQL) connects where the source does.
     for (auto [c, out] : legacy_bounds) {
+      auto type = to_upper(trim(c.attribute("type").value()));
       if (result.source.inline_link)
         (*out)->inline_link = result.source.inline_link;
+      else if (source_seen && type == "SQL")
+        error(pos_of(c), tag(c) + " has a jdbc-url, and akkaflow read it on the <source>'s "
+                                  "connection, but the <source> has no jdbc-url; give "
+                           + tag(c) + " a db-link instead");
       else if (source_seen)
-        error(pos_of(c), tag(c) + " of type " + to_upper(c.attribute("type").value())
+        error(pos_of(c), tag(c) + " of type " + type
                            + " is read on the <source>'s connection, and the <source> has no "
                              "jdbc-url; give it type=\"SQL\" and a db-link");
     }
@@ -1106,17 +1123,11 @@ private:
          if (!once(c, file_seen))
            return;
          attrs(c, {"min-num", "min-each-size", "num-threshold", "size-threshold", "file-link"});
-         if (auto link = check_file_link(c); link && link->type == "HDFS") {
-           // akkaflow 2.12: the files are listed on the link's HDFS.
-           hdfs_location where;
-           where.default_fs = "hdfs://" + link->host
-                              + (link->port > 0 ? ":" + std::to_string(link->port) : "");
-           where.user = link->username;
-           result.hdfs = where;
-           warning(attr_pos(c, "file-link"),
-                   "<file> is on HDFS: the worker that runs it needs the Hadoop client named by "
-                   "hdfs.command in cafflow.ini");
-         }
+         // akkaflow 2.12: the files are listed on the link's file system,
+         // looked up by the worker when the attempt runs.
+         result.file_link = trim(c.attribute("file-link").value());
+         if (auto link = check_file_link(c); link && link->type == "HDFS")
+           hadoop_client_warning(c, attr_pos(c, "file-link"));
          get_int(c, "min-num", result.min_num, 0, 100000000);
          get_int(c, "num-threshold", result.min_num, 0, 100000000);
          get_size(c, "min-each-size", result.min_each_size);
@@ -1222,9 +1233,18 @@ private:
     return link;
   }
 
+  /// An end or a <file> on HDFS: the worker needs the Hadoop client.
+  void hadoop_client_warning(pugi::xml_node elem, source_pos pos) {
+    warning(pos, tag(elem) + " is on HDFS: the worker that runs it needs the Hadoop client "
+                             "named by hdfs.command in cafflow.ini");
+  }
+
   /// akkaflow 2.12's file-link="NAME" (a link of conf/file_links.xml): a
   /// LOCAL link is the worker's own file system, an HDFS one is read and
-  /// written through the worker's Hadoop client. The link, when it is one.
+  /// written through the worker's Hadoop client. Checked against the
+  /// file_links.xml of the options, when there is one; the worker resolves
+  /// the name again when the attempt runs (a name with a parameter only
+  /// then, once the parameter is expanded). The link, when it is one.
   std::optional<file_link> check_file_link(pugi::xml_node elem) {
     auto a = elem.attribute("file-link");
     if (!a || !opts_.file_links)

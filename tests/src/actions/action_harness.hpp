@@ -46,6 +46,7 @@ public:
   explicit action_runner(const std::string& links = "<db-links/>") {
     site.home = dir.path();
     site.db_links = dir / "db_links.xml";
+    site.file_links = dir / "file_links.xml";
     site.mail.eml_dir = dir / "mail";
     site.mail.from = "cafflow@localhost";
     write_file(site.db_links, links);
@@ -64,6 +65,8 @@ public:
   /// Runs the action; `during(pid)` runs while the process does (e.g. to kill it).
   action_outcome run(const std::string& action_xml, param_map params = {},
                      const std::function<void(int)>& during = {}) {
+    if (!file_links.empty())
+      write_file(site.file_links, file_links);
     auto parsed = parse(action_xml);
     if (!parsed.wf) {
       std::string out;
@@ -136,7 +139,10 @@ public:
   std::string workflow_attrs;
   /// The environment of the task (cafflow-exec's).
   std::vector<std::string> env{"PATH=/usr/bin:/bin"};
-  /// The text of file_links.xml the workflow is checked against (empty = none).
+  /// The text of file_links.xml the workflow is checked against and the
+  /// worker resolves file links in (empty = the workflow is not checked,
+  /// as when the master parses a stored version again, and the worker reads
+  /// whatever site.file_links holds).
   std::string file_links;
 
 private:

@@ -99,6 +99,8 @@ TEST_CASE("hdfs paths are fetched with dfs -get and written with dfs -put -f") {
 TEST_CASE("an HDFS file link sets fs.defaultFS and the user for transfers and file-monitors") {
   hdfs_runner r;
   r.file_links = R"(<file-links><link name="hadoop" type="HDFS" host="nn1" port="8020" username="etl"/></file-links>)";
+  // The link's user replaces the one the worker has.
+  r.env.push_back("HADOOP_USER_NAME=worker");
   write_file(r.dir / "hdfs-root/user/etl/in.txt", "a|1\nb|2\n");
   auto out = r.run(R"(<transfer><source type="FILE" file-link="hadoop" delimited="|">in.txt</source>
       <target type="FILE" file-link="hadoop" path="/warehouse/copy.txt" delimited="|"/></transfer>)");
@@ -165,4 +167,59 @@ TEST_CASE("a missing hdfs client or a failing hdfs command fails the attempt nam
   CAPTURE(by_path.log);
   CHECK(by_path.exit_code == 0);
   CHECK(read_file(r.dir / "x.txt") == "x\n");
+}
+
+TEST_CASE("a file link is resolved by the worker when the attempt runs: also after a parse without file_links.xml") {
+  hdfs_runner r;
+  // The workflow is parsed without the file links (the master's parse of a
+  // stored version for a rerun or after a restart); the worker has them.
+  write_file(r.site.file_links, R"(<file-links><link name="hadoop" type="HDFS" host="nn1" port="8020" username="etl"/></file-links>)");
+  write_file(r.dir / "hdfs-root/w/a.txt", "a|1\n");
+  const std::string monitor = R"(<file-monitor recheck-interval="0"><file file-link="hadoop">/w/*.txt</file></file-monitor>)";
+  auto listed = r.run(monitor);
+  CAPTURE(listed.log);
+  CHECK(listed.exit_code == 0);
+  CHECK(listed.log.find("file link 'hadoop': HDFS hdfs://nn1:8020 as etl") != std::string::npos);
+  CHECK(r.calls().find("user=etl dfs -D fs.defaultFS=hdfs://nn1:8020 -ls /w/*.txt\n") != std::string::npos);
+  auto copied = r.run(R"(<transfer><source type="FILE" file-link="hadoop" delimited="|">/w/a.txt</source>
+      <target type="FILE" path="local.txt" delimited=","/></transfer>)");
+  CAPTURE(copied.log);
+  REQUIRE(copied.exit_code == 0);
+  CHECK(read_file(r.dir / "local.txt") == "a,1\n");
+  CHECK(r.calls().find("user=etl dfs -D fs.defaultFS=hdfs://nn1:8020 -get /w/a.txt ") != std::string::npos);
+  // The link as the worker defines it when the attempt runs.
+  write_file(r.site.file_links, R"(<file-links><link name="hadoop" type="HDFS" host="nn2" username="etl2"/></file-links>)");
+  auto moved = r.run(monitor);
+  CAPTURE(moved.log);
+  CHECK(moved.exit_code == 0);
+  CHECK(r.calls().find("user=etl2 dfs -D fs.defaultFS=hdfs://nn2 -ls /w/*.txt\n") != std::string::npos);
+  // A link the worker does not have fails the attempt naming it; it never
+  // falls back to the worker's own disk.
+  write_file(r.site.file_links, "<file-links/>");
+  auto lost = r.run(monitor);
+  CAPTURE(lost.log);
+  CHECK(lost.exit_code == 1);
+  CHECK(lost.result.error == "unknown file link 'hadoop' (known: local) in this worker's file links ("
+                               + r.site.file_links + "): the workflow names it with file-link=\"hadoop\"");
+}
+
+TEST_CASE("file-link may be a parameter: expanded for the attempt and resolved by the worker") {
+  hdfs_runner r;
+  r.file_links = R"(<file-links><link name="hadoop" type="HDFS" host="nn1" port="8020" username="etl"/><link name="disk" type="LOCAL"/></file-links>)";
+  write_file(r.dir / "hdfs-root/user/etl/w/a.txt", "a|1\n");
+  write_file(r.dir / "w/b.txt", "b|2\n");
+  const std::string monitor = R"(<file-monitor recheck-interval="0"><file file-link="${param:fs}">w/*.txt</file></file-monitor>)";
+  CHECK(r.load_errors(monitor).find("error") == std::string::npos);
+  auto on_hdfs = r.run(monitor, {{"fs", "hadoop"}});
+  CAPTURE(on_hdfs.log);
+  CHECK(on_hdfs.exit_code == 0);
+  CHECK(r.calls().find("user=etl dfs -D fs.defaultFS=hdfs://nn1:8020 -ls w/*.txt\n") != std::string::npos);
+  CHECK(on_hdfs.log.find("matched /user/etl/w/a.txt (4 bytes)") != std::string::npos);
+  auto on_disk = r.run(monitor, {{"fs", "disk"}});
+  CAPTURE(on_disk.log);
+  CHECK(on_disk.exit_code == 0);
+  CHECK(on_disk.log.find("matched " + (r.dir / "w/b.txt") + " (4 bytes)") != std::string::npos);
+  auto unknown = r.run(monitor, {{"fs", "nope"}});
+  CHECK(unknown.exit_code == 1);
+  CHECK(unknown.result.error.find("unknown file link 'nope'") == 0);
 }

@@ -1,4 +1,6 @@
 // file-monitor and data-monitor, run by cafflow-exec as a worker runs them.
+#include <filesystem>
+
 #include "action_harness.hpp"
 #include "util/strings.hpp"
 
@@ -77,6 +79,49 @@ TEST_CASE("data-monitor checks a query's value against bounds and keeps it") {
   auto sqlbad = r.run(R"(<data-monitor recheck-interval="0"><source type="SQL" db-link="local">SELECT nope FROM t</source><max>1</max></data-monitor>)");
   CHECK(sqlbad.exit_code == 1);
   CHECK(sqlbad.result.error.find("source: the query failed") != std::string::npos);
+}
+
+TEST_CASE("data-monitor bounds with a jdbc-url are read on the source's connection") {
+  action_runner r;
+  REQUIRE(r.run(R"(<sql jdbc-url="jdbc:sqlite:m.db">CREATE TABLE t (x INTEGER); INSERT INTO t VALUES (1), (2), (3)</sql>)")
+            .exit_code
+          == 0);
+  // akkaflow read every bound on the source's connection: here m.db, not
+  // the other.db written on the bound.
+  auto out = r.run(R"(<data-monitor recheck-interval="0">
+      <source type="SQL" jdbc-url="jdbc:sqlite:m.db">SELECT COUNT(*) FROM t</source>
+      <min type="SQL" jdbc-url="jdbc:sqlite:other.db">SELECT MIN(x) FROM t</min>
+      <max type="SQL" jdbc-url="jdbc:sqlite:other.db">SELECT SUM(x) FROM t</max>
+    </data-monitor>)");
+  CAPTURE(out.log);
+  CHECK(out.exit_code == 0);
+  CHECK(out.result.result == R"({"max":6.0,"min":1.0,"value":3.0})");
+  CHECK_FALSE(std::filesystem::exists(r.dir / "other.db"));
+}
+
+TEST_CASE("data-monitor keeps akkaflow's labels with the value in the result") {
+  action_runner r;
+  auto out = r.run(R"(<data-monitor recheck-interval="0" category="orders" name="rows" source-name="db1" time-mark="${param:day}">
+      <source type="NUM">3</source><max>5</max></data-monitor>)",
+                   {{"day", "2026-09-21"}});
+  CAPTURE(out.log);
+  CHECK(out.exit_code == 0);
+  CHECK(out.result.result
+        == R"({"category":"orders","max":5.0,"name":"rows","source_name":"db1","time_mark":"2026-09-21","value":3.0})");
+}
+
+TEST_CASE("data-monitor commands: the number on stdout and stderr in the task log") {
+  action_runner r;
+  auto noisy = r.run(R"(<data-monitor recheck-interval="0">
+      <source type="COMMAND">echo 'a warning' >&2; echo 7</source><max>10</max></data-monitor>)");
+  CAPTURE(noisy.log);
+  CHECK(noisy.exit_code == 0);
+  CHECK(noisy.result.result == R"({"max":10.0,"value":7.0})");
+  CHECK(noisy.log.find("a warning\n") != std::string::npos);
+  auto failing = r.run(R"(<data-monitor recheck-interval="0">
+      <source type="COMMAND">echo 5; exit 3</source><max>10</max></data-monitor>)");
+  CHECK(failing.exit_code == 1);
+  CHECK(failing.result.error == "source: the command failed (exit code 3): echo 5; exit 3");
 }
 
 TEST_CASE("data-monitor with a recheck fails when the value changes") {

@@ -51,6 +51,7 @@ TEST_CASE("CSV file -> new SQLite table -> CSV file with header and RFC 4180 quo
     </transfer>)");
   CAPTURE(again.log);
   CHECK(again.exit_code == 0);
+  CHECK(again.log.find("emptying orders: DELETE FROM orders\n") != std::string::npos);
   CHECK(sqlite_value(r.dir / "t.db", "SELECT COUNT(*) FROM orders") == "3");
   CHECK(sqlite_value(r.dir / "t.db", "SELECT n FROM loads") == "3");
 }

@@ -8,6 +8,9 @@
 
 #include <doctest/doctest.h>
 
+#include "fixtures.hpp"
+#include "util/files.hpp"
+
 using namespace cafflow;
 
 namespace {
@@ -103,6 +106,22 @@ TEST_CASE("a missing alerts.xml is no channels and no error") {
   auto r = load_alert_channels("/nonexistent/alerts.xml");
   CHECK(r.channels.empty());
   CHECK(r.diagnostics.empty());
+  auto missing = alert_channels_of(read_file("/nonexistent/alerts.xml"), "/nonexistent/alerts.xml");
+  CHECK(missing.channels.empty());
+  CHECK(missing.diagnostics.empty());
+}
+
+TEST_CASE("alerts.xml already read: its text is parsed and a read error is reported") {
+  test::temp_dir dir;
+  auto path = dir.path() + "/alerts.xml";
+  test::write_file(path, "<alerts/>");
+  auto given = alert_channels_of(
+    std::string("<alerts><channel name=\"ops\" type=\"command\" command=\"true\"/></alerts>"), path);
+  CHECK(errors(given) == "");
+  CHECK(given.names() == std::set<std::string>{"ops"});
+  auto unreadable = alert_channels_of(make_error(ec::filesystem_error, "cannot read it"), path);
+  REQUIRE(unreadable.diagnostics.size() == 1);
+  CHECK(unreadable.diagnostics[0].to_string() == path + ":1:1: error: cannot read it");
 }
 
 TEST_SUITE_END();

@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include "fixtures.hpp"
+#include "util/files.hpp"
 
 using namespace cafflow;
 
@@ -75,6 +76,26 @@ TEST_CASE("file_links: a missing file is the built-in local link") {
   REQUIRE(local);
   CHECK(local->pos.line == 0);
   CHECK(r.names() == std::set<std::string>{"local"});
+}
+
+TEST_CASE("file_links: the text already read is parsed and a read error is reported once") {
+  // The master's watcher reads the file once per scan for its hash and its links.
+  test::temp_dir dir;
+  auto path = dir.path() + "/file_links.xml";
+  test::write_file(path, "<file-links><link name=\"nas\" type=\"LOCAL\"/></file-links>");
+  // The text given is what counts, not what the file holds now.
+  auto given = file_links_of(std::string("<file-links><link name=\"hdfs1\" type=\"HDFS\" "
+                                         "host=\"nn\"/></file-links>"),
+                             path);
+  CHECK(given.names() == std::set<std::string>{"hdfs1", "local"});
+  CHECK(load_file_links(path).names() == std::set<std::string>{"local", "nas"});
+  // Could not be read: missing is the built-in link, another reason an error.
+  auto missing = file_links_of(read_file(dir.path() + "/none.xml"), dir.path() + "/none.xml");
+  CHECK(missing.diagnostics.empty());
+  CHECK(missing.names() == std::set<std::string>{"local"});
+  auto unreadable = file_links_of(make_error(ec::filesystem_error, "cannot read it"), path);
+  CHECK(diagnostics(unreadable) == path + ":1:1: error: cannot read it\n");
+  CHECK(unreadable.names() == std::set<std::string>{"local"});
 }
 
 TEST_CASE("file_links: bad definitions are refused with file and line") {

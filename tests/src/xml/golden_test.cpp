@@ -171,7 +171,8 @@ std::string describe_action(const node& n) {
     out += "script\n" + code_lines(s->code);
   } else if (const auto* m = std::get_if<file_monitor_action>(&body)) {
     out += "file-monitor " + (m->dir.empty() ? "" : "in " + m->dir + " name ") + m->pattern
-           + ", min-num " + std::to_string(m->min_num) + ", min-each-size "
+           + (m->file_link.empty() ? "" : " on file link " + m->file_link) + ", min-num "
+           + std::to_string(m->min_num) + ", min-each-size "
            + std::to_string(m->min_each_size)
            + (m->size_warn_only ? " (a warning mail, not a failure)" : "") + ", recheck "
            + std::to_string(m->recheck_interval_s) + " s"
@@ -204,6 +205,7 @@ std::string describe_action(const node& n) {
         else
           text += (target ? e.path : e.content) + " delimited '" + e.delimited + "'"
                   + (e.append ? " (appended)" : "")
+                  + (e.file_link.empty() ? "" : " on file link " + e.file_link)
                   + (e.hdfs ? " on HDFS" + (e.hdfs->default_fs.empty() ? std::string{}
                                                                        : " " + e.hdfs->default_fs)
                                 + (e.hdfs->user.empty() ? std::string{} : " as " + e.hdfs->user)

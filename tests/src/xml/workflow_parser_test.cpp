@@ -409,6 +409,57 @@ TEST_CASE("inline jdbc attributes become an anonymous db link or are refused at 
     "<data-monitor is-exceed-error=\"false\"><source type=\"SQL\" db-link=\"x\">select 1</source>"
     "<max-threshold type=\"MYSQL\">select 2</max-threshold></data-monitor>");
   CHECK(has(monitor, "error: <max-threshold> of type MYSQL is read on the <source>'s connection"));
+  // A bound of type SQL with a jdbc-url is read on the source's connection
+  // too: it has the source's, not none.
+  auto sql_bound = one_action(
+    "<data-monitor><source type=\"MYSQL\" jdbc-url=\"jdbc:mysql://h:3306/x\" username=\"u\" "
+    "password=\"p\">select 1</source><min type=\"SQL\" jdbc-url=\"jdbc:mysql://other:3306/y\">"
+    "select 0</min><max type=\"MYSQL\">select 2</max></data-monitor>");
+  INFO(join(diags(sql_bound), "\n"));
+  REQUIRE(sql_bound.wf);
+  const auto& bounded = body_of<data_monitor_action>(sql_bound);
+  for (const auto* bound : {&bounded.min, &bounded.max}) {
+    REQUIRE(*bound);
+    CHECK((*bound)->type == "SQL");
+    CHECK((*bound)->db_link.empty());
+    REQUIRE((*bound)->inline_link);
+    CHECK((*bound)->inline_link->jdbc_url == "jdbc:mysql://h:3306/x");
+    CHECK((*bound)->inline_link->username == "u");
+    CHECK((*bound)->inline_link->password == "p");
+  }
+  CHECK(has(sql_bound, "3:145: warning: akkaflow read <min> on the <source>'s connection, not on "
+                       "the one written here; so does cafflow"));
+  auto no_source_url = one_action(
+    "<data-monitor><source type=\"SQL\" db-link=\"x\">select 1</source><min type=\"SQL\" "
+    "jdbc-url=\"jdbc:mysql://other:3306/y\">select 0</min></data-monitor>");
+  CHECK_FALSE(no_source_url.wf);
+  CHECK(has(no_source_url, "error: <min> has a jdbc-url, and akkaflow read it on the <source>'s "
+                           "connection, but the <source> has no jdbc-url; give <min> a db-link "
+                           "instead"));
+}
+
+TEST_CASE("data-monitor keeps akkaflow's labels of the value and warns that is-saved false does nothing") {
+  auto labelled = one_action(
+    "<data-monitor category=\"orders\" name=\"daily rows\" source-name=\"db1\" "
+    "time-mark=\"${param:day}\" is-saved=\"true\"><source type=\"NUM\">1</source><max>2</max>"
+    "</data-monitor>");
+  INFO(join(diags(labelled), "\n"));
+  REQUIRE(labelled.wf);
+  CHECK_FALSE(has(labelled, "is-saved"));
+  const auto& m = body_of<data_monitor_action>(labelled);
+  CHECK(m.category == "orders");
+  CHECK(m.name == "daily rows");
+  CHECK(m.source_name == "db1");
+  CHECK(m.time_mark == "${param:day}");
+  CHECK(m.is_saved);
+  auto unsaved = one_action("<data-monitor is-saved=\"false\"><source type=\"NUM\">1</source>"
+                            "<max>2</max></data-monitor>");
+  REQUIRE(unsaved.wf);
+  INFO(join(diags(unsaved), "\n"));
+  CHECK(diags(unsaved) == std::vector<std::string>{
+                            "3:32: warning: is-saved=\"false\" has no effect: cafflow keeps the "
+                            "value with the attempt in any case (akkaflow left it out of its "
+                            "monitoring table)"});
 }
 
 TEST_CASE("FILE targets take pre and after scripts and warn on what had no effect") {
@@ -449,6 +500,51 @@ TEST_CASE("file-link names a link of file_links.xml: LOCAL ones load and the oth
   CHECK(has(unknown, "error: attribute 'file-link': "));
   // Without a file_links.xml to check against, names are not checked.
   CHECK(one_action("<file-monitor><file file-link=\"any\">/in/*</file></file-monitor>").wf);
+}
+
+TEST_CASE("a file link is kept by its name: a parse without file_links.xml runs on the same link") {
+  // The master parses a stored version again without the file links (a
+  // rerun, a restart): what the worker runs must not depend on that.
+  parse_options opts;
+  opts.file_links = parse_file_links(
+    "<file-links><link name=\"hadoop\" type=\"HDFS\" host=\"nn1\" port=\"8020\" "
+    "username=\"etl\"/></file-links>",
+    "file_links.xml");
+  const std::string transfer =
+    "<transfer><source type=\"FILE\" file-link=\" hadoop \">in.txt</source>"
+    "<target type=\"FILE\" file-link=\"hadoop\" path=\"/w/out.txt\" is-pre-del=\"true\"/></transfer>";
+  const std::string monitor =
+    "<file-monitor><file file-link=\"hadoop\">/w/*.txt</file></file-monitor>";
+  const parse_options* checked_or_not[] = {&opts, nullptr};
+  for (const auto* links : checked_or_not) {
+    auto t = one_action(transfer, links != nullptr ? *links : parse_options{});
+    INFO(join(diags(t), "\n"));
+    REQUIRE(t.wf);
+    const auto& ends = body_of<transfer_action>(t);
+    CHECK(ends.source.file_link == "hadoop");
+    CHECK(ends.target.file_link == "hadoop");
+    // Where the link points is the worker's to look up when it runs.
+    CHECK_FALSE(ends.source.hdfs);
+    CHECK_FALSE(ends.target.hdfs);
+    auto m = one_action(monitor, links != nullptr ? *links : parse_options{});
+    REQUIRE(m.wf);
+    CHECK(body_of<file_monitor_action>(m).file_link == "hadoop");
+    // Checked against file_links.xml: it is on HDFS, and the load says so.
+    CHECK(has(t, "warning: <source> is on HDFS") == (links != nullptr));
+    CHECK(has(t, "warning: 'is-pre-del' has no effect on an HDFS target") == (links != nullptr));
+    CHECK(has(m, "warning: <file> is on HDFS") == (links != nullptr));
+  }
+  // A parameter: kept as written, expanded when the attempt is built and
+  // resolved by the worker (tests/src/actions/hdfs_transfer_test.cpp).
+  auto param = one_action("<file-monitor><file file-link=\"${param:fs}\">/w/*</file></file-monitor>", opts);
+  INFO(join(diags(param), "\n"));
+  REQUIRE(param.wf);
+  CHECK(body_of<file_monitor_action>(param).file_link == "${param:fs}");
+  CHECK(diags(param).empty());
+  // type="HDFS" with an HDFS link names HDFS twice.
+  auto twice = one_action("<transfer><source type=\"HDFS\" path=\"/x\" file-link=\"hadoop\"/>"
+                          "<target type=\"FILE\" path=\"/y\"/></transfer>", opts);
+  CHECK(has(twice, "error: <source> of type HDFS takes no 'file-link' (give it type=\"FILE\")"));
 }
 
 TEST_CASE("file-executor: the word with a slash is the script, as akkaflow read it") {
