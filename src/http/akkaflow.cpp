@@ -144,7 +144,7 @@ bool has(const query_items& items, const std::string& key) {
 // -- definition files ----------------------------------------------------------
 
 /// An akkaflow envelope for a definition change.
-http_response answer(const definition_result& r, json data = nullptr) {
+http_response definition_answer(const definition_result& r, json data = nullptr) {
   return r.ok() ? ok(r.message, std::move(data)) : fail(r.status, r.message);
 }
 
@@ -189,7 +189,7 @@ http_response definition_check(const context& c, const std::string& kind) {
   parse_result parsed;
   auto r = check_definition(c.backend, c.settings, xml, parsed);
   if (!r.ok())
-    return answer(r);
+    return definition_answer(r);
   auto exists = kind == "workflow" ? static_cast<bool>(c.backend.workflow(r.name))
                                    : loaded_file_of(c.backend, kind, r.name).has_value();
   return ok(r.message + (exists ? " (it is loaded already: add replaces it)" : ""),
@@ -206,13 +206,13 @@ http_response definition_add(const context& c, const std::string& kind) {
   if (auto bad = wrong_kind(c, kind, xml))
     return *bad;
   auto r = submit_definition(c.backend, c.settings, xml, "");
-  return answer(r, r.ok() ? json(r.name) : json(nullptr));
+  return definition_answer(r, r.ok() ? json(r.name) : json(nullptr));
 }
 
 http_response definition_del(const context& c, const std::string& kind) {
   if (auto bad = only_params(c.r, {}))
     return *bad;
-  return answer(remove_definition(c.backend, c.settings, kind, c.r.target));
+  return definition_answer(remove_definition(c.backend, c.settings, kind, c.r.target));
 }
 
 // -- /akkaflow/workflow/NAME -------------------------------------------------
