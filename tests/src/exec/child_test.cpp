@@ -84,7 +84,10 @@ TEST_CASE("a child stays in the caller's process group unless it has its own") {
 }
 
 TEST_CASE("a timeout and a stop kill the child") {
-  auto slow = run_child({"/bin/sh", "-c", "echo started; exec sleep 30"}, "", 300);
+  // The children block until killed ("sleep infinity"): nothing here depends on
+  // how long a sleep lasts. The deadline leaves the shell time to say "started"
+  // on a loaded machine.
+  auto slow = run_child({"/bin/sh", "-c", "echo started; exec sleep infinity"}, "", 2000);
   REQUIRE(slow);
   CHECK(slow->timed_out);
   CHECK(slow->status.signal == SIGKILL);
@@ -94,7 +97,7 @@ TEST_CASE("a timeout and a stop kill the child") {
   std::atomic<bool> stop{false};
   options.on_line = [&](const std::string&) { stop = true; };
   options.stop = [&] { return stop.load(); };
-  auto stopped = run_child({"/bin/sh", "-c", "echo go; exec sleep 30"}, options);
+  auto stopped = run_child({"/bin/sh", "-c", "echo go; exec sleep infinity"}, options);
   REQUIRE(stopped);
   CHECK(stopped->stopped);
   CHECK_FALSE(stopped->timed_out);
@@ -102,7 +105,7 @@ TEST_CASE("a timeout and a stop kill the child") {
   // A child that closed its output is still waited for under the deadline.
   child_options closed;
   closed.timeout_ms = 300;
-  auto quiet = run_child({"/bin/sh", "-c", "exec >&- 2>&-; sleep 30"}, closed);
+  auto quiet = run_child({"/bin/sh", "-c", "exec >&- 2>&-; exec sleep infinity"}, closed);
   REQUIRE(quiet);
   CHECK(quiet->timed_out);
 }
