@@ -472,12 +472,9 @@ using master_actor = api_actor::extend<
   // anyone: the master's state.
   caf::replies_to<atom::status>::with<status_map>>;
 
-/// The master process's gate, published on the master's CAF port: the only
-/// actor of the master process that other processes reach (docs/DESIGN.md,
-/// "Gates"). It opens sessions for workers and http servers that prove their
-/// role (security/handshake.hpp), accepts each message only with the
-/// credential of a session of a role that may send it, and passes it on.
-using master_gate_actor = with_second_arg<credential, api_actor>::extend<
+/// The master gate's own messages (handlers checked when it compiles); the
+/// API's requests it relays generically (actors/api_relay.hpp).
+using master_gate_own_actor = caf::typed_actor<
   // worker or http gateway: open a session; answers the master's challenge.
   caf::replies_to<atom::hello, hello_msg>::with<challenge_msg>,
   // worker: the proof for a challenge, the worker and its handle; answers the
@@ -501,6 +498,15 @@ using master_gate_actor = with_second_arg<credential, api_actor>::extend<
   // anyone: sessions and pending handshakes.
   caf::replies_to<atom::status>::with<status_map>>;
 
+/// The master process's gate, published on the master's CAF port: the only
+/// actor of the master process that other processes reach (docs/DESIGN.md,
+/// "Gates"). It opens sessions for workers and http servers that prove their
+/// role (security/handshake.hpp), accepts each message only with the
+/// credential of a session of a role that may send it, and passes it on:
+/// the API's requests (with the credential of an http session) to the master.
+using master_gate_actor =
+  with_second_arg<credential, api_actor>::extend_with<master_gate_own_actor>;
+
 // -- http process --------------------------------------------------------------
 
 /// Sends one instance's state to an HTTP client as server-sent events, now
@@ -512,13 +518,18 @@ using instance_follower_actor = caf::typed_actor<
   // internal: wait for the next change.
   caf::reacts_to<atom::watch>>;
 
-/// Forwards the API's requests (from Poco's threads in this process) to the
-/// master gate, in a session it opened as the http role; reconnects when the
-/// master is lost.
-using http_gateway_actor = with_second_arg<local_only, api_actor>::extend<
+/// The http gateway's own messages (handlers checked when it compiles); the
+/// API's requests it relays generically (actors/api_relay.hpp).
+using http_gateway_own_actor = caf::typed_actor<
   // internal: (re)connect to the master.
   caf::reacts_to<atom::connect, local_only>,
   // anyone: connection state.
   caf::replies_to<atom::status>::with<status_map>>;
+
+/// Forwards the API's requests (from Poco's threads in this process) to the
+/// master gate, in a session it opened as the http role; reconnects when the
+/// master is lost.
+using http_gateway_actor =
+  with_second_arg<local_only, api_actor>::extend_with<http_gateway_own_actor>;
 
 } // namespace cafflow

@@ -6,6 +6,7 @@
 #include <caf/scoped_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
+#include "api_relay.hpp"
 #include "http/akkaflow.hpp"
 #include "http/definitions.hpp"
 #include "http/metrics.hpp"
@@ -196,14 +197,34 @@ public:
 
 private:
   /// The gateway's API handlers take `local_only` after the atom: only this
-  /// process can call them.
+  /// process can call them. The request is checked against the interface
+  /// here; the round trip is one untyped function (ask_message).
   template <class T, class Atom, class... Ts>
   expected<T> ask(Atom op, const Ts&... xs) {
-    expected<T> result = make_error(ec::timeout, "no answer from the master");
+    static_assert(
+      std::is_same<caf::response_type_t<http_gateway_actor::signatures, Atom, local_only,
+                                        typename caf::detail::implicit_conversions<Ts>::type...>,
+                   caf::detail::type_list<T>>::value,
+      "the API does not answer this request with T");
+    auto answer = ask_message(caf::make_message(op, local_only{}, xs...));
+    if (!answer)
+      return answer.error();
+    if (!answer->template match_elements<T>())
+      return make_error(ec::unspecified, "the master answered with another type than expected: "
+                                        + quoted_excerpt(caf::to_string(*answer), 200));
+    return answer->template move_if_unshared<T>(0);
+  }
+
+  /// Sends one request to the gateway and waits for its answer.
+  expected<caf::message> ask_message(caf::message request) {
+    expected<caf::message> result = make_error(ec::timeout, "no answer from the master");
     caf::scoped_actor self{sys_};
-    self->request(gateway_, timeout_, op, local_only{}, xs...)
-      .receive([&](T& value) { result = std::move(value); },
-               [&](caf::error& err) { result = from_caf(err); });
+    self->request(caf::actor_cast<caf::actor>(gateway_), timeout_, std::move(request))
+      .receive([&](caf::error& err) { result = from_caf(err); },
+               caf::others >> [&](caf::message_view& answer) -> caf::result<caf::message> {
+                 result = answer.move_content_to_message();
+                 return caf::message{};
+               });
     return result;
   }
 
@@ -305,31 +326,27 @@ caf::error no_master(http_gateway_ptr self) {
 
 /// One API request from this process's HTTP threads, passed on to the
 /// master gate in this server's session.
-template <class Sig>
-struct gateway_relay;
+caf::result<caf::message> relay_to_gate(http_gateway_ptr self, caf::message msg) {
+  auto& st = self->state;
+  if (!is_api_request(msg, true) || !msg.match_element<local_only>(1))
+    return make_caf_error(ec::invalid_request, "the http gateway relays API requests only, not "
+                                                 + quoted_excerpt(caf::to_string(msg), 200));
+  if (!st.master)
+    return no_master(self);
+  // A request of the gateway's own: only the gateway (whose handlers take
+  // local_only) ever becomes known to other processes.
+  return relay_request(self, st.master, with_second(msg, caf::make_message(st.session)),
+                       st.cfg.request_timeout);
+}
 
-template <class Atom, class... Is, class Out>
-struct gateway_relay<caf::typed_mpi<caf::detail::type_list<Atom, Is...>, caf::output_tuple<Out>>> {
-  static auto make(http_gateway_ptr self) {
-    return [self](Atom op, local_only, Is&... xs) -> caf::result<Out> {
-      auto& st = self->state;
-      if (!st.master)
-        return no_master(self);
-      // A request of the gateway's own: only the gateway (whose handlers
-      // take local_only) ever becomes known to other processes.
-      auto rp = self->template make_response_promise<Out>();
-      self->request(st.master, st.cfg.request_timeout, op, st.session, std::move(xs)...)
-        .then([rp](Out& out) mutable { rp.deliver(std::move(out)); },
-              [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
-      return rp;
-    };
-  }
-};
-
-template <class... Sigs>
-http_gateway_actor::behavior_type make_behavior(http_gateway_ptr self, caf::detail::type_list<Sigs...>) {
-  return {
-    gateway_relay<Sigs>::make(self)...,
+/// The gateway's own handlers (checked against http_gateway_own_actor);
+/// every other message is an API request to relay (relay_to_gate).
+http_gateway_actor::behavior_type make_behavior(http_gateway_ptr self) {
+  self->set_default_handler(
+    [self](caf::scheduled_actor*, caf::message_view& view) -> caf::result<caf::message> {
+      return relay_to_gate(self, view.move_content_to_message());
+    });
+  http_gateway_own_actor::behavior_type own{
     [self](atom::connect, local_only) { connect(self); },
     [self](atom::status) -> status_map {
       auto& st = self->state;
@@ -339,6 +356,7 @@ http_gateway_actor::behavior_type make_behavior(http_gateway_ptr self, caf::deta
               {"listen", st.cfg.server.address.to_string()}};
     },
   };
+  return {http_gateway_actor::behavior_type::unsafe_init{}, std::move(own.unbox())};
 }
 
 } // namespace
@@ -408,7 +426,7 @@ http_gateway(http_gateway_actor::stateful_pointer<http_gateway_state> self,
       connect(self);
     }
   });
-  return make_behavior(self, api_actor::signatures{});
+  return make_behavior(self);
 }
 
 expected<http_gateway_actor> spawn_http(caf::actor_system& sys, const config& cfg,

@@ -5,8 +5,10 @@
 #include <caf/exit_reason.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
+#include "api_relay.hpp"
 #include "log.hpp"
 #include "system.hpp"
+#include "util/strings.hpp"
 #include "worker_link.hpp"
 
 namespace cafflow {
@@ -44,32 +46,28 @@ std::string host_of(const std::string& worker_id) {
 
 /// One API request of an http session, passed on to the master; the answer
 /// goes back the same way (the master never answers another process itself).
-template <class Sig>
-struct gate_relay;
+caf::result<caf::message> relay_to_master(master_gate_ptr self, caf::message msg) {
+  auto& st = self->state;
+  if (!is_api_request(msg, true) || !msg.match_element<credential>(1))
+    return refuse(self, st.refused_messages,
+                  "a message that is none of the gate's: "
+                    + quoted_excerpt(caf::to_string(msg), 200));
+  if (!is_http(self, msg.get_as<credential>(1)))
+    return refuse(self, st.refused_messages,
+                  "an API request without the credential of an http session");
+  if (!st.master)
+    return make_caf_error(ec::master_unreachable, "the master is starting");
+  return relay_request(self, st.master, without_second(msg), st.cfg.request_timeout);
+}
 
-template <class Atom, class... Is, class Out>
-struct gate_relay<caf::typed_mpi<caf::detail::type_list<Atom, Is...>, caf::output_tuple<Out>>> {
-  static auto make(master_gate_ptr self) {
-    return [self](Atom op, const credential& c, Is&... xs) -> caf::result<Out> {
-      auto& st = self->state;
-      if (!is_http(self, c))
-        return refuse(self, st.refused_messages,
-                      "an API request without the credential of an http session");
-      if (!st.master)
-        return make_caf_error(ec::master_unreachable, "the master is starting");
-      auto rp = self->template make_response_promise<Out>();
-      self->request(st.master, st.cfg.request_timeout, op, std::move(xs)...)
-        .then([rp](Out& out) mutable { rp.deliver(std::move(out)); },
-              [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
-      return rp;
-    };
-  }
-};
-
-template <class... Sigs>
-master_gate_actor::behavior_type make_behavior(master_gate_ptr self, caf::detail::type_list<Sigs...>) {
-  return {
-    gate_relay<Sigs>::make(self)...,
+/// The gate's own handlers (checked against master_gate_own_actor); every
+/// other message is an API request to relay (relay_to_master).
+master_gate_actor::behavior_type make_behavior(master_gate_ptr self) {
+  self->set_default_handler(
+    [self](caf::scheduled_actor*, caf::message_view& view) -> caf::result<caf::message> {
+      return relay_to_master(self, view.move_content_to_message());
+    });
+  master_gate_own_actor::behavior_type own{
     [self](atom::hello, hello_msg& hello) -> caf::result<challenge_msg> {
       auto& st = self->state;
       st.log->debug("hello of a {} ({})", hello.role, st.master ? "serving" : "starting");
@@ -224,6 +222,7 @@ master_gate_actor::behavior_type make_behavior(master_gate_ptr self, caf::detail
               {"refused_handshakes", std::to_string(st.refused_handshakes)}};
     },
   };
+  return {master_gate_actor::behavior_type::unsafe_init{}, std::move(own.unbox())};
 }
 
 } // namespace
@@ -258,7 +257,7 @@ master_gate(master_gate_actor::stateful_pointer<master_gate_state> self, master_
     st.https.close_if(
       [&](const master_gate_state::http_session& s) { return s.peer == down.source; });
   });
-  return make_behavior(self, api_actor::signatures{});
+  return make_behavior(self);
 }
 
 } // namespace cafflow

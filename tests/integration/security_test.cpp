@@ -164,6 +164,19 @@ TEST_CASE("members of the wrong role are refused, and internal actors are out of
     CHECK_FALSE(contains(out, "started"));
     CHECK(c.get("/api/v1/instances")["instances"].empty());
   }
+  SUBCASE("an http session passes on the API's requests only") {
+    auto id = c.run("slow");
+    REQUIRE(wait_until([&] { return node_status_is(c, id, "wait", "running"); }));
+    auto out = probe(http_cert, master, {"api-internal", id});
+    CHECK(contains(out, "logged-in"));
+    CHECK(contains(out, "refused"));
+    CHECK(contains(out, "none of the gate's"));
+    CHECK_FALSE(contains(out, "answered"));
+    // The master never took "it ended as failed": the node still runs.
+    CHECK(node_status_is(c, id, "wait", "running"));
+    REQUIRE(c.api("POST", "/api/v1/instances/" + id + "/kill").status == 200);
+    CHECK(c.wait_for(id)["status"] == "killed");
+  }
   SUBCASE("an http session cannot report for a worker") {
     auto id = c.run("slow");
     REQUIRE(wait_until([&] { return node_status_is(c, id, "wait", "running"); }));

@@ -2,13 +2,14 @@
 // for the security tests (tests/integration/security_test.cpp). It connects
 // to a master's or a worker's CAF port and tries what a hostile member of the
 // cluster could: claim another role, register as another host's worker, call
-// the API or forge reports without the right session, give a worker orders,
+// the API or forge reports without the right session, send the master's
+// internal messages in an http session, give a worker orders,
 // and send internal messages to every actor id of the target process. It
 // prints one line per outcome; the test checks the cluster afterwards.
 //
 //   caf_probe [--ca F --cert F --key F | --no-tls] --role R HOST:PORT ACTION [ARG...]
 //   ACTION: hello CLAIMED_ROLE | register WORKER_ID | login | api-run WORKER_ID WORKFLOW
-//           | forge-report WORKER_ID INSTANCE NODE | worker-run MARKER | spray MAX_ID
+//           | api-internal INSTANCE | forge-report WORKER_ID INSTANCE NODE | worker-run MARKER | spray MAX_ID
 #include <csignal>
 #include <cstdio>
 #include <iostream>
@@ -271,6 +272,21 @@ int main(int argc, char** argv) {
     self->request(*gate, std::chrono::seconds(10), atom::run::value, s->cred, req)
       .receive([](std::string& id) { std::cout << "started " << id << std::endl; },
                [](caf::error& err) { std::cout << "refused: " << describe(err) << std::endl; });
+  } else if (action == "api-internal") {
+    if (rest.size() < 3)
+      return usage();
+    auto s = login(self, *auth, *gate);
+    if (!s)
+      return 0;
+    // The master's own message "this instance ended" in an http session: the
+    // gate passes on only the API's requests.
+    self->request(caf::actor_cast<caf::actor>(*gate), std::chrono::seconds(10),
+                  atom::done::value, s->cred, rest[2], std::string("failed"))
+      .receive([](caf::error& err) { std::cout << "refused: " << describe(err) << std::endl; },
+               caf::others >> [](caf::message_view&) -> caf::result<caf::message> {
+                 std::cout << "answered" << std::endl;
+                 return caf::message{};
+               });
   } else if (action == "forge-report") {
     if (rest.size() < 5)
       return usage();
