@@ -59,7 +59,7 @@ master_actor::behavior_type master(master_actor::stateful_pointer<master_state> 
   bc.request_timeout = st.cfg.request_timeout;
   bc.resumed = std::move(st.cfg.backfills);
   st.backfiller = self->spawn(backfiller, std::move(bc));
-  st.registry = self->spawn(registry, registry_config{st.cfg.known_workflows,
+  st.registry = self->spawn(registry, registry_config{std::move(st.cfg.known_workflows),
                                                       std::move(st.cfg.known_files), st.writer,
                                                       st.coordinator, st.backfiller});
   dispatcher_config dc;

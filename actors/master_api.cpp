@@ -183,7 +183,7 @@ caf::result<std::string> start_run(self_ptr self, start_request& req) {
                       atom::lineage::value)
           .then(
             [self, rp, e, logical_time, req, fail](upstream_map& upstreams) mutable {
-              auto plan = lineage_plan(e.record.name, upstreams);
+              auto plan = lineage_plan(e.record->name, upstreams);
               create(
                 self, e, "lineage", logical_time, req.params, {},
                 [self, rp, plan, logical_time](const std::string& id) mutable {

@@ -160,13 +160,13 @@ void create_child(self_ptr self, const catalog::entry& def, const child_request&
       report(link, self, "failed", why);
   };
   // A child that waits for a place its own ancestors hold would wait forever.
-  if (auto holding = ancestors_of_workflow(self, req, def.record.name);
+  if (auto holding = ancestors_of_workflow(self, req, def.record->name);
       holding >= def.wf->instance_limit) {
     refuse("sub-workflow '" + req.workflow + "' cannot start: its instance-limit ("
            + std::to_string(def.wf->instance_limit) + ") is taken by "
            + (holding == 1 ? "an ancestor" : std::to_string(holding) + " ancestors")
            + " of this child, which wait for it; raise the instance-limit of '"
-           + def.record.name + "'");
+           + def.record->name + "'");
     return;
   }
   auto rc = new_instance(self, def, sub_workflow_trigger, req.logical_time, req.params,

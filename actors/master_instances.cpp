@@ -140,8 +140,8 @@ expected<instance_runner_config> new_instance(self_ptr self, const catalog::entr
   instance_runner_config rc;
   auto& record = rc.record;
   record.id = st.ids.next(now);
-  record.workflow = def.record.name;
-  record.version = def.record.version;
+  record.workflow = def.record->name;
+  record.version = def.record->version;
   record.status = "queued";
   record.trigger = trigger;
   record.origin = trigger;
@@ -152,7 +152,7 @@ expected<instance_runner_config> new_instance(self_ptr self, const catalog::entr
   record.timezone = timezone;
   rc.wf = wf;
   rc.scope = std::move(scope);
-  rc.base_dir = std::filesystem::path(def.record.file).parent_path().string();
+  rc.base_dir = std::filesystem::path(def.record->file).parent_path().string();
   return rc;
 }
 
@@ -178,7 +178,7 @@ void create(self_ptr self, const catalog::entry& def, const std::string& trigger
                                        "the instance was stored");
   };
   if (late()) {
-    self->state.log->debug("a run of {} arrives {} ms after its deadline", def.record.name,
+    self->state.log->debug("a run of {} arrives {} ms after its deadline", def.record->name,
                            now_ms() - deadline);
     fail(too_late());
     return;
@@ -324,8 +324,8 @@ void on_dependency_verdict(self_ptr self, const std::string& id, const std::stri
 /// Whether a fire of `def` starts, queues or is skipped (its overlap).
 fire_admission admission(self_ptr self, const catalog::entry& def) {
   auto& st = self->state;
-  auto running = st.running_per_workflow[def.record.name];
-  auto waiting = st.waiting.count(def.record.name) > 0 ? st.waiting[def.record.name].size() : 0;
+  auto running = st.running_per_workflow[def.record->name];
+  auto waiting = st.waiting.count(def.record->name) > 0 ? st.waiting[def.record->name].size() : 0;
   const auto& spec = def.wf->coordinator;
   return admit_fire(spec ? spec->overlap : "queue", def.wf->instance_limit,
                     running + static_cast<int>(waiting));
@@ -342,13 +342,13 @@ void fire_now(self_ptr self, fire_request req, caf::typed_response_promise<std::
   for (const auto& target : req.targets) {
     if (admission(self, target) == fire_admission::skip) {
       st.log->info("{} at {} skipped: its instance-limit {} is reached (overlap skip)",
-                   target.record.name, to_iso8601(req.logical_time),
+                   target.record->name, to_iso8601(req.logical_time),
                    target.wf->instance_limit);
       continue;
     }
     auto rc = new_instance(self, target, req.trigger, req.logical_time, req.params);
     if (!rc) {
-      st.log->error("{} at {} cannot start: {}", target.record.name,
+      st.log->error("{} at {} cannot start: {}", target.record->name,
                     to_iso8601(req.logical_time), rc.error().message);
       continue;
     }

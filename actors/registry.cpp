@@ -75,7 +75,7 @@ registry_actor::behavior_type registry(registry_actor::stateful_pointer<registry
       auto* e = self->state.defs->find(name);
       if (e == nullptr)
         return make_caf_error(ec::unknown_workflow, "no workflow named '" + name + "' is loaded");
-      return {e->wf, e->record};
+      return {e->wf, *e->record};
     },
     [self](atom::workflows) { return self->state.defs->workflows(); },
     [self](atom::workflows, bool all) {

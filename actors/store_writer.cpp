@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <iterator>
 
+#include <malloc.h>
+
 #include <caf/event_based_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
@@ -95,6 +97,12 @@ bool commit_segment(store_writer_ptr self) {
   ++st.commits;
   st.writes += segment.size();
   notify_changed(self, segment);
+  // A large commit (a load of many workflows with their XML) leaves much
+  // memory free once the segment goes: give it back to the system.
+  if (segment.size() >= 1000) {
+    store_batch().swap(segment);
+    ::malloc_trim(0);
+  }
   return true;
 }
 

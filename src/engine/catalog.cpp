@@ -177,7 +177,7 @@ catalog::changes catalog::apply(const std::vector<scanned_file>& scan, timestamp
     if (c == candidates.end())
       return false;
     auto a = active_.find(name);
-    return a == active_.end() || a->second.record.hash != by_path.at(c->second)->hash;
+    return a == active_.end() || a->second.record->hash != by_path.at(c->second)->hash;
   };
   for (int round = 0; round < 100; ++round) {
     std::map<std::string, std::vector<std::string>> graph;
@@ -208,7 +208,7 @@ catalog::changes catalog::apply(const std::vector<scanned_file>& scan, timestamp
   for (const auto& [name, path] : candidates) {
     const auto& file = *by_path.at(path);
     auto active = active_.find(name);
-    if (active != active_.end() && active->second.record.hash == file.hash
+    if (active != active_.end() && active->second.record->hash == file.hash
         && source_[name] == path)
       continue; // unchanged
     workflow_record record;
@@ -221,21 +221,22 @@ catalog::changes catalog::apply(const std::vector<scanned_file>& scan, timestamp
     record.node_count = static_cast<int>(file.wf->nodes.size());
     record.loaded_at = now;
     record.status = "active";
-    auto known = known_.find(name);
-    bool same = known != known_.end() && known->second.hash == file.hash;
-    record.version = known == known_.end() ? 1 : known->second.version + (same ? 0 : 1);
-    bool newly_stored = !same || known->second.status != "active" || known->second.file != path;
+    const auto* known = last_known(name);
+    bool same = known != nullptr && known->hash == file.hash;
+    record.version = known == nullptr ? 1 : known->version + (same ? 0 : 1);
+    bool newly_stored = !same || known->status != "active" || known->file != path;
     if (newly_stored)
       out.stored.emplace_back(record, same ? std::string{} : file.xml);
     out.events.push_back("workflow " + name + " version " + std::to_string(record.version)
                          + " loaded from " + path);
-    known_[name] = record;
+    // An active workflow's record is in active_ only (one copy each).
+    known_.erase(name);
     source_[name] = path;
-    active_[name] = entry{file.wf, record};
+    active_[name] = entry{file.wf, std::move(record)};
   }
   // 5. Unload what is gone.
   for (const auto& name : removed) {
-    auto record = active_.at(name).record;
+    auto record = *active_.at(name).record;
     record.status = "removed";
     known_[name] = record;
     out.stored.emplace_back(record, std::string{});
@@ -296,7 +297,7 @@ catalog::changes catalog::apply(const std::vector<scanned_file>& scan, timestamp
     r.name = f.wf ? f.wf->name : f.coordinator ? f.coordinator->name : f.declared_name;
     r.checked_at = now;
     if (auto it = name_of_path.find(f.path); it != name_of_path.end()) {
-      r.active_version = active_.at(it->second).record.version;
+      r.active_version = active_.at(it->second).record->version;
       if (r.name.empty())
         r.name = it->second;
     }
@@ -341,20 +342,14 @@ workflow_page catalog::page(const workflow_filter& filter, std::uint64_t offset,
       auto it = active_.begin();
       std::advance(it, std::min<std::uint64_t>(offset, active_.size()));
       for (; it != active_.end() && (limit == 0 || out.workflows.size() < limit); ++it)
-        out.workflows.push_back(it->second.record);
+        out.workflows.push_back(*it->second.record);
       return out;
     }
     for (const auto& [name, e] : active_)
-      take(e.record, e.record.status);
+      take(*e.record, e.record->status);
     return out;
   }
-  static const std::string removed = "removed";
-  for (const auto& [name, record] : known_) {
-    if (auto active = active_.find(name); active != active_.end())
-      take(active->second.record, active->second.record.status);
-    else
-      take(record, removed); // as known_workflows() has it
-  }
+  for_each_known(take);
   return out;
 }
 
@@ -388,23 +383,45 @@ const catalog::entry* catalog::find(const std::string& name) const {
 std::vector<workflow_record> catalog::workflows() const {
   std::vector<workflow_record> result;
   for (const auto& [name, e] : active_)
-    result.push_back(e.record);
+    result.push_back(*e.record);
   return result;
 }
 
 std::vector<workflow_record> catalog::known_workflows() const {
   std::vector<workflow_record> result;
-  for (const auto& [name, record] : known_) {
-    if (auto active = active_.find(name); active != active_.end()) {
-      result.push_back(active->second.record);
-      continue;
-    }
-    // Not loaded now, whatever the store said at startup (a file deleted
-    // while the master was down is never seen to go).
+  for_each_known([&](const workflow_record& record, const std::string& status) {
     result.push_back(record);
-    result.back().status = "removed";
-  }
+    result.back().status = status;
+  });
   return result;
+}
+
+const workflow_record* catalog::last_known(const std::string& name) const {
+  if (auto active = active_.find(name); active != active_.end())
+    return active->second.record.get();
+  auto known = known_.find(name);
+  return known == known_.end() ? nullptr : &known->second;
+}
+
+template <class F>
+void catalog::for_each_known(F&& f) const {
+  // Both maps by name, merged: the active ones as they are, the others
+  // "removed", whatever the store said at startup (a file deleted while the
+  // master was down is never seen to go).
+  static const std::string removed = "removed";
+  auto a = active_.begin();
+  auto k = known_.begin();
+  while (a != active_.end() || k != known_.end()) {
+    if (k == known_.end() || (a != active_.end() && a->first <= k->first)) {
+      if (k != known_.end() && k->first == a->first)
+        ++k; // not in both once loaded; the active one counts
+      f(*a->second.record, a->second.record->status);
+      ++a;
+    } else {
+      f(k->second, removed);
+      ++k;
+    }
+  }
 }
 
 std::vector<std::shared_ptr<const standalone_coordinator>> catalog::coordinators() const {

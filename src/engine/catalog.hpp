@@ -59,9 +59,17 @@ public:
   /// Applies a complete scan (every file present now) at time `now`.
   changes apply(const std::vector<scanned_file>& scan, timestamp now);
 
+  /// An active definition. Its record is shared by the catalog, the
+  /// schedule snapshots and the coordinators: one copy per workflow.
   struct entry {
     std::shared_ptr<const workflow> wf;
-    workflow_record record;
+    std::shared_ptr<const workflow_record> record;
+
+    entry() = default;
+    entry(std::shared_ptr<const workflow> w, std::shared_ptr<const workflow_record> r)
+      : wf(std::move(w)), record(std::move(r)) {}
+    entry(std::shared_ptr<const workflow> w, workflow_record r)
+      : wf(std::move(w)), record(std::make_shared<const workflow_record>(std::move(r))) {}
   };
 
   /// The active definition of a workflow, or nullptr.
@@ -100,8 +108,14 @@ private:
   std::map<std::string, entry> active_;
   /// Which file provides each active workflow.
   std::map<std::string, std::string> source_;
-  /// Every workflow ever stored, active or not.
+  /// Every workflow ever stored that is not active now (the active ones'
+  /// records are in active_).
   std::map<std::string, workflow_record> known_;
+  /// The record of a workflow, active or not, or nullptr.
+  const workflow_record* last_known(const std::string& name) const;
+  /// Calls `f(record, status)` for every workflow ever stored, by name.
+  template <class F>
+  void for_each_known(F&& f) const;
   std::map<std::string, std::shared_ptr<const standalone_coordinator>> coordinators_;
   std::map<std::string, std::string> coordinator_source_;
   std::map<std::string, xml_file_record> files_;

@@ -71,7 +71,7 @@ TEST_CASE("a file in the error state keeps its workflow, and shows why") {
   auto changes = c.apply({unreadable}, 20);
   CHECK(changes.stored.empty());
   REQUIRE(c.find("a") != nullptr);
-  CHECK(c.find("a")->record.version == 1);
+  CHECK(c.find("a")->record->version == 1);
   auto files = c.files();
   REQUIRE(files.size() == 1);
   CHECK(files[0].status == "error");
@@ -81,7 +81,7 @@ TEST_CASE("a file in the error state keeps its workflow, and shows why") {
   changes = c.apply({scanned("/x/a.xml", "a", "h1")}, 30);
   CHECK(changes.stored.empty());
   CHECK(c.files()[0].status == "loaded");
-  CHECK(c.find("a")->record.version == 1);
+  CHECK(c.find("a")->record->version == 1);
   // A directory entry in the error state loads and unloads nothing.
   scanned_file loop;
   loop.path = "/x/loop";
@@ -129,12 +129,42 @@ TEST_CASE("a large scan: every file gets its own status and active version") {
   CHECK(c.files_loaded() == 2999);
   const auto* seven = c.find("w100007");
   REQUIRE(seven != nullptr);
-  CHECK(seven->record.version == 2);
+  CHECK(seven->record->version == 2);
   CHECK(c.find("w100008") == nullptr);
   auto after = c.files();
   CHECK(after[7].active_version == 2);
   CHECK(after[8].name == "w100009");
   CHECK(after[8].active_version == 1);
+}
+
+TEST_CASE("a workflow is listed once as it is loaded, removed and loaded again") {
+  workflow_record stored{"b", "/d", "", "", "/x/b.xml", "hb", 3, 5, 1, "active"};
+  catalog c({stored});
+  auto names = [&] {
+    std::string out;
+    for (const auto& w : c.known_workflows())
+      out += w.name + ":" + w.status + ":" + std::to_string(w.version) + " ";
+    return out;
+  };
+  // Known from the store, loaded again unchanged: its version stays.
+  c.apply({scanned("/x/a.xml", "a", "ha"), scanned("/x/b.xml", "b", "hb"),
+           scanned("/x/c.xml", "c", "hc")},
+          10);
+  CHECK(names() == "a:active:1 b:active:3 c:active:1 ");
+  c.apply({scanned("/x/a.xml", "a", "ha"), scanned("/x/c.xml", "c", "hc")}, 20);
+  CHECK(names() == "a:active:1 b:removed:3 c:active:1 ");
+  // Back with another content: the next version, listed once.
+  auto changes = c.apply({scanned("/x/a.xml", "a", "ha"), scanned("/x/b2.xml", "b", "hb2"),
+                          scanned("/x/c.xml", "c", "hc")},
+                         30);
+  CHECK(names() == "a:active:1 b:active:4 c:active:1 ");
+  REQUIRE(changes.stored.size() == 1);
+  CHECK(changes.stored[0].first.version == 4);
+  CHECK_FALSE(changes.stored[0].second.empty()); // a new version comes with its XML
+  CHECK(c.find("b")->record->file == "/x/b2.xml");
+  workflow_filter all;
+  all.status = "all";
+  CHECK(c.page(all, 0, 0).total == 3);
 }
 
 TEST_CASE("a page of the workflows is the page of the filtered whole list") {
