@@ -105,9 +105,10 @@ bool is_under(const std::string& path, const std::string& dir) {
 constexpr std::int64_t stamp_margin_ns = 2'000'000'000;
 
 /// With inotify on, the full rescan is a safety net: it is spaced at least
-/// this many times its own duration apart (at most ~0.5 % of a core on a
-/// tree of 100 000 files), however short master.rescan_interval_s.
-constexpr int rescan_spacing = 200;
+/// this many times its own duration apart (at most ~0.25 % of a core on a
+/// tree of 100 000 files, whose rescan takes about a second), however short
+/// master.rescan_interval_s.
+constexpr int rescan_spacing = 400;
 
 /// After a scan that parsed at least this many files, freed memory goes
 /// back to the system (the parse of a large tree leaves much of it free).
