@@ -92,14 +92,21 @@ expected<void> replace_file(const std::string& path, const std::string& content,
     mode = st.st_mode & 07777;
   auto temp = (dir / ("." + target.filename().string() + ".tmp." + std::to_string(::getpid())))
                 .string();
-  auto fail = [&](const std::string& what) {
-    auto why = std::string(std::strerror(errno));
+  int fd = -1;
+  // `error` is the errno of the call that failed, taken before close() can
+  // overwrite it.
+  auto fail = [&](const std::string& what, int error) {
     ::unlink(temp.c_str());
-    return make_error(ec::filesystem_error, what + ": " + why);
+    return make_error(ec::filesystem_error, what + ": " + std::strerror(error));
+  };
+  auto close_and_fail = [&](const std::string& what) {
+    int error = errno;
+    ::close(fd);
+    return fail(what, error);
   };
   // O_EXCL: never write through a file (or link) someone else put there; a
   // temporary left by a crashed process of the same pid is removed once.
-  int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+  fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0 && errno == EEXIST && ::unlink(temp.c_str()) == 0)
     fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0)
@@ -111,25 +118,19 @@ expected<void> replace_file(const std::string& path, const std::string& content,
     auto n = ::write(fd, data, left);
     if (n < 0 && errno == EINTR)
       continue;
-    if (n <= 0) {
-      ::close(fd);
-      return fail("cannot write '" + temp + "'");
-    }
+    if (n <= 0)
+      return close_and_fail("cannot write '" + temp + "'");
     data += n;
     left -= static_cast<std::size_t>(n);
   }
-  if (::fchmod(fd, mode) != 0) {
-    ::close(fd);
-    return fail("cannot set the mode of '" + temp + "'");
-  }
-  if (::fsync(fd) != 0) {
-    ::close(fd);
-    return fail("cannot write '" + temp + "'");
-  }
+  if (::fchmod(fd, mode) != 0)
+    return close_and_fail("cannot set the mode of '" + temp + "'");
+  if (::fsync(fd) != 0)
+    return close_and_fail("cannot write '" + temp + "'");
   if (::close(fd) != 0)
-    return fail("cannot write '" + temp + "'");
+    return fail("cannot write '" + temp + "'", errno);
   if (::rename(temp.c_str(), path.c_str()) != 0)
-    return fail("cannot move the new file over '" + path + "'");
+    return fail("cannot move the new file over '" + path + "'", errno);
   return {};
 }
 
