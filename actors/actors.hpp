@@ -102,6 +102,8 @@ using worker_link_actor = caf::typed_actor<
 using task_runner_actor = caf::typed_actor<
   // the spawner: the process started as this process group.
   caf::reacts_to<atom::spawned, int>,
+  // internal: the process has run for a moment; the worker hears that it runs.
+  caf::reacts_to<atom::report>,
   // the spawner: the process ended (wait status, or -1 and why it never started).
   caf::reacts_to<atom::exited, int, std::string>,
   // internal: the attempt's timeout elapsed.

@@ -132,6 +132,19 @@ void dispatch_queued(dispatcher_ptr self, bool workers_changed = false) {
     else
       st.log->debug("{} -> worker {}", it->second, w.info.id);
     self->send(w.handle, atom::run::value, attempt.spec);
+    // The runner stores at once which worker runs the attempt: should this
+    // master stop now, the next one waits for that worker's claim (or its
+    // lease) instead of taking the attempt for never placed. The worker
+    // tells of the running process itself only once it has run for a moment.
+    attempt_report placed;
+    placed.instance_id = attempt.spec.instance_id;
+    placed.node = attempt.spec.node;
+    placed.attempt = attempt.spec.attempt;
+    placed.worker = w.info.id;
+    placed.epoch = st.cfg.epoch;
+    placed.outcome = "running";
+    placed.started = now_ms();
+    self->send(attempt.runner, atom::report::value, std::move(placed));
     ++st.attempts_started;
     st.dispatch_latency.observe(
       std::chrono::duration<double>(std::chrono::steady_clock::now() - attempt.queued_steady)

@@ -184,11 +184,12 @@ public:
     return ask<workflow_version_record>(atom::workflow::value, name, version);
   }
 
-  expected<void> follow_instance(const std::string& id,
+  expected<void> follow_instance(const std::string& id, bool with_nodes,
                                  std::shared_ptr<http_sink> sink) override {
     instance_follower_config cfg;
     cfg.gateway = gateway_;
     cfg.instance = id;
+    cfg.with_nodes = with_nodes;
     cfg.sink = std::move(sink);
     cfg.request_timeout = timeout_;
     sys_.spawn(instance_follower, std::move(cfg));

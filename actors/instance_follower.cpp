@@ -32,6 +32,33 @@ void retry_later(instance_follower_ptr self, const error& err) {
     self->delayed_send(self, std::chrono::seconds(1), atom::tick::value);
 }
 
+/// Sends the instance's state; at its end, says so and stops.
+void tell_state(instance_follower_ptr self, const instance_record& inst) {
+  auto& st = self->state;
+  auto data = dump_json(to_json(inst, st.cfg.with_nodes));
+  if (!send(self, sse_event("instance", data, std::to_string(st.seen))))
+    return;
+  if (ended(inst.status)) {
+    send(self, sse_event("end", dump_json(json{{"id", inst.id}, {"status", inst.status}})));
+    st.cfg.sink->close();
+    self->quit();
+    return;
+  }
+  self->send(self, atom::watch::value);
+}
+
+/// The read failed: an unknown instance ends the stream, anything else is
+/// tried again.
+void read_failed(instance_follower_ptr self, const error& e) {
+  if (e.code == ec::unknown_instance) {
+    send(self, sse_event("error", dump_json(json{{"error", e.message}})));
+    self->state.cfg.sink->close();
+    self->quit();
+    return;
+  }
+  retry_later(self, e);
+}
+
 } // namespace
 
 instance_follower_actor::behavior_type
@@ -46,33 +73,28 @@ instance_follower(instance_follower_ptr self, instance_follower_config cfg) {
         self->quit();
         return;
       }
-      self->request(st.cfg.gateway, st.cfg.request_timeout, atom::instance::value, local_only{},
-                    st.cfg.instance)
+      if (st.cfg.with_nodes) {
+        self->request(st.cfg.gateway, st.cfg.request_timeout, atom::instance::value, local_only{},
+                      st.cfg.instance)
+          .then([self](instance_record& inst) { tell_state(self, inst); },
+                [self](caf::error& err) { read_failed(self, from_caf(err)); });
+        return;
+      }
+      // The instance's row only: one row read, not every node and attempt.
+      instance_filter filter;
+      filter.id = st.cfg.instance;
+      filter.limit = 1;
+      self->request(st.cfg.gateway, st.cfg.request_timeout, atom::instances::value, local_only{},
+                    std::move(filter))
         .then(
-          [self](instance_record& inst) {
-            auto& st = self->state;
-            auto data = dump_json(to_json(inst, true));
-            if (!send(self, sse_event("instance", data, std::to_string(st.seen))))
-              return;
-            if (ended(inst.status)) {
-              send(self, sse_event("end", dump_json(json{{"id", inst.id},
-                                                         {"status", inst.status}})));
-              st.cfg.sink->close();
-              self->quit();
-              return;
-            }
-            self->send(self, atom::watch::value);
+          [self](std::vector<instance_record>& found) {
+            if (found.empty())
+              read_failed(self, make_error(ec::unknown_instance,
+                                      "no instance with id '" + self->state.cfg.instance + "'"));
+            else
+              tell_state(self, found.front());
           },
-          [self](caf::error& err) {
-            auto e = from_caf(err);
-            if (e.code == ec::unknown_instance) {
-              send(self, sse_event("error", dump_json(json{{"error", e.message}})));
-              self->state.cfg.sink->close();
-              self->quit();
-              return;
-            }
-            retry_later(self, e);
-          });
+          [self](caf::error& err) { read_failed(self, from_caf(err)); });
     },
     [self](atom::watch) {
       auto& st = self->state;

@@ -22,6 +22,9 @@ struct instance_follower_config {
   /// The gateway that relays the requests to the master.
   http_gateway_actor gateway;
   std::string instance;
+  /// Whether each event carries the nodes (else the instance's row only: a
+  /// read of one row instead of every node and attempt).
+  bool with_nodes = true;
   std::shared_ptr<http_sink> sink;
   /// How long a request to the master may take; a wait lasts half of it.
   std::chrono::milliseconds request_timeout{10000};

@@ -9,6 +9,7 @@
 #include "expr/condition.hpp"
 #include "log.hpp"
 
+#include <algorithm>
 #include <utility>
 
 namespace cafflow {
@@ -705,8 +706,12 @@ instance_runner(instance_runner_actor::stateful_pointer<instance_runner_state> s
                         + " ran past its timeout (timeout-action=\"warn\")",
                       report.message);
         } else if (st.cfg.alerter && st.cfg.wf->nodes[index].action.max_duration_s > 0) {
-          self->delayed_send(self,
-                             std::chrono::seconds(st.cfg.wf->nodes[index].action.max_duration_s),
+          // From the process's start: the worker tells of a running process
+          // only once it has run for a moment.
+          auto ran = std::chrono::milliseconds(
+            report.started != 0 ? std::max<timestamp>(0, now_ms() - report.started) : 0);
+          auto left = std::chrono::seconds(st.cfg.wf->nodes[index].action.max_duration_s) - ran;
+          self->delayed_send(self, std::max(left, std::chrono::milliseconds(0)),
                              atom::alert::value, static_cast<std::uint64_t>(index),
                              report.attempt);
         }

@@ -327,8 +327,8 @@ typename Inspector::result_type inspect(Inspector& f, workflow_detail& x) {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, instance_filter& x) {
-  return f(caf::meta::type_name("instance_filter"), x.workflow, x.status, x.trigger, x.limit,
-           x.offset, x.from, x.to);
+  return f(caf::meta::type_name("instance_filter"), x.id, x.workflow, x.status, x.trigger,
+           x.limit, x.offset, x.from, x.to);
 }
 
 template <class Inspector>

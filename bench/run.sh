@@ -30,7 +30,8 @@
 # latency of a page of 100 of GET /api/v1/workflows; and the midnight herd:
 # --herd-workflows workflows of 2 tasks whose crons fire on one tick, on
 # --herd-workers workers x --herd-slots slots: the time from the tick until
-# every instance succeeded and the fire-to-dispatch lag from /metrics.
+# every instance succeeded and the fire-to-dispatch lag from /metrics, next to
+# make -j(slots) on the same tasks in the same run.
 # --write puts the results into docs/BENCHMARKS.md.
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"

@@ -916,8 +916,10 @@ int instance_wait(const globals& g, const std::string& id, double timeout_s) {
     return instance_ended(g, id, body);
   auto status = str(body["status"]);
   // Then the instance's events (GET .../events): told of each change, no
-  // polling. A stream that breaks (a failover) is opened again.
-  auto path = "/api/v1/instances/" + url_encode(id) + "/events";
+  // polling. A stream that breaks (a failover) is opened again. The events
+  // carry the instance's row only; --json prints the whole instance, read
+  // once at the end.
+  auto path = "/api/v1/instances/" + url_encode(id) + "/events?nodes=false";
   while (clock::now() < deadline) {
     std::optional<json> last;
     bool timed_out = false;
@@ -944,7 +946,9 @@ int instance_wait(const globals& g, const std::string& id, double timeout_s) {
       return true;
     });
     if (last)
-      return instance_ended(g, id, *last);
+      return instance_ended(g, id,
+                            g.json_output ? call(g, "GET", "/api/v1/instances/" + url_encode(id))
+                                          : *last);
     if (timed_out)
       break;
     if (answer && answer->status != 200) {

@@ -439,10 +439,21 @@ http_response get_lineage_graph(api_backend& backend, const std::string& name) {
   return svg_response(layouts().get(key, [&] { return layout_svg(nodes, edges, style); }));
 }
 
-/// GET /instances/{id}/events: the instance now and after each change, as
-/// server-sent events (event "instance", data as GET /instances/{id}; then
-/// "end" once it has ended).
-http_response get_instance_events(api_backend& backend, const std::string& id) {
+/// GET /instances/{id}/events[?nodes=false]: the instance now and after each
+/// change, as server-sent events (event "instance", data as GET
+/// /instances/{id}, without "nodes" with nodes=false; then "end" once it has
+/// ended).
+http_response get_instance_events(api_backend& backend, const std::string& id,
+                                  const std::string& query) {
+  bool with_nodes = true;
+  for (const auto& [key, value] : parse_query(query)) {
+    if (key != "nodes")
+      return error_response(400, "unknown query parameter " + shown(key) + " (expected nodes)");
+    if (value != "true" && value != "false")
+      return error_response(400, "query parameter 'nodes': expected true or false, got "
+                                   + shown(value));
+    with_nodes = value == "true";
+  }
   auto inst = backend.instance(id);
   if (!inst)
     return from_error(inst.error());
@@ -450,10 +461,10 @@ http_response get_instance_events(api_backend& backend, const std::string& id) {
   r.content_type = "text/event-stream; charset=utf-8";
   r.headers.emplace_back("Cache-Control", "no-store");
   r.headers.emplace_back("X-Accel-Buffering", "no");
-  r.stream = [&backend, id](std::shared_ptr<http_sink> sink) {
+  r.stream = [&backend, id, with_nodes](std::shared_ptr<http_sink> sink) {
     // Tells EventSource to reconnect after 1 s should the stream break.
     sink->write("retry: 1000\n\n");
-    if (auto started = backend.follow_instance(id, sink); !started) {
+    if (auto started = backend.follow_instance(id, with_nodes, sink); !started) {
       sink->write(sse_event("error", dump_json(json{{"error", started.error().message}})));
       sink->close();
     }
@@ -1380,7 +1391,7 @@ http_response handle_api(api_backend& backend, const http_request& request) {
       return only("GET") ? dependencies_response(backend.instance_dependencies(parts[1]))
                          : method_not_allowed("GET");
     if (parts.size() == 3 && parts[0] == "instances" && parts[2] == "events")
-      return only("GET") ? get_instance_events(backend, parts[1]) : method_not_allowed("GET");
+      return only("GET") ? get_instance_events(backend, parts[1], request.query) : method_not_allowed("GET");
     if (parts.size() == 3 && parts[0] == "instances" && parts[2] == "kill")
       return method == "POST" ? post_kill(backend, parts[1]) : method_not_allowed("POST");
     if (parts.size() == 3 && parts[0] == "instances" && parts[2] == "rerun")

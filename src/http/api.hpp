@@ -171,13 +171,14 @@ public:
     (void)version;
     return make_error(ec::unspecified, "workflow versions are not supported here");
   }
-  /// Sends the instance's state (as GET /api/v1/instances/{id}) to `sink`
-  /// as a server-sent event now and after each change, until it ends or the
-  /// client leaves; returns at once (the events come from elsewhere).
-  /// Without an override: unsupported.
-  virtual expected<void> follow_instance(const std::string& id,
+  /// Sends the instance's state (as GET /api/v1/instances/{id}, without
+  /// its nodes unless `with_nodes`) to `sink` as a server-sent event now and
+  /// after each change, until it ends or the client leaves; returns at once
+  /// (the events come from elsewhere). Without an override: unsupported.
+  virtual expected<void> follow_instance(const std::string& id, bool with_nodes,
                                          std::shared_ptr<http_sink> sink) {
     (void)id;
+    (void)with_nodes;
     (void)sink;
     return make_error(ec::unspecified, "following an instance is not supported here");
   }

@@ -190,6 +190,8 @@ struct execution_record {
 
 /// Which instances a listing returns.
 struct instance_filter {
+  /// Exact match on the instance id ("" = any).
+  std::string id;
   std::string workflow;
   std::string status;
   /// Exact match on the trigger ("" = any).

@@ -286,6 +286,10 @@ public:
     return run("read instances", [&]() -> expected<std::vector<instance_record>> {
       std::string where = " WHERE 1 = 1";
       std::vector<key_value> values;
+      if (!filter.id.empty()) {
+        where += " AND id = ?";
+        values.emplace_back(filter.id);
+      }
       if (!filter.workflow.empty()) {
         where += " AND workflow = ?";
         values.emplace_back(filter.workflow);

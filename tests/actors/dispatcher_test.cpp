@@ -53,6 +53,37 @@ struct dispatcher_fixture : actor_fixture {
     return result;
   }
 
+  /// The report that tells an attempt's runner, as it is sent, which worker
+  /// runs it (so that the store names the worker at once).
+  void expect_placed(const std::string& node, const std::string& worker) {
+    expect([&](atom::report, const attempt_report& r) {
+      CHECK(r.node == node);
+      CHECK(r.outcome == "running");
+      CHECK(r.worker == worker);
+      CHECK(r.epoch != 0);
+      CHECK(r.started != 0);
+    });
+  }
+
+  /// `n` placed attempts: the runs the workers got, each with the report its
+  /// runner got (they come through different actors, in either order).
+  /// Other reports that come meanwhile go to `others`.
+  std::map<std::string, std::string> next_placed(int n, std::vector<attempt_report>& others) {
+    std::map<std::string, std::string> ran, told;
+    while (static_cast<int>(ran.size()) < n || static_cast<int>(told.size()) < n)
+      expect([&](atom::run, const std::string& worker, const attempt_spec& spec) {
+               ran[spec.node] = worker;
+             },
+             [&](atom::report, const attempt_report& r) {
+               if (r.outcome == "running")
+                 told[r.node] = r.worker;
+               else
+                 others.push_back(r);
+             });
+    CHECK(ran == told);
+    return ran;
+  }
+
   ~dispatcher_fixture() {
     self->send_exit(dispatcher, caf::exit_reason::user_shutdown);
     self->send_exit(runner, caf::exit_reason::user_shutdown);
@@ -70,28 +101,35 @@ TEST_CASE_FIXTURE(dispatcher_fixture, "attempts go to free slots and the rest wa
     self->send(dispatcher, atom::dispatch::value, attempt(node), runner);
   std::map<std::string, int> per_worker;
   std::string on_w1;
-  for (int i = 0; i < 3; ++i) {
-    auto [worker, spec] = next_run();
-    CHECK(spec.epoch == 7);
+  std::vector<attempt_report> waiting;
+  for (const auto& [node, worker] : next_placed(3, waiting)) {
     ++per_worker[worker];
     if (worker == "w1")
-      on_w1 = spec.node;
+      on_w1 = node;
   }
   CHECK(per_worker["w1"] == 1);
   CHECK(per_worker["w2"] == 2);
   // The fourth waits, and its runner hears why; it runs once a slot frees up.
-  expect([](atom::report, const attempt_report& r) {
-    CHECK(r.node == "d");
-    CHECK(r.outcome == "waiting");
-    CHECK(r.message == "waiting for a free slot (2 matching workers, 3 slots, all busy)");
-  });
+  if (waiting.empty())
+    expect([&](atom::report, const attempt_report& r) { waiting.push_back(r); });
+  REQUIRE(waiting.size() == 1);
+  CHECK(waiting[0].node == "d");
+  CHECK(waiting[0].outcome == "waiting");
+  CHECK(waiting[0].message == "waiting for a free slot (2 matching workers, 3 slots, all busy)");
   self->receive([](atom::run, const std::string&, const attempt_spec&) { FAIL("over slots"); },
                 caf::after(std::chrono::milliseconds(200)) >> [] {});
   self->send(dispatcher, atom::report::value, final_report(on_w1, "w1"));
-  bool reported = false, ran = false;
-  for (int i = 0; i < 2; ++i)
+  bool reported = false, ran = false, placed = false;
+  for (int i = 0; i < 3; ++i)
     expect([&](atom::report, const attempt_report& r) {
+             if (r.node == "d") {
+               CHECK(r.outcome == "running");
+               CHECK(r.worker == "w1");
+               placed = true;
+               return;
+             }
              CHECK(r.node == on_w1);
+             CHECK(r.outcome == "succeeded");
              reported = true;
            },
            [&](atom::run, const std::string& worker, const attempt_spec& spec) {
@@ -99,7 +137,7 @@ TEST_CASE_FIXTURE(dispatcher_fixture, "attempts go to free slots and the rest wa
              CHECK(spec.node == "d");
              ran = true;
            });
-  CHECK((reported && ran));
+  CHECK((reported && ran && placed));
   // The worker keeps its result until the runner says it is committed.
   self->receive([](atom::ack, const std::string&, const std::string&) { FAIL("acked early"); },
                 caf::after(std::chrono::milliseconds(200)) >> [] {});
@@ -130,6 +168,7 @@ TEST_CASE_FIXTURE(dispatcher_fixture, "a lost worker turns its attempts into los
   add_worker("w1", 2);
   self->send(dispatcher, atom::dispatch::value, attempt("a"), runner);
   next_run();
+  expect_placed("a", "w1");
   // The master gate saw the worker's connection go down.
   self->send(dispatcher, atom::disconnect::value, std::string("w1"),
              std::string("remote_link_unreachable"));
@@ -235,6 +274,7 @@ TEST_CASE_FIXTURE(dispatcher_fixture, "a worker whose heartbeats stop is lost") 
     .receive([](std::uint64_t) {}, [](caf::error& err) { FAIL(caf::to_string(err)); });
   self->send(quick, atom::dispatch::value, attempt("a"), runner);
   next_run();
+  expect_placed("a", "w1");
   expect([](atom::report, const attempt_report& r) {
     CHECK(r.outcome == "lost");
     CHECK(r.message.find("no heartbeat for 300 ms") != std::string::npos);
@@ -352,6 +392,7 @@ TEST_CASE_FIXTURE(dispatcher_fixture, "an expected attempt that was never placed
   CHECK(spec.node == "a");
   CHECK(spec.attempt == 1);
   CHECK(spec.epoch == 8);
+  expect_placed("a", "w1"); // and nothing else: not lost
   self->receive([](atom::report, const attempt_report& r) { FAIL("reported " << r.outcome); },
                 caf::after(std::chrono::milliseconds(200)) >> [] {});
   self->send_exit(d, caf::exit_reason::user_shutdown);

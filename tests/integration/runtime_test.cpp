@@ -132,6 +132,36 @@ TEST_CASE("timeout-action warn leaves the task running") {
   CHECK(c.logs().find("still running after 1 s (timeout-action warn)") != std::string::npos);
 }
 
+TEST_CASE("an attempt is stored with its worker and pid - a short one at its end and a long one while it runs") {
+  cluster c;
+  auto dir = c.dir("");
+  c.add_workflow("two.xml", R"(<work-flow name="two"><start name="s" to="a"/>
+    <action name="a"><shell><command>echo $$ > )" + dir + R"(pid.a</command></shell><ok to="b"/></action>
+    <action name="b"><shell><command>echo $$ > )" + dir + R"(pid.b; sleep 60</command></shell><ok to="e"/></action>
+    <end name="e"/></work-flow>)");
+  c.start();
+  auto id = c.run("two");
+  REQUIRE(wait_until([&] { return read_pid(dir + "pid.b") > 0; }));
+  // The worker tells of a running process once it has run for a moment: a
+  // short one only at its end, with what it would have said before.
+  auto running = wait_instance(c, id, [](const json& i) {
+    auto b = node_of(i, "b")["attempts"];
+    return b.size() == 1 && b[0]["pid"] != 0;
+  });
+  auto a = node_of(running, "a")["attempts"][0];
+  CHECK(a["status"] == "succeeded");
+  CHECK(a["pid"] == read_pid(dir + "pid.a"));
+  CHECK(a["worker"] == c.worker_addresses()[0]);
+  CHECK(a["started"].is_string());
+  CHECK(a["log_path"] != "");
+  auto b = node_of(running, "b")["attempts"][0];
+  CHECK(b["status"] == "running");
+  CHECK(b["pid"] == read_pid(dir + "pid.b"));
+  CHECK(b["worker"] == c.worker_addresses()[0]);
+  CHECK(c.cli({"instance", "kill", id}).exit_code == 0);
+  CHECK(c.wait_for(id)["status"] == "killed");
+}
+
 TEST_CASE("killing an instance stops its processes and ends it killed") {
   cluster c;
   auto dir = c.dir("");

@@ -246,12 +246,14 @@ public:
   }
   /// Instances followed (GET .../events), and whether following fails.
   std::vector<std::string> followed;
+  std::vector<bool> followed_with_nodes;
   bool follow_fails = false;
-  expected<void> follow_instance(const std::string& id,
+  expected<void> follow_instance(const std::string& id, bool with_nodes,
                                  std::shared_ptr<http_sink> sink) override {
     if (follow_fails)
       return make_error(ec::master_unreachable, "the master is not reachable");
     followed.push_back(id);
+    followed_with_nodes.push_back(with_nodes);
     sink->write(sse_event("instance", R"({"id":")" + id + R"("})", "1"));
     sink->close();
     return {};
@@ -1307,11 +1309,21 @@ TEST_CASE("GET /instances/{id}/events streams server-sent events of a known inst
   auto sink = std::make_shared<recording_sink>();
   r.stream(sink);
   CHECK(b.followed == std::vector<std::string>{"01"});
+  CHECK(b.followed_with_nodes == std::vector<bool>{true});
   CHECK(sink->written.find("retry: 1000\n\n") == 0);
   CHECK(sink->written.find("event: instance\ndata: {\"id\":\"01\"}\n\n") != std::string::npos);
   CHECK(sink->closed);
 
   check_error(call(b, "GET", "/api/v1/instances/nope/events"), 404, "no instance with id 'nope'");
+
+  // nodes=false: the instance's row only (what `cafflow instance wait` follows).
+  call(b, "GET", "/api/v1/instances/01/events?nodes=false").stream(
+    std::make_shared<recording_sink>());
+  CHECK(b.followed_with_nodes == std::vector<bool>{true, false});
+  check_error(call(b, "GET", "/api/v1/instances/01/events?nodes=no"), 400,
+              "query parameter 'nodes': expected true or false, got 'no'");
+  check_error(call(b, "GET", "/api/v1/instances/01/events?node=false"), 400,
+              "unknown query parameter 'node' (expected nodes)");
   check_error(call(b, "POST", "/api/v1/instances/01/events"), 405, "use GET");
   check_error(call(b, "GET", "/api/v1/instances/..%2Fx/events"), 400, "is not valid");
 
