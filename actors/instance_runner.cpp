@@ -705,9 +705,9 @@ instance_runner(instance_runner_actor::stateful_pointer<instance_runner_state> s
                       "node " + report.node + " of " + st.cfg.record.workflow
                         + " ran past its timeout (timeout-action=\"warn\")",
                       report.message);
-        } else if (st.cfg.alerter && st.cfg.wf->nodes[index].action.max_duration_s > 0) {
-          // From the process's start: the worker tells of a running process
-          // only once it has run for a moment.
+        } else if (st.cfg.alerter && st.cfg.wf->nodes[index].action.max_duration_s > 0
+                   && std::exchange(st.duration_armed[index], report.attempt) != report.attempt) {
+          // From the attempt's start (its placement, when the dispatcher tells).
           auto ran = std::chrono::milliseconds(
             report.started != 0 ? std::max<timestamp>(0, now_ms() - report.started) : 0);
           auto left = std::chrono::seconds(st.cfg.wf->nodes[index].action.max_duration_s) - ran;

@@ -57,6 +57,10 @@ struct instance_runner_state {
   std::optional<instance_state> machine;
   /// After the end: cancelled attempts whose final report is still due.
   std::set<std::string> draining;
+  /// Per node, the attempt whose max-duration alert is armed: an attempt is
+  /// told running twice (placed by the dispatcher, then by its worker once
+  /// the process has run for a moment) and is timed once.
+  std::map<std::size_t, int> duration_armed;
   bool finished = false;
   /// Whether an attempt was dispatched yet (the first of a cron instance
   /// carries its tick: attempt_spec::fired_at).

@@ -1391,7 +1391,8 @@ http_response handle_api(api_backend& backend, const http_request& request) {
       return only("GET") ? dependencies_response(backend.instance_dependencies(parts[1]))
                          : method_not_allowed("GET");
     if (parts.size() == 3 && parts[0] == "instances" && parts[2] == "events")
-      return only("GET") ? get_instance_events(backend, parts[1], request.query) : method_not_allowed("GET");
+      return only("GET") ? get_instance_events(backend, parts[1], request.query)
+                         : method_not_allowed("GET");
     if (parts.size() == 3 && parts[0] == "instances" && parts[2] == "kill")
       return method == "POST" ? post_kill(backend, parts[1]) : method_not_allowed("POST");
     if (parts.size() == 3 && parts[0] == "instances" && parts[2] == "rerun")

@@ -5,6 +5,7 @@
 #include <csignal>
 #include <map>
 #include <sstream>
+#include <sys/stat.h>
 
 #include <doctest/doctest.h>
 
@@ -135,9 +136,11 @@ TEST_CASE("timeout-action warn leaves the task running") {
 TEST_CASE("an attempt is stored with its worker and pid - a short one at its end and a long one while it runs") {
   cluster c;
   auto dir = c.dir("");
+  // b runs until the test writes a line into its fifo.
+  REQUIRE(::mkfifo((dir + "go.b").c_str(), 0600) == 0);
   c.add_workflow("two.xml", R"(<work-flow name="two"><start name="s" to="a"/>
     <action name="a"><shell><command>echo $$ > )" + dir + R"(pid.a</command></shell><ok to="b"/></action>
-    <action name="b"><shell><command>echo $$ > )" + dir + R"(pid.b; sleep 60</command></shell><ok to="e"/></action>
+    <action name="b"><shell><command>echo $$ > )" + dir + R"(pid.b; read line &lt; )" + dir + R"(go.b</command></shell><ok to="e"/></action>
     <end name="e"/></work-flow>)");
   c.start();
   auto id = c.run("two");
@@ -158,8 +161,10 @@ TEST_CASE("an attempt is stored with its worker and pid - a short one at its end
   CHECK(b["status"] == "running");
   CHECK(b["pid"] == read_pid(dir + "pid.b"));
   CHECK(b["worker"] == c.worker_addresses()[0]);
-  CHECK(c.cli({"instance", "kill", id}).exit_code == 0);
-  CHECK(c.wait_for(id)["status"] == "killed");
+  write_file(dir + "go.b", "go\n"); // opens the fifo: b reads its line and ends
+  auto done = c.wait_for(id);
+  CHECK(done["status"] == "succeeded");
+  CHECK(node_of(done, "b")["attempts"][0]["pid"] == read_pid(dir + "pid.b"));
 }
 
 TEST_CASE("killing an instance stops its processes and ends it killed") {
