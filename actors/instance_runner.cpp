@@ -286,8 +286,8 @@ std::string child_of(instance_runner_ptr self, std::size_t index, int attempt) {
 /// Asks the master for the child of sub-workflow node `index` (attempt
 /// `attempt`, started at `since`): a new one, or — after a master restart —
 /// the one the store names (`child_id`). Arms the node's timeout.
-void start_child_run(instance_runner_ptr self, std::size_t index, int attempt, const std::string& child_id,
-               timestamp since) {
+void start_child_run(instance_runner_ptr self, std::size_t index, int attempt,
+                     const std::string& child_id, timestamp since) {
   auto& st = self->state;
   auto req = make_child_request(context_of(st.cfg, index, attempt));
   if (!req) {
@@ -404,7 +404,8 @@ void apply(instance_runner_ptr self, std::vector<effect> effects, store_batch ba
           auto since = a != nullptr && a->started != 0 ? a->started
                        : st.machine->node(e.node).started != 0 ? st.machine->node(e.node).started
                                                                : now_ms();
-          start_child_run(self, e.node, e.attempt, a != nullptr ? a->child_id : std::string{}, since);
+          start_child_run(self, e.node, e.attempt, a != nullptr ? a->child_id : std::string{},
+                          since);
           break;
         }
         if (waits_on_master(self, e.node)) {
