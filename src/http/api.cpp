@@ -21,6 +21,7 @@
 #include <deque>
 #include <limits>
 #include <map>
+#include <optional>
 #include <mutex>
 #include <set>
 
@@ -90,6 +91,17 @@ http_response get_ready(api_backend& backend) {
 /// Text from a client, quoted for an error message.
 std::string shown(const std::string& text) { return quoted_excerpt(text); }
 
+/// A boolean query parameter (true/false or 1/0): the value, or the 400 that
+/// names it.
+std::optional<http_response> bool_param(const std::string& key, const std::string& value,
+                                        bool& out) {
+  if (value != "true" && value != "false" && value != "1" && value != "0")
+    return error_response(400, "query parameter " + shown(key)
+                                 + ": expected true or false, got " + shown(value));
+  out = value == "true" || value == "1";
+  return std::nullopt;
+}
+
 /// The summary a listing with `detail=true` adds to a workflow: its
 /// coordinator's state and its last instances (newest first).
 json workflow_summary(api_backend& backend, const workflow_record& w, int runs) {
@@ -139,10 +151,8 @@ http_response get_workflows(api_backend& backend, const std::string& query) {
                                      + ", got " + shown(value));
       (key == "limit" ? limit : offset) = n;
     } else if (key == "detail") {
-      if (value != "true" && value != "false" && value != "1" && value != "0")
-        return error_response(400, "query parameter 'detail': expected true or false, got "
-                                     + shown(value));
-      detail = value == "true" || value == "1";
+      if (auto bad = bool_param(key, value, detail))
+        return *bad;
     } else if (key == "dir") {
       filter.dir = value;
     } else if (key == "name") {
@@ -449,10 +459,8 @@ http_response get_instance_events(api_backend& backend, const std::string& id,
   for (const auto& [key, value] : parse_query(query)) {
     if (key != "nodes")
       return error_response(400, "unknown query parameter " + shown(key) + " (expected nodes)");
-    if (value != "true" && value != "false")
-      return error_response(400, "query parameter 'nodes': expected true or false, got "
-                                   + shown(value));
-    with_nodes = value == "true";
+    if (auto bad = bool_param(key, value, with_nodes))
+      return *bad;
   }
   auto inst = backend.instance(id);
   if (!inst)

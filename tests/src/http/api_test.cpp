@@ -1320,6 +1320,8 @@ TEST_CASE("GET /instances/{id}/events streams server-sent events of a known inst
   call(b, "GET", "/api/v1/instances/01/events?nodes=false").stream(
     std::make_shared<recording_sink>());
   CHECK(b.followed_with_nodes == std::vector<bool>{true, false});
+  call(b, "GET", "/api/v1/instances/01/events?nodes=0").stream(std::make_shared<recording_sink>());
+  CHECK(b.followed_with_nodes == std::vector<bool>{true, false, false});
   check_error(call(b, "GET", "/api/v1/instances/01/events?nodes=no"), 400,
               "query parameter 'nodes': expected true or false, got 'no'");
   check_error(call(b, "GET", "/api/v1/instances/01/events?node=false"), 400,
