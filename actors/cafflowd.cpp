@@ -3,18 +3,13 @@
 #include <cstdlib>
 #include <filesystem>
 
-#include <caf/actor_system.hpp>
-
 #include "cli/cli.hpp"
 #include "cli/daemon_args.hpp"
 #include "config/config.hpp"
+#include "daemon.hpp"
 #include "exec/spawner.hpp"
-#include "defaults.hpp"
 #include "log.hpp"
-#include "roles.hpp"
 #include "security/node_tls.hpp"
-#include "util/sd_notify.hpp"
-#include "system.hpp"
 
 namespace {
 
@@ -78,34 +73,8 @@ int main(int argc, char** argv) {
                  tls::to_string(cert_role), tls_files.cert);
   else
     logger->warn("{}", tls_off_warning(*cfg));
-  system_config sys_cfg{*cfg, cfg->tls.enabled ? &tls_files : nullptr};
-  caf::actor_system sys{sys_cfg};
-  auto root = spawn_role(sys, *cfg, args->role, *address, std::move(spawner),
-                         std::make_shared<const tls::authenticator>(std::move(*auth)));
-  if (!root) {
-    log::get("main")->critical("{}", root.error().message);
-    return fail(exit_code::failed, root.error().message);
-  }
-  if (!*root) {
-    log::shutdown();
-    exit_after(0, std::chrono::milliseconds(defaults::caf::shutdown_grace_ms));
-    return 0;
-  }
-  // systemd (Type=notify): the role is up. A standby said so already while
-  // it waited for the lease (election.cpp).
-  notify_systemd("READY=1\nSTATUS=" + std::string(to_string(args->role)) + " at "
-                 + address->to_string() + " is up");
-  auto code = run_until_shutdown(sys, *root);
-  notify_systemd("STOPPING=1");
-  if (code == exit_code::demoted) {
-    // This master lost its lease: it starts again, as a standby.
-    log::get("main")->warn("restarting as a standby");
-    log::shutdown();
-    restart_process();
-    std::fprintf(stderr, "cafflowd: cannot restart itself as a standby\n");
-    std::_Exit(exit_code::failed);
-  }
-  log::shutdown();
-  exit_after(code, std::chrono::milliseconds(defaults::caf::shutdown_grace_ms));
-  return code;
+  // The actor system lives in the actors' library (no CAF in this file).
+  return run_role(*cfg, args->role, *address, std::move(spawner),
+                  std::make_shared<const tls::authenticator>(std::move(*auth)),
+                  cfg->tls.enabled ? &tls_files : nullptr);
 }

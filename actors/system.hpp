@@ -12,6 +12,7 @@
 #include <caf/typed_event_based_actor.hpp>
 
 #include "config/config.hpp"
+#include "daemon.hpp"
 #include "security/pki.hpp"
 #include "type_ids.hpp"
 
@@ -77,26 +78,6 @@ void connect_remote(Self* self, const host_port& address, std::chrono::milliseco
       },
       [=](caf::error& err) mutable { on_error(err); });
 }
-
-/// Blocks termination signals in the calling thread; call before the actor
-/// system starts so every thread inherits the mask and sigwait() sees them.
-void block_termination_signals();
-
-/// Waits up to `timeout` for a termination signal (SIGTERM, SIGINT, SIGHUP;
-/// blocked by block_termination_signals); true when one came.
-bool wait_for_stop_signal(std::chrono::milliseconds timeout);
-
-/// Replaces this process with a fresh run of the same program and arguments
-/// (same pid), e.g. a master that lost its lease restarting as standby. Every
-/// descriptor but 0-2 is closed on exec. Returns only when exec failed.
-void restart_process();
-
-/// Ends the process with `code` if the actor system has not finished its
-/// destruction `grace` after this call. CAF 0.17 can hang in ~actor_system,
-/// waiting for a detached actor's private thread (actor-framework#1196,
-/// fixed in 0.18). Call it once every root actor is down and logs are
-/// flushed: nothing is left to lose.
-void exit_after(int code, std::chrono::milliseconds grace);
 
 /// Waits until `root` terminates or SIGTERM/SIGINT arrives (then asks `root`
 /// to shut down and waits for it). Returns the exit code for main().

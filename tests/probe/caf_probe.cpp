@@ -19,6 +19,7 @@
 #include <caf/io/basp_broker.hpp>
 #include <caf/io/middleman.hpp>
 #include <caf/openssl/remote_actor.hpp>
+#include <caf/others.hpp>
 #include <caf/scoped_actor.hpp>
 
 #include "actors.hpp"
