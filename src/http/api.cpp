@@ -21,8 +21,8 @@
 #include <deque>
 #include <limits>
 #include <map>
-#include <optional>
 #include <mutex>
+#include <optional>
 #include <set>
 
 namespace cafflow {
